@@ -1,0 +1,33 @@
+// Code generation: a bound, lowered kernel + a normalized config -> a Python
+// module.  Two back ends share the host wrapper:
+//   triton     @triton.jit kernels + a host function that launches them
+//   reference  the same kernels as PyTorch eager loops over tiles (the
+//              interpret mode, and accuracy baselines)
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "deuteron/config.h"
+#include "deuteron/ir.h"
+#include "deuteron/json.h"
+#include "deuteron/sema.h"
+
+namespace deuteron {
+
+struct CodegenInput {
+  const Program* program = nullptr;
+  // The kernels after lowering for this config (same order as program->kernels).
+  std::vector<const ir::DeviceKernel*> kernels;
+  const ConfigSpec* spec = nullptr;
+  json::Value config;  // normalized
+  DeviceInfo device;
+};
+
+// The module defines the host function under the kernel's own name, plus
+// `_deuteron_meta` (a dict: config, kernel names, launch info).
+std::string generate_triton_module(const CodegenInput& in);
+std::string generate_reference_module(const CodegenInput& in);
+
+}  // namespace deuteron

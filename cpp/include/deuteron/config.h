@@ -1,0 +1,91 @@
+// The config space of a bound kernel and the configs in it.
+//
+// A ConfigSpec is derived from the analyzed Program: one block size per tiled
+// dimension, a loop order and an L2 grouping per multi-dimensional grid, a
+// reduction loop per reducible full dimension, `tl.range` knobs per inner
+// loop, an indexing mode per load/store, an eviction policy per load, plus
+// launch parameters.  Configs are JSON objects (the same keys as
+// deuteron.Config); `normalize` fills defaults and rejects anything outside
+// the space with a message naming the key and the allowed values.
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "deuteron/json.h"
+#include "deuteron/sema.h"
+
+namespace deuteron {
+
+// A Config outside the space (wrong key, length, or value).
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// What the code generator knows about the target GPU.
+struct DeviceInfo {
+  std::string name = "NVIDIA H100 80GB HBM3";
+  int sm_count = 132;
+  int compute_capability = 90;
+  int64_t max_shared_memory = 227 * 1024;  // per block, opt-in
+  int max_threads_per_block = 1024;
+  bool is_cuda = true;  // false: CPU interpreter (TRITON_INTERPRET)
+};
+
+// One inner loop (For op) of a kernel, in program order across kernels.
+struct InnerLoopInfo {
+  int kernel = 0;
+  int op_id = -1;
+  int dim = -1;
+  bool is_tile = true;          // a Tile dim (tl.range over blocks) or a Grid dim
+  std::optional<int64_t> trip_count;  // when known at compile time
+  bool contains_dot = false;
+  bool contains_loads = false;
+};
+
+// What the heuristics need to know about one kernel (one device loop).
+struct KernelSummary {
+  std::vector<int> grid_block_sizes;  // block size index per tile dim of the grid (-1: fixed or grid dim)
+  std::vector<int64_t> grid_extents;  // extent hints of the grid dims
+  std::vector<int64_t> full_extents;  // extent hints of full dims used as value axes
+  int max_element_bytes = 4;          // widest element loaded or stored
+  bool has_dot = false;
+  bool has_reduction = false;
+  bool has_inner_loop = false;
+};
+
+struct ConfigSpec {
+  std::vector<KernelSummary> kernels;
+  std::vector<BlockSizeSpec> block_sizes;
+  std::vector<ReductionLoopSpec> reduction_loops;
+  // One entry per kernel whose outer loop has 2+ dims: the number of dims.
+  std::vector<int> loop_order_sizes;
+  std::vector<int> loop_order_kernels;  // which kernel each loop_orders entry belongs to
+  std::vector<int> l2_grouping_kernels; // kernels with 2+ tile dims in the grid
+  std::vector<InnerLoopInfo> inner_loops;
+  int num_loads = 0;
+  int num_stores = 0;
+  std::vector<TunableSpec> tunables;
+  bool has_dot = false;
+  bool has_reduction = false;
+  int max_grid_rank = 1;
+  std::vector<int> kernel_load_offset;   // global index of each kernel's first load
+  std::vector<int> kernel_store_offset;
+
+  // The space as JSON (for BoundKernel.config_spec in Python).
+  json::Value to_json() const;
+  // Fills every missing key with its default and validates.  Throws ConfigError.
+  json::Value normalize(const json::Value& config, const DeviceInfo& device) const;
+  // The heuristic default config (a good config without search).
+  json::Value default_config(const DeviceInfo& device) const;
+
+  // Keys that are valid for this kernel.
+  static const std::vector<std::string>& known_keys();
+};
+
+ConfigSpec derive_config_spec(const Program& program);
+
+}  // namespace deuteron

@@ -1,0 +1,88 @@
+// Source locations and diagnostics.
+//
+// Every error about a user's kernel is a Diagnostic value: where it is (a span
+// into the kernel's source file), what is wrong, and notes that say what is
+// supported instead.  Diagnostics travel as values; the only place they turn
+// into an exception is CompileError, which the Python binding translates into
+// a Python exception carrying file, line, column and a caret.
+#pragma once
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace deuteron {
+
+// The text of one kernel's source file plus where it came from.  Lines in
+// spans are absolute line numbers in `filename` (the kernel's text may start
+// at `first_line` inside a larger file).
+struct SourceFile {
+  std::string filename;  // e.g. "/home/me/kernels.py" or "<string>"
+  std::string text;      // the kernel's source (dedented function text)
+  int first_line = 1;    // absolute line number of text's first line
+
+  // The full text of absolute line `line` (without the newline), or "" when
+  // the line is outside the text.
+  std::string line_text(int line) const;
+};
+
+// A half-open range [begin, end) in a SourceFile.  Lines are absolute (see
+// SourceFile), columns are 1-based character columns.  A default-constructed
+// span (line 0) means "no location".
+struct SourceSpan {
+  int line = 0;
+  int col = 0;
+  int end_line = 0;
+  int end_col = 0;
+
+  bool valid() const { return line > 0; }
+  // The smallest span covering both.
+  static SourceSpan merge(const SourceSpan& a, const SourceSpan& b);
+};
+
+struct Diagnostic {
+  SourceSpan span;
+  std::string message;             // one sentence: what is wrong
+  std::vector<std::string> notes;  // what is supported instead, hints
+
+  // "file:line:col: error: message\n  <source line>\n  ^~~~\n  note: ..."
+  std::string format(const SourceFile* file) const;
+};
+
+// The exception used inside the C++ core to abort compilation of a kernel.
+// It owns the diagnostic and a shared reference to the source so it can be
+// formatted far from where it was raised.
+class CompileError : public std::runtime_error {
+ public:
+  CompileError(Diagnostic diag, std::shared_ptr<const SourceFile> file);
+  const Diagnostic& diagnostic() const { return diag_; }
+  const std::shared_ptr<const SourceFile>& file() const { return file_; }
+  // Same text as what().
+  const std::string& formatted() const { return formatted_; }
+
+ private:
+  Diagnostic diag_;
+  std::shared_ptr<const SourceFile> file_;
+  std::string formatted_;
+};
+
+// Helper used throughout the core: throw a CompileError at `span`.
+[[noreturn]] void raise_error(const std::shared_ptr<const SourceFile>& file, SourceSpan span,
+                              std::string message, std::vector<std::string> notes = {});
+
+// An internal invariant was broken (a bug in deuteron, not in the user's
+// kernel).  Carries the same location information when there is one.
+class InternalError : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+#define DEUTERON_CHECK(cond, msg)                                                          \
+  do {                                                                                     \
+    if (!(cond))                                                                           \
+      throw ::deuteron::InternalError(std::string("internal error: ") + (msg) + " [" + \
+                                      __FILE__ + ":" + std::to_string(__LINE__) + "]");    \
+  } while (0)
+
+}  // namespace deuteron

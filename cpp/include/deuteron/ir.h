@@ -1,0 +1,300 @@
+// Tile IR: what one device loop (one GPU launch) computes, per program.
+//
+// A DeviceKernel is produced by sema from one top-level `for ... in hl.tile(...)`
+// loop.  Its body is a Region of Ops in SSA form, structured like MLIR's scf
+// dialect: inner loops (`For`) and conditionals (`If`) own Regions and carry
+// values explicitly (iter args / results, terminated by `Yield`).
+//
+// Shapes are symbolic in *dimensions*, not numbers: every axis of a value is
+// either a size-1 broadcast axis or a Dim of the kernel (a tile of a loop, or a
+// whole tensor dimension taken with `:`).  How large a Dim's block is comes
+// from the Config only at code generation, so the same IR serves every config.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "deuteron/diagnostic.h"
+#include "deuteron/dtype.h"
+#include "deuteron/symbolic.h"
+
+namespace deuteron::ir {
+
+// ------------------------------------------------------------------- dims
+
+enum class DimKind {
+  Tile,  // hl.tile: blocks of `block_size` indices; axes of values
+  Grid,  // hl.grid / range(): one index at a time; never an axis of a value
+  Full,  // a whole dimension (`x[tile, :]`, hl.zeros([tile, n])): an axis whose
+         // block is the entire extent (persistent) or rolled into a loop
+};
+
+struct Dim {
+  int id = -1;
+  DimKind kind = DimKind::Tile;
+  SymInt begin = 0;  // iteration space [begin, end)
+  SymInt end = 0;
+  SymInt extent() const { return end - begin; }
+
+  // Tile dims: the block size is config.block_sizes[block_size_index], or
+  // fixed_block_size when the kernel fixes it (`block_size=32`).
+  int block_size_index = -1;
+  std::optional<int64_t> fixed_block_size;
+  // Full dims that a reduction runs over: config.reduction_loops[reduction_index]
+  // (None = persistent, N = rolled loop of block N).  -1 = not tunable.
+  int reduction_index = -1;
+
+  // Which loop iterates the dim: -1 for the kernel's grid, otherwise the id
+  // of the For op (set by sema; Full dims have none).
+  int loop_id = -1;
+  std::string name;  // the user's variable ("tile_m"), or "" (used for readable codegen)
+  SourceSpan span;
+};
+
+// An axis of a value's shape: a Dim id, or kBroadcast for a size-1 axis.
+constexpr int kBroadcast = -1;
+
+struct Type {
+  DType dtype = DType::Float32;
+  std::vector<int> dims;  // empty = scalar
+
+  bool is_scalar() const { return dims.empty(); }
+  int rank() const { return static_cast<int>(dims.size()); }
+  bool operator==(const Type& o) const { return dtype == o.dtype && dims == o.dims; }
+  bool operator!=(const Type& o) const { return !(*this == o); }
+};
+
+// ------------------------------------------------------------- ops/values
+
+enum class OpKind {
+  // leaves
+  Constant,       // literal scalar: attrs.literal
+  ScalarParam,    // a scalar kernel parameter (host int/float/bool): attrs.param
+  SymValue,       // a symbolic host integer (sizes, shapes arithmetic): attrs.sym
+  TileIndex,      // tile.index: [dim] of the index dtype
+  TileBegin,      // tile.begin (scalar); also the index of a Grid dim
+  TileEnd,        // tile.end (scalar): min(begin + block, dim end)
+  TileBlockSize,  // tile.block_size (scalar constant per config)
+  TileId,         // tile.id: begin // block_size
+  TileCount,      // tile.count: number of tiles of the dim
+  Full,           // hl.full / hl.zeros: attrs.literal broadcast to result type
+  Arange,         // hl.arange over a Full dim: [dim] values begin..end-1
+  // memory
+  Load,           // operands: index values (see IndexSpec), then extra mask (optional)
+  Store,          // operands: index values, value, then extra mask (optional)
+  AtomicRMW,      // like Store, returns old values: attrs.atomic
+  // compute
+  Unary,          // attrs.unary
+  Binary,         // attrs.binary; operands broadcast to the result type
+  Where,          // where(cond, a, b)
+  Cast,           // to result dtype (attrs.bitcast for reinterpretation)
+  ExpandDims,     // insert a size-1 axis at attrs.axis
+  Squeeze,        // remove the size-1 axis attrs.axis
+  BroadcastTo,    // expand size-1 axes to the result type's dims
+  Permute,        // attrs.perm
+  Reshape,        // to the result type's dims (same element count)
+  Reduce,         // attrs.reduce over attrs.axis (keepdim -> size-1 axis)
+  Dot,            // a @ b (+ acc): operands a, b [, acc]; 2-D or batched 3-D
+  // control flow
+  For,            // loop over attrs.dim (Tile or Grid dim); operands = initial iter values;
+                  // region 0 args = iter values; results = final iter values
+  If,             // operands: cond; region 0 = then, region 1 = else; results = yielded values
+  Yield,          // terminator of For/If regions
+  Assert,         // device-side assert (debug): operands: cond; attrs.message
+};
+
+enum class UnaryFn {
+  Neg, Not, Invert, Abs,
+  Exp, Exp2, Log, Log2, Log1p, Expm1, Sqrt, Rsqrt, Sin, Cos, Tan, Tanh, Sigmoid, Erf,
+  Floor, Ceil, Trunc, Round, Reciprocal, Relu, Sign, IsNan, IsInf, IsFinite,
+  Asin, Acos, Atan, Sinh, Cosh, Asinh, Acosh, Atanh,
+};
+
+enum class BinaryFn {
+  Add, Sub, Mul, TrueDiv, FloorDiv, Mod, Pow, Maximum, Minimum,
+  BitAnd, BitOr, BitXor, LShift, RShift, LogicalAnd, LogicalOr,
+  Eq, Ne, Lt, Le, Gt, Ge, Atan2, CopySign,
+};
+
+enum class ReduceFn { Sum, Prod, Max, Min, ArgMax, ArgMin, Any, All };
+
+enum class AtomicFn { Add, And, Or, Xor, Xchg, Max, Min, Cas };
+
+const char* name(OpKind k);
+const char* name(UnaryFn f);
+const char* name(BinaryFn f);
+const char* name(ReduceFn f);
+const char* name(AtomicFn f);
+bool is_comparison(BinaryFn f);
+
+// A literal scalar (Constant, Full).  Floats keep their exact double value;
+// inf and nan are allowed.
+struct Literal {
+  enum class Kind { Int, Float, Bool } kind = Kind::Int;
+  int64_t i = 0;
+  double f = 0.0;
+  bool b = false;
+  static Literal from_int(int64_t v) { Literal l; l.kind = Kind::Int; l.i = v; return l; }
+  static Literal from_float(double v) { Literal l; l.kind = Kind::Float; l.f = v; return l; }
+  static Literal from_bool(bool v) { Literal l; l.kind = Kind::Bool; l.b = v; return l; }
+  double as_double() const { return kind == Kind::Float ? f : kind == Kind::Int ? double(i) : double(b); }
+};
+
+// How one dimension of a tensor is indexed by a Load/Store/Atomic.
+struct IndexSpec {
+  enum class Kind {
+    TileDim,    // a Dim's indices (tile, `:`, grid index): operand not used; attrs: dim
+    Scalar,     // a scalar device value (operand), no axis
+    Tensor,     // an integer tensor value (operand) whose axes join the result
+    NewAxis,    // `None`: a size-1 axis in the result, no tensor dimension consumed
+  } kind = Kind::TileDim;
+  int dim = -1;       // TileDim
+  int operand = -1;   // Scalar/Tensor: index into the op's operands
+  SymInt offset = 0;  // TileDim: constant shift (x[tile.index + 1] folds to TileDim +1)
+};
+
+struct Value;
+struct Region;
+struct Op;
+
+struct Attrs {
+  Literal literal;                   // Constant, Full
+  int param = -1;                    // ScalarParam: index into DeviceKernel::scalars
+  SymInt sym = 0;                    // SymValue
+  int dim = -1;                      // Tile*, Arange, For
+  int tensor = -1;                   // Load/Store/Atomic: index into DeviceKernel::tensors
+  std::vector<IndexSpec> index;      // Load/Store/Atomic: one per tensor dim (+ NewAxis)
+  int extra_mask = -1;               // Load/Store/Atomic: operand index of the user mask, or -1
+  int value_operand = -1;            // Store/Atomic: operand index of the stored value
+  int expected_operand = -1;         // Atomic Cas: operand index of the expected value
+  int memory_op = -1;                // Load/Store: index among the kernel's loads or stores
+  std::string eviction_policy;       // Load: user-given ("" = config decides)
+  UnaryFn unary = UnaryFn::Neg;
+  BinaryFn binary = BinaryFn::Add;
+  ReduceFn reduce = ReduceFn::Sum;
+  AtomicFn atomic = AtomicFn::Add;
+  std::string atomic_sem = "relaxed";
+  int axis = 0;                      // ExpandDims, Squeeze, Reduce
+  bool keepdim = false;              // Reduce
+  std::vector<int> perm;             // Permute
+  bool bitcast = false;              // Cast
+  std::optional<DType> dot_out_dtype;  // Dot
+  std::string dot_precision;         // Dot: "" (config), "tf32", "tf32x3", "ieee"
+  std::string message;               // Assert
+  // For over a Grid/Tile dim whose bounds are device values: operands
+  // [begin, end] precede the iter values when set.
+  bool dynamic_bounds = false;
+  // Set by passes:
+  bool mask_elided = false;          // Load/Store: proven in bounds (mask_elision)
+};
+
+struct Value {
+  int id = -1;          // unique within the kernel; printing uses %id
+  Type type;
+  Op* def = nullptr;    // producing op, or null for a region argument
+  Region* owner = nullptr;  // for region arguments
+  int index = 0;        // result index / argument index
+  std::string name_hint;  // user's variable name when known ("acc")
+};
+
+struct Region {
+  std::vector<std::unique_ptr<Value>> args;
+  std::vector<std::unique_ptr<Op>> ops;
+  Op* parent = nullptr;
+};
+
+struct Op {
+  int id = -1;  // unique within the kernel (For loops are referenced by it)
+  OpKind kind;
+  std::vector<Value*> operands;
+  std::vector<std::unique_ptr<Value>> results;
+  std::vector<std::unique_ptr<Region>> regions;
+  Attrs attrs;
+  SourceSpan span;  // the user's source that produced the op
+  Region* parent = nullptr;
+
+  Value* result(int i = 0) const { return results.at(i).get(); }
+};
+
+// ------------------------------------------------------------------ kernel
+
+struct TensorParam {
+  std::string name;       // name in generated code (usually the user's variable)
+  std::string host_expr;  // Python expression that yields the tensor in the host wrapper
+  DType dtype;
+  std::vector<SymInt> sizes;
+  std::vector<SymInt> strides;
+  bool read = false, written = false;
+};
+
+struct ScalarParam {
+  std::string name;       // kernel argument name
+  std::string host_expr;  // Python expression evaluated by the host wrapper
+  DType dtype;            // Int64 for ints, Float32 for floats (as Triton types them), Bool
+};
+
+struct DeviceKernel {
+  std::string name;  // triton function name, e.g. "_add_kernel"
+  std::vector<TensorParam> tensors;
+  std::vector<ScalarParam> scalars;
+  std::vector<Dim> dims;
+  std::vector<int> grid_dims;  // dims of the outer loop, in the order written
+  Region body;
+  SourceSpan span;       // the `for` header of the outer loop
+  int num_loads = 0;
+  int num_stores = 0;
+  int next_value_id = 0;
+  int next_op_id = 0;
+
+  Dim& dim(int id) { return dims.at(id); }
+  const Dim& dim(int id) const { return dims.at(id); }
+};
+
+// -------------------------------------------------------------- utilities
+
+// Builder that appends ops at an insertion point and numbers values.
+class Builder {
+ public:
+  explicit Builder(DeviceKernel& k) : kernel_(k), region_(&k.body) {}
+  DeviceKernel& kernel() { return kernel_; }
+  Region* region() const { return region_; }
+  void set_region(Region* r) { region_ = r; }
+
+  // Creates an op with the given result types at the end of the current region.
+  Op* create(OpKind kind, std::vector<Value*> operands, const std::vector<Type>& result_types,
+             SourceSpan span, Attrs attrs = {});
+  // Adds an argument to region r.
+  Value* add_arg(Region* r, Type t, std::string name_hint = "");
+  // Adds an empty region to op.
+  Region* add_region(Op* op);
+
+ private:
+  DeviceKernel& kernel_;
+  Region* region_;
+};
+
+// Deep copy (used by passes that transform per config).
+std::unique_ptr<DeviceKernel> clone(const DeviceKernel& k);
+
+// Textual form, e.g.
+//   kernel _add_kernel(x: f32[s0, s1] strides [s1, 1], ...)
+//   dims: d0 tile tile_m [0, 1024) block_sizes[0]
+//   %3 = load x[d0, d1] : f32[d0, d1]      # line 12
+std::string print(const DeviceKernel& k);
+// Short type string: "f32[d0, 1]", "i32" for scalars.
+std::string type_str(const Type& t);
+
+// Checks structural invariants (operands defined before use and visible,
+// result types consistent with operand types, regions terminated, dims
+// exist).  Throws InternalError naming the op on failure.
+void verify(const DeviceKernel& k);
+
+// Visits every op (pre-order, regions included).
+void walk(const Region& r, const std::function<void(const Op&)>& fn);
+void walk_mut(Region& r, const std::function<void(Op&)>& fn);
+
+}  // namespace deuteron::ir

@@ -1,0 +1,19 @@
+// IR -> IR transformations, one per file under cpp/src/passes/.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "deuteron/ir.h"
+
+namespace deuteron::passes {
+
+// Removes ops whose results are unused and that have no side effects
+// (stores, atomics, asserts, and loops/ifs that contain them are kept).
+void eliminate_dead_code(ir::DeviceKernel& kernel);
+
+// Turns reductions over full dims whose reduction_loops entry is a block size
+// into loops over chunks of that size (see reduction_rolling.cc).
+void roll_reductions(ir::DeviceKernel& kernel, const std::vector<std::optional<int64_t>>& reduction_loops);
+
+}  // namespace deuteron::passes

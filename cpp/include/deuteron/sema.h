@@ -1,0 +1,128 @@
+// Semantic analysis: resolves names, propagates types and symbolic shapes,
+// splits the kernel function into host code (run by Python) and device loops
+// (one DeviceKernel each, in tile IR).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "deuteron/ast.h"
+#include "deuteron/diagnostic.h"
+#include "deuteron/dtype.h"
+#include "deuteron/ir.h"
+#include "deuteron/symbolic.h"
+
+namespace deuteron {
+
+// What Python tells the core about one argument of a call.
+struct ArgSpec {
+  enum class Kind { Tensor, Int, Float, Bool, None, Constexpr, Other };
+  std::string name;
+  Kind kind = Kind::Other;
+  // Tensor
+  DType dtype = DType::Float32;
+  std::vector<int64_t> sizes;
+  std::vector<int64_t> strides;
+  std::string device = "cuda";  // "cuda", "cpu", ...
+  // Constexpr (annotated hl.constexpr): the value, specialized into the kernel.
+  enum class ConstKind { Int, Float, Bool, None } const_kind = ConstKind::None;
+  int64_t const_int = 0;
+  double const_float = 0.0;
+  bool const_bool = false;
+};
+
+// What Python tells the core about a global (or closure) name the kernel uses.
+struct GlobalSpec {
+  enum class Kind { Module, Function, Helper, Int, Float, Bool, String, None, DType, Opaque };
+  std::string name;
+  Kind kind = Kind::Opaque;
+  std::string qualname;  // Module: "torch"; Function: "torch.nn.functional.gelu"
+  int64_t int_value = 0;
+  double float_value = 0.0;
+  bool bool_value = false;
+  std::string string_value;
+  DType dtype = DType::Float32;
+  // Helper: a plain Python function whose body is inlined into device code.
+  std::shared_ptr<const SourceFile> helper_source;
+};
+
+struct BindRequest {
+  std::shared_ptr<const SourceFile> file;
+  std::string function_name;  // the def to compile (the file may hold more)
+  std::vector<ArgSpec> args;
+  std::vector<GlobalSpec> globals;
+  bool static_shapes = true;
+  std::optional<DType> index_dtype;  // nullopt: int32 unless a tensor is too large
+  std::string dot_precision = "tf32";
+};
+
+// A tunable block size (one per tile dimension unless shared through
+// hl.register_block_size).
+struct BlockSizeSpec {
+  int64_t min = 1;
+  int64_t max = 1 << 30;    // upper bound from the extents it tiles (next power of 2)
+  std::string origin;       // "tile_m", "register_block_size at line 7"
+  std::vector<SymInt> extents;  // extents of the dims that use it
+  bool used_in_dot = false;     // a dim of this size feeds a matmul operand
+  bool is_reduction_like = false;  // tiles an inner loop (k of a matmul, a looped reduction)
+};
+
+struct ReductionLoopSpec {
+  SymInt extent;       // size of the reduced dimension
+  std::string origin;  // "x[tile, :] at line 9"
+};
+
+// hl.register_tunable(name, fragment)
+struct TunableSpec {
+  std::string name;
+  enum class Kind { PowerOfTwo, Integer, Enum, Boolean } kind = Kind::Integer;
+  int64_t low = 0, high = 0;
+  std::vector<std::string> choices;  // Enum: Python reprs of the choices
+  std::string default_repr;          // Python repr of the default
+};
+
+// How host code refers to a config-dependent value.
+struct HostRewrite {
+  enum class Kind { BlockSize, Tunable, Literal } kind = Kind::Literal;
+  int index = -1;     // BlockSize
+  std::string text;   // Tunable: name; Literal: Python text
+};
+
+struct HostStmt {
+  const ast::Stmt* stmt = nullptr;  // verbatim host statement (or the device loop's For)
+  int kernel = -1;                  // >= 0: this statement is device loop `kernel`
+};
+
+// A host-side symbol (dynamic size, runtime int) and how the wrapper computes it.
+struct HostSymbol {
+  std::string name;       // e.g. "x_size_0"
+  std::string host_expr;  // e.g. "x.size(0)"
+  bool at_entry = true;   // computed in the wrapper's prologue (from arguments)
+};
+
+struct Program {
+  std::shared_ptr<const SourceFile> file;
+  std::unique_ptr<ast::Module> module;
+  std::vector<std::unique_ptr<ast::Module>> helper_modules;  // inlined helpers' ASTs
+  const ast::FunctionDef* fn = nullptr;
+  std::vector<ArgSpec> args;
+  std::vector<HostStmt> host;
+  std::map<const ast::Expr*, HostRewrite> rewrites;
+  std::vector<std::unique_ptr<ir::DeviceKernel>> kernels;
+  std::vector<BlockSizeSpec> block_sizes;
+  std::vector<ReductionLoopSpec> reduction_loops;
+  std::vector<TunableSpec> tunables;
+  std::vector<HostSymbol> symbols;
+  std::vector<std::string> used_globals;  // names the generated host code needs bound
+  DType index_dtype = DType::Int32;
+  std::string dot_precision = "tf32";
+  bool static_shapes = true;
+};
+
+// Parses nothing: takes an already-parsed module.  Throws CompileError.
+std::unique_ptr<Program> analyze(const BindRequest& request, std::unique_ptr<ast::Module> module);
+
+}  // namespace deuteron

@@ -1,0 +1,21 @@
+// The host function of a generated module: the user's host statements (kept
+// as written, with config-dependent calls replaced), the dynamic-shape
+// symbols, and one launch per device loop (emitted by the back end).
+#pragma once
+
+#include <functional>
+
+#include "python_writer.h"
+#include "deuteron/json.h"
+#include "deuteron/sema.h"
+
+namespace deuteron::codegen {
+
+// emit_loop(kernel_index, writer) writes what replaces device loop i.
+void emit_host_function(PythonWriter& w, const Program& program, const json::Value& config,
+                        const std::function<void(int, PythonWriter&)>& emit_loop);
+
+// The comment block at the top of every generated module.
+void emit_module_header(PythonWriter& w, const Program& program, const json::Value& config, const char* backend);
+
+}  // namespace deuteron::codegen

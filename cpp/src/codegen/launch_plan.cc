@@ -1,0 +1,78 @@
+#include "launch_plan.h"
+
+namespace deuteron::codegen {
+
+int64_t KernelPlan::block_of(const ir::Dim& d) const {
+  if (d.kind == ir::DimKind::Grid) return 1;
+  if (d.fixed_block_size) return *d.fixed_block_size;
+  if (d.kind == ir::DimKind::Full) {
+    auto e = d.extent().as_constant();
+    DEUTERON_CHECK(e.has_value(), "persistent full dim with a symbolic extent");
+    return next_power_of_2(std::max<int64_t>(*e, 1));
+  }
+  DEUTERON_CHECK(d.block_size_index >= 0 && d.block_size_index < static_cast<int>(block_sizes.size()),
+                 "tile dim without a block size");
+  return block_sizes[d.block_size_index];
+}
+
+KernelPlan make_plan(const ConfigSpec& spec, const json::Value& config, int kernel, const DeviceInfo& device,
+                     const std::string& dot_precision) {
+  KernelPlan p;
+  p.kernel = kernel;
+  p.sm_count = device.sm_count;
+  p.dot_precision = dot_precision;
+  for (const auto& v : config.at("block_sizes").as_array()) p.block_sizes.push_back(v.as_int());
+  for (const auto& v : config.at("reduction_loops").as_array())
+    p.reduction_loops.push_back(v.is_null() ? std::nullopt : std::optional<int64_t>(v.as_int()));
+  const auto& orders = config.at("loop_orders").as_array();
+  const auto& flattens = config.at("flatten_loops").as_array();
+  for (size_t i = 0; i < spec.loop_order_kernels.size(); ++i)
+    if (spec.loop_order_kernels[i] == kernel) {
+      for (const auto& x : orders[i].as_array()) p.loop_order.push_back(static_cast<int>(x.as_int()));
+      p.flatten = flattens[i].as_bool();
+    }
+  const auto& groups = config.at("l2_groupings").as_array();
+  for (size_t i = 0; i < spec.l2_grouping_kernels.size(); ++i)
+    if (spec.l2_grouping_kernels[i] == kernel) p.l2_grouping = static_cast<int>(groups[i].as_int());
+  p.pid_type = config.at("pid_type").as_string();
+  p.num_sm_multiplier = static_cast<int>(config.at("num_sm_multiplier").as_int());
+  p.num_warps = static_cast<int>(config.at("num_warps").as_int());
+  p.num_stages = static_cast<int>(config.at("num_stages").as_int());
+  if (!config.at("maxnreg").is_null()) p.maxnreg = static_cast<int>(config.at("maxnreg").as_int());
+
+  const auto& indexing = config.at("indexing").as_array();
+  const auto& eviction = config.at("load_eviction_policies").as_array();
+  const KernelSummary& ks = spec.kernels.at(kernel);
+  (void)ks;
+  int load0 = spec.kernel_load_offset.at(kernel), store0 = spec.kernel_store_offset.at(kernel);
+  int next_load0 = kernel + 1 < static_cast<int>(spec.kernel_load_offset.size()) ? spec.kernel_load_offset[kernel + 1]
+                                                                                  : spec.num_loads;
+  int next_store0 = kernel + 1 < static_cast<int>(spec.kernel_store_offset.size())
+                        ? spec.kernel_store_offset[kernel + 1]
+                        : spec.num_stores;
+  for (int i = load0; i < next_load0; ++i) {
+    p.load_indexing[i - load0] = indexing.at(i).as_string();
+    p.load_eviction[i - load0] = eviction.at(i).as_string();
+  }
+  for (int i = store0; i < next_store0; ++i) p.store_indexing[i - store0] = indexing.at(spec.num_loads + i).as_string();
+
+  auto knob = [&](const char* key, size_t i) -> const json::Value& { return config.at(key).as_array().at(i); };
+  for (size_t i = 0; i < spec.inner_loops.size(); ++i) {
+    if (spec.inner_loops[i].kernel != kernel) continue;
+    RangeKnobs k;
+    k.unroll = static_cast<int>(knob("range_unroll_factors", i).as_int());
+    k.num_stages = static_cast<int>(knob("range_num_stages", i).as_int());
+    auto opt = [&](const char* key) -> std::optional<bool> {
+      const json::Value& v = knob(key, i);
+      return v.is_null() ? std::nullopt : std::optional<bool>(v.as_bool());
+    };
+    k.multi_buffer = opt("range_multi_buffers");
+    k.flatten = opt("range_flattens");
+    k.warp_specialize = opt("range_warp_specializes");
+    k.static_range = knob("static_ranges", i).as_bool();
+    p.ranges[spec.inner_loops[i].op_id] = k;
+  }
+  return p;
+}
+
+}  // namespace deuteron::codegen

@@ -1,0 +1,39 @@
+// Writes indented Python source line by line.
+#pragma once
+
+#include <string>
+
+namespace deuteron::codegen {
+
+class PythonWriter {
+ public:
+  void line(const std::string& s) {
+    if (s.empty()) {
+      out_ += "\n";
+      return;
+    }
+    out_.append(static_cast<size_t>(indent_) * 4, ' ');
+    out_ += s;
+    out_ += "\n";
+  }
+  void blank() { out_ += "\n"; }
+  // A line that already carries its indentation.
+  void line_raw(const std::string& s) {
+    out_ += s;
+    out_ += "\n";
+  }
+  void indent() { ++indent_; }
+  void dedent() { --indent_; }
+  int level() const { return indent_; }
+  const std::string& str() const { return out_; }
+
+ private:
+  std::string out_;
+  int indent_ = 0;
+};
+
+// Python literal for a double: shortest repr that round-trips; inf/nan as
+// float("inf") etc. (valid both in Python and inside @triton.jit code).
+std::string py_float(double v);
+
+}  // namespace deuteron::codegen

@@ -1,0 +1,473 @@
+// The reference back end: each device loop becomes a Python function that
+// runs the kernel body in PyTorch eager, one tile after another.  Tiles at the
+// boundary are simply shorter, so no masks are needed; the IR's explicit casts
+// reproduce the Triton kernel's arithmetic types.
+#include <map>
+#include <set>
+
+#include "../host_wrapper.h"
+#include "../launch_plan.h"
+#include "../python_writer.h"
+#include "deuteron/codegen.h"
+
+namespace deuteron {
+
+namespace {
+
+using codegen::PythonWriter;
+using ir::DimKind;
+using ir::OpKind;
+
+std::string torch_dtype(DType t) { return std::string("torch.") + torch_name(t); }
+
+class ReferenceEmitter {
+ public:
+  ReferenceEmitter(PythonWriter& w, const Program& p, const ir::DeviceKernel& k, const codegen::KernelPlan& plan)
+      : w_(w), program_(p), k_(k), plan_(plan) {}
+
+  // Returns the launch call for the host wrapper.
+  std::string run() {
+    std::set<std::string> syms;
+    auto add = [&](const SymInt& s) {
+      for (const auto& n : s.symbols())
+        if (n.rfind("_block_size_", 0) != 0) syms.insert(n);
+    };
+    for (const auto& d : k_.dims) { add(d.begin); add(d.end); }
+    ir::walk(k_.body, [&](const ir::Op& op) {
+      if (op.kind == OpKind::SymValue) add(op.attrs.sym);
+      for (const auto& ix : op.attrs.index) add(ix.offset);
+    });
+    std::vector<std::string> params, args;
+    for (const auto& t : k_.tensors) { params.push_back(safe(t.name)); args.push_back(t.host_expr); }
+    for (const auto& s : syms) { params.push_back(s); args.push_back(s); }
+    for (const auto& s : k_.scalars) { params.push_back(safe(s.name)); args.push_back(s.host_expr); }
+    std::string fname = k_.name + "_reference";
+    std::string sig = "def " + fname + "(";
+    for (size_t i = 0; i < params.size(); ++i) sig += (i ? ", " : "") + params[i];
+    w_.line(sig + "):");
+    w_.indent();
+    w_.line("_device = " + (k_.tensors.empty() ? std::string("'cpu'") : safe(k_.tensors[0].name) + ".device"));
+    // Full dims cover their whole extent.
+    for (const auto& d : k_.dims)
+      if (d.kind == DimKind::Full)
+        w_.line(idx(d.id) + " = torch.arange(0, " + sym(d.extent()) + ", device=_device)");
+    emit_grid(0);
+    w_.dedent();
+    std::string call = fname + "(";
+    for (size_t i = 0; i < args.size(); ++i) call += (i ? ", " : "") + args[i];
+    return call + ")";
+  }
+
+ private:
+  static std::string safe(const std::string& n) {
+    std::string o;
+    for (char c : n) o += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
+    return o;
+  }
+  std::string idx(int d) const { return "indices_" + std::to_string(d); }
+  std::string off(int d) const { return "offset_" + std::to_string(d); }
+  std::string sym(const SymInt& s) const {
+    return s.str([&](const std::string& n) -> std::string {
+      if (n.rfind("_block_size_", 0) == 0) return std::to_string(plan_.block_sizes.at(std::stoi(n.substr(12))));
+      return n;
+    });
+  }
+  int64_t block(int d) const { return plan_.block_of(k_.dim(d)); }
+
+  void open_dim_loop(int d) {
+    const ir::Dim& dim = k_.dim(d);
+    if (dim.kind == DimKind::Grid) {
+      w_.line("for " + off(d) + " in range(" + sym(dim.begin) + ", " + sym(dim.end) + "):");
+      w_.indent();
+      return;
+    }
+    w_.line("for " + off(d) + " in range(" + sym(dim.begin) + ", " + sym(dim.end) + ", " + std::to_string(block(d)) + "):");
+    w_.indent();
+    w_.line(idx(d) + " = torch.arange(" + off(d) + ", min(" + off(d) + " + " + std::to_string(block(d)) + ", " +
+            sym(dim.end) + "), device=_device)");
+  }
+
+  void emit_grid(size_t i) {
+    if (i == k_.grid_dims.size()) {
+      emit_region(k_.body);
+      return;
+    }
+    open_dim_loop(k_.grid_dims[i]);
+    emit_grid(i + 1);
+    w_.dedent();
+  }
+
+  std::string name(const ir::Value* v) {
+    auto it = names_.find(v);
+    if (it != names_.end()) return it->second;
+    std::string n = (v->name_hint.empty() ? "v" : safe(v->name_hint)) + "_" + std::to_string(v->id);
+    names_[v] = n;
+    return n;
+  }
+  void assign(const ir::Op& op, const std::string& e) { w_.line(name(op.result()) + " = " + e); }
+
+  // The torch shape of a value (actual lengths of its dims).
+  std::string shape(const std::vector<int>& dims) {
+    std::string s = "(";
+    for (size_t i = 0; i < dims.size(); ++i) {
+      s += dims[i] == ir::kBroadcast ? "1" : idx(dims[i]) + ".numel()";
+      s += dims.size() == 1 ? "," : (i + 1 < dims.size() ? ", " : "");
+    }
+    return s + ")";
+  }
+
+  // `e` has axes `src`; view it with the axes of `dst` (size-1 elsewhere).
+  std::string place(const std::string& e, const std::vector<int>& src, const std::vector<int>& dst) {
+    if (src == dst) return e;
+    std::string ix;
+    size_t j = 0;
+    for (size_t i = 0; i < dst.size(); ++i) {
+      bool take = j < src.size() && src[j] == dst[i] && dst[i] != ir::kBroadcast;
+      ix += (i ? ", " : "") + std::string(take ? ":" : "None");
+      if (take) ++j;
+    }
+    if (src.empty()) return e;
+    return "(" + e + ")[" + ix + "]";
+  }
+
+  std::vector<int> access_dims(const ir::Op& op) {
+    std::vector<int> dims;
+    for (const auto& ix : op.attrs.index) {
+      if (ix.kind == ir::IndexSpec::Kind::TileDim) dims.push_back(ix.dim);
+      if (ix.kind == ir::IndexSpec::Kind::NewAxis) dims.push_back(ir::kBroadcast);
+      if (ix.kind == ir::IndexSpec::Kind::Tensor)
+        for (int d : op.operands.at(ix.operand)->type.dims) dims.push_back(d);
+    }
+    return dims;
+  }
+
+  // The advanced-indexing tuple for a Load/Store (each index placed on the result's axes).
+  std::string index_tuple(const ir::Op& op, const std::vector<int>& dims, bool clamp) {
+    const ir::TensorParam& t = k_.tensors.at(op.attrs.tensor);
+    std::string s = "(";
+    int pos = 0;
+    int count = 0;
+    for (const auto& ix : op.attrs.index) {
+      if (ix.kind == ir::IndexSpec::Kind::NewAxis) continue;
+      std::string e;
+      if (ix.kind == ir::IndexSpec::Kind::TileDim) {
+        e = place(idx(ix.dim), {ix.dim}, dims);
+        if (!(ix.offset.is_constant() && ix.offset.constant() == 0)) e = "(" + e + " + " + sym(ix.offset) + ")";
+      } else {
+        const ir::Value* v = op.operands.at(ix.operand);
+        e = place(name(v), v->type.dims, dims);
+        if (v->type.is_scalar()) e = "int(" + name(v) + ")";
+      }
+      if (clamp) e = "torch.as_tensor(" + e + ", device=_device).clamp(0, " + sym(t.sizes.at(pos)) + " - 1)";
+      s += e + ", ";
+      ++pos;
+      ++count;
+    }
+    (void)count;
+    return s + ")";
+  }
+
+  void emit_region(const ir::Region& r) {
+    for (const auto& op : r.ops) emit(*op);
+  }
+
+  std::string lit(const ir::Literal& l) {
+    switch (l.kind) {
+      case ir::Literal::Kind::Bool: return l.b ? "True" : "False";
+      case ir::Literal::Kind::Int: return std::to_string(l.i);
+      case ir::Literal::Kind::Float: return codegen::py_float(l.f);
+    }
+    return "0";
+  }
+
+  std::string unary(ir::UnaryFn f, const std::string& x) {
+    switch (f) {
+      case ir::UnaryFn::Neg: return "-" + x;
+      case ir::UnaryFn::Not: return "torch.logical_not(" + x + ")";
+      case ir::UnaryFn::Invert: return "torch.bitwise_not(" + x + ")";
+      case ir::UnaryFn::Relu: return "torch.relu(" + x + ")";
+      case ir::UnaryFn::Sigmoid: return "torch.sigmoid(" + x + ")";
+      case ir::UnaryFn::Round: return "torch.round(" + x + ")";
+      case ir::UnaryFn::IsNan: return "torch.isnan(" + x + ")";
+      case ir::UnaryFn::IsInf: return "torch.isinf(" + x + ")";
+      case ir::UnaryFn::IsFinite: return "torch.isfinite(" + x + ")";
+      default: return std::string("torch.") + ir::name(f) + "(" + x + ")";
+    }
+  }
+
+  std::string binary(ir::BinaryFn f, const std::string& a, const std::string& b) {
+    switch (f) {
+      case ir::BinaryFn::Add: return a + " + " + b;
+      case ir::BinaryFn::Sub: return a + " - " + b;
+      case ir::BinaryFn::Mul: return a + " * " + b;
+      case ir::BinaryFn::TrueDiv: return a + " / " + b;
+      case ir::BinaryFn::FloorDiv: return "torch.floor_divide(" + a + ", " + b + ")";
+      case ir::BinaryFn::Mod: return "torch.remainder(" + a + ", " + b + ")";
+      case ir::BinaryFn::Pow: return "torch.pow(" + a + ", " + b + ")";
+      case ir::BinaryFn::Maximum: return "torch.maximum(" + a + ", " + b + ")";
+      case ir::BinaryFn::Minimum: return "torch.minimum(" + a + ", " + b + ")";
+      case ir::BinaryFn::BitAnd:
+      case ir::BinaryFn::LogicalAnd: return a + " & " + b;
+      case ir::BinaryFn::BitOr:
+      case ir::BinaryFn::LogicalOr: return a + " | " + b;
+      case ir::BinaryFn::BitXor: return a + " ^ " + b;
+      case ir::BinaryFn::LShift: return a + " << " + b;
+      case ir::BinaryFn::RShift: return a + " >> " + b;
+      case ir::BinaryFn::Eq: return a + " == " + b;
+      case ir::BinaryFn::Ne: return a + " != " + b;
+      case ir::BinaryFn::Lt: return a + " < " + b;
+      case ir::BinaryFn::Le: return a + " <= " + b;
+      case ir::BinaryFn::Gt: return a + " > " + b;
+      case ir::BinaryFn::Ge: return a + " >= " + b;
+      case ir::BinaryFn::Atan2: return "torch.atan2(" + a + ", " + b + ")";
+      case ir::BinaryFn::CopySign: return "torch.copysign(" + a + ", " + b + ")";
+    }
+    return a;
+  }
+
+  // Every value is a tensor (0-d for scalars) so that dtypes stay exact.
+  std::string t(const ir::Value* v) { return "(" + name(v) + ")"; }
+
+  void emit(const ir::Op& op) {
+    switch (op.kind) {
+      case OpKind::Constant:
+        assign(op, "torch.tensor(" + lit(op.attrs.literal) + ", dtype=" + torch_dtype(op.result()->type.dtype) +
+                       ", device=_device)");
+        return;
+      case OpKind::ScalarParam:
+        assign(op, "torch.tensor(" + safe(k_.scalars.at(op.attrs.param).name) + ", dtype=" +
+                       torch_dtype(op.result()->type.dtype) + ", device=_device)");
+        return;
+      case OpKind::SymValue:
+        assign(op, "torch.tensor(" + sym(op.attrs.sym) + ", dtype=" + torch_dtype(op.result()->type.dtype) +
+                       ", device=_device)");
+        return;
+      case OpKind::TileIndex:
+      case OpKind::Arange:
+        assign(op, idx(op.attrs.dim) + ".to(" + torch_dtype(op.result()->type.dtype) + ")");
+        return;
+      case OpKind::TileBegin:
+        assign(op, "torch.tensor(" + off(op.attrs.dim) + ", dtype=" + torch_dtype(op.result()->type.dtype) +
+                       ", device=_device)");
+        return;
+      case OpKind::TileEnd:
+        assign(op, "torch.tensor(min(" + off(op.attrs.dim) + " + " + std::to_string(block(op.attrs.dim)) + ", " +
+                       sym(k_.dim(op.attrs.dim).end) + "), dtype=" + torch_dtype(op.result()->type.dtype) +
+                       ", device=_device)");
+        return;
+      case OpKind::TileBlockSize:
+        assign(op, "torch.tensor(" + std::to_string(block(op.attrs.dim)) + ", dtype=" +
+                       torch_dtype(op.result()->type.dtype) + ", device=_device)");
+        return;
+      case OpKind::TileId:
+        assign(op, "torch.tensor(" + off(op.attrs.dim) + " // " + std::to_string(block(op.attrs.dim)) +
+                       ", dtype=" + torch_dtype(op.result()->type.dtype) + ", device=_device)");
+        return;
+      case OpKind::TileCount: {
+        const ir::Dim& d = k_.dim(op.attrs.dim);
+        assign(op, "torch.tensor(" + sym(cdiv(d.extent(), SymInt(block(d.id)))) + ", dtype=" +
+                       torch_dtype(op.result()->type.dtype) + ", device=_device)");
+        return;
+      }
+      case OpKind::Full:
+        assign(op, "torch.full(" + shape(op.result()->type.dims) + ", " + lit(op.attrs.literal) + ", dtype=" +
+                       torch_dtype(op.result()->type.dtype) + ", device=_device)");
+        return;
+      case OpKind::Load: {
+        auto dims = op.result()->type.dims;
+        std::string tensor = safe(k_.tensors.at(op.attrs.tensor).name);
+        if (op.attrs.extra_mask >= 0) {
+          std::string m = t(op.operands.at(op.attrs.extra_mask));
+          assign(op, "torch.where(" + m + ", " + tensor + "[" + index_tuple(op, dims, true) + "], 0).to(" +
+                         torch_dtype(op.result()->type.dtype) + ")");
+        } else {
+          assign(op, tensor + "[" + index_tuple(op, dims, false) + "]");
+        }
+        return;
+      }
+      case OpKind::Store:
+      case OpKind::AtomicRMW: {
+        auto dims = access_dims(op);
+        std::string tensor = safe(k_.tensors.at(op.attrs.tensor).name);
+        std::string v = t(op.operands.at(op.attrs.value_operand));
+        std::string shp = shape(dims);
+        if (op.kind == OpKind::AtomicRMW) {
+          // Sequential emulation: read old, combine, write.
+          std::string old = name(op.result());
+          w_.line(old + " = " + tensor + "[" + index_tuple(op, dims, false) + "].clone()");
+          std::string nv;
+          switch (op.attrs.atomic) {
+            case ir::AtomicFn::Add: nv = old + " + " + v; break;
+            case ir::AtomicFn::And: nv = old + " & " + v; break;
+            case ir::AtomicFn::Or: nv = old + " | " + v; break;
+            case ir::AtomicFn::Xor: nv = old + " ^ " + v; break;
+            case ir::AtomicFn::Xchg: nv = v; break;
+            case ir::AtomicFn::Max: nv = "torch.maximum(" + old + ", " + v + ")"; break;
+            case ir::AtomicFn::Min: nv = "torch.minimum(" + old + ", " + v + ")"; break;
+            case ir::AtomicFn::Cas:
+              nv = "torch.where(" + old + " == " + t(op.operands.at(op.attrs.expected_operand)) + ", " + v + ", " + old + ")";
+              break;
+          }
+          if (op.attrs.atomic == ir::AtomicFn::Add && !dims.empty()) {
+            w_.line(tensor + ".index_put_(tuple(i.expand(" + shp + ") for i in " + index_tuple(op, dims, false) +
+                    "), (" + v + ").expand(" + shp + "), accumulate=True)");
+          } else {
+            w_.line(tensor + "[" + index_tuple(op, dims, false) + "] = " + nv);
+          }
+          return;
+        }
+        if (op.attrs.extra_mask >= 0) {
+          std::string m = t(op.operands.at(op.attrs.extra_mask));
+          w_.line("_sel = (" + m + ").expand(" + shp + ")");
+          w_.line(tensor + "[tuple(torch.as_tensor(i, device=_device).expand(" + shp + ")[_sel] for i in " +
+                  index_tuple(op, dims, false) + ")] = (" + v + ").expand(" + shp + ")[_sel].to(" + tensor + ".dtype)");
+        } else if (dims.empty()) {
+          w_.line(tensor + "[" + index_tuple(op, dims, false) + "] = " + v);
+        } else {
+          w_.line(tensor + "[" + index_tuple(op, dims, false) + "] = (" + v + ").expand(" + shp + ")");
+        }
+        return;
+      }
+      case OpKind::Unary: assign(op, unary(op.attrs.unary, t(op.operands[0]))); return;
+      case OpKind::Binary: assign(op, binary(op.attrs.binary, t(op.operands[0]), t(op.operands[1]))); return;
+      case OpKind::Where:
+        assign(op, "torch.where(" + t(op.operands[0]) + ", " + t(op.operands[1]) + ", " + t(op.operands[2]) + ")");
+        return;
+      case OpKind::Cast:
+        if (op.attrs.bitcast)
+          assign(op, t(op.operands[0]) + ".view(" + torch_dtype(op.result()->type.dtype) + ")");
+        else
+          assign(op, t(op.operands[0]) + ".to(" + torch_dtype(op.result()->type.dtype) + ")");
+        return;
+      case OpKind::ExpandDims: assign(op, t(op.operands[0]) + ".unsqueeze(" + std::to_string(op.attrs.axis) + ")"); return;
+      case OpKind::Squeeze: assign(op, t(op.operands[0]) + ".squeeze(" + std::to_string(op.attrs.axis) + ")"); return;
+      case OpKind::BroadcastTo: assign(op, t(op.operands[0]) + ".expand(" + shape(op.result()->type.dims) + ")"); return;
+      case OpKind::Reshape: assign(op, t(op.operands[0]) + ".reshape(" + shape(op.result()->type.dims) + ")"); return;
+      case OpKind::Permute: {
+        std::string p;
+        for (size_t i = 0; i < op.attrs.perm.size(); ++i) p += (i ? ", " : "") + std::to_string(op.attrs.perm[i]);
+        assign(op, t(op.operands[0]) + ".permute(" + p + ")");
+        return;
+      }
+      case OpKind::Reduce: {
+        std::string x = t(op.operands[0]);
+        std::string ax = std::to_string(op.attrs.axis);
+        std::string kd = op.attrs.keepdim ? "True" : "False";
+        std::string e;
+        switch (op.attrs.reduce) {
+          case ir::ReduceFn::Sum: e = "torch.sum(" + x + ", dim=" + ax + ", keepdim=" + kd + ")"; break;
+          case ir::ReduceFn::Prod: e = "torch.prod(" + x + ", dim=" + ax + ", keepdim=" + kd + ")"; break;
+          case ir::ReduceFn::Max: e = "torch.amax(" + x + ", dim=" + ax + ", keepdim=" + kd + ")"; break;
+          case ir::ReduceFn::Min: e = "torch.amin(" + x + ", dim=" + ax + ", keepdim=" + kd + ")"; break;
+          case ir::ReduceFn::ArgMax: e = "torch.argmax(" + x + ", dim=" + ax + ", keepdim=" + kd + ")"; break;
+          case ir::ReduceFn::ArgMin: e = "torch.argmin(" + x + ", dim=" + ax + ", keepdim=" + kd + ")"; break;
+          case ir::ReduceFn::Any: e = "torch.any(" + x + ", dim=" + ax + ", keepdim=" + kd + ")"; break;
+          case ir::ReduceFn::All: e = "torch.all(" + x + ", dim=" + ax + ", keepdim=" + kd + ")"; break;
+        }
+        assign(op, e + ".to(" + torch_dtype(op.result()->type.dtype) + ")");
+        return;
+      }
+      case OpKind::Dot: {
+        DType out = op.result()->type.dtype;
+        std::string a = t(op.operands[0]) + ".to(" + torch_dtype(out) + ")";
+        std::string b = t(op.operands[1]) + ".to(" + torch_dtype(out) + ")";
+        std::string e = "torch.matmul(" + a + ", " + b + ")";
+        if (op.operands.size() > 2) e = t(op.operands[2]) + " + " + e;
+        assign(op, e);
+        return;
+      }
+      case OpKind::For: {
+        const ir::Region& body = *op.regions[0];
+        size_t first = op.attrs.dynamic_bounds ? 2 : 0;
+        for (size_t i = 0; i < op.results.size(); ++i) {
+          std::string n = name(body.args[i].get());
+          names_[op.results[i].get()] = n;
+          w_.line(n + " = " + t(op.operands[first + i]));
+        }
+        const ir::Dim& d = k_.dim(op.attrs.dim);
+        if (op.attrs.dynamic_bounds) {
+          w_.line("for " + off(d.id) + " in range(int(" + t(op.operands[0]) + "), int(" + t(op.operands[1]) + "), " +
+                  std::to_string(block(d.id)) + "):");
+          w_.indent();
+          if (d.kind == DimKind::Tile)
+            w_.line(idx(d.id) + " = torch.arange(" + off(d.id) + ", min(" + off(d.id) + " + " +
+                    std::to_string(block(d.id)) + ", int(" + t(op.operands[1]) + ")), device=_device)");
+        } else {
+          open_dim_loop(d.id);
+        }
+        emit_region(body);
+        const ir::Op& y = *body.ops.back();
+        for (size_t i = 0; i < y.operands.size(); ++i) w_.line(name(body.args[i].get()) + " = " + t(y.operands[i]));
+        w_.line("pass");
+        w_.dedent();
+        return;
+      }
+      case OpKind::If: {
+        w_.line("if bool(" + t(op.operands[0]) + "):");
+        for (int ri = 0; ri < 2; ++ri) {
+          if (ri == 1) w_.line("else:");
+          w_.indent();
+          const ir::Region& r = *op.regions[ri];
+          emit_region(r);
+          const ir::Op& y = *r.ops.back();
+          for (size_t i = 0; i < y.operands.size(); ++i) w_.line(name(op.results[i].get()) + " = " + t(y.operands[i]));
+          w_.line("pass");
+          w_.dedent();
+        }
+        return;
+      }
+      case OpKind::Yield: return;
+      case OpKind::Assert:
+        w_.line("assert bool(torch.all(" + t(op.operands[0]) + ")), " + quote(op.attrs.message));
+        return;
+    }
+  }
+
+  static std::string quote(const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) {
+      if (c == '"' || c == '\\') out += '\\';
+      if (c == '\n') { out += "\\n"; continue; }
+      out += c;
+    }
+    return out + "\"";
+  }
+
+  PythonWriter& w_;
+  const Program& program_;
+  const ir::DeviceKernel& k_;
+  const codegen::KernelPlan& plan_;
+  std::map<const ir::Value*, std::string> names_;
+};
+
+}  // namespace
+
+std::string generate_reference_module(const CodegenInput& in) {
+  const Program& program = *in.program;
+  PythonWriter w;
+  codegen::emit_module_header(w, program, in.config, "reference");
+  w.line("import torch");
+  w.line("import triton");
+  std::vector<std::string> calls;
+  for (size_t i = 0; i < in.kernels.size(); ++i) {
+    w.blank();
+    w.blank();
+    codegen::KernelPlan plan = codegen::make_plan(*in.spec, in.config, static_cast<int>(i), in.device,
+                                                  program.dot_precision);
+    calls.push_back(ReferenceEmitter(w, program, *in.kernels[i], plan).run());
+  }
+  w.blank();
+  w.blank();
+  codegen::emit_host_function(w, program, in.config, [&](int k, PythonWriter& hw) {
+    hw.line("with torch.no_grad():");
+    hw.indent();
+    hw.line(calls.at(k));
+    hw.dedent();
+  });
+  w.blank();
+  w.blank();
+  w.line("_deuteron_meta = {'backend': 'reference', 'entry': '" + program.fn->name + "'}");
+  return w.str();
+}
+
+}  // namespace deuteron

@@ -1,0 +1,885 @@
+// Triton kernel emission: program-id decomposition, per-dim indices and
+// masks, then one Python line (or a few) per IR op.
+#include "kernel_emitter.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace deuteron::codegen {
+
+using ir::DimKind;
+using ir::OpKind;
+
+namespace {
+
+std::string tl_dtype(DType t) { return triton_name(t); }
+
+bool is_identifier_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+class KernelEmitter {
+ public:
+  KernelEmitter(PythonWriter& w, const Program& program, const ir::DeviceKernel& k, const KernelPlan& plan)
+      : w_(w), program_(program), k_(k), plan_(plan) {}
+
+  KernelLaunch run() {
+    collect_symbols();
+    name_params();
+    KernelLaunch launch;
+    launch.kernel_name = k_.name;
+    launch.num_warps = plan_.num_warps;
+    launch.num_stages = plan_.num_stages;
+    launch.maxnreg = plan_.maxnreg;
+
+    // Signature.
+    std::vector<std::string> params;
+    for (size_t i = 0; i < k_.tensors.size(); ++i) {
+      params.push_back(tensor_names_[i]);
+      launch.args.push_back({k_.tensors[i].host_expr, false});
+    }
+    for (const auto& s : symbols_) {
+      params.push_back(s);
+      launch.args.push_back({host_symbol_expr(s), false});
+    }
+    for (size_t i = 0; i < k_.scalars.size(); ++i) {
+      params.push_back(scalar_names_[i]);
+      launch.args.push_back({k_.scalars[i].host_expr, false});
+    }
+    for (int idx : used_block_indices()) {
+      params.push_back(block_name(idx) + ": tl.constexpr");
+      launch.args.push_back({std::to_string(plan_.block_sizes[idx]), true});
+    }
+    w_.line("@triton.jit");
+    std::string sig = "def " + k_.name + "(";
+    for (size_t i = 0; i < params.size(); ++i) sig += (i ? ", " : "") + params[i];
+    w_.line(sig + "):");
+    w_.indent();
+    comment_line(k_.span.line);
+    emit_grid(launch);
+    w_.dedent();
+    return launch;
+  }
+
+ private:
+  // ------------------------------------------------------------ naming
+  void collect_symbols() {
+    std::set<std::string> syms;
+    auto add = [&](const SymInt& s) {
+      for (const auto& n : s.symbols())
+        if (n.rfind("_block_size_", 0) != 0) syms.insert(n);
+    };
+    for (const auto& d : k_.dims) {
+      add(d.begin);
+      add(d.end);
+    }
+    for (const auto& t : k_.tensors)
+      for (const auto& s : t.strides) add(s);
+    ir::walk(k_.body, [&](const ir::Op& op) {
+      if (op.kind == OpKind::SymValue) add(op.attrs.sym);
+      for (const auto& ix : op.attrs.index) add(ix.offset);
+    });
+    symbols_.assign(syms.begin(), syms.end());
+  }
+
+  std::string host_symbol_expr(const std::string& s) const {
+    for (const auto& hs : program_.symbols)
+      if (hs.name == s) return hs.name;  // the host wrapper binds each symbol to a local of the same name
+    return s;
+  }
+
+  static std::string sanitize(const std::string& s) {
+    std::string out;
+    for (char c : s) out += is_identifier_char(c) ? c : '_';
+    if (out.empty() || std::isdigit(static_cast<unsigned char>(out[0]))) out = "_" + out;
+    return out;
+  }
+
+  void name_params() {
+    static const std::set<std::string> kReserved = {"tl", "triton", "libdevice", "pid", "float", "int", "min", "max"};
+    for (const auto& t : k_.tensors) {
+      std::string n = sanitize(t.name);
+      if (kReserved.count(n) || used_names_.count(n)) n += "_";
+      used_names_.insert(n);
+      tensor_names_.push_back(n);
+    }
+    for (const auto& s : k_.scalars) {
+      std::string n = sanitize(s.name);
+      if (kReserved.count(n) || used_names_.count(n)) n += "_";
+      used_names_.insert(n);
+      scalar_names_.push_back(n);
+    }
+  }
+
+  std::string block_name(int idx) const { return "_BLOCK_SIZE_" + std::to_string(idx); }
+
+  std::vector<int> used_block_indices() const {
+    std::set<int> s;
+    for (const auto& d : k_.dims)
+      if (d.kind == DimKind::Tile && !d.fixed_block_size && d.block_size_index >= 0) s.insert(d.block_size_index);
+    return {s.begin(), s.end()};
+  }
+
+  // The block size of a dim as code (a constexpr name or a literal).
+  std::string block_expr(int d) const {
+    const ir::Dim& dim = k_.dim(d);
+    if (dim.kind == DimKind::Tile && !dim.fixed_block_size && dim.block_size_index >= 0)
+      return block_name(dim.block_size_index);
+    return std::to_string(plan_.block_of(dim));
+  }
+  int64_t block_value(int d) const { return plan_.block_of(k_.dim(d)); }
+
+  std::string sym(const SymInt& s) const {
+    return s.str([&](const std::string& n) -> std::string {
+      if (n.rfind("_block_size_", 0) == 0) return std::to_string(plan_.block_sizes.at(std::stoi(n.substr(12))));
+      return n;
+    }, /*triton_flavor=*/true);
+  }
+
+  bool needs_mask(int d) const {
+    const ir::Dim& dim = k_.dim(d);
+    switch (dim.kind) {
+      case DimKind::Grid: return false;
+      case DimKind::Full: {
+        auto e = dim.extent().as_constant();
+        return !e || next_power_of_2(*e) != *e;
+      }
+      case DimKind::Tile: return !dim.extent().provably_multiple_of(block_value(d));
+    }
+    return true;
+  }
+
+  std::string indices(int d) const { return "indices_" + std::to_string(d); }
+  std::string offset(int d) const { return "offset_" + std::to_string(d); }
+  std::string mask(int d) const { return "mask_" + std::to_string(d); }
+
+  std::string value_name(const ir::Value* v) {
+    auto it = names_.find(v);
+    if (it != names_.end()) return it->second;
+    std::string base = v->name_hint.empty() ? "v" : sanitize(v->name_hint);
+    std::string n = base + "_" + std::to_string(v->id);
+    names_[v] = n;
+    return n;
+  }
+
+  // Expression for a value at its use (constants are inlined).
+  std::string use(const ir::Value* v) {
+    auto it = inline_.find(v);
+    if (it != inline_.end()) return it->second;
+    return value_name(v);
+  }
+
+  void comment_line(int line) {
+    if (line <= 0 || line == last_comment_line_) return;
+    last_comment_line_ = line;
+    std::string text = program_.file->line_text(line);
+    size_t b = text.find_first_not_of(" \t");
+    text = b == std::string::npos ? "" : text.substr(b);
+    w_.line("# line " + std::to_string(line) + ": " + text);
+  }
+
+  // ------------------------------------------------------------ grid
+  std::string num_blocks(int d) const {
+    const ir::Dim& dim = k_.dim(d);
+    SymInt n = dim.kind == DimKind::Grid ? dim.extent() : cdiv(dim.extent(), SymInt(block_value(d)));
+    return sym(n);
+  }
+  std::string host_num_blocks(int d) const {
+    const ir::Dim& dim = k_.dim(d);
+    SymInt n = dim.kind == DimKind::Grid ? dim.extent() : cdiv(dim.extent(), SymInt(block_value(d)));
+    if (auto c = n.as_constant()) return std::to_string(*c);
+    return "triton.cdiv(" + dim.extent().str([&](const std::string& s) {
+             if (s.rfind("_block_size_", 0) == 0) return std::to_string(plan_.block_sizes.at(std::stoi(s.substr(12))));
+             return s;
+           }) + ", " + std::to_string(block_value(d)) + ")";
+  }
+
+  void emit_dim_setup(int d, const std::string& pid_expr) {
+    const ir::Dim& dim = k_.dim(d);
+    std::string begin = sym(dim.begin);
+    bool zero_begin = dim.begin.is_constant() && dim.begin.constant() == 0;
+    std::string it = tl_dtype(program_.index_dtype);
+    if (dim.kind == DimKind::Grid) {
+      std::string p = program_.index_dtype == DType::Int64 ? pid_expr + ".to(tl.int64)" : pid_expr;
+      w_.line(offset(d) + " = " + (zero_begin ? p : begin + " + " + p));
+      return;
+    }
+    std::string p = program_.index_dtype == DType::Int64 ? pid_expr + ".to(tl.int64)" : pid_expr;
+    w_.line(offset(d) + " = " + (zero_begin ? "" : begin + " + ") + p + " * " + block_expr(d));
+    w_.line(indices(d) + " = (" + offset(d) + " + tl.arange(0, " + block_expr(d) + ")).to(" + it + ")");
+    if (needs_mask(d)) w_.line(mask(d) + " = " + indices(d) + " < " + sym(dim.end));
+  }
+
+  void emit_grid(KernelLaunch& launch) {
+    const auto& g = k_.grid_dims;
+    std::vector<int> order = plan_.loop_order;
+    if (order.empty())
+      for (size_t i = 0; i < g.size(); ++i) order.push_back(static_cast<int>(i));
+    std::string host_total;
+    for (int o : order) host_total += (host_total.empty() ? "" : " * ") + host_num_blocks(g[o]);
+    bool persistent = plan_.pid_type.rfind("persistent", 0) == 0;
+    bool xyz = plan_.pid_type == "xyz" && g.size() > 1 && g.size() <= 3 && !plan_.flatten;
+    if (xyz) {
+      std::string grid = "(";
+      for (size_t i = 0; i < order.size(); ++i) grid += host_num_blocks(g[order[i]]) + ", ";
+      launch.grid = grid + ")";
+      for (size_t i = 0; i < order.size(); ++i) {
+        std::string pid = "pid_" + std::to_string(i);
+        w_.line(pid + " = tl.program_id(" + std::to_string(i) + ")");
+        emit_dim_setup(g[order[i]], pid);
+      }
+      emit_full_dims();
+      emit_region(k_.body);
+      return;
+    }
+    std::string pid_var = "pid";
+    if (persistent) {
+      int64_t programs = static_cast<int64_t>(plan_.sm_count) * plan_.num_sm_multiplier;
+      launch.grid = "(min(" + std::to_string(programs) + ", " + host_total + "),)";
+      std::string total;
+      for (int o : order) total += (total.empty() ? "" : " * ") + num_blocks(g[o]);
+      w_.line("total_pids = " + total);
+      if (plan_.pid_type == "persistent_interleaved") {
+        w_.line("for virtual_pid in tl.range(tl.program_id(0), total_pids, tl.num_programs(0)):");
+      } else {
+        w_.line("pids_per_program = tl.cdiv(total_pids, tl.num_programs(0))");
+        w_.line("first_pid = tl.program_id(0) * pids_per_program");
+        w_.line("for virtual_pid in tl.range(first_pid, tl.minimum(first_pid + pids_per_program, total_pids)):");
+      }
+      w_.indent();
+      pid_var = "virtual_pid";
+    } else {
+      launch.grid = "(" + host_total + ",)";
+      w_.line("pid = tl.program_id(0)");
+    }
+    if (order.size() == 1) {
+      emit_dim_setup(g[order[0]], pid_var);
+    } else if (plan_.l2_grouping > 1) {
+      // Grouped ordering: G blocks of the first dim share the second dim's
+      // blocks, so neighbouring programs reuse the same L2 lines.
+      int a = g[order[0]], b = g[order[1]];
+      w_.line("num_blocks_a = " + num_blocks(a));
+      w_.line("num_blocks_b = " + num_blocks(b));
+      std::string rest = pid_var;
+      if (order.size() > 2) {
+        w_.line("pid_ab = " + pid_var + " % (num_blocks_a * num_blocks_b)");
+        w_.line("pid_rest = " + pid_var + " // (num_blocks_a * num_blocks_b)");
+        rest = "pid_ab";
+      }
+      w_.line("num_pid_in_group = " + std::to_string(plan_.l2_grouping) + " * num_blocks_b");
+      w_.line("group_id = " + rest + " // num_pid_in_group");
+      w_.line("first_pid_a = group_id * " + std::to_string(plan_.l2_grouping));
+      w_.line("group_size_a = tl.minimum(num_blocks_a - first_pid_a, " + std::to_string(plan_.l2_grouping) + ")");
+      w_.line("pid_0 = first_pid_a + ((" + rest + " % num_pid_in_group) % group_size_a)");
+      w_.line("pid_1 = (" + rest + " % num_pid_in_group) // group_size_a");
+      emit_dim_setup(a, "pid_0");
+      emit_dim_setup(b, "pid_1");
+      std::string r = "pid_rest";
+      for (size_t i = 2; i < order.size(); ++i) {
+        std::string p = "pid_" + std::to_string(i);
+        if (i + 1 < order.size()) {
+          w_.line(p + " = " + r + " % " + num_blocks(g[order[i]]));
+          w_.line("pid_rest_" + std::to_string(i) + " = " + r + " // " + num_blocks(g[order[i]]));
+          r = "pid_rest_" + std::to_string(i);
+        } else {
+          w_.line(p + " = " + r);
+        }
+        emit_dim_setup(g[order[i]], p);
+      }
+    } else {
+      std::string r = pid_var;
+      for (size_t i = 0; i < order.size(); ++i) {
+        std::string p = "pid_" + std::to_string(i);
+        if (i + 1 < order.size()) {
+          w_.line(p + " = " + r + " % " + num_blocks(g[order[i]]));
+          std::string nr = "pid_rest_" + std::to_string(i);
+          w_.line(nr + " = " + r + " // " + num_blocks(g[order[i]]));
+          r = nr;
+        } else {
+          w_.line(p + " = " + r);
+        }
+        emit_dim_setup(g[order[i]], p);
+      }
+    }
+    emit_full_dims();
+    emit_region(k_.body);
+    if (persistent) w_.dedent();
+  }
+
+  void emit_full_dims() {
+    std::string it = tl_dtype(program_.index_dtype);
+    for (const auto& d : k_.dims) {
+      if (d.kind != DimKind::Full) continue;
+      if (!used_dims_.count(d.id) && !dim_used(d.id)) continue;
+      w_.line(indices(d.id) + " = tl.arange(0, " + std::to_string(block_value(d.id)) + ").to(" + it + ")");
+      if (needs_mask(d.id)) w_.line(mask(d.id) + " = " + indices(d.id) + " < " + sym(d.extent()));
+    }
+  }
+
+  bool dim_used(int d) {
+    bool used = false;
+    ir::walk(k_.body, [&](const ir::Op& op) {
+      for (const auto& r : op.results)
+        for (int x : r->type.dims) used |= x == d;
+      for (const auto& ix : op.attrs.index) used |= ix.kind == ir::IndexSpec::Kind::TileDim && ix.dim == d;
+      if (op.attrs.dim == d) used = true;
+    });
+    return used;
+  }
+
+  // ------------------------------------------------------------ helpers
+  // Places an expression whose axes are `src` (in order) into a value with
+  // axes `dst` by inserting None axes.  `src` must be a subsequence of `dst`.
+  std::string expand(const std::string& e, const std::vector<int>& src, const std::vector<int>& dst) {
+    if (src.size() == dst.size()) return e;
+    std::string idx;
+    size_t j = 0;
+    for (size_t i = 0; i < dst.size(); ++i) {
+      if (j < src.size() && src[j] == dst[i] && dst[i] != ir::kBroadcast) {
+        idx += (idx.empty() ? "" : ", ") + std::string(":");
+        ++j;
+      } else {
+        idx += (idx.empty() ? "" : ", ") + std::string("None");
+      }
+    }
+    DEUTERON_CHECK(j == src.size(), "cannot place axes of an index into the result shape");
+    if (src.empty()) return e;
+    return e + "[" + idx + "]";
+  }
+
+  std::string shape_tuple(const std::vector<int>& dims) const {
+    std::string s = "(";
+    for (size_t i = 0; i < dims.size(); ++i) {
+      s += dims[i] == ir::kBroadcast ? "1" : block_expr(dims[i]);
+      s += (dims.size() == 1 ? "," : (i + 1 < dims.size() ? ", " : ""));
+    }
+    return s + ")";
+  }
+
+  std::string literal(const ir::Literal& l, DType t) const {
+    switch (l.kind) {
+      case ir::Literal::Kind::Bool: return l.b ? "True" : "False";
+      case ir::Literal::Kind::Int:
+        if (is_floating(t)) return py_float(static_cast<double>(l.i));
+        return std::to_string(l.i);
+      case ir::Literal::Kind::Float:
+        if (!is_floating(t)) return std::to_string(static_cast<int64_t>(l.f));
+        return py_float(l.f);
+    }
+    return "0";
+  }
+
+  // Offsets and mask of a Load/Store/Atomic.
+  struct Access {
+    std::string ptr;
+    std::string mask;  // "" = no mask
+  };
+
+  Access access(const ir::Op& op, const std::vector<int>& result_dims) {
+    const ir::TensorParam& t = k_.tensors.at(op.attrs.tensor);
+    std::vector<std::string> terms;
+    std::vector<std::string> masks;
+    std::set<int> masked_dims;
+    int pos = 0;  // tensor dim
+    for (const auto& ix : op.attrs.index) {
+      if (ix.kind == ir::IndexSpec::Kind::NewAxis) continue;
+      std::string stride = sym(t.strides.at(pos));
+      std::string term;
+      switch (ix.kind) {
+        case ir::IndexSpec::Kind::TileDim: {
+          term = expand(indices(ix.dim), {ix.dim}, result_dims);
+          if (!(ix.offset.is_constant() && ix.offset.constant() == 0)) term = "(" + term + " + " + sym(ix.offset) + ")";
+          if (needs_mask(ix.dim)) masked_dims.insert(ix.dim);
+          break;
+        }
+        case ir::IndexSpec::Kind::Scalar: term = use(op.operands.at(ix.operand)); break;
+        case ir::IndexSpec::Kind::Tensor: {
+          const ir::Value* v = op.operands.at(ix.operand);
+          term = expand(use(v), v->type.dims, result_dims);
+          for (int d : v->type.dims)
+            if (d != ir::kBroadcast && needs_mask(d)) masked_dims.insert(d);
+          break;
+        }
+        default: break;
+      }
+      if (stride == "0") {
+        ++pos;
+        continue;
+      }
+      terms.push_back(stride == "1" ? term : term + " * " + stride);
+      ++pos;
+    }
+    Access a;
+    a.ptr = tensor_names_.at(op.attrs.tensor);
+    if (terms.size() == 1) {
+      a.ptr += " + " + terms[0];
+    } else if (!terms.empty()) {
+      std::string sum;
+      for (const auto& s : terms) sum += (sum.empty() ? "" : " + ") + s;
+      a.ptr += " + (" + sum + ")";
+    }
+    if (!op.attrs.mask_elided) {
+      for (int d : result_dims)
+        if (d != ir::kBroadcast && masked_dims.count(d)) masks.push_back(expand(mask(d), {d}, result_dims));
+    }
+    if (op.attrs.extra_mask >= 0) {
+      const ir::Value* m = op.operands.at(op.attrs.extra_mask);
+      masks.push_back(use(m));
+    }
+    for (size_t i = 0; i < masks.size(); ++i) a.mask += (i ? " & " : "") + masks[i];
+    return a;
+  }
+
+  // Which config key a For op's knobs come from.
+  const RangeKnobs* knobs(const ir::Op& op) const {
+    auto it = plan_.ranges.find(op.id);
+    return it == plan_.ranges.end() ? nullptr : &it->second;
+  }
+
+  std::string identity(ir::ReduceFn f, DType t) const {
+    bool fl = is_floating(t);
+    switch (f) {
+      case ir::ReduceFn::Sum: return fl ? "0.0" : "0";
+      case ir::ReduceFn::Prod: return fl ? "1.0" : "1";
+      case ir::ReduceFn::Max:
+      case ir::ReduceFn::ArgMax:
+        if (fl) return "float(\"-inf\")";
+        if (t == DType::Bool) return "False";
+        return is_signed(t) ? "-" + std::to_string((uint64_t{1} << (bit_width(t) - 1))) : "0";
+      case ir::ReduceFn::Min:
+      case ir::ReduceFn::ArgMin:
+        if (fl) return "float(\"inf\")";
+        if (t == DType::Bool) return "True";
+        return std::to_string(is_signed(t) ? (uint64_t{1} << (bit_width(t) - 1)) - 1 : (uint64_t{1} << bit_width(t)) - 1);
+      case ir::ReduceFn::Any: return "False";
+      case ir::ReduceFn::All: return "True";
+    }
+    return "0";
+  }
+
+  // ------------------------------------------------------------ ops
+  void emit_region(const ir::Region& r) {
+    for (const auto& op : r.ops) emit_op(*op);
+  }
+
+  void assign(const ir::Op& op, const std::string& expr) {
+    w_.line(value_name(op.result()) + " = " + expr);
+  }
+
+  std::string unary_expr(ir::UnaryFn f, const std::string& x, DType t) {
+    bool f64 = t == DType::Float64;
+    switch (f) {
+      case ir::UnaryFn::Neg: return "-" + x;
+      case ir::UnaryFn::Not: return x + " == 0";
+      case ir::UnaryFn::Invert: return "~" + x;
+      case ir::UnaryFn::Abs: return "tl.abs(" + x + ")";
+      case ir::UnaryFn::Exp: return "tl.exp(" + x + ")";
+      case ir::UnaryFn::Exp2: return "tl.exp2(" + x + ")";
+      case ir::UnaryFn::Log: return "tl.log(" + x + ")";
+      case ir::UnaryFn::Log2: return "tl.log2(" + x + ")";
+      case ir::UnaryFn::Log1p: return "libdevice.log1p(" + x + ")";
+      case ir::UnaryFn::Expm1: return "libdevice.expm1(" + x + ")";
+      case ir::UnaryFn::Sqrt: return f64 ? "tl.sqrt(" + x + ")" : "tl.sqrt_rn(" + x + ")";
+      case ir::UnaryFn::Rsqrt: return "tl.rsqrt(" + x + ")";
+      case ir::UnaryFn::Sin: return "tl.sin(" + x + ")";
+      case ir::UnaryFn::Cos: return "tl.cos(" + x + ")";
+      case ir::UnaryFn::Tan: return "libdevice.tan(" + x + ")";
+      case ir::UnaryFn::Tanh: return "libdevice.tanh(" + x + ")";
+      case ir::UnaryFn::Sigmoid: return "tl.sigmoid(" + x + ")";
+      case ir::UnaryFn::Erf: return "tl.erf(" + x + ")";
+      case ir::UnaryFn::Floor: return "tl.floor(" + x + ")";
+      case ir::UnaryFn::Ceil: return "tl.ceil(" + x + ")";
+      case ir::UnaryFn::Trunc: return "libdevice.trunc(" + x + ")";
+      case ir::UnaryFn::Round: return "libdevice.nearbyint(" + x + ")";
+      case ir::UnaryFn::Reciprocal: return f64 ? "1.0 / " + x : "tl.div_rn(1.0, " + x + ")";
+      case ir::UnaryFn::Relu: return "tl.where(" + x + " < 0, 0, " + x + ")";
+      case ir::UnaryFn::Sign:
+        return "tl.where(" + x + " > 0, 1, tl.where(" + x + " < 0, -1, 0)).to(" + tl_dtype(t) + ")";
+      case ir::UnaryFn::IsNan: return x + " != " + x;
+      case ir::UnaryFn::IsInf: return "tl.abs(" + x + ") == float(\"inf\")";
+      case ir::UnaryFn::IsFinite: return "tl.abs(" + x + ") < float(\"inf\")";
+      case ir::UnaryFn::Asin: return "libdevice.asin(" + x + ")";
+      case ir::UnaryFn::Acos: return "libdevice.acos(" + x + ")";
+      case ir::UnaryFn::Atan: return "libdevice.atan(" + x + ")";
+      case ir::UnaryFn::Sinh: return "libdevice.sinh(" + x + ")";
+      case ir::UnaryFn::Cosh: return "libdevice.cosh(" + x + ")";
+      case ir::UnaryFn::Asinh: return "libdevice.asinh(" + x + ")";
+      case ir::UnaryFn::Acosh: return "libdevice.acosh(" + x + ")";
+      case ir::UnaryFn::Atanh: return "libdevice.atanh(" + x + ")";
+    }
+    return x;
+  }
+
+  std::string binary_expr(ir::BinaryFn f, const std::string& a, const std::string& b, DType operand) {
+    bool fl = is_floating(operand);
+    switch (f) {
+      case ir::BinaryFn::Add: return a + " + " + b;
+      case ir::BinaryFn::Sub: return a + " - " + b;
+      case ir::BinaryFn::Mul: return a + " * " + b;
+      case ir::BinaryFn::TrueDiv: return operand == DType::Float32 ? "tl.div_rn(" + a + ", " + b + ")" : a + " / " + b;
+      case ir::BinaryFn::FloorDiv:
+        if (fl) return "tl.floor(" + a + " / " + b + ")";
+        return "_deuteron_floordiv(" + a + ", " + b + ")";
+      case ir::BinaryFn::Mod:
+        if (fl) return a + " - tl.floor(" + a + " / " + b + ") * " + b;
+        return "_deuteron_mod(" + a + ", " + b + ")";
+      case ir::BinaryFn::Pow: return "libdevice.pow(" + a + ", " + b + ")";
+      case ir::BinaryFn::Maximum:
+        return fl ? "tl.maximum(" + a + ", " + b + ", propagate_nan=tl.PropagateNan.ALL)"
+                  : "tl.maximum(" + a + ", " + b + ")";
+      case ir::BinaryFn::Minimum:
+        return fl ? "tl.minimum(" + a + ", " + b + ", propagate_nan=tl.PropagateNan.ALL)"
+                  : "tl.minimum(" + a + ", " + b + ")";
+      case ir::BinaryFn::BitAnd:
+      case ir::BinaryFn::LogicalAnd: return a + " & " + b;
+      case ir::BinaryFn::BitOr:
+      case ir::BinaryFn::LogicalOr: return a + " | " + b;
+      case ir::BinaryFn::BitXor: return a + " ^ " + b;
+      case ir::BinaryFn::LShift: return a + " << " + b;
+      case ir::BinaryFn::RShift: return a + " >> " + b;
+      case ir::BinaryFn::Eq: return a + " == " + b;
+      case ir::BinaryFn::Ne: return a + " != " + b;
+      case ir::BinaryFn::Lt: return a + " < " + b;
+      case ir::BinaryFn::Le: return a + " <= " + b;
+      case ir::BinaryFn::Gt: return a + " > " + b;
+      case ir::BinaryFn::Ge: return a + " >= " + b;
+      case ir::BinaryFn::Atan2: return "libdevice.atan2(" + a + ", " + b + ")";
+      case ir::BinaryFn::CopySign: return "libdevice.copysign(" + a + ", " + b + ")";
+    }
+    return a;
+  }
+
+  // Operands of binary ops need parentheses when they are inlined expressions.
+  std::string operand(const ir::Value* v) {
+    std::string s = use(v);
+    if (s.find(' ') != std::string::npos && s.rfind("float(", 0) != 0) return "(" + s + ")";
+    if (!s.empty() && s[0] == '-') return "(" + s + ")";
+    return s;
+  }
+
+  void emit_op(const ir::Op& op) {
+    comment_line(op.span.line);
+    switch (op.kind) {
+      case OpKind::Constant: {
+        DType t = op.result()->type.dtype;
+        std::string lit = literal(op.attrs.literal, t);
+        // Python literals are typed float32 / int32 / bool by Triton.
+        bool inline_ok = t == DType::Float32 || t == DType::Bool ||
+                         (t == DType::Int32 && op.attrs.literal.kind == ir::Literal::Kind::Int &&
+                          std::llabs(op.attrs.literal.i) < (int64_t{1} << 31));
+        if (inline_ok) {
+          inline_[op.result()] = lit;
+          literal_.insert(op.result());
+          return;
+        }
+        assign(op, "tl.full([], " + lit + ", " + tl_dtype(t) + ")");
+        return;
+      }
+      case OpKind::ScalarParam: {
+        std::string p = scalar_names_.at(op.attrs.param);
+        inline_[op.result()] = p;
+        return;
+      }
+      case OpKind::SymValue: {
+        std::string s = sym(op.attrs.sym);
+        if (op.attrs.sym.is_constant()) {
+          inline_[op.result()] = s;
+          literal_.insert(op.result());
+          return;
+        }
+        assign(op, s);
+        return;
+      }
+      case OpKind::TileIndex:
+      case OpKind::Arange: inline_[op.result()] = indices(op.attrs.dim); used_dims_.insert(op.attrs.dim); return;
+      case OpKind::TileBegin: inline_[op.result()] = offset(op.attrs.dim); return;
+      case OpKind::TileEnd:
+        assign(op, "tl.minimum(" + offset(op.attrs.dim) + " + " + block_expr(op.attrs.dim) + ", " +
+                       sym(k_.dim(op.attrs.dim).end) + ")");
+        return;
+      case OpKind::TileBlockSize:
+        inline_[op.result()] = block_expr(op.attrs.dim);
+        literal_.insert(op.result());
+        return;
+      case OpKind::TileId: assign(op, offset(op.attrs.dim) + " // " + block_expr(op.attrs.dim)); return;
+      case OpKind::TileCount: assign(op, num_blocks(op.attrs.dim)); return;
+      case OpKind::Full: {
+        DType t = op.result()->type.dtype;
+        if (op.result()->type.is_scalar()) {
+          assign(op, "tl.full([], " + literal(op.attrs.literal, t) + ", " + tl_dtype(t) + ")");
+        } else {
+          assign(op, "tl.full(" + shape_tuple(op.result()->type.dims) + ", " + literal(op.attrs.literal, t) + ", " +
+                         tl_dtype(t) + ")");
+        }
+        return;
+      }
+      case OpKind::Load: {
+        Access a = access(op, op.result()->type.dims);
+        std::string args = a.ptr;
+        if (!a.mask.empty()) args += ", " + a.mask + ", other=0";
+        auto ev = plan_.load_eviction.find(op.attrs.memory_op);
+        std::string policy = op.attrs.eviction_policy;
+        if (policy.empty() && ev != plan_.load_eviction.end() && !ev->second.empty()) policy = "evict_" + ev->second;
+        if (!policy.empty()) args += ", eviction_policy=\"" + policy + "\"";
+        assign(op, "tl.load(" + args + ")");
+        return;
+      }
+      case OpKind::Store: {
+        const ir::Value* v = op.operands.at(op.attrs.value_operand);
+        // Index shape of the store: recompute from the index specs.
+        Access a = access(op, store_dims(op));
+        std::string args = a.ptr + ", " + use(v);
+        if (!a.mask.empty()) args += ", " + a.mask;
+        w_.line("tl.store(" + args + ")");
+        return;
+      }
+      case OpKind::AtomicRMW: {
+        const ir::Value* v = op.operands.at(op.attrs.value_operand);
+        Access a = access(op, op.result()->type.dims);
+        std::string fn = std::string("tl.atomic_") + ir::name(op.attrs.atomic);
+        std::string args = a.ptr;
+        if (op.attrs.atomic == ir::AtomicFn::Cas) args += ", " + use(op.operands.at(op.attrs.expected_operand));
+        args += ", " + use(v);
+        if (op.attrs.atomic != ir::AtomicFn::Cas && !a.mask.empty()) args += ", mask=" + a.mask;
+        args += ", sem=\"" + op.attrs.atomic_sem + "\"";
+        assign(op, fn + "(" + args + ")");
+        return;
+      }
+      case OpKind::Unary: {
+        const ir::Value* x = op.operands[0];
+        assign(op, unary_expr(op.attrs.unary, operand(x), x->type.dtype));
+        return;
+      }
+      case OpKind::Binary: {
+        const ir::Value* a = op.operands[0];
+        const ir::Value* b = op.operands[1];
+        assign(op, binary_expr(op.attrs.binary, operand(a), operand(b), a->type.dtype));
+        return;
+      }
+      case OpKind::Where:
+        assign(op, "tl.where(" + use(op.operands[0]) + ", " + use(op.operands[1]) + ", " + use(op.operands[2]) + ")");
+        return;
+      case OpKind::Cast: {
+        DType to = op.result()->type.dtype;
+        std::string x = operand(op.operands[0]);
+        if (op.attrs.bitcast) {
+          assign(op, x + ".to(" + tl_dtype(to) + ", bitcast=True)");
+        } else if (literal_.count(op.operands[0])) {
+          // Python literals and constexprs have no .to(): materialize them typed.
+          assign(op, "tl.full([], " + use(op.operands[0]) + ", " + tl_dtype(to) + ")");
+        } else {
+          assign(op, x + ".to(" + tl_dtype(to) + ")");
+        }
+        return;
+      }
+      case OpKind::ExpandDims: {
+        const auto& in = op.operands[0]->type.dims;
+        if (in.empty()) {
+          assign(op, "tl.full([1], " + use(op.operands[0]) + ", " + tl_dtype(op.result()->type.dtype) + ")");
+          return;
+        }
+        std::string idx;
+        for (size_t i = 0; i <= in.size(); ++i) {
+          if (static_cast<int>(i) == op.attrs.axis) idx += (idx.empty() ? "" : ", ") + std::string("None");
+          if (i < in.size()) idx += (idx.empty() ? "" : ", ") + std::string(":");
+        }
+        assign(op, operand(op.operands[0]) + "[" + idx + "]");
+        return;
+      }
+      case OpKind::Squeeze:
+      case OpKind::Reshape: {
+        if (op.result()->type.is_scalar()) {
+          assign(op, "tl.reshape(" + use(op.operands[0]) + ", [])");
+        } else {
+          assign(op, "tl.reshape(" + use(op.operands[0]) + ", " + shape_tuple(op.result()->type.dims) + ")");
+        }
+        return;
+      }
+      case OpKind::BroadcastTo:
+        assign(op, "tl.broadcast_to(" + use(op.operands[0]) + ", " + shape_tuple(op.result()->type.dims) + ")");
+        return;
+      case OpKind::Permute: {
+        std::string p = "(";
+        for (size_t i = 0; i < op.attrs.perm.size(); ++i) p += (i ? ", " : "") + std::to_string(op.attrs.perm[i]);
+        assign(op, "tl.permute(" + use(op.operands[0]) + ", " + p + "))");
+        return;
+      }
+      case OpKind::Reduce: emit_reduce(op); return;
+      case OpKind::Dot: emit_dot(op); return;
+      case OpKind::For: emit_for(op); return;
+      case OpKind::If: emit_if(op); return;
+      case OpKind::Yield: return;  // handled by the parent
+      case OpKind::Assert:
+        w_.line("tl.device_assert(" + use(op.operands[0]) + ", " + quote(op.attrs.message) + ")");
+        return;
+    }
+  }
+
+  static std::string quote(const std::string& s) {
+    std::string out = "\"";
+    for (char c : s) {
+      if (c == '"' || c == '\\') out += '\\';
+      if (c == '\n') { out += "\\n"; continue; }
+      out += c;
+    }
+    return out + "\"";
+  }
+
+  std::vector<int> store_dims(const ir::Op& op) {
+    std::vector<int> dims;
+    for (const auto& ix : op.attrs.index) {
+      switch (ix.kind) {
+        case ir::IndexSpec::Kind::TileDim: dims.push_back(ix.dim); break;
+        case ir::IndexSpec::Kind::NewAxis: dims.push_back(ir::kBroadcast); break;
+        case ir::IndexSpec::Kind::Tensor:
+          for (int d : op.operands.at(ix.operand)->type.dims) dims.push_back(d);
+          break;
+        case ir::IndexSpec::Kind::Scalar: break;
+      }
+    }
+    return dims;
+  }
+
+  void emit_reduce(const ir::Op& op) {
+    const ir::Value* x = op.operands[0];
+    int axis = op.attrs.axis;
+    int d = x->type.dims.at(axis);
+    std::string in = use(x);
+    DType t = x->type.dtype;
+    if (d != ir::kBroadcast && needs_mask(d)) {
+      // Masked lanes hold garbage; give them the reduction's identity.
+      std::string m = expand(mask(d), {d}, x->type.dims);
+      std::string padded = "tl.where(" + m + ", " + in + ", " + identity(op.attrs.reduce, t) + ")";
+      std::string name = value_name(op.result()) + "_in";
+      w_.line(name + " = " + padded);
+      in = name;
+    }
+    std::string kd = op.attrs.keepdim ? ", keep_dims=True" : "";
+    std::string ax = std::to_string(axis);
+    std::string e;
+    switch (op.attrs.reduce) {
+      case ir::ReduceFn::Sum: e = "tl.sum(" + in + ", " + ax + kd + ")"; break;
+      case ir::ReduceFn::Max: e = "tl.max(" + in + ", " + ax + kd + ")"; break;
+      case ir::ReduceFn::Min: e = "tl.min(" + in + ", " + ax + kd + ")"; break;
+      case ir::ReduceFn::Prod: e = "tl.reduce(" + in + ", " + ax + ", _deuteron_mul_combine" + kd + ")"; break;
+      case ir::ReduceFn::ArgMax: e = "tl.argmax(" + in + ", " + ax + kd + ").to(tl.int64)"; break;
+      case ir::ReduceFn::ArgMin: e = "tl.argmin(" + in + ", " + ax + kd + ").to(tl.int64)"; break;
+      case ir::ReduceFn::Any: e = "tl.max(" + in + ".to(tl.int8), " + ax + kd + ") != 0"; break;
+      case ir::ReduceFn::All: e = "tl.min(" + in + ".to(tl.int8), " + ax + kd + ") != 0"; break;
+    }
+    assign(op, e);
+  }
+
+  void emit_dot(const ir::Op& op) {
+    DType out = op.result()->type.dtype;
+    const ir::Value* a = op.operands[0];
+    const ir::Value* b = op.operands[1];
+    std::string sa = use(a), sb = use(b);
+    // A masked contraction dim: zero the lanes of operands that are not
+    // plain loads (loads already read 0 there).
+    int kdim = a->type.dims.back();
+    if (kdim != ir::kBroadcast && needs_mask(kdim)) {
+      auto zero_masked = [&](const ir::Value* v, const std::string& s) {
+        if (v->def && v->def->kind == OpKind::Load) return s;
+        std::string m = expand(mask(kdim), {kdim}, v->type.dims);
+        return "tl.where(" + m + ", " + s + ", 0)";
+      };
+      sa = zero_masked(a, sa);
+      sb = zero_masked(b, sb);
+    }
+    std::string args = sa + ", " + sb;
+    if (op.operands.size() > 2) args += ", acc=" + use(op.operands[2]);
+    if (is_floating(a->type.dtype) && a->type.dtype == DType::Float32)
+      args += ", input_precision=\"" + plan_.dot_precision + "\"";
+    args += ", out_dtype=" + tl_dtype(out);
+    assign(op, "tl.dot(" + args + ")");
+  }
+
+  void emit_for(const ir::Op& op) {
+    const ir::Dim& dim = k_.dim(op.attrs.dim);
+    const ir::Region& body = *op.regions[0];
+    size_t first_iter = op.attrs.dynamic_bounds ? 2 : 0;
+    // Carried values share one variable: init, region arg, yield, result.
+    for (size_t i = 0; i < op.results.size(); ++i) {
+      std::string n = value_name(body.args[i].get());
+      names_[op.results[i].get()] = n;
+      w_.line(n + " = " + use(op.operands[first_iter + i]));
+    }
+    std::string begin = sym(dim.begin), end = sym(dim.end);
+    if (op.attrs.dynamic_bounds) {
+      begin = use(op.operands[0]);
+      end = use(op.operands[1]);
+    }
+    const RangeKnobs* kn = knobs(op);
+    std::string step = dim.kind == DimKind::Tile ? block_expr(dim.id) : "1";
+    std::string var = offset(dim.id);
+    std::string header;
+    if (kn && kn->static_range) {
+      header = "for " + var + " in tl.static_range(" + begin + ", " + end + ", " + step + "):";
+    } else {
+      std::string extra;
+      if (kn) {
+        if (kn->num_stages > 0) extra += ", num_stages=" + std::to_string(kn->num_stages);
+        if (kn->unroll > 0) extra += ", loop_unroll_factor=" + std::to_string(kn->unroll);
+        if (kn->multi_buffer) extra += std::string(", disallow_acc_multi_buffer=") + (*kn->multi_buffer ? "False" : "True");
+        if (kn->flatten) extra += std::string(", flatten=") + (*kn->flatten ? "True" : "False");
+        if (kn->warp_specialize) extra += std::string(", warp_specialize=") + (*kn->warp_specialize ? "True" : "False");
+      }
+      header = "for " + var + " in tl.range(" + begin + ", " + end + ", " + step + extra + "):";
+    }
+    w_.line(header);
+    w_.indent();
+    if (dim.kind == DimKind::Tile) {
+      std::string it = tl_dtype(program_.index_dtype);
+      w_.line(indices(dim.id) + " = (" + var + " + tl.arange(0, " + block_expr(dim.id) + ")).to(" + it + ")");
+      if (needs_mask(dim.id)) w_.line(mask(dim.id) + " = " + indices(dim.id) + " < " + end);
+    }
+    int saved_line = last_comment_line_;
+    emit_region(body);
+    const ir::Op& y = *body.ops.back();
+    for (size_t i = 0; i < y.operands.size(); ++i) {
+      std::string n = value_name(body.args[i].get());
+      std::string v = use(y.operands[i]);
+      if (v != n) w_.line(n + " = " + v);
+    }
+    if (body.ops.size() == 1 && y.operands.empty()) w_.line("pass");
+    w_.dedent();
+    last_comment_line_ = saved_line;
+  }
+
+  void emit_if(const ir::Op& op) {
+    w_.line("if " + use(op.operands[0]) + ":");
+    for (size_t ri = 0; ri < 2; ++ri) {
+      if (ri == 1) w_.line("else:");
+      w_.indent();
+      const ir::Region& r = *op.regions[ri];
+      size_t before = w_.str().size();
+      emit_region(r);
+      const ir::Op& y = *r.ops.back();
+      for (size_t i = 0; i < y.operands.size(); ++i) w_.line(value_name(op.results[i].get()) + " = " + use(y.operands[i]));
+      if (w_.str().size() == before) w_.line("pass");
+      w_.dedent();
+    }
+  }
+
+  PythonWriter& w_;
+  const Program& program_;
+  const ir::DeviceKernel& k_;
+  const KernelPlan& plan_;
+  std::vector<std::string> symbols_;
+  std::vector<std::string> tensor_names_, scalar_names_;
+  std::set<std::string> used_names_;
+  std::map<const ir::Value*, std::string> names_;
+  std::map<const ir::Value*, std::string> inline_;
+  std::set<const ir::Value*> literal_;  // inlined Python literals / constexprs
+  std::set<int> used_dims_;
+  int last_comment_line_ = -1;
+};
+
+}  // namespace
+
+KernelLaunch emit_triton_kernel(PythonWriter& w, const Program& program, const ir::DeviceKernel& kernel,
+                                const KernelPlan& plan) {
+  return KernelEmitter(w, program, kernel, plan).run();
+}
+
+}  // namespace deuteron::codegen

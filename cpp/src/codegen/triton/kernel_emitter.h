@@ -1,0 +1,32 @@
+// Emits one DeviceKernel as a @triton.jit function, and describes how the
+// host wrapper launches it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "../launch_plan.h"
+#include "../python_writer.h"
+#include "deuteron/sema.h"
+
+namespace deuteron::codegen {
+
+struct LaunchArg {
+  std::string host_expr;  // what the host wrapper passes
+  bool constexpr_ = false;
+};
+
+struct KernelLaunch {
+  std::string kernel_name;
+  std::vector<LaunchArg> args;   // in kernel parameter order
+  std::string grid;              // Python tuple expression, e.g. "(4096,)"
+  int num_warps = 4;
+  int num_stages = 1;
+  std::optional<int> maxnreg;
+};
+
+// Writes the @triton.jit function into `w`; returns how to launch it.
+KernelLaunch emit_triton_kernel(PythonWriter& w, const Program& program, const ir::DeviceKernel& kernel,
+                                const KernelPlan& plan);
+
+}  // namespace deuteron::codegen

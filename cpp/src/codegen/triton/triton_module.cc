@@ -1,0 +1,89 @@
+// Assembles the Triton back end's Python module: imports, helper functions,
+// one @triton.jit kernel per device loop, and the host function.
+#include <map>
+
+#include "../host_wrapper.h"
+#include "../launch_plan.h"
+#include "../python_writer.h"
+#include "deuteron/codegen.h"
+#include "kernel_emitter.h"
+
+namespace deuteron {
+
+namespace {
+
+std::string py_string(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+std::string generate_triton_module(const CodegenInput& in) {
+  using codegen::PythonWriter;
+  const Program& program = *in.program;
+  PythonWriter w;
+  codegen::emit_module_header(w, program, in.config, "triton");
+  w.line("import torch");
+  w.line("import triton");
+  w.line("import triton.language as tl");
+  w.line("from triton.language.extra import libdevice");
+  w.line("from deuteron.runtime.launcher import default_launcher as _launch");
+  w.blank();
+  w.blank();
+  // Python semantics for integer // and % (Triton's round toward zero).
+  w.line("@triton.jit");
+  w.line("def _deuteron_floordiv(a, b):");
+  w.line("    q = a // b");
+  w.line("    return tl.where((a % b != 0) & ((a < 0) != (b < 0)), q - 1, q)");
+  w.blank();
+  w.blank();
+  w.line("@triton.jit");
+  w.line("def _deuteron_mod(a, b):");
+  w.line("    r = a % b");
+  w.line("    return tl.where((r != 0) & ((r < 0) != (b < 0)), r + b, r)");
+  w.blank();
+  w.blank();
+  w.line("@triton.jit");
+  w.line("def _deuteron_mul_combine(a, b):");
+  w.line("    return a * b");
+  std::vector<codegen::KernelLaunch> launches;
+  for (size_t i = 0; i < in.kernels.size(); ++i) {
+    w.blank();
+    w.blank();
+    codegen::KernelPlan plan = codegen::make_plan(*in.spec, in.config, static_cast<int>(i), in.device,
+                                                  program.dot_precision);
+    launches.push_back(codegen::emit_triton_kernel(w, program, *in.kernels[i], plan));
+  }
+  w.blank();
+  w.blank();
+  codegen::emit_host_function(w, program, in.config, [&](int k, PythonWriter& hw) {
+    const codegen::KernelLaunch& l = launches.at(k);
+    const ir::DeviceKernel& kernel = *in.kernels[k];
+    std::string text = program.file->line_text(kernel.span.line);
+    size_t b = text.find_first_not_of(" \t");
+    hw.line("# line " + std::to_string(kernel.span.line) + ": " + (b == std::string::npos ? "" : text.substr(b)));
+    std::string call = "_launch(" + l.kernel_name + ", " + l.grid;
+    for (const auto& a : l.args) call += ", " + a.host_expr;
+    call += ", num_warps=" + std::to_string(l.num_warps) + ", num_stages=" + std::to_string(l.num_stages);
+    if (l.maxnreg) call += ", maxnreg=" + std::to_string(*l.maxnreg);
+    hw.line(call + ")");
+  });
+  w.blank();
+  w.blank();
+  std::string kernels = "[";
+  for (size_t i = 0; i < launches.size(); ++i) kernels += (i ? ", " : "") + py_string(launches[i].kernel_name);
+  kernels += "]";
+  std::string globals = "[";
+  for (size_t i = 0; i < program.used_globals.size(); ++i) globals += (i ? ", " : "") + py_string(program.used_globals[i]);
+  globals += "]";
+  w.line("_deuteron_meta = {'backend': 'triton', 'entry': " + py_string(program.fn->name) + ", 'kernels': " + kernels +
+         ", 'globals': " + globals + ", 'config': " + py_string(json::dump(in.config)) + "}");
+  return w.str();
+}
+
+}  // namespace deuteron

@@ -1,0 +1,437 @@
+// Deriving the config space from a Program, defaults, and validation.
+#include <algorithm>
+#include <set>
+
+#include "deuteron/config.h"
+
+namespace deuteron {
+
+namespace {
+
+bool is_pow2(int64_t v) { return v > 0 && (v & (v - 1)) == 0; }
+
+int64_t hint_or(const SymInt& s, int64_t dflt) { return s.hint().value_or(dflt); }
+
+std::string list_str(const std::vector<std::string>& v) {
+  std::string s;
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
+  return s;
+}
+
+// Levenshtein distance for "did you mean" suggestions.
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+}  // namespace
+
+const std::vector<std::string>& ConfigSpec::known_keys() {
+  static const std::vector<std::string> keys = {
+      "block_sizes", "loop_orders", "flatten_loops", "l2_groupings", "reduction_loops", "static_ranges",
+      "range_unroll_factors", "range_num_stages", "range_multi_buffers", "range_flattens",
+      "range_warp_specializes", "num_warps", "num_stages", "pid_type", "num_sm_multiplier", "maxnreg",
+      "indexing", "atomic_indexing", "load_eviction_policies", "load_cache_modifiers", "store_cache_modifiers"};
+  return keys;
+}
+
+ConfigSpec derive_config_spec(const Program& program) {
+  ConfigSpec spec;
+  spec.block_sizes = program.block_sizes;
+  spec.reduction_loops = program.reduction_loops;
+  spec.tunables = program.tunables;
+  for (size_t k = 0; k < program.kernels.size(); ++k) {
+    const ir::DeviceKernel& kernel = *program.kernels[k];
+    KernelSummary sum;
+    int tile_dims = 0;
+    for (int d : kernel.grid_dims) {
+      const ir::Dim& dim = kernel.dim(d);
+      sum.grid_block_sizes.push_back(dim.block_size_index);
+      sum.grid_extents.push_back(hint_or(dim.extent(), 1024));
+      if (dim.kind == ir::DimKind::Tile) ++tile_dims;
+    }
+    for (const auto& d : kernel.dims)
+      if (d.kind == ir::DimKind::Full) sum.full_extents.push_back(hint_or(d.extent(), 1024));
+    for (const auto& t : kernel.tensors) sum.max_element_bytes = std::max(sum.max_element_bytes, byte_size(t.dtype));
+    if (kernel.grid_dims.size() >= 2) {
+      spec.loop_order_sizes.push_back(static_cast<int>(kernel.grid_dims.size()));
+      spec.loop_order_kernels.push_back(static_cast<int>(k));
+    }
+    if (tile_dims >= 2) spec.l2_grouping_kernels.push_back(static_cast<int>(k));
+    spec.max_grid_rank = std::max<int>(spec.max_grid_rank, static_cast<int>(kernel.grid_dims.size()));
+    spec.kernel_load_offset.push_back(spec.num_loads);
+    spec.kernel_store_offset.push_back(spec.num_stores);
+    spec.num_loads += kernel.num_loads;
+    spec.num_stores += kernel.num_stores;
+    // Inner loops in pre-order.
+    std::function<void(const ir::Region&)> scan = [&](const ir::Region& r) {
+      for (const auto& op : r.ops) {
+        if (op->kind == ir::OpKind::Dot) { sum.has_dot = true; spec.has_dot = true; }
+        if (op->kind == ir::OpKind::Reduce) { sum.has_reduction = true; spec.has_reduction = true; }
+        if (op->kind == ir::OpKind::For) {
+          sum.has_inner_loop = true;
+          InnerLoopInfo info;
+          info.kernel = static_cast<int>(k);
+          info.op_id = op->id;
+          info.dim = op->attrs.dim;
+          const ir::Dim& dim = kernel.dim(op->attrs.dim);
+          info.is_tile = dim.kind == ir::DimKind::Tile;
+          if (auto e = dim.extent().as_constant()) {
+            if (!info.is_tile) info.trip_count = *e;
+            else if (dim.fixed_block_size) info.trip_count = (*e + *dim.fixed_block_size - 1) / *dim.fixed_block_size;
+          }
+          ir::walk(*op->regions[0], [&](const ir::Op& inner) {
+            if (inner.kind == ir::OpKind::Dot) info.contains_dot = true;
+            if (inner.kind == ir::OpKind::Load) info.contains_loads = true;
+          });
+          spec.inner_loops.push_back(info);
+        }
+        for (const auto& sub : op->regions) scan(*sub);
+      }
+    };
+    scan(kernel.body);
+    spec.kernels.push_back(sum);
+  }
+  return spec;
+}
+
+// ----------------------------------------------------------------- to_json
+
+json::Value ConfigSpec::to_json() const {
+  json::Object o;
+  json::Array bs;
+  for (const auto& b : block_sizes) {
+    json::Object e;
+    e.emplace_back("min", json::Value(b.min));
+    e.emplace_back("max", json::Value(b.max));
+    e.emplace_back("origin", json::Value(b.origin));
+    e.emplace_back("used_in_dot", json::Value(b.used_in_dot));
+    bs.push_back(json::Value(std::move(e)));
+  }
+  o.emplace_back("block_sizes", json::Value(std::move(bs)));
+  json::Array rl;
+  for (const auto& r : reduction_loops) {
+    json::Object e;
+    e.emplace_back("extent", json::Value(r.extent.str()));
+    e.emplace_back("origin", json::Value(r.origin));
+    rl.push_back(json::Value(std::move(e)));
+  }
+  o.emplace_back("reduction_loops", json::Value(std::move(rl)));
+  json::Array lo;
+  for (int n : loop_order_sizes) lo.push_back(json::Value(n));
+  o.emplace_back("loop_orders", json::Value(std::move(lo)));
+  o.emplace_back("l2_groupings", json::Value(static_cast<int64_t>(l2_grouping_kernels.size())));
+  o.emplace_back("inner_loops", json::Value(static_cast<int64_t>(inner_loops.size())));
+  o.emplace_back("num_loads", json::Value(num_loads));
+  o.emplace_back("num_stores", json::Value(num_stores));
+  json::Array tun;
+  for (const auto& t : tunables) tun.push_back(json::Value(t.name));
+  o.emplace_back("tunables", json::Value(std::move(tun)));
+  return json::Value(std::move(o));
+}
+
+// ------------------------------------------------------------ defaults
+
+json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
+  std::vector<int64_t> bs(block_sizes.size(), 0);
+  int num_warps = 4, num_stages = 1;
+  // Matmul-like kernels: 128x128 output tiles, a 64-wide contraction.
+  // Everything else: about 2K-4K elements per program, the last grid dim widest.
+  for (size_t k = 0; k < kernels.size(); ++k) {
+    const KernelSummary& s = kernels[k];
+    if (s.has_dot) {
+      num_warps = std::max(num_warps, 8);
+      num_stages = std::max(num_stages, 3);
+      continue;
+    }
+    int64_t full = 1;
+    for (int64_t e : s.full_extents) full = std::max(full, next_power_of_2(e));
+    int64_t budget = std::max<int64_t>(1, (s.max_element_bytes <= 2 ? 4096 : 2048) / full);
+    int64_t per_program = 1;
+    for (size_t i = s.grid_block_sizes.size(); i-- > 0;) {
+      int idx = s.grid_block_sizes[i];
+      if (idx < 0) continue;
+      int64_t want = std::min(next_power_of_2(s.grid_extents[i]), budget);
+      if (i + 1 < s.grid_block_sizes.size() && i == 0 && s.grid_block_sizes.size() > 1) want = std::min(want, budget);
+      want = std::max<int64_t>(want, 1);
+      if (bs[idx] == 0) bs[idx] = want;
+      budget = std::max<int64_t>(1, budget / bs[idx]);
+      per_program *= bs[idx];
+    }
+    int64_t elems = per_program * full;
+    int w = elems >= 16384 ? 16 : elems >= 4096 ? 8 : 4;
+    num_warps = std::max(num_warps, w);
+  }
+  for (size_t i = 0; i < block_sizes.size(); ++i) {
+    const BlockSizeSpec& b = block_sizes[i];
+    if (bs[i] == 0) {
+      int64_t extent = 1;
+      for (const auto& e : b.extents) extent = std::max(extent, e.hint().value_or(1024));
+      if (b.used_in_dot)
+        bs[i] = b.is_reduction_like ? 64 : 128;
+      else
+        bs[i] = std::min<int64_t>(next_power_of_2(extent), 1024);
+    }
+    bs[i] = std::clamp<int64_t>(bs[i], b.min, std::max(b.min, b.max));
+  }
+  json::Object o;
+  json::Array bsa;
+  for (int64_t v : bs) bsa.push_back(json::Value(v));
+  o.emplace_back("block_sizes", json::Value(std::move(bsa)));
+  // Inner-loop block sizes of matmuls: the contraction.
+  json::Array rl;
+  for (const auto& r : reduction_loops) {
+    int64_t e = r.extent.hint().value_or(1 << 20);
+    rl.push_back(e > 16384 || !r.extent.is_constant() ? json::Value(int64_t{4096}) : json::Value());
+  }
+  o.emplace_back("reduction_loops", json::Value(std::move(rl)));
+  o.emplace_back("num_warps", json::Value(num_warps));
+  o.emplace_back("num_stages", json::Value(num_stages));
+  (void)device;
+  return normalize(json::Value(std::move(o)), device);
+}
+
+// ------------------------------------------------------------ validation
+
+namespace {
+
+class Normalizer {
+ public:
+  Normalizer(const ConfigSpec& spec, const json::Value& in) : spec_(spec), in_(in) {}
+
+  [[noreturn]] void fail(const std::string& key, const std::string& msg) const {
+    throw ConfigError("config key '" + key + "': " + msg);
+  }
+
+  const json::Value* get(const std::string& key) const {
+    const json::Value* v = in_.find(key);
+    return (v && !v->is_null()) ? v : nullptr;
+  }
+
+  json::Value int_list(const std::string& key, size_t n, const std::function<json::Value(size_t)>& dflt,
+                       const std::function<void(size_t, const json::Value&)>& check) {
+    const json::Value* v = get(key);
+    json::Array out;
+    if (!v) {
+      for (size_t i = 0; i < n; ++i) out.push_back(dflt(i));
+      return json::Value(std::move(out));
+    }
+    if (!v->is_array()) {
+      // A single value applies to every entry (as Helion allows for some keys).
+      for (size_t i = 0; i < n; ++i) {
+        check(i, *v);
+        out.push_back(*v);
+      }
+      return json::Value(std::move(out));
+    }
+    if (v->size() != n)
+      fail(key, "expected " + std::to_string(n) + " entr" + (n == 1 ? "y" : "ies") + ", got " +
+                    std::to_string(v->size()) + " (" + json::dump(*v) + ")");
+    for (size_t i = 0; i < n; ++i) {
+      check(i, (*v)[i]);
+      out.push_back((*v)[i]);
+    }
+    return json::Value(std::move(out));
+  }
+
+  int64_t as_int(const std::string& key, const json::Value& v) const {
+    if (!v.is_int() && !(v.is_double() && v.as_double() == static_cast<double>(static_cast<int64_t>(v.as_double()))))
+      fail(key, "expected an int, got " + json::dump(v));
+    return v.as_int();
+  }
+
+  json::Value run(const DeviceInfo& device) {
+    // Unknown keys.
+    std::set<std::string> tunable_names;
+    for (const auto& t : spec_.tunables) tunable_names.insert(t.name);
+    const auto& known = ConfigSpec::known_keys();
+    for (const auto& [k, v] : in_.as_object()) {
+      if (std::find(known.begin(), known.end(), k) != known.end() || tunable_names.count(k)) continue;
+      std::string best;
+      size_t best_d = 4;
+      for (const auto& c : known) {
+        size_t d = edit_distance(k, c);
+        if (d < best_d) { best_d = d; best = c; }
+      }
+      fail(k, "not a config key of this kernel" + (best.empty() ? std::string() : "; did you mean '" + best + "'?"));
+    }
+    json::Object out;
+    const size_t nbs = spec_.block_sizes.size();
+    out.emplace_back("block_sizes", int_list("block_sizes", nbs, [&](size_t i) {
+      return json::Value(std::clamp<int64_t>(64, spec_.block_sizes[i].min, std::max(spec_.block_sizes[i].min, spec_.block_sizes[i].max)));
+    }, [&](size_t i, const json::Value& v) {
+      int64_t b = as_int("block_sizes", v);
+      if (!is_pow2(b)) fail("block_sizes", "entry " + std::to_string(i) + " is " + std::to_string(b) + "; block sizes must be powers of two");
+      if (b < spec_.block_sizes[i].min)
+        fail("block_sizes", "entry " + std::to_string(i) + " (" + spec_.block_sizes[i].origin + ") is " + std::to_string(b) +
+                                "; it must be at least " + std::to_string(spec_.block_sizes[i].min) +
+                                (spec_.block_sizes[i].used_in_dot ? " because it feeds a matmul" : ""));
+      if (b > (int64_t{1} << 20)) fail("block_sizes", "entry " + std::to_string(i) + " is too large (max 2**20)");
+    }));
+    // Reduction loops: None (persistent) or a power of two below the extent.
+    {
+      const json::Value* v = get("reduction_loops");
+      json::Array rl;
+      size_t n = spec_.reduction_loops.size();
+      if (v && (!v->is_array() || v->size() != n))
+        fail("reduction_loops", "expected a list of " + std::to_string(n) + " entries (None or a power of two), got " + json::dump(*v));
+      for (size_t i = 0; i < n; ++i) {
+        const json::Value& e = v ? (*v)[i] : json::Value();
+        if (e.is_null()) {
+          if (!spec_.reduction_loops[i].extent.is_constant())
+            rl.push_back(json::Value(int64_t{4096}));  // a symbolic extent cannot be held in registers
+          else
+            rl.push_back(json::Value());
+          continue;
+        }
+        int64_t b = as_int("reduction_loops", e);
+        if (!is_pow2(b)) fail("reduction_loops", "entry " + std::to_string(i) + " is " + std::to_string(b) + "; use None or a power of two");
+        auto ext = spec_.reduction_loops[i].extent.as_constant();
+        if (ext && b >= *ext)
+          rl.push_back(json::Value());  // a loop as wide as the dim is the persistent form
+        else
+          rl.push_back(json::Value(b));
+      }
+      out.emplace_back("reduction_loops", json::Value(std::move(rl)));
+    }
+    // Loop orders: permutations; flatten_loops: bools.
+    {
+      const json::Value* v = get("loop_orders");
+      size_t n = spec_.loop_order_sizes.size();
+      if (v && (!v->is_array() || v->size() != n))
+        fail("loop_orders", "expected " + std::to_string(n) + " permutation(s), got " + json::dump(*v));
+      json::Array lo;
+      for (size_t i = 0; i < n; ++i) {
+        int r = spec_.loop_order_sizes[i];
+        json::Array perm;
+        if (v) {
+          const json::Value& p = (*v)[i];
+          if (!p.is_array() || static_cast<int>(p.size()) != r)
+            fail("loop_orders", "entry " + std::to_string(i) + " must be a permutation of " + std::to_string(r) + " dims");
+          std::vector<bool> seen(r, false);
+          for (size_t j = 0; j < p.size(); ++j) {
+            int64_t x = as_int("loop_orders", p[j]);
+            if (x < 0 || x >= r || seen[x])
+              fail("loop_orders", "entry " + std::to_string(i) + " (" + json::dump(p) + ") is not a permutation of 0.." + std::to_string(r - 1));
+            seen[x] = true;
+            perm.push_back(json::Value(x));
+          }
+        } else {
+          for (int j = 0; j < r; ++j) perm.push_back(json::Value(j));
+        }
+        lo.push_back(json::Value(std::move(perm)));
+      }
+      out.emplace_back("loop_orders", json::Value(std::move(lo)));
+      out.emplace_back("flatten_loops", int_list("flatten_loops", n, [](size_t) { return json::Value(false); },
+                                                 [&](size_t, const json::Value& e) {
+                                                   if (!e.is_bool()) fail("flatten_loops", "entries must be True or False");
+                                                 }));
+    }
+    out.emplace_back("l2_groupings", int_list("l2_groupings", spec_.l2_grouping_kernels.size(),
+                                              [&](size_t) { return json::Value(spec_.has_dot ? 8 : 1); },
+                                              [&](size_t, const json::Value& e) {
+                                                int64_t g = as_int("l2_groupings", e);
+                                                if (!is_pow2(g) || g > 64) fail("l2_groupings", "entries must be powers of two from 1 to 64, got " + json::dump(e));
+                                              }));
+    const size_t nl = spec_.inner_loops.size();
+    auto opt_bool = [&](const std::string& key) {
+      return int_list(key, nl, [](size_t) { return json::Value(); }, [&](size_t, const json::Value& e) {
+        if (!e.is_null() && !e.is_bool()) fail(key, "entries must be None, True or False");
+      });
+    };
+    out.emplace_back("static_ranges", int_list("static_ranges", nl, [](size_t) { return json::Value(false); },
+                                               [&](size_t i, const json::Value& e) {
+                                                 if (!e.is_bool()) fail("static_ranges", "entries must be True or False");
+                                                 if (e.as_bool() && !spec_.inner_loops[i].trip_count)
+                                                   fail("static_ranges", "loop " + std::to_string(i) + " has no trip count known at compile time, so it cannot be a static range");
+                                                 if (e.as_bool() && *spec_.inner_loops[i].trip_count > 64)
+                                                   fail("static_ranges", "loop " + std::to_string(i) + " runs " + std::to_string(*spec_.inner_loops[i].trip_count) + " times; static ranges unroll at most 64");
+                                               }));
+    out.emplace_back("range_unroll_factors", int_list("range_unroll_factors", nl, [](size_t) { return json::Value(0); },
+                                                      [&](size_t, const json::Value& e) {
+                                                        int64_t u = as_int("range_unroll_factors", e);
+                                                        if (u < 0 || u > 4) fail("range_unroll_factors", "entries must be 0..4 (0 = no unrolling)");
+                                                      }));
+    out.emplace_back("range_num_stages", int_list("range_num_stages", nl, [](size_t) { return json::Value(0); },
+                                                  [&](size_t, const json::Value& e) {
+                                                    int64_t u = as_int("range_num_stages", e);
+                                                    if (u < 0 || u > 4) fail("range_num_stages", "entries must be 0..4 (0 = the kernel's num_stages)");
+                                                  }));
+    out.emplace_back("range_multi_buffers", opt_bool("range_multi_buffers"));
+    out.emplace_back("range_flattens", opt_bool("range_flattens"));
+    out.emplace_back("range_warp_specializes", opt_bool("range_warp_specializes"));
+
+    auto scalar_int = [&](const std::string& key, int64_t dflt, const std::function<bool(int64_t)>& ok,
+                          const std::string& allowed) {
+      const json::Value* v = get(key);
+      int64_t x = v ? as_int(key, *v) : dflt;
+      if (!ok(x)) fail(key, std::to_string(x) + " is not allowed; " + allowed);
+      out.emplace_back(key, json::Value(x));
+    };
+    scalar_int("num_warps", 4, [](int64_t x) { return is_pow2(x) && x <= 32; }, "use a power of two from 1 to 32");
+    scalar_int("num_stages", 1, [](int64_t x) { return x >= 1 && x <= 8; }, "use 1 to 8");
+    {
+      const json::Value* v = get("pid_type");
+      std::string p = v ? (v->is_string() ? v->as_string() : "") : "flat";
+      static const std::vector<std::string> kTypes = {"flat", "xyz", "persistent_blocked", "persistent_interleaved"};
+      if (std::find(kTypes.begin(), kTypes.end(), p) == kTypes.end())
+        fail("pid_type", (v ? json::dump(*v) : std::string("?")) + " is not allowed; use one of " + list_str(kTypes));
+      if (p == "xyz" && spec_.max_grid_rank > 3)
+        fail("pid_type", "'xyz' supports grids of up to 3 dims; this kernel has " + std::to_string(spec_.max_grid_rank));
+      out.emplace_back("pid_type", json::Value(p));
+    }
+    scalar_int("num_sm_multiplier", 1, [](int64_t x) { return is_pow2(x) && x <= 128; }, "use a power of two from 1 to 128");
+    {
+      const json::Value* v = get("maxnreg");
+      if (v) {
+        int64_t r = as_int("maxnreg", *v);
+        if (r < 32 || r > 256 || r % 8 != 0) fail("maxnreg", "use None or a multiple of 8 from 32 to 256");
+        out.emplace_back("maxnreg", json::Value(r));
+      } else {
+        out.emplace_back("maxnreg", json::Value());
+      }
+    }
+    auto string_list = [&](const std::string& key, size_t n, const std::string& dflt,
+                           const std::vector<std::string>& allowed) {
+      out.emplace_back(key, int_list(key, n, [&](size_t) { return json::Value(dflt); },
+                                     [&](size_t i, const json::Value& e) {
+                                       if (!e.is_string() ||
+                                           std::find(allowed.begin(), allowed.end(), e.as_string()) == allowed.end())
+                                         fail(key, "entry " + std::to_string(i) + " is " + json::dump(e) +
+                                                       "; use one of " + list_str(allowed));
+                                     }));
+    };
+    const std::vector<std::string> kIndexing = {"pointer", "tensor_descriptor", "block_ptr"};
+    string_list("indexing", static_cast<size_t>(spec_.num_loads + spec_.num_stores), "pointer", kIndexing);
+    string_list("atomic_indexing", 0, "pointer", kIndexing);
+    string_list("load_eviction_policies", static_cast<size_t>(spec_.num_loads), "", {"", "first", "last"});
+    string_list("load_cache_modifiers", static_cast<size_t>(spec_.num_loads), "", {"", ".ca", ".cg", ".cv"});
+    string_list("store_cache_modifiers", static_cast<size_t>(spec_.num_stores), "", {"", ".wb", ".cg", ".cs", ".wt"});
+    for (const auto& t : spec_.tunables) {
+      const json::Value* v = in_.find(t.name);
+      out.emplace_back(t.name, v ? *v : json::parse(t.default_repr));
+    }
+    (void)device;
+    return json::Value(std::move(out));
+  }
+
+ private:
+  const ConfigSpec& spec_;
+  const json::Value& in_;
+};
+
+}  // namespace
+
+json::Value ConfigSpec::normalize(const json::Value& config, const DeviceInfo& device) const {
+  if (!config.is_object()) throw ConfigError("a config must be a JSON object, got " + json::dump(config));
+  return Normalizer(*this, config).run(device);
+}
+
+}  // namespace deuteron

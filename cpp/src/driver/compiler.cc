@@ -1,0 +1,88 @@
+// The compiler pipeline.  Everything the core does to a kernel happens in
+// the two functions below, in order; each stage is a call into its own
+// component and, when logging, the IR is recorded after every stage.
+#include "deuteron/compiler.h"
+
+#include "deuteron/parser.h"
+#include "deuteron/passes.h"
+
+namespace deuteron {
+
+std::unique_ptr<BoundKernel> BoundKernel::bind(const BindRequest& request, DeviceInfo device) {
+  auto bound = std::unique_ptr<BoundKernel>(new BoundKernel());
+  bound->device_ = device;
+  // 1. Frontend: source text -> AST (spans point into request.file).
+  std::unique_ptr<ast::Module> module = parse_module(request.file);
+  // 2. Sema: AST -> host program + one DeviceKernel (tile IR) per device loop.
+  bound->program_ = analyze(request, std::move(module));
+  // 3. Config-independent cleanup of the IR.
+  for (auto& k : bound->program_->kernels) {
+    passes::eliminate_dead_code(*k);
+    ir::verify(*k);
+  }
+  // 4. The config space this kernel has.
+  bound->spec_ = derive_config_spec(*bound->program_);
+  return bound;
+}
+
+std::vector<std::unique_ptr<ir::DeviceKernel>> BoundKernel::lower(const json::Value& config, LoweringLog* log) const {
+  std::vector<std::optional<int64_t>> reduction_loops;
+  for (const auto& v : config.at("reduction_loops").as_array())
+    reduction_loops.push_back(v.is_null() ? std::nullopt : std::optional<int64_t>(v.as_int()));
+
+  std::vector<std::unique_ptr<ir::DeviceKernel>> kernels;
+  for (const auto& k : program_->kernels) kernels.push_back(ir::clone(*k));
+  auto record = [&](const char* stage) {
+    if (!log || !log->enabled) return;
+    std::string text;
+    for (const auto& k : kernels) text += ir::print(*k);
+    log->stages.emplace_back(stage, text);
+  };
+  record("sema");
+  for (auto& k : kernels) {
+    passes::roll_reductions(*k, reduction_loops);
+    ir::verify(*k);
+  }
+  record("reduction_rolling");
+  for (auto& k : kernels) {
+    passes::eliminate_dead_code(*k);
+    ir::verify(*k);
+  }
+  record("dead_code_elimination");
+  return kernels;
+}
+
+namespace {
+
+template <typename Fn>
+std::string generate(const BoundKernel& b, const json::Value& config, Fn fn) {
+  json::Value normalized = b.normalize(config);
+  auto kernels = b.lower(normalized);
+  CodegenInput in;
+  in.program = &b.program();
+  for (const auto& k : kernels) in.kernels.push_back(k.get());
+  in.spec = &b.spec();
+  in.config = normalized;
+  in.device = b.device();
+  return fn(in);
+}
+
+}  // namespace
+
+std::string BoundKernel::triton_code(const json::Value& config) const {
+  return generate(*this, config, generate_triton_module);
+}
+
+std::string BoundKernel::reference_code(const json::Value& config) const {
+  return generate(*this, config, generate_reference_module);
+}
+
+std::string BoundKernel::dump_ast() const { return ast::dump(*program_->module); }
+
+std::string BoundKernel::dump_ir() const {
+  std::string out;
+  for (const auto& k : program_->kernels) out += ir::print(*k);
+  return out;
+}
+
+}  // namespace deuteron

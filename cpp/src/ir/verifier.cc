@@ -1,0 +1,212 @@
+// Structural checks of the tile IR, run between stages (and always in tests).
+#include <set>
+
+#include "deuteron/ir.h"
+
+namespace deuteron::ir {
+
+namespace {
+
+class Verifier {
+ public:
+  explicit Verifier(const DeviceKernel& k) : k_(k) {}
+
+  void run() {
+    for (size_t i = 0; i < k_.dims.size(); ++i)
+      check(k_.dims[i].id == static_cast<int>(i), nullptr, "dim ids must equal their position");
+    for (int d : k_.grid_dims) check_dim(d, nullptr);
+    std::vector<std::set<const Value*>> scopes(1);
+    region(k_.body, scopes, /*terminated=*/false);
+  }
+
+ private:
+  void fail(const Op* op, const std::string& msg) {
+    std::string where = op ? std::string(" in op %") + std::to_string(op->id) + " (" + name(op->kind) + ")" : "";
+    throw InternalError("IR verification failed" + where + ": " + msg);
+  }
+  void check(bool cond, const Op* op, const std::string& msg) {
+    if (!cond) fail(op, msg);
+  }
+  void check_dim(int d, const Op* op) {
+    check(d >= 0 && d < static_cast<int>(k_.dims.size()), op, "unknown dim d" + std::to_string(d));
+  }
+  void check_type(const Type& t, const Op* op) {
+    for (int d : t.dims)
+      if (d != kBroadcast) {
+        check_dim(d, op);
+        check(k_.dims[d].kind != DimKind::Grid, op, "a grid dim cannot be an axis");
+      }
+  }
+
+  static bool visible(const std::vector<std::set<const Value*>>& scopes, const Value* v) {
+    for (const auto& s : scopes)
+      if (s.count(v)) return true;
+    return false;
+  }
+
+  // Broadcasting as in sema: right-aligned, size-1 axes stretch.
+  std::vector<int> broadcast(const std::vector<int>& a, const std::vector<int>& b, const Op* op) {
+    size_t n = std::max(a.size(), b.size());
+    std::vector<int> out(n, kBroadcast);
+    for (size_t i = 0; i < n; ++i) {
+      int da = i < n - a.size() ? kBroadcast : a[i - (n - a.size())];
+      int db = i < n - b.size() ? kBroadcast : b[i - (n - b.size())];
+      if (da != kBroadcast && db != kBroadcast) check(da == db, op, "operand shapes do not broadcast");
+      out[i] = da != kBroadcast ? da : db;
+    }
+    return out;
+  }
+
+  void op_types(const Op& op) {
+    auto res = [&](int i) -> const Type& { return op.results.at(i)->type; };
+    auto opnd = [&](int i) -> const Type& { return op.operands.at(i)->type; };
+    switch (op.kind) {
+      case OpKind::Binary: {
+        check(op.operands.size() == 2 && op.results.size() == 1, &op, "binary takes 2 operands, 1 result");
+        auto dims = broadcast(opnd(0).dims, opnd(1).dims, &op);
+        check(res(0).dims == dims, &op, "binary result shape is not the broadcast of its operands");
+        if (is_comparison(op.attrs.binary) || op.attrs.binary == BinaryFn::LogicalAnd ||
+            op.attrs.binary == BinaryFn::LogicalOr)
+          check(res(0).dtype == DType::Bool, &op, "comparison must produce bool");
+        break;
+      }
+      case OpKind::Where: {
+        check(op.operands.size() == 3, &op, "where takes 3 operands");
+        auto dims = broadcast(broadcast(opnd(0).dims, opnd(1).dims, &op), opnd(2).dims, &op);
+        check(res(0).dims == dims, &op, "where result shape is not the broadcast of its operands");
+        break;
+      }
+      case OpKind::Unary:
+      case OpKind::Cast:
+        check(op.operands.size() == 1, &op, "takes 1 operand");
+        check(res(0).dims == opnd(0).dims, &op, "shape must be preserved");
+        break;
+      case OpKind::Reduce: {
+        check(op.operands.size() == 1, &op, "reduce takes 1 operand");
+        const auto& in = opnd(0).dims;
+        check(op.attrs.axis >= 0 && op.attrs.axis < static_cast<int>(in.size()), &op, "reduce axis out of range");
+        auto expect = in;
+        if (op.attrs.keepdim)
+          expect[op.attrs.axis] = kBroadcast;
+        else
+          expect.erase(expect.begin() + op.attrs.axis);
+        check(res(0).dims == expect, &op, "reduce result shape is wrong");
+        break;
+      }
+      case OpKind::ExpandDims: {
+        auto expect = opnd(0).dims;
+        check(op.attrs.axis >= 0 && op.attrs.axis <= static_cast<int>(expect.size()), &op, "axis out of range");
+        expect.insert(expect.begin() + op.attrs.axis, kBroadcast);
+        check(res(0).dims == expect, &op, "expand_dims result shape is wrong");
+        break;
+      }
+      case OpKind::Squeeze: {
+        auto expect = opnd(0).dims;
+        check(op.attrs.axis >= 0 && op.attrs.axis < static_cast<int>(expect.size()) &&
+                  expect[op.attrs.axis] == kBroadcast,
+              &op, "squeeze axis must be a size-1 axis");
+        expect.erase(expect.begin() + op.attrs.axis);
+        check(res(0).dims == expect, &op, "squeeze result shape is wrong");
+        break;
+      }
+      case OpKind::Permute: {
+        const auto& in = opnd(0).dims;
+        check(op.attrs.perm.size() == in.size(), &op, "permutation rank mismatch");
+        std::vector<int> expect;
+        for (int p : op.attrs.perm) expect.push_back(in.at(p));
+        check(res(0).dims == expect, &op, "permute result shape is wrong");
+        break;
+      }
+      case OpKind::Dot: {
+        const auto& a = opnd(0).dims;
+        const auto& b = opnd(1).dims;
+        check(a.size() == b.size() && (a.size() == 2 || a.size() == 3), &op, "dot operands must be 2-D or 3-D");
+        check(a.back() == b[b.size() - 2], &op, "dot contraction dims differ");
+        break;
+      }
+      case OpKind::TileIndex:
+      case OpKind::Arange:
+        check_dim(op.attrs.dim, &op);
+        check(res(0).dims == std::vector<int>{op.attrs.dim}, &op, "index must be 1-D over its dim");
+        break;
+      case OpKind::TileBegin:
+      case OpKind::TileEnd:
+      case OpKind::TileBlockSize:
+      case OpKind::TileId:
+      case OpKind::TileCount:
+        check_dim(op.attrs.dim, &op);
+        check(res(0).is_scalar(), &op, "tile attribute must be a scalar");
+        break;
+      case OpKind::Load:
+      case OpKind::Store:
+      case OpKind::AtomicRMW: {
+        check(op.attrs.tensor >= 0 && op.attrs.tensor < static_cast<int>(k_.tensors.size()), &op,
+              "unknown tensor");
+        int consumed = 0;
+        for (const auto& ix : op.attrs.index) {
+          if (ix.kind != IndexSpec::Kind::NewAxis) ++consumed;
+          if (ix.kind == IndexSpec::Kind::TileDim) check_dim(ix.dim, &op);
+          if (ix.kind == IndexSpec::Kind::Scalar || ix.kind == IndexSpec::Kind::Tensor)
+            check(ix.operand >= 0 && ix.operand < static_cast<int>(op.operands.size()), &op, "bad index operand");
+        }
+        check(consumed == static_cast<int>(k_.tensors[op.attrs.tensor].sizes.size()), &op,
+              "index count does not match the tensor's rank");
+        if (op.kind != OpKind::Load)
+          check(op.attrs.value_operand >= 0 && op.attrs.value_operand < static_cast<int>(op.operands.size()), &op,
+                "store needs a value operand");
+        break;
+      }
+      default: break;
+    }
+    for (const auto& r : op.results) check_type(r->type, &op);
+  }
+
+  void region(const Region& r, std::vector<std::set<const Value*>>& scopes, bool must_terminate) {
+    scopes.emplace_back();
+    for (const auto& a : r.args) scopes.back().insert(a.get());
+    for (size_t i = 0; i < r.ops.size(); ++i) {
+      const Op& op = *r.ops[i];
+      check(op.parent == &r, &op, "op's parent region pointer is stale");
+      for (const Value* v : op.operands) {
+        check(v != nullptr, &op, "null operand");
+        check(visible(scopes, v), &op, "operand %" + std::to_string(v->id) + " is not defined before its use");
+      }
+      if (op.kind == OpKind::Yield) check(i + 1 == r.ops.size(), &op, "yield must be the last op of its region");
+      op_types(op);
+      for (const auto& sub : op.regions) {
+        check(sub->parent == &op, &op, "region parent pointer is stale");
+        region(*sub, scopes, true);
+        const Op* term = sub->ops.empty() ? nullptr : sub->ops.back().get();
+        check(term && term->kind == OpKind::Yield, &op, "region must end in yield");
+        check(term->operands.size() == op.results.size(), &op, "yield arity differs from the op's results");
+        for (size_t j = 0; j < op.results.size(); ++j)
+          check(term->operands[j]->type == op.results[j]->type, &op,
+                "yielded value " + std::to_string(j) + " has type " + type_str(term->operands[j]->type) +
+                    " but the op's result is " + type_str(op.results[j]->type));
+      }
+      if (op.kind == OpKind::For) {
+        check_dim(op.attrs.dim, &op);
+        check(op.regions.size() == 1, &op, "for has one region");
+        size_t first_iter = op.attrs.dynamic_bounds ? 2 : 0;
+        check(op.operands.size() - first_iter == op.results.size(), &op, "iter values and results differ in number");
+        check(op.regions[0]->args.size() == op.results.size(), &op, "region args and results differ in number");
+        for (size_t j = 0; j < op.results.size(); ++j) {
+          check(op.operands[first_iter + j]->type == op.results[j]->type, &op, "iter value type changes");
+          check(op.regions[0]->args[j]->type == op.results[j]->type, &op, "region arg type differs");
+        }
+      }
+      if (op.kind == OpKind::If) check(op.regions.size() == 2, &op, "if has two regions");
+      for (const auto& res : op.results) scopes.back().insert(res.get());
+    }
+    (void)must_terminate;
+    scopes.pop_back();
+  }
+
+  const DeviceKernel& k_;
+};
+
+}  // namespace
+
+void verify(const DeviceKernel& k) { Verifier(k).run(); }
+
+}  // namespace deuteron::ir

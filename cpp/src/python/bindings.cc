@@ -1,0 +1,236 @@
+// deuteron._core: a thin nanobind layer over the C++ compiler.
+//
+// Arguments and globals arrive as plain dicts (built by
+// deuteron/runtime/binding.py); configs cross as JSON text.  C++ errors
+// become the Python exception classes that deuteron.exc registers through
+// set_error_types(), so that Python code sees file, line, column and the
+// formatted message with its caret.
+#include <nanobind/nanobind.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/unique_ptr.h>
+#include <nanobind/stl/vector.h>
+
+#include "deuteron/compiler.h"
+
+namespace nb = nanobind;
+using namespace deuteron;
+
+namespace {
+
+nb::object g_compile_error;   // deuteron.exc.CompileError
+nb::object g_config_error;    // deuteron.exc.ConfigError
+nb::object g_internal_error;  // deuteron.exc.InternalCompilerError
+
+template <typename T>
+T get_or(const nb::dict& d, const char* key, T dflt) {
+  if (!d.contains(key)) return dflt;
+  nb::object v = d[key];
+  if (v.is_none()) return dflt;
+  return nb::cast<T>(v);
+}
+
+DType parse_dtype(const std::string& name) {
+  auto d = dtype_from_name(name);
+  if (!d) throw std::invalid_argument("deuteron does not support tensors of dtype " + name);
+  return *d;
+}
+
+ArgSpec to_arg(const nb::dict& d) {
+  ArgSpec a;
+  a.name = nb::cast<std::string>(d["name"]);
+  std::string kind = nb::cast<std::string>(d["kind"]);
+  if (kind == "tensor") {
+    a.kind = ArgSpec::Kind::Tensor;
+    a.dtype = parse_dtype(nb::cast<std::string>(d["dtype"]));
+    a.sizes = nb::cast<std::vector<int64_t>>(d["sizes"]);
+    a.strides = nb::cast<std::vector<int64_t>>(d["strides"]);
+    a.device = get_or<std::string>(d, "device", "cuda");
+  } else if (kind == "int") {
+    a.kind = ArgSpec::Kind::Int;
+  } else if (kind == "float") {
+    a.kind = ArgSpec::Kind::Float;
+  } else if (kind == "bool") {
+    a.kind = ArgSpec::Kind::Bool;
+  } else if (kind == "none") {
+    a.kind = ArgSpec::Kind::None;
+  } else if (kind == "constexpr") {
+    a.kind = ArgSpec::Kind::Constexpr;
+    nb::object v = d["value"];
+    if (v.is_none()) {
+      a.const_kind = ArgSpec::ConstKind::None;
+    } else if (nb::isinstance<nb::bool_>(v)) {
+      a.const_kind = ArgSpec::ConstKind::Bool;
+      a.const_bool = nb::cast<bool>(v);
+    } else if (nb::isinstance<nb::int_>(v)) {
+      a.const_kind = ArgSpec::ConstKind::Int;
+      a.const_int = nb::cast<int64_t>(v);
+    } else {
+      a.const_kind = ArgSpec::ConstKind::Float;
+      a.const_float = nb::cast<double>(v);
+    }
+  } else {
+    a.kind = ArgSpec::Kind::Other;
+  }
+  return a;
+}
+
+GlobalSpec to_global(const nb::dict& d) {
+  GlobalSpec g;
+  g.name = nb::cast<std::string>(d["name"]);
+  std::string kind = nb::cast<std::string>(d["kind"]);
+  g.qualname = get_or<std::string>(d, "qualname", "");
+  if (kind == "module") g.kind = GlobalSpec::Kind::Module;
+  else if (kind == "function") g.kind = GlobalSpec::Kind::Function;
+  else if (kind == "int") { g.kind = GlobalSpec::Kind::Int; g.int_value = nb::cast<int64_t>(d["value"]); }
+  else if (kind == "float") { g.kind = GlobalSpec::Kind::Float; g.float_value = nb::cast<double>(d["value"]); }
+  else if (kind == "bool") { g.kind = GlobalSpec::Kind::Bool; g.bool_value = nb::cast<bool>(d["value"]); }
+  else if (kind == "str") { g.kind = GlobalSpec::Kind::String; g.string_value = nb::cast<std::string>(d["value"]); }
+  else if (kind == "none") g.kind = GlobalSpec::Kind::None;
+  else if (kind == "dtype") { g.kind = GlobalSpec::Kind::DType; g.dtype = parse_dtype(nb::cast<std::string>(d["value"])); }
+  else if (kind == "helper") {
+    g.kind = GlobalSpec::Kind::Helper;
+    auto f = std::make_shared<SourceFile>();
+    f->text = nb::cast<std::string>(d["source"]);
+    f->filename = nb::cast<std::string>(d["filename"]);
+    f->first_line = nb::cast<int>(d["first_line"]);
+    g.helper_source = f;
+  } else {
+    g.kind = GlobalSpec::Kind::Opaque;
+  }
+  return g;
+}
+
+DeviceInfo to_device(const nb::dict& d) {
+  DeviceInfo info;
+  info.name = get_or<std::string>(d, "name", info.name);
+  info.sm_count = get_or<int>(d, "sm_count", info.sm_count);
+  info.compute_capability = get_or<int>(d, "compute_capability", info.compute_capability);
+  info.max_shared_memory = get_or<int64_t>(d, "max_shared_memory", info.max_shared_memory);
+  info.is_cuda = get_or<bool>(d, "is_cuda", info.is_cuda);
+  return info;
+}
+
+// Holds a BoundKernel for Python.
+class PyBound {
+ public:
+  explicit PyBound(std::unique_ptr<BoundKernel> b) : b_(std::move(b)) {}
+
+  std::string config_spec() const { return json::dump(b_->spec().to_json()); }
+  std::string default_config() const { return json::dump(b_->default_config()); }
+  std::string normalize(const std::string& config) const { return json::dump(b_->normalize(json::parse(config))); }
+  std::string triton_code(const std::string& config) const { return b_->triton_code(json::parse(config)); }
+  std::string reference_code(const std::string& config) const { return b_->reference_code(json::parse(config)); }
+  std::string dump_ast() const { return b_->dump_ast(); }
+  std::string dump_ir() const { return b_->dump_ir(); }
+  std::string dump_ir_after(const std::string& config, const std::string& stage) const {
+    LoweringLog log;
+    log.enabled = true;
+    b_->lower(b_->normalize(json::parse(config)), &log);
+    for (const auto& [name, text] : log.stages)
+      if (name == stage) return text;
+    std::string names;
+    for (const auto& [name, text] : log.stages) names += " " + name;
+    throw std::invalid_argument("unknown lowering stage '" + stage + "'; stages are:" + names);
+  }
+  std::vector<std::string> used_globals() const { return b_->program().used_globals; }
+  std::vector<std::string> kernel_names() const {
+    std::vector<std::string> out;
+    for (const auto& k : b_->program().kernels) out.push_back(k->name);
+    return out;
+  }
+  int num_block_sizes() const { return static_cast<int>(b_->spec().block_sizes.size()); }
+
+ private:
+  std::unique_ptr<BoundKernel> b_;
+};
+
+std::unique_ptr<PyBound> bind(const std::string& source, const std::string& filename, int first_line,
+                              const std::string& function_name, const nb::list& args, const nb::list& globals,
+                              bool static_shapes, std::optional<std::string> index_dtype,
+                              const std::string& dot_precision, const nb::dict& device) {
+  BindRequest req;
+  auto file = std::make_shared<SourceFile>();
+  file->text = source;
+  file->filename = filename;
+  file->first_line = first_line;
+  req.file = file;
+  req.function_name = function_name;
+  for (nb::handle a : args) req.args.push_back(to_arg(nb::cast<nb::dict>(a)));
+  for (nb::handle g : globals) req.globals.push_back(to_global(nb::cast<nb::dict>(g)));
+  req.static_shapes = static_shapes;
+  if (index_dtype) req.index_dtype = parse_dtype(*index_dtype);
+  req.dot_precision = dot_precision;
+  DeviceInfo info = to_device(device);
+  std::unique_ptr<BoundKernel> b;
+  {
+    nb::gil_scoped_release release;  // compilation does not touch Python objects
+    b = BoundKernel::bind(req, info);
+  }
+  return std::make_unique<PyBound>(std::move(b));
+}
+
+void raise_python(const nb::object& type, nb::object value) {
+  PyErr_SetObject(type.ptr(), value.ptr());
+}
+
+}  // namespace
+
+NB_MODULE(_core, m) {
+  m.doc() = "deuteron's C++ compiler core";
+  m.attr("__version__") = DEUTERON_VERSION;
+
+  m.def("set_error_types", [](nb::object compile_error, nb::object config_error, nb::object internal_error) {
+    g_compile_error = compile_error;
+    g_config_error = config_error;
+    g_internal_error = internal_error;
+  });
+
+  nb::register_exception_translator([](const std::exception_ptr& p, void*) {
+    try {
+      std::rethrow_exception(p);
+    } catch (const CompileError& e) {
+      if (!g_compile_error.is_valid()) {
+        PyErr_SetString(PyExc_RuntimeError, e.formatted().c_str());
+        return;
+      }
+      const Diagnostic& d = e.diagnostic();
+      nb::list notes;
+      for (const auto& n : d.notes) notes.append(nb::str(n.c_str()));
+      nb::object exc = g_compile_error(e.formatted(), e.file() ? e.file()->filename : std::string(), d.span.line,
+                                       d.span.col, d.message, notes);
+      raise_python(g_compile_error, exc);
+    } catch (const ConfigError& e) {
+      if (!g_config_error.is_valid()) {
+        PyErr_SetString(PyExc_ValueError, e.what());
+        return;
+      }
+      raise_python(g_config_error, g_config_error(std::string(e.what())));
+    } catch (const InternalError& e) {
+      if (!g_internal_error.is_valid()) {
+        PyErr_SetString(PyExc_RuntimeError, e.what());
+        return;
+      }
+      raise_python(g_internal_error, g_internal_error(std::string(e.what())));
+    } catch (const json::ParseError& e) {
+      PyErr_SetString(PyExc_ValueError, (std::string("invalid JSON: ") + e.what()).c_str());
+    }
+  });
+
+  nb::class_<PyBound>(m, "BoundKernelCore")
+      .def("config_spec", &PyBound::config_spec)
+      .def("default_config", &PyBound::default_config)
+      .def("normalize", &PyBound::normalize)
+      .def("triton_code", &PyBound::triton_code)
+      .def("reference_code", &PyBound::reference_code)
+      .def("dump_ast", &PyBound::dump_ast)
+      .def("dump_ir", &PyBound::dump_ir)
+      .def("dump_ir_after", &PyBound::dump_ir_after)
+      .def("used_globals", &PyBound::used_globals)
+      .def("kernel_names", &PyBound::kernel_names)
+      .def("num_block_sizes", &PyBound::num_block_sizes);
+
+  m.def("bind", &bind, nb::arg("source"), nb::arg("filename"), nb::arg("first_line"), nb::arg("function_name"),
+        nb::arg("args"), nb::arg("globals"), nb::arg("static_shapes") = true, nb::arg("index_dtype") = nb::none(),
+        nb::arg("dot_precision") = "tf32", nb::arg("device") = nb::dict());
+}

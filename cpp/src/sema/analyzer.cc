@@ -1,0 +1,510 @@
+// Entry point of sema; host statements, arguments and globals.
+#include "analyzer.h"
+
+#include <algorithm>
+
+namespace deuteron::sema {
+
+std::string describe(const SValue& v) {
+  switch (v.kind) {
+    case SValue::Kind::Unknown: return "a value computed by host code";
+    case SValue::Kind::Poison: return "an unusable name";
+    case SValue::Kind::None: return "None";
+    case SValue::Kind::Bool: return "a bool";
+    case SValue::Kind::Int: return v.i.is_constant() ? "the int " + v.i.str() : "the int " + v.i.str();
+    case SValue::Kind::Float: return "a float";
+    case SValue::Kind::String: return "a string";
+    case SValue::Kind::Ellipsis: return "...";
+    case SValue::Kind::DType: return std::string("the dtype torch.") + torch_name(v.dtype);
+    case SValue::Kind::Device: return "a device";
+    case SValue::Kind::Tensor: return "the host tensor '" + v.tensor->expr + "'";
+    case SValue::Kind::Tile: return "a tile";
+    case SValue::Kind::IR:
+      return v.value->type.is_scalar() ? std::string("a device scalar of type ") + torch_name(v.value->type.dtype)
+                                       : std::string("a device tensor of type ") + torch_name(v.value->type.dtype);
+    case SValue::Kind::Tuple: return "a tuple";
+    case SValue::Kind::List: return "a list";
+    case SValue::Kind::Slice: return "a slice";
+    case SValue::Kind::Module: return "the module " + v.s;
+    case SValue::Kind::Function: return "the function " + v.s;
+    case SValue::Kind::Method: return "the method ." + v.s;
+    case SValue::Kind::Helper: return "the helper function " + v.helper->name;
+    case SValue::Kind::BlockSize: return "a registered block size";
+  }
+  return "a value";
+}
+
+namespace {
+
+void collect_assigned(const ast::Expr& target, std::set<std::string>& out) {
+  if (auto* n = ast::dyn_cast<ast::Name>(&target)) {
+    out.insert(n->id);
+  } else if (auto* t = ast::dyn_cast<ast::Tuple>(&target)) {
+    for (const auto& e : t->elts) collect_assigned(*e, out);
+  } else if (auto* l = ast::dyn_cast<ast::List>(&target)) {
+    for (const auto& e : l->elts) collect_assigned(*e, out);
+  } else if (auto* s = ast::dyn_cast<ast::Starred>(&target)) {
+    collect_assigned(*s->value, out);
+  }
+}
+
+void collect_assigned_body(const ast::Body& body, std::set<std::string>& out) {
+  for (const auto& st : body) {
+    switch (st->kind) {
+      case ast::StmtKind::Assign:
+        for (const auto& t : ast::cast<ast::Assign>(st.get())->targets) collect_assigned(*t, out);
+        break;
+      case ast::StmtKind::AugAssign: collect_assigned(*ast::cast<ast::AugAssign>(st.get())->target, out); break;
+      case ast::StmtKind::AnnAssign: {
+        auto* a = ast::cast<ast::AnnAssign>(st.get());
+        if (a->value) collect_assigned(*a->target, out);
+        break;
+      }
+      case ast::StmtKind::For: {
+        auto* f = ast::cast<ast::For>(st.get());
+        collect_assigned(*f->target, out);
+        collect_assigned_body(f->body, out);
+        break;
+      }
+      case ast::StmtKind::While: collect_assigned_body(ast::cast<ast::While>(st.get())->body, out); break;
+      case ast::StmtKind::If: {
+        auto* i = ast::cast<ast::If>(st.get());
+        collect_assigned_body(i->body, out);
+        collect_assigned_body(i->orelse, out);
+        break;
+      }
+      default: break;
+    }
+  }
+}
+
+// Module names as the language knows them.
+std::string normalize_qualname(std::string q) {
+  static const std::pair<const char*, const char*> kPrefixes[] = {
+      {"deuteron.language", "hl"}, {"helion.language", "hl"}, {"triton.language", "tl"},
+      {"torch.nn.functional", "F"}, {"torch._C._nn", "F"}, {"torch._C._VariableFunctions", "torch"},
+      {"torch.functional", "torch"}, {"torch._refs", "torch"},
+  };
+  for (const auto& [from, to] : kPrefixes) {
+    std::string f = from;
+    if (q == f) return to;
+    if (q.rfind(f + ".", 0) == 0) return std::string(to) + q.substr(f.size());
+  }
+  return q;
+}
+
+const char* const kBuiltins[] = {"float", "int", "bool", "min", "max", "abs", "len", "range",
+                                 "print", "isinstance", "tuple", "list", "sum", "round", "divmod"};
+
+}  // namespace
+
+std::set<std::string> assigned_names(const ast::Body& body) {
+  std::set<std::string> out;
+  collect_assigned_body(body, out);
+  return out;
+}
+
+Analyzer::Analyzer(const BindRequest& request, std::unique_ptr<ast::Module> module)
+    : request_(request), file_(request.file) {
+  program_ = std::make_unique<Program>();
+  program_->file = file_;
+  program_->module = std::move(module);
+  program_->args = request.args;
+  program_->static_shapes = request.static_shapes;
+  program_->dot_precision = request.dot_precision;
+}
+
+void Analyzer::error(SourceSpan span, std::string msg, std::vector<std::string> notes) const {
+  raise_error(file_, span, std::move(msg), std::move(notes));
+}
+
+std::unique_ptr<Program> Analyzer::run() {
+  // Find the function to compile.
+  for (const auto& st : program_->module->body)
+    if (auto* f = ast::dyn_cast<ast::FunctionDef>(st.get()))
+      if (request_.function_name.empty() || f->name == request_.function_name) program_->fn = f;
+  if (!program_->fn)
+    error({}, "no function named '" + request_.function_name + "' in " + file_->filename);
+  const ast::FunctionDef& fn = *program_->fn;
+
+  // Index dtype: int32 unless some tensor has more elements than int32 can address.
+  DType index = DType::Int32;
+  for (const auto& a : request_.args) {
+    if (a.kind != ArgSpec::Kind::Tensor) continue;
+    int64_t extent = 1;
+    for (size_t i = 0; i < a.sizes.size(); ++i) extent += (a.sizes[i] - 1) * std::max<int64_t>(a.strides[i], 0);
+    if (extent >= (int64_t{1} << 31)) index = DType::Int64;
+  }
+  program_->index_dtype = request_.index_dtype.value_or(index);
+
+  bind_globals();
+  bind_arguments();
+  for (const auto& st : fn.body) host_stmt(*st);
+  if (program_->kernels.empty())
+    error(fn.name_span, "kernel '" + fn.name + "' has no device loop",
+          {"a kernel needs at least one top-level `for tile in hl.tile(...)` (or hl.grid) loop; its body runs on the GPU"});
+  return std::move(program_);
+}
+
+// --------------------------------------------------------------- bindings
+
+void Analyzer::bind_globals() {
+  for (const auto& g : request_.globals) {
+    globals_[g.name] = g;
+  }
+}
+
+void Analyzer::bind_arguments() {
+  const ast::FunctionDef& fn = *program_->fn;
+  // Map argument names to specs (Python passes one spec per declared parameter).
+  std::map<std::string, const ArgSpec*> specs;
+  for (const auto& a : request_.args) specs[a.name] = &a;
+  for (size_t i = 0; i < fn.args.size(); ++i) {
+    const ast::Arg& arg = fn.args[i];
+    auto it = specs.find(arg.name);
+    if (it == specs.end()) {
+      env_[arg.name] = SValue::unknown();
+      continue;
+    }
+    const ArgSpec& a = *it->second;
+    SValue v;
+    switch (a.kind) {
+      case ArgSpec::Kind::Tensor: {
+        auto t = std::make_shared<HostTensor>();
+        t->expr = arg.name;
+        t->dtype = a.dtype;
+        t->device = a.device;
+        t->arg_index = static_cast<int>(i);
+        for (size_t d = 0; d < a.sizes.size(); ++d) {
+          // Static shapes: sizes and strides are constants of the specialization.
+          // Dynamic shapes: sizes 0 and 1 and unit strides stay constants (they
+          // are part of the key), the rest become symbols.
+          int64_t sz = a.sizes[d], st = a.strides[d];
+          if (request_.static_shapes || sz <= 1) {
+            t->sizes.push_back(sz);
+          } else {
+            std::string sym = arg.name + "_size_" + std::to_string(d);
+            t->sizes.push_back(SymInt::symbol(sym, sz));
+            program_->symbols.push_back({sym, arg.name + ".size(" + std::to_string(d) + ")", true});
+          }
+          if (request_.static_shapes || st == 1 || st == 0) {
+            t->strides.push_back(st);
+          } else {
+            std::string sym = arg.name + "_stride_" + std::to_string(d);
+            t->strides.push_back(SymInt::symbol(sym, st));
+            program_->symbols.push_back({sym, arg.name + ".stride(" + std::to_string(d) + ")", true});
+          }
+        }
+        v.kind = SValue::Kind::Tensor;
+        v.tensor = t;
+        break;
+      }
+      case ArgSpec::Kind::Int:
+        v = SValue::integer(SymInt::symbol(arg.name));
+        program_->symbols.push_back({arg.name, arg.name, true});
+        break;
+      case ArgSpec::Kind::Float:
+        v = SValue::floating(0.0);
+        v.runtime_expr = arg.name;
+        break;
+      case ArgSpec::Kind::Bool:
+        v = SValue::boolean(false);
+        v.runtime_expr = arg.name;
+        break;
+      case ArgSpec::Kind::None: v = SValue::none(); break;
+      case ArgSpec::Kind::Constexpr:
+        switch (a.const_kind) {
+          case ArgSpec::ConstKind::Int: v = SValue::integer(a.const_int); break;
+          case ArgSpec::ConstKind::Float: v = SValue::floating(a.const_float); break;
+          case ArgSpec::ConstKind::Bool: v = SValue::boolean(a.const_bool); break;
+          case ArgSpec::ConstKind::None: v = SValue::none(); break;
+        }
+        break;
+      case ArgSpec::Kind::Other: v = SValue::unknown(); break;
+    }
+    v.span = arg.span;
+    env_[arg.name] = v;
+  }
+}
+
+SValue Analyzer::lookup(const std::string& name, SourceSpan span) {
+  auto it = env_.find(name);
+  if (it != env_.end()) {
+    if (it->second.kind == SValue::Kind::Poison) error(span, it->second.s);
+    return it->second;
+  }
+  auto g = globals_.find(name);
+  if (g != globals_.end()) {
+    const GlobalSpec& spec = g->second;
+    if (std::find(program_->used_globals.begin(), program_->used_globals.end(), name) ==
+        program_->used_globals.end())
+      program_->used_globals.push_back(name);
+    switch (spec.kind) {
+      case GlobalSpec::Kind::Module: return SValue::module(normalize_qualname(spec.qualname));
+      case GlobalSpec::Kind::Function: return SValue::function(normalize_qualname(spec.qualname));
+      case GlobalSpec::Kind::Int: return SValue::integer(spec.int_value);
+      case GlobalSpec::Kind::Float: return SValue::floating(spec.float_value);
+      case GlobalSpec::Kind::Bool: return SValue::boolean(spec.bool_value);
+      case GlobalSpec::Kind::String: return SValue::string(spec.string_value);
+      case GlobalSpec::Kind::None: return SValue::none();
+      case GlobalSpec::Kind::DType: return SValue::dtype_value(spec.dtype);
+      case GlobalSpec::Kind::Helper: {
+        SValue v;
+        v.kind = SValue::Kind::Helper;
+        v.helper_file = spec.helper_source;
+        // Helpers are parsed lazily by calls.cc (they carry their own file).
+        v.s = name;
+        return v;
+      }
+      case GlobalSpec::Kind::Opaque: return SValue::unknown();
+    }
+  }
+  for (const char* b : kBuiltins)
+    if (name == b) return SValue::function(std::string("builtins.") + b);
+  if (in_device())
+    error(span, "name '" + name + "' is not defined",
+          {"kernels can use their arguments, local variables, and module-level constants, dtypes, modules and "
+           "functions"});
+  return SValue::unknown();
+}
+
+// ----------------------------------------------------------- host statements
+
+bool Analyzer::is_device_loop(const ast::For& f) const {
+  auto* call = ast::dyn_cast<ast::Call>(f.iter.get());
+  if (!call) return false;
+  // Resolve `hl.tile` / `deuteron.language.tile` / a directly imported `tile`.
+  std::string qual;
+  if (auto* attr = ast::dyn_cast<ast::Attribute>(call->func.get())) {
+    auto* base = ast::dyn_cast<ast::Name>(attr->value.get());
+    if (!base) return false;
+    auto g = globals_.find(base->id);
+    if (g == globals_.end() || g->second.kind != GlobalSpec::Kind::Module) return false;
+    qual = normalize_qualname(g->second.qualname) + "." + attr->attr;
+  } else if (auto* n = ast::dyn_cast<ast::Name>(call->func.get())) {
+    auto g = globals_.find(n->id);
+    if (g == globals_.end() || g->second.kind != GlobalSpec::Kind::Function) return false;
+    qual = normalize_qualname(g->second.qualname);
+  }
+  return qual == "hl.tile" || qual == "hl.grid";
+}
+
+void Analyzer::check_no_device_loops(const ast::Stmt& s, const char* where) {
+  std::function<void(const ast::Body&)> scan = [&](const ast::Body& body) {
+    for (const auto& st : body) {
+      if (auto* f = ast::dyn_cast<ast::For>(st.get())) {
+        if (is_device_loop(*f))
+          error(f->header_span, std::string("tile loops must be at the top level of the kernel, not inside ") + where,
+                {"move the hl.tile/hl.grid loop out of the host " + std::string(where) +
+                 "; conditions on sizes can go inside the loop"});
+        scan(f->body);
+      } else if (auto* w = ast::dyn_cast<ast::While>(st.get())) {
+        scan(w->body);
+      } else if (auto* i = ast::dyn_cast<ast::If>(st.get())) {
+        scan(i->body);
+        scan(i->orelse);
+      }
+    }
+  };
+  if (auto* f = ast::dyn_cast<ast::For>(&s)) scan(f->body);
+  if (auto* w = ast::dyn_cast<ast::While>(&s)) scan(w->body);
+  if (auto* i = ast::dyn_cast<ast::If>(&s)) {
+    scan(i->body);
+    scan(i->orelse);
+  }
+}
+
+void Analyzer::mark_unknown_assigned(const ast::Stmt& s) {
+  ast::Body one;
+  // assigned_names works on bodies; wrap the statement's own bodies.
+  std::set<std::string> names;
+  if (auto* f = ast::dyn_cast<ast::For>(&s)) {
+    collect_assigned(*f->target, names);
+    collect_assigned_body(f->body, names);
+  } else if (auto* w = ast::dyn_cast<ast::While>(&s)) {
+    collect_assigned_body(w->body, names);
+  } else if (auto* i = ast::dyn_cast<ast::If>(&s)) {
+    collect_assigned_body(i->body, names);
+    collect_assigned_body(i->orelse, names);
+  }
+  for (const auto& n : names) env_[n] = SValue::unknown();
+}
+
+void Analyzer::host_assign(const ast::Expr& target, const SValue& value, SourceSpan span) {
+  if (auto* n = ast::dyn_cast<ast::Name>(&target)) {
+    SValue v = value;
+    if (v.kind == SValue::Kind::Tensor) {
+      // The tensor is now reachable in host code under this name.
+      auto t = std::make_shared<HostTensor>(*v.tensor);
+      t->expr = n->id;
+      v.tensor = t;
+    }
+    if (v.kind == SValue::Kind::Float && !v.runtime_expr.empty()) v.runtime_expr = n->id;
+    if (v.kind == SValue::Kind::Bool && !v.runtime_expr.empty()) v.runtime_expr = n->id;
+    v.span = target.span;
+    env_[n->id] = v;
+    return;
+  }
+  const ast::Expr* seq_target = nullptr;
+  const std::vector<ast::ExprPtr>* elts = nullptr;
+  if (auto* t = ast::dyn_cast<ast::Tuple>(&target)) {
+    seq_target = t;
+    elts = &t->elts;
+  } else if (auto* l = ast::dyn_cast<ast::List>(&target)) {
+    seq_target = l;
+    elts = &l->elts;
+  }
+  if (seq_target) {
+    bool has_star = false;
+    for (const auto& e : *elts) has_star |= ast::isa<ast::Starred>(e.get());
+    if (value.is_sequence() && !has_star) {
+      if (value.elts.size() != elts->size())
+        error(span, "cannot unpack " + std::to_string(value.elts.size()) + " values into " +
+                        std::to_string(elts->size()) + " names");
+      for (size_t i = 0; i < elts->size(); ++i) host_assign(*(*elts)[i], value.elts[i], span);
+      return;
+    }
+    std::set<std::string> names;
+    collect_assigned(target, names);
+    for (const auto& n : names) env_[n] = SValue::unknown();
+    return;
+  }
+  // Subscript / attribute targets mutate host objects: nothing to bind.
+}
+
+void Analyzer::host_stmt(const ast::Stmt& s) {
+  switch (s.kind) {
+    case ast::StmtKind::For: {
+      auto& f = *ast::cast<ast::For>(&s);
+      if (is_device_loop(f)) {
+        device_loop(f);
+        program_->host.push_back({&s, static_cast<int>(program_->kernels.size() - 1)});
+        return;
+      }
+      check_no_device_loops(s, "for loop");
+      mark_unknown_assigned(s);
+      break;
+    }
+    case ast::StmtKind::While:
+      check_no_device_loops(s, "while loop");
+      mark_unknown_assigned(s);
+      break;
+    case ast::StmtKind::If: {
+      check_no_device_loops(s, "if statement");
+      mark_unknown_assigned(s);
+      break;
+    }
+    case ast::StmtKind::Assign: {
+      auto& a = *ast::cast<ast::Assign>(&s);
+      SValue v = eval(*a.value);
+      for (const auto& t : a.targets) host_assign(*t, v, s.span);
+      break;
+    }
+    case ast::StmtKind::AnnAssign: {
+      auto& a = *ast::cast<ast::AnnAssign>(&s);
+      if (a.value) host_assign(*a.target, eval(*a.value), s.span);
+      break;
+    }
+    case ast::StmtKind::AugAssign: {
+      auto& a = *ast::cast<ast::AugAssign>(&s);
+      if (auto* n = ast::dyn_cast<ast::Name>(a.target.get())) {
+        SValue cur = lookup(n->id, n->span);
+        SValue rhs = eval(*a.value);
+        host_assign(*a.target, eval_binop(a.op, cur, rhs, s.span), s.span);
+      } else {
+        eval(*a.value);
+      }
+      break;
+    }
+    case ast::StmtKind::ExprStmt: eval(*ast::cast<ast::ExprStmt>(&s)->value); break;
+    case ast::StmtKind::FunctionDef:
+      error(s.span, "nested function definitions are not supported in kernels",
+            {"define helper functions at module level; deuteron inlines them into device code"});
+    default: break;
+  }
+  program_->host.push_back({&s, -1});
+}
+
+// ----------------------------------------------------------- conversions
+
+SymInt Analyzer::expect_int(const SValue& v, SourceSpan span, const std::string& what) const {
+  if (v.kind == SValue::Kind::Int) return v.i;
+  if (v.kind == SValue::Kind::Bool && v.runtime_expr.empty()) return v.b ? 1 : 0;
+  if (v.kind == SValue::Kind::BlockSize) return SymInt::symbol("_block_size_" + std::to_string(v.index));
+  error(span, what + " must be an int known on the host (a constant, an argument, or a size), got " + describe(v));
+}
+
+int64_t Analyzer::expect_const_int(const SValue& v, SourceSpan span, const std::string& what) const {
+  SymInt i = expect_int(v, span, what);
+  if (!i.is_constant())
+    error(span, what + " must be a compile-time constant, got " + i.str(),
+          {"mark the argument `hl.constexpr` or use static shapes so that it is known when compiling"});
+  return i.constant();
+}
+
+double Analyzer::expect_const_float(const SValue& v, SourceSpan span, const std::string& what) const {
+  if (v.kind == SValue::Kind::Float && v.runtime_expr.empty()) return v.f;
+  if (v.kind == SValue::Kind::Int && v.i.is_constant()) return static_cast<double>(v.i.constant());
+  if (v.kind == SValue::Kind::Bool && v.runtime_expr.empty()) return v.b ? 1.0 : 0.0;
+  error(span, what + " must be a constant number, got " + describe(v));
+}
+
+bool Analyzer::expect_const_bool(const SValue& v, SourceSpan span, const std::string& what) const {
+  if (v.kind == SValue::Kind::Bool && v.runtime_expr.empty()) return v.b;
+  if (v.kind == SValue::Kind::Int && v.i.is_constant()) return v.i.constant() != 0;
+  if (v.kind == SValue::Kind::None) return false;
+  error(span, what + " must be a constant bool, got " + describe(v));
+}
+
+DType Analyzer::expect_dtype(const SValue& v, SourceSpan span, const std::string& what) const {
+  if (v.kind == SValue::Kind::DType) return v.dtype;
+  error(span, what + " must be a torch dtype (e.g. torch.float32), got " + describe(v));
+}
+
+std::vector<SValue> Analyzer::expect_sequence(const SValue& v, SourceSpan span, const std::string& what) const {
+  if (v.is_sequence()) return v.elts;
+  error(span, what + " must be a list or tuple, got " + describe(v));
+}
+
+int Analyzer::normalize_axis(int64_t axis, int rank, SourceSpan span) const {
+  int64_t a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= std::max(rank, 1))
+    error(span, "dimension " + std::to_string(axis) + " is out of range for a value of rank " + std::to_string(rank),
+          {"valid dims are " + std::to_string(-std::max(rank, 1)) + " to " + std::to_string(std::max(rank, 1) - 1)});
+  return static_cast<int>(a);
+}
+
+SValue Analyzer::expect_device(const SValue& v, SourceSpan span, const std::string& what) {
+  if (!in_device()) error(span, what + " can only be used inside a tile loop");
+  switch (v.kind) {
+    case SValue::Kind::IR:
+    case SValue::Kind::Int:
+    case SValue::Kind::Float:
+    case SValue::Kind::Bool: return gen().to_device(v, span);
+    case SValue::Kind::Tensor:
+      error(span, what + ": the host tensor '" + v.tensor->expr + "' must be indexed to get a tile of it",
+            {"write " + v.tensor->expr + "[tile] (or [tile_m, :] etc.) to load the part this program works on"});
+    case SValue::Kind::Tile:
+      error(span, what + ": a tile object is not a tensor", {"use tile.index for the indices of the tile"});
+    case SValue::Kind::Unknown:
+      error(span, what + ": this value is computed by host code that deuteron does not model, so it cannot be used "
+                         "on the device",
+            {"pass it to the kernel as an argument, or compute it from tensor sizes and constants"});
+    default: error(span, what + " must be a tensor or a number, got " + describe(v));
+  }
+}
+
+ir::Value* Analyzer::expect_tensor_value(const SValue& v, SourceSpan span, const std::string& what) {
+  return expect_device(v, span, what).value;
+}
+
+}  // namespace deuteron::sema
+
+namespace deuteron {
+
+std::unique_ptr<Program> analyze(const BindRequest& request, std::unique_ptr<ast::Module> module) {
+  sema::Analyzer analyzer(request, std::move(module));
+  return analyzer.run();
+}
+
+}  // namespace deuteron

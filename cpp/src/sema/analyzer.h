@@ -1,0 +1,164 @@
+// The semantic analyzer: walks the kernel function's AST once, evaluating
+// host statements symbolically and lowering each top-level tile loop into a
+// DeviceKernel.  Split over several files by concern:
+//   analyzer.cc        entry point, host statements, globals, arguments
+//   device_stmts.cc    statements inside tile loops (loops, ifs, stores, carried values)
+//   device_exprs.cc    expressions (names, operators, subscripts/loads, attributes)
+//   calls.cc           call dispatch: builtins, helpers, tensor methods
+//   torch_ops.cc       torch.* / F.* operators on device values
+//   hl_ops.cc          deuteron.language (hl.*) functions
+//   host_ops.cc        host-side torch functions (empty, zeros, size, view, ...)
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "deuteron/sema.h"
+#include "ir_gen.h"
+#include "svalue.h"
+
+namespace deuteron::sema {
+
+using Env = std::map<std::string, SValue>;
+
+// Positional and keyword arguments of a call, already evaluated.
+struct CallArgs {
+  std::vector<SValue> args;
+  std::vector<SourceSpan> arg_spans;
+  std::vector<std::pair<std::string, SValue>> kwargs;
+  std::vector<SourceSpan> kwarg_spans;
+  SourceSpan span;        // the whole call
+  std::string func_name;  // for messages: "torch.sum"
+};
+
+// Binds CallArgs to a signature like {"input", "dim=", "keepdim=", "*", "dtype="}.
+// Parameters after "*" are keyword-only; a trailing "=" marks a parameter
+// optional.  Errors name the function and the offending argument.
+class BoundArgs {
+ public:
+  const SValue* get(const std::string& name) const;  // nullptr when not given
+  bool has(const std::string& name) const { return get(name) != nullptr; }
+  SourceSpan span_of(const std::string& name) const;
+  std::map<std::string, std::pair<SValue, SourceSpan>> values;
+  SourceSpan call_span;
+};
+
+class Analyzer {
+ public:
+  Analyzer(const BindRequest& request, std::unique_ptr<ast::Module> module);
+  std::unique_ptr<Program> run();
+
+  // --- shared helpers (used by the op files)
+  [[noreturn]] void error(SourceSpan span, std::string msg, std::vector<std::string> notes = {}) const;
+  const std::shared_ptr<const SourceFile>& file() const { return file_; }
+  BoundArgs bind(const CallArgs& call, const std::vector<std::string>& signature) const;
+
+  // Conversions with clear errors.
+  SymInt expect_int(const SValue& v, SourceSpan span, const std::string& what) const;
+  int64_t expect_const_int(const SValue& v, SourceSpan span, const std::string& what) const;
+  double expect_const_float(const SValue& v, SourceSpan span, const std::string& what) const;
+  DType expect_dtype(const SValue& v, SourceSpan span, const std::string& what) const;
+  bool expect_const_bool(const SValue& v, SourceSpan span, const std::string& what) const;
+  // A device value (IR) from a device value or a host number.
+  SValue expect_device(const SValue& v, SourceSpan span, const std::string& what);
+  // Normalizes a possibly negative dim for a value of `rank`.
+  int normalize_axis(int64_t axis, int rank, SourceSpan span) const;
+  std::vector<SValue> expect_sequence(const SValue& v, SourceSpan span, const std::string& what) const;
+
+  bool in_device() const { return gen_ != nullptr; }
+  IRGen& gen() { return *gen_; }
+
+  // --- op tables (each returns true and sets `out` when it handles `name`)
+  bool call_torch_device(const std::string& name, const CallArgs& call, SValue& out);
+  bool call_tensor_method_device(const SValue& self, const std::string& name, const CallArgs& call, SValue& out);
+  bool call_hl(const std::string& name, const CallArgs& call, SValue& out);
+  bool call_host_torch(const std::string& name, const CallArgs& call, SValue& out);
+  bool call_host_tensor_method(const SValue& self, const std::string& name, const CallArgs& call, SValue& out);
+  bool call_builtin(const std::string& name, const CallArgs& call, SValue& out);
+
+  // --- expressions
+  SValue eval(const ast::Expr& e);
+  SValue eval_call(const ast::Call& call);
+  SValue eval_attribute(const SValue& base, const std::string& attr, SourceSpan span);
+  SValue eval_subscript(const ast::Subscript& sub);
+  SValue eval_binop(ast::BinOpKind op, const SValue& a, const SValue& b, SourceSpan span);
+  SValue eval_compare(ast::CmpOpKind op, const SValue& a, const SValue& b, SourceSpan span);
+  SValue eval_unary(ast::UnaryOpKind op, const SValue& a, SourceSpan span);
+  SValue call_value(const SValue& fn, const CallArgs& call);
+  // Memory accesses.  An index is a list of (value, span) per position:
+  // tiles, Slice values (`:`), None, Ellipsis, ints, integer device values.
+  using IndexParts = std::vector<std::pair<SValue, SourceSpan>>;
+  IndexParts index_parts(const ast::Expr& index);
+  IndexParts index_parts(const SValue& list, SourceSpan span);
+  SValue load(const SValue& tensor, const IndexParts& index, SourceSpan span, const SValue* extra_mask,
+              const std::string& eviction);
+  void store(const SValue& tensor, const IndexParts& index, const SValue& value, SourceSpan span,
+             const SValue* extra_mask);
+  SValue atomic(ir::AtomicFn fn, const SValue& tensor, const IndexParts& index, const SValue& value,
+                const SValue* expected, const std::string& sem, SourceSpan span);
+  // Value of a tensor-typed device expression for view/reduction ops.
+  ir::Value* expect_tensor_value(const SValue& v, SourceSpan span, const std::string& what);
+
+  // Size arguments: `[tile_m, 64]`, `(m, n)`, `x.size()` -> dims (device) or sizes (host)
+  std::vector<int> dims_from_shape(const SValue& shape, SourceSpan span);
+  std::vector<SymInt> sizes_from_shape(const SValue& shape, SourceSpan span) const;
+
+  // Registers a tile/grid dim; returns its id.
+  int new_loop_dim(ir::DimKind kind, SymInt begin, SymInt end, std::optional<int64_t> fixed_block,
+                   int block_size_index, const std::string& name, SourceSpan span);
+  int new_block_size(int64_t min, int64_t max, const std::string& origin);
+
+  // Host tensors used in device code become kernel parameters.
+  int tensor_param(const HostTensor& t, SourceSpan span);
+
+  Program& program() { return *program_; }
+  Env& env() { return env_; }
+
+ private:
+  // analyzer.cc
+  void bind_arguments();
+  void bind_globals();
+  SValue lookup(const std::string& name, SourceSpan span);
+  void host_stmt(const ast::Stmt& s);
+  void host_assign(const ast::Expr& target, const SValue& value, SourceSpan span);
+  bool is_device_loop(const ast::For& f) const;
+  void mark_unknown_assigned(const ast::Stmt& s);
+  void check_no_device_loops(const ast::Stmt& s, const char* where);
+
+  // device_stmts.cc
+  void device_loop(const ast::For& f);
+  void device_body(const ast::Body& body);
+  void device_stmt(const ast::Stmt& s);
+  void device_assign(const ast::Expr& target, const SValue& value, SourceSpan span);
+  void device_for(const ast::For& f);
+  void device_if(const ast::If& s);
+  void device_static_for(const ast::For& f, const std::vector<SValue>& items);
+  // Lowers a loop body with carried values; returns the For op.
+  void lower_carried_loop(const ast::For& f, const std::vector<int>& dims, const std::vector<std::string>& targets,
+                          bool grid_scalars);
+  void assign_reduction_indices(ir::DeviceKernel& k);
+
+  friend class DeviceLoopScope;
+
+  BindRequest request_;
+  std::shared_ptr<const SourceFile> file_;
+  std::unique_ptr<Program> program_;
+  Env env_;
+  std::map<std::string, GlobalSpec> globals_;
+  std::unique_ptr<ir::DeviceKernel> kernel_;  // kernel being lowered
+  std::unique_ptr<IRGen> gen_;
+  std::map<std::string, int> tensor_params_;  // host expr -> param (per kernel)
+  int loop_depth_ = 0;                         // device loop nesting
+  int inline_depth_ = 0;                       // helper function inlining depth
+  std::optional<SValue>* helper_return_ = nullptr;  // set while inlining a helper
+};
+
+// Names assigned anywhere in a statement list (targets of =, +=, for).
+std::set<std::string> assigned_names(const ast::Body& body);
+
+}  // namespace deuteron::sema

@@ -1,0 +1,346 @@
+// Calls: argument binding, dispatch to the op tables, Python builtins, and
+// inlining of user helper functions into device code.
+#include <algorithm>
+#include <cmath>
+
+#include "analyzer.h"
+#include "deuteron/parser.h"
+
+namespace deuteron::sema {
+
+using K = SValue::Kind;
+
+// ------------------------------------------------------------ arg binding
+
+const SValue* BoundArgs::get(const std::string& name) const {
+  auto it = values.find(name);
+  return it == values.end() ? nullptr : &it->second.first;
+}
+
+SourceSpan BoundArgs::span_of(const std::string& name) const {
+  auto it = values.find(name);
+  return it == values.end() ? call_span : it->second.second;
+}
+
+BoundArgs Analyzer::bind(const CallArgs& call, const std::vector<std::string>& signature) const {
+  struct Param {
+    std::string name;
+    bool optional;
+    bool kw_only;
+  };
+  std::vector<Param> params;
+  bool kw_only = false;
+  for (const auto& s : signature) {
+    if (s == "*") {
+      kw_only = true;
+      continue;
+    }
+    bool opt = !s.empty() && s.back() == '=';
+    params.push_back({opt ? s.substr(0, s.size() - 1) : s, opt, kw_only});
+  }
+  auto usage = [&]() {
+    std::string u = call.func_name + "(";
+    for (size_t i = 0; i < params.size(); ++i) {
+      u += (i ? ", " : "") + params[i].name + (params[i].optional ? "=..." : "");
+    }
+    return u + ")";
+  };
+  BoundArgs out;
+  out.call_span = call.span;
+  size_t positional_slots = 0;
+  for (const auto& p : params)
+    if (!p.kw_only) ++positional_slots;
+  if (call.args.size() > positional_slots)
+    error(call.arg_spans.at(positional_slots), call.func_name + "() takes at most " +
+                                                   std::to_string(positional_slots) + " positional arguments but " +
+                                                   std::to_string(call.args.size()) + " were given",
+          {"usage: " + usage()});
+  for (size_t i = 0; i < call.args.size(); ++i)
+    out.values[params[i].name] = {call.args[i], call.arg_spans[i]};
+  for (size_t i = 0; i < call.kwargs.size(); ++i) {
+    const auto& [name, value] = call.kwargs[i];
+    auto it = std::find_if(params.begin(), params.end(), [&](const Param& p) { return p.name == name; });
+    if (it == params.end())
+      error(call.kwarg_spans[i], call.func_name + "() got an unexpected keyword argument '" + name + "'",
+            {"usage: " + usage()});
+    if (out.values.count(name))
+      error(call.kwarg_spans[i], call.func_name + "() got multiple values for argument '" + name + "'");
+    out.values[name] = {value, call.kwarg_spans[i]};
+  }
+  for (const auto& p : params)
+    if (!p.optional && !out.values.count(p.name))
+      error(call.span, call.func_name + "() is missing the required argument '" + p.name + "'",
+            {"usage: " + usage()});
+  return out;
+}
+
+// ------------------------------------------------------------------ calls
+
+SValue Analyzer::eval_call(const ast::Call& call) {
+  SValue fn = eval(*call.func);
+  CallArgs ca;
+  ca.span = call.span;
+  ca.func_name = fn.kind == K::Function ? fn.s : fn.kind == K::Method ? "." + fn.s : ast::unparse(*call.func);
+  for (const auto& a : call.args) {
+    if (auto* st = ast::dyn_cast<ast::Starred>(a.get())) {
+      SValue seq = eval(*st->value);
+      if (!seq.is_sequence()) {
+        if (!in_device()) return SValue::unknown();
+        error(a->span, "*args needs a tuple or list known at compile time, got " + describe(seq));
+      }
+      for (const auto& e : seq.elts) {
+        ca.args.push_back(e);
+        ca.arg_spans.push_back(a->span);
+      }
+      continue;
+    }
+    ca.args.push_back(eval(*a));
+    ca.arg_spans.push_back(a->span);
+  }
+  for (const auto& kw : call.keywords) {
+    ca.kwargs.emplace_back(kw.name, eval(*kw.value));
+    ca.kwarg_spans.push_back(kw.span);
+  }
+  SValue out = call_value(fn, ca);
+  // Host rewrites: config-dependent host calls become values at codegen.
+  if (!in_device() && out.kind == K::BlockSize) {
+    HostRewrite rw;
+    rw.kind = HostRewrite::Kind::BlockSize;
+    rw.index = out.index;
+    program_->rewrites[&call] = rw;
+  }
+  return out;
+}
+
+SValue Analyzer::call_value(const SValue& fn, const CallArgs& call) {
+  SValue out;
+  switch (fn.kind) {
+    case K::Function: {
+      const std::string& q = fn.s;
+      if (q.rfind("builtins.", 0) == 0) {
+        if (call_builtin(q.substr(9), call, out)) return out;
+        break;
+      }
+      if (q.rfind("hl.", 0) == 0) {
+        if (call_hl(q.substr(3), call, out)) return out;
+        error(call.span, "'" + q + "' is not supported by deuteron",
+              {"see docs/language.md for the supported deuteron.language functions"});
+      }
+      if (in_device()) {
+        if (call_torch_device(q, call, out)) return out;
+        // Host-level helpers still work on host values inside device code
+        // (e.g. triton.cdiv(n, 2) on sizes).
+        if (call_host_torch(q, call, out) && out.kind != K::Unknown) return out;
+        error(call.span, "'" + q + "' is not supported inside tile loops",
+              {"supported: torch pointwise math, reductions, matmul and views on tiles; see docs/language.md"});
+      }
+      if (call_host_torch(q, call, out)) return out;
+      return SValue::unknown();
+    }
+    case K::Method: {
+      const SValue& self = fn.elts[0];
+      if (self.kind == K::Tensor) {
+        if (call_host_tensor_method(self, fn.s, call, out)) return out;
+        if (in_device())
+          error(call.span, "the host tensor method ." + fn.s + "() cannot be used inside a tile loop",
+                {"call it before the loop, or index the tensor with tiles first: " + self.tensor->expr +
+                 "[tile]." + fn.s + "(...)"});
+        return SValue::unknown();
+      }
+      if (self.kind == K::IR) {
+        if (call_tensor_method_device(self, fn.s, call, out)) return out;
+        error(call.span, "tensor method ." + fn.s + "() is not supported inside tile loops",
+              {"see docs/language.md for the supported operations"});
+      }
+      if (!in_device()) return SValue::unknown();
+      error(call.span, "method ." + fn.s + "() of " + describe(self) + " is not supported inside tile loops");
+    }
+    case K::Helper: {
+      if (!in_device()) return SValue::unknown();
+      // Parse the helper's source and inline its body.
+      auto module = parse_module(fn.helper_file);
+      const ast::FunctionDef* def = nullptr;
+      for (const auto& st : module->body)
+        if (auto* f = ast::dyn_cast<ast::FunctionDef>(st.get())) def = f;
+      if (!def) error(call.span, "could not find the definition of helper '" + fn.s + "'");
+      if (inline_depth_ > 16) error(call.span, "helper functions are nested too deeply (recursion?)");
+      // Bind parameters.
+      std::vector<std::string> sig;
+      for (const auto& a : def->args) sig.push_back(a.name + (a.default_value ? "=" : ""));
+      CallArgs named = call;
+      named.func_name = def->name;
+      BoundArgs b = bind(named, sig);
+      Env saved = env_;
+      Env local;
+      for (const auto& a : def->args) {
+        if (const SValue* v = b.get(a.name)) {
+          local[a.name] = *v;
+        } else {
+          auto file = file_;
+          // Defaults are evaluated in the helper's own file.
+          const_cast<Analyzer*>(this)->file_ = fn.helper_file;
+          gen().set_file(fn.helper_file);
+          local[a.name] = eval(*a.default_value);
+          const_cast<Analyzer*>(this)->file_ = file;
+          gen().set_file(file);
+        }
+      }
+      auto file = file_;
+      file_ = fn.helper_file;
+      gen().set_file(fn.helper_file);
+      env_ = local;
+      ++inline_depth_;
+      SValue result = SValue::none();
+      for (size_t i = 0; i < def->body.size(); ++i) {
+        const ast::Stmt& st = *def->body[i];
+        if (auto* r = ast::dyn_cast<ast::Return>(&st)) {
+          if (i + 1 != def->body.size())
+            error(st.span, "code after return in a helper function is unreachable");
+          if (r->value) result = eval(*r->value);
+          break;
+        }
+        if (ast::isa<ast::FunctionDef>(&st)) error(st.span, "nested functions are not supported");
+        device_stmt(st);
+      }
+      --inline_depth_;
+      env_ = saved;
+      file_ = file;
+      gen().set_file(file);
+      program_->helper_modules.push_back(std::move(module));
+      return result;
+    }
+    case K::Unknown:
+      if (!in_device()) return SValue::unknown();
+      error(call.span, "this function is not known to deuteron and cannot be called inside a tile loop",
+            {"make it a module-level Python function (deuteron inlines those) or call it on the host"});
+    case K::BlockSize:
+    case K::Tile:
+    default: break;
+  }
+  if (!in_device()) return SValue::unknown();
+  error(call.span, describe(fn) + " is not callable");
+}
+
+// --------------------------------------------------------------- builtins
+
+bool Analyzer::call_builtin(const std::string& name, const CallArgs& call, SValue& out) {
+  auto arg = [&](size_t i) -> const SValue& {
+    if (i >= call.args.size()) error(call.span, name + "() needs " + std::to_string(i + 1) + " argument(s)");
+    return call.args[i];
+  };
+  if (name == "float") {
+    if (call.args.empty()) { out = SValue::floating(0.0); return true; }
+    const SValue& v = arg(0);
+    if (v.kind == K::String) {
+      std::string s = v.s;
+      std::transform(s.begin(), s.end(), s.begin(), ::tolower);
+      if (s == "inf" || s == "+inf" || s == "infinity") { out = SValue::floating(INFINITY); return true; }
+      if (s == "-inf" || s == "-infinity") { out = SValue::floating(-INFINITY); return true; }
+      if (s == "nan") { out = SValue::floating(NAN); return true; }
+      try {
+        size_t used = 0;
+        double d = std::stod(s, &used);
+        if (used == s.size()) { out = SValue::floating(d); return true; }
+      } catch (...) {
+      }
+      error(call.arg_spans[0], "could not convert string to float: '" + v.s + "'");
+    }
+    if (v.kind == K::Int && v.i.is_constant()) { out = SValue::floating(double(v.i.constant())); return true; }
+    if (v.kind == K::Float) { out = v; return true; }
+    if (v.kind == K::Bool && v.runtime_expr.empty()) { out = SValue::floating(v.b ? 1 : 0); return true; }
+    if (in_device() && (v.kind == K::IR || v.kind == K::Int)) {
+      SValue d = expect_device(v, call.span, "float()");
+      out = SValue::ir(gen().cast(d.value, DType::Float32, call.span), PromotionClass::Scalar);
+      return true;
+    }
+    out = SValue::unknown();
+    return true;
+  }
+  if (name == "int") {
+    const SValue& v = arg(0);
+    if (v.kind == K::Int) { out = v; return true; }
+    if (v.kind == K::Float && v.runtime_expr.empty()) { out = SValue::integer(int64_t(std::trunc(v.f))); return true; }
+    if (v.kind == K::Bool && v.runtime_expr.empty()) { out = SValue::integer(v.b ? 1 : 0); return true; }
+    if (in_device() && v.kind == K::IR) {
+      out = SValue::ir(gen().cast(v.value, DType::Int64, call.span), PromotionClass::Scalar);
+      return true;
+    }
+    out = SValue::unknown();
+    return true;
+  }
+  if (name == "bool") {
+    const SValue& v = arg(0);
+    bool t;
+    if (v.kind == K::Int && v.i.is_constant()) { out = SValue::boolean(v.i.constant() != 0); return true; }
+    if (v.kind == K::Bool) { out = v; return true; }
+    (void)t;
+    out = SValue::unknown();
+    return true;
+  }
+  if (name == "min" || name == "max") {
+    std::vector<SValue> items = call.args;
+    if (items.size() == 1 && items[0].is_sequence()) items = items[0].elts;
+    if (items.empty()) error(call.span, name + "() needs at least one argument");
+    SValue acc = items[0];
+    for (size_t i = 1; i < items.size(); ++i) {
+      const SValue& b = items[i];
+      if (acc.kind == K::Int && b.kind == K::Int) {
+        acc = SValue::integer(name == "min" ? sym_min(acc.i, b.i) : sym_max(acc.i, b.i));
+      } else if ((acc.kind == K::Int || acc.kind == K::Float) && (b.kind == K::Int || b.kind == K::Float) &&
+                 acc.runtime_expr.empty() && b.runtime_expr.empty() && (acc.kind != K::Int || acc.i.is_constant()) &&
+                 (b.kind != K::Int || b.i.is_constant())) {
+        double x = acc.kind == K::Int ? double(acc.i.constant()) : acc.f;
+        double y = b.kind == K::Int ? double(b.i.constant()) : b.f;
+        bool take_b = name == "min" ? y < x : y > x;
+        if (take_b) acc = b;
+      } else if (in_device()) {
+        acc = gen().binary(name == "min" ? ir::BinaryFn::Minimum : ir::BinaryFn::Maximum,
+                           expect_device(acc, call.span, name + "()"), expect_device(b, call.span, name + "()"),
+                           call.span);
+      } else {
+        out = SValue::unknown();
+        return true;
+      }
+    }
+    out = acc;
+    return true;
+  }
+  if (name == "abs") {
+    const SValue& v = arg(0);
+    if (v.kind == K::Int && v.i.is_constant()) { out = SValue::integer(static_cast<int64_t>(std::llabs(v.i.constant()))); return true; }
+    if (v.kind == K::Float && v.runtime_expr.empty()) { out = SValue::floating(std::fabs(v.f)); return true; }
+    if (in_device()) { out = gen().unary(ir::UnaryFn::Abs, expect_device(v, call.span, "abs()"), call.span); return true; }
+    out = SValue::unknown();
+    return true;
+  }
+  if (name == "len") {
+    const SValue& v = arg(0);
+    if (v.is_sequence()) { out = SValue::integer(static_cast<int64_t>(v.elts.size())); return true; }
+    if (v.kind == K::Tensor && !v.tensor->sizes.empty()) { out = SValue::integer(v.tensor->sizes[0]); return true; }
+    if (in_device()) error(call.span, "len() needs a tuple, list or host tensor, got " + describe(v));
+    out = SValue::unknown();
+    return true;
+  }
+  if (name == "tuple" || name == "list") {
+    if (call.args.empty()) { out = name == "tuple" ? SValue::tuple({}) : SValue::list({}); return true; }
+    const SValue& v = arg(0);
+    if (v.is_sequence()) { out = name == "tuple" ? SValue::tuple(v.elts) : SValue::list(v.elts); return true; }
+    out = SValue::unknown();
+    return true;
+  }
+  if (name == "range") {
+    if (in_device()) error(call.span, "range() can only be used as the iterator of a for loop inside kernels");
+    out = SValue::unknown();
+    return true;
+  }
+  if (name == "print") {
+    if (in_device()) error(call.span, "print() is not supported inside tile loops", {"use hl.device_print(prefix, *values)"});
+    out = SValue::none();
+    return true;
+  }
+  if (in_device()) error(call.span, "the builtin " + name + "() is not supported inside tile loops");
+  out = SValue::unknown();
+  return true;
+}
+
+}  // namespace deuteron::sema

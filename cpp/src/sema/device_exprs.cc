@@ -1,0 +1,834 @@
+// Expressions: names, constants, operators, attributes, subscripts (loads
+// and views).  Shared by host and device code: on the host, what sema does
+// not model becomes Unknown (Python runs it); on the device it is an error.
+#include <cmath>
+
+#include "analyzer.h"
+
+namespace deuteron::sema {
+
+using ir::BinaryFn;
+using ir::OpKind;
+
+namespace {
+
+bool static_truth(const SValue& v, bool& out) {
+  switch (v.kind) {
+    case SValue::Kind::None: out = false; return true;
+    case SValue::Kind::Bool: if (!v.runtime_expr.empty()) return false; out = v.b; return true;
+    case SValue::Kind::Int: if (!v.i.is_constant()) return false; out = v.i.constant() != 0; return true;
+    case SValue::Kind::Float: if (!v.runtime_expr.empty()) return false; out = v.f != 0; return true;
+    case SValue::Kind::String: out = !v.s.empty(); return true;
+    case SValue::Kind::Tuple:
+    case SValue::Kind::List: out = !v.elts.empty(); return true;
+    default: return false;
+  }
+}
+
+// A host number whose value is known now (not a runtime argument).
+bool is_static_number(const SValue& v) {
+  return (v.kind == SValue::Kind::Int && v.i.is_constant()) ||
+         (v.kind == SValue::Kind::Float && v.runtime_expr.empty()) ||
+         (v.kind == SValue::Kind::Bool && v.runtime_expr.empty());
+}
+double number_value(const SValue& v) {
+  if (v.kind == SValue::Kind::Int) return static_cast<double>(v.i.constant());
+  if (v.kind == SValue::Kind::Bool) return v.b ? 1.0 : 0.0;
+  return v.f;
+}
+bool is_int_like(const SValue& v) {
+  return v.kind == SValue::Kind::Int || (v.kind == SValue::Kind::Bool && v.runtime_expr.empty());
+}
+SymInt int_of(const SValue& v) { return v.kind == SValue::Kind::Int ? v.i : SymInt(v.b ? 1 : 0); }
+
+BinaryFn binop_fn(ast::BinOpKind op) {
+  switch (op) {
+    case ast::BinOpKind::Add: return BinaryFn::Add;
+    case ast::BinOpKind::Sub: return BinaryFn::Sub;
+    case ast::BinOpKind::Mult: return BinaryFn::Mul;
+    case ast::BinOpKind::Div: return BinaryFn::TrueDiv;
+    case ast::BinOpKind::FloorDiv: return BinaryFn::FloorDiv;
+    case ast::BinOpKind::Mod: return BinaryFn::Mod;
+    case ast::BinOpKind::Pow: return BinaryFn::Pow;
+    case ast::BinOpKind::LShift: return BinaryFn::LShift;
+    case ast::BinOpKind::RShift: return BinaryFn::RShift;
+    case ast::BinOpKind::BitAnd: return BinaryFn::BitAnd;
+    case ast::BinOpKind::BitOr: return BinaryFn::BitOr;
+    case ast::BinOpKind::BitXor: return BinaryFn::BitXor;
+    case ast::BinOpKind::MatMult: break;
+  }
+  return BinaryFn::Add;
+}
+
+BinaryFn cmp_fn(ast::CmpOpKind op) {
+  switch (op) {
+    case ast::CmpOpKind::Eq: return BinaryFn::Eq;
+    case ast::CmpOpKind::NotEq: return BinaryFn::Ne;
+    case ast::CmpOpKind::Lt: return BinaryFn::Lt;
+    case ast::CmpOpKind::LtE: return BinaryFn::Le;
+    case ast::CmpOpKind::Gt: return BinaryFn::Gt;
+    case ast::CmpOpKind::GtE: return BinaryFn::Ge;
+    default: return BinaryFn::Eq;
+  }
+}
+
+int64_t ipow(int64_t b, int64_t e) {
+  int64_t r = 1;
+  while (e-- > 0) r *= b;
+  return r;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- eval
+
+SValue Analyzer::eval(const ast::Expr& e) {
+  switch (e.kind) {
+    case ast::ExprKind::Name: return lookup(ast::cast<ast::Name>(&e)->id, e.span);
+    case ast::ExprKind::Constant: {
+      auto& c = *ast::cast<ast::Constant>(&e);
+      switch (c.type) {
+        case ast::Constant::Type::None: return SValue::none();
+        case ast::Constant::Type::Bool: return SValue::boolean(c.bool_value);
+        case ast::Constant::Type::Int: return SValue::integer(c.int_value);
+        case ast::Constant::Type::Float: return SValue::floating(c.float_value);
+        case ast::Constant::Type::String: return SValue::string(c.string_value);
+        case ast::Constant::Type::Ellipsis: { SValue v; v.kind = SValue::Kind::Ellipsis; return v; }
+      }
+      break;
+    }
+    case ast::ExprKind::FString: return SValue::string(ast::unparse(e));
+    case ast::ExprKind::BinOp: {
+      auto& b = *ast::cast<ast::BinOp>(&e);
+      // Python evaluates the left operand first.
+      SValue left = eval(*b.left);
+      SValue right = eval(*b.right);
+      return eval_binop(b.op, left, right, e.span);
+    }
+    case ast::ExprKind::UnaryOp: {
+      auto& u = *ast::cast<ast::UnaryOp>(&e);
+      return eval_unary(u.op, eval(*u.operand), e.span);
+    }
+    case ast::ExprKind::BoolOp: {
+      auto& b = *ast::cast<ast::BoolOp>(&e);
+      SValue acc = eval(*b.values[0]);
+      for (size_t i = 1; i < b.values.size(); ++i) {
+        bool t;
+        if (static_truth(acc, t)) {
+          // Python semantics: `a and b` is a if a is falsy, else b.
+          if ((b.op == ast::BoolOpKind::And) != t) return acc;
+          acc = eval(*b.values[i]);
+          continue;
+        }
+        SValue rhs = eval(*b.values[i]);
+        if (!in_device()) return SValue::unknown();
+        SValue l = expect_device(acc, b.values[i - 1]->span, "operand of and/or");
+        SValue r = expect_device(rhs, b.values[i]->span, "operand of and/or");
+        acc = gen().binary(b.op == ast::BoolOpKind::And ? BinaryFn::LogicalAnd : BinaryFn::LogicalOr, l, r, e.span);
+      }
+      return acc;
+    }
+    case ast::ExprKind::Compare: {
+      auto& c = *ast::cast<ast::Compare>(&e);
+      SValue left = eval(*c.left);
+      SValue result;
+      for (size_t i = 0; i < c.ops.size(); ++i) {
+        SValue right = eval(*c.comparators[i]);
+        SValue r = eval_compare(c.ops[i], left, right, e.span);
+        if (i == 0) {
+          result = r;
+        } else {
+          bool t;
+          if (static_truth(result, t)) {
+            if (!t) return result;
+            result = r;
+          } else if (in_device()) {
+            result = gen().binary(BinaryFn::LogicalAnd, expect_device(result, e.span, "comparison"),
+                                  expect_device(r, e.span, "comparison"), e.span);
+          } else {
+            return SValue::unknown();
+          }
+        }
+        left = right;
+      }
+      return result;
+    }
+    case ast::ExprKind::Call: return eval_call(*ast::cast<ast::Call>(&e));
+    case ast::ExprKind::Attribute: {
+      auto& a = *ast::cast<ast::Attribute>(&e);
+      return eval_attribute(eval(*a.value), a.attr, e.span);
+    }
+    case ast::ExprKind::Subscript: return eval_subscript(*ast::cast<ast::Subscript>(&e));
+    case ast::ExprKind::Tuple:
+    case ast::ExprKind::List: {
+      const auto& elts = e.kind == ast::ExprKind::Tuple ? ast::cast<ast::Tuple>(&e)->elts
+                                                         : ast::cast<ast::List>(&e)->elts;
+      std::vector<SValue> out;
+      for (const auto& x : elts) {
+        if (auto* st = ast::dyn_cast<ast::Starred>(x.get())) {
+          SValue inner = eval(*st->value);
+          if (!inner.is_sequence()) {
+            if (!in_device()) return SValue::unknown();
+            error(st->span, "* unpacking needs a tuple or list known at compile time, got " + describe(inner));
+          }
+          out.insert(out.end(), inner.elts.begin(), inner.elts.end());
+        } else {
+          out.push_back(eval(*x));
+        }
+      }
+      return e.kind == ast::ExprKind::Tuple ? SValue::tuple(out) : SValue::list(out);
+    }
+    case ast::ExprKind::IfExp: {
+      auto& ie = *ast::cast<ast::IfExp>(&e);
+      SValue c = eval(*ie.test);
+      bool t;
+      if (static_truth(c, t)) return eval(t ? *ie.body : *ie.orelse);
+      if (!in_device()) return SValue::unknown();
+      SValue a = eval(*ie.body), b = eval(*ie.orelse);
+      return gen().where(expect_device(c, ie.test->span, "condition"), expect_device(a, ie.body->span, "value"),
+                         expect_device(b, ie.orelse->span, "value"), e.span);
+    }
+    case ast::ExprKind::Slice:
+      error(e.span, "a slice is only allowed inside [] indexing");
+    case ast::ExprKind::Starred:
+      error(e.span, "* unpacking is only allowed in calls, lists and tuples");
+  }
+  return SValue::unknown();
+}
+
+// ------------------------------------------------------------- operators
+
+SValue Analyzer::eval_binop(ast::BinOpKind op, const SValue& a, const SValue& b, SourceSpan span) {
+  using K = SValue::Kind;
+  if (a.kind == K::Unknown || b.kind == K::Unknown) {
+    if (in_device()) expect_device(a.kind == K::Unknown ? a : b, span, "operand");
+    return SValue::unknown();
+  }
+  if (a.kind == K::Tile || b.kind == K::Tile)
+    error(span, std::string("a tile cannot be an operand of '") + ast::op_spelling(op) + "'",
+          {"use tile.index for its indices, or tile.begin / tile.block_size for scalars"});
+  // Sequences: concatenation and repetition (shapes like [m] + [n]).
+  if (a.is_sequence() && b.is_sequence() && op == ast::BinOpKind::Add) {
+    SValue r = a;
+    r.elts.insert(r.elts.end(), b.elts.begin(), b.elts.end());
+    return r;
+  }
+  if (a.is_sequence() && op == ast::BinOpKind::Mult && b.kind == K::Int && b.i.is_constant()) {
+    SValue r = a;
+    r.elts.clear();
+    for (int64_t i = 0; i < b.i.constant(); ++i) r.elts.insert(r.elts.end(), a.elts.begin(), a.elts.end());
+    return r;
+  }
+  // Host integers (possibly symbolic) stay symbolic.
+  if (is_int_like(a) && is_int_like(b)) {
+    SymInt x = int_of(a), y = int_of(b);
+    switch (op) {
+      case ast::BinOpKind::Add: return SValue::integer(x + y);
+      case ast::BinOpKind::Sub: return SValue::integer(x - y);
+      case ast::BinOpKind::Mult: return SValue::integer(x * y);
+      case ast::BinOpKind::FloorDiv:
+        if (y.is_constant() && y.constant() == 0) error(span, "integer division by zero");
+        return SValue::integer(floordiv(x, y));
+      case ast::BinOpKind::Mod:
+        if (y.is_constant() && y.constant() == 0) error(span, "integer modulo by zero");
+        return SValue::integer(mod(x, y));
+      default: break;
+    }
+    if (x.is_constant() && y.is_constant()) {
+      int64_t p = x.constant(), q = y.constant();
+      switch (op) {
+        case ast::BinOpKind::Div:
+          if (q == 0) error(span, "division by zero");
+          return SValue::floating(static_cast<double>(p) / static_cast<double>(q));
+        case ast::BinOpKind::Pow:
+          if (q >= 0) return SValue::integer(ipow(p, q));
+          return SValue::floating(std::pow(static_cast<double>(p), static_cast<double>(q)));
+        case ast::BinOpKind::LShift: return SValue::integer(p << q);
+        case ast::BinOpKind::RShift: return SValue::integer(p >> q);
+        case ast::BinOpKind::BitAnd: return SValue::integer(p & q);
+        case ast::BinOpKind::BitOr: return SValue::integer(p | q);
+        case ast::BinOpKind::BitXor: return SValue::integer(p ^ q);
+        default: break;
+      }
+    }
+  }
+  // Constant floats fold on the host.
+  if (is_static_number(a) && is_static_number(b)) {
+    double x = number_value(a), y = number_value(b);
+    switch (op) {
+      case ast::BinOpKind::Add: return SValue::floating(x + y);
+      case ast::BinOpKind::Sub: return SValue::floating(x - y);
+      case ast::BinOpKind::Mult: return SValue::floating(x * y);
+      case ast::BinOpKind::Div:
+        if (y == 0) error(span, "float division by zero");
+        return SValue::floating(x / y);
+      case ast::BinOpKind::FloorDiv:
+        if (y == 0) error(span, "float division by zero");
+        return SValue::floating(std::floor(x / y));
+      case ast::BinOpKind::Mod:
+        if (y == 0) error(span, "float modulo by zero");
+        return SValue::floating(x - std::floor(x / y) * y);
+      case ast::BinOpKind::Pow: return SValue::floating(std::pow(x, y));
+      default: break;
+    }
+  }
+  if (!in_device()) return SValue::unknown();
+
+  SValue x = expect_device(a, span, std::string("left operand of '") + ast::op_spelling(op) + "'");
+  SValue y = expect_device(b, span, std::string("right operand of '") + ast::op_spelling(op) + "'");
+  if (op == ast::BinOpKind::MatMult) {
+    return SValue::ir(gen().dot(x.value, y.value, nullptr, std::nullopt, span), PromotionClass::Tensor);
+  }
+  if (op == ast::BinOpKind::Pow && is_static_number(b)) {
+    // Small integer powers multiply (exact, as torch does for x ** 2).
+    double e = number_value(b);
+    if (e == 1.0) return a.kind == K::IR ? a : x;
+    if (e == 2.0 || e == 3.0) {
+      SValue base = a.kind == K::IR ? a : x;
+      SValue r = gen().binary(BinaryFn::Mul, base, base, span);
+      if (e == 3.0) r = gen().binary(BinaryFn::Mul, r, base, span);
+      return r;
+    }
+    if (e == 0.5) return gen().unary(ir::UnaryFn::Sqrt, a.kind == K::IR ? a : x, span);
+  }
+  // Keep host numbers as such so promotion sees Python scalars.
+  return gen().binary(binop_fn(op), a.kind == K::IR ? a : (a.is_host_number() ? a : x),
+                      b.kind == K::IR ? b : (b.is_host_number() ? b : y), span);
+}
+
+SValue Analyzer::eval_compare(ast::CmpOpKind op, const SValue& a, const SValue& b, SourceSpan span) {
+  using K = SValue::Kind;
+  if (op == ast::CmpOpKind::Is || op == ast::CmpOpKind::IsNot) {
+    bool same;
+    if (a.kind == K::None || b.kind == K::None)
+      same = a.kind == b.kind;
+    else if (a.kind == K::Bool && b.kind == K::Bool && a.runtime_expr.empty() && b.runtime_expr.empty())
+      same = a.b == b.b;
+    else if (a.kind == K::DType && b.kind == K::DType)
+      same = a.dtype == b.dtype;
+    else if (!in_device())
+      return SValue::unknown();
+    else
+      error(span, "`is` can only compare with None, True/False or dtypes inside kernels");
+    return SValue::boolean(op == ast::CmpOpKind::Is ? same : !same);
+  }
+  if (op == ast::CmpOpKind::In || op == ast::CmpOpKind::NotIn) {
+    if (!b.is_sequence()) {
+      if (!in_device()) return SValue::unknown();
+      error(span, "`in` needs a tuple or list known at compile time");
+    }
+    bool found = false;
+    for (const auto& e : b.elts) {
+      SValue eq = eval_compare(ast::CmpOpKind::Eq, a, e, span);
+      bool t;
+      if (!static_truth(eq, t)) {
+        if (!in_device()) return SValue::unknown();
+        error(span, "`in` needs values known at compile time");
+      }
+      found |= t;
+    }
+    return SValue::boolean(op == ast::CmpOpKind::In ? found : !found);
+  }
+  if (a.kind == K::DType && b.kind == K::DType) {
+    bool eq = a.dtype == b.dtype;
+    if (op == ast::CmpOpKind::Eq) return SValue::boolean(eq);
+    if (op == ast::CmpOpKind::NotEq) return SValue::boolean(!eq);
+  }
+  if (a.kind == K::String && b.kind == K::String) {
+    if (op == ast::CmpOpKind::Eq) return SValue::boolean(a.s == b.s);
+    if (op == ast::CmpOpKind::NotEq) return SValue::boolean(a.s != b.s);
+  }
+  if ((a.kind == K::None || b.kind == K::None) && (op == ast::CmpOpKind::Eq || op == ast::CmpOpKind::NotEq)) {
+    bool eq = a.kind == b.kind;
+    return SValue::boolean(op == ast::CmpOpKind::Eq ? eq : !eq);
+  }
+  // Host ints: decide when the difference is a constant.
+  if (is_int_like(a) && is_int_like(b)) {
+    SymInt d = int_of(a) - int_of(b);
+    if (d.is_constant()) {
+      int64_t v = d.constant();
+      switch (op) {
+        case ast::CmpOpKind::Eq: return SValue::boolean(v == 0);
+        case ast::CmpOpKind::NotEq: return SValue::boolean(v != 0);
+        case ast::CmpOpKind::Lt: return SValue::boolean(v < 0);
+        case ast::CmpOpKind::LtE: return SValue::boolean(v <= 0);
+        case ast::CmpOpKind::Gt: return SValue::boolean(v > 0);
+        case ast::CmpOpKind::GtE: return SValue::boolean(v >= 0);
+        default: break;
+      }
+    }
+  }
+  if (is_static_number(a) && is_static_number(b)) {
+    double x = number_value(a), y = number_value(b);
+    switch (op) {
+      case ast::CmpOpKind::Eq: return SValue::boolean(x == y);
+      case ast::CmpOpKind::NotEq: return SValue::boolean(x != y);
+      case ast::CmpOpKind::Lt: return SValue::boolean(x < y);
+      case ast::CmpOpKind::LtE: return SValue::boolean(x <= y);
+      case ast::CmpOpKind::Gt: return SValue::boolean(x > y);
+      case ast::CmpOpKind::GtE: return SValue::boolean(x >= y);
+      default: break;
+    }
+  }
+  if (!in_device()) return SValue::unknown();
+  SValue x = a.kind == K::IR || a.is_host_number() ? a : expect_device(a, span, "comparison operand");
+  SValue y = b.kind == K::IR || b.is_host_number() ? b : expect_device(b, span, "comparison operand");
+  if (x.kind != K::IR && y.kind != K::IR) x = gen().to_device(x, span);
+  return gen().binary(cmp_fn(op), x, y, span);
+}
+
+SValue Analyzer::eval_unary(ast::UnaryOpKind op, const SValue& a, SourceSpan span) {
+  using K = SValue::Kind;
+  if (op == ast::UnaryOpKind::Not) {
+    bool t;
+    if (static_truth(a, t)) return SValue::boolean(!t);
+    if (!in_device()) return SValue::unknown();
+    return gen().unary(ir::UnaryFn::Not, expect_device(a, span, "operand of not"), span);
+  }
+  if (op == ast::UnaryOpKind::UAdd) return a;
+  if (a.kind == K::Int && op == ast::UnaryOpKind::USub) return SValue::integer(-a.i);
+  if (a.kind == K::Int && op == ast::UnaryOpKind::Invert && a.i.is_constant()) return SValue::integer(~a.i.constant());
+  if (a.kind == K::Float && a.runtime_expr.empty() && op == ast::UnaryOpKind::USub) return SValue::floating(-a.f);
+  if (a.kind == K::Bool && a.runtime_expr.empty() && op == ast::UnaryOpKind::USub) return SValue::integer(a.b ? -1 : 0);
+  if (!in_device()) return SValue::unknown();
+  SValue x = expect_device(a, span, std::string("operand of '") + ast::op_spelling(op) + "'");
+  return gen().unary(op == ast::UnaryOpKind::USub ? ir::UnaryFn::Neg : ir::UnaryFn::Invert, x, span);
+}
+
+// ------------------------------------------------------------ attributes
+
+SValue Analyzer::eval_attribute(const SValue& base, const std::string& attr, SourceSpan span) {
+  using K = SValue::Kind;
+  switch (base.kind) {
+    case K::Module: {
+      std::string q = base.s + "." + attr;
+      if (base.s == "torch" || base.s == "tl") {
+        if (auto dt = dtype_from_name(attr)) return SValue::dtype_value(*dt);
+      }
+      static const char* const kSubmodules[] = {"torch.nn", "torch.nn.functional", "torch.special", "torch.linalg",
+                                                "torch.cuda", "torch.library", "torch.testing", "torch.nn.init"};
+      for (const char* m : kSubmodules)
+        if (q == m) return SValue::module(q == "torch.nn.functional" ? "F" : q);
+      if (base.s == "math") {
+        if (attr == "pi") return SValue::floating(M_PI);
+        if (attr == "e") return SValue::floating(M_E);
+        if (attr == "inf") return SValue::floating(INFINITY);
+        if (attr == "nan") return SValue::floating(NAN);
+      }
+      if (base.s == "hl" && attr == "constexpr") return SValue::function("hl.constexpr");
+      return SValue::function(q);
+    }
+    case K::Tensor: {
+      const HostTensor& t = *base.tensor;
+      if (attr == "dtype") return SValue::dtype_value(t.dtype);
+      if (attr == "shape") {
+        std::vector<SValue> dims;
+        for (const auto& s : t.sizes) dims.push_back(SValue::integer(s));
+        return SValue::tuple(dims);
+      }
+      if (attr == "ndim") return SValue::integer(static_cast<int64_t>(t.sizes.size()));
+      if (attr == "device") {
+        SValue v;
+        v.kind = K::Device;
+        v.s = t.expr + ".device";
+        return v;
+      }
+      if (attr == "T" || attr == "mT") {
+        CallArgs none;
+        none.span = span;
+        SValue out;
+        if (t.sizes.size() >= 2) {
+          CallArgs ca;
+          ca.span = span;
+          ca.args = {SValue::integer(-2), SValue::integer(-1)};
+          ca.arg_spans = {span, span};
+          if (call_host_tensor_method(base, "transpose", ca, out)) return out;
+        }
+        return base;
+      }
+      return SValue::method(base, attr);
+    }
+    case K::Tile: {
+      if (!in_device()) error(span, "tiles exist only inside tile loops");
+      OpKind k;
+      DType dt = program_->index_dtype;
+      if (attr == "index") {
+        ir::Attrs a;
+        a.dim = base.dim;
+        ir::Value* v = gen().builder().create(OpKind::TileIndex, {}, {ir::Type{dt, {base.dim}}}, span, a)->result();
+        return SValue::ir(v, PromotionClass::Tensor);
+      }
+      if (attr == "begin") k = OpKind::TileBegin;
+      else if (attr == "end") k = OpKind::TileEnd;
+      else if (attr == "block_size") k = OpKind::TileBlockSize;
+      else if (attr == "id") k = OpKind::TileId;
+      else if (attr == "count") k = OpKind::TileCount;
+      else
+        error(span, "tiles have no attribute '" + attr + "'",
+              {"tile attributes are .index, .begin, .end, .block_size, .id and .count"});
+      ir::Attrs a;
+      a.dim = base.dim;
+      ir::Value* v = gen().builder().create(k, {}, {ir::Type{dt, {}}}, span, a)->result();
+      return SValue::ir(v, PromotionClass::Scalar);
+    }
+    case K::IR: {
+      if (attr == "dtype") return SValue::dtype_value(base.value->type.dtype);
+      if (attr == "shape") {
+        std::vector<SValue> dims;
+        for (int d : base.value->type.dims) {
+          if (d == ir::kBroadcast) dims.push_back(SValue::integer(1));
+          else if (kernel_->dim(d).kind == ir::DimKind::Full) dims.push_back(SValue::integer(kernel_->dim(d).extent()));
+          else dims.push_back(SValue::tile(d));
+        }
+        return SValue::tuple(dims);
+      }
+      if (attr == "ndim") return SValue::integer(static_cast<int64_t>(base.value->type.rank()));
+      if (attr == "T" || attr == "mT") {
+        int r = base.value->type.rank();
+        if (r < 2) return base;
+        std::vector<int> perm;
+        for (int i = 0; i < r; ++i) perm.push_back(i);
+        std::swap(perm[r - 1], perm[r - 2]);
+        return SValue::ir(gen().permute(base.value, perm, span), base.pclass);
+      }
+      return SValue::method(base, attr);
+    }
+    case K::DType: {
+      if (attr == "itemsize") return SValue::integer(static_cast<int64_t>(byte_size(base.dtype)));
+      if (attr == "is_floating_point") return SValue::boolean(is_floating(base.dtype));
+      if (attr == "is_signed") return SValue::boolean(is_signed(base.dtype));
+      break;
+    }
+    case K::Unknown: return SValue::unknown();
+    case K::Int:
+    case K::Float:
+    case K::Bool:
+    case K::Tuple:
+    case K::List: return SValue::method(base, attr);
+    default: break;
+  }
+  if (!in_device()) return SValue::unknown();
+  error(span, describe(base) + " has no attribute '" + attr + "' inside kernels");
+}
+
+// ------------------------------------------------------------ subscripts
+
+// Evaluates an index expression into one SValue per position; slices become
+// Slice values, None stays None, `...` stays Ellipsis.
+Analyzer::IndexParts Analyzer::index_parts(const ast::Expr& index) {
+  Analyzer& a = *this;
+  std::vector<const ast::Expr*> parts;
+  if (auto* t = ast::dyn_cast<ast::Tuple>(&index))
+    for (const auto& e : t->elts) parts.push_back(e.get());
+  else
+    parts.push_back(&index);
+  std::vector<std::pair<SValue, SourceSpan>> out;
+  for (const ast::Expr* p : parts) {
+    if (auto* s = ast::dyn_cast<ast::Slice>(p)) {
+      SValue v;
+      v.kind = SValue::Kind::Slice;
+      v.elts = {s->lower ? a.eval(*s->lower) : SValue::none(), s->upper ? a.eval(*s->upper) : SValue::none(),
+                s->step ? a.eval(*s->step) : SValue::none()};
+      out.emplace_back(v, p->span);
+    } else if (auto* st = ast::dyn_cast<ast::Starred>(p)) {
+      SValue seq = a.eval(*st->value);
+      if (!seq.is_sequence()) a.error(p->span, "* in an index needs a tuple or list known at compile time");
+      for (const auto& e : seq.elts) out.emplace_back(e, p->span);
+    } else {
+      SValue v = a.eval(*p);
+      // A tuple value used as an index spreads over positions (x[tiles] where tiles is a tuple).
+      if (v.kind == SValue::Kind::Tuple && parts.size() == 1) {
+        for (const auto& e : v.elts) out.emplace_back(e, p->span);
+      } else {
+        out.emplace_back(v, p->span);
+      }
+    }
+  }
+  return out;
+}
+
+Analyzer::IndexParts Analyzer::index_parts(const SValue& list, SourceSpan span) {
+  IndexParts out;
+  if (list.is_sequence()) {
+    for (const auto& e : list.elts) out.emplace_back(e, span);
+  } else {
+    out.emplace_back(list, span);
+  }
+  return out;
+}
+
+SValue Analyzer::eval_subscript(const ast::Subscript& sub) {
+  using K = SValue::Kind;
+  SValue base = eval(*sub.value);
+  switch (base.kind) {
+    case K::Tensor: {
+      if (!in_device()) return SValue::unknown();
+      return load(base, index_parts(*sub.index), sub.span, nullptr, "");
+    }
+    case K::Tuple:
+    case K::List: {
+      SValue idx = ast::isa<ast::Slice>(sub.index.get()) ? SValue() : eval(*sub.index);
+      int64_t n = static_cast<int64_t>(base.elts.size());
+      if (auto* s = ast::dyn_cast<ast::Slice>(sub.index.get())) {
+        auto bound = [&](const ast::ExprPtr& e, int64_t dflt) -> int64_t {
+          if (!e) return dflt;
+          int64_t v = expect_const_int(eval(*e), e->span, "slice bound");
+          if (v < 0) v += n;
+          return std::clamp<int64_t>(v, 0, n);
+        };
+        if (s->step) error(s->step->span, "slices with a step are not supported on tuples here");
+        int64_t lo = bound(s->lower, 0), hi = bound(s->upper, n);
+        SValue r = base;
+        r.elts.clear();
+        for (int64_t i = lo; i < hi; ++i) r.elts.push_back(base.elts[i]);
+        return r;
+      }
+      if (idx.kind == K::Int && idx.i.is_constant()) {
+        int64_t i = idx.i.constant();
+        if (i < 0) i += n;
+        if (i < 0 || i >= n)
+          error(sub.index->span, "index " + idx.i.str() + " is out of range for a sequence of length " +
+                                     std::to_string(n));
+        return base.elts[i];
+      }
+      if (!in_device()) return SValue::unknown();
+      error(sub.index->span, "tuples and lists can only be indexed by constants");
+    }
+    case K::IR: {
+      // View indexing of a device value: `:` keeps an axis, None adds one.
+      auto parts = index_parts(*sub.index);
+      ir::Value* v = base.value;
+      int rank = v->type.rank();
+      int consumed = 0;
+      for (const auto& [p, sp] : parts)
+        if (p.kind != K::None && p.kind != K::Ellipsis) ++consumed;
+      if (consumed > rank)
+        error(sub.index->span, "too many indices for a value of rank " + std::to_string(rank));
+      int axis = 0;
+      for (const auto& [p, sp] : parts) {
+        if (p.kind == K::None) {
+          v = gen().expand_dims(v, axis, sp);
+          ++axis;
+        } else if (p.kind == K::Ellipsis) {
+          axis += rank - consumed;
+        } else if (p.kind == K::Slice && p.elts[0].kind == K::None && p.elts[1].kind == K::None &&
+                   p.elts[2].kind == K::None) {
+          ++axis;
+        } else {
+          error(sp, "inside a tile loop, device values can only be indexed with `:`, `None` and `...`",
+                {"to select elements, index the host tensor instead (x[tile, 0]) or use hl.subscript"});
+        }
+      }
+      return SValue::ir(v, base.pclass);
+    }
+    case K::Unknown: return SValue::unknown();
+    default: break;
+  }
+  if (!in_device()) return SValue::unknown();
+  error(sub.value->span, describe(base) + " cannot be indexed");
+}
+
+// ------------------------------------------------------- loads and stores
+
+int Analyzer::tensor_param(const HostTensor& t, SourceSpan span) {
+  auto it = tensor_params_.find(t.expr);
+  if (it != tensor_params_.end()) return it->second;
+  if (t.expr.empty() || (!std::isalpha(static_cast<unsigned char>(t.expr[0])) && t.expr[0] != '_'))
+    error(span, "this tensor has no name in host code; assign it to a variable before the tile loop");
+  ir::TensorParam p;
+  p.name = t.expr;
+  p.host_expr = t.expr;
+  p.dtype = t.dtype;
+  p.sizes = t.sizes;
+  p.strides = t.strides;
+  kernel_->tensors.push_back(p);
+  int idx = static_cast<int>(kernel_->tensors.size() - 1);
+  tensor_params_[t.expr] = idx;
+  return idx;
+}
+
+namespace {
+
+struct LoweredIndex {
+  std::vector<ir::IndexSpec> specs;
+  std::vector<ir::Value*> operands;
+  std::vector<int> dims;  // result shape
+};
+
+}  // namespace
+
+static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<std::pair<SValue, SourceSpan>> parts,
+                                SourceSpan span) {
+  using K = SValue::Kind;
+  int rank = static_cast<int>(t.sizes.size());
+  int consumed = 0;
+  int ellipses = 0;
+  for (const auto& [p, sp] : parts) {
+    if (p.kind == K::Ellipsis) ++ellipses;
+    else if (p.kind != K::None) ++consumed;
+  }
+  if (ellipses > 1) a.error(span, "an index can only have one ellipsis (...)");
+  if (consumed > rank)
+    a.error(span, "too many indices for '" + t.expr + "': it has " + std::to_string(rank) + " dimensions but " +
+                      std::to_string(consumed) + " were given");
+  // Expand `...` and add implicit trailing `:`.
+  std::vector<std::pair<SValue, SourceSpan>> full;
+  SValue colon;
+  colon.kind = K::Slice;
+  colon.elts = {SValue::none(), SValue::none(), SValue::none()};
+  for (const auto& pr : parts) {
+    if (pr.first.kind == K::Ellipsis) {
+      for (int i = 0; i < rank - consumed; ++i) full.emplace_back(colon, pr.second);
+    } else {
+      full.push_back(pr);
+    }
+  }
+  if (!ellipses)
+    for (int i = consumed; i < rank; ++i) full.emplace_back(colon, span);
+
+  LoweredIndex out;
+  int pos = 0;
+  auto add_dim = [&](int d, SourceSpan sp) {
+    if (d != ir::kBroadcast && std::find(out.dims.begin(), out.dims.end(), d) != out.dims.end())
+      a.error(sp, "the same dimension (" + a.gen().dim_name(d) + ") indexes two dimensions of '" + t.expr + "'",
+              {"use two different tiles, or hl.grid for a diagonal"});
+    out.dims.push_back(d);
+  };
+  for (const auto& [p, sp] : full) {
+    ir::IndexSpec spec;
+    switch (p.kind) {
+      case K::None:
+        spec.kind = ir::IndexSpec::Kind::NewAxis;
+        out.dims.push_back(ir::kBroadcast);
+        out.specs.push_back(spec);
+        continue;
+      case K::Tile: {
+        const ir::Dim& d = a.gen().kernel().dim(p.dim);
+        auto end = d.end.as_constant(), size = t.sizes[pos].as_constant();
+        if (end && size && *end > *size)
+          a.error(sp, "'" + d.name + "' runs up to " + std::to_string(*end) + " but dimension " + std::to_string(pos) +
+                          " of '" + t.expr + "' has size " + std::to_string(*size));
+        spec.kind = ir::IndexSpec::Kind::TileDim;
+        spec.dim = p.dim;
+        add_dim(p.dim, sp);
+        break;
+      }
+      case K::Slice: {
+        bool plain = p.elts[0].kind == K::None && p.elts[1].kind == K::None && p.elts[2].kind == K::None;
+        if (!plain)
+          a.error(sp, "slices with bounds are not supported when loading from '" + t.expr + "'",
+                  {"use `:` for the whole dimension or a tile from hl.tile(begin, end)"});
+        int d = a.gen().full_dim(t.sizes[pos], sp, t.sizes[pos].str());
+        spec.kind = ir::IndexSpec::Kind::TileDim;
+        spec.dim = d;
+        add_dim(d, sp);
+        break;
+      }
+      case K::Int:
+      case K::Bool:
+      case K::IR: {
+        SValue v = a.expect_device(p, sp, "an index");
+        if (is_floating(v.value->type.dtype))
+          a.error(sp, "indices must be integers, got " + std::string(torch_name(v.value->type.dtype)));
+        if (v.value->type.dtype == DType::Bool)
+          a.error(sp, "boolean mask indexing is not supported; use hl.load(..., extra_mask=mask) or torch.where");
+        spec.operand = static_cast<int>(out.operands.size());
+        out.operands.push_back(v.value);
+        if (v.value->type.is_scalar()) {
+          spec.kind = ir::IndexSpec::Kind::Scalar;
+        } else {
+          spec.kind = ir::IndexSpec::Kind::Tensor;
+          for (int d : v.value->type.dims) add_dim(d, sp);
+        }
+        break;
+      }
+      default:
+        a.error(sp, "cannot index '" + t.expr + "' with " + describe(p),
+                {"indices can be tiles, `:`, None, ints, or integer device values"});
+    }
+    out.specs.push_back(spec);
+    ++pos;
+  }
+  return out;
+}
+
+SValue Analyzer::load(const SValue& tensor, const IndexParts& index, SourceSpan span, const SValue* extra_mask,
+                      const std::string& eviction) {
+  const HostTensor& t = *tensor.tensor;
+  LoweredIndex li = lower_index(*this, t, index, span);
+  ir::Attrs attrs;
+  attrs.tensor = tensor_param(t, span);
+  attrs.index = li.specs;
+  attrs.eviction_policy = eviction;
+  attrs.memory_op = kernel_->num_loads++;
+  std::vector<ir::Value*> ops = li.operands;
+  if (extra_mask && extra_mask->kind != SValue::Kind::None) {
+    SValue m = expect_device(*extra_mask, span, "extra_mask");
+    attrs.extra_mask = static_cast<int>(ops.size());
+    ops.push_back(gen().cast(m.value, DType::Bool, span));
+  }
+  kernel_->tensors[attrs.tensor].read = true;
+  ir::Value* v = gen().builder().create(OpKind::Load, ops, {ir::Type{t.dtype, li.dims}}, span, attrs)->result();
+  return SValue::ir(v, li.dims.empty() ? PromotionClass::ZeroDim : PromotionClass::Tensor);
+}
+
+// The value to write: cast to the tensor's dtype (as torch's setitem does)
+// and checked to broadcast to the indexed shape.
+static ir::Value* prepare_stored_value(Analyzer& a, const HostTensor& t, const SValue& value,
+                                       const std::vector<int>& dims, SourceSpan span) {
+  SValue v = a.expect_device(value, span, "the stored value");
+  ir::Value* x = a.gen().cast(v.value, t.dtype, span);
+  auto b = a.gen().broadcast_dims(x->type.dims, dims, span);
+  if (b != dims)
+    a.error(span, "cannot store a value of shape " + a.gen().shape_str(x->type.dims) + " into '" + t.expr +
+                      "' indexed with shape " + a.gen().shape_str(dims),
+            {"the value must have the indexed shape or broadcast to it"});
+  return x;
+}
+
+void Analyzer::store(const SValue& tensor, const IndexParts& index, const SValue& value, SourceSpan span,
+                     const SValue* extra_mask) {
+  const HostTensor& t = *tensor.tensor;
+  LoweredIndex li = lower_index(*this, t, index, span);
+  ir::Attrs attrs;
+  attrs.tensor = tensor_param(t, span);
+  attrs.index = li.specs;
+  attrs.memory_op = kernel_->num_stores++;
+  std::vector<ir::Value*> ops = li.operands;
+  attrs.value_operand = static_cast<int>(ops.size());
+  ops.push_back(prepare_stored_value(*this, t, value, li.dims, span));
+  if (extra_mask && extra_mask->kind != SValue::Kind::None) {
+    SValue m = expect_device(*extra_mask, span, "extra_mask");
+    attrs.extra_mask = static_cast<int>(ops.size());
+    ops.push_back(gen().cast(m.value, DType::Bool, span));
+  }
+  kernel_->tensors[attrs.tensor].written = true;
+  gen().builder().create(OpKind::Store, ops, {}, span, attrs);
+}
+
+SValue Analyzer::atomic(ir::AtomicFn fn, const SValue& tensor, const IndexParts& index, const SValue& value,
+                        const SValue* expected, const std::string& sem, SourceSpan span) {
+  static const char* const kSems[] = {"relaxed", "acquire", "release", "acq_rel"};
+  if (std::find(std::begin(kSems), std::end(kSems), sem) == std::end(kSems))
+    error(span, "sem must be one of 'relaxed', 'acquire', 'release', 'acq_rel'; got '" + sem + "'");
+  const HostTensor& t = *tensor.tensor;
+  LoweredIndex li = lower_index(*this, t, index, span);
+  ir::Attrs attrs;
+  attrs.tensor = tensor_param(t, span);
+  attrs.index = li.specs;
+  attrs.atomic = fn;
+  attrs.atomic_sem = sem;
+  std::vector<ir::Value*> ops = li.operands;
+  if (expected) {
+    attrs.expected_operand = static_cast<int>(ops.size());
+    ops.push_back(prepare_stored_value(*this, t, *expected, li.dims, span));
+  }
+  attrs.value_operand = static_cast<int>(ops.size());
+  ops.push_back(prepare_stored_value(*this, t, value, li.dims, span));
+  kernel_->tensors[attrs.tensor].read = true;
+  kernel_->tensors[attrs.tensor].written = true;
+  ir::Value* v = gen().builder().create(OpKind::AtomicRMW, ops, {ir::Type{t.dtype, li.dims}}, span, attrs)->result();
+  return SValue::ir(v, li.dims.empty() ? PromotionClass::ZeroDim : PromotionClass::Tensor);
+}
+
+}  // namespace deuteron::sema

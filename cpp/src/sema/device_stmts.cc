@@ -1,0 +1,708 @@
+// Statements inside tile loops: the outer (grid) loop, inner loops with
+// carried values, conditionals, stores, and assignments.
+#include <algorithm>
+
+#include "analyzer.h"
+
+namespace deuteron::sema {
+
+using ir::DimKind;
+using ir::OpKind;
+
+namespace {
+
+// Parsed `hl.tile(...)` / `hl.grid(...)` / `range(...)` call of a loop header.
+struct LoopIter {
+  bool is_grid = false;
+  std::vector<SymInt> begins, ends;
+  std::vector<SValue> block_sizes;  // per dim: None, Int, or BlockSize
+  bool nd = false;                  // written with a list: targets are a tuple
+};
+
+bool is_truthy_static(const SValue& v, bool& out) {
+  switch (v.kind) {
+    case SValue::Kind::None: out = false; return true;
+    case SValue::Kind::Bool:
+      if (!v.runtime_expr.empty()) return false;
+      out = v.b;
+      return true;
+    case SValue::Kind::Int:
+      if (!v.i.is_constant()) return false;
+      out = v.i.constant() != 0;
+      return true;
+    case SValue::Kind::Float:
+      if (!v.runtime_expr.empty()) return false;
+      out = v.f != 0.0;
+      return true;
+    case SValue::Kind::String: out = !v.s.empty(); return true;
+    case SValue::Kind::Tuple:
+    case SValue::Kind::List: out = !v.elts.empty(); return true;
+    case SValue::Kind::Tensor:
+    case SValue::Kind::Module:
+    case SValue::Kind::Function:
+    case SValue::Kind::DType:
+    case SValue::Kind::Tile: out = true; return true;
+    default: return false;
+  }
+}
+
+}  // namespace
+
+// Parses the iterator of a loop header into per-dim ranges.
+static LoopIter parse_loop_iter(Analyzer& a, const ast::Call& call, const std::string& fname) {
+  CallArgs ca;
+  ca.span = call.span;
+  ca.func_name = fname;
+  for (const auto& arg : call.args) {
+    if (ast::isa<ast::Starred>(arg.get())) a.error(arg->span, "*args is not supported in loop headers");
+    ca.args.push_back(a.eval(*arg));
+    ca.arg_spans.push_back(arg->span);
+  }
+  for (const auto& kw : call.keywords) {
+    ca.kwargs.emplace_back(kw.name, a.eval(*kw.value));
+    ca.kwarg_spans.push_back(kw.span);
+  }
+  LoopIter it;
+  it.is_grid = fname != "hl.tile";
+  std::vector<std::string> sig;
+  if (fname == "hl.tile")
+    sig = {"begin_or_end", "end=", "block_size="};
+  else
+    sig = {"begin_or_end", "end=", "step="};
+  BoundArgs b = a.bind(ca, sig);
+  const SValue& first = *b.get("begin_or_end");
+  const SValue* second = b.get("end");
+  if (second && second->kind == SValue::Kind::None) second = nullptr;
+
+  auto to_list = [&](const SValue& v, SourceSpan span, std::vector<SymInt>& out) {
+    if (v.is_sequence()) {
+      it.nd = true;
+      for (const auto& e : v.elts) out.push_back(a.expect_int(e, span, "a loop bound"));
+    } else {
+      out.push_back(a.expect_int(v, span, "a loop bound"));
+    }
+  };
+  std::vector<SymInt> x, y;
+  to_list(first, b.span_of("begin_or_end"), x);
+  if (second) {
+    to_list(*second, b.span_of("end"), y);
+    if (x.size() != y.size())
+      a.error(call.span, "begin and end of " + fname + " have different lengths (" + std::to_string(x.size()) +
+                             " and " + std::to_string(y.size()) + ")");
+    it.begins = x;
+    it.ends = y;
+  } else {
+    it.begins.assign(x.size(), SymInt(0));
+    it.ends = x;
+  }
+  if (it.begins.empty()) a.error(call.span, fname + " needs at least one dimension");
+  if (fname == "hl.tile") {
+    const SValue* bs = b.get("block_size");
+    if (bs && bs->kind != SValue::Kind::None) {
+      if (bs->is_sequence()) {
+        if (bs->elts.size() != it.ends.size())
+          a.error(b.span_of("block_size"), "block_size has " + std::to_string(bs->elts.size()) +
+                                               " entries but the loop has " + std::to_string(it.ends.size()) +
+                                               " dims");
+        it.block_sizes = bs->elts;
+      } else {
+        it.block_sizes.assign(it.ends.size(), *bs);
+      }
+    }
+  } else {
+    const SValue* step = b.get("step");
+    if (step && step->kind != SValue::Kind::None)
+      a.error(b.span_of("step"), fname + " with a step is not supported yet",
+              {"scale the index instead: for i in hl.grid(n): j = i * step"});
+  }
+  it.block_sizes.resize(it.ends.size(), SValue::none());
+  return it;
+}
+
+static std::string qualname_of_call(Analyzer& a, const ast::Call& call) {
+  SValue f = a.eval(*call.func);
+  if (f.kind == SValue::Kind::Function) return f.s;
+  return "";
+}
+
+int Analyzer::new_block_size(int64_t min, int64_t max, const std::string& origin) {
+  BlockSizeSpec s;
+  s.min = min;
+  s.max = max;
+  s.origin = origin;
+  program_->block_sizes.push_back(s);
+  return static_cast<int>(program_->block_sizes.size() - 1);
+}
+
+int Analyzer::new_loop_dim(DimKind kind, SymInt begin, SymInt end, std::optional<int64_t> fixed_block,
+                           int block_size_index, const std::string& name, SourceSpan span) {
+  ir::Dim d;
+  d.id = static_cast<int>(kernel_->dims.size());
+  d.kind = kind;
+  d.begin = begin;
+  d.end = end;
+  d.fixed_block_size = fixed_block;
+  d.block_size_index = block_size_index;
+  d.name = name;
+  d.span = span;
+  kernel_->dims.push_back(d);
+  if (block_size_index >= 0) program_->block_sizes[block_size_index].extents.push_back(end - begin);
+  return d.id;
+}
+
+// Target names of a loop header, one per dim.
+static std::vector<std::string> loop_targets(Analyzer& a, const ast::For& f, size_t ndims, bool nd,
+                                             std::string& tuple_name) {
+  std::vector<std::string> names;
+  if (auto* n = ast::dyn_cast<ast::Name>(f.target.get())) {
+    if (ndims == 1) return {n->id};
+    tuple_name = n->id;  // `for tile in hl.tile([m, n])`: tile is a tuple of tiles
+    for (size_t i = 0; i < ndims; ++i) names.push_back(n->id + "_" + std::to_string(i));
+    return names;
+  }
+  const std::vector<ast::ExprPtr>* elts = nullptr;
+  if (auto* t = ast::dyn_cast<ast::Tuple>(f.target.get())) elts = &t->elts;
+  if (auto* l = ast::dyn_cast<ast::List>(f.target.get())) elts = &l->elts;
+  if (!elts) a.error(f.target->span, "loop target must be a name or a tuple of names");
+  if (elts->size() != ndims)
+    a.error(f.target->span, "the loop has " + std::to_string(ndims) + " dims but " + std::to_string(elts->size()) +
+                                " targets");
+  for (const auto& e : *elts) {
+    auto* n = ast::dyn_cast<ast::Name>(e.get());
+    if (!n) a.error(e->span, "loop targets must be plain names");
+    names.push_back(n->id);
+  }
+  return names;
+}
+
+// Creates the dims of a loop and returns their ids.
+static std::vector<int> make_loop_dims(Analyzer& a, const LoopIter& it, const std::vector<std::string>& names,
+                                       SourceSpan span) {
+  std::vector<int> dims;
+  for (size_t i = 0; i < it.ends.size(); ++i) {
+    std::optional<int64_t> fixed;
+    int bsi = -1;
+    if (!it.is_grid) {
+      const SValue& bs = it.block_sizes[i];
+      if (bs.kind == SValue::Kind::BlockSize) {
+        bsi = bs.index;
+      } else if (bs.kind == SValue::Kind::Int) {
+        int64_t v = a.expect_const_int(bs, span, "block_size");
+        if (v <= 0 || (v & (v - 1)) != 0)
+          a.error(span, "block_size must be a positive power of two, got " + std::to_string(v));
+        fixed = v;
+      } else if (bs.kind != SValue::Kind::None) {
+        a.error(span, "block_size must be an int, a value from hl.register_block_size, or None; got " +
+                          describe(bs));
+      }
+      if (!fixed && bsi < 0) {
+        SymInt extent = it.ends[i] - it.begins[i];
+        int64_t hint = extent.hint().value_or(1 << 20);
+        bsi = a.new_block_size(1, std::max<int64_t>(1, next_power_of_2(hint)), names[i]);
+      }
+    }
+    dims.push_back(a.new_loop_dim(it.is_grid ? DimKind::Grid : DimKind::Tile, it.begins[i], it.ends[i], fixed, bsi,
+                                  names[i], span));
+  }
+  return dims;
+}
+
+void Analyzer::device_loop(const ast::For& f) {
+  auto& call = *ast::cast<ast::Call>(f.iter.get());
+  kernel_ = std::make_unique<ir::DeviceKernel>();
+  kernel_->name = "_" + program_->fn->name + "_kernel" +
+                  (program_->kernels.empty() ? "" : "_" + std::to_string(program_->kernels.size()));
+  kernel_->span = f.header_span;
+  tensor_params_.clear();
+  gen_ = std::make_unique<IRGen>(*kernel_, file_, program_->index_dtype);
+
+  Env saved = env_;
+  std::string fname = qualname_of_call(*this, call);
+  // Evaluate the header in host context (bounds are host values).
+  auto g = std::move(gen_);
+  LoopIter it = parse_loop_iter(*this, call, fname);
+  gen_ = std::move(g);
+  std::string tuple_name;
+  auto names = loop_targets(*this, f, it.ends.size(), it.nd, tuple_name);
+  auto dims = make_loop_dims(*this, it, names, f.header_span);
+  kernel_->grid_dims = dims;
+
+  std::vector<SValue> bound;
+  for (size_t i = 0; i < dims.size(); ++i) {
+    SValue v;
+    if (it.is_grid) {
+      ir::Attrs attrs;
+      attrs.dim = dims[i];
+      ir::Value* idx = gen().builder()
+                           .create(OpKind::TileBegin, {}, {ir::Type{program_->index_dtype, {}}}, f.header_span, attrs)
+                           ->result();
+      idx->name_hint = names[i];
+      v = SValue::ir(idx, PromotionClass::Scalar);
+    } else {
+      v = SValue::tile(dims[i]);
+    }
+    bound.push_back(v);
+    if (tuple_name.empty()) env_[names[i]] = v;
+  }
+  if (!tuple_name.empty()) env_[tuple_name] = SValue::tuple(bound);
+
+  loop_depth_ = 1;
+  device_body(f.body);
+  loop_depth_ = 0;
+
+  // Device values cannot flow back to host code.
+  std::set<std::string> assigned = assigned_names(f.body);
+  for (const auto& n : names) assigned.insert(n);
+  if (!tuple_name.empty()) assigned.insert(tuple_name);
+  env_ = saved;
+  for (const auto& n : assigned)
+    env_[n] = SValue::poison("'" + n + "' is defined inside a device loop and cannot be used by host code after it",
+                             f.header_span);
+
+  assign_reduction_indices(*kernel_);
+  ir::verify(*kernel_);
+  program_->kernels.push_back(std::move(kernel_));
+  gen_.reset();
+}
+
+void Analyzer::assign_reduction_indices(ir::DeviceKernel& k) {
+  // A Full dim gets a `reduction_loops` entry when something reduces over it
+  // and no matmul consumes it (a contraction dim cannot be rolled).
+  std::set<int> reduced, in_dot;
+  ir::walk(k.body, [&](const ir::Op& op) {
+    if (op.kind == OpKind::Reduce) {
+      int d = op.operands[0]->type.dims.at(op.attrs.axis);
+      if (d != ir::kBroadcast && k.dim(d).kind == DimKind::Full) reduced.insert(d);
+    }
+    if (op.kind == OpKind::Dot)
+      for (const ir::Value* v : op.operands)
+        for (int d : v->type.dims)
+          if (d != ir::kBroadcast) in_dot.insert(d);
+  });
+  for (int d : reduced) {
+    if (in_dot.count(d)) continue;
+    ReductionLoopSpec spec;
+    spec.extent = k.dim(d).extent();
+    spec.origin = k.dim(d).name;
+    program_->reduction_loops.push_back(spec);
+    k.dim(d).reduction_index = static_cast<int>(program_->reduction_loops.size() - 1);
+  }
+  // Mark block sizes whose dims feed a matmul (tensor cores need >= 16).
+  ir::walk(k.body, [&](const ir::Op& op) {
+    if (op.kind != OpKind::Dot) return;
+    for (const ir::Value* v : op.operands)
+      for (int d : v->type.dims)
+        if (d != ir::kBroadcast && k.dim(d).block_size_index >= 0) {
+          auto& spec = program_->block_sizes[k.dim(d).block_size_index];
+          spec.used_in_dot = true;
+          spec.min = std::max<int64_t>(spec.min, 16);
+        }
+  });
+}
+
+void Analyzer::device_body(const ast::Body& body) {
+  for (const auto& st : body) device_stmt(*st);
+}
+
+void Analyzer::device_assign(const ast::Expr& target, const SValue& value, SourceSpan span) {
+  if (auto* n = ast::dyn_cast<ast::Name>(&target)) {
+    SValue v = value;
+    if (v.kind == SValue::Kind::IR && v.value->name_hint.empty()) v.value->name_hint = n->id;
+    v.span = target.span;
+    env_[n->id] = v;
+    return;
+  }
+  if (auto* sub = ast::dyn_cast<ast::Subscript>(&target)) {
+    SValue base = eval(*sub->value);
+    if (base.kind != SValue::Kind::Tensor)
+      error(sub->value->span, "only host tensors can be assigned to by index inside a tile loop, got " +
+                                  describe(base),
+            {"device values are immutable; compute a new value with torch.where instead"});
+    store(base, index_parts(*sub->index), value, span, nullptr);
+    return;
+  }
+  const std::vector<ast::ExprPtr>* elts = nullptr;
+  if (auto* t = ast::dyn_cast<ast::Tuple>(&target)) elts = &t->elts;
+  if (auto* l = ast::dyn_cast<ast::List>(&target)) elts = &l->elts;
+  if (elts) {
+    if (!value.is_sequence()) error(span, "cannot unpack " + describe(value) + " into several names");
+    if (value.elts.size() != elts->size())
+      error(span, "cannot unpack " + std::to_string(value.elts.size()) + " values into " +
+                      std::to_string(elts->size()) + " names");
+    for (size_t i = 0; i < elts->size(); ++i) device_assign(*(*elts)[i], value.elts[i], span);
+    return;
+  }
+  if (ast::isa<ast::Attribute>(&target))
+    error(target.span, "assigning to attributes is not supported inside tile loops");
+  error(target.span, "unsupported assignment target");
+}
+
+void Analyzer::device_stmt(const ast::Stmt& s) {
+  switch (s.kind) {
+    case ast::StmtKind::Assign: {
+      auto& a = *ast::cast<ast::Assign>(&s);
+      SValue v = eval(*a.value);
+      for (const auto& t : a.targets) device_assign(*t, v, s.span);
+      return;
+    }
+    case ast::StmtKind::AnnAssign: {
+      auto& a = *ast::cast<ast::AnnAssign>(&s);
+      if (a.value) device_assign(*a.target, eval(*a.value), s.span);
+      return;
+    }
+    case ast::StmtKind::AugAssign: {
+      auto& a = *ast::cast<ast::AugAssign>(&s);
+      if (auto* sub = ast::dyn_cast<ast::Subscript>(a.target.get())) {
+        // out[tile] += v  ==  out[tile] = out[tile] + v
+        SValue base = eval(*sub->value);
+        if (base.kind != SValue::Kind::Tensor)
+          error(sub->value->span, "only host tensors can be updated by index, got " + describe(base));
+        auto index = index_parts(*sub->index);
+        SValue cur = load(base, index, a.target->span, nullptr, "");
+        SValue rhs = eval(*a.value);
+        store(base, index, eval_binop(a.op, cur, rhs, s.span), s.span, nullptr);
+        return;
+      }
+      SValue cur = eval(*a.target);
+      SValue rhs = eval(*a.value);
+      SValue v = eval_binop(a.op, cur, rhs, s.span);
+      device_assign(*a.target, v, s.span);
+      return;
+    }
+    case ast::StmtKind::ExprStmt: {
+      auto& e = *ast::cast<ast::ExprStmt>(&s);
+      if (ast::isa<ast::Constant>(e.value.get())) return;  // docstrings, bare literals
+      eval(*e.value);
+      return;
+    }
+    case ast::StmtKind::For: device_for(*ast::cast<ast::For>(&s)); return;
+    case ast::StmtKind::If: device_if(*ast::cast<ast::If>(&s)); return;
+    case ast::StmtKind::Pass: return;
+    case ast::StmtKind::Assert: {
+      auto& a = *ast::cast<ast::Assert>(&s);
+      SValue c = eval(*a.test);
+      bool truth;
+      if (is_truthy_static(c, truth)) {
+        if (!truth)
+          error(a.test->span, "this assertion is false for the arguments the kernel was called with");
+        return;
+      }
+      SValue d = expect_device(c, a.test->span, "assert condition");
+      ir::Attrs attrs;
+      attrs.message = a.msg ? ast::unparse(*a.msg) : "assertion failed";
+      gen().builder().create(OpKind::Assert, {gen().cast(d.value, DType::Bool, s.span)}, {}, s.span, attrs);
+      return;
+    }
+    case ast::StmtKind::While:
+      error(ast::cast<ast::While>(&s)->header_span, "while loops are not supported inside tile loops",
+            {"use `for i in hl.grid(n)` or an inner `hl.tile` loop"});
+    case ast::StmtKind::Break:
+      error(s.span, "break is not supported inside tile loops",
+            {"Triton loops cannot exit early; use a mask (torch.where) or restructure the loop bounds"});
+    case ast::StmtKind::Continue:
+      error(s.span, "continue is not supported inside tile loops",
+            {"Triton loops cannot skip iterations; wrap the rest of the body in an if"});
+    case ast::StmtKind::Return:
+      error(s.span, "return inside a tile loop is not supported", {"return results after the loop, on the host"});
+    case ast::StmtKind::FunctionDef:
+      error(s.span, "function definitions are not supported inside tile loops",
+            {"define helper functions at module level"});
+    default: error(s.span, "this statement is not supported inside tile loops");
+  }
+}
+
+// ----------------------------------------------------------------- loops
+
+void Analyzer::device_for(const ast::For& f) {
+  auto* call = ast::dyn_cast<ast::Call>(f.iter.get());
+  std::string fname = call ? qualname_of_call(*this, *call) : "";
+  if (fname == "hl.tile" || fname == "hl.grid" || fname == "builtins.range") {
+    LoopIter it = parse_loop_iter(*this, *call, fname == "builtins.range" ? "hl.grid" : fname);
+    std::string tuple_name;
+    auto names = loop_targets(*this, f, it.ends.size(), it.nd, tuple_name);
+    if (!tuple_name.empty())
+      error(f.target->span, "inner N-D loops must unpack their tiles: `for tile_a, tile_b in hl.tile([a, b])`");
+    auto dims = make_loop_dims(*this, it, names, f.header_span);
+    lower_carried_loop(f, dims, names, it.is_grid);
+    return;
+  }
+  if (fname == "hl.static_range" || fname == "tl.static_range") {
+    CallArgs ca;
+    std::vector<int64_t> r;
+    for (const auto& a : call->args) r.push_back(expect_const_int(eval(*a), a->span, "static_range bound"));
+    int64_t b = 0, e = 0, st = 1;
+    if (r.size() == 1) e = r[0];
+    else if (r.size() >= 2) { b = r[0]; e = r[1]; }
+    if (r.size() == 3) st = r[2];
+    if (r.empty() || r.size() > 3 || st == 0) error(call->span, "static_range takes 1 to 3 int arguments, step != 0");
+    std::vector<SValue> items;
+    for (int64_t i = b; st > 0 ? i < e : i > e; i += st) items.push_back(SValue::integer(i));
+    if (items.size() > 1024) error(call->span, "static_range unrolls at most 1024 iterations");
+    device_static_for(f, items);
+    return;
+  }
+  SValue seq = eval(*f.iter);
+  if (seq.is_sequence()) {
+    device_static_for(f, seq.elts);
+    return;
+  }
+  error(f.iter->span, "inner loops must iterate over hl.tile(...), hl.grid(...), range(...), hl.static_range(...) "
+                      "or a tuple known at compile time",
+        {"got " + describe(seq)});
+}
+
+void Analyzer::device_static_for(const ast::For& f, const std::vector<SValue>& items) {
+  for (const auto& item : items) {
+    device_assign(*f.target, item, f.header_span);
+    device_body(f.body);
+  }
+}
+
+namespace {
+
+// The type a carried value must have to hold both `a` (before) and `b` (after an iteration).
+bool join_types(const ir::Type& a, bool a_weak, const ir::Type& b, ir::Type& out, IRGen& gen, SourceSpan span) {
+  out.dtype = a_weak ? b.dtype : promote_types(a.dtype, b.dtype);
+  out.dims = gen.broadcast_dims(a.dims, b.dims, span);
+  return out != a;
+}
+
+}  // namespace
+
+void Analyzer::lower_carried_loop(const ast::For& f, const std::vector<int>& dims,
+                                  const std::vector<std::string>& targets, bool grid_scalars) {
+  std::set<std::string> assigned = assigned_names(f.body);
+  // Carried: assigned in the body and holding a device-representable value before.
+  std::vector<std::string> carried;
+  for (const auto& n : assigned) {
+    if (std::find(targets.begin(), targets.end(), n) != targets.end()) continue;
+    auto it = env_.find(n);
+    if (it == env_.end()) continue;
+    auto k = it->second.kind;
+    if (k == SValue::Kind::IR || k == SValue::Kind::Int || k == SValue::Kind::Float || k == SValue::Kind::Bool)
+      carried.push_back(n);
+  }
+
+  Env before = env_;
+  ir::Region* outer = gen().builder().region();
+  // Initial values as device values; their types may widen after one try.
+  std::vector<ir::Type> types;
+  std::vector<bool> weak;
+  std::vector<PromotionClass> pclass;
+  for (const auto& n : carried) {
+    SValue v = gen().to_device(env_[n], f.header_span);
+    types.push_back(v.value->type);
+    weak.push_back(env_[n].kind != SValue::Kind::IR);
+    pclass.push_back(v.pclass);
+  }
+
+  std::vector<ir::Op*> loops;
+  for (int attempt = 0;; ++attempt) {
+    env_ = before;
+    gen().builder().set_region(outer);
+    // Initial values converted to the (possibly widened) types.
+    std::vector<ir::Value*> inits;
+    for (size_t i = 0; i < carried.size(); ++i) {
+      SValue v = gen().to_device(before[carried[i]], f.header_span);
+      ir::Value* x = gen().cast(v.value, types[i].dtype, f.header_span);
+      inits.push_back(gen().broadcast_to(x, types[i].dims, f.header_span));
+    }
+    // One For op per dim, nested; carried values thread through all of them.
+    loops.clear();
+    std::vector<ir::Value*> current = inits;
+    for (size_t d = 0; d < dims.size(); ++d) {
+      ir::Attrs attrs;
+      attrs.dim = dims[d];
+      ir::Op* loop = gen().builder().create(OpKind::For, current, types, f.header_span, attrs);
+      kernel_->dim(dims[d]).loop_id = loop->id;
+      ir::Region* body = gen().builder().add_region(loop);
+      current.clear();
+      for (size_t i = 0; i < carried.size(); ++i)
+        current.push_back(gen().builder().add_arg(body, types[i], carried[i]));
+      gen().builder().set_region(body);
+      loops.push_back(loop);
+    }
+    for (size_t i = 0; i < carried.size(); ++i) env_[carried[i]] = SValue::ir(current[i], pclass[i]);
+    for (size_t d = 0; d < dims.size(); ++d) {
+      if (grid_scalars) {
+        ir::Attrs attrs;
+        attrs.dim = dims[d];
+        ir::Value* idx =
+            gen().builder()
+                .create(OpKind::TileBegin, {}, {ir::Type{program_->index_dtype, {}}}, f.header_span, attrs)
+                ->result();
+        idx->name_hint = targets[d];
+        env_[targets[d]] = SValue::ir(idx, PromotionClass::Scalar);
+      } else {
+        env_[targets[d]] = SValue::tile(dims[d]);
+      }
+    }
+    ++loop_depth_;
+    device_body(f.body);
+    --loop_depth_;
+
+    // Yield the carried values; widen the types and retry when a value grew.
+    bool retry = false;
+    std::vector<SValue> results;
+    for (size_t i = 0; i < carried.size(); ++i) {
+      SValue v = env_[carried[i]];
+      if (v.kind == SValue::Kind::Poison) error(f.header_span, v.s);
+      if (!(v.kind == SValue::Kind::IR || v.is_host_number()))
+        error(f.header_span, "'" + carried[i] + "' holds a number or tensor before this loop but " + describe(v) +
+                                 " inside it; a carried variable must keep its kind");
+      SValue dv = gen().to_device(v, f.header_span);
+      ir::Type joined;
+      if (join_types(types[i], weak[i], dv.value->type, joined, gen(), f.header_span)) {
+        if (attempt >= 3)
+          error(f.header_span, "the type of '" + carried[i] + "' keeps changing across loop iterations");
+        types[i] = joined;
+        weak[i] = false;
+        retry = true;
+      }
+      pclass[i] = std::max(pclass[i], dv.pclass);
+      results.push_back(dv);
+    }
+    if (retry) {
+      // Drop this attempt: the For op is the last op of the outer region
+      // (dead init conversions are removed by dead-code elimination).
+      outer->ops.pop_back();
+      continue;
+    }
+    // Terminate the innermost region, then each enclosing one with the inner loop's results.
+    std::vector<ir::Value*> yields;
+    for (size_t i = 0; i < carried.size(); ++i) {
+      ir::Value* x = gen().cast(results[i].value, types[i].dtype, f.header_span);
+      yields.push_back(gen().broadcast_to(x, types[i].dims, f.header_span));
+    }
+    for (size_t d = dims.size(); d-- > 0;) {
+      gen().builder().set_region(loops[d]->regions[0].get());
+      gen().builder().create(OpKind::Yield, yields, {}, f.header_span);
+      yields.clear();
+      for (auto& r : loops[d]->results) yields.push_back(r.get());
+    }
+    break;
+  }
+  gen().builder().set_region(outer);
+
+  // After the loop: carried names hold the results, body-locals are unusable.
+  Env after = before;
+  for (size_t i = 0; i < carried.size(); ++i) after[carried[i]] = SValue::ir(loops[0]->result(i), pclass[i]);
+  for (const auto& n : assigned) {
+    if (std::find(carried.begin(), carried.end(), n) != carried.end()) continue;
+    after[n] = SValue::poison("'" + n + "' is assigned inside the loop at line " +
+                                  std::to_string(f.header_span.line) +
+                                  " and not before it, so it has no value after the loop",
+                              f.header_span);
+  }
+  for (const auto& t : targets)
+    after[t] = SValue::poison("the loop variable '" + t + "' cannot be used after its loop", f.header_span);
+  env_ = after;
+}
+
+// ------------------------------------------------------------- conditionals
+
+void Analyzer::device_if(const ast::If& s) {
+  SValue c = eval(*s.test);
+  bool truth;
+  if (is_truthy_static(c, truth)) {
+    // Known when compiling: only the taken branch exists.
+    device_body(truth ? s.body : s.orelse);
+    return;
+  }
+  SValue cond = expect_device(c, s.test->span, "if condition");
+  if (!cond.value->type.is_scalar())
+    error(s.test->span, "the condition of an if inside a tile loop must be a scalar, got a tensor of shape " +
+                            gen().shape_str(cond.value->type.dims),
+          {"use torch.where(cond, a, b) to choose element by element"});
+  ir::Value* cv = gen().cast(cond.value, DType::Bool, s.test->span);
+
+  std::set<std::string> assigned = assigned_names(s.body);
+  for (const auto& n : assigned_names(s.orelse)) assigned.insert(n);
+  Env before = env_;
+  ir::Region* outer = gen().builder().region();
+  ir::Op* op = gen().builder().create(OpKind::If, {cv}, {}, s.header_span);
+  ir::Region* then_r = gen().builder().add_region(op);
+  ir::Region* else_r = gen().builder().add_region(op);
+
+  auto lower_branch = [&](ir::Region* r, const ast::Body& body) {
+    env_ = before;
+    gen().builder().set_region(r);
+    ++loop_depth_;
+    device_body(body);
+    --loop_depth_;
+    Env out = env_;
+    return out;
+  };
+  Env then_env = lower_branch(then_r, s.body);
+  Env else_env = lower_branch(else_r, s.orelse);
+
+  // Values that flow out of the if: assigned in a branch, representable, and
+  // defined on both paths (either assigned there or defined before).
+  std::vector<std::string> outs;
+  std::vector<ir::Type> types;
+  std::vector<PromotionClass> pclass;
+  Env after = before;
+  for (const auto& n : assigned) {
+    auto pick = [&](const Env& e) -> const SValue* {
+      auto it = e.find(n);
+      return it == e.end() ? nullptr : &it->second;
+    };
+    const SValue* tv = pick(then_env);
+    const SValue* ev = pick(else_env);
+    auto representable = [](const SValue* v) {
+      return v && (v->kind == SValue::Kind::IR || v->is_host_number());
+    };
+    if (!representable(tv) || !representable(ev)) {
+      after[n] = SValue::poison("'" + n + "' is not assigned on every path through the if at line " +
+                                    std::to_string(s.header_span.line),
+                                s.header_span);
+      continue;
+    }
+    // Convert in each region so the values exist there.
+    gen().builder().set_region(then_r);
+    SValue td = gen().to_device(*tv, s.header_span);
+    gen().builder().set_region(else_r);
+    SValue ed = gen().to_device(*ev, s.header_span);
+    ir::Type t;
+    bool t_weak = tv->kind != SValue::Kind::IR, e_weak = ev->kind != SValue::Kind::IR;
+    if (t_weak && !e_weak) {
+      t.dtype = ed.value->type.dtype;
+    } else if (e_weak && !t_weak) {
+      t.dtype = td.value->type.dtype;
+    } else {
+      t.dtype = promote_types(td.value->type.dtype, ed.value->type.dtype);
+    }
+    t.dims = gen().broadcast_dims(td.value->type.dims, ed.value->type.dims, s.header_span);
+    outs.push_back(n);
+    types.push_back(t);
+    pclass.push_back(std::max(td.pclass, ed.pclass));
+    then_env[n] = td;
+    else_env[n] = ed;
+  }
+  auto terminate = [&](ir::Region* r, Env& e) {
+    gen().builder().set_region(r);
+    std::vector<ir::Value*> ys;
+    for (size_t i = 0; i < outs.size(); ++i) {
+      ir::Value* x = gen().cast(e[outs[i]].value, types[i].dtype, s.header_span);
+      ys.push_back(gen().broadcast_to(x, types[i].dims, s.header_span));
+    }
+    gen().builder().create(OpKind::Yield, ys, {}, s.header_span);
+  };
+  terminate(then_r, then_env);
+  terminate(else_r, else_env);
+  // Give the If op its results now that their types are known.
+  for (size_t i = 0; i < outs.size(); ++i) {
+    auto v = std::make_unique<ir::Value>();
+    v->id = kernel_->next_value_id++;
+    v->type = types[i];
+    v->def = op;
+    v->index = static_cast<int>(i);
+    v->name_hint = outs[i];
+    after[outs[i]] = SValue::ir(v.get(), pclass[i]);
+    op->results.push_back(std::move(v));
+  }
+  gen().builder().set_region(outer);
+  env_ = after;
+}
+
+}  // namespace deuteron::sema

@@ -1,0 +1,239 @@
+// deuteron.language (hl.*) functions.
+#include <algorithm>
+
+#include "analyzer.h"
+
+namespace deuteron::sema {
+
+using K = SValue::Kind;
+using ir::OpKind;
+
+std::vector<int> Analyzer::dims_from_shape(const SValue& shape, SourceSpan span) {
+  std::vector<SValue> items = shape.is_sequence() ? shape.elts : std::vector<SValue>{shape};
+  std::vector<int> dims;
+  for (const auto& s : items) {
+    if (s.kind == K::Tile) {
+      if (kernel_->dim(s.dim).kind == ir::DimKind::Grid)
+        error(span, "a grid index has no extent; it cannot be a dimension of a tensor");
+      dims.push_back(s.dim);
+    } else if (s.kind == K::Int && s.i.is_constant() && s.i.constant() == 1) {
+      dims.push_back(ir::kBroadcast);
+    } else if (s.kind == K::Int) {
+      if (s.i.is_constant() && s.i.constant() <= 0)
+        error(span, "tensor sizes inside tile loops must be positive, got " + s.i.str());
+      dims.push_back(gen().full_dim(s.i, span, s.i.str()));
+    } else if (s.kind == K::BlockSize) {
+      // A registered block size names the tile dims that use it.
+      int found = -1;
+      for (const auto& d : kernel_->dims)
+        if (d.block_size_index == s.index) found = d.id;
+      if (found < 0)
+        error(span, "this block size is not used by any tile loop of this kernel, so it has no dimension here");
+      dims.push_back(found);
+    } else {
+      error(span, "sizes inside tile loops must be tiles or ints, got " + describe(s),
+            {"e.g. hl.zeros([tile_m, tile_n]) or hl.zeros([tile_m, 64])"});
+    }
+  }
+  return dims;
+}
+
+std::vector<SymInt> Analyzer::sizes_from_shape(const SValue& shape, SourceSpan span) const {
+  std::vector<SValue> items = shape.is_sequence() ? shape.elts : std::vector<SValue>{shape};
+  std::vector<SymInt> sizes;
+  for (const auto& s : items) sizes.push_back(expect_int(s, span, "a size"));
+  return sizes;
+}
+
+namespace {
+
+ir::Literal literal_for(Analyzer& a, const SValue& v, DType dtype, SourceSpan span) {
+  double d = a.expect_const_float(v, span, "the fill value");
+  if (dtype == DType::Bool) return ir::Literal::from_bool(d != 0.0);
+  if (!is_floating(dtype)) return ir::Literal::from_int(static_cast<int64_t>(d));
+  return ir::Literal::from_float(d);
+}
+
+}  // namespace
+
+bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& out) {
+  auto device_only = [&]() {
+    if (!in_device())
+      error(call.span, "hl." + name + "() can only be used inside a tile loop",
+            {"on the host, use the torch equivalent (torch.zeros, torch.full, ...)"});
+  };
+  if (name == "tile" || name == "grid")
+    error(call.span, "hl." + name + "() can only be used as the iterator of a for loop: `for tile in hl." + name +
+                         "(n):`");
+  if (name == "static_range")
+    error(call.span, "hl.static_range() can only be used as the iterator of a for loop");
+  if (name == "zeros" || name == "full") {
+    device_only();
+    BoundArgs b = name == "zeros" ? bind(call, {"shape", "dtype=", "*", "device="})
+                                  : bind(call, {"shape", "value", "dtype=", "*", "device="});
+    DType dt = DType::Float32;
+    if (b.has("dtype") && b.get("dtype")->kind != K::None) dt = expect_dtype(*b.get("dtype"), b.span_of("dtype"), "dtype");
+    auto dims = dims_from_shape(*b.get("shape"), b.span_of("shape"));
+    if (name == "zeros") {
+      out = SValue::ir(gen().full(dims, literal_for(*this, SValue::integer(0), dt, call.span), dt, call.span),
+                       PromotionClass::Tensor);
+      return true;
+    }
+    const SValue& v = *b.get("value");
+    if (v.kind == K::IR || !v.runtime_expr.empty() || (v.kind == K::Int && !v.i.is_constant())) {
+      ir::Value* s = gen().cast(expect_device(v, b.span_of("value"), "the fill value").value, dt, call.span);
+      out = SValue::ir(gen().broadcast_to(s, dims, call.span), PromotionClass::Tensor);
+      return true;
+    }
+    out = SValue::ir(gen().full(dims, literal_for(*this, v, dt, b.span_of("value")), dt, call.span),
+                     PromotionClass::Tensor);
+    return true;
+  }
+  if (name == "arange") {
+    device_only();
+    BoundArgs b = bind(call, {"start", "end=", "step=", "*", "dtype=", "device="});
+    SymInt start = 0, end;
+    if (b.has("end") && b.get("end")->kind != K::None) {
+      start = expect_int(*b.get("start"), b.span_of("start"), "start");
+      end = expect_int(*b.get("end"), b.span_of("end"), "end");
+    } else {
+      end = expect_int(*b.get("start"), b.span_of("start"), "end");
+    }
+    if (b.has("step") && b.get("step")->kind != K::None &&
+        expect_const_int(*b.get("step"), b.span_of("step"), "step") != 1)
+      error(b.span_of("step"), "hl.arange with a step other than 1 is not supported; multiply the result instead");
+    DType dt = program_->index_dtype;
+    if (b.has("dtype") && b.get("dtype")->kind != K::None) dt = expect_dtype(*b.get("dtype"), b.span_of("dtype"), "dtype");
+    int d = gen().full_dim(end - start, call.span, (end - start).str());
+    ir::Attrs a;
+    a.dim = d;
+    ir::Value* v = gen().builder().create(OpKind::Arange, {}, {ir::Type{program_->index_dtype, {d}}}, call.span, a)->result();
+    SValue r = SValue::ir(v, PromotionClass::Tensor);
+    if (!(start.is_constant() && start.constant() == 0)) r = gen().binary(ir::BinaryFn::Add, r, SValue::integer(start), call.span);
+    out = SValue::ir(gen().cast(r.value, dt, call.span), PromotionClass::Tensor);
+    return true;
+  }
+  if (name == "register_block_size") {
+    if (in_device()) error(call.span, "hl.register_block_size() must be called on the host, before the tile loops");
+    BoundArgs b = bind(call, {"min_or_max", "max="});
+    SymInt lo = 1, hi;
+    if (b.has("max") && b.get("max")->kind != K::None) {
+      lo = expect_int(*b.get("min_or_max"), b.span_of("min_or_max"), "min");
+      hi = expect_int(*b.get("max"), b.span_of("max"), "max");
+    } else {
+      hi = expect_int(*b.get("min_or_max"), b.span_of("min_or_max"), "max");
+    }
+    int64_t min = lo.hint().value_or(1), max = hi.hint().value_or(1 << 16);
+    if (min < 1) min = 1;
+    out.kind = K::BlockSize;
+    out.index = new_block_size(next_power_of_2(min), std::max(next_power_of_2(max), next_power_of_2(min)),
+                               "register_block_size at line " + std::to_string(call.span.line));
+    return true;
+  }
+  if (name == "specialize") {
+    BoundArgs b = bind(call, {"value"});
+    out = *b.get("value");
+    return true;
+  }
+  if (name == "load") {
+    device_only();
+    BoundArgs b = bind(call, {"tensor", "index", "extra_mask=", "eviction_policy="});
+    const SValue& t = *b.get("tensor");
+    if (t.kind != K::Tensor) error(b.span_of("tensor"), "hl.load needs a host tensor, got " + describe(t));
+    std::string ev;
+    if (b.has("eviction_policy") && b.get("eviction_policy")->kind != K::None) {
+      ev = b.get("eviction_policy")->s;
+      if (ev != "evict_first" && ev != "evict_last" && ev != "evict_normal" && ev != "first" && ev != "last")
+        error(b.span_of("eviction_policy"), "eviction_policy must be 'evict_first', 'evict_last' or 'evict_normal'");
+      if (ev == "first" || ev == "last") ev = "evict_" + ev;
+    }
+    out = load(t, index_parts(*b.get("index"), b.span_of("index")), call.span, b.get("extra_mask"), ev);
+    return true;
+  }
+  if (name == "store") {
+    device_only();
+    BoundArgs b = bind(call, {"tensor", "index", "value", "extra_mask="});
+    const SValue& t = *b.get("tensor");
+    if (t.kind != K::Tensor) error(b.span_of("tensor"), "hl.store needs a host tensor, got " + describe(t));
+    store(t, index_parts(*b.get("index"), b.span_of("index")), *b.get("value"), call.span, b.get("extra_mask"));
+    out = SValue::none();
+    return true;
+  }
+  static const std::pair<const char*, ir::AtomicFn> kAtomics[] = {
+      {"atomic_add", ir::AtomicFn::Add}, {"atomic_and", ir::AtomicFn::And}, {"atomic_or", ir::AtomicFn::Or},
+      {"atomic_xor", ir::AtomicFn::Xor}, {"atomic_xchg", ir::AtomicFn::Xchg}, {"atomic_max", ir::AtomicFn::Max},
+      {"atomic_min", ir::AtomicFn::Min}};
+  for (const auto& [n, fn] : kAtomics) {
+    if (name != n) continue;
+    device_only();
+    BoundArgs b = bind(call, {"target", "index", "value", "sem="});
+    const SValue& t = *b.get("target");
+    if (t.kind != K::Tensor) error(b.span_of("target"), "hl." + name + " needs a host tensor, got " + describe(t));
+    std::string sem = b.has("sem") && b.get("sem")->kind == K::String ? b.get("sem")->s : "relaxed";
+    out = atomic(fn, t, index_parts(*b.get("index"), b.span_of("index")), *b.get("value"), nullptr, sem, call.span);
+    return true;
+  }
+  if (name == "atomic_cas") {
+    device_only();
+    BoundArgs b = bind(call, {"target", "index", "expected", "value", "sem="});
+    const SValue& t = *b.get("target");
+    if (t.kind != K::Tensor) error(b.span_of("target"), "hl.atomic_cas needs a host tensor, got " + describe(t));
+    std::string sem = b.has("sem") && b.get("sem")->kind == K::String ? b.get("sem")->s : "relaxed";
+    out = atomic(ir::AtomicFn::Cas, t, index_parts(*b.get("index"), b.span_of("index")), *b.get("value"),
+                 b.get("expected"), sem, call.span);
+    return true;
+  }
+  if (name == "dot") {
+    device_only();
+    BoundArgs b = bind(call, {"mat1", "mat2", "acc=", "out_dtype="});
+    ir::Value* x = expect_tensor_value(*b.get("mat1"), b.span_of("mat1"), "mat1");
+    ir::Value* y = expect_tensor_value(*b.get("mat2"), b.span_of("mat2"), "mat2");
+    ir::Value* acc = nullptr;
+    if (b.has("acc") && b.get("acc")->kind != K::None) acc = expect_tensor_value(*b.get("acc"), b.span_of("acc"), "acc");
+    std::optional<DType> od;
+    if (b.has("out_dtype") && b.get("out_dtype")->kind != K::None)
+      od = expect_dtype(*b.get("out_dtype"), b.span_of("out_dtype"), "out_dtype");
+    // hl.dot without acc or out_dtype returns the accumulation type (float32 for float inputs).
+    if (!acc && !od) {
+      DType operand = promote_types(x->type.dtype, y->type.dtype);
+      od = is_floating(operand) ? (operand == DType::Float64 ? DType::Float64 : DType::Float32) : DType::Int32;
+    }
+    out = SValue::ir(gen().dot(x, y, acc, od, call.span), PromotionClass::Tensor);
+    return true;
+  }
+  static const char* const kTileFns[] = {"tile_index", "tile_begin", "tile_end", "tile_block_size", "tile_id",
+                                         "tile_count"};
+  for (const char* f : kTileFns) {
+    if (name != f) continue;
+    device_only();
+    BoundArgs b = bind(call, {"tile"});
+    const SValue& t = *b.get("tile");
+    if (t.kind != K::Tile) error(b.span_of("tile"), "hl." + name + " needs a tile, got " + describe(t));
+    out = eval_attribute(t, name.substr(5) == "index" ? "index" : name.substr(5), call.span);
+    return true;
+  }
+  if (name == "subscript") {
+    device_only();
+    BoundArgs b = bind(call, {"tensor", "index"});
+    SValue v = expect_device(*b.get("tensor"), b.span_of("tensor"), "hl.subscript");
+    ir::Value* x = v.value;
+    int axis = 0;
+    for (const auto& p : expect_sequence(*b.get("index"), b.span_of("index"), "index")) {
+      if (p.kind == K::None) {
+        x = gen().expand_dims(x, axis, call.span);
+        ++axis;
+      } else if (p.kind == K::Slice || (p.kind == K::Unknown)) {
+        ++axis;
+      } else {
+        error(b.span_of("index"), "hl.subscript supports None and `:` entries only");
+      }
+    }
+    out = SValue::ir(x, v.pclass);
+    return true;
+  }
+  if (name == "constexpr")
+    error(call.span, "hl.constexpr is an annotation for kernel arguments (x: hl.constexpr), not a function");
+  return false;
+}
+
+}  // namespace deuteron::sema

@@ -1,0 +1,346 @@
+// Host-side torch functions and tensor methods that sema models: tensor
+// creation, sizes/strides, and views.  Everything else on the host is
+// Unknown: Python runs it unchanged.
+#include <cmath>
+
+#include "analyzer.h"
+
+namespace deuteron::sema {
+
+using K = SValue::Kind;
+
+namespace {
+
+std::vector<SymInt> contiguous_strides(const std::vector<SymInt>& sizes) {
+  std::vector<SymInt> st(sizes.size(), SymInt(1));
+  SymInt acc = 1;
+  for (size_t i = sizes.size(); i-- > 0;) {
+    st[i] = acc;
+    acc = acc * sizes[i];
+  }
+  return st;
+}
+
+bool is_contiguous(const HostTensor& t) {
+  auto expect = contiguous_strides(t.sizes);
+  for (size_t i = 0; i < t.sizes.size(); ++i) {
+    if (t.sizes[i].is_constant() && t.sizes[i].constant() == 1) continue;  // stride of a unit dim is irrelevant
+    if (!t.strides[i].same_as(expect[i])) return false;
+  }
+  return true;
+}
+
+SValue make_tensor(std::vector<SymInt> sizes, DType dtype, std::string device) {
+  auto t = std::make_shared<HostTensor>();
+  t->strides = contiguous_strides(sizes);
+  t->sizes = std::move(sizes);
+  t->dtype = dtype;
+  t->device = std::move(device);
+  SValue v;
+  v.kind = K::Tensor;
+  v.tensor = t;
+  return v;
+}
+
+SValue with_layout(const HostTensor& src, std::vector<SymInt> sizes, std::vector<SymInt> strides) {
+  auto t = std::make_shared<HostTensor>(src);
+  t->expr.clear();
+  t->arg_index = -1;
+  t->sizes = std::move(sizes);
+  t->strides = std::move(strides);
+  SValue v;
+  v.kind = K::Tensor;
+  v.tensor = t;
+  return v;
+}
+
+}  // namespace
+
+bool Analyzer::call_host_torch(const std::string& name, const CallArgs& call, SValue& out) {
+  auto dtype_of = [&](const BoundArgs& b, DType dflt) {
+    if (b.has("dtype") && b.get("dtype")->kind != K::None) return expect_dtype(*b.get("dtype"), b.span_of("dtype"), "dtype");
+    return dflt;
+  };
+  auto size_args = [&](const CallArgs& c, size_t first) {
+    // torch.empty(m, n) or torch.empty([m, n]) or torch.empty(x.size())
+    std::vector<SValue> items(c.args.begin() + first, c.args.end());
+    if (items.size() == 1 && items[0].is_sequence()) items = items[0].elts;
+    for (const auto& it : items)
+      if (it.kind != K::Int) return std::optional<std::vector<SymInt>>();
+    std::vector<SymInt> sizes;
+    for (const auto& it : items) sizes.push_back(it.i);
+    return std::optional<std::vector<SymInt>>(sizes);
+  };
+  auto kw_only = [&](const CallArgs& c, size_t npos) {
+    CallArgs k = c;
+    k.args.resize(std::min(npos, c.args.size()));
+    k.arg_spans.resize(k.args.size());
+    return k;
+  };
+  static const char* const kCreate[] = {"torch.empty", "torch.zeros", "torch.ones", "torch.rand", "torch.randn"};
+  for (const char* f : kCreate) {
+    if (name != f) continue;
+    auto sizes = size_args(call, 0);
+    if (!sizes) { out = SValue::unknown(); return true; }
+    BoundArgs b = bind(kw_only(call, 0), {"*", "dtype=", "device=", "layout=", "requires_grad=", "pin_memory=",
+                                          "memory_format=", "out=", "generator="});
+    out = make_tensor(*sizes, dtype_of(b, DType::Float32), "cuda");
+    return true;
+  }
+  if (name == "torch.full") {
+    if (call.args.size() < 2) { out = SValue::unknown(); return true; }
+    CallArgs shape_only = call;
+    shape_only.args.resize(1);
+    auto sizes = size_args(shape_only, 0);
+    if (!sizes) { out = SValue::unknown(); return true; }
+    CallArgs rest = call;
+    rest.args.erase(rest.args.begin());
+    rest.arg_spans.erase(rest.arg_spans.begin());
+    BoundArgs b = bind(rest, {"fill_value", "*", "dtype=", "device=", "layout=", "requires_grad=", "pin_memory="});
+    const SValue& fv = *b.get("fill_value");
+    DType dflt = fv.kind == K::Bool ? DType::Bool : fv.kind == K::Int ? DType::Int64 : DType::Float32;
+    out = make_tensor(*sizes, dtype_of(b, dflt), "cuda");
+    return true;
+  }
+  static const char* const kLike[] = {"torch.empty_like", "torch.zeros_like", "torch.ones_like", "torch.rand_like",
+                                      "torch.randn_like", "torch.full_like"};
+  for (const char* f : kLike) {
+    if (name != f) continue;
+    if (call.args.empty() || call.args[0].kind != K::Tensor) { out = SValue::unknown(); return true; }
+    const HostTensor& src = *call.args[0].tensor;
+    std::vector<std::string> sig = {"input"};
+    if (name == "torch.full_like") sig.push_back("fill_value");
+    for (const char* s : {"*", "dtype=", "device=", "layout=", "requires_grad=", "memory_format="}) sig.push_back(s);
+    BoundArgs b = bind(call, sig);
+    // *_like keeps the strides of a dense input (preserve_format).
+    SValue v = make_tensor(src.sizes, dtype_of(b, src.dtype), src.device);
+    if (!is_contiguous(src)) {
+      out = SValue::unknown();
+      return true;
+    }
+    out = v;
+    return true;
+  }
+  if (name == "torch.broadcast_tensors") {
+    // Expanded views: broadcast dims get stride 0.
+    size_t rank = 0;
+    for (const auto& a : call.args) {
+      if (a.kind != K::Tensor) { out = SValue::unknown(); return true; }
+      rank = std::max(rank, a.tensor->sizes.size());
+    }
+    std::vector<SymInt> shape(rank, SymInt(1));
+    for (const auto& a : call.args) {
+      const auto& sz = a.tensor->sizes;
+      for (size_t i = 0; i < sz.size(); ++i) {
+        SymInt& s = shape[rank - sz.size() + i];
+        if (s.is_constant() && s.constant() == 1) s = sz[i];
+        else if (!(sz[i].is_constant() && sz[i].constant() == 1) && !sz[i].same_as(s))
+          error(call.span, "torch.broadcast_tensors: sizes " + s.str() + " and " + sz[i].str() + " do not broadcast");
+      }
+    }
+    std::vector<SValue> outs;
+    for (const auto& a : call.args) {
+      const HostTensor& t = *a.tensor;
+      std::vector<SymInt> st(rank, SymInt(0));
+      for (size_t i = 0; i < t.sizes.size(); ++i) {
+        size_t j = rank - t.sizes.size() + i;
+        bool expanded = t.sizes[i].is_constant() && t.sizes[i].constant() == 1 &&
+                        !(shape[j].is_constant() && shape[j].constant() == 1);
+        st[j] = expanded ? SymInt(0) : t.strides[i];
+      }
+      outs.push_back(with_layout(t, shape, st));
+    }
+    out = SValue::tuple(outs);
+    return true;
+  }
+  if (name == "triton.cdiv" || name == "hl.cdiv" || name == "deuteron.cdiv") {
+    if (call.args.size() != 2) error(call.span, "cdiv(a, b) takes two ints");
+    out = SValue::integer(cdiv(expect_int(call.args[0], call.arg_spans[0], "a"),
+                               expect_int(call.args[1], call.arg_spans[1], "b")));
+    return true;
+  }
+  if (name == "triton.next_power_of_2") {
+    if (call.args.size() != 1) error(call.span, "next_power_of_2(n) takes one int");
+    out = SValue::integer(next_power_of_2(expect_const_int(call.args[0], call.arg_spans[0], "n")));
+    return true;
+  }
+  if (name.rfind("math.", 0) == 0 && call.args.size() >= 1) {
+    for (const auto& a : call.args)
+      if (!((a.kind == K::Int && a.i.is_constant()) || (a.kind == K::Float && a.runtime_expr.empty()))) {
+        out = SValue::unknown();
+        return true;
+      }
+    auto num = [&](size_t i) {
+      return call.args[i].kind == K::Int ? double(call.args[i].i.constant()) : call.args[i].f;
+    };
+    std::string f = name.substr(5);
+    double x = num(0);
+    if (f == "ceil") { out = SValue::integer(int64_t(std::ceil(x))); return true; }
+    if (f == "floor") { out = SValue::integer(int64_t(std::floor(x))); return true; }
+    if (f == "sqrt") { out = SValue::floating(std::sqrt(x)); return true; }
+    if (f == "exp") { out = SValue::floating(std::exp(x)); return true; }
+    if (f == "log") { out = SValue::floating(std::log(x)); return true; }
+    if (f == "log2") { out = SValue::floating(std::log2(x)); return true; }
+    if (f == "pow" && call.args.size() == 2) { out = SValue::floating(std::pow(x, num(1))); return true; }
+    out = SValue::unknown();
+    return true;
+  }
+  return false;
+}
+
+bool Analyzer::call_host_tensor_method(const SValue& self, const std::string& name, const CallArgs& call,
+                                       SValue& out) {
+  const HostTensor& t = *self.tensor;
+  int rank = static_cast<int>(t.sizes.size());
+  auto dim_arg = [&](const SValue& v, SourceSpan sp, int r) {
+    return normalize_axis(expect_const_int(v, sp, "dim"), r, sp);
+  };
+  if (name == "size" || name == "stride") {
+    BoundArgs b = bind(call, {"dim="});
+    const auto& src = name == "size" ? t.sizes : t.strides;
+    if (!b.has("dim") || b.get("dim")->kind == K::None) {
+      std::vector<SValue> v;
+      for (const auto& s : src) v.push_back(SValue::integer(s));
+      out = SValue::tuple(v);
+      return true;
+    }
+    out = SValue::integer(src.at(dim_arg(*b.get("dim"), b.span_of("dim"), rank)));
+    return true;
+  }
+  if (name == "dim" || name == "ndimension") {
+    out = SValue::integer(static_cast<int64_t>(rank));
+    return true;
+  }
+  if (name == "numel" || name == "nelement") {
+    SymInt n = 1;
+    for (const auto& s : t.sizes) n = n * s;
+    out = SValue::integer(n);
+    return true;
+  }
+  if (name == "element_size") {
+    out = SValue::integer(static_cast<int64_t>(byte_size(t.dtype)));
+    return true;
+  }
+  if (name == "is_contiguous") {
+    out = SValue::boolean(is_contiguous(t));
+    return true;
+  }
+  if (in_device()) return false;  // the rest make new host tensors
+  if (name == "new_empty" || name == "new_zeros" || name == "new_ones" || name == "new_full") {
+    size_t npos = name == "new_full" ? 2 : 1;
+    if (call.args.size() < 1) return false;
+    std::vector<SValue> items = {call.args[0]};
+    if (call.args[0].is_sequence()) items = call.args[0].elts;
+    std::vector<SymInt> sizes;
+    for (const auto& it : items) {
+      if (it.kind != K::Int) { out = SValue::unknown(); return true; }
+      sizes.push_back(it.i);
+    }
+    CallArgs kw = call;
+    kw.args.resize(std::min(call.args.size(), npos));
+    kw.arg_spans.resize(kw.args.size());
+    std::vector<std::string> sig = {"size"};
+    if (name == "new_full") sig.push_back("fill_value");
+    for (const char* s : {"*", "dtype=", "device=", "requires_grad=", "layout=", "pin_memory="}) sig.push_back(s);
+    BoundArgs b = bind(kw, sig);
+    DType d = t.dtype;
+    if (b.has("dtype") && b.get("dtype")->kind != K::None) d = expect_dtype(*b.get("dtype"), b.span_of("dtype"), "dtype");
+    out = make_tensor(sizes, d, t.device);
+    return true;
+  }
+  if (name == "view" || name == "reshape") {
+    std::vector<SValue> items = call.args;
+    if (items.size() == 1 && items[0].is_sequence()) items = items[0].elts;
+    if (items.size() == 1 && items[0].kind == K::DType) { out = SValue::unknown(); return true; }  // view(dtype)
+    if (!is_contiguous(t)) { out = SValue::unknown(); return true; }
+    SymInt total = 1;
+    for (const auto& s : t.sizes) total = total * s;
+    std::vector<SymInt> sizes;
+    int infer = -1;
+    SymInt known = 1;
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (items[i].kind != K::Int) { out = SValue::unknown(); return true; }
+      if (items[i].i.is_constant() && items[i].i.constant() == -1) {
+        if (infer >= 0) error(call.span, "only one dimension can be -1 in view/reshape");
+        infer = static_cast<int>(i);
+        sizes.push_back(0);
+      } else {
+        sizes.push_back(items[i].i);
+        known = known * items[i].i;
+      }
+    }
+    if (infer >= 0) sizes[infer] = floordiv(total, known);
+    out = make_tensor(sizes, t.dtype, t.device);
+    return true;
+  }
+  if (name == "contiguous" || name == "clone") {
+    out = make_tensor(t.sizes, t.dtype, t.device);
+    return true;
+  }
+  if (name == "transpose" || name == "swapaxes") {
+    if (call.args.size() != 2) return false;
+    int a = dim_arg(call.args[0], call.arg_spans[0], rank), b = dim_arg(call.args[1], call.arg_spans[1], rank);
+    auto sz = t.sizes;
+    auto st = t.strides;
+    std::swap(sz[a], sz[b]);
+    std::swap(st[a], st[b]);
+    out = with_layout(t, sz, st);
+    return true;
+  }
+  if (name == "t") {
+    if (rank < 2) { out = with_layout(t, t.sizes, t.strides); return true; }
+    auto sz = t.sizes;
+    auto st = t.strides;
+    std::swap(sz[0], sz[1]);
+    std::swap(st[0], st[1]);
+    out = with_layout(t, sz, st);
+    return true;
+  }
+  if (name == "permute") {
+    std::vector<SValue> items = call.args;
+    if (items.size() == 1 && items[0].is_sequence()) items = items[0].elts;
+    if (static_cast<int>(items.size()) != rank) error(call.span, "permute needs " + std::to_string(rank) + " dims");
+    std::vector<SymInt> sz, st;
+    for (const auto& it : items) {
+      int d = dim_arg(it, call.span, rank);
+      sz.push_back(t.sizes[d]);
+      st.push_back(t.strides[d]);
+    }
+    out = with_layout(t, sz, st);
+    return true;
+  }
+  if (name == "unsqueeze") {
+    if (call.args.size() != 1) return false;
+    int d = dim_arg(call.args[0], call.arg_spans[0], rank + 1);
+    auto sz = t.sizes;
+    auto st = t.strides;
+    SymInt s = d < rank ? t.strides[d] * t.sizes[d] : SymInt(1);
+    sz.insert(sz.begin() + d, SymInt(1));
+    st.insert(st.begin() + d, s);
+    out = with_layout(t, sz, st);
+    return true;
+  }
+  auto cast_to = [&](DType d) {
+    out = make_tensor(t.sizes, d, t.device);
+    if (d == t.dtype) out = with_layout(t, t.sizes, t.strides);
+    return true;
+  };
+  if (name == "float") return cast_to(DType::Float32);
+  if (name == "half") return cast_to(DType::Float16);
+  if (name == "bfloat16") return cast_to(DType::BFloat16);
+  if (name == "double") return cast_to(DType::Float64);
+  if (name == "int") return cast_to(DType::Int32);
+  if (name == "long") return cast_to(DType::Int64);
+  if (name == "bool") return cast_to(DType::Bool);
+  if (name == "to") {
+    for (const auto& a : call.args)
+      if (a.kind == K::DType) return cast_to(a.dtype);
+    for (const auto& [k, v] : call.kwargs)
+      if (k == "dtype" && v.kind == K::DType) return cast_to(v.dtype);
+    out = with_layout(t, t.sizes, t.strides);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace deuteron::sema

@@ -1,0 +1,418 @@
+#include "ir_gen.h"
+
+#include <cmath>
+
+namespace deuteron::sema {
+
+using ir::BinaryFn;
+using ir::Literal;
+using ir::OpKind;
+using ir::Type;
+using ir::UnaryFn;
+using ir::Value;
+
+IRGen::IRGen(ir::DeviceKernel& kernel, std::shared_ptr<const SourceFile> file, DType index_dtype)
+    : kernel_(kernel), builder_(kernel), file_(std::move(file)), index_dtype_(index_dtype) {}
+
+void IRGen::error(SourceSpan span, std::string msg, std::vector<std::string> notes) const {
+  raise_error(file_, span, std::move(msg), std::move(notes));
+}
+
+// ------------------------------------------------------------------ leaves
+
+Value* IRGen::constant(const Literal& lit, DType dtype, SourceSpan span) {
+  ir::Attrs a;
+  a.literal = lit;
+  return builder_.create(OpKind::Constant, {}, {Type{dtype, {}}}, span, a)->result();
+}
+
+Value* IRGen::int_constant(int64_t v, DType dtype, SourceSpan span) {
+  return constant(Literal::from_int(v), dtype, span);
+}
+
+Value* IRGen::sym_value(const SymInt& s, SourceSpan span) {
+  if (s.is_constant()) return int_constant(s.constant(), DType::Int64, span);
+  ir::Attrs a;
+  a.sym = s;
+  return builder_.create(OpKind::SymValue, {}, {Type{DType::Int64, {}}}, span, a)->result();
+}
+
+Value* IRGen::scalar_param(int param, DType dtype, SourceSpan span) {
+  ir::Attrs a;
+  a.param = param;
+  return builder_.create(OpKind::ScalarParam, {}, {Type{dtype, {}}}, span, a)->result();
+}
+
+Value* IRGen::full(const std::vector<int>& dims, const Literal& lit, DType dtype, SourceSpan span) {
+  ir::Attrs a;
+  a.literal = lit;
+  return builder_.create(OpKind::Full, {}, {Type{dtype, dims}}, span, a)->result();
+}
+
+int IRGen::scalar_param_for(const std::string& host_expr, DType dtype) {
+  for (size_t i = 0; i < kernel_.scalars.size(); ++i)
+    if (kernel_.scalars[i].host_expr == host_expr) return static_cast<int>(i);
+  ir::ScalarParam p;
+  p.host_expr = host_expr;
+  // Kernel argument names must be identifiers; host expressions usually are.
+  std::string name;
+  for (char c : host_expr) name += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
+  p.name = name;
+  p.dtype = dtype;
+  kernel_.scalars.push_back(p);
+  return static_cast<int>(kernel_.scalars.size() - 1);
+}
+
+SValue IRGen::to_device(const SValue& v, SourceSpan span) {
+  switch (v.kind) {
+    case SValue::Kind::IR: return v;
+    case SValue::Kind::Bool:
+      if (!v.runtime_expr.empty())
+        return SValue::ir(scalar_param(scalar_param_for(v.runtime_expr, DType::Bool), DType::Bool, span),
+                          PromotionClass::Scalar);
+      return SValue::ir(constant(Literal::from_bool(v.b), DType::Bool, span), PromotionClass::Scalar);
+    case SValue::Kind::Int: return SValue::ir(sym_value(v.i, span), PromotionClass::Scalar);
+    case SValue::Kind::Float:
+      if (!v.runtime_expr.empty())
+        return SValue::ir(scalar_param(scalar_param_for(v.runtime_expr, DType::Float32), DType::Float32, span),
+                          PromotionClass::Scalar);
+      return SValue::ir(constant(Literal::from_float(v.f), DType::Float32, span), PromotionClass::Scalar);
+    default: error(span, "expected a number or a tensor value here, got " + describe(v));
+  }
+}
+
+// ------------------------------------------------------------------ typing
+
+std::string IRGen::dim_name(int dim) const {
+  if (dim == ir::kBroadcast) return "1";
+  const ir::Dim& d = kernel_.dim(dim);
+  if (d.kind == ir::DimKind::Full) return d.extent().str();
+  return d.name.empty() ? "d" + std::to_string(dim) : d.name;
+}
+
+std::string IRGen::shape_str(const std::vector<int>& dims) const {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + dim_name(dims[i]);
+  return s + "]";
+}
+
+std::vector<int> IRGen::broadcast_dims(const std::vector<int>& a, const std::vector<int>& b, SourceSpan span) const {
+  size_t n = std::max(a.size(), b.size());
+  std::vector<int> out(n, ir::kBroadcast);
+  for (size_t i = 0; i < n; ++i) {
+    int da = i < n - a.size() ? ir::kBroadcast : a[i - (n - a.size())];
+    int db = i < n - b.size() ? ir::kBroadcast : b[i - (n - b.size())];
+    if (da != ir::kBroadcast && db != ir::kBroadcast && da != db)
+      error(span, "shapes " + shape_str(a) + " and " + shape_str(b) + " cannot be broadcast together",
+            {"dimension " + std::to_string(i) + " is " + dim_name(da) + " on the left and " + dim_name(db) +
+                 " on the right; tiles of different loops never line up",
+             "use [:, None] or .unsqueeze() to add a size-1 axis where the shapes should broadcast"});
+    out[i] = da != ir::kBroadcast ? da : db;
+  }
+  return out;
+}
+
+DType IRGen::result_type(const std::vector<SValue>& operands) const {
+  ResultTypeBuilder rt;
+  for (const auto& o : operands) {
+    switch (o.kind) {
+      case SValue::Kind::IR: rt.add(o.value->type.dtype, o.pclass); break;
+      case SValue::Kind::Bool: rt.add_python_bool(); break;
+      case SValue::Kind::Int: rt.add_python_int(); break;
+      case SValue::Kind::Float: rt.add_python_float(); break;
+      default: break;
+    }
+  }
+  return rt.result();
+}
+
+// -------------------------------------------------------------- pointwise
+
+namespace {
+bool is_low_precision_float(DType t) {
+  return t == DType::Float16 || t == DType::BFloat16 || t == DType::Float8E4M3 || t == DType::Float8E5M2;
+}
+}  // namespace
+
+Value* IRGen::cast(Value* v, DType to, SourceSpan span) {
+  if (v->type.dtype == to) return v;
+  // Fold casts of literals so constants keep their exact value.
+  if (v->def && (v->def->kind == OpKind::Constant || v->def->kind == OpKind::Full)) {
+    Literal lit = v->def->attrs.literal;
+    if (to == DType::Bool) {
+      lit = Literal::from_bool(lit.as_double() != 0.0);
+    } else if (is_integral(to) && lit.kind == Literal::Kind::Float) {
+      if (!std::isfinite(lit.f)) goto emit;
+      lit = Literal::from_int(static_cast<int64_t>(std::trunc(lit.f)));
+    } else if (is_integral(to) && lit.kind == Literal::Kind::Bool) {
+      lit = Literal::from_int(lit.b ? 1 : 0);
+    } else if (is_floating(to) && lit.kind != Literal::Kind::Float) {
+      lit = Literal::from_float(lit.as_double());
+    }
+    if (v->def->kind == OpKind::Constant) return constant(lit, to, span);
+    return full(v->type.dims, lit, to, span);
+  }
+emit:
+  return builder_.create(OpKind::Cast, {v}, {Type{to, v->type.dims}}, span)->result();
+}
+
+Value* IRGen::binary_raw(BinaryFn fn, Value* a, Value* b, DType result, SourceSpan span) {
+  ir::Attrs attrs;
+  attrs.binary = fn;
+  auto dims = broadcast_dims(a->type.dims, b->type.dims, span);
+  return builder_.create(OpKind::Binary, {a, b}, {Type{result, dims}}, span, attrs)->result();
+}
+
+Value* IRGen::unary_raw(UnaryFn fn, Value* a, DType result, SourceSpan span) {
+  ir::Attrs attrs;
+  attrs.unary = fn;
+  return builder_.create(OpKind::Unary, {a}, {Type{result, a->type.dims}}, span, attrs)->result();
+}
+
+Value* IRGen::where_raw(Value* c, Value* a, Value* b, SourceSpan span) {
+  auto dims = broadcast_dims(broadcast_dims(c->type.dims, a->type.dims, span), b->type.dims, span);
+  DEUTERON_CHECK(a->type.dtype == b->type.dtype, "where_raw operands differ in dtype");
+  return builder_.create(OpKind::Where, {c, a, b}, {Type{a->type.dtype, dims}}, span)->result();
+}
+
+SValue IRGen::binary(BinaryFn fn, const SValue& a_in, const SValue& b_in, SourceSpan span) {
+  DType promoted = result_type({a_in, b_in});
+  PromotionClass pclass = std::max(a_in.kind == SValue::Kind::IR ? a_in.pclass : PromotionClass::Scalar,
+                                   b_in.kind == SValue::Kind::IR ? b_in.pclass : PromotionClass::Scalar);
+  SValue a = to_device(a_in, span), b = to_device(b_in, span);
+  DType compute = promoted;
+  DType result = promoted;
+  switch (fn) {
+    case BinaryFn::TrueDiv:
+      if (!is_floating(promoted)) compute = result = DType::Float32;
+      break;
+    case BinaryFn::Eq:
+    case BinaryFn::Ne:
+    case BinaryFn::Lt:
+    case BinaryFn::Le:
+    case BinaryFn::Gt:
+    case BinaryFn::Ge: result = DType::Bool; break;
+    case BinaryFn::LogicalAnd:
+    case BinaryFn::LogicalOr: compute = result = DType::Bool; break;
+    case BinaryFn::BitAnd:
+    case BinaryFn::BitOr:
+    case BinaryFn::BitXor:
+    case BinaryFn::LShift:
+    case BinaryFn::RShift:
+      if (is_floating(promoted))
+        error(span, std::string("bitwise operator '") + ir::name(fn) + "' needs integer or bool operands, got " +
+                        torch_name(promoted));
+      break;
+    case BinaryFn::Atan2:
+    case BinaryFn::CopySign:
+      if (!is_floating(promoted)) compute = result = DType::Float32;
+      break;
+    default: break;
+  }
+  // opmath: 16-bit and 8-bit floats compute in float32 and round once.
+  if (is_low_precision_float(compute)) compute = DType::Float32;
+  Value* va = cast(a.value, compute, span);
+  Value* vb = cast(b.value, compute, span);
+  DType raw_result = (result == DType::Bool) ? DType::Bool : compute;
+  Value* r = binary_raw(fn, va, vb, raw_result, span);
+  return SValue::ir(cast(r, result, span), pclass);
+}
+
+SValue IRGen::unary(UnaryFn fn, const SValue& x_in, SourceSpan span) {
+  SValue x = to_device(x_in, span);
+  DType in = x.value->type.dtype;
+  switch (fn) {
+    case UnaryFn::Neg:
+      if (in == DType::Bool) error(span, "negation of a bool tensor is not supported; use ~ or logical_not");
+      return SValue::ir(unary_raw(fn, x.value, in, span), x.pclass);
+    case UnaryFn::Abs:
+    case UnaryFn::Relu:
+    case UnaryFn::Sign:
+      return SValue::ir(unary_raw(fn, x.value, in, span), x.pclass);
+    case UnaryFn::Not:
+      return SValue::ir(unary_raw(fn, cast(x.value, DType::Bool, span), DType::Bool, span), x.pclass);
+    case UnaryFn::Invert:
+      if (is_floating(in)) error(span, "~ needs an integer or bool operand, got " + std::string(torch_name(in)));
+      return SValue::ir(unary_raw(fn, x.value, in, span), x.pclass);
+    case UnaryFn::IsNan:
+    case UnaryFn::IsInf:
+    case UnaryFn::IsFinite:
+      if (!is_floating(in)) {
+        bool v = fn == UnaryFn::IsFinite;
+        return SValue::ir(full(x.value->type.dims, Literal::from_bool(v), DType::Bool, span), x.pclass);
+      }
+      return SValue::ir(unary_raw(fn, cast(x.value, math_compute_dtype(in), span), DType::Bool, span), x.pclass);
+    case UnaryFn::Floor:
+    case UnaryFn::Ceil:
+    case UnaryFn::Trunc:
+    case UnaryFn::Round:
+      if (!is_floating(in)) return x;
+      break;
+    default: break;
+  }
+  // Transcendental and other float math: compute in float32 (float64 stays),
+  // result in the input's float type (the default float for integers).
+  DType result = is_floating(in) ? in : DType::Float32;
+  DType compute = math_compute_dtype(result);
+  Value* r = unary_raw(fn, cast(x.value, compute, span), compute, span);
+  return SValue::ir(cast(r, result, span), x.pclass);
+}
+
+SValue IRGen::where(const SValue& cond_in, const SValue& a_in, const SValue& b_in, SourceSpan span) {
+  SValue c = to_device(cond_in, span);
+  DType result = result_type({a_in, b_in});
+  SValue a = to_device(a_in, span), b = to_device(b_in, span);
+  PromotionClass pclass = std::max({c.pclass, a_in.kind == SValue::Kind::IR ? a.pclass : PromotionClass::Scalar,
+                                    b_in.kind == SValue::Kind::IR ? b.pclass : PromotionClass::Scalar});
+  Value* r = where_raw(cast(c.value, DType::Bool, span), cast(a.value, result, span), cast(b.value, result, span),
+                       span);
+  return SValue::ir(r, pclass);
+}
+
+// ------------------------------------------------------------------ shapes
+
+Value* IRGen::expand_dims(Value* v, int axis, SourceSpan span) {
+  ir::Attrs a;
+  a.axis = axis;
+  auto dims = v->type.dims;
+  dims.insert(dims.begin() + axis, ir::kBroadcast);
+  return builder_.create(OpKind::ExpandDims, {v}, {Type{v->type.dtype, dims}}, span, a)->result();
+}
+
+Value* IRGen::squeeze(Value* v, int axis, SourceSpan span) {
+  if (v->type.dims.at(axis) != ir::kBroadcast)
+    error(span, "cannot squeeze axis " + std::to_string(axis) + " of shape " + shape_str(v->type.dims) +
+                    ": it is not of size 1");
+  ir::Attrs a;
+  a.axis = axis;
+  auto dims = v->type.dims;
+  dims.erase(dims.begin() + axis);
+  return builder_.create(OpKind::Squeeze, {v}, {Type{v->type.dtype, dims}}, span, a)->result();
+}
+
+Value* IRGen::permute(Value* v, const std::vector<int>& perm, SourceSpan span) {
+  bool identity = true;
+  for (size_t i = 0; i < perm.size(); ++i) identity &= perm[i] == static_cast<int>(i);
+  if (identity) return v;
+  ir::Attrs a;
+  a.perm = perm;
+  std::vector<int> dims;
+  for (int p : perm) dims.push_back(v->type.dims.at(p));
+  return builder_.create(OpKind::Permute, {v}, {Type{v->type.dtype, dims}}, span, a)->result();
+}
+
+Value* IRGen::broadcast_to(Value* v, const std::vector<int>& dims, SourceSpan span) {
+  auto b = broadcast_dims(v->type.dims, dims, span);
+  if (b != dims)
+    error(span, "cannot broadcast shape " + shape_str(v->type.dims) + " to " + shape_str(dims));
+  if (v->type.dims == dims) return v;
+  return builder_.create(OpKind::BroadcastTo, {v}, {Type{v->type.dtype, dims}}, span)->result();
+}
+
+Value* IRGen::reshape(Value* v, const std::vector<int>& dims, SourceSpan span) {
+  // Only reshapes that add or drop size-1 axes keep every dim identifiable;
+  // anything else would merge tiles of different loops.
+  std::vector<int> a, b;
+  for (int d : v->type.dims)
+    if (d != ir::kBroadcast) a.push_back(d);
+  for (int d : dims)
+    if (d != ir::kBroadcast) b.push_back(d);
+  if (a != b)
+    error(span, "cannot reshape " + shape_str(v->type.dims) + " to " + shape_str(dims),
+          {"reshapes inside tile loops may only add or remove size-1 axes; use permute/transpose to reorder"});
+  if (v->type.dims == dims) return v;
+  return builder_.create(OpKind::Reshape, {v}, {Type{v->type.dtype, dims}}, span)->result();
+}
+
+// -------------------------------------------------------------- reductions
+
+Value* IRGen::reduce(ir::ReduceFn fn, Value* x, int axis, bool keepdim, std::optional<DType> out_dtype,
+                     SourceSpan span) {
+  DType in = x->type.dtype;
+  DType result = in;
+  DType compute = in;
+  switch (fn) {
+    case ir::ReduceFn::Sum:
+    case ir::ReduceFn::Prod:
+      if (out_dtype) {
+        result = *out_dtype;
+      } else if (!is_floating(in)) {
+        result = DType::Int64;  // torch.sum of ints and bools is int64
+      }
+      compute = is_low_precision_float(result) ? DType::Float32 : result;
+      break;
+    case ir::ReduceFn::ArgMax:
+    case ir::ReduceFn::ArgMin: result = DType::Int64; compute = in; break;
+    case ir::ReduceFn::Any:
+    case ir::ReduceFn::All: result = compute = DType::Bool; break;
+    default: break;
+  }
+  Value* input = cast(x, compute, span);
+  ir::Attrs a;
+  a.reduce = fn;
+  a.axis = axis;
+  a.keepdim = keepdim;
+  auto dims = x->type.dims;
+  if (keepdim)
+    dims[axis] = ir::kBroadcast;
+  else
+    dims.erase(dims.begin() + axis);
+  DType raw = (fn == ir::ReduceFn::ArgMax || fn == ir::ReduceFn::ArgMin) ? DType::Int64 : compute;
+  Value* r = builder_.create(OpKind::Reduce, {input}, {Type{raw, dims}}, span, a)->result();
+  return cast(r, result, span);
+}
+
+// ------------------------------------------------------------------ matmul
+
+Value* IRGen::dot(Value* a, Value* b, Value* acc, std::optional<DType> out_dtype, SourceSpan span) {
+  const auto& da = a->type.dims;
+  const auto& db = b->type.dims;
+  if (da.size() != db.size() || (da.size() != 2 && da.size() != 3))
+    error(span, "matmul operands must both be 2-D or both be 3-D (batched), got " + shape_str(da) + " and " +
+                    shape_str(db));
+  if (da.back() != db[db.size() - 2])
+    error(span, "matmul contraction dims differ: " + shape_str(da) + " @ " + shape_str(db),
+          {"the last dim of the left operand must be the same tile (or full dim) as the second-to-last of the right"});
+  if (da.size() == 3 && da[0] != db[0] && da[0] != ir::kBroadcast && db[0] != ir::kBroadcast)
+    error(span, "matmul batch dims differ: " + shape_str(da) + " @ " + shape_str(db));
+  DType ta = a->type.dtype, tb = b->type.dtype;
+  DType operand = promote_types(ta, tb);
+  if (operand == DType::Bool) error(span, "matmul of bool tensors is not supported");
+  a = cast(a, operand, span);
+  b = cast(b, operand, span);
+  DType accum = is_floating(operand) ? (operand == DType::Float64 ? DType::Float64 : DType::Float32) : DType::Int32;
+  std::vector<int> dims = da;
+  dims.back() = db.back();
+  if (da.size() == 3 && dims[0] == ir::kBroadcast) dims[0] = db[0];
+  DType result = out_dtype ? *out_dtype : (acc ? acc->type.dtype : operand);
+  std::vector<Value*> operands = {a, b};
+  if (acc) {
+    auto accd = broadcast_dims(acc->type.dims, dims, span);
+    if (accd != dims)
+      error(span, "matmul accumulator of shape " + shape_str(acc->type.dims) + " does not match the product's shape " +
+                      shape_str(dims));
+    operands.push_back(broadcast_to(cast(acc, accum, span), dims, span));
+  }
+  ir::Attrs attrs;
+  Value* r = builder_.create(OpKind::Dot, operands, {Type{accum, dims}}, span, attrs)->result();
+  return cast(r, result, span);
+}
+
+// -------------------------------------------------------------------- dims
+
+int IRGen::full_dim(const SymInt& extent, SourceSpan span, const std::string& origin) {
+  for (const auto& d : kernel_.dims)
+    if (d.kind == ir::DimKind::Full && d.end.same_as(extent) && d.begin.is_constant() && d.begin.constant() == 0)
+      return d.id;
+  ir::Dim d;
+  d.id = static_cast<int>(kernel_.dims.size());
+  d.kind = ir::DimKind::Full;
+  d.begin = 0;
+  d.end = extent;
+  d.name = origin;
+  d.span = span;
+  kernel_.dims.push_back(d);
+  return d.id;
+}
+
+}  // namespace deuteron::sema

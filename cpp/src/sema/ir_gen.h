@@ -1,0 +1,84 @@
+// Builds typed IR with PyTorch's semantics: type promotion, broadcasting,
+// "opmath" (16-bit floats compute in float32 and round once per op, as eager
+// PyTorch does), and masking-safe reductions.  Knows nothing about the AST;
+// errors are reported at the span the caller passes.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "deuteron/ir.h"
+#include "svalue.h"
+
+namespace deuteron::sema {
+
+class IRGen {
+ public:
+  IRGen(ir::DeviceKernel& kernel, std::shared_ptr<const SourceFile> file, DType index_dtype);
+
+  ir::Builder& builder() { return builder_; }
+  // Errors point into this file (changes while a helper function is inlined).
+  void set_file(std::shared_ptr<const SourceFile> f) { file_ = std::move(f); }
+  ir::DeviceKernel& kernel() { return kernel_; }
+  DType index_dtype() const { return index_dtype_; }
+  [[noreturn]] void error(SourceSpan span, std::string msg, std::vector<std::string> notes = {}) const;
+
+  // --- leaves
+  ir::Value* constant(const ir::Literal& lit, DType dtype, SourceSpan span);
+  ir::Value* int_constant(int64_t v, DType dtype, SourceSpan span);
+  ir::Value* sym_value(const SymInt& s, SourceSpan span);
+  ir::Value* scalar_param(int param, DType dtype, SourceSpan span);
+  ir::Value* full(const std::vector<int>& dims, const ir::Literal& lit, DType dtype, SourceSpan span);
+
+  // Turns a host-level number into a device scalar (promotion class Scalar);
+  // IR values pass through.  `runtime_param` creates/gets a ScalarParam for
+  // runtime host numbers (floats and bools known only at call time).
+  SValue to_device(const SValue& v, SourceSpan span);
+  // Registers a runtime host scalar as a kernel parameter (deduplicated by expr).
+  int scalar_param_for(const std::string& host_expr, DType dtype);
+
+  // --- typing
+  // Right-aligned broadcasting of two shapes; error names both shapes.
+  std::vector<int> broadcast_dims(const std::vector<int>& a, const std::vector<int>& b, SourceSpan span) const;
+  std::string shape_str(const std::vector<int>& dims) const;  // "[tile_m, 1]"
+  // torch.result_type over operands (IR values and host numbers).
+  DType result_type(const std::vector<SValue>& operands) const;
+
+  // --- pointwise (operands may be IR values or host numbers; at least one IR)
+  ir::Value* cast(ir::Value* v, DType to, SourceSpan span);
+  SValue unary(ir::UnaryFn fn, const SValue& x, SourceSpan span);
+  SValue binary(ir::BinaryFn fn, const SValue& a, const SValue& b, SourceSpan span);
+  SValue where(const SValue& cond, const SValue& a, const SValue& b, SourceSpan span);
+  // Builds `fn` in `compute` dtype and rounds to `result` (opmath).
+  ir::Value* binary_raw(ir::BinaryFn fn, ir::Value* a, ir::Value* b, DType result, SourceSpan span);
+  ir::Value* unary_raw(ir::UnaryFn fn, ir::Value* a, DType result, SourceSpan span);
+  ir::Value* where_raw(ir::Value* c, ir::Value* a, ir::Value* b, SourceSpan span);
+
+  // --- shapes
+  ir::Value* expand_dims(ir::Value* v, int axis, SourceSpan span);
+  ir::Value* squeeze(ir::Value* v, int axis, SourceSpan span);
+  ir::Value* permute(ir::Value* v, const std::vector<int>& perm, SourceSpan span);
+  ir::Value* broadcast_to(ir::Value* v, const std::vector<int>& dims, SourceSpan span);
+  ir::Value* reshape(ir::Value* v, const std::vector<int>& dims, SourceSpan span);
+
+  // --- reductions: identity-padded over masked lanes at codegen; sums of
+  // low-precision floats accumulate in float32 (as torch does).
+  ir::Value* reduce(ir::ReduceFn fn, ir::Value* x, int axis, bool keepdim, std::optional<DType> out_dtype,
+                    SourceSpan span);
+
+  // --- matmul: a [.., M, K] @ b [.., K, N] (+ acc) -> [.., M, N]
+  ir::Value* dot(ir::Value* a, ir::Value* b, ir::Value* acc, std::optional<DType> out_dtype, SourceSpan span);
+
+  // --- dims
+  // The Full dim covering [0, extent) (shared by every `:` of that extent).
+  int full_dim(const SymInt& extent, SourceSpan span, const std::string& origin);
+  std::string dim_name(int dim) const;
+
+ private:
+  ir::DeviceKernel& kernel_;
+  ir::Builder builder_;
+  std::shared_ptr<const SourceFile> file_;
+  DType index_dtype_;
+};
+
+}  // namespace deuteron::sema

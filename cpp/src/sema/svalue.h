@@ -1,0 +1,98 @@
+// What a Python expression means to sema: a host-level value (constants,
+// symbolic ints, host tensors, modules, functions, ...) or a device value
+// (an IR value).  Copyable; heavy parts are shared.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "deuteron/ast.h"
+#include "deuteron/dtype.h"
+#include "deuteron/ir.h"
+#include "deuteron/symbolic.h"
+
+namespace deuteron::sema {
+
+// A tensor that lives on the host side (an argument or made by host code).
+struct HostTensor {
+  std::string expr;  // Python expression that names it in host code (a variable)
+  DType dtype = DType::Float32;
+  std::vector<SymInt> sizes;
+  std::vector<SymInt> strides;
+  std::string device;
+  int arg_index = -1;  // >= 0 when it is the function's argument
+};
+
+struct SValue {
+  enum class Kind {
+    Unknown,   // a host value sema does not model (kept for Python to run)
+    Poison,    // a name that may not be used here (message says why)
+    None,
+    Bool,
+    Int,       // SymInt: constant or symbolic host integer
+    Float,     // constant (f) or runtime host float (runtime_expr non-empty)
+    String,
+    Ellipsis,
+    DType,
+    Device,
+    Tensor,    // HostTensor
+    Tile,      // a tile object of dim `dim` (device only)
+    IR,        // a device value
+    Tuple,
+    List,
+    Slice,     // elts = [lower, upper, step] (None where absent)
+    Module,    // qualname
+    Function,  // qualname ("torch.exp", "hl.zeros", "builtins.float")
+    Method,    // receiver (elts[0]) . method
+    Helper,    // user function inlined into device code (helper)
+    BlockSize, // the result of hl.register_block_size (index), usable as a size
+  };
+
+  Kind kind = Kind::Unknown;
+  bool b = false;
+  SymInt i = 0;
+  double f = 0.0;
+  std::string runtime_expr;  // Float/Bool/Int at runtime: the host expression
+  std::string s;             // String value, Module/Function qualname, Method name, Poison message
+  DType dtype = DType::Float32;
+  std::shared_ptr<const HostTensor> tensor;
+  int dim = -1;              // Tile
+  int index = -1;            // BlockSize index
+  ir::Value* value = nullptr;
+  PromotionClass pclass = PromotionClass::Tensor;  // IR values
+  std::vector<SValue> elts;  // Tuple/List/Slice/Method receiver
+  const ast::FunctionDef* helper = nullptr;
+  std::shared_ptr<const SourceFile> helper_file;
+  SourceSpan span;           // where it was defined (Poison: where the name was bound)
+
+  static SValue unknown() { return {}; }
+  static SValue none() { SValue v; v.kind = Kind::None; return v; }
+  static SValue boolean(bool x) { SValue v; v.kind = Kind::Bool; v.b = x; return v; }
+  static SValue integer(SymInt x) { SValue v; v.kind = Kind::Int; v.i = std::move(x); return v; }
+  static SValue floating(double x) { SValue v; v.kind = Kind::Float; v.f = x; return v; }
+  static SValue string(std::string x) { SValue v; v.kind = Kind::String; v.s = std::move(x); return v; }
+  static SValue dtype_value(DType t) { SValue v; v.kind = Kind::DType; v.dtype = t; return v; }
+  static SValue module(std::string q) { SValue v; v.kind = Kind::Module; v.s = std::move(q); return v; }
+  static SValue function(std::string q) { SValue v; v.kind = Kind::Function; v.s = std::move(q); return v; }
+  static SValue tile(int d) { SValue v; v.kind = Kind::Tile; v.dim = d; return v; }
+  static SValue ir(ir::Value* x, PromotionClass c) { SValue v; v.kind = Kind::IR; v.value = x; v.pclass = c; return v; }
+  static SValue tuple(std::vector<SValue> e) { SValue v; v.kind = Kind::Tuple; v.elts = std::move(e); return v; }
+  static SValue list(std::vector<SValue> e) { SValue v; v.kind = Kind::List; v.elts = std::move(e); return v; }
+  static SValue method(SValue recv, std::string m) {
+    SValue v; v.kind = Kind::Method; v.elts = {std::move(recv)}; v.s = std::move(m); return v;
+  }
+  static SValue poison(std::string msg, SourceSpan where) {
+    SValue v; v.kind = Kind::Poison; v.s = std::move(msg); v.span = where; return v;
+  }
+
+  bool is_sequence() const { return kind == Kind::Tuple || kind == Kind::List; }
+  // A Python number known on the host (constant or symbolic).
+  bool is_host_number() const { return kind == Kind::Bool || kind == Kind::Int || kind == Kind::Float; }
+  bool is_constant_int() const { return kind == Kind::Int && i.is_constant(); }
+};
+
+// Human-readable description for error messages ("a host tensor", "a tile", ...).
+std::string describe(const SValue& v);
+
+}  // namespace deuteron::sema

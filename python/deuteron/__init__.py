@@ -1,0 +1,49 @@
+"""deuteron: a tile-based GPU kernel language embedded in Python.
+
+Write a kernel as PyTorch code with tile loops; deuteron's C++ compiler turns
+it into Triton code, tunes it, and returns a normal PyTorch callable::
+
+    import torch, deuteron
+    import deuteron.language as hl
+
+    @deuteron.kernel()
+    def add(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        out = torch.empty_like(x)
+        for tile in hl.tile(out.size()):
+            out[tile] = x[tile] + y[tile]
+        return out
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+from . import exc, language
+from .runtime.config import Config
+from .runtime.kernel import BoundKernel, Kernel
+from .runtime.settings import Settings
+
+__version__ = "0.1.0"
+
+
+def kernel(fn: Callable[..., Any] | None = None, *, config: Config | dict | None = None,
+           configs: Sequence[Config | dict] | None = None, key: Callable[..., Any] | None = None,
+           settings: Settings | None = None, **setting_kwargs: Any) -> Any:
+    """Decorator that makes a deuteron kernel (usable with or without parentheses).
+
+    ``config=`` fixes one Config (no autotuning); ``configs=[...]`` autotunes over
+    that list only; ``key=`` adds to the specialization key; any other keyword is
+    a Setting (``static_shapes``, ``autotune_effort``, ...).
+    """
+
+    def wrap(f: Callable[..., Any]) -> Kernel:
+        return Kernel(f, config=config, configs=configs, key=key, settings=settings, **setting_kwargs)
+
+    if fn is not None:
+        return wrap(fn)
+    return wrap
+
+
+jit = kernel
+
+__all__ = ["kernel", "jit", "Kernel", "BoundKernel", "Config", "Settings", "exc", "language", "__version__"]

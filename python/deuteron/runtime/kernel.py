@@ -1,0 +1,337 @@
+"""Kernel and BoundKernel: the user-facing objects.
+
+``@deuteron.kernel`` wraps a function in a :class:`Kernel`.  Calling it
+computes a specialization key from the arguments (dtypes, sizes, strides, ...);
+the first call with a new key *binds*: the C++ core parses and analyzes the
+kernel for those argument types and derives its config space.  A
+:class:`BoundKernel` then picks a config (fixed, default, or autotuned),
+generates a Python module for it, loads it, and runs its host function.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import torch
+
+from .. import exc
+from .. import language as _language
+from . import source as _source
+from .config import Config
+from .device import device_info, device_key
+from .modules import load_module, write_module
+from .settings import Settings
+
+_core_module = None
+
+
+def core():
+    """The C++ extension, imported on first use (with a clear error if it is missing)."""
+    global _core_module
+    if _core_module is None:
+        try:
+            from .. import _core  # type: ignore[attr-defined]
+        except ImportError as e:  # pragma: no cover - only without a build
+            raise ImportError(
+                "deuteron's C++ core (deuteron._core) is not built; install the package with "
+                "`pip install .` (see README.md)"
+            ) from e
+        _core.set_error_types(exc.CompileError, exc.ConfigError, exc.InternalCompilerError)
+        _core_module = _core
+    return _core_module
+
+
+def _is_constexpr_annotation(annotation: Any) -> bool:
+    if annotation is _language.constexpr:
+        return True
+    if isinstance(annotation, str):
+        return annotation.split(".")[-1] == "constexpr"
+    return False
+
+
+def _bucket(n: int) -> int:
+    return n if n < 2 else 2
+
+
+class Kernel:
+    """A deuteron kernel (see the module docstring).
+
+    Attributes: ``fn`` (the Python function), ``settings``, ``configs`` (the
+    configs given to the decorator, if any).
+    """
+
+    def __init__(self, fn: Callable[..., Any], *, config: Config | dict | None = None,
+                 configs: Sequence[Config | dict] | None = None, key: Callable[..., Any] | None = None,
+                 settings: Settings | None = None, **setting_kwargs: Any) -> None:
+        if config is not None and configs is not None:
+            raise TypeError("pass either config= or configs=, not both")
+        self.fn = fn
+        functools.update_wrapper(self, fn)
+        self.settings = settings.replace(**setting_kwargs) if settings is not None else Settings(**setting_kwargs)
+        cfgs = [config] if config is not None else list(configs or [])
+        self.configs: list[Config] = [c if isinstance(c, Config) else Config(**c) for c in cfgs]
+        self._key_fn = key
+        self._signature = inspect.signature(fn)
+        self._params = list(self._signature.parameters.values())
+        for p in self._params:
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                raise exc.CompileError(
+                    f"{fn.__code__.co_filename}:{fn.__code__.co_firstlineno}: error: kernels cannot take "
+                    f"*{p.name} or **{p.name}; list every argument",
+                    fn.__code__.co_filename, fn.__code__.co_firstlineno, 0,
+                    f"kernels cannot take *{p.name} or **{p.name}")
+        self._constexpr = [_is_constexpr_annotation(p.annotation) for p in self._params]
+        self._defaults = [p.default for p in self._params]
+        self._nparams = len(self._params)
+        self._bound: dict[Any, BoundKernel] = {}
+        self._lock = threading.RLock()
+        self._source: _source.KernelSource | None = None
+
+    # -------------------------------------------------------------- calling
+    def _normalize_args(self, args: tuple, kwargs: dict) -> tuple:
+        if not kwargs and len(args) == self._nparams:
+            return args
+        try:
+            bound = self._signature.bind(*args, **kwargs)
+        except TypeError as e:
+            raise TypeError(f"{self.fn.__name__}(): {e}") from None
+        bound.apply_defaults()
+        return tuple(bound.arguments[p.name] for p in self._params)
+
+    def specialization_key(self, args: Sequence[Any]) -> tuple:
+        """What makes two calls share compiled code (see docs/api.md)."""
+        static = self.settings.static_shapes
+        key: list[Any] = []
+        for value, is_const in zip(args, self._constexpr):
+            if isinstance(value, torch.Tensor):
+                if static:
+                    key.append((value.dtype, value.shape, value.stride(), value.device.type))
+                else:
+                    key.append((value.dtype, tuple(_bucket(s) for s in value.shape),
+                                tuple(s == 1 for s in value.stride()), value.device.type))
+            elif is_const:
+                key.append((type(value), value))
+            else:
+                key.append(type(value))
+        if self._key_fn is not None:
+            key.append(self._key_fn(*args))
+        return tuple(key)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        args = self._normalize_args(args, kwargs)
+        bound = self._bound.get(self.specialization_key(args))
+        if bound is None:
+            bound = self.bind(args)
+        return bound(*args)
+
+    def bind(self, args: Sequence[Any], kwargs: dict | None = None) -> BoundKernel:
+        """The BoundKernel for these argument types (created and cached on first use)."""
+        args = self._normalize_args(tuple(args), kwargs or {})
+        key = self.specialization_key(args)
+        with self._lock:
+            bound = self._bound.get(key)
+            if bound is None:
+                bound = BoundKernel(self, args)
+                self._bound[key] = bound
+        return bound
+
+    def reset(self) -> None:
+        """Forgets every specialization (the next call binds and compiles again)."""
+        with self._lock:
+            self._bound.clear()
+
+    # ------------------------------------------------------------- details
+    def source(self) -> _source.KernelSource:
+        if self._source is None:
+            self._source = _source.kernel_source(self.fn)
+        return self._source
+
+    def arg_specs(self, args: Sequence[Any]) -> list[dict[str, Any]]:
+        specs = []
+        for p, value, is_const in zip(self._params, args, self._constexpr):
+            if isinstance(value, torch.Tensor):
+                specs.append({"name": p.name, "kind": "tensor", "dtype": str(value.dtype).removeprefix("torch."),
+                              "sizes": list(value.shape), "strides": list(value.stride()),
+                              "device": value.device.type})
+            elif is_const:
+                if value is not None and not isinstance(value, (bool, int, float)):
+                    raise exc.InputError(
+                        f"{self.fn.__name__}(): argument {p.name!r} is annotated hl.constexpr, so it must be "
+                        f"a bool, int, float or None; got {type(value).__name__}")
+                specs.append({"name": p.name, "kind": "constexpr", "value": value})
+            elif isinstance(value, bool):
+                specs.append({"name": p.name, "kind": "bool"})
+            elif isinstance(value, int):
+                specs.append({"name": p.name, "kind": "int"})
+            elif isinstance(value, float):
+                specs.append({"name": p.name, "kind": "float"})
+            elif value is None:
+                specs.append({"name": p.name, "kind": "none"})
+            else:
+                specs.append({"name": p.name, "kind": "other"})
+        return specs
+
+    def __repr__(self) -> str:
+        return f"<deuteron.Kernel {self.fn.__qualname__}>"
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Any:
+        # Kernels defined in a class body behave like functions (not bound methods):
+        # they are used as `Cls.kernel(...)`.
+        return self
+
+
+def _tensor_device(args: Sequence[Any]) -> torch.device | None:
+    device = None
+    for a in args:
+        if isinstance(a, torch.Tensor):
+            if device is None:
+                device = a.device
+            elif a.device != device:
+                raise exc.InputError(
+                    f"kernel arguments are on different devices ({device} and {a.device}); "
+                    f"move them to one device first")
+    return device
+
+
+def _interpret_triton() -> bool:
+    return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
+
+
+class BoundKernel:
+    """A kernel specialized for one set of argument types.
+
+    ``config_spec`` describes the tunable space; ``default_config()`` is the
+    heuristic config; ``to_triton_code(config)`` shows the generated module;
+    ``compile_config(config)`` returns a callable for one config;
+    ``autotune(args)`` searches for the best config.
+    """
+
+    def __init__(self, kernel: Kernel, args: Sequence[Any]) -> None:
+        self.kernel = kernel
+        self.settings = kernel.settings
+        self.device = _tensor_device(args)
+        self._check_device(self.device)
+        src = kernel.source()
+        info = device_info(self.device)
+        self._device_info = info
+        index_dtype = self.settings.index_dtype
+        if index_dtype is not None:
+            index_dtype = str(index_dtype).removeprefix("torch.")
+        self._core = core().bind(
+            src.text, src.filename, src.first_line, src.name, kernel.arg_specs(args),
+            _source.referenced_globals(kernel.fn), static_shapes=self.settings.static_shapes,
+            index_dtype=index_dtype, dot_precision=self.settings.dot_precision, device=info)
+        self._globals = _source.global_values(kernel.fn)
+        self._compiled: dict[str, Callable[..., Any]] = {}
+        self._run: Callable[..., Any] | None = None
+        self.config: Config | None = None
+        self._lock = threading.RLock()
+
+    def _check_device(self, device: torch.device | None) -> None:
+        if self.settings.interpret or _interpret_triton():
+            return
+        if device is None or device.type != "cuda":
+            where = "no tensor arguments" if device is None else f"tensors on {device}"
+            raise exc.InputError(
+                f"{self.kernel.fn.__name__}(): deuteron kernels run on CUDA tensors, got {where}; "
+                f"set DEUTERON_INTERPRET=1 to run the kernel in PyTorch eager on any device, or "
+                f"TRITON_INTERPRET=1 to run the generated Triton code on the CPU")
+
+    # --------------------------------------------------------------- space
+    @property
+    def config_spec(self) -> dict[str, Any]:
+        import json
+
+        return json.loads(self._core.config_spec())
+
+    def default_config(self) -> Config:
+        return Config.from_json(self._core.default_config())
+
+    def normalize_config(self, config: Config | dict) -> Config:
+        """The config with every key filled in; raises ConfigError if it is outside the space."""
+        cfg = config if isinstance(config, Config) else Config(**config)
+        return Config.from_json(self._core.normalize(cfg.to_json()))
+
+    # ------------------------------------------------------------- codegen
+    def to_triton_code(self, config: Config | dict | None = None) -> str:
+        cfg = self._as_config(config)
+        return self._core.triton_code(cfg.to_json())
+
+    def to_reference_code(self, config: Config | dict | None = None) -> str:
+        cfg = self._as_config(config)
+        return self._core.reference_code(cfg.to_json())
+
+    def _as_config(self, config: Config | dict | None) -> Config:
+        if config is None:
+            return self.default_config()
+        return config if isinstance(config, Config) else Config(**config)
+
+    def _module_dir(self) -> Path:
+        return self.settings.resolved_cache_dir() / "generated"
+
+    def compile_config(self, config: Config | dict | None = None, *, backend: str | None = None) -> Callable[..., Any]:
+        """The host function for one config (generated, written, loaded; cached)."""
+        cfg = self._as_config(config)
+        if backend is None:
+            backend = "reference" if self.settings.interpret else "triton"
+        key = backend + ":" + cfg.to_json()
+        fn = self._compiled.get(key)
+        if fn is not None:
+            return fn
+        code = self._core.reference_code(cfg.to_json()) if backend == "reference" else self._core.triton_code(cfg.to_json())
+        if self.settings.print_output_code:
+            print(code, file=sys.stderr)
+        path = write_module(code, self._module_dir(), self.kernel.fn.__name__)
+        module = load_module(path, self._globals)
+        fn = getattr(module, module._deuteron_meta["entry"])
+        fn._deuteron_module = module  # type: ignore[attr-defined]
+        fn._deuteron_path = path  # type: ignore[attr-defined]
+        self._compiled[key] = fn
+        return fn
+
+    # ---------------------------------------------------------------- runs
+    def _choose_config(self, args: Sequence[Any]) -> Config:
+        configs = self.kernel.configs
+        if len(configs) == 1:
+            return configs[0]
+        if self.settings.interpret or _interpret_triton():
+            return configs[0] if configs else self.default_config()
+        if not configs and self.settings.autotune_effort == "none":
+            return self.default_config()
+        return self.autotune(args)
+
+    def autotune(self, args: Sequence[Any], **kwargs: Any) -> Config:
+        """Searches the config space (or the decorator's configs) for the fastest correct config."""
+        from ..autotune import tune
+
+        return tune(self, args, **kwargs)
+
+    def set_config(self, config: Config | dict) -> None:
+        """Uses this config for every later call of this specialization."""
+        cfg = self._as_config(config)
+        self._run = self.compile_config(cfg)
+        self.config = cfg
+
+    def __call__(self, *args: Any) -> Any:
+        run = self._run
+        if run is None:
+            with self._lock:
+                if self._run is None:
+                    self.set_config(self._choose_config(args))
+                run = self._run
+        return run(*args)
+
+    # ---------------------------------------------------------------- debug
+    def dump_ast(self) -> str:
+        return self._core.dump_ast()
+
+    def dump_ir(self, config: Config | dict | None = None, stage: str | None = None) -> str:
+        if stage is None:
+            return self._core.dump_ir()
+        return self._core.dump_ir_after(self._as_config(config).to_json(), stage)

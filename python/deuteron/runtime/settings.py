@@ -1,0 +1,408 @@
+"""``Settings``: how a kernel is compiled, autotuned and run (not what it computes).
+
+Every setting comes from, in order of precedence:
+  1. an explicit keyword argument (``@deuteron.kernel(print_output_code=True)``),
+  2. the environment variable ``DEUTERON_<NAME>`` (``DEUTERON_PRINT_OUTPUT_CODE=1``),
+     read when the Settings object is made,
+  3. the default.
+
+Environment values are parsed by the setting's type: booleans accept
+1/0/true/false/yes/no (any case); optional settings accept ``none``; an empty
+variable counts as unset; ``DEUTERON_INDEX_DTYPE`` is ``int32``/``int64``/``none``;
+``DEUTERON_IGNORE_WARNINGS`` is a comma-separated list of warning class names.
+``autotune_baseline_fn`` (a callable) cannot come from the environment.
+A bad value is a ValueError naming the variable.
+
+``autotune_random_seed``: ``DEUTERON_AUTOTUNE_RANDOM_SEED`` when set, else a
+seed drawn once per process (from the OS's random source) and shared by every
+Settings made in that process, so one run is self-consistent while separate
+runs explore differently.  Set it (or the variable) to reproduce a search.
+Seeds are ints in [0, 2**32).
+
+Settings objects are immutable; ``replace(**kw)`` makes a changed copy.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import pathlib
+import secrets
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+
+__all__ = ["Settings", "process_random_seed"]
+
+_SEED_LIMIT = 2**32
+_process_seed: int | None = None
+_process_seed_lock = threading.Lock()
+
+
+def process_random_seed() -> int:
+    """The autotuning seed drawn once for this process."""
+    global _process_seed
+    with _process_seed_lock:
+        if _process_seed is None:
+            _process_seed = secrets.randbelow(_SEED_LIMIT)
+        return _process_seed
+
+
+# ------------------------------------------------------------ value kinds
+#
+# Each kind has a check for Python values (raises TypeError/ValueError naming
+# the setting) and a parser for environment text (raises ValueError).
+
+
+class _Invalid(ValueError):
+    pass
+
+
+def _type_error(name: str, value: Any, allowed: str) -> TypeError:
+    return TypeError(f"setting {name!r}: got {value!r} ({type(value).__name__}); expected {allowed}")
+
+
+def _value_error(name: str, value: Any, allowed: str) -> ValueError:
+    return ValueError(f"setting {name!r}: got {value!r}; allowed: {allowed}")
+
+
+class _Kind:
+    allowed = ""
+    from_env = True
+
+    def check(self, name: str, value: Any) -> Any:
+        raise NotImplementedError
+
+    def parse(self, text: str) -> Any:
+        raise NotImplementedError
+
+
+class _Bool(_Kind):
+    allowed = "True or False"
+    _TRUE = ("1", "true", "yes")
+    _FALSE = ("0", "false", "no")
+
+    def check(self, name: str, value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise _type_error(name, value, self.allowed)
+        return value
+
+    def parse(self, text: str) -> bool:
+        t = text.strip().lower()
+        if t in self._TRUE:
+            return True
+        if t in self._FALSE:
+            return False
+        raise _Invalid("expected a boolean: 1/0/true/false/yes/no")
+
+
+class _Int(_Kind):
+    def __init__(self, lo: int, hi: int | None = None) -> None:
+        self.lo, self.hi = lo, hi
+        self.allowed = f"an int >= {lo}" if hi is None else f"an int in [{lo}, {hi}]"
+
+    def check(self, name: str, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _type_error(name, value, self.allowed)
+        if value < self.lo or (self.hi is not None and value > self.hi):
+            raise _value_error(name, value, self.allowed)
+        return value
+
+    def parse(self, text: str) -> int:
+        try:
+            return int(text.strip())
+        except ValueError:
+            raise _Invalid(f"expected {self.allowed}") from None
+
+
+class _Float(_Kind):
+    def __init__(self, positive: bool) -> None:
+        self.positive = positive
+        self.allowed = "a number > 0" if positive else "a number >= 0"
+
+    def check(self, name: str, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise _type_error(name, value, self.allowed)
+        v = float(value)
+        if not math.isfinite(v) or v < 0 or (self.positive and v == 0):
+            raise _value_error(name, value, self.allowed)
+        return v
+
+    def parse(self, text: str) -> float:
+        try:
+            return float(text.strip())
+        except ValueError:
+            raise _Invalid(f"expected {self.allowed}") from None
+
+
+class _Choice(_Kind):
+    def __init__(self, *choices: str) -> None:
+        self.choices = choices
+        self.allowed = ", ".join(repr(c) for c in choices)
+
+    def check(self, name: str, value: Any) -> str:
+        if not isinstance(value, str):
+            raise _type_error(name, value, f"one of {self.allowed}")
+        if value not in self.choices:
+            raise _value_error(name, value, self.allowed)
+        return value
+
+    def parse(self, text: str) -> str:
+        return text.strip().lower()
+
+
+class _Text(_Kind):
+    allowed = "a non-empty string"
+
+    def check(self, name: str, value: Any) -> str:
+        if not isinstance(value, str):
+            raise _type_error(name, value, self.allowed)
+        if not value.strip():
+            raise _value_error(name, value, self.allowed)
+        return value
+
+    def parse(self, text: str) -> str:
+        return text.strip()
+
+
+class _Path(_Kind):
+    allowed = "a path (str or os.PathLike)"
+
+    def check(self, name: str, value: Any) -> str:
+        if not isinstance(value, (str, os.PathLike)):
+            raise _type_error(name, value, self.allowed)
+        path = os.fspath(value)
+        if not isinstance(path, str) or not path:
+            raise _value_error(name, value, "a non-empty str path")
+        return path
+
+    def parse(self, text: str) -> str:
+        return text
+
+
+class _Callable(_Kind):
+    allowed = "a callable"
+    from_env = False
+
+    def check(self, name: str, value: Any) -> Callable[..., Any]:
+        if not callable(value):
+            raise _type_error(name, value, self.allowed)
+        return value
+
+
+class _IndexDtype(_Kind):
+    allowed = "None, torch.int32 or torch.int64"
+    _NAMES = {"int32": torch.int32, "int64": torch.int64}
+
+    def check(self, name: str, value: Any) -> torch.dtype:
+        if isinstance(value, str):
+            key = value.strip().lower().removeprefix("torch.")
+            if key in self._NAMES:
+                return self._NAMES[key]
+            raise _value_error(name, value, self.allowed)
+        if not isinstance(value, torch.dtype):
+            raise _type_error(name, value, self.allowed)
+        if value not in (torch.int32, torch.int64):
+            raise _value_error(name, value, self.allowed)
+        return value
+
+    def parse(self, text: str) -> str:
+        return text  # check() understands "int32", "torch.int64", ...
+
+
+class _Warnings(_Kind):
+    allowed = "a list/tuple of warning classes or class names"
+
+    def check(self, name: str, value: Any) -> tuple[Any, ...]:
+        if isinstance(value, (str, type)):
+            value = (value,)
+        if not isinstance(value, Iterable):
+            raise _type_error(name, value, self.allowed)
+        items = tuple(value)
+        for item in items:
+            if not isinstance(item, (str, type)):
+                raise _type_error(name, item, f"{self.allowed} (bad entry)")
+        return items
+
+    def parse(self, text: str) -> tuple[str, ...]:
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+class _Optional(_Kind):
+    def __init__(self, inner: _Kind) -> None:
+        self.inner = inner
+        self.allowed = f"None or {inner.allowed}"
+        self.from_env = inner.from_env
+
+    def check(self, name: str, value: Any) -> Any:
+        if value is None:
+            return None
+        try:
+            return self.inner.check(name, value)
+        except TypeError:
+            raise _type_error(name, value, self.allowed) from None
+
+    def parse(self, text: str) -> Any:
+        if text.strip().lower() in ("none", "auto"):
+            return None
+        return self.inner.parse(text)
+
+
+_SEED = object()  # default marker: use process_random_seed()
+
+# name -> (kind, default), in documentation order.
+_FIELDS: dict[str, tuple[_Kind, Any]] = {
+    "static_shapes": (_Bool(), True),
+    "autotune_effort": (_Choice("none", "quick", "full"), "quick"),
+    "autotune_random_seed": (_Int(0, _SEED_LIMIT - 1), _SEED),
+    "autotune_compile_timeout": (_Float(positive=True), 60.0),
+    "autotune_precompile_jobs": (_Optional(_Int(1)), None),
+    "autotune_accuracy_check": (_Bool(), True),
+    "autotune_baseline_fn": (_Optional(_Callable()), None),
+    "autotune_baseline_atol": (_Float(positive=False), 1e-2),
+    "autotune_baseline_rtol": (_Float(positive=False), 1e-2),
+    "autotune_max_generations": (_Optional(_Int(1)), None),
+    "autotune_budget_seconds": (_Optional(_Float(positive=True)), None),
+    "autotune_progress_bar": (_Bool(), True),
+    "autotune_log": (_Optional(_Path()), None),
+    "autotune_cache": (_Bool(), True),
+    "force_autotune": (_Bool(), False),
+    "print_output_code": (_Bool(), False),
+    "dot_precision": (_Choice("tf32", "tf32x3", "ieee"), "tf32"),
+    "index_dtype": (_Optional(_IndexDtype()), None),
+    "ignore_warnings": (_Warnings(), ()),
+    "interpret": (_Bool(), False),
+    "autotuner": (_Optional(_Text()), None),
+    "cache_dir": (_Optional(_Path()), None),
+}
+
+
+def env_var(name: str) -> str:
+    """The environment variable for setting ``name``."""
+    return f"DEUTERON_{name.upper()}"
+
+
+def _from_env(name: str, kind: _Kind, text: str) -> Any:
+    var = env_var(name)
+    try:
+        return kind.check(name, kind.parse(text))
+    except (ValueError, TypeError) as e:
+        raise ValueError(
+            f"environment variable {var}={text!r} is invalid for setting {name!r}: {e}"
+        ) from None
+
+
+class Settings:
+    """Compile/autotune/run settings; see the module docstring."""
+
+    __slots__ = tuple(_FIELDS)
+
+    # Typed attributes (for readers and type checkers).
+    static_shapes: bool
+    autotune_effort: str
+    autotune_random_seed: int
+    autotune_compile_timeout: float
+    autotune_precompile_jobs: int | None
+    autotune_accuracy_check: bool
+    autotune_baseline_fn: Callable[..., Any] | None
+    autotune_baseline_atol: float
+    autotune_baseline_rtol: float
+    autotune_max_generations: int | None
+    autotune_budget_seconds: float | None
+    autotune_progress_bar: bool
+    autotune_log: str | None
+    autotune_cache: bool
+    force_autotune: bool
+    print_output_code: bool
+    dot_precision: str
+    index_dtype: torch.dtype | None
+    ignore_warnings: tuple[Any, ...]
+    interpret: bool
+    autotuner: str | None
+    cache_dir: str | None
+
+    def __init__(self, /, **kwargs: Any) -> None:
+        for key in kwargs:
+            if key not in _FIELDS:
+                raise TypeError(_unknown_message(key))
+        for name, (kind, default) in _FIELDS.items():
+            if name in kwargs:
+                value = kind.check(name, kwargs[name])
+            else:
+                text = os.environ.get(env_var(name), "") if kind.from_env else ""
+                if text.strip():
+                    value = _from_env(name, kind, text)
+                elif default is _SEED:
+                    value = process_random_seed()
+                else:
+                    value = default
+            object.__setattr__(self, name, value)
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        """All setting names, in documentation order."""
+        return tuple(_FIELDS)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _FIELDS}
+
+    def replace(self, **kwargs: Any) -> Settings:
+        """A copy with ``kwargs`` changed (unchanged settings keep their values,
+        whatever the environment says now)."""
+        for key in kwargs:
+            if key not in _FIELDS:
+                raise TypeError(_unknown_message(key))
+        return type(self)(**{**self.to_dict(), **kwargs})
+
+    def resolved_cache_dir(self) -> pathlib.Path:
+        """The cache directory: the setting, else $DEUTERON_CACHE_DIR, else
+        $XDG_CACHE_HOME/deuteron (if absolute), else ~/.cache/deuteron."""
+        if self.cache_dir:
+            return pathlib.Path(self.cache_dir).expanduser()
+        env = os.environ.get("DEUTERON_CACHE_DIR", "")
+        if env:
+            return pathlib.Path(env).expanduser()
+        xdg = os.environ.get("XDG_CACHE_HOME", "")
+        if xdg and os.path.isabs(xdg):
+            return pathlib.Path(xdg) / "deuteron"
+        return pathlib.Path.home() / ".cache" / "deuteron"
+
+    def resolved_precompile_jobs(self) -> int:
+        """autotune_precompile_jobs, or os.cpu_count() when None."""
+        if self.autotune_precompile_jobs is not None:
+            return self.autotune_precompile_jobs
+        return os.cpu_count() or 1
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Settings are immutable; use settings.replace(...) to make a changed copy")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("Settings are immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Settings):
+            return self.to_dict() == other.to_dict()
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        body = ", ".join(f"{k}={v!r}" for k, v in self.to_dict().items())
+        return f"Settings({body})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.to_dict()))
+
+
+def _rebuild(cls: type[Settings], values: dict[str, Any]) -> Settings:
+    return cls(**values)
+
+
+def _unknown_message(key: str) -> str:
+    close = difflib.get_close_matches(key, list(_FIELDS), n=1)
+    if close:
+        return f"unknown setting {key!r}; did you mean {close[0]!r}?"
+    return f"unknown setting {key!r}; valid settings: {', '.join(_FIELDS)}"

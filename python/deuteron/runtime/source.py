@@ -1,0 +1,151 @@
+"""Reading a kernel's source and the globals it refers to, for the C++ core."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import inspect
+import math
+import textwrap
+import types
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+
+from .. import language as _language
+
+
+@dataclass(frozen=True)
+class KernelSource:
+    text: str          # the function's source, dedented; decorator lines blanked
+    filename: str
+    first_line: int    # absolute line number of text's first line
+    name: str
+
+
+def kernel_source(fn: Callable[..., Any]) -> KernelSource:
+    """The source of ``fn`` as the compiler wants it.
+
+    Decorator lines are replaced by blank lines: they are Python (they may hold
+    lambdas or anything else) and are not part of the kernel, but keeping the
+    line count keeps every reported line number right.
+    """
+    try:
+        lines, first = inspect.getsourcelines(fn)
+    except (OSError, TypeError) as e:
+        raise TypeError(
+            f"deuteron needs the source code of {fn.__qualname__!r} to compile it, but it is not "
+            f"available ({e}); define kernels in a .py file"
+        ) from None
+    text = textwrap.dedent("".join(lines))
+    try:
+        tree = ast.parse(text)
+        def_line = tree.body[0].lineno  # 1-based within text, the `def` line
+    except SyntaxError:
+        def_line = 1
+    out = text.splitlines(keepends=True)
+    for i in range(def_line - 1):
+        out[i] = "\n"
+    filename = inspect.getsourcefile(fn) or inspect.getfile(fn)
+    return KernelSource("".join(out), filename, first, fn.__name__)
+
+
+_KNOWN_FUNCTION_MODULES: list[tuple[str, Any]] = []
+
+
+def _function_modules() -> list[tuple[str, Any]]:
+    if not _KNOWN_FUNCTION_MODULES:
+        import torch.nn.functional as F
+        import triton
+        import triton.language as tl
+
+        _KNOWN_FUNCTION_MODULES.extend(
+            [("deuteron.language", _language), ("torch", torch), ("torch.nn.functional", F),
+             ("torch.special", torch.special), ("math", math), ("triton", triton),
+             ("triton.language", tl), ("builtins", builtins)]
+        )
+    return _KNOWN_FUNCTION_MODULES
+
+
+def _qualname_of_function(value: Any) -> str | None:
+    name = getattr(value, "__name__", None)
+    if not name:
+        return None
+    for mod_name, mod in _function_modules():
+        if getattr(mod, name, None) is value:
+            return f"{mod_name}.{name}"
+    return None
+
+
+def _is_deuteron_kernel(value: Any) -> bool:
+    from .kernel import Kernel
+
+    return isinstance(value, Kernel)
+
+
+def describe_global(name: str, value: Any, seen_helpers: set[int]) -> list[dict[str, Any]]:
+    """The spec(s) for one global: itself, plus the globals of a helper it is."""
+    if isinstance(value, types.ModuleType):
+        return [{"name": name, "kind": "module", "qualname": value.__name__}]
+    if value is _language.constexpr:
+        return [{"name": name, "kind": "function", "qualname": "deuteron.language.constexpr"}]
+    if isinstance(value, torch.dtype):
+        return [{"name": name, "kind": "dtype", "value": str(value).removeprefix("torch.")}]
+    if isinstance(value, bool):
+        return [{"name": name, "kind": "bool", "value": value}]
+    if isinstance(value, int):
+        return [{"name": name, "kind": "int", "value": value}]
+    if isinstance(value, float):
+        return [{"name": name, "kind": "float", "value": value}]
+    if isinstance(value, str):
+        return [{"name": name, "kind": "str", "value": value}]
+    if value is None:
+        return [{"name": name, "kind": "none"}]
+    if callable(value) and not isinstance(value, type) and not _is_deuteron_kernel(value):
+        qual = _qualname_of_function(value)
+        if qual is not None:
+            return [{"name": name, "kind": "function", "qualname": qual}]
+        if inspect.isfunction(value):
+            # A plain Python function: inlined into device code by the compiler.
+            src = kernel_source(value)
+            specs = [{"name": name, "kind": "helper", "source": src.text, "filename": src.filename,
+                      "first_line": src.first_line}]
+            if id(value) not in seen_helpers:
+                seen_helpers.add(id(value))
+                specs.extend(referenced_globals(value, seen_helpers))
+            return specs
+    return [{"name": name, "kind": "opaque"}]
+
+
+def referenced_globals(fn: Callable[..., Any], seen_helpers: set[int] | None = None) -> list[dict[str, Any]]:
+    """Specs of every global and closure variable that ``fn``'s code names."""
+    seen_helpers = seen_helpers if seen_helpers is not None else {id(fn)}
+    code = fn.__code__
+    env: dict[str, Any] = {}
+    for name in code.co_names:
+        if name in fn.__globals__:
+            env[name] = fn.__globals__[name]
+    if fn.__closure__:
+        for name, cell in zip(code.co_freevars, fn.__closure__):
+            try:
+                env[name] = cell.cell_contents
+            except ValueError:  # empty cell
+                continue
+    out: list[dict[str, Any]] = []
+    for name, value in env.items():
+        out.extend(describe_global(name, value, seen_helpers))
+    return out
+
+
+def global_values(fn: Callable[..., Any]) -> dict[str, Any]:
+    """Name -> value of the globals and closure variables ``fn`` uses (for the generated host code)."""
+    code = fn.__code__
+    env = {name: fn.__globals__[name] for name in code.co_names if name in fn.__globals__}
+    if fn.__closure__:
+        for name, cell in zip(code.co_freevars, fn.__closure__):
+            try:
+                env[name] = cell.cell_contents
+            except ValueError:
+                continue
+    return env

@@ -1435,6 +1435,9 @@ TEST(UnparseTest, TuplesSubscriptsAndSlices) {
   EXPECT_EQ(unparse_expr("x[(a, b), c]"), "x[(a, b), c]");
   EXPECT_EQ(unparse_expr("x[a if b else c:]"), "x[a if b else c:]");
   EXPECT_EQ(unparse_expr("(a, (b, c))"), "(a, (b, c))");
+  // A starred element keeps the index tuple parenthesized: x[a, *b] is rejected.
+  EXPECT_EQ(unparse_expr("x[(a, *b)]"), "x[(a, *b)]");
+  EXPECT_EQ(unparse_expr("x[(*b,)]"), "x[(*b,)]");
 }
 
 TEST(UnparseTest, Literals) {

@@ -136,6 +136,32 @@ std::pair<std::string, int> extract_function(const std::string& text, const std:
   return {out, start + 1};
 }
 
+// Module-level functions other than the kernel become helpers (inlined into device code).
+std::vector<GlobalSpec> scan_helpers(const std::string& text, const std::string& path, const std::string& kernel) {
+  std::vector<GlobalSpec> out;
+  std::stringstream ss(text);
+  std::string ln;
+  while (std::getline(ss, ln)) {
+    if (ln.rfind("def ", 0) != 0) continue;
+    std::string name = ln.substr(4, ln.find('(') - 4);
+    if (name == kernel) continue;
+    std::string found;
+    auto [fn_text, first] = extract_function(text, name, found);
+    // Decorated functions are other kernels, not helpers.
+    if (fn_text.rfind("@", 0) == 0) continue;
+    GlobalSpec g;
+    g.name = name;
+    g.kind = GlobalSpec::Kind::Helper;
+    auto file = std::make_shared<SourceFile>();
+    file->filename = path;
+    file->text = fn_text;
+    file->first_line = first;
+    g.helper_source = file;
+    out.push_back(g);
+  }
+  return out;
+}
+
 // Globals a kernel file normally has: module imports (and their aliases).
 std::vector<GlobalSpec> scan_imports(const std::string& text) {
   std::vector<GlobalSpec> g;
@@ -231,6 +257,7 @@ int main(int argc, char** argv) {
   req.function_name = found;
   req.static_shapes = !dynamic;
   req.globals = scan_imports(text);
+  for (auto& h : scan_helpers(text, path, found)) req.globals.push_back(h);
   for (const auto& a : split_top(args_spec, ',')) req.args.push_back(parse_arg(a));
 
   try {

@@ -107,6 +107,7 @@ struct Program {
   std::shared_ptr<const SourceFile> file;
   std::unique_ptr<ast::Module> module;
   std::vector<std::unique_ptr<ast::Module>> helper_modules;  // inlined helpers' ASTs
+  std::vector<std::shared_ptr<const SourceFile>> helper_files;  // their sources (for `# line` comments)
   const ast::FunctionDef* fn = nullptr;
   std::vector<ArgSpec> args;
   std::vector<HostStmt> host;

@@ -558,11 +558,16 @@ void Unparser::elements(const std::vector<ExprPtr>& elts) {
 }
 
 // x[i], x[a:b], x[i, :] -- a tuple index is written without parentheses
-// (required when it contains slices).
+// (required when it contains slices), except when it has a starred element:
+// x[(a, *b)] is the portable spelling.
 void Unparser::subscript_index(const Expr& index) {
   const auto* tuple = dyn_cast<Tuple>(&index);
-  if (!tuple || tuple->elts.empty()) {
-    expr(index, kTuple);
+  bool starred = false;
+  if (tuple) {
+    for (const ExprPtr& e : tuple->elts) starred |= isa<Starred>(e.get());
+  }
+  if (!tuple || tuple->elts.empty() || starred) {
+    expr(index, starred ? kAtom : kTuple);
     return;
   }
   elements(tuple->elts);

@@ -36,6 +36,14 @@ using ast::Stmt;
 using ast::StmtPtr;
 
 
+// Stack discipline: the functions on the recursive descent path keep small
+// frames (sanitizer builds give every addressable local a redzone, so an
+// inlined error message costs hundreds of bytes per nesting level).  Helpers
+// that are not themselves recursive are kept out of line (NOINLINE), and
+// error paths take `const char*` and build their strings out of line (COLD).
+#define NOINLINE [[gnu::noinline]]
+#define COLD [[gnu::noinline, gnu::cold]]
+
 // Calls fn(const Expr*) for each direct child expression of e.
 template <typename F>
 void for_each_child(const Expr& e, F&& fn) {
@@ -199,13 +207,11 @@ class Parser {
     return true;
   }
   const Token& expect_op(std::string_view op, std::string_view where = "") {
-    if (!at_op(op)) {
-      unexpected("'" + std::string(op) + "'" + (where.empty() ? "" : " " + std::string(where)));
-    }
+    if (!at_op(op)) expected_op(op, where);
     return next();
   }
   const Token& expect_identifier(std::string_view what) {
-    if (!at_identifier()) unexpected(std::string(what));
+    if (!at_identifier()) unexpected(what);
     return next();
   }
   void expect_end_of_statement() {
@@ -214,20 +220,29 @@ class Parser {
   }
 
   // ------------------------------------------------------------ errors
-  [[noreturn]] void error(SourceSpan span, std::string message,
-                          std::vector<std::string> notes = {}) const {
+  COLD [[noreturn]] void error(SourceSpan span, std::string message,
+                               std::vector<std::string> notes) const {
     raise_error(file_, span, std::move(message), std::move(notes));
   }
-  [[noreturn]] void unexpected(const std::string& expected) const;
-  [[noreturn]] void unsupported(SourceSpan span, const std::string& what,
-                                std::string instead = "", bool singular = false) const;
+  COLD [[noreturn]] void error(SourceSpan span, const char* message) const {
+    raise_error(file_, span, message);
+  }
+  COLD [[noreturn]] void error(SourceSpan span, const char* message, const char* note) const {
+    raise_error(file_, span, message, {note});
+  }
+  COLD [[noreturn]] void unexpected(std::string_view expected) const;
+  COLD [[noreturn]] void expected_op(std::string_view op, std::string_view where) const;
+  COLD [[noreturn]] void unsupported(SourceSpan span, const char* what,
+                                     const char* instead = nullptr, bool singular = false) const;
+  COLD [[noreturn]] void missing_block(const char* what, const Token& keyword) const;
+  COLD [[noreturn]] void duplicate_keyword(const Token& name) const;
   std::string describe(const Token& t) const;
-  size_t matching_close(size_t open_index) const;
-  SourceSpan bracket_span(size_t open_index) const {
+  NOINLINE size_t matching_close(size_t open_index) const;
+  NOINLINE SourceSpan bracket_span(size_t open_index) const {
     return SourceSpan::merge(tokens_[open_index].span, tokens_[matching_close(open_index)].span);
   }
-  SourceSpan extent_from(size_t start, int colons_to_skip) const;
-  SourceSpan logical_line_span(size_t start) const;
+  NOINLINE SourceSpan extent_from(size_t start, int colons_to_skip) const;
+  NOINLINE SourceSpan logical_line_span(size_t start) const;
 
   // ------------------------------------------------------------ positions
   size_t offset_of(int line, int col) const {
@@ -238,26 +253,26 @@ class Parser {
 
   // ------------------------------------------------------------ nodes
   template <typename T>
-  std::unique_ptr<T> finish(std::unique_ptr<T> node);
-  void too_deep(const char* what) const;
+  NOINLINE std::unique_ptr<T> finish(std::unique_ptr<T> node);
+  COLD [[noreturn]] void too_deep(const char* what) const;
 
   // ------------------------------------------------------------ statements
   void parse_statement(Body& out);
   void parse_simple_statements(Body& out);
   StmtPtr parse_simple_statement();
   StmtPtr parse_expr_statement();
-  StmtPtr parse_decorated();
-  StmtPtr parse_funcdef(std::vector<ExprPtr> decorators);
-  void parse_parameters(ast::FunctionDef& fn);
-  StmtPtr parse_if(bool is_elif);
-  StmtPtr parse_for();
-  StmtPtr parse_while();
-  Body parse_block(const std::string& what, const Token& keyword);
-  void reject_statement_keyword();
-  void reject_soft_keyword_statement();
-  void validate_target(const Expr& e, bool top_level);
-  void validate_single_target(const Expr& e, const char* what);
-  void reject_bare_starred(const Expr& e) const;
+  NOINLINE StmtPtr parse_decorated();
+  NOINLINE StmtPtr parse_funcdef(std::vector<ExprPtr> decorators);
+  NOINLINE void parse_parameters(ast::FunctionDef& fn);
+  NOINLINE StmtPtr parse_if(bool is_elif);
+  NOINLINE StmtPtr parse_for();
+  NOINLINE StmtPtr parse_while();
+  Body parse_block(const char* what, const Token& keyword);
+  NOINLINE void reject_statement_keyword();
+  NOINLINE void reject_soft_keyword_statement();
+  NOINLINE void validate_target(const Expr& e, bool top_level);
+  NOINLINE void validate_single_target(const Expr& e, const char* what);
+  NOINLINE void reject_bare_starred(const Expr& e) const;
 
   // ------------------------------------------------------------ expressions
   bool starts_expression() const;
@@ -273,21 +288,21 @@ class Parser {
   ExprPtr parse_factor();
   ExprPtr parse_power();
   ExprPtr parse_primary();
-  ExprPtr parse_call(ExprPtr func, SourceSpan start);
-  ExprPtr parse_subscript(ExprPtr value, SourceSpan start);
-  ExprPtr parse_subscript_item();
-  ExprPtr parse_target_list();
+  NOINLINE ExprPtr parse_call(ExprPtr func, SourceSpan start);
+  NOINLINE ExprPtr parse_subscript(ExprPtr value, SourceSpan start);
+  NOINLINE ExprPtr parse_subscript_item();
+  NOINLINE ExprPtr parse_target_list();
   ExprPtr parse_atom();
-  ExprPtr parse_paren();
-  ExprPtr parse_list();
-  [[noreturn]] void reject_brace();
-  ExprPtr parse_number(const Token& t);
-  ExprPtr parse_strings();
-  StringInfo string_info(const Token& t) const;
-  std::string decode_string(size_t begin, size_t end, bool raw) const;
-  void parse_fstring_body(const StringInfo& info, ast::FString& out);
-  size_t parse_replacement_field(size_t open, const StringInfo& info, ast::FString& out);
-  ExprPtr parse_fstring_expression(size_t begin, size_t end, SourceSpan field_span);
+  NOINLINE ExprPtr parse_paren();
+  NOINLINE ExprPtr parse_list();
+  COLD [[noreturn]] void reject_brace();
+  NOINLINE ExprPtr parse_number(const Token& t);
+  NOINLINE ExprPtr parse_strings();
+  NOINLINE StringInfo string_info(const Token& t) const;
+  NOINLINE std::string decode_string(size_t begin, size_t end, bool raw) const;
+  NOINLINE void parse_fstring_body(const StringInfo& info, ast::FString& out);
+  NOINLINE size_t parse_replacement_field(size_t open, const StringInfo& info, ast::FString& out);
+  NOINLINE ExprPtr parse_fstring_expression(size_t begin, size_t end, SourceSpan field_span);
 
   std::shared_ptr<const SourceFile> file_;
   std::vector<Token> tokens_;
@@ -340,21 +355,36 @@ std::string Parser::describe(const Token& t) const {
   return "'" + t.text + "'";
 }
 
-void Parser::unexpected(const std::string& expected) const {
+void Parser::unexpected(std::string_view expected) const {
   const Token& t = peek();
   if (t.kind == TokenKind::Indent) error(t.span, "unexpected indent");
   if (t.kind == TokenKind::Op && t.text == ":=") {
     unsupported(t.span, "assignment expressions (:=)", "assign the value in a separate statement first");
   }
-  error(t.span, "invalid syntax: expected " + expected + ", found " + describe(t));
+  error(t.span, "invalid syntax: expected " + std::string(expected) + ", found " + describe(t), {});
+}
+
+void Parser::expected_op(std::string_view op, std::string_view where) const {
+  std::string expected = "'" + std::string(op) + "'";
+  if (!where.empty()) expected += " " + std::string(where);
+  unexpected(expected);
 }
 
 // "<what> are not supported in kernels[; <instead>]"
-void Parser::unsupported(SourceSpan span, const std::string& what, std::string instead,
+void Parser::unsupported(SourceSpan span, const char* what, const char* instead,
                          bool singular) const {
-  std::string message = what + (singular ? " is" : " are") + " not supported in kernels";
-  if (!instead.empty()) message += "; " + instead;
-  error(span, std::move(message));
+  std::string message = std::string(what) + (singular ? " is" : " are") + " not supported in kernels";
+  if (instead) message += std::string("; ") + instead;
+  error(span, std::move(message), {});
+}
+
+void Parser::missing_block(const char* what, const Token& keyword) const {
+  error(peek().span, std::string("expected an indented block after ") + what + " on line " +
+                         std::to_string(keyword.span.line), {});
+}
+
+void Parser::duplicate_keyword(const Token& name) const {
+  error(name.span, "keyword argument repeated: " + name.text, {});
 }
 
 void Parser::too_deep(const char* what) const {
@@ -443,9 +473,10 @@ std::unique_ptr<T> Parser::finish(std::unique_ptr<T> node) {
     height = std::max(height, it->second + 1);
     heights_.erase(it);
   });
-  if (height > kMaxAstDepth) error(node->span, "expression too deeply nested",
-                                   {"expressions are limited to a depth of " +
-                                    std::to_string(kMaxAstDepth)});
+  if (height > kMaxAstDepth) {
+    error(node->span, "expression too deeply nested",
+          {"expressions are limited to a depth of " + std::to_string(kMaxAstDepth)});
+  }
   heights_[node.get()] = height;
   return node;
 }
@@ -522,7 +553,8 @@ void Parser::reject_statement_keyword() {
     unsupported(line, "import statements", "import modules outside the kernel function");
   }
   if (k == "global" || k == "nonlocal") {
-    unsupported(line, k + " declarations", "pass the value as an argument instead");
+    unsupported(line, k == "global" ? "global declarations" : "nonlocal declarations",
+                "pass the value as an argument instead");
   }
   if (k == "del") unsupported(line, "del statements");
   if (k == "raise") {
@@ -535,10 +567,10 @@ void Parser::reject_statement_keyword() {
   if (k == "class") unsupported(line, "class definitions", "define classes outside the kernel");
   if (k == "async") unsupported(line, "async functions and statements");
   if (k == "def" || k == "if" || k == "for" || k == "while") {
-    error(t.span, "invalid syntax: '" + k + "' statement must start on its own line");
+    error(t.span, "invalid syntax: '" + k + "' statement must start on its own line", {});
   }
   if (k == "elif" || k == "else") {
-    error(t.span, "invalid syntax: '" + k + "' without a matching 'if'");
+    error(t.span, "invalid syntax: '" + k + "' without a matching 'if'", {});
   }
 }
 
@@ -671,7 +703,7 @@ void Parser::validate_target(const Expr& e, bool top_level) {
       const auto* c = ast::cast<ast::Constant>(&e);
       if (c->type == ast::Constant::Type::None) error(e.span, "cannot assign to None");
       if (c->type == ast::Constant::Type::Bool) {
-        error(e.span, std::string("cannot assign to ") + (c->bool_value ? "True" : "False"));
+        error(e.span, c->bool_value ? "cannot assign to True" : "cannot assign to False");
       }
       if (c->type == ast::Constant::Type::Ellipsis) error(e.span, "cannot assign to ellipsis");
       error(e.span, "cannot assign to literal");
@@ -679,9 +711,8 @@ void Parser::validate_target(const Expr& e, bool top_level) {
     case ExprKind::Call:
       error(e.span, "cannot assign to function call");
     case ExprKind::Compare:
-      error(e.span, "cannot assign to comparison",
-            top_level ? std::vector<std::string>{"use '==' to compare values"}
-                      : std::vector<std::string>{});
+      if (top_level) error(e.span, "cannot assign to comparison", "use '==' to compare values");
+      error(e.span, "cannot assign to comparison");
     case ExprKind::IfExp:
       error(e.span, "cannot assign to conditional expression");
     case ExprKind::FString:
@@ -698,12 +729,12 @@ void Parser::validate_single_target(const Expr& e, const char* what) {
     return;
   }
   if (e.kind == ExprKind::Tuple) {
-    error(e.span, std::string("only a single target (not a tuple) is allowed in an ") + what);
+    error(e.span, std::string("only a single target (not a tuple) is allowed in an ") + what, {});
   }
   if (e.kind == ExprKind::List) {
-    error(e.span, std::string("only a single target (not a list) is allowed in an ") + what);
+    error(e.span, std::string("only a single target (not a list) is allowed in an ") + what, {});
   }
-  error(e.span, std::string("illegal target for ") + what);
+  error(e.span, std::string("illegal target for ") + what, {});
 }
 
 void Parser::reject_bare_starred(const Expr& e) const {
@@ -730,7 +761,7 @@ StmtPtr Parser::parse_funcdef(std::vector<ExprPtr> decorators) {
   const Token& name = expect_identifier("a function name");
   if (function_depth_ > 0) {
     error(SourceSpan::merge(start, name.span), "nested function definitions are not supported",
-          {"define helper functions at module level"});
+          "define helper functions at module level");
   }
   auto fn = std::make_unique<ast::FunctionDef>(start);
   fn->name = name.text;
@@ -782,7 +813,7 @@ void Parser::parse_parameters(ast::FunctionDef& fn) {
       arg.keyword_only = seen_star;
       for (const ast::Arg& other : fn.args) {
         if (other.name == arg.name) {
-          error(name.span, "duplicate parameter '" + arg.name + "' in function definition");
+          error(name.span, "duplicate parameter '" + arg.name + "' in function definition", {});
         }
       }
       if (accept_op(":")) arg.annotation = parse_test();
@@ -802,7 +833,7 @@ void Parser::parse_parameters(ast::FunctionDef& fn) {
 }
 
 // A suite: an indented block, or simple statements on the header's line.
-Body Parser::parse_block(const std::string& what, const Token& keyword) {
+Body Parser::parse_block(const char* what, const Token& keyword) {
   DepthGuard guard(*this, DepthGuard::kBlock);
   Body body;
   if (!at_kind(TokenKind::Newline)) {
@@ -810,10 +841,7 @@ Body Parser::parse_block(const std::string& what, const Token& keyword) {
     return body;
   }
   next();
-  if (!at_kind(TokenKind::Indent)) {
-    error(peek().span, "expected an indented block after " + what + " on line " +
-                           std::to_string(keyword.span.line));
-  }
+  if (!at_kind(TokenKind::Indent)) missing_block(what, keyword);
   next();
   while (!at_kind(TokenKind::Dedent) && !at_kind(TokenKind::EndMarker)) parse_statement(body);
   next();
@@ -1151,7 +1179,7 @@ ExprPtr Parser::parse_call(ExprPtr func, SourceSpan start) {
       const Token& name = next();
       next();
       for (const ast::Keyword& k : call->keywords) {
-        if (k.name == name.text) error(name.span, "keyword argument repeated: " + name.text);
+        if (k.name == name.text) duplicate_keyword(name);
       }
       ast::Keyword keyword;
       keyword.name = name.text;
@@ -1393,7 +1421,7 @@ ExprPtr Parser::parse_number(const Token& t) {
     uint64_t d = static_cast<uint64_t>(hex_value(digits[i]));
     if (value > (limit - d) / static_cast<uint64_t>(base)) {
       error(t.span, "integer literal is too large for a 64-bit signed integer",
-            {"kernel integers are int64; the largest is 9223372036854775807"});
+            "kernel integers are int64; the largest is 9223372036854775807");
     }
     value = value * static_cast<uint64_t>(base) + d;
   }
@@ -1461,14 +1489,15 @@ std::string Parser::decode_string(size_t begin, size_t end, bool raw) const {
           int v = i + k < end ? hex_value(s[i + k]) : -1;
           if (v < 0) {
             error(span_at(escape_start, std::min(k + 1, end - escape_start)),
-                  std::string("invalid \\") + n + " escape: expected " + std::to_string(count) +
-                      " hexadecimal digits");
+                std::string("invalid \\") + n + " escape: expected " + std::to_string(count) +
+                    " hexadecimal digits",
+                {});
           }
           cp = cp * 16 + static_cast<uint32_t>(v);
         }
         if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-          error(span_at(escape_start, count + 2), "invalid code point in \\" + std::string(1, n) +
-                                                      " escape");
+          error(span_at(escape_start, count + 2),
+                "invalid code point in \\" + std::string(1, n) + " escape", {});
         }
         append_utf8(out, cp);
         i += count;
@@ -1476,7 +1505,7 @@ std::string Parser::decode_string(size_t begin, size_t end, bool raw) const {
       }
       case 'N':
         error(span_at(escape_start, 2), "\\N{...} escapes are not supported in kernels",
-              {"write the character itself or use a \\u escape"});
+              "write the character itself or use a \\u escape");
       default:
         if (n >= '0' && n <= '7') {
           uint32_t cp = 0;
@@ -1576,7 +1605,7 @@ void Parser::parse_fstring_body(const StringInfo& info, ast::FString& out) {
         continue;
       }
       if (c == '}') {
-        error(span_at(i, 1), "f-string: single '}' is not allowed", {"write '}}' for a literal '}'"});
+        error(span_at(i, 1), "f-string: single '}' is not allowed", "write '}}' for a literal '}'");
       }
       flush(i);
       i = parse_replacement_field(i, info, out);
@@ -1633,7 +1662,7 @@ size_t Parser::parse_replacement_field(size_t open, const StringInfo& info, ast:
     if (c == '!') break;
     if (c == '=') {
       error(span_at(i, 1), "self-documenting f-string fields ('{x=}') are not supported in kernels",
-            {"write the name out: f\"x={x!r}\""});
+            "write the name out: f\"x={x!r}\"");
     }
   }
   size_t expr_end = i;
@@ -1655,7 +1684,7 @@ size_t Parser::parse_replacement_field(size_t open, const StringInfo& info, ast:
     for (; i < end && s[i] != '}'; ++i) {
       if (s[i] == '{') {
         error(span_at(i, 1), "nested replacement fields in f-string format specs are not supported",
-              {"compute the format spec outside the f-string"});
+              "compute the format spec outside the f-string");
       }
       if (s[i] == '\\' && i + 1 < end) ++i;
     }

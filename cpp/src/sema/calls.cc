@@ -207,6 +207,7 @@ SValue Analyzer::call_value(const SValue& fn, const CallArgs& call) {
       file_ = file;
       gen().set_file(file);
       program_->helper_modules.push_back(std::move(module));
+      program_->helper_files.push_back(fn.helper_file);
       return result;
     }
     case K::Unknown:

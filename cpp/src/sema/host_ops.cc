@@ -57,10 +57,20 @@ SValue with_layout(const HostTensor& src, std::vector<SymInt> sizes, std::vector
 }  // namespace
 
 bool Analyzer::call_host_torch(const std::string& name, const CallArgs& call, SValue& out) {
-  auto dtype_of = [&](const BoundArgs& b, DType dflt) {
-    if (b.has("dtype") && b.get("dtype")->kind != K::None) return expect_dtype(*b.get("dtype"), b.span_of("dtype"), "dtype");
-    return dflt;
+  // nullopt when the dtype is computed by host code sema does not model.
+  auto dtype_of = [&](const BoundArgs& b, DType dflt) -> std::optional<DType> {
+    if (!b.has("dtype") || b.get("dtype")->kind == K::None) return dflt;
+    if (b.get("dtype")->kind == K::DType) return b.get("dtype")->dtype;
+    return std::nullopt;
   };
+  if (name == "torch.promote_types" || name == "torch.result_type") {
+    if (call.args.size() == 2 && call.args[0].kind == K::DType && call.args[1].kind == K::DType) {
+      out = SValue::dtype_value(promote_types(call.args[0].dtype, call.args[1].dtype));
+      return true;
+    }
+    out = SValue::unknown();
+    return true;
+  }
   auto size_args = [&](const CallArgs& c, size_t first) {
     // torch.empty(m, n) or torch.empty([m, n]) or torch.empty(x.size())
     std::vector<SValue> items(c.args.begin() + first, c.args.end());
@@ -84,7 +94,8 @@ bool Analyzer::call_host_torch(const std::string& name, const CallArgs& call, SV
     if (!sizes) { out = SValue::unknown(); return true; }
     BoundArgs b = bind(kw_only(call, 0), {"*", "dtype=", "device=", "layout=", "requires_grad=", "pin_memory=",
                                           "memory_format=", "out=", "generator="});
-    out = make_tensor(*sizes, dtype_of(b, DType::Float32), "cuda");
+    auto dt = dtype_of(b, DType::Float32);
+    out = dt ? make_tensor(*sizes, *dt, "cuda") : SValue::unknown();
     return true;
   }
   if (name == "torch.full") {
@@ -99,7 +110,8 @@ bool Analyzer::call_host_torch(const std::string& name, const CallArgs& call, SV
     BoundArgs b = bind(rest, {"fill_value", "*", "dtype=", "device=", "layout=", "requires_grad=", "pin_memory="});
     const SValue& fv = *b.get("fill_value");
     DType dflt = fv.kind == K::Bool ? DType::Bool : fv.kind == K::Int ? DType::Int64 : DType::Float32;
-    out = make_tensor(*sizes, dtype_of(b, dflt), "cuda");
+    auto dt = dtype_of(b, dflt);
+    out = dt ? make_tensor(*sizes, *dt, "cuda") : SValue::unknown();
     return true;
   }
   static const char* const kLike[] = {"torch.empty_like", "torch.zeros_like", "torch.ones_like", "torch.rand_like",
@@ -113,12 +125,12 @@ bool Analyzer::call_host_torch(const std::string& name, const CallArgs& call, SV
     for (const char* s : {"*", "dtype=", "device=", "layout=", "requires_grad=", "memory_format="}) sig.push_back(s);
     BoundArgs b = bind(call, sig);
     // *_like keeps the strides of a dense input (preserve_format).
-    SValue v = make_tensor(src.sizes, dtype_of(b, src.dtype), src.device);
-    if (!is_contiguous(src)) {
+    auto dt = dtype_of(b, src.dtype);
+    if (!dt || !is_contiguous(src)) {
       out = SValue::unknown();
       return true;
     }
-    out = v;
+    out = make_tensor(src.sizes, *dt, src.device);
     return true;
   }
   if (name == "torch.broadcast_tensors") {
@@ -244,7 +256,10 @@ bool Analyzer::call_host_tensor_method(const SValue& self, const std::string& na
     for (const char* s : {"*", "dtype=", "device=", "requires_grad=", "layout=", "pin_memory="}) sig.push_back(s);
     BoundArgs b = bind(kw, sig);
     DType d = t.dtype;
-    if (b.has("dtype") && b.get("dtype")->kind != K::None) d = expect_dtype(*b.get("dtype"), b.span_of("dtype"), "dtype");
+    if (b.has("dtype") && b.get("dtype")->kind != K::None) {
+      if (b.get("dtype")->kind != K::DType) { out = SValue::unknown(); return true; }
+      d = b.get("dtype")->dtype;
+    }
     out = make_tensor(sizes, d, t.device);
     return true;
   }

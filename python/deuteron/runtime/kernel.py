@@ -59,6 +59,10 @@ def _bucket(n: int) -> int:
     return n if n < 2 else 2
 
 
+def _dynamic_key(t: torch.Tensor) -> tuple:
+    return (t.dtype, tuple(_bucket(s) for s in t.shape), tuple(s == 1 for s in t.stride()), t.is_cuda)
+
+
 class Kernel:
     """A deuteron kernel (see the module docstring).
 
@@ -89,6 +93,7 @@ class Kernel:
         self._constexpr = [_is_constexpr_annotation(p.annotation) for p in self._params]
         self._defaults = [p.default for p in self._params]
         self._nparams = len(self._params)
+        self._key = self._make_key_function()
         self._bound: dict[Any, BoundKernel] = {}
         self._lock = threading.RLock()
         self._source: _source.KernelSource | None = None
@@ -106,27 +111,39 @@ class Kernel:
 
     def specialization_key(self, args: Sequence[Any]) -> tuple:
         """What makes two calls share compiled code (see docs/api.md)."""
-        static = self.settings.static_shapes
-        key: list[Any] = []
-        for value, is_const in zip(args, self._constexpr):
-            if isinstance(value, torch.Tensor):
-                if static:
-                    key.append((value.dtype, value.shape, value.stride(), value.device.type))
-                else:
-                    key.append((value.dtype, tuple(_bucket(s) for s in value.shape),
-                                tuple(s == 1 for s in value.stride()), value.device.type))
-            elif is_const:
-                key.append((type(value), value))
+        return self._key(*args)
+
+    def _make_key_function(self) -> Callable[..., tuple]:
+        # The key is computed on every call, so it is a generated function
+        # with one expression per parameter (no loop, no per-call branching
+        # on settings).  Static shapes: dtype, sizes, strides of each tensor;
+        # dynamic: sizes bucketed to {0, 1, >=2} and which strides are 1.
+        names = [f"a{i}" for i in range(self._nparams)]
+        parts = []
+        for name, is_const in zip(names, self._constexpr):
+            if is_const:
+                parts.append(f"(type({name}), {name})")
+            elif self.settings.static_shapes:
+                parts.append(f"(({name}.dtype, {name}.shape, {name}.stride(), {name}.is_cuda) "
+                             f"if isinstance({name}, _T) else type({name}))")
             else:
-                key.append(type(value))
+                parts.append(f"(_dynamic({name}) if isinstance({name}, _T) else type({name}))")
         if self._key_fn is not None:
-            key.append(self._key_fn(*args))
-        return tuple(key)
+            parts.append(f"_user_key({', '.join(names)})")
+        src = f"def _key({', '.join(names)}):\n    return ({', '.join(parts)},)\n"
+        namespace: dict[str, Any] = {"_T": torch.Tensor, "_dynamic": _dynamic_key, "_user_key": self._key_fn}
+        exec(compile(src, f"<deuteron key of {self.fn.__name__}>", "exec"), namespace)
+        return namespace["_key"]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        args = self._normalize_args(args, kwargs)
-        bound = self._bound.get(self.specialization_key(args))
-        if bound is None:
+        if kwargs or len(args) != self._nparams:
+            args = self._normalize_args(args, kwargs)
+        bound = self._bound.get(self._key(*args))
+        if bound is not None:
+            run = bound._run
+            if run is not None:  # the hot path: a compiled config is in place
+                return run(*args)
+        else:
             bound = self.bind(args)
         return bound(*args)
 
@@ -203,6 +220,10 @@ def _interpret_triton() -> bool:
     return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
 
 
+def _truthy_env(name: str) -> bool:
+    return os.environ.get(name, "0").strip().lower() not in ("", "0", "false", "no", "off")
+
+
 class BoundKernel:
     """A kernel specialized for one set of argument types.
 
@@ -214,7 +235,12 @@ class BoundKernel:
 
     def __init__(self, kernel: Kernel, args: Sequence[Any]) -> None:
         self.kernel = kernel
+        # The interpret mode is read when binding, so it can be switched on after import.
         self.settings = kernel.settings
+        if not self.settings.interpret and _truthy_env("DEUTERON_INTERPRET"):
+            self.settings = self.settings.replace(interpret=True)
+        if not self.settings.print_output_code and _truthy_env("DEUTERON_PRINT_OUTPUT_CODE"):
+            self.settings = self.settings.replace(print_output_code=True)
         self.device = _tensor_device(args)
         self._check_device(self.device)
         src = kernel.source()
@@ -289,6 +315,10 @@ class BoundKernel:
             print(code, file=sys.stderr)
         path = write_module(code, self._module_dir(), self.kernel.fn.__name__)
         module = load_module(path, self._globals)
+        if backend == "triton" and not _interpret_triton():
+            from .launcher import fast_launcher
+
+            module._launch = fast_launcher
         fn = getattr(module, module._deuteron_meta["entry"])
         fn._deuteron_module = module  # type: ignore[attr-defined]
         fn._deuteron_path = path  # type: ignore[attr-defined]

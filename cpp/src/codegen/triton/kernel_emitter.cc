@@ -172,6 +172,8 @@ class KernelEmitter {
     if (line <= 0 || line == last_comment_line_) return;
     last_comment_line_ = line;
     std::string text = program_.file->line_text(line);
+    // Lines of inlined helper functions come from their own source.
+    for (size_t i = 0; text.empty() && i < program_.helper_files.size(); ++i) text = program_.helper_files[i]->line_text(line);
     size_t b = text.find_first_not_of(" \t");
     text = b == std::string::npos ? "" : text.substr(b);
     w_.line("# line " + std::to_string(line) + ": " + text);
@@ -557,7 +559,7 @@ class KernelEmitter {
   }
 
   void emit_op(const ir::Op& op) {
-    comment_line(op.span.line);
+    if (op.kind != OpKind::Yield) comment_line(op.span.line);
     switch (op.kind) {
       case OpKind::Constant: {
         DType t = op.result()->type.dtype;

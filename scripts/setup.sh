@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Sets up a development environment in .venv (Python deps + the package built
+# from source in editable mode).  Safe to run again: it only does what is missing.
+#
+#   bash scripts/setup.sh            # set up
+#   DEUTERON_PYTHON=python3.12 bash scripts/setup.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${DEUTERON_PYTHON:-python3}
+VENV=${DEUTERON_VENV:-.venv}
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "[setup] creating $VENV with $($PY --version)"
+  "$PY" -m venv "$VENV"
+fi
+# shellcheck disable=SC1091
+. "$VENV/bin/activate"
+
+# torch 2.13.0 is the CPU build pinned for development machines; triton 3.6.0
+# runs generated kernels (and interprets them on the CPU).  A machine that
+# already has a CUDA torch should use its own environment instead of this one.
+if ! python -c "import torch, triton, nanobind, scikit_build_core, pytest, hypothesis" 2>/dev/null; then
+  echo "[setup] installing Python dependencies"
+  python -m pip install -q "torch==2.13.0" "triton==3.6.0" numpy pytest hypothesis \
+    "scikit-build-core>=0.10" "nanobind>=2.0" ninja cmake
+fi
+
+echo "[setup] building deuteron (C++ core + Python extension)"
+python -m pip install -q --no-deps --no-build-isolation -e . 2>&1 | grep -v "^\s*$" | tail -5 || true
+python -c "import deuteron, deuteron._core as c; print('[setup] deuteron', deuteron.__version__, 'core', c.__version__, 'ready')"

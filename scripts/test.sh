@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: C++ unit and golden tests (ctest), then pytest
+# (CPU tests; GPU tests are marked `gpu` and deselected unless DEUTERON_GPU_TESTS=1).
+# Exits non-zero when any test fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+. "${DEUTERON_VENV:-.venv}/bin/activate"
+
+# GoogleTest for the C++ tests.
+if [ ! -e /usr/lib/x86_64-linux-gnu/cmake/GTest/GTestConfig.cmake ] && [ ! -e /usr/lib/cmake/GTest/GTestConfig.cmake ] \
+   && ! ls /usr/lib/*/libgtest.a >/dev/null 2>&1; then
+  echo "[test] installing GoogleTest (libgtest-dev)"
+  if command -v sudo >/dev/null && [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq libgtest-dev >/dev/null
+fi
+
+echo "[test] C++: configure and build"
+cmake -S . -B build/tests -G Ninja -DCMAKE_BUILD_TYPE=Release -DDEUTERON_BUILD_PYTHON=OFF \
+  -DDEUTERON_BUILD_TESTS=ON -DPython_EXECUTABLE="$(command -v python)" >/dev/null
+cmake --build build/tests -j "$(nproc)"
+echo "[test] C++: ctest"
+ctest --test-dir build/tests --output-on-failure -j "$(nproc)"
+
+echo "[test] Python: pytest"
+MARK="not gpu"
+if [ "${DEUTERON_GPU_TESTS:-0}" = 1 ]; then MARK=""; fi
+python -m pytest -q -m "$MARK" tests "$@"

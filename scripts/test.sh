@@ -26,3 +26,5 @@ echo "[test] Python: pytest"
 MARK="not gpu"
 if [ "${DEUTERON_GPU_TESTS:-0}" = 1 ]; then MARK=""; fi
 python -m pytest -q -m "$MARK" tests "$@"
+echo "[test] Python: kernel tests again, through Triton's interpreter (TRITON_INTERPRET=1)"
+TRITON_INTERPRET=1 python -m pytest -q -m "kernels and not gpu" tests "$@"

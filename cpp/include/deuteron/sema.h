@@ -101,6 +101,7 @@ struct HostSymbol {
   std::string name;       // e.g. "x_size_0"
   std::string host_expr;  // e.g. "x.size(0)"
   bool at_entry = true;   // computed in the wrapper's prologue (from arguments)
+  int after_stmt = -1;    // otherwise: computed right after this host statement (index into Program::host)
 };
 
 struct Program {

@@ -45,7 +45,8 @@ void emit_module_header(PythonWriter& w, const Program& program, const json::Val
 }
 
 void emit_host_function(PythonWriter& w, const Program& program, const json::Value& config,
-                        const std::function<void(int, PythonWriter&)>& emit_loop) {
+                        const std::function<void(int, PythonWriter&)>& emit_loop,
+                        const std::function<bool(const std::string&)>& symbol_used) {
   std::string sig = "def " + program.fn->name + "(";
   for (size_t i = 0; i < program.fn->args.size(); ++i) sig += (i ? ", " : "") + program.fn->args[i].name;
   w.line(sig + "):");
@@ -53,9 +54,10 @@ void emit_host_function(PythonWriter& w, const Program& program, const json::Val
   if (program.fn->docstring) w.line("\"\"\"Host code of " + program.fn->name + " (generated).\"\"\"");
   // Dynamic shapes: sizes and strides of the arguments, read once at entry.
   for (const auto& s : program.symbols)
-    if (s.at_entry && s.name != s.host_expr) w.line(s.name + " = " + s.host_expr);
+    if (s.at_entry && s.name != s.host_expr && symbol_used(s.name)) w.line(s.name + " = " + s.host_expr);
   bool any = false;
-  for (const auto& hs : program.host) {
+  for (size_t si = 0; si < program.host.size(); ++si) {
+    const HostStmt& hs = program.host[si];
     if (hs.kernel >= 0) {
       emit_loop(hs.kernel, w);
       any = true;
@@ -73,6 +75,10 @@ void emit_host_function(PythonWriter& w, const Program& program, const json::Val
       w.line_raw(ln);
       start = end == std::string::npos ? text.size() : end + 1;
     }
+    // Symbols this statement defines (strides of tensors it created).
+    for (const auto& s : program.symbols)
+      if (!s.at_entry && s.after_stmt == static_cast<int>(si) && symbol_used(s.name))
+        w.line(s.name + " = " + s.host_expr);
     any = true;
   }
   if (!any) w.line("pass");

@@ -12,8 +12,10 @@
 namespace deuteron::codegen {
 
 // emit_loop(kernel_index, writer) writes what replaces device loop i.
+// Dynamic-shape symbols are read at entry only when `symbol_used(name)`.
 void emit_host_function(PythonWriter& w, const Program& program, const json::Value& config,
-                        const std::function<void(int, PythonWriter&)>& emit_loop);
+                        const std::function<void(int, PythonWriter&)>& emit_loop,
+                        const std::function<bool(const std::string&)>& symbol_used);
 
 // The comment block at the top of every generated module.
 void emit_module_header(PythonWriter& w, const Program& program, const json::Value& config, const char* backend);

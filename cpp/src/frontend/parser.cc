@@ -35,7 +35,6 @@ using ast::ExprPtr;
 using ast::Stmt;
 using ast::StmtPtr;
 
-
 // Stack discipline: the functions on the recursive descent path keep small
 // frames (sanitizer builds give every addressable local a redzone, so an
 // inlined error message costs hundreds of bytes per nesting level).  Helpers
@@ -1709,6 +1708,9 @@ ExprPtr Parser::parse_fstring_expression(size_t begin, size_t end, SourceSpan fi
   pos_ = saved_pos;
   return value;
 }
+
+#undef NOINLINE
+#undef COLD
 
 }  // namespace
 

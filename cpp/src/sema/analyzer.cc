@@ -337,6 +337,16 @@ void Analyzer::host_assign(const ast::Expr& target, const SValue& value, SourceS
       // The tensor is now reachable in host code under this name.
       auto t = std::make_shared<HostTensor>(*v.tensor);
       t->expr = n->id;
+      // Strides known only at run time are read right after this statement.
+      for (size_t i = 0; i < t->strides.size(); ++i) {
+        const SymInt& st = t->strides[i];
+        if (st.kind() != SymInt::Kind::Symbol || st.symbol_name().rfind("?", 0) != 0) continue;
+        std::string sym = n->id + "_stride_" + std::to_string(i);
+        t->strides[i] = SymInt::symbol(sym);
+        HostSymbol hs{sym, n->id + ".stride(" + std::to_string(i) + ")", false,
+                      static_cast<int>(program_->host.size())};
+        program_->symbols.push_back(hs);
+      }
       v.tensor = t;
     }
     if (v.kind == SValue::Kind::Float && !v.runtime_expr.empty()) v.runtime_expr = n->id;

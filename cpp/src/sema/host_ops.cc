@@ -126,11 +126,19 @@ bool Analyzer::call_host_torch(const std::string& name, const CallArgs& call, SV
     BoundArgs b = bind(call, sig);
     // *_like keeps the strides of a dense input (preserve_format).
     auto dt = dtype_of(b, src.dtype);
-    if (!dt || !is_contiguous(src)) {
+    if (!dt) {
       out = SValue::unknown();
       return true;
     }
     out = make_tensor(src.sizes, *dt, src.device);
+    if (!is_contiguous(src)) {
+      // preserve_format copies the input's stride order, which is only known
+      // at run time here: the strides are read from the new tensor once it
+      // has a name (see Analyzer::host_assign).
+      auto t = std::make_shared<HostTensor>(*out.tensor);
+      for (size_t i = 0; i < t->strides.size(); ++i) t->strides[i] = SymInt::symbol("?stride_" + std::to_string(i));
+      out.tensor = t;
+    }
     return true;
   }
   if (name == "torch.broadcast_tensors") {

@@ -463,7 +463,7 @@ std::string generate_reference_module(const CodegenInput& in) {
     hw.indent();
     hw.line(calls.at(k));
     hw.dedent();
-  });
+  }, [&](const std::string&) { return true; });
   w.blank();
   w.blank();
   w.line("_deuteron_meta = {'backend': 'reference', 'entry': '" + program.fn->name + "'}");

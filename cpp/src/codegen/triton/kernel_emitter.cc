@@ -19,8 +19,9 @@ bool is_identifier_char(char c) { return std::isalnum(static_cast<unsigned char>
 
 class KernelEmitter {
  public:
-  KernelEmitter(PythonWriter& w, const Program& program, const ir::DeviceKernel& k, const KernelPlan& plan)
-      : w_(w), program_(program), k_(k), plan_(plan) {}
+  KernelEmitter(PythonWriter& w, const Program& program, const ir::DeviceKernel& k, const KernelPlan& plan,
+                std::set<std::string>* used_math)
+      : w_(w), program_(program), k_(k), plan_(plan), used_math_(used_math) {}
 
   KernelLaunch run() {
     collect_symbols();
@@ -180,10 +181,12 @@ class KernelEmitter {
   }
 
   // ------------------------------------------------------------ grid
+  // The number of blocks of a dim, as an operand (parenthesized when compound).
   std::string num_blocks(int d) const {
     const ir::Dim& dim = k_.dim(d);
     SymInt n = dim.kind == DimKind::Grid ? dim.extent() : cdiv(dim.extent(), SymInt(block_value(d)));
-    return sym(n);
+    std::string s = sym(n);
+    return s.find(' ') == std::string::npos ? s : "(" + s + ")";
   }
   std::string host_num_blocks(int d) const {
     const ir::Dim& dim = k_.dim(d);
@@ -467,6 +470,14 @@ class KernelEmitter {
     w_.line(value_name(op.result()) + " = " + expr);
   }
 
+  // Math that only libdevice provides goes through a module-level helper
+  // (_deuteron_<name>) so that Triton's interpreter, which cannot run
+  // libdevice, gets a composite of tl primitives instead (see triton_module.cc).
+  std::string math(const std::string& fn, const std::string& args) {
+    used_math_->insert(fn);
+    return "_deuteron_" + fn + "(" + args + ")";
+  }
+
   std::string unary_expr(ir::UnaryFn f, const std::string& x, DType t) {
     bool f64 = t == DType::Float64;
     switch (f) {
@@ -478,20 +489,20 @@ class KernelEmitter {
       case ir::UnaryFn::Exp2: return "tl.exp2(" + x + ")";
       case ir::UnaryFn::Log: return "tl.log(" + x + ")";
       case ir::UnaryFn::Log2: return "tl.log2(" + x + ")";
-      case ir::UnaryFn::Log1p: return "libdevice.log1p(" + x + ")";
-      case ir::UnaryFn::Expm1: return "libdevice.expm1(" + x + ")";
+      case ir::UnaryFn::Log1p: return math("log1p", x);
+      case ir::UnaryFn::Expm1: return math("expm1", x);
       case ir::UnaryFn::Sqrt: return f64 ? "tl.sqrt(" + x + ")" : "tl.sqrt_rn(" + x + ")";
       case ir::UnaryFn::Rsqrt: return "tl.rsqrt(" + x + ")";
       case ir::UnaryFn::Sin: return "tl.sin(" + x + ")";
       case ir::UnaryFn::Cos: return "tl.cos(" + x + ")";
-      case ir::UnaryFn::Tan: return "libdevice.tan(" + x + ")";
-      case ir::UnaryFn::Tanh: return "libdevice.tanh(" + x + ")";
+      case ir::UnaryFn::Tan: return math("tan", x);
+      case ir::UnaryFn::Tanh: return math("tanh", x);
       case ir::UnaryFn::Sigmoid: return "tl.sigmoid(" + x + ")";
       case ir::UnaryFn::Erf: return "tl.erf(" + x + ")";
       case ir::UnaryFn::Floor: return "tl.floor(" + x + ")";
       case ir::UnaryFn::Ceil: return "tl.ceil(" + x + ")";
-      case ir::UnaryFn::Trunc: return "libdevice.trunc(" + x + ")";
-      case ir::UnaryFn::Round: return "libdevice.nearbyint(" + x + ")";
+      case ir::UnaryFn::Trunc: return math("trunc", x);
+      case ir::UnaryFn::Round: return math("nearbyint", x);
       case ir::UnaryFn::Reciprocal: return f64 ? "1.0 / " + x : "tl.div_rn(1.0, " + x + ")";
       case ir::UnaryFn::Relu: return "tl.where(" + x + " < 0, 0, " + x + ")";
       case ir::UnaryFn::Sign:
@@ -499,14 +510,14 @@ class KernelEmitter {
       case ir::UnaryFn::IsNan: return x + " != " + x;
       case ir::UnaryFn::IsInf: return "tl.abs(" + x + ") == float(\"inf\")";
       case ir::UnaryFn::IsFinite: return "tl.abs(" + x + ") < float(\"inf\")";
-      case ir::UnaryFn::Asin: return "libdevice.asin(" + x + ")";
-      case ir::UnaryFn::Acos: return "libdevice.acos(" + x + ")";
-      case ir::UnaryFn::Atan: return "libdevice.atan(" + x + ")";
-      case ir::UnaryFn::Sinh: return "libdevice.sinh(" + x + ")";
-      case ir::UnaryFn::Cosh: return "libdevice.cosh(" + x + ")";
-      case ir::UnaryFn::Asinh: return "libdevice.asinh(" + x + ")";
-      case ir::UnaryFn::Acosh: return "libdevice.acosh(" + x + ")";
-      case ir::UnaryFn::Atanh: return "libdevice.atanh(" + x + ")";
+      case ir::UnaryFn::Asin: return math("asin", x);
+      case ir::UnaryFn::Acos: return math("acos", x);
+      case ir::UnaryFn::Atan: return math("atan", x);
+      case ir::UnaryFn::Sinh: return math("sinh", x);
+      case ir::UnaryFn::Cosh: return math("cosh", x);
+      case ir::UnaryFn::Asinh: return math("asinh", x);
+      case ir::UnaryFn::Acosh: return math("acosh", x);
+      case ir::UnaryFn::Atanh: return math("atanh", x);
     }
     return x;
   }
@@ -524,7 +535,7 @@ class KernelEmitter {
       case ir::BinaryFn::Mod:
         if (fl) return a + " - tl.floor(" + a + " / " + b + ") * " + b;
         return "_deuteron_mod(" + a + ", " + b + ")";
-      case ir::BinaryFn::Pow: return "libdevice.pow(" + a + ", " + b + ")";
+      case ir::BinaryFn::Pow: return math("pow", a + ", " + b);
       case ir::BinaryFn::Maximum:
         return fl ? "tl.maximum(" + a + ", " + b + ", propagate_nan=tl.PropagateNan.ALL)"
                   : "tl.maximum(" + a + ", " + b + ")";
@@ -544,8 +555,8 @@ class KernelEmitter {
       case ir::BinaryFn::Le: return a + " <= " + b;
       case ir::BinaryFn::Gt: return a + " > " + b;
       case ir::BinaryFn::Ge: return a + " >= " + b;
-      case ir::BinaryFn::Atan2: return "libdevice.atan2(" + a + ", " + b + ")";
-      case ir::BinaryFn::CopySign: return "libdevice.copysign(" + a + ", " + b + ")";
+      case ir::BinaryFn::Atan2: return math("atan2", a + ", " + b);
+      case ir::BinaryFn::CopySign: return math("copysign", a + ", " + b);
     }
     return a;
   }
@@ -867,6 +878,7 @@ class KernelEmitter {
   const Program& program_;
   const ir::DeviceKernel& k_;
   const KernelPlan& plan_;
+  std::set<std::string>* used_math_;
   std::vector<std::string> symbols_;
   std::vector<std::string> tensor_names_, scalar_names_;
   std::set<std::string> used_names_;
@@ -880,8 +892,8 @@ class KernelEmitter {
 }  // namespace
 
 KernelLaunch emit_triton_kernel(PythonWriter& w, const Program& program, const ir::DeviceKernel& kernel,
-                                const KernelPlan& plan) {
-  return KernelEmitter(w, program, kernel, plan).run();
+                                const KernelPlan& plan, std::set<std::string>* used_math) {
+  return KernelEmitter(w, program, kernel, plan, used_math).run();
 }
 
 }  // namespace deuteron::codegen

@@ -2,6 +2,7 @@
 // host wrapper launches it.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,8 +26,13 @@ struct KernelLaunch {
   std::optional<int> maxnreg;
 };
 
-// Writes the @triton.jit function into `w`; returns how to launch it.
+// Writes the @triton.jit function into `w`; returns how to launch it.  The
+// libdevice math helpers it calls are added to `used_math`.
 KernelLaunch emit_triton_kernel(PythonWriter& w, const Program& program, const ir::DeviceKernel& kernel,
-                                const KernelPlan& plan);
+                                const KernelPlan& plan, std::set<std::string>* used_math);
+
+// Defines _deuteron_<fn> for each used math function: libdevice on GPUs, a
+// composite of tl primitives under Triton's interpreter.
+void emit_math_helpers(PythonWriter& w, const std::set<std::string>& used);
 
 }  // namespace deuteron::codegen

@@ -21,6 +21,17 @@ std::string py_string(const std::string& s) {
   return out + "'";
 }
 
+// Whether `text` contains `name` as a whole identifier.
+bool mentions(const std::string& text, const std::string& name) {
+  for (size_t pos = text.find(name); pos != std::string::npos; pos = text.find(name, pos + 1)) {
+    auto ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+    bool before = pos > 0 && ident(text[pos - 1]);
+    bool after = pos + name.size() < text.size() && ident(text[pos + name.size()]);
+    if (!before && !after) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string generate_triton_module(const CodegenInput& in) {
@@ -51,14 +62,20 @@ std::string generate_triton_module(const CodegenInput& in) {
   w.line("@triton.jit");
   w.line("def _deuteron_mul_combine(a, b):");
   w.line("    return a * b");
+  // Kernels are written to their own buffer first: the math helpers they
+  // use must be defined above them.
   std::vector<codegen::KernelLaunch> launches;
+  std::set<std::string> used_math;
+  PythonWriter kernels_w;
   for (size_t i = 0; i < in.kernels.size(); ++i) {
-    w.blank();
-    w.blank();
+    kernels_w.blank();
+    kernels_w.blank();
     codegen::KernelPlan plan = codegen::make_plan(*in.spec, in.config, static_cast<int>(i), in.device,
                                                   program.dot_precision);
-    launches.push_back(codegen::emit_triton_kernel(w, program, *in.kernels[i], plan));
+    launches.push_back(codegen::emit_triton_kernel(kernels_w, program, *in.kernels[i], plan, &used_math));
   }
+  codegen::emit_math_helpers(w, used_math);
+  w.line_raw(kernels_w.str().substr(0, kernels_w.str().size() - 1));
   w.blank();
   w.blank();
   codegen::emit_host_function(w, program, in.config, [&](int k, PythonWriter& hw) {
@@ -72,6 +89,13 @@ std::string generate_triton_module(const CodegenInput& in) {
     call += ", num_warps=" + std::to_string(l.num_warps) + ", num_stages=" + std::to_string(l.num_stages);
     if (l.maxnreg) call += ", maxnreg=" + std::to_string(*l.maxnreg);
     hw.line(call + ")");
+  }, [&](const std::string& name) {
+    for (const auto& l : launches) {
+      for (const auto& a : l.args)
+        if (a.host_expr == name) return true;
+      if (mentions(l.grid, name)) return true;
+    }
+    return false;
   });
   w.blank();
   w.blank();

@@ -1,0 +1,75 @@
+// Math helpers of generated Triton modules.
+//
+// On GPUs these call libdevice (accurate, fast).  Triton's interpreter
+// (TRITON_INTERPRET=1, used by the CPU tests) cannot run libdevice, so the
+// same name gets a composite of tl primitives there; the choice is made when
+// the module is imported, so the module text is the same in both cases.
+#include <map>
+
+#include "kernel_emitter.h"
+
+namespace deuteron::codegen {
+
+namespace {
+
+struct MathHelper {
+  const char* params;
+  const char* interpreted;  // body under the interpreter (one return expression)
+};
+
+const std::map<std::string, MathHelper>& helpers() {
+  static const std::map<std::string, MathHelper> h = {
+      {"tanh", {"x", "2.0 * tl.sigmoid(2.0 * x) - 1.0"}},
+      {"log1p", {"x", "tl.log(1.0 + x)"}},
+      {"expm1", {"x", "tl.exp(x) - 1.0"}},
+      {"tan", {"x", "tl.sin(x) / tl.cos(x)"}},
+      {"trunc", {"x", "tl.where(x < 0, tl.ceil(x), tl.floor(x))"}},
+      {"nearbyint", {"x", "tl.where((tl.floor(x + 0.5) - x == 0.5) & (tl.floor(tl.floor(x + 0.5) * 0.5) * 2.0 != "
+                          "tl.floor(x + 0.5)), tl.floor(x + 0.5) - 1.0, tl.floor(x + 0.5))"}},
+      {"sinh", {"x", "0.5 * (tl.exp(x) - tl.exp(-x))"}},
+      {"cosh", {"x", "0.5 * (tl.exp(x) + tl.exp(-x))"}},
+      {"asinh", {"x", "tl.log(x + tl.sqrt(x * x + 1.0))"}},
+      {"acosh", {"x", "tl.log(x + tl.sqrt(x * x - 1.0))"}},
+      {"atanh", {"x", "0.5 * tl.log((1.0 + x) / (1.0 - x))"}},
+      {"pow", {"x, y", "tl.exp2(y * tl.log2(x))"}},
+      {"copysign", {"x, y", "tl.where(y < 0, -tl.abs(x), tl.abs(x))"}},
+      {"asin", {"x", ""}},
+      {"acos", {"x", ""}},
+      {"atan", {"x", ""}},
+      {"atan2", {"x, y", ""}},
+  };
+  return h;
+}
+
+}  // namespace
+
+void emit_math_helpers(PythonWriter& w, const std::set<std::string>& used) {
+  if (used.empty()) return;
+  w.blank();
+  w.blank();
+  w.line("if triton.knobs.runtime.interpret:  # Triton's interpreter has no libdevice");
+  w.indent();
+  for (const auto& name : used) {
+    const MathHelper& h = helpers().at(name);
+    w.blank();
+    w.line("@triton.jit");
+    w.line("def _deuteron_" + name + "(" + h.params + "):");
+    if (std::string(h.interpreted).empty())
+      w.line("    raise NotImplementedError(\"" + name + " is not available under TRITON_INTERPRET=1\")");
+    else
+      w.line(std::string("    return ") + h.interpreted);
+  }
+  w.dedent();
+  w.line("else:");
+  w.indent();
+  for (const auto& name : used) {
+    const MathHelper& h = helpers().at(name);
+    w.blank();
+    w.line("@triton.jit");
+    w.line("def _deuteron_" + name + "(" + h.params + "):");
+    w.line(std::string("    return libdevice.") + name + "(" + h.params + ")");
+  }
+  w.dedent();
+}
+
+}  // namespace deuteron::codegen

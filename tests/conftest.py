@@ -1,0 +1,52 @@
+"""Shared fixtures: an isolated cache directory, and the two CPU execution modes.
+
+Tests that take the ``mode`` fixture run a kernel on the CPU in one of two ways:
+  * "eager":  DEUTERON_INTERPRET=1, the reference module (kernel body in PyTorch eager)
+  * "triton": TRITON_INTERPRET=1, the generated Triton code run by Triton's interpreter
+
+Triton decides at *import* whether it interprets (its own library functions
+are created then), so one pytest process can only do one of the two: a plain
+run uses "eager"; a run started with TRITON_INTERPRET=1 uses "triton" and
+selects only the tests that take ``mode`` (they carry the ``kernels`` marker).
+scripts/test.sh runs both.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples")
+if EXAMPLES not in sys.path:
+    sys.path.insert(0, EXAMPLES)
+
+
+TRITON_MODE = os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "mode" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.kernels)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("DEUTERON_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "deuteron-cache"))
+    monkeypatch.delenv("DEUTERON_INTERPRET", raising=False)
+
+
+@pytest.fixture
+def mode(monkeypatch):
+    if TRITON_MODE:
+        return "triton"
+    monkeypatch.setenv("DEUTERON_INTERPRET", "1")
+    return "eager"
+
+
+def fresh(kernel):
+    """The kernel with no cached specializations (each test binds anew in its mode)."""
+    kernel.reset()
+    return kernel

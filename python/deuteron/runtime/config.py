@@ -36,6 +36,8 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from typing import Any, Callable, NoReturn
 
+from ..exc import ConfigError
+
 __all__ = [
     "Config",
     "CONFIG_KEYS",
@@ -86,6 +88,9 @@ _SEED_ERA = {
 
 
 def _fail(exc: type[Exception], key: str, value: Any, allowed: str, where: str = "") -> NoReturn:
+    # Bad values are ConfigErrors (a ValueError), so callers can catch one type for every config problem.
+    if exc is ValueError:
+        exc = ConfigError
     raise exc(f"Config key {key!r}{where}: got {value!r}; allowed: {allowed}")
 
 

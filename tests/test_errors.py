@@ -1,0 +1,87 @@
+"""Every user error is a CompileError naming the file, the line and the column,
+showing the source line with a caret, and saying what is supported instead."""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+import pytest
+import torch
+
+import deuteron
+import kernels_bad as B
+from conftest import fresh
+
+
+def _marker(kernel):
+    src, first = inspect.getsourcelines(kernel.fn)
+    for i, line in enumerate(src):
+        m = re.search(r"# ERROR: (.*)$", line)
+        if m:
+            return first + i, m.group(1).strip(), line
+    raise AssertionError("no ERROR marker")
+
+
+CASES = [name for name, obj in vars(B).items() if isinstance(obj, deuteron.Kernel)]
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_error_points_at_the_marked_line(name, monkeypatch):
+    monkeypatch.setenv("DEUTERON_INTERPRET", "1")
+    kernel = fresh(getattr(B, name))
+    line, text, source_line = _marker(kernel)
+    x = torch.randn(16, 8) if name in ("mismatched_tiles", "bad_dim") else torch.randn(16)
+    with pytest.raises(deuteron.exc.CompileError) as info:
+        kernel(x)
+    err = info.value
+    assert err.filename.endswith("kernels_bad.py")
+    assert err.line == line, f"error at line {err.line}, expected {line}:\n{err}"
+    assert text in str(err), str(err)
+    # The formatted message shows the source line and a caret under the column.
+    formatted = str(err)
+    assert f"kernels_bad.py:{line}:{err.col}: error:" in formatted
+    assert source_line.rstrip("\n").split("# ERROR")[0].strip()[:20] in formatted
+    caret_line = [l for l in formatted.splitlines() if "^" in l][0]
+    src_line = [l for l in formatted.splitlines() if l.strip().startswith(f"{line} |")][0]
+    assert caret_line.index("^") - caret_line.index("|") - 1 == err.col, formatted
+    assert src_line.index("|") == caret_line.index("|")
+
+
+def test_errors_carry_notes():
+    kernel = fresh(B.mismatched_tiles)
+    with pytest.raises(deuteron.exc.CompileError) as info:
+        with pytest.MonkeyPatch.context() as m:
+            m.setenv("DEUTERON_INTERPRET", "1")
+            kernel(torch.randn(4, 4))
+    assert info.value.notes and any("[:, None]" in n or "unsqueeze" in n for n in info.value.notes)
+
+
+def test_wrong_device_is_an_input_error_before_launch():
+    kernel = fresh(B.undefined_name)
+    with pytest.raises(deuteron.exc.InputError, match="CUDA tensors"):
+        kernel(torch.randn(4))
+
+
+def test_config_errors_name_the_key(monkeypatch):
+    import kernels_pointwise as K
+
+    monkeypatch.setenv("DEUTERON_INTERPRET", "1")
+    x = torch.randn(100)
+    bound = fresh(K.add).bind((x, x))
+    with pytest.raises(deuteron.exc.ConfigError, match="block_sizes"):
+        bound.normalize_config({"block_sizes": [100]})
+    with pytest.raises(deuteron.exc.ConfigError, match="did you mean 'num_warps'"):
+        bound.normalize_config(deuteron.Config(num_warp=4))
+    with pytest.raises(deuteron.exc.ConfigError, match="expected 1 entry"):
+        bound.normalize_config({"block_sizes": [64, 64]})
+    with pytest.raises(deuteron.exc.ConfigError, match="pid_type"):
+        bound.normalize_config({"pid_type": "diagonal"})
+
+
+def test_errors_are_picklable():
+    import pickle
+
+    e = deuteron.exc.CompileError("f.py:1:2: error: x", "f.py", 1, 2, "x", ["note"])
+    e2 = pickle.loads(pickle.dumps(e))
+    assert (e2.filename, e2.line, e2.col, e2.notes) == ("f.py", 1, 2, ["note"])

@@ -93,6 +93,10 @@ class Kernel:
         self._constexpr = [_is_constexpr_annotation(p.annotation) for p in self._params]
         self._defaults = [p.default for p in self._params]
         self._nparams = len(self._params)
+        # Calls with exactly one positional value per parameter skip binding,
+        # unless a parameter is keyword-only (then Python would reject them).
+        self._fast_arity = self._nparams if all(
+            p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in self._params) else -1
         self._key = self._make_key_function()
         self._bound: dict[Any, BoundKernel] = {}
         self._lock = threading.RLock()
@@ -100,7 +104,7 @@ class Kernel:
 
     # -------------------------------------------------------------- calling
     def _normalize_args(self, args: tuple, kwargs: dict) -> tuple:
-        if not kwargs and len(args) == self._nparams:
+        if not kwargs and len(args) == self._fast_arity:
             return args
         try:
             bound = self._signature.bind(*args, **kwargs)
@@ -136,7 +140,7 @@ class Kernel:
         return namespace["_key"]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if kwargs or len(args) != self._nparams:
+        if kwargs or len(args) != self._fast_arity:
             args = self._normalize_args(args, kwargs)
         bound = self._bound.get(self._key(*args))
         if bound is not None:

@@ -148,12 +148,14 @@ class Kernel:
             if run is not None:  # the hot path: a compiled config is in place
                 return run(*args)
         else:
-            bound = self.bind(args)
+            bound = self._bind_normalized(args)
         return bound(*args)
 
     def bind(self, args: Sequence[Any], kwargs: dict | None = None) -> BoundKernel:
         """The BoundKernel for these argument types (created and cached on first use)."""
-        args = self._normalize_args(tuple(args), kwargs or {})
+        return self._bind_normalized(self._normalize_args(tuple(args), kwargs or {}))
+
+    def _bind_normalized(self, args: tuple) -> BoundKernel:
         key = self.specialization_key(args)
         with self._lock:
             bound = self._bound.get(key)

@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
@@ -175,6 +176,16 @@ def cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         log_sum_exp = max_logits.squeeze(-1) + torch.log(sum_exp.squeeze(-1))
         losses[tile_n] = log_sum_exp - logits_at_target
     return losses.mean()
+)",
+    R"(@deuteron.kernel()
+def messages(x: torch.Tensor, n: int):
+    assert n > 0, f'''n must be positive,
+    got {n!r:>8} for {x.shape[0] +
+                      1}'''
+    assert x.dim() == 2, "bad " \
+        f"dims {x.dim()} " 'and' \
+        f"{{braces}} {'nested'} {f'{n}'}"
+    return x
 )",
 };
 
@@ -415,6 +426,14 @@ void check_input(const std::string& text, int first_line, Outcomes& outcomes) {
   }
 }
 
+// Iteration counts are multiplied by $DEUTERON_PROPERTY_SCALE (default 1) for
+// longer local soak runs; the sequence of inputs stays deterministic.
+int scaled(int iterations) {
+  const char* env = std::getenv("DEUTERON_PROPERTY_SCALE");
+  int scale = env ? std::atoi(env) : 1;
+  return iterations * (scale > 0 ? scale : 1);
+}
+
 // A deterministic generator (std::uniform_int_distribution differs between
 // standard libraries; plain modulo does not).
 class Rng {
@@ -444,10 +463,11 @@ TEST(ParserPropertyTest, RandomTokenSoups) {
       "f'{x!r:>4}'", "f'{'", "f'}'", "'''", "rb''", "'\\n'", "r'\\'", "'é'", "(", ")", "[", "]",
       "{", "}", ":", ",", ";", ".", "...", "+", "-", "*", "**", "/", "//", "%", "@", "&", "|",
       "^", "~", "<<", ">>", "<", ">", "==", "!=", "<=", ">=", "=", "+=", "**=", "->", ":=",
-      "\n", "\n", "\n    ", "\n        ", "\n\t", "\\\n", "#c", "$", "?", "!", "é", "\r\n"};
+      "\n", "\n", "\n    ", "\n        ", "\n\t", "\\\n", "#c", "$", "?", "!", "é", "\r\n",
+      "f\"{a\\\n", "f'''{\n", "f'{a!r:>", "'\\\n'"};
   Outcomes outcomes;
   Rng rng(12345);
-  for (int i = 0; i < 4000; ++i) {
+  for (int i = 0; i < scaled(4000); ++i) {
     std::string text;
     size_t n = 1 + rng.below(40);
     for (size_t k = 0; k < n; ++k) {
@@ -476,7 +496,7 @@ TEST(ParserPropertyTest, RandomStatementSoups) {
       "def g(a, *, b={e}) -> {e}:", "@{e}", "with {e}:", "class C:", "return"};
   Outcomes outcomes;
   Rng rng(777);
-  for (int i = 0; i < 3000; ++i) {
+  for (int i = 0; i < scaled(3000); ++i) {
     std::string text;
     int indent = 0;
     size_t lines = 1 + rng.below(12);
@@ -506,7 +526,7 @@ std::string mutate(const std::string& original, Rng& rng) {
       "(", ")", "[", "]", "{", "}", ":", ",", "=", ".", "*", "-", "+", " ", "    ", "\t", "\n",
       "'", "\"", "#", "\\", "@", ";", "!", "<", "0", "a", "if ", "not ", "lambda ", "é", "\x01",
       "" /* a NUL byte */, "\r", "\xff", "f'", "{x}", "'''", "1e", "0x", "\n    ",
-      "\n\t"};
+      "\n\t", "\\\n", "f\"{", "f'''{", "\"\"\"", "!r}", ":>{"};
   std::string text = original;
   size_t mutations = 1 + rng.below(4);
   for (size_t m = 0; m < mutations; ++m) {
@@ -572,7 +592,7 @@ TEST(ParserPropertyTest, MutatedKernels) {
   Outcomes outcomes;
   Rng rng(2024);
   const size_t corpus_size = sizeof(kCorpus) / sizeof(kCorpus[0]);
-  for (int i = 0; i < 6000; ++i) {
+  for (int i = 0; i < scaled(6000); ++i) {
     std::string text = mutate(kCorpus[rng.below(corpus_size)], rng);
     check_input(text, rng.chance(50) ? 1 : 40, outcomes);
     if (HasFailure()) break;
@@ -803,7 +823,8 @@ class ExprGenerator {
 TEST(ParserPropertyTest, UnparseRoundTripsRandomExpressions) {
   ExprGenerator gen(99);
   int checked = 0;
-  for (int i = 0; i < 6000; ++i) {
+  const int iterations = scaled(6000);
+  for (int i = 0; i < iterations; ++i) {
     ExprPtr e = gen.expr(1 + i % 6);
     std::string printed = unparse(*e);
     std::string expected = dump(*e, no_spans());
@@ -821,7 +842,7 @@ TEST(ParserPropertyTest, UnparseRoundTripsRandomExpressions) {
              << expected;
     }
   }
-  EXPECT_EQ(checked, 6000);
+  EXPECT_EQ(checked, iterations);
 }
 
 }  // namespace

@@ -51,6 +51,9 @@ struct Dim {
   // Which loop iterates the dim: -1 for the kernel's grid, otherwise the id
   // of the For op (set by sema; Full dims have none).
   int loop_id = -1;
+  // Bounds computed on the device (`hl.tile(0, tile_m.end)`): begin/end are
+  // the first two operands of the For op that iterates the dim.
+  bool dynamic_bounds = false;
   std::string name;  // the user's variable ("tile_m"), or "" (used for readable codegen)
   SourceSpan span;
 };

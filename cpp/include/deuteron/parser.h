@@ -23,7 +23,9 @@ constexpr int kMaxParserNesting = 200;
 
 // No expression tree the parser returns is taller than this (a long chain
 // such as `a + b + c + ...` or `x.a.b.c...` grows the tree without nesting in
-// the source), so passes that recurse over the AST are stack-safe too.
-constexpr int kMaxAstDepth = 1000;
+// the source), so passes that recurse over the AST are stack-safe too.  Their
+// recursion is bounded by kMaxAstDepth expression levels plus
+// kMaxParserNesting statement blocks.
+constexpr int kMaxAstDepth = 500;
 
 }  // namespace deuteron

@@ -94,7 +94,10 @@ std::string float_repr(double value) {
   auto result = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::scientific);
   std::string sci(buf, result.ptr);
   size_t e = sci.find('e');
-  int exponent = std::stoi(sci.substr(e + 1));
+  int exponent = 0;
+  const char* exp_begin = sci.data() + e + 1;
+  if (*exp_begin == '+') ++exp_begin;  // from_chars takes no '+' sign
+  std::from_chars(exp_begin, sci.data() + sci.size(), exponent);
   // Python's repr switches to exponent notation outside 1e-4 <= |x| < 1e16.
   if (exponent < -4 || exponent >= 16) return sci;
   std::string sign = sci[0] == '-' ? "-" : "";
@@ -157,6 +160,12 @@ std::string string_repr(const std::string& value) {
 
 namespace {
 
+// The dumper and unparser recurse once per tree level, so their recursive
+// functions append straight into the output instead of building temporary
+// strings: that keeps their stack frames small (see kMaxAstDepth), which
+// matters most in sanitizer builds.  Non-recursive helpers stay out of line.
+#define NOINLINE [[gnu::noinline]]
+
 std::string span_text(const SourceSpan& s) {
   return "@" + std::to_string(s.line) + ":" + std::to_string(s.col) + "-" +
          std::to_string(s.end_line) + ":" + std::to_string(s.end_col);
@@ -189,7 +198,7 @@ class Dumper {
   std::string take() { return std::move(out_); }
 
  private:
-  void line(int indent, const std::string& text) {
+  void line(int indent, std::string_view text) {
     out_.append(static_cast<size_t>(indent), ' ');
     out_ += text;
     out_ += '\n';
@@ -203,17 +212,25 @@ class Dumper {
   void child(int indent, std::string_view label, const ExprPtr& e) {
     if (e) expr(*e, indent, label);
   }
+  void label_line(int indent, std::string_view label) {
+    out_.append(static_cast<size_t>(indent), ' ');
+    out_ += label;
+    out_ += ":\n";
+  }
   void children(int indent, std::string_view label, const std::vector<ExprPtr>& list) {
     if (list.empty()) return;
-    line(indent, std::string(label) + ":");
+    label_line(indent, label);
     for (const ExprPtr& e : list) expr(*e, indent + 2, "");
   }
   void body(int indent, std::string_view label, const Body& b) {
     if (b.empty()) return;
-    line(indent, std::string(label) + ":");
+    label_line(indent, label);
     for (const StmtPtr& s : b) stmt(*s, indent + 2);
   }
-  std::string expr_header(const Expr& e) const;
+  NOINLINE std::string expr_header(const Expr& e) const;
+  NOINLINE std::string stmt_header(const Stmt& s) const;
+  NOINLINE void keyword_line(int indent, const Keyword& k);
+  NOINLINE void part_line(int indent, const FString::Part& p);
   void expr_fields(const Expr& e, int indent);
 
   const DumpOptions& options_;
@@ -252,8 +269,29 @@ std::string Dumper::expr_header(const Expr& e) const {
 }
 
 void Dumper::expr(const Expr& e, int indent, std::string_view label) {
-  line(indent, (label.empty() ? "" : std::string(label) + ": ") + expr_header(e));
+  out_.append(static_cast<size_t>(indent), ' ');
+  if (!label.empty()) {
+    out_ += label;
+    out_ += ": ";
+  }
+  out_ += expr_header(e);
+  out_ += '\n';
   expr_fields(e, indent + 2);
+}
+
+void Dumper::keyword_line(int indent, const Keyword& k) {
+  line(indent, "keyword " + (k.name.empty() ? std::string("**") : k.name) + at(k.span));
+}
+
+void Dumper::part_line(int indent, const FString::Part& p) {
+  if (!p.value) {
+    line(indent, "Literal " + string_repr(p.literal));
+    return;
+  }
+  std::string text = "FormattedValue";
+  if (p.conversion) text += std::string(" !") + p.conversion;
+  if (!p.format_spec.empty()) text += " :" + string_repr(p.format_spec);
+  line(indent, text);
 }
 
 void Dumper::expr_fields(const Expr& e, int indent) {
@@ -264,17 +302,10 @@ void Dumper::expr_fields(const Expr& e, int indent) {
     case ExprKind::FString: {
       const auto* f = cast<FString>(&e);
       if (f->parts.empty()) return;
-      line(indent, "parts:");
+      label_line(indent, "parts");
       for (const FString::Part& p : f->parts) {
-        if (!p.value) {
-          line(indent + 2, "Literal " + string_repr(p.literal));
-          continue;
-        }
-        std::string text = "FormattedValue";
-        if (p.conversion) text += std::string(" !") + p.conversion;
-        if (!p.format_spec.empty()) text += " :" + string_repr(p.format_spec);
-        line(indent + 2, text);
-        expr(*p.value, indent + 4, "");
+        part_line(indent + 2, p);
+        if (p.value) expr(*p.value, indent + 4, "");
       }
       return;
     }
@@ -297,9 +328,9 @@ void Dumper::expr_fields(const Expr& e, int indent) {
       child(indent, "func", c->func);
       children(indent, "args", c->args);
       if (c->keywords.empty()) return;
-      line(indent, "keywords:");
+      label_line(indent, "keywords");
       for (const Keyword& k : c->keywords) {
-        line(indent + 2, "keyword " + (k.name.empty() ? std::string("**") : k.name) + at(k.span));
+        keyword_line(indent + 2, k);
         child(indent + 4, "value", k.value);
       }
       return;
@@ -333,15 +364,43 @@ void Dumper::expr_fields(const Expr& e, int indent) {
   }
 }
 
+std::string Dumper::stmt_header(const Stmt& s) const {
+  switch (s.kind) {
+    case StmtKind::FunctionDef: {
+      const auto* f = cast<FunctionDef>(&s);
+      return "FunctionDef " + f->name + at(s.span) + extra("name", f->name_span);
+    }
+    case StmtKind::Assign: return "Assign" + at(s.span);
+    case StmtKind::AugAssign:
+      return std::string("AugAssign ") + op_spelling(cast<AugAssign>(&s)->op) + "=" + at(s.span);
+    case StmtKind::AnnAssign: return "AnnAssign" + at(s.span);
+    case StmtKind::For: return "For" + at(s.span) + extra("header", cast<For>(&s)->header_span);
+    case StmtKind::While:
+      return "While" + at(s.span) + extra("header", cast<While>(&s)->header_span);
+    case StmtKind::If: {
+      const auto* i = cast<If>(&s);
+      return std::string("If") + (i->is_elif ? " elif" : "") + at(s.span) +
+             extra("header", i->header_span);
+    }
+    case StmtKind::Break: return "Break" + at(s.span);
+    case StmtKind::Continue: return "Continue" + at(s.span);
+    case StmtKind::Pass: return "Pass" + at(s.span);
+    case StmtKind::Return: return "Return" + at(s.span);
+    case StmtKind::Assert: return "Assert" + at(s.span);
+    case StmtKind::ExprStmt: return "ExprStmt" + at(s.span);
+  }
+  return "?";
+}
+
 void Dumper::stmt(const Stmt& s, int indent) {
+  line(indent, stmt_header(s));
   int in = indent + 2;
   switch (s.kind) {
     case StmtKind::FunctionDef: {
       const auto* f = cast<FunctionDef>(&s);
-      line(indent, "FunctionDef " + f->name + at(s.span) + extra("name", f->name_span));
       children(in, "decorators", f->decorators);
       if (!f->args.empty()) {
-        line(in, "args:");
+        label_line(in, "args");
         for (const Arg& a : f->args) {
           line(in + 2, "Arg " + a.name + (a.keyword_only ? " kwonly" : "") + at(a.span));
           child(in + 4, "annotation", a.annotation);
@@ -353,67 +412,46 @@ void Dumper::stmt(const Stmt& s, int indent) {
       body(in, "body", f->body);
       return;
     }
-    case StmtKind::Assign: {
-      const auto* a = cast<Assign>(&s);
-      line(indent, "Assign" + at(s.span));
-      children(in, "targets", a->targets);
-      child(in, "value", a->value);
+    case StmtKind::Assign:
+      children(in, "targets", cast<Assign>(&s)->targets);
+      child(in, "value", cast<Assign>(&s)->value);
       return;
-    }
-    case StmtKind::AugAssign: {
-      const auto* a = cast<AugAssign>(&s);
-      line(indent, std::string("AugAssign ") + op_spelling(a->op) + "=" + at(s.span));
-      child(in, "target", a->target);
-      child(in, "value", a->value);
+    case StmtKind::AugAssign:
+      child(in, "target", cast<AugAssign>(&s)->target);
+      child(in, "value", cast<AugAssign>(&s)->value);
       return;
-    }
-    case StmtKind::AnnAssign: {
-      const auto* a = cast<AnnAssign>(&s);
-      line(indent, "AnnAssign" + at(s.span));
-      child(in, "target", a->target);
-      child(in, "annotation", a->annotation);
-      child(in, "value", a->value);
+    case StmtKind::AnnAssign:
+      child(in, "target", cast<AnnAssign>(&s)->target);
+      child(in, "annotation", cast<AnnAssign>(&s)->annotation);
+      child(in, "value", cast<AnnAssign>(&s)->value);
       return;
-    }
-    case StmtKind::For: {
-      const auto* f = cast<For>(&s);
-      line(indent, "For" + at(s.span) + extra("header", f->header_span));
-      child(in, "target", f->target);
-      child(in, "iter", f->iter);
-      body(in, "body", f->body);
+    case StmtKind::For:
+      child(in, "target", cast<For>(&s)->target);
+      child(in, "iter", cast<For>(&s)->iter);
+      body(in, "body", cast<For>(&s)->body);
       return;
-    }
-    case StmtKind::While: {
-      const auto* w = cast<While>(&s);
-      line(indent, "While" + at(s.span) + extra("header", w->header_span));
-      child(in, "test", w->test);
-      body(in, "body", w->body);
+    case StmtKind::While:
+      child(in, "test", cast<While>(&s)->test);
+      body(in, "body", cast<While>(&s)->body);
       return;
-    }
-    case StmtKind::If: {
-      const auto* i = cast<If>(&s);
-      line(indent, std::string("If") + (i->is_elif ? " elif" : "") + at(s.span) +
-                       extra("header", i->header_span));
-      child(in, "test", i->test);
-      body(in, "body", i->body);
-      body(in, "orelse", i->orelse);
+    case StmtKind::If:
+      child(in, "test", cast<If>(&s)->test);
+      body(in, "body", cast<If>(&s)->body);
+      body(in, "orelse", cast<If>(&s)->orelse);
       return;
-    }
-    case StmtKind::Break: line(indent, "Break" + at(s.span)); return;
-    case StmtKind::Continue: line(indent, "Continue" + at(s.span)); return;
-    case StmtKind::Pass: line(indent, "Pass" + at(s.span)); return;
     case StmtKind::Return:
-      line(indent, "Return" + at(s.span));
       child(in, "value", cast<Return>(&s)->value);
       return;
     case StmtKind::Assert:
-      line(indent, "Assert" + at(s.span));
       child(in, "test", cast<Assert>(&s)->test);
       child(in, "msg", cast<Assert>(&s)->msg);
       return;
     case StmtKind::ExprStmt:
-      line(indent, "ExprStmt" + at(s.span));
       child(in, "value", cast<ExprStmt>(&s)->value);
+      return;
+    case StmtKind::Break:
+    case StmtKind::Continue:
+    case StmtKind::Pass:
       return;
   }
 }
@@ -466,8 +504,8 @@ class Unparser {
     print();
     if (cond) out_ += ')';
   }
-  void constant(const Constant& c, int required);
-  void fstring(const FString& f);
+  NOINLINE void constant(const Constant& c, int required);
+  NOINLINE void fstring(const FString& f);
   void elements(const std::vector<ExprPtr>& elts);
   void subscript_index(const Expr& index);
   void call(const Call& c);
@@ -581,7 +619,12 @@ void Unparser::call(const Call& c) {
   for (size_t i = 0; i < c.keywords.size(); ++i) {
     if (i || !c.args.empty()) out_ += ", ";
     const Keyword& k = c.keywords[i];
-    out_ += k.name.empty() ? "**" : k.name + "=";
+    if (k.name.empty()) {
+      out_ += "**";
+    } else {
+      out_ += k.name;
+      out_ += '=';
+    }
     expr(*k.value, kTest);
   }
   out_ += ')';
@@ -630,7 +673,11 @@ void Unparser::expr(const Expr& e, int required) {
       int prec = b->op == BoolOpKind::Or ? kOr : kAnd;
       parens_if(prec < required, [&] {
         for (size_t i = 0; i < b->values.size(); ++i) {
-          if (i) out_ += std::string(" ") + op_spelling(b->op) + " ";
+          if (i) {
+            out_ += ' ';
+            out_ += op_spelling(b->op);
+            out_ += ' ';
+          }
           expr(*b->values[i], prec + 1);  // a nested BoolOp of the same kind keeps its parens
         }
       });
@@ -641,7 +688,9 @@ void Unparser::expr(const Expr& e, int required) {
       parens_if(kCmp < required, [&] {
         expr(*c->left, kCmp + 1);
         for (size_t i = 0; i < c->ops.size() && i < c->comparators.size(); ++i) {
-          out_ += std::string(" ") + op_spelling(c->ops[i]) + " ";
+          out_ += ' ';
+          out_ += op_spelling(c->ops[i]);
+          out_ += ' ';
           expr(*c->comparators[i], kCmp + 1);
         }
       });
@@ -727,7 +776,9 @@ void Unparser::function(const FunctionDef& f, int indent) {
     out_ += '\n';
   }
   line_start(indent);
-  out_ += "def " + f.name + "(";
+  out_ += "def ";
+  out_ += f.name;
+  out_ += '(';
   bool star_written = false;
   for (size_t i = 0; i < f.args.size(); ++i) {
     const Arg& a = f.args[i];
@@ -795,7 +846,9 @@ void Unparser::stmt(const Stmt& s, int indent) {
     case StmtKind::AugAssign: {
       const auto* a = cast<AugAssign>(&s);
       expr(*a->target, kTuple);
-      out_ += std::string(" ") + op_spelling(a->op) + "= ";
+      out_ += ' ';
+      out_ += op_spelling(a->op);
+      out_ += "= ";
       expr(*a->value, kTuple);
       break;
     }
@@ -858,6 +911,8 @@ void Unparser::stmt(const Stmt& s, int indent) {
   }
   out_ += '\n';
 }
+
+#undef NOINLINE
 
 }  // namespace
 

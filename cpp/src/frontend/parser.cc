@@ -450,12 +450,19 @@ SourceSpan Parser::logical_line_span(size_t start) const {
   return SourceSpan::merge(tokens_[start].span, tokens_[last].span);
 }
 
+// The span of the bytes [offset, offset + length) of the file; both ends go
+// through the line table, since string literals can span lines.
 SourceSpan Parser::span_at(size_t offset, size_t length) const {
-  auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
-  size_t index = static_cast<size_t>(it - line_starts_.begin()) - 1;
-  int line = file_->first_line + static_cast<int>(index);
-  int col = static_cast<int>(offset - line_starts_[index]) + 1;
-  return {line, col, line, col + static_cast<int>(length)};
+  auto position = [&](size_t at, int* line, int* col) {
+    auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), at);
+    size_t index = static_cast<size_t>(it - line_starts_.begin()) - 1;
+    *line = file_->first_line + static_cast<int>(index);
+    *col = static_cast<int>(at - line_starts_[index]) + 1;
+  };
+  SourceSpan span;
+  position(offset, &span.line, &span.col);
+  position(offset + length, &span.end_line, &span.end_col);
+  return span;
 }
 
 // ============================================================== nodes

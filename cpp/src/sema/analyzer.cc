@@ -30,6 +30,7 @@ std::string describe(const SValue& v) {
     case SValue::Kind::Method: return "the method ." + v.s;
     case SValue::Kind::Helper: return "the helper function " + v.helper->name;
     case SValue::Kind::BlockSize: return "a registered block size";
+    case SValue::Kind::DimSize: return "the size of a tile";
   }
   return "a value";
 }
@@ -484,9 +485,22 @@ int Analyzer::normalize_axis(int64_t axis, int rank, SourceSpan span) const {
   return static_cast<int>(a);
 }
 
+SValue Analyzer::tile_length(int dim, SourceSpan span) {
+  const ir::Dim& d = kernel_->dim(dim);
+  if (d.kind == ir::DimKind::Full) return SValue::integer(d.extent());
+  // A tile's valid length: end - begin (shorter than the block at the boundary).
+  DType it = program_->index_dtype;
+  ir::Attrs a;
+  a.dim = dim;
+  ir::Value* e = gen().builder().create(ir::OpKind::TileEnd, {}, {ir::Type{it, {}}}, span, a)->result();
+  ir::Value* b = gen().builder().create(ir::OpKind::TileBegin, {}, {ir::Type{it, {}}}, span, a)->result();
+  return SValue::ir(gen().binary_raw(ir::BinaryFn::Sub, e, b, it, span), PromotionClass::Scalar);
+}
+
 SValue Analyzer::expect_device(const SValue& v, SourceSpan span, const std::string& what) {
   if (!in_device()) error(span, what + " can only be used inside a tile loop");
   switch (v.kind) {
+    case SValue::Kind::DimSize: return gen().to_device(tile_length(v.dim, span), span);
     case SValue::Kind::IR:
     case SValue::Kind::Int:
     case SValue::Kind::Float:

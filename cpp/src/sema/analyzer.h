@@ -64,6 +64,12 @@ class Analyzer {
   double expect_const_float(const SValue& v, SourceSpan span, const std::string& what) const;
   DType expect_dtype(const SValue& v, SourceSpan span, const std::string& what) const;
   bool expect_const_bool(const SValue& v, SourceSpan span, const std::string& what) const;
+  // The valid length of a tile dim (a host int for full dims).
+  SValue tile_length(int dim, SourceSpan span);
+  // DimSize values become numbers in arithmetic; everything else passes through.
+  SValue as_number(const SValue& v, SourceSpan span) {
+    return v.kind == SValue::Kind::DimSize ? tile_length(v.dim, span) : v;
+  }
   // A device value (IR) from a device value or a host number.
   SValue expect_device(const SValue& v, SourceSpan span, const std::string& what);
   // Normalizes a possibly negative dim for a value of `rank`.
@@ -140,7 +146,7 @@ class Analyzer {
   void device_static_for(const ast::For& f, const std::vector<SValue>& items);
   // Lowers a loop body with carried values; returns the For op.
   void lower_carried_loop(const ast::For& f, const std::vector<int>& dims, const std::vector<std::string>& targets,
-                          bool grid_scalars);
+                          bool grid_scalars, const std::vector<std::pair<SValue, SValue>>& bounds);
   void assign_reduction_indices(ir::DeviceKernel& k);
 
   friend class DeviceLoopScope;

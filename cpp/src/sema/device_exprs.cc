@@ -198,8 +198,9 @@ SValue Analyzer::eval(const ast::Expr& e) {
 
 // ------------------------------------------------------------- operators
 
-SValue Analyzer::eval_binop(ast::BinOpKind op, const SValue& a, const SValue& b, SourceSpan span) {
+SValue Analyzer::eval_binop(ast::BinOpKind op, const SValue& a_in, const SValue& b_in, SourceSpan span) {
   using K = SValue::Kind;
+  const SValue a = as_number(a_in, span), b = as_number(b_in, span);
   if (a.kind == K::Unknown || b.kind == K::Unknown) {
     if (in_device()) expect_device(a.kind == K::Unknown ? a : b, span, "operand");
     return SValue::unknown();
@@ -296,8 +297,9 @@ SValue Analyzer::eval_binop(ast::BinOpKind op, const SValue& a, const SValue& b,
                       b.kind == K::IR ? b : (b.is_host_number() ? b : y), span);
 }
 
-SValue Analyzer::eval_compare(ast::CmpOpKind op, const SValue& a, const SValue& b, SourceSpan span) {
+SValue Analyzer::eval_compare(ast::CmpOpKind op, const SValue& a_in, const SValue& b_in, SourceSpan span) {
   using K = SValue::Kind;
+  const SValue a = as_number(a_in, span), b = as_number(b_in, span);
   if (op == ast::CmpOpKind::Is || op == ast::CmpOpKind::IsNot) {
     bool same;
     if (a.kind == K::None || b.kind == K::None)
@@ -377,8 +379,9 @@ SValue Analyzer::eval_compare(ast::CmpOpKind op, const SValue& a, const SValue& 
   return gen().binary(cmp_fn(op), x, y, span);
 }
 
-SValue Analyzer::eval_unary(ast::UnaryOpKind op, const SValue& a, SourceSpan span) {
+SValue Analyzer::eval_unary(ast::UnaryOpKind op, const SValue& a_in, SourceSpan span) {
   using K = SValue::Kind;
+  const SValue a = as_number(a_in, span);
   if (op == ast::UnaryOpKind::Not) {
     bool t;
     if (static_truth(a, t)) return SValue::boolean(!t);
@@ -478,7 +481,7 @@ SValue Analyzer::eval_attribute(const SValue& base, const std::string& attr, Sou
         for (int d : base.value->type.dims) {
           if (d == ir::kBroadcast) dims.push_back(SValue::integer(1));
           else if (kernel_->dim(d).kind == ir::DimKind::Full) dims.push_back(SValue::integer(kernel_->dim(d).extent()));
-          else dims.push_back(SValue::tile(d));
+          else dims.push_back(SValue::dim_size(d));
         }
         return SValue::tuple(dims);
       }

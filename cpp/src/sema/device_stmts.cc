@@ -15,6 +15,9 @@ namespace {
 struct LoopIter {
   bool is_grid = false;
   std::vector<SymInt> begins, ends;
+  // Inner loops may have bounds computed on the device (`hl.tile(0, tile_m.end)`):
+  // per dim, the device values (None when the bound is a host int).
+  std::vector<SValue> dyn_begins, dyn_ends;
   std::vector<SValue> block_sizes;  // per dim: None, Int, or BlockSize
   bool nd = false;                  // written with a list: targets are a tuple
 };
@@ -74,26 +77,40 @@ static LoopIter parse_loop_iter(Analyzer& a, const ast::Call& call, const std::s
   const SValue* second = b.get("end");
   if (second && second->kind == SValue::Kind::None) second = nullptr;
 
-  auto to_list = [&](const SValue& v, SourceSpan span, std::vector<SymInt>& out) {
-    if (v.is_sequence()) {
-      it.nd = true;
-      for (const auto& e : v.elts) out.push_back(a.expect_int(e, span, "a loop bound"));
-    } else {
-      out.push_back(a.expect_int(v, span, "a loop bound"));
+  auto to_list = [&](const SValue& v, SourceSpan span, std::vector<SymInt>& out, std::vector<SValue>& dyn) {
+    std::vector<SValue> items = v.is_sequence() ? v.elts : std::vector<SValue>{v};
+    it.nd |= v.is_sequence();
+    for (const auto& e0 : items) {
+      SValue e = a.as_number(e0, span);
+      // Device values are allowed as bounds of inner loops.
+      if (a.in_device() && e.kind == SValue::Kind::IR) {
+        if (!e.value->type.is_scalar() || is_floating(e.value->type.dtype))
+          a.error(span, "a loop bound computed on the device must be an integer scalar, got " + describe(e));
+        out.push_back(SymInt(0));
+        dyn.push_back(e);
+      } else {
+        out.push_back(a.expect_int(e, span, "a loop bound"));
+        dyn.push_back(SValue::none());
+      }
     }
   };
   std::vector<SymInt> x, y;
-  to_list(first, b.span_of("begin_or_end"), x);
+  std::vector<SValue> dx, dy;
+  to_list(first, b.span_of("begin_or_end"), x, dx);
   if (second) {
-    to_list(*second, b.span_of("end"), y);
+    to_list(*second, b.span_of("end"), y, dy);
     if (x.size() != y.size())
       a.error(call.span, "begin and end of " + fname + " have different lengths (" + std::to_string(x.size()) +
                              " and " + std::to_string(y.size()) + ")");
     it.begins = x;
     it.ends = y;
+    it.dyn_begins = dx;
+    it.dyn_ends = dy;
   } else {
     it.begins.assign(x.size(), SymInt(0));
     it.ends = x;
+    it.dyn_begins.assign(x.size(), SValue::none());
+    it.dyn_ends = dx;
   }
   if (it.begins.empty()) a.error(call.span, fname + " needs at least one dimension");
   if (fname == "hl.tile") {
@@ -197,12 +214,15 @@ static std::vector<int> make_loop_dims(Analyzer& a, const LoopIter& it, const st
       }
       if (!fixed && bsi < 0) {
         SymInt extent = it.ends[i] - it.begins[i];
-        int64_t hint = extent.hint().value_or(1 << 20);
+        bool dynamic = it.dyn_begins[i].kind != SValue::Kind::None || it.dyn_ends[i].kind != SValue::Kind::None;
+        int64_t hint = dynamic ? (1 << 20) : extent.hint().value_or(1 << 20);
         bsi = a.new_block_size(1, std::max<int64_t>(1, next_power_of_2(hint)), names[i]);
       }
     }
     dims.push_back(a.new_loop_dim(it.is_grid ? DimKind::Grid : DimKind::Tile, it.begins[i], it.ends[i], fixed, bsi,
                                   names[i], span));
+    if (it.dyn_begins[i].kind != SValue::Kind::None || it.dyn_ends[i].kind != SValue::Kind::None)
+      a.gen().kernel().dim(dims.back()).dynamic_bounds = true;
   }
   return dims;
 }
@@ -287,16 +307,23 @@ void Analyzer::assign_reduction_indices(ir::DeviceKernel& k) {
     program_->reduction_loops.push_back(spec);
     k.dim(d).reduction_index = static_cast<int>(program_->reduction_loops.size() - 1);
   }
-  // Mark block sizes whose dims feed a matmul (tensor cores need >= 16).
+  // Mark block sizes whose dims are matmul M, N or K (tensor cores need >= 16;
+  // a batch dim may be anything).
   ir::walk(k.body, [&](const ir::Op& op) {
     if (op.kind != OpKind::Dot) return;
-    for (const ir::Value* v : op.operands)
-      for (int d : v->type.dims)
+    for (size_t i = 0; i < 2; ++i) {
+      const auto& dims = op.operands[i]->type.dims;
+      for (size_t j = dims.size() - 2; j < dims.size(); ++j) {
+        int d = dims[j];
         if (d != ir::kBroadcast && k.dim(d).block_size_index >= 0) {
           auto& spec = program_->block_sizes[k.dim(d).block_size_index];
           spec.used_in_dot = true;
           spec.min = std::max<int64_t>(spec.min, 16);
+          // The contraction dim of a matmul is tiled by an inner loop.
+          if (i == 0 && j == dims.size() - 1) spec.is_reduction_like = true;
         }
+      }
+    }
   });
 }
 
@@ -423,7 +450,9 @@ void Analyzer::device_for(const ast::For& f) {
     if (!tuple_name.empty())
       error(f.target->span, "inner N-D loops must unpack their tiles: `for tile_a, tile_b in hl.tile([a, b])`");
     auto dims = make_loop_dims(*this, it, names, f.header_span);
-    lower_carried_loop(f, dims, names, it.is_grid);
+    std::vector<std::pair<SValue, SValue>> bounds;
+    for (size_t i = 0; i < dims.size(); ++i) bounds.emplace_back(it.dyn_begins[i], it.dyn_ends[i]);
+    lower_carried_loop(f, dims, names, it.is_grid, bounds);
     return;
   }
   if (fname == "hl.static_range" || fname == "tl.static_range") {
@@ -470,7 +499,8 @@ bool join_types(const ir::Type& a, bool a_weak, const ir::Type& b, ir::Type& out
 }  // namespace
 
 void Analyzer::lower_carried_loop(const ast::For& f, const std::vector<int>& dims,
-                                  const std::vector<std::string>& targets, bool grid_scalars) {
+                                  const std::vector<std::string>& targets, bool grid_scalars,
+                                  const std::vector<std::pair<SValue, SValue>>& bounds) {
   std::set<std::string> assigned = assigned_names(f.body);
   // Carried: assigned in the body and holding a device-representable value before.
   std::vector<std::string> carried;
@@ -513,7 +543,21 @@ void Analyzer::lower_carried_loop(const ast::For& f, const std::vector<int>& dim
     for (size_t d = 0; d < dims.size(); ++d) {
       ir::Attrs attrs;
       attrs.dim = dims[d];
-      ir::Op* loop = gen().builder().create(OpKind::For, current, types, f.header_span, attrs);
+      std::vector<ir::Value*> operands;
+      if (kernel_->dim(dims[d]).dynamic_bounds) {
+        // Device-computed bounds lead the operands (begin, end).
+        attrs.dynamic_bounds = true;
+        const ir::Dim& dim = kernel_->dim(dims[d]);
+        auto bound = [&](const SValue& dyn, const SymInt& host) {
+          SValue v = dyn.kind == SValue::Kind::None ? gen().to_device(SValue::integer(host), f.header_span)
+                                                    : gen().to_device(dyn, f.header_span);
+          return gen().cast(v.value, program_->index_dtype, f.header_span);
+        };
+        operands.push_back(bound(bounds[d].first, dim.begin));
+        operands.push_back(bound(bounds[d].second, dim.end));
+      }
+      operands.insert(operands.end(), current.begin(), current.end());
+      ir::Op* loop = gen().builder().create(OpKind::For, operands, types, f.header_span, attrs);
       kernel_->dim(dims[d]).loop_id = loop->id;
       ir::Region* body = gen().builder().add_region(loop);
       current.clear();

@@ -12,7 +12,7 @@ std::vector<int> Analyzer::dims_from_shape(const SValue& shape, SourceSpan span)
   std::vector<SValue> items = shape.is_sequence() ? shape.elts : std::vector<SValue>{shape};
   std::vector<int> dims;
   for (const auto& s : items) {
-    if (s.kind == K::Tile) {
+    if (s.kind == K::Tile || s.kind == K::DimSize) {
       if (kernel_->dim(s.dim).kind == ir::DimKind::Grid)
         error(span, "a grid index has no extent; it cannot be a dimension of a tensor");
       dims.push_back(s.dim);

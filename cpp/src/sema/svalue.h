@@ -47,6 +47,8 @@ struct SValue {
     Method,    // receiver (elts[0]) . method
     Helper,    // user function inlined into device code (helper)
     BlockSize, // the result of hl.register_block_size (index), usable as a size
+    DimSize,   // `v.size(i)` of a device value over a tile dim: a shape entry in shape
+               // contexts, the tile's valid length in arithmetic
   };
 
   Kind kind = Kind::Unknown;
@@ -76,6 +78,7 @@ struct SValue {
   static SValue module(std::string q) { SValue v; v.kind = Kind::Module; v.s = std::move(q); return v; }
   static SValue function(std::string q) { SValue v; v.kind = Kind::Function; v.s = std::move(q); return v; }
   static SValue tile(int d) { SValue v; v.kind = Kind::Tile; v.dim = d; return v; }
+  static SValue dim_size(int d) { SValue v; v.kind = Kind::DimSize; v.dim = d; return v; }
   static SValue ir(ir::Value* x, PromotionClass c) { SValue v; v.kind = Kind::IR; v.value = x; v.pclass = c; return v; }
   static SValue tuple(std::vector<SValue> e) { SValue v; v.kind = Kind::Tuple; v.elts = std::move(e); return v; }
   static SValue list(std::vector<SValue> e) { SValue v; v.kind = Kind::List; v.elts = std::move(e); return v; }

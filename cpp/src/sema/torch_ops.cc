@@ -351,7 +351,7 @@ SValue view_like(OpCtx& c, const SValue& self, const std::vector<SValue>& shape_
     if (d != ir::kBroadcast) remaining.push_back(d);
   int infer_at = -1;
   for (const auto& s : shape_items) {
-    if (s.kind == K::Tile) {
+    if (s.kind == K::Tile || s.kind == K::DimSize) {
       dims.push_back(s.dim);
     } else if (s.kind == K::Int && s.i.is_constant() && s.i.constant() == -1) {
       if (infer_at >= 0) c.a.error(span, "only one dimension can be -1");
@@ -764,7 +764,7 @@ bool Analyzer::call_tensor_method_device(const SValue& self, const std::string& 
       if (s.kind == K::Int && s.i.is_constant() && s.i.constant() == -1) {
         int src = static_cast<int>(i) - off;
         dims.push_back(src >= 0 ? x->type.dims[src] : ir::kBroadcast);
-      } else if (s.kind == K::Tile) {
+      } else if (s.kind == K::Tile || s.kind == K::DimSize) {
         dims.push_back(s.dim);
       } else if (s.kind == K::Int && s.i.is_constant() && s.i.constant() == 1) {
         dims.push_back(ir::kBroadcast);

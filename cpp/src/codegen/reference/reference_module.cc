@@ -250,11 +250,13 @@ class ReferenceEmitter {
         assign(op, "torch.tensor(" + off(op.attrs.dim) + ", dtype=" + torch_dtype(op.result()->type.dtype) +
                        ", device=_device)");
         return;
-      case OpKind::TileEnd:
-        assign(op, "torch.tensor(min(" + off(op.attrs.dim) + " + " + std::to_string(block(op.attrs.dim)) + ", " +
-                       sym(k_.dim(op.attrs.dim).end) + "), dtype=" + torch_dtype(op.result()->type.dtype) +
-                       ", device=_device)");
+      case OpKind::TileEnd: {
+        auto dyn = dynamic_end_.find(op.attrs.dim);
+        std::string end = dyn != dynamic_end_.end() ? dyn->second : sym(k_.dim(op.attrs.dim).end);
+        assign(op, "torch.tensor(min(" + off(op.attrs.dim) + " + " + std::to_string(block(op.attrs.dim)) + ", " + end +
+                       "), dtype=" + torch_dtype(op.result()->type.dtype) + ", device=_device)");
         return;
+      }
       case OpKind::TileBlockSize:
         assign(op, "torch.tensor(" + std::to_string(block(op.attrs.dim)) + ", dtype=" +
                        torch_dtype(op.result()->type.dtype) + ", device=_device)");
@@ -386,6 +388,7 @@ class ReferenceEmitter {
         }
         const ir::Dim& d = k_.dim(op.attrs.dim);
         if (op.attrs.dynamic_bounds) {
+          dynamic_end_[d.id] = "int(" + t(op.operands[1]) + ")";
           w_.line("for " + off(d.id) + " in range(int(" + t(op.operands[0]) + "), int(" + t(op.operands[1]) + "), " +
                   std::to_string(block(d.id)) + "):");
           w_.indent();
@@ -438,6 +441,7 @@ class ReferenceEmitter {
   const ir::DeviceKernel& k_;
   const codegen::KernelPlan& plan_;
   std::map<const ir::Value*, std::string> names_;
+  std::map<int, std::string> dynamic_end_;
 };
 
 }  // namespace

@@ -138,6 +138,7 @@ class KernelEmitter {
 
   bool needs_mask(int d) const {
     const ir::Dim& dim = k_.dim(d);
+    if (dim.dynamic_bounds) return true;
     switch (dim.kind) {
       case DimKind::Grid: return false;
       case DimKind::Full: {
@@ -147,6 +148,12 @@ class KernelEmitter {
       case DimKind::Tile: return !dim.extent().provably_multiple_of(block_value(d));
     }
     return true;
+  }
+
+  // The end of a dim's range as code (a device value for dynamic bounds).
+  std::string end_of(int d) const {
+    auto it = dynamic_end_.find(d);
+    return it != dynamic_end_.end() ? it->second : sym(k_.dim(d).end);
   }
 
   std::string indices(int d) const { return "indices_" + std::to_string(d); }
@@ -607,7 +614,7 @@ class KernelEmitter {
       case OpKind::TileBegin: inline_[op.result()] = offset(op.attrs.dim); return;
       case OpKind::TileEnd:
         assign(op, "tl.minimum(" + offset(op.attrs.dim) + " + " + block_expr(op.attrs.dim) + ", " +
-                       sym(k_.dim(op.attrs.dim).end) + ")");
+                       end_of(op.attrs.dim) + ")");
         return;
       case OpKind::TileBlockSize:
         inline_[op.result()] = block_expr(op.attrs.dim);
@@ -818,16 +825,20 @@ class KernelEmitter {
       w_.line(n + " = " + use(op.operands[first_iter + i]));
     }
     std::string begin = sym(dim.begin), end = sym(dim.end);
+    std::string range_begin = begin, range_end = end;
     if (op.attrs.dynamic_bounds) {
       begin = use(op.operands[0]);
       end = use(op.operands[1]);
+      dynamic_end_[dim.id] = end;
+      range_begin = math("bound", begin);
+      range_end = math("bound", end);
     }
     const RangeKnobs* kn = knobs(op);
     std::string step = dim.kind == DimKind::Tile ? block_expr(dim.id) : "1";
     std::string var = offset(dim.id);
     std::string header;
     if (kn && kn->static_range) {
-      header = "for " + var + " in tl.static_range(" + begin + ", " + end + ", " + step + "):";
+      header = "for " + var + " in tl.static_range(" + range_begin + ", " + range_end + ", " + step + "):";
     } else {
       std::string extra;
       if (kn) {
@@ -837,7 +848,7 @@ class KernelEmitter {
         if (kn->flatten) extra += std::string(", flatten=") + (*kn->flatten ? "True" : "False");
         if (kn->warp_specialize) extra += std::string(", warp_specialize=") + (*kn->warp_specialize ? "True" : "False");
       }
-      header = "for " + var + " in tl.range(" + begin + ", " + end + ", " + step + extra + "):";
+      header = "for " + var + " in tl.range(" + range_begin + ", " + range_end + ", " + step + extra + "):";
     }
     w_.line(header);
     w_.indent();
@@ -885,6 +896,7 @@ class KernelEmitter {
   std::map<const ir::Value*, std::string> names_;
   std::map<const ir::Value*, std::string> inline_;
   std::set<const ir::Value*> literal_;  // inlined Python literals / constexprs
+  std::map<int, std::string> dynamic_end_;  // dim -> end value of loops with device-computed bounds
   std::set<int> used_dims_;
   int last_comment_line_ = -1;
 };

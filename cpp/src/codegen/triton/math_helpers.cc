@@ -37,6 +37,9 @@ const std::map<std::string, MathHelper>& helpers() {
       {"acos", {"x", ""}},
       {"atan", {"x", ""}},
       {"atan2", {"x, y", ""}},
+      // Loop bounds computed on the device: identity on GPUs; under the
+      // interpreter program ids are 1-element arrays, which range() rejects.
+      {"bound", {"x", "@python"}},
   };
   return h;
 }
@@ -52,6 +55,12 @@ void emit_math_helpers(PythonWriter& w, const std::set<std::string>& used) {
   for (const auto& name : used) {
     const MathHelper& h = helpers().at(name);
     w.blank();
+    if (std::string(h.interpreted) == "@python") {
+      // A plain Python function: the interpreter runs kernel bodies as Python.
+      w.line("def _deuteron_" + name + "(" + h.params + "):");
+      w.line("    return int(x.handle.data.reshape(-1)[0]) if hasattr(x, \"handle\") else int(x)");
+      continue;
+    }
     w.line("@triton.jit");
     w.line("def _deuteron_" + name + "(" + h.params + "):");
     if (std::string(h.interpreted).empty())
@@ -67,7 +76,10 @@ void emit_math_helpers(PythonWriter& w, const std::set<std::string>& used) {
     w.blank();
     w.line("@triton.jit");
     w.line("def _deuteron_" + name + "(" + h.params + "):");
-    w.line(std::string("    return libdevice.") + name + "(" + h.params + ")");
+    if (name == "bound")
+      w.line("    return x");
+    else
+      w.line(std::string("    return libdevice.") + name + "(" + h.params + ")");
   }
   w.dedent();
 }

@@ -1,0 +1,385 @@
+// A lossless JSON form of ConfigSpec and DeviceInfo, so that a search can be
+// set up from Python with plain JSON (tune::SearchSession), and a reader of
+// ConfigSpec::to_json's user-facing summary (missing facts get conservative
+// defaults: unknown trip counts, one kernel, tunables not searched).
+#include <cctype>
+#include <stdexcept>
+
+#include "deuteron/tune.h"
+
+namespace deuteron::tune {
+
+namespace {
+
+constexpr const char* kFormat = "deuteron.tune.spec/1";
+
+json::Value int_array(const std::vector<int>& v) {
+  json::Array a;
+  for (int x : v) a.push_back(json::Value(x));
+  return json::Value(std::move(a));
+}
+json::Value int64_array(const std::vector<int64_t>& v) {
+  json::Array a;
+  for (int64_t x : v) a.push_back(json::Value(x));
+  return json::Value(std::move(a));
+}
+std::vector<int> read_ints(const json::Value* v) {
+  std::vector<int> out;
+  if (v && v->is_array())
+    for (const auto& x : v->as_array()) out.push_back(static_cast<int>(x.as_int()));
+  return out;
+}
+std::vector<int64_t> read_int64s(const json::Value* v) {
+  std::vector<int64_t> out;
+  if (v && v->is_array())
+    for (const auto& x : v->as_array()) out.push_back(x.as_int());
+  return out;
+}
+int64_t int_or(const json::Value& o, const char* key, int64_t dflt) {
+  const json::Value* v = o.find(key);
+  return v && v->is_number() ? v->as_int() : dflt;
+}
+bool bool_or(const json::Value& o, const char* key, bool dflt) {
+  const json::Value* v = o.find(key);
+  return v && v->is_bool() ? v->as_bool() : dflt;
+}
+std::string string_or(const json::Value& o, const char* key, const std::string& dflt) {
+  const json::Value* v = o.find(key);
+  return v && v->is_string() ? v->as_string() : dflt;
+}
+
+json::Value symint_to_json(const SymInt& s) {
+  json::Object o;
+  if (s.is_constant()) {
+    o.emplace_back("const", json::Value(s.constant()));
+  } else {
+    o.emplace_back("expr", json::Value(s.str()));
+    auto h = s.hint();
+    o.emplace_back("hint", h ? json::Value(*h) : json::Value());
+  }
+  return json::Value(std::move(o));
+}
+
+SymInt symint_from_json(const json::Value& v) {
+  if (v.is_int()) return SymInt(v.as_int());
+  if (v.is_string()) {
+    // ConfigSpec::to_json writes extents as text: a number or an expression.
+    const std::string& s = v.as_string();
+    bool digits = !s.empty();
+    for (size_t i = 0; i < s.size(); ++i)
+      if (!std::isdigit(static_cast<unsigned char>(s[i])) && !(i == 0 && s[i] == '-')) digits = false;
+    if (digits) return SymInt(static_cast<int64_t>(std::stoll(s)));
+    return SymInt::symbol(s);
+  }
+  if (v.is_object()) {
+    if (const json::Value* c = v.find("const")) return SymInt(c->as_int());
+    std::optional<int64_t> hint;
+    if (const json::Value* h = v.find("hint"); h && h->is_number()) hint = h->as_int();
+    return SymInt::symbol(string_or(v, "expr", "s"), hint);
+  }
+  return SymInt::symbol("s");
+}
+
+const char* tunable_kind_name(TunableSpec::Kind k) {
+  switch (k) {
+    case TunableSpec::Kind::PowerOfTwo: return "power_of_two";
+    case TunableSpec::Kind::Integer: return "integer";
+    case TunableSpec::Kind::Enum: return "enum";
+    case TunableSpec::Kind::Boolean: return "boolean";
+  }
+  return "integer";
+}
+
+TunableSpec::Kind tunable_kind_from(const std::string& s) {
+  if (s == "power_of_two") return TunableSpec::Kind::PowerOfTwo;
+  if (s == "enum") return TunableSpec::Kind::Enum;
+  if (s == "boolean") return TunableSpec::Kind::Boolean;
+  return TunableSpec::Kind::Integer;
+}
+
+// ConfigSpec::to_json's summary -> a ConfigSpec with conservative guesses.
+ConfigSpec spec_from_summary(const json::Value& v) {
+  ConfigSpec spec;
+  bool any_dot = false;
+  if (const json::Value* bs = v.find("block_sizes"); bs && bs->is_array()) {
+    for (const auto& e : bs->as_array()) {
+      BlockSizeSpec b;
+      b.min = int_or(e, "min", 1);
+      b.max = int_or(e, "max", 1 << 30);
+      b.origin = string_or(e, "origin", "");
+      b.used_in_dot = bool_or(e, "used_in_dot", false);
+      b.is_reduction_like = bool_or(e, "is_reduction_like", false);
+      if (b.max < (int64_t{1} << 30)) b.extents.push_back(SymInt(b.max));
+      any_dot = any_dot || b.used_in_dot;
+      spec.block_sizes.push_back(std::move(b));
+    }
+  }
+  if (const json::Value* rl = v.find("reduction_loops"); rl && rl->is_array()) {
+    for (const auto& e : rl->as_array()) {
+      ReductionLoopSpec r;
+      if (const json::Value* x = e.find("extent")) r.extent = symint_from_json(*x);
+      r.origin = string_or(e, "origin", "");
+      spec.reduction_loops.push_back(std::move(r));
+    }
+  }
+  KernelSummary k;
+  k.has_dot = any_dot;
+  for (size_t i = 0; i < spec.block_sizes.size(); ++i)
+    if (!spec.block_sizes[i].is_reduction_like) {
+      k.grid_block_sizes.push_back(static_cast<int>(i));
+      k.grid_extents.push_back(std::min<int64_t>(spec.block_sizes[i].max, 1 << 20));
+    }
+  spec.kernels.push_back(k);
+  spec.has_dot = any_dot;
+  spec.has_reduction = !spec.reduction_loops.empty();
+  int i = 0;
+  for (int n : read_ints(v.find("loop_orders"))) {
+    spec.loop_order_sizes.push_back(n);
+    spec.loop_order_kernels.push_back(i++);
+    spec.max_grid_rank = std::max(spec.max_grid_rank, n);
+  }
+  int64_t l2 = int_or(v, "l2_groupings", 0);
+  for (int64_t j = 0; j < l2; ++j) spec.l2_grouping_kernels.push_back(static_cast<int>(j));
+  int64_t loops = int_or(v, "inner_loops", 0);
+  for (int64_t j = 0; j < loops; ++j) {
+    InnerLoopInfo info;
+    info.op_id = static_cast<int>(j);
+    info.contains_loads = true;
+    info.contains_dot = any_dot;
+    spec.inner_loops.push_back(info);
+    spec.kernels[0].has_inner_loop = true;
+  }
+  spec.num_loads = static_cast<int>(int_or(v, "num_loads", 0));
+  spec.num_stores = static_cast<int>(int_or(v, "num_stores", 0));
+  spec.kernel_load_offset = {0};
+  spec.kernel_store_offset = {0};
+  if (const json::Value* t = v.find("tunables"); t && t->is_array()) {
+    for (const auto& e : t->as_array()) {
+      TunableSpec ts;
+      ts.name = e.is_string() ? e.as_string() : string_or(e, "name", "");
+      ts.kind = TunableSpec::Kind::Enum;  // no choices known: not searched
+      ts.default_repr = "null";
+      spec.tunables.push_back(std::move(ts));
+    }
+  }
+  return spec;
+}
+
+}  // namespace
+
+json::Value spec_to_json(const ConfigSpec& spec) {
+  json::Object o;
+  o.emplace_back("format", json::Value(kFormat));
+  json::Array kernels;
+  for (const auto& k : spec.kernels) {
+    json::Object e;
+    e.emplace_back("grid_block_sizes", int_array(k.grid_block_sizes));
+    e.emplace_back("grid_extents", int64_array(k.grid_extents));
+    e.emplace_back("full_extents", int64_array(k.full_extents));
+    e.emplace_back("max_element_bytes", json::Value(k.max_element_bytes));
+    e.emplace_back("has_dot", json::Value(k.has_dot));
+    e.emplace_back("has_reduction", json::Value(k.has_reduction));
+    e.emplace_back("has_inner_loop", json::Value(k.has_inner_loop));
+    kernels.push_back(json::Value(std::move(e)));
+  }
+  o.emplace_back("kernels", json::Value(std::move(kernels)));
+  json::Array bs;
+  for (const auto& b : spec.block_sizes) {
+    json::Object e;
+    e.emplace_back("min", json::Value(b.min));
+    e.emplace_back("max", json::Value(b.max));
+    e.emplace_back("origin", json::Value(b.origin));
+    json::Array ext;
+    for (const auto& x : b.extents) ext.push_back(symint_to_json(x));
+    e.emplace_back("extents", json::Value(std::move(ext)));
+    e.emplace_back("used_in_dot", json::Value(b.used_in_dot));
+    e.emplace_back("is_reduction_like", json::Value(b.is_reduction_like));
+    bs.push_back(json::Value(std::move(e)));
+  }
+  o.emplace_back("block_sizes", json::Value(std::move(bs)));
+  json::Array rl;
+  for (const auto& r : spec.reduction_loops) {
+    json::Object e;
+    e.emplace_back("extent", symint_to_json(r.extent));
+    e.emplace_back("origin", json::Value(r.origin));
+    rl.push_back(json::Value(std::move(e)));
+  }
+  o.emplace_back("reduction_loops", json::Value(std::move(rl)));
+  o.emplace_back("loop_order_sizes", int_array(spec.loop_order_sizes));
+  o.emplace_back("loop_order_kernels", int_array(spec.loop_order_kernels));
+  o.emplace_back("l2_grouping_kernels", int_array(spec.l2_grouping_kernels));
+  json::Array loops;
+  for (const auto& l : spec.inner_loops) {
+    json::Object e;
+    e.emplace_back("kernel", json::Value(l.kernel));
+    e.emplace_back("op_id", json::Value(l.op_id));
+    e.emplace_back("dim", json::Value(l.dim));
+    e.emplace_back("is_tile", json::Value(l.is_tile));
+    e.emplace_back("trip_count", l.trip_count ? json::Value(*l.trip_count) : json::Value());
+    e.emplace_back("contains_dot", json::Value(l.contains_dot));
+    e.emplace_back("contains_loads", json::Value(l.contains_loads));
+    loops.push_back(json::Value(std::move(e)));
+  }
+  o.emplace_back("inner_loops", json::Value(std::move(loops)));
+  o.emplace_back("num_loads", json::Value(spec.num_loads));
+  o.emplace_back("num_stores", json::Value(spec.num_stores));
+  json::Array tun;
+  for (const auto& t : spec.tunables) {
+    json::Object e;
+    e.emplace_back("name", json::Value(t.name));
+    e.emplace_back("kind", json::Value(tunable_kind_name(t.kind)));
+    e.emplace_back("low", json::Value(t.low));
+    e.emplace_back("high", json::Value(t.high));
+    json::Array ch;
+    for (const auto& c : t.choices) ch.push_back(json::Value(c));
+    e.emplace_back("choices", json::Value(std::move(ch)));
+    e.emplace_back("default_repr", json::Value(t.default_repr));
+    tun.push_back(json::Value(std::move(e)));
+  }
+  o.emplace_back("tunables", json::Value(std::move(tun)));
+  o.emplace_back("has_dot", json::Value(spec.has_dot));
+  o.emplace_back("has_reduction", json::Value(spec.has_reduction));
+  o.emplace_back("max_grid_rank", json::Value(spec.max_grid_rank));
+  o.emplace_back("kernel_load_offset", int_array(spec.kernel_load_offset));
+  o.emplace_back("kernel_store_offset", int_array(spec.kernel_store_offset));
+  return json::Value(std::move(o));
+}
+
+ConfigSpec spec_from_json(const json::Value& v) {
+  if (!v.is_object()) throw std::invalid_argument("a config spec must be a JSON object");
+  if (string_or(v, "format", "") != kFormat) return spec_from_summary(v);
+  ConfigSpec spec;
+  for (const auto& e : v.at("kernels").as_array()) {
+    KernelSummary k;
+    k.grid_block_sizes = read_ints(e.find("grid_block_sizes"));
+    k.grid_extents = read_int64s(e.find("grid_extents"));
+    k.full_extents = read_int64s(e.find("full_extents"));
+    k.max_element_bytes = static_cast<int>(int_or(e, "max_element_bytes", 4));
+    k.has_dot = bool_or(e, "has_dot", false);
+    k.has_reduction = bool_or(e, "has_reduction", false);
+    k.has_inner_loop = bool_or(e, "has_inner_loop", false);
+    spec.kernels.push_back(std::move(k));
+  }
+  for (const auto& e : v.at("block_sizes").as_array()) {
+    BlockSizeSpec b;
+    b.min = int_or(e, "min", 1);
+    b.max = int_or(e, "max", 1 << 30);
+    b.origin = string_or(e, "origin", "");
+    if (const json::Value* ext = e.find("extents"); ext && ext->is_array())
+      for (const auto& x : ext->as_array()) b.extents.push_back(symint_from_json(x));
+    b.used_in_dot = bool_or(e, "used_in_dot", false);
+    b.is_reduction_like = bool_or(e, "is_reduction_like", false);
+    spec.block_sizes.push_back(std::move(b));
+  }
+  for (const auto& e : v.at("reduction_loops").as_array()) {
+    ReductionLoopSpec r;
+    r.extent = symint_from_json(e.at("extent"));
+    r.origin = string_or(e, "origin", "");
+    spec.reduction_loops.push_back(std::move(r));
+  }
+  spec.loop_order_sizes = read_ints(v.find("loop_order_sizes"));
+  spec.loop_order_kernels = read_ints(v.find("loop_order_kernels"));
+  spec.l2_grouping_kernels = read_ints(v.find("l2_grouping_kernels"));
+  for (const auto& e : v.at("inner_loops").as_array()) {
+    InnerLoopInfo l;
+    l.kernel = static_cast<int>(int_or(e, "kernel", 0));
+    l.op_id = static_cast<int>(int_or(e, "op_id", -1));
+    l.dim = static_cast<int>(int_or(e, "dim", -1));
+    l.is_tile = bool_or(e, "is_tile", true);
+    if (const json::Value* t = e.find("trip_count"); t && t->is_number()) l.trip_count = t->as_int();
+    l.contains_dot = bool_or(e, "contains_dot", false);
+    l.contains_loads = bool_or(e, "contains_loads", false);
+    spec.inner_loops.push_back(l);
+  }
+  spec.num_loads = static_cast<int>(int_or(v, "num_loads", 0));
+  spec.num_stores = static_cast<int>(int_or(v, "num_stores", 0));
+  if (const json::Value* t = v.find("tunables"); t && t->is_array()) {
+    for (const auto& e : t->as_array()) {
+      TunableSpec ts;
+      ts.name = string_or(e, "name", "");
+      ts.kind = tunable_kind_from(string_or(e, "kind", "integer"));
+      ts.low = int_or(e, "low", 0);
+      ts.high = int_or(e, "high", 0);
+      if (const json::Value* ch = e.find("choices"); ch && ch->is_array())
+        for (const auto& c : ch->as_array()) ts.choices.push_back(c.as_string());
+      ts.default_repr = string_or(e, "default_repr", "null");
+      spec.tunables.push_back(std::move(ts));
+    }
+  }
+  spec.has_dot = bool_or(v, "has_dot", false);
+  spec.has_reduction = bool_or(v, "has_reduction", false);
+  spec.max_grid_rank = static_cast<int>(int_or(v, "max_grid_rank", 1));
+  spec.kernel_load_offset = read_ints(v.find("kernel_load_offset"));
+  spec.kernel_store_offset = read_ints(v.find("kernel_store_offset"));
+  return spec;
+}
+
+json::Value device_to_json(const DeviceInfo& d) {
+  json::Object o;
+  o.emplace_back("name", json::Value(d.name));
+  o.emplace_back("sm_count", json::Value(d.sm_count));
+  o.emplace_back("compute_capability", json::Value(d.compute_capability));
+  o.emplace_back("max_shared_memory", json::Value(d.max_shared_memory));
+  o.emplace_back("max_threads_per_block", json::Value(d.max_threads_per_block));
+  o.emplace_back("is_cuda", json::Value(d.is_cuda));
+  return json::Value(std::move(o));
+}
+
+DeviceInfo device_from_json(const json::Value& v) {
+  DeviceInfo d;
+  if (!v.is_object()) return d;
+  d.name = string_or(v, "name", d.name);
+  d.sm_count = static_cast<int>(int_or(v, "sm_count", d.sm_count));
+  d.compute_capability = static_cast<int>(int_or(v, "compute_capability", d.compute_capability));
+  d.max_shared_memory = int_or(v, "max_shared_memory", d.max_shared_memory);
+  d.max_threads_per_block = static_cast<int>(int_or(v, "max_threads_per_block", d.max_threads_per_block));
+  d.is_cuda = bool_or(v, "is_cuda", d.is_cuda);
+  return d;
+}
+
+std::optional<json::Value> python_literal_to_json(const std::string& repr) {
+  // Translate the Python spellings JSON lacks, outside of string literals.
+  std::string out;
+  for (size_t i = 0; i < repr.size();) {
+    char c = repr[i];
+    if (c == '\'' || c == '"') {
+      char q = c;
+      out += '"';
+      ++i;
+      while (i < repr.size() && repr[i] != q) {
+        if (repr[i] == '\\' && i + 1 < repr.size()) {
+          out += repr[i];
+          out += repr[i + 1];
+          i += 2;
+          continue;
+        }
+        if (repr[i] == '"') out += '\\';
+        out += repr[i++];
+      }
+      out += '"';
+      ++i;
+      continue;
+    }
+    auto word = [&](const char* w, const char* j) {
+      size_t n = std::char_traits<char>::length(w);
+      if (repr.compare(i, n, w) == 0) {
+        out += j;
+        i += n;
+        return true;
+      }
+      return false;
+    };
+    if (word("True", "true") || word("False", "false") || word("None", "null")) continue;
+    if (c == '(') c = '[';
+    if (c == ')') c = ']';
+    out += c;
+    ++i;
+  }
+  try {
+    return json::parse(out);
+  } catch (const json::ParseError&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace deuteron::tune

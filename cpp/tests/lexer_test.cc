@@ -472,6 +472,17 @@ TEST(LexerTest, FragmentTokensHaveAbsoluteSpans) {
   EXPECT_EQ(span_str(t[3].span), "9:3-9:3");
 }
 
+TEST(LexerTest, FragmentWithKnownPosition) {
+  auto f = make_file("x = 1\ns = f'{a +\n b}'\n", 7);
+  size_t begin = f->text.find('{') + 1;
+  size_t end = f->text.find('}');
+  // Line 8 starts at offset 6.
+  auto t = tokenize_fragment(f, begin, end, 8, 6);
+  EXPECT_EQ(kinds(t), "NAME:a OP:+ NAME:b ENDMARKER");
+  EXPECT_EQ(span_str(t[0].span), "8:8-8:9");
+  EXPECT_EQ(span_str(t[2].span), "9:2-9:3");
+}
+
 TEST(LexerTest, FragmentChecksBrackets) {
   auto f = make_file("(a))");
   EXPECT_THROW(tokenize_fragment(f, 0, 4), CompileError);

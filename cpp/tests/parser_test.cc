@@ -270,7 +270,11 @@ TEST(ParserTest, MatmulSignatureWithoutLambda) {
 // ============================================================ dump format
 
 TEST(DumpTest, Format) {
-  auto m = parse("@deuteron.kernel\ndef add(x: torch.Tensor, *, k=2):\n    y[0] = f(x, -1, s=\"a\")\n    return x if k else None\n");
+  auto m = parse(
+      "@deuteron.kernel\n"
+      "def add(x: torch.Tensor, *, k=2):\n"
+      "    y[0] = f(x, -1, s=\"a\")\n"
+      "    return x if k else None\n");
   EXPECT_EQ(dump(*m),
             "Module\n"
             "  FunctionDef add @2:1-4:28 name@2:5-2:8\n"
@@ -1383,6 +1387,23 @@ TEST(LimitTest, DeepBlocks) {
   expect_too_deep(elifs, "blocks too deeply nested");
   std::string same_line = repeat("if x: ", 1) + "pass\n";
   EXPECT_NO_THROW(parse(same_line));
+}
+
+// Inputs that are large but not deep parse in linear time (a quadratic
+// step would make this test take minutes).
+TEST(LimitTest, LargeInputsAreFast) {
+  auto file = [](std::string text) { return make_file(std::move(text)); };
+  EXPECT_EQ(parse_module(file(repeat("x = 1; ", 50000) + "\n"))->body.size(), 50000u);
+  std::string call = "f(";
+  for (int i = 0; i < 20000; ++i) call += "k" + std::to_string(i) + "=1, ";
+  EXPECT_EQ(cast<Call>(&expr_of(*parse_module(file(call + ")\n"))))->keywords.size(), 20000u);
+  std::string params = "def f(";
+  for (int i = 0; i < 20000; ++i) params += "p" + std::to_string(i) + ", ";
+  EXPECT_EQ(cast<FunctionDef>(parse_module(file(params + "): pass\n"))->body[0].get())->args.size(),
+            20000u);
+  std::string fields = repeat("x = f'{a}{b!r:>3}'\n", 20000);
+  EXPECT_EQ(parse_module(file(fields))->body.size(), 20000u);
+  EXPECT_EQ(parse_module(file(repeat("if x:\n    y = [1, 2]\n", 20000)))->body.size(), 20000u);
 }
 
 // ============================================================ unparse

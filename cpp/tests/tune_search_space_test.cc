@@ -3,6 +3,7 @@
 // the JSON form of a ConfigSpec is lossless.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <set>
 
 #include "deuteron/compiler.h"
@@ -327,8 +328,6 @@ TEST(TuneSearchSpace, RealKernelConfigsGenerateCode) {
   file->filename = "gelu_mul.py";
   file->first_line = 1;
   file->text =
-      "import torch\n"
-      "import deuteron.language as hl\n"
       "def gelu_mul(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:\n"
       "    m, n = x.size()\n"
       "    out = torch.empty([m, n], dtype=x.dtype, device=x.device)\n"

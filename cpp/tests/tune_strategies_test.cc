@@ -51,18 +51,19 @@ ConfigSpec matmul_spec() {
 double log2v(const json::Value& v) { return std::log2(static_cast<double>(v.as_int())); }
 
 // A smooth function of log2 block sizes, warps and stages with its optimum at
-// 128 x 128 x 64, 8 warps, 3 stages, tensor descriptors for the loads, plus a
-// region that fails (256 x 256 tiles: "out of resources") and a knob that fails
-// with one value (warp specialization on: "compile error").
+// 128 x 256 x 64, 8 warps, 4 stages, tensor descriptors for the loads and a
+// persistent pid type (away from the default config), plus a region that fails
+// (256 x 256 tiles: "out of resources") and a knob that fails with one value
+// (warp specialization on: "compile error").
 std::optional<double> objective(const json::Value& cfg) {
   const auto& bs = cfg.at("block_sizes");
   const double m = log2v(bs[0]), n = log2v(bs[1]), k = log2v(bs[2]);
   if (m >= 8 && n >= 8) return std::nullopt;
   const auto& ws = cfg.at("range_warp_specializes");
   if (ws.size() && ws[0].is_bool() && ws[0].as_bool()) return std::nullopt;
-  double f = (m - 7) * (m - 7) + (n - 7) * (n - 7) + 0.7 * (k - 6) * (k - 6);
+  double f = (m - 7) * (m - 7) + (n - 8) * (n - 8) + 0.7 * (k - 6) * (k - 6);
   f += 0.5 * std::pow(log2v(cfg.at("num_warps")) - 3, 2);
-  f += 0.3 * std::pow(static_cast<double>(cfg.at("num_stages").as_int()) - 3, 2);
+  f += 0.3 * std::pow(static_cast<double>(cfg.at("num_stages").as_int()) - 4, 2);
   if (cfg.at("indexing")[0].as_string() != "tensor_descriptor") f += 0.4;
   if (cfg.at("indexing")[1].as_string() != "tensor_descriptor") f += 0.4;
   if (cfg.at("l2_groupings")[0].as_int() < 4) f += 0.3;
@@ -149,7 +150,8 @@ TEST(TuneStrategies, ConvergeOnSyntheticObjective) {
       const double median = (ratios[3] + ratios[4]) / 2;
       std::printf("%-6s %-10s median best/optimum %.4f  worst %.4f  mean evaluations %.0f\n", effort, name.c_str(),
                   median, ratios.back(), evals / 8);
-      EXPECT_LT(ratios.back() * kOptimum, dflt) << name;
+      EXPECT_LE(ratios.back() * kOptimum, dflt) << name;
+      if (name != "random") EXPECT_LT(median * kOptimum, dflt) << name;
       if (name != "random") EXPECT_LT(median, std::string(effort) == "full" ? 1.05 : 1.10) << effort << " " << name;
     }
   }
@@ -196,7 +198,7 @@ TEST(TuneStrategies, TellAcceptsConfigsFromElsewhere) {
   EXPECT_EQ(b->second, 1e-4);
   // ... and it is never asked again.
   for (int g = 0; g < 3; ++g)
-    for (const auto& cfg : session.ask()) EXPECT_NE(cfg.at("block_sizes"), json::parse("[128,128,64]"));
+    for (const auto& cfg : session.ask()) EXPECT_NE(cfg, b->first);
 }
 
 TEST(TuneStrategies, PatienceStopsAFlatSearch) {

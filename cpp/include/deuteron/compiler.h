@@ -35,8 +35,12 @@ class BoundKernel {
   json::Value normalize(const json::Value& config) const { return spec_.normalize(config, device_); }
   json::Value default_config() const { return spec_.default_config(device_); }
 
-  // The kernels lowered for one (normalized) config.
-  std::vector<std::unique_ptr<ir::DeviceKernel>> lower(const json::Value& config, LoweringLog* log = nullptr) const;
+  // The kernels lowered for one (normalized) config.  The reference back end
+  // runs whole dimensions at once, so it skips the passes that only change
+  // how the GPU schedules work (reduction rolling).
+  enum class Target { Triton, Reference };
+  std::vector<std::unique_ptr<ir::DeviceKernel>> lower(const json::Value& config, LoweringLog* log = nullptr,
+                                                       Target target = Target::Triton) const;
 
   std::string triton_code(const json::Value& config) const;
   std::string reference_code(const json::Value& config) const;

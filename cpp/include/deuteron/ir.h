@@ -84,6 +84,7 @@ enum class OpKind {
   TileBlockSize,  // tile.block_size (scalar constant per config)
   TileId,         // tile.id: begin // block_size
   TileCount,      // tile.count: number of tiles of the dim
+  TileMask,       // [dim] bool: which lanes of the dim's block are inside its range
   Full,           // hl.full / hl.zeros: attrs.literal broadcast to result type
   Arange,         // hl.arange over a Full dim: [dim] values begin..end-1
   // memory
@@ -248,6 +249,7 @@ struct DeviceKernel {
   std::vector<int> grid_dims;  // dims of the outer loop, in the order written
   Region body;
   SourceSpan span;       // the `for` header of the outer loop
+  DType index_dtype = DType::Int32;  // type of tile indices and offsets
   int num_loads = 0;
   int num_stores = 0;
   int next_value_id = 0;

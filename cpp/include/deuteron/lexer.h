@@ -33,8 +33,10 @@ std::vector<Token> tokenize(const std::shared_ptr<const SourceFile>& file);
 // brackets: newlines join lines, and no NEWLINE/INDENT/DEDENT tokens appear.
 // The parser uses it for the expressions inside f-string replacement fields,
 // so spans are absolute positions in `file`.  Ends with an EndMarker.
+// A caller that knows where `begin` is -- its absolute line and the offset
+// where that line starts -- passes them to save a scan of the text before it.
 std::vector<Token> tokenize_fragment(const std::shared_ptr<const SourceFile>& file, size_t begin,
-                                     size_t end);
+                                     size_t end, int begin_line = 0, size_t begin_line_start = 0);
 
 // True if `name` is a Python keyword (`if`, `lambda`, `None`, ...); soft
 // keywords (`match`, `case`, `type`, `_`) are ordinary names.

@@ -25,7 +25,8 @@ std::unique_ptr<BoundKernel> BoundKernel::bind(const BindRequest& request, Devic
   return bound;
 }
 
-std::vector<std::unique_ptr<ir::DeviceKernel>> BoundKernel::lower(const json::Value& config, LoweringLog* log) const {
+std::vector<std::unique_ptr<ir::DeviceKernel>> BoundKernel::lower(const json::Value& config, LoweringLog* log,
+                                                                 Target target) const {
   std::vector<std::optional<int64_t>> reduction_loops;
   for (const auto& v : config.at("reduction_loops").as_array())
     reduction_loops.push_back(v.is_null() ? std::nullopt : std::optional<int64_t>(v.as_int()));
@@ -39,11 +40,13 @@ std::vector<std::unique_ptr<ir::DeviceKernel>> BoundKernel::lower(const json::Va
     log->stages.emplace_back(stage, text);
   };
   record("sema");
-  for (auto& k : kernels) {
-    passes::roll_reductions(*k, reduction_loops);
-    ir::verify(*k);
+  if (target == Target::Triton) {
+    for (auto& k : kernels) {
+      passes::roll_reductions(*k, reduction_loops);
+      ir::verify(*k);
+    }
+    record("reduction_rolling");
   }
-  record("reduction_rolling");
   for (auto& k : kernels) {
     passes::eliminate_dead_code(*k);
     ir::verify(*k);
@@ -55,9 +58,9 @@ std::vector<std::unique_ptr<ir::DeviceKernel>> BoundKernel::lower(const json::Va
 namespace {
 
 template <typename Fn>
-std::string generate(const BoundKernel& b, const json::Value& config, Fn fn) {
+std::string generate(const BoundKernel& b, const json::Value& config, BoundKernel::Target target, Fn fn) {
   json::Value normalized = b.normalize(config);
-  auto kernels = b.lower(normalized);
+  auto kernels = b.lower(normalized, nullptr, target);
   CodegenInput in;
   in.program = &b.program();
   for (const auto& k : kernels) in.kernels.push_back(k.get());
@@ -70,11 +73,11 @@ std::string generate(const BoundKernel& b, const json::Value& config, Fn fn) {
 }  // namespace
 
 std::string BoundKernel::triton_code(const json::Value& config) const {
-  return generate(*this, config, generate_triton_module);
+  return generate(*this, config, Target::Triton, generate_triton_module);
 }
 
 std::string BoundKernel::reference_code(const json::Value& config) const {
-  return generate(*this, config, generate_reference_module);
+  return generate(*this, config, Target::Reference, generate_reference_module);
 }
 
 std::string BoundKernel::dump_ast() const { return ast::dump(*program_->module); }

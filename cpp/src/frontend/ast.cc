@@ -250,7 +250,10 @@ std::string Dumper::expr_header(const Expr& e) const {
       return std::string("BoolOp ") + op_spelling(cast<BoolOp>(&e)->op) + at(e.span);
     case ExprKind::Compare: {
       std::string ops;
-      for (CmpOpKind op : cast<Compare>(&e)->ops) ops += (ops.empty() ? "" : ", ") + std::string(op_spelling(op));
+      for (CmpOpKind op : cast<Compare>(&e)->ops) {
+        if (!ops.empty()) ops += ", ";
+        ops += op_spelling(op);
+      }
       return "Compare [" + ops + "]" + at(e.span);
     }
     case ExprKind::Call: return "Call" + at(e.span);

@@ -121,12 +121,19 @@ constexpr std::string_view kOps1 = "()[]{},:;.+-*/%&|^~<>=@";
 
 class Lexer {
  public:
-  Lexer(const std::shared_ptr<const SourceFile>& file, size_t begin, size_t end, bool fragment)
+  // `line`/`line_start` locate `begin` (line 0: find them by scanning).
+  Lexer(const std::shared_ptr<const SourceFile>& file, size_t begin, size_t end, bool fragment,
+        int line = 0, size_t line_start = 0)
       : file_(file), src_(file->text), begin_(begin), pos_(begin), end_(end), fragment_(fragment) {
-    line_ = file->first_line +
-            static_cast<int>(std::count(src_.begin(), src_.begin() + static_cast<long>(begin), '\n'));
-    size_t nl = begin == 0 ? std::string_view::npos : src_.rfind('\n', begin - 1);
-    line_start_ = nl == std::string_view::npos ? 0 : nl + 1;
+    if (line > 0) {
+      line_ = line;
+      line_start_ = line_start;
+    } else {
+      auto begin_it = src_.begin() + static_cast<long>(begin);
+      line_ = file->first_line + static_cast<int>(std::count(src_.begin(), begin_it, '\n'));
+      size_t nl = begin == 0 ? std::string_view::npos : src_.rfind('\n', begin - 1);
+      line_start_ = nl == std::string_view::npos ? 0 : nl + 1;
+    }
     begin_line_ = line_;
     begin_line_start_ = line_start_;
     at_line_start_ = !fragment;
@@ -183,10 +190,11 @@ class Lexer {
   void lex_number();
   bool digit_part(bool (*valid)(char), const Mark& m, const char* kind);
   [[noreturn]] void bad_number(const Mark& m, const char* kind);
+  [[noreturn]] void bad_digit(const char* kind);
   void lex_op();
   [[noreturn]] void bad_character();
   void emit(TokenKind kind, const Mark& m);
-  void emit_at(TokenKind kind, const Mark& m, std::string text, SourceSpan span);
+  void emit_at(TokenKind kind, std::string text, SourceSpan span);
   void finish();
 
   const std::shared_ptr<const SourceFile>& file_;
@@ -246,7 +254,8 @@ void Lexer::check_input() const {
     int len = decode_utf8(src_.substr(0, end_), i, &cp);
     if (len == 0) {
       char buf[8];
-      std::snprintf(buf, sizeof buf, "0x%02X", static_cast<unsigned>(static_cast<unsigned char>(c)));
+      unsigned byte = static_cast<unsigned char>(c);
+      std::snprintf(buf, sizeof buf, "0x%02X", byte);
       error(span_of(mark_at(i), 1), std::string("invalid UTF-8 byte ") + buf + " in source");
     }
     i += static_cast<size_t>(len);
@@ -331,7 +340,7 @@ void Lexer::indent_to(int col, int alt_col, const Mark& line_mark) {
     if (alt_col <= alt_indents_.back()) tab_error();
     indents_.push_back(col);
     alt_indents_.push_back(alt_col);
-    emit_at(TokenKind::Indent, line_mark,
+    emit_at(TokenKind::Indent,
             std::string(src_.substr(line_mark.offset, pos_ - line_mark.offset)), indent_span);
     return;
   }
@@ -339,7 +348,7 @@ void Lexer::indent_to(int col, int alt_col, const Mark& line_mark) {
   while (col < indents_.back()) {
     indents_.pop_back();
     alt_indents_.pop_back();
-    emit_at(TokenKind::Dedent, here, "", span_of(here, 0));
+    emit_at(TokenKind::Dedent, "", span_of(here, 0));
   }
   if (col != indents_.back()) {
     error(indent_span, "unindent does not match any outer indentation level");
@@ -354,7 +363,7 @@ void Lexer::end_line() {
   if (logical_end && line_has_tokens_) {
     Mark m = mark();
     size_t len = src_[pos_] == '\r' ? 2 : 1;
-    emit_at(TokenKind::Newline, m, std::string(src_.substr(pos_, len)), span_of(m, len));
+    emit_at(TokenKind::Newline, std::string(src_.substr(pos_, len)), span_of(m, len));
   }
   consume_newline();
   if (logical_end) at_line_start_ = true;
@@ -464,11 +473,16 @@ void Lexer::lex_string(const Mark& m) {
 }
 
 [[noreturn]] void Lexer::bad_number(const Mark& m, const char* kind) {
-  while (pos_ < end_ && (is_ident_char(src_[pos_]) || is_non_ascii(src_[pos_]) || src_[pos_] == '.')) {
-    ++pos_;
-  }
+  // The whole malformed word is reported, e.g. all of `1_000abc`.
+  auto in_word = [&](char c) { return is_ident_char(c) || is_non_ascii(c) || c == '.'; };
+  while (pos_ < end_ && in_word(src_[pos_])) ++pos_;
   if (pos_ == m.offset) ++pos_;
   error(span_from(m), std::string("invalid ") + kind + " literal");
+}
+
+// A decimal digit at pos_ that the literal's base does not allow (0b2, 0o8).
+[[noreturn]] void Lexer::bad_digit(const char* kind) {
+  error(span_of(mark(), 1), std::string("invalid digit '") + peek() + "' in " + kind + " literal");
 }
 
 // Consumes `digit (_? digit)*`; returns false (consuming nothing) if pos_ is
@@ -502,16 +516,10 @@ void Lexer::lex_number() {
     pos_ += 2;
     if (peek() == '_') ++pos_;  // "0x_ff" is allowed
     if (!digit_part(valid, m, kind)) {
-      if (is_dec_digit(peek())) {
-        Mark digit = mark();
-        error(span_of(digit, 1), std::string("invalid digit '") + peek() + "' in " + kind + " literal");
-      }
+      if (is_dec_digit(peek())) bad_digit(kind);
       bad_number(m, kind);
     }
-    if (is_dec_digit(peek())) {
-      Mark digit = mark();
-      error(span_of(digit, 1), std::string("invalid digit '") + peek() + "' in " + kind + " literal");
-    }
+    if (is_dec_digit(peek())) bad_digit(kind);
     if (pos_ < end_ && (is_ident_char(peek()) || is_non_ascii(peek()))) bad_number(m, kind);
     emit(TokenKind::Number, m);
     return;
@@ -590,10 +598,10 @@ void Lexer::lex_op() {
 }
 
 void Lexer::emit(TokenKind kind, const Mark& m) {
-  emit_at(kind, m, std::string(src_.substr(m.offset, pos_ - m.offset)), span_from(m));
+  emit_at(kind, std::string(src_.substr(m.offset, pos_ - m.offset)), span_from(m));
 }
 
-void Lexer::emit_at(TokenKind kind, const Mark&, std::string text, SourceSpan span) {
+void Lexer::emit_at(TokenKind kind, std::string text, SourceSpan span) {
   out_.push_back(Token{kind, std::move(text), span});
   if (kind != TokenKind::Newline && kind != TokenKind::Indent && kind != TokenKind::Dedent) {
     line_has_tokens_ = true;
@@ -609,12 +617,12 @@ void Lexer::finish() {
   }
   Mark eof = eof_mark();
   SourceSpan eof_span = span_of(eof, 0);
-  if (!fragment_ && line_has_tokens_) emit_at(TokenKind::Newline, eof, "", eof_span);
+  if (!fragment_ && line_has_tokens_) emit_at(TokenKind::Newline, "", eof_span);
   while (indents_.size() > 1) {
     indents_.pop_back();
-    emit_at(TokenKind::Dedent, eof, "", eof_span);
+    emit_at(TokenKind::Dedent, "", eof_span);
   }
-  emit_at(TokenKind::EndMarker, eof, "", eof_span);
+  emit_at(TokenKind::EndMarker, "", eof_span);
 }
 
 }  // namespace
@@ -625,10 +633,11 @@ std::vector<Token> tokenize(const std::shared_ptr<const SourceFile>& file) {
 }
 
 std::vector<Token> tokenize_fragment(const std::shared_ptr<const SourceFile>& file, size_t begin,
-                                     size_t end) {
+                                     size_t end, int begin_line, size_t begin_line_start) {
   DEUTERON_CHECK(file != nullptr && begin <= end && end <= file->text.size(),
                  "bad fragment range");
-  return Lexer(file, begin, end, /*fragment=*/true).run();
+  DEUTERON_CHECK(begin_line <= 0 || begin_line_start <= begin, "bad fragment position");
+  return Lexer(file, begin, end, /*fragment=*/true, begin_line, begin_line_start).run();
 }
 
 }  // namespace deuteron

@@ -21,6 +21,7 @@
 #include <optional>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "deuteron/lexer.h"
@@ -358,7 +359,8 @@ void Parser::unexpected(std::string_view expected) const {
   const Token& t = peek();
   if (t.kind == TokenKind::Indent) error(t.span, "unexpected indent");
   if (t.kind == TokenKind::Op && t.text == ":=") {
-    unsupported(t.span, "assignment expressions (:=)", "assign the value in a separate statement first");
+    unsupported(t.span, "assignment expressions (:=)",
+                "assign the value in a separate statement first");
   }
   error(t.span, "invalid syntax: expected " + std::string(expected) + ", found " + describe(t), {});
 }
@@ -372,7 +374,8 @@ void Parser::expected_op(std::string_view op, std::string_view where) const {
 // "<what> are not supported in kernels[; <instead>]"
 void Parser::unsupported(SourceSpan span, const char* what, const char* instead,
                          bool singular) const {
-  std::string message = std::string(what) + (singular ? " is" : " are") + " not supported in kernels";
+  std::string message = what;
+  message += singular ? " is not supported in kernels" : " are not supported in kernels";
   if (instead) message += std::string("; ") + instead;
   error(span, std::move(message), {});
 }
@@ -554,24 +557,26 @@ void Parser::reject_statement_keyword() {
   const Token& t = peek();
   if (t.kind != TokenKind::Name) return;
   const std::string& k = t.text;
-  SourceSpan line = logical_line_span(pos_);
+  // Computed only for a rejected keyword: scanning the line for every
+  // statement would be quadratic on a long `a; b; c; ...` line.
+  auto line = [&] { return logical_line_span(pos_); };
   if (k == "import" || k == "from") {
-    unsupported(line, "import statements", "import modules outside the kernel function");
+    unsupported(line(), "import statements", "import modules outside the kernel function");
   }
   if (k == "global" || k == "nonlocal") {
-    unsupported(line, k == "global" ? "global declarations" : "nonlocal declarations",
+    unsupported(line(), k == "global" ? "global declarations" : "nonlocal declarations",
                 "pass the value as an argument instead");
   }
-  if (k == "del") unsupported(line, "del statements");
+  if (k == "del") unsupported(line(), "del statements");
   if (k == "raise") {
-    unsupported(line, "raise statements", "use assert to check conditions");
+    unsupported(line(), "raise statements", "use assert to check conditions");
   }
   if (k == "try" || k == "except" || k == "finally") {
-    unsupported(line, "try/except statements", "kernels cannot raise or handle exceptions");
+    unsupported(line(), "try/except statements", "kernels cannot raise or handle exceptions");
   }
-  if (k == "with") unsupported(line, "with statements");
-  if (k == "class") unsupported(line, "class definitions", "define classes outside the kernel");
-  if (k == "async") unsupported(line, "async functions and statements");
+  if (k == "with") unsupported(line(), "with statements");
+  if (k == "class") unsupported(line(), "class definitions", "define classes outside the kernel");
+  if (k == "async") unsupported(line(), "async functions and statements");
   if (k == "def" || k == "if" || k == "for" || k == "while") {
     error(t.span, "invalid syntax: '" + k + "' statement must start on its own line", {});
   }
@@ -797,6 +802,7 @@ void Parser::parse_parameters(ast::FunctionDef& fn) {
   bool seen_star = false, seen_default = false;
   SourceSpan star_span;
   size_t keyword_only = 0;
+  std::unordered_set<std::string_view> names;  // membership only: deterministic
   while (!at_op(")")) {
     if (at_op("*")) {
       star_span = next().span;
@@ -817,10 +823,8 @@ void Parser::parse_parameters(ast::FunctionDef& fn) {
       ast::Arg arg;
       arg.name = name.text;
       arg.keyword_only = seen_star;
-      for (const ast::Arg& other : fn.args) {
-        if (other.name == arg.name) {
-          error(name.span, "duplicate parameter '" + arg.name + "' in function definition", {});
-        }
+      if (!names.insert(name.text).second) {
+        error(name.span, "duplicate parameter '" + arg.name + "' in function definition", {});
       }
       if (accept_op(":")) arg.annotation = parse_test();
       if (accept_op("=")) {
@@ -1172,6 +1176,7 @@ ExprPtr Parser::parse_call(ExprPtr func, SourceSpan start) {
   next();
   auto call = std::make_unique<ast::Call>(start);
   call->func = std::move(func);
+  std::unordered_set<std::string_view> keyword_names;  // membership only: deterministic
   while (!at_op(")")) {
     if (at_op("*")) {
       SourceSpan star = next().span;
@@ -1184,9 +1189,7 @@ ExprPtr Parser::parse_call(ExprPtr func, SourceSpan start) {
     } else if (at_identifier() && at_op("=", 1)) {
       const Token& name = next();
       next();
-      for (const ast::Keyword& k : call->keywords) {
-        if (k.name == name.text) duplicate_keyword(name);
-      }
+      if (!keyword_names.insert(name.text).second) duplicate_keyword(name);
       ast::Keyword keyword;
       keyword.name = name.text;
       keyword.value = parse_test();
@@ -1704,7 +1707,11 @@ size_t Parser::parse_replacement_field(size_t open, const StringInfo& info, ast:
 // Tokenizes and parses the expression text [begin, end) of a replacement
 // field with the ordinary expression grammar; spans stay absolute.
 ExprPtr Parser::parse_fstring_expression(size_t begin, size_t end, SourceSpan field_span) {
-  std::vector<Token> tokens = tokenize_fragment(file_, begin, end);
+  size_t line_index = static_cast<size_t>(
+      std::upper_bound(line_starts_.begin(), line_starts_.end(), begin) - line_starts_.begin() - 1);
+  std::vector<Token> tokens =
+      tokenize_fragment(file_, begin, end, file_->first_line + static_cast<int>(line_index),
+                        line_starts_[line_index]);
   if (tokens.size() == 1) error(field_span, "f-string: empty expression not allowed");
   std::vector<Token> saved_tokens = std::exchange(tokens_, std::move(tokens));
   size_t saved_pos = std::exchange(pos_, 0);

@@ -16,6 +16,7 @@ const char* name(OpKind k) {
     case OpKind::TileBlockSize: return "tile_block_size";
     case OpKind::TileId: return "tile_id";
     case OpKind::TileCount: return "tile_count";
+    case OpKind::TileMask: return "tile_mask";
     case OpKind::Full: return "full";
     case OpKind::Arange: return "arange";
     case OpKind::Load: return "load";
@@ -257,6 +258,7 @@ std::unique_ptr<DeviceKernel> clone(const DeviceKernel& k) {
   out->dims = k.dims;
   out->grid_dims = k.grid_dims;
   out->span = k.span;
+  out->index_dtype = k.index_dtype;
   out->num_loads = k.num_loads;
   out->num_stores = k.num_stores;
   out->next_value_id = k.next_value_id;

@@ -121,6 +121,7 @@ class Printer {
       case OpKind::TileBlockSize:
       case OpKind::TileId:
       case OpKind::TileCount:
+      case OpKind::TileMask:
       case OpKind::Arange: os_ << " d" << op.attrs.dim; break;
       case OpKind::Load:
         os_ << " " << index_str(op);
@@ -149,7 +150,8 @@ class Printer {
         break;
       }
       case OpKind::Reduce:
-        os_ << " " << name(op.attrs.reduce) << " axis " << op.attrs.axis << (op.attrs.keepdim ? " keepdim" : "");
+        os_ << " " << name(op.attrs.reduce) << " axis " << op.attrs.axis << (op.attrs.keepdim ? " keepdim" : "")
+            << (op.attrs.mask_elided ? " unmasked" : "");
         break;
       case OpKind::Dot:
         if (op.attrs.dot_out_dtype) os_ << " out " << dtype_short(*op.attrs.dot_out_dtype);

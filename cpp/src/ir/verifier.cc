@@ -125,6 +125,7 @@ class Verifier {
         break;
       }
       case OpKind::TileIndex:
+      case OpKind::TileMask:
       case OpKind::Arange:
         check_dim(op.attrs.dim, &op);
         check(res(0).dims == std::vector<int>{op.attrs.dim}, &op, "index must be 1-D over its dim");

@@ -1,12 +1,395 @@
-// Reduction rolling: placeholder until looped reductions land; persistent
-// reductions need no change.
+// Reduction rolling: a reduction over a full dimension whose config entry
+// `reduction_loops[i]` is a block size R becomes a loop over chunks of R.
+//
+// Sema produces "persistent" reductions: x[tile, :] loads the whole row and
+// reduces it in registers.  For long rows that does not fit, so for a rolled
+// dim r (extent E) this pass rewrites the kernel body:
+//   * every reduction over r gets a loop over r' (a new tile dim with block R)
+//     that recomputes the reduction's input chunk by chunk (its "r-slice":
+//     the ops that produce it from loads and values known before the loop)
+//     and accumulates elementwise into a [.., R, ..] accumulator; after the
+//     loop one reduction over the accumulator gives the original result;
+//   * every store whose value or index involves r gets a loop that recomputes
+//     its r-slice and stores chunk by chunk.
+// Consecutive reductions/stores whose inputs are all known before the first
+// of them share one loop (e.g. sum(x) and sum(x*x)).  Values over r are never
+// carried between loops: they are recomputed from the loads (rematerialized),
+// which is what a looped reduction costs.  The originals become dead and are
+// removed by dead-code elimination.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
 #include "deuteron/passes.h"
 
 namespace deuteron::passes {
 
+namespace {
+
+using ir::OpKind;
+
+bool has_dim(const ir::Type& t, int d) { return std::find(t.dims.begin(), t.dims.end(), d) != t.dims.end(); }
+
+// Whether a memory op indexes dimension d.
+bool indexes_dim(const ir::Op& op, int d) {
+  for (const auto& ix : op.attrs.index) {
+    if (ix.kind == ir::IndexSpec::Kind::TileDim && ix.dim == d) return true;
+    if (ix.kind == ir::IndexSpec::Kind::Tensor && has_dim(op.operands.at(ix.operand)->type, d)) return true;
+  }
+  return false;
+}
+
+bool is_reduce_over(const ir::Op& op, int d) {
+  return op.kind == OpKind::Reduce && op.operands[0]->type.dims.at(op.attrs.axis) == d;
+}
+
+bool is_sink_over(const ir::Op& op, int d) {
+  if (op.kind != OpKind::Store && op.kind != OpKind::AtomicRMW) return false;
+  if (indexes_dim(op, d)) return true;
+  for (const ir::Value* v : op.operands)
+    if (has_dim(v->type, d)) return true;
+  return false;
+}
+
+// Identity literal of a reduction for a dtype.
+ir::Literal identity(ir::ReduceFn f, DType t) {
+  bool fl = is_floating(t);
+  switch (f) {
+    case ir::ReduceFn::Sum: return fl ? ir::Literal::from_float(0.0) : ir::Literal::from_int(0);
+    case ir::ReduceFn::Prod: return fl ? ir::Literal::from_float(1.0) : ir::Literal::from_int(1);
+    case ir::ReduceFn::Max:
+    case ir::ReduceFn::ArgMax:
+      if (fl) return ir::Literal::from_float(-INFINITY);
+      if (t == DType::Bool) return ir::Literal::from_bool(false);
+      return ir::Literal::from_int(is_signed(t) ? -(int64_t{1} << (bit_width(t) - 1)) : 0);
+    case ir::ReduceFn::Min:
+    case ir::ReduceFn::ArgMin:
+      if (fl) return ir::Literal::from_float(INFINITY);
+      if (t == DType::Bool) return ir::Literal::from_bool(true);
+      return ir::Literal::from_int(is_signed(t) ? (int64_t{1} << (bit_width(t) - 1)) - 1
+                                                : (int64_t{1} << std::min(bit_width(t), 62)) - 1);
+    case ir::ReduceFn::Any: return ir::Literal::from_bool(false);
+    case ir::ReduceFn::All: return ir::Literal::from_bool(true);
+  }
+  return ir::Literal::from_int(0);
+}
+
+void replace_uses(ir::Region& r, const ir::Value* from, ir::Value* to) {
+  ir::walk_mut(r, [&](ir::Op& op) {
+    for (auto& v : op.operands)
+      if (v == from) v = to;
+  });
+}
+
+class Roller {
+ public:
+  Roller(ir::DeviceKernel& k, int r, int64_t block) : k_(k), r_(r), block_(block) {}
+
+  void run() {
+    // Members (reductions over r and stores involving r) in program order.
+    std::vector<ir::Op*> members;
+    for (auto& op : k_.body.ops)
+      if (is_reduce_over(*op, r_) || is_sink_over(*op, r_)) members.push_back(op.get());
+    size_t i = 0;
+    while (i < members.size()) {
+      // Greedy grouping: later members join while everything their slices
+      // need from outside is defined before the group's first member.
+      std::vector<ir::Op*> group = {members[i]};
+      size_t j = i + 1;
+      while (j < members.size() && leaves_defined_before(*members[j], *members[i])) group.push_back(members[j++]);
+      build_loop(group);
+      i = j;
+    }
+  }
+
+ private:
+  int index_of(const ir::Op* op) const {
+    for (size_t i = 0; i < k_.body.ops.size(); ++i)
+      if (k_.body.ops[i].get() == op) return static_cast<int>(i);
+    return -1;
+  }
+
+  // The top-level index where a value is defined (-1 for region arguments).
+  int def_index(const ir::Value* v) const { return v->def ? index_of(v->def) : -1; }
+
+  // Values from outside the r-slice of `op` (what the rolled loop reads).
+  void collect_leaves(const ir::Value* v, std::set<const ir::Value*>& leaves, std::set<const ir::Value*>& seen) {
+    if (!seen.insert(v).second) return;
+    if (!has_dim(v->type, r_) || !v->def) {
+      leaves.insert(v);
+      return;
+    }
+    for (const ir::Value* o : v->def->operands) collect_leaves(o, leaves, seen);
+  }
+
+  bool leaves_defined_before(const ir::Op& member, const ir::Op& first) {
+    std::set<const ir::Value*> leaves, seen;
+    for (const ir::Value* o : member.operands) collect_leaves(o, leaves, seen);
+    int pos = index_of(&first);
+    for (const ir::Value* l : leaves)
+      if (def_index(l) >= pos) return false;
+    return true;
+  }
+
+  ir::Type subst(ir::Type t) const {
+    for (int& d : t.dims)
+      if (d == r_) d = chunk_;
+    return t;
+  }
+
+  // Clones the r-slice producing `v` into the loop body (memoized).
+  ir::Value* clone_value(ir::Builder& b, const ir::Value* v) {
+    auto it = map_.find(v);
+    if (it != map_.end()) return it->second;
+    if (!has_dim(v->type, r_) || !v->def) return const_cast<ir::Value*>(v);  // a leaf from outside
+    ir::Op* op = clone_op(b, *v->def);
+    ir::Value* out = op->result(v->index);
+    return out;
+  }
+
+  ir::Op* clone_op(ir::Builder& b, const ir::Op& src) {
+    std::vector<ir::Value*> operands;
+    for (const ir::Value* o : src.operands) operands.push_back(clone_value(b, o));
+    std::vector<ir::Type> types;
+    for (const auto& r : src.results) types.push_back(subst(r->type));
+    ir::Attrs attrs = src.attrs;
+    OpKind kind = src.kind;
+    for (auto& ix : attrs.index)
+      if (ix.kind == ir::IndexSpec::Kind::TileDim && ix.dim == r_) ix.dim = chunk_;
+    if (kind == OpKind::Arange && attrs.dim == r_) {
+      kind = OpKind::TileIndex;  // the chunk's indices
+      attrs.dim = chunk_;
+    }
+    ir::Op* op = b.create(kind, operands, types, src.span, attrs);
+    for (size_t i = 0; i < src.results.size(); ++i) {
+      op->results[i]->name_hint = src.results[i]->name_hint;
+      map_[src.results[i].get()] = op->result(i);
+    }
+    return op;
+  }
+
+  // A bool mask, broadcastable against a value of type `t`, of the chunk's
+  // lanes inside the dim (only needed when E is not a multiple of R).
+  ir::Value* lane_mask(ir::Builder& b, const ir::Type& t, SourceSpan span) {
+    const ir::Dim& d = k_.dim(chunk_);
+    if (d.extent().provably_multiple_of(block_)) return nullptr;
+    ir::Attrs a;
+    a.dim = chunk_;
+    ir::Value* m = b.create(OpKind::TileMask, {}, {ir::Type{DType::Bool, {chunk_}}}, span, a)->result();
+    // Put the chunk axis where it is in t (size-1 axes elsewhere).
+    int axis = static_cast<int>(std::find(t.dims.begin(), t.dims.end(), chunk_) - t.dims.begin());
+    int rank = t.rank();
+    std::vector<int> dims = {chunk_};
+    for (int i = axis + 1; i < rank; ++i) {
+      ir::Attrs e;
+      e.axis = static_cast<int>(dims.size());
+      dims.push_back(ir::kBroadcast);
+      m = b.create(OpKind::ExpandDims, {m}, {ir::Type{DType::Bool, dims}}, span, e)->result();
+    }
+    return m;
+  }
+
+  ir::Value* constant_like(ir::Builder& b, const ir::Literal& lit, DType t, SourceSpan span) {
+    ir::Attrs a;
+    a.literal = lit;
+    return b.create(OpKind::Constant, {}, {ir::Type{t, {}}}, span, a)->result();
+  }
+
+  ir::Value* binary(ir::Builder& b, ir::BinaryFn f, ir::Value* x, ir::Value* y, DType result, SourceSpan span) {
+    ir::Attrs a;
+    a.binary = f;
+    std::vector<int> dims = x->type.rank() >= y->type.rank() ? x->type.dims : y->type.dims;
+    return b.create(OpKind::Binary, {x, y}, {ir::Type{result, dims}}, span, a)->result();
+  }
+
+  ir::Value* where(ir::Builder& b, ir::Value* c, ir::Value* x, ir::Value* y, SourceSpan span) {
+    std::vector<int> dims = x->type.rank() >= y->type.rank() ? x->type.dims : y->type.dims;
+    return b.create(OpKind::Where, {c, x, y}, {ir::Type{x->type.dtype, dims}}, span)->result();
+  }
+
+  ir::Value* reduce(ir::Builder& b, ir::ReduceFn f, ir::Value* x, int axis, bool keepdim, DType result,
+                    SourceSpan span) {
+    ir::Attrs a;
+    a.reduce = f;
+    a.axis = axis;
+    a.keepdim = keepdim;
+    a.mask_elided = true;  // every lane of an accumulator is valid
+    auto dims = x->type.dims;
+    if (keepdim)
+      dims[axis] = ir::kBroadcast;
+    else
+      dims.erase(dims.begin() + axis);
+    return b.create(OpKind::Reduce, {x}, {ir::Type{result, dims}}, span, a)->result();
+  }
+
+  struct Acc {
+    ir::Op* reduce;         // the original reduction
+    ir::Type type;          // accumulator type (chunk shape)
+    ir::Literal init;
+    bool is_arg = false;    // argmax/argmin: a (value, index) pair
+  };
+
+  void build_loop(const std::vector<ir::Op*>& group) {
+    SourceSpan span = group.front()->span;
+    // The chunk dim, one per loop.
+    ir::Dim chunk;
+    chunk.id = static_cast<int>(k_.dims.size());
+    chunk.kind = ir::DimKind::Tile;
+    chunk.begin = 0;
+    chunk.end = k_.dim(r_).extent();
+    chunk.fixed_block_size = block_;
+    chunk.name = k_.dim(r_).name.empty() ? "chunk" : "chunk";
+    chunk.span = span;
+    k_.dims.push_back(chunk);
+    chunk_ = chunk.id;
+    map_.clear();
+
+    // Accumulators, created before the loop.
+    ir::Region staging;
+    ir::Builder b(k_);
+    b.set_region(&staging);
+    std::vector<Acc> accs;
+    std::vector<ir::Value*> inits;
+    for (ir::Op* m : group) {
+      if (m->kind != OpKind::Reduce) continue;
+      Acc a;
+      a.reduce = m;
+      a.type = subst(m->operands[0]->type);
+      a.init = identity(m->attrs.reduce, a.type.dtype);
+      a.is_arg = m->attrs.reduce == ir::ReduceFn::ArgMax || m->attrs.reduce == ir::ReduceFn::ArgMin;
+      ir::Attrs fa;
+      fa.literal = a.init;
+      inits.push_back(b.create(OpKind::Full, {}, {a.type}, span, fa)->result());
+      if (a.is_arg) {
+        ir::Attrs ia;
+        ia.literal = ir::Literal::from_int(0);
+        inits.push_back(b.create(OpKind::Full, {}, {ir::Type{DType::Int64, a.type.dims}}, span, ia)->result());
+      }
+      accs.push_back(a);
+    }
+    std::vector<ir::Type> types;
+    for (ir::Value* v : inits) types.push_back(v->type);
+    ir::Attrs fa;
+    fa.dim = chunk_;
+    ir::Op* loop = b.create(OpKind::For, inits, types, span, fa);
+    k_.dim(chunk_).loop_id = loop->id;
+    ir::Region* body = b.add_region(loop);
+    std::vector<ir::Value*> args;
+    for (size_t i = 0; i < types.size(); ++i) args.push_back(b.add_arg(body, types[i], "acc"));
+    b.set_region(body);
+
+    // Loop body: recompute each member's slice, accumulate or store.
+    std::vector<ir::Value*> yields;
+    size_t ai = 0, arg_i = 0;
+    for (ir::Op* m : group) {
+      if (m->kind != OpKind::Reduce) {
+        clone_op(b, *m);  // a store of this chunk
+        continue;
+      }
+      const Acc& a = accs[ai++];
+      ir::Value* chunk_v = clone_value(b, m->operands[0]);
+      ir::Value* mask = lane_mask(b, chunk_v->type, span);
+      ir::Value* ident = constant_like(b, a.init, a.type.dtype, span);
+      ir::Value* x = mask ? where(b, mask, chunk_v, ident, span) : chunk_v;
+      ir::Value* acc = args[arg_i];
+      DType t = a.type.dtype;
+      switch (m->attrs.reduce) {
+        case ir::ReduceFn::Sum: yields.push_back(binary(b, ir::BinaryFn::Add, acc, x, t, span)); break;
+        case ir::ReduceFn::Prod: yields.push_back(binary(b, ir::BinaryFn::Mul, acc, x, t, span)); break;
+        case ir::ReduceFn::Max: yields.push_back(binary(b, ir::BinaryFn::Maximum, acc, x, t, span)); break;
+        case ir::ReduceFn::Min: yields.push_back(binary(b, ir::BinaryFn::Minimum, acc, x, t, span)); break;
+        case ir::ReduceFn::Any: yields.push_back(binary(b, ir::BinaryFn::LogicalOr, acc, x, t, span)); break;
+        case ir::ReduceFn::All: yields.push_back(binary(b, ir::BinaryFn::LogicalAnd, acc, x, t, span)); break;
+        case ir::ReduceFn::ArgMax:
+        case ir::ReduceFn::ArgMin: {
+          // Keep the first occurrence: replace only on a strictly better value.
+          bool is_max = m->attrs.reduce == ir::ReduceFn::ArgMax;
+          ir::Value* better = binary(b, is_max ? ir::BinaryFn::Gt : ir::BinaryFn::Lt, x, acc, DType::Bool, span);
+          ir::Attrs ia;
+          ia.dim = chunk_;
+          ir::Value* idx = b.create(OpKind::TileIndex, {}, {ir::Type{k_.index_dtype, {chunk_}}}, span, ia)->result();
+          ir::Value* idx64 = b.create(OpKind::Cast, {idx}, {ir::Type{DType::Int64, {chunk_}}}, span)->result();
+          ir::Value* acc_i = args[arg_i + 1];
+          ir::Value* new_v = where(b, better, x, acc, span);
+          ir::Value* bi = b.create(OpKind::BroadcastTo, {idx64}, {ir::Type{DType::Int64, a.type.dims}}, span)->result();
+          if (idx64->type.dims == a.type.dims) bi = idx64;
+          ir::Value* new_i = where(b, better, bi, acc_i, span);
+          yields.push_back(new_v);
+          yields.push_back(new_i);
+          break;
+        }
+      }
+      arg_i += a.is_arg ? 2 : 1;
+    }
+    b.create(OpKind::Yield, yields, {}, span);
+
+    // After the loop: reduce the accumulators; their results replace the originals.
+    b.set_region(&staging);
+    size_t res_i = 0;
+    for (const Acc& a : accs) {
+      const ir::Op& m = *a.reduce;
+      int axis = m.attrs.axis;
+      bool kd = m.attrs.keepdim;
+      DType out = m.result()->type.dtype;
+      ir::Value* final_v;
+      if (!a.is_arg) {
+        final_v = reduce(b, m.attrs.reduce, loop->result(res_i), axis, kd, out, span);
+        res_i += 1;
+      } else {
+        // The index of the best value; ties between lanes resolve to the smallest index.
+        bool is_max = m.attrs.reduce == ir::ReduceFn::ArgMax;
+        ir::Value* vals = loop->result(res_i);
+        ir::Value* idxs = loop->result(res_i + 1);
+        ir::Value* best = reduce(b, is_max ? ir::ReduceFn::Max : ir::ReduceFn::Min, vals, axis, true, vals->type.dtype, span);
+        ir::Value* is_best = binary(b, ir::BinaryFn::Eq, vals, best, DType::Bool, span);
+        ir::Value* big = constant_like(b, ir::Literal::from_int(int64_t{1} << 62), DType::Int64, span);
+        ir::Value* cand = where(b, is_best, idxs, big, span);
+        final_v = reduce(b, ir::ReduceFn::Min, cand, axis, kd, DType::Int64, span);
+        res_i += 2;
+      }
+      replace_uses(k_.body, m.result(), final_v);
+      replace_uses(staging, m.result(), final_v);
+    }
+
+    // Splice the staged ops in front of the group's first member and drop the
+    // stores that now happen inside the loop.
+    int pos = index_of(group.front());
+    std::vector<std::unique_ptr<ir::Op>> staged;
+    for (auto& op : staging.ops) {
+      op->parent = &k_.body;
+      staged.push_back(std::move(op));
+    }
+    k_.body.ops.insert(k_.body.ops.begin() + pos, std::make_move_iterator(staged.begin()),
+                       std::make_move_iterator(staged.end()));
+    for (ir::Op* m : group) {
+      if (m->kind == OpKind::Reduce) continue;
+      int at = index_of(m);
+      k_.body.ops.erase(k_.body.ops.begin() + at);
+    }
+  }
+
+  ir::DeviceKernel& k_;
+  int r_;
+  int64_t block_;
+  int chunk_ = -1;
+  std::map<const ir::Value*, ir::Value*> map_;
+};
+
+}  // namespace
+
 void roll_reductions(ir::DeviceKernel& kernel, const std::vector<std::optional<int64_t>>& reduction_loops) {
-  (void)kernel;
-  (void)reduction_loops;
+  size_t ndims = kernel.dims.size();  // rolling adds dims; only the original ones roll
+  for (size_t d = 0; d < ndims; ++d) {
+    const ir::Dim& dim = kernel.dims[d];
+    if (dim.kind != ir::DimKind::Full || dim.reduction_index < 0) continue;
+    if (dim.reduction_index >= static_cast<int>(reduction_loops.size())) continue;
+    const auto& block = reduction_loops[dim.reduction_index];
+    if (!block) continue;
+    auto extent = dim.extent().as_constant();
+    if (extent && *block >= *extent) continue;  // one chunk is the persistent form
+    Roller(kernel, static_cast<int>(d), *block).run();
+  }
 }
 
 }  // namespace deuteron::passes

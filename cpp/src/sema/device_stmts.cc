@@ -233,6 +233,7 @@ void Analyzer::device_loop(const ast::For& f) {
   kernel_->name = "_" + program_->fn->name + "_kernel" +
                   (program_->kernels.empty() ? "" : "_" + std::to_string(program_->kernels.size()));
   kernel_->span = f.header_span;
+  kernel_->index_dtype = program_->index_dtype;
   tensor_params_.clear();
   gen_ = std::make_unique<IRGen>(*kernel_, file_, program_->index_dtype);
 
@@ -286,9 +287,20 @@ void Analyzer::device_loop(const ast::For& f) {
 }
 
 void Analyzer::assign_reduction_indices(ir::DeviceKernel& k) {
-  // A Full dim gets a `reduction_loops` entry when something reduces over it
-  // and no matmul consumes it (a contraction dim cannot be rolled).
-  std::set<int> reduced, in_dot;
+  // A Full dim gets a `reduction_loops` entry when something reduces over it,
+  // no matmul consumes it (a contraction dim cannot be rolled), and it only
+  // appears at the top level of the kernel body (reduction_rolling.cc
+  // rewrites that level).
+  std::set<int> reduced, in_dot, nested;
+  for (const auto& op : k.body.ops)
+    for (const auto& sub : op->regions)
+      ir::walk(*sub, [&](const ir::Op& inner) {
+        for (const auto& r : inner.results)
+          for (int d : r->type.dims)
+            if (d != ir::kBroadcast) nested.insert(d);
+        for (const auto& ix : inner.attrs.index)
+          if (ix.kind == ir::IndexSpec::Kind::TileDim) nested.insert(ix.dim);
+      });
   ir::walk(k.body, [&](const ir::Op& op) {
     if (op.kind == OpKind::Reduce) {
       int d = op.operands[0]->type.dims.at(op.attrs.axis);
@@ -300,7 +312,7 @@ void Analyzer::assign_reduction_indices(ir::DeviceKernel& k) {
           if (d != ir::kBroadcast) in_dot.insert(d);
   });
   for (int d : reduced) {
-    if (in_dot.count(d)) continue;
+    if (in_dot.count(d) || nested.count(d)) continue;
     ReductionLoopSpec spec;
     spec.extent = k.dim(d).extent();
     spec.origin = k.dim(d).name;

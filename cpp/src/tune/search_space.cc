@@ -522,7 +522,7 @@ std::vector<Point> SearchSpace::neighbors(const Point& p) const {
         if (v < 0 || v >= n) continue;
         Point q = p;
         q[i] = v;
-        push(std::move(q));
+        push(q);
         // A block size step often needs a warp step to stay balanced.
         if (par.role == Param::Role::BlockSize && num_warps_param_ >= 0) {
           int w = p[num_warps_param_] + d;

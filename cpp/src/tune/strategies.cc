@@ -203,6 +203,11 @@ class DifferentialEvolution : public Strategy {
   std::vector<Point> propose(int n) override {
     std::vector<Point> out;
     if (is_first_generation()) {
+      // Like the other strategies: some neighbours of the default, the rest random.
+      auto nb = space_.neighbors(space_.default_point());
+      for (size_t i = nb.size(); i > 1; --i) std::swap(nb[i - 1], nb[rng_.below(i)]);
+      for (const auto& p : nb)
+        if (static_cast<int>(out.size()) < n / 3) add_unique(out, p);
       fill_random(out, n);
       return out;
     }
@@ -224,7 +229,8 @@ class DifferentialEvolution : public Strategy {
           }
         };
         const int a = pick({t}), bi = pick({t, a}), c = pick({t, a, bi});
-        const Point& base = rng_.chance(0.5) ? b->point : pop_[a].point;
+        // DE/best/1/bin most of the time (fast on small budgets), DE/rand/1/bin otherwise.
+        const Point& base = rng_.chance(0.8) ? b->point : pop_[a].point;
         const Point& target = pop_[t].point;
         trial = target;
         const size_t dims = trial.size();
@@ -277,7 +283,7 @@ class DifferentialEvolution : public Strategy {
     Point point;
     double fitness;
   };
-  static constexpr double kF = 0.7, kCrossover = 0.5;
+  static constexpr double kF = 0.5, kCrossover = 0.8;
   std::vector<Member> pop_;
   std::map<std::string, int> target_of_;
   size_t cursor_ = 0;
@@ -472,7 +478,7 @@ const std::vector<std::string>& strategy_names() {
   return names;
 }
 
-std::string default_strategy_name() { return "surrogate"; }
+std::string default_strategy_name() { return "pattern"; }
 
 std::unique_ptr<Strategy> make_strategy(const std::string& name, const SearchSpace& space, uint64_t seed,
                                         EffortPreset effort) {

@@ -265,6 +265,9 @@ class ReferenceEmitter {
         assign(op, "torch.tensor(" + off(op.attrs.dim) + " // " + std::to_string(block(op.attrs.dim)) +
                        ", dtype=" + torch_dtype(op.result()->type.dtype) + ", device=_device)");
         return;
+      case OpKind::TileMask:
+        assign(op, "torch.ones(" + idx(op.attrs.dim) + ".numel(), dtype=torch.bool, device=_device)");
+        return;
       case OpKind::TileCount: {
         const ir::Dim& d = k_.dim(op.attrs.dim);
         assign(op, "torch.tensor(" + sym(cdiv(d.extent(), SymInt(block(d.id)))) + ", dtype=" +

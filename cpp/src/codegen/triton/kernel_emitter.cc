@@ -622,6 +622,12 @@ class KernelEmitter {
         return;
       case OpKind::TileId: assign(op, offset(op.attrs.dim) + " // " + block_expr(op.attrs.dim)); return;
       case OpKind::TileCount: assign(op, num_blocks(op.attrs.dim)); return;
+      case OpKind::TileMask:
+        if (needs_mask(op.attrs.dim))
+          inline_[op.result()] = mask(op.attrs.dim);
+        else
+          assign(op, "tl.full((" + block_expr(op.attrs.dim) + ",), True, tl.int1)");
+        return;
       case OpKind::Full: {
         DType t = op.result()->type.dtype;
         if (op.result()->type.is_scalar()) {
@@ -765,7 +771,7 @@ class KernelEmitter {
     int d = x->type.dims.at(axis);
     std::string in = use(x);
     DType t = x->type.dtype;
-    if (d != ir::kBroadcast && needs_mask(d)) {
+    if (d != ir::kBroadcast && needs_mask(d) && !op.attrs.mask_elided) {
       // Masked lanes hold garbage; give them the reduction's identity.
       std::string m = expand(mask(d), {d}, x->type.dims);
       std::string padded = "tl.where(" + m + ", " + in + ", " + identity(op.attrs.reduce, t) + ")";

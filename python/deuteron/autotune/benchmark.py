@@ -1,0 +1,300 @@
+"""Running and timing configs: the benchmark process's side.
+
+The benchmark runs in one long-lived worker process (see workers.py) so that a
+config that crashes the process or corrupts the CUDA context (illegal address,
+misaligned access, ...) only costs a restart.  The parent sends ``setup`` once
+per worker (the arguments, the globals the generated host code needs, how to
+get the reference outputs, options), then ``run_config`` per config.
+
+Timing: on CUDA, ``triton.testing.do_bench`` (it clears a 256 MB buffer before
+every timed run, so L2 is flushed, and we ask for the median); on the CPU
+(tests, interpreters) the median of a few wall-clock runs.  Accuracy: each
+config first runs once on fresh copies of the arguments and its outputs (the
+return value, or the tensor arguments when it returns nothing) are compared
+with the reference (the default config, or ``autotune_baseline_fn``) with
+``atol``/``rtol``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import pickle
+import statistics
+import time
+import types
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+# ---------------------------------------------------------------- packing
+
+
+def pack_value(v: Any) -> Any:
+    """Arguments/outputs in a form that crosses a pipe (tensors via CPU, strides kept)."""
+    if isinstance(v, torch.Tensor):
+        return {"__tensor__": True, "data": v.detach().to("cpu", copy=True).contiguous(),
+                "size": tuple(v.shape), "stride": tuple(v.stride()), "device": str(v.device),
+                "requires_grad": v.requires_grad}
+    if isinstance(v, (list, tuple)):
+        items = [pack_value(x) for x in v]
+        return items if isinstance(v, list) else {"__tuple__": items}
+    if isinstance(v, dict):
+        return {"__dict__": {k: pack_value(x) for k, x in v.items()}}
+    return v
+
+
+def unpack_value(v: Any, device: str | None = None) -> Any:
+    if isinstance(v, dict) and v.get("__tensor__"):
+        dev = device or v["device"]
+        out = torch.empty_strided(v["size"], v["stride"], dtype=v["data"].dtype, device=dev)
+        if out.numel():
+            out.copy_(v["data"].reshape(v["size"]))
+        return out
+    if isinstance(v, dict) and "__tuple__" in v:
+        return tuple(unpack_value(x, device) for x in v["__tuple__"])
+    if isinstance(v, dict) and "__dict__" in v:
+        return {k: unpack_value(x, device) for k, x in v["__dict__"].items()}
+    if isinstance(v, list):
+        return [unpack_value(x, device) for x in v]
+    return v
+
+
+def clone_args(args: tuple) -> tuple:
+    out = []
+    for a in args:
+        if isinstance(a, torch.Tensor):
+            c = torch.empty_strided(a.shape, a.stride(), dtype=a.dtype, device=a.device)
+            c.copy_(a)
+            out.append(c)
+        else:
+            out.append(a)
+    return tuple(out)
+
+
+def globals_spec(values: dict[str, Any], names: list[str] | None = None) -> tuple[dict[str, tuple], list[str]]:
+    """How to rebuild the generated host code's globals in another process.
+
+    Returns (spec, names that cannot be sent).  Modules go by name; other values
+    by pickle, except objects defined in ``__main__`` (a fresh interpreter has
+    no such module)."""
+    spec: dict[str, tuple] = {}
+    bad: list[str] = []
+    for name in names if names is not None else list(values):
+        if name not in values:
+            continue
+        v = values[name]
+        if isinstance(v, types.ModuleType):
+            spec[name] = ("module", v.__name__)
+            continue
+        if getattr(v, "__module__", None) == "__main__" and not isinstance(v, (int, float, bool, str)):
+            bad.append(name)
+            continue
+        try:
+            spec[name] = ("pickle", pickle.dumps(v))
+        except Exception:
+            bad.append(name)
+    return spec, bad
+
+
+def rebuild_globals(spec: dict[str, tuple]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, (kind, payload) in spec.items():
+        out[name] = importlib.import_module(payload) if kind == "module" else pickle.loads(payload)
+    return out
+
+
+# -------------------------------------------------------------- comparing
+
+
+def _flatten(v: Any) -> list[Any]:
+    if isinstance(v, (list, tuple)):
+        return [x for item in v for x in _flatten(item)]
+    if isinstance(v, dict):
+        return [x for k in sorted(v) for x in _flatten(v[k])]
+    return [v]
+
+
+def compare(got: Any, expected: Any, atol: float, rtol: float) -> str | None:
+    """None when close enough, else a one-line description of the first mismatch."""
+    g, e = _flatten(got), _flatten(expected)
+    if len(g) != len(e):
+        return f"returned {len(g)} values, the reference {len(e)}"
+    for i, (a, b) in enumerate(zip(g, e)):
+        if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
+            if a.shape != b.shape:
+                return f"output {i}: shape {tuple(a.shape)} vs {tuple(b.shape)}"
+            if a.dtype != b.dtype:
+                return f"output {i}: dtype {a.dtype} vs {b.dtype}"
+            if a.dtype == torch.bool or not (a.is_floating_point() or a.is_complex()):
+                if not torch.equal(a.cpu(), b.cpu()):
+                    return f"output {i}: integer values differ"
+                continue
+            af, bf = a.detach().double().cpu(), b.detach().double().cpu()
+            if not torch.allclose(af, bf, atol=atol, rtol=rtol, equal_nan=True):
+                diff = (af - bf).abs()
+                diff = torch.where(torch.isnan(diff), torch.full_like(diff, math.inf), diff)
+                return (f"output {i}: max abs error {diff.max().item():.3g} "
+                        f"(atol={atol:g}, rtol={rtol:g})")
+        elif isinstance(a, float) and isinstance(b, float):
+            if not math.isclose(a, b, rel_tol=rtol, abs_tol=atol) and not (math.isnan(a) and math.isnan(b)):
+                return f"output {i}: {a!r} vs {b!r}"
+        elif a != b and not (isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor)):
+            return f"output {i}: {a!r} vs {b!r}"
+    return None
+
+
+def _observed(result: Any, args: tuple) -> Any:
+    """What a run produced: its return value, or its tensor arguments when it returns None."""
+    if result is None:
+        return [a for a in args if isinstance(a, torch.Tensor)]
+    return result
+
+
+def _sync(args: tuple) -> None:
+    if torch.cuda.is_available() and any(isinstance(a, torch.Tensor) and a.is_cuda for a in args):
+        torch.cuda.synchronize()
+
+
+# ---------------------------------------------------------------- timing
+
+
+def measure(fn: Callable[[], Any], options: dict[str, Any]) -> float:
+    """Seconds per call of ``fn`` (median).  ``options``: cuda, warmup_ms, rep_ms."""
+    if options.get("cuda"):
+        import triton.testing
+
+        ms = triton.testing.do_bench(fn, warmup=options.get("warmup_ms", 5), rep=options.get("rep_ms", 25),
+                                     return_mode="median")
+        return float(ms) * 1e-3
+    fn()
+    times = []
+    budget = options.get("rep_ms", 25) * 1e-3
+    start = time.perf_counter()
+    while len(times) < 3 or (time.perf_counter() - start < budget and len(times) < 50):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def _resolve(target: str | None) -> Callable[..., Any] | None:
+    if not target:
+        return None
+    module, _, name = target.partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+_CUDA_FATAL = ("illegal memory access", "misaligned address", "unspecified launch failure", "illegal instruction",
+               "an illegal", "device-side assert", "CUDA error", "cudaError", "CUDA_ERROR", "AcceleratorError")
+
+
+def is_fatal_cuda_error(e: BaseException) -> bool:
+    text = f"{type(e).__name__}: {e}"
+    return any(s in text for s in _CUDA_FATAL)
+
+
+# ------------------------------------------------------------ bench state
+
+
+class BenchState:
+    """Everything the benchmark side holds between configs (one per worker)."""
+
+    def __init__(self, setup: dict[str, Any]) -> None:
+        self.options = dict(setup.get("options", {}))
+        device = setup.get("device")
+        self.args = tuple(unpack_value(a, device) for a in setup["args"]) if setup.get("packed", True) \
+            else tuple(setup["args"])
+        self.globals = rebuild_globals(setup.get("globals", {})) if setup.get("packed", True) \
+            else dict(setup.get("globals_values", {}))
+        self.measure = _resolve(setup.get("measure")) or measure
+        self.runner = _resolve(setup.get("runner"))
+        self.modules: dict[str, Any] = {}
+        self.reference: Any = None
+        self.reference_error: str | None = None
+        ref = setup.get("reference")
+        if ref is not None and self.options.get("accuracy", True):
+            kind, value = ref
+            try:
+                if kind == "values":
+                    self.reference = unpack_value(value, device) if setup.get("packed", True) else value
+                else:  # ("module", path): run that config
+                    fn = self.entry(value)
+                    a = clone_args(self.args)
+                    out = self.run(fn, a, "reference")
+                    _sync(a)
+                    self.reference = _observed(out, a)
+            except Exception as e:  # noqa: BLE001
+                if is_fatal_cuda_error(e):
+                    raise
+                self.reference_error = f"{type(e).__name__}: {e}"
+
+    def entry(self, path: str) -> Callable[..., Any]:
+        fn = self.modules.get(path)
+        if fn is None:
+            from ..runtime.modules import load_module
+
+            module = load_module(Path(path), self.globals)
+            import os
+
+            interp = os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
+            if module._deuteron_meta.get("backend") == "triton" and not interp and self.options.get("cuda"):
+                from ..runtime.launcher import fast_launcher
+
+                module._launch = fast_launcher
+            fn = getattr(module, module._deuteron_meta["entry"])
+            self.modules[path] = fn
+        return fn
+
+    def run(self, fn: Callable[..., Any], args: tuple, config_json: str) -> Any:
+        if self.runner is not None:
+            return self.runner(fn, args, config_json)
+        return fn(*args)
+
+    def run_config(self, path: str, config_json: str, check: bool = True,
+                   rep_ms: float | None = None) -> dict[str, Any]:
+        try:
+            fn = self.entry(path)
+            if check and self.options.get("accuracy", True) and self.reference is not None:
+                a = clone_args(self.args)
+                out = self.run(fn, a, config_json)
+                _sync(a)
+                problem = compare(_observed(out, a), self.reference, self.options.get("atol", 1e-2),
+                                  self.options.get("rtol", 1e-2))
+                if problem is not None:
+                    return {"ok": False, "kind": "wrong answer", "message": problem}
+            opts = dict(self.options)
+            if rep_ms is not None:
+                opts["rep_ms"] = rep_ms
+            args = self.args
+            seconds = float(self.measure(lambda: self.run(fn, args, config_json), opts))
+            _sync(args)
+            if not (seconds > 0 and math.isfinite(seconds)):
+                return {"ok": False, "kind": "error", "message": f"bad timing {seconds!r}"}
+            return {"ok": True, "seconds": seconds}
+        except Exception as e:  # noqa: BLE001 - reported, never fatal to the search
+            fatal = is_fatal_cuda_error(e)
+            return {"ok": False, "kind": "cuda error" if fatal else "error",
+                    "message": f"{type(e).__name__}: {str(e)[:2000]}", "restart": fatal}
+
+
+# -------------------------------------------------- jobs run in the worker
+
+_STATE: BenchState | None = None
+
+
+def setup(payload: dict[str, Any]) -> dict[str, Any]:
+    global _STATE
+    _STATE = None
+    _STATE = BenchState(payload)
+    return {"reference": _STATE.reference is not None, "reference_error": _STATE.reference_error}
+
+
+def run_config(path: str, config_json: str, check: bool = True, rep_ms: float | None = None) -> dict[str, Any]:
+    if _STATE is None:
+        return {"ok": False, "kind": "need setup", "message": "the benchmark worker has no state"}
+    return _STATE.run_config(path, config_json, check, rep_ms)

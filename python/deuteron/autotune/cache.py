@@ -1,0 +1,112 @@
+"""The on-disk autotuning cache: ``<cache dir>/autotune/<kernel>-<hash>.json``.
+
+The key is a SHA-256 over a JSON document of everything that can change the
+best config: the kernel's source, the specialization key, the config space,
+the settings that change generated code, the candidate list (``configs=``),
+the effort and strategy, the GPU's name and the deuteron/torch/triton
+versions.  The file holds that document too, so a hash collision or a file
+written by another version is detected (stale) rather than trusted.
+
+Entries are JSON (never pickle), written to a temporary file in the same
+folder and renamed over the entry (atomic on POSIX): a reader sees the old or
+the new file, never half of one, and when two processes tune the same kernel
+at once the last rename wins with a complete, valid entry.  A corrupt or stale
+entry is ignored with a warning (and tuning runs again).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+FORMAT = "deuteron.autotune/1"
+
+
+class CacheWarning(UserWarning):
+    """A cache entry could not be used (it is ignored; tuning runs again)."""
+
+
+def versions() -> dict[str, str]:
+    import torch
+
+    try:
+        import triton
+
+        triton_version = triton.__version__
+    except Exception:  # pragma: no cover
+        triton_version = "none"
+    from .. import __version__
+
+    return {"deuteron": __version__, "torch": torch.__version__, "triton": triton_version}
+
+
+def make_key(material: dict[str, Any]) -> str:
+    text = json.dumps(material, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class TuneCache:
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = Path(directory)
+
+    def path(self, name: str, key: str) -> Path:
+        safe = "".join(c if c.isalnum() or c in "_-" else "_" for c in name)[:64] or "kernel"
+        return self.directory / f"{safe}-{key[:32]}.json"
+
+    def load(self, name: str, material: dict[str, Any]) -> dict[str, Any] | None:
+        """The entry's record, or None (missing, corrupt or stale: warned)."""
+        key = make_key(material)
+        path = self.path(name, key)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            warnings.warn(f"deuteron: cannot read autotune cache entry {path}: {e}; tuning again", CacheWarning,
+                          stacklevel=3)
+            return None
+        try:
+            record = json.loads(text)
+            if not isinstance(record, dict) or record.get("format") != FORMAT:
+                raise ValueError("not a deuteron autotune record")
+            if not isinstance(record.get("config"), dict):
+                raise ValueError("no config in the record")
+        except ValueError as e:
+            warnings.warn(f"deuteron: ignoring corrupt autotune cache entry {path} ({e}); tuning again",
+                          CacheWarning, stacklevel=3)
+            return None
+        if record.get("key") != key or record.get("material") != json.loads(
+                json.dumps(material, sort_keys=True, default=str)):
+            warnings.warn(f"deuteron: ignoring stale autotune cache entry {path} (written for another kernel, "
+                          f"space or version); tuning again", CacheWarning, stacklevel=3)
+            return None
+        return record
+
+    def store(self, name: str, material: dict[str, Any], config: dict[str, Any], **info: Any) -> Path:
+        key = make_key(material)
+        path = self.path(name, key)
+        record = {"format": FORMAT, "key": key, "kernel": name, "config": config,
+                  "material": json.loads(json.dumps(material, sort_keys=True, default=str)),
+                  "created": time.time(), **info}
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(record, f, indent=1, sort_keys=False, allow_nan=False)
+                f.write("\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        return path

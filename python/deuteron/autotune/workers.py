@@ -1,0 +1,323 @@
+"""Worker processes for the autotuner: fresh interpreters, killable one by one.
+
+Each worker is ``python -m deuteron.autotune._worker_main`` started with
+:mod:`subprocess` (not :mod:`multiprocessing`).  A fresh interpreter never
+re-imports the user's ``__main__`` module, so tuning works from a script that
+has no ``if __name__ == "__main__":`` guard (multiprocessing's spawn and
+forkserver start methods re-run such a script's top level in every child,
+which would start tuning again there, recursively; fork copies a process that
+may hold CUDA and Triton state and threads).
+
+The protocol is pickled messages over two pipes (length-prefixed):
+``(job_id, "module:function", args, kwargs)`` in, ``(job_id, ok, value)`` out,
+where a failed job's value is ``(exception type name, message, traceback)``.
+The worker's own stdout/stderr are the parent's stderr (for prints and Triton
+messages), so they never corrupt the message stream.
+
+:class:`WorkerPool` runs jobs on N workers with a per-job timeout: a job that
+runs past it has its worker killed (SIGKILL) and replaced; a worker that dies
+(segfault, ``os._exit``) fails its job as ``WorkerCrashed`` and is replaced.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import queue
+import struct
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+_HEADER = struct.Struct("<Q")
+
+
+def write_message(stream: Any, obj: Any) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def read_message(stream: Any) -> Any:
+    head = _read_exact(stream, _HEADER.size)
+    if head is None:
+        raise EOFError("worker pipe closed")
+    (n,) = _HEADER.unpack(head)
+    data = _read_exact(stream, n)
+    if data is None:
+        raise EOFError("worker pipe closed mid-message")
+    return pickle.loads(data)
+
+
+def _read_exact(stream: Any, n: int) -> bytes | None:
+    chunks = []
+    while n > 0:
+        b = stream.read(n)
+        if not b:
+            return None
+        chunks.append(b)
+        n -= len(b)
+    return b"".join(chunks)
+
+
+@dataclass
+class JobResult:
+    job_id: int
+    ok: bool
+    value: Any = None           # the function's return value when ok
+    error_type: str = ""        # "TimeoutError", "WorkerCrashed", or the exception's class name
+    message: str = ""
+    traceback: str = ""
+    seconds: float = 0.0        # wall time of the job
+    worker: int = -1
+
+    @property
+    def fatal(self) -> bool:
+        """The worker was lost (timeout or crash)."""
+        return self.error_type in ("TimeoutError", "WorkerCrashed")
+
+
+def _worker_env() -> dict[str, str]:
+    env = dict(os.environ)
+    # The parent's import path (tests, scripts' folders, an uninstalled checkout).
+    env["DEUTERON_WORKER_SYS_PATH"] = json.dumps([p for p in sys.path if isinstance(p, str)])
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    return env
+
+
+class Worker:
+    """One worker process; results arrive on a shared queue as (worker, message | EOFError)."""
+
+    def __init__(self, index: int, events: queue.Queue, env: dict[str, str] | None = None) -> None:
+        self.index = index
+        self._events = events
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "deuteron.autotune._worker_main"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None,
+            env=env if env is not None else _worker_env(), close_fds=True,
+        )
+        self.job: int | None = None
+        self.started = 0.0
+        self.deadline = float("inf")
+        self.dead = False
+        self._reader = threading.Thread(target=self._read_loop, name=f"deuteron-worker-{index}", daemon=True)
+        self._reader.start()
+
+    def _read_loop(self) -> None:
+        assert self.proc.stdout is not None
+        try:
+            while True:
+                msg = read_message(self.proc.stdout)
+                self._events.put((self, msg))
+        except Exception as e:  # EOF: the process ended (or was killed)
+            self._events.put((self, EOFError(str(e))))
+
+    def send(self, job_id: int, target: str, args: tuple, kwargs: dict, timeout: float | None, now: float) -> None:
+        assert self.proc.stdin is not None
+        self.job = job_id
+        self.started = now
+        self.deadline = now + timeout if timeout else float("inf")
+        try:
+            write_message(self.proc.stdin, (job_id, target, args, kwargs))
+        except (BrokenPipeError, OSError):
+            pass  # the process is gone: its EOF fails the job as WorkerCrashed
+
+    def kill(self) -> None:
+        self.dead = True
+        if self.proc.poll() is None:
+            try:
+                self.proc.kill()
+            except OSError:
+                pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            pass
+        for s in (self.proc.stdin, self.proc.stdout):
+            try:
+                if s is not None:
+                    s.close()
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        """Asks the worker to exit (EOF on its stdin), then kills it if it does not."""
+        try:
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            pass
+        self.kill()
+
+
+@dataclass
+class _Pending:
+    job_id: int
+    target: str
+    args: tuple
+    kwargs: dict
+    timeout: float | None
+    on_done: Callable[[JobResult], None] | None = None
+
+
+@dataclass
+class WorkerPool:
+    """N workers, a FIFO of jobs, per-job timeouts, crash/timeout replacement.
+
+    ``submit`` queues a job; ``poll(timeout)`` waits for events and returns the
+    finished JobResults (also passed to each job's ``on_done``).  The clock is
+    injectable for tests.
+    """
+
+    size: int
+    clock: Callable[[], float] = time.monotonic
+    env: dict[str, str] | None = None
+    _events: queue.Queue = field(default_factory=queue.Queue)
+    _workers: list[Worker] = field(default_factory=list)
+    _queue: list[_Pending] = field(default_factory=list)
+    _running: dict[int, _Pending] = field(default_factory=dict)
+    _next_id: int = 0
+    restarts: int = 0
+
+    def __post_init__(self) -> None:
+        self.size = max(1, int(self.size))
+        if self.env is None:
+            self.env = _worker_env()
+
+    def _spawn(self, index: int) -> Worker:
+        return Worker(index, self._events, self.env)
+
+    def start(self) -> None:
+        while len(self._workers) < self.size:
+            self._workers.append(self._spawn(len(self._workers)))
+
+    def submit(self, target: str, *args: Any, timeout: float | None = None,
+               on_done: Callable[[JobResult], None] | None = None, **kwargs: Any) -> int:
+        job_id = self._next_id
+        self._next_id += 1
+        self._queue.append(_Pending(job_id, target, args, kwargs, timeout, on_done))
+        self._dispatch()
+        return job_id
+
+    def cancel_queued(self) -> int:
+        """Drops jobs that have not started; returns how many."""
+        n = len(self._queue)
+        self._queue.clear()
+        return n
+
+    @property
+    def busy(self) -> int:
+        return len(self._running) + len(self._queue)
+
+    def _dispatch(self) -> None:
+        if not self._workers:
+            self.start()
+        for i, w in enumerate(self._workers):
+            if not self._queue:
+                return
+            if w.dead:
+                w = self._workers[i] = self._spawn(i)
+            if w.job is None:
+                job = self._queue.pop(0)
+                self._running[job.job_id] = job
+                w.send(job.job_id, job.target, job.args, job.kwargs, job.timeout, self.clock())
+
+    def _finish(self, w: Worker, result: JobResult, out: list[JobResult]) -> None:
+        job = self._running.pop(result.job_id, None)
+        w.job = None
+        result.worker = w.index
+        out.append(result)
+        if job is not None and job.on_done is not None:
+            job.on_done(result)
+
+    def _replace(self, w: Worker) -> None:
+        w.kill()
+        self.restarts += 1
+        self._workers[w.index] = self._spawn(w.index)
+
+    def poll(self, timeout: float = 0.1) -> list[JobResult]:
+        out: list[JobResult] = []
+        deadline = time.monotonic() + timeout
+        while True:
+            wait = max(0.0, deadline - time.monotonic())
+            # Wake up in time for the nearest job deadline.
+            now = self.clock()
+            for w in self._workers:
+                if w.job is not None and w.deadline != float("inf"):
+                    wait = min(wait, max(0.0, w.deadline - now))
+            try:
+                w, msg = self._events.get(timeout=wait)
+            except queue.Empty:
+                w, msg = None, None
+            if w is not None and self._workers[w.index] is w:
+                if isinstance(msg, EOFError):
+                    if w.job is not None and not w.dead:
+                        job_id = w.job
+                        code = w.proc.poll()
+                        try:
+                            code = w.proc.wait(timeout=1) if code is None else code
+                        except subprocess.TimeoutExpired:
+                            pass
+                        self._finish(w, JobResult(job_id, False, error_type="WorkerCrashed",
+                                                  message=f"the worker process died (exit code {code})",
+                                                  seconds=self.clock() - w.started), out)
+                    if not w.dead:
+                        self._replace(w)
+                else:
+                    job_id, ok, value, seconds = msg
+                    if ok:
+                        res = JobResult(job_id, True, value=value, seconds=seconds)
+                    else:
+                        etype, message, tb = value
+                        res = JobResult(job_id, False, error_type=etype, message=message, traceback=tb,
+                                        seconds=seconds)
+                    self._finish(w, res, out)
+            # Timeouts.
+            now = self.clock()
+            for w in list(self._workers):
+                if w.job is not None and now >= w.deadline:
+                    job_id = w.job
+                    job = self._running.get(job_id)
+                    limit = job.timeout if job else 0
+                    self._finish(w, JobResult(job_id, False, error_type="TimeoutError",
+                                              message=f"did not finish within {limit:g} s; the worker was killed",
+                                              seconds=now - w.started), out)
+                    self._replace(w)
+            self._dispatch()
+            if out or time.monotonic() >= deadline:
+                return out
+
+    def wait_all(self, timeout: float | None = None) -> list[JobResult]:
+        """Polls until every submitted job has a result (or `timeout` passes)."""
+        out: list[JobResult] = []
+        end = None if timeout is None else time.monotonic() + timeout
+        while self.busy:
+            if end is not None and time.monotonic() >= end:
+                break
+            out.extend(self.poll(0.05))
+        return out
+
+    def close(self) -> None:
+        self._queue.clear()
+        for w in self._workers:
+            if w.job is not None:
+                w.kill()
+            else:
+                w.close()
+        self._workers.clear()
+        self._running.clear()
+
+    def __enter__(self) -> WorkerPool:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

@@ -10,10 +10,12 @@ reads their data_ptr() and dtype.
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import shutil
 import struct
 import subprocess
+import weakref
 from pathlib import Path
 
 import pytest
@@ -351,3 +353,17 @@ def test_missing_driver_fails_construction(fake):
         _core._reload_cuda_driver_for_testing("/nonexistent/libcuda.so.1")
     with pytest.raises(RuntimeError, match="could not load the CUDA driver library"):
         _core.NativeLauncher(FN, ["i32"], [7], device=0, get_device=lambda: 0, get_stream=lambda d: 0, num_warps=4)
+
+
+def test_reference_cycles_through_a_launcher_are_collected(fake):
+    class Sentinel:
+        pass
+
+    sentinel = Sentinel()
+    holder = [sentinel]
+    launcher = make(fake, ["i32"], [7], global_scratch_size=8, scratch_allocator=lambda *a: holder)
+    holder.append(launcher)  # launcher -> allocator closure -> holder -> launcher
+    alive = weakref.ref(sentinel)
+    del sentinel, holder, launcher
+    gc.collect()
+    assert alive() is None

@@ -1404,6 +1404,9 @@ TEST(LimitTest, LargeInputsAreFast) {
   std::string fields = repeat("x = f'{a}{b!r:>3}'\n", 20000);
   EXPECT_EQ(parse_module(file(fields))->body.size(), 20000u);
   EXPECT_EQ(parse_module(file(repeat("if x:\n    y = [1, 2]\n", 20000)))->body.size(), 20000u);
+  // One huge expression, then many small statements.
+  std::string mixed = "x = [" + repeat("a, ", 50000) + "]\n" + repeat("y = 1\n", 50000);
+  EXPECT_EQ(parse_module(file(mixed))->body.size(), 50001u);
 }
 
 // ============================================================ unparse

@@ -1,6 +1,7 @@
 // IR -> IR transformations, one per file under cpp/src/passes/.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <vector>
 
@@ -15,5 +16,10 @@ void eliminate_dead_code(ir::DeviceKernel& kernel);
 // Turns reductions over full dims whose reduction_loops entry is a block size
 // into loops over chunks of that size (see reduction_rolling.cc).
 void roll_reductions(ir::DeviceKernel& kernel, const std::vector<std::optional<int64_t>>& reduction_loops);
+
+// Drops tile dims whose block size is 1 from every type (they become scalar
+// indices), so that e.g. attention's [1, M, N] tiles are plain 2-D and its
+// matmuls map to Hopper's warp-group MMA (see unit_dim_elimination.cc).
+void eliminate_unit_dims(ir::DeviceKernel& kernel, const std::vector<int64_t>& block_sizes);
 
 }  // namespace deuteron::passes

@@ -90,7 +90,7 @@ struct SpaceOptions {
   int64_t max_block_size = 1 << 16;  // cap on any one block size
   // Constraint model (see SearchSpace::feasible).
   int64_t max_tile_elements = 1 << 20;
-  int64_t max_elements_per_thread = 512;      // kernels without a dot
+  int64_t max_elements_per_thread = 256;      // kernels without a dot
   int64_t max_acc_elements_per_thread = 256;  // dot accumulators
   static SpaceOptions from_json(const json::Value& v);  // unknown keys: std::invalid_argument
 };

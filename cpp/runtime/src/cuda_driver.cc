@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace deuteron::runtime {
 
@@ -89,8 +90,14 @@ const LoadResult* load(const std::string& path) {
   return r;
 }
 
+// Every table ever loaded (more than one only after test reloads).  Kept
+// reachable from a global so that leak checkers do not flag the old ones,
+// which stay alive on purpose; guarded by g_load_mutex.
+std::vector<const LoadResult*>* g_all_loads = new std::vector<const LoadResult*>;
+
 const LoadResult* install(const std::string& path) {
   const LoadResult* r = load(path);
+  g_all_loads->push_back(r);
   g_loaded.store(r, std::memory_order_release);
   return r;
 }

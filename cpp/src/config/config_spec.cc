@@ -142,8 +142,18 @@ json::Value ConfigSpec::to_json() const {
 json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
   std::vector<int64_t> bs(block_sizes.size(), 0);
   int num_warps = 4, num_stages = 1;
-  // Matmul-like kernels: 128x128 output tiles, a 64-wide contraction.
-  // Everything else: about 2K-4K elements per program, the last grid dim widest.
+  auto extent_of = [&](size_t i) {
+    int64_t e = 1;
+    for (const auto& x : block_sizes[i].extents) e = std::max(e, x.hint().value_or(1024));
+    return e;
+  };
+  // Matmul-like kernels: 128x128 output tiles and a 64-wide contraction,
+  // 8 warps, 3 pipeline stages (what Triton matmuls on Hopper like).
+  for (size_t i = 0; i < block_sizes.size(); ++i)
+    if (block_sizes[i].used_in_dot) bs[i] = block_sizes[i].is_reduction_like ? 64 : 128;
+  // Everything else: a few thousand elements per program.  Inner loops and
+  // whole dims come first; the grid's tiles share what is left, the last
+  // (usually contiguous) dim first.
   for (size_t k = 0; k < kernels.size(); ++k) {
     const KernelSummary& s = kernels[k];
     if (s.has_dot) {
@@ -151,41 +161,40 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
       num_stages = std::max(num_stages, 3);
       continue;
     }
+    const int64_t target = s.max_element_bytes <= 2 ? 4096 : 2048;
     int64_t full = 1;
     for (int64_t e : s.full_extents) full = std::max(full, next_power_of_2(e));
-    int64_t budget = std::max<int64_t>(1, (s.max_element_bytes <= 2 ? 4096 : 2048) / full);
-    int64_t per_program = 1;
+    int64_t inner = 1;
+    for (size_t i = 0; i < block_sizes.size(); ++i) {
+      bool in_grid = std::find(s.grid_block_sizes.begin(), s.grid_block_sizes.end(), static_cast<int>(i)) !=
+                     s.grid_block_sizes.end();
+      if (in_grid || bs[i] != 0) continue;
+      // Block sizes of inner loops (they are not in this kernel's grid).
+      bs[i] = std::min<int64_t>(next_power_of_2(extent_of(i)), target);
+      inner = std::max(inner, bs[i]);
+    }
+    int64_t budget = std::max<int64_t>(1, target / std::min<int64_t>(full * inner, target));
+    int64_t per_program = full * inner;
     for (size_t i = s.grid_block_sizes.size(); i-- > 0;) {
       int idx = s.grid_block_sizes[i];
       if (idx < 0) continue;
-      int64_t want = std::min(next_power_of_2(s.grid_extents[i]), budget);
-      if (i + 1 < s.grid_block_sizes.size() && i == 0 && s.grid_block_sizes.size() > 1) want = std::min(want, budget);
-      want = std::max<int64_t>(want, 1);
-      if (bs[idx] == 0) bs[idx] = want;
+      if (bs[idx] == 0) bs[idx] = std::max<int64_t>(1, std::min(next_power_of_2(s.grid_extents[i]), budget));
       budget = std::max<int64_t>(1, budget / bs[idx]);
       per_program *= bs[idx];
     }
-    int64_t elems = per_program * full;
-    int w = elems >= 16384 ? 16 : elems >= 4096 ? 8 : 4;
+    int w = per_program >= 16384 ? 16 : per_program >= 4096 ? 8 : 4;
     num_warps = std::max(num_warps, w);
   }
   for (size_t i = 0; i < block_sizes.size(); ++i) {
     const BlockSizeSpec& b = block_sizes[i];
-    if (bs[i] == 0) {
-      int64_t extent = 1;
-      for (const auto& e : b.extents) extent = std::max(extent, e.hint().value_or(1024));
-      if (b.used_in_dot)
-        bs[i] = b.is_reduction_like ? 64 : 128;
-      else
-        bs[i] = std::min<int64_t>(next_power_of_2(extent), 1024);
-    }
+    if (bs[i] == 0) bs[i] = std::min<int64_t>(next_power_of_2(extent_of(i)), 1024);
     bs[i] = std::clamp<int64_t>(bs[i], b.min, std::max(b.min, b.max));
   }
   json::Object o;
   json::Array bsa;
   for (int64_t v : bs) bsa.push_back(json::Value(v));
   o.emplace_back("block_sizes", json::Value(std::move(bsa)));
-  // Inner-loop block sizes of matmuls: the contraction.
+  // Rows that fit in registers stay persistent; longer ones loop in chunks.
   json::Array rl;
   for (const auto& r : reduction_loops) {
     int64_t e = r.extent.hint().value_or(1 << 20);
@@ -194,7 +203,6 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
   o.emplace_back("reduction_loops", json::Value(std::move(rl)));
   o.emplace_back("num_warps", json::Value(num_warps));
   o.emplace_back("num_stages", json::Value(num_stages));
-  (void)device;
   return normalize(json::Value(std::move(o)), device);
 }
 

@@ -46,6 +46,13 @@ std::vector<std::unique_ptr<ir::DeviceKernel>> BoundKernel::lower(const json::Va
       ir::verify(*k);
     }
     record("reduction_rolling");
+    std::vector<int64_t> block_sizes;
+    for (const auto& v : config.at("block_sizes").as_array()) block_sizes.push_back(v.as_int());
+    for (auto& k : kernels) {
+      passes::eliminate_unit_dims(*k, block_sizes);
+      ir::verify(*k);
+    }
+    record("unit_dim_elimination");
   }
   for (auto& k : kernels) {
     passes::eliminate_dead_code(*k);

@@ -314,6 +314,13 @@ class Parser {
   int loop_depth_ = 0;      // inside a for/while of the current function?
   // Height of each finished expression node that has no parent yet.
   std::unordered_map<const Expr*, int> heights_;
+  // At a statement boundary every recorded node is a finished root that will
+  // never get a parent; dropping them keeps the map small (and fast).  A new
+  // map rather than clear(): clear() costs as much as the largest bucket
+  // array the map ever had, on every statement.
+  void forget_heights() {
+    if (!heights_.empty()) std::unordered_map<const Expr*, int>().swap(heights_);
+  }
 };
 
 // Counts one level of nesting for the lifetime of the guard.  Expressions
@@ -505,6 +512,7 @@ std::unique_ptr<ast::Module> Parser::parse_module() {
 }
 
 void Parser::parse_statement(Body& out) {
+  forget_heights();
   if (at_kind(TokenKind::Indent)) unexpected("a statement");
   if (at_kind(TokenKind::Dedent)) unexpected("a statement");
   if (at_op("@")) {
@@ -586,6 +594,7 @@ void Parser::reject_statement_keyword() {
 }
 
 StmtPtr Parser::parse_simple_statement() {
+  forget_heights();
   reject_statement_keyword();
   const Token& t = peek();
   SourceSpan start = t.span;

@@ -12,6 +12,7 @@
 #include <nanobind/stl/vector.h>
 
 #include "deuteron/compiler.h"
+#include "native_launcher.h"
 
 namespace nb = nanobind;
 using namespace deuteron;
@@ -229,6 +230,8 @@ NB_MODULE(_core, m) {
       .def("used_globals", &PyBound::used_globals)
       .def("kernel_names", &PyBound::kernel_names)
       .def("num_block_sizes", &PyBound::num_block_sizes);
+
+  bind_native_launcher(m);
 
   m.def("bind", &bind, nb::arg("source"), nb::arg("filename"), nb::arg("first_line"), nb::arg("function_name"),
         nb::arg("args"), nb::arg("globals"), nb::arg("static_shapes") = true, nb::arg("index_dtype") = nb::none(),

@@ -239,6 +239,7 @@ class NativeLauncher {
   // launcher(grid, *args) -> bool.  False: the arguments do not match the
   // compiled kernel (nothing launched; use Triton's path).
   bool call(nb::handle grid, nb::args args) {
+    check_not_cleared();
     rt::Dim3 g;
     if (!parse_grid(grid.ptr(), &g)) return false;
     const size_t n = args.size();
@@ -277,6 +278,7 @@ class NativeLauncher {
   // Whether `args` match the compiled kernel (what call() checks, minus the
   // grid and the current device), without launching.
   bool matches(nb::args args) {
+    check_not_cleared();
     if (args.size() != params_.size()) return false;
     std::vector<uint64_t> slots(num_kernel_params_ + 1);
     std::vector<void*> ptrs(num_kernel_params_ + 1);
@@ -285,6 +287,7 @@ class NativeLauncher {
 
   // The expected signature, for debugging a launcher that keeps returning False.
   std::string signature() const {
+    check_not_cleared();
     std::string out;
     for (const Param& p : params_) {
       if (!out.empty()) out += ", ";
@@ -313,7 +316,39 @@ class NativeLauncher {
   size_t num_kernel_params() const { return num_kernel_params_; }
   int device() const { return device_; }
 
+  // Cyclic garbage collection.  The launcher holds Python objects (callables,
+  // dtypes, constexpr values) that can lead back to it (an allocator closure
+  // over a module that caches the launcher), so it reports them to the
+  // collector, and lets it break such cycles.
+  int traverse(visitproc visit, void* arg) const {
+    Py_VISIT(device_obj_.ptr());
+    Py_VISIT(get_device_.ptr());
+    Py_VISIT(get_stream_.ptr());
+    Py_VISIT(scratch_allocator_.ptr());
+    for (const Param& p : params_) {
+      Py_VISIT(p.dtype.ptr());
+      Py_VISIT(p.value.ptr());
+    }
+    return 0;
+  }
+
+  void clear() {
+    cleared_ = true;
+    device_obj_.reset();
+    get_device_.reset();
+    get_stream_.reset();
+    scratch_allocator_.reset();
+    for (Param& p : params_) {
+      p.dtype.reset();
+      p.value.reset();
+    }
+  }
+
  private:
+  void check_not_cleared() const {
+    if (cleared_) throw std::runtime_error("NativeLauncher: used after the garbage collector cleared it");
+  }
+
   // Records what the compiled kernel was specialized on from the first
   // call's argument.  False when the argument cannot have that kind.
   bool capture(Param& p, PyObject* a) {
@@ -483,12 +518,30 @@ class NativeLauncher {
   nb::callable get_device_;
   nb::callable get_stream_;
   nb::object scratch_allocator_;
+  bool cleared_ = false;
+};
+
+int native_launcher_traverse(PyObject* self, visitproc visit, void* arg) {
+  Py_VISIT(Py_TYPE(self));  // heap types are visited by their instances
+  if (!nb::inst_ready(self)) return 0;
+  return nb::inst_ptr<NativeLauncher>(self)->traverse(visit, arg);
+}
+
+int native_launcher_clear(PyObject* self) {
+  if (nb::inst_ready(self)) nb::inst_ptr<NativeLauncher>(self)->clear();
+  return 0;
+}
+
+PyType_Slot native_launcher_slots[] = {
+    {Py_tp_traverse, reinterpret_cast<void*>(native_launcher_traverse)},
+    {Py_tp_clear, reinterpret_cast<void*>(native_launcher_clear)},
+    {0, nullptr},
 };
 
 }  // namespace
 
 void bind_native_launcher(nb::module_& m) {
-  nb::class_<NativeLauncher>(m, "NativeLauncher",
+  nb::class_<NativeLauncher>(m, "NativeLauncher", nb::type_slots(native_launcher_slots),
                              "Launches one Triton-compiled kernel through deuteron's C++ runtime.\n\n"
                              "Built from the CompiledKernel and the arguments of a first call that went through "
                              "Triton; launcher(grid, *args) launches and returns True, or returns False without "

@@ -5,12 +5,49 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import pickle
+import struct
 import sys
 import time
 import traceback
 
+# The same framing as workers.py (kept here so that a worker starts without importing deuteron or torch).
+_HEADER = struct.Struct("<Q")
+
+
+def write_message(stream, obj) -> None:
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def _read_exact(stream, n: int):
+    chunks = []
+    while n > 0:
+        b = stream.read(n)
+        if not b:
+            return None
+        chunks.append(b)
+        n -= len(b)
+    return b"".join(chunks)
+
+
+def read_message(stream):
+    head = _read_exact(stream, _HEADER.size)
+    if head is None:
+        raise EOFError("pipe closed")
+    (n,) = _HEADER.unpack(head)
+    data = _read_exact(stream, n)
+    if data is None:
+        raise EOFError("pipe closed mid-message")
+    return pickle.loads(data)
+
 
 def _setup_path() -> None:
+    # Started as a script (so that `deuteron` and torch are not imported before a job needs them):
+    # its folder is not meant to be on the path.
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
     extra = os.environ.get("DEUTERON_WORKER_SYS_PATH")
     if not extra:
         return
@@ -38,7 +75,13 @@ def main() -> None:
     sys.stdout = sys.stderr
     inp = sys.stdin.buffer
     _setup_path()
-    from deuteron.autotune.workers import read_message, write_message
+    # Heavy imports (torch, triton) before the first job, so that they do not count against its timeout.
+    for name in filter(None, os.environ.get("DEUTERON_WORKER_PRELOAD", "").split(",")):
+        try:
+            importlib.import_module(name.strip())
+        except Exception:  # noqa: BLE001 - the job that needs it reports the error
+            pass
+    write_message(out, ("ready",))
 
     while True:
         try:

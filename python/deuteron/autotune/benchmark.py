@@ -128,11 +128,15 @@ def compare(got: Any, expected: Any, atol: float, rtol: float) -> str | None:
             if a.dtype != b.dtype:
                 return f"output {i}: dtype {a.dtype} vs {b.dtype}"
             if a.dtype == torch.bool or not (a.is_floating_point() or a.is_complex()):
-                if not torch.equal(a.cpu(), b.cpu()):
+                if not torch.equal(a, b.to(a.device)):
                     return f"output {i}: integer values differ"
                 continue
-            af, bf = a.detach().double().cpu(), b.detach().double().cpu()
-            if not torch.allclose(af, bf, atol=atol, rtol=rtol, equal_nan=True):
+            # On the tensors' device (a GPU compares 100M elements in a millisecond).
+            b = b.to(a.device)
+            wide = torch.float64 if a.dtype == torch.float64 else torch.float32
+            af, bf = a.detach().to(wide), b.detach().to(wide)
+            close = torch.isclose(af, bf, rtol=rtol, atol=atol, equal_nan=True)
+            if not bool(close.all()):
                 diff = (af - bf).abs()
                 diff = torch.where(torch.isnan(diff), torch.full_like(diff, math.inf), diff)
                 return (f"output {i}: max abs error {diff.max().item():.3g} "
@@ -243,9 +247,11 @@ class BenchState:
 
             interp = os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
             if module._deuteron_meta.get("backend") == "triton" and not interp and self.options.get("cuda"):
-                from ..runtime.launcher import fast_launcher
+                from ..runtime import launcher
 
-                module._launch = fast_launcher
+                if hasattr(launcher, "ensure_allocator"):  # device-side tensor descriptors need scratch memory
+                    launcher.ensure_allocator()
+                module._launch = launcher.fast_launcher
             fn = getattr(module, module._deuteron_meta["entry"])
             self.modules[path] = fn
         return fn
@@ -267,7 +273,7 @@ class BenchState:
                                   self.options.get("rtol", 1e-2))
                 if problem is not None:
                     return {"ok": False, "kind": "wrong answer", "message": problem}
-            opts = dict(self.options)
+            opts = dict(self.options, config=config_json)
             if rep_ms is not None:
                 opts["rep_ms"] = rep_ms
             args = self.args

@@ -65,7 +65,7 @@ class TuneCache:
         key = make_key(material)
         path = self.path(name, key)
         try:
-            text = path.read_text(encoding="utf-8")
+            data = path.read_bytes()
         except FileNotFoundError:
             return None
         except OSError as e:
@@ -73,7 +73,7 @@ class TuneCache:
                           stacklevel=3)
             return None
         try:
-            record = json.loads(text)
+            record = json.loads(data.decode("utf-8"))
             if not isinstance(record, dict) or record.get("format") != FORMAT:
                 raise ValueError("not a deuteron autotune record")
             if not isinstance(record.get("config"), dict):

@@ -1,44 +1,690 @@
-"""The autotuning driver (first version: benchmarks the candidate configs it is given,
-or the heuristic default when none are given)."""
+"""The autotuning driver: ``tune(bound, args, configs=None)``.
+
+1. ``autotune_effort="none"`` (and no ``configs=``): the heuristic default config.
+2. The disk cache (cache.py): a hit returns at once, without tuning.
+3. Candidates come from the C++ search (``_core.SearchSession``: random,
+   pattern, differential evolution or surrogate-guided; ``DEUTERON_AUTOTUNER``
+   or the ``autotuner`` setting picks one) one generation at a time, or from
+   ``configs=[...]`` (all at once).
+4. Each candidate: code generation in this process (C++, milliseconds), a dry
+   run of its host function that records its Triton launches, then
+   compilation in a pool of worker processes (one per core, each job with
+   ``autotune_compile_timeout``).  Compiled configs are benchmarked at once
+   in one long-lived benchmark process while the others still compile.
+5. Failures (code generation, compile error, compile timeout, crash, CUDA
+   error, wrong answer vs the default config or ``autotune_baseline_fn``) are
+   recorded, reported and told to the search as failures; never fatal.
+6. The near-best configs are benchmarked again (interleaved rounds, longer
+   runs); the fastest median wins, is cached, and printed as code to paste.
+
+Everything that touches the GPU, the compiler or the clock is injectable
+(:class:`TuneHooks`) so that the CPU tests can drive the real machinery with
+fake compile steps, fake timings, crashes and hangs.
+"""
 
 from __future__ import annotations
 
+import atexit
+import json
+import os
+import statistics
 import sys
-from typing import Any, Sequence
-
-import torch
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence, TextIO
 
 from .. import exc
 from ..runtime.config import Config
+from . import benchmark as _bench
+from .cache import TuneCache, versions
+from .progress import Progress, fmt_seconds
+from .workers import JobResult, WorkerPool
+
+__all__ = ["tune", "TuneHooks", "TuneResult", "Failure"]
 
 
-def _bench(fn, args, reps: int = 20) -> float:
-    import triton.testing
+@dataclass
+class TuneHooks:
+    """Injection points (tests, experiments).  Targets are "module:function" run in workers."""
 
-    return float(triton.testing.do_bench(lambda: fn(*args), warmup=5, rep=reps, return_mode="median"))
+    compile_target: str = "deuteron.autotune.precompile:precompile"
+    measure_target: str | None = None  # (fn, options) -> seconds, in the benchmark process
+    runner_target: str | None = None   # (fn, args, config_json) -> result, in the benchmark process
+    prepare: Callable[[Any, str], dict] | None = None  # (tuner, config_json) -> compile payload
+    clock: Callable[[], float] = time.monotonic
+    isolate: bool | None = None        # benchmark in a subprocess (default: yes, unless impossible)
+    stream: TextIO | None = None       # progress and the final report (default: stderr)
+    jobs: int | None = None            # compile workers (default: settings.resolved_precompile_jobs())
+    bench_timeout: float | None = None  # per benchmark job (default: compile timeout + 30 s)
+    rebench_top: int | None = None
 
 
-def tune(bound: Any, args: Sequence[Any], configs: Sequence[Config] | None = None) -> Config:
-    candidates = list(configs if configs is not None else bound.kernel.configs)
-    if not candidates:
-        candidates = [bound.default_config()]
-    if len(candidates) == 1:
-        return candidates[0]
-    best, best_t = None, float("inf")
-    failures = []
-    for cfg in candidates:
+@dataclass
+class Failure:
+    config: str
+    kind: str        # "codegen", "compile error", "compile timeout", "crash", "timeout", "cuda error", "wrong answer", ...
+    message: str
+
+
+@dataclass
+class TuneResult:
+    config: Config
+    seconds: float
+    default_seconds: float | None
+    evaluations: int
+    failures: list[Failure] = field(default_factory=list)
+    elapsed: float = 0.0
+    strategy: str = ""
+    cached: bool = False
+
+
+# --------------------------------------------------------------- pools
+
+_POOLS: dict[tuple, WorkerPool] = {}
+
+
+def _env_signature() -> tuple:
+    keys = sorted(k for k in os.environ if k.startswith(("TRITON_", "CUDA_")) or k == "DEUTERON_INTERPRET")
+    return tuple((k, os.environ[k]) for k in keys) + (tuple(sys.path),)
+
+
+def _worker_log() -> str | None:
+    """Where workers' own output goes (Triton's MLIR dumps of failing configs, crash messages):
+    stderr when DEUTERON_AUTOTUNE_WORKER_OUTPUT=stderr, else a file in the temp folder."""
+    if os.environ.get("DEUTERON_AUTOTUNE_WORKER_OUTPUT", "") == "stderr":
+        return None
+    import tempfile
+
+    return os.path.join(tempfile.gettempdir(), f"deuteron-autotune-workers-{os.getpid()}.log")
+
+
+def _pool(kind: str, size: int, clock: Callable[[], float]) -> tuple[WorkerPool, bool]:
+    """A worker pool, reused across tuning runs of this process when the clock is the real one."""
+    preload = ("deuteron.runtime.modules", "triton")
+    if clock is not time.monotonic:
+        return WorkerPool(size, clock=clock, preload=preload, stderr_path=_worker_log()), True
+    key = (kind, size, _env_signature())
+    pool = _POOLS.get(key)
+    if pool is None:
+        for k in [k for k in _POOLS if k[0] == kind]:
+            _POOLS.pop(k).close()
+        pool = _POOLS[key] = WorkerPool(size, clock=clock, preload=preload, stderr_path=_worker_log())
+    return pool, False
+
+
+@atexit.register
+def _close_pools() -> None:
+    for pool in _POOLS.values():
         try:
-            fn = bound.compile_config(cfg)
-            fn(*args)
-            torch.cuda.synchronize()
-            t = _bench(fn, args)
-        except Exception as e:  # a config that fails is dropped, not fatal
-            failures.append((cfg, e))
-            continue
-        if t < best_t:
-            best, best_t = cfg, t
-    if best is None:
-        raise exc.AutotuneError(f"no config of {bound.kernel.fn.__name__} ran: {failures[0][1]!r}")
-    print(f"[deuteron] {bound.kernel.fn.__name__}: best of {len(candidates)} configs "
-          f"({best_t * 1000:.1f} us): @deuteron.kernel(config={best!r})", file=sys.stderr)
-    return best
+            pool.close()
+        except Exception:  # pragma: no cover
+            pass
+    _POOLS.clear()
+
+
+# ------------------------------------------------------------- benchmark
+
+
+class _Benchmarker:
+    """Runs configs one at a time in the benchmark process (or in-process)."""
+
+    def __init__(self, tuner: Tuner, setup: dict[str, Any], isolate: bool, timeout: float) -> None:
+        self.tuner = tuner
+        self.setup_payload = setup
+        self.isolate = isolate
+        self.timeout = timeout
+        self.queue: list[tuple[str, str, bool, float | None]] = []
+        self.inflight: tuple | None = None
+        self.need_setup = True
+        self.setup_failures = 0
+        self.state: _bench.BenchState | None = None
+        self.own_pool = False
+        if isolate:
+            self.pool, self.own_pool = _pool("bench", 1, tuner.clock)
+            # Start the process and its setup now, while the first configs compile.
+            self.pool.submit("deuteron.autotune.benchmark:setup", self.setup_payload, timeout=self.timeout + 60)
+            self.inflight = ("setup",)
+
+    def enqueue(self, config: str, path: str, check: bool = True, rep_ms: float | None = None) -> None:
+        self.queue.append((config, path, check, rep_ms))
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.queue) or self.inflight is not None
+
+    def _no_reference(self, why: str) -> None:
+        if self.setup_payload.get("reference") is not None:
+            self.tuner.progress.message(f"[deuteron] {self.tuner.name}: accuracy check disabled: {why}")
+            self.setup_payload = dict(self.setup_payload, reference=None)
+
+    def _local_setup(self) -> None:
+        try:
+            self.state = _bench.BenchState(self.setup_payload)
+        except Exception as e:  # noqa: BLE001
+            self._no_reference(f"the reference failed ({type(e).__name__}: {e})")
+            self.state = _bench.BenchState(self.setup_payload)
+        if self.state.reference_error:
+            self._no_reference(f"the reference failed ({self.state.reference_error})")
+        self.need_setup = False
+
+    def poll(self, timeout: float) -> list[tuple[str, dict[str, Any]]]:
+        out: list[tuple[str, dict[str, Any]]] = []
+        if not self.isolate:
+            if self.queue:
+                if self.need_setup:
+                    self._local_setup()
+                config, path, check, rep_ms = self.queue.pop(0)
+                assert self.state is not None
+                out.append((config, self.state.run_config(path, config, check, rep_ms)))
+            return out
+        if self.inflight is None and self.queue:
+            if self.need_setup:
+                self.pool.submit("deuteron.autotune.benchmark:setup", self.setup_payload,
+                                 timeout=self.timeout + 60)
+                self.inflight = ("setup",)
+            else:
+                item = self.queue.pop(0)
+                config, path, check, rep_ms = item
+                self.pool.submit("deuteron.autotune.benchmark:run_config", path, config, check, rep_ms,
+                                 timeout=self.timeout)
+                self.inflight = ("run", item)
+        if self.inflight is None:
+            return out
+        for res in self.pool.poll(timeout):
+            out.extend(self._handle(res))
+        return out
+
+    def _handle(self, res: JobResult) -> list[tuple[str, dict[str, Any]]]:
+        inflight, self.inflight = self.inflight, None
+        assert inflight is not None
+        if inflight[0] == "setup":
+            if res.ok:
+                self.need_setup = False
+                if res.value.get("reference_error"):
+                    self._no_reference(f"the reference failed ({res.value['reference_error']})")
+            else:
+                self.setup_failures += 1
+                self._no_reference(f"computing the reference output failed ({res.error_type}: {res.message})")
+                if self.setup_failures >= 3:
+                    raise exc.AutotuneError(
+                        f"{self.tuner.name}: the benchmark process could not be started: "
+                        f"{res.error_type}: {res.message}\n{res.traceback}")
+            return []
+        config, path, check, rep_ms = inflight[1]
+        if res.ok:
+            outcome = res.value
+            if outcome.get("kind") == "need setup":
+                self.need_setup = True
+                self.queue.insert(0, inflight[1])
+                return []
+            if outcome.get("restart"):
+                self.pool.close()
+                self.need_setup = True
+            return [(config, outcome)]
+        # The worker was lost: it is replaced and needs its setup again.
+        self.need_setup = True
+        kind = "benchmark timeout" if res.error_type == "TimeoutError" else (
+            "crash" if res.error_type == "WorkerCrashed" else "error")
+        return [(config, {"ok": False, "kind": kind, "message": f"{res.error_type}: {res.message}"})]
+
+    def close(self) -> None:
+        if self.isolate and self.own_pool:
+            self.pool.close()
+        elif self.isolate and self.inflight is not None:
+            # A shared pool with a job still running (budget stop): do not leave it busy.
+            self.pool.close()
+
+
+# ----------------------------------------------------------------- tuner
+
+
+def _device_is_cuda(args: Sequence[Any]) -> bool:
+    import torch
+
+    return any(isinstance(a, torch.Tensor) and a.is_cuda for a in args)
+
+
+def _interpret_triton() -> bool:
+    return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
+
+
+class Tuner:
+    def __init__(self, bound: Any, args: Sequence[Any], hooks: TuneHooks) -> None:
+        self.bound = bound
+        self.args = tuple(args)
+        self.hooks = hooks
+        self.settings = bound.settings
+        self.clock = hooks.clock
+        self.name = bound.kernel.fn.__name__
+        self.cuda = _device_is_cuda(self.args)
+        self.results: dict[str, float | None] = {}
+        self.paths: dict[str, str] = {}
+        self.failures: list[Failure] = []
+        self.start = self.clock()
+        effort = self.settings.autotune_effort if self.settings.autotune_effort != "none" else "quick"
+        self.effort = effort
+        self.progress = Progress(self.name, enabled=self.settings.autotune_progress_bar,
+                                 stream=hooks.stream, log_path=self.settings.autotune_log, clock=self.clock,
+                                 max_generations=None)
+        self.backend = "reference" if self.settings.interpret else "triton"
+        info = getattr(bound, "_device_info", {}) or {}
+        self.target = ("cuda", int(info.get("compute_capability", 90)), 32) if (
+            self.cuda and info.get("is_cuda", True)) else None
+        self._tell: Callable[[str, float | None], None] | None = None
+        self._pending: set[str] = set()
+        self._asked: list[str] = []
+        self._told: set[str] = set()
+
+    # ------------------------------------------------------------- codegen
+    def code_path(self, config_json: str) -> str:
+        from ..runtime.modules import write_module
+
+        core = self.bound._core
+        code = core.reference_code(config_json) if self.backend == "reference" else core.triton_code(config_json)
+        return str(write_module(code, self.bound._module_dir(), self.name))
+
+    def prepare(self, config_json: str) -> dict[str, Any]:
+        """Code generation + launch capture for one config (main process)."""
+        if self.hooks.prepare is not None:
+            payload = self.hooks.prepare(self, config_json)
+            payload.setdefault("path", self.code_path(config_json))
+            payload.setdefault("launches", None)
+            payload.setdefault("target", self.target)
+            return payload
+        path = self.code_path(config_json)
+        launches = None
+        if self.backend == "triton" and self.cuda and not _interpret_triton():
+            from pathlib import Path
+
+            from ..runtime.modules import load_module
+            from .precompile import capture_launches
+
+            try:
+                module = load_module(Path(path), self.bound._globals)
+                launches = capture_launches(module, self.args)
+            except Exception as e:  # noqa: BLE001 - the benchmark process compiles it instead
+                self.progress.log(f"no precompile for {config_json}: {type(e).__name__}: {e}")
+        return {"path": path, "launches": launches, "target": self.target}
+
+    # ------------------------------------------------------------ results
+    def record(self, config: str, seconds: float | None, kind: str = "", message: str = "") -> None:
+        if config in self.results:
+            return
+        self.results[config] = seconds
+        if seconds is None:
+            self.failures.append(Failure(config, kind, message))
+        self.progress.result(config, seconds, f"[{kind}] {message}" if seconds is None else None)
+        self._pending.discard(config)
+
+    def out_of_budget(self) -> bool:
+        budget = self.settings.autotune_budget_seconds
+        return budget is not None and self.clock() - self.start >= budget
+
+    def any_success(self) -> bool:
+        return any(v is not None for v in self.results.values())
+
+    # ------------------------------------------------------------ evaluate
+    def evaluate(self, batch: list[str], stragglers: bool = True) -> None:
+        """Compiles and benchmarks a generation.
+
+        Returns when every config has a result, or (``stragglers``) when three quarters have
+        one and the rest keep compiling for longer than the generation took so far (at least
+        2 s): slow compiles of big tiles then finish in the background while the search moves
+        on, and their results reach the search with the next generation.
+        """
+        fresh = [c for c in batch if c not in self.results and c not in self._pending]
+        self._asked.extend(c for c in batch if c not in self._told and c not in self._asked)
+        self._pending.update(fresh)
+        for config in fresh:
+            try:
+                payload = self.prepare(config)
+            except Exception as e:  # noqa: BLE001
+                self.record(config, None, "codegen", f"{type(e).__name__}: {e}")
+                continue
+            self.paths[config] = payload["path"]
+
+            def done(res: JobResult, config: str = config) -> None:
+                if res.ok:
+                    self.bench.enqueue(config, self.paths[config])
+                elif res.error_type == "TimeoutError":
+                    self.record(config, None, "compile timeout", res.message)
+                elif res.error_type == "WorkerCrashed":
+                    self.record(config, None, "compile crash", self._with_worker_log(res.message))
+                else:
+                    self.record(config, None, "compile error", f"{res.error_type}: {res.message}")
+
+            self.compile_pool.submit(self.hooks.compile_target, payload["path"], payload["launches"],
+                                     payload["target"], timeout=self.settings.autotune_compile_timeout,
+                                     on_done=done)
+        gen_start = self.clock()
+        three_quarters_at: float | None = None
+        in_batch = set(batch)
+        while self._pending & in_batch:
+            self.poll_once()
+            done_count = sum(1 for c in batch if c in self.results)
+            now = self.clock()
+            if stragglers and three_quarters_at is None and done_count >= 0.75 * len(batch):
+                three_quarters_at = now
+            if (three_quarters_at is not None and not self.bench.busy and
+                    now - three_quarters_at > max(2.0, three_quarters_at - gen_start)):
+                self.progress.log(f"moving on with {len(self._pending & in_batch)} configs still compiling")
+                break
+            if self.out_of_budget() and self.any_success():
+                self.stop()
+                break
+        self.flush_tells()
+
+    def poll_once(self) -> None:
+        self.compile_pool.poll(0.01)
+        for config, outcome in self.bench.poll(0.01):
+            if outcome.get("ok"):
+                self.record(config, outcome["seconds"])
+            else:
+                message = outcome.get("message", "")
+                if outcome.get("kind") == "crash":
+                    message = self._with_worker_log(message)
+                self.record(config, None, outcome.get("kind", "error"), message)
+        self.progress.update()
+
+    def stop(self) -> None:
+        """Budget used up: drop queued work."""
+        self.compile_pool.cancel_queued()
+        self.bench.queue.clear()
+        self.progress.log(f"budget of {self.settings.autotune_budget_seconds} s used up")
+
+    def drain(self) -> None:
+        """Waits for configs still compiling or benchmarking (within the budget)."""
+        while self._pending and (self.compile_pool.busy or self.bench.busy):
+            self.poll_once()
+            if self.out_of_budget() and self.any_success():
+                self.stop()
+                break
+        self.flush_tells()
+
+    def flush_tells(self) -> None:
+        # Results reach the search in the order it asked for them (not in the order compiles
+        # happened to finish), so a search is reproducible from its seed and the timings.
+        if self._tell is None:
+            return
+        for config in self._asked:
+            if config in self.results and config not in self._told:
+                self._told.add(config)
+                self._tell(config, self.results[config])
+        self._asked = [c for c in self._asked if c not in self._told]
+
+    def _with_worker_log(self, message: str) -> str:
+        tail = ""
+        for pool in (self.compile_pool, getattr(self.bench, "pool", None)):
+            if pool is not None and getattr(pool, "stderr_path", None):
+                tail += pool.stderr_tail(1500)
+        return message + (f"\nlast worker output:\n{tail}" if tail.strip() else "")
+
+    # ------------------------------------------------------------- rebench
+    def rebench(self) -> None:
+        ok = sorted((t, c) for c, t in self.results.items() if t is not None)
+        if len(ok) < 2 or self.out_of_budget():
+            return
+        best = ok[0][0]
+        top = self.hooks.rebench_top or (8 if self.effort == "full" else 4)
+        near = [c for t, c in ok[:top] if t <= best * 1.15]
+        if len(near) < 2:
+            return
+        self.progress.log(f"re-benchmarking {len(near)} near-best configs")
+        samples: dict[str, list[float]] = {c: [self.results[c]] for c in near}  # type: ignore[misc]
+        for _ in range(3):  # interleaved rounds: drift affects every config alike
+            for c in near:
+                self.bench.enqueue(c, self.paths[c], False, 100.0)
+        while self.bench.busy:
+            for config, outcome in self.bench.poll(0.05):
+                if outcome.get("ok"):
+                    samples[config].append(outcome["seconds"])
+            if self.out_of_budget() and self.settings.autotune_budget_seconds is not None and \
+                    self.clock() - self.start > 1.2 * self.settings.autotune_budget_seconds:
+                self.bench.queue.clear()
+        for c, s in samples.items():
+            self.results[c] = statistics.median(s)
+
+    # ----------------------------------------------------------------- run
+    def setup_payload(self) -> tuple[dict[str, Any], bool]:
+        """The benchmark process's setup, and whether it can run in a subprocess."""
+        s = self.settings
+        options = {"cuda": self.cuda, "accuracy": s.autotune_accuracy_check, "atol": s.autotune_baseline_atol,
+                   "rtol": s.autotune_baseline_rtol, "warmup_ms": 5.0,
+                   "rep_ms": 40.0 if self.effort == "full" else 20.0}
+        reference = None
+        if s.autotune_accuracy_check:
+            if s.autotune_baseline_fn is not None:
+                a = _bench.clone_args(self.args)
+                out = s.autotune_baseline_fn(*a)
+                if self.cuda:
+                    import torch
+
+                    torch.cuda.synchronize()
+                reference = ("values", _bench.pack_value(out if out is not None else
+                                                         [x for x in a if hasattr(x, "shape")]))
+            else:
+                reference = ("module", self.default_path)
+        # The generated host code's globals.
+        names = None
+        try:
+            from pathlib import Path
+
+            from ..runtime.modules import load_module
+
+            names = list(load_module(Path(self.default_path), self.bound._globals)._deuteron_meta.get("globals", []))
+        except Exception:  # noqa: BLE001
+            names = None
+        spec, bad = _bench.globals_spec(self.bound._globals, names)
+        device = None
+        for a in self.args:
+            if hasattr(a, "device") and hasattr(a, "shape"):
+                device = str(a.device)
+                break
+        payload = {"args": [_bench.pack_value(a) for a in self.args], "globals": spec, "reference": reference,
+                   "options": options, "measure": self.hooks.measure_target, "runner": self.hooks.runner_target,
+                   "device": device, "packed": True}
+        isolate = self.hooks.isolate if self.hooks.isolate is not None else True
+        if bad and isolate:
+            self.progress.message(
+                f"[deuteron] {self.name}: benchmarking in this process (a crashing config would end it): "
+                f"the generated code needs {', '.join(bad)}, which cannot be sent to a worker process")
+            isolate = False
+        if not isolate:
+            payload = dict(payload, packed=False, args=list(self.args), globals_values=dict(self.bound._globals),
+                           reference=reference if reference is None or reference[0] == "module" else
+                           ("values", _bench.unpack_value(reference[1])))
+        return payload, isolate
+
+    def run(self, candidates: list[Config] | None) -> TuneResult:
+        default_json = self.bound._core.default_config()
+        self.default_json = default_json
+        self.default_path = self.code_path(default_json)
+        jobs = self.hooks.jobs or self.settings.resolved_precompile_jobs()
+        self.compile_pool, own_compile = _pool("compile", jobs, self.clock)
+        payload, isolate = self.setup_payload()
+        timeout = self.hooks.bench_timeout or (self.settings.autotune_compile_timeout + 30.0)
+        self.bench = _Benchmarker(self, payload, isolate, timeout)
+        strategy = ""
+        try:
+            self.compile_pool.start()
+            if candidates is not None:
+                batch = []
+                for c in candidates:
+                    try:
+                        batch.append(self.bound._core.normalize(c.to_json()))
+                    except Exception as e:  # noqa: BLE001
+                        self.failures.append(Failure(c.to_json(), "invalid config", str(e)))
+                batch = list(dict.fromkeys(batch))
+                self.progress.new_generation(1, len(batch))
+                self.evaluate(batch, stragglers=False)
+                strategy = "list"
+            else:
+                strategy = self.search()
+            self.rebench()
+        finally:
+            if own_compile:
+                self.compile_pool.close()
+            else:
+                self.compile_pool.cancel_queued()
+                if self.compile_pool._running:
+                    # Jobs still compiling after a budget stop: drop the pool rather than wait.
+                    _close_pools()
+            self.bench.close()
+        ok = {c: t for c, t in self.results.items() if t is not None}
+        elapsed = self.clock() - self.start
+        if not ok:
+            self.progress.close()
+            first = self.failures[0] if self.failures else None
+            detail = f"; first failure [{first.kind}]: {first.message}" if first else ""
+            raise exc.AutotuneError(f"no config of {self.name} compiled and ran correctly "
+                                    f"({len(self.failures)} failed){detail}")
+        best_json = min(ok, key=lambda c: ok[c])
+        return TuneResult(Config.from_json(best_json), ok[best_json], ok.get(default_json), len(self.results),
+                          list(self.failures), elapsed, strategy)
+
+    def search(self) -> str:
+        from ..runtime.kernel import core
+
+        c = core()
+        s = self.settings
+        if not hasattr(c, "SearchSession"):
+            self.progress.message(f"[deuteron] {self.name}: this build has no search (deuteron._core.SearchSession);"
+                                  f" using the default config")
+            self.progress.new_generation(1, 1)
+            self.evaluate([self.default_json], stragglers=False)
+            return "none"
+        spec = self.bound._core.tune_spec() if hasattr(self.bound._core, "tune_spec") else \
+            self.bound._core.config_spec()
+        strategy = s.autotuner or os.environ.get("DEUTERON_AUTOTUNER", "") or c.tune_default_strategy()
+        session = c.SearchSession(spec, dict(getattr(self.bound, "_device_info", {}) or {}), self.default_json,
+                                  strategy, int(s.autotune_random_seed), self.effort, s.autotune_max_generations,
+                                  os.environ.get("DEUTERON_AUTOTUNE_SPACE_OPTIONS", ""))
+        self.progress.max_generations = s.autotune_max_generations
+        self.progress.log(f"strategy {session.strategy}, seed {s.autotune_random_seed}, effort {self.effort}, "
+                          f"space 10^{session.log10_cardinality:.1f} configs")
+        self._tell = session.tell
+        while not session.finished() and not self.out_of_budget():
+            batch = session.ask()
+            if not batch:
+                break
+            self.progress.new_generation(session.generation, len(batch))
+            self.evaluate(batch)
+            if self.progress.default is None and self.results.get(self.default_json):
+                self.progress.default = self.results[self.default_json]
+        self.drain()
+        self._tell = None
+        return session.strategy
+
+
+# ------------------------------------------------------------------ output
+
+
+def paste_ready(bound: Any, config: Config) -> str:
+    """``@deuteron.kernel(config=deuteron.Config(...))`` with only the keys that differ from the defaults."""
+    core = bound._core
+    full = json.loads(core.normalize(config.to_json()))
+    bare = json.loads(core.normalize("{}"))
+    minimal = {k: v for k, v in full.items()
+               if k == "block_sizes" or (v != bare.get(k) and v not in ([], None))}
+    try:
+        if json.loads(core.normalize(Config(**minimal).to_json())) != full:
+            minimal = full
+    except Exception:  # noqa: BLE001
+        minimal = full
+    return f"@deuteron.kernel(config={Config(**minimal)!r})"
+
+
+def _cache_material(bound: Any, args: Sequence[Any], candidates: list[Config], effort: str, strategy: str) -> dict:
+    from ..runtime.device import device_key
+
+    src = bound.kernel.source()
+    s = bound.settings
+    spec = bound._core.tune_spec() if hasattr(bound._core, "tune_spec") else bound._core.config_spec()
+    return {
+        "kernel": bound.kernel.fn.__qualname__,
+        "source": src.text,
+        "specialization": repr(bound.kernel.specialization_key(tuple(args))),
+        "config_spec": spec,
+        "settings": {"static_shapes": s.static_shapes, "index_dtype": str(s.index_dtype),
+                     "dot_precision": s.dot_precision, "interpret": s.interpret,
+                     "accuracy_check": s.autotune_accuracy_check},
+        "configs": [c.to_json() for c in candidates],
+        "effort": effort,
+        "strategy": strategy,
+        "device": device_key(getattr(bound, "device", None)),
+        "versions": versions(),
+    }
+
+
+def tune(bound: Any, args: Sequence[Any], configs: Sequence[Config | dict] | None = None, *,
+         hooks: TuneHooks | None = None, return_result: bool = False) -> Any:
+    """The best config of ``bound`` for ``args`` (see the module docstring)."""
+    hooks = hooks or TuneHooks()
+    settings = bound.settings
+    normalize_args = getattr(bound.kernel, "_normalize_args", None)
+    if normalize_args is not None:  # fill in default arguments, as a call does
+        args = normalize_args(tuple(args), {})
+    candidates = [c if isinstance(c, Config) else Config(**c) for c in
+                  (configs if configs is not None else bound.kernel.configs)]
+    if len(candidates) == 1:
+        return candidates[0] if not return_result else TuneResult(candidates[0], 0.0, None, 0)
+    if not candidates and settings.autotune_effort == "none":
+        cfg = bound.default_config()
+        return cfg if not return_result else TuneResult(cfg, 0.0, None, 0)
+    name = bound.kernel.fn.__name__
+    effort = settings.autotune_effort
+    strategy = "list" if candidates else (settings.autotuner or os.environ.get("DEUTERON_AUTOTUNER", "") or "default")
+    cache = TuneCache(settings.resolved_cache_dir() / "autotune") if settings.autotune_cache else None
+    material = None
+    stream = hooks.stream if hooks.stream is not None else sys.stderr
+    if cache is not None:
+        try:
+            material = _cache_material(bound, args, candidates, effort, strategy)
+        except Exception as e:  # noqa: BLE001
+            warnings.warn(f"deuteron: autotune cache disabled for {name}: {e}", stacklevel=2)
+            cache = None
+    if cache is not None and material is not None and not settings.force_autotune:
+        record = cache.load(name, material)
+        if record is not None:
+            try:
+                cfg = bound.normalize_config(Config.from_dict(record["config"]))
+            except Exception as e:  # noqa: BLE001
+                warnings.warn(f"deuteron: ignoring autotune cache entry for {name}: its config is invalid ({e})",
+                              stacklevel=2)
+            else:
+                if settings.autotune_progress_bar:
+                    print(f"[deuteron] {name}: using the tuned config from {cache.path(name, record['key'])}",
+                          file=stream)
+                if return_result:
+                    return TuneResult(cfg, float(record.get("seconds") or 0.0), record.get("default_seconds"),
+                                      0, cached=True)
+                return cfg
+    tuner = Tuner(bound, args, hooks)
+    try:
+        result = tuner.run(candidates or None)
+    except BaseException:
+        tuner.progress.close()
+        raise
+    kinds: dict[str, int] = {}
+    for f in result.failures:
+        kinds[f.kind] = kinds.get(f.kind, 0) + 1
+    failed = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    speedup = ""
+    if result.default_seconds:
+        speedup = f", {result.default_seconds / result.seconds:.2f}x the default config ({fmt_seconds(result.default_seconds)})"
+    summary = (f"[deuteron] {name}: tuned in {result.elapsed:.1f} s: {result.evaluations} configs"
+               f"{f', {len(result.failures)} failed ({failed})' if result.failures else ''}; "
+               f"best {fmt_seconds(result.seconds)}{speedup}")
+    for f in result.failures:
+        tuner.progress.log(f"failed [{f.kind}] {f.message.splitlines()[0] if f.message else ''} :: {f.config}")
+    tuner.progress.close(summary)
+    print(f"[deuteron] {name}: to skip tuning, use: {paste_ready(bound, result.config)}", file=stream)
+    if cache is not None and material is not None:
+        try:
+            cache.store(name, material, result.config.to_dict(), seconds=result.seconds,
+                        default_seconds=result.default_seconds, evaluations=result.evaluations,
+                        failures=len(result.failures), strategy=result.strategy, elapsed=result.elapsed)
+        except OSError as e:
+            warnings.warn(f"deuteron: could not write the autotune cache: {e}", stacklevel=2)
+    return result if return_result else result.config

@@ -112,6 +112,7 @@ class Progress:
 
     def close(self, summary: str | None = None) -> None:
         if self.enabled and self.tty and self._width:
+            self.update(force=True)
             self.stream.write("\n")
             self._width = 0
         if summary:

@@ -1,6 +1,6 @@
 """Worker processes for the autotuner: fresh interpreters, killable one by one.
 
-Each worker is ``python -m deuteron.autotune._worker_main`` started with
+Each worker is ``python deuteron/autotune/_worker_main.py`` started with
 :mod:`subprocess` (not :mod:`multiprocessing`).  A fresh interpreter never
 re-imports the user's ``__main__`` module, so tuning works from a script that
 has no ``if __name__ == "__main__":`` guard (multiprocessing's spawn and
@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 _HEADER = struct.Struct("<Q")
+_WORKER_MAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_worker_main.py")
 
 
 def write_message(stream: Any, obj: Any) -> None:
@@ -92,15 +93,17 @@ def _worker_env() -> dict[str, str]:
 class Worker:
     """One worker process; results arrive on a shared queue as (worker, message | EOFError)."""
 
-    def __init__(self, index: int, events: queue.Queue, env: dict[str, str] | None = None) -> None:
+    def __init__(self, index: int, events: queue.Queue, env: dict[str, str] | None = None,
+                 stderr: Any = None) -> None:
         self.index = index
         self._events = events
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "deuteron.autotune._worker_main"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None,
+            [sys.executable, "-u", _WORKER_MAIN],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr,
             env=env if env is not None else _worker_env(), close_fds=True,
         )
         self.job: int | None = None
+        self.ready = False  # set by its "ready" message (after its preloads)
         self.started = 0.0
         self.deadline = float("inf")
         self.dead = False
@@ -180,6 +183,8 @@ class WorkerPool:
     size: int
     clock: Callable[[], float] = time.monotonic
     env: dict[str, str] | None = None
+    preload: tuple[str, ...] = ()
+    stderr_path: str | None = None  # the workers' own output (None: this process's stderr)
     _events: queue.Queue = field(default_factory=queue.Queue)
     _workers: list[Worker] = field(default_factory=list)
     _queue: list[_Pending] = field(default_factory=list)
@@ -191,9 +196,27 @@ class WorkerPool:
         self.size = max(1, int(self.size))
         if self.env is None:
             self.env = _worker_env()
+        if self.preload:
+            self.env = dict(self.env, DEUTERON_WORKER_PRELOAD=",".join(self.preload))
 
     def _spawn(self, index: int) -> Worker:
-        return Worker(index, self._events, self.env)
+        if self.stderr_path is None:
+            return Worker(index, self._events, self.env)
+        with open(self.stderr_path, "ab") as f:  # the child keeps its own descriptor
+            return Worker(index, self._events, self.env, stderr=f)
+
+    def stderr_tail(self, n: int) -> str:
+        """The last `n` characters the workers wrote (when they write to a file)."""
+        if not self.stderr_path:
+            return ""
+        try:
+            with open(self.stderr_path, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                size = f.tell()
+                f.seek(max(0, size - n))
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
 
     def start(self) -> None:
         while len(self._workers) < self.size:
@@ -225,7 +248,7 @@ class WorkerPool:
                 return
             if w.dead:
                 w = self._workers[i] = self._spawn(i)
-            if w.job is None:
+            if w.job is None and w.ready:
                 job = self._queue.pop(0)
                 self._running[job.job_id] = job
                 w.send(job.job_id, job.target, job.args, job.kwargs, job.timeout, self.clock())
@@ -258,7 +281,9 @@ class WorkerPool:
             except queue.Empty:
                 w, msg = None, None
             if w is not None and self._workers[w.index] is w:
-                if isinstance(msg, EOFError):
+                if msg == ("ready",):
+                    w.ready = True
+                elif isinstance(msg, EOFError):
                     if w.job is not None and not w.dead:
                         job_id = w.job
                         code = w.proc.poll()

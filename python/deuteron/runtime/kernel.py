@@ -308,7 +308,20 @@ class BoundKernel:
         return self.settings.resolved_cache_dir() / "generated"
 
     def compile_config(self, config: Config | dict | None = None, *, backend: str | None = None) -> Callable[..., Any]:
-        """The host function for one config (generated, written, loaded; cached)."""
+        """A callable running this specialization with one config (arguments as for the kernel)."""
+        fn = self._host_function(config, backend)
+        normalize = self.kernel._normalize_args
+
+        def run(*args: Any, **kwargs: Any) -> Any:
+            return fn(*normalize(args, kwargs))
+
+        run._deuteron_module = fn._deuteron_module  # type: ignore[attr-defined]
+        run._deuteron_path = fn._deuteron_path  # type: ignore[attr-defined]
+        run.host_function = fn  # type: ignore[attr-defined]
+        return run
+
+    def _host_function(self, config: Config | dict | None = None, backend: str | None = None) -> Callable[..., Any]:
+        """The generated module's host function for one config (written, loaded; cached)."""
         cfg = self._as_config(config)
         if backend is None:
             backend = "reference" if self.settings.interpret else "triton"
@@ -322,8 +335,9 @@ class BoundKernel:
         path = write_module(code, self._module_dir(), self.kernel.fn.__name__)
         module = load_module(path, self._globals)
         if backend == "triton" and not _interpret_triton():
-            from .launcher import fast_launcher
+            from .launcher import ensure_allocator, fast_launcher
 
+            ensure_allocator()
             module._launch = fast_launcher
         fn = getattr(module, module._deuteron_meta["entry"])
         fn._deuteron_module = module  # type: ignore[attr-defined]
@@ -351,7 +365,7 @@ class BoundKernel:
     def set_config(self, config: Config | dict) -> None:
         """Uses this config for every later call of this specialization."""
         cfg = self._as_config(config)
-        self._run = self.compile_config(cfg)
+        self._run = self._host_function(cfg)
         self.config = cfg
 
     def __call__(self, *args: Any) -> Any:

@@ -3,6 +3,7 @@
 #include "kernel_emitter.h"
 
 #include <algorithm>
+#include <numeric>
 #include <map>
 #include <set>
 
@@ -21,7 +22,7 @@ class KernelEmitter {
  public:
   KernelEmitter(PythonWriter& w, const Program& program, const ir::DeviceKernel& k, const KernelPlan& plan,
                 std::set<std::string>* used_math)
-      : w_(w), program_(program), k_(k), plan_(plan), used_math_(used_math) {}
+      : out_(w), program_(program), k_(k), plan_(plan), used_math_(used_math) {}
 
   KernelLaunch run() {
     collect_symbols();
@@ -50,14 +51,23 @@ class KernelEmitter {
       params.push_back(block_name(idx) + ": tl.constexpr");
       launch.args.push_back({std::to_string(plan_.block_sizes[idx]), true});
     }
-    w_.line("@triton.jit");
-    std::string sig = "def " + k_.name + "(";
-    for (size_t i = 0; i < params.size(); ++i) sig += (i ? ", " : "") + params[i];
-    w_.line(sig + "):");
-    w_.indent();
+    PythonWriter body;
+    body.indent();
+    w_ = &body;
+    std::set<std::string> tma_tensors;
+    tma_tensors_ = &tma_tensors;
     comment_line(k_.span.line);
     emit_grid(launch);
-    w_.dedent();
+    out_.line("@triton.jit");
+    std::string sig = "def " + k_.name + "(";
+    for (size_t i = 0; i < params.size(); ++i) sig += (i ? ", " : "") + params[i];
+    out_.line(sig + "):");
+    out_.indent();
+    if (!descriptor_lines_.empty()) out_.line("# tensor descriptors (TMA) of the block-shaped accesses");
+    for (const auto& d : descriptor_lines_) out_.line(d);
+    out_.dedent();
+    out_.line_raw(body.str().substr(0, body.str().size() - 1));
+    launch.tma_tensors.assign(tma_tensors.begin(), tma_tensors.end());
     return launch;
   }
 
@@ -184,7 +194,7 @@ class KernelEmitter {
     for (size_t i = 0; text.empty() && i < program_.helper_files.size(); ++i) text = program_.helper_files[i]->line_text(line);
     size_t b = text.find_first_not_of(" \t");
     text = b == std::string::npos ? "" : text.substr(b);
-    w_.line("# line " + std::to_string(line) + ": " + text);
+    w_->line("# line " + std::to_string(line) + ": " + text);
   }
 
   // ------------------------------------------------------------ grid
@@ -212,13 +222,13 @@ class KernelEmitter {
     std::string it = tl_dtype(program_.index_dtype);
     if (dim.kind == DimKind::Grid) {
       std::string p = program_.index_dtype == DType::Int64 ? pid_expr + ".to(tl.int64)" : pid_expr;
-      w_.line(offset(d) + " = " + (zero_begin ? p : begin + " + " + p));
+      w_->line(offset(d) + " = " + (zero_begin ? p : begin + " + " + p));
       return;
     }
     std::string p = program_.index_dtype == DType::Int64 ? pid_expr + ".to(tl.int64)" : pid_expr;
-    w_.line(offset(d) + " = " + (zero_begin ? "" : begin + " + ") + p + " * " + block_expr(d));
-    w_.line(indices(d) + " = (" + offset(d) + " + tl.arange(0, " + block_expr(d) + ")).to(" + it + ")");
-    if (needs_mask(d)) w_.line(mask(d) + " = " + indices(d) + " < " + sym(dim.end));
+    w_->line(offset(d) + " = " + (zero_begin ? "" : begin + " + ") + p + " * " + block_expr(d));
+    w_->line(indices(d) + " = (" + offset(d) + " + tl.arange(0, " + block_expr(d) + ")).to(" + it + ")");
+    if (needs_mask(d)) w_->line(mask(d) + " = " + indices(d) + " < " + sym(dim.end));
   }
 
   void emit_grid(KernelLaunch& launch) {
@@ -236,7 +246,7 @@ class KernelEmitter {
       launch.grid = grid + ")";
       for (size_t i = 0; i < order.size(); ++i) {
         std::string pid = "pid_" + std::to_string(i);
-        w_.line(pid + " = tl.program_id(" + std::to_string(i) + ")");
+        w_->line(pid + " = tl.program_id(" + std::to_string(i) + ")");
         emit_dim_setup(g[order[i]], pid);
       }
       emit_full_dims();
@@ -249,19 +259,19 @@ class KernelEmitter {
       launch.grid = "(min(" + std::to_string(programs) + ", " + host_total + "),)";
       std::string total;
       for (int o : order) total += (total.empty() ? "" : " * ") + num_blocks(g[o]);
-      w_.line("total_pids = " + total);
+      w_->line("total_pids = " + total);
       if (plan_.pid_type == "persistent_interleaved") {
-        w_.line("for virtual_pid in tl.range(tl.program_id(0), total_pids, tl.num_programs(0)):");
+        w_->line("for virtual_pid in tl.range(tl.program_id(0), total_pids, tl.num_programs(0)):");
       } else {
-        w_.line("pids_per_program = tl.cdiv(total_pids, tl.num_programs(0))");
-        w_.line("first_pid = tl.program_id(0) * pids_per_program");
-        w_.line("for virtual_pid in tl.range(first_pid, tl.minimum(first_pid + pids_per_program, total_pids)):");
+        w_->line("pids_per_program = tl.cdiv(total_pids, tl.num_programs(0))");
+        w_->line("first_pid = tl.program_id(0) * pids_per_program");
+        w_->line("for virtual_pid in tl.range(first_pid, tl.minimum(first_pid + pids_per_program, total_pids)):");
       }
-      w_.indent();
+      w_->indent();
       pid_var = "virtual_pid";
     } else {
       launch.grid = "(" + host_total + ",)";
-      w_.line("pid = tl.program_id(0)");
+      w_->line("pid = tl.program_id(0)");
     }
     if (order.size() == 1) {
       emit_dim_setup(g[order[0]], pid_var);
@@ -269,31 +279,31 @@ class KernelEmitter {
       // Grouped ordering: G blocks of the first dim share the second dim's
       // blocks, so neighbouring programs reuse the same L2 lines.
       int a = g[order[0]], b = g[order[1]];
-      w_.line("num_blocks_a = " + num_blocks(a));
-      w_.line("num_blocks_b = " + num_blocks(b));
+      w_->line("num_blocks_a = " + num_blocks(a));
+      w_->line("num_blocks_b = " + num_blocks(b));
       std::string rest = pid_var;
       if (order.size() > 2) {
-        w_.line("pid_ab = " + pid_var + " % (num_blocks_a * num_blocks_b)");
-        w_.line("pid_rest = " + pid_var + " // (num_blocks_a * num_blocks_b)");
+        w_->line("pid_ab = " + pid_var + " % (num_blocks_a * num_blocks_b)");
+        w_->line("pid_rest = " + pid_var + " // (num_blocks_a * num_blocks_b)");
         rest = "pid_ab";
       }
-      w_.line("num_pid_in_group = " + std::to_string(plan_.l2_grouping) + " * num_blocks_b");
-      w_.line("group_id = " + rest + " // num_pid_in_group");
-      w_.line("first_pid_a = group_id * " + std::to_string(plan_.l2_grouping));
-      w_.line("group_size_a = tl.minimum(num_blocks_a - first_pid_a, " + std::to_string(plan_.l2_grouping) + ")");
-      w_.line("pid_0 = first_pid_a + ((" + rest + " % num_pid_in_group) % group_size_a)");
-      w_.line("pid_1 = (" + rest + " % num_pid_in_group) // group_size_a");
+      w_->line("num_pid_in_group = " + std::to_string(plan_.l2_grouping) + " * num_blocks_b");
+      w_->line("group_id = " + rest + " // num_pid_in_group");
+      w_->line("first_pid_a = group_id * " + std::to_string(plan_.l2_grouping));
+      w_->line("group_size_a = tl.minimum(num_blocks_a - first_pid_a, " + std::to_string(plan_.l2_grouping) + ")");
+      w_->line("pid_0 = first_pid_a + ((" + rest + " % num_pid_in_group) % group_size_a)");
+      w_->line("pid_1 = (" + rest + " % num_pid_in_group) // group_size_a");
       emit_dim_setup(a, "pid_0");
       emit_dim_setup(b, "pid_1");
       std::string r = "pid_rest";
       for (size_t i = 2; i < order.size(); ++i) {
         std::string p = "pid_" + std::to_string(i);
         if (i + 1 < order.size()) {
-          w_.line(p + " = " + r + " % " + num_blocks(g[order[i]]));
-          w_.line("pid_rest_" + std::to_string(i) + " = " + r + " // " + num_blocks(g[order[i]]));
+          w_->line(p + " = " + r + " % " + num_blocks(g[order[i]]));
+          w_->line("pid_rest_" + std::to_string(i) + " = " + r + " // " + num_blocks(g[order[i]]));
           r = "pid_rest_" + std::to_string(i);
         } else {
-          w_.line(p + " = " + r);
+          w_->line(p + " = " + r);
         }
         emit_dim_setup(g[order[i]], p);
       }
@@ -302,19 +312,19 @@ class KernelEmitter {
       for (size_t i = 0; i < order.size(); ++i) {
         std::string p = "pid_" + std::to_string(i);
         if (i + 1 < order.size()) {
-          w_.line(p + " = " + r + " % " + num_blocks(g[order[i]]));
+          w_->line(p + " = " + r + " % " + num_blocks(g[order[i]]));
           std::string nr = "pid_rest_" + std::to_string(i);
-          w_.line(nr + " = " + r + " // " + num_blocks(g[order[i]]));
+          w_->line(nr + " = " + r + " // " + num_blocks(g[order[i]]));
           r = nr;
         } else {
-          w_.line(p + " = " + r);
+          w_->line(p + " = " + r);
         }
         emit_dim_setup(g[order[i]], p);
       }
     }
     emit_full_dims();
     emit_region(k_.body);
-    if (persistent) w_.dedent();
+    if (persistent) w_->dedent();
   }
 
   void emit_full_dims() {
@@ -322,8 +332,8 @@ class KernelEmitter {
     for (const auto& d : k_.dims) {
       if (d.kind != DimKind::Full) continue;
       if (!used_dims_.count(d.id) && !dim_used(d.id)) continue;
-      w_.line(indices(d.id) + " = tl.arange(0, " + std::to_string(block_value(d.id)) + ").to(" + it + ")");
-      if (needs_mask(d.id)) w_.line(mask(d.id) + " = " + indices(d.id) + " < " + sym(d.extent()));
+      w_->line(indices(d.id) + " = tl.arange(0, " + std::to_string(block_value(d.id)) + ").to(" + it + ")");
+      if (needs_mask(d.id)) w_->line(mask(d.id) + " = " + indices(d.id) + " < " + sym(d.extent()));
     }
   }
 
@@ -474,7 +484,7 @@ class KernelEmitter {
   }
 
   void assign(const ir::Op& op, const std::string& expr) {
-    w_.line(value_name(op.result()) + " = " + expr);
+    w_->line(value_name(op.result()) + " = " + expr);
   }
 
   // Math that only libdevice provides goes through a module-level helper
@@ -529,6 +539,10 @@ class KernelEmitter {
     return x;
   }
 
+  static std::string narrow(DType t) {
+    return t == DType::Float32 || t == DType::Float64 ? "" : std::string(".to(") + tl_dtype(t) + ")";
+  }
+
   std::string binary_expr(ir::BinaryFn f, const std::string& a, const std::string& b, DType operand) {
     bool fl = is_floating(operand);
     switch (f) {
@@ -543,11 +557,12 @@ class KernelEmitter {
         if (fl) return a + " - tl.floor(" + a + " / " + b + ") * " + b;
         return "_deuteron_mod(" + a + ", " + b + ")";
       case ir::BinaryFn::Pow: return math("pow", a + ", " + b);
+      // Triton computes min/max of 16-bit floats in float32: cast back.
       case ir::BinaryFn::Maximum:
-        return fl ? "tl.maximum(" + a + ", " + b + ", propagate_nan=tl.PropagateNan.ALL)"
+        return fl ? "tl.maximum(" + a + ", " + b + ", propagate_nan=tl.PropagateNan.ALL)" + narrow(operand)
                   : "tl.maximum(" + a + ", " + b + ")";
       case ir::BinaryFn::Minimum:
-        return fl ? "tl.minimum(" + a + ", " + b + ", propagate_nan=tl.PropagateNan.ALL)"
+        return fl ? "tl.minimum(" + a + ", " + b + ", propagate_nan=tl.PropagateNan.ALL)" + narrow(operand)
                   : "tl.minimum(" + a + ", " + b + ")";
       case ir::BinaryFn::BitAnd:
       case ir::BinaryFn::LogicalAnd: return a + " & " + b;
@@ -639,6 +654,9 @@ class KernelEmitter {
         return;
       }
       case OpKind::Load: {
+        auto mode = plan_.load_indexing.find(op.attrs.memory_op);
+        if (mode != plan_.load_indexing.end() && mode->second != "pointer" && emit_block_load(op, mode->second))
+          return;
         Access a = access(op, op.result()->type.dims);
         std::string args = a.ptr;
         if (!a.mask.empty()) args += ", " + a.mask + ", other=0";
@@ -651,11 +669,14 @@ class KernelEmitter {
       }
       case OpKind::Store: {
         const ir::Value* v = op.operands.at(op.attrs.value_operand);
+        auto mode = plan_.store_indexing.find(op.attrs.memory_op);
+        if (mode != plan_.store_indexing.end() && mode->second != "pointer" && emit_block_store(op, mode->second))
+          return;
         // Index shape of the store: recompute from the index specs.
         Access a = access(op, store_dims(op));
         std::string args = a.ptr + ", " + use(v);
         if (!a.mask.empty()) args += ", " + a.mask;
-        w_.line("tl.store(" + args + ")");
+        w_->line("tl.store(" + args + ")");
         return;
       }
       case OpKind::AtomicRMW: {
@@ -735,7 +756,7 @@ class KernelEmitter {
       case OpKind::If: emit_if(op); return;
       case OpKind::Yield: return;  // handled by the parent
       case OpKind::Assert:
-        w_.line("tl.device_assert(" + use(op.operands[0]) + ", " + quote(op.attrs.message) + ")");
+        w_->line("tl.device_assert(" + use(op.operands[0]) + ", " + quote(op.attrs.message) + ")");
         return;
     }
   }
@@ -765,6 +786,172 @@ class KernelEmitter {
     return dims;
   }
 
+  // ------------------------------------------------- block-shaped accesses
+  // Tensor descriptors (TMA) and block pointers move a whole block with one
+  // block per tensor dim: every index must be a dim (tile, `:`, grid index)
+  // in the tensor's own order, without shifts or masks, or a scalar (a block
+  // of 1 there, e.g. a tile dim removed by unit-dim elimination; the result
+  // is reshaped to the value's rank).  Accesses that do not qualify use
+  // pointers: the config key is a request, not a promise.
+  struct BlockAxis {
+    int dim = -1;          // -1: a scalar index
+    std::string offset;    // element offset of the block along this tensor dim
+    std::string block;     // block size as code
+    int64_t block_value = 1;
+  };
+
+  bool block_axes(const ir::Op& op, std::vector<BlockAxis>& axes) {
+    if (op.attrs.extra_mask >= 0) return false;
+    for (const auto& ix : op.attrs.index) {
+      BlockAxis a;
+      if (ix.kind == ir::IndexSpec::Kind::TileDim) {
+        if (!(ix.offset.is_constant() && ix.offset.constant() == 0)) return false;
+        const ir::Dim& d = k_.dim(ix.dim);
+        a.dim = ix.dim;
+        a.offset = d.kind == DimKind::Full ? "0" : offset(ix.dim);
+        a.block = block_expr(ix.dim);
+        a.block_value = block_value(ix.dim);
+      } else if (ix.kind == ir::IndexSpec::Kind::Scalar) {
+        a.offset = use(op.operands.at(ix.operand));
+        a.block = "1";
+      } else {
+        return false;
+      }
+      axes.push_back(a);
+    }
+    bool any_dim = false;
+    for (const auto& a : axes) any_dim |= a.dim >= 0;
+    return any_dim;
+  }
+
+  // Hopper's tensor-map rules: 2-5 dims, last dim contiguous, other strides
+  // multiples of 16 bytes, boxes of at most 256 per dim and at least 16 bytes
+  // along the last dim.
+  bool tma_ok(const ir::TensorParam& t, const std::vector<BlockAxis>& axes) const {
+    if (axes.size() < 2 || axes.size() > 5) return false;
+    int elem = byte_size(t.dtype);
+    for (size_t i = 0; i < axes.size(); ++i) {
+      auto st = t.strides[i].as_constant();
+      if (axes[i].block_value > 256) return false;
+      if (i + 1 == axes.size()) {
+        if (!st || *st != 1 || axes[i].block_value * elem < 16) return false;
+      } else if (!t.strides[i].provably_multiple_of(16 / std::max(1, std::gcd(16, elem)))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  static std::string join_list(const std::vector<std::string>& v) {
+    std::string s = "[";
+    for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + v[i];
+    return s + "]";
+  }
+  std::string offsets_of(const std::vector<BlockAxis>& axes) const {
+    std::vector<std::string> v;
+    for (const auto& a : axes) v.push_back(a.offset);
+    return join_list(v);
+  }
+  std::string block_shape_of(const std::vector<BlockAxis>& axes) const {
+    std::vector<std::string> v;
+    for (const auto& a : axes) v.push_back(a.block);
+    return join_list(v);
+  }
+  std::string list_of(const std::vector<SymInt>& v) const {
+    std::vector<std::string> s;
+    for (const auto& x : v) s.push_back(sym(x));
+    return join_list(s);
+  }
+  static bool has_scalar(const std::vector<BlockAxis>& axes) {
+    for (const auto& a : axes)
+      if (a.dim < 0) return true;
+    return false;
+  }
+
+  // The descriptor for (tensor, block shape), created once at the top of the kernel.
+  std::string descriptor(int tensor, const std::vector<BlockAxis>& axes) {
+    std::string key = std::to_string(tensor) + ":" + block_shape_of(axes);
+    auto it = descriptors_.find(key);
+    if (it != descriptors_.end()) return it->second;
+    const ir::TensorParam& t = k_.tensors.at(tensor);
+    std::string name = tensor_names_.at(tensor) + "_desc_" + std::to_string(descriptors_.size());
+    descriptors_[key] = name;
+    descriptor_lines_.push_back(name + " = tl.make_tensor_descriptor(" + tensor_names_.at(tensor) + ", " +
+                                list_of(t.sizes) + ", " + list_of(t.strides) + ", " + block_shape_of(axes) + ")");
+    tma_tensors_->insert(t.host_expr);
+    return name;
+  }
+
+  std::string block_ptr(int tensor, const std::vector<BlockAxis>& axes) {
+    const ir::TensorParam& t = k_.tensors.at(tensor);
+    // order: dims from the smallest stride to the largest.
+    std::vector<size_t> order(axes.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return t.strides[a].hint().value_or(1) < t.strides[b].hint().value_or(1);
+    });
+    std::vector<std::string> ord;
+    for (size_t o : order) ord.push_back(std::to_string(o));
+    return "tl.make_block_ptr(" + tensor_names_.at(tensor) + ", " + list_of(t.sizes) + ", " + list_of(t.strides) +
+           ", " + offsets_of(axes) + ", " + block_shape_of(axes) + ", " + join_list(ord) + ")";
+  }
+
+  std::string boundary_check(const std::vector<BlockAxis>& axes) const {
+    std::string s;
+    for (size_t i = 0; i < axes.size(); ++i)
+      if (axes[i].dim >= 0 && needs_mask(axes[i].dim)) s += (s.empty() ? "" : ", ") + std::to_string(i);
+    if (s.empty()) return "";
+    return ", boundary_check=(" + s + (s.find(',') == std::string::npos ? "," : "") + ")";
+  }
+
+  // The block's shape without the scalar axes (the value's shape).
+  std::string value_shape(const std::vector<BlockAxis>& axes) const {
+    std::vector<int> dims;
+    for (const auto& a : axes)
+      if (a.dim >= 0) dims.push_back(a.dim);
+    return shape_tuple(dims);
+  }
+
+  bool emit_block_load(const ir::Op& op, const std::string& mode) {
+    std::vector<BlockAxis> axes;
+    if (!block_axes(op, axes)) return false;
+    const ir::TensorParam& t = k_.tensors.at(op.attrs.tensor);
+    std::string e;
+    if (mode == "tensor_descriptor") {
+      if (!tma_ok(t, axes)) return false;
+      e = descriptor(op.attrs.tensor, axes) + ".load(" + offsets_of(axes) + ")";
+    } else {
+      std::string bc = boundary_check(axes);
+      e = "tl.load(" + block_ptr(op.attrs.tensor, axes) + bc + (bc.empty() ? "" : ", padding_option=\"zero\"") + ")";
+    }
+    if (has_scalar(axes)) e = "tl.reshape(" + e + ", " + value_shape(axes) + ")";
+    assign(op, e);
+    return true;
+  }
+
+  bool emit_block_store(const ir::Op& op, const std::string& mode) {
+    std::vector<BlockAxis> axes;
+    if (!block_axes(op, axes)) return false;
+    const ir::TensorParam& t = k_.tensors.at(op.attrs.tensor);
+    if (mode == "tensor_descriptor" && !tma_ok(t, axes)) return false;
+    const ir::Value* v = op.operands.at(op.attrs.value_operand);
+    std::vector<int> dims;
+    for (const auto& a : axes)
+      if (a.dim >= 0) dims.push_back(a.dim);
+    std::string value = use(v);
+    if (v->type.dims != dims) value = "tl.broadcast_to(" + value + ", " + shape_tuple(dims) + ")";
+    if (has_scalar(axes)) {
+      std::vector<std::string> full;
+      for (const auto& a : axes) full.push_back(a.block);
+      value = "tl.reshape(" + value + ", " + join_list(full) + ")";
+    }
+    if (mode == "tensor_descriptor")
+      w_->line(descriptor(op.attrs.tensor, axes) + ".store(" + offsets_of(axes) + ", " + value + ")");
+    else
+      w_->line("tl.store(" + block_ptr(op.attrs.tensor, axes) + ", " + value + boundary_check(axes) + ")");
+    return true;
+  }
+
   void emit_reduce(const ir::Op& op) {
     const ir::Value* x = op.operands[0];
     int axis = op.attrs.axis;
@@ -776,7 +963,7 @@ class KernelEmitter {
       std::string m = expand(mask(d), {d}, x->type.dims);
       std::string padded = "tl.where(" + m + ", " + in + ", " + identity(op.attrs.reduce, t) + ")";
       std::string name = value_name(op.result()) + "_in";
-      w_.line(name + " = " + padded);
+      w_->line(name + " = " + padded);
       in = name;
     }
     std::string kd = op.attrs.keepdim ? ", keep_dims=True" : "";
@@ -812,12 +999,27 @@ class KernelEmitter {
       sa = zero_masked(a, sa);
       sb = zero_masked(b, sb);
     }
+    std::string acc = op.operands.size() > 2 ? use(op.operands[2]) : "";
+    // A batched product whose batch block is 1 is a plain 2-D product: 2-D
+    // dots map to Hopper's warp-group MMA, 3-D ones do not.
+    const auto& rd = op.result()->type.dims;
+    bool squeeze = false;  // unit_dim_elimination makes such products 2-D before codegen
+    if (squeeze) {
+      auto to2d = [&](const std::string& s, const std::vector<int>& dims) {
+        return "tl.reshape(" + s + ", " + shape_tuple({dims[1], dims[2]}) + ")";
+      };
+      sa = to2d(sa, a->type.dims);
+      sb = to2d(sb, b->type.dims);
+      if (!acc.empty()) acc = to2d(acc, op.operands[2]->type.dims);
+    }
     std::string args = sa + ", " + sb;
-    if (op.operands.size() > 2) args += ", acc=" + use(op.operands[2]);
+    if (!acc.empty()) args += ", acc=" + acc;
     if (is_floating(a->type.dtype) && a->type.dtype == DType::Float32)
       args += ", input_precision=\"" + plan_.dot_precision + "\"";
     args += ", out_dtype=" + tl_dtype(out);
-    assign(op, "tl.dot(" + args + ")");
+    std::string e = "tl.dot(" + args + ")";
+    if (squeeze) e = "tl.reshape(" + e + ", " + shape_tuple(rd) + ")";
+    assign(op, e);
   }
 
   void emit_for(const ir::Op& op) {
@@ -828,7 +1030,7 @@ class KernelEmitter {
     for (size_t i = 0; i < op.results.size(); ++i) {
       std::string n = value_name(body.args[i].get());
       names_[op.results[i].get()] = n;
-      w_.line(n + " = " + use(op.operands[first_iter + i]));
+      w_->line(n + " = " + use(op.operands[first_iter + i]));
     }
     std::string begin = sym(dim.begin), end = sym(dim.end);
     std::string range_begin = begin, range_end = end;
@@ -856,12 +1058,12 @@ class KernelEmitter {
       }
       header = "for " + var + " in tl.range(" + range_begin + ", " + range_end + ", " + step + extra + "):";
     }
-    w_.line(header);
-    w_.indent();
+    w_->line(header);
+    w_->indent();
     if (dim.kind == DimKind::Tile) {
       std::string it = tl_dtype(program_.index_dtype);
-      w_.line(indices(dim.id) + " = (" + var + " + tl.arange(0, " + block_expr(dim.id) + ")).to(" + it + ")");
-      if (needs_mask(dim.id)) w_.line(mask(dim.id) + " = " + indices(dim.id) + " < " + end);
+      w_->line(indices(dim.id) + " = (" + var + " + tl.arange(0, " + block_expr(dim.id) + ")).to(" + it + ")");
+      if (needs_mask(dim.id)) w_->line(mask(dim.id) + " = " + indices(dim.id) + " < " + end);
     }
     int saved_line = last_comment_line_;
     emit_region(body);
@@ -869,29 +1071,30 @@ class KernelEmitter {
     for (size_t i = 0; i < y.operands.size(); ++i) {
       std::string n = value_name(body.args[i].get());
       std::string v = use(y.operands[i]);
-      if (v != n) w_.line(n + " = " + v);
+      if (v != n) w_->line(n + " = " + v);
     }
-    if (body.ops.size() == 1 && y.operands.empty()) w_.line("pass");
-    w_.dedent();
+    if (body.ops.size() == 1 && y.operands.empty()) w_->line("pass");
+    w_->dedent();
     last_comment_line_ = saved_line;
   }
 
   void emit_if(const ir::Op& op) {
-    w_.line("if " + use(op.operands[0]) + ":");
+    w_->line("if " + use(op.operands[0]) + ":");
     for (size_t ri = 0; ri < 2; ++ri) {
-      if (ri == 1) w_.line("else:");
-      w_.indent();
+      if (ri == 1) w_->line("else:");
+      w_->indent();
       const ir::Region& r = *op.regions[ri];
-      size_t before = w_.str().size();
+      size_t before = w_->str().size();
       emit_region(r);
       const ir::Op& y = *r.ops.back();
-      for (size_t i = 0; i < y.operands.size(); ++i) w_.line(value_name(op.results[i].get()) + " = " + use(y.operands[i]));
-      if (w_.str().size() == before) w_.line("pass");
-      w_.dedent();
+      for (size_t i = 0; i < y.operands.size(); ++i) w_->line(value_name(op.results[i].get()) + " = " + use(y.operands[i]));
+      if (w_->str().size() == before) w_->line("pass");
+      w_->dedent();
     }
   }
 
-  PythonWriter& w_;
+  PythonWriter& out_;
+  PythonWriter* w_ = nullptr;  // the kernel body (descriptors go above it)
   const Program& program_;
   const ir::DeviceKernel& k_;
   const KernelPlan& plan_;
@@ -903,6 +1106,9 @@ class KernelEmitter {
   std::map<const ir::Value*, std::string> inline_;
   std::set<const ir::Value*> literal_;  // inlined Python literals / constexprs
   std::map<int, std::string> dynamic_end_;  // dim -> end value of loops with device-computed bounds
+  std::map<std::string, std::string> descriptors_;  // "tensor:block shape" -> descriptor variable
+  std::vector<std::string> descriptor_lines_;
+  std::set<std::string>* tma_tensors_ = nullptr;
   std::set<int> used_dims_;
   int last_comment_line_ = -1;
 };

@@ -24,6 +24,9 @@ struct KernelLaunch {
   int num_warps = 4;
   int num_stages = 1;
   std::optional<int> maxnreg;
+  // Tensors read or written through tensor descriptors: the host checks
+  // their 16-byte alignment before the launch.
+  std::vector<std::string> tma_tensors;
 };
 
 // Writes the @triton.jit function into `w`; returns how to launch it.  The

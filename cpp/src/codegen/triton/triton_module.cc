@@ -44,6 +44,7 @@ std::string generate_triton_module(const CodegenInput& in) {
   w.line("import triton.language as tl");
   w.line("from triton.language.extra import libdevice");
   w.line("from deuteron.runtime.launcher import default_launcher as _launch");
+  w.line("from deuteron.runtime.launcher import check_tma_alignment as _check_tma_alignment");
   w.blank();
   w.blank();
   // Python semantics for integer // and % (Triton's round toward zero).
@@ -84,6 +85,11 @@ std::string generate_triton_module(const CodegenInput& in) {
     std::string text = program.file->line_text(kernel.span.line);
     size_t b = text.find_first_not_of(" \t");
     hw.line("# line " + std::to_string(kernel.span.line) + ": " + (b == std::string::npos ? "" : text.substr(b)));
+    if (!l.tma_tensors.empty()) {
+      std::string args;
+      for (const auto& t : l.tma_tensors) args += (args.empty() ? "" : ", ") + t;
+      hw.line("_check_tma_alignment(" + args + ")");
+    }
     std::string call = "_launch(" + l.kernel_name + ", " + l.grid;
     for (const auto& a : l.args) call += ", " + a.host_expr;
     call += ", num_warps=" + std::to_string(l.num_warps) + ", num_stages=" + std::to_string(l.num_stages);

@@ -1,0 +1,120 @@
+"""The autotuner's worker processes: jobs, errors, timeouts, crashes, replacement."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from deuteron.autotune.workers import WorkerPool
+
+
+def add(a, b):
+    return a + b
+
+
+def fail(message):
+    raise ValueError(message)
+
+
+def crash(code):
+    os._exit(code)
+
+
+def segfault():
+    import ctypes
+
+    ctypes.string_at(0)
+
+
+def pid():
+    return os.getpid()
+
+
+@pytest.fixture
+def pool():
+    p = WorkerPool(2)
+    p.start()
+    yield p
+    p.close()
+
+
+def _by_id(results):
+    return {r.job_id: r for r in results}
+
+
+def test_jobs_run_and_errors_are_reported(pool):
+    a = pool.submit("test_autotune_workers:add", 2, 3)
+    b = pool.submit("test_autotune_workers:fail", "boom")
+    c = pool.submit("os.path:join", "x", "y")
+    res = _by_id(pool.wait_all(timeout=120))
+    assert res[a].ok and res[a].value == 5
+    assert not res[b].ok and res[b].error_type == "ValueError" and "boom" in res[b].message
+    assert "Traceback" in res[b].traceback
+    assert res[c].ok and res[c].value == os.path.join("x", "y")
+    assert pool.restarts == 0  # an exception does not cost the worker
+
+
+def test_timeout_kills_and_replaces_the_worker(pool):
+    slow = pool.submit("time:sleep", 1000, timeout=1.0)
+    quick = pool.submit("test_autotune_workers:add", 1, 1)
+    start = time.monotonic()
+    res = _by_id(pool.wait_all(timeout=120))
+    assert time.monotonic() - start < 60
+    assert not res[slow].ok and res[slow].error_type == "TimeoutError" and res[slow].fatal
+    assert res[quick].ok and res[quick].value == 2
+    assert pool.restarts == 1
+    # The pool still works after the replacement.
+    again = pool.submit("test_autotune_workers:add", 2, 2)
+    assert _by_id(pool.wait_all(120))[again].value == 4
+
+
+def test_crash_and_segfault_are_isolated(pool):
+    a = pool.submit("test_autotune_workers:crash", 7)
+    b = pool.submit("test_autotune_workers:segfault")
+    c = pool.submit("test_autotune_workers:add", 20, 22)
+    res = _by_id(pool.wait_all(timeout=120))
+    assert res[a].error_type == "WorkerCrashed" and "7" in res[a].message
+    assert res[b].error_type == "WorkerCrashed"
+    assert res[c].ok and res[c].value == 42
+    assert pool.restarts == 2
+
+
+def test_workers_are_fresh_interpreters(pool):
+    a = pool.submit("test_autotune_workers:pid")
+    res = _by_id(pool.wait_all(120))
+    assert res[a].value != os.getpid()
+
+
+def test_tuning_from_a_script_without_main_guard(tmp_path):
+    """A script with no `if __name__ == "__main__":` must tune once, not recursively."""
+    script = tmp_path / "no_guard.py"
+    script.write_text(textwrap.dedent("""
+        import os, sys
+        import torch
+        import deuteron
+        import deuteron.language as hl
+        from deuteron.autotune import TuneHooks, tune
+
+        @deuteron.kernel(configs=[deuteron.Config(block_sizes=[8]), deuteron.Config(block_sizes=[16])])
+        def double(x: torch.Tensor) -> torch.Tensor:
+            out = torch.empty_like(x)
+            for tile in hl.tile(x.size(0)):
+                out[tile] = x[tile] * 2
+            return out
+
+        x = torch.randn(64)
+        bound = double.bind((x,))
+        cfg = tune(bound, (x,), hooks=TuneHooks(jobs=2))
+        print("RESULT", cfg["block_sizes"], flush=True)
+    """))
+    env = dict(os.environ, DEUTERON_INTERPRET="1", DEUTERON_AUTOTUNE_CACHE="0",
+               PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    proc = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count("RESULT") == 1, proc.stdout

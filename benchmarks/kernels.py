@@ -60,8 +60,9 @@ def benches() -> list[Bench]:
 
     m, n = 4096, 16384
     mem = lambda args: sum(a.numel() * a.element_size() for a in args if isinstance(a, torch.Tensor)) * 1.0
-    softmax_configs = [C(block_sizes=[1], num_warps=w) for w in (8, 16, 32)] + [
-        C(block_sizes=[1], reduction_loops=[r], num_warps=w) for r in (4096, 8192) for w in (8, 16)]
+    persistent = [C(block_sizes=[1], num_warps=w, pid_type="persistent_interleaved", num_stages=st,
+                    num_sm_multiplier=mult) for w in (8, 16) for st in (2, 3) for mult in (1, 2)]
+    softmax_configs = [C(block_sizes=[1], num_warps=w) for w in (16, 32)] + persistent
     out = [
         Bench("softmax 4096x16384", softmax, lambda: (_bf16(m, n),), lambda x: torch.softmax(x, -1),
               lambda a: 2 * mem(a), "TB/s", softmax_configs),
@@ -72,24 +73,28 @@ def benches() -> list[Bench]:
               [C(block_sizes=[bm, bn], num_warps=w) for bm, bn in ((1, 4096), (2, 2048), (1, 8192)) for w in (8, 16)]),
         Bench("rms_norm 4096x16384", rms_norm, lambda: (_bf16(m, n), _bf16(n)),
               lambda x, w: F.rms_norm(x, [n], w, 1e-5), lambda a: 2 * mem(a[:1]), "TB/s",
-              [C(block_sizes=[1], num_warps=w) for w in (8, 16, 32)] +
-              [C(block_sizes=[1], reduction_loops=[r], num_warps=w) for r in (4096, 8192) for w in (8, 16)]),
+              [C(block_sizes=[1], num_warps=w) for w in (16, 32)] + persistent),
         Bench("layer_norm 4096x4096", layer_norm, lambda: (_bf16(4096, 4096), _bf16(4096), _bf16(4096)),
               lambda x, w, b: F.layer_norm(x, [4096], w, b, 1e-5), lambda a: 2 * mem(a[:1]), "TB/s",
-              [C(block_sizes=[b], num_warps=w) for b in (1, 2, 4) for w in (4, 8, 16)]),
+              [C(block_sizes=[b], num_warps=w) for b in (1, 2) for w in (8, 16)] +
+              [C(block_sizes=[b], num_warps=w, pid_type="persistent_interleaved", num_stages=2,
+                 num_sm_multiplier=mult) for b in (1, 2) for w in (8, 16) for mult in (1, 2)]),
         Bench("matmul 4096^3", matmul, lambda: (_bf16(4096, 4096), _bf16(4096, 4096)), lambda x, y: x @ y,
               lambda a: 2.0 * 4096**3, "TFLOP/s",
               [C(block_sizes=[bm, bn, bk], num_warps=w, num_stages=s, l2_groupings=[8], indexing=ix)
-               for (bm, bn, bk, w, s) in ((128, 128, 64, 8, 3), (128, 256, 64, 8, 3), (128, 256, 64, 8, 4),
-                                          (256, 128, 64, 8, 3), (128, 128, 64, 4, 4))
-               for ix in ("pointer", "tensor_descriptor")],
+               for (bm, bn, bk, w, s) in ((128, 256, 64, 8, 3), (128, 256, 64, 8, 4), (256, 128, 64, 8, 3))
+               for ix in ("pointer", "tensor_descriptor")] +
+              [C(block_sizes=[bm, bn, 64], num_warps=w, num_stages=s, l2_groupings=[g], indexing="tensor_descriptor",
+                 pid_type=p, range_warp_specializes=[ws])
+               for (bm, bn, w, s) in ((128, 256, 8, 3), (128, 128, 8, 4))
+               for p in ("flat", "persistent_interleaved") for ws in (None, True) for g in (8,)],
               library=torch.matmul, library_name="cuBLAS"),
     ]
     b, h, s, d = 4, 16, 4096, 128
     att_flops = lambda a: 4.0 * b * h * s * s * d
-    att_cfgs = [C(block_sizes=[1, bm, bn], num_warps=w, num_stages=st, indexing=ix)
-                for (bm, bn, w, st) in ((128, 64, 8, 3), (128, 128, 8, 2), (128, 64, 4, 3), (64, 64, 4, 3))
-                for ix in ("pointer", "tensor_descriptor")]
+    att_cfgs = [C(block_sizes=[1, bm, bn], num_warps=w, num_stages=st, indexing=ix, range_warp_specializes=[ws])
+                for (bm, bn, w, st) in ((128, 64, 8, 3), (128, 128, 8, 2), (128, 128, 8, 3), (64, 64, 4, 3))
+                for ix in ("tensor_descriptor",) for ws in (None, True)]
     out.append(Bench("attention B4 H16 S4096 D128", attention, lambda: (_bf16(b, h, s, d), _bf16(b, h, s, d),
                                                                        _bf16(b, h, s, d)),
                      lambda q, k, v: F.scaled_dot_product_attention(q, k, v), att_flops, "TFLOP/s", att_cfgs,

@@ -100,10 +100,10 @@ def main() -> None:
     # What the host function costs without any launch (Python + allocation).
     host_fn = add_simple.bind((xs, ys))._run
     module = host_fn._deuteron_module
-    real_launch = module._launch
-    module._launch = lambda *a, **k: None
+    real_launch = module._launch_0
+    module._launch_0 = lambda *a: True
     us_nolaunch = host_us_per_call(lambda: add_simple(xs, ys))
-    module._launch = real_launch
+    module._launch_0 = real_launch
     rows.append({"kernel": "  of which host code without launch", "deuteron_us": us_nolaunch, "eager_us": us_e,
                  "ratio_vs_eager": us_nolaunch / us_e})
 

@@ -1,4 +1,10 @@
-"""Flash-attention forward (online softmax over key blocks), non-causal and causal."""
+"""Flash-attention forward (online softmax over key blocks), non-causal and causal.
+
+`attention_bmm` is the kernel written with torch.bmm / torch.baddbmm (Helion's
+example, unchanged): torch.bmm of bf16 tiles returns bf16, so the scores are
+rounded to bf16 as in eager PyTorch.  `attention` and `causal_attention` use
+hl.dot, whose result stays float32 (the usual flash-attention numerics, and
+faster: no round trip through bf16)."""
 
 from __future__ import annotations
 
@@ -16,7 +22,7 @@ except ImportError:
 
 
 @deuteron.kernel()
-def attention(q_in: torch.Tensor, k_in: torch.Tensor, v_in: torch.Tensor) -> torch.Tensor:
+def attention_bmm(q_in: torch.Tensor, k_in: torch.Tensor, v_in: torch.Tensor) -> torch.Tensor:
     m_dim = q_in.size(-2)
     n_dim = k_in.size(-2)
     assert n_dim == v_in.size(-2)
@@ -54,6 +60,34 @@ def attention(q_in: torch.Tensor, k_in: torch.Tensor, v_in: torch.Tensor) -> tor
 
 
 @deuteron.kernel()
+def attention(q_in: torch.Tensor, k_in: torch.Tensor, v_in: torch.Tensor) -> torch.Tensor:
+    m_dim = q_in.size(-2)
+    n_dim = k_in.size(-2)
+    head_dim = hl.specialize(q_in.size(-1))
+    q_view = q_in.reshape([-1, m_dim, head_dim])
+    v_view = v_in.reshape([-1, n_dim, head_dim])
+    k_view = k_in.reshape([-1, n_dim, head_dim]).transpose(1, 2)
+    out = torch.empty_like(q_view)
+    qk_scale = 1.0 / math.sqrt(head_dim) * 1.44269504  # softmax in base 2
+    for tile_b, tile_m in hl.tile([q_view.size(0), m_dim]):
+        m_i = hl.full([tile_b, tile_m], float("-inf"), dtype=torch.float32)
+        l_i = hl.full([tile_b, tile_m], 1.0, dtype=torch.float32)
+        acc = hl.zeros([tile_b, tile_m, head_dim], dtype=torch.float32)
+        q = q_view[tile_b, tile_m, :]
+        for tile_n in hl.tile(n_dim):
+            qk = hl.dot(q, k_view[tile_b, :, tile_n])
+            m_ij = torch.maximum(m_i, torch.amax(qk, -1) * qk_scale)
+            p = torch.exp2(qk * qk_scale - m_ij[:, :, None])
+            alpha = torch.exp2(m_i - m_ij)
+            l_i = l_i * alpha + torch.sum(p, -1)
+            v = v_view[tile_b, tile_n, :]
+            acc = hl.dot(p.to(v.dtype), v, acc=acc * alpha[:, :, None])
+            m_i = m_ij
+        out[tile_b, tile_m, :] = (acc / l_i[:, :, None]).to(out.dtype)
+    return out.view(q_in.size())
+
+
+@deuteron.kernel()
 def causal_attention(q_in: torch.Tensor, k_in: torch.Tensor, v_in: torch.Tensor) -> torch.Tensor:
     m_dim = q_in.size(-2)
     n_dim = k_in.size(-2)
@@ -69,17 +103,15 @@ def causal_attention(q_in: torch.Tensor, k_in: torch.Tensor, v_in: torch.Tensor)
         acc = hl.zeros([tile_b, tile_m, head_dim], dtype=torch.float32)
         q = q_view[tile_b, tile_m, :]
         for tile_n in hl.tile(0, tile_m.end):
-            k = k_view[tile_b, :, tile_n]
-            qk = torch.bmm(q, k)
+            qk = hl.dot(q, k_view[tile_b, :, tile_n])
             causal = tile_m.index[:, None] >= tile_n.index[None, :]
             qk = torch.where(causal[None, :, :], qk * qk_scale, float("-inf"))
             m_ij = torch.maximum(m_i, torch.amax(qk, -1))
             p = torch.exp2(qk - m_ij[:, :, None])
             alpha = torch.exp2(m_i - m_ij)
             l_i = l_i * alpha + torch.sum(p, -1)
-            acc = acc * alpha[:, :, None]
             v = v_view[tile_b, tile_n, :]
-            acc = torch.baddbmm(acc, p.to(v.dtype), v)
+            acc = hl.dot(p.to(v.dtype), v, acc=acc * alpha[:, :, None])
             m_i = m_ij
         acc = acc / l_i[:, :, None]
         out[tile_b, tile_m, :] = acc.to(out.dtype)
@@ -97,6 +129,7 @@ def main() -> None:
         q, k, v = (torch.randn(b, h, s, d, device=dev, dtype=dtype) for _ in range(3))
         t = 2e-2 if dev == "cuda" and dtype == torch.float32 else tol
         check(f"attention {(b, h, s, d)} {dtype}", attention(q, k, v), reference(q, k, v), atol=t, rtol=t)
+        check(f"attention_bmm {(b, h, s, d)} {dtype}", attention_bmm(q, k, v), reference(q, k, v), atol=t, rtol=t)
         check(f"causal_attention {(b, h, s, d)} {dtype}", causal_attention(q, k, v), reference(q, k, v, True),
               atol=t, rtol=t)
 

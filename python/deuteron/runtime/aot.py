@@ -71,7 +71,7 @@ def compile_launcher(target_arch: int = 90, warp_size: int = 32, results: list |
     out = results if results is not None else []
 
     def launch(kernel: Any, grid: tuple, *args: Any, num_warps: int = 4, num_stages: int = 1,
-               maxnreg: int | None = None) -> None:
+               maxnreg: int | None = None, site: tuple | None = None) -> None:
         fn = getattr(kernel, "fn", kernel)
         jit = kernel if hasattr(kernel, "params") else None
         if jit is None:  # an interpreted function wraps the JITFunction-like data

@@ -24,8 +24,13 @@ except ImportError:  # pragma: no cover
     _knobs = None
 
 
+def no_native_launcher(grid: tuple, *args: Any) -> bool:
+    """The initial launch-site launcher of generated modules: always defers to `_launch`."""
+    return False
+
+
 def default_launcher(kernel: Any, grid: tuple, *args: Any, num_warps: int = 4, num_stages: int = 1,
-                     maxnreg: int | None = None) -> Any:
+                     maxnreg: int | None = None, site: tuple | None = None) -> Any:
     if maxnreg is not None:
         return kernel[grid](*args, num_warps=num_warps, num_stages=num_stages, maxnreg=maxnreg)
     return kernel[grid](*args, num_warps=num_warps, num_stages=num_stages)
@@ -96,18 +101,23 @@ except AttributeError:  # pragma: no cover
 
 
 def fast_launcher(kernel: Any, grid: tuple, *args: Any, num_warps: int = 4, num_stages: int = 1,
-                  maxnreg: int | None = None) -> None:
+                  maxnreg: int | None = None, site: tuple | None = None) -> None:
     """Launches through a native launcher when one matches these arguments.
 
     A NativeLauncher checks everything Triton specializes on (pointer
     alignment, dtypes, int classes, constexpr values, the device) and returns
     False without launching when the call needs another compiled kernel; then
     Triton's JIT compiles (or finds) it, and a launcher for it is added.
+    `site` = (module globals, name) is the generated code's launch-site
+    variable: the launcher that served this call is stored there, so the next
+    call reaches C++ directly.
     """
     launchers = kernel.__dict__.get("_deuteron_native")
     if launchers:
         for launcher in launchers:
             if launcher(grid, *args):
+                if site is not None:
+                    site[0][site[1]] = launcher
                 return
     compiled = default_launcher(kernel, grid, *args, num_warps=num_warps, num_stages=num_stages, maxnreg=maxnreg)
     if hasattr(compiled, "result"):  # an async compile future
@@ -117,3 +127,5 @@ def fast_launcher(kernel: Any, grid: tuple, *args: Any, num_warps: int = 4, num_
     launcher = _native_launcher(compiled, args)
     if launcher is not None:
         kernel.__dict__.setdefault("_deuteron_native", []).append(launcher)
+        if site is not None:
+            site[0][site[1]] = launcher

@@ -260,12 +260,16 @@ class KernelEmitter {
       std::string total;
       for (int o : order) total += (total.empty() ? "" : " * ") + num_blocks(g[o]);
       w_->line("total_pids = " + total);
+      // num_stages > 1 software-pipelines the loop over tiles: the next
+      // tile's loads are issued while this one computes.
+      std::string stages = plan_.num_stages > 1 ? ", num_stages=" + std::to_string(plan_.num_stages) : "";
       if (plan_.pid_type == "persistent_interleaved") {
-        w_->line("for virtual_pid in tl.range(tl.program_id(0), total_pids, tl.num_programs(0)):");
+        w_->line("for virtual_pid in tl.range(tl.program_id(0), total_pids, tl.num_programs(0)" + stages + "):");
       } else {
         w_->line("pids_per_program = tl.cdiv(total_pids, tl.num_programs(0))");
         w_->line("first_pid = tl.program_id(0) * pids_per_program");
-        w_->line("for virtual_pid in tl.range(first_pid, tl.minimum(first_pid + pids_per_program, total_pids)):");
+        w_->line("for virtual_pid in tl.range(first_pid, tl.minimum(first_pid + pids_per_program, total_pids)" + stages +
+                 "):");
       }
       w_->indent();
       pid_var = "virtual_pid";

@@ -45,6 +45,7 @@ std::string generate_triton_module(const CodegenInput& in) {
   w.line("from triton.language.extra import libdevice");
   w.line("from deuteron.runtime.launcher import default_launcher as _launch");
   w.line("from deuteron.runtime.launcher import check_tma_alignment as _check_tma_alignment");
+  w.line("from deuteron.runtime.launcher import no_native_launcher as _no_native_launcher");
   w.blank();
   w.blank();
   // Python semantics for integer // and % (Triton's round toward zero).
@@ -90,11 +91,17 @@ std::string generate_triton_module(const CodegenInput& in) {
       for (const auto& t : l.tma_tensors) args += (args.empty() ? "" : ", ") + t;
       hw.line("_check_tma_alignment(" + args + ")");
     }
-    std::string call = "_launch(" + l.kernel_name + ", " + l.grid;
-    for (const auto& a : l.args) call += ", " + a.host_expr;
-    call += ", num_warps=" + std::to_string(l.num_warps) + ", num_stages=" + std::to_string(l.num_stages);
-    if (l.maxnreg) call += ", maxnreg=" + std::to_string(*l.maxnreg);
-    hw.line(call + ")");
+    // The launch site's native launcher (installed by the runtime after the
+    // first launch) returns False when it cannot serve the call; then the
+    // generic path compiles through Triton and installs one.
+    std::string site = "_launch_" + std::to_string(k);
+    std::string args;
+    for (const auto& a : l.args) args += ", " + a.host_expr;
+    std::string slow = "_launch(" + l.kernel_name + ", " + l.grid + args + ", num_warps=" + std::to_string(l.num_warps) +
+                       ", num_stages=" + std::to_string(l.num_stages);
+    if (l.maxnreg) slow += ", maxnreg=" + std::to_string(*l.maxnreg);
+    slow += ", site=(globals(), \"" + site + "\"))";
+    hw.line(site + "(" + l.grid + args + ") or " + slow);
   }, [&](const std::string& name) {
     for (const auto& l : launches) {
       for (const auto& a : l.args)
@@ -104,6 +111,9 @@ std::string generate_triton_module(const CodegenInput& in) {
     return false;
   });
   w.blank();
+  w.blank();
+  for (size_t k = 0; k < launches.size(); ++k)
+    w.line("_launch_" + std::to_string(k) + " = _no_native_launcher  # replaced by the runtime after the first launch");
   w.blank();
   std::string kernels = "[";
   for (size_t i = 0; i < launches.size(); ++i) kernels += (i ? ", " : "") + py_string(launches[i].kernel_name);

@@ -37,7 +37,7 @@ def run_one(deuteronc: str, path: str, args: str) -> str:
 def main() -> int:
     argv = [a for a in sys.argv[1:] if not a.startswith("--")]
     update = "--update" in sys.argv
-    deuteronc, golden = argv[0], argv[1]
+    deuteronc, golden = argv[0], os.path.abspath(argv[1])
     flt = argv[2] if len(argv) > 2 else ""
     failures = 0
     count = 0

@@ -41,7 +41,10 @@ struct InnerLoopInfo {
   int op_id = -1;
   int dim = -1;
   bool is_tile = true;          // a Tile dim (tl.range over blocks) or a Grid dim
-  std::optional<int64_t> trip_count;  // when known at compile time
+  std::optional<int64_t> trip_count;  // when known before a config is chosen (grid loops, fixed blocks)
+  std::optional<int64_t> extent;      // the loop's extent when known at compile time
+  std::optional<int64_t> fixed_block; // block size fixed in the kernel
+  int block_size_index = -1;          // otherwise config.block_sizes[i]
   bool contains_dot = false;
   bool contains_loads = false;
 };
@@ -64,6 +67,9 @@ struct ConfigSpec {
   // One entry per kernel whose outer loop has 2+ dims: the number of dims.
   std::vector<int> loop_order_sizes;
   std::vector<int> loop_order_kernels;  // which kernel each loop_orders entry belongs to
+  // Per loop_orders entry: whether the grid may be flattened (a pointwise
+  // kernel over its grid dims only: see flattenable() in config_spec.cc).
+  std::vector<bool> flatten_allowed;
   std::vector<int> l2_grouping_kernels; // kernels with 2+ tile dims in the grid
   std::vector<InnerLoopInfo> inner_loops;
   int num_loads = 0;

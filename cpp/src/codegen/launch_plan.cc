@@ -50,11 +50,17 @@ KernelPlan make_plan(const ConfigSpec& spec, const json::Value& config, int kern
   int next_store0 = kernel + 1 < static_cast<int>(spec.kernel_store_offset.size())
                         ? spec.kernel_store_offset[kernel + 1]
                         : spec.num_stores;
+  const auto& load_cache = config.at("load_cache_modifiers").as_array();
+  const auto& store_cache = config.at("store_cache_modifiers").as_array();
   for (int i = load0; i < next_load0; ++i) {
     p.load_indexing[i - load0] = indexing.at(i).as_string();
     p.load_eviction[i - load0] = eviction.at(i).as_string();
+    p.load_cache[i - load0] = load_cache.at(i).as_string();
   }
-  for (int i = store0; i < next_store0; ++i) p.store_indexing[i - store0] = indexing.at(spec.num_loads + i).as_string();
+  for (int i = store0; i < next_store0; ++i) {
+    p.store_indexing[i - store0] = indexing.at(spec.num_loads + i).as_string();
+    p.store_cache[i - store0] = store_cache.at(i).as_string();
+  }
 
   auto knob = [&](const char* key, size_t i) -> const json::Value& { return config.at(key).as_array().at(i); };
   for (size_t i = 0; i < spec.inner_loops.size(); ++i) {

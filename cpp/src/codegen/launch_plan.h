@@ -37,6 +37,8 @@ struct KernelPlan {
   std::map<int, std::string> load_indexing;       // memory_op -> mode
   std::map<int, std::string> store_indexing;
   std::map<int, std::string> load_eviction;       // memory_op -> "", "first", "last"
+  std::map<int, std::string> load_cache;          // memory_op -> "", ".ca", ".cg", ".cv"
+  std::map<int, std::string> store_cache;         // memory_op -> "", ".wb", ".cg", ".cs", ".wt"
   std::map<int, RangeKnobs> ranges;               // For op id -> knobs
   int sm_count = 132;
   std::string dot_precision = "tf32";

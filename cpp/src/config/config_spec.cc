@@ -31,6 +31,44 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   return prev[b.size()];
 }
 
+// A grid can be flattened into one linear index space when the kernel is
+// pointwise over exactly its grid dims: every value's axes are grid tiles (or
+// size-1), and nothing needs the 2-D block structure (no reductions, matmuls,
+// permutes, reshapes, inner loops, tile attributes, whole dims).
+bool flattenable(const ir::DeviceKernel& k) {
+  if (k.grid_dims.size() < 2) return false;
+  for (int d : k.grid_dims)
+    if (k.dim(d).kind != ir::DimKind::Tile || k.dim(d).dynamic_bounds) return false;
+  bool ok = true;
+  auto grid_only = [&](const std::vector<int>& dims) {
+    for (int d : dims)
+      if (d != ir::kBroadcast && std::find(k.grid_dims.begin(), k.grid_dims.end(), d) == k.grid_dims.end())
+        ok = false;
+  };
+  ir::walk(k.body, [&](const ir::Op& op) {
+    switch (op.kind) {
+      case ir::OpKind::Reduce:
+      case ir::OpKind::Dot:
+      case ir::OpKind::Permute:
+      case ir::OpKind::Reshape:
+      case ir::OpKind::Squeeze:
+      case ir::OpKind::For:
+      case ir::OpKind::If:
+      case ir::OpKind::TileBegin:
+      case ir::OpKind::TileEnd:
+      case ir::OpKind::TileBlockSize:
+      case ir::OpKind::TileId:
+      case ir::OpKind::TileCount:
+      case ir::OpKind::Arange: ok = false; break;
+      default: break;
+    }
+    for (const auto& r : op.results) grid_only(r->type.dims);
+    for (const auto& ix : op.attrs.index)
+      if (ix.kind == ir::IndexSpec::Kind::TileDim) grid_only({ix.dim});
+  });
+  return ok;
+}
+
 }  // namespace
 
 const std::vector<std::string>& ConfigSpec::known_keys() {
@@ -63,6 +101,7 @@ ConfigSpec derive_config_spec(const Program& program) {
     if (kernel.grid_dims.size() >= 2) {
       spec.loop_order_sizes.push_back(static_cast<int>(kernel.grid_dims.size()));
       spec.loop_order_kernels.push_back(static_cast<int>(k));
+      spec.flatten_allowed.push_back(flattenable(kernel));
     }
     if (tile_dims >= 2) spec.l2_grouping_kernels.push_back(static_cast<int>(k));
     spec.max_grid_rank = std::max<int>(spec.max_grid_rank, static_cast<int>(kernel.grid_dims.size()));
@@ -83,9 +122,12 @@ ConfigSpec derive_config_spec(const Program& program) {
           info.dim = op->attrs.dim;
           const ir::Dim& dim = kernel.dim(op->attrs.dim);
           info.is_tile = dim.kind == ir::DimKind::Tile;
-          if (auto e = dim.extent().as_constant()) {
-            if (!info.is_tile) info.trip_count = *e;
-            else if (dim.fixed_block_size) info.trip_count = (*e + *dim.fixed_block_size - 1) / *dim.fixed_block_size;
+          if (!dim.dynamic_bounds) info.extent = dim.extent().as_constant();
+          info.fixed_block = dim.fixed_block_size;
+          info.block_size_index = dim.block_size_index;
+          if (info.extent) {
+            if (!info.is_tile) info.trip_count = *info.extent;
+            else if (dim.fixed_block_size) info.trip_count = (*info.extent + *dim.fixed_block_size - 1) / *dim.fixed_block_size;
           }
           ir::walk(*op->regions[0], [&](const ir::Op& inner) {
             if (inner.kind == ir::OpKind::Dot) info.contains_dot = true;
@@ -212,6 +254,13 @@ namespace {
 
 class Normalizer {
  public:
+  // block_sizes[i] of the config being built.
+  static int64_t out_block_size(const json::Object& out, int i) {
+    for (const auto& [k, v] : out)
+      if (k == "block_sizes") return v.as_array().at(i).as_int();
+    return 0;
+  }
+
   Normalizer(const ConfigSpec& spec, const json::Value& in) : spec_(spec), in_(in) {}
 
   [[noreturn]] void fail(const std::string& key, const std::string& msg) const {
@@ -338,8 +387,11 @@ class Normalizer {
       }
       out.emplace_back("loop_orders", json::Value(std::move(lo)));
       out.emplace_back("flatten_loops", int_list("flatten_loops", n, [](size_t) { return json::Value(false); },
-                                                 [&](size_t, const json::Value& e) {
+                                                 [&](size_t i, const json::Value& e) {
                                                    if (!e.is_bool()) fail("flatten_loops", "entries must be True or False");
+                                                   if (e.as_bool() && !spec_.flatten_allowed[i])
+                                                     fail("flatten_loops", "loop " + std::to_string(i) +
+                                                                               " cannot be flattened: only pointwise kernels over their grid tiles can");
                                                  }));
     }
     out.emplace_back("l2_groupings", int_list("l2_groupings", spec_.l2_grouping_kernels.size(),
@@ -354,13 +406,25 @@ class Normalizer {
         if (!e.is_null() && !e.is_bool()) fail(key, "entries must be None, True or False");
       });
     };
+    // A static range needs a trip count known when compiling (it depends on
+    // the block size chosen above).
+    auto trip_count = [&](const InnerLoopInfo& l) -> std::optional<int64_t> {
+      if (!l.extent) return std::nullopt;
+      if (!l.is_tile) return *l.extent;
+      int64_t b = l.fixed_block ? *l.fixed_block
+                                : l.block_size_index >= 0 ? out_block_size(out, l.block_size_index) : 0;
+      if (b <= 0) return std::nullopt;
+      return (*l.extent + b - 1) / b;
+    };
     out.emplace_back("static_ranges", int_list("static_ranges", nl, [](size_t) { return json::Value(false); },
                                                [&](size_t i, const json::Value& e) {
                                                  if (!e.is_bool()) fail("static_ranges", "entries must be True or False");
-                                                 if (e.as_bool() && !spec_.inner_loops[i].trip_count)
+                                                 if (!e.as_bool()) return;
+                                                 auto trips = trip_count(spec_.inner_loops[i]);
+                                                 if (!trips)
                                                    fail("static_ranges", "loop " + std::to_string(i) + " has no trip count known at compile time, so it cannot be a static range");
-                                                 if (e.as_bool() && *spec_.inner_loops[i].trip_count > 64)
-                                                   fail("static_ranges", "loop " + std::to_string(i) + " runs " + std::to_string(*spec_.inner_loops[i].trip_count) + " times; static ranges unroll at most 64");
+                                                 if (*trips > 64)
+                                                   fail("static_ranges", "loop " + std::to_string(i) + " runs " + std::to_string(*trips) + " times; static ranges unroll at most 64");
                                                }));
     out.emplace_back("range_unroll_factors", int_list("range_unroll_factors", nl, [](size_t) { return json::Value(0); },
                                                       [&](size_t, const json::Value& e) {

@@ -56,6 +56,7 @@ class KernelEmitter {
     w_ = &body;
     std::set<std::string> tma_tensors;
     tma_tensors_ = &tma_tensors;
+    flat_ = plan_.flatten && k_.grid_dims.size() >= 2;
     comment_line(k_.span.line);
     emit_grid(launch);
     out_.line("@triton.jit");
@@ -146,9 +147,26 @@ class KernelEmitter {
     }, /*triton_flavor=*/true);
   }
 
+  // The element count of a flattened grid's block.
+  std::string flat_size() const {
+    std::string s;
+    for (int d : k_.grid_dims) s += (s.empty() ? "" : " * ") + block_expr(d);
+    return s;
+  }
+  bool flat_needs_mask() const {
+    SymInt total = 1;
+    int64_t block = 1;
+    for (int d : k_.grid_dims) {
+      total = total * k_.dim(d).extent();
+      block *= block_value(d);
+    }
+    return !total.provably_multiple_of(block);
+  }
+
   bool needs_mask(int d) const {
     const ir::Dim& dim = k_.dim(d);
     if (dim.dynamic_bounds) return true;
+    if (flat_ && std::find(k_.grid_dims.begin(), k_.grid_dims.end(), d) != k_.grid_dims.end()) return flat_needs_mask();
     switch (dim.kind) {
       case DimKind::Grid: return false;
       case DimKind::Full: {
@@ -168,7 +186,10 @@ class KernelEmitter {
 
   std::string indices(int d) const { return "indices_" + std::to_string(d); }
   std::string offset(int d) const { return "offset_" + std::to_string(d); }
-  std::string mask(int d) const { return "mask_" + std::to_string(d); }
+  std::string mask(int d) const {
+    if (flat_ && std::find(k_.grid_dims.begin(), k_.grid_dims.end(), d) != k_.grid_dims.end()) return "mask_flat";
+    return "mask_" + std::to_string(d);
+  }
 
   std::string value_name(const ir::Value* v) {
     auto it = names_.find(v);
@@ -253,23 +274,32 @@ class KernelEmitter {
       emit_region(k_.body);
       return;
     }
+    if (flat_) {
+      emit_flat_grid(launch, order, persistent);
+      return;
+    }
     std::string pid_var = "pid";
     if (persistent) {
       int64_t programs = static_cast<int64_t>(plan_.sm_count) * plan_.num_sm_multiplier;
       launch.grid = "(min(" + std::to_string(programs) + ", " + host_total + "),)";
-      std::string total;
-      for (int o : order) total += (total.empty() ? "" : " * ") + num_blocks(g[o]);
-      w_->line("total_pids = " + total);
+      SymInt total = 1;
+      for (int o : order) {
+        const ir::Dim& dim = k_.dim(g[o]);
+        total = total * (dim.kind == DimKind::Grid ? dim.extent() : cdiv(dim.extent(), SymInt(block_value(g[o]))));
+      }
+      w_->line("total_pids = " + sym(total));
       // num_stages > 1 software-pipelines the loop over tiles: the next
       // tile's loads are issued while this one computes.
       std::string stages = plan_.num_stages > 1 ? ", num_stages=" + std::to_string(plan_.num_stages) : "";
+      // (Loop bounds from program ids go through _deuteron_bound for Triton's interpreter.)
       if (plan_.pid_type == "persistent_interleaved") {
-        w_->line("for virtual_pid in tl.range(tl.program_id(0), total_pids, tl.num_programs(0)" + stages + "):");
+        w_->line("for virtual_pid in tl.range(" + math("bound", "tl.program_id(0)") + ", " + math("bound", "total_pids") +
+                 ", " + math("bound", "tl.num_programs(0)") + stages + "):");
       } else {
         w_->line("pids_per_program = tl.cdiv(total_pids, tl.num_programs(0))");
         w_->line("first_pid = tl.program_id(0) * pids_per_program");
-        w_->line("for virtual_pid in tl.range(first_pid, tl.minimum(first_pid + pids_per_program, total_pids)" + stages +
-                 "):");
+        w_->line("for virtual_pid in tl.range(" + math("bound", "first_pid") + ", " +
+                 math("bound", "tl.minimum(first_pid + pids_per_program, total_pids)") + stages + "):");
       }
       w_->indent();
       pid_var = "virtual_pid";
@@ -331,6 +361,52 @@ class KernelEmitter {
     if (persistent) w_->dedent();
   }
 
+  // flatten_loops: one linear index over the grid's elements, split into
+  // per-dim coordinates; the last dim of the loop order varies fastest (for
+  // the default order, the grid's last dim: row-major, so loads coalesce).
+  void emit_flat_grid(KernelLaunch& launch, const std::vector<int>& order, bool persistent) {
+    const auto& g = k_.grid_dims;
+    SymInt total = 1;
+    for (int d : g) total = total * k_.dim(d).extent();
+    std::string flat = flat_size();
+    int64_t block = 1;
+    for (int d : g) block *= block_value(d);
+    std::string host_total = total.is_constant() ? std::to_string((total.constant() + block - 1) / block)
+                                                 : "triton.cdiv(" + total.str() + ", " + std::to_string(block) + ")";
+    std::string pid_var = "pid";
+    if (persistent) {
+      int64_t programs = static_cast<int64_t>(plan_.sm_count) * plan_.num_sm_multiplier;
+      launch.grid = "(min(" + std::to_string(programs) + ", " + host_total + "),)";
+      w_->line("total_pids = " + sym(cdiv(total, SymInt(block))));
+      std::string stages = plan_.num_stages > 1 ? ", num_stages=" + std::to_string(plan_.num_stages) : "";
+      w_->line("for virtual_pid in tl.range(" + math("bound", "tl.program_id(0)") + ", " + math("bound", "total_pids") +
+               ", " + math("bound", "tl.num_programs(0)") + stages + "):");
+      w_->indent();
+      pid_var = "virtual_pid";
+    } else {
+      launch.grid = "(" + host_total + ",)";
+      w_->line("pid = tl.program_id(0)");
+    }
+    std::string it = tl_dtype(program_.index_dtype);
+    w_->line("lin = (" + pid_var + " * (" + flat + ") + tl.arange(0, " + flat + ")).to(" + it + ")");
+    if (flat_needs_mask()) w_->line("mask_flat = lin < " + sym(total));
+    SymInt stride = 1;
+    for (size_t i = order.size(); i-- > 0;) {
+      int d = g[order[i]];
+      const ir::Dim& dim = k_.dim(d);
+      std::string coord = stride.is_constant() && stride.constant() == 1 ? "lin" : "lin // " + paren(sym(stride));
+      std::string idx = i == 0 ? coord : coord + " % " + paren(sym(dim.extent()));
+      bool zero_begin = dim.begin.is_constant() && dim.begin.constant() == 0;
+      w_->line(indices(d) + " = " + (zero_begin ? idx : sym(dim.begin) + " + " + idx));
+      stride = stride * dim.extent();
+    }
+    emit_full_dims();
+    emit_region(k_.body);
+    if (persistent) w_->dedent();
+  }
+
+  static std::string paren(const std::string& s) { return s.find(' ') == std::string::npos ? s : "(" + s + ")"; }
+
   void emit_full_dims() {
     std::string it = tl_dtype(program_.index_dtype);
     for (const auto& d : k_.dims) {
@@ -356,7 +432,7 @@ class KernelEmitter {
   // Places an expression whose axes are `src` (in order) into a value with
   // axes `dst` by inserting None axes.  `src` must be a subsequence of `dst`.
   std::string expand(const std::string& e, const std::vector<int>& src, const std::vector<int>& dst) {
-    if (src.size() == dst.size()) return e;
+    if (flat_ || src.size() == dst.size()) return e;
     std::string idx;
     size_t j = 0;
     for (size_t i = 0; i < dst.size(); ++i) {
@@ -373,6 +449,11 @@ class KernelEmitter {
   }
 
   std::string shape_tuple(const std::vector<int>& dims) const {
+    if (flat_) {
+      for (int d : dims)
+        if (d != ir::kBroadcast) return "(" + flat_size() + ",)";
+      return "[]";
+    }
     std::string s = "(";
     for (size_t i = 0; i < dims.size(); ++i) {
       s += dims[i] == ir::kBroadcast ? "1" : block_expr(dims[i]);
@@ -444,8 +525,11 @@ class KernelEmitter {
       a.ptr += " + (" + sum + ")";
     }
     if (!op.attrs.mask_elided) {
-      for (int d : result_dims)
-        if (d != ir::kBroadcast && masked_dims.count(d)) masks.push_back(expand(mask(d), {d}, result_dims));
+      for (int d : result_dims) {
+        if (d == ir::kBroadcast || !masked_dims.count(d)) continue;
+        std::string m = expand(mask(d), {d}, result_dims);
+        if (std::find(masks.begin(), masks.end(), m) == masks.end()) masks.push_back(m);
+      }
     }
     if (op.attrs.extra_mask >= 0) {
       const ir::Value* m = op.operands.at(op.attrs.extra_mask);
@@ -659,7 +743,7 @@ class KernelEmitter {
       }
       case OpKind::Load: {
         auto mode = plan_.load_indexing.find(op.attrs.memory_op);
-        if (mode != plan_.load_indexing.end() && mode->second != "pointer" && emit_block_load(op, mode->second))
+        if (!flat_ && mode != plan_.load_indexing.end() && mode->second != "pointer" && emit_block_load(op, mode->second))
           return;
         Access a = access(op, op.result()->type.dims);
         std::string args = a.ptr;
@@ -668,18 +752,24 @@ class KernelEmitter {
         std::string policy = op.attrs.eviction_policy;
         if (policy.empty() && ev != plan_.load_eviction.end() && !ev->second.empty()) policy = "evict_" + ev->second;
         if (!policy.empty()) args += ", eviction_policy=\"" + policy + "\"";
+        auto cache = plan_.load_cache.find(op.attrs.memory_op);
+        if (cache != plan_.load_cache.end() && !cache->second.empty())
+          args += ", cache_modifier=\"" + cache->second + "\"";
         assign(op, "tl.load(" + args + ")");
         return;
       }
       case OpKind::Store: {
         const ir::Value* v = op.operands.at(op.attrs.value_operand);
         auto mode = plan_.store_indexing.find(op.attrs.memory_op);
-        if (mode != plan_.store_indexing.end() && mode->second != "pointer" && emit_block_store(op, mode->second))
+        if (!flat_ && mode != plan_.store_indexing.end() && mode->second != "pointer" && emit_block_store(op, mode->second))
           return;
         // Index shape of the store: recompute from the index specs.
         Access a = access(op, store_dims(op));
         std::string args = a.ptr + ", " + use(v);
         if (!a.mask.empty()) args += ", " + a.mask;
+        auto cache = plan_.store_cache.find(op.attrs.memory_op);
+        if (cache != plan_.store_cache.end() && !cache->second.empty())
+          args += ", cache_modifier=\"" + cache->second + "\"";
         w_->line("tl.store(" + args + ")");
         return;
       }
@@ -723,6 +813,10 @@ class KernelEmitter {
         return;
       }
       case OpKind::ExpandDims: {
+        if (flat_) {
+          inline_[op.result()] = use(op.operands[0]);
+          return;
+        }
         const auto& in = op.operands[0]->type.dims;
         if (in.empty()) {
           assign(op, "tl.full([1], " + use(op.operands[0]) + ", " + tl_dtype(op.result()->type.dtype) + ")");
@@ -746,6 +840,10 @@ class KernelEmitter {
         return;
       }
       case OpKind::BroadcastTo:
+        if (flat_) {
+          inline_[op.result()] = use(op.operands[0]);
+          return;
+        }
         assign(op, "tl.broadcast_to(" + use(op.operands[0]) + ", " + shape_tuple(op.result()->type.dims) + ")");
         return;
       case OpKind::Permute: {
@@ -1110,6 +1208,9 @@ class KernelEmitter {
   std::map<const ir::Value*, std::string> inline_;
   std::set<const ir::Value*> literal_;  // inlined Python literals / constexprs
   std::map<int, std::string> dynamic_end_;  // dim -> end value of loops with device-computed bounds
+  // flatten_loops: the grid is one linear index space; every grid tile value
+  // is a vector of _FLAT elements (see emit_flat_grid).
+  bool flat_ = false;
   std::map<std::string, std::string> descriptors_;  // "tensor:block shape" -> descriptor variable
   std::vector<std::string> descriptor_lines_;
   std::set<std::string>* tma_tensors_ = nullptr;

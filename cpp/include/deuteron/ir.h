@@ -233,6 +233,7 @@ struct TensorParam {
   std::vector<SymInt> sizes;
   std::vector<SymInt> strides;
   bool read = false, written = false;
+  int arg_index = -1;     // >= 0: the kernel function's argument itself (not a copy or view)
 };
 
 struct ScalarParam {

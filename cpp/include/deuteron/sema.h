@@ -122,6 +122,9 @@ struct Program {
   DType index_dtype = DType::Int32;
   std::string dot_precision = "tf32";
   bool static_shapes = true;
+  // What the function returns, as a Python annotation for torch.library
+  // schemas: "torch.Tensor", "tuple[torch.Tensor, torch.Tensor]", "None".
+  std::string return_annotation = "None";
 };
 
 // Parses nothing: takes an already-parsed module.  Throws CompileError.

@@ -1,5 +1,7 @@
 #include "host_wrapper.h"
 
+#include <set>
+
 namespace deuteron::codegen {
 
 namespace {
@@ -44,12 +46,52 @@ void emit_module_header(PythonWriter& w, const Program& program, const json::Val
   w.line("# This file is generated; edits are overwritten.");
 }
 
+std::string arg_annotation(const ArgSpec& a) {
+  switch (a.kind) {
+    case ArgSpec::Kind::Tensor: return "torch.Tensor";
+    case ArgSpec::Kind::Int: return "int";
+    case ArgSpec::Kind::Float: return "float";
+    case ArgSpec::Kind::Bool: return "bool";
+    case ArgSpec::Kind::None: return "typing.Optional[torch.Tensor]";
+    case ArgSpec::Kind::Constexpr:
+      switch (a.const_kind) {
+        case ArgSpec::ConstKind::Int: return "int";
+        case ArgSpec::ConstKind::Float: return "float";
+        case ArgSpec::ConstKind::Bool: return "bool";
+        case ArgSpec::ConstKind::None: return "typing.Optional[int]";
+      }
+      break;
+    case ArgSpec::Kind::Other: break;
+  }
+  return "";
+}
+
+std::string op_meta(const Program& program) {
+  std::set<std::string> mutated;
+  for (const auto& k : program.kernels)
+    for (const auto& t : k->tensors)
+      if (t.written && t.arg_index >= 0) mutated.insert(program.fn->args.at(t.arg_index).name);
+  bool ok = true;
+  for (const auto& a : program.args) ok &= !arg_annotation(a).empty();
+  std::string m = "'mutates': [";
+  for (auto it = mutated.begin(); it != mutated.end(); ++it) m += (it == mutated.begin() ? "'" : ", '") + *it + "'";
+  m += "], 'op_ok': " + std::string(ok ? "True" : "False");
+  return m;
+}
+
 void emit_host_function(PythonWriter& w, const Program& program, const json::Value& config,
                         const std::function<void(int, PythonWriter&)>& emit_loop,
-                        const std::function<bool(const std::string&)>& symbol_used) {
-  std::string sig = "def " + program.fn->name + "(";
-  for (size_t i = 0; i < program.fn->args.size(); ++i) sig += (i ? ", " : "") + program.fn->args[i].name;
-  w.line(sig + "):");
+                        const std::function<bool(const std::string&)>& symbol_used, const std::string& name,
+                        bool annotate) {
+  std::string sig = "def " + (name.empty() ? program.fn->name : name) + "(";
+  for (size_t i = 0; i < program.fn->args.size(); ++i) {
+    sig += (i ? ", " : "") + program.fn->args[i].name;
+    if (annotate) {
+      for (const auto& a : program.args)
+        if (a.name == program.fn->args[i].name) sig += ": " + arg_annotation(a);
+    }
+  }
+  w.line(sig + ")" + (annotate ? " -> " + program.return_annotation : "") + ":");
   w.indent();
   if (program.fn->docstring) w.line("\"\"\"Host code of " + program.fn->name + " (generated).\"\"\"");
   // Dynamic shapes: sizes and strides of the arguments, read once at entry.

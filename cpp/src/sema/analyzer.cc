@@ -428,6 +428,29 @@ void Analyzer::host_stmt(const ast::Stmt& s) {
       break;
     }
     case ast::StmtKind::ExprStmt: eval(*ast::cast<ast::ExprStmt>(&s)->value); break;
+    case ast::StmtKind::Return: {
+      // The schema of the torch.library op needs the result's structure;
+      // values sema does not model are tensors in practice (x.view(...), y.sum()).
+      auto& r = *ast::cast<ast::Return>(&s);
+      SValue v = r.value ? eval(*r.value) : SValue::none();
+      auto annotate = [](const SValue& x) -> std::string {
+        switch (x.kind) {
+          case SValue::Kind::None: return "None";
+          case SValue::Kind::Int: return "int";
+          case SValue::Kind::Float: return "float";
+          case SValue::Kind::Bool: return "bool";
+          default: return "torch.Tensor";
+        }
+      };
+      if (v.is_sequence()) {
+        std::string t = "tuple[";
+        for (size_t i = 0; i < v.elts.size(); ++i) t += (i ? ", " : "") + annotate(v.elts[i]);
+        program_->return_annotation = t + "]";
+      } else {
+        program_->return_annotation = annotate(v);
+      }
+      break;
+    }
     case ast::StmtKind::FunctionDef:
       error(s.span, "nested function definitions are not supported in kernels",
             {"define helper functions at module level; deuteron inlines them into device code"});

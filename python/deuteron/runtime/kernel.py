@@ -55,6 +55,9 @@ def _is_constexpr_annotation(annotation: Any) -> bool:
     return False
 
 
+_is_compiling = torch.compiler.is_compiling
+
+
 def _bucket(n: int) -> int:
     return n if n < 2 else 2
 
@@ -97,7 +100,18 @@ class Kernel:
         # unless a parameter is keyword-only (then Python would reject them).
         self._fast_arity = self._nparams if all(
             p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in self._params) else -1
-        self._key = self._make_key_function()
+        self._key = self._make_key_function(exact=True)
+        self._key_any = self._make_key_function(exact=False)
+        self._autograd: tuple | None = None
+        kernel = self
+
+        def graph_call(*args: Any, **kwargs: Any) -> Any:
+            return kernel._op_call(kernel._normalize_args(args, kwargs))
+
+        # torch.compile / torch.export (strict) put this call in the graph
+        # without tracing into it; AOTAutograd then traces it with fake
+        # tensors, where it calls the kernel's torch.library operator.
+        self._graph_call = torch.compiler.allow_in_graph(graph_call)
         self._bound: dict[Any, BoundKernel] = {}
         self._lock = threading.RLock()
         self._source: _source.KernelSource | None = None
@@ -115,23 +129,28 @@ class Kernel:
 
     def specialization_key(self, args: Sequence[Any]) -> tuple:
         """What makes two calls share compiled code (see docs/api.md)."""
-        return self._key(*args)
+        return self._key_any(*args)
 
-    def _make_key_function(self) -> Callable[..., tuple]:
+    def _make_key_function(self, exact: bool) -> Callable[..., tuple]:
         # The key is computed on every call, so it is a generated function
         # with one expression per parameter (no loop, no per-call branching
         # on settings).  Static shapes: dtype, sizes, strides of each tensor;
         # dynamic: sizes bucketed to {0, 1, >=2} and which strides are 1.
+        # exact=True (the hot path) only treats plain torch.Tensor as a
+        # tensor: subclasses (fake / functional tensors of tracers,
+        # Parameters) miss the cache and take the slow path, which sorts them out.
         names = [f"a{i}" for i in range(self._nparams)]
+        is_tensor = "type({0}) is _T" if exact else "isinstance({0}, _T)"
         parts = []
         for name, is_const in zip(names, self._constexpr):
+            test = is_tensor.format(name)
             if is_const:
                 parts.append(f"(type({name}), {name})")
             elif self.settings.static_shapes:
                 parts.append(f"(({name}.dtype, {name}.shape, {name}.stride(), {name}.is_cuda) "
-                             f"if isinstance({name}, _T) else type({name}))")
+                             f"if {test} else type({name}))")
             else:
-                parts.append(f"(_dynamic({name}) if isinstance({name}, _T) else type({name}))")
+                parts.append(f"(_dynamic({name}) if {test} else type({name}))")
         if self._key_fn is not None:
             parts.append(f"_user_key({', '.join(names)})")
         src = f"def _key({', '.join(names)}):\n    return ({', '.join(parts)},)\n"
@@ -140,16 +159,43 @@ class Kernel:
         return namespace["_key"]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if _is_compiling():
+            return self._graph_call(*args, **kwargs)
         if kwargs or len(args) != self._fast_arity:
             args = self._normalize_args(args, kwargs)
         bound = self._bound.get(self._key(*args))
         if bound is not None:
             run = bound._run
-            if run is not None:  # the hot path: a compiled config is in place
+            if run is not None and self._autograd is None:  # the hot path: a compiled config is in place
                 return run(*args)
-        else:
-            bound = self._bind_normalized(args)
-        return bound(*args)
+        return self._slow_call(args)
+
+    def _slow_call(self, args: tuple) -> Any:
+        from .. import torch_integration as ti
+
+        if ti.needs_op(args) or ti.wants_autograd(self, args):
+            return self._op_call(args)
+        return self._bind_normalized(args)(*args)
+
+    def _op_call(self, args: tuple) -> Any:
+        """The call through the kernel's torch.library operator (tracing, autograd)."""
+        from .. import torch_integration as ti
+
+        bound = self._bind_normalized(args)
+        return ti.op_for(bound, bound.config_for_tracing())(*args)
+
+    def register_autograd(self, backward: Callable[..., Any], *, setup_context: Callable[..., Any] | None = None) -> None:
+        """Makes the kernel differentiable: `backward(ctx, *grads)` as for torch.library.register_autograd.
+
+        The backward may itself call deuteron kernels.  Calls whose inputs
+        require grad then go through the kernel's torch.library operator.
+        """
+        self._autograd = (backward, setup_context)
+        for bound in list(self._bound.values()):
+            for fn in bound._compiled.values():
+                op = fn._deuteron_module.__dict__.get("_deuteron_op")
+                if op is not None:
+                    op.register_autograd(backward, setup_context=setup_context)
 
     def bind(self, args: Sequence[Any], kwargs: dict | None = None) -> BoundKernel:
         """The BoundKernel for these argument types (created and cached on first use)."""
@@ -248,7 +294,7 @@ class BoundKernel:
         if not self.settings.print_output_code and _truthy_env("DEUTERON_PRINT_OUTPUT_CODE"):
             self.settings = self.settings.replace(print_output_code=True)
         self.device = _tensor_device(args)
-        self._check_device(self.device)
+        self._check_device(self.device, args)
         src = kernel.source()
         info = device_info(self.device)
         self._device_info = info
@@ -265,9 +311,13 @@ class BoundKernel:
         self.config: Config | None = None
         self._lock = threading.RLock()
 
-    def _check_device(self, device: torch.device | None) -> None:
+    def _check_device(self, device: torch.device | None, args: Sequence[Any] = ()) -> None:
         if self.settings.interpret or _interpret_triton():
             return
+        from .. import torch_integration as ti
+
+        if any(ti.is_tracing_value(a) for a in args):
+            return  # tracing (export, compile) never runs the kernels here
         if device is None or device.type != "cuda":
             where = "no tensor arguments" if device is None else f"tensors on {device}"
             raise exc.InputError(
@@ -355,6 +405,14 @@ class BoundKernel:
         if not configs and self.settings.autotune_effort == "none":
             return self.default_config()
         return self.autotune(args)
+
+    def config_for_tracing(self) -> Config:
+        """The config used when torch.compile / export trace a call (nothing can be timed then)."""
+        if self.config is not None:
+            return self.config
+        if self.kernel.configs:
+            return self.kernel.configs[0]
+        return self.default_config()
 
     def autotune(self, args: Sequence[Any], **kwargs: Any) -> Config:
         """Searches the config space (or the decorator's configs) for the fastest correct config."""

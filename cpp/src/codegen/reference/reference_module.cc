@@ -453,6 +453,8 @@ std::string generate_reference_module(const CodegenInput& in) {
   const Program& program = *in.program;
   PythonWriter w;
   codegen::emit_module_header(w, program, in.config, "reference");
+  w.line("import typing");
+  w.line("");
   w.line("import torch");
   w.line("import triton");
   std::vector<std::string> calls;
@@ -471,9 +473,25 @@ std::string generate_reference_module(const CodegenInput& in) {
     hw.line(calls.at(k));
     hw.dedent();
   }, [&](const std::string&) { return true; });
+  // torch.library integration (see triton_module.cc): the eager host
+  // function is the op; the fake implementation runs no kernels.
   w.blank();
   w.blank();
-  w.line("_deuteron_meta = {'backend': 'reference', 'entry': '" + program.fn->name + "'}");
+  codegen::emit_host_function(w, program, in.config, [&](int k, PythonWriter& hw) {
+    hw.line("with torch.no_grad():");
+    hw.indent();
+    hw.line(calls.at(k));
+    hw.dedent();
+  }, [&](const std::string&) { return true; }, "_deuteron_op_impl", true);
+  w.blank();
+  w.blank();
+  codegen::emit_host_function(w, program, in.config, [&](int k, PythonWriter& hw) {
+    hw.line("pass  # kernel " + std::to_string(k) + " (no data under fake tensors)");
+  }, [&](const std::string&) { return true; }, "_deuteron_fake_impl", true);
+  w.blank();
+  w.blank();
+  w.line("_deuteron_meta = {'backend': 'reference', 'entry': '" + program.fn->name + "', " + codegen::op_meta(program) +
+         "}");
   return w.str();
 }
 

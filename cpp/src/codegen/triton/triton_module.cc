@@ -39,6 +39,8 @@ std::string generate_triton_module(const CodegenInput& in) {
   const Program& program = *in.program;
   PythonWriter w;
   codegen::emit_module_header(w, program, in.config, "triton");
+  w.line("import typing");
+  w.line("");
   w.line("import torch");
   w.line("import triton");
   w.line("import triton.language as tl");
@@ -110,6 +112,31 @@ std::string generate_triton_module(const CodegenInput& in) {
     }
     return false;
   });
+  // torch.library integration: the same host code launching through
+  // wrap_triton (traceable by torch.compile / export / AOTInductor), and
+  // without launches (the fake implementation: outputs' shapes only).
+  auto symbols_used = [&](const std::string& name) {
+    for (const auto& l : launches) {
+      for (const auto& a : l.args)
+        if (a.host_expr == name) return true;
+      if (mentions(l.grid, name)) return true;
+    }
+    return false;
+  };
+  w.blank();
+  w.blank();
+  codegen::emit_host_function(w, program, in.config, [&](int k, PythonWriter& hw) {
+    const codegen::KernelLaunch& l = launches.at(k);
+    std::string args;
+    for (const auto& a : l.args) args += (args.empty() ? "" : ", ") + a.host_expr;
+    std::string opts = "num_warps=" + std::to_string(l.num_warps) + ", num_stages=" + std::to_string(l.num_stages);
+    hw.line("torch.library.wrap_triton(" + l.kernel_name + ")[" + l.grid + "](" + args + ", " + opts + ")");
+  }, symbols_used, "_deuteron_op_impl", true);
+  w.blank();
+  w.blank();
+  codegen::emit_host_function(w, program, in.config, [&](int k, PythonWriter& hw) {
+    hw.line("pass  # launch of " + launches.at(k).kernel_name + " (no data under fake tensors)");
+  }, symbols_used, "_deuteron_fake_impl", true);
   w.blank();
   w.blank();
   for (size_t k = 0; k < launches.size(); ++k)
@@ -122,7 +149,8 @@ std::string generate_triton_module(const CodegenInput& in) {
   for (size_t i = 0; i < program.used_globals.size(); ++i) globals += (i ? ", " : "") + py_string(program.used_globals[i]);
   globals += "]";
   w.line("_deuteron_meta = {'backend': 'triton', 'entry': " + py_string(program.fn->name) + ", 'kernels': " + kernels +
-         ", 'globals': " + globals + ", 'config': " + py_string(json::dump(in.config)) + "}");
+         ", 'globals': " + globals + ", 'config': " + py_string(json::dump(in.config)) + ", " +
+         codegen::op_meta(program) + "}");
   return w.str();
 }
 

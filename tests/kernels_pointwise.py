@@ -141,3 +141,19 @@ def add_dynamic(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     for tile_m, tile_n in hl.tile(out.size()):
         out[tile_m, tile_n] = x[tile_m, tile_n] + y[tile_m, tile_n]
     return out
+
+
+from deuteron.autotuner import BooleanFragment, IntegerFragment  # noqa: E402
+
+
+@deuteron.kernel(autotune_effort="none")
+def tunable_scale(x: torch.Tensor) -> torch.Tensor:
+    factor = hl.register_tunable("factor", IntegerFragment(1, 4, 2))
+    negate = hl.register_tunable("negate", BooleanFragment())
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        v = x[tile] * factor
+        if negate:
+            v = -v
+        out[tile] = v
+    return out

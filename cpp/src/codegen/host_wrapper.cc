@@ -17,7 +17,12 @@ std::string host_statement(const ast::Stmt& s, const Program& program, const jso
     switch (rw.kind) {
       case HostRewrite::Kind::BlockSize:
         return std::to_string(config.at("block_sizes").as_array().at(rw.index).as_int());
-      case HostRewrite::Kind::Tunable: return json::dump(config.at(rw.text));
+      case HostRewrite::Kind::Tunable: {
+        const json::Value& v = config.at(rw.text);  // as a Python literal
+        if (v.is_bool()) return std::string(v.as_bool() ? "True" : "False");
+        if (v.is_null()) return std::string("None");
+        return json::dump(v);
+      }
       case HostRewrite::Kind::Literal: return rw.text;
     }
     return std::nullopt;

@@ -15,6 +15,12 @@ int64_t KernelPlan::block_of(const ir::Dim& d) const {
   return block_sizes[d.block_size_index];
 }
 
+std::optional<std::string> KernelPlan::config_symbol(const std::string& name) const {
+  if (name.rfind("_block_size_", 0) == 0) return std::to_string(block_sizes.at(std::stoi(name.substr(12))));
+  if (name.rfind("_tunable_", 0) == 0) return std::to_string(tunables.at(name.substr(9)));
+  return std::nullopt;
+}
+
 KernelPlan make_plan(const ConfigSpec& spec, const json::Value& config, int kernel, const DeviceInfo& device,
                      const std::string& dot_precision) {
   KernelPlan p;
@@ -34,6 +40,10 @@ KernelPlan make_plan(const ConfigSpec& spec, const json::Value& config, int kern
   const auto& groups = config.at("l2_groupings").as_array();
   for (size_t i = 0; i < spec.l2_grouping_kernels.size(); ++i)
     if (spec.l2_grouping_kernels[i] == kernel) p.l2_grouping = static_cast<int>(groups[i].as_int());
+  for (const auto& t : spec.tunables) {
+    const json::Value& v = config.at(t.name);
+    p.tunables[t.name] = v.is_bool() ? (v.as_bool() ? 1 : 0) : v.as_int();
+  }
   p.pid_type = config.at("pid_type").as_string();
   p.num_sm_multiplier = static_cast<int>(config.at("num_sm_multiplier").as_int());
   p.num_warps = static_cast<int>(config.at("num_warps").as_int());

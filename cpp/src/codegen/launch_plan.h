@@ -43,8 +43,16 @@ struct KernelPlan {
   int sm_count = 132;
   std::string dot_precision = "tf32";
 
+  std::map<std::string, int64_t> tunables;        // hl.register_tunable values (bools as 0/1)
+
   // The block size of a Tile dim (config or fixed), 1 for Grid dims.
   int64_t block_of(const ir::Dim& d) const;
+  // Symbols that stand for config values (`_block_size_<i>`, `_tunable_<name>`):
+  // their value as Python text, or nullopt for a run-time symbol.
+  std::optional<std::string> config_symbol(const std::string& name) const;
+  static bool config_symbol_name(const std::string& name) {
+    return name.rfind("_block_size_", 0) == 0 || name.rfind("_tunable_", 0) == 0;
+  }
 };
 
 KernelPlan make_plan(const ConfigSpec& spec, const json::Value& config, int kernel, const DeviceInfo& device,

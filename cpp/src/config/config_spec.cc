@@ -488,7 +488,26 @@ class Normalizer {
     string_list("store_cache_modifiers", static_cast<size_t>(spec_.num_stores), "", {"", ".wb", ".cg", ".cs", ".wt"});
     for (const auto& t : spec_.tunables) {
       const json::Value* v = in_.find(t.name);
-      out.emplace_back(t.name, v ? *v : json::parse(t.default_repr));
+      json::Value val = v ? *v : json::parse(t.default_repr);
+      switch (t.kind) {
+        case TunableSpec::Kind::Boolean:
+          if (!val.is_bool()) fail(t.name, "expected True or False, got " + json::dump(val));
+          break;
+        case TunableSpec::Kind::PowerOfTwo:
+        case TunableSpec::Kind::Integer: {
+          int64_t x = as_int(t.name, val);
+          if (x < t.low || x > t.high || (t.kind == TunableSpec::Kind::PowerOfTwo && !is_pow2(x)))
+            fail(t.name, std::to_string(x) + " is outside the tunable's range: " +
+                             (t.kind == TunableSpec::Kind::PowerOfTwo ? "powers of two " : "integers ") + "from " +
+                             std::to_string(t.low) + " to " + std::to_string(t.high));
+          break;
+        }
+        case TunableSpec::Kind::Enum:
+          if (std::find(t.choices.begin(), t.choices.end(), json::dump(val)) == t.choices.end())
+            fail(t.name, json::dump(val) + " is not one of the tunable's choices " + list_str(t.choices));
+          break;
+      }
+      out.emplace_back(t.name, val);
     }
     (void)device;
     return json::Value(std::move(out));

@@ -31,6 +31,7 @@ std::string describe(const SValue& v) {
     case SValue::Kind::Helper: return "the helper function " + v.helper->name;
     case SValue::Kind::BlockSize: return "a registered block size";
     case SValue::Kind::DimSize: return "the size of a tile";
+    case SValue::Kind::Fragment: return "a tunable fragment";
   }
   return "a value";
 }
@@ -83,6 +84,7 @@ void collect_assigned_body(const ast::Body& body, std::set<std::string>& out) {
 std::string normalize_qualname(std::string q) {
   static const std::pair<const char*, const char*> kPrefixes[] = {
       {"deuteron.language", "hl"}, {"helion.language", "hl"}, {"triton.language", "tl"},
+      {"deuteron.autotuner", "autotuner"}, {"helion.autotuner", "autotuner"},
       {"torch.nn.functional", "F"}, {"torch._C._nn", "F"}, {"torch._C._VariableFunctions", "torch"},
       {"torch.functional", "torch"}, {"torch._refs", "torch"},
   };

@@ -86,6 +86,7 @@ class Analyzer {
   bool call_host_torch(const std::string& name, const CallArgs& call, SValue& out);
   bool call_host_tensor_method(const SValue& self, const std::string& name, const CallArgs& call, SValue& out);
   bool call_builtin(const std::string& name, const CallArgs& call, SValue& out);
+  SValue make_fragment(const std::string& kind, const CallArgs& call);
 
   // --- expressions
   SValue eval(const ast::Expr& e);
@@ -162,6 +163,7 @@ class Analyzer {
   int loop_depth_ = 0;                         // device loop nesting
   int inline_depth_ = 0;                       // helper function inlining depth
   std::optional<SValue>* helper_return_ = nullptr;  // set while inlining a helper
+  std::optional<HostRewrite> tunable_call_;         // set by hl.register_tunable for eval_call
 };
 
 // Names assigned anywhere in a statement list (targets of =, +=, for).

@@ -101,8 +101,13 @@ SValue Analyzer::eval_call(const ast::Call& call) {
     ca.kwargs.emplace_back(kw.name, eval(*kw.value));
     ca.kwarg_spans.push_back(kw.span);
   }
+  tunable_call_.reset();
   SValue out = call_value(fn, ca);
   // Host rewrites: config-dependent host calls become values at codegen.
+  if (tunable_call_) {
+    program_->rewrites[&call] = *tunable_call_;
+    tunable_call_.reset();
+  }
   if (!in_device() && out.kind == K::BlockSize) {
     HostRewrite rw;
     rw.kind = HostRewrite::Kind::BlockSize;
@@ -120,6 +125,10 @@ SValue Analyzer::call_value(const SValue& fn, const CallArgs& call) {
       if (q.rfind("builtins.", 0) == 0) {
         if (call_builtin(q.substr(9), call, out)) return out;
         break;
+      }
+      if (q.rfind("autotuner.", 0) == 0 && q.find("Fragment") != std::string::npos) {
+        out = make_fragment(q.substr(10), call);
+        return out;
       }
       if (q.rfind("hl.", 0) == 0) {
         if (call_hl(q.substr(3), call, out)) return out;
@@ -220,6 +229,45 @@ SValue Analyzer::call_value(const SValue& fn, const CallArgs& call) {
   }
   if (!in_device()) return SValue::unknown();
   error(call.span, describe(fn) + " is not callable");
+}
+
+// --------------------------------------------------------------- tunables
+
+SValue Analyzer::make_fragment(const std::string& kind, const CallArgs& call) {
+  auto spec = std::make_shared<TunableSpec>();
+  auto int_arg = [&](const BoundArgs& b, const char* n) { return expect_const_int(*b.get(n), b.span_of(n), n); };
+  auto has = [](const BoundArgs& b, const char* n) { return b.has(n) && b.get(n)->kind != SValue::Kind::None; };
+  if (kind == "PowerOfTwoFragment" || kind == "IntegerFragment") {
+    BoundArgs b = bind(call, {"low", "high", "default_val="});
+    spec->kind = kind == "PowerOfTwoFragment" ? TunableSpec::Kind::PowerOfTwo : TunableSpec::Kind::Integer;
+    spec->low = int_arg(b, "low");
+    spec->high = int_arg(b, "high");
+    if (spec->low > spec->high) error(call.span, kind + ": low is larger than high");
+    if (spec->kind == TunableSpec::Kind::PowerOfTwo &&
+        ((spec->low & (spec->low - 1)) || (spec->high & (spec->high - 1)) || spec->low <= 0))
+      error(call.span, "PowerOfTwoFragment bounds must be positive powers of two");
+    int64_t d = has(b, "default_val") ? int_arg(b, "default_val") : spec->low;
+    spec->default_repr = std::to_string(d);
+  } else if (kind == "BooleanFragment") {
+    BoundArgs b = bind(call, {"default_val="});
+    spec->kind = TunableSpec::Kind::Boolean;
+    bool d = has(b, "default_val") && expect_const_bool(*b.get("default_val"), b.span_of("default_val"), "default_val");
+    spec->default_repr = d ? "true" : "false";
+  } else if (kind == "EnumFragment") {
+    BoundArgs b = bind(call, {"choices", "default_val="});
+    spec->kind = TunableSpec::Kind::Enum;
+    for (const auto& c : expect_sequence(*b.get("choices"), b.span_of("choices"), "choices"))
+      spec->choices.push_back(std::to_string(expect_const_int(c, b.span_of("choices"), "an enum choice (ints only)")));
+    if (spec->choices.empty()) error(call.span, "EnumFragment needs at least one choice");
+    spec->default_repr = has(b, "default_val") ? std::to_string(int_arg(b, "default_val")) : spec->choices[0];
+  } else {
+    error(call.span, "unknown tunable fragment '" + kind + "'",
+          {"use PowerOfTwoFragment, IntegerFragment, EnumFragment or BooleanFragment"});
+  }
+  SValue v;
+  v.kind = SValue::Kind::Fragment;
+  v.fragment = spec;
+  return v;
 }
 
 // --------------------------------------------------------------- builtins

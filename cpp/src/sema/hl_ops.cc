@@ -3,7 +3,11 @@
 
 #include "analyzer.h"
 
+#include "deuteron/config.h"
+
 namespace deuteron::sema {
+
+static const std::vector<std::string>& ConfigSpecKeys() { return ConfigSpec::known_keys(); }
 
 using K = SValue::Kind;
 using ir::OpKind;
@@ -128,6 +132,28 @@ bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& ou
     out.kind = K::BlockSize;
     out.index = new_block_size(next_power_of_2(min), std::max(next_power_of_2(max), next_power_of_2(min)),
                                "register_block_size at line " + std::to_string(call.span.line));
+    return true;
+  }
+  if (name == "register_tunable") {
+    if (in_device()) error(call.span, "hl.register_tunable() must be called on the host, before the tile loops");
+    BoundArgs b = bind(call, {"name", "fragment"});
+    const SValue& n = *b.get("name");
+    if (n.kind != K::String) error(b.span_of("name"), "the tunable's name must be a string constant");
+    const SValue& f = *b.get("fragment");
+    if (f.kind != K::Fragment) error(b.span_of("fragment"), "expected a fragment (PowerOfTwoFragment(16, 256), ...), got " + describe(f));
+    for (const auto& t : program_->tunables)
+      if (t.name == n.s) error(b.span_of("name"), "a tunable named '" + n.s + "' is already registered");
+    for (const auto& k : ConfigSpecKeys())
+      if (k == n.s) error(b.span_of("name"), "'" + n.s + "' is a config key; choose another name for the tunable");
+    TunableSpec spec = *f.fragment;
+    spec.name = n.s;
+    program_->tunables.push_back(spec);
+    // A compile-time constant of each config: codegen substitutes the value.
+    out = SValue::integer(SymInt::symbol("_tunable_" + n.s));
+    HostRewrite rw;
+    rw.kind = HostRewrite::Kind::Tunable;
+    rw.text = n.s;
+    tunable_call_ = rw;
     return true;
   }
   if (name == "specialize") {

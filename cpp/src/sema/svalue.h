@@ -10,6 +10,7 @@
 #include "deuteron/ast.h"
 #include "deuteron/dtype.h"
 #include "deuteron/ir.h"
+#include "deuteron/sema.h"
 #include "deuteron/symbolic.h"
 
 namespace deuteron::sema {
@@ -49,6 +50,7 @@ struct SValue {
     BlockSize, // the result of hl.register_block_size (index), usable as a size
     DimSize,   // `v.size(i)` of a device value over a tile dim: a shape entry in shape
                // contexts, the tile's valid length in arithmetic
+    Fragment,  // a tunable's range (PowerOfTwoFragment(16, 256), ...): fragment
   };
 
   Kind kind = Kind::Unknown;
@@ -64,6 +66,7 @@ struct SValue {
   ir::Value* value = nullptr;
   PromotionClass pclass = PromotionClass::Tensor;  // IR values
   std::vector<SValue> elts;  // Tuple/List/Slice/Method receiver
+  std::shared_ptr<const TunableSpec> fragment;  // Fragment (name left empty)
   const ast::FunctionDef* helper = nullptr;
   std::shared_ptr<const SourceFile> helper_file;
   SourceSpan span;           // where it was defined (Poison: where the name was bound)

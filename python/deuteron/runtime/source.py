@@ -102,6 +102,8 @@ def describe_global(name: str, value: Any, seen_helpers: set[int]) -> list[dict[
         return [{"name": name, "kind": "str", "value": value}]
     if value is None:
         return [{"name": name, "kind": "none"}]
+    if isinstance(value, type) and value.__module__ in ("deuteron.autotuner", "helion.autotuner"):
+        return [{"name": name, "kind": "function", "qualname": f"deuteron.autotuner.{value.__name__}"}]
     if callable(value) and not isinstance(value, type) and not _is_deuteron_kernel(value):
         qual = _qualname_of_function(value)
         if qual is not None:

@@ -30,7 +30,7 @@ class ReferenceEmitter {
     std::set<std::string> syms;
     auto add = [&](const SymInt& s) {
       for (const auto& n : s.symbols())
-        if (n.rfind("_block_size_", 0) != 0) syms.insert(n);
+        if (!plan_.config_symbol_name(n)) syms.insert(n);
     };
     for (const auto& d : k_.dims) { add(d.begin); add(d.end); }
     ir::walk(k_.body, [&](const ir::Op& op) {
@@ -68,7 +68,7 @@ class ReferenceEmitter {
   std::string off(int d) const { return "offset_" + std::to_string(d); }
   std::string sym(const SymInt& s) const {
     return s.str([&](const std::string& n) -> std::string {
-      if (n.rfind("_block_size_", 0) == 0) return std::to_string(plan_.block_sizes.at(std::stoi(n.substr(12))));
+      if (auto v = plan_.config_symbol(n)) return *v;
       return n;
     });
   }

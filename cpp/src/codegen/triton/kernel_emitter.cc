@@ -78,7 +78,7 @@ class KernelEmitter {
     std::set<std::string> syms;
     auto add = [&](const SymInt& s) {
       for (const auto& n : s.symbols())
-        if (n.rfind("_block_size_", 0) != 0) syms.insert(n);
+        if (!plan_.config_symbol_name(n)) syms.insert(n);
     };
     for (const auto& d : k_.dims) {
       add(d.begin);
@@ -142,7 +142,7 @@ class KernelEmitter {
 
   std::string sym(const SymInt& s) const {
     return s.str([&](const std::string& n) -> std::string {
-      if (n.rfind("_block_size_", 0) == 0) return std::to_string(plan_.block_sizes.at(std::stoi(n.substr(12))));
+      if (auto v = plan_.config_symbol(n)) return *v;
       return n;
     }, /*triton_flavor=*/true);
   }
@@ -231,7 +231,7 @@ class KernelEmitter {
     SymInt n = dim.kind == DimKind::Grid ? dim.extent() : cdiv(dim.extent(), SymInt(block_value(d)));
     if (auto c = n.as_constant()) return std::to_string(*c);
     return "triton.cdiv(" + dim.extent().str([&](const std::string& s) {
-             if (s.rfind("_block_size_", 0) == 0) return std::to_string(plan_.block_sizes.at(std::stoi(s.substr(12))));
+             if (auto v = plan_.config_symbol(s)) return *v;
              return s;
            }) + ", " + std::to_string(block_value(d)) + ")";
   }

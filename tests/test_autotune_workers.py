@@ -118,3 +118,12 @@ def test_tuning_from_a_script_without_main_guard(tmp_path):
                           cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.count("RESULT") == 1, proc.stdout
+
+
+def test_tighten_lowers_the_timeout_of_running_jobs(pool):
+    slow = pool.submit("time:sleep", 1000, timeout=600)
+    pool.poll(0.5)
+    pool.tighten(1.0)  # what the driver does once typical compile times are known
+    start = time.monotonic()
+    res = _by_id(pool.wait_all(timeout=120))
+    assert res[slow].error_type == "TimeoutError" and time.monotonic() - start < 30

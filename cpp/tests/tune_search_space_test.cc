@@ -77,8 +77,8 @@ ConfigSpec softmax_spec() {
   TunableSpec t;
   t.name = "unroll";
   t.kind = TunableSpec::Kind::Enum;
-  t.choices = {"'a'", "'b'", "None"};
-  t.default_repr = "\"a\"";
+  t.choices = {"3", "5", "7"};  // JSON text, as sema records EnumFragment choices
+  t.default_repr = "5";
   s.tunables = {t};
   return s;
 }
@@ -149,7 +149,7 @@ TEST(TuneSearchSpace, SoftmaxParametersAndCpuDevice) {
     if (p.name == "unroll") {
       enum_tunable = true;
       EXPECT_EQ(p.choices.size(), 3u);
-      EXPECT_EQ(p.choices[p.default_choice], json::Value("a"));
+      EXPECT_EQ(p.choices[p.default_choice], json::Value(int64_t{5}));
     }
   EXPECT_TRUE(enum_tunable);
 }

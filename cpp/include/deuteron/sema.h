@@ -80,8 +80,8 @@ struct TunableSpec {
   std::string name;
   enum class Kind { PowerOfTwo, Integer, Enum, Boolean } kind = Kind::Integer;
   int64_t low = 0, high = 0;
-  std::vector<std::string> choices;  // Enum: Python reprs of the choices
-  std::string default_repr;          // Python repr of the default
+  std::vector<std::string> choices;  // Enum: JSON text of each choice
+  std::string default_repr;          // JSON text of the default
 };
 
 // How host code refers to a config-dependent value.

@@ -389,7 +389,7 @@ class Normalizer {
       out.emplace_back("flatten_loops", int_list("flatten_loops", n, [](size_t) { return json::Value(false); },
                                                  [&](size_t i, const json::Value& e) {
                                                    if (!e.is_bool()) fail("flatten_loops", "entries must be True or False");
-                                                   if (e.as_bool() && !spec_.flatten_allowed[i])
+                                                   if (e.as_bool() && !(i < spec_.flatten_allowed.size() && spec_.flatten_allowed[i]))
                                                      fail("flatten_loops", "loop " + std::to_string(i) +
                                                                                " cannot be flattened: only pointwise kernels over their grid tiles can");
                                                  }));

@@ -12,10 +12,13 @@
 #include <nanobind/stl/vector.h>
 
 #include "deuteron/compiler.h"
+#include "deuteron/tune.h"
 #include "native_launcher.h"
 
 namespace nb = nanobind;
 using namespace deuteron;
+
+void bind_tune(nb::module_& m);  // tune_bindings.cc
 
 namespace {
 
@@ -118,6 +121,8 @@ class PyBound {
   explicit PyBound(std::unique_ptr<BoundKernel> b) : b_(std::move(b)) {}
 
   std::string config_spec() const { return json::dump(b_->spec().to_json()); }
+  // The lossless form the autotuner's search space is built from.
+  std::string tune_spec() const { return json::dump(tune::spec_to_json(b_->spec())); }
   std::string default_config() const { return json::dump(b_->default_config()); }
   std::string normalize(const std::string& config) const { return json::dump(b_->normalize(json::parse(config))); }
   std::string triton_code(const std::string& config) const { return b_->triton_code(json::parse(config)); }
@@ -220,6 +225,7 @@ NB_MODULE(_core, m) {
 
   nb::class_<PyBound>(m, "BoundKernelCore")
       .def("config_spec", &PyBound::config_spec)
+      .def("tune_spec", &PyBound::tune_spec)
       .def("default_config", &PyBound::default_config)
       .def("normalize", &PyBound::normalize)
       .def("triton_code", &PyBound::triton_code)
@@ -232,6 +238,7 @@ NB_MODULE(_core, m) {
       .def("num_block_sizes", &PyBound::num_block_sizes);
 
   bind_native_launcher(m);
+  bind_tune(m);
 
   m.def("bind", &bind, nb::arg("source"), nb::arg("filename"), nb::arg("first_line"), nb::arg("function_name"),
         nb::arg("args"), nb::arg("globals"), nb::arg("static_shapes") = true, nb::arg("index_dtype") = nb::none(),

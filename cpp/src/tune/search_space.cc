@@ -230,7 +230,8 @@ void SearchSpace::build() {
       }
       add(Param{idx_name("loop_orders", i), "loop_orders", static_cast<int>(i), choices, false});
     }
-    if (options_.tune_flatten_loops)
+    // Only pointwise kernels over their grid tiles may flatten (ConfigSpec::flatten_allowed).
+    if (options_.tune_flatten_loops && i < spec_.flatten_allowed.size() && spec_.flatten_allowed[i])
       add(Param{idx_name("flatten_loops", i), "flatten_loops", static_cast<int>(i), bools(), false});
   }
   if (options_.tune_l2_groupings)

@@ -208,6 +208,9 @@ json::Value spec_to_json(const ConfigSpec& spec) {
   o.emplace_back("loop_order_sizes", int_array(spec.loop_order_sizes));
   o.emplace_back("loop_order_kernels", int_array(spec.loop_order_kernels));
   o.emplace_back("l2_grouping_kernels", int_array(spec.l2_grouping_kernels));
+  json::Array flat;
+  for (bool b : spec.flatten_allowed) flat.push_back(json::Value(b));
+  o.emplace_back("flatten_allowed", json::Value(std::move(flat)));
   json::Array loops;
   for (const auto& l : spec.inner_loops) {
     json::Object e;
@@ -216,6 +219,9 @@ json::Value spec_to_json(const ConfigSpec& spec) {
     e.emplace_back("dim", json::Value(l.dim));
     e.emplace_back("is_tile", json::Value(l.is_tile));
     e.emplace_back("trip_count", l.trip_count ? json::Value(*l.trip_count) : json::Value());
+    e.emplace_back("extent", l.extent ? json::Value(*l.extent) : json::Value());
+    e.emplace_back("fixed_block", l.fixed_block ? json::Value(*l.fixed_block) : json::Value());
+    e.emplace_back("block_size_index", json::Value(l.block_size_index));
     e.emplace_back("contains_dot", json::Value(l.contains_dot));
     e.emplace_back("contains_loads", json::Value(l.contains_loads));
     loops.push_back(json::Value(std::move(e)));
@@ -280,6 +286,8 @@ ConfigSpec spec_from_json(const json::Value& v) {
   spec.loop_order_sizes = read_ints(v.find("loop_order_sizes"));
   spec.loop_order_kernels = read_ints(v.find("loop_order_kernels"));
   spec.l2_grouping_kernels = read_ints(v.find("l2_grouping_kernels"));
+  if (const json::Value* f = v.find("flatten_allowed"); f && f->is_array())
+    for (const auto& b : f->as_array()) spec.flatten_allowed.push_back(b.is_bool() && b.as_bool());
   for (const auto& e : v.at("inner_loops").as_array()) {
     InnerLoopInfo l;
     l.kernel = static_cast<int>(int_or(e, "kernel", 0));
@@ -287,6 +295,9 @@ ConfigSpec spec_from_json(const json::Value& v) {
     l.dim = static_cast<int>(int_or(e, "dim", -1));
     l.is_tile = bool_or(e, "is_tile", true);
     if (const json::Value* t = e.find("trip_count"); t && t->is_number()) l.trip_count = t->as_int();
+    if (const json::Value* t = e.find("extent"); t && t->is_number()) l.extent = t->as_int();
+    if (const json::Value* t = e.find("fixed_block"); t && t->is_number()) l.fixed_block = t->as_int();
+    l.block_size_index = static_cast<int>(int_or(e, "block_size_index", -1));
     l.contains_dot = bool_or(e, "contains_dot", false);
     l.contains_loads = bool_or(e, "contains_loads", false);
     spec.inner_loops.push_back(l);

@@ -6,6 +6,6 @@ driver.py for the pipeline and docs/autotuning.md for the user's view.
 
 from __future__ import annotations
 
-from .driver import Failure, TuneHooks, TuneResult, tune
+from .driver import Failure, TuneHooks, TuneResult, cached_config, tune
 
-__all__ = ["tune", "TuneHooks", "TuneResult", "Failure"]
+__all__ = ["tune", "cached_config", "TuneHooks", "TuneResult", "Failure"]

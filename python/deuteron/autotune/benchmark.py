@@ -304,3 +304,12 @@ def run_config(path: str, config_json: str, check: bool = True, rep_ms: float | 
     if _STATE is None:
         return {"ok": False, "kind": "need setup", "message": "the benchmark worker has no state"}
     return _STATE.run_config(path, config_json, check, rep_ms)
+
+
+def reset() -> bool:
+    """Drops the state (the arguments' copies on the GPU) between tuning runs."""
+    global _STATE
+    _STATE = None
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.empty_cache()
+    return True

@@ -100,16 +100,15 @@ def _worker_log() -> str | None:
 
 
 def _pool(kind: str, size: int, clock: Callable[[], float]) -> tuple[WorkerPool, bool]:
-    """A worker pool, reused across tuning runs of this process when the clock is the real one."""
+    """A worker pool, reused across tuning runs of this process."""
+    # Timeouts are wall-clock time, whatever clock the budget and progress use.
     preload = ("deuteron.runtime.modules", "triton")
-    if clock is not time.monotonic:
-        return WorkerPool(size, clock=clock, preload=preload, stderr_path=_worker_log()), True
     key = (kind, size, _env_signature())
     pool = _POOLS.get(key)
     if pool is None:
         for k in [k for k in _POOLS if k[0] == kind]:
             _POOLS.pop(k).close()
-        pool = _POOLS[key] = WorkerPool(size, clock=clock, preload=preload, stderr_path=_worker_log())
+        pool = _POOLS[key] = WorkerPool(size, preload=preload, stderr_path=_worker_log())
     return pool, False
 
 
@@ -229,11 +228,18 @@ class _Benchmarker:
         return [(config, {"ok": False, "kind": kind, "message": f"{res.error_type}: {res.message}"})]
 
     def close(self) -> None:
-        if self.isolate and self.own_pool:
+        if not self.isolate:
+            self.state = None
+            return
+        if self.own_pool or self.inflight is not None:
+            # A job still running (budget stop): do not leave the shared process busy.
             self.pool.close()
-        elif self.isolate and self.inflight is not None:
-            # A shared pool with a job still running (budget stop): do not leave it busy.
-            self.pool.close()
+            return
+        if not any(p is self.pool for p in _POOLS.values()) or not self.pool._workers:
+            return  # already closed
+        # Keep the process for the next kernel, without this kernel's tensors.
+        self.pool.submit("deuteron.autotune.benchmark:reset", timeout=30)
+        self.pool.wait_all(timeout=35)
 
 
 # ----------------------------------------------------------------- tuner
@@ -275,6 +281,8 @@ class Tuner:
         self._pending: set[str] = set()
         self._asked: list[str] = []
         self._told: set[str] = set()
+        self._compile_times: list[float] = []
+        self.compile_timeout = float(self.settings.autotune_compile_timeout)
 
     # ------------------------------------------------------------- codegen
     def code_path(self, config_json: str) -> str:
@@ -346,6 +354,8 @@ class Tuner:
 
             def done(res: JobResult, config: str = config) -> None:
                 if res.ok:
+                    self._compile_times.append(res.seconds)
+                    self._adapt_compile_timeout()
                     self.bench.enqueue(config, self.paths[config])
                 elif res.error_type == "TimeoutError":
                     self.record(config, None, "compile timeout", res.message)
@@ -355,8 +365,7 @@ class Tuner:
                     self.record(config, None, "compile error", f"{res.error_type}: {res.message}")
 
             self.compile_pool.submit(self.hooks.compile_target, payload["path"], payload["launches"],
-                                     payload["target"], timeout=self.settings.autotune_compile_timeout,
-                                     on_done=done)
+                                     payload["target"], timeout=self.compile_timeout, on_done=done)
         gen_start = self.clock()
         three_quarters_at: float | None = None
         in_batch = set(batch)
@@ -374,6 +383,19 @@ class Tuner:
                 self.stop()
                 break
         self.flush_tells()
+
+    def _adapt_compile_timeout(self) -> None:
+        """Once 8 configs have compiled, a compile that takes 8x their median (at least 15 s)
+        is a straggler not worth waiting for (huge unrolled or spilling code): the timeout
+        drops to that, for running jobs too; never above autotune_compile_timeout."""
+        times = self._compile_times
+        if len(times) < 8 or len(times) % 4:
+            return
+        limit = min(self.settings.autotune_compile_timeout, max(15.0, 8.0 * statistics.median(times)))
+        if limit < self.compile_timeout:
+            self.compile_timeout = limit
+            self.compile_pool.tighten(limit)
+            self.progress.log(f"compile timeout now {limit:.1f} s (median compile {statistics.median(times):.2f} s)")
 
     def poll_once(self) -> None:
         self.compile_pool.poll(0.01)
@@ -617,6 +639,31 @@ def _cache_material(bound: Any, args: Sequence[Any], candidates: list[Config], e
     }
 
 
+def _strategy(settings: Any, candidates: list[Config]) -> str:
+    return "list" if candidates else (settings.autotuner or os.environ.get("DEUTERON_AUTOTUNER", "") or "default")
+
+
+def cached_config(bound: Any, args: Sequence[Any]) -> Config | None:
+    """The tuned config the autotune cache holds for these arguments, or None (never tunes).
+
+    Used while torch.compile / torch.export trace a call: the arguments are fake
+    tensors then, so nothing can be timed, but an earlier eager run's result applies.
+    """
+    settings = bound.settings
+    if not settings.autotune_cache or settings.force_autotune:
+        return None
+    normalize_args = getattr(bound.kernel, "_normalize_args", None)
+    if normalize_args is not None:
+        args = normalize_args(tuple(args), {})
+    candidates = [c if isinstance(c, Config) else Config(**c) for c in bound.kernel.configs]
+    try:
+        material = _cache_material(bound, args, candidates, settings.autotune_effort, _strategy(settings, candidates))
+        record = TuneCache(settings.resolved_cache_dir() / "autotune").load(bound.kernel.fn.__name__, material)
+        return bound.normalize_config(Config.from_dict(record["config"])) if record is not None else None
+    except Exception:  # noqa: BLE001 - a missing or unusable entry means the default
+        return None
+
+
 def tune(bound: Any, args: Sequence[Any], configs: Sequence[Config | dict] | None = None, *,
          hooks: TuneHooks | None = None, return_result: bool = False) -> Any:
     """The best config of ``bound`` for ``args`` (see the module docstring)."""
@@ -634,7 +681,7 @@ def tune(bound: Any, args: Sequence[Any], configs: Sequence[Config | dict] | Non
         return cfg if not return_result else TuneResult(cfg, 0.0, None, 0)
     name = bound.kernel.fn.__name__
     effort = settings.autotune_effort
-    strategy = "list" if candidates else (settings.autotuner or os.environ.get("DEUTERON_AUTOTUNER", "") or "default")
+    strategy = _strategy(settings, candidates)
     cache = TuneCache(settings.resolved_cache_dir() / "autotune") if settings.autotune_cache else None
     material = None
     stream = hooks.stream if hooks.stream is not None else sys.stderr

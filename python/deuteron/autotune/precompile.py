@@ -51,18 +51,26 @@ def capture_launches(module: Any, args: tuple) -> list[tuple[str, list[tuple], d
     calls: list[tuple[str, list[tuple], dict]] = []
 
     def record(kernel: Any, grid: tuple, *kargs: Any, num_warps: int = 4, num_stages: int = 1,
-               maxnreg: int | None = None) -> None:
+               maxnreg: int | None = None, site: tuple | None = None) -> None:
         opts: dict[str, Any] = {"num_warps": num_warps, "num_stages": num_stages}
         if maxnreg is not None:
             opts["maxnreg"] = maxnreg
         calls.append((_kernel_name(kernel), [_describe(a) for a in kargs], opts))
 
-    saved = module.__dict__.get("_launch")
+    def defer(grid: tuple, *kargs: Any) -> bool:
+        return False
+
+    # Launch sites (`_launch_<i>`) call a native launcher directly once the
+    # module has run; while capturing, every site defers to `_launch`.
+    names = ["_launch"] + [n for n in module.__dict__ if n.startswith("_launch_") and n[8:].isdigit()]
+    saved = {n: module.__dict__[n] for n in names if n in module.__dict__}
     module._launch = record
+    for n in names[1:]:
+        module.__dict__[n] = defer
     try:
         getattr(module, module._deuteron_meta["entry"])(*args)
     finally:
-        module._launch = saved
+        module.__dict__.update(saved)
     return calls
 
 

@@ -230,6 +230,18 @@ class WorkerPool:
         self._dispatch()
         return job_id
 
+    def tighten(self, limit: float) -> None:
+        """Lowers the timeout of running and queued jobs to `limit` seconds (from their start)."""
+        for w in self._workers:
+            if w.job is not None:
+                w.deadline = min(w.deadline, w.started + limit)
+                job = self._running.get(w.job)
+                if job is not None and (job.timeout is None or job.timeout > limit):
+                    job.timeout = limit
+        for job in self._queue:
+            if job.timeout is None or job.timeout > limit:
+                job.timeout = limit
+
     def cancel_queued(self) -> int:
         """Drops jobs that have not started; returns how many."""
         n = len(self._queue)

@@ -182,7 +182,7 @@ class Kernel:
         from .. import torch_integration as ti
 
         bound = self._bind_normalized(args)
-        return ti.op_for(bound, bound.config_for_tracing())(*args)
+        return ti.op_for(bound, bound.config_for_tracing(args))(*args)
 
     def register_autograd(self, backward: Callable[..., Any], *, setup_context: Callable[..., Any] | None = None) -> None:
         """Makes the kernel differentiable: `backward(ctx, *grads)` as for torch.library.register_autograd.
@@ -406,10 +406,23 @@ class BoundKernel:
             return self.default_config()
         return self.autotune(args)
 
-    def config_for_tracing(self) -> Config:
-        """The config used when torch.compile / export trace a call (nothing can be timed then)."""
+    def config_for_tracing(self, args: Sequence[Any] | None = None) -> Config:
+        """The config used when torch.compile / export trace a call (nothing can be timed then).
+
+        In order: the config this specialization already runs with, the decorator's
+        only config, a tuned config from the autotune cache on disk (from an eager
+        run of the same kernel and shapes), else the heuristic default.
+        """
         if self.config is not None:
             return self.config
+        if len(self.kernel.configs) == 1:
+            return self.kernel.configs[0]
+        if args is not None and not (self.settings.interpret or _interpret_triton()):
+            from ..autotune import cached_config
+
+            cfg = cached_config(self, args)
+            if cfg is not None:
+                return cfg
         if self.kernel.configs:
             return self.kernel.configs[0]
         return self.default_config()

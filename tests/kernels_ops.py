@@ -64,3 +64,12 @@ class Model(torch.nn.Module):
     def forward(self, x, y):
         z = scale_add(x, y, 2.0)
         return row_softmax(z.view(8, -1)).view(-1) + 1
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[32]), static_shapes=False)
+def scale_dynamic(x: torch.Tensor, alpha: float) -> torch.Tensor:
+    """Compiled once for all sizes (static_shapes=False): traces with symbolic sizes."""
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = x[tile] * alpha
+    return out

@@ -85,3 +85,39 @@ def test_register_autograd_with_a_deuteron_backward(monkeypatch):
     # Without grad the call takes the plain path and still works.
     with torch.no_grad():
         torch.testing.assert_close(K.square(x), x.detach() ** 2)
+
+
+class _ScaleDynamic(torch.nn.Module):
+    def forward(self, x):
+        return K.scale_dynamic(x, 3.0) + 1
+
+
+def test_compile_with_dynamic_shapes_does_not_specialize(monkeypatch):
+    """static_shapes=False: sizes marked dynamic stay symbolic (one graph for all sizes)."""
+    monkeypatch.setenv("DEUTERON_INTERPRET", "1")
+    K.scale_dynamic.reset()
+    graphs = []
+
+    def backend(gm, example_inputs):
+        graphs.append(gm)
+        return gm.forward
+
+    compiled = torch.compile(_ScaleDynamic(), fullgraph=True, backend=backend)
+    for n in (64, 100, 257):
+        x = torch.randn(n)
+        torch._dynamo.mark_dynamic(x, 0)
+        torch.testing.assert_close(compiled(x), x * 3 + 1)
+    assert len(graphs) == 1
+    assert "SymInt" in graphs[0].code, graphs[0].code  # the size is a graph input, not a constant
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_export_with_a_dynamic_dim(monkeypatch, strict):
+    monkeypatch.setenv("DEUTERON_INTERPRET", "1")
+    K.scale_dynamic.reset()
+    ep = torch.export.export(_ScaleDynamic(), (torch.randn(64),),
+                             dynamic_shapes={"x": {0: torch.export.Dim("n")}}, strict=strict)
+    assert len(_deuteron_nodes(ep.graph_module)) == 1
+    for n in (50, 300):  # sizes other than the example's run through the same program
+        x = torch.randn(n)
+        torch.testing.assert_close(ep.module()(x), x * 3 + 1)

@@ -183,6 +183,9 @@ void raise_python(const nb::object& type, nb::object value) {
 }  // namespace
 
 NB_MODULE(_core, m) {
+  // Bound kernels live in module-level caches until the interpreter exits;
+  // nanobind's leak report at shutdown would only be noise.
+  nb::set_leak_warnings(false);
   m.doc() = "deuteron's C++ compiler core";
   m.attr("__version__") = DEUTERON_VERSION;
 

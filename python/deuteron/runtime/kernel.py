@@ -62,6 +62,15 @@ def _bucket(n: int) -> int:
     return n if n < 2 else 2
 
 
+def _size_hint(s: Any) -> int:
+    """An int for a size or stride; a symbolic one (tracing with dynamic shapes) gives
+    its example value without adding a guard."""
+    if isinstance(s, torch.SymInt):
+        hint = s.node.hint
+        return int(hint) if hint is not None else 8192  # unbacked: a typical size
+    return int(s)
+
+
 def _dynamic_key(t: torch.Tensor) -> tuple:
     return (t.dtype, tuple(_bucket(s) for s in t.shape), tuple(s == 1 for s in t.stride()), t.is_cuda)
 
@@ -225,9 +234,13 @@ class Kernel:
         specs = []
         for p, value, is_const in zip(self._params, args, self._constexpr):
             if isinstance(value, torch.Tensor):
+                sizes, strides = list(value.shape), list(value.stride())
+                if not self.settings.static_shapes:
+                    # Sizes are only hints then: reading a traced symbolic size
+                    # as an int would make torch.compile specialize on it.
+                    sizes, strides = [_size_hint(x) for x in sizes], [_size_hint(x) for x in strides]
                 specs.append({"name": p.name, "kind": "tensor", "dtype": str(value.dtype).removeprefix("torch."),
-                              "sizes": list(value.shape), "strides": list(value.stride()),
-                              "device": value.device.type})
+                              "sizes": sizes, "strides": strides, "device": value.device.type})
             elif is_const:
                 if value is not None and not isinstance(value, (bool, int, float)):
                     raise exc.InputError(

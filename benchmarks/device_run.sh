@@ -1,14 +1,42 @@
 #!/usr/bin/env bash
-# Builds deuteron on the device machine and runs the GPU tests and benchmarks.
-# Usage (from the repository root on the device): bash benchmarks/device_run.sh [pytest args]
+# Builds deuteron on the device machine, then runs the stages asked for, each
+# logging to $OUT/<stage>.log (the device's output folder; /tmp/out elsewhere).
+#
+#   bash benchmarks/device_run.sh [tests] [cpp] [pointwise] [kernels] [autotune] [autotune-none]
+#
+# tests:     pytest -m gpu tests/gpu (examples, torch.compile/export/AOTInductor, autograd)
+# cpp:       examples/cpp/run.sh (C++ export of softmax and matmul, run without Python)
+# pointwise: benchmarks/pointwise.py (add vs copy, host overhead)
+# kernels:   benchmarks/kernels.py (each example vs eager, torch.compile, cuBLAS/SDPA)
+# autotune:  benchmarks/autotune.py --effort quick (tune time, tuned vs default speed)
+# With no stage named: tests.  KERNELS=softmax,matmul limits kernels/autotune.
 set -uo pipefail
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+cd "$REPO"
 t0=$(date +%s)
 python3 -m pip install --no-deps --no-build-isolation -q . > "$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
 echo "build: $(( $(date +%s) - t0 )) s"
 python3 -c "import torch, triton, deuteron; print('torch', torch.__version__, 'triton', triton.__version__, torch.cuda.get_device_name())"
 cd /tmp  # import the installed package, not the source tree
-REPO=$OLDPWD
-python3 -m pytest -q -x -m gpu "$REPO/tests/gpu" "$@" 2>&1 | tail -25
+rc=0
+stages=("$@"); [ ${#stages[@]} -eq 0 ] && stages=(tests)
+for stage in "${stages[@]}"; do
+  s0=$(date +%s)
+  echo "== $stage"
+  case "$stage" in
+    # Examples run with the default config (autotuning is the autotune stage).
+    tests) DEUTERON_AUTOTUNE_EFFORT=none python3 -m pytest -q -m gpu "$REPO/tests/gpu" -p no:cacheprovider --timeout 120 2>&1 | tee "$OUT/tests.log" | tail -25 ;;
+    cpp) BUILD=/tmp/aot-example bash "$REPO/examples/cpp/run.sh" 2>&1 | tee "$OUT/cpp.log" | tail -25 ;;
+    pointwise) python3 "$REPO/benchmarks/pointwise.py" --json "$OUT/pointwise.json" 2>&1 | tee "$OUT/pointwise.log" | tail -12 ;;
+    kernels) python3 "$REPO/benchmarks/kernels.py" --out "$OUT" ${KERNELS:+--only "$KERNELS"} 2>&1 | tail -30 ;;
+    autotune) python3 "$REPO/benchmarks/autotune.py" --effort quick --json "$OUT/autotune.json" --log-dir "$OUT/at" \
+                ${KERNELS:+--kernels "$KERNELS"} 2>&1 | tee "$OUT/autotune.log" | tail -12 ;;
+    *) echo "unknown stage $stage"; rc=2 ;;
+  esac
+  st=${PIPESTATUS[0]}; [ "$st" != 0 ] && rc=$st
+  echo "== $stage: $(( $(date +%s) - s0 )) s, exit $st"
+done
+exit $rc

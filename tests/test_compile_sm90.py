@@ -99,3 +99,20 @@ def test_attention_dots_are_2d_warp_group_mma(monkeypatch):
     ttgir = launch.compiled.asm["ttgir"]
     assert len(re.findall(r"ttng\.warp_group_dot ", ttgir)) == 2, "both matmuls must use wgmma"
     assert "tt.dot " not in ttgir
+
+
+def test_attention_loads_the_transposed_keys_through_tma(monkeypatch):
+    """k_view is a transposed view: its descriptor is built in memory order, so all
+    three operands (q, k, v) arrive by TMA rather than by pointer loads."""
+    import attention
+
+    monkeypatch.setenv("DEUTERON_INTERPRET", "1")
+    attention.attention.reset()
+    q = _x(1, 2, 256, 64)
+    bound = attention.attention.bind((q, q, q))
+    cfg = C(block_sizes=[1, 64, 64], num_warps=4, num_stages=2, indexing="tensor_descriptor")
+    code = bound.to_triton_code(cfg)
+    assert code.count("tl.make_tensor_descriptor(") == 4, code  # q, k, v and out
+    (launch,) = compile_for_target(bound, cfg, (q, q, q))
+    ttgir = launch.compiled.asm["ttgir"]
+    assert ttgir.count("async_tma_copy_global_to_local") >= 3, "q, k and v must be TMA loads"

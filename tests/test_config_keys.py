@@ -25,6 +25,13 @@ def _matmul():
     return matmul.matmul, (x, y), lambda: x @ y, 1e-4
 
 
+def _matmul_transposed_rhs():
+    import matmul
+
+    x, yt = torch.randn(64, 64), torch.randn(48, 64)
+    return matmul.matmul, (x, yt.t()), lambda: x @ yt.t(), 1e-4
+
+
 def _softmax():
     import softmax
 
@@ -73,6 +80,10 @@ CASES = [
     ("num_sm_multiplier", _tile_ops, C(pid_type="persistent_interleaved"),
      C(pid_type="persistent_interleaved", num_sm_multiplier=2), "min(264,"),
     ("indexing tensor_descriptor", _matmul, C(**MM), C(**MM, indexing="tensor_descriptor"), "make_tensor_descriptor"),
+    # A transposed operand (last stride not 1): the descriptor takes the tensor's
+    # memory order and the loaded block is permuted back.
+    ("indexing tensor_descriptor, transposed view", _matmul_transposed_rhs, C(**MM), C(**MM, indexing="tensor_descriptor"),
+     "dims in memory order"),
     ("indexing block_ptr", _matmul, C(**MM), C(**MM, indexing="block_ptr"), "make_block_ptr"),
     ("load_eviction_policies", _add, C(block_sizes=[64]), C(block_sizes=[64], load_eviction_policies=["first", "last"]),
      'eviction_policy="evict_first"'),

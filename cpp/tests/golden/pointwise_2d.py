@@ -6,6 +6,7 @@
 # RUN[persistent]: --function gelu_mul --args x:bfloat16[1000,2048],y:bfloat16[1000,2048] --config '{"block_sizes":[16,128],"pid_type":"persistent_interleaved"}'
 # RUN[blocked]: --function gelu_mul --args x:bfloat16[1000,2048],y:bfloat16[1000,2048] --config '{"block_sizes":[16,128],"pid_type":"persistent_blocked","num_sm_multiplier":2}'
 # RUN[transposed]: --function gelu_mul --args x:float32[64,32]{1,64},y:float32[64,32] --config '{"block_sizes":[16,32]}'
+# RUN[transposed-tma]: --function gelu_mul --args x:float32[64,32]{1,64},y:float32[64,32] --config '{"block_sizes":[16,32],"indexing":"tensor_descriptor"}'
 # RUN[bad-config]: --function gelu_mul --args x:bfloat16[1000,2048],y:bfloat16[1000,2048] --config '{"block_sizes":[16,100]}'
 # RUN[bad-key]: --function gelu_mul --args x:bfloat16[1000,2048],y:bfloat16[1000,2048] --config '{"num_warp":4}'
 import torch

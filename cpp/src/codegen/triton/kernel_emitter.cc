@@ -928,20 +928,77 @@ class KernelEmitter {
 
   // Hopper's tensor-map rules: 2-5 dims, last dim contiguous, other strides
   // multiples of 16 bytes, boxes of at most 256 per dim and at least 16 bytes
-  // along the last dim.
-  bool tma_ok(const ir::TensorParam& t, const std::vector<BlockAxis>& axes) const {
+  // along the last dim.  `order` lists the tensor's dims in the order the
+  // descriptor sees them (identity, or a permutation that puts the contiguous
+  // dim last: a transposed view such as `k.transpose(1, 2)`).
+  bool tma_ok(const ir::TensorParam& t, const std::vector<BlockAxis>& axes, const std::vector<size_t>& order) const {
     if (axes.size() < 2 || axes.size() > 5) return false;
     int elem = byte_size(t.dtype);
-    for (size_t i = 0; i < axes.size(); ++i) {
+    for (size_t j = 0; j < order.size(); ++j) {
+      size_t i = order[j];
       auto st = t.strides[i].as_constant();
       if (axes[i].block_value > 256) return false;
-      if (i + 1 == axes.size()) {
+      if (j + 1 == order.size()) {
         if (!st || *st != 1 || axes[i].block_value * elem < 16) return false;
       } else if (!t.strides[i].provably_multiple_of(16 / std::max(1, std::gcd(16, elem)))) {
         return false;
       }
     }
     return true;
+  }
+
+  static std::vector<size_t> identity_order(size_t n) {
+    std::vector<size_t> order(n);
+    for (size_t i = 0; i < n; ++i) order[i] = i;
+    return order;
+  }
+
+  // The dim order for a tensor descriptor of this access, or an empty vector
+  // when TMA cannot express it.  The tensor's own order is preferred; else
+  // its contiguous dim is moved last (the block is then loaded in memory
+  // order and permuted in registers, which Triton folds into the consumer:
+  // a transposed dot operand is read straight from shared memory).
+  std::vector<size_t> tma_order(const ir::TensorParam& t, const std::vector<BlockAxis>& axes) const {
+    std::vector<size_t> order = identity_order(axes.size());
+    if (tma_ok(t, axes, order)) return order;
+    for (size_t c = 0; c + 1 < axes.size(); ++c) {
+      auto st = t.strides[c].as_constant();
+      if (!st || *st != 1) continue;
+      std::vector<size_t> moved;
+      for (size_t i = 0; i < axes.size(); ++i)
+        if (i != c) moved.push_back(i);
+      moved.push_back(c);
+      if (tma_ok(t, axes, moved)) return moved;
+    }
+    return {};
+  }
+
+  static bool is_identity(const std::vector<size_t>& order) {
+    for (size_t i = 0; i < order.size(); ++i)
+      if (order[i] != i) return false;
+    return true;
+  }
+
+  template <typename T>
+  static std::vector<T> permuted(const std::vector<T>& v, const std::vector<size_t>& order) {
+    std::vector<T> out;
+    for (size_t o : order) out.push_back(v[o]);
+    return out;
+  }
+
+  // tl.permute's dims that bring a block of the non-scalar axes from
+  // `from` order into `to` order ("" when the orders agree).
+  static std::string permute_dims(const std::vector<BlockAxis>& axes, const std::vector<size_t>& from,
+                                  const std::vector<size_t>& to) {
+    std::vector<size_t> f, t;
+    for (size_t o : from)
+      if (axes[o].dim >= 0) f.push_back(o);
+    for (size_t o : to)
+      if (axes[o].dim >= 0) t.push_back(o);
+    if (f == t) return "";
+    std::vector<std::string> dims;
+    for (size_t o : t) dims.push_back(std::to_string(std::find(f.begin(), f.end(), o) - f.begin()));
+    return join_list(dims);
   }
 
   static std::string join_list(const std::vector<std::string>& v) {
@@ -970,16 +1027,20 @@ class KernelEmitter {
     return false;
   }
 
-  // The descriptor for (tensor, block shape), created once at the top of the kernel.
-  std::string descriptor(int tensor, const std::vector<BlockAxis>& axes) {
-    std::string key = std::to_string(tensor) + ":" + block_shape_of(axes);
+  // The descriptor for (tensor, dim order, block shape), created once at the top of the kernel.
+  std::string descriptor(int tensor, const std::vector<BlockAxis>& axes, const std::vector<size_t>& order) {
+    std::vector<BlockAxis> p = permuted(axes, order);
+    std::string key = std::to_string(tensor) + ":" + block_shape_of(p) + ":";
+    for (size_t o : order) key += std::to_string(o);
     auto it = descriptors_.find(key);
     if (it != descriptors_.end()) return it->second;
     const ir::TensorParam& t = k_.tensors.at(tensor);
     std::string name = tensor_names_.at(tensor) + "_desc_" + std::to_string(descriptors_.size());
     descriptors_[key] = name;
     descriptor_lines_.push_back(name + " = tl.make_tensor_descriptor(" + tensor_names_.at(tensor) + ", " +
-                                list_of(t.sizes) + ", " + list_of(t.strides) + ", " + block_shape_of(axes) + ")");
+                                list_of(permuted(t.sizes, order)) + ", " + list_of(permuted(t.strides, order)) +
+                                ", " + block_shape_of(p) + ")" +
+                                (is_identity(order) ? "" : "  # dims in memory order (a transposed view)"));
     tma_tensors_->insert(t.host_expr);
     return name;
   }
@@ -1006,11 +1067,11 @@ class KernelEmitter {
     return ", boundary_check=(" + s + (s.find(',') == std::string::npos ? "," : "") + ")";
   }
 
-  // The block's shape without the scalar axes (the value's shape).
-  std::string value_shape(const std::vector<BlockAxis>& axes) const {
+  // The block's shape without the scalar axes, in `order`.
+  std::string value_shape(const std::vector<BlockAxis>& axes, const std::vector<size_t>& order) const {
     std::vector<int> dims;
-    for (const auto& a : axes)
-      if (a.dim >= 0) dims.push_back(a.dim);
+    for (size_t o : order)
+      if (axes[o].dim >= 0) dims.push_back(axes[o].dim);
     return shape_tuple(dims);
   }
 
@@ -1019,14 +1080,18 @@ class KernelEmitter {
     if (!block_axes(op, axes)) return false;
     const ir::TensorParam& t = k_.tensors.at(op.attrs.tensor);
     std::string e;
+    std::vector<size_t> order = identity_order(axes.size());
     if (mode == "tensor_descriptor") {
-      if (!tma_ok(t, axes)) return false;
-      e = descriptor(op.attrs.tensor, axes) + ".load(" + offsets_of(axes) + ")";
+      order = tma_order(t, axes);
+      if (order.empty()) return false;
+      e = descriptor(op.attrs.tensor, axes, order) + ".load(" + offsets_of(permuted(axes, order)) + ")";
     } else {
       std::string bc = boundary_check(axes);
       e = "tl.load(" + block_ptr(op.attrs.tensor, axes) + bc + (bc.empty() ? "" : ", padding_option=\"zero\"") + ")";
     }
-    if (has_scalar(axes)) e = "tl.reshape(" + e + ", " + value_shape(axes) + ")";
+    if (has_scalar(axes)) e = "tl.reshape(" + e + ", " + value_shape(axes, order) + ")";
+    std::string dims = permute_dims(axes, order, identity_order(axes.size()));
+    if (!dims.empty()) e = "tl.permute(" + e + ", " + dims + ")";
     assign(op, e);
     return true;
   }
@@ -1035,20 +1100,27 @@ class KernelEmitter {
     std::vector<BlockAxis> axes;
     if (!block_axes(op, axes)) return false;
     const ir::TensorParam& t = k_.tensors.at(op.attrs.tensor);
-    if (mode == "tensor_descriptor" && !tma_ok(t, axes)) return false;
+    std::vector<size_t> order = identity_order(axes.size());
+    if (mode == "tensor_descriptor") {
+      order = tma_order(t, axes);
+      if (order.empty()) return false;
+    }
     const ir::Value* v = op.operands.at(op.attrs.value_operand);
     std::vector<int> dims;
     for (const auto& a : axes)
       if (a.dim >= 0) dims.push_back(a.dim);
     std::string value = use(v);
     if (v->type.dims != dims) value = "tl.broadcast_to(" + value + ", " + shape_tuple(dims) + ")";
+    std::string perm = permute_dims(axes, identity_order(axes.size()), order);
+    if (!perm.empty()) value = "tl.permute(" + value + ", " + perm + ")";
     if (has_scalar(axes)) {
       std::vector<std::string> full;
-      for (const auto& a : axes) full.push_back(a.block);
+      for (const auto& a : permuted(axes, order)) full.push_back(a.block);
       value = "tl.reshape(" + value + ", " + join_list(full) + ")";
     }
     if (mode == "tensor_descriptor")
-      w_->line(descriptor(op.attrs.tensor, axes) + ".store(" + offsets_of(axes) + ", " + value + ")");
+      w_->line(descriptor(op.attrs.tensor, axes, order) + ".store(" + offsets_of(permuted(axes, order)) + ", " +
+               value + ")");
     else
       w_->line("tl.store(" + block_ptr(op.attrs.tensor, axes) + ", " + value + boundary_check(axes) + ")");
     return true;

@@ -28,7 +28,12 @@ for stage in "${stages[@]}"; do
   echo "== $stage"
   case "$stage" in
     # Examples run with the default config (autotuning is the autotune stage).
-    tests) DEUTERON_AUTOTUNE_EFFORT=none python3 -m pytest -q -m gpu "$REPO/tests/gpu" -p no:cacheprovider --timeout 120 2>&1 | tee "$OUT/tests.log" | tail -25 ;;
+    # One pytest process per file, verbose, so that a crash names its test
+    # (pytest's faulthandler prints the Python stack) and spares the other file.
+    tests) (fail=0; for f in "$REPO"/tests/gpu/test_*.py; do
+             DEUTERON_AUTOTUNE_EFFORT=none python3 -X faulthandler -m pytest -v -m gpu "$f" -p no:cacheprovider \
+               --timeout 120 || { echo "FAILED: $(basename "$f") exit $?"; fail=1; }
+           done; exit $fail) 2>&1 | tee "$OUT/tests.log" | grep -E "PASSED|FAILED|ERROR|SKIPPED|Fatal|passed|failed|File \"" | tail -60 ;;
     cpp) BUILD=/tmp/aot-example bash "$REPO/examples/cpp/run.sh" 2>&1 | tee "$OUT/cpp.log" | tail -25 ;;
     pointwise) python3 "$REPO/benchmarks/pointwise.py" --json "$OUT/pointwise.json" 2>&1 | tee "$OUT/pointwise.log" | tail -12 ;;
     kernels) python3 "$REPO/benchmarks/kernels.py" --out "$OUT" ${KERNELS:+--only "$KERNELS"} 2>&1 | tail -30 ;;

@@ -64,6 +64,9 @@ def test_compile_fullgraph_matches_eager_and_does_not_recompile(monkeypatch):
     torch.testing.assert_close(compiled(x, y), expect)
     torch.testing.assert_close(compiled(torch.randn(64), torch.randn(64)).shape, expect.shape)
     assert len(graphs) == 1, "a second call with the same shapes must not recompile"
+    # Dynamo's graph holds one call per kernel, named for it.
+    calls = [str(n.target) for n in _deuteron_nodes(graphs[0])]
+    assert len(calls) == 2 and any("deuteron_scale_add" in c for c in calls), graphs[0].code
 
 
 def test_compile_with_aot_autograd_backend(monkeypatch):

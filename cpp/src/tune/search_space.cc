@@ -239,6 +239,7 @@ void SearchSpace::build() {
       add(Param{idx_name("l2_groupings", i), "l2_groupings", static_cast<int>(i), pow2_range(1, 64), true});
   // Inner loops.
   const bool sm90 = device_.is_cuda && device_.compute_capability >= 90;
+  const bool sm100 = device_.is_cuda && device_.compute_capability >= 100;
   for (size_t i = 0; i < spec_.inner_loops.size(); ++i) {
     const InnerLoopInfo& l = spec_.inner_loops[i];
     if (options_.tune_static_ranges && l.trip_count && *l.trip_count <= 64)
@@ -253,7 +254,11 @@ void SearchSpace::build() {
     }
     if (options_.tune_range_flattens)
       add(Param{idx_name("range_flattens", i), "range_flattens", static_cast<int>(i), opt_bools(), false});
-    if (options_.tune_warp_specialize && l.contains_dot && sm90)
+    // Warp specialization is searched on Blackwell only: on the H200 with
+    // Triton 3.6 it changed matmul and attention times by <1% and gave NaNs
+    // for attention with 4 warps, so on Hopper it only costs tuning time.
+    // (A config may still set it.)
+    if (options_.tune_warp_specialize && l.contains_dot && sm100)
       add(Param{idx_name("range_warp_specializes", i), "range_warp_specializes", static_cast<int>(i), opt_bools(),
                 false});
   }

@@ -117,6 +117,10 @@ class Kernel:
         def graph_call(*args: Any, **kwargs: Any) -> Any:
             return kernel._op_call(kernel._normalize_args(args, kwargs))
 
+        # The name graphs print for the call (and that tests look for).
+        graph_call.__name__ = graph_call.__qualname__ = f"deuteron_{fn.__name__}"
+        graph_call.__module__ = "deuteron"
+
         # torch.compile / torch.export (strict) put this call in the graph
         # without tracing into it; AOTAutograd then traces it with fake
         # tensors, where it calls the kernel's torch.library operator.

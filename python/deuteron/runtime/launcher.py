@@ -82,7 +82,7 @@ def _native_launcher(compiled: Any, args: tuple) -> Any | None:
     try:
         return core().NativeLauncher(
             compiled.function, list(compiled.src.signature.values()), args,
-            device=torch.cuda.current_device(), get_device=torch.cuda.current_device,
+            device=torch.cuda.current_device(), get_device=_current_device,
             get_stream=_raw_stream, num_warps=md.num_warps, num_ctas=md.num_ctas, shared=md.shared,
             global_scratch_size=md.global_scratch_size, global_scratch_align=md.global_scratch_align,
             profile_scratch_size=getattr(md, "profile_scratch_size", 0),
@@ -92,6 +92,11 @@ def _native_launcher(compiled: Any, args: tuple) -> Any | None:
     except (ValueError, RuntimeError, AttributeError, TypeError):
         return None  # Triton's own launch path keeps working
 
+
+# The C functions behind torch.cuda.current_device / current_stream: a
+# launcher exists only after a launch, so CUDA is initialized and the Python
+# wrappers' lazy-init checks (~1 us per call) are not needed.
+_current_device = getattr(torch._C, "_cuda_getDevice", torch.cuda.current_device)
 
 try:
     _raw_stream = torch._C._cuda_getCurrentRawStream

@@ -65,7 +65,7 @@ def _cases(small: bool):
         ("rms_norm", "rms_norm", "rms_norm", norm_args(m, n), io_bytes, "GB/s",
          lambda x, w, eps=1e-5: torch.nn.functional.rms_norm(x, (x.shape[-1],), w, eps)),
         ("layer_norm", "layer_norm", "layer_norm", norm_args(*ln, bias=True), io_bytes, "GB/s",
-         lambda x, w, b: torch.nn.functional.layer_norm(x, (x.shape[-1],), w, b)),
+         lambda x, w, b, eps=1e-5: torch.nn.functional.layer_norm(x, (x.shape[-1],), w, b, eps)),
         ("matmul", "matmul", "matmul", mm_args(mm), lambda a: 2 * a[0].shape[0] * a[0].shape[1] * a[1].shape[1],
          "TFLOP/s", torch.matmul),
         ("attention", "attention", "attention", attn_args(*at),

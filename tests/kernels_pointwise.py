@@ -157,3 +157,24 @@ def tunable_scale(x: torch.Tensor) -> torch.Tensor:
             v = -v
         out[tile] = v
     return out
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[32]))
+def mul(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    out = torch.empty(x.shape, dtype=x.dtype, device=x.device)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = x[tile] * y[tile]
+    return out
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[16, 4]))
+def col_sum(x: torch.Tensor) -> torch.Tensor:
+    """Sums over a dim that may be expanded (stride 0): the reduction must still count every row."""
+    m, n = x.size()
+    out = torch.empty([n], dtype=torch.float32, device=x.device)
+    for tn in hl.tile(n):
+        acc = hl.zeros([tn], dtype=torch.float32)
+        for tm in hl.tile(m):
+            acc += x[tm, tn].sum(0)
+        out[tn] = acc
+    return out

@@ -126,3 +126,15 @@ def test_dynamic_shapes_share_one_specialization(mode):
         x, y = torch.randn(shape), torch.randn(shape)
         close(k(x, y), x + y)
     assert len(k._bound) == 1  # sizes >= 2 share a key
+
+
+def test_expanded_scalar_input(mode):
+    # The gradient of .sum() is a scalar expanded to the input's shape (stride 0).
+    g, x = torch.ones(()).expand(1000), torch.randn(1000)
+    close(fresh(K.mul)(g, x), x, 0)
+
+
+def test_reduction_over_an_expanded_dim(mode):
+    # Stride 0 along the reduced dim: each of the 37 rows counts.
+    xe = torch.randn(1, 50).expand(37, 50)
+    close(fresh(K.col_sum)(xe), xe.sum(0), 1e-4)

@@ -381,5 +381,19 @@ TEST(TuneSearchSpace, RealKernelConfigsGenerateCode) {
   }
 }
 
+TEST(ConfigSpecDefaults, LargeHalfPrecisionMatmulsGetWideTilesOnHopper) {
+  auto bs = [](const ConfigSpec& s, const DeviceInfo& d) { return json::dump(s.default_config(d).at("block_sizes")); };
+  EXPECT_EQ(bs(matmul_spec(), h100()), "[128,256,64]");
+  ConfigSpec small = matmul_spec();
+  small.kernels[0].grid_extents = {1024, 4096};
+  EXPECT_EQ(bs(small, h100()), "[128,128,64]");
+  ConfigSpec fp32 = matmul_spec();
+  fp32.kernels[0].max_element_bytes = 4;  // 128x256 fp32 tiles would not fit 3 stages in shared memory
+  EXPECT_EQ(bs(fp32, h100()), "[128,128,64]");
+  DeviceInfo ampere = h100();
+  ampere.compute_capability = 80;
+  EXPECT_EQ(bs(matmul_spec(), ampere), "[128,128,64]");
+}
+
 }  // namespace
 }  // namespace deuteron::tune

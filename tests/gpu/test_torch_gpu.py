@@ -87,12 +87,53 @@ def _aoti_package(tmp_path: Path) -> tuple[Path, tuple]:
     return Path(path), (x, y)
 
 
+PY_LOADER = """
+import sys, torch
+runner = torch._inductor.aoti_load_package(sys.argv[1])
+x = torch.arange(64, dtype=torch.float32, device="cuda") / 64.0
+y = (torch.arange(64, dtype=torch.float32, device="cuda") * 0.5).sin()
+for v in runner(x, y).cpu().tolist():
+    print(repr(v))
+"""
+
+
+def _loader_inputs():
+    x = torch.arange(64, dtype=torch.float32, device="cuda") / 64.0
+    y = (torch.arange(64, dtype=torch.float32, device="cuda") * 0.5).sin()
+    return x, y
+
+
 def test_aoti_package_from_python(tmp_path):
-    path, (x, y) = _aoti_package(tmp_path)
-    runner = torch._inductor.aoti_load_package(str(path))
-    torch.testing.assert_close(runner(x, y), _expect(x, y))
-    x2, y2 = _inputs(64)
-    torch.testing.assert_close(runner(x2 + 1, y2), _expect(x2 + 1, y2))
+    # Loaded as a deployment loads it: a fresh Python process that imports
+    # torch only (no deuteron, no Triton).
+    path, _ = _aoti_package(tmp_path)
+    run = subprocess.run([sys.executable, "-c", PY_LOADER, str(path)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-4000:]
+    got = torch.tensor([float(v) for v in run.stdout.split()])
+    x, y = _loader_inputs()
+    torch.testing.assert_close(got, _expect(x, y).cpu())
+
+
+IN_PROCESS = """
+import sys, torch
+sys.path.insert(0, sys.argv[1])
+import kernels_ops as K
+x, y = torch.randn(64, device="cuda"), torch.randn(64, device="cuda")
+ep = torch.export.export(K.Model(), (x, y), strict=False)
+path = torch._inductor.aoti_compile_and_package(ep, package_path=sys.argv[2])
+runner = torch._inductor.aoti_load_package(path)
+torch.testing.assert_close(runner(x, y), K.Model()(x, y))
+print("ok")
+"""
+
+
+def test_aoti_package_loads_in_the_process_that_built_it(tmp_path):
+    # In a subprocess: on the H200 (torch 2.11) this load segfaulted in
+    # AOTIModelPackageLoader, which must fail this test, not end the session.
+    tests = str(Path(__file__).resolve().parents[1])
+    run = subprocess.run([sys.executable, "-X", "faulthandler", "-c", IN_PROCESS, tests, str(tmp_path / "m.pt2")],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and "ok" in run.stdout, run.stderr[-4000:]
 
 
 CPP_LOADER = r"""

@@ -479,6 +479,11 @@ class KernelEmitter {
   struct Access {
     std::string ptr;
     std::string mask;  // "" = no mask
+    // Some indexed dims have stride 0 (an expanded tensor): the pointer lacks
+    // their extent.  `full_shape` is the access's shape to broadcast to;
+    // `scalar_ptr`: no dim is left at all.
+    std::string full_shape;
+    bool scalar_ptr = false;
   };
 
   Access access(const ir::Op& op, const std::vector<int>& result_dims) {
@@ -486,6 +491,7 @@ class KernelEmitter {
     std::vector<std::string> terms;
     std::vector<std::string> masks;
     std::set<int> masked_dims;
+    bool dropped_dims = false;
     int pos = 0;  // tensor dim
     for (const auto& ix : op.attrs.index) {
       if (ix.kind == ir::IndexSpec::Kind::NewAxis) continue;
@@ -509,6 +515,9 @@ class KernelEmitter {
         default: break;
       }
       if (stride == "0") {
+        // An expanded dim (stride 0) adds nothing to the address, but the
+        // access still has its extent: the pointer is broadcast below.
+        if (ix.kind == ir::IndexSpec::Kind::TileDim || ix.kind == ir::IndexSpec::Kind::Tensor) dropped_dims = true;
         ++pos;
         continue;
       }
@@ -523,6 +532,10 @@ class KernelEmitter {
       std::string sum;
       for (const auto& s : terms) sum += (sum.empty() ? "" : " + ") + s;
       a.ptr += " + (" + sum + ")";
+    }
+    if (dropped_dims && !result_dims.empty()) {
+      a.full_shape = shape_tuple(result_dims);
+      a.scalar_ptr = terms.empty();
     }
     if (!op.attrs.mask_elided) {
       for (int d : result_dims) {
@@ -747,7 +760,10 @@ class KernelEmitter {
           return;
         Access a = access(op, op.result()->type.dims);
         std::string args = a.ptr;
-        if (!a.mask.empty()) args += ", " + a.mask + ", other=0";
+        // One element of an expanded tensor serves the whole tile: load it
+        // unmasked (element 0 exists whenever the tile loop runs; Triton
+        // rejects a block mask on a scalar pointer).
+        if (!a.mask.empty() && !a.scalar_ptr) args += ", " + a.mask + ", other=0";
         auto ev = plan_.load_eviction.find(op.attrs.memory_op);
         std::string policy = op.attrs.eviction_policy;
         if (policy.empty() && ev != plan_.load_eviction.end() && !ev->second.empty()) policy = "evict_" + ev->second;
@@ -755,7 +771,11 @@ class KernelEmitter {
         auto cache = plan_.load_cache.find(op.attrs.memory_op);
         if (cache != plan_.load_cache.end() && !cache->second.empty())
           args += ", cache_modifier=\"" + cache->second + "\"";
-        assign(op, "tl.load(" + args + ")");
+        // The value has the access's full shape (a sum over an expanded dim
+        // counts every row); the broadcast is in registers, each distinct
+        // element is loaded once.
+        if (!a.full_shape.empty()) assign(op, "tl.broadcast_to(tl.load(" + args + "), " + a.full_shape + ")");
+        else assign(op, "tl.load(" + args + ")");
         return;
       }
       case OpKind::Store: {
@@ -765,6 +785,7 @@ class KernelEmitter {
           return;
         // Index shape of the store: recompute from the index specs.
         Access a = access(op, store_dims(op));
+        if (!a.full_shape.empty()) a.ptr = "tl.broadcast_to(" + a.ptr + ", " + a.full_shape + ")";
         std::string args = a.ptr + ", " + use(v);
         if (!a.mask.empty()) args += ", " + a.mask;
         auto cache = plan_.store_cache.find(op.attrs.memory_op);
@@ -776,6 +797,7 @@ class KernelEmitter {
       case OpKind::AtomicRMW: {
         const ir::Value* v = op.operands.at(op.attrs.value_operand);
         Access a = access(op, op.result()->type.dims);
+        if (!a.full_shape.empty()) a.ptr = "tl.broadcast_to(" + a.ptr + ", " + a.full_shape + ")";
         std::string fn = std::string("tl.atomic_") + ir::name(op.attrs.atomic);
         std::string args = a.ptr;
         if (op.attrs.atomic == ir::AtomicFn::Cas) args += ", " + use(op.operands.at(op.attrs.expected_operand));

@@ -484,6 +484,11 @@ class KernelEmitter {
     // `scalar_ptr`: no dim is left at all.
     std::string full_shape;
     bool scalar_ptr = false;
+    // The pointer with the access's full shape (for stores and atomics,
+    // whose value already has it).
+    std::string full_ptr() const {
+      return full_shape.empty() ? ptr : "tl.broadcast_to(" + ptr + ", " + full_shape + ")";
+    }
   };
 
   Access access(const ir::Op& op, const std::vector<int>& result_dims) {
@@ -785,8 +790,7 @@ class KernelEmitter {
           return;
         // Index shape of the store: recompute from the index specs.
         Access a = access(op, store_dims(op));
-        if (!a.full_shape.empty()) a.ptr = "tl.broadcast_to(" + a.ptr + ", " + a.full_shape + ")";
-        std::string args = a.ptr + ", " + use(v);
+        std::string args = a.full_ptr() + ", " + use(v);
         if (!a.mask.empty()) args += ", " + a.mask;
         auto cache = plan_.store_cache.find(op.attrs.memory_op);
         if (cache != plan_.store_cache.end() && !cache->second.empty())
@@ -797,9 +801,8 @@ class KernelEmitter {
       case OpKind::AtomicRMW: {
         const ir::Value* v = op.operands.at(op.attrs.value_operand);
         Access a = access(op, op.result()->type.dims);
-        if (!a.full_shape.empty()) a.ptr = "tl.broadcast_to(" + a.ptr + ", " + a.full_shape + ")";
         std::string fn = std::string("tl.atomic_") + ir::name(op.attrs.atomic);
-        std::string args = a.ptr;
+        std::string args = a.full_ptr();
         if (op.attrs.atomic == ir::AtomicFn::Cas) args += ", " + use(op.operands.at(op.attrs.expected_operand));
         args += ", " + use(v);
         if (op.attrs.atomic != ir::AtomicFn::Cas && !a.mask.empty()) args += ", mask=" + a.mask;

@@ -109,6 +109,7 @@ def run_case(case, effort: str, log_dir: str | None):
         for f in res.failures:
             kinds[f.kind] = kinds.get(f.kind, 0) + 1
         row["failures"] = kinds
+        row["timing"] = {k: round(v, 2) for k, v in res.timing.items()}
         best = _time(bound.compile_config(res.config), args)
         default = _time(bound.compile_config(bound.default_config()), args)
         row.update(best_ms=best * 1e3, default_ms=default * 1e3, speedup=default / best)

@@ -23,6 +23,24 @@ BlockSizeSpec block(int64_t min, int64_t max, int64_t extent, bool dot, bool red
   return b;
 }
 
+using Source = DotSummary::Operand::Source;
+constexpr Source kInLoop = Source::LoadedInLoop;
+AxisSize bs(int index) { return AxisSize{index, 1}; }
+AxisSize whole(int64_t extent) { return AxisSize{-1, extent}; }
+DotSummary::Operand operand(std::vector<AxisSize> axes, Source source) {
+  DotSummary::Operand o;
+  o.axes = std::move(axes);
+  o.source = source;
+  return o;
+}
+DotSummary dot(std::vector<AxisSize> result, DotSummary::Operand a, DotSummary::Operand b) {
+  DotSummary d;
+  d.result = std::move(result);
+  d.a = std::move(a);
+  d.b = std::move(b);
+  return d;
+}
+
 // A 4096^3 bf16 matmul: grid (m, n), an inner k loop with a dot.
 ConfigSpec matmul_spec() {
   ConfigSpec s;
@@ -34,6 +52,7 @@ ConfigSpec matmul_spec() {
   k.max_element_bytes = 2;
   k.has_dot = true;
   k.has_inner_loop = true;
+  k.dots = {dot({bs(0), bs(1)}, operand({bs(0), bs(2)}, kInLoop), operand({bs(2), bs(1)}, kInLoop))};
   s.kernels = {k};
   s.loop_order_sizes = {2};
   s.loop_order_kernels = {0};
@@ -83,7 +102,57 @@ ConfigSpec softmax_spec() {
   return s;
 }
 
+// Flash attention, B*H = 64, S = 4096, D = 128 bf16: grid (b, m), inner loop n;
+// scores = q @ k^T (q loaded once, k per step), out += p @ v (p in registers).
+ConfigSpec attention_spec() {
+  ConfigSpec s;
+  s.block_sizes = {block(1, 64, 64, false, false, "tile_b"), block(16, 4096, 4096, true, false, "tile_m"),
+                   block(16, 4096, 4096, true, true, "tile_n")};
+  KernelSummary k;
+  k.grid_block_sizes = {0, 1};
+  k.grid_extents = {64, 4096};
+  k.full_extents = {128};
+  k.max_element_bytes = 2;
+  k.has_dot = true;
+  k.has_reduction = true;
+  k.has_inner_loop = true;
+  k.dots = {dot({bs(0), bs(1), bs(2)}, operand({bs(0), bs(1), whole(128)}, Source::LoadedOnce),
+                operand({bs(0), whole(128), bs(2)}, kInLoop)),
+            dot({bs(0), bs(1), whole(128)}, operand({bs(0), bs(1), bs(2)}, Source::Registers),
+                operand({bs(0), bs(2), whole(128)}, kInLoop))};
+  s.kernels = {k};
+  s.loop_order_sizes = {2};
+  s.loop_order_kernels = {0};
+  s.l2_grouping_kernels = {0};
+  InnerLoopInfo loop;
+  loop.kernel = 0;
+  loop.op_id = 9;
+  loop.dim = 2;
+  loop.contains_dot = true;
+  loop.contains_loads = true;
+  s.inner_loops = {loop};
+  s.num_loads = 3;
+  s.num_stores = 1;
+  s.has_dot = true;
+  s.has_reduction = true;
+  s.max_grid_rank = 2;
+  s.kernel_load_offset = {0};
+  s.kernel_store_offset = {0};
+  return s;
+}
+
 DeviceInfo h100() { return DeviceInfo{}; }
+
+// Sets the named parameters of a point to the given values.
+void set_params(const SearchSpace& space, Point& p, const std::vector<std::pair<std::string, json::Value>>& values) {
+  for (const auto& [name, v] : values)
+    for (size_t i = 0; i < space.size(); ++i)
+      if (space.params()[i].name == name) {
+        const auto& ch = space.params()[i].choices;
+        p[i] = static_cast<int>(std::find(ch.begin(), ch.end(), v) - ch.begin());
+        ASSERT_LT(p[i], static_cast<int>(ch.size())) << name << " " << json::dump(v);
+      }
+}
 
 TEST(TuneRng, DeterministicAndBounded) {
   Rng a(42), b(42), c(43);
@@ -212,7 +281,7 @@ TEST(TuneSearchSpace, RandomPointsAreFeasibleAndDeterministic) {
     EXPECT_EQ(p, space.random_point(b));
     EXPECT_TRUE(space.feasible(p)) << json::dump(space.decode(p));
     for (const auto& e : space.estimate(p)) {
-      EXPECT_LE(e.acc_elements / e.threads, 256);
+      EXPECT_LE(e.acc_elements / e.threads, 192);
       EXPECT_LE(e.shared_bytes, 227 * 1024);
     }
   }
@@ -246,6 +315,41 @@ TEST(TuneSearchSpace, ConstraintModel) {
   ASSERT_EQ(est.size(), 1u);
   EXPECT_DOUBLE_EQ(est[0].tile_elements, 16384);
   EXPECT_DOUBLE_EQ(est[0].threads, 256);
+}
+
+TEST(TuneSearchSpace, AttentionConstraintsCountBothDotsAndPipelinedOperands) {
+  SearchSpace space(attention_spec(), h100());
+  Point p = space.default_point();
+  using V = json::Value;
+  // 128 x 128 blocks, 8 warps, 3 stages: scores and output 128 x 128 fp32 each
+  // (128 per thread); q once plus 3 stages of k and v = 224 KB of shared memory.
+  set_params(space, p, {{"block_sizes[0]", V(1)}, {"block_sizes[1]", V(128)}, {"block_sizes[2]", V(128)},
+                        {"num_warps", V(8)}, {"num_stages", V(3)}});
+  ASSERT_TRUE(space.feasible(p));
+  auto e = space.estimate(p).at(0);
+  EXPECT_EQ(e.acc_elements, 2 * 128 * 128);
+  EXPECT_EQ(e.shared_bytes, (128 * 128 + 3 * 2 * 128 * 128) * 2);
+  // A fourth stage does not fit.
+  set_params(space, p, {{"num_stages", V(4)}});
+  EXPECT_FALSE(space.feasible(p));
+  // Two heads per program double every tile: the grid tile alone (256) says
+  // nothing about the 128-wide head dim the accumulator also spans.
+  set_params(space, p, {{"num_stages", V(1)}, {"block_sizes[0]", V(2)}});
+  EXPECT_FALSE(space.feasible(p));
+  // 64 x 64 blocks with 4 warps fit easily.
+  set_params(space, p, {{"block_sizes[0]", V(1)}, {"block_sizes[1]", V(64)}, {"block_sizes[2]", V(64)},
+                        {"num_warps", V(4)}, {"num_stages", V(3)}});
+  EXPECT_TRUE(space.feasible(p));
+  // Whatever the search draws respects both limits.
+  Rng rng(3);
+  for (int i = 0; i < 300; ++i) {
+    Point q = space.random_point(rng);
+    ASSERT_TRUE(space.feasible(q));
+    for (const auto& est : space.estimate(q)) {
+      EXPECT_LE(est.acc_elements / est.threads, 192);
+      EXPECT_LE(est.shared_bytes, 227 * 1024);
+    }
+  }
 }
 
 TEST(TuneSearchSpace, CanonicalizeDropsIrrelevantKnobs) {
@@ -292,7 +396,7 @@ TEST(TuneSearchSpace, OptionsTurnKnobsOff) {
 }
 
 TEST(TuneSpecSerialization, LosslessRoundTrip) {
-  for (const ConfigSpec& spec : {matmul_spec(), softmax_spec()}) {
+  for (const ConfigSpec& spec : {matmul_spec(), softmax_spec(), attention_spec()}) {
     json::Value j = spec_to_json(spec);
     ConfigSpec back = spec_from_json(json::parse(json::dump(j)));
     EXPECT_EQ(json::dump(spec_to_json(back)), json::dump(j));
@@ -393,6 +497,17 @@ TEST(ConfigSpecDefaults, LargeHalfPrecisionMatmulsGetWideTilesOnHopper) {
   DeviceInfo ampere = h100();
   ampere.compute_capability = 80;
   EXPECT_EQ(bs(matmul_spec(), ampere), "[128,128,64]");
+}
+
+TEST(ConfigSpecDefaults, AttentionTakesOneHeadAndSquareBlocks) {
+  // The key block is the N of q @ k^T (128) even though it is contracted in
+  // p @ v; batch*heads is not a dot axis and takes one index per program.
+  json::Value cfg = attention_spec().default_config(h100());
+  EXPECT_EQ(json::dump(cfg.at("block_sizes")), "[1,128,128]");
+  EXPECT_EQ(cfg.at("num_warps").as_int(), 8);
+  EXPECT_EQ(cfg.at("num_stages").as_int(), 3);
+  SearchSpace space(attention_spec(), h100());
+  EXPECT_TRUE(space.feasible(space.default_point()));
 }
 
 }  // namespace

@@ -49,6 +49,29 @@ struct InnerLoopInfo {
   bool contains_loads = false;
 };
 
+// The size of one axis of a value, as the search's constraint model sees it:
+// config.block_sizes[block_size_index] when that is >= 0, otherwise `extent`
+// (a fixed block, a whole dim's extent hint, or 1 for a broadcast axis).
+struct AxisSize {
+  int block_size_index = -1;
+  int64_t extent = 1;
+};
+
+// One dot of a kernel: the axes of its result (the accumulator that lives in
+// registers) and of the operands that Triton stages through shared memory.
+// An operand loaded inside an inner loop is pipelined (num_stages buffers);
+// one loaded before the loops takes one buffer; one computed in registers
+// (attention's probabilities) takes none.
+struct DotSummary {
+  std::vector<AxisSize> result;
+  struct Operand {
+    std::vector<AxisSize> axes;
+    int element_bytes = 2;
+    enum class Source { Registers, LoadedOnce, LoadedInLoop } source = Source::Registers;
+  };
+  Operand a, b;
+};
+
 // What the heuristics need to know about one kernel (one device loop).
 struct KernelSummary {
   std::vector<int> grid_block_sizes;  // block size index per tile dim of the grid (-1: fixed or grid dim)
@@ -58,6 +81,7 @@ struct KernelSummary {
   bool has_dot = false;
   bool has_reduction = false;
   bool has_inner_loop = false;
+  std::vector<DotSummary> dots;       // in program order
 };
 
 struct ConfigSpec {

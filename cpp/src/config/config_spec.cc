@@ -69,6 +69,50 @@ bool flattenable(const ir::DeviceKernel& k) {
   return ok;
 }
 
+AxisSize axis_size(const ir::DeviceKernel& k, int dim) {
+  AxisSize a;
+  if (dim == ir::kBroadcast) return a;
+  const ir::Dim& d = k.dim(dim);
+  if (d.kind == ir::DimKind::Tile && d.fixed_block_size) a.extent = *d.fixed_block_size;
+  else if (d.kind == ir::DimKind::Tile) a.block_size_index = d.block_size_index;
+  else a.extent = next_power_of_2(hint_or(d.extent(), 1024));
+  return a;
+}
+
+std::vector<AxisSize> axis_sizes(const ir::DeviceKernel& k, const ir::Type& t) {
+  std::vector<AxisSize> out;
+  for (int d : t.dims) out.push_back(axis_size(k, d));
+  return out;
+}
+
+bool inside_loop(const ir::Op& op) {
+  for (const ir::Region* r = op.parent; r && r->parent; r = r->parent->parent)
+    if (r->parent->kind == ir::OpKind::For) return true;
+  return false;
+}
+
+// Where a dot operand comes from: through layout-only ops (casts, permutes,
+// views) to a load, or computed.
+DotSummary::Operand dot_operand(const ir::DeviceKernel& k, const ir::Value* v) {
+  DotSummary::Operand o;
+  o.axes = axis_sizes(k, v->type);
+  o.element_bytes = byte_size(v->type.dtype);
+  while (v->def) {
+    const ir::Op& op = *v->def;
+    if (op.kind == ir::OpKind::Load) {
+      o.source = inside_loop(op) ? DotSummary::Operand::Source::LoadedInLoop
+                                 : DotSummary::Operand::Source::LoadedOnce;
+      break;
+    }
+    bool layout = op.kind == ir::OpKind::Cast || op.kind == ir::OpKind::Permute || op.kind == ir::OpKind::Reshape ||
+                  op.kind == ir::OpKind::ExpandDims || op.kind == ir::OpKind::Squeeze ||
+                  op.kind == ir::OpKind::BroadcastTo;
+    if (!layout || op.operands.empty()) break;
+    v = op.operands[0];
+  }
+  return o;
+}
+
 }  // namespace
 
 const std::vector<std::string>& ConfigSpec::known_keys() {
@@ -97,6 +141,7 @@ ConfigSpec derive_config_spec(const Program& program) {
     }
     for (const auto& d : kernel.dims)
       if (d.kind == ir::DimKind::Full) sum.full_extents.push_back(hint_or(d.extent(), 1024));
+    sum.max_element_bytes = 1;  // the summary's default (4) is for specs read without tensors
     for (const auto& t : kernel.tensors) sum.max_element_bytes = std::max(sum.max_element_bytes, byte_size(t.dtype));
     if (kernel.grid_dims.size() >= 2) {
       spec.loop_order_sizes.push_back(static_cast<int>(kernel.grid_dims.size()));
@@ -112,7 +157,15 @@ ConfigSpec derive_config_spec(const Program& program) {
     // Inner loops in pre-order.
     std::function<void(const ir::Region&)> scan = [&](const ir::Region& r) {
       for (const auto& op : r.ops) {
-        if (op->kind == ir::OpKind::Dot) { sum.has_dot = true; spec.has_dot = true; }
+        if (op->kind == ir::OpKind::Dot) {
+          sum.has_dot = true;
+          spec.has_dot = true;
+          DotSummary dot;
+          dot.result = axis_sizes(kernel, op->result()->type);
+          dot.a = dot_operand(kernel, op->operands[0]);
+          dot.b = dot_operand(kernel, op->operands[1]);
+          sum.dots.push_back(std::move(dot));
+        }
         if (op->kind == ir::OpKind::Reduce) { sum.has_reduction = true; spec.has_reduction = true; }
         if (op->kind == ir::OpKind::For) {
           sum.has_inner_loop = true;
@@ -191,8 +244,18 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
   };
   // Matmul-like kernels: 128x128 output tiles and a 64-wide contraction,
   // 8 warps, 3 pipeline stages (what Triton matmuls on Hopper like).
+  // A block size that spans a dot's result (M, N, or attention's key block,
+  // which is the N of q @ k^T and the K of p @ v) gets 128; one that is only
+  // ever contracted gets 64.
+  std::vector<bool> in_dot_result(block_sizes.size(), false);
+  for (const auto& s : kernels)
+    for (const auto& d : s.dots)
+      for (const auto& a : d.result)
+        if (a.block_size_index >= 0 && static_cast<size_t>(a.block_size_index) < in_dot_result.size())
+          in_dot_result[a.block_size_index] = true;
   for (size_t i = 0; i < block_sizes.size(); ++i)
-    if (block_sizes[i].used_in_dot) bs[i] = block_sizes[i].is_reduction_like ? 64 : 128;
+    if (block_sizes[i].used_in_dot)
+      bs[i] = in_dot_result[i] || !block_sizes[i].is_reduction_like ? 128 : 64;
   // Everything else: a few thousand elements per program.  Inner loops and
   // whole dims come first; the grid's tiles share what is left, the last
   // (usually contiguous) dim first.
@@ -201,6 +264,10 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
     if (s.has_dot) {
       num_warps = std::max(num_warps, 8);
       num_stages = std::max(num_stages, 3);
+      // Batch-like grid tiles of a dot kernel (attention's batch*heads) take
+      // one index per program: every extra one multiplies the accumulators.
+      for (int idx : s.grid_block_sizes)
+        if (idx >= 0 && !block_sizes[idx].used_in_dot) bs[idx] = 1;
       // Large 16-bit matmuls on Hopper: 128x256 output tiles.  On the H200
       // (4096^3 bf16) they ran at 747 TFLOP/s against 692 for 128x128 and 743
       // for cuBLAS; with 3 stages they use 144 KB of shared memory.
@@ -214,7 +281,10 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
         bs[s.grid_block_sizes[mn[1]]] = 256;
       continue;
     }
-    const int64_t target = s.max_element_bytes <= 2 ? 4096 : 2048;
+    // About 2048 elements per program whatever the dtype: measured on the
+    // H200, these defaults ran softmax, rms_norm and layer_norm on bf16 at
+    // 97-102% of the tuned kernels.
+    const int64_t target = 2048;
     int64_t full = 1;
     for (int64_t e : s.full_extents) full = std::max(full, next_power_of_2(e));
     int64_t inner = 1;

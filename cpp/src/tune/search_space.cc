@@ -10,10 +10,13 @@
 //               kernel an inner block size belongs to)
 //   threads   = 32 * num_warps
 //   kernels without a dot:  tile <= max_tile_elements and tile / threads <= max_elements_per_thread
-//   kernels with a dot:     accumulator (the grid tile) / threads <= max_acc_elements_per_thread and
-//                           num_stages * K * (M + N) * element bytes <= the device's shared memory
-//                           (M, N: the two largest grid block sizes; K: the largest inner block
-//                           size that feeds a dot).
+//   kernels with a dot:     accumulators / threads <= max_acc_elements_per_thread and
+//                           staged operands <= the device's shared memory, where
+//                           accumulators = the sum over the kernel's dots of their result tiles
+//                             (attention's scores and output both count), and
+//                           staged operands = the sum over dot operands of their bytes, times
+//                             num_stages when loaded inside an inner loop (pipelined), once
+//                             when loaded before the loops, zero when computed in registers.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
@@ -458,7 +461,28 @@ std::vector<SearchSpace::KernelEstimate> SearchSpace::estimate(const Point& p) c
       full *= factor;
     }
     e.tile_elements = grid * full * inner;
-    if (k.has_dot) {
+    if (k.has_dot && !k.dots.empty()) {
+      auto elements = [&](const std::vector<AxisSize>& axes) {
+        double n = 1;
+        for (const auto& a : axes)
+          n *= a.block_size_index >= 0 ? static_cast<double>(block(static_cast<size_t>(a.block_size_index)))
+                                       : static_cast<double>(a.extent);
+        return n;
+      };
+      using Source = DotSummary::Operand::Source;
+      e.acc_elements = 0;
+      e.shared_bytes = 0;
+      for (const auto& d : k.dots) {
+        e.acc_elements += elements(d.result);
+        for (const DotSummary::Operand* o : {&d.a, &d.b}) {
+          double bytes = elements(o->axes) * o->element_bytes;
+          if (o->source == Source::LoadedInLoop) e.shared_bytes += stages * bytes;
+          else if (o->source == Source::LoadedOnce) e.shared_bytes += bytes;
+        }
+      }
+    } else if (k.has_dot) {
+      // A spec read from a summary has no dot shapes: the grid tile is the
+      // accumulator, the two largest grid blocks are M and N.
       std::sort(sizes.rbegin(), sizes.rend());
       double m = sizes.size() > 0 ? sizes[0] : 1, n = sizes.size() > 1 ? sizes[1] : 1;
       double kk = dot_k > 0 ? dot_k : 32;

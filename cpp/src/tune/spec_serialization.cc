@@ -48,6 +48,50 @@ std::string string_or(const json::Value& o, const char* key, const std::string& 
   return v && v->is_string() ? v->as_string() : dflt;
 }
 
+// Axes as [block_size_index, extent] pairs; dot operands as objects.
+json::Value axes_to_json(const std::vector<AxisSize>& axes) {
+  json::Array a;
+  for (const auto& x : axes) a.push_back(json::Value(json::Array{json::Value(x.block_size_index), json::Value(x.extent)}));
+  return json::Value(std::move(a));
+}
+std::vector<AxisSize> axes_from_json(const json::Value* v) {
+  std::vector<AxisSize> out;
+  if (!v || !v->is_array()) return out;
+  for (const auto& x : v->as_array()) {
+    AxisSize a;
+    if (x.is_array() && x.as_array().size() == 2) {
+      a.block_size_index = static_cast<int>(x.as_array()[0].as_int());
+      a.extent = x.as_array()[1].as_int();
+    }
+    out.push_back(a);
+  }
+  return out;
+}
+const char* source_name(DotSummary::Operand::Source s) {
+  switch (s) {
+    case DotSummary::Operand::Source::LoadedOnce: return "loaded_once";
+    case DotSummary::Operand::Source::LoadedInLoop: return "loaded_in_loop";
+    default: return "registers";
+  }
+}
+json::Value operand_to_json(const DotSummary::Operand& o) {
+  json::Object e;
+  e.emplace_back("axes", axes_to_json(o.axes));
+  e.emplace_back("element_bytes", json::Value(o.element_bytes));
+  e.emplace_back("source", json::Value(std::string(source_name(o.source))));
+  return json::Value(std::move(e));
+}
+DotSummary::Operand operand_from_json(const json::Value* v) {
+  DotSummary::Operand o;
+  if (!v || !v->is_object()) return o;
+  o.axes = axes_from_json(v->find("axes"));
+  o.element_bytes = static_cast<int>(int_or(*v, "element_bytes", 2));
+  std::string src = string_or(*v, "source", "registers");
+  if (src == "loaded_once") o.source = DotSummary::Operand::Source::LoadedOnce;
+  else if (src == "loaded_in_loop") o.source = DotSummary::Operand::Source::LoadedInLoop;
+  return o;
+}
+
 json::Value symint_to_json(const SymInt& s) {
   json::Object o;
   if (s.is_constant()) {
@@ -180,6 +224,15 @@ json::Value spec_to_json(const ConfigSpec& spec) {
     e.emplace_back("has_dot", json::Value(k.has_dot));
     e.emplace_back("has_reduction", json::Value(k.has_reduction));
     e.emplace_back("has_inner_loop", json::Value(k.has_inner_loop));
+    json::Array dots;
+    for (const auto& d : k.dots) {
+      json::Object de;
+      de.emplace_back("result", axes_to_json(d.result));
+      de.emplace_back("a", operand_to_json(d.a));
+      de.emplace_back("b", operand_to_json(d.b));
+      dots.push_back(json::Value(std::move(de)));
+    }
+    e.emplace_back("dots", json::Value(std::move(dots)));
     kernels.push_back(json::Value(std::move(e)));
   }
   o.emplace_back("kernels", json::Value(std::move(kernels)));
@@ -264,6 +317,14 @@ ConfigSpec spec_from_json(const json::Value& v) {
     k.has_dot = bool_or(e, "has_dot", false);
     k.has_reduction = bool_or(e, "has_reduction", false);
     k.has_inner_loop = bool_or(e, "has_inner_loop", false);
+    if (const json::Value* dots = e.find("dots"); dots && dots->is_array())
+      for (const auto& de : dots->as_array()) {
+        DotSummary d;
+        d.result = axes_from_json(de.find("result"));
+        d.a = operand_from_json(de.find("a"));
+        d.b = operand_from_json(de.find("b"));
+        k.dots.push_back(std::move(d));
+      }
     spec.kernels.push_back(std::move(k));
   }
   for (const auto& e : v.at("block_sizes").as_array()) {

@@ -77,6 +77,10 @@ class TuneResult:
     elapsed: float = 0.0
     strategy: str = ""
     cached: bool = False
+    # Where the time went (seconds): code generation and launch capture in this
+    # process, compile jobs (summed over workers), benchmark jobs, the re-benchmark
+    # phase, and the wall time until the last compile finished.
+    timing: dict[str, float] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------- pools
@@ -211,6 +215,7 @@ class _Benchmarker:
                         f"{res.error_type}: {res.message}\n{res.traceback}")
             return []
         config, path, check, rep_ms = inflight[1]
+        self.tuner.timing["benchmark"] += res.seconds
         if res.ok:
             outcome = res.value
             if outcome.get("kind") == "need setup":
@@ -283,6 +288,8 @@ class Tuner:
         self._told: set[str] = set()
         self._compile_times: list[float] = []
         self.compile_timeout = float(self.settings.autotune_compile_timeout)
+        self.timing = {"prepare": 0.0, "compile": 0.0, "benchmark": 0.0, "rebenchmark": 0.0,
+                       "last_compile_at": 0.0}
 
     # ------------------------------------------------------------- codegen
     def code_path(self, config_json: str) -> str:
@@ -345,14 +352,19 @@ class Tuner:
         self._asked.extend(c for c in batch if c not in self._told and c not in self._asked)
         self._pending.update(fresh)
         for config in fresh:
+            t0 = self.clock()
             try:
                 payload = self.prepare(config)
             except Exception as e:  # noqa: BLE001
                 self.record(config, None, "codegen", f"{type(e).__name__}: {e}")
                 continue
+            finally:
+                self.timing["prepare"] += self.clock() - t0
             self.paths[config] = payload["path"]
 
             def done(res: JobResult, config: str = config) -> None:
+                self.timing["compile"] += res.seconds
+                self.timing["last_compile_at"] = self.clock() - self.start
                 if res.ok:
                     self._compile_times.append(res.seconds)
                     self._adapt_compile_timeout()
@@ -453,6 +465,7 @@ class Tuner:
         if len(near) < 2:
             return
         self.progress.log(f"re-benchmarking {len(near)} near-best configs")
+        t0 = self.clock()
         samples: dict[str, list[float]] = {c: [self.results[c]] for c in near}  # type: ignore[misc]
         for _ in range(3):  # interleaved rounds: drift affects every config alike
             for c in near:
@@ -466,6 +479,7 @@ class Tuner:
                 self.bench.queue.clear()
         for c, s in samples.items():
             self.results[c] = statistics.median(s)
+        self.timing["rebenchmark"] = self.clock() - t0
 
     # ----------------------------------------------------------------- run
     def setup_payload(self) -> tuple[dict[str, Any], bool]:
@@ -563,7 +577,7 @@ class Tuner:
                                     f"({len(self.failures)} failed){detail}")
         best_json = min(ok, key=lambda c: ok[c])
         return TuneResult(Config.from_json(best_json), ok[best_json], ok.get(default_json), len(self.results),
-                          list(self.failures), elapsed, strategy)
+                          list(self.failures), elapsed, strategy, timing=dict(self.timing, jobs=float(jobs)))
 
     def search(self) -> str:
         from ..runtime.kernel import core
@@ -725,6 +739,12 @@ def tune(bound: Any, args: Sequence[Any], configs: Sequence[Config | dict] | Non
                f"best {fmt_seconds(result.seconds)}{speedup}")
     for f in result.failures:
         tuner.progress.log(f"failed [{f.kind}] {f.message.splitlines()[0] if f.message else ''} :: {f.config}")
+    t = result.timing
+    if t:
+        tuner.progress.log(f"time: code generation + launch capture {t['prepare']:.1f} s; compile "
+                           f"{t['compile']:.1f} s over {int(t.get('jobs', 1))} workers, last one done at "
+                           f"{t['last_compile_at']:.1f} s; benchmark {t['benchmark']:.1f} s; "
+                           f"re-benchmark {t['rebenchmark']:.1f} s")
     tuner.progress.close(summary)
     print(f"[deuteron] {name}: to skip tuning, use: {paste_ready(bound, result.config)}", file=stream)
     if cache is not None and material is not None:

@@ -2,13 +2,14 @@
 # Builds deuteron on the device machine, then runs the stages asked for, each
 # logging to $OUT/<stage>.log (the device's output folder; /tmp/out elsewhere).
 #
-#   bash benchmarks/device_run.sh [tests] [cpp] [pointwise] [kernels] [autotune] [autotune-none]
+#   bash benchmarks/device_run.sh [tests] [cpp] [pointwise] [kernels] [autotune] [aoti-probe]
 #
 # tests:     pytest -m gpu tests/gpu (examples, torch.compile/export/AOTInductor, autograd)
 # cpp:       examples/cpp/run.sh (C++ export of softmax and matmul, run without Python)
 # pointwise: benchmarks/pointwise.py (add vs copy, host overhead)
 # kernels:   benchmarks/kernels.py (each example vs eager, torch.compile, cuBLAS/SDPA)
 # autotune:  benchmarks/autotune.py --effort quick (tune time, tuned vs default speed)
+# aoti-probe: benchmarks/aoti_probe.py (AOTInductor Python load: plain torch, triton_op, deuteron)
 # With no stage named: tests.  KERNELS=softmax,matmul limits kernels/autotune.
 set -uo pipefail
 OUT=${OUT:-/tmp/out}
@@ -39,6 +40,7 @@ for stage in "${stages[@]}"; do
     kernels) python3 "$REPO/benchmarks/kernels.py" --out "$OUT" ${KERNELS:+--only "$KERNELS"} 2>&1 | tail -30 ;;
     autotune) python3 "$REPO/benchmarks/autotune.py" --effort quick --json "$OUT/autotune.json" --log-dir "$OUT/at" \
                 ${KERNELS:+--kernels "$KERNELS"} 2>&1 | tee "$OUT/autotune.log" | tail -12 ;;
+    aoti-probe) python3 "$REPO/benchmarks/aoti_probe.py" /tmp/aoti_probe 2>&1 | tee "$OUT/aoti_probe.log" | grep -E "^(plain|triton_op|deuteron):" ;;
     *) echo "unknown stage $stage"; rc=2 ;;
   esac
   st=${PIPESTATUS[0]}; [ "$st" != 0 ] && rc=$st

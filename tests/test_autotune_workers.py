@@ -127,3 +127,36 @@ def test_tighten_lowers_the_timeout_of_running_jobs(pool):
     start = time.monotonic()
     res = _by_id(pool.wait_all(timeout=120))
     assert res[slow].error_type == "TimeoutError" and time.monotonic() - start < 30
+
+
+def test_cancel_running_replaces_only_the_busy_workers(pool):
+    # One worker sleeps (a straggler compile), the other is idle.
+    slow = pool.submit("time:sleep", 1000, timeout=600)
+    deadline = time.monotonic() + 60
+    while not pool._running and time.monotonic() < deadline:
+        pool.poll(0.1)
+    assert slow in pool._running
+    busy = [w for w in pool._workers if w.job is not None]
+    idle = [w for w in pool._workers if w.job is None]
+    assert len(busy) == 1 and len(idle) == 1
+    idle_pid, busy_proc = idle[0].proc.pid, busy[0].proc
+    assert pool.cancel_running() == 1
+    assert pool.busy == 0 and pool.restarts == 1
+    assert busy_proc.poll() is not None  # the straggler was killed
+    assert idle_pid in [w.proc.pid for w in pool._workers]  # the idle one stays warm
+    # The dropped job never reports; the pool keeps working.
+    j = pool.submit("test_autotune_workers:add", 3, 4)
+    res = _by_id(pool.wait_all(120))
+    assert set(res) == {j} and res[j].value == 7
+
+
+def test_close_ends_idle_workers_together():
+    p = WorkerPool(4)
+    p.start()
+    jobs = [p.submit("test_autotune_workers:add", i, i) for i in range(4)]
+    assert len(p.wait_all(120)) == len(jobs)
+    procs = [w.proc for w in p._workers]
+    start = time.monotonic()
+    p.close()
+    assert time.monotonic() - start < 4  # one shared 2 s grace period, not one per worker
+    assert all(proc.poll() is not None for proc in procs)

@@ -329,9 +329,15 @@ TEST(TuneSearchSpace, AttentionConstraintsCountBothDotsAndPipelinedOperands) {
   auto e = space.estimate(p).at(0);
   EXPECT_EQ(e.acc_elements, 2 * 128 * 128);
   EXPECT_EQ(e.shared_bytes, (128 * 128 + 3 * 2 * 128 * 128) * 2);
-  // A fourth stage does not fit.
+  // A fourth stage does not fit, whether it comes from num_stages or from the
+  // key loop's own range_num_stages.
   set_params(space, p, {{"num_stages", V(4)}});
   EXPECT_FALSE(space.feasible(p));
+  set_params(space, p, {{"num_stages", V(1)}, {"range_num_stages[0]", V(4)}});
+  EXPECT_FALSE(space.feasible(p));
+  set_params(space, p, {{"range_num_stages[0]", V(3)}});
+  EXPECT_TRUE(space.feasible(p));
+  set_params(space, p, {{"range_num_stages[0]", V(0)}});
   // Two heads per program double every tile: the grid tile alone (256) says
   // nothing about the 128-wide head dim the accumulator also spans.
   set_params(space, p, {{"num_stages", V(1)}, {"block_sizes[0]", V(2)}});

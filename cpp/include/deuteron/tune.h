@@ -64,7 +64,8 @@ struct Param {
   bool ordinal = true;    // neighbours are adjacent choices (else any other choice)
   int default_choice = 0;
   // What the parameter is (used by the constraint model).
-  enum class Role { BlockSize, ReductionLoop, NumWarps, NumStages, PidType, NumSmMultiplier, Other } role = Role::Other;
+  enum class Role { BlockSize, ReductionLoop, NumWarps, NumStages, RangeNumStages, PidType, NumSmMultiplier, Other } role =
+      Role::Other;
 };
 
 // Which knobs are searched.  The defaults are what the autotuner uses;

@@ -15,7 +15,8 @@
 //                           accumulators = the sum over the kernel's dots of their result tiles
 //                             (attention's scores and output both count), and
 //                           staged operands = the sum over dot operands of their bytes, times
-//                             num_stages when loaded inside an inner loop (pipelined), once
+//                             the loop's pipeline depth (range_num_stages, else num_stages)
+//                             when loaded inside an inner loop, once
 //                             when loaded before the loops, zero when computed in registers.
 #include <algorithm>
 #include <cmath>
@@ -252,7 +253,8 @@ void SearchSpace::build() {
       add(Param{idx_name("range_unroll_factors", i), "range_unroll_factors", static_cast<int>(i),
                 {json::Value(0), json::Value(1), json::Value(2), json::Value(4)}, true});
       add(Param{idx_name("range_num_stages", i), "range_num_stages", static_cast<int>(i),
-                {json::Value(0), json::Value(1), json::Value(2), json::Value(3), json::Value(4)}, true});
+                {json::Value(0), json::Value(1), json::Value(2), json::Value(3), json::Value(4)}, true, 0,
+                Param::Role::RangeNumStages});
       add(Param{idx_name("range_multi_buffers", i), "range_multi_buffers", static_cast<int>(i), opt_bools(), false});
     }
     if (options_.tune_range_flattens)
@@ -433,8 +435,21 @@ std::vector<SearchSpace::KernelEstimate> SearchSpace::estimate(const Point& p) c
   const double inner = spec_.kernels.size() <= 1 ? inner_prod : inner_max;
   const double warps = param_value_int(p, num_warps_param_, dflt_int("num_warps", -1, 4));
   const double stages = param_value_int(p, num_stages_param_, dflt_int("num_stages", -1, 1));
+  // Pipeline depth of each kernel's dot loops: a loop's range_num_stages
+  // (0 = num_stages) overrides num_stages for the operands it loads.
+  std::vector<double> dot_stages(spec_.kernels.size(), 0.0);  // 0: no dot loop with its own depth
+  for (size_t i = 0; i < params_.size(); ++i) {
+    if (params_[i].role != Param::Role::RangeNumStages) continue;
+    const InnerLoopInfo& l = spec_.inner_loops.at(params_[i].index);
+    const double v = static_cast<double>(param_value_int(p, static_cast<int>(i), 0));
+    if (l.contains_dot && l.kernel >= 0 && static_cast<size_t>(l.kernel) < dot_stages.size())
+      dot_stages[l.kernel] = std::max(dot_stages[l.kernel], v > 0 ? v : stages);
+  }
+  for (double& d : dot_stages)
+    if (d == 0) d = stages;
   std::vector<KernelEstimate> out;
-  for (const auto& k : spec_.kernels) {
+  for (size_t ki = 0; ki < spec_.kernels.size(); ++ki) {
+    const KernelSummary& k = spec_.kernels[ki];
     KernelEstimate e;
     e.threads = 32.0 * warps;
     double grid = 1;
@@ -476,7 +491,7 @@ std::vector<SearchSpace::KernelEstimate> SearchSpace::estimate(const Point& p) c
         e.acc_elements += elements(d.result);
         for (const DotSummary::Operand* o : {&d.a, &d.b}) {
           double bytes = elements(o->axes) * o->element_bytes;
-          if (o->source == Source::LoadedInLoop) e.shared_bytes += stages * bytes;
+          if (o->source == Source::LoadedInLoop) e.shared_bytes += dot_stages[ki] * bytes;
           else if (o->source == Source::LoadedOnce) e.shared_bytes += bytes;
         }
       }
@@ -515,7 +530,7 @@ void SearchSpace::repair(Point& p, Rng& rng) const {
     for (size_t i = 0; i < params_.size(); ++i) {
       const Param& par = params_[i];
       bool shrink = par.role == Param::Role::BlockSize || par.role == Param::Role::ReductionLoop ||
-                    (par.role == Param::Role::NumStages && spec_.has_dot);
+                    ((par.role == Param::Role::NumStages || par.role == Param::Role::RangeNumStages) && spec_.has_dot);
       if (shrink && p[i] > 0) moves.emplace_back(static_cast<int>(i), -1);
       if (par.role == Param::Role::NumWarps && p[i] + 1 < static_cast<int>(par.choices.size()))
         moves.emplace_back(static_cast<int>(i), +1);

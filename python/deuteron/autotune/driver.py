@@ -542,6 +542,8 @@ class Tuner:
         timeout = self.hooks.bench_timeout or (self.settings.autotune_compile_timeout + 30.0)
         self.bench = _Benchmarker(self, payload, isolate, timeout)
         strategy = ""
+        self.progress.log(f"set up in {self.clock() - self.start:.2f} s (default config, worker pools, "
+                          f"benchmark inputs)")
         try:
             self.compile_pool.start()
             if candidates is not None:
@@ -563,9 +565,11 @@ class Tuner:
                 self.compile_pool.close()
             else:
                 self.compile_pool.cancel_queued()
-                if self.compile_pool._running:
-                    # Jobs still compiling after a budget stop: drop the pool rather than wait.
-                    _close_pools()
+                # Stragglers still compiling (or a budget stop): their workers are
+                # replaced; the idle ones stay warm for the next kernel.
+                n = self.compile_pool.cancel_running()
+                if n:
+                    self.progress.log(f"dropped {n} configs still compiling")
             self.bench.close()
         ok = {c: t for c, t in self.results.items() if t is not None}
         elapsed = self.clock() - self.start

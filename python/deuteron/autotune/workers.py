@@ -147,13 +147,17 @@ class Worker:
             except OSError:
                 pass
 
-    def close(self) -> None:
-        """Asks the worker to exit (EOF on its stdin), then kills it if it does not."""
+    def request_exit(self) -> None:
+        """EOF on the worker's stdin: it exits after its current job."""
         try:
             if self.proc.stdin is not None:
                 self.proc.stdin.close()
         except OSError:
             pass
+
+    def close(self) -> None:
+        """Asks the worker to exit (EOF on its stdin), then kills it if it does not."""
+        self.request_exit()
         try:
             self.proc.wait(timeout=2)
         except subprocess.TimeoutExpired:
@@ -342,13 +346,36 @@ class WorkerPool:
             out.extend(self.poll(0.05))
         return out
 
+    def cancel_running(self) -> int:
+        """Kills the workers that are running a job (their jobs are dropped, with no
+        result) and starts fresh ones in their place; idle workers stay warm.
+        Returns how many were running."""
+        busy = [w for w in self._workers if w.job is not None]
+        for w in busy:
+            self._running.pop(w.job, None)
+            w.job = None
+            self._replace(w)
+        return len(busy)
+
     def close(self) -> None:
         self._queue.clear()
+        idle = []
         for w in self._workers:
             if w.job is not None:
                 w.kill()
             else:
-                w.close()
+                idle.append(w)
+        # EOF to every idle worker first, then one shared wait: closing them one
+        # after another would wait for each in turn.
+        for w in idle:
+            w.request_exit()
+        deadline = time.monotonic() + 2.0
+        for w in idle:
+            try:
+                w.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+            w.kill()
         self._workers.clear()
         self._running.clear()
 

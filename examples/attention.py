@@ -87,6 +87,16 @@ def attention(q_in: torch.Tensor, k_in: torch.Tensor, v_in: torch.Tensor) -> tor
     return out.view(q_in.size())
 
 
+def _online_softmax_step(qk, v, m_i, l_i, acc):
+    """One key block of flash attention: scores `qk` (already scaled, base 2)."""
+    m_ij = torch.maximum(m_i, torch.amax(qk, -1))
+    p = torch.exp2(qk - m_ij[:, :, None])
+    alpha = torch.exp2(m_i - m_ij)
+    l_i = l_i * alpha + torch.sum(p, -1)
+    acc = hl.dot(p.to(v.dtype), v, acc=acc * alpha[:, :, None])
+    return m_ij, l_i, acc
+
+
 @deuteron.kernel()
 def causal_attention(q_in: torch.Tensor, k_in: torch.Tensor, v_in: torch.Tensor) -> torch.Tensor:
     m_dim = q_in.size(-2)
@@ -102,17 +112,16 @@ def causal_attention(q_in: torch.Tensor, k_in: torch.Tensor, v_in: torch.Tensor)
         l_i = torch.full_like(m_i, 1.0)
         acc = hl.zeros([tile_b, tile_m, head_dim], dtype=torch.float32)
         q = q_view[tile_b, tile_m, :]
-        for tile_n in hl.tile(0, tile_m.end):
+        # Keys before the query block: every score is visible, no mask.
+        for tile_n in hl.tile(0, tile_m.begin):
+            qk = hl.dot(q, k_view[tile_b, :, tile_n]) * qk_scale
+            m_i, l_i, acc = _online_softmax_step(qk, v_view[tile_b, tile_n, :], m_i, l_i, acc)
+        # Keys of the query block itself: the causal mask.
+        for tile_n in hl.tile(tile_m.begin, tile_m.end):
             qk = hl.dot(q, k_view[tile_b, :, tile_n])
             causal = tile_m.index[:, None] >= tile_n.index[None, :]
             qk = torch.where(causal[None, :, :], qk * qk_scale, float("-inf"))
-            m_ij = torch.maximum(m_i, torch.amax(qk, -1))
-            p = torch.exp2(qk - m_ij[:, :, None])
-            alpha = torch.exp2(m_i - m_ij)
-            l_i = l_i * alpha + torch.sum(p, -1)
-            v = v_view[tile_b, tile_n, :]
-            acc = hl.dot(p.to(v.dtype), v, acc=acc * alpha[:, :, None])
-            m_i = m_ij
+            m_i, l_i, acc = _online_softmax_step(qk, v_view[tile_b, tile_n, :], m_i, l_i, acc)
         acc = acc / l_i[:, :, None]
         out[tile_b, tile_m, :] = acc.to(out.dtype)
     return out.view(q_in.size())

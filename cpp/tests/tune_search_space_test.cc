@@ -358,6 +358,38 @@ TEST(TuneSearchSpace, AttentionConstraintsCountBothDotsAndPipelinedOperands) {
   }
 }
 
+TEST(TuneSearchSpace, DotsOfSequentialLoopsAreNotLiveTogether) {
+  // Causal attention: the unmasked key loop, then the diagonal block's loop,
+  // each with its own block size and the same q (one buffer).
+  ConfigSpec spec = attention_spec();
+  spec.block_sizes.push_back(spec.block_sizes[2]);
+  KernelSummary& k = spec.kernels[0];
+  for (auto& d : k.dots) {
+    d.loop = 9;
+    if (d.a.source == Source::LoadedOnce) d.a.load = 3;
+  }
+  for (DotSummary d : std::vector<DotSummary>(k.dots)) {
+    d.loop = 31;
+    for (auto* axes : {&d.result, &d.a.axes, &d.b.axes})
+      for (auto& a : *axes)
+        if (a.block_size_index == 2) a.block_size_index = 3;
+    k.dots.push_back(d);
+  }
+  InnerLoopInfo second = spec.inner_loops[0];
+  second.op_id = 31;
+  second.block_size_index = 3;
+  spec.inner_loops.push_back(second);
+  SearchSpace space(spec, h100());
+  Point p = space.default_point();
+  using V = json::Value;
+  set_params(space, p, {{"block_sizes[0]", V(1)}, {"block_sizes[1]", V(128)}, {"block_sizes[2]", V(128)},
+                        {"block_sizes[3]", V(64)}, {"num_warps", V(8)}, {"num_stages", V(3)}});
+  ASSERT_TRUE(space.feasible(p));
+  auto e = space.estimate(p).at(0);
+  EXPECT_EQ(e.acc_elements, 2 * 128 * 128);                          // the larger loop
+  EXPECT_EQ(e.shared_bytes, (128 * 128 + 3 * 2 * 128 * 128) * 2);    // q once + the larger loop's k, v
+}
+
 TEST(TuneSearchSpace, CanonicalizeDropsIrrelevantKnobs) {
   SearchSpace space(matmul_spec(), h100());
   int pid = -1, mult = -1;

@@ -61,13 +61,16 @@ struct AxisSize {
 // registers) and of the operands that Triton stages through shared memory.
 // An operand loaded inside an inner loop is pipelined (num_stages buffers);
 // one loaded before the loops takes one buffer; one computed in registers
-// (attention's probabilities) takes none.
+// (attention's probabilities) takes none.  Dots of different inner loops run
+// one loop after the other, so their tiles are not live at the same time.
 struct DotSummary {
   std::vector<AxisSize> result;
+  int loop = -1;  // op id of the innermost For around the dot (-1: none)
   struct Operand {
     std::vector<AxisSize> axes;
     int element_bytes = 2;
     enum class Source { Registers, LoadedOnce, LoadedInLoop } source = Source::Registers;
+    int load = -1;  // op id of the load it comes from (one buffer however many dots read it)
   };
   Operand a, b;
 };

@@ -85,10 +85,11 @@ std::vector<AxisSize> axis_sizes(const ir::DeviceKernel& k, const ir::Type& t) {
   return out;
 }
 
-bool inside_loop(const ir::Op& op) {
+// Op id of the innermost For around `op`, or -1.
+int enclosing_loop(const ir::Op& op) {
   for (const ir::Region* r = op.parent; r && r->parent; r = r->parent->parent)
-    if (r->parent->kind == ir::OpKind::For) return true;
-  return false;
+    if (r->parent->kind == ir::OpKind::For) return r->parent->id;
+  return -1;
 }
 
 // Where a dot operand comes from: through layout-only ops (casts, permutes,
@@ -100,8 +101,9 @@ DotSummary::Operand dot_operand(const ir::DeviceKernel& k, const ir::Value* v) {
   while (v->def) {
     const ir::Op& op = *v->def;
     if (op.kind == ir::OpKind::Load) {
-      o.source = inside_loop(op) ? DotSummary::Operand::Source::LoadedInLoop
-                                 : DotSummary::Operand::Source::LoadedOnce;
+      o.source = enclosing_loop(op) >= 0 ? DotSummary::Operand::Source::LoadedInLoop
+                                         : DotSummary::Operand::Source::LoadedOnce;
+      o.load = op.id;
       break;
     }
     bool layout = op.kind == ir::OpKind::Cast || op.kind == ir::OpKind::Permute || op.kind == ir::OpKind::Reshape ||
@@ -162,6 +164,7 @@ ConfigSpec derive_config_spec(const Program& program) {
           spec.has_dot = true;
           DotSummary dot;
           dot.result = axis_sizes(kernel, op->result()->type);
+          dot.loop = enclosing_loop(*op);
           dot.a = dot_operand(kernel, op->operands[0]);
           dot.b = dot_operand(kernel, op->operands[1]);
           sum.dots.push_back(std::move(dot));

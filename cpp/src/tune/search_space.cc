@@ -12,14 +12,16 @@
 //   kernels without a dot:  tile <= max_tile_elements and tile / threads <= max_elements_per_thread
 //   kernels with a dot:     accumulators / threads <= max_acc_elements_per_thread and
 //                           staged operands <= the device's shared memory, where
-//                           accumulators = the sum over the kernel's dots of their result tiles
-//                             (attention's scores and output both count), and
-//                           staged operands = the sum over dot operands of their bytes, times
-//                             the loop's pipeline depth (range_num_stages, else num_stages)
-//                             when loaded inside an inner loop, once
-//                             when loaded before the loops, zero when computed in registers.
+//                           accumulators = the sum of the result tiles of the dots of one inner
+//                             loop (attention's scores and output both count), the largest loop
+//                             (loops run one after another), and
+//                           staged operands = the bytes of each operand loaded before the loops,
+//                             plus, for the largest loop, its operands' bytes times its pipeline
+//                             depth (range_num_stages, else num_stages); operands computed in
+//                             registers take none.
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
 #include <sstream>
 #include <stdexcept>
@@ -485,16 +487,27 @@ std::vector<SearchSpace::KernelEstimate> SearchSpace::estimate(const Point& p) c
         return n;
       };
       using Source = DotSummary::Operand::Source;
-      e.acc_elements = 0;
-      e.shared_bytes = 0;
+      // Per inner loop: its dots' results and pipelined operands; the loops
+      // run one after another, so the largest loop counts.  Operands loaded
+      // before the loops stay live throughout, one buffer per load.
+      std::map<int, std::pair<double, double>> per_loop;  // loop -> (acc elements, pipelined bytes)
+      std::map<int, double> once;                         // load -> bytes
       for (const auto& d : k.dots) {
-        e.acc_elements += elements(d.result);
+        auto& [acc, piped] = per_loop[d.loop];
+        acc += elements(d.result);
         for (const DotSummary::Operand* o : {&d.a, &d.b}) {
           double bytes = elements(o->axes) * o->element_bytes;
-          if (o->source == Source::LoadedInLoop) e.shared_bytes += dot_stages[ki] * bytes;
-          else if (o->source == Source::LoadedOnce) e.shared_bytes += bytes;
+          if (o->source == Source::LoadedInLoop) piped += dot_stages[ki] * bytes;
+          else if (o->source == Source::LoadedOnce) once[o->load] = bytes;
         }
       }
+      e.acc_elements = 0;
+      e.shared_bytes = 0;
+      for (const auto& [loop, v] : per_loop) {
+        e.acc_elements = std::max(e.acc_elements, v.first);
+        e.shared_bytes = std::max(e.shared_bytes, v.second);
+      }
+      for (const auto& [load, bytes] : once) e.shared_bytes += bytes;
     } else if (k.has_dot) {
       // A spec read from a summary has no dot shapes: the grid tile is the
       // accumulator, the two largest grid blocks are M and N.

@@ -79,6 +79,7 @@ json::Value operand_to_json(const DotSummary::Operand& o) {
   e.emplace_back("axes", axes_to_json(o.axes));
   e.emplace_back("element_bytes", json::Value(o.element_bytes));
   e.emplace_back("source", json::Value(std::string(source_name(o.source))));
+  e.emplace_back("load", json::Value(o.load));
   return json::Value(std::move(e));
 }
 DotSummary::Operand operand_from_json(const json::Value* v) {
@@ -86,6 +87,7 @@ DotSummary::Operand operand_from_json(const json::Value* v) {
   if (!v || !v->is_object()) return o;
   o.axes = axes_from_json(v->find("axes"));
   o.element_bytes = static_cast<int>(int_or(*v, "element_bytes", 2));
+  o.load = static_cast<int>(int_or(*v, "load", -1));
   std::string src = string_or(*v, "source", "registers");
   if (src == "loaded_once") o.source = DotSummary::Operand::Source::LoadedOnce;
   else if (src == "loaded_in_loop") o.source = DotSummary::Operand::Source::LoadedInLoop;
@@ -228,6 +230,7 @@ json::Value spec_to_json(const ConfigSpec& spec) {
     for (const auto& d : k.dots) {
       json::Object de;
       de.emplace_back("result", axes_to_json(d.result));
+      de.emplace_back("loop", json::Value(d.loop));
       de.emplace_back("a", operand_to_json(d.a));
       de.emplace_back("b", operand_to_json(d.b));
       dots.push_back(json::Value(std::move(de)));
@@ -321,6 +324,7 @@ ConfigSpec spec_from_json(const json::Value& v) {
       for (const auto& de : dots->as_array()) {
         DotSummary d;
         d.result = axes_from_json(de.find("result"));
+        d.loop = static_cast<int>(int_or(de, "loop", -1));
         d.a = operand_from_json(de.find("a"));
         d.b = operand_from_json(de.find("b"));
         k.dots.push_back(std::move(d));

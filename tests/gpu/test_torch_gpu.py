@@ -103,11 +103,40 @@ def _loader_inputs():
     return x, y
 
 
+class _PlainModel(torch.nn.Module):
+    def forward(self, x, y):
+        return x * 2 + y
+
+
+_PLAIN_LOADER = """
+import sys, torch
+runner = torch._inductor.aoti_load_package(sys.argv[1])
+x = torch.ones(64, device="cuda")
+assert torch.equal(runner(x, x), x * 3)
+"""
+
+
+def _xfail_if_plain_torch_aoti_load_crashes(tmp_path: Path, returncode: int) -> None:
+    """A failed load of our package counts against deuteron only if PyTorch can load a
+    package of plain torch ops on this machine.  On the H200 (torch 2.11+cu130) every
+    `aoti_load_package` in Python segfaulted, for a plain `x * 2 + y` too
+    (benchmarks/aoti_probe.py), while the C++ loader ran the same packages."""
+    x = torch.ones(64, device="cuda")
+    ep = torch.export.export(_PlainModel(), (x, x), strict=False)
+    plain = torch._inductor.aoti_compile_and_package(ep, package_path=str(tmp_path / "plain.pt2"))
+    run = subprocess.run([sys.executable, "-c", _PLAIN_LOADER, plain], capture_output=True, text=True, timeout=300)
+    if run.returncode != 0:
+        pytest.xfail(f"aoti_load_package fails for a plain PyTorch model as well on this machine "
+                     f"(exit {run.returncode}; ours: exit {returncode}): a PyTorch problem, not deuteron's")
+
+
 def test_aoti_package_from_python(tmp_path):
     # Loaded as a deployment loads it: a fresh Python process that imports
     # torch only (no deuteron, no Triton).
     path, _ = _aoti_package(tmp_path)
     run = subprocess.run([sys.executable, "-c", PY_LOADER, str(path)], capture_output=True, text=True, timeout=300)
+    if run.returncode != 0:
+        _xfail_if_plain_torch_aoti_load_crashes(tmp_path, run.returncode)
     assert run.returncode == 0, run.stderr[-4000:]
     got = torch.tensor([float(v) for v in run.stdout.split()])
     x, y = _loader_inputs()
@@ -129,10 +158,13 @@ print("ok")
 
 def test_aoti_package_loads_in_the_process_that_built_it(tmp_path):
     # In a subprocess: on the H200 (torch 2.11) this load segfaulted in
-    # AOTIModelPackageLoader, which must fail this test, not end the session.
+    # AOTIModelPackageLoader (as it did for plain PyTorch models), which must
+    # fail this test, not end the session.
     tests = str(Path(__file__).resolve().parents[1])
     run = subprocess.run([sys.executable, "-X", "faulthandler", "-c", IN_PROCESS, tests, str(tmp_path / "m.pt2")],
                          capture_output=True, text=True, timeout=300)
+    if run.returncode != 0:
+        _xfail_if_plain_torch_aoti_load_crashes(tmp_path, run.returncode)
     assert run.returncode == 0 and "ok" in run.stdout, run.stderr[-4000:]
 
 

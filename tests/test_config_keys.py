@@ -140,3 +140,29 @@ def test_default_config_of_every_example_is_valid():
             d = bound.default_config()
             assert bound.normalize_config(d) == d
 
+
+
+def test_tune_spec_describes_each_dot_for_the_search_constraints():
+    # The autotuner's constraint model reads each dot's tiles from the spec
+    # (cpp/src/tune/search_space.cc): attention has two dots per key loop, q
+    # loaded once, k and v in the loop, p computed in registers; causal
+    # attention has two key loops, one after the other.
+    import json
+
+    import attention
+
+    q = torch.randn(1, 2, 64, 32)
+    with pytest.MonkeyPatch.context() as m:
+        m.setenv("DEUTERON_INTERPRET", "1")
+        spec = json.loads(fresh(attention.attention).bind((q, q, q))._core.tune_spec())
+        causal = json.loads(fresh(attention.causal_attention).bind((q, q, q))._core.tune_spec())
+    dots = spec["kernels"][0]["dots"]
+    assert [(d["a"]["source"], d["b"]["source"]) for d in dots] == [
+        ("loaded_once", "loaded_in_loop"), ("registers", "loaded_in_loop")]
+    # scores [b, m, n] then output [b, m, head_dim]: block sizes 0, 1, 2 and the whole head dim
+    assert [d["result"] for d in dots] == [[[0, 1], [1, 1], [2, 1]], [[0, 1], [1, 1], [-1, 32]]]
+    assert len({d["loop"] for d in dots}) == 1 and dots[0]["loop"] >= 0
+    cdots = causal["kernels"][0]["dots"]
+    assert len(cdots) == 4 and len({d["loop"] for d in cdots}) == 2
+    # q is one load shared by both loops' first dots
+    assert cdots[0]["a"]["load"] == cdots[2]["a"]["load"] >= 0

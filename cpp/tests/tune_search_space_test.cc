@@ -105,39 +105,22 @@ ConfigSpec softmax_spec() {
 // Flash attention, B*H = 64, S = 4096, D = 128 bf16: grid (b, m), inner loop n;
 // scores = q @ k^T (q loaded once, k per step), out += p @ v (p in registers).
 ConfigSpec attention_spec() {
-  ConfigSpec s;
+  // The matmul's structure (a 2-D grid, one inner loop with loads and dots),
+  // with attention's block sizes, head dim and two dots.
+  ConfigSpec s = matmul_spec();
   s.block_sizes = {block(1, 64, 64, false, false, "tile_b"), block(16, 4096, 4096, true, false, "tile_m"),
                    block(16, 4096, 4096, true, true, "tile_n")};
-  KernelSummary k;
-  k.grid_block_sizes = {0, 1};
+  KernelSummary& k = s.kernels[0];
   k.grid_extents = {64, 4096};
   k.full_extents = {128};
-  k.max_element_bytes = 2;
-  k.has_dot = true;
   k.has_reduction = true;
-  k.has_inner_loop = true;
   k.dots = {dot({bs(0), bs(1), bs(2)}, operand({bs(0), bs(1), whole(128)}, Source::LoadedOnce),
                 operand({bs(0), whole(128), bs(2)}, kInLoop)),
             dot({bs(0), bs(1), whole(128)}, operand({bs(0), bs(1), bs(2)}, Source::Registers),
                 operand({bs(0), bs(2), whole(128)}, kInLoop))};
-  s.kernels = {k};
-  s.loop_order_sizes = {2};
-  s.loop_order_kernels = {0};
-  s.l2_grouping_kernels = {0};
-  InnerLoopInfo loop;
-  loop.kernel = 0;
-  loop.op_id = 9;
-  loop.dim = 2;
-  loop.contains_dot = true;
-  loop.contains_loads = true;
-  s.inner_loops = {loop};
+  s.inner_loops[0].op_id = 9;
   s.num_loads = 3;
-  s.num_stores = 1;
-  s.has_dot = true;
   s.has_reduction = true;
-  s.max_grid_rank = 2;
-  s.kernel_load_offset = {0};
-  s.kernel_store_offset = {0};
   return s;
 }
 

@@ -155,15 +155,6 @@ class Worker:
         except OSError:
             pass
 
-    def close(self) -> None:
-        """Asks the worker to exit (EOF on its stdin), then kills it if it does not."""
-        self.request_exit()
-        try:
-            self.proc.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            pass
-        self.kill()
-
 
 @dataclass
 class _Pending:

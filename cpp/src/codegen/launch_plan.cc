@@ -26,6 +26,7 @@ KernelPlan make_plan(const ConfigSpec& spec, const json::Value& config, int kern
   KernelPlan p;
   p.kernel = kernel;
   p.sm_count = device.sm_count;
+  p.compute_capability = device.compute_capability;
   p.dot_precision = dot_precision;
   for (const auto& v : config.at("block_sizes").as_array()) p.block_sizes.push_back(v.as_int());
   for (const auto& v : config.at("reduction_loops").as_array())

@@ -41,6 +41,7 @@ struct KernelPlan {
   std::map<int, std::string> store_cache;         // memory_op -> "", ".wb", ".cg", ".cs", ".wt"
   std::map<int, RangeKnobs> ranges;               // For op id -> knobs
   int sm_count = 132;
+  int compute_capability = 90;  // the target's (CPU code generation targets an H100)
   std::string dot_precision = "tf32";
 
   std::map<std::string, int64_t> tunables;        // hl.register_tunable values (bools as 0/1)

@@ -108,6 +108,9 @@ struct ConfigSpec {
   std::vector<int> kernel_load_offset;   // global index of each kernel's first load
   std::vector<int> kernel_store_offset;
 
+  // The key loop of kernel k when it is a flash attention, else -1.
+  int flash_attention_loop(int k) const;
+
   // The space as JSON (for BoundKernel.config_spec in Python).
   json::Value to_json() const;
   // Fills every missing key with its default and validates.  Throws ConfigError.

@@ -237,6 +237,29 @@ json::Value ConfigSpec::to_json() const {
 
 // ------------------------------------------------------------ defaults
 
+// The op id of kernel k's key loop when k is a flash attention (one inner
+// loop, in it a dot of loaded operands whose result feeds, through registers,
+// a second dot with a loaded operand), or -1.  On the H200 such kernels ran
+// fastest as Triton 3.6 compiles them with warp specialization: a
+// hand-written bf16 B4 H16 S4096 D128 forward reached 586 TFLOP/s (0.86x
+// SDPA) with 128x128 blocks, 4 warps, 2 stages and 2-D descriptors, against
+// 553 for the best configuration without it (benchmarks/attention_ceiling.py).
+int ConfigSpec::flash_attention_loop(int k) const {
+  int loops = 0, loop = -1;
+  for (const auto& l : inner_loops)
+    if (l.kernel == k) { ++loops; loop = l.op_id; }
+  if (loops != 1) return -1;
+  const auto& dots = kernels.at(k).dots;
+  bool scores = false, values = false;
+  for (const auto& d : dots) {
+    if (d.loop != loop) continue;
+    using Src = DotSummary::Operand::Source;
+    if (d.a.source != Src::Registers && d.b.source == Src::LoadedInLoop) scores = true;
+    if (d.a.source == Src::Registers && d.b.source == Src::LoadedInLoop) values = scores;
+  }
+  return scores && values ? loop : -1;
+}
+
 json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
   std::vector<int64_t> bs(block_sizes.size(), 0);
   int num_warps = 4, num_stages = 1;
@@ -262,8 +285,23 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
   // Everything else: a few thousand elements per program.  Inner loops and
   // whole dims come first; the grid's tiles share what is left, the last
   // (usually contiguous) dim first.
+  // Flash attention on Hopper (see flash_attention_loop): 128x128 blocks,
+  // 4 warps per consumer group, 2 stages, 2-D tensor descriptors, the key
+  // loop warp-specialized, query blocks of one head on consecutive programs.
+  std::vector<int> flash_loops(kernels.size(), -1);
+  for (size_t k = 0; k < kernels.size(); ++k)
+    if (device.compute_capability / 10 == 9 && kernels[k].max_element_bytes <= 2)
+      flash_loops[k] = flash_attention_loop(static_cast<int>(k));
+  bool flash = std::any_of(flash_loops.begin(), flash_loops.end(), [](int l) { return l >= 0; });
   for (size_t k = 0; k < kernels.size(); ++k) {
     const KernelSummary& s = kernels[k];
+    if (s.has_dot && flash_loops[k] >= 0) {
+      num_warps = std::max(num_warps, 4);
+      num_stages = std::max(num_stages, 2);
+      for (int idx : s.grid_block_sizes)
+        if (idx >= 0 && !block_sizes[idx].used_in_dot) bs[idx] = 1;
+      continue;
+    }
     if (s.has_dot) {
       num_warps = std::max(num_warps, 8);
       num_stages = std::max(num_stages, 3);
@@ -329,6 +367,23 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
   o.emplace_back("reduction_loops", json::Value(std::move(rl)));
   o.emplace_back("num_warps", json::Value(num_warps));
   o.emplace_back("num_stages", json::Value(num_stages));
+  if (flash) {
+    json::Array ws, orders, l2;
+    for (const auto& l : inner_loops)
+      ws.push_back(flash_loops.at(l.kernel) == l.op_id ? json::Value(true) : json::Value());
+    for (size_t i = 0; i < loop_order_sizes.size(); ++i) {
+      // The query-block dim (the grid's last) varies fastest: a head's K and V stay in L2.
+      json::Array order;
+      bool swap = flash_loops.at(loop_order_kernels[i]) >= 0 && loop_order_sizes[i] == 2;
+      for (int d = 0; d < loop_order_sizes[i]; ++d) order.push_back(json::Value(int64_t{swap ? 1 - d : d}));
+      orders.push_back(json::Value(std::move(order)));
+    }
+    for (int kern : l2_grouping_kernels) l2.push_back(json::Value(int64_t{flash_loops.at(kern) >= 0 ? 1 : 8}));
+    o.emplace_back("range_warp_specializes", json::Value(std::move(ws)));
+    o.emplace_back("loop_orders", json::Value(std::move(orders)));
+    o.emplace_back("l2_groupings", json::Value(std::move(l2)));
+    o.emplace_back("indexing", json::Value("tensor_descriptor"));
+  }
   return normalize(json::Value(std::move(o)), device);
 }
 

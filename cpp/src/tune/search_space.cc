@@ -261,11 +261,14 @@ void SearchSpace::build() {
     }
     if (options_.tune_range_flattens)
       add(Param{idx_name("range_flattens", i), "range_flattens", static_cast<int>(i), opt_bools(), false});
-    // Warp specialization is searched on Blackwell only: on the H200 with
-    // Triton 3.6 it changed matmul and attention times by <1% and gave NaNs
-    // for attention with 4 warps, so on Hopper it only costs tuning time.
-    // (A config may still set it.)
-    if (options_.tune_warp_specialize && l.contains_dot && sm100)
+    // Warp specialization: on Blackwell for every loop with a dot; on Hopper
+    // for flash attention's key loop only.  There, with Triton 3.6, it is
+    // worth 6-13% with 2-D descriptors (attention_ceiling.py), it compiles
+    // for nothing else, and matmul times moved by <1%.  Some attention
+    // configs with it give NaNs (4 warps, 64-wide key blocks, 3 stages on
+    // the H200): the accuracy check drops them.
+    bool flash = sm90 && !sm100 && spec_.flash_attention_loop(l.kernel) == l.op_id;
+    if (options_.tune_warp_specialize && l.contains_dot && (sm100 || flash))
       add(Param{idx_name("range_warp_specializes", i), "range_warp_specializes", static_cast<int>(i), opt_bools(),
                 false});
   }

@@ -93,20 +93,24 @@ def benches() -> list[Bench]:
     b, h, s, d = 4, 16, 4096, 128
     att_flops = lambda a: 4.0 * b * h * s * s * d
     ix_modes = ("pointer", "tensor_descriptor")
-    att_cfgs = [C(block_sizes=[1, bm, bn], num_warps=w, num_stages=st, indexing=ix)
-                for (bm, bn, w, st) in ((128, 128, 8, 3), (128, 64, 8, 3), (256, 64, 8, 3), (256, 128, 8, 2),
-                                        (128, 128, 4, 3), (64, 128, 4, 3))
-                for ix in ix_modes]
-    # The best of a quick tuning run on the H200 (524 TFLOP/s there).
+    # Warp-specialized key loops with 2-D tensor descriptors (the Hopper
+    # default, see ConfigSpec::flash_attention_loop), then the best shapes
+    # without warp specialization.
+    ws_cfgs = [C(block_sizes=[1, bm, bn], num_warps=w, num_stages=st, indexing="tensor_descriptor",
+                 range_warp_specializes=[True], loop_orders=[[1, 0]], l2_groupings=[1])
+               for (bm, bn, w, st) in ((128, 128, 4, 2), (128, 128, 4, 3), (128, 128, 8, 3), (256, 64, 8, 3))]
+    att_cfgs = ws_cfgs + [C(block_sizes=[1, bm, bn], num_warps=w, num_stages=st, indexing=ix, loop_orders=[[1, 0]])
+                          for (bm, bn, w, st) in ((128, 128, 8, 3), (256, 64, 8, 3))
+                          for ix in ix_modes]
+    # The best of a quick tuning run on the H200 before warp specialization (524 TFLOP/s there).
     att_cfgs.append(C(block_sizes=[1, 256, 64], loop_orders=[[1, 0]], l2_groupings=[64], range_num_stages=[3],
                       num_warps=8, pid_type="xyz",
                       indexing=["pointer", "pointer", "tensor_descriptor", "tensor_descriptor"],
                       load_eviction_policies=["", "first", "last"]))
-    # Causal: [batch*heads, query block, key block below the diagonal, key block on it].
-    causal_cfgs = [C(block_sizes=[1, bm, bn, bd], num_warps=w, num_stages=3, indexing=ix)
-                   for (bm, bn, bd, w) in ((128, 128, 128, 8), (128, 128, 64, 8), (128, 64, 64, 8),
-                                           (64, 64, 64, 4), (256, 64, 64, 8))
-                   for ix in ix_modes]
+    # Causal: one key loop up to the diagonal (examples/attention.py).
+    causal_cfgs = ws_cfgs + [C(block_sizes=[1, bm, bn], num_warps=w, num_stages=3, indexing=ix, loop_orders=[[1, 0]])
+                             for (bm, bn, w) in ((128, 128, 8), (128, 64, 8), (256, 64, 8))
+                             for ix in ix_modes]
     out.append(Bench("attention B4 H16 S4096 D128", attention, lambda: (_bf16(b, h, s, d), _bf16(b, h, s, d),
                                                                        _bf16(b, h, s, d)),
                      lambda q, k, v: F.scaled_dot_product_attention(q, k, v), att_flops, "TFLOP/s", att_cfgs,

@@ -53,10 +53,14 @@ def cases():
          [C(block_sizes=[1, 64, 64], num_warps=4, num_stages=2, indexing="tensor_descriptor")]),
         ("causal_attention", attention.causal_attention, (_x(1, 2, 256, 64), _x(1, 2, 256, 64),
                                                           _x(1, 2, 256, 64)), [None]),
+        ("causal_attention_two_loops", attention.causal_attention_two_loops,
+         (_x(1, 2, 256, 64), _x(1, 2, 256, 64), _x(1, 2, 256, 64)),
+         [None, C(block_sizes=[1, 128, 128, 128], num_warps=4, num_stages=2, indexing="tensor_descriptor",
+                  range_warp_specializes=[True, True])]),
     ]
 
 
-@pytest.mark.parametrize("case", range(11))
+@pytest.mark.parametrize("case", range(len(cases())))
 def test_examples_compile_for_sm90(case, monkeypatch, tmp_path):
     name, kernel, args, configs = cases()[case]
     monkeypatch.setenv("DEUTERON_INTERPRET", "1")  # bind CPU tensors (the code is generated for an H100 anyway)
@@ -116,3 +120,20 @@ def test_attention_loads_the_transposed_keys_through_tma(monkeypatch):
     (launch,) = compile_for_target(bound, cfg, (q, q, q))
     ttgir = launch.compiled.asm["ttgir"]
     assert ttgir.count("async_tma_copy_global_to_local") >= 3, "q, k and v must be TMA loads"
+
+
+@pytest.mark.parametrize("name", ["attention", "causal_attention"])
+def test_attention_default_is_warp_specialized_on_hopper(name, monkeypatch):
+    """The Hopper default for 16-bit attention (ConfigSpec::flash_attention_loop)
+    compiles, with the key loop split into producer and consumer warps."""
+    import attention
+
+    monkeypatch.setenv("DEUTERON_INTERPRET", "1")
+    kernel = getattr(attention, name)
+    kernel.reset()
+    q = _x(1, 2, 256, 128)
+    bound = kernel.bind((q, q, q))
+    (launch,) = compile_for_target(bound, bound.default_config(), (q, q, q))
+    ttgir = launch.compiled.asm["ttgir"]
+    assert "ttg.warp_specialize" in ttgir
+    assert ttgir.count("async_tma_copy_global_to_local") >= 3

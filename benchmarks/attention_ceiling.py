@@ -1,0 +1,156 @@
+"""Which Triton code shape of flash attention is fastest on this GPU?
+
+A hand-written flash-attention forward (the same online softmax that
+examples/attention.py spells) in several code shapes, timed side by side with
+SDPA and deuteron's generated kernel: loads through pointers, device-side
+tensor descriptors over the collapsed [batch*heads*seq, head_dim] tensor or
+over the 3-D view (reshaped after the load, as deuteron emits them),
+host-side descriptors, warp specialization, and the program order.  It tells
+code generation which shape to emit; it is a development probe, not a test.
+
+    python benchmarks/attention_ceiling.py [--causal]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+import triton
+import triton.language as tl
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import bench_ms  # noqa: E402
+
+# Globals read inside @triton.jit must be constexpr.
+POINTER, DESC_2D, DESC_3D = tl.constexpr(0), tl.constexpr(1), tl.constexpr(2)
+
+
+@triton.jit
+def _probe_kernel(q, k, v, o, qk_scale, HEADS: tl.constexpr, SEQ: tl.constexpr, D: tl.constexpr,
+                  BM: tl.constexpr, BN: tl.constexpr, LOAD: tl.constexpr, WS: tl.constexpr,
+                  HEAD_MAJOR: tl.constexpr, CAUSAL: tl.constexpr):
+    if HEAD_MAJOR:  # consecutive programs: query blocks of one head (its K/V stay in L2)
+        pid_m = tl.program_id(0)
+        pid_h = tl.program_id(1)
+    else:
+        pid_h = tl.program_id(0)
+        pid_m = tl.program_id(1)
+    if CAUSAL:  # heavy query blocks first
+        pid_m = SEQ // BM - 1 - pid_m
+    rows = pid_m * BM + tl.arange(0, BM)
+    dcol = tl.arange(0, D)
+    base = pid_h * SEQ * D
+    if LOAD == DESC_2D:
+        qd = tl.make_tensor_descriptor(q, [HEADS * SEQ, D], [D, 1], [BM, D])
+        kd = tl.make_tensor_descriptor(k, [HEADS * SEQ, D], [D, 1], [BN, D])
+        vd = tl.make_tensor_descriptor(v, [HEADS * SEQ, D], [D, 1], [BN, D])
+        od = tl.make_tensor_descriptor(o, [HEADS * SEQ, D], [D, 1], [BM, D])
+        qt = qd.load([pid_h * SEQ + pid_m * BM, 0])
+    elif LOAD == DESC_3D:
+        qd = tl.make_tensor_descriptor(q, [HEADS, SEQ, D], [SEQ * D, D, 1], [1, BM, D])
+        kd = tl.make_tensor_descriptor(k, [HEADS, SEQ, D], [SEQ * D, D, 1], [1, BN, D])
+        vd = tl.make_tensor_descriptor(v, [HEADS, SEQ, D], [SEQ * D, D, 1], [1, BN, D])
+        od = tl.make_tensor_descriptor(o, [HEADS, SEQ, D], [SEQ * D, D, 1], [1, BM, D])
+        qt = tl.reshape(qd.load([pid_h, pid_m * BM, 0]), (BM, D))
+    else:
+        qt = tl.load(q + base + rows[:, None] * D + dcol[None, :])
+    m_i = tl.full((BM,), float("-inf"), tl.float32)
+    l_i = tl.full((BM,), 1.0, tl.float32)
+    acc = tl.zeros((BM, D), tl.float32)
+    hi = (pid_m + 1) * BM if CAUSAL else SEQ
+    for start in tl.range(0, hi, BN, warp_specialize=WS):
+        cols = start + tl.arange(0, BN)
+        if LOAD == DESC_2D:
+            kt = kd.load([pid_h * SEQ + start, 0]).T
+            vt = vd.load([pid_h * SEQ + start, 0])
+        elif LOAD == DESC_3D:
+            kt = tl.permute(tl.reshape(kd.load([pid_h, start, 0]), (BN, D)), [1, 0])
+            vt = tl.reshape(vd.load([pid_h, start, 0]), (BN, D))
+        else:
+            kt = tl.load(k + base + dcol[:, None] + cols[None, :] * D)
+            vt = tl.load(v + base + cols[:, None] * D + dcol[None, :])
+        qk = tl.dot(qt, kt)
+        if CAUSAL:
+            qk = tl.where(rows[:, None] >= cols[None, :], qk * qk_scale, float("-inf"))
+            m_ij = tl.maximum(m_i, tl.max(qk, 1))
+            p = tl.exp2(qk - m_ij[:, None])
+        else:
+            m_ij = tl.maximum(m_i, tl.max(qk, 1) * qk_scale)
+            p = tl.exp2(qk * qk_scale - m_ij[:, None])
+        alpha = tl.exp2(m_i - m_ij)
+        l_i = l_i * alpha + tl.sum(p, 1)
+        acc = tl.dot(p.to(vt.dtype), vt, acc * alpha[:, None])
+        m_i = m_ij
+    out = (acc / l_i[:, None]).to(o.dtype.element_ty)
+    if LOAD == DESC_2D:
+        od.store([pid_h * SEQ + pid_m * BM, 0], out)
+    elif LOAD == DESC_3D:
+        od.store([pid_h, pid_m * BM, 0], tl.reshape(out, (1, BM, D)))
+    else:
+        tl.store(o + base + rows[:, None] * D + dcol[None, :], out)
+
+
+def probe(q, k, v, *, bm, bn, warps, stages, load, ws, head_major, causal):
+    b, h, s, d = q.shape
+    o = torch.empty_like(q)
+    grid = (s // bm, b * h) if head_major else (b * h, s // bm)
+    scale = d ** -0.5 * 1.44269504
+
+    def fn():
+        _probe_kernel[grid](q, k, v, o, scale, b * h, s, d, bm, bn, load, ws, head_major, causal,
+                            num_warps=warps, num_stages=stages)
+        return o
+    return fn
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--causal", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="fewer variants")
+    ap.add_argument("--budget", type=float, default=1e9, help="stop trying variants after this many seconds")
+    a = ap.parse_args()
+    triton.set_allocator(lambda size, align, stream: torch.empty(size, dtype=torch.int8, device="cuda"))
+    torch.manual_seed(0)
+    b, h, s, d = 4, 16, 4096, 128
+    q, k, v = (torch.randn(b, h, s, d, device="cuda", dtype=torch.bfloat16) for _ in range(3))
+    flops = 4.0 * b * h * s * s * d / (2 if a.causal else 1)
+    tf = lambda ms: flops / (ms * 1e-3) / 1e12
+    ref = F.scaled_dot_product_attention(q, k, v, is_causal=a.causal)
+    sdpa = tf(bench_ms(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=a.causal)))
+    print(f"SDPA {sdpa:.0f} TFLOP/s", flush=True)
+    shapes = [(128, 128, 8, 3), (128, 64, 8, 3), (256, 64, 8, 3), (128, 128, 8, 2), (128, 64, 4, 3), (128, 128, 4, 2)]
+    loads = [0, 1, 2]
+    rows = []
+    t0 = time.perf_counter()
+    for (bm, bn, w, st), load, ws, hm in itertools.product(shapes, loads, (False, True), (True, False)):
+        if a.quick and (hm is False or load == 2):
+            continue
+        if time.perf_counter() - t0 > a.budget:
+            print("budget spent, stopping", flush=True)
+            break
+        name = f"bm{bm} bn{bn} w{w} s{st} {['ptr', 'desc2d', 'desc3d'][load]} ws={int(ws)} head_major={int(hm)}"
+        try:
+            fn = probe(q, k, v, bm=bm, bn=bn, warps=w, stages=st, load=load, ws=ws, head_major=hm, causal=a.causal)
+            err = (fn().float() - ref.float()).abs().max().item()
+            if not err < 2e-2:
+                print(f"{name}: WRONG {err:.3g}", flush=True)
+                continue
+            r = tf(bench_ms(fn, warmup_ms=10, rep_ms=100))
+            rows.append((r, name))
+            print(f"{name}: {r:.0f} TFLOP/s ({r / sdpa:.2f}x SDPA)", flush=True)
+        except Exception as e:  # noqa: BLE001 - a variant that does not compile is reported, not fatal
+            print(f"{name}: FAILED {str(e).strip().splitlines()[-1][:200] if str(e) else repr(e)}", flush=True)
+    rows.sort(reverse=True)
+    print("best:")
+    for r, name in rows[:8]:
+        print(f"  {r:.0f} TFLOP/s ({r / sdpa:.2f}x SDPA)  {name}")
+
+
+if __name__ == "__main__":
+    main()

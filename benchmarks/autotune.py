@@ -71,6 +71,9 @@ def _cases(small: bool):
         ("attention", "attention", "attention", attn_args(*at),
          lambda a: 4 * a[0].shape[0] * a[0].shape[1] * a[0].shape[2] ** 2 * a[0].shape[3], "TFLOP/s",
          lambda q, k, v: torch.nn.functional.scaled_dot_product_attention(q, k, v)),
+        ("causal_attention", "attention", "causal_attention", attn_args(*at),
+         lambda a: 2 * a[0].shape[0] * a[0].shape[1] * a[0].shape[2] ** 2 * a[0].shape[3], "TFLOP/s",
+         lambda q, k, v: torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)),
     ]
 
 
@@ -141,7 +144,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--effort", default="quick", choices=["quick", "full"])
     p.add_argument("--strategy", default=None)
-    p.add_argument("--kernels", default="softmax,rms_norm,layer_norm,matmul,attention")
+    p.add_argument("--kernels", default="softmax,rms_norm,layer_norm,matmul,attention,causal_attention")
     p.add_argument("--small", action="store_true")
     p.add_argument("--json", default=None)
     p.add_argument("--log-dir", default=None)

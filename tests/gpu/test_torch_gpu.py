@@ -119,12 +119,17 @@ assert torch.equal(runner(x, x), x * 3)
 def _xfail_if_plain_torch_aoti_load_crashes(tmp_path: Path, returncode: int) -> None:
     """A failed load of our package counts against deuteron only if PyTorch can load a
     package of plain torch ops on this machine.  On the H200 (torch 2.11+cu130) every
-    `aoti_load_package` in Python segfaulted, for a plain `x * 2 + y` too
+    `aoti_load_package` in Python segfaulted (or, in a later run, hung), for a plain `x * 2 + y` too
     (benchmarks/aoti_probe.py), while the C++ loader ran the same packages."""
     x = torch.ones(64, device="cuda")
     ep = torch.export.export(_PlainModel(), (x, x), strict=False)
     plain = torch._inductor.aoti_compile_and_package(ep, package_path=str(tmp_path / "plain.pt2"))
-    run = subprocess.run([sys.executable, "-c", _PLAIN_LOADER, plain], capture_output=True, text=True, timeout=300)
+    try:
+        run = subprocess.run([sys.executable, "-c", _PLAIN_LOADER, plain], capture_output=True, text=True,
+                             timeout=240)
+    except subprocess.TimeoutExpired:  # seen on the H200 too: the load hangs instead of crashing
+        pytest.xfail(f"aoti_load_package hangs for a plain PyTorch model on this machine (ours: exit "
+                     f"{returncode}): a PyTorch problem, not deuteron's")
     if run.returncode != 0:
         pytest.xfail(f"aoti_load_package fails for a plain PyTorch model as well on this machine "
                      f"(exit {run.returncode}; ours: exit {returncode}): a PyTorch problem, not deuteron's")

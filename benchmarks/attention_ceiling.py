@@ -34,14 +34,14 @@ POINTER, DESC_2D, DESC_3D = tl.constexpr(0), tl.constexpr(1), tl.constexpr(2)
 @triton.jit
 def _probe_kernel(q, k, v, o, qk_scale, HEADS: tl.constexpr, SEQ: tl.constexpr, D: tl.constexpr,
                   BM: tl.constexpr, BN: tl.constexpr, LOAD: tl.constexpr, WS: tl.constexpr,
-                  HEAD_MAJOR: tl.constexpr, CAUSAL: tl.constexpr):
+                  HEAD_MAJOR: tl.constexpr, CAUSAL: tl.constexpr, HEAVY_FIRST: tl.constexpr):
     if HEAD_MAJOR:  # consecutive programs: query blocks of one head (its K/V stay in L2)
         pid_m = tl.program_id(0)
         pid_h = tl.program_id(1)
     else:
         pid_h = tl.program_id(0)
         pid_m = tl.program_id(1)
-    if CAUSAL:  # heavy query blocks first
+    if CAUSAL and HEAVY_FIRST:  # heavy query blocks first
         pid_m = SEQ // BM - 1 - pid_m
     rows = pid_m * BM + tl.arange(0, BM)
     dcol = tl.arange(0, D)
@@ -96,14 +96,14 @@ def _probe_kernel(q, k, v, o, qk_scale, HEADS: tl.constexpr, SEQ: tl.constexpr, 
         tl.store(o + base + rows[:, None] * D + dcol[None, :], out)
 
 
-def probe(q, k, v, *, bm, bn, warps, stages, load, ws, head_major, causal):
+def probe(q, k, v, *, bm, bn, warps, stages, load, ws, head_major, causal, heavy_first=True):
     b, h, s, d = q.shape
     o = torch.empty_like(q)
     grid = (s // bm, b * h) if head_major else (b * h, s // bm)
     scale = d ** -0.5 * 1.44269504
 
     def fn():
-        _probe_kernel[grid](q, k, v, o, scale, b * h, s, d, bm, bn, load, ws, head_major, causal,
+        _probe_kernel[grid](q, k, v, o, scale, b * h, s, d, bm, bn, load, ws, head_major, causal, heavy_first,
                             num_warps=warps, num_stages=stages)
         return o
     return fn
@@ -113,6 +113,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--causal", action="store_true")
     ap.add_argument("--quick", action="store_true", help="fewer variants")
+    ap.add_argument("--only", default="", help="run the variants whose name contains this")
     ap.add_argument("--budget", type=float, default=1e9, help="stop trying variants after this many seconds")
     a = ap.parse_args()
     triton.set_allocator(lambda size, align, stream: torch.empty(size, dtype=torch.int8, device="cuda"))
@@ -128,15 +129,20 @@ def main() -> None:
     loads = [0, 1, 2]
     rows = []
     t0 = time.perf_counter()
-    for (bm, bn, w, st), load, ws, hm in itertools.product(shapes, loads, (False, True), (True, False)):
+    for (bm, bn, w, st), load, ws, hm, hf in itertools.product(shapes, loads, (False, True), (True, False),
+                                                               (True, False) if a.causal else (True,)):
         if a.quick and (hm is False or load == 2):
             continue
         if time.perf_counter() - t0 > a.budget:
             print("budget spent, stopping", flush=True)
             break
         name = f"bm{bm} bn{bn} w{w} s{st} {['ptr', 'desc2d', 'desc3d'][load]} ws={int(ws)} head_major={int(hm)}"
+        if a.causal:
+            name += f" heavy_first={int(hf)}"
+        if a.only and a.only not in name:
+            continue
         try:
-            fn = probe(q, k, v, bm=bm, bn=bn, warps=w, stages=st, load=load, ws=ws, head_major=hm, causal=a.causal)
+            fn = probe(q, k, v, bm=bm, bn=bn, warps=w, stages=st, load=load, ws=ws, head_major=hm, causal=a.causal, heavy_first=hf)
             err = (fn().float() - ref.float()).abs().max().item()
             if not err < 2e-2:
                 print(f"{name}: WRONG {err:.3g}", flush=True)

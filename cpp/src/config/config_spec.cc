@@ -282,9 +282,6 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
   for (size_t i = 0; i < block_sizes.size(); ++i)
     if (block_sizes[i].used_in_dot)
       bs[i] = in_dot_result[i] || !block_sizes[i].is_reduction_like ? 128 : 64;
-  // Everything else: a few thousand elements per program.  Inner loops and
-  // whole dims come first; the grid's tiles share what is left, the last
-  // (usually contiguous) dim first.
   // Flash attention on Hopper (see flash_attention_loop): 128x128 blocks,
   // 4 warps per consumer group, 2 stages, 2-D tensor descriptors, the key
   // loop warp-specialized, query blocks of one head on consecutive programs.
@@ -293,6 +290,9 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
     if (device.compute_capability / 10 == 9 && kernels[k].max_element_bytes <= 2)
       flash_loops[k] = flash_attention_loop(static_cast<int>(k));
   bool flash = std::any_of(flash_loops.begin(), flash_loops.end(), [](int l) { return l >= 0; });
+  // Everything else: a few thousand elements per program.  Inner loops and
+  // whole dims come first; the grid's tiles share what is left, the last
+  // (usually contiguous) dim first.
   for (size_t k = 0; k < kernels.size(); ++k) {
     const KernelSummary& s = kernels[k];
     if (s.has_dot && flash_loops[k] >= 0) {

@@ -11,7 +11,9 @@ models and loads each in a fresh Python process that imports torch only.
     python benchmarks/aoti_probe.py OUT_DIR
 
 Prints one line per model: "ok", or the loader's exit status and the tail of
-its stderr.
+its stderr.  Then the plain package once more through each way PyTorch's Python
+side can load it (`plain/<way>: ...`), to tell a problem of one loader option
+from one of the Python binding itself.
 """
 
 from __future__ import annotations
@@ -29,10 +31,10 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests"))
 
 LOADER = """
 import sys, torch
-runner = torch._inductor.aoti_load_package(sys.argv[1])
+runner = {load}
 x = torch.arange(64, dtype=torch.float32, device="cuda")
 y = torch.ones(64, dtype=torch.float32, device="cuda")
-out = runner(x, y)
+out = runner.run([x, y]) if hasattr(runner, "run") and not hasattr(runner, "loader") else runner(x, y)
 out = out[0] if isinstance(out, (list, tuple)) else out
 assert torch.allclose(out, x * 2 + y), out
 print("ok")
@@ -83,10 +85,31 @@ def main() -> None:
         except Exception as e:  # noqa: BLE001
             print(f"{name}: packaging failed: {e!r}"[:400], flush=True)
             continue
-        run = subprocess.run([sys.executable, "-X", "faulthandler", "-c", LOADER, path], capture_output=True,
-                             text=True, timeout=300)
-        status = "ok" if run.returncode == 0 else f"exit {run.returncode}: {run.stderr[-600:]}"
-        print(f"{name}: {status}", flush=True)
+        print(f"{name}: {_load(path, 'torch._inductor.aoti_load_package(sys.argv[1])')}", flush=True)
+        if name != "plain":
+            continue
+        for way, load in LOAD_WAYS:
+            print(f"plain/{way}: {_load(path, load)}", flush=True)
+
+
+# Other ways to load the plain package from Python: loader options, and the
+# pybind class that aoti_load_package wraps (the same C++ class that a C++
+# program uses through torch::inductor::AOTIModelPackageLoader).
+LOAD_WAYS = [
+    ("single_threaded", "torch._inductor.aoti_load_package(sys.argv[1], run_single_threaded=True)"),
+    ("device_index_0", "torch._inductor.aoti_load_package(sys.argv[1], device_index=0)"),
+    ("raw_loader", "torch._C._aoti.AOTIModelPackageLoader(sys.argv[1], 'model', False, 1, 0)"),
+]
+
+
+def _load(path: str, load: str) -> str:
+    """Loads and runs the package in a fresh Python process; "ok" or why not."""
+    try:
+        run = subprocess.run([sys.executable, "-X", "faulthandler", "-c", LOADER.format(load=load), path],
+                             capture_output=True, text=True, timeout=240)
+    except subprocess.TimeoutExpired:
+        return "hung (no result in 240 s)"
+    return "ok" if run.returncode == 0 else f"exit {run.returncode}: {run.stderr[-600:]}"
 
 
 if __name__ == "__main__":

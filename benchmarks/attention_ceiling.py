@@ -8,7 +8,14 @@ over the 3-D view (reshaped after the load, as deuteron emits them),
 host-side descriptors, warp specialization, and the program order.  It tells
 code generation which shape to emit; it is a development probe, not a test.
 
-    python benchmarks/attention_ceiling.py [--causal]
+    python benchmarks/attention_ceiling.py [--causal] [--quick] [--only TEXT] [--budget S]
+        [--lazy] [--pipelined] [--small-blocks] [--check-ws]
+
+--lazy adds the lazy-rescale variant of each shape, --pipelined a kernel that
+issues the next block's scores before this block's softmax, --small-blocks
+replaces the shapes with ones that fit two programs per SM, and --check-ws
+only checks which warp-specialized shapes Triton computes right (results of
+2026-12-03 in docs/autotuning.md).
 """
 
 from __future__ import annotations
@@ -34,7 +41,8 @@ POINTER, DESC_2D, DESC_3D = tl.constexpr(0), tl.constexpr(1), tl.constexpr(2)
 @triton.jit
 def _probe_kernel(q, k, v, o, qk_scale, HEADS: tl.constexpr, SEQ: tl.constexpr, D: tl.constexpr,
                   BM: tl.constexpr, BN: tl.constexpr, LOAD: tl.constexpr, WS: tl.constexpr,
-                  HEAD_MAJOR: tl.constexpr, CAUSAL: tl.constexpr, HEAVY_FIRST: tl.constexpr):
+                  HEAD_MAJOR: tl.constexpr, CAUSAL: tl.constexpr, HEAVY_FIRST: tl.constexpr,
+                  LAZY: tl.constexpr):
     if HEAD_MAJOR:  # consecutive programs: query blocks of one head (its K/V stay in L2)
         pid_m = tl.program_id(0)
         pid_h = tl.program_id(1)
@@ -79,14 +87,31 @@ def _probe_kernel(q, k, v, o, qk_scale, HEADS: tl.constexpr, SEQ: tl.constexpr, 
         if CAUSAL:
             qk = tl.where(rows[:, None] >= cols[None, :], qk * qk_scale, float("-inf"))
             m_ij = tl.maximum(m_i, tl.max(qk, 1))
-            p = tl.exp2(qk - m_ij[:, None])
         else:
             m_ij = tl.maximum(m_i, tl.max(qk, 1) * qk_scale)
-            p = tl.exp2(qk * qk_scale - m_ij[:, None])
-        alpha = tl.exp2(m_i - m_ij)
-        l_i = l_i * alpha + tl.sum(p, 1)
-        acc = tl.dot(p.to(vt.dtype), vt, acc * alpha[:, None])
-        m_i = m_ij
+        if LAZY:
+            # Rescale only when some row's maximum grew by more than 2^8: the
+            # stale maximum keeps p <= 256, exact in float32 and bfloat16.
+            if tl.max(m_ij - m_i, 0) > 8.0:
+                alpha = tl.exp2(m_i - m_ij)
+                acc = acc * alpha[:, None]
+                l_i = l_i * alpha
+                m_i = m_ij
+            if CAUSAL:
+                p = tl.exp2(qk - m_i[:, None])
+            else:
+                p = tl.exp2(qk * qk_scale - m_i[:, None])
+            l_i = l_i + tl.sum(p, 1)
+            acc = tl.dot(p.to(vt.dtype), vt, acc)
+        else:
+            if CAUSAL:
+                p = tl.exp2(qk - m_ij[:, None])
+            else:
+                p = tl.exp2(qk * qk_scale - m_ij[:, None])
+            alpha = tl.exp2(m_i - m_ij)
+            l_i = l_i * alpha + tl.sum(p, 1)
+            acc = tl.dot(p.to(vt.dtype), vt, acc * alpha[:, None])
+            m_i = m_ij
     out = (acc / l_i[:, None]).to(o.dtype.element_ty)
     if LOAD == DESC_2D:
         od.store([pid_h * SEQ + pid_m * BM, 0], out)
@@ -96,17 +121,85 @@ def _probe_kernel(q, k, v, o, qk_scale, HEADS: tl.constexpr, SEQ: tl.constexpr, 
         tl.store(o + base + rows[:, None] * D + dcol[None, :], out)
 
 
-def probe(q, k, v, *, bm, bn, warps, stages, load, ws, head_major, causal, heavy_first=True):
+@triton.jit
+def _pipelined_kernel(q, k, v, o, qk_scale, HEADS: tl.constexpr, SEQ: tl.constexpr, D: tl.constexpr,
+                      BM: tl.constexpr, BN: tl.constexpr):
+    """Non-causal, 2-D descriptors, the scores of key block j+1 issued before the
+    softmax of block j (FA3's intra-warpgroup overlap, spelled in the source)."""
+    pid_m = tl.program_id(0)
+    pid_h = tl.program_id(1)
+    qd = tl.make_tensor_descriptor(q, [HEADS * SEQ, D], [D, 1], [BM, D])
+    kd = tl.make_tensor_descriptor(k, [HEADS * SEQ, D], [D, 1], [BN, D])
+    vd = tl.make_tensor_descriptor(v, [HEADS * SEQ, D], [D, 1], [BN, D])
+    od = tl.make_tensor_descriptor(o, [HEADS * SEQ, D], [D, 1], [BM, D])
+    row0 = pid_h * SEQ
+    qt = qd.load([row0 + pid_m * BM, 0])
+    m_i = tl.full((BM,), float("-inf"), tl.float32)
+    l_i = tl.full((BM,), 1.0, tl.float32)
+    acc = tl.zeros((BM, D), tl.float32)
+    qk = tl.dot(qt, kd.load([row0, 0]).T)
+    for start in tl.range(BN, SEQ, BN):
+        qk_next = tl.dot(qt, kd.load([row0 + start, 0]).T)
+        m_ij = tl.maximum(m_i, tl.max(qk, 1) * qk_scale)
+        p = tl.exp2(qk * qk_scale - m_ij[:, None])
+        alpha = tl.exp2(m_i - m_ij)
+        l_i = l_i * alpha + tl.sum(p, 1)
+        vt = vd.load([row0 + start - BN, 0])
+        acc = tl.dot(p.to(vt.dtype), vt, acc * alpha[:, None])
+        m_i = m_ij
+        qk = qk_next
+    m_ij = tl.maximum(m_i, tl.max(qk, 1) * qk_scale)
+    p = tl.exp2(qk * qk_scale - m_ij[:, None])
+    alpha = tl.exp2(m_i - m_ij)
+    l_i = l_i * alpha + tl.sum(p, 1)
+    vt = vd.load([row0 + SEQ - BN, 0])
+    acc = tl.dot(p.to(vt.dtype), vt, acc * alpha[:, None])
+    od.store([row0 + pid_m * BM, 0], (acc / l_i[:, None]).to(o.dtype.element_ty))
+
+
+def pipelined(q, k, v, *, bm, bn, warps, stages):
+    b, h, s, d = q.shape
+    o = torch.empty_like(q)
+    scale = d ** -0.5 * 1.44269504
+
+    def fn():
+        _pipelined_kernel[(s // bm, b * h)](q, k, v, o, scale, b * h, s, d, bm, bn, num_warps=warps, num_stages=stages)
+        return o
+    return fn
+
+
+def probe(q, k, v, *, bm, bn, warps, stages, load, ws, head_major, causal, heavy_first=True, lazy=False):
     b, h, s, d = q.shape
     o = torch.empty_like(q)
     grid = (s // bm, b * h) if head_major else (b * h, s // bm)
     scale = d ** -0.5 * 1.44269504
 
     def fn():
-        _probe_kernel[grid](q, k, v, o, scale, b * h, s, d, bm, bn, load, ws, head_major, causal, heavy_first,
+        _probe_kernel[grid](q, k, v, o, scale, b * h, s, d, bm, bn, load, ws, head_major, causal, heavy_first, lazy,
                             num_warps=warps, num_stages=stages)
         return o
     return fn
+
+
+def check_warp_specialized(args) -> None:
+    """Correctness only: which warp-specialized shapes does Triton compile right?"""
+    torch.manual_seed(0)
+    bad = []
+    for d, causal, bm, bn, w, st in itertools.product((128, 64), (False, True), (64, 128), (32, 64, 128), (4, 8),
+                                                      (1, 2, 3, 4)):
+        q, k, v = (torch.randn(1, 2, 2048, d, device="cuda", dtype=torch.bfloat16) for _ in range(3))
+        ref = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
+        name = f"d{d} causal={int(causal)} bm{bm} bn{bn} w{w} s{st} desc2d ws=1"
+        try:
+            fn = probe(q, k, v, bm=bm, bn=bn, warps=w, stages=st, load=1, ws=True, head_major=True, causal=causal)
+            err = (fn().float() - ref.float()).abs().max().item()
+            verdict = "ok" if err < 2e-2 else f"WRONG {err:.3g}"
+        except Exception as e:  # noqa: BLE001
+            verdict = f"FAILED {str(e).strip().splitlines()[-1][:120] if str(e) else repr(e)}"
+        if verdict != "ok":
+            bad.append(name)
+        print(f"{name}: {verdict}", flush=True)
+    print("wrong or failed:", *bad, sep="\n  ")
 
 
 def main() -> None:
@@ -114,9 +207,16 @@ def main() -> None:
     ap.add_argument("--causal", action="store_true")
     ap.add_argument("--quick", action="store_true", help="fewer variants")
     ap.add_argument("--only", default="", help="run the variants whose name contains this")
+    ap.add_argument("--lazy", action="store_true", help="also the lazy-rescale variant of each shape")
+    ap.add_argument("--pipelined", action="store_true", help="also the scores-one-block-ahead kernel")
+    ap.add_argument("--small-blocks", action="store_true", help="the shapes that fit two programs per SM")
+    ap.add_argument("--check-ws", action="store_true", help="only check which warp-specialized shapes are right")
     ap.add_argument("--budget", type=float, default=1e9, help="stop trying variants after this many seconds")
     a = ap.parse_args()
     triton.set_allocator(lambda size, align, stream: torch.empty(size, dtype=torch.int8, device="cuda"))
+    if a.check_ws:
+        check_warp_specialized(a)
+        return
     torch.manual_seed(0)
     b, h, s, d = 4, 16, 4096, 128
     q, k, v = (torch.randn(b, h, s, d, device="cuda", dtype=torch.bfloat16) for _ in range(3))
@@ -126,11 +226,15 @@ def main() -> None:
     sdpa = tf(bench_ms(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=a.causal)))
     print(f"SDPA {sdpa:.0f} TFLOP/s", flush=True)
     shapes = [(128, 128, 8, 3), (128, 64, 8, 3), (256, 64, 8, 3), (128, 128, 8, 2), (128, 64, 4, 3), (128, 128, 4, 2)]
+    if a.small_blocks:  # shapes whose shared memory and registers let two programs share an SM
+        shapes = [(64, 64, 4, 2), (64, 64, 4, 3), (64, 128, 4, 2), (128, 64, 4, 2), (64, 64, 4, 4),
+                  (128, 32, 4, 3), (64, 128, 4, 1), (128, 64, 8, 2)]
     loads = [0, 1, 2]
     rows = []
     t0 = time.perf_counter()
-    for (bm, bn, w, st), load, ws, hm, hf in itertools.product(shapes, loads, (False, True), (True, False),
-                                                               (True, False) if a.causal else (True,)):
+    for (bm, bn, w, st), load, ws, hm, hf, lazy in itertools.product(
+            shapes, loads, (False, True), (True, False), (True, False) if a.causal else (True,),
+            (False, True) if a.lazy else (False,)):
         if a.quick and (hm is False or load == 2):
             continue
         if time.perf_counter() - t0 > a.budget:
@@ -139,10 +243,12 @@ def main() -> None:
         name = f"bm{bm} bn{bn} w{w} s{st} {['ptr', 'desc2d', 'desc3d'][load]} ws={int(ws)} head_major={int(hm)}"
         if a.causal:
             name += f" heavy_first={int(hf)}"
+        if lazy:
+            name += " lazy"
         if a.only and a.only not in name:
             continue
         try:
-            fn = probe(q, k, v, bm=bm, bn=bn, warps=w, stages=st, load=load, ws=ws, head_major=hm, causal=a.causal, heavy_first=hf)
+            fn = probe(q, k, v, bm=bm, bn=bn, warps=w, stages=st, load=load, ws=ws, head_major=hm, causal=a.causal, heavy_first=hf, lazy=lazy)
             err = (fn().float() - ref.float()).abs().max().item()
             if not err < 2e-2:
                 print(f"{name}: WRONG {err:.3g}", flush=True)
@@ -152,6 +258,20 @@ def main() -> None:
             print(f"{name}: {r:.0f} TFLOP/s ({r / sdpa:.2f}x SDPA)", flush=True)
         except Exception as e:  # noqa: BLE001 - a variant that does not compile is reported, not fatal
             print(f"{name}: FAILED {str(e).strip().splitlines()[-1][:200] if str(e) else repr(e)}", flush=True)
+    if a.pipelined and not a.causal:
+        for bm, bn, w, st in [(128, 128, 8, 2), (128, 128, 8, 3), (128, 64, 8, 3), (128, 64, 4, 3), (256, 64, 8, 2), (128, 128, 4, 2)]:
+            name = f"pipelined bm{bm} bn{bn} w{w} s{st}"
+            try:
+                fn = pipelined(q, k, v, bm=bm, bn=bn, warps=w, stages=st)
+                err = (fn().float() - ref.float()).abs().max().item()
+                if not err < 2e-2:
+                    print(f"{name}: WRONG {err:.3g}", flush=True)
+                    continue
+                r = tf(bench_ms(fn, warmup_ms=10, rep_ms=100))
+                rows.append((r, name))
+                print(f"{name}: {r:.0f} TFLOP/s ({r / sdpa:.2f}x SDPA)", flush=True)
+            except Exception as e:  # noqa: BLE001
+                print(f"{name}: FAILED {str(e).strip().splitlines()[-1][:200] if str(e) else repr(e)}", flush=True)
     rows.sort(reverse=True)
     print("best:")
     for r, name in rows[:8]:

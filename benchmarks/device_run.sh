@@ -42,7 +42,7 @@ for stage in "${stages[@]}"; do
     kernels) python3 "$REPO/benchmarks/kernels.py" --out "$OUT" ${KERNELS:+--only "$KERNELS"} 2>&1 | tail -30 ;;
     autotune) python3 "$REPO/benchmarks/autotune.py" --effort quick --json "$OUT/autotune.json" --log-dir "$OUT/at" \
                 ${KERNELS:+--kernels "$KERNELS"} 2>&1 | tee "$OUT/autotune.log" | tail -12 ;;
-    aoti-probe) python3 "$REPO/benchmarks/aoti_probe.py" /tmp/aoti_probe 2>&1 | tee "$OUT/aoti_probe.log" | grep -E "^(plain|triton_op|deuteron):" ;;
+    aoti-probe) python3 "$REPO/benchmarks/aoti_probe.py" /tmp/aoti_probe 2>&1 | tee "$OUT/aoti_probe.log" | grep -E "^(plain|triton_op|deuteron)[:/]" ;;
     *) echo "unknown stage $stage"; rc=2 ;;
   esac
   st=${PIPESTATUS[0]}; [ "$st" != 0 ] && rc=$st

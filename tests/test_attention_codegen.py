@@ -85,6 +85,11 @@ def test_two_loop_causal_attention_stays_right_with_descriptors(mode):
 @pytest.mark.parametrize("cfg, reason", [
     (C(block_sizes=[1, 32, 32], range_warp_specializes=[True]), "2-D tensor descriptors"),
     (C(block_sizes=[1, 32, 32], range_warp_specializes=[True], **TMA), None),
+    # Triton 3.6 on the H200 returns NaNs for these: left out, not emitted.
+    (C(block_sizes=[1, 32, 32], num_warps=4, num_stages=3, range_warp_specializes=[True], **TMA), "NaNs"),
+    (C(block_sizes=[1, 32, 32], num_warps=4, num_stages=2, range_num_stages=[4], range_warp_specializes=[True],
+       **TMA), "NaNs"),
+    (C(block_sizes=[1, 32, 32], num_warps=8, num_stages=3, range_warp_specializes=[True], **TMA), None),
 ])
 def test_warp_specialize_is_emitted_only_where_hopper_compiles_it(mode, cfg, reason):
     import attention

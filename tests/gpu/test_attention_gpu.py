@@ -59,6 +59,8 @@ def test_default_config_matches_sdpa(name, dtype, shape):
     dict(block_sizes=[1, 128, 128], num_warps=8, num_stages=3),
     dict(block_sizes=[1, 256, 64], num_warps=8, num_stages=3),
     dict(block_sizes=[1, 128, 64], num_warps=8, num_stages=2),
+    # NaNs when warp-specialized by Triton 3.6 on the H200: codegen leaves it out.
+    dict(block_sizes=[1, 128, 64], num_warps=4, num_stages=3),
 ])
 @pytest.mark.parametrize("name", ["attention", "causal_attention"])
 def test_warp_specialized_configs_match_sdpa(name, cfg):

@@ -264,9 +264,10 @@ void SearchSpace::build() {
     // Warp specialization: on Blackwell for every loop with a dot; on Hopper
     // for flash attention's key loop only.  There, with Triton 3.6, it is
     // worth 6-13% with 2-D descriptors (attention_ceiling.py), it compiles
-    // for nothing else, and matmul times moved by <1%.  Some attention
-    // configs with it give NaNs (4 warps, 64-wide key blocks, 3 stages on
-    // the H200): the accuracy check drops them.
+    // for nothing else, and matmul times moved by <1%.  With 4 warps
+    // and 3+ stages it gives NaNs on the H200: code generation leaves it out
+    // there (hopper_warp_specialize_obstacle), and the accuracy check would
+    // drop any other wrong config.
     bool flash = sm90 && !sm100 && spec_.flash_attention_loop(l.kernel) == l.op_id;
     if (options_.tune_warp_specialize && l.contains_dot && (sm100 || flash))
       add(Param{idx_name("range_warp_specializes", i), "range_warp_specializes", static_cast<int>(i), opt_bools(),

@@ -1313,6 +1313,17 @@ class KernelEmitter {
     if (!all_2d)
       return "on Hopper, Triton 3.6 warp-specializes only loops whose loads and stores are all 2-D tensor "
              "descriptors (indexing='tensor_descriptor' with whole blocks)";
+    // A silent wrong result, not a compile error: on the H200 every
+    // warp-specialized attention with 4 warps and 3 or 4 stages that fit in
+    // shared memory returned NaNs (head dims 64 and 128, 64- and 128-wide key
+    // blocks, causal or not), while 2 stages, or 8 warps with any stage
+    // count, were right (2026-12-03; `attention_ceiling.py --check-ws` checks the
+    // hand-written kernel of the same shape).
+    const RangeKnobs* kn = knobs(loop);
+    int stages = kn && kn->num_stages > 0 ? kn->num_stages : plan_.num_stages;
+    if (plan_.num_warps <= 4 && stages >= 3)
+      return "on Hopper, Triton 3.6 computes NaNs in warp-specialized loops with 4 warps or fewer and 3 or more "
+             "stages; use num_warps=8 or 2 stages";
     return "";
   }
 

@@ -34,7 +34,7 @@ import sys, torch
 runner = {load}
 x = torch.arange(64, dtype=torch.float32, device="cuda")
 y = torch.ones(64, dtype=torch.float32, device="cuda")
-out = runner.run([x, y]) if hasattr(runner, "run") and not hasattr(runner, "loader") else runner(x, y)
+out = {call}
 out = out[0] if isinstance(out, (list, tuple)) else out
 assert torch.allclose(out, x * 2 + y), out
 print("ok")
@@ -88,24 +88,25 @@ def main() -> None:
         print(f"{name}: {_load(path, 'torch._inductor.aoti_load_package(sys.argv[1])')}", flush=True)
         if name != "plain":
             continue
-        for way, load in LOAD_WAYS:
-            print(f"plain/{way}: {_load(path, load)}", flush=True)
+        for way, load, call in LOAD_WAYS:
+            print(f"plain/{way}: {_load(path, load, call)}", flush=True)
 
 
 # Other ways to load the plain package from Python: loader options, and the
 # pybind class that aoti_load_package wraps (the same C++ class that a C++
 # program uses through torch::inductor::AOTIModelPackageLoader).
+# Each: (name, expression that loads sys.argv[1] as `runner`, expression that runs it).
 LOAD_WAYS = [
-    ("single_threaded", "torch._inductor.aoti_load_package(sys.argv[1], run_single_threaded=True)"),
-    ("device_index_0", "torch._inductor.aoti_load_package(sys.argv[1], device_index=0)"),
-    ("raw_loader", "torch._C._aoti.AOTIModelPackageLoader(sys.argv[1], 'model', False, 1, 0)"),
+    ("single_threaded", "torch._inductor.aoti_load_package(sys.argv[1], run_single_threaded=True)", "runner(x, y)"),
+    ("device_index_0", "torch._inductor.aoti_load_package(sys.argv[1], device_index=0)", "runner(x, y)"),
+    ("raw_loader", "torch._C._aoti.AOTIModelPackageLoader(sys.argv[1], 'model', False, 1, 0)", "runner.run([x, y])"),
 ]
 
 
-def _load(path: str, load: str) -> str:
+def _load(path: str, load: str, call: str = "runner(x, y)") -> str:
     """Loads and runs the package in a fresh Python process; "ok" or why not."""
     try:
-        run = subprocess.run([sys.executable, "-X", "faulthandler", "-c", LOADER.format(load=load), path],
+        run = subprocess.run([sys.executable, "-X", "faulthandler", "-c", LOADER.format(load=load, call=call), path],
                              capture_output=True, text=True, timeout=240)
     except subprocess.TimeoutExpired:
         return "hung (no result in 240 s)"

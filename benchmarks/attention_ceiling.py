@@ -181,7 +181,34 @@ def probe(q, k, v, *, bm, bn, warps, stages, load, ws, head_major, causal, heavy
     return fn
 
 
-def check_warp_specialized(args) -> None:
+def _why_failed(e: Exception) -> str:
+    """The last line of a compile error (Triton's are long), or the exception's repr."""
+    return str(e).strip().splitlines()[-1][:200] if str(e).strip() else repr(e)
+
+
+def _check(fn, ref) -> str:
+    """"ok", or why fn's output is not SDPA's."""
+    err = (fn().float() - ref.float()).abs().max().item()
+    return "ok" if err < 2e-2 else f"WRONG {err:.3g}"
+
+
+def _measure(name, make_fn, ref, sdpa, tf, rows) -> None:
+    """Checks one variant against SDPA, then times it; a variant that does not
+    compile or is wrong is reported, not fatal."""
+    try:
+        fn = make_fn()
+        verdict = _check(fn, ref)
+        if verdict != "ok":
+            print(f"{name}: {verdict}", flush=True)
+            return
+        r = tf(bench_ms(fn, warmup_ms=10, rep_ms=100))
+        rows.append((r, name))
+        print(f"{name}: {r:.0f} TFLOP/s ({r / sdpa:.2f}x SDPA)", flush=True)
+    except Exception as e:  # noqa: BLE001
+        print(f"{name}: FAILED {_why_failed(e)}", flush=True)
+
+
+def check_warp_specialized() -> None:
     """Correctness only: which warp-specialized shapes does Triton compile right?"""
     torch.manual_seed(0)
     bad = []
@@ -191,11 +218,10 @@ def check_warp_specialized(args) -> None:
         ref = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
         name = f"d{d} causal={int(causal)} bm{bm} bn{bn} w{w} s{st} desc2d ws=1"
         try:
-            fn = probe(q, k, v, bm=bm, bn=bn, warps=w, stages=st, load=1, ws=True, head_major=True, causal=causal)
-            err = (fn().float() - ref.float()).abs().max().item()
-            verdict = "ok" if err < 2e-2 else f"WRONG {err:.3g}"
+            verdict = _check(probe(q, k, v, bm=bm, bn=bn, warps=w, stages=st, load=1, ws=True, head_major=True,
+                                   causal=causal), ref)
         except Exception as e:  # noqa: BLE001
-            verdict = f"FAILED {str(e).strip().splitlines()[-1][:120] if str(e) else repr(e)}"
+            verdict = f"FAILED {_why_failed(e)}"
         if verdict != "ok":
             bad.append(name)
         print(f"{name}: {verdict}", flush=True)
@@ -215,7 +241,7 @@ def main() -> None:
     a = ap.parse_args()
     triton.set_allocator(lambda size, align, stream: torch.empty(size, dtype=torch.int8, device="cuda"))
     if a.check_ws:
-        check_warp_specialized(a)
+        check_warp_specialized()
         return
     torch.manual_seed(0)
     b, h, s, d = 4, 16, 4096, 128
@@ -247,31 +273,13 @@ def main() -> None:
             name += " lazy"
         if a.only and a.only not in name:
             continue
-        try:
-            fn = probe(q, k, v, bm=bm, bn=bn, warps=w, stages=st, load=load, ws=ws, head_major=hm, causal=a.causal, heavy_first=hf, lazy=lazy)
-            err = (fn().float() - ref.float()).abs().max().item()
-            if not err < 2e-2:
-                print(f"{name}: WRONG {err:.3g}", flush=True)
-                continue
-            r = tf(bench_ms(fn, warmup_ms=10, rep_ms=100))
-            rows.append((r, name))
-            print(f"{name}: {r:.0f} TFLOP/s ({r / sdpa:.2f}x SDPA)", flush=True)
-        except Exception as e:  # noqa: BLE001 - a variant that does not compile is reported, not fatal
-            print(f"{name}: FAILED {str(e).strip().splitlines()[-1][:200] if str(e) else repr(e)}", flush=True)
+        _measure(name, lambda: probe(q, k, v, bm=bm, bn=bn, warps=w, stages=st, load=load, ws=ws, head_major=hm,
+                                     causal=a.causal, heavy_first=hf, lazy=lazy), ref, sdpa, tf, rows)
     if a.pipelined and not a.causal:
-        for bm, bn, w, st in [(128, 128, 8, 2), (128, 128, 8, 3), (128, 64, 8, 3), (128, 64, 4, 3), (256, 64, 8, 2), (128, 128, 4, 2)]:
-            name = f"pipelined bm{bm} bn{bn} w{w} s{st}"
-            try:
-                fn = pipelined(q, k, v, bm=bm, bn=bn, warps=w, stages=st)
-                err = (fn().float() - ref.float()).abs().max().item()
-                if not err < 2e-2:
-                    print(f"{name}: WRONG {err:.3g}", flush=True)
-                    continue
-                r = tf(bench_ms(fn, warmup_ms=10, rep_ms=100))
-                rows.append((r, name))
-                print(f"{name}: {r:.0f} TFLOP/s ({r / sdpa:.2f}x SDPA)", flush=True)
-            except Exception as e:  # noqa: BLE001
-                print(f"{name}: FAILED {str(e).strip().splitlines()[-1][:200] if str(e) else repr(e)}", flush=True)
+        for bm, bn, w, st in [(128, 128, 8, 2), (128, 128, 8, 3), (128, 64, 8, 3), (128, 64, 4, 3), (256, 64, 8, 2),
+                              (128, 128, 4, 2)]:
+            _measure(f"pipelined bm{bm} bn{bn} w{w} s{st}",
+                     lambda: pipelined(q, k, v, bm=bm, bn=bn, warps=w, stages=st), ref, sdpa, tf, rows)
     rows.sort(reverse=True)
     print("best:")
     for r, name in rows[:8]:

@@ -1288,8 +1288,10 @@ class KernelEmitter {
   // can, or on other GPUs).  Measured on the H200: its Hopper pass fails to
   // compile kernels with more than one loop, and loops that load through
   // pointers or 3-D descriptors; where it compiles, flash attention with
-  // 2-D descriptors ran 586 TFLOP/s against 553 for the best variant without it.  A config that
-  // asks for it elsewhere gets the loop without it rather than a crash.
+  // 2-D descriptors ran 586 TFLOP/s against 553 for the best variant without
+  // it.  With 4 warps and 3+ stages it compiles but computes NaNs.  A config
+  // that asks for it where it fails gets the loop without it rather than a
+  // crash or a wrong result.
   std::string hopper_warp_specialize_obstacle(const ir::Op& loop) {
     if (plan_.compute_capability / 10 != 9) return "";
     int loops = 0;

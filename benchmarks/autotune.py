@@ -83,6 +83,27 @@ def _time(fn, args) -> float:
     return float(triton.testing.do_bench(lambda: fn(*args), warmup=25, rep=100, return_mode="median")) * 1e-3
 
 
+def _in_launch_order(bound, config):
+    """The tuned kernel with its grid launched in index order, where code
+    generation reversed it (heavy blocks first, codegen/heavy_first.h); None
+    when it did not.  Timed side by side to show what the order is worth."""
+    import re
+    import tempfile
+    from pathlib import Path
+
+    from deuteron.runtime.launcher import ensure_allocator, fast_launcher
+    from deuteron.runtime.modules import load_module, write_module
+
+    code = bound.to_triton_code(config)
+    if "_heavy_first = " not in code:
+        return None
+    code = re.sub(r"^(\s*)(\w+)_heavy_first = .*$", r"\1\2_heavy_first = \2", code, flags=re.M)
+    module = load_module(write_module(code, Path(tempfile.mkdtemp()), "in_order"), bound._globals)
+    ensure_allocator()
+    module._launch = fast_launcher
+    return getattr(module, module._deuteron_meta["entry"])
+
+
 def run_case(case, effort: str, log_dir: str | None):
     name, module_name, attr, make_args, work, unit, torch_ref = case
     try:
@@ -116,6 +137,12 @@ def run_case(case, effort: str, log_dir: str | None):
         best = _time(bound.compile_config(res.config), args)
         default = _time(bound.compile_config(bound.default_config()), args)
         row.update(best_ms=best * 1e3, default_ms=default * 1e3, speedup=default / best)
+        in_order = _in_launch_order(bound, res.config)
+        if in_order is not None:
+            ref_out = bound.compile_config(res.config)(*args)
+            torch.testing.assert_close(in_order(*args), ref_out)
+            t = _time(in_order, args)
+            row.update(in_order_ms=t * 1e3, heavy_first_gain=t / best)
         w = work(args)
         scale = 1e-9 if unit == "GB/s" else 1e-12
         row["best_" + unit] = w / best * scale
@@ -179,6 +206,10 @@ def main() -> None:
               f"{r.get('best_ms', float('nan')):.4f} | {r.get('default_ms', float('nan')):.4f} | "
               f"{frac:.0%} | {thr if thr is None else round(thr, 1)} {unit} | "
               f"{tor if tor is None else round(tor, 1)} | {tc if tc is None else round(tc, 1)} | {r['status'][:60]} |")
+    for r in rows:
+        if r.get("heavy_first_gain"):
+            print(f"{r['kernel']}: heavy blocks first {r['best_ms']:.4f} ms, in index order {r['in_order_ms']:.4f} ms "
+                  f"({r['heavy_first_gain']:.3f}x)")
     if a.json:
         with open(a.json, "w") as f:
             json.dump(rows, f, indent=1, default=str)

@@ -10,7 +10,9 @@
 # kernels:   benchmarks/kernels.py (each example vs eager, torch.compile, cuBLAS/SDPA)
 # autotune:  benchmarks/autotune.py --effort quick (tune time, tuned vs default speed)
 # aoti-probe: benchmarks/aoti_probe.py (AOTInductor Python load: plain torch, triton_op, deuteron)
-# With no stage named: tests.  KERNELS=softmax,matmul limits kernels/autotune.
+# autotune-full: the same with --effort full (autotune_full.json, at_full/)
+# With no stage named: tests.  KERNELS=softmax,matmul limits kernels/autotune;
+# TESTS=attention_gpu limits tests to tests/gpu/test_attention_gpu.py.
 set -uo pipefail
 OUT=${OUT:-/tmp/out}
 mkdir -p "$OUT"
@@ -31,7 +33,7 @@ for stage in "${stages[@]}"; do
     # Examples run with the default config (autotuning is the autotune stage).
     # One pytest process per file, verbose, so that a crash names its test
     # (pytest's faulthandler prints the Python stack) and spares the other file.
-    tests) (fail=0; for f in "$REPO"/tests/gpu/test_*.py; do
+    tests) (fail=0; for f in "$REPO"/tests/gpu/test_${TESTS:-*}.py; do
              # AOTInductor builds take minutes: test_torch_gpu.py gets more time per test.
              t=120; case "$f" in *test_torch_gpu.py) t=600 ;; esac
              DEUTERON_AUTOTUNE_EFFORT=none python3 -X faulthandler -m pytest -v -m gpu "$f" -p no:cacheprovider \
@@ -42,6 +44,8 @@ for stage in "${stages[@]}"; do
     kernels) python3 "$REPO/benchmarks/kernels.py" --out "$OUT" ${KERNELS:+--only "$KERNELS"} 2>&1 | tail -30 ;;
     autotune) python3 "$REPO/benchmarks/autotune.py" --effort quick --json "$OUT/autotune.json" --log-dir "$OUT/at" \
                 ${KERNELS:+--kernels "$KERNELS"} 2>&1 | tee "$OUT/autotune.log" | tail -12 ;;
+    autotune-full) python3 "$REPO/benchmarks/autotune.py" --effort full --json "$OUT/autotune_full.json" \
+                     --log-dir "$OUT/at_full" ${KERNELS:+--kernels "$KERNELS"} 2>&1 | tee "$OUT/autotune_full.log" | tail -12 ;;
     aoti-probe) python3 "$REPO/benchmarks/aoti_probe.py" /tmp/aoti_probe 2>&1 | tee "$OUT/aoti_probe.log" | grep -E "^(plain|triton_op|deuteron)[:/]" ;;
     *) echo "unknown stage $stage"; rc=2 ;;
   esac

@@ -3,6 +3,7 @@
 #include "kernel_emitter.h"
 
 #include "../block_alignment.h"
+#include "../heavy_first.h"
 
 #include <algorithm>
 #include <functional>
@@ -29,6 +30,7 @@ class KernelEmitter {
 
   KernelLaunch run() {
     whole_block_dims_ = whole_block_dims(k_, [&](int d) { return block_value(d); });
+    heavy_last_dims_ = heavy_last_grid_dims(k_);
     collect_symbols();
     name_params();
     KernelLaunch launch;
@@ -224,12 +226,11 @@ class KernelEmitter {
 
   // ------------------------------------------------------------ grid
   // The number of blocks of a dim, as an operand (parenthesized when compound).
-  std::string num_blocks(int d) const {
+  SymInt num_blocks_sym(int d) const {
     const ir::Dim& dim = k_.dim(d);
-    SymInt n = dim.kind == DimKind::Grid ? dim.extent() : cdiv(dim.extent(), SymInt(block_value(d)));
-    std::string s = sym(n);
-    return s.find(' ') == std::string::npos ? s : "(" + s + ")";
+    return dim.kind == DimKind::Grid ? dim.extent() : cdiv(dim.extent(), SymInt(block_value(d)));
   }
+  std::string num_blocks(int d) const { return paren(sym(num_blocks_sym(d))); }
   std::string host_num_blocks(int d) const {
     const ir::Dim& dim = k_.dim(d);
     SymInt n = dim.kind == DimKind::Grid ? dim.extent() : cdiv(dim.extent(), SymInt(block_value(d)));
@@ -240,8 +241,17 @@ class KernelEmitter {
            }) + ", " + std::to_string(block_value(d)) + ")";
   }
 
-  void emit_dim_setup(int d, const std::string& pid_expr) {
+  void emit_dim_setup(int d, const std::string& pid_in) {
     const ir::Dim& dim = k_.dim(d);
+    std::string pid_expr = pid_in;
+    if (heavy_last_dims_.count(d)) {
+      // heavy_first.h: this dim's last blocks do the most work; start them first.
+      std::string rev = pid_in + "_heavy_first";
+      w_->line("# heavy blocks first: inner loops run longer the later " +
+               (dim.name.empty() ? std::string("this dim's") : dim.name + "'s") + " block");
+      w_->line(rev + " = " + sym(num_blocks_sym(d) - SymInt(1)) + " - " + pid_in);
+      pid_expr = rev;
+    }
     std::string begin = sym(dim.begin);
     bool zero_begin = dim.begin.is_constant() && dim.begin.constant() == 0;
     std::string it = tl_dtype(program_.index_dtype);
@@ -1434,6 +1444,8 @@ class KernelEmitter {
   // Dims of loops with device-computed bounds that run over whole blocks
   // (block_alignment.h): they need no mask.
   std::set<int> whole_block_dims_;
+  // Grid dims launched in reverse (heavy_first.h).
+  std::set<int> heavy_last_dims_;
   std::set<const ir::Value*> block_loads_;  // values loaded through TMA or block pointers
   // flatten_loops: the grid is one linear index space; every grid tile value
   // is a vector of _FLAT elements (see emit_flat_grid).

@@ -168,6 +168,62 @@ def pipelined(q, k, v, *, bm, bn, warps, stages):
     return fn
 
 
+@triton.jit
+def _softmax_step(qk, qk_scale, m_i, l_i, acc, vt):
+    m_ij = tl.maximum(m_i, tl.max(qk, 1) * qk_scale)
+    p = tl.exp2(qk * qk_scale - m_ij[:, None])
+    alpha = tl.exp2(m_i - m_ij)
+    l_i = l_i * alpha + tl.sum(p, 1)
+    acc = tl.dot(p.to(vt.dtype), vt, acc * alpha[:, None])
+    return m_ij, l_i, acc
+
+
+@triton.jit
+def _subtiled_kernel(q, k, v, o, qk_scale, HEADS: tl.constexpr, SEQ: tl.constexpr, D: tl.constexpr,
+                     HALF: tl.constexpr, BN: tl.constexpr, WS: tl.constexpr):
+    """Non-causal, 2-D descriptors, two query sub-tiles of HALF rows per program
+    sharing each key/value block: the second half's scores can run on the
+    tensor cores while the first half's softmax runs (the subtiling of the
+    Blackwell tutorial kernels, tried here on Hopper)."""
+    pid_m = tl.program_id(0)
+    pid_h = tl.program_id(1)
+    qd = tl.make_tensor_descriptor(q, [HEADS * SEQ, D], [D, 1], [HALF, D])
+    kd = tl.make_tensor_descriptor(k, [HEADS * SEQ, D], [D, 1], [BN, D])
+    vd = tl.make_tensor_descriptor(v, [HEADS * SEQ, D], [D, 1], [BN, D])
+    od = tl.make_tensor_descriptor(o, [HEADS * SEQ, D], [D, 1], [HALF, D])
+    row0 = pid_h * SEQ
+    r = row0 + pid_m * 2 * HALF
+    q0 = qd.load([r, 0])
+    q1 = qd.load([r + HALF, 0])
+    m0 = tl.full((HALF,), float("-inf"), tl.float32)
+    m1 = tl.full((HALF,), float("-inf"), tl.float32)
+    l0 = tl.full((HALF,), 1.0, tl.float32)
+    l1 = tl.full((HALF,), 1.0, tl.float32)
+    a0 = tl.zeros((HALF, D), tl.float32)
+    a1 = tl.zeros((HALF, D), tl.float32)
+    for start in tl.range(0, SEQ, BN, warp_specialize=WS):
+        kt = kd.load([row0 + start, 0]).T
+        vt = vd.load([row0 + start, 0])
+        qk0 = tl.dot(q0, kt)
+        qk1 = tl.dot(q1, kt)
+        m0, l0, a0 = _softmax_step(qk0, qk_scale, m0, l0, a0, vt)
+        m1, l1, a1 = _softmax_step(qk1, qk_scale, m1, l1, a1, vt)
+    od.store([r, 0], (a0 / l0[:, None]).to(o.dtype.element_ty))
+    od.store([r + HALF, 0], (a1 / l1[:, None]).to(o.dtype.element_ty))
+
+
+def subtiled(q, k, v, *, half, bn, warps, stages, ws):
+    b, h, s, d = q.shape
+    o = torch.empty_like(q)
+    scale = d ** -0.5 * 1.44269504
+
+    def fn():
+        _subtiled_kernel[(s // (2 * half), b * h)](q, k, v, o, scale, b * h, s, d, half, bn, ws, num_warps=warps,
+                                                   num_stages=stages)
+        return o
+    return fn
+
+
 def probe(q, k, v, *, bm, bn, warps, stages, load, ws, head_major, causal, heavy_first=True, lazy=False):
     b, h, s, d = q.shape
     o = torch.empty_like(q)
@@ -235,6 +291,7 @@ def main() -> None:
     ap.add_argument("--only", default="", help="run the variants whose name contains this")
     ap.add_argument("--lazy", action="store_true", help="also the lazy-rescale variant of each shape")
     ap.add_argument("--pipelined", action="store_true", help="also the scores-one-block-ahead kernel")
+    ap.add_argument("--subtiled", action="store_true", help="also two query sub-tiles per program")
     ap.add_argument("--small-blocks", action="store_true", help="the shapes that fit two programs per SM")
     ap.add_argument("--check-ws", action="store_true", help="only check which warp-specialized shapes are right")
     ap.add_argument("--budget", type=float, default=1e9, help="stop trying variants after this many seconds")
@@ -280,6 +337,12 @@ def main() -> None:
                               (128, 128, 4, 2)]:
             _measure(f"pipelined bm{bm} bn{bn} w{w} s{st}",
                      lambda: pipelined(q, k, v, bm=bm, bn=bn, warps=w, stages=st), ref, sdpa, tf, rows)
+    if a.subtiled and not a.causal:
+        for (half, bn, w, st), ws in itertools.product(
+                [(64, 128, 4, 2), (64, 64, 4, 2), (64, 64, 4, 3), (64, 128, 8, 2), (128, 64, 8, 2), (128, 128, 8, 2),
+                 (64, 64, 8, 3), (128, 64, 8, 3)], (False, True)):
+            _measure(f"subtiled 2x{half} bn{bn} w{w} s{st} ws={int(ws)}",
+                     lambda: subtiled(q, k, v, half=half, bn=bn, warps=w, stages=st, ws=ws), ref, sdpa, tf, rows)
     rows.sort(reverse=True)
     print("best:")
     for r, name in rows[:8]:

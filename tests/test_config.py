@@ -26,6 +26,7 @@ FULL = dict(
     pid_type="persistent_interleaved",
     num_sm_multiplier=2,
     maxnreg=128,
+    subtiles=2,
     indexing=["pointer", "tensor_descriptor", "block_ptr"],
     atomic_indexing="pointer",
     load_eviction_policies=["", "first", "last"],

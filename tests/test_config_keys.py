@@ -73,6 +73,7 @@ CASES = [
     # (With tensor descriptors: on Hopper, Triton 3.6 warp-specializes no other loads.)
     ("range_warp_specializes", _matmul, C(**MM, indexing="tensor_descriptor"),
      C(**MM, indexing="tensor_descriptor", range_warp_specializes=[True]), "warp_specialize=True"),
+    ("subtiles", _matmul, C(block_sizes=[32, 16, 16]), C(block_sizes=[32, 16, 16], subtiles=2), "offset_0 + 16"),
     ("num_warps", _add, C(block_sizes=[64]), C(block_sizes=[64], num_warps=8), "num_warps=8"),
     ("num_stages", _matmul, C(**MM), C(**MM, num_stages=3), "num_stages=3, site"),
     ("pid_type xyz", _tile_ops, C(), C(pid_type="xyz"), "tl.program_id(1)"),

@@ -53,6 +53,7 @@ ConfigSpec matmul_spec() {
   k.has_dot = true;
   k.has_inner_loop = true;
   k.dots = {dot({bs(0), bs(1)}, operand({bs(0), bs(2)}, kInLoop), operand({bs(2), bs(1)}, kInLoop))};
+  k.subtile_block_size_index = 0;  // tile_m feeds the dot's rows
   s.kernels = {k};
   s.loop_order_sizes = {2};
   s.loop_order_kernels = {0};
@@ -188,6 +189,21 @@ TEST(TuneSearchSpace, MatmulParameters) {
   }
   // The default point decodes to the default config.
   EXPECT_EQ(space.decode(space.default_point()), space.default_config());
+}
+
+TEST(TuneSearchSpace, SubtilesNeedSixteenRowsPerSubtile) {
+  SearchSpace space(matmul_spec(), h100());
+  Point p = space.default_point();
+  set_params(space, p, {{"block_sizes[0]", json::Value(16)}, {"subtiles", json::Value(2)}});
+  space.canonicalize(p);
+  EXPECT_EQ(space.decode(p).at("subtiles"), json::Value(1));
+  set_params(space, p, {{"block_sizes[0]", json::Value(64)}, {"subtiles", json::Value(2)}});
+  space.canonicalize(p);
+  EXPECT_EQ(space.decode(p).at("subtiles"), json::Value(2));
+  // Off the GPU there is nothing to gain: the key is not searched.
+  DeviceInfo cpu;
+  cpu.is_cuda = false;
+  for (const auto& par : SearchSpace(matmul_spec(), cpu).params()) EXPECT_NE(par.name, "subtiles");
 }
 
 TEST(TuneSearchSpace, SoftmaxParametersAndCpuDevice) {

@@ -78,3 +78,24 @@ def test_two_loop_causal_attention_matches_sdpa():
 
     q, k, v = _inputs((2, 4, 1024, 128), torch.bfloat16)
     _check(attention.causal_attention_two_loops(q, k, v), q, k, v, causal=True)
+
+
+@pytest.mark.parametrize("shape", [(2, 4, 1024, 128), (2, 2, 384, 64)])
+@pytest.mark.parametrize("cfg", [
+    dict(block_sizes=[1, 256, 64], num_warps=8, num_stages=3),
+    dict(block_sizes=[1, 128, 64], num_warps=4, num_stages=2),
+    dict(block_sizes=[1, 256, 128], num_warps=8, num_stages=2),
+])
+@pytest.mark.parametrize("ws", [None, True])
+@pytest.mark.parametrize("name", ["attention", "causal_attention", "causal_attention_two_loops"])
+def test_row_subtiled_configs_match_sdpa(name, ws, cfg, shape):
+    import attention
+
+    kernel = getattr(attention, name)
+    q, k, v = _inputs(shape, torch.bfloat16)
+    bound = kernel.bind((q, k, v))
+    blocks = cfg["block_sizes"] + ([cfg["block_sizes"][-1]] if name.endswith("two_loops") else [])
+    config = C(**{**cfg, "block_sizes": blocks}, subtiles=2, indexing="tensor_descriptor",
+               range_warp_specializes=[ws] * (2 if name.endswith("two_loops") else 1))
+    assert "offset_1 + " in bound.to_triton_code(config)
+    _check(bound.compile_config(config)(q, k, v), q, k, v, causal=name.startswith("causal"))

@@ -85,6 +85,11 @@ struct KernelSummary {
   bool has_reduction = false;
   bool has_inner_loop = false;
   std::vector<DotSummary> dots;       // in program order
+  // The grid tile that the `subtiles` key splits (passes::subtilable_dim):
+  // its config.block_sizes index, or its fixed block; both unset: none.
+  int subtile_block_size_index = -1;
+  int64_t subtile_fixed_block = 0;
+  bool subtilable() const { return subtile_block_size_index >= 0 || subtile_fixed_block > 0; }
 };
 
 struct ConfigSpec {

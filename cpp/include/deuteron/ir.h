@@ -56,6 +56,11 @@ struct Dim {
   bool dynamic_bounds = false;
   std::string name;  // the user's variable ("tile_m"), or "" (used for readable codegen)
   SourceSpan span;
+  // A sub-tile of grid dim `subtile_of` (passes/grid_subtiling.cc): the
+  // indices [offset + subtile_offset, + fixed_block_size) of the parent's
+  // block, with the parent's bounds.  -1: an ordinary dim.
+  int subtile_of = -1;
+  int64_t subtile_offset = 0;
 };
 
 // An axis of a value's shape: a Dim id, or kBroadcast for a size-1 axis.

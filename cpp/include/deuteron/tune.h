@@ -83,6 +83,7 @@ struct SpaceOptions {
   bool tune_range_flattens = false;   // only matters for nested loops
   bool tune_warp_specialize = true;   // loops containing a dot, on compute capability >= 90
   bool tune_pid_type = true;
+  bool tune_subtiles = true;
   bool tune_indexing = true;
   bool allow_tensor_descriptor = true;  // needs compute capability >= 90 and a CUDA device
   bool allow_block_ptr = false;          // deprecated in Triton: off by default
@@ -162,7 +163,7 @@ class SearchSpace {
   Point default_point_;
   std::vector<int> block_param_;       // block size index -> param (or -1)
   std::vector<int> reduction_param_;   // reduction loop index -> param (or -1)
-  int num_warps_param_ = -1, num_stages_param_ = -1, pid_param_ = -1, sm_mult_param_ = -1;
+  int num_warps_param_ = -1, num_stages_param_ = -1, pid_param_ = -1, sm_mult_param_ = -1, subtiles_param_ = -1;
 };
 
 // -------------------------------------------------------------- strategies

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "deuteron/config.h"
+#include "deuteron/passes.h"
 
 namespace deuteron {
 
@@ -122,7 +123,7 @@ const std::vector<std::string>& ConfigSpec::known_keys() {
       "block_sizes", "loop_orders", "flatten_loops", "l2_groupings", "reduction_loops", "static_ranges",
       "range_unroll_factors", "range_num_stages", "range_multi_buffers", "range_flattens",
       "range_warp_specializes", "num_warps", "num_stages", "pid_type", "num_sm_multiplier", "maxnreg",
-      "indexing", "atomic_indexing", "load_eviction_policies", "load_cache_modifiers", "store_cache_modifiers"};
+      "subtiles", "indexing", "atomic_indexing", "load_eviction_policies", "load_cache_modifiers", "store_cache_modifiers"};
   return keys;
 }
 
@@ -195,6 +196,11 @@ ConfigSpec derive_config_spec(const Program& program) {
       }
     };
     scan(kernel.body);
+    if (auto d = passes::subtilable_dim(kernel)) {
+      const ir::Dim& dim = kernel.dim(*d);
+      if (dim.fixed_block_size) sum.subtile_fixed_block = *dim.fixed_block_size;
+      else sum.subtile_block_size_index = dim.block_size_index;
+    }
     spec.kernels.push_back(sum);
   }
   return spec;
@@ -599,6 +605,31 @@ class Normalizer {
       out.emplace_back("pid_type", json::Value(p));
     }
     scalar_int("num_sm_multiplier", 1, [](int64_t x) { return is_pow2(x) && x <= 128; }, "use a power of two from 1 to 128");
+    {
+      // Sub-tiles of the grid tile that feeds a dot's rows (grid_subtiling.cc).
+      const json::Value* v = get("subtiles");
+      int64_t n = v ? as_int("subtiles", *v) : 1;
+      if (n != 1 && n != 2 && n != 4) fail("subtiles", std::to_string(n) + " is not allowed; use 1 (off), 2 or 4");
+      if (n > 1) {
+        bool any = false;
+        const json::Value& blocks = out.front().second;  // block_sizes, normalized above
+        for (const auto& k : spec_.kernels) {
+          if (!k.subtilable()) continue;
+          any = true;
+          int64_t block = k.subtile_block_size_index >= 0
+                              ? blocks[static_cast<size_t>(k.subtile_block_size_index)].as_int()
+                              : k.subtile_fixed_block;
+          if (block / n < 16)
+            fail("subtiles", std::to_string(n) + " sub-tiles of a " + std::to_string(block) +
+                                 "-row block are under 16 rows, the smallest a dot takes; use a block of at least " +
+                                 std::to_string(16 * n) + " or fewer sub-tiles");
+        }
+        if (!any)
+          fail("subtiles", "this kernel has no grid tile that feeds the rows of a dot (and stays a tile throughout), "
+                           "so it has nothing to split; use 1");
+      }
+      out.emplace_back("subtiles", json::Value(n));
+    }
     {
       const json::Value* v = get("maxnreg");
       if (v) {

@@ -53,6 +53,12 @@ std::vector<std::unique_ptr<ir::DeviceKernel>> BoundKernel::lower(const json::Va
       ir::verify(*k);
     }
     record("unit_dim_elimination");
+    int subtiles = static_cast<int>(config.at("subtiles").as_int());
+    for (auto& k : kernels) {
+      passes::split_grid_subtiles(*k, subtiles, block_sizes);
+      ir::verify(*k);
+    }
+    record("grid_subtiling");
   }
   for (auto& k : kernels) {
     passes::eliminate_dead_code(*k);

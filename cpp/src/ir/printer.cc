@@ -66,6 +66,7 @@ class Printer {
       if (d.block_size_index >= 0) os_ << " block_sizes[" << d.block_size_index << "]";
       if (d.reduction_index >= 0) os_ << " reduction_loops[" << d.reduction_index << "]";
       if (d.loop_id >= 0) os_ << " loop #" << d.loop_id;
+      if (d.subtile_of >= 0) os_ << " subtile of d" << d.subtile_of << " +" << d.subtile_offset;
       os_ << "\n";
     }
     os_ << "  grid:";

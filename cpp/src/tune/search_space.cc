@@ -90,6 +90,7 @@ SpaceOptions SpaceOptions::from_json(const json::Value& v) {
     else if (k == "tune_range_flattens") b(o.tune_range_flattens);
     else if (k == "tune_warp_specialize") b(o.tune_warp_specialize);
     else if (k == "tune_pid_type") b(o.tune_pid_type);
+    else if (k == "tune_subtiles") b(o.tune_subtiles);
     else if (k == "tune_indexing") b(o.tune_indexing);
     else if (k == "allow_tensor_descriptor") b(o.allow_tensor_descriptor);
     else if (k == "allow_block_ptr") b(o.allow_block_ptr);
@@ -297,6 +298,10 @@ void SearchSpace::build() {
       sm_mult_param_ = add(Param{"num_sm_multiplier", "num_sm_multiplier", -1, pow2_range(1, 8), true, 0,
                                  Param::Role::NumSmMultiplier});
   }
+  // Sub-tiles of the grid tile that feeds a dot's rows (grid_subtiling.cc).
+  if (options_.tune_subtiles && device_.is_cuda &&
+      std::any_of(spec_.kernels.begin(), spec_.kernels.end(), [](const KernelSummary& k) { return k.subtilable(); }))
+    subtiles_param_ = add(Param{"subtiles", "subtiles", -1, {json::Value(1), json::Value(2)}, true});
   // Memory.
   if (options_.tune_indexing) {
     std::vector<json::Value> choices = {json::Value("pointer")};
@@ -391,6 +396,23 @@ Point SearchSpace::encode(const json::Value& config) const {
 }
 
 void SearchSpace::canonicalize(Point& p) const {
+  // Sub-tiles under 16 rows are not a config (ConfigSpec::normalize).
+  if (subtiles_param_ >= 0) {
+    int64_t n = params_[subtiles_param_].choices[p[subtiles_param_]].as_int();
+    for (const auto& k : spec_.kernels) {
+      if (n <= 1 || !k.subtilable()) continue;
+      int64_t block = k.subtile_fixed_block;
+      if (k.subtile_block_size_index >= 0) {
+        int par = block_param_[static_cast<size_t>(k.subtile_block_size_index)];
+        const json::Value* dflt = entry_of(default_config_, "block_sizes", k.subtile_block_size_index);
+        block = par >= 0 ? params_[par].choices[p[par]].as_int() : dflt ? dflt->as_int() : 1;
+      }
+      if (block / n < 16) {
+        p[subtiles_param_] = params_[subtiles_param_].default_choice;
+        break;
+      }
+    }
+  }
   if (pid_param_ >= 0 && sm_mult_param_ >= 0) {
     const std::string& pid = params_[pid_param_].choices[p[pid_param_]].as_string();
     if (pid.rfind("persistent", 0) != 0) p[sm_mult_param_] = params_[sm_mult_param_].default_choice;

@@ -226,6 +226,8 @@ json::Value spec_to_json(const ConfigSpec& spec) {
     e.emplace_back("has_dot", json::Value(k.has_dot));
     e.emplace_back("has_reduction", json::Value(k.has_reduction));
     e.emplace_back("has_inner_loop", json::Value(k.has_inner_loop));
+    e.emplace_back("subtile_block_size_index", json::Value(k.subtile_block_size_index));
+    e.emplace_back("subtile_fixed_block", json::Value(k.subtile_fixed_block));
     json::Array dots;
     for (const auto& d : k.dots) {
       json::Object de;
@@ -320,6 +322,8 @@ ConfigSpec spec_from_json(const json::Value& v) {
     k.has_dot = bool_or(e, "has_dot", false);
     k.has_reduction = bool_or(e, "has_reduction", false);
     k.has_inner_loop = bool_or(e, "has_inner_loop", false);
+    k.subtile_block_size_index = static_cast<int>(int_or(e, "subtile_block_size_index", -1));
+    k.subtile_fixed_block = int_or(e, "subtile_fixed_block", 0);
     if (const json::Value* dots = e.find("dots"); dots && dots->is_array())
       for (const auto& de : dots->as_array()) {
         DotSummary d;

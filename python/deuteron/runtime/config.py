@@ -68,6 +68,7 @@ CONFIG_KEYS = (
     "pid_type",
     "num_sm_multiplier",
     "maxnreg",
+    "subtiles",
     "indexing",
     "atomic_indexing",
     "load_eviction_policies",
@@ -239,6 +240,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "pid_type": _scalar(_choice(PID_TYPES), f"one of {_choices_text(PID_TYPES)}"),
     "num_sm_multiplier": _scalar(_ranged_int(1, None), "a positive int"),
     "maxnreg": _scalar(_ranged_int(1, None), "a positive int (or None for no limit)"),
+    "subtiles": _scalar(_ranged_int(1, 4), "1 (off), 2 or 4"),
     "indexing": _check_indexing,
     "atomic_indexing": _check_indexing,
     "load_eviction_policies": _list_of(

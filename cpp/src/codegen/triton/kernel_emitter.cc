@@ -171,6 +171,8 @@ class KernelEmitter {
 
   bool needs_mask(int d) const {
     const ir::Dim& dim = k_.dim(d);
+    // A sub-tile runs past the end exactly where its parent's block does.
+    if (dim.subtile_of >= 0) return needs_mask(dim.subtile_of);
     if (dim.dynamic_bounds) return !whole_block_dims_.count(d);
     if (flat_ && std::find(k_.grid_dims.begin(), k_.grid_dims.end(), d) != k_.grid_dims.end()) return flat_needs_mask();
     switch (dim.kind) {
@@ -423,6 +425,13 @@ class KernelEmitter {
 
   void emit_full_dims() {
     std::string it = tl_dtype(program_.index_dtype);
+    // Sub-tiles of a grid dim (grid_subtiling.cc): slices of its block.
+    for (const auto& d : k_.dims) {
+      if (d.subtile_of < 0 || !dim_used(d.id)) continue;
+      w_->line(offset(d.id) + " = " + offset(d.subtile_of) + " + " + std::to_string(d.subtile_offset));
+      w_->line(indices(d.id) + " = (" + offset(d.id) + " + tl.arange(0, " + block_expr(d.id) + ")).to(" + it + ")");
+      if (needs_mask(d.id)) w_->line(mask(d.id) + " = " + indices(d.id) + " < " + sym(d.end));
+    }
     for (const auto& d : k_.dims) {
       if (d.kind != DimKind::Full) continue;
       if (!used_dims_.count(d.id) && !dim_used(d.id)) continue;

@@ -606,6 +606,16 @@ class Normalizer {
     }
     scalar_int("num_sm_multiplier", 1, [](int64_t x) { return is_pow2(x) && x <= 128; }, "use a power of two from 1 to 128");
     {
+      const json::Value* v = get("maxnreg");
+      if (v) {
+        int64_t r = as_int("maxnreg", *v);
+        if (r < 32 || r > 256 || r % 8 != 0) fail("maxnreg", "use None or a multiple of 8 from 32 to 256");
+        out.emplace_back("maxnreg", json::Value(r));
+      } else {
+        out.emplace_back("maxnreg", json::Value());
+      }
+    }
+    {
       // Sub-tiles of the grid tile that feeds a dot's rows (grid_subtiling.cc).
       const json::Value* v = get("subtiles");
       int64_t n = v ? as_int("subtiles", *v) : 1;
@@ -629,16 +639,6 @@ class Normalizer {
                            "so it has nothing to split; use 1");
       }
       out.emplace_back("subtiles", json::Value(n));
-    }
-    {
-      const json::Value* v = get("maxnreg");
-      if (v) {
-        int64_t r = as_int("maxnreg", *v);
-        if (r < 32 || r > 256 || r % 8 != 0) fail("maxnreg", "use None or a multiple of 8 from 32 to 256");
-        out.emplace_back("maxnreg", json::Value(r));
-      } else {
-        out.emplace_back("maxnreg", json::Value());
-      }
     }
     auto string_list = [&](const std::string& key, size_t n, const std::string& dflt,
                            const std::vector<std::string>& allowed) {

@@ -82,3 +82,11 @@ def test_subtiles_are_refused_where_they_cannot_apply(mode):
     sm = fresh(softmax.softmax).bind((torch.randn(8, 64),))
     with pytest.raises(deuteron.exc.ConfigError, match="subtiles.*nothing to split"):
         sm.to_triton_code(C(block_sizes=[4], subtiles=2))
+
+
+def test_config_spec_lists_the_subtiles_a_kernel_allows(mode):
+    import attention
+    import softmax
+
+    assert fresh(attention.attention).bind(_qkv()).config_spec["subtiles"] == [1, 2, 4]
+    assert fresh(softmax.softmax).bind((torch.randn(8, 64),)).config_spec["subtiles"] == [1]

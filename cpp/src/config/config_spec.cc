@@ -238,6 +238,11 @@ json::Value ConfigSpec::to_json() const {
   json::Array tun;
   for (const auto& t : tunables) tun.push_back(json::Value(t.name));
   o.emplace_back("tunables", json::Value(std::move(tun)));
+  // The values `subtiles` may take (grid_subtiling.cc).
+  json::Array sub = {json::Value(1)};
+  if (std::any_of(kernels.begin(), kernels.end(), [](const KernelSummary& k) { return k.subtilable(); }))
+    for (int64_t n : {2, 4}) sub.push_back(json::Value(n));
+  o.emplace_back("subtiles", json::Value(std::move(sub)));
   return json::Value(std::move(o));
 }
 

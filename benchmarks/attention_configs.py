@@ -52,7 +52,8 @@ def main() -> None:
     sdpa = tf(bench_ms(lambda: F.scaled_dot_product_attention(q, k, v, is_causal=a.causal)))
     print(f"{'causal ' if a.causal else ''}attention {a.shape} bf16: SDPA {sdpa:.0f} TFLOP/s", flush=True)
     bound = kernel.bind((q, k, v))
-    configs = [(f"default {bound.default_config().to_dict()}", bound.default_config())] + [(str(c), deuteron.Config(**c)) for c in CONFIGS]
+    default = bound.default_config()
+    configs = [(f"default {default.to_dict()}", default)] + [(str(c), deuteron.Config(**c)) for c in CONFIGS]
     for name, cfg in configs:
         try:
             fn = bound.compile_config(cfg)

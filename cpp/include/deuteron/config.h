@@ -19,6 +19,10 @@
 
 namespace deuteron {
 
+// The fewest rows a sub-tile (config key `subtiles`) may have: a dot's
+// smallest M.
+constexpr int64_t kMinSubtileRows = 16;
+
 // A Config outside the space (wrong key, length, or value).
 class ConfigError : public std::runtime_error {
  public:
@@ -90,6 +94,11 @@ struct KernelSummary {
   int subtile_block_size_index = -1;
   int64_t subtile_fixed_block = 0;
   bool subtilable() const { return subtile_block_size_index >= 0 || subtile_fixed_block > 0; }
+  // That tile's block under a config's block sizes (block_sizes[i] = block_of(i)).
+  template <typename BlockOf>
+  int64_t subtile_block(const BlockOf& block_of) const {
+    return subtile_block_size_index >= 0 ? block_of(subtile_block_size_index) : subtile_fixed_block;
+  }
 };
 
 struct ConfigSpec {
@@ -115,6 +124,12 @@ struct ConfigSpec {
 
   // The key loop of kernel k when it is a flash attention, else -1.
   int flash_attention_loop(int k) const;
+  // Whether some kernel has a grid tile that `subtiles` can split.
+  bool subtilable() const {
+    for (const auto& k : kernels)
+      if (k.subtilable()) return true;
+    return false;
+  }
 
   // The space as JSON (for BoundKernel.config_spec in Python).
   json::Value to_json() const;

@@ -240,7 +240,7 @@ json::Value ConfigSpec::to_json() const {
   o.emplace_back("tunables", json::Value(std::move(tun)));
   // The values `subtiles` may take (grid_subtiling.cc).
   json::Array sub = {json::Value(1)};
-  if (std::any_of(kernels.begin(), kernels.end(), [](const KernelSummary& k) { return k.subtilable(); }))
+  if (subtilable())
     for (int64_t n : {2, 4}) sub.push_back(json::Value(n));
   o.emplace_back("subtiles", json::Value(std::move(sub)));
   return json::Value(std::move(o));
@@ -626,22 +626,18 @@ class Normalizer {
       int64_t n = v ? as_int("subtiles", *v) : 1;
       if (n != 1 && n != 2 && n != 4) fail("subtiles", std::to_string(n) + " is not allowed; use 1 (off), 2 or 4");
       if (n > 1) {
-        bool any = false;
+        if (!spec_.subtilable())
+          fail("subtiles", "this kernel has no grid tile that feeds the rows of a dot (and stays a tile throughout), "
+                           "so it has nothing to split; use 1");
         const json::Value& blocks = out.front().second;  // block_sizes, normalized above
         for (const auto& k : spec_.kernels) {
           if (!k.subtilable()) continue;
-          any = true;
-          int64_t block = k.subtile_block_size_index >= 0
-                              ? blocks[static_cast<size_t>(k.subtile_block_size_index)].as_int()
-                              : k.subtile_fixed_block;
-          if (block / n < 16)
-            fail("subtiles", std::to_string(n) + " sub-tiles of a " + std::to_string(block) +
-                                 "-row block are under 16 rows, the smallest a dot takes; use a block of at least " +
-                                 std::to_string(16 * n) + " or fewer sub-tiles");
+          int64_t block = k.subtile_block([&](int i) { return blocks[static_cast<size_t>(i)].as_int(); });
+          if (block / n < kMinSubtileRows)
+            fail("subtiles", std::to_string(n) + " sub-tiles of a " + std::to_string(block) + "-row block are under " +
+                                 std::to_string(kMinSubtileRows) + " rows, the smallest a dot takes; use a block of at least " +
+                                 std::to_string(kMinSubtileRows * n) + " or fewer sub-tiles");
         }
-        if (!any)
-          fail("subtiles", "this kernel has no grid tile that feeds the rows of a dot (and stays a tile throughout), "
-                           "so it has nothing to split; use 1");
       }
       out.emplace_back("subtiles", json::Value(n));
     }

@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <map>
 
+#include "deuteron/config.h"  // kMinSubtileRows
 #include "deuteron/passes.h"
 
 namespace deuteron::passes {
@@ -57,10 +58,9 @@ bool legal(const ir::DeviceKernel& k, int d) {
     if (!ok || !touches(op, d)) return;
     switch (op.kind) {
       case OpKind::For:
-        // Only its loop-carried values may have the dim, never its bounds.
+        // Its bounds are scalars (shared by the sub-tiles); only its
+        // loop-carried values can have the dim.
         if (op.attrs.dim == d) ok = false;
-        if (op.attrs.dynamic_bounds && (has_dim(op.operands[0]->type, d) || has_dim(op.operands[1]->type, d)))
-          ok = false;
         return;
       case OpKind::Yield:
       case OpKind::Store:
@@ -80,18 +80,17 @@ bool legal(const ir::DeviceKernel& k, int d) {
 
 class Subtiler {
  public:
-  Subtiler(ir::DeviceKernel& k, int d, int n, int64_t half) : k_(k), d_(d), n_(n), half_(half) {}
+  Subtiler(ir::DeviceKernel& k, int d, int n, int64_t rows) : k_(k), d_(d), n_(n), rows_(rows) {}
 
   void run() {
     const ir::Dim parent = k_.dim(d_);
-    int64_t half = half_;
     for (int s = 0; s < n_; ++s) {
       ir::Dim sub = parent;
       sub.id = static_cast<int>(k_.dims.size());
       sub.block_size_index = -1;
-      sub.fixed_block_size = half;
+      sub.fixed_block_size = rows_;
       sub.subtile_of = d_;
-      sub.subtile_offset = s * half;
+      sub.subtile_offset = s * rows_;
       sub.name = parent.name.empty() ? "" : parent.name + "_" + std::to_string(s);
       sub_.push_back(sub.id);
       k_.dims.push_back(sub);
@@ -208,7 +207,7 @@ class Subtiler {
 
   ir::DeviceKernel& k_;
   int d_, n_;
-  int64_t half_;
+  int64_t rows_;  // of each sub-tile
   std::vector<int> sub_;
   std::map<const ir::Value*, std::vector<ir::Value*>> parts_;
   // Replaced ops and values stay alive until the rewrite ends: later ops
@@ -239,7 +238,7 @@ bool split_grid_subtiles(ir::DeviceKernel& k, int subtiles, const std::vector<in
   if (!d) return false;
   const ir::Dim& dim = k.dim(*d);
   int64_t block = dim.fixed_block_size ? *dim.fixed_block_size : block_sizes.at(dim.block_size_index);
-  if (block % subtiles != 0 || block / subtiles < 16) return false;
+  if (block % subtiles != 0 || block / subtiles < kMinSubtileRows) return false;
   // The parent keeps its block: its offset, tile.begin and tile.end stay
   // the whole block's, and the grid is unchanged.
   Subtiler(k, *d, subtiles, block / subtiles).run();

@@ -299,8 +299,7 @@ void SearchSpace::build() {
                                  Param::Role::NumSmMultiplier});
   }
   // Sub-tiles of the grid tile that feeds a dot's rows (grid_subtiling.cc).
-  if (options_.tune_subtiles && device_.is_cuda &&
-      std::any_of(spec_.kernels.begin(), spec_.kernels.end(), [](const KernelSummary& k) { return k.subtilable(); }))
+  if (options_.tune_subtiles && device_.is_cuda && spec_.subtilable())
     subtiles_param_ = add(Param{"subtiles", "subtiles", -1, {json::Value(1), json::Value(2)}, true});
   // Memory.
   if (options_.tune_indexing) {
@@ -401,13 +400,12 @@ void SearchSpace::canonicalize(Point& p) const {
     int64_t n = params_[subtiles_param_].choices[p[subtiles_param_]].as_int();
     for (const auto& k : spec_.kernels) {
       if (n <= 1 || !k.subtilable()) continue;
-      int64_t block = k.subtile_fixed_block;
-      if (k.subtile_block_size_index >= 0) {
-        int par = block_param_[static_cast<size_t>(k.subtile_block_size_index)];
-        const json::Value* dflt = entry_of(default_config_, "block_sizes", k.subtile_block_size_index);
-        block = par >= 0 ? params_[par].choices[p[par]].as_int() : dflt ? dflt->as_int() : 1;
-      }
-      if (block / n < 16) {
+      int64_t block = k.subtile_block([&](int i) -> int64_t {
+        int par = block_param_[static_cast<size_t>(i)];
+        const json::Value* dflt = entry_of(default_config_, "block_sizes", i);
+        return par >= 0 ? params_[par].choices[p[par]].as_int() : dflt ? dflt->as_int() : 1;
+      });
+      if (block / n < kMinSubtileRows) {
         p[subtiles_param_] = params_[subtiles_param_].default_choice;
         break;
       }

@@ -235,8 +235,7 @@ class KernelEmitter {
   std::string num_blocks(int d) const { return paren(sym(num_blocks_sym(d))); }
   std::string host_num_blocks(int d) const {
     const ir::Dim& dim = k_.dim(d);
-    SymInt n = dim.kind == DimKind::Grid ? dim.extent() : cdiv(dim.extent(), SymInt(block_value(d)));
-    if (auto c = n.as_constant()) return std::to_string(*c);
+    if (auto c = num_blocks_sym(d).as_constant()) return std::to_string(*c);
     return "triton.cdiv(" + dim.extent().str([&](const std::string& s) {
              if (auto v = plan_.config_symbol(s)) return *v;
              return s;
@@ -299,10 +298,7 @@ class KernelEmitter {
       int64_t programs = static_cast<int64_t>(plan_.sm_count) * plan_.num_sm_multiplier;
       launch.grid = "(min(" + std::to_string(programs) + ", " + host_total + "),)";
       SymInt total = 1;
-      for (int o : order) {
-        const ir::Dim& dim = k_.dim(g[o]);
-        total = total * (dim.kind == DimKind::Grid ? dim.extent() : cdiv(dim.extent(), SymInt(block_value(g[o]))));
-      }
+      for (int o : order) total = total * num_blocks_sym(g[o]);
       w_->line("total_pids = " + sym(total));
       // num_stages > 1 software-pipelines the loop over tiles: the next
       // tile's loads are issued while this one computes.

@@ -87,7 +87,9 @@ def _is_deuteron_kernel(value: Any) -> bool:
 def describe_global(name: str, value: Any, seen_helpers: set[int]) -> list[dict[str, Any]]:
     """The spec(s) for one global: itself, plus the globals of a helper it is."""
     if isinstance(value, types.ModuleType):
-        return [{"name": name, "kind": "module", "qualname": value.__name__}]
+        # A module under another name (the `helion` alias, deuteron.compat) names the module it stands for.
+        module = value.__dict__.get("__deuteron_module__", value)
+        return [{"name": name, "kind": "module", "qualname": module.__name__}]
     if value is _language.constexpr:
         return [{"name": name, "kind": "function", "qualname": "deuteron.language.constexpr"}]
     if isinstance(value, torch.dtype):

@@ -1,0 +1,356 @@
+#!/usr/bin/env python3
+"""Conformance: Helion's own test files and examples, run unchanged on deuteron.
+
+deuteron promises that a Helion program runs after changing its import lines.
+This runner holds it to that on Helion's corpus (``../shared/helion`` beside the
+checkout, or ``--helion DIR``): every file runs unchanged through an import
+alias (``import helion`` loads deuteron: deuteron.compat.helion_alias).
+
+    python scripts/conformance.py                       # tests, interpret mode (CPU)
+    python scripts/conformance.py --mode triton-interpret
+    python scripts/conformance.py --mode gpu --examples # on a machine with a GPU
+    python scripts/conformance.py --files test_loops.py test_views.py -v
+    python scripts/conformance.py --check-floor          # CI: fail if fewer pass than before
+
+Each test ends in one of:
+  passed / failed / skipped (the test's own conditions: needs a GPU, ...) /
+  n/a: code-text (an assertion about Helion's generated code text),
+  n/a: helion-internal (uses Helion's internal classes: its compiler, autotuner, printer),
+  n/a: back end (written for another of Helion's back ends or platforms).
+The pass rate is passed / (passed + failed).  Test files that are about other
+back ends or Helion's internals as a whole are listed apart and not run.
+
+Output: a per-file table, the most common failure causes, and a JSON report
+(--json).  The floor (scripts/conformance_floor.json) holds the fewest passing
+tests per mode that CI accepts; --update-floor raises it to today's count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+FLOOR_FILE = ROOT / "scripts" / "conformance_floor.json"
+MODES = {
+    # mode: environment for the child processes
+    "interpret": {"DEUTERON_INTERPRET": "1"},
+    "triton-interpret": {"TRITON_INTERPRET": "1"},
+    "gpu": {},
+}
+
+# Helion's test files about its language: the conformance corpus.
+LANGUAGE_TESTS = [
+    "associative_scan", "atomic_ops", "autodiff", "barrier", "bound_kernel", "breakpoint", "broadcasting",
+    "cache_modifier", "closures", "constexpr", "control_flow", "custom_op", "dot", "dot_scaled",
+    "epilogue_subtiling", "errors", "eviction_policy", "examples", "graph_module", "grid", "indexing",
+    "inline_asm_elementwise", "inline_triton", "int64_indexing", "jagged_tile", "loop_dependencies", "loops",
+    "masking", "matmul", "misc", "persistent_kernels", "print", "quantized_ops", "random", "reduce",
+    "reductions", "register_tunable", "rng", "specialize", "stack_tensor", "tensor_descriptor",
+    "torch_compile", "triton_kernel", "type_propagation", "unroll_tuples", "views", "zero_size",
+]
+# The rest, with why they are not part of it.
+SET_APART = [
+    (re.compile(r"test_(cute_.*|pallas.*|metal.*|tileir|amd_cdna|deep_ab_staging|pretuned_.*pallas.*)\.py"),
+     "another of Helion's back ends or platforms"),
+    (re.compile(r"test_(distributed|examples_dist|remote_copy)\.py"), "multi-GPU (distributed) programs"),
+    (re.compile(r"test_.*\.py"), "Helion-internal APIs (its autotuner, caches, printer, dispatch, settings internals)"),
+]
+
+# Examples that need hardware or libraries beyond one Hopper GPU.
+EXAMPLES_SET_APART = {
+    "blackwell_attention": "needs a Blackwell GPU",
+    "nvfp4_gemm": "needs a Blackwell GPU (fp4)",
+    "nvfp4_gemv": "needs a Blackwell GPU (fp4)",
+    "aot_example": "drives Helion's AOT autotuning workflow",
+    "aot_compile_example": "drives Helion's AOT autotuning workflow",
+}
+
+
+def set_apart_reason(filename: str) -> str:
+    """Why a test file that is not in LANGUAGE_TESTS is not run."""
+    return next(why for rx, why in SET_APART if rx.fullmatch(filename))
+
+
+def classify_skip(reason: str) -> str:
+    if reason.startswith("code-text:"):
+        return "n/a: code-text"
+    if reason.startswith("helion-internal:"):
+        return "n/a: helion-internal"
+    if reason.startswith(("back end:", "platform:")) or "reference-eager" in reason:
+        return "n/a: back end"
+    return "skipped"
+
+
+_PRIVATE_ATTR = re.compile(r"AttributeError: .*(module 'deuteron[.\w]*'|object) has no attribute '_\w+'")
+
+
+def classify_failure(reason: str) -> str:
+    # A test patching or reading a private name of Helion's modules uses its internals.
+    if _PRIVATE_ATTR.search(reason) or "helion-internal:" in reason:
+        return "n/a: helion-internal"
+    return "failed"
+
+
+_NUMBERS = re.compile(r"\b\d+(\.\d+)?(e[-+]?\d+)?\b|0x[0-9a-fA-F]+")
+
+
+def failure_cause(reason: str) -> str:
+    """A short, size-free form of a failure, so that equal causes group together."""
+    lines = [ln for ln in reason.strip().splitlines() if ln.strip()]
+    # deuteron's compile errors: "file:line:col: error: message" then the source; keep the message.
+    for ln in lines:
+        m = re.search(r":\d+:\d+: error: (.*)", ln)
+        if m:
+            return "CompileError: " + _NUMBERS.sub("N", m.group(1))[:140]
+    head = lines[0] if lines else "(no message)"
+    return _NUMBERS.sub("N", head)[:160]
+
+
+@dataclass
+class FileResult:
+    name: str
+    collected: int = 0
+    outcomes: collections.Counter = field(default_factory=collections.Counter)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (test, reason)
+    skips: list[tuple[str, str, str]] = field(default_factory=list)  # (test, category, reason)
+    note: str = ""
+    seconds: float = 0.0
+
+    def to_json(self) -> dict:
+        return {"file": self.name, "collected": self.collected, "outcomes": dict(self.outcomes),
+                "failures": [{"test": t, "reason": r} for t, r in self.failures],
+                "skips": [{"test": t, "category": c, "reason": r} for t, c, r in self.skips],
+                "note": self.note, "seconds": round(self.seconds, 1)}
+
+
+def child_env(mode: str, helion: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    for var in ("DEUTERON_INTERPRET", "TRITON_INTERPRET"):
+        env.pop(var, None)
+    env.update(MODES[mode])
+    env["DEUTERON_EXAMPLES_DIR"] = str(helion / "examples")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "scripts"), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env.setdefault("DEUTERON_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"deuteron-conformance-{os.getuid()}"))
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def run_test_file(path: Path, mode: str, helion: Path, timeout: float, keyword: str | None) -> FileResult:
+    result = FileResult(path.name)
+    start = time.monotonic()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "results.jsonl"
+        ini = Path(tmp) / "pytest.ini"
+        ini.write_text("[pytest]\n")  # not Helion's settings (its plugins, timeouts)
+        env = child_env(mode, helion)
+        env["DEUTERON_CONFORMANCE_OUT"] = str(out)
+        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "conformance_plugin", "-p", "no:cacheprovider",
+               "-c", str(ini), "--rootdir", str(helion), "-o", "python_files=test_*.py", str(path)]
+        if keyword:
+            cmd += ["-k", keyword]
+        try:
+            proc = subprocess.run(cmd, env=env, cwd=str(helion), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  timeout=timeout, text=True, errors="replace")
+            tail = proc.stdout[-3000:]
+            if proc.returncode not in (0, 1, 5):
+                result.note = f"pytest exited with {proc.returncode}"
+        except subprocess.TimeoutExpired as e:
+            result.note = f"timed out after {timeout:.0f} s"
+            tail = (e.stdout or "")[-3000:] if isinstance(e.stdout, str) else ""
+        records = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
+    result.seconds = time.monotonic() - start
+    collected: list[str] = []
+    seen = set()
+    for rec in records:
+        if "collected" in rec:
+            collected = rec["collected"]
+            continue
+        test, outcome, reason = rec["test"], rec["outcome"], rec["reason"]
+        if outcome == "passed":
+            cat = "passed"
+        elif outcome == "skipped":
+            cat = classify_skip(reason)
+        else:
+            cat = classify_failure(reason)
+        if outcome == "error" and test.endswith(".py"):
+            result.note = result.note or "cannot be imported"
+        seen.add(test)
+        result.outcomes[cat] += 1
+        if cat == "failed":
+            result.failures.append((test, reason))
+        elif cat != "passed":
+            result.skips.append((test, cat, reason))
+    result.collected = len(collected)
+    missing = [t for t in collected if t not in seen]
+    if missing:
+        # Tests that never reported: the process crashed or timed out while they ran.
+        why = result.note or "the test process died (crash)"
+        if not result.note:
+            result.note = why + ": " + tail.strip().splitlines()[-1][:200] if tail.strip() else why
+        result.outcomes["failed"] += len(missing)
+        result.failures.extend((t, f"did not finish: {why}") for t in missing)
+    if not collected and not records:
+        result.note = result.note or ("no tests collected: " + tail.strip().splitlines()[-1][:200]
+                                      if tail.strip() else "no tests collected")
+    return result
+
+
+def run_example(path: Path, mode: str, helion: Path, timeout: float) -> FileResult:
+    result = FileResult(path.stem)
+    result.collected = 1
+    if path.stem in EXAMPLES_SET_APART:
+        result.outcomes["n/a: back end"] += 1
+        result.note = EXAMPLES_SET_APART[path.stem]
+        return result
+    code = ("import deuteron.compat, runpy, sys; deuteron.compat.install_helion_alias(); "
+            f"sys.argv = [{str(path)!r}]; runpy.run_path({str(path)!r}, run_name='__main__')")
+    start = time.monotonic()
+    try:
+        proc = subprocess.run([sys.executable, "-c", code], env=child_env(mode, helion), cwd=str(path.parent),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout, text=True,
+                              errors="replace")
+        ok = proc.returncode == 0
+        tail = proc.stdout.strip().splitlines()
+        reason = "" if ok else (tail[-1] if tail else f"exit code {proc.returncode}")
+    except subprocess.TimeoutExpired:
+        ok, reason = False, f"timed out after {timeout:.0f} s"
+    result.seconds = time.monotonic() - start
+    if ok:
+        result.outcomes["passed"] += 1
+    else:
+        result.outcomes["failed"] += 1
+        result.failures.append((path.stem, reason[:2000]))
+    return result
+
+
+CATEGORIES = ["passed", "failed", "skipped", "n/a: code-text", "n/a: helion-internal", "n/a: back end"]
+
+
+def print_table(title: str, results: list[FileResult], top: int) -> dict:
+    print(f"\n## {title}\n")
+    header = f"{'file':<34}{'tests':>6}{'pass':>6}{'fail':>6}{'skip':>6}{'n/a':>6}{'s':>7}  note"
+    print(header)
+    print("-" * len(header))
+    totals = collections.Counter()
+    for r in results:
+        na = sum(v for k, v in r.outcomes.items() if k.startswith("n/a"))
+        print(f"{r.name:<34}{r.collected:>6}{r.outcomes['passed']:>6}{r.outcomes['failed']:>6}"
+              f"{r.outcomes['skipped']:>6}{na:>6}{r.seconds:>7.0f}  {r.note}")
+        totals.update(r.outcomes)
+        totals["collected"] += r.collected
+    applicable = totals["passed"] + totals["failed"]
+    rate = totals["passed"] / applicable if applicable else 0.0
+    print("-" * len(header))
+    print(f"{'total':<34}{totals['collected']:>6}{totals['passed']:>6}{totals['failed']:>6}{totals['skipped']:>6}"
+          f"{sum(v for k, v in totals.items() if k.startswith('n/a')):>6}")
+    print(f"\npassed {totals['passed']} of {applicable} applicable ({rate:.1%}); "
+          + ", ".join(f"{k} {totals[k]}" for k in CATEGORIES[2:] if totals[k]))
+    causes = collections.Counter(failure_cause(reason) for r in results for _, reason in r.failures)
+    if causes:
+        print(f"\ntop failure causes ({len(causes)} distinct):")
+        for cause, n in causes.most_common(top):
+            print(f"{n:>5}  {cause}")
+    return {"totals": dict(totals), "applicable": applicable, "pass_rate": rate,
+            "causes": causes.most_common()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--helion", type=Path, default=ROOT.parent / "shared" / "helion",
+                    help="Helion's corpus (default: ../shared/helion beside the checkout)")
+    ap.add_argument("--mode", choices=sorted(MODES), default="interpret")
+    ap.add_argument("--tests", action="store_true", help="run the test files (default when --examples is absent)")
+    ap.add_argument("--examples", action="store_true", help="run the examples through their main()")
+    ap.add_argument("--files", nargs="*", help="only these test files / examples (names or stems)")
+    ap.add_argument("-k", dest="keyword", help="pytest -k expression for the test files")
+    ap.add_argument("--jobs", type=int, default=2, help="files run at once")
+    ap.add_argument("--timeout", type=float, default=900, help="seconds per test file or example")
+    ap.add_argument("--top", type=int, default=25, help="failure causes to list")
+    ap.add_argument("-v", "--verbose", action="store_true", help="list every failing test with its reason")
+    ap.add_argument("--json", type=Path, help="write the full report here")
+    ap.add_argument("--check-floor", action="store_true", help="exit 1 if fewer tests pass than the floor")
+    ap.add_argument("--update-floor", action="store_true", help="raise the floor to this run's counts")
+    args = ap.parse_args(argv)
+
+    helion = args.helion.resolve()
+    if not (helion / "test").is_dir():
+        print(f"conformance: Helion's corpus is not at {helion} (pass --helion DIR); nothing to run")
+        return 0
+    run_tests = args.tests or not args.examples
+    wanted = {Path(f).stem for f in args.files} if args.files else None
+    report: dict = {"mode": args.mode, "helion": str(helion)}
+
+    if run_tests:
+        files, apart = [], []
+        for path in sorted((helion / "test").glob("test_*.py")):
+            if wanted is not None:  # files asked for by name run whatever their kind
+                if path.stem in wanted or path.stem.removeprefix("test_") in wanted:
+                    files.append(path)
+            elif path.stem.removeprefix("test_") in LANGUAGE_TESTS:
+                files.append(path)
+            else:
+                apart.append((path.name, set_apart_reason(path.name)))
+        with ThreadPoolExecutor(max(1, args.jobs)) as pool:
+            results = list(pool.map(lambda p: run_test_file(p, args.mode, helion, args.timeout, args.keyword), files))
+        summary = print_table(f"Helion's language tests, mode {args.mode}", results, args.top)
+        if args.verbose:
+            for r in results:
+                for test, reason in r.failures:
+                    print(f"FAIL {test}: {reason.strip().splitlines()[0] if reason.strip() else ''}")
+        print(f"\nset apart ({len(apart)} files): " + "; ".join(
+            f"{why}: {n}" for why, n in collections.Counter(why for _, why in apart).items()))
+        report["tests"] = {"summary": summary, "files": [r.to_json() for r in results],
+                           "set_apart": [{"file": f, "why": w} for f, w in apart]}
+
+    if args.examples:
+        paths = [p for p in sorted((helion / "examples").glob("*.py")) if not p.name.startswith("_")]
+        if wanted is not None:
+            paths = [p for p in paths if p.stem in wanted]
+        with ThreadPoolExecutor(max(1, args.jobs)) as pool:
+            results = list(pool.map(lambda p: run_example(p, args.mode, helion, args.timeout), paths))
+        summary = print_table(f"Helion's examples, mode {args.mode}", results, args.top)
+        for r in results:
+            for _, reason in r.failures:
+                print(f"FAIL example {r.name}: {reason.strip()[:200]}")
+        report["examples"] = {"summary": summary, "files": [r.to_json() for r in results]}
+
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1))
+    return check_floor(report, args) if (args.check_floor or args.update_floor) else 0
+
+
+def check_floor(report: dict, args: argparse.Namespace) -> int:
+    floor = json.loads(FLOOR_FILE.read_text()) if FLOOR_FILE.exists() else {}
+    status = 0
+    for part in ("tests", "examples"):
+        if part not in report or args.files or args.keyword:
+            continue
+        key = f"{part}/{args.mode}"
+        passed = report[part]["summary"]["totals"].get("passed", 0)
+        least = floor.get(key, 0)
+        if args.update_floor and passed > least:
+            floor[key] = passed
+            print(f"floor {key}: {least} -> {passed}")
+        elif passed < least:
+            print(f"conformance: {key}: {passed} tests pass, fewer than the floor of {least}")
+            status = 1
+        else:
+            print(f"conformance: {key}: {passed} pass (floor {least})")
+    if args.update_floor:
+        FLOOR_FILE.write_text(json.dumps(floor, indent=1, sort_keys=True) + "\n")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,239 @@
+"""Helion programs unchanged: the `helion` import alias, deuteron.testing, and the conformance runner."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+import unittest
+from pathlib import Path
+
+import pytest
+import torch
+
+import deuteron
+import deuteron.compat as compat
+import deuteron.testing as dt
+from deuteron.compat.helion_alias import HelionInternalUsed
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = Path(__file__).resolve().parent / "helion_corpus"
+sys.path.insert(0, str(ROOT / "scripts"))
+import conformance  # noqa: E402
+
+
+@pytest.fixture
+def alias():
+    compat.install_helion_alias()
+    yield
+    compat.uninstall_helion_alias()
+
+
+@pytest.fixture
+def alias_placeholders():
+    compat.install_helion_alias(internals="placeholder")
+    yield
+    compat.uninstall_helion_alias()
+
+
+# ------------------------------------------------------------------ the alias
+
+
+def test_alias_names_deuteron_modules(alias):
+    import helion
+    import helion.language as hl
+    from helion import exc
+    from helion._testing import DEVICE, run_example
+    from helion.runtime.config import Config
+
+    assert helion.kernel is deuteron.kernel and helion.Config is deuteron.Config
+    assert hl.tile is deuteron.language.tile
+    assert exc.CompileError is deuteron.exc.CompileError
+    assert DEVICE is dt.DEVICE and run_example is dt.run_example
+    assert Config is deuteron.Config
+    assert helion.__deuteron_module__ is deuteron
+
+
+def test_alias_refuses_helion_internals_by_default(alias):
+    with pytest.raises(ModuleNotFoundError, match="helion._compiler is part of Helion's internals"):
+        importlib.import_module("helion._compiler.tile_strategy")
+    import helion
+
+    with pytest.raises(AttributeError, match="no attribute 'not_a_name'"):
+        helion.not_a_name  # noqa: B018
+
+
+def test_alias_placeholders_raise_on_use(alias_placeholders):
+    from helion._compiler.tile_strategy import TileStrategy
+    from helion.runtime.kernel import _private_helper
+
+    with pytest.raises(HelionInternalUsed, match="helion._compiler.tile_strategy.TileStrategy"):
+        TileStrategy()
+    with pytest.raises(HelionInternalUsed):
+        _private_helper(1)
+    with pytest.raises(HelionInternalUsed):
+        class Derived(TileStrategy):  # noqa: F841 - used as a base class
+            pass
+    assert issubclass(HelionInternalUsed, unittest.SkipTest)
+
+
+def test_uninstall_forgets_the_alias(alias):
+    import helion  # noqa: F401
+
+    compat.uninstall_helion_alias()
+    assert "helion" not in sys.modules
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("helion")
+    compat.install_helion_alias()  # the fixture uninstalls again
+
+
+def test_kernel_written_for_helion_runs(alias, monkeypatch):
+    monkeypatch.setenv("DEUTERON_INTERPRET", "1")
+    module = dt.import_path(CORPUS / "examples" / "add_example.py")
+    x, y = torch.randn(1000), torch.randn(1000)
+    torch.testing.assert_close(module.add(x, y), x + y)
+    module.main()  # run_example: checks against torch.add, no timing on the CPU
+
+
+def test_compat_platform_queries():
+    assert compat.is_hip() is False and compat.use_tileir_tunables() is False
+    assert compat.requires_torch_version("2.0") and not compat.requires_torch_version("99.0")
+    assert compat.min_dot_size() == (16, 16, 16)
+    assert compat.device_num_sm() > 0
+    assert compat.get_tensor_descriptor_fn_name() == "tl.make_tensor_descriptor"
+
+
+# ------------------------------------------------------------ deuteron.testing
+
+
+def test_code_and_output_takes_config_keywords(monkeypatch):
+    monkeypatch.setenv("DEUTERON_INTERPRET", "1")
+    import kernels_pointwise as K
+
+    K.add.reset()
+    x = torch.randn(300)
+    code, out = dt.code_and_output(K.add, (x, x), block_sizes=[64])
+    assert isinstance(code, dt.GeneratedCode) and "@triton.jit" in code
+    assert "64" in code
+    torch.testing.assert_close(out, x + x)
+
+
+def _run_case(case: type, name: str) -> unittest.TestResult:
+    result = unittest.TestResult()
+    case(name).run(result)
+    return result
+
+
+def test_testcase_reports_code_text_mismatches_as_skips():
+    class Case(dt.TestCase):
+        def test_in_code(self):
+            self.assertIn("some helion spelling", dt.GeneratedCode("tl.load(x)"))
+
+        def test_journal(self):
+            self.assertExpectedJournal("code")
+
+        def test_plain_assert(self):
+            self.assertIn("a", "bcd")
+
+        def test_code_text_holds(self):
+            self.assertIn("tl.load", dt.GeneratedCode("tl.load(x)"))
+
+    for name in ("test_in_code", "test_journal"):
+        result = _run_case(Case, name)
+        assert len(result.skipped) == 1 and result.skipped[0][1].startswith("code-text:"), name
+    assert len(_run_case(Case, "test_plain_assert").failures) == 1
+    assert _run_case(Case, "test_code_text_holds").wasSuccessful()
+
+
+def test_run_example_catches_a_wrong_kernel():
+    with pytest.raises(AssertionError):
+        dt.run_example(lambda x: x + 1, lambda x: x, (torch.zeros(4),), atol=0, rtol=0)
+    assert dt.run_example({"a": lambda x: x * 1}, lambda x: x, (torch.ones(4),)) == {}
+
+
+def test_mismatch_tolerance():
+    a, b = torch.zeros(1000), torch.zeros(1000)
+    a[0] = 5.0
+    dt.assert_close_with_mismatch_tolerance(a, b, max_mismatch_pct=0.01)
+    with pytest.raises(AssertionError, match="differs by"):
+        dt.assert_close_with_mismatch_tolerance(a, b, max_mismatch_pct=0.01, max_mismatched_abs_diff=1.0)
+    a[:20] = 5.0
+    with pytest.raises(AssertionError, match="of the elements differ"):
+        dt.assert_close_with_mismatch_tolerance(a, b, max_mismatch_pct=0.01)
+
+
+def test_skip_decorators_answer_for_deuteron():
+    assert dt.matchesBackends(["triton", "cute"]) and not dt.matchesBackends(["pallas"])
+
+    @dt.onlyBackends(["pallas"])
+    class PallasOnly(unittest.TestCase):
+        def test_x(self):
+            pass
+
+    result = _run_case(PallasOnly, "test_x")
+    assert result.skipped and result.skipped[0][1].startswith("back end:")
+
+    class Runs(unittest.TestCase):
+        @dt.skipIfRefEager("helion's ref mode")
+        @dt.skipIfRocm("rocm")
+        def test_x(self):
+            pass
+
+        @dt.skipIfFn(lambda: True, "always")
+        def test_y(self):
+            pass
+
+    assert _run_case(Runs, "test_x").wasSuccessful()
+    assert _run_case(Runs, "test_y").skipped
+
+
+# ------------------------------------------------------------ the runner
+
+
+def test_runner_classifies_outcomes():
+    assert conformance.classify_skip("code-text: assertIn") == "n/a: code-text"
+    assert conformance.classify_skip("helion-internal: helion._compiler.x") == "n/a: helion-internal"
+    assert conformance.classify_skip("back end: only for pallas") == "n/a: back end"
+    assert conformance.classify_skip("needs a CUDA GPU") == "skipped"
+    assert conformance.classify_failure(
+        "AttributeError: module 'deuteron.runtime.kernel' has no attribute '_tensor_key'") == "n/a: helion-internal"
+    assert conformance.classify_failure("AssertionError: Tensor-likes are not close!") == "failed"
+    assert conformance.failure_cause("/a/b.py:12:5: error: 'torch.stack' is not supported inside tile loops") \
+        == "CompileError: 'torch.stack' is not supported inside tile loops"
+    assert conformance.failure_cause("ValueError: got 128, expected 64") == "ValueError: got N, expected N"
+    assert conformance.set_apart_reason("test_cute_layout.py").startswith("another of Helion's back ends")
+    assert conformance.set_apart_reason("test_autotuner.py").startswith("Helion-internal")
+
+
+def _run_runner(tmp_path: Path, *args: str) -> tuple[int, dict, str]:
+    report = tmp_path / "report.json"
+    env = dict(os.environ, DEUTERON_CACHE_DIR=str(tmp_path / "cache"))
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "conformance.py"), "--helion", str(CORPUS),
+                           "--jobs", "1", "--json", str(report), *args],
+                          env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600)
+    return proc.returncode, json.loads(report.read_text()) if report.exists() else {}, proc.stdout
+
+
+def test_runner_counts_each_outcome(tmp_path):
+    rc, report, out = _run_runner(tmp_path, "--files", "test_mini.py")
+    assert rc == 0, out
+    (mini,) = report["tests"]["files"]
+    assert mini["collected"] == 7
+    assert mini["outcomes"] == {"passed": 1, "failed": 1, "n/a: code-text": 2, "n/a: helion-internal": 1,
+                                "n/a: back end": 1, "skipped": 1}, out
+    assert "Tensor-likes are not close" in mini["failures"][0]["reason"]
+
+
+def test_runner_runs_examples(tmp_path):
+    rc, report, out = _run_runner(tmp_path, "--examples")
+    assert rc == 0, out
+    outcomes = {f["file"]: f["outcomes"] for f in report["examples"]["files"]}
+    assert outcomes == {"add_example": {"passed": 1}, "broken_example": {"failed": 1}}, out
+
+
+def test_runner_without_corpus_says_so(tmp_path):
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "conformance.py"), "--helion",
+                           str(tmp_path / "nowhere")], stdout=subprocess.PIPE, text=True, timeout=120)
+    assert proc.returncode == 0 and "is not at" in proc.stdout

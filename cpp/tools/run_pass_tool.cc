@@ -2,6 +2,7 @@
 // or analysis on it and prints the result, like triton-opt.
 //
 //   deuteronc --run-pass=reduction_rolling --reduction-loops=16 softmax.ir
+//   deuteronc --run-pass=reduction_rolling,dead_code_elimination --reduction-loops=16 softmax.ir
 //   deuteronc --run-pass=grid_subtiling --subtiles=2 --block-sizes=128,64,32 matmul.ir
 //   deuteronc --dump=ir-after=sema ... | deuteronc --run-pass=heavy_first -
 #include "run_pass_tool.h"
@@ -19,9 +20,9 @@ namespace {
 
 [[noreturn]] void usage(const std::string& msg) {
   if (!msg.empty()) std::cerr << "deuteronc: " << msg << "\n";
-  std::cerr << "usage: deuteronc --run-pass=NAME [--block-sizes=B,..] [--reduction-loops=R|none,..] "
+  std::cerr << "usage: deuteronc --run-pass=NAME[,NAME..] [--block-sizes=B,..] [--reduction-loops=R|none,..] "
                "[--subtiles=N] FILE.ir|-\n"
-               "  NAME is one of:\n";
+               "  passes run in order (an analysis only last); NAME is one of:\n";
   for (const auto& p : known_passes()) std::cerr << "    " << p.name << ": " << p.help << "\n";
   std::exit(2);
 }

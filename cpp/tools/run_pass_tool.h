@@ -3,5 +3,5 @@
 
 // Whether argv asks for --run-pass.
 bool wants_run_pass(int argc, char** argv);
-// deuteronc --run-pass=NAME [--block-sizes=..] [--reduction-loops=..] [--subtiles=N] FILE.ir
+// deuteronc --run-pass=NAME[,NAME..] [--block-sizes=..] [--reduction-loops=..] [--subtiles=N] FILE.ir
 int run_pass_main(int argc, char** argv);

@@ -35,12 +35,14 @@ struct PassInfo {
 };
 const std::vector<PassInfo>& known_passes();
 
-// Parses the IR text of `file`, verifies it, runs `name` on every kernel and
-// returns what to print: the IR after a transformation (verified again), or
-// an analysis's findings.  Throws CompileError for malformed text and for IR
+// Parses the IR text of `file`, verifies it, runs `pipeline` on every kernel
+// and returns what to print: the IR after the transformations (verified
+// after each), or an analysis's findings.  `pipeline` is a pass name or
+// several separated by commas (`reduction_rolling,dead_code_elimination`),
+// an analysis only last.  Throws CompileError for malformed text and for IR
 // that fails verification (pointing at the op's line in `file`), and
 // PassUsageError.
-std::string run_pass(const std::string& name, const PassOptions& options,
+std::string run_pass(const std::string& pipeline, const PassOptions& options,
                      const std::shared_ptr<const SourceFile>& file);
 
 }  // namespace deuteron

@@ -31,7 +31,8 @@ const std::vector<PassInfo>& known_passes() {
 namespace {
 
 std::string dim_str(const ir::DeviceKernel& k, int d) {
-  std::string s = "d" + std::to_string(d);
+  std::string s = "d";
+  s += std::to_string(d);
   if (!k.dim(d).name.empty()) s += " (" + k.dim(d).name + ")";
   return s;
 }
@@ -43,7 +44,10 @@ std::string dims_str(const ir::DeviceKernel& k, const std::set<int>& dims) {
   return s;
 }
 
-std::string value_str(const ir::Value* v) { return "%" + std::to_string(v->id); }
+std::string value_str(const ir::Value* v) {
+  std::string s = "%";
+  return s += std::to_string(v->id);
+}
 
 // The loops with device-computed bounds, in program order.
 std::vector<const ir::Op*> dynamic_loops(const ir::DeviceKernel& k) {
@@ -140,21 +144,60 @@ std::string subtilable_dim(const ir::DeviceKernel& k) {
   SourceSpan span;
   if (e.op() && where.ops.count(e.op())) span = where.ops.at(e.op());
   else if (where.kernels.count(&k)) span = where.kernels.at(&k);
-  std::string what = e.what();
-  raise_error(file, span, what);
+  // The caret shows the op; its source line (`# line N`) would only confuse.
+  raise_error(file, span, span.valid() ? "IR verification failed: " + e.rule() : std::string(e.what()));
+}
+
+bool is_analysis(const std::string& name) {
+  return name == "block_alignment" || name == "heavy_first" || name == "subtilable_dim";
+}
+
+void transform(const std::string& name, ir::DeviceKernel& k, const PassOptions& options) {
+  if (name == "dead_code_elimination") {
+    passes::eliminate_dead_code(k);
+  } else if (name == "reduction_rolling") {
+    for (const ir::Dim& d : k.dims) {
+      size_t have = options.reduction_loops ? options.reduction_loops->size() : 0;
+      if (d.kind == ir::DimKind::Full && d.reduction_index >= 0 && static_cast<size_t>(d.reduction_index) >= have)
+        throw PassUsageError("reduction_rolling: " + dim_str(k, d.id) + " rolls per reduction_loops[" +
+                             std::to_string(d.reduction_index) + "]; give --reduction-loops with at least " +
+                             std::to_string(d.reduction_index + 1) + " value" + (d.reduction_index ? "s" : "") +
+                             " (a block size or none)");
+    }
+    passes::roll_reductions(k, options.reduction_loops.value_or(std::vector<std::optional<int64_t>>{}));
+  } else if (name == "unit_dim_elimination") {
+    require_block_sizes(name, k, options);
+    passes::eliminate_unit_dims(k, options.block_sizes.value_or(std::vector<int64_t>{}));
+  } else if (name == "grid_subtiling") {
+    require_block_sizes(name, k, options);
+    passes::split_grid_subtiles(k, options.subtiles, options.block_sizes.value_or(std::vector<int64_t>{}));
+  }
+  // "verify" changes nothing; whatever a pass produces must verify (a
+  // failure here is a bug in the pass, not in the text).
+  ir::verify(k);
 }
 
 }  // namespace
 
-std::string run_pass(const std::string& name, const PassOptions& options,
+std::string run_pass(const std::string& pipeline, const PassOptions& options,
                      const std::shared_ptr<const SourceFile>& file) {
-  bool known = false;
-  for (const auto& p : known_passes()) known |= name == p.name;
-  if (!known) {
-    std::string names;
-    for (const auto& p : known_passes()) names += std::string(names.empty() ? "" : ", ") + p.name;
-    throw PassUsageError("unknown pass '" + name + "'; passes are: " + names);
+  // NAME or NAME,NAME,... (transformations in order; an analysis only last).
+  std::vector<std::string> names;
+  std::stringstream ss(pipeline);
+  for (std::string n; std::getline(ss, n, ',');) names.push_back(n);
+  if (names.empty()) throw PassUsageError("--run-pass needs a pass name");
+  for (size_t i = 0; i < names.size(); ++i) {
+    bool known = false;
+    for (const auto& p : known_passes()) known |= names[i] == p.name;
+    if (!known) {
+      std::string all;
+      for (const auto& p : known_passes()) all += std::string(all.empty() ? "" : ", ") + p.name;
+      throw PassUsageError("unknown pass '" + names[i] + "'; passes are: " + all);
+    }
+    if (is_analysis(names[i]) && i + 1 < names.size())
+      throw PassUsageError("the analysis " + names[i] + " prints findings, not IR: it can only come last");
   }
+
   ir::TextLocations where;
   auto kernels = ir::parse_kernels(file, &where);
   for (const auto& k : kernels) {
@@ -167,40 +210,13 @@ std::string run_pass(const std::string& name, const PassOptions& options,
 
   std::string out;
   for (auto& k : kernels) {
-    if (name == "block_alignment") {
-      out += block_alignment(*k, options);
-      continue;
+    for (const std::string& name : names) {
+      if (name == "block_alignment") out += block_alignment(*k, options);
+      else if (name == "heavy_first") out += heavy_first(*k);
+      else if (name == "subtilable_dim") out += subtilable_dim(*k);
+      else transform(name, *k, options);
     }
-    if (name == "heavy_first") {
-      out += heavy_first(*k);
-      continue;
-    }
-    if (name == "subtilable_dim") {
-      out += subtilable_dim(*k);
-      continue;
-    }
-    if (name == "dead_code_elimination") {
-      passes::eliminate_dead_code(*k);
-    } else if (name == "reduction_rolling") {
-      for (const ir::Dim& d : k->dims) {
-        size_t have = options.reduction_loops ? options.reduction_loops->size() : 0;
-        if (d.kind == ir::DimKind::Full && d.reduction_index >= 0 && static_cast<size_t>(d.reduction_index) >= have)
-          throw PassUsageError("reduction_rolling: " + dim_str(*k, d.id) + " rolls per reduction_loops[" +
-                               std::to_string(d.reduction_index) + "]; give --reduction-loops with at least " +
-                               std::to_string(d.reduction_index + 1) + " value" + (d.reduction_index ? "s" : "") +
-                               " (a block size or none)");
-      }
-      passes::roll_reductions(*k, options.reduction_loops.value_or(std::vector<std::optional<int64_t>>{}));
-    } else if (name == "unit_dim_elimination") {
-      require_block_sizes(name, *k, options);
-      passes::eliminate_unit_dims(*k, options.block_sizes.value_or(std::vector<int64_t>{}));
-    } else if (name == "grid_subtiling") {
-      require_block_sizes(name, *k, options);
-      passes::split_grid_subtiles(*k, options.subtiles, options.block_sizes.value_or(std::vector<int64_t>{}));
-    }
-    // Whatever a pass produces must verify (a failure here is a bug in the pass).
-    ir::verify(*k);
-    out += ir::print(*k);
+    if (!is_analysis(names.back())) out += ir::print(*k);
   }
   return out;
 }

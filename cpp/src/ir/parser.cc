@@ -11,6 +11,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdint>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -302,24 +304,50 @@ class Parser {
   SymInt sym_expr() {
     SymInt v = sym_term();
     for (;;) {
-      if (accept("+")) v = v + sym_term();
-      else if (accept("-")) v = v - sym_term();
+      skip_ws();
+      size_t at = pos_;
+      if (accept("+")) v = sym_apply('+', v, sym_term(), at);
+      else if (accept("-")) v = sym_apply('-', v, sym_term(), at);
       else return v;
+    }
+  }
+  // Arithmetic the text asks for, refused where SymInt would fail or
+  // overflow (constants only: symbols have no value here).
+  SymInt sym_apply(char op, const SymInt& a, const SymInt& b, size_t at) {
+    if ((op == '/' || op == '%') && b.is_constant() && b.constant() == 0) fail_at(at, "division by zero in a size");
+    if (a.is_constant() && b.is_constant()) {
+      int64_t x = a.constant(), y = b.constant(), r = 0;
+      bool overflow = op == '+' ? __builtin_add_overflow(x, y, &r)
+                      : op == '-' ? __builtin_sub_overflow(x, y, &r)
+                      : op == '*' ? __builtin_mul_overflow(x, y, &r)
+                                  : (x == INT64_MIN && y == -1);
+      if (overflow) fail_at(at, "a size overflows 64 bits");
+    }
+    switch (op) {
+      case '+': return a + b;
+      case '-': return a - b;
+      case '*': return a * b;
+      case '/': return floordiv(a, b);
+      default: return mod(a, b);
     }
   }
   SymInt sym_term() {
     SymInt v = sym_unary();
     for (;;) {
-      if (accept("*")) v = v * sym_unary();
-      else if (accept("//")) v = floordiv(v, sym_unary());
+      skip_ws();
+      size_t at = pos_;
+      if (accept("*")) v = sym_apply('*', v, sym_unary(), at);
+      else if (accept("//")) v = sym_apply('/', v, sym_unary(), at);
       else if (peek("%") && !(pos_ + 1 < text().size() && std::isdigit(static_cast<unsigned char>(text()[pos_ + 1])))) {
         ++pos_;
-        v = mod(v, sym_unary());
+        v = sym_apply('%', v, sym_unary(), at);
       } else return v;
     }
   }
   SymInt sym_unary() {
-    if (accept("-")) return -sym_unary();
+    skip_ws();
+    size_t at = pos_;
+    if (accept("-")) return sym_apply('-', SymInt(0), sym_unary(), at);
     return sym_primary();
   }
   SymInt sym_primary() {
@@ -847,14 +875,14 @@ class Parser {
       do types.push_back(type());
       while (accept(","));
     }
+    if (ar.results >= 0 && static_cast<int>(result_ids.size()) != ar.results)
+      fail_at(kind_pos, "'" + kind_name + "' has " + std::to_string(ar.results) + " result" +
+                            (ar.results == 1 ? "" : "s") + ", got " + std::to_string(result_ids.size()),
+              kind_name.size());
     if (types.size() != result_ids.size())
       fail_at(kind_pos, "'" + kind_name + "' defines " + std::to_string(result_ids.size()) + " value" +
                             (result_ids.size() == 1 ? "" : "s") + " but has " + std::to_string(types.size()) +
                             " result type" + (types.size() == 1 ? "" : "s"),
-              kind_name.size());
-    if (ar.results >= 0 && static_cast<int>(result_ids.size()) != ar.results)
-      fail_at(kind_pos, "'" + kind_name + "' has " + std::to_string(ar.results) + " result" +
-                            (ar.results == 1 ? "" : "s") + ", got " + std::to_string(result_ids.size()),
               kind_name.size());
     // The source line.
     if (accept("#")) {

@@ -561,9 +561,7 @@ class Parser {
     }
     if (accept_word("subtile")) {
       expect_word("of");
-      size_t pb = pos_;
-      d.subtile_of = dim_ref();
-      (void)pb;
+      d.subtile_of = dim_ref();  // declared before the sub-tile
       expect("+");
       d.subtile_offset = integer("a sub-tile offset");
     }
@@ -854,8 +852,6 @@ class Parser {
     // Plain operands.
     Arity ar = arity(o.kind);
     if (ar.min_operands >= 0) {
-      skip_ws();
-      size_t b = pos_;
       operands = value_list();
       int n = static_cast<int>(operands.size());
       if (n < ar.min_operands || (ar.max_operands >= 0 && n > ar.max_operands)) {
@@ -866,7 +862,6 @@ class Parser {
         fail_at(kind_pos, "'" + kind_name + "' takes " + want + " operand" + (want == "1" ? "" : "s") + ", got " +
                               std::to_string(n), kind_name.size());
       }
-      (void)b;
     }
     o.operands = operands;
     // Result types.

@@ -10,11 +10,10 @@
 #include "deuteron/ir_parser.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
-#include <climits>
-#include <cstdint>
 #include <charconv>
-#include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <map>
 #include <set>

@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
-"""Golden tests: run deuteronc on each kernel file under golden/ and compare with
-the checked-in expectation.
+"""Golden tests: run deuteronc on each input file under a directory (and its
+subdirectories) and compare with the checked-in expectation.
 
-Each input file names its runs in header comments:
+Inputs are kernel files (.py) and IR text (.ir, for `--run-pass`).  Each names
+its runs in header comments:
 
     # RUN[ir]: --function add --args x:float32[1000],y:float32[1000] --dump=ir
     # RUN[triton]: --function add --args x:float32[1000],y:float32[1000]
+    # RUN[rolled]: --run-pass=reduction_rolling --reduction-loops=16
 
 and run NAME's expected output (stdout, then stderr and the exit code when
-non-zero) lives in golden/<file stem>.<NAME>.expected.
+non-zero) lives beside the input in <file stem>.<NAME>.expected.
 
-    run_golden.py DEUTERONC GOLDEN_DIR [--update] [filter]
+    run_golden.py DEUTERONC DIR [--update] [filter]
 """
 
 from __future__ import annotations
@@ -41,8 +43,14 @@ def main() -> int:
     flt = argv[2] if len(argv) > 2 else ""
     failures = 0
     count = 0
-    for fname in sorted(os.listdir(golden)):
-        if not fname.endswith(".py") or flt not in fname:
+    inputs = []
+    for root, dirs, files in os.walk(golden):
+        dirs.sort()
+        for fname in sorted(files):
+            if fname.endswith((".py", ".ir")):
+                inputs.append(os.path.relpath(os.path.join(root, fname), golden))
+    for fname in inputs:
+        if flt not in fname:
             continue
         path = os.path.join(golden, fname)
         with open(path) as f:
@@ -52,7 +60,7 @@ def main() -> int:
         for r in runs:
             count += 1
             got = run_one(deuteronc, path, r["args"])
-            exp_path = os.path.join(golden, f"{fname[:-3]}.{r['name']}.expected")
+            exp_path = os.path.join(golden, f"{os.path.splitext(fname)[0]}.{r['name']}.expected")
             if update:
                 with open(exp_path, "w") as f:
                     f.write(got)

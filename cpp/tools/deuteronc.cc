@@ -6,6 +6,7 @@
 //             [--config '{"block_sizes": [256]}' | --config @cfg.json]
 //             [--dump=ast|ir|ir-after=<stage>|config-spec|default-config|config|triton|reference]
 //             [--dynamic] [--time N]
+//   deuteronc --run-pass=NAME [pass options] FILE.ir   (see run_pass_tool.cc)
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include <sstream>
 
 #include "deuteron/compiler.h"
+#include "run_pass_tool.h"
 
 using namespace deuteron;
 
@@ -222,6 +224,7 @@ std::vector<GlobalSpec> scan_imports(const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (wants_run_pass(argc, argv)) return run_pass_main(argc, argv);
   std::string path, function, args_spec, config_text = "{}", dump = "triton";
   bool dynamic = false;
   int repeat = 0;

@@ -298,11 +298,39 @@ std::unique_ptr<DeviceKernel> clone(const DeviceKernel& k);
 std::string print(const DeviceKernel& k);
 // Short type string: "f32[d0, 1]", "i32" for scalars.
 std::string type_str(const Type& t);
+// The element type as the text form writes it: "f32", "bf16", "i1" for bool.
+const char* dtype_short(DType t);
+
+// The kernel counters the text form leaves out when they equal these (values
+// numbered up to the highest id in use, loads and stores up to the highest
+// memory_op): print writes `next_value=`, `loads=`, `stores=` only when a
+// kernel's counters differ (dead-code elimination removed the last ones).
+struct ImpliedCounters {
+  int next_value_id = 0;
+  int num_loads = 0;
+  int num_stores = 0;
+};
+ImpliedCounters implied_counters(const DeviceKernel& k);
 
 // Checks structural invariants (operands defined before use and visible,
 // result types consistent with operand types, regions terminated, dims
-// exist).  Throws InternalError naming the op on failure.
+// exist).  Throws VerifyError naming the op on failure.
 void verify(const DeviceKernel& k);
+
+// A broken invariant found by verify: the op (null for kernel-level rules,
+// such as dim numbering) and the rule, so that a caller that knows where the
+// op came from (the IR text parser) can point there.
+class VerifyError : public InternalError {
+ public:
+  VerifyError(const std::string& what, const Op* op, std::string rule)
+      : InternalError(what), op_(op), rule_(std::move(rule)) {}
+  const Op* op() const { return op_; }
+  const std::string& rule() const { return rule_; }
+
+ private:
+  const Op* op_;
+  std::string rule_;
+};
 
 // Visits every op (pre-order, regions included).
 void walk(const Region& r, const std::function<void(const Op&)>& fn);

@@ -1,4 +1,5 @@
 // Core IR data structure support: names, the builder, walking and cloning.
+#include <algorithm>
 #include <map>
 
 #include "deuteron/ir.h"
@@ -207,6 +208,20 @@ void walk_mut(Region& r, const std::function<void(Op&)>& fn) {
     fn(*op);
     for (auto& sub : op->regions) walk_mut(*sub, fn);
   }
+}
+
+ImpliedCounters implied_counters(const DeviceKernel& k) {
+  ImpliedCounters c;
+  auto see_value = [&](const Value& v) { c.next_value_id = std::max(c.next_value_id, v.id + 1); };
+  walk(k.body, [&](const Op& op) {
+    for (const auto& r : op.results) see_value(*r);
+    for (const auto& sub : op.regions)
+      for (const auto& a : sub->args) see_value(*a);
+    if (op.kind == OpKind::Load) c.num_loads = std::max(c.num_loads, op.attrs.memory_op + 1);
+    if (op.kind == OpKind::Store) c.num_stores = std::max(c.num_stores, op.attrs.memory_op + 1);
+  });
+  for (const auto& a : k.body.args) see_value(*a);
+  return c;
 }
 
 namespace {

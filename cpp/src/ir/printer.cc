@@ -1,13 +1,17 @@
 // Textual form of the tile IR (for --dump=ir, pass logs and golden tests).
+// ir/parser.cc reads it back: whatever a pass needs is printed, and what is
+// left out is either derivable (op ids other than loops', the count of
+// loads) or only cosmetic (columns of spans, name hints for generated code).
+// Facts that are usually at their default are printed only when they are not
+// (`index_dtype=i64`, a dim's `dynamic`, a loop's `bounds(...)`), so that the
+// common text stays short.
 #include <sstream>
 
 #include "deuteron/ir.h"
 
 namespace deuteron::ir {
 
-namespace {
-
-std::string dtype_short(DType t) {
+const char* dtype_short(DType t) {
   switch (t) {
     case DType::Bool: return "i1";
     case DType::UInt8: return "u8";
@@ -25,6 +29,8 @@ std::string dtype_short(DType t) {
   return "?";
 }
 
+namespace {
+
 std::string literal_str(const Literal& l) {
   std::ostringstream os;
   switch (l.kind) {
@@ -33,6 +39,20 @@ std::string literal_str(const Literal& l) {
     case Literal::Kind::Float: os.precision(17); os << l.f; break;
   }
   return os.str();
+}
+
+// A C-style string literal: the assert message may hold quotes and newlines.
+std::string quoted(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out + "\"";
 }
 
 std::string sym_list(const std::vector<SymInt>& v) {
@@ -46,7 +66,15 @@ class Printer {
   explicit Printer(const DeviceKernel& k) : k_(k) {}
 
   std::string run() {
-    os_ << "kernel " << k_.name << "\n";
+    os_ << "kernel " << k_.name;
+    // Counters the parser cannot derive from the ops: after dead-code
+    // elimination the highest numbers may be gone.
+    ImpliedCounters implied = implied_counters(k_);
+    if (k_.index_dtype != DType::Int32) os_ << " index_dtype=" << dtype_short(k_.index_dtype);
+    if (k_.next_value_id != implied.next_value_id) os_ << " next_value=" << k_.next_value_id;
+    if (k_.num_loads != implied.num_loads) os_ << " loads=" << k_.num_loads;
+    if (k_.num_stores != implied.num_stores) os_ << " stores=" << k_.num_stores;
+    os_ << "\n";
     for (const auto& t : k_.tensors) {
       os_ << "  tensor " << t.name << ": " << dtype_short(t.dtype) << sym_list(t.sizes) << " strides "
           << sym_list(t.strides);
@@ -67,6 +95,7 @@ class Printer {
       if (d.reduction_index >= 0) os_ << " reduction_loops[" << d.reduction_index << "]";
       if (d.loop_id >= 0) os_ << " loop #" << d.loop_id;
       if (d.subtile_of >= 0) os_ << " subtile of d" << d.subtile_of << " +" << d.subtile_offset;
+      if (d.dynamic_bounds) os_ << " dynamic";
       os_ << "\n";
     }
     os_ << "  grid:";
@@ -137,7 +166,9 @@ class Printer {
       }
       case OpKind::AtomicRMW:
         os_ << " " << name(op.attrs.atomic) << " " << index_str(op) << ", "
-            << v(op.operands.at(op.attrs.value_operand)) << " sem " << op.attrs.atomic_sem;
+            << v(op.operands.at(op.attrs.value_operand));
+        if (op.attrs.expected_operand >= 0) os_ << " expected " << v(op.operands.at(op.attrs.expected_operand));
+        os_ << " sem " << op.attrs.atomic_sem;
         break;
       case OpKind::Unary: os_ << " " << name(op.attrs.unary); break;
       case OpKind::Binary: os_ << " " << name(op.attrs.binary); break;
@@ -159,7 +190,7 @@ class Printer {
         if (!op.attrs.dot_precision.empty()) os_ << " precision " << op.attrs.dot_precision;
         break;
       case OpKind::For: os_ << " d" << op.attrs.dim << " #" << op.id; break;
-      case OpKind::Assert: os_ << " \"" << op.attrs.message << "\""; break;
+      case OpKind::Assert: os_ << " " << quoted(op.attrs.message); break;
       default: break;
     }
     bool memory = op.kind == OpKind::Load || op.kind == OpKind::Store || op.kind == OpKind::AtomicRMW;
@@ -167,10 +198,17 @@ class Printer {
       os_ << " ";
       for (size_t i = 0; i < op.operands.size(); ++i) os_ << (i ? ", " : "") << v(op.operands[i]);
     }
-    if (op.kind == OpKind::For && !op.operands.empty()) {
-      os_ << " iter(";
-      for (size_t i = 0; i < op.operands.size(); ++i) os_ << (i ? ", " : "") << v(op.operands[i]);
-      os_ << ")";
+    if (op.kind == OpKind::For) {
+      // Device-computed bounds (`hl.tile(0, tile_m.end)`) come first.
+      size_t first_iter = op.attrs.dynamic_bounds ? 2 : 0;
+      if (op.attrs.dynamic_bounds && op.operands.size() >= 2)
+        os_ << " bounds(" << v(op.operands[0]) << ", " << v(op.operands[1]) << ")";
+      if (op.operands.size() > first_iter) {
+        os_ << " iter(";
+        for (size_t i = first_iter; i < op.operands.size(); ++i)
+          os_ << (i > first_iter ? ", " : "") << v(op.operands[i]);
+        os_ << ")";
+      }
     }
     if (!op.results.empty()) {
       os_ << " : ";

@@ -20,9 +20,20 @@ class Verifier {
   }
 
  private:
+  // Names the op as the printed IR shows it (`%5 = binary`, `store`):
+  // op ids other than loops' are not printed.
   void fail(const Op* op, const std::string& msg) {
-    std::string where = op ? std::string(" in op %") + std::to_string(op->id) + " (" + name(op->kind) + ")" : "";
-    throw InternalError("IR verification failed" + where + ": " + msg);
+    std::string where;
+    if (op) {
+      where = " in `";
+      for (size_t i = 0; i < op->results.size(); ++i)
+        where += (i ? ", %" : "%") + std::to_string(op->results[i]->id);
+      where += (op->results.empty() ? "" : " = ") + std::string(name(op->kind));
+      if (op->kind == OpKind::For) where += " #" + std::to_string(op->id);
+      where += "`";
+      if (op->span.valid()) where += " (line " + std::to_string(op->span.line) + ")";
+    }
+    throw VerifyError("IR verification failed" + where + ": " + msg, op, msg);
   }
   void check(bool cond, const Op* op, const std::string& msg) {
     if (!cond) fail(op, msg);

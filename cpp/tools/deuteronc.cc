@@ -7,6 +7,7 @@
 //             [--dump=ast|ir|ir-after=<stage>|config-spec|default-config|config|triton|reference]
 //             [--dynamic] [--time N]
 //   deuteronc --run-pass=NAME [pass options] FILE.ir   (see run_pass_tool.cc)
+//   deuteronc --dump=config-keys      (the config key table as JSON)
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -25,6 +26,7 @@ namespace {
   std::cerr << "usage: deuteronc FILE.py [--function NAME] [--args SPEC] [--config JSON|@FILE]\n"
                "                 [--dump=ast|ir|ir-after=STAGE|config-spec|default-config|config|triton|reference]\n"
                "                 [--dynamic] [--time N]\n"
+               "       deuteronc --dump=config-keys\n"
                "  SPEC: comma-separated NAME:TYPE, where TYPE is a dtype with sizes (float32[1024,512]),\n"
                "        optionally strides in braces (float32[4,8]{1,4}), or int, float, bool,\n"
                "        or constexpr=VALUE\n";
@@ -244,6 +246,10 @@ int main(int argc, char** argv) {
     else if (a == "--dynamic") dynamic = true;
     else if (!a.empty() && a[0] == '-') usage("unknown option " + a);
     else path = a;
+  }
+  if (dump == "config-keys") {  // the config key table (config_keys.h); needs no kernel
+    std::cout << json::dump(config_keys_json(), 2) << "\n";
+    return 0;
   }
   if (path.empty()) usage("no input file");
   if (!config_text.empty() && config_text[0] == '@') config_text = read_file(config_text.substr(1));

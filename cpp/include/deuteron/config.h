@@ -4,9 +4,10 @@
 // dimension, a loop order and an L2 grouping per multi-dimensional grid, a
 // reduction loop per reducible full dimension, `tl.range` knobs per inner
 // loop, an indexing mode per load/store, an eviction policy per load, plus
-// launch parameters.  Configs are JSON objects (the same keys as
-// deuteron.Config); `normalize` fills defaults and rejects anything outside
-// the space with a message naming the key and the allowed values.
+// launch parameters.  Configs are JSON objects whose keys are the config key
+// table's (config_keys.h; deuteron.Config reads the same table); `normalize`
+// fills defaults and rejects anything outside the space with a message naming
+// the key and the allowed values.
 #pragma once
 
 #include <optional>
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "deuteron/config_keys.h"
 #include "deuteron/json.h"
 #include "deuteron/sema.h"
 
@@ -22,6 +24,16 @@ namespace deuteron {
 // The fewest rows a sub-tile (config key `subtiles`) may have: a dot's
 // smallest M.
 constexpr int64_t kMinSubtileRows = 16;
+
+// Keys of ConfigSpec::to_json's summary that are not config keys: how many
+// inner loops, loads and stores the list keys have entries for, and the
+// names of the kernel's tunables.
+namespace spec_summary {
+inline constexpr const char kInnerLoops[] = "inner_loops";
+inline constexpr const char kNumLoads[] = "num_loads";
+inline constexpr const char kNumStores[] = "num_stores";
+inline constexpr const char kTunables[] = "tunables";
+}  // namespace spec_summary
 
 // A Config outside the space (wrong key, length, or value).
 class ConfigError : public std::runtime_error {
@@ -138,8 +150,8 @@ struct ConfigSpec {
   // The heuristic default config (a good config without search).
   json::Value default_config(const DeviceInfo& device) const;
 
-  // Keys that are valid for this kernel.
-  static const std::vector<std::string>& known_keys();
+  // How many entries a list key of this kernel has (Per::One: 1).
+  size_t entries(Per per) const;
 };
 
 ConfigSpec derive_config_spec(const Program& program);

@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "deuteron/config_keys.h"
+
 namespace deuteron::codegen {
 
 namespace {
@@ -16,7 +18,7 @@ std::string host_statement(const ast::Stmt& s, const Program& program, const jso
     const HostRewrite& rw = it->second;
     switch (rw.kind) {
       case HostRewrite::Kind::BlockSize:
-        return std::to_string(config.at("block_sizes").as_array().at(rw.index).as_int());
+        return std::to_string(config.at(keys::kBlockSizes).as_array().at(rw.index).as_int());
       case HostRewrite::Kind::Tunable: {
         const json::Value& v = config.at(rw.text);  // as a Python literal
         if (v.is_bool()) return std::string(v.as_bool() ? "True" : "False");

@@ -28,31 +28,31 @@ KernelPlan make_plan(const ConfigSpec& spec, const json::Value& config, int kern
   p.sm_count = device.sm_count;
   p.compute_capability = device.compute_capability;
   p.dot_precision = dot_precision;
-  for (const auto& v : config.at("block_sizes").as_array()) p.block_sizes.push_back(v.as_int());
-  for (const auto& v : config.at("reduction_loops").as_array())
+  for (const auto& v : config.at(keys::kBlockSizes).as_array()) p.block_sizes.push_back(v.as_int());
+  for (const auto& v : config.at(keys::kReductionLoops).as_array())
     p.reduction_loops.push_back(v.is_null() ? std::nullopt : std::optional<int64_t>(v.as_int()));
-  const auto& orders = config.at("loop_orders").as_array();
-  const auto& flattens = config.at("flatten_loops").as_array();
+  const auto& orders = config.at(keys::kLoopOrders).as_array();
+  const auto& flattens = config.at(keys::kFlattenLoops).as_array();
   for (size_t i = 0; i < spec.loop_order_kernels.size(); ++i)
     if (spec.loop_order_kernels[i] == kernel) {
       for (const auto& x : orders[i].as_array()) p.loop_order.push_back(static_cast<int>(x.as_int()));
       p.flatten = flattens[i].as_bool();
     }
-  const auto& groups = config.at("l2_groupings").as_array();
+  const auto& groups = config.at(keys::kL2Groupings).as_array();
   for (size_t i = 0; i < spec.l2_grouping_kernels.size(); ++i)
     if (spec.l2_grouping_kernels[i] == kernel) p.l2_grouping = static_cast<int>(groups[i].as_int());
   for (const auto& t : spec.tunables) {
     const json::Value& v = config.at(t.name);
     p.tunables[t.name] = v.is_bool() ? (v.as_bool() ? 1 : 0) : v.as_int();
   }
-  p.pid_type = config.at("pid_type").as_string();
-  p.num_sm_multiplier = static_cast<int>(config.at("num_sm_multiplier").as_int());
-  p.num_warps = static_cast<int>(config.at("num_warps").as_int());
-  p.num_stages = static_cast<int>(config.at("num_stages").as_int());
-  if (!config.at("maxnreg").is_null()) p.maxnreg = static_cast<int>(config.at("maxnreg").as_int());
+  p.pid_type = config.at(keys::kPidType).as_string();
+  p.num_sm_multiplier = static_cast<int>(config.at(keys::kNumSmMultiplier).as_int());
+  p.num_warps = static_cast<int>(config.at(keys::kNumWarps).as_int());
+  p.num_stages = static_cast<int>(config.at(keys::kNumStages).as_int());
+  if (!config.at(keys::kMaxnreg).is_null()) p.maxnreg = static_cast<int>(config.at(keys::kMaxnreg).as_int());
 
-  const auto& indexing = config.at("indexing").as_array();
-  const auto& eviction = config.at("load_eviction_policies").as_array();
+  const auto& indexing = config.at(keys::kIndexing).as_array();
+  const auto& eviction = config.at(keys::kLoadEvictionPolicies).as_array();
   const KernelSummary& ks = spec.kernels.at(kernel);
   (void)ks;
   int load0 = spec.kernel_load_offset.at(kernel), store0 = spec.kernel_store_offset.at(kernel);
@@ -61,8 +61,8 @@ KernelPlan make_plan(const ConfigSpec& spec, const json::Value& config, int kern
   int next_store0 = kernel + 1 < static_cast<int>(spec.kernel_store_offset.size())
                         ? spec.kernel_store_offset[kernel + 1]
                         : spec.num_stores;
-  const auto& load_cache = config.at("load_cache_modifiers").as_array();
-  const auto& store_cache = config.at("store_cache_modifiers").as_array();
+  const auto& load_cache = config.at(keys::kLoadCacheModifiers).as_array();
+  const auto& store_cache = config.at(keys::kStoreCacheModifiers).as_array();
   for (int i = load0; i < next_load0; ++i) {
     p.load_indexing[i - load0] = indexing.at(i).as_string();
     p.load_eviction[i - load0] = eviction.at(i).as_string();
@@ -77,16 +77,16 @@ KernelPlan make_plan(const ConfigSpec& spec, const json::Value& config, int kern
   for (size_t i = 0; i < spec.inner_loops.size(); ++i) {
     if (spec.inner_loops[i].kernel != kernel) continue;
     RangeKnobs k;
-    k.unroll = static_cast<int>(knob("range_unroll_factors", i).as_int());
-    k.num_stages = static_cast<int>(knob("range_num_stages", i).as_int());
+    k.unroll = static_cast<int>(knob(keys::kRangeUnrollFactors, i).as_int());
+    k.num_stages = static_cast<int>(knob(keys::kRangeNumStages, i).as_int());
     auto opt = [&](const char* key) -> std::optional<bool> {
       const json::Value& v = knob(key, i);
       return v.is_null() ? std::nullopt : std::optional<bool>(v.as_bool());
     };
-    k.multi_buffer = opt("range_multi_buffers");
-    k.flatten = opt("range_flattens");
-    k.warp_specialize = opt("range_warp_specializes");
-    k.static_range = knob("static_ranges", i).as_bool();
+    k.multi_buffer = opt(keys::kRangeMultiBuffers);
+    k.flatten = opt(keys::kRangeFlattens);
+    k.warp_specialize = opt(keys::kRangeWarpSpecializes);
+    k.static_range = knob(keys::kStaticRanges, i).as_bool();
     p.ranges[spec.inner_loops[i].op_id] = k;
   }
   return p;

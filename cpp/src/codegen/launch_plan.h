@@ -29,16 +29,16 @@ struct KernelPlan {
   std::vector<int> loop_order;                    // permutation of grid dims; [0] varies fastest
   int l2_grouping = 1;
   bool flatten = false;
-  std::string pid_type = "flat";
+  std::string pid_type = pid_types::kFlat;
   int num_sm_multiplier = 1;
   int num_warps = 4;
   int num_stages = 1;
   std::optional<int> maxnreg;
-  std::map<int, std::string> load_indexing;       // memory_op -> mode
+  std::map<int, std::string> load_indexing;       // memory_op -> an indexing mode (indexing_modes::)
   std::map<int, std::string> store_indexing;
-  std::map<int, std::string> load_eviction;       // memory_op -> "", "first", "last"
-  std::map<int, std::string> load_cache;          // memory_op -> "", ".ca", ".cg", ".cv"
-  std::map<int, std::string> store_cache;         // memory_op -> "", ".wb", ".cg", ".cs", ".wt"
+  std::map<int, std::string> load_eviction;       // memory_op -> a load_eviction_policies value
+  std::map<int, std::string> load_cache;          // memory_op -> a load_cache_modifiers value
+  std::map<int, std::string> store_cache;         // memory_op -> a store_cache_modifiers value
   std::map<int, RangeKnobs> ranges;               // For op id -> knobs
   int sm_count = 132;
   int compute_capability = 90;  // the target's (CPU code generation targets an H100)

@@ -118,13 +118,20 @@ DotSummary::Operand dot_operand(const ir::DeviceKernel& k, const ir::Value* v) {
 
 }  // namespace
 
-const std::vector<std::string>& ConfigSpec::known_keys() {
-  static const std::vector<std::string> keys = {
-      "block_sizes", "loop_orders", "flatten_loops", "l2_groupings", "reduction_loops", "static_ranges",
-      "range_unroll_factors", "range_num_stages", "range_multi_buffers", "range_flattens",
-      "range_warp_specializes", "num_warps", "num_stages", "pid_type", "num_sm_multiplier", "maxnreg",
-      "subtiles", "indexing", "atomic_indexing", "load_eviction_policies", "load_cache_modifiers", "store_cache_modifiers"};
-  return keys;
+size_t ConfigSpec::entries(Per per) const {
+  switch (per) {
+    case Per::One: return 1;
+    case Per::BlockSize: return block_sizes.size();
+    case Per::ReductionLoop: return reduction_loops.size();
+    case Per::Grid: return loop_order_sizes.size();
+    case Per::TiledGrid: return l2_grouping_kernels.size();
+    case Per::InnerLoop: return inner_loops.size();
+    case Per::LoadOrStore: return static_cast<size_t>(num_loads + num_stores);
+    case Per::Load: return static_cast<size_t>(num_loads);
+    case Per::Store: return static_cast<size_t>(num_stores);
+    case Per::AtomicOp: return 0;  // atomics always use pointers
+  }
+  return 0;
 }
 
 ConfigSpec derive_config_spec(const Program& program) {
@@ -219,7 +226,7 @@ json::Value ConfigSpec::to_json() const {
     e.emplace_back("used_in_dot", json::Value(b.used_in_dot));
     bs.push_back(json::Value(std::move(e)));
   }
-  o.emplace_back("block_sizes", json::Value(std::move(bs)));
+  o.emplace_back(keys::kBlockSizes, json::Value(std::move(bs)));
   json::Array rl;
   for (const auto& r : reduction_loops) {
     json::Object e;
@@ -227,22 +234,25 @@ json::Value ConfigSpec::to_json() const {
     e.emplace_back("origin", json::Value(r.origin));
     rl.push_back(json::Value(std::move(e)));
   }
-  o.emplace_back("reduction_loops", json::Value(std::move(rl)));
+  o.emplace_back(keys::kReductionLoops, json::Value(std::move(rl)));
   json::Array lo;
   for (int n : loop_order_sizes) lo.push_back(json::Value(n));
-  o.emplace_back("loop_orders", json::Value(std::move(lo)));
-  o.emplace_back("l2_groupings", json::Value(static_cast<int64_t>(l2_grouping_kernels.size())));
-  o.emplace_back("inner_loops", json::Value(static_cast<int64_t>(inner_loops.size())));
-  o.emplace_back("num_loads", json::Value(num_loads));
-  o.emplace_back("num_stores", json::Value(num_stores));
+  o.emplace_back(keys::kLoopOrders, json::Value(std::move(lo)));
+  o.emplace_back(keys::kL2Groupings, json::Value(static_cast<int64_t>(l2_grouping_kernels.size())));
+  o.emplace_back(spec_summary::kInnerLoops, json::Value(static_cast<int64_t>(inner_loops.size())));
+  o.emplace_back(spec_summary::kNumLoads, json::Value(num_loads));
+  o.emplace_back(spec_summary::kNumStores, json::Value(num_stores));
   json::Array tun;
   for (const auto& t : tunables) tun.push_back(json::Value(t.name));
-  o.emplace_back("tunables", json::Value(std::move(tun)));
-  // The values `subtiles` may take (grid_subtiling.cc).
-  json::Array sub = {json::Value(1)};
+  o.emplace_back(spec_summary::kTunables, json::Value(std::move(tun)));
+  // The values `subtiles` may take (grid_subtiling.cc): only its default
+  // (off) in a kernel with nothing to split.
+  const ConfigKey& subtiles = config_key(keys::kSubtiles);
+  json::Array sub = {subtiles.default_value};
   if (subtilable())
-    for (int64_t n : {2, 4}) sub.push_back(json::Value(n));
-  o.emplace_back("subtiles", json::Value(std::move(sub)));
+    for (const auto& n : subtiles.choices)
+      if (n != subtiles.default_value) sub.push_back(n);
+  o.emplace_back(keys::kSubtiles, json::Value(std::move(sub)));
   return json::Value(std::move(o));
 }
 
@@ -368,16 +378,16 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
   json::Object o;
   json::Array bsa;
   for (int64_t v : bs) bsa.push_back(json::Value(v));
-  o.emplace_back("block_sizes", json::Value(std::move(bsa)));
+  o.emplace_back(keys::kBlockSizes, json::Value(std::move(bsa)));
   // Rows that fit in registers stay persistent; longer ones loop in chunks.
   json::Array rl;
   for (const auto& r : reduction_loops) {
     int64_t e = r.extent.hint().value_or(1 << 20);
     rl.push_back(e > 16384 || !r.extent.is_constant() ? json::Value(int64_t{4096}) : json::Value());
   }
-  o.emplace_back("reduction_loops", json::Value(std::move(rl)));
-  o.emplace_back("num_warps", json::Value(num_warps));
-  o.emplace_back("num_stages", json::Value(num_stages));
+  o.emplace_back(keys::kReductionLoops, json::Value(std::move(rl)));
+  o.emplace_back(keys::kNumWarps, json::Value(num_warps));
+  o.emplace_back(keys::kNumStages, json::Value(num_stages));
   if (flash) {
     json::Array ws, orders, l2;
     for (const auto& l : inner_loops)
@@ -390,10 +400,10 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
       orders.push_back(json::Value(std::move(order)));
     }
     for (int kern : l2_grouping_kernels) l2.push_back(json::Value(int64_t{flash_loops.at(kern) >= 0 ? 1 : 8}));
-    o.emplace_back("range_warp_specializes", json::Value(std::move(ws)));
-    o.emplace_back("loop_orders", json::Value(std::move(orders)));
-    o.emplace_back("l2_groupings", json::Value(std::move(l2)));
-    o.emplace_back("indexing", json::Value("tensor_descriptor"));
+    o.emplace_back(keys::kRangeWarpSpecializes, json::Value(std::move(ws)));
+    o.emplace_back(keys::kLoopOrders, json::Value(std::move(orders)));
+    o.emplace_back(keys::kL2Groupings, json::Value(std::move(l2)));
+    o.emplace_back(keys::kIndexing, json::Value(indexing_modes::kTensorDescriptor));
   }
   return normalize(json::Value(std::move(o)), device);
 }
@@ -404,13 +414,6 @@ namespace {
 
 class Normalizer {
  public:
-  // block_sizes[i] of the config being built.
-  static int64_t out_block_size(const json::Object& out, int i) {
-    for (const auto& [k, v] : out)
-      if (k == "block_sizes") return v.as_array().at(i).as_int();
-    return 0;
-  }
-
   Normalizer(const ConfigSpec& spec, const json::Value& in) : spec_(spec), in_(in) {}
 
   [[noreturn]] void fail(const std::string& key, const std::string& msg) const {
@@ -422,31 +425,36 @@ class Normalizer {
     return (v && !v->is_null()) ? v : nullptr;
   }
 
-  json::Value int_list(const std::string& key, size_t n, const std::function<json::Value(size_t)>& dflt,
-                       const std::function<void(size_t, const json::Value&)>& check) {
-    const json::Value* v = get(key);
+  // The entries of a list key: the given list (or, where the table allows
+  // it, one value for every entry), each checked, or the defaults.
+  json::Value entries(const ConfigKey& key, const std::function<json::Value(size_t)>& dflt,
+                      const std::function<void(size_t, const json::Value&)>& check) {
+    const size_t n = spec_.entries(key.per);
+    const json::Value* v = get(key.name);
     json::Array out;
     if (!v) {
       for (size_t i = 0; i < n; ++i) out.push_back(dflt(i));
       return json::Value(std::move(out));
     }
     if (!v->is_array()) {
-      // A single value applies to every entry (as Helion allows for some keys).
-      for (size_t i = 0; i < n; ++i) {
-        check(i, *v);
-        out.push_back(*v);
-      }
+      if (!key.one_value_for_all)
+        fail(key.name, "expected a list of " + count(n) + ", got " + json::dump(*v));
+      check(0, *v);  // even when the list is empty
+      for (size_t i = 0; i < n; ++i) out.push_back(*v);
       return json::Value(std::move(out));
     }
-    if (v->size() != n)
-      fail(key, "expected " + std::to_string(n) + " entr" + (n == 1 ? "y" : "ies") + ", got " +
-                    std::to_string(v->size()) + " (" + json::dump(*v) + ")");
+    if (v->size() != n) fail(key.name, "expected " + count(n) + ", got " + std::to_string(v->size()) + " (" + json::dump(*v) + ")");
     for (size_t i = 0; i < n; ++i) {
       check(i, (*v)[i]);
       out.push_back((*v)[i]);
     }
     return json::Value(std::move(out));
   }
+  json::Value entries(const ConfigKey& key, const std::function<void(size_t, const json::Value&)>& check) {
+    return entries(key, [&](size_t) { return key.default_value; }, check);
+  }
+
+  static std::string count(size_t n) { return std::to_string(n) + " entr" + (n == 1 ? "y" : "ies"); }
 
   int64_t as_int(const std::string& key, const json::Value& v) const {
     if (!v.is_int() && !(v.is_double() && v.as_double() == static_cast<double>(static_cast<int64_t>(v.as_double()))))
@@ -454,209 +462,219 @@ class Normalizer {
     return v.as_int();
   }
 
-  json::Value run(const DeviceInfo& device) {
-    // Unknown keys.
-    std::set<std::string> tunable_names;
-    for (const auto& t : spec_.tunables) tunable_names.insert(t.name);
-    const auto& known = ConfigSpec::known_keys();
+  // Keys other than config keys and the kernel's tunables, with a
+  // suggestion when one is close.
+  void reject_unknown_keys() const {
     for (const auto& [k, v] : in_.as_object()) {
-      if (std::find(known.begin(), known.end(), k) != known.end() || tunable_names.count(k)) continue;
+      if (find_config_key(k)) continue;
+      bool tunable = false;
+      for (const auto& t : spec_.tunables) tunable = tunable || t.name == k;
+      if (tunable) continue;
       std::string best;
       size_t best_d = 4;
-      for (const auto& c : known) {
-        size_t d = edit_distance(k, c);
-        if (d < best_d) { best_d = d; best = c; }
+      for (const auto& c : config_keys()) {
+        size_t d = edit_distance(k, c.name);
+        if (d < best_d) { best_d = d; best = c.name; }
       }
       fail(k, "not a config key of this kernel" + (best.empty() ? std::string() : "; did you mean '" + best + "'?"));
     }
-    json::Object out;
-    const size_t nbs = spec_.block_sizes.size();
-    out.emplace_back("block_sizes", int_list("block_sizes", nbs, [&](size_t i) {
-      return json::Value(std::clamp<int64_t>(64, spec_.block_sizes[i].min, std::max(spec_.block_sizes[i].min, spec_.block_sizes[i].max)));
-    }, [&](size_t i, const json::Value& v) {
-      int64_t b = as_int("block_sizes", v);
-      if (!is_pow2(b)) fail("block_sizes", "entry " + std::to_string(i) + " is " + std::to_string(b) + "; block sizes must be powers of two");
-      if (b < spec_.block_sizes[i].min)
-        fail("block_sizes", "entry " + std::to_string(i) + " (" + spec_.block_sizes[i].origin + ") is " + std::to_string(b) +
-                                "; it must be at least " + std::to_string(spec_.block_sizes[i].min) +
-                                (spec_.block_sizes[i].used_in_dot ? " because it feeds a matmul" : ""));
-      if (b > (int64_t{1} << 20)) fail("block_sizes", "entry " + std::to_string(i) + " is too large (max 2**20)");
-    }));
-    // Reduction loops: None (persistent) or a power of two below the extent.
-    {
-      const json::Value* v = get("reduction_loops");
-      json::Array rl;
-      size_t n = spec_.reduction_loops.size();
-      if (v && (!v->is_array() || v->size() != n))
-        fail("reduction_loops", "expected a list of " + std::to_string(n) + " entries (None or a power of two), got " + json::dump(*v));
-      for (size_t i = 0; i < n; ++i) {
-        const json::Value& e = v ? (*v)[i] : json::Value();
-        if (e.is_null()) {
-          if (!spec_.reduction_loops[i].extent.is_constant())
-            rl.push_back(json::Value(int64_t{4096}));  // a symbolic extent cannot be held in registers
-          else
-            rl.push_back(json::Value());
-          continue;
-        }
-        int64_t b = as_int("reduction_loops", e);
-        if (!is_pow2(b)) fail("reduction_loops", "entry " + std::to_string(i) + " is " + std::to_string(b) + "; use None or a power of two");
-        auto ext = spec_.reduction_loops[i].extent.as_constant();
-        if (ext && b >= *ext)
-          rl.push_back(json::Value());  // a loop as wide as the dim is the persistent form
-        else
-          rl.push_back(json::Value(b));
-      }
-      out.emplace_back("reduction_loops", json::Value(std::move(rl)));
-    }
-    // Loop orders: permutations; flatten_loops: bools.
-    {
-      const json::Value* v = get("loop_orders");
-      size_t n = spec_.loop_order_sizes.size();
-      if (v && (!v->is_array() || v->size() != n))
-        fail("loop_orders", "expected " + std::to_string(n) + " permutation(s), got " + json::dump(*v));
-      json::Array lo;
-      for (size_t i = 0; i < n; ++i) {
-        int r = spec_.loop_order_sizes[i];
-        json::Array perm;
-        if (v) {
-          const json::Value& p = (*v)[i];
-          if (!p.is_array() || static_cast<int>(p.size()) != r)
-            fail("loop_orders", "entry " + std::to_string(i) + " must be a permutation of " + std::to_string(r) + " dims");
-          std::vector<bool> seen(r, false);
-          for (size_t j = 0; j < p.size(); ++j) {
-            int64_t x = as_int("loop_orders", p[j]);
-            if (x < 0 || x >= r || seen[x])
-              fail("loop_orders", "entry " + std::to_string(i) + " (" + json::dump(p) + ") is not a permutation of 0.." + std::to_string(r - 1));
-            seen[x] = true;
-            perm.push_back(json::Value(x));
-          }
-        } else {
-          for (int j = 0; j < r; ++j) perm.push_back(json::Value(j));
-        }
-        lo.push_back(json::Value(std::move(perm)));
-      }
-      out.emplace_back("loop_orders", json::Value(std::move(lo)));
-      out.emplace_back("flatten_loops", int_list("flatten_loops", n, [](size_t) { return json::Value(false); },
-                                                 [&](size_t i, const json::Value& e) {
-                                                   if (!e.is_bool()) fail("flatten_loops", "entries must be True or False");
-                                                   if (e.as_bool() && !(i < spec_.flatten_allowed.size() && spec_.flatten_allowed[i]))
-                                                     fail("flatten_loops", "loop " + std::to_string(i) +
-                                                                               " cannot be flattened: only pointwise kernels over their grid tiles can");
-                                                 }));
-    }
-    out.emplace_back("l2_groupings", int_list("l2_groupings", spec_.l2_grouping_kernels.size(),
-                                              [&](size_t) { return json::Value(spec_.has_dot ? 8 : 1); },
-                                              [&](size_t, const json::Value& e) {
-                                                int64_t g = as_int("l2_groupings", e);
-                                                if (!is_pow2(g) || g > 64) fail("l2_groupings", "entries must be powers of two from 1 to 64, got " + json::dump(e));
-                                              }));
-    const size_t nl = spec_.inner_loops.size();
-    auto opt_bool = [&](const std::string& key) {
-      return int_list(key, nl, [](size_t) { return json::Value(); }, [&](size_t, const json::Value& e) {
-        if (!e.is_null() && !e.is_bool()) fail(key, "entries must be None, True or False");
-      });
-    };
-    // A static range needs a trip count known when compiling (it depends on
-    // the block size chosen above).
-    auto trip_count = [&](const InnerLoopInfo& l) -> std::optional<int64_t> {
-      if (!l.extent) return std::nullopt;
-      if (!l.is_tile) return *l.extent;
-      int64_t b = l.fixed_block ? *l.fixed_block
-                                : l.block_size_index >= 0 ? out_block_size(out, l.block_size_index) : 0;
-      if (b <= 0) return std::nullopt;
-      return (*l.extent + b - 1) / b;
-    };
-    out.emplace_back("static_ranges", int_list("static_ranges", nl, [](size_t) { return json::Value(false); },
-                                               [&](size_t i, const json::Value& e) {
-                                                 if (!e.is_bool()) fail("static_ranges", "entries must be True or False");
-                                                 if (!e.as_bool()) return;
-                                                 auto trips = trip_count(spec_.inner_loops[i]);
-                                                 if (!trips)
-                                                   fail("static_ranges", "loop " + std::to_string(i) + " has no trip count known at compile time, so it cannot be a static range");
-                                                 if (*trips > 64)
-                                                   fail("static_ranges", "loop " + std::to_string(i) + " runs " + std::to_string(*trips) + " times; static ranges unroll at most 64");
-                                               }));
-    out.emplace_back("range_unroll_factors", int_list("range_unroll_factors", nl, [](size_t) { return json::Value(0); },
-                                                      [&](size_t, const json::Value& e) {
-                                                        int64_t u = as_int("range_unroll_factors", e);
-                                                        if (u < 0 || u > 4) fail("range_unroll_factors", "entries must be 0..4 (0 = no unrolling)");
-                                                      }));
-    out.emplace_back("range_num_stages", int_list("range_num_stages", nl, [](size_t) { return json::Value(0); },
-                                                  [&](size_t, const json::Value& e) {
-                                                    int64_t u = as_int("range_num_stages", e);
-                                                    if (u < 0 || u > 4) fail("range_num_stages", "entries must be 0..4 (0 = the kernel's num_stages)");
-                                                  }));
-    out.emplace_back("range_multi_buffers", opt_bool("range_multi_buffers"));
-    out.emplace_back("range_flattens", opt_bool("range_flattens"));
-    out.emplace_back("range_warp_specializes", opt_bool("range_warp_specializes"));
+  }
 
-    auto scalar_int = [&](const std::string& key, int64_t dflt, const std::function<bool(int64_t)>& ok,
-                          const std::string& allowed) {
-      const json::Value* v = get(key);
-      int64_t x = v ? as_int(key, *v) : dflt;
-      if (!ok(x)) fail(key, std::to_string(x) + " is not allowed; " + allowed);
-      out.emplace_back(key, json::Value(x));
-    };
-    scalar_int("num_warps", 4, [](int64_t x) { return is_pow2(x) && x <= 32; }, "use a power of two from 1 to 32");
-    scalar_int("num_stages", 1, [](int64_t x) { return x >= 1 && x <= 8; }, "use 1 to 8");
+  // The keys in decision order: block sizes first, since static ranges and
+  // sub-tiles depend on them; then the rest in table order.
+  json::Value run(const DeviceInfo& device) {
+    reject_unknown_keys();
+    json::Object out;
+    out.reserve(config_keys().size() + spec_.tunables.size());
+    const json::Value block_sizes = normalize_block_sizes();
+    out.emplace_back(keys::kBlockSizes, block_sizes);
+    out.emplace_back(keys::kReductionLoops, normalize_reduction_loops());
+    out.emplace_back(keys::kLoopOrders, normalize_loop_orders());
     {
-      const json::Value* v = get("pid_type");
-      std::string p = v ? (v->is_string() ? v->as_string() : "") : "flat";
-      static const std::vector<std::string> kTypes = {"flat", "xyz", "persistent_blocked", "persistent_interleaved"};
-      if (std::find(kTypes.begin(), kTypes.end(), p) == kTypes.end())
-        fail("pid_type", (v ? json::dump(*v) : std::string("?")) + " is not allowed; use one of " + list_str(kTypes));
-      if (p == "xyz" && spec_.max_grid_rank > 3)
-        fail("pid_type", "'xyz' supports grids of up to 3 dims; this kernel has " + std::to_string(spec_.max_grid_rank));
-      out.emplace_back("pid_type", json::Value(p));
+      const ConfigKey& key = config_key(keys::kFlattenLoops);
+      out.emplace_back(key.name, entries(key, [&](size_t i, const json::Value& e) {
+        if (!key.accepts(e)) fail(key.name, "entries must be " + key.allowed_text());
+        if (e.as_bool() && !(i < spec_.flatten_allowed.size() && spec_.flatten_allowed[i]))
+          fail(key.name, "loop " + std::to_string(i) + " cannot be flattened: only pointwise kernels over their grid tiles can");
+      }));
     }
-    scalar_int("num_sm_multiplier", 1, [](int64_t x) { return is_pow2(x) && x <= 128; }, "use a power of two from 1 to 128");
     {
-      const json::Value* v = get("maxnreg");
+      const ConfigKey& key = config_key(keys::kL2Groupings);
+      out.emplace_back(key.name, entries(key, [&](size_t) { return spec_.has_dot ? json::Value(8) : key.default_value; },
+                                         [&](size_t, const json::Value& e) {
+                                           as_int(key.name, e);
+                                           if (!key.accepts(e))
+                                             fail(key.name, "entries must be " + key.allowed_text() + ", got " + json::dump(e));
+                                         }));
+    }
+    {
+      // A static range needs a trip count known when compiling (it depends on
+      // the block size chosen above).
+      auto trip_count = [&](const InnerLoopInfo& l) -> std::optional<int64_t> {
+        if (!l.extent) return std::nullopt;
+        if (!l.is_tile) return *l.extent;
+        int64_t b = l.fixed_block ? *l.fixed_block
+                                  : l.block_size_index >= 0 ? block_sizes[static_cast<size_t>(l.block_size_index)].as_int() : 0;
+        if (b <= 0) return std::nullopt;
+        return (*l.extent + b - 1) / b;
+      };
+      const ConfigKey& key = config_key(keys::kStaticRanges);
+      out.emplace_back(key.name, entries(key, [&](size_t i, const json::Value& e) {
+        if (!key.accepts(e)) fail(key.name, "entries must be " + key.allowed_text());
+        if (!e.as_bool()) return;
+        auto trips = trip_count(spec_.inner_loops[i]);
+        if (!trips)
+          fail(key.name, "loop " + std::to_string(i) + " has no trip count known at compile time, so it cannot be a static range");
+        if (*trips > 64)
+          fail(key.name, "loop " + std::to_string(i) + " runs " + std::to_string(*trips) + " times; static ranges unroll at most 64");
+      }));
+    }
+    // tl.range knobs: checked by the table alone.
+    for (const char* name : {keys::kRangeUnrollFactors, keys::kRangeNumStages, keys::kRangeMultiBuffers,
+                             keys::kRangeFlattens, keys::kRangeWarpSpecializes}) {
+      const ConfigKey& key = config_key(name);
+      out.emplace_back(key.name, entries(key, [&](size_t, const json::Value& e) {
+        if (key.kind == ItemKind::Int) as_int(key.name, e);
+        if (!key.accepts(e)) fail(key.name, "entries must be " + key.allowed_text());
+      }));
+    }
+    out.emplace_back(keys::kNumWarps, scalar_int(config_key(keys::kNumWarps)));
+    out.emplace_back(keys::kNumStages, scalar_int(config_key(keys::kNumStages)));
+    {
+      const ConfigKey& key = config_key(keys::kPidType);
+      const json::Value* v = get(key.name);
+      json::Value p = v ? *v : key.default_value;
+      if (!key.accepts(p)) fail(key.name, json::dump(p) + " is not allowed; use " + key.allowed_text());
+      if (p.as_string() == pid_types::kXyz && spec_.max_grid_rank > 3)
+        fail(key.name, "'xyz' supports grids of up to 3 dims; this kernel has " + std::to_string(spec_.max_grid_rank));
+      out.emplace_back(key.name, p);
+    }
+    out.emplace_back(keys::kNumSmMultiplier, scalar_int(config_key(keys::kNumSmMultiplier)));
+    {
+      const ConfigKey& key = config_key(keys::kMaxnreg);
+      const json::Value* v = get(key.name);
+      if (v) as_int(key.name, *v);
+      if (v && !key.accepts(*v)) fail(key.name, "use " + key.allowed_text());
+      out.emplace_back(key.name, v ? json::Value(v->as_int()) : key.default_value);
+    }
+    out.emplace_back(keys::kSubtiles, normalize_subtiles(block_sizes));
+    for (const char* name : {keys::kIndexing, keys::kAtomicIndexing, keys::kLoadEvictionPolicies,
+                             keys::kLoadCacheModifiers, keys::kStoreCacheModifiers}) {
+      const ConfigKey& key = config_key(name);
+      out.emplace_back(key.name, entries(key, [&](size_t i, const json::Value& e) {
+        if (!key.accepts(e))
+          fail(key.name, "entry " + std::to_string(i) + " is " + json::dump(e) + "; use " + key.allowed_text());
+      }));
+    }
+    for (const auto& key : config_keys()) {
+      bool present = false;
+      for (const auto& [k, v] : out) present = present || k == key.name;
+      DEUTERON_CHECK(present, std::string("the normalizer does not handle config key '") + key.name + "'");
+    }
+    normalize_tunables(out);
+    (void)device;
+    return json::Value(std::move(out));
+  }
+
+ private:
+  json::Value normalize_block_sizes() {
+    const ConfigKey& key = config_key(keys::kBlockSizes);
+    const auto& specs = spec_.block_sizes;
+    return entries(key, [&](size_t i) {
+      return json::Value(std::clamp<int64_t>(key.default_value.as_int(), specs[i].min, std::max(specs[i].min, specs[i].max)));
+    }, [&](size_t i, const json::Value& v) {
+      int64_t b = as_int(key.name, v);
+      if (!is_pow2(b)) fail(key.name, "entry " + std::to_string(i) + " is " + std::to_string(b) + "; block sizes must be powers of two");
+      if (b < specs[i].min)
+        fail(key.name, "entry " + std::to_string(i) + " (" + specs[i].origin + ") is " + std::to_string(b) +
+                           "; it must be at least " + std::to_string(specs[i].min) +
+                           (specs[i].used_in_dot ? " because it feeds a matmul" : ""));
+      if (b > key.max) fail(key.name, "entry " + std::to_string(i) + " is too large (max 2**20)");
+    });
+  }
+
+  // None (persistent) or a power of two below the extent.
+  json::Value normalize_reduction_loops() {
+    const ConfigKey& key = config_key(keys::kReductionLoops);
+    const json::Value* v = get(key.name);
+    const size_t n = spec_.entries(key.per);
+    if (v && (!v->is_array() || v->size() != n))
+      fail(key.name, "expected a list of " + std::to_string(n) + " entries (" + key.allowed_text() + "), got " + json::dump(*v));
+    json::Array rl;
+    for (size_t i = 0; i < n; ++i) {
+      const json::Value& e = v ? (*v)[i] : key.default_value;
+      if (e.is_null()) {
+        if (!spec_.reduction_loops[i].extent.is_constant())
+          rl.push_back(json::Value(int64_t{4096}));  // a symbolic extent cannot be held in registers
+        else
+          rl.push_back(json::Value());
+        continue;
+      }
+      int64_t b = as_int(key.name, e);
+      if (!key.accepts(e)) fail(key.name, "entry " + std::to_string(i) + " is " + std::to_string(b) + "; use " + key.allowed_text());
+      auto ext = spec_.reduction_loops[i].extent.as_constant();
+      if (ext && b >= *ext)
+        rl.push_back(json::Value());  // a loop as wide as the dim is the persistent form
+      else
+        rl.push_back(json::Value(b));
+    }
+    return json::Value(std::move(rl));
+  }
+
+  // Permutations of each multi-dimensional grid's dims.
+  json::Value normalize_loop_orders() {
+    const ConfigKey& key = config_key(keys::kLoopOrders);
+    const json::Value* v = get(key.name);
+    const size_t n = spec_.entries(key.per);
+    if (v && (!v->is_array() || v->size() != n))
+      fail(key.name, "expected " + std::to_string(n) + " permutation(s), got " + json::dump(*v));
+    json::Array lo;
+    for (size_t i = 0; i < n; ++i) {
+      int r = spec_.loop_order_sizes[i];
+      json::Array perm;
       if (v) {
-        int64_t r = as_int("maxnreg", *v);
-        if (r < 32 || r > 256 || r % 8 != 0) fail("maxnreg", "use None or a multiple of 8 from 32 to 256");
-        out.emplace_back("maxnreg", json::Value(r));
+        const json::Value& p = (*v)[i];
+        if (!p.is_array() || static_cast<int>(p.size()) != r)
+          fail(key.name, "entry " + std::to_string(i) + " must be a permutation of " + std::to_string(r) + " dims");
+        for (size_t j = 0; j < p.size(); ++j) perm.push_back(json::Value(as_int(key.name, p[j])));
+        if (!key.accepts(json::Value(perm)))
+          fail(key.name, "entry " + std::to_string(i) + " (" + json::dump(p) + ") is not a permutation of 0.." + std::to_string(r - 1));
       } else {
-        out.emplace_back("maxnreg", json::Value());
+        for (int j = 0; j < r; ++j) perm.push_back(json::Value(j));
       }
+      lo.push_back(json::Value(std::move(perm)));
     }
-    {
-      // Sub-tiles of the grid tile that feeds a dot's rows (grid_subtiling.cc).
-      const json::Value* v = get("subtiles");
-      int64_t n = v ? as_int("subtiles", *v) : 1;
-      if (n != 1 && n != 2 && n != 4) fail("subtiles", std::to_string(n) + " is not allowed; use 1 (off), 2 or 4");
-      if (n > 1) {
-        if (!spec_.subtilable())
-          fail("subtiles", "this kernel has no grid tile that feeds the rows of a dot (and stays a tile throughout), "
-                           "so it has nothing to split; use 1");
-        const json::Value& blocks = out.front().second;  // block_sizes, normalized above
-        for (const auto& k : spec_.kernels) {
-          if (!k.subtilable()) continue;
-          int64_t block = k.subtile_block([&](int i) { return blocks[static_cast<size_t>(i)].as_int(); });
-          if (block / n < kMinSubtileRows)
-            fail("subtiles", std::to_string(n) + " sub-tiles of a " + std::to_string(block) + "-row block are under " +
-                                 std::to_string(kMinSubtileRows) + " rows, the smallest a dot takes; use a block of at least " +
-                                 std::to_string(kMinSubtileRows * n) + " or fewer sub-tiles");
-        }
-      }
-      out.emplace_back("subtiles", json::Value(n));
+    return json::Value(std::move(lo));
+  }
+
+  json::Value scalar_int(const ConfigKey& key) {
+    const json::Value* v = get(key.name);
+    int64_t x = v ? as_int(key.name, *v) : key.default_value.as_int();
+    if (!key.accepts(json::Value(x))) fail(key.name, std::to_string(x) + " is not allowed; use " + key.allowed_text());
+    return json::Value(x);
+  }
+
+  // Sub-tiles of the grid tile that feeds a dot's rows (grid_subtiling.cc).
+  json::Value normalize_subtiles(const json::Value& blocks) {
+    const ConfigKey& key = config_key(keys::kSubtiles);
+    json::Value n = scalar_int(key);
+    if (n == key.default_value) return n;
+    if (!spec_.subtilable())
+      fail(key.name, "this kernel has no grid tile that feeds the rows of a dot (and stays a tile throughout), "
+                     "so it has nothing to split; use " + json::dump(key.default_value));
+    const int64_t parts = n.as_int();
+    for (const auto& k : spec_.kernels) {
+      if (!k.subtilable()) continue;
+      int64_t block = k.subtile_block([&](int i) { return blocks[static_cast<size_t>(i)].as_int(); });
+      if (block / parts < kMinSubtileRows)
+        fail(key.name, std::to_string(parts) + " sub-tiles of a " + std::to_string(block) + "-row block are under " +
+                           std::to_string(kMinSubtileRows) + " rows, the smallest a dot takes; use a block of at least " +
+                           std::to_string(kMinSubtileRows * parts) + " or fewer sub-tiles");
     }
-    auto string_list = [&](const std::string& key, size_t n, const std::string& dflt,
-                           const std::vector<std::string>& allowed) {
-      out.emplace_back(key, int_list(key, n, [&](size_t) { return json::Value(dflt); },
-                                     [&](size_t i, const json::Value& e) {
-                                       if (!e.is_string() ||
-                                           std::find(allowed.begin(), allowed.end(), e.as_string()) == allowed.end())
-                                         fail(key, "entry " + std::to_string(i) + " is " + json::dump(e) +
-                                                       "; use one of " + list_str(allowed));
-                                     }));
-    };
-    const std::vector<std::string> kIndexing = {"pointer", "tensor_descriptor", "block_ptr"};
-    string_list("indexing", static_cast<size_t>(spec_.num_loads + spec_.num_stores), "pointer", kIndexing);
-    string_list("atomic_indexing", 0, "pointer", kIndexing);
-    string_list("load_eviction_policies", static_cast<size_t>(spec_.num_loads), "", {"", "first", "last"});
-    string_list("load_cache_modifiers", static_cast<size_t>(spec_.num_loads), "", {"", ".ca", ".cg", ".cv"});
-    string_list("store_cache_modifiers", static_cast<size_t>(spec_.num_stores), "", {"", ".wb", ".cg", ".cs", ".wt"});
+    return n;
+  }
+
+  void normalize_tunables(json::Object& out) {
     for (const auto& t : spec_.tunables) {
       const json::Value* v = in_.find(t.name);
       json::Value val = v ? *v : json::parse(t.default_repr);
@@ -680,11 +698,8 @@ class Normalizer {
       }
       out.emplace_back(t.name, val);
     }
-    (void)device;
-    return json::Value(std::move(out));
   }
 
- private:
   const ConfigSpec& spec_;
   const json::Value& in_;
 };

@@ -28,7 +28,7 @@ std::unique_ptr<BoundKernel> BoundKernel::bind(const BindRequest& request, Devic
 std::vector<std::unique_ptr<ir::DeviceKernel>> BoundKernel::lower(const json::Value& config, LoweringLog* log,
                                                                  Target target) const {
   std::vector<std::optional<int64_t>> reduction_loops;
-  for (const auto& v : config.at("reduction_loops").as_array())
+  for (const auto& v : config.at(keys::kReductionLoops).as_array())
     reduction_loops.push_back(v.is_null() ? std::nullopt : std::optional<int64_t>(v.as_int()));
 
   std::vector<std::unique_ptr<ir::DeviceKernel>> kernels;
@@ -47,13 +47,13 @@ std::vector<std::unique_ptr<ir::DeviceKernel>> BoundKernel::lower(const json::Va
     }
     record("reduction_rolling");
     std::vector<int64_t> block_sizes;
-    for (const auto& v : config.at("block_sizes").as_array()) block_sizes.push_back(v.as_int());
+    for (const auto& v : config.at(keys::kBlockSizes).as_array()) block_sizes.push_back(v.as_int());
     for (auto& k : kernels) {
       passes::eliminate_unit_dims(*k, block_sizes);
       ir::verify(*k);
     }
     record("unit_dim_elimination");
-    int subtiles = static_cast<int>(config.at("subtiles").as_int());
+    int subtiles = static_cast<int>(config.at(keys::kSubtiles).as_int());
     for (auto& k : kernels) {
       passes::split_grid_subtiles(*k, subtiles, block_sizes);
       ir::verify(*k);

@@ -243,6 +243,17 @@ NB_MODULE(_core, m) {
   bind_native_launcher(m);
   bind_tune(m);
 
+  // The config key table (config_keys.h) as JSON text: what deuteron.Config
+  // checks values against.
+  m.def("config_keys_json", [] { return json::dump(config_keys_json()); });
+  // Whether the table takes `value_json` as a value (or, for a list key, an
+  // entry) of key `name`, without a kernel: what tests hold Python's checks to.
+  m.def("config_key_accepts", [](const std::string& name, const std::string& value_json) {
+    const ConfigKey* k = find_config_key(name);
+    if (!k) throw std::invalid_argument("no config key named '" + name + "'");
+    return k->accepts(json::parse(value_json));
+  });
+
   m.def("bind", &bind, nb::arg("source"), nb::arg("filename"), nb::arg("first_line"), nb::arg("function_name"),
         nb::arg("args"), nb::arg("globals"), nb::arg("static_shapes") = true, nb::arg("index_dtype") = nb::none(),
         nb::arg("dot_precision") = "tf32", nb::arg("device") = nb::dict());

@@ -7,8 +7,6 @@
 
 namespace deuteron::sema {
 
-static const std::vector<std::string>& ConfigSpecKeys() { return ConfigSpec::known_keys(); }
-
 using K = SValue::Kind;
 using ir::OpKind;
 
@@ -143,8 +141,7 @@ bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& ou
     if (f.kind != K::Fragment) error(b.span_of("fragment"), "expected a fragment (PowerOfTwoFragment(16, 256), ...), got " + describe(f));
     for (const auto& t : program_->tunables)
       if (t.name == n.s) error(b.span_of("name"), "a tunable named '" + n.s + "' is already registered");
-    for (const auto& k : ConfigSpecKeys())
-      if (k == n.s) error(b.span_of("name"), "'" + n.s + "' is a config key; choose another name for the tunable");
+    if (find_config_key(n.s)) error(b.span_of("name"), "'" + n.s + "' is a config key; choose another name for the tunable");
     TunableSpec spec = *f.fragment;
     spec.name = n.s;
     program_->tunables.push_back(spec);

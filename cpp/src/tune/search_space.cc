@@ -120,7 +120,19 @@ std::vector<json::Value> pow2_range(int64_t lo, int64_t hi) {
 }
 
 std::vector<json::Value> bools() { return {json::Value(false), json::Value(true)}; }
-std::vector<json::Value> opt_bools() { return {json::Value(), json::Value(false), json::Value(true)}; }
+
+// The values the config table says the autotuner tries for `key`, those that
+// pass `keep`.
+template <typename Keep>
+std::vector<json::Value> searched(const char* key, Keep keep) {
+  std::vector<json::Value> out;
+  for (const auto& v : config_key(key).search_values)
+    if (keep(v)) out.push_back(v);
+  return out;
+}
+std::vector<json::Value> searched(const char* key) {
+  return searched(key, [](const json::Value&) { return true; });
+}
 
 // A comparable number for ordinal values (None sorts last: "no loop").
 double ordinal_number(const json::Value& v) {
@@ -203,7 +215,7 @@ void SearchSpace::build() {
       hi = std::min<int64_t>(hi, 256);
     }
     hi = std::min<int64_t>(hi, options_.max_tile_elements);
-    Param p{idx_name("block_sizes", i), "block_sizes", static_cast<int>(i), pow2_range(lo, std::max(lo, hi)), true, 0,
+    Param p{idx_name(keys::kBlockSizes, i), keys::kBlockSizes, static_cast<int>(i), pow2_range(lo, std::max(lo, hi)), true, 0,
             Param::Role::BlockSize};
     block_param_[i] = add(std::move(p));
   }
@@ -221,7 +233,7 @@ void SearchSpace::build() {
       } else {
         choices = pow2_range(64, 16384);
       }
-      Param p{idx_name("reduction_loops", i), "reduction_loops", static_cast<int>(i), choices, true, 0,
+      Param p{idx_name(keys::kReductionLoops, i), keys::kReductionLoops, static_cast<int>(i), choices, true, 0,
               Param::Role::ReductionLoop};
       reduction_param_[i] = add(std::move(p));
     }
@@ -235,33 +247,34 @@ void SearchSpace::build() {
         for (int x : perm) a.push_back(json::Value(x));
         choices.push_back(json::Value(std::move(a)));
       }
-      add(Param{idx_name("loop_orders", i), "loop_orders", static_cast<int>(i), choices, false});
+      add(Param{idx_name(keys::kLoopOrders, i), keys::kLoopOrders, static_cast<int>(i), choices, false});
     }
     // Only pointwise kernels over their grid tiles may flatten (ConfigSpec::flatten_allowed).
     if (options_.tune_flatten_loops && i < spec_.flatten_allowed.size() && spec_.flatten_allowed[i])
-      add(Param{idx_name("flatten_loops", i), "flatten_loops", static_cast<int>(i), bools(), false});
+      add(Param{idx_name(keys::kFlattenLoops, i), keys::kFlattenLoops, static_cast<int>(i), searched(keys::kFlattenLoops), false});
   }
   if (options_.tune_l2_groupings)
     for (size_t i = 0; i < spec_.l2_grouping_kernels.size(); ++i)
-      add(Param{idx_name("l2_groupings", i), "l2_groupings", static_cast<int>(i), pow2_range(1, 64), true});
+      add(Param{idx_name(keys::kL2Groupings, i), keys::kL2Groupings, static_cast<int>(i), searched(keys::kL2Groupings), true});
   // Inner loops.
   const bool sm90 = device_.is_cuda && device_.compute_capability >= 90;
   const bool sm100 = device_.is_cuda && device_.compute_capability >= 100;
   for (size_t i = 0; i < spec_.inner_loops.size(); ++i) {
     const InnerLoopInfo& l = spec_.inner_loops[i];
     if (options_.tune_static_ranges && l.trip_count && *l.trip_count <= 64)
-      add(Param{idx_name("static_ranges", i), "static_ranges", static_cast<int>(i), bools(), false});
+      add(Param{idx_name(keys::kStaticRanges, i), keys::kStaticRanges, static_cast<int>(i), searched(keys::kStaticRanges), false});
     if (!l.contains_loads) continue;
     if (options_.tune_range_knobs) {
-      add(Param{idx_name("range_unroll_factors", i), "range_unroll_factors", static_cast<int>(i),
-                {json::Value(0), json::Value(1), json::Value(2), json::Value(4)}, true});
-      add(Param{idx_name("range_num_stages", i), "range_num_stages", static_cast<int>(i),
-                {json::Value(0), json::Value(1), json::Value(2), json::Value(3), json::Value(4)}, true, 0,
-                Param::Role::RangeNumStages});
-      add(Param{idx_name("range_multi_buffers", i), "range_multi_buffers", static_cast<int>(i), opt_bools(), false});
+      add(Param{idx_name(keys::kRangeUnrollFactors, i), keys::kRangeUnrollFactors, static_cast<int>(i),
+                searched(keys::kRangeUnrollFactors), true});
+      add(Param{idx_name(keys::kRangeNumStages, i), keys::kRangeNumStages, static_cast<int>(i),
+                searched(keys::kRangeNumStages), true, 0, Param::Role::RangeNumStages});
+      add(Param{idx_name(keys::kRangeMultiBuffers, i), keys::kRangeMultiBuffers, static_cast<int>(i),
+                searched(keys::kRangeMultiBuffers), false});
     }
     if (options_.tune_range_flattens)
-      add(Param{idx_name("range_flattens", i), "range_flattens", static_cast<int>(i), opt_bools(), false});
+      add(Param{idx_name(keys::kRangeFlattens, i), keys::kRangeFlattens, static_cast<int>(i),
+                searched(keys::kRangeFlattens), false});
     // Warp specialization: on Blackwell for every loop with a dot; on Hopper
     // for flash attention's key loop only.  There, with Triton 3.6, it is
     // worth 6-13% with 2-D descriptors (attention_ceiling.py), it compiles
@@ -271,48 +284,50 @@ void SearchSpace::build() {
     // drop any other wrong config.
     bool flash = sm90 && !sm100 && spec_.flash_attention_loop(l.kernel) == l.op_id;
     if (options_.tune_warp_specialize && l.contains_dot && (sm100 || flash))
-      add(Param{idx_name("range_warp_specializes", i), "range_warp_specializes", static_cast<int>(i), opt_bools(),
-                false});
+      add(Param{idx_name(keys::kRangeWarpSpecializes, i), keys::kRangeWarpSpecializes, static_cast<int>(i),
+                searched(keys::kRangeWarpSpecializes), false});
   }
   // Launch parameters.
   {
-    Param p{"num_warps", "num_warps", -1, pow2_range(options_.num_warps_min, options_.num_warps_max), true, 0,
-            Param::Role::NumWarps};
+    auto within = [&](const json::Value& w) {
+      return w.as_int() >= options_.num_warps_min && w.as_int() <= options_.num_warps_max;
+    };
+    Param p{keys::kNumWarps, keys::kNumWarps, -1, searched(keys::kNumWarps, within), true, 0, Param::Role::NumWarps};
     num_warps_param_ = add(std::move(p));
   }
   {
     bool loop_loads = false;
     for (const auto& l : spec_.inner_loops) loop_loads = loop_loads || l.contains_loads;
     int hi = spec_.has_dot ? options_.num_stages_max_dot : loop_loads ? options_.num_stages_max_loop : 1;
-    std::vector<json::Value> choices;
-    for (int s = 1; s <= hi; ++s) choices.push_back(json::Value(s));
-    num_stages_param_ = add(Param{"num_stages", "num_stages", -1, choices, true, 0, Param::Role::NumStages});
+    std::vector<json::Value> choices = searched(keys::kNumStages, [&](const json::Value& s) { return s.as_int() <= hi; });
+    num_stages_param_ = add(Param{keys::kNumStages, keys::kNumStages, -1, choices, true, 0, Param::Role::NumStages});
   }
   if (options_.tune_pid_type) {
-    std::vector<json::Value> choices = {json::Value("flat")};
-    if (spec_.max_grid_rank >= 2 && spec_.max_grid_rank <= 3) choices.push_back(json::Value("xyz"));
-    choices.push_back(json::Value("persistent_blocked"));
-    choices.push_back(json::Value("persistent_interleaved"));
-    pid_param_ = add(Param{"pid_type", "pid_type", -1, choices, false, 0, Param::Role::PidType});
+    const bool xyz = spec_.max_grid_rank >= 2 && spec_.max_grid_rank <= 3;
+    std::vector<json::Value> choices =
+        searched(keys::kPidType, [&](const json::Value& p) { return xyz || p.as_string() != pid_types::kXyz; });
+    pid_param_ = add(Param{keys::kPidType, keys::kPidType, -1, choices, false, 0, Param::Role::PidType});
     if (pid_param_ >= 0)
-      sm_mult_param_ = add(Param{"num_sm_multiplier", "num_sm_multiplier", -1, pow2_range(1, 8), true, 0,
-                                 Param::Role::NumSmMultiplier});
+      sm_mult_param_ = add(Param{keys::kNumSmMultiplier, keys::kNumSmMultiplier, -1, searched(keys::kNumSmMultiplier),
+                                 true, 0, Param::Role::NumSmMultiplier});
   }
   // Sub-tiles of the grid tile that feeds a dot's rows (grid_subtiling.cc).
   if (options_.tune_subtiles && device_.is_cuda && spec_.subtilable())
-    subtiles_param_ = add(Param{"subtiles", "subtiles", -1, {json::Value(1), json::Value(2)}, true});
+    subtiles_param_ = add(Param{keys::kSubtiles, keys::kSubtiles, -1, searched(keys::kSubtiles), true});
   // Memory.
   if (options_.tune_indexing) {
-    std::vector<json::Value> choices = {json::Value("pointer")};
-    if (options_.allow_tensor_descriptor && sm90) choices.push_back(json::Value("tensor_descriptor"));
-    if (options_.allow_block_ptr) choices.push_back(json::Value("block_ptr"));
+    std::vector<json::Value> choices = searched(keys::kIndexing, [&](const json::Value& m) {
+      if (m.as_string() == indexing_modes::kTensorDescriptor) return options_.allow_tensor_descriptor && sm90;
+      if (m.as_string() == indexing_modes::kBlockPtr) return options_.allow_block_ptr;
+      return true;
+    });
     for (int i = 0; i < spec_.num_loads + spec_.num_stores; ++i)
-      add(Param{idx_name("indexing", i), "indexing", i, choices, false});
+      add(Param{idx_name(keys::kIndexing, i), keys::kIndexing, i, choices, false});
   }
   if (options_.tune_eviction_policies)
     for (int i = 0; i < spec_.num_loads; ++i)
-      add(Param{idx_name("load_eviction_policies", i), "load_eviction_policies", i,
-                {json::Value(""), json::Value("first"), json::Value("last")}, false});
+      add(Param{idx_name(keys::kLoadEvictionPolicies, i), keys::kLoadEvictionPolicies, i,
+                searched(keys::kLoadEvictionPolicies), false});
   // User tunables.
   if (options_.tune_tunables) {
     for (const auto& t : spec_.tunables) {
@@ -402,7 +417,7 @@ void SearchSpace::canonicalize(Point& p) const {
       if (n <= 1 || !k.subtilable()) continue;
       int64_t block = k.subtile_block([&](int i) -> int64_t {
         int par = block_param_[static_cast<size_t>(i)];
-        const json::Value* dflt = entry_of(default_config_, "block_sizes", i);
+        const json::Value* dflt = entry_of(default_config_, keys::kBlockSizes, i);
         return par >= 0 ? params_[par].choices[p[par]].as_int() : dflt ? dflt->as_int() : 1;
       });
       if (block / n < kMinSubtileRows) {
@@ -413,7 +428,7 @@ void SearchSpace::canonicalize(Point& p) const {
   }
   if (pid_param_ >= 0 && sm_mult_param_ >= 0) {
     const std::string& pid = params_[pid_param_].choices[p[pid_param_]].as_string();
-    if (pid.rfind("persistent", 0) != 0) p[sm_mult_param_] = params_[sm_mult_param_].default_choice;
+    if (!pid_types::is_persistent(pid)) p[sm_mult_param_] = params_[sm_mult_param_].default_choice;
   }
 }
 
@@ -431,7 +446,7 @@ std::vector<SearchSpace::KernelEstimate> SearchSpace::estimate(const Point& p) c
   auto block = [&](size_t i) -> int64_t {
     int par = block_param_[i];
     if (par >= 0) return params_[par].choices[p[par]].as_int();
-    return dflt_int("block_sizes", static_cast<int>(i), 1);
+    return dflt_int(keys::kBlockSizes, static_cast<int>(i), 1);
   };
   // Reduction loops: (extent rounded up, chunk or 0 when persistent).
   std::vector<std::pair<int64_t, int64_t>> red;
@@ -439,7 +454,7 @@ std::vector<SearchSpace::KernelEstimate> SearchSpace::estimate(const Point& p) c
     int64_t ext = next_power_of_2(spec_.reduction_loops[i].extent.hint().value_or(1024));
     int64_t chunk = 0;
     const json::Value* v = reduction_param_[i] >= 0 ? &params_[reduction_param_[i]].choices[p[reduction_param_[i]]]
-                                                    : entry_of(default_config_, "reduction_loops", static_cast<int>(i));
+                                                    : entry_of(default_config_, keys::kReductionLoops, static_cast<int>(i));
     if (v && v->is_number()) chunk = v->as_int();
     red.emplace_back(ext, chunk);
   }
@@ -459,8 +474,8 @@ std::vector<SearchSpace::KernelEstimate> SearchSpace::estimate(const Point& p) c
     inner_max = std::max(inner_max, v);
   }
   const double inner = spec_.kernels.size() <= 1 ? inner_prod : inner_max;
-  const double warps = param_value_int(p, num_warps_param_, dflt_int("num_warps", -1, 4));
-  const double stages = param_value_int(p, num_stages_param_, dflt_int("num_stages", -1, 1));
+  const double warps = param_value_int(p, num_warps_param_, dflt_int(keys::kNumWarps, -1, 4));
+  const double stages = param_value_int(p, num_stages_param_, dflt_int(keys::kNumStages, -1, 1));
   // Pipeline depth of each kernel's dot loops: a loop's range_num_stages
   // (0 = num_stages) overrides num_stages for the operands it loads.
   std::vector<double> dot_stages(spec_.kernels.size(), 0.0);  // 0: no dot loop with its own depth

@@ -147,7 +147,7 @@ TunableSpec::Kind tunable_kind_from(const std::string& s) {
 ConfigSpec spec_from_summary(const json::Value& v) {
   ConfigSpec spec;
   bool any_dot = false;
-  if (const json::Value* bs = v.find("block_sizes"); bs && bs->is_array()) {
+  if (const json::Value* bs = v.find(keys::kBlockSizes); bs && bs->is_array()) {
     for (const auto& e : bs->as_array()) {
       BlockSizeSpec b;
       b.min = int_or(e, "min", 1);
@@ -160,7 +160,7 @@ ConfigSpec spec_from_summary(const json::Value& v) {
       spec.block_sizes.push_back(std::move(b));
     }
   }
-  if (const json::Value* rl = v.find("reduction_loops"); rl && rl->is_array()) {
+  if (const json::Value* rl = v.find(keys::kReductionLoops); rl && rl->is_array()) {
     for (const auto& e : rl->as_array()) {
       ReductionLoopSpec r;
       if (const json::Value* x = e.find("extent")) r.extent = symint_from_json(*x);
@@ -179,14 +179,14 @@ ConfigSpec spec_from_summary(const json::Value& v) {
   spec.has_dot = any_dot;
   spec.has_reduction = !spec.reduction_loops.empty();
   int i = 0;
-  for (int n : read_ints(v.find("loop_orders"))) {
+  for (int n : read_ints(v.find(keys::kLoopOrders))) {
     spec.loop_order_sizes.push_back(n);
     spec.loop_order_kernels.push_back(i++);
     spec.max_grid_rank = std::max(spec.max_grid_rank, n);
   }
-  int64_t l2 = int_or(v, "l2_groupings", 0);
+  int64_t l2 = int_or(v, keys::kL2Groupings, 0);
   for (int64_t j = 0; j < l2; ++j) spec.l2_grouping_kernels.push_back(static_cast<int>(j));
-  int64_t loops = int_or(v, "inner_loops", 0);
+  int64_t loops = int_or(v, spec_summary::kInnerLoops, 0);
   for (int64_t j = 0; j < loops; ++j) {
     InnerLoopInfo info;
     info.op_id = static_cast<int>(j);
@@ -195,11 +195,11 @@ ConfigSpec spec_from_summary(const json::Value& v) {
     spec.inner_loops.push_back(info);
     spec.kernels[0].has_inner_loop = true;
   }
-  spec.num_loads = static_cast<int>(int_or(v, "num_loads", 0));
-  spec.num_stores = static_cast<int>(int_or(v, "num_stores", 0));
+  spec.num_loads = static_cast<int>(int_or(v, spec_summary::kNumLoads, 0));
+  spec.num_stores = static_cast<int>(int_or(v, spec_summary::kNumStores, 0));
   spec.kernel_load_offset = {0};
   spec.kernel_store_offset = {0};
-  if (const json::Value* t = v.find("tunables"); t && t->is_array()) {
+  if (const json::Value* t = v.find(spec_summary::kTunables); t && t->is_array()) {
     for (const auto& e : t->as_array()) {
       TunableSpec ts;
       ts.name = e.is_string() ? e.as_string() : string_or(e, "name", "");

@@ -1,7 +1,9 @@
 """``deuteron.Config``: one point of a kernel's configuration space.
 
 A Config is an immutable mapping from config keys (block sizes, num_warps, ...)
-to JSON values.  It checks types and obvious ranges on construction; whether a
+to JSON values.  It checks types and legal values on construction, against the
+C++ core's config key table (``_core.config_keys_json()``, written in
+cpp/src/config/config_keys.cc: the only place a key is defined); whether a
 Config fits a particular kernel (the right number of block sizes, ...) is
 checked by the C++ core against the kernel's ConfigSpec.
 
@@ -46,35 +48,28 @@ __all__ = [
     "EVICTION_POLICIES",
 ]
 
-PID_TYPES = ("flat", "xyz", "persistent_blocked", "persistent_interleaved")
-INDEXING_TYPES = ("pointer", "tensor_descriptor", "block_ptr")
-EVICTION_POLICIES = ("", "first", "last")
+
+def _load_table() -> dict[str, dict[str, Any]]:
+    """The config key table of the C++ core (cpp/src/config/config_keys.cc)."""
+    try:
+        from .. import _core  # type: ignore[attr-defined]
+    except ImportError as e:  # pragma: no cover - only without a build
+        raise ImportError(
+            "deuteron's C++ core (deuteron._core) is not built; install the package with "
+            "`pip install .` (see README.md)"
+        ) from e
+    return {k["name"]: k for k in json.loads(_core.config_keys_json())}
+
+
+# Each key's entry kind, legal values, default, search domain and doc, by name.
+_TABLE = _load_table()
 
 # The config keys, in canonical order.
-CONFIG_KEYS = (
-    "block_sizes",
-    "loop_orders",
-    "flatten_loops",
-    "l2_groupings",
-    "reduction_loops",
-    "static_ranges",
-    "range_unroll_factors",
-    "range_num_stages",
-    "range_multi_buffers",
-    "range_flattens",
-    "range_warp_specializes",
-    "num_warps",
-    "num_stages",
-    "pid_type",
-    "num_sm_multiplier",
-    "maxnreg",
-    "subtiles",
-    "indexing",
-    "atomic_indexing",
-    "load_eviction_policies",
-    "load_cache_modifiers",
-    "store_cache_modifiers",
-)
+CONFIG_KEYS = tuple(_TABLE)
+
+PID_TYPES = tuple(_TABLE["pid_type"]["choices"])
+INDEXING_TYPES = tuple(_TABLE["indexing"]["choices"])
+EVICTION_POLICIES = tuple(_TABLE["load_eviction_policies"]["choices"])
 
 # Old spelling -> new spelling.
 _SEED_ERA = {
@@ -86,6 +81,10 @@ _SEED_ERA = {
 
 
 # ----------------------------------------------------------------- checks
+#
+# What a key accepts comes from the table; a Config checks what it can
+# without a kernel (the C++ normalizer checks the rest: list lengths, block
+# size minimums, ...).  Wrong types are TypeErrors, wrong values ConfigErrors.
 
 
 def _fail(exc: type[Exception], key: str, value: Any, allowed: str, where: str = "") -> NoReturn:
@@ -111,145 +110,109 @@ def _is_pow2(n: int) -> bool:
     return n > 0 and n & (n - 1) == 0
 
 
-def _pow2_int(key: str, value: Any, allowed: str, where: str = "") -> int:
-    n = _int(key, value, allowed, where)
-    if not _is_pow2(n):
-        _fail(ValueError, key, value, allowed, where)
-    return n
+def _choices_text(choices: tuple[str, ...]) -> str:
+    return ", ".join(repr(c) for c in choices)
 
 
-def _ranged_int(lo: int, hi: int | None) -> Callable[[str, Any, str, str], int]:
-    def check(key: str, value: Any, allowed: str, where: str = "") -> int:
+def _or_text(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+_PERMUTATION = "a permutation of 0..n-1 as a list of ints, like [1, 0]"
+
+
+def _allowed_text(spec: dict[str, Any], plural: bool) -> str:
+    """The legal values of one entry (or the one value) of a key, in words."""
+    kind = spec["kind"]
+    if kind == "bool":
+        text = "True or False"
+        return "None, False or True" if spec["nullable"] else text
+    if kind == "string":
+        return f"one of {_choices_text(tuple(spec['choices']))}"
+    if kind == "permutation":
+        return _PERMUTATION
+    lo, hi = spec["min"], spec["max"]
+    span = f" {lo}..{hi}" if hi is not None else ""
+    if spec["choices"]:
+        text = _or_text([str(c) for c in spec["choices"]])
+    elif spec["power_of_two"]:
+        text = ("powers of two" if plural else "a power of two") + span
+        if hi is not None and hi // max(lo, 1) <= 128:
+            values = [lo]
+            while values[-1] * 2 <= hi:
+                values.append(values[-1] * 2)
+            text += f" ({', '.join(map(str, values))})"
+    elif spec["multiple_of"] > 1:
+        text = ("multiples of " if plural else "a multiple of ") + f"{spec['multiple_of']} in{span}"
+    else:
+        text = ("ints" if plural else "an int") + span
+    return f"None ({spec['null_means']}) or {text}" if spec["nullable"] else text
+
+
+def _entry_check(spec: dict[str, Any]) -> Callable[[str, Any, str, str], Any]:
+    """A check of one entry (or the one value) of a key: returns it, normalized."""
+    kind = spec["kind"]
+    nullable = spec["nullable"]
+
+    def check(key: str, value: Any, allowed: str, where: str = "") -> Any:
+        if value is None and nullable:
+            return None
+        if kind == "bool":
+            if not isinstance(value, bool):
+                _fail(TypeError, key, value, allowed, where)
+            return value
+        if kind == "string":
+            if not isinstance(value, str):
+                _fail(TypeError, key, value, allowed, where)
+            if value not in spec["choices"]:
+                _fail(ValueError, key, value, allowed, where)
+            return value
+        if kind == "permutation":
+            if not isinstance(value, (list, tuple)):
+                _fail(TypeError, key, value, allowed, where)
+            ints = [_int(key, v, allowed, where) for v in value]
+            if sorted(ints) != list(range(len(ints))):
+                _fail(ValueError, key, list(value), f"a permutation of 0..{len(ints) - 1}", where)
+            return ints
         n = _int(key, value, allowed, where)
-        if n < lo or (hi is not None and n > hi):
+        hi = spec["max"]
+        if (
+            n < spec["min"]
+            or (hi is not None and n > hi)
+            or (spec["power_of_two"] and not _is_pow2(n))
+            or n % spec["multiple_of"] != 0
+            or (spec["choices"] and n not in spec["choices"])
+        ):
             _fail(ValueError, key, value, allowed, where)
         return n
 
     return check
 
 
-def _bool(key: str, value: Any, allowed: str, where: str = "") -> bool:
-    if not isinstance(value, bool):
-        _fail(TypeError, key, value, allowed, where)
-    return value
+def _key_check(spec: dict[str, Any]) -> Callable[[str, Any], Any]:
+    """The check of a whole key's value (a list for list keys)."""
+    entry = _entry_check(spec)
+    if spec["per"] == "one":
+        allowed = _allowed_text(spec, plural=False)
+        return lambda key, value: entry(key, value, allowed)
+    item_allowed = _allowed_text(spec, plural=True)
+    list_allowed = f"a list of {item_allowed}"
+    one_allowed = f"{_allowed_text(spec, plural=False)}, or a list of those"
+    nested = spec["name"] == "block_sizes"
 
-
-def _optional_bool(key: str, value: Any, allowed: str, where: str = "") -> bool | None:
-    return None if value is None else _bool(key, value, allowed, where)
-
-
-def _choice(choices: tuple[str, ...]) -> Callable[[str, Any, str, str], str]:
-    def check(key: str, value: Any, allowed: str, where: str = "") -> str:
-        if not isinstance(value, str):
-            _fail(TypeError, key, value, allowed, where)
-        if value not in choices:
-            _fail(ValueError, key, value, allowed, where)
-        return value
-
-    return check
-
-
-def _string(key: str, value: Any, allowed: str, where: str = "") -> str:
-    if not isinstance(value, str):
-        _fail(TypeError, key, value, allowed, where)
-    return value
-
-
-def _choices_text(choices: tuple[str, ...]) -> str:
-    return ", ".join(repr(c) for c in choices)
-
-
-def _list_of(item_check: Callable[..., Any], item_allowed: str) -> Callable[[str, Any], list]:
-    allowed = f"a list of {item_allowed}"
-
-    def check(key: str, value: Any) -> list:
-        items = _list(key, value, allowed)
-        return [item_check(key, v, item_allowed, f" entry [{i}]") for i, v in enumerate(items)]
+    def check(key: str, value: Any) -> Any:
+        if spec["one_value_for_all"] and not isinstance(value, (list, tuple)):
+            return entry(key, value, one_allowed)
+        items = _list(key, value, list_allowed)
+        if nested:
+            # Seed-era nested form: [[64, 128], [16]] -> [64, 128, 16].
+            items = [v for item in items for v in (item if isinstance(item, (list, tuple)) else [item])]
+        return [entry(key, v, item_allowed, f" entry [{i}]") for i, v in enumerate(items)]
 
     return check
 
 
-def _scalar(item_check: Callable[..., Any], allowed: str) -> Callable[[str, Any], Any]:
-    return lambda key, value: item_check(key, value, allowed)
-
-
-_POW2 = "positive powers of two (1, 2, 4, ..., 64, 128, ...)"
-
-
-def _check_block_sizes(key: str, value: Any) -> list[int]:
-    allowed = f"a list of {_POW2}"
-    flat: list[Any] = []
-    for item in _list(key, value, allowed):
-        # Seed-era nested form: [[64, 128], [16]] -> [64, 128, 16].
-        if isinstance(item, (list, tuple)):
-            flat.extend(item)
-        else:
-            flat.append(item)
-    return [_pow2_int(key, v, _POW2, f" entry [{i}]") for i, v in enumerate(flat)]
-
-
-def _check_loop_orders(key: str, value: Any) -> list[list[int]]:
-    perm = "a permutation of 0..n-1 as a list of ints, like [1, 0]"
-    orders = []
-    for i, order in enumerate(_list(key, value, f"a list of {perm}")):
-        where = f" entry [{i}]"
-        if not isinstance(order, (list, tuple)):
-            _fail(TypeError, key, order, perm, where)
-        ints = [_int(key, v, perm, where) for v in order]
-        if sorted(ints) != list(range(len(ints))):
-            _fail(ValueError, key, list(order), f"a permutation of 0..{len(ints) - 1}", where)
-        orders.append(ints)
-    return orders
-
-
-def _check_indexing(key: str, value: Any) -> str | list[str]:
-    item = _choice(INDEXING_TYPES)
-    text = _choices_text(INDEXING_TYPES)
-    if isinstance(value, str):
-        return item(key, value, f"one of {text}, or a list of those")
-    return _list_of(item, f"one of {text}")(key, value)
-
-
-def _optional_pow2(key: str, value: Any, allowed: str, where: str = "") -> int | None:
-    return None if value is None else _pow2_int(key, value, allowed, where)
-
-
-def _num_warps(key: str, value: Any, allowed: str, where: str = "") -> int:
-    n = _pow2_int(key, value, allowed, where)
-    if n > 32:
-        _fail(ValueError, key, value, allowed, where)
-    return n
-
-
-_BOOL3 = "None, False or True"
-
-_CHECKS: dict[str, Callable[[str, Any], Any]] = {
-    "block_sizes": _check_block_sizes,
-    "loop_orders": _check_loop_orders,
-    "flatten_loops": _list_of(_bool, "True or False"),
-    "l2_groupings": _list_of(_ranged_int(1, 64), "ints 1..64"),
-    "reduction_loops": _list_of(_optional_pow2, f"None (persistent) or {_POW2}"),
-    "static_ranges": _list_of(_bool, "True or False"),
-    "range_unroll_factors": _list_of(_ranged_int(0, 4), "ints 0..4"),
-    "range_num_stages": _list_of(_ranged_int(0, 4), "ints 0..4"),
-    "range_multi_buffers": _list_of(_optional_bool, _BOOL3),
-    "range_flattens": _list_of(_optional_bool, _BOOL3),
-    "range_warp_specializes": _list_of(_optional_bool, _BOOL3),
-    "num_warps": _scalar(_num_warps, "a power of two 1..32 (1, 2, 4, 8, 16, 32)"),
-    "num_stages": _scalar(_ranged_int(1, 8), "an int 1..8"),
-    "pid_type": _scalar(_choice(PID_TYPES), f"one of {_choices_text(PID_TYPES)}"),
-    "num_sm_multiplier": _scalar(_ranged_int(1, None), "a positive int"),
-    "maxnreg": _scalar(_ranged_int(1, None), "a positive int (or None for no limit)"),
-    "subtiles": _scalar(_ranged_int(1, 4), "1 (off), 2 or 4"),
-    "indexing": _check_indexing,
-    "atomic_indexing": _check_indexing,
-    "load_eviction_policies": _list_of(
-        _choice(EVICTION_POLICIES), f"one of {_choices_text(EVICTION_POLICIES)}"
-    ),
-    "load_cache_modifiers": _list_of(_string, "strings"),
-    "store_cache_modifiers": _list_of(_string, "strings"),
-}
-assert tuple(_CHECKS) == CONFIG_KEYS
+_CHECKS: dict[str, Callable[[str, Any], Any]] = {name: _key_check(spec) for name, spec in _TABLE.items()}
 
 _JSON_ALLOWED = "int, float, bool, str, None, or (nested) lists of those"
 

@@ -274,8 +274,8 @@ class KernelEmitter {
       for (size_t i = 0; i < g.size(); ++i) order.push_back(static_cast<int>(i));
     std::string host_total;
     for (int o : order) host_total += (host_total.empty() ? "" : " * ") + host_num_blocks(g[o]);
-    bool persistent = plan_.pid_type.rfind("persistent", 0) == 0;
-    bool xyz = plan_.pid_type == "xyz" && g.size() > 1 && g.size() <= 3 && !plan_.flatten;
+    bool persistent = pid_types::is_persistent(plan_.pid_type);
+    bool xyz = plan_.pid_type == pid_types::kXyz && g.size() > 1 && g.size() <= 3 && !plan_.flatten;
     if (xyz) {
       std::string grid = "(";
       for (size_t i = 0; i < order.size(); ++i) grid += host_num_blocks(g[order[i]]) + ", ";
@@ -304,7 +304,7 @@ class KernelEmitter {
       // tile's loads are issued while this one computes.
       std::string stages = plan_.num_stages > 1 ? ", num_stages=" + std::to_string(plan_.num_stages) : "";
       // (Loop bounds from program ids go through _deuteron_bound for Triton's interpreter.)
-      if (plan_.pid_type == "persistent_interleaved") {
+      if (plan_.pid_type == pid_types::kPersistentInterleaved) {
         w_->line("for virtual_pid in tl.range(" + math("bound", "tl.program_id(0)") + ", " + math("bound", "total_pids") +
                  ", " + math("bound", "tl.num_programs(0)") + stages + "):");
       } else {
@@ -780,7 +780,7 @@ class KernelEmitter {
       }
       case OpKind::Load: {
         auto mode = plan_.load_indexing.find(op.attrs.memory_op);
-        if (!flat_ && mode != plan_.load_indexing.end() && mode->second != "pointer" && emit_block_load(op, mode->second))
+        if (!flat_ && mode != plan_.load_indexing.end() && mode->second != indexing_modes::kPointer && emit_block_load(op, mode->second))
           return;
         Access a = access(op, op.result()->type.dims);
         std::string args = a.ptr;
@@ -805,7 +805,7 @@ class KernelEmitter {
       case OpKind::Store: {
         const ir::Value* v = op.operands.at(op.attrs.value_operand);
         auto mode = plan_.store_indexing.find(op.attrs.memory_op);
-        if (!flat_ && mode != plan_.store_indexing.end() && mode->second != "pointer" && emit_block_store(op, mode->second))
+        if (!flat_ && mode != plan_.store_indexing.end() && mode->second != indexing_modes::kPointer && emit_block_store(op, mode->second))
           return;
         // Index shape of the store: recompute from the index specs.
         Access a = access(op, store_dims(op));
@@ -1179,7 +1179,7 @@ class KernelEmitter {
     const ir::TensorParam& t = k_.tensors.at(op.attrs.tensor);
     std::string e;
     std::vector<size_t> order = identity_order(axes.size());
-    if (mode == "tensor_descriptor") {
+    if (mode == indexing_modes::kTensorDescriptor) {
       order = tma_order(t, axes);
       if (order.empty()) return false;
       TmaView v = tma_view(t, axes, order);
@@ -1202,7 +1202,7 @@ class KernelEmitter {
     if (!block_axes(op, axes)) return false;
     const ir::TensorParam& t = k_.tensors.at(op.attrs.tensor);
     std::vector<size_t> order = identity_order(axes.size());
-    if (mode == "tensor_descriptor") {
+    if (mode == indexing_modes::kTensorDescriptor) {
       order = tma_order(t, axes);
       if (order.empty()) return false;
     }
@@ -1214,7 +1214,7 @@ class KernelEmitter {
     if (v->type.dims != dims) value = "tl.broadcast_to(" + value + ", " + shape_tuple(dims) + ")";
     std::string perm = permute_dims(axes, identity_order(axes.size()), order);
     if (!perm.empty()) value = "tl.permute(" + value + ", " + perm + ")";
-    if (mode == "tensor_descriptor") {
+    if (mode == indexing_modes::kTensorDescriptor) {
       TmaView tv = tma_view(t, axes, order);
       if (has_scalar(tv.axes)) value = "tl.reshape(" + value + ", " + block_shape_of(tv.axes) + ")";
       w_->line(descriptor(op.attrs.tensor, tv, order) + ".store(" + offsets_of(tv.axes) + ", " + value + ")");
@@ -1348,7 +1348,7 @@ class KernelEmitter {
   bool loads_as_2d_descriptor(const ir::Op& op) {
     const auto& modes = op.kind == OpKind::Load ? plan_.load_indexing : plan_.store_indexing;
     auto mode = modes.find(op.attrs.memory_op);
-    if (flat_ || mode == modes.end() || mode->second != "tensor_descriptor") return false;
+    if (flat_ || mode == modes.end() || mode->second != indexing_modes::kTensorDescriptor) return false;
     std::vector<BlockAxis> axes;
     if (!block_axes(op, axes)) return false;
     const ir::TensorParam& t = k_.tensors.at(op.attrs.tensor);

@@ -18,12 +18,14 @@ import sys
 
 import pytest
 
+from deuteron.runtime.env import triton_interpret
+
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples")
 if EXAMPLES not in sys.path:
     sys.path.insert(0, EXAMPLES)
 
 
-TRITON_MODE = os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
+TRITON_MODE = triton_interpret()
 
 
 def pytest_collection_modifyitems(config, items):

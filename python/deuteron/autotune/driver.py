@@ -109,11 +109,17 @@ def _worker_log() -> str | None:
     return os.path.join(tempfile.gettempdir(), f"deuteron-autotune-workers-{os.getpid()}.log")
 
 
-def _pool(kind: str, size: int, clock: Callable[[], float]) -> tuple[WorkerPool, bool]:
-    """A worker pool, reused across tuning runs of this process."""
+def _pool(kind: str, size: int, clock: Callable[[], float],
+          targets: Sequence[str | None] = ()) -> tuple[WorkerPool, bool]:
+    """A worker pool, reused across tuning runs of this process.
+
+    Its workers import the modules of the job ``targets`` ("module:function") before
+    they take a job, so that a slow import (a test module, a user's measure function)
+    does not count against the first job's timeout."""
     # Timeouts are wall-clock time, whatever clock the budget and progress use.
-    preload = ("deuteron.runtime.modules", "triton")
-    key = (kind, size, _env_signature())
+    preload = tuple(dict.fromkeys(["deuteron.runtime.modules", "triton"] +
+                                  [t.partition(":")[0] for t in targets if t]))
+    key = (kind, size, preload, _env_signature())
     pool = _POOLS.get(key)
     if pool is None:
         for k in [k for k in _POOLS if k[0] == kind]:
@@ -150,7 +156,10 @@ class _Benchmarker:
         self.state: _bench.BenchState | None = None
         self.own_pool = False
         if isolate:
-            self.pool, self.own_pool = _pool("bench", 1, tuner.clock)
+            hooks = tuner.hooks
+            self.pool, self.own_pool = _pool("bench", 1, tuner.clock,
+                                             ("deuteron.autotune.benchmark:setup", hooks.measure_target,
+                                              hooks.runner_target))
             # Start the process and its setup now, while the first configs compile.
             self.pool.submit("deuteron.autotune.benchmark:setup", self.setup_payload, timeout=self.timeout + 60)
             self.inflight = ("setup",)
@@ -522,7 +531,7 @@ class Tuner:
         self.default_json = default_json
         self.default_path = self.code_path(default_json)
         jobs = self.hooks.jobs or self.settings.resolved_precompile_jobs()
-        self.compile_pool, own_compile = _pool("compile", jobs, self.clock)
+        self.compile_pool, own_compile = _pool("compile", jobs, self.clock, (self.hooks.compile_target,))
         payload, isolate = self.setup_payload()
         timeout = self.hooks.bench_timeout or (self.settings.autotune_compile_timeout + 30.0)
         self.bench = _Benchmarker(self, payload, isolate, timeout)

@@ -91,17 +91,13 @@ def _in_launch_order(bound, config):
     import tempfile
     from pathlib import Path
 
-    from deuteron.runtime.launcher import ensure_allocator, fast_launcher
-    from deuteron.runtime.modules import load_module, write_module
+    from deuteron.runtime.modules import load_host_function, write_module
 
-    code = bound.to_triton_code(config)
+    code = bound.generate(config, "triton")
     if "_heavy_first = " not in code:
         return None
     code = re.sub(r"^(\s*)(\w+)_heavy_first = .*$", r"\1\2_heavy_first = \2", code, flags=re.M)
-    module = load_module(write_module(code, Path(tempfile.mkdtemp()), "in_order"), bound._globals)
-    ensure_allocator()
-    module._launch = fast_launcher
-    return getattr(module, module._deuteron_meta["entry"])
+    return load_host_function(write_module(code, Path(tempfile.mkdtemp()), "in_order"), bound.globals)
 
 
 def run_case(case, effort: str, log_dir: str | None):
@@ -114,8 +110,7 @@ def run_case(case, effort: str, log_dir: str | None):
     from deuteron.autotune import tune
 
     args = make_args()
-    if hasattr(kernel, "_normalize_args"):  # default arguments (eps=...) filled in, as a call does
-        args = kernel._normalize_args(args, {})
+    args = kernel.normalize_args(args)  # default arguments (eps=...) filled in, as a call does
     kernel.reset()
     bound = kernel.bind(args)
     settings = {"autotune_effort": effort, "force_autotune": True}

@@ -98,8 +98,8 @@ def main() -> None:
     rows.append({"kernel": "host overhead add+broadcast_tensors 1024", "deuteron_us": us_b, "eager_us": us_e,
                  "ratio_vs_eager": us_b / us_e})
     # What the host function costs without any launch (Python + allocation).
-    host_fn = add_simple.bind((xs, ys))._run
-    module = host_fn._deuteron_module
+    bound = add_simple.bind((xs, ys))
+    module = bound.load(bound.config).deuteron_module
     real_launch = module._launch_0
     module._launch_0 = lambda *a: True
     us_nolaunch = host_us_per_call(lambda: add_simple(xs, ys))

@@ -6,12 +6,14 @@ import os
 
 import torch
 
+from deuteron.runtime.env import triton_interpret
+
 
 def device() -> str:
     """'cuda' when a GPU is available; otherwise run the kernels in PyTorch eager on the CPU."""
     if torch.cuda.is_available():
         return "cuda"
-    if os.environ.get("TRITON_INTERPRET", "0") in ("", "0"):
+    if not triton_interpret():
         os.environ.setdefault("DEUTERON_INTERPRET", "1")
     return "cpu"
 
@@ -19,7 +21,7 @@ def device() -> str:
 def mode() -> str:
     if torch.cuda.is_available():
         return "GPU (" + torch.cuda.get_device_name() + ")"
-    if os.environ.get("TRITON_INTERPRET", "0") not in ("", "0"):
+    if triton_interpret():
         return "CPU (Triton interpreter running the generated Triton code)"
     return "CPU (interpret mode: the kernel body in PyTorch eager)"
 

@@ -18,6 +18,8 @@ import sys
 
 import pytest
 
+from deuteron.runtime.env import triton_interpret
+
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "examples")
 if EXAMPLES not in sys.path:
     sys.path.insert(0, EXAMPLES)
@@ -27,7 +29,7 @@ if EXAMPLES not in sys.path:
 # `helion` alias in child processes, never as part of this suite.
 collect_ignore_glob = ["helion_corpus/*"]
 
-TRITON_MODE = os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
+TRITON_MODE = triton_interpret()
 
 
 def pytest_collection_modifyitems(config, items):

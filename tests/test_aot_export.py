@@ -23,8 +23,9 @@ import torch
 
 import deuteron
 import deuteron.language as hl
+from deuteron.runtime.env import triton_interpret
 
-pytestmark = pytest.mark.skipif(os.environ.get("TRITON_INTERPRET", "0") not in ("", "0"),
+pytestmark = pytest.mark.skipif(triton_interpret(),
                                 reason="compiles real Triton kernels; run without TRITON_INTERPRET")
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,7 +21,7 @@ import deuteron
 import deuteron.language as hl
 from deuteron import exc
 from deuteron.autotune import TuneHooks, tune
-from deuteron.runtime.kernel import core
+from deuteron.runtime.core import core
 
 # ------------------------------------------------------------------ fakes
 
@@ -264,10 +264,10 @@ def test_search_through_the_binding_is_deterministic():
     x = torch.randn(128, 256)
     b = _bound(scale2d, x)
     c = core()
-    spec = b._core.tune_spec() if hasattr(b._core, "tune_spec") else b._core.config_spec()
+    spec = b.tune_spec_json()
     runs = []
     for _ in range(2):
-        s = c.SearchSession(spec, dict(b._device_info), b._core.default_config(), "surrogate", 5, "quick", None)
+        s = c.SearchSession(spec, dict(b.device_info), b.default_config_json(), "surrogate", 5, "quick", None)
         seq = []
         while not s.finished():
             batch = s.ask()
@@ -279,13 +279,13 @@ def test_search_through_the_binding_is_deterministic():
                 s.tell(cfg, 1e-3 * (1 + abs(math.log2(v["block_sizes"][0]) - 3)))
         runs.append(seq)
     assert runs[0] == runs[1] and len(runs[0]) > 20
-    assert runs[0][0] == b._core.normalize(b._core.default_config())
+    assert runs[0][0] == b.normalize_config_json(b.default_config_json())
     for cfg in runs[0]:
-        assert b._core.normalize(cfg) == cfg  # every config is valid and already normalized
-    s = c.SearchSession(spec, dict(b._device_info), None, "random", 6, "quick", None)
+        assert b.normalize_config_json(cfg) == cfg  # every config is valid and already normalized
+    s = c.SearchSession(spec, dict(b.device_info), None, "random", 6, "quick", None)
     assert s.ask(3) and s.strategy == "random"
     with pytest.raises(ValueError, match="unknown autotuner"):
-        c.SearchSession(spec, dict(b._device_info), None, "annealing", 6, "quick", None)
+        c.SearchSession(spec, dict(b.device_info), None, "annealing", 6, "quick", None)
 
 
 def test_quick_and_full_search_with_a_synthetic_objective(tmp_path):

@@ -13,10 +13,9 @@ import torch
 
 import deuteron
 from deuteron.runtime.aot import compile_for_target
+from deuteron.runtime.env import triton_interpret
 
-pytestmark = pytest.mark.skipif(
-    __import__("os").environ.get("TRITON_INTERPRET", "0") not in ("", "0"),
-    reason="compiles real Triton kernels; run without TRITON_INTERPRET")
+pytestmark = pytest.mark.skipif(triton_interpret(), reason="compiles real Triton kernels; run without TRITON_INTERPRET")
 
 C = deuteron.Config
 

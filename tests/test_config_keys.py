@@ -157,8 +157,8 @@ def test_tune_spec_describes_each_dot_for_the_search_constraints():
     q = torch.randn(1, 2, 64, 32)
     with pytest.MonkeyPatch.context() as m:
         m.setenv("DEUTERON_INTERPRET", "1")
-        spec = json.loads(fresh(attention.attention).bind((q, q, q))._core.tune_spec())
-        causal = json.loads(fresh(attention.causal_attention_two_loops).bind((q, q, q))._core.tune_spec())
+        spec = json.loads(fresh(attention.attention).bind((q, q, q)).tune_spec_json())
+        causal = json.loads(fresh(attention.causal_attention_two_loops).bind((q, q, q)).tune_spec_json())
     dots = spec["kernels"][0]["dots"]
     assert [(d["a"]["source"], d["b"]["source"]) for d in dots] == [
         ("loaded_once", "loaded_in_loop"), ("registers", "loaded_in_loop")]

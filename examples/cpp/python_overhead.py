@@ -58,7 +58,7 @@ def main() -> None:
     print(f"per-call overhead, Python softmax(x) bfloat16[16, 1024]: {us:.2f} us (host time per call)")
 
     bound = softmax.bind((small,))
-    module = bound._run._deuteron_module if bound._run is not None else None
+    module = bound.load(bound.config).deuteron_module if bound.config is not None else None
     launch = getattr(module, "_launch_0", None)
     if launch is not None and getattr(launch, "__name__", "") != "no_native_launcher":
         out = torch.empty_like(small)

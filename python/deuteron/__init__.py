@@ -18,12 +18,14 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from . import exc, language
+from . import autotune, exc, language
 from .runtime.config import Config
-from .runtime.kernel import BoundKernel, Kernel
+from .runtime.kernel import BoundKernel, Kernel, install_autotuner
 from .runtime.settings import Settings
+from .version import __version__
 
-__version__ = "0.1.0"
+# The runtime never imports the autotuner (it sits below it); it is plugged in here.
+install_autotuner(autotune)
 
 
 def kernel(fn: Callable[..., Any] | None = None, *, config: Config | dict | None = None,

@@ -11,11 +11,18 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import json
 import os
 import sys
 from pathlib import Path
 from typing import Any, Sequence
+
+import torch
+
+from . import aot
+from .runtime.kernel import Kernel
+from .version import __version__
 
 EXPORT_HELP = """\
 usage: deuteron export KERNEL --args SPEC [--config CONFIG] [--args SPEC [--config CONFIG] ...] [--as NAME]
@@ -75,8 +82,6 @@ def _load_kernel(ref: str) -> Any:
     kernel = getattr(module, name, None)
     if kernel is None:
         raise UsageError(f"{where} has no {name!r}")
-    from .runtime.kernel import Kernel
-
     if not isinstance(kernel, Kernel):
         raise UsageError(f"{ref} is not a deuteron kernel (@deuteron.kernel)")
     return kernel
@@ -157,8 +162,6 @@ def _parse_export(argv: Sequence[str]) -> dict[str, Any] | None:
 
 
 def export_command(argv: Sequence[str]) -> int:
-    from . import aot
-
     opts = _parse_export(argv)
     if opts is None:
         print(EXPORT_HELP, end="")
@@ -170,7 +173,7 @@ def export_command(argv: Sequence[str]) -> int:
     entries = []
     for k in opts["kernels"]:
         kernel = _load_kernel(k["ref"])
-        names = [p.name for p in kernel._params]
+        names = [p.name for p in kernel.parameters]
         for spec in k["specs"]:
             values = aot.parse_args_spec(spec["args"], device=opts["device"])
             unknown = [n for n in values if n not in names]
@@ -190,10 +193,8 @@ def export_command(argv: Sequence[str]) -> int:
 
 
 def _positional(kernel: Any, values: dict[str, Any]) -> tuple:
-    import inspect
-
     args = []
-    for p in kernel._params:
+    for p in kernel.parameters:
         if p.name in values:
             args.append(values[p.name])
         elif p.default is not inspect.Parameter.empty:
@@ -204,22 +205,9 @@ def _positional(kernel: Any, values: dict[str, Any]) -> tuple:
 
 
 def version_command() -> int:
-    from . import __version__
+    import triton  # not at import: see runtime/launcher.py
 
-    parts = [f"deuteron {__version__}"]
-    try:
-        import torch
-
-        parts.append(f"torch {torch.__version__}")
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        import triton
-
-        parts.append(f"triton {triton.__version__}")
-    except ImportError:  # pragma: no cover
-        pass
-    print(", ".join(parts))
+    print(f"deuteron {__version__}, torch {torch.__version__}, triton {triton.__version__}")
     return 0
 
 
@@ -238,13 +226,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as e:
         print(f"deuteron {command}: error: {e}", file=sys.stderr)
         return 2
-    except Exception as e:
-        from .aot import ExportError
-
-        if isinstance(e, ExportError):
-            print(f"deuteron {command}: error: {e}", file=sys.stderr)
-            return 1
-        raise
+    except aot.ExportError as e:
+        print(f"deuteron {command}: error: {e}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

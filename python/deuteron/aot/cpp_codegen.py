@@ -16,11 +16,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-
+from ..version import __version__ as VERSION
 from .record import ExportError, LaunchParam, ScalarParam, Specialization, TensorParam
 from .tensor_header import DTYPE_ENUM
-
-VERSION = "0.1.0"
 
 
 @dataclass
@@ -420,38 +418,44 @@ def _cubin_array(name: str, data: bytes) -> list[str]:
     return lines
 
 
+# The C type that carries each Triton scalar type to cuLaunchKernel.
+_C_TYPES = {"i32": "int32_t", "i64": "int64_t", "fp32": "float", "fp64": "double", "i1": "int8_t"}
+
+
 def _param_lines(p: LaunchParam, i: int) -> tuple[str, str]:
     """(C++ declaration of the parameter's value, its C type) for one kernel parameter."""
     v = f"a{i}"
     if p.kind == "tensor":
         expr = p.source + ".data" + (f" + {p.offset}" if p.offset > 0 else f" - {-p.offset}" if p.offset < 0 else "")
         return f"CUdeviceptr {v} = {expr};", "CUdeviceptr"
-    t = p.type
-    if p.kind == "scalar":
-        if t == "i32":
-            return f"int32_t {v} = static_cast<int32_t>({p.source});", "int32_t"
-        if t == "i64":
-            return f"int64_t {v} = {p.source};", "int64_t"
-        if t == "fp32":
-            return f"float {v} = static_cast<float>({p.source});", "float"
-        if t == "fp64":
-            return f"double {v} = {p.source};", "double"
-        if t == "i1":
-            return f"int8_t {v} = {p.source} ? 1 : 0;", "int8_t"
-    else:
-        value = p.value
-        if t == "i32":
-            lit = "INT32_MIN" if value == -(2**31) else str(int(value))
-            return f"int32_t {v} = {lit};", "int32_t"
-        if t == "i64":
-            return f"int64_t {v} = {_int_literal(int(value))};", "int64_t"
-        if t == "fp32":
-            return f"float {v} = static_cast<float>({_float_literal(float(value), 'double')});", "float"
-        if t == "fp64":
-            return f"double {v} = {_float_literal(float(value), 'double')};", "double"
-        if t == "i1":
-            return f"int8_t {v} = {1 if value else 0};", "int8_t"
-    raise ExportError(f"kernel parameters of Triton type {t} cannot be exported")
+    ctype = _C_TYPES.get(p.type)
+    if ctype is None:
+        raise ExportError(f"kernel parameters of Triton type {p.type} cannot be exported")
+    value = _scalar_expression(p) if p.kind == "scalar" else _constant_literal(p)
+    return f"{ctype} {v} = {value};", ctype
+
+
+def _scalar_expression(p: LaunchParam) -> str:
+    """The C++ caller's scalar argument as the parameter's C type."""
+    if p.type == "i1":
+        return f"{p.source} ? 1 : 0"
+    if p.type in ("i64", "fp64"):
+        return p.source
+    return f"static_cast<{_C_TYPES[p.type]}>({p.source})"
+
+
+def _constant_literal(p: LaunchParam) -> str:
+    """The specialization's constant value of the parameter, as a C++ literal of its C type."""
+    t, value = p.type, p.value
+    if t == "i32":
+        return "INT32_MIN" if value == -(2**31) else str(int(value))
+    if t == "i64":
+        return _int_literal(int(value))
+    if t == "fp32":
+        return f"static_cast<float>({_float_literal(float(value), 'double')})"
+    if t == "fp64":
+        return _float_literal(float(value), "double")
+    return "1" if value else "0"  # i1
 
 
 def _tensor_spec_literal(tp: TensorParam) -> str:

@@ -19,12 +19,15 @@ import hashlib
 import json
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from ..runtime import env as _env
+from ..runtime.aot import triton_signature
 from . import cpp_codegen as cg
-from .record import ExportError, ScalarParam, Specialization, TensorParam, record_specialization
+from .record import ExportError, ExportWarning, ScalarParam, Specialization, TensorParam, record_specialization
 from .tensor_header import TENSOR_H
 
 
@@ -85,7 +88,7 @@ _RESERVED = {"deuteron", "std", "rt", "load_all", "describe", "Tensor", "Status"
 
 def runtime_source_dir() -> Path:
     """cpp/runtime: $DEUTERON_RUNTIME_SOURCE, the copy installed with the package, or the repository's."""
-    env = os.environ.get("DEUTERON_RUNTIME_SOURCE")
+    env = _env.runtime_source_dir()
     candidates = [Path(env)] if env else []
     here = Path(__file__).resolve().parent
     candidates += [here / "runtime_src", here.parents[2] / "cpp" / "runtime"]
@@ -100,8 +103,6 @@ def runtime_source_dir() -> Path:
 def _compile(spec: Specialization, arch: int, cache: dict) -> None:
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource, compile
-
-    from ..runtime.aot import triton_signature
 
     for launch in spec.launches:
         signature, constexprs, attrs = triton_signature(launch.jit, launch.args)
@@ -266,10 +267,6 @@ def write_package(pkg: cg.Package, specs: list[Specialization], out_dir: str | o
 def prepare(entries: Iterable[Any], arch: int = 90) -> tuple[list[Specialization], list[str]]:
     """Records and compiles every entry (see :func:`export`); returns the
     specializations and the notes about host code that is not exported."""
-    import warnings
-
-    from .record import ExportWarning
-
     exports = [_as_export(e) for e in entries]
     if not exports:
         raise ExportError("nothing to export")

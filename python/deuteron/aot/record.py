@@ -27,19 +27,25 @@ generated header can tell the C++ caller what to do before calling.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import sys
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import torch
 from torch.overrides import TorchFunctionMode
 
 from ..exc import DeuteronError
+from ..runtime import env
+from ..runtime.aot import TRITON_TYPES
 from ..runtime.config import Config
+from ..runtime.kernel import BoundKernel
+from ..runtime.modules import load_host_function
 
 
 class ExportError(DeuteronError):
@@ -252,10 +258,10 @@ class _Run:
     error: BaseException | None
 
 
-def _run_host(bound: Any, module: Any, args: tuple) -> _Run:
+def _run_host(bound: Any, path: Path, args: tuple) -> _Run:
+    """Runs the host function of the module at ``path`` (loaded afresh) on ``args``, recording its launches."""
     launches: list[RecordedLaunch] = []
-    module._launch = _recording_launcher(launches)
-    fn = getattr(module, module._deuteron_meta["entry"])
+    fn = load_host_function(path, bound.globals, launch=_recording_launcher(launches))
     log = _HostOpLog()
     result = None
     error: BaseException | None = None
@@ -291,8 +297,8 @@ class _Mapper:
         self.inputs: list[tuple[torch.Tensor, TensorParam]] = []  # user tensors
         self.buffers: dict[int, tuple[torch.Tensor, TensorParam]] = {}  # storage -> canonical view, param
         self.scalar_params: list[ScalarParam] = []
-        names = [p.name for p in kernel._params]
-        for i, (name, value, is_const) in enumerate(zip(names, args, kernel._constexpr)):
+        names = [p.name for p in kernel.parameters]
+        for i, (name, value, is_const) in enumerate(zip(names, args, kernel.constexpr_flags)):
             if isinstance(value, torch.Tensor):
                 tp = TensorParam(name, "input", dtype_name(value.dtype), tuple(value.shape), tuple(value.stride()),
                                  arg_index=i, origin="argument")
@@ -436,25 +442,13 @@ _CPP_KEYWORDS = {
 
 
 # ------------------------------------------------------------------ entry
-def _bind(kernel: Any, args: tuple) -> Any:
+def _bind(kernel: Any, args: tuple) -> BoundKernel:
     """A BoundKernel for the example arguments, not cached in the kernel.
 
     CPU tensors bind in interpret mode (the Triton code generated for them is
     the H100's, see runtime/device.py)."""
-    from ..runtime.kernel import BoundKernel
-
     on_cpu = not any(isinstance(a, torch.Tensor) and a.is_cuda for a in args)
-    old = os.environ.get("DEUTERON_INTERPRET")
-    if on_cpu:
-        os.environ["DEUTERON_INTERPRET"] = "1"
-    try:
-        return BoundKernel(kernel, args)
-    finally:
-        if on_cpu:
-            if old is None:
-                os.environ.pop("DEUTERON_INTERPRET", None)
-            else:
-                os.environ["DEUTERON_INTERPRET"] = old
+    return BoundKernel(kernel, args, settings=kernel.settings.replace(interpret=True) if on_cpu else None)
 
 
 def resolve_config(kernel: Any, bound: Any, args: tuple, config: Any) -> Config:
@@ -468,8 +462,6 @@ def resolve_config(kernel: Any, bound: Any, args: tuple, config: Any) -> Config:
                 raise ExportError(f"{kernel.fn.__name__}: config='autotune' needs CUDA example tensors "
                                   f"(tuning runs the kernel); pass a Config, or export on a GPU machine")
             return bound.normalize_config(bound.autotune(args))
-        import json
-
         config = json.loads(config)
     if config is None:
         if len(kernel.configs) == 1:
@@ -483,22 +475,18 @@ def record_specialization(kernel: Any, args: Sequence[Any], config: Any = None, 
     """Runs the host function of `kernel` for `args` and `config` with a recording
     launcher (nothing is compiled or launched) and maps every launch parameter
     onto the exported C++ function's arguments."""
-    from ..runtime.modules import load_module, write_module
-
-    if os.environ.get("TRITON_INTERPRET", "0") not in ("", "0"):
+    if env.triton_interpret():
         raise ExportError("export compiles real Triton kernels: unset TRITON_INTERPRET")
-    args = kernel._normalize_args(tuple(args), {})
+    args = kernel.normalize_args(tuple(args))
     for a in args:
         if isinstance(a, torch.Tensor) and a.device.type not in ("cpu", "cuda"):
             raise ExportError(f"{kernel.fn.__name__}: example tensors must be CPU or CUDA tensors, not {a.device}")
     bound = _bind(kernel, args)
     cfg = resolve_config(kernel, bound, args, config)
-    code = bound.to_triton_code(cfg)
-    path = write_module(code, bound._module_dir(), kernel.fn.__name__)
+    path = bound.write_module(cfg, "triton")
 
     def run_with(values: tuple) -> _Run:
-        module = load_module(path, bound._globals)
-        return _run_host(bound, module, values)
+        return _run_host(bound, path, values)
 
     run = run_with(args)
     name = kernel.fn.__name__
@@ -612,10 +600,8 @@ def _host_ops(run: _Run, mapper: _Mapper) -> list[str]:
 
 
 def _triton_type(dtype: torch.dtype) -> str:
-    from ..runtime.aot import _TRITON_TYPES
-
     try:
-        return _TRITON_TYPES[dtype]
+        return TRITON_TYPES[dtype]
     except KeyError:
         raise ExportError(f"tensors of dtype {dtype} cannot be passed to exported kernels") from None
 

@@ -28,6 +28,9 @@ from typing import Any, Callable
 
 import torch
 
+from ..runtime.modules import load_host_function
+from .worker_protocol import resolve
+
 # ---------------------------------------------------------------- packing
 
 
@@ -183,16 +186,6 @@ def measure(fn: Callable[[], Any], options: dict[str, Any]) -> float:
     return statistics.median(times)
 
 
-def _resolve(target: str | None) -> Callable[..., Any] | None:
-    if not target:
-        return None
-    module, _, name = target.partition(":")
-    obj: Any = importlib.import_module(module)
-    for part in name.split("."):
-        obj = getattr(obj, part)
-    return obj
-
-
 _CUDA_FATAL = ("illegal memory access", "misaligned address", "unspecified launch failure", "illegal instruction",
                "an illegal", "device-side assert", "CUDA error", "cudaError", "CUDA_ERROR", "AcceleratorError")
 
@@ -215,8 +208,8 @@ class BenchState:
             else tuple(setup["args"])
         self.globals = rebuild_globals(setup.get("globals", {})) if setup.get("packed", True) \
             else dict(setup.get("globals_values", {}))
-        self.measure = _resolve(setup.get("measure")) or measure
-        self.runner = _resolve(setup.get("runner"))
+        self.measure = resolve(setup["measure"]) if setup.get("measure") else measure
+        self.runner = resolve(setup["runner"]) if setup.get("runner") else None
         self.modules: dict[str, Any] = {}
         self.reference: Any = None
         self.reference_error: str | None = None
@@ -240,20 +233,7 @@ class BenchState:
     def entry(self, path: str) -> Callable[..., Any]:
         fn = self.modules.get(path)
         if fn is None:
-            from ..runtime.modules import load_module
-
-            module = load_module(Path(path), self.globals)
-            import os
-
-            interp = os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
-            if module._deuteron_meta.get("backend") == "triton" and not interp and self.options.get("cuda"):
-                from ..runtime import launcher
-
-                if hasattr(launcher, "ensure_allocator"):  # device-side tensor descriptors need scratch memory
-                    launcher.ensure_allocator()
-                module._launch = launcher.fast_launcher
-            fn = getattr(module, module._deuteron_meta["entry"])
-            self.modules[path] = fn
+            fn = self.modules[path] = load_host_function(Path(path), self.globals)
         return fn
 
     def run(self, fn: Callable[..., Any], args: tuple, config_json: str) -> Any:

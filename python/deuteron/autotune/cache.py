@@ -16,15 +16,18 @@ entry is ignored with a warning (and tuning runs again).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import time
 import warnings
 from pathlib import Path
 from typing import Any
+
+import torch
+
+from ..runtime.files import write_atomic
+from ..version import __version__
 
 FORMAT = "deuteron.autotune/1"
 
@@ -34,17 +37,9 @@ class CacheWarning(UserWarning):
 
 
 def versions() -> dict[str, str]:
-    import torch
+    import triton  # not at import: see runtime/launcher.py
 
-    try:
-        import triton
-
-        triton_version = triton.__version__
-    except Exception:  # pragma: no cover
-        triton_version = "none"
-    from .. import __version__
-
-    return {"deuteron": __version__, "torch": torch.__version__, "triton": triton_version}
+    return {"deuteron": __version__, "torch": torch.__version__, "triton": triton.__version__}
 
 
 def make_key(material: dict[str, Any]) -> str:
@@ -96,17 +91,6 @@ class TuneCache:
                   "material": json.loads(json.dumps(material, sort_keys=True, default=str)),
                   "created": time.time(), **info}
         self.directory.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(record, f, indent=1, sort_keys=False, allow_nan=False)
-                f.write("\n")
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_atomic(path, json.dumps(record, indent=1, sort_keys=False, allow_nan=False) + "\n",
+                     durable=True, mode=0o644)
         return path

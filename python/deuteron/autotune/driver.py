@@ -29,15 +29,24 @@ import json
 import os
 import statistics
 import sys
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Sequence, TextIO
 
+import torch
+
 from .. import exc
+from ..runtime import env
 from ..runtime.config import Config
+from ..runtime.core import core
+from ..runtime.device import device_key
+from ..runtime.modules import load_module
 from . import benchmark as _bench
 from .cache import TuneCache, versions
+from .precompile import capture_launches
 from .progress import Progress, fmt_seconds
 from .workers import JobResult, WorkerPool
 
@@ -89,25 +98,28 @@ _POOLS: dict[tuple, WorkerPool] = {}
 
 
 def _env_signature() -> tuple:
-    keys = sorted(k for k in os.environ if k.startswith(("TRITON_", "CUDA_")) or k == "DEUTERON_INTERPRET")
-    return tuple((k, os.environ[k]) for k in keys) + (tuple(sys.path),)
+    return env.worker_signature() + (tuple(sys.path),)
 
 
 def _worker_log() -> str | None:
     """Where workers' own output goes (Triton's MLIR dumps of failing configs, crash messages):
     stderr when DEUTERON_AUTOTUNE_WORKER_OUTPUT=stderr, else a file in the temp folder."""
-    if os.environ.get("DEUTERON_AUTOTUNE_WORKER_OUTPUT", "") == "stderr":
+    if env.autotune_worker_output_to_stderr():
         return None
-    import tempfile
-
     return os.path.join(tempfile.gettempdir(), f"deuteron-autotune-workers-{os.getpid()}.log")
 
 
-def _pool(kind: str, size: int, clock: Callable[[], float]) -> tuple[WorkerPool, bool]:
-    """A worker pool, reused across tuning runs of this process."""
+def _pool(kind: str, size: int, clock: Callable[[], float],
+          targets: Sequence[str | None] = ()) -> tuple[WorkerPool, bool]:
+    """A worker pool, reused across tuning runs of this process.
+
+    Its workers import the modules of the job ``targets`` ("module:function") before
+    they take a job, so that a slow import (a test module, a user's measure function)
+    does not count against the first job's timeout."""
     # Timeouts are wall-clock time, whatever clock the budget and progress use.
-    preload = ("deuteron.runtime.modules", "triton")
-    key = (kind, size, _env_signature())
+    preload = tuple(dict.fromkeys(["deuteron.runtime.modules", "triton"] +
+                                  [t.partition(":")[0] for t in targets if t]))
+    key = (kind, size, preload, _env_signature())
     pool = _POOLS.get(key)
     if pool is None:
         for k in [k for k in _POOLS if k[0] == kind]:
@@ -144,7 +156,10 @@ class _Benchmarker:
         self.state: _bench.BenchState | None = None
         self.own_pool = False
         if isolate:
-            self.pool, self.own_pool = _pool("bench", 1, tuner.clock)
+            hooks = tuner.hooks
+            self.pool, self.own_pool = _pool("bench", 1, tuner.clock,
+                                             ("deuteron.autotune.benchmark:setup", hooks.measure_target,
+                                              hooks.runner_target))
             # Start the process and its setup now, while the first configs compile.
             self.pool.submit("deuteron.autotune.benchmark:setup", self.setup_payload, timeout=self.timeout + 60)
             self.inflight = ("setup",)
@@ -251,13 +266,7 @@ class _Benchmarker:
 
 
 def _device_is_cuda(args: Sequence[Any]) -> bool:
-    import torch
-
     return any(isinstance(a, torch.Tensor) and a.is_cuda for a in args)
-
-
-def _interpret_triton() -> bool:
-    return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
 
 
 class Tuner:
@@ -278,8 +287,8 @@ class Tuner:
         self.progress = Progress(self.name, enabled=self.settings.autotune_progress_bar,
                                  stream=hooks.stream, log_path=self.settings.autotune_log, clock=self.clock,
                                  max_generations=None)
-        self.backend = "reference" if self.settings.interpret else "triton"
-        info = getattr(bound, "_device_info", {}) or {}
+        self.backend = bound.backend
+        info = bound.device_info or {}
         self.target = ("cuda", int(info.get("compute_capability", 90)), 32) if (
             self.cuda and info.get("is_cuda", True)) else None
         self._tell: Callable[[str, float | None], None] | None = None
@@ -293,11 +302,7 @@ class Tuner:
 
     # ------------------------------------------------------------- codegen
     def code_path(self, config_json: str) -> str:
-        from ..runtime.modules import write_module
-
-        core = self.bound._core
-        code = core.reference_code(config_json) if self.backend == "reference" else core.triton_code(config_json)
-        return str(write_module(code, self.bound._module_dir(), self.name))
+        return str(self.bound.write_module(config_json, self.backend))
 
     def prepare(self, config_json: str) -> dict[str, Any]:
         """Code generation + launch capture for one config (main process)."""
@@ -309,15 +314,9 @@ class Tuner:
             return payload
         path = self.code_path(config_json)
         launches = None
-        if self.backend == "triton" and self.cuda and not _interpret_triton():
-            from pathlib import Path
-
-            from ..runtime.modules import load_module
-            from .precompile import capture_launches
-
+        if self.backend == "triton" and self.cuda and not env.triton_interpret():
             try:
-                module = load_module(Path(path), self.bound._globals)
-                launches = capture_launches(module, self.args)
+                launches = capture_launches(Path(path), self.bound.globals, self.args)
             except Exception as e:  # noqa: BLE001 - the benchmark process compiles it instead
                 self.progress.log(f"no precompile for {config_json}: {type(e).__name__}: {e}")
         return {"path": path, "launches": launches, "target": self.target}
@@ -391,8 +390,7 @@ class Tuner:
                     now - three_quarters_at > max(2.0, three_quarters_at - gen_start)):
                 self.progress.log(f"moving on with {len(self._pending & in_batch)} configs still compiling")
                 break
-            if self.out_of_budget() and self.any_success():
-                self.stop()
+            if self.stop_if_out_of_budget():
                 break
         self.flush_tells()
 
@@ -421,18 +419,20 @@ class Tuner:
                 self.record(config, None, outcome.get("kind", "error"), message)
         self.progress.update()
 
-    def stop(self) -> None:
-        """Budget used up: drop queued work."""
+    def stop_if_out_of_budget(self) -> bool:
+        """Once the budget is used up (and some config has succeeded): drops queued work, returns True."""
+        if not (self.out_of_budget() and self.any_success()):
+            return False
         self.compile_pool.cancel_queued()
         self.bench.queue.clear()
         self.progress.log(f"budget of {self.settings.autotune_budget_seconds} s used up")
+        return True
 
     def drain(self) -> None:
         """Waits for configs still compiling or benchmarking (within the budget)."""
         while self._pending and (self.compile_pool.busy or self.bench.busy):
             self.poll_once()
-            if self.out_of_budget() and self.any_success():
-                self.stop()
+            if self.stop_if_out_of_budget():
                 break
         self.flush_tells()
 
@@ -494,8 +494,6 @@ class Tuner:
                 a = _bench.clone_args(self.args)
                 out = s.autotune_baseline_fn(*a)
                 if self.cuda:
-                    import torch
-
                     torch.cuda.synchronize()
                 reference = ("values", _bench.pack_value(out if out is not None else
                                                          [x for x in a if hasattr(x, "shape")]))
@@ -504,14 +502,10 @@ class Tuner:
         # The generated host code's globals.
         names = None
         try:
-            from pathlib import Path
-
-            from ..runtime.modules import load_module
-
-            names = list(load_module(Path(self.default_path), self.bound._globals)._deuteron_meta.get("globals", []))
+            names = list(load_module(Path(self.default_path), self.bound.globals)._deuteron_meta.get("globals", []))
         except Exception:  # noqa: BLE001
             names = None
-        spec, bad = _bench.globals_spec(self.bound._globals, names)
+        spec, bad = _bench.globals_spec(self.bound.globals, names)
         device = None
         for a in self.args:
             if hasattr(a, "device") and hasattr(a, "shape"):
@@ -527,17 +521,17 @@ class Tuner:
                 f"the generated code needs {', '.join(bad)}, which cannot be sent to a worker process")
             isolate = False
         if not isolate:
-            payload = dict(payload, packed=False, args=list(self.args), globals_values=dict(self.bound._globals),
+            payload = dict(payload, packed=False, args=list(self.args), globals_values=dict(self.bound.globals),
                            reference=reference if reference is None or reference[0] == "module" else
                            ("values", _bench.unpack_value(reference[1])))
         return payload, isolate
 
     def run(self, candidates: list[Config] | None) -> TuneResult:
-        default_json = self.bound._core.default_config()
+        default_json = self.bound.default_config_json()
         self.default_json = default_json
         self.default_path = self.code_path(default_json)
         jobs = self.hooks.jobs or self.settings.resolved_precompile_jobs()
-        self.compile_pool, own_compile = _pool("compile", jobs, self.clock)
+        self.compile_pool, own_compile = _pool("compile", jobs, self.clock, (self.hooks.compile_target,))
         payload, isolate = self.setup_payload()
         timeout = self.hooks.bench_timeout or (self.settings.autotune_compile_timeout + 30.0)
         self.bench = _Benchmarker(self, payload, isolate, timeout)
@@ -550,7 +544,7 @@ class Tuner:
                 batch = []
                 for c in candidates:
                     try:
-                        batch.append(self.bound._core.normalize(c.to_json()))
+                        batch.append(self.bound.normalize_config_json(c.to_json()))
                     except Exception as e:  # noqa: BLE001
                         self.failures.append(Failure(c.to_json(), "invalid config", str(e)))
                 batch = list(dict.fromkeys(batch))
@@ -584,8 +578,6 @@ class Tuner:
                           list(self.failures), elapsed, strategy, timing=dict(self.timing, jobs=float(jobs)))
 
     def search(self) -> str:
-        from ..runtime.kernel import core
-
         c = core()
         s = self.settings
         if not hasattr(c, "SearchSession"):
@@ -594,12 +586,11 @@ class Tuner:
             self.progress.new_generation(1, 1)
             self.evaluate([self.default_json], stragglers=False)
             return "none"
-        spec = self.bound._core.tune_spec() if hasattr(self.bound._core, "tune_spec") else \
-            self.bound._core.config_spec()
-        strategy = s.autotuner or os.environ.get("DEUTERON_AUTOTUNER", "") or c.tune_default_strategy()
-        session = c.SearchSession(spec, dict(getattr(self.bound, "_device_info", {}) or {}), self.default_json,
+        spec = self.bound.tune_spec_json()
+        strategy = s.autotuner or env.autotuner() or c.tune_default_strategy()
+        session = c.SearchSession(spec, dict(self.bound.device_info or {}), self.default_json,
                                   strategy, int(s.autotune_random_seed), self.effort, s.autotune_max_generations,
-                                  os.environ.get("DEUTERON_AUTOTUNE_SPACE_OPTIONS", ""))
+                                  env.autotune_space_options())
         self.progress.max_generations = s.autotune_max_generations
         self.progress.log(f"strategy {session.strategy}, seed {s.autotune_random_seed}, effort {self.effort}, "
                           f"space 10^{session.log10_cardinality:.1f} configs")
@@ -622,13 +613,12 @@ class Tuner:
 
 def paste_ready(bound: Any, config: Config) -> str:
     """``@deuteron.kernel(config=deuteron.Config(...))`` with only the keys that differ from the defaults."""
-    core = bound._core
-    full = json.loads(core.normalize(config.to_json()))
-    bare = json.loads(core.normalize("{}"))
+    full = json.loads(bound.normalize_config_json(config.to_json()))
+    bare = json.loads(bound.normalize_config_json("{}"))
     minimal = {k: v for k, v in full.items()
                if k == "block_sizes" or (v != bare.get(k) and v not in ([], None))}
     try:
-        if json.loads(core.normalize(Config(**minimal).to_json())) != full:
+        if json.loads(bound.normalize_config_json(Config(**minimal).to_json())) != full:
             minimal = full
     except Exception:  # noqa: BLE001
         minimal = full
@@ -636,11 +626,9 @@ def paste_ready(bound: Any, config: Config) -> str:
 
 
 def _cache_material(bound: Any, args: Sequence[Any], candidates: list[Config], effort: str, strategy: str) -> dict:
-    from ..runtime.device import device_key
-
     src = bound.kernel.source()
     s = bound.settings
-    spec = bound._core.tune_spec() if hasattr(bound._core, "tune_spec") else bound._core.config_spec()
+    spec = bound.tune_spec_json()
     return {
         "kernel": bound.kernel.fn.__qualname__,
         "source": src.text,
@@ -658,7 +646,7 @@ def _cache_material(bound: Any, args: Sequence[Any], candidates: list[Config], e
 
 
 def _strategy(settings: Any, candidates: list[Config]) -> str:
-    return "list" if candidates else (settings.autotuner or os.environ.get("DEUTERON_AUTOTUNER", "") or "default")
+    return "list" if candidates else (settings.autotuner or env.autotuner() or "default")
 
 
 def cached_config(bound: Any, args: Sequence[Any]) -> Config | None:
@@ -670,9 +658,7 @@ def cached_config(bound: Any, args: Sequence[Any]) -> Config | None:
     settings = bound.settings
     if not settings.autotune_cache or settings.force_autotune:
         return None
-    normalize_args = getattr(bound.kernel, "_normalize_args", None)
-    if normalize_args is not None:
-        args = normalize_args(tuple(args), {})
+    args = bound.kernel.normalize_args(tuple(args))
     candidates = [c if isinstance(c, Config) else Config(**c) for c in bound.kernel.configs]
     try:
         material = _cache_material(bound, args, candidates, settings.autotune_effort, _strategy(settings, candidates))
@@ -687,9 +673,7 @@ def tune(bound: Any, args: Sequence[Any], configs: Sequence[Config | dict] | Non
     """The best config of ``bound`` for ``args`` (see the module docstring)."""
     hooks = hooks or TuneHooks()
     settings = bound.settings
-    normalize_args = getattr(bound.kernel, "_normalize_args", None)
-    if normalize_args is not None:  # fill in default arguments, as a call does
-        args = normalize_args(tuple(args), {})
+    args = bound.kernel.normalize_args(tuple(args))  # default arguments filled in, as a call does
     candidates = [c if isinstance(c, Config) else Config(**c) for c in
                   (configs if configs is not None else bound.kernel.configs)]
     if len(candidates) == 1:

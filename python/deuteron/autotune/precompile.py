@@ -16,11 +16,13 @@ CUDA context.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from ..runtime import env
+from ..runtime.modules import load_host_function, load_module
 
 
 class CaptureUnsupported(Exception):
@@ -46,8 +48,9 @@ def _kernel_name(kernel: Any) -> str:
     return name
 
 
-def capture_launches(module: Any, args: tuple) -> list[tuple[str, list[tuple], dict]]:
-    """Runs the module's host function with a recording launcher (nothing runs on the GPU)."""
+def capture_launches(path: Path, globals_: dict[str, Any], args: tuple) -> list[tuple[str, list[tuple], dict]]:
+    """Runs the host function of the generated module at ``path`` with a recording
+    launcher (nothing runs on the GPU)."""
     calls: list[tuple[str, list[tuple], dict]] = []
 
     def record(kernel: Any, grid: tuple, *kargs: Any, num_warps: int = 4, num_stages: int = 1,
@@ -57,20 +60,9 @@ def capture_launches(module: Any, args: tuple) -> list[tuple[str, list[tuple], d
             opts["maxnreg"] = maxnreg
         calls.append((_kernel_name(kernel), [_describe(a) for a in kargs], opts))
 
-    def defer(grid: tuple, *kargs: Any) -> bool:
-        return False
-
-    # Launch sites (`_launch_<i>`) call a native launcher directly once the
-    # module has run; while capturing, every site defers to `_launch`.
-    names = ["_launch"] + [n for n in module.__dict__ if n.startswith("_launch_") and n[8:].isdigit()]
-    saved = {n: module.__dict__[n] for n in names if n in module.__dict__}
-    module._launch = record
-    for n in names[1:]:
-        module.__dict__[n] = defer
-    try:
-        getattr(module, module._deuteron_meta["entry"])(*args)
-    finally:
-        module.__dict__.update(saved)
+    # A freshly loaded module: its launch sites (`_launch_<i>`) have not been
+    # given a native launcher, so every launch reaches `record`.
+    load_host_function(path, globals_, launch=record)(*args)
     return calls
 
 
@@ -88,11 +80,8 @@ def _patch_target(target: tuple[str, int, int]) -> None:
 def precompile(path: str, launches: list[tuple[str, list[tuple], dict]] | None,
                target: tuple[str, int, int] | None = None) -> dict[str, Any]:
     """Compile job (runs in a worker): import the module, warm up each captured launch."""
-    from ..runtime.modules import load_module
-
     module = load_module(Path(path), {})
-    interpret = os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
-    if not launches or interpret or module._deuteron_meta.get("backend") != "triton":
+    if not launches or env.triton_interpret() or module._deuteron_meta.get("backend") != "triton":
         return {"compiled": 0}
     if target is not None:
         _patch_target(tuple(target))

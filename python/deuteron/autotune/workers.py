@@ -8,10 +8,8 @@ forkserver start methods re-run such a script's top level in every child,
 which would start tuning again there, recursively; fork copies a process that
 may hold CUDA and Triton state and threads).
 
-The protocol is pickled messages over two pipes (length-prefixed):
-``(job_id, "module:function", args, kwargs)`` in, ``(job_id, ok, value)`` out,
-where a failed job's value is ``(exception type name, message, traceback)``.
-The worker's own stdout/stderr are the parent's stderr (for prints and Triton
+The messages (length-prefixed pickles over two pipes) are defined in
+worker_protocol.py, which both ends use.  The worker's own stdout/stderr are the parent's stderr (for prints and Triton
 messages), so they never corrupt the message stream.
 
 :class:`WorkerPool` runs jobs on N workers with a per-job timeout: a job that
@@ -21,11 +19,8 @@ runs past it has its worker killed (SIGKILL) and replaced; a worker that dies
 
 from __future__ import annotations
 
-import json
 import os
-import pickle
 import queue
-import struct
 import subprocess
 import sys
 import threading
@@ -33,36 +28,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-_HEADER = struct.Struct("<Q")
+from ..runtime import env as _env
+from .worker_protocol import READY, read_message, with_preload, worker_environment, write_message
+
 _WORKER_MAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_worker_main.py")
-
-
-def write_message(stream: Any, obj: Any) -> None:
-    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(_HEADER.pack(len(data)) + data)
-    stream.flush()
-
-
-def read_message(stream: Any) -> Any:
-    head = _read_exact(stream, _HEADER.size)
-    if head is None:
-        raise EOFError("worker pipe closed")
-    (n,) = _HEADER.unpack(head)
-    data = _read_exact(stream, n)
-    if data is None:
-        raise EOFError("worker pipe closed mid-message")
-    return pickle.loads(data)
-
-
-def _read_exact(stream: Any, n: int) -> bytes | None:
-    chunks = []
-    while n > 0:
-        b = stream.read(n)
-        if not b:
-            return None
-        chunks.append(b)
-        n -= len(b)
-    return b"".join(chunks)
 
 
 @dataclass
@@ -83,11 +52,7 @@ class JobResult:
 
 
 def _worker_env() -> dict[str, str]:
-    env = dict(os.environ)
-    # The parent's import path (tests, scripts' folders, an uninstalled checkout).
-    env["DEUTERON_WORKER_SYS_PATH"] = json.dumps([p for p in sys.path if isinstance(p, str)])
-    env.setdefault("PYTHONUNBUFFERED", "1")
-    return env
+    return worker_environment(_env.environment(), sys.path)
 
 
 class Worker:
@@ -192,7 +157,7 @@ class WorkerPool:
         if self.env is None:
             self.env = _worker_env()
         if self.preload:
-            self.env = dict(self.env, DEUTERON_WORKER_PRELOAD=",".join(self.preload))
+            self.env = with_preload(self.env, self.preload)
 
     def _spawn(self, index: int) -> Worker:
         if self.stderr_path is None:
@@ -288,7 +253,7 @@ class WorkerPool:
             except queue.Empty:
                 w, msg = None, None
             if w is not None and self._workers[w.index] is w:
-                if msg == ("ready",):
+                if msg == READY:
                     w.ready = True
                 elif isinstance(msg, EOFError):
                     if w.job is not None and not w.dead:

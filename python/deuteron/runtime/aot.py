@@ -16,7 +16,11 @@ from typing import Any
 
 import torch
 
-_TRITON_TYPES = {
+from .config import Config
+from .modules import load_host_function
+
+# Triton's names of the tensor element types a kernel can take.
+TRITON_TYPES = {
     torch.float32: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16", torch.float64: "fp64",
     torch.int8: "i8", torch.int16: "i16", torch.int32: "i32", torch.int64: "i64", torch.uint8: "u8",
     torch.bool: "i1", torch.float8_e4m3fn: "fp8e4nv", torch.float8_e5m2: "fp8e5",
@@ -34,7 +38,7 @@ def triton_signature(jit_fn: Any, args: tuple) -> tuple[dict, dict, dict]:
             signature[name] = "constexpr"
             constexprs[(i,)] = value
         elif isinstance(value, torch.Tensor):
-            signature[name] = "*" + _TRITON_TYPES[value.dtype]
+            signature[name] = "*" + TRITON_TYPES[value.dtype]
             if value.data_ptr() % 16 == 0:
                 attrs[(i,)] = [["tt.divisibility", 16]]
         elif isinstance(value, bool):
@@ -91,20 +95,14 @@ def compile_launcher(target_arch: int = 90, warp_size: int = 32, results: list |
 def compile_for_target(bound: Any, config: Any, args: tuple, target_arch: int = 90) -> list[CompiledLaunch]:
     """Generates the Triton module of `bound` for `config` and compiles every kernel
     it launches (with `args`, which may be CPU tensors) for sm_<target_arch>."""
-    from .config import Config
-    from .modules import load_module, write_module
-
     cfg = config if isinstance(config, Config) else Config(**dict(config))
-    code = bound.to_triton_code(cfg)
-    path = write_module(code, bound._module_dir(), bound.kernel.fn.__name__)
-    module = load_module(path, bound._globals)
     results: list[CompiledLaunch] = []
-    module._launch = compile_launcher(target_arch, results=results)
-    module._check_tma_alignment = lambda *t: None
-    fn = getattr(module, module._deuteron_meta["entry"])
+    fn = load_host_function(bound.write_module(cfg, "triton"), bound.globals,
+                            launch=compile_launcher(target_arch, results=results))
+    fn.deuteron_module._check_tma_alignment = lambda *t: None
     with torch.no_grad():
         try:
-            fn(*bound.kernel._normalize_args(tuple(args), {}))
+            fn(*bound.kernel.normalize_args(tuple(args)))
         except Exception:
             if not results:
                 raise

@@ -12,39 +12,24 @@ from __future__ import annotations
 
 import functools
 import inspect
-import os
+import json
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 import torch
 
 from .. import exc
 from .. import language as _language
+from .. import torch_integration as _ti
+from . import env
 from . import source as _source
 from .config import Config
-from .device import device_info, device_key
-from .modules import load_module, write_module
+from .core import core
+from .device import device_info
+from .modules import load_host_function, write_module
 from .settings import Settings
-
-_core_module = None
-
-
-def core():
-    """The C++ extension, imported on first use (with a clear error if it is missing)."""
-    global _core_module
-    if _core_module is None:
-        try:
-            from .. import _core  # type: ignore[attr-defined]
-        except ImportError as e:  # pragma: no cover - only without a build
-            raise ImportError(
-                "deuteron's C++ core (deuteron._core) is not built; install the package with "
-                "`pip install .` (see README.md)"
-            ) from e
-        _core.set_error_types(exc.CompileError, exc.ConfigError, exc.InternalCompilerError)
-        _core_module = _core
-    return _core_module
 
 
 def _is_constexpr_annotation(annotation: Any) -> bool:
@@ -115,7 +100,7 @@ class Kernel:
         kernel = self
 
         def graph_call(*args: Any, **kwargs: Any) -> Any:
-            return kernel._op_call(kernel._normalize_args(args, kwargs))
+            return kernel._op_call(kernel.normalize_args(args, kwargs))
 
         # The name graphs print for the call (and that tests look for).
         graph_call.__name__ = graph_call.__qualname__ = f"deuteron_{fn.__name__}"
@@ -129,12 +114,30 @@ class Kernel:
         self._lock = threading.RLock()
         self._source: _source.KernelSource | None = None
 
+    # ----------------------------------------------------------- signature
+    @property
+    def parameters(self) -> tuple[inspect.Parameter, ...]:
+        """The kernel function's parameters, in order."""
+        return tuple(self._params)
+
+    @property
+    def constexpr_flags(self) -> tuple[bool, ...]:
+        """For each parameter: whether it is annotated ``hl.constexpr`` (its value is compiled in)."""
+        return tuple(self._constexpr)
+
+    @property
+    def autograd(self) -> tuple[Callable[..., Any], Callable[..., Any] | None] | None:
+        """(backward, setup_context) from :meth:`register_autograd`, or None."""
+        return self._autograd
+
     # -------------------------------------------------------------- calling
-    def _normalize_args(self, args: tuple, kwargs: dict) -> tuple:
+    def normalize_args(self, args: tuple, kwargs: dict | None = None) -> tuple:
+        """One value per parameter, in order: keyword arguments placed, defaults filled in
+        (what a call passes to the generated host function)."""
         if not kwargs and len(args) == self._fast_arity:
             return args
         try:
-            bound = self._signature.bind(*args, **kwargs)
+            bound = self._signature.bind(*args, **(kwargs or {}))
         except TypeError as e:
             raise TypeError(f"{self.fn.__name__}(): {e}") from None
         bound.apply_defaults()
@@ -175,7 +178,7 @@ class Kernel:
         if _is_compiling():
             return self._graph_call(*args, **kwargs)
         if kwargs or len(args) != self._fast_arity:
-            args = self._normalize_args(args, kwargs)
+            args = self.normalize_args(args, kwargs)
         bound = self._bound.get(self._key(*args))
         if bound is not None:
             run = bound._run
@@ -184,18 +187,14 @@ class Kernel:
         return self._slow_call(args)
 
     def _slow_call(self, args: tuple) -> Any:
-        from .. import torch_integration as ti
-
-        if ti.needs_op(args) or ti.wants_autograd(self, args):
+        if _ti.needs_op(args) or _ti.wants_autograd(self, args):
             return self._op_call(args)
         return self._bind_normalized(args)(*args)
 
     def _op_call(self, args: tuple) -> Any:
         """The call through the kernel's torch.library operator (tracing, autograd)."""
-        from .. import torch_integration as ti
-
         bound = self._bind_normalized(args)
-        return ti.op_for(bound, bound.config_for_tracing(args))(*args)
+        return _ti.op_for(bound, bound.config_for_tracing(args))(*args)
 
     def register_autograd(self, backward: Callable[..., Any], *, setup_context: Callable[..., Any] | None = None) -> None:
         """Makes the kernel differentiable: `backward(ctx, *grads)` as for torch.library.register_autograd.
@@ -205,14 +204,12 @@ class Kernel:
         """
         self._autograd = (backward, setup_context)
         for bound in list(self._bound.values()):
-            for fn in bound._compiled.values():
-                op = fn._deuteron_module.__dict__.get("_deuteron_op")
-                if op is not None:
-                    op.register_autograd(backward, setup_context=setup_context)
+            for fn in bound._loaded.values():
+                _ti.update_autograd(fn, backward, setup_context)
 
     def bind(self, args: Sequence[Any], kwargs: dict | None = None) -> BoundKernel:
         """The BoundKernel for these argument types (created and cached on first use)."""
-        return self._bind_normalized(self._normalize_args(tuple(args), kwargs or {}))
+        return self._bind_normalized(self.normalize_args(tuple(args), kwargs))
 
     def _bind_normalized(self, args: tuple) -> BoundKernel:
         key = self.specialization_key(args)
@@ -285,36 +282,74 @@ def _tensor_device(args: Sequence[Any]) -> torch.device | None:
     return device
 
 
-def _interpret_triton() -> bool:
-    return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
+# ------------------------------------------------------------ the autotuner
+#
+# The runtime sits below the autotuner (deuteron.autotune uses BoundKernel's
+# public methods) and never imports it: deuteron/__init__.py plugs it in here.
 
 
-def _truthy_env(name: str) -> bool:
-    return os.environ.get(name, "0").strip().lower() not in ("", "0", "false", "no", "off")
+class Autotuner(Protocol):
+    """What BoundKernel asks of the autotuner (deuteron.autotune provides both)."""
+
+    def tune(self, bound: BoundKernel, args: Sequence[Any], **kwargs: Any) -> Config: ...
+
+    def cached_config(self, bound: BoundKernel, args: Sequence[Any]) -> Config | None: ...
+
+
+_autotuner: Autotuner | None = None
+
+
+def install_autotuner(autotuner: Autotuner) -> Autotuner | None:
+    """Makes ``autotuner`` the one BoundKernel.autotune uses; returns the previous one."""
+    global _autotuner
+    previous, _autotuner = _autotuner, autotuner
+    return previous
+
+
+def _installed_autotuner() -> Autotuner:
+    if _autotuner is None:
+        raise RuntimeError("no autotuner is installed (deuteron/__init__.py installs deuteron.autotune)")
+    return _autotuner
+
+
+ConfigLike = Config | dict | str | None
+"""A config as BoundKernel's methods take it: a Config, a dict of keys, its JSON text,
+or None for the default config."""
 
 
 class BoundKernel:
     """A kernel specialized for one set of argument types.
 
     ``config_spec`` describes the tunable space; ``default_config()`` is the
-    heuristic config; ``to_triton_code(config)`` shows the generated module;
-    ``compile_config(config)`` returns a callable for one config;
-    ``autotune(args)`` searches for the best config.
+    heuristic config; ``autotune(args)`` searches for the best config.  A
+    config becomes code in three public steps (the autotuner, export and
+    ahead-of-time compilation use them too): ``generate`` (the module's
+    text), ``write_module`` (its file under ``module_dir``) and ``load``
+    (the loaded host function, launching natively, cached per config).
+
+    Attributes: ``kernel``, ``settings`` (the kernel's, with the environment's
+    interpret and print switches applied), ``device``, ``device_info`` (the
+    GPU the code is generated for, as the core sees it), ``globals`` (the
+    values of the globals and closure variables the kernel names: the
+    generated host code runs with them), ``config`` (the config in use, after
+    the first call).
     """
 
-    def __init__(self, kernel: Kernel, args: Sequence[Any]) -> None:
+    def __init__(self, kernel: Kernel, args: Sequence[Any], *, settings: Settings | None = None) -> None:
+        """``settings`` replaces the kernel's (export binds CPU examples in interpret mode);
+        the environment's switches apply to either."""
         self.kernel = kernel
-        # The interpret mode is read when binding, so it can be switched on after import.
-        self.settings = kernel.settings
-        if not self.settings.interpret and _truthy_env("DEUTERON_INTERPRET"):
+        # The environment's switches are read when binding, so they can be set after import.
+        self.settings = settings if settings is not None else kernel.settings
+        if not self.settings.interpret and env.deuteron_interpret():
             self.settings = self.settings.replace(interpret=True)
-        if not self.settings.print_output_code and _truthy_env("DEUTERON_PRINT_OUTPUT_CODE"):
+        if not self.settings.print_output_code and env.print_output_code():
             self.settings = self.settings.replace(print_output_code=True)
         self.device = _tensor_device(args)
         self._check_device(self.device, args)
         src = kernel.source()
         info = device_info(self.device)
-        self._device_info = info
+        self.device_info: dict[str, Any] = info
         index_dtype = self.settings.index_dtype
         if index_dtype is not None:
             index_dtype = str(index_dtype).removeprefix("torch.")
@@ -322,18 +357,16 @@ class BoundKernel:
             src.text, src.filename, src.first_line, src.name, kernel.arg_specs(args),
             _source.referenced_globals(kernel.fn), static_shapes=self.settings.static_shapes,
             index_dtype=index_dtype, dot_precision=self.settings.dot_precision, device=info)
-        self._globals = _source.global_values(kernel.fn)
-        self._compiled: dict[str, Callable[..., Any]] = {}
+        self.globals: dict[str, Any] = _source.global_values(kernel.fn)
+        self._loaded: dict[str, Callable[..., Any]] = {}  # backend:config JSON -> host function
         self._run: Callable[..., Any] | None = None
         self.config: Config | None = None
         self._lock = threading.RLock()
 
     def _check_device(self, device: torch.device | None, args: Sequence[Any] = ()) -> None:
-        if self.settings.interpret or _interpret_triton():
+        if self.settings.interpret or env.triton_interpret():
             return
-        from .. import torch_integration as ti
-
-        if any(ti.is_tracing_value(a) for a in args):
+        if any(_ti.is_tracing_value(a) for a in args):
             return  # tracing (export, compile) never runs the kernels here
         if device is None or device.type != "cuda":
             where = "no tensor arguments" if device is None else f"tensors on {device}"
@@ -345,8 +378,6 @@ class BoundKernel:
     # --------------------------------------------------------------- space
     @property
     def config_spec(self) -> dict[str, Any]:
-        import json
-
         return json.loads(self._core.config_spec())
 
     def default_config(self) -> Config:
@@ -357,67 +388,106 @@ class BoundKernel:
         cfg = config if isinstance(config, Config) else Config(**config)
         return Config.from_json(self._core.normalize(cfg.to_json()))
 
-    # ------------------------------------------------------------- codegen
-    def to_triton_code(self, config: Config | dict | None = None) -> str:
-        cfg = self._as_config(config)
-        return self._core.triton_code(cfg.to_json())
+    # The same as JSON text, as the core gives it: the autotuner names configs by
+    # this text (equal text, equal config) and hands the space to the C++ search.
+    def default_config_json(self) -> str:
+        """The default config as the core writes it (normalized)."""
+        return self._core.default_config()
 
-    def to_reference_code(self, config: Config | dict | None = None) -> str:
-        cfg = self._as_config(config)
-        return self._core.reference_code(cfg.to_json())
+    def normalize_config_json(self, config_json: str) -> str:
+        """``config_json`` normalized by the core; raises ConfigError if it is outside the space."""
+        return self._core.normalize(config_json)
+
+    def tune_spec_json(self) -> str:
+        """The config space for the C++ search (``deuteron._core.SearchSession``), as JSON."""
+        return self._core.tune_spec()
+
+    # ------------------------------------------------------------- codegen
+    @property
+    def backend(self) -> str:
+        """The back end calls use: "reference" (PyTorch eager) in interpret mode, else "triton"."""
+        return "reference" if self.settings.interpret else "triton"
+
+    @property
+    def module_dir(self) -> Path:
+        """Where generated modules are written: ``<cache dir>/generated``."""
+        return self.settings.resolved_cache_dir() / "generated"
+
+    def generate(self, config: ConfigLike = None, backend: str | None = None) -> str:
+        """The generated Python module for ``config``: Triton kernels and host function
+        (``backend="triton"``) or the PyTorch-eager program (``"reference"``);
+        ``backend`` defaults to :attr:`backend`."""
+        config_json = self._config_json(config)
+        if (backend or self.backend) == "reference":
+            return self._core.reference_code(config_json)
+        return self._core.triton_code(config_json)
+
+    def write_module(self, config: ConfigLike = None, backend: str | None = None) -> Path:
+        """The generated module's file under :attr:`module_dir` (written once: named by its hash)."""
+        return self._write(self.generate(config, backend))
+
+    def load(self, config: ConfigLike = None, backend: str | None = None) -> Callable[..., Any]:
+        """The host function of the generated module for ``config`` (arguments as
+        :meth:`Kernel.normalize_args` gives them), launching through the native
+        launcher (runtime/modules.py: load_host_function).
+
+        Generated, written, loaded and cached on first use per (backend, config);
+        printed to stderr then with ``print_output_code``.  The function carries
+        ``deuteron_module`` and ``deuteron_path``.  Code that needs the module with
+        another launcher (compile, record) loads ``write_module``'s file itself
+        with ``load_host_function``, so that the module this cache holds keeps its own.
+        """
+        backend = backend or self.backend
+        config_json = self._config_json(config)
+        key = backend + ":" + config_json
+        fn = self._loaded.get(key)
+        if fn is not None:
+            return fn
+        code = self.generate(config_json, backend)
+        if self.settings.print_output_code:
+            print(code, file=sys.stderr)
+        fn = load_host_function(self._write(code), self.globals)
+        self._loaded[key] = fn
+        return fn
+
+    def to_triton_code(self, config: ConfigLike = None) -> str:
+        return self.generate(config, "triton")
+
+    def to_reference_code(self, config: ConfigLike = None) -> str:
+        return self.generate(config, "reference")
+
+    def compile_config(self, config: ConfigLike = None, *, backend: str | None = None) -> Callable[..., Any]:
+        """A callable running this specialization with one config (arguments as for the kernel)."""
+        fn = self.load(config, backend)
+        normalize = self.kernel.normalize_args
+
+        def run(*args: Any, **kwargs: Any) -> Any:
+            return fn(*normalize(args, kwargs))
+
+        run.deuteron_module = fn.deuteron_module  # type: ignore[attr-defined]
+        run.deuteron_path = fn.deuteron_path  # type: ignore[attr-defined]
+        run.host_function = fn  # type: ignore[attr-defined]
+        return run
+
+    def _write(self, code: str) -> Path:
+        return write_module(code, self.module_dir, self.kernel.fn.__name__)
+
+    def _config_json(self, config: ConfigLike) -> str:
+        if isinstance(config, str):
+            return config
+        return self._as_config(config).to_json()
 
     def _as_config(self, config: Config | dict | None) -> Config:
         if config is None:
             return self.default_config()
         return config if isinstance(config, Config) else Config(**config)
 
-    def _module_dir(self) -> Path:
-        return self.settings.resolved_cache_dir() / "generated"
-
-    def compile_config(self, config: Config | dict | None = None, *, backend: str | None = None) -> Callable[..., Any]:
-        """A callable running this specialization with one config (arguments as for the kernel)."""
-        fn = self._host_function(config, backend)
-        normalize = self.kernel._normalize_args
-
-        def run(*args: Any, **kwargs: Any) -> Any:
-            return fn(*normalize(args, kwargs))
-
-        run._deuteron_module = fn._deuteron_module  # type: ignore[attr-defined]
-        run._deuteron_path = fn._deuteron_path  # type: ignore[attr-defined]
-        run.host_function = fn  # type: ignore[attr-defined]
-        return run
-
-    def _host_function(self, config: Config | dict | None = None, backend: str | None = None) -> Callable[..., Any]:
-        """The generated module's host function for one config (written, loaded; cached)."""
-        cfg = self._as_config(config)
-        if backend is None:
-            backend = "reference" if self.settings.interpret else "triton"
-        key = backend + ":" + cfg.to_json()
-        fn = self._compiled.get(key)
-        if fn is not None:
-            return fn
-        code = self._core.reference_code(cfg.to_json()) if backend == "reference" else self._core.triton_code(cfg.to_json())
-        if self.settings.print_output_code:
-            print(code, file=sys.stderr)
-        path = write_module(code, self._module_dir(), self.kernel.fn.__name__)
-        module = load_module(path, self._globals)
-        if backend == "triton" and not _interpret_triton():
-            from .launcher import ensure_allocator, fast_launcher
-
-            ensure_allocator()
-            module._launch = fast_launcher
-        fn = getattr(module, module._deuteron_meta["entry"])
-        fn._deuteron_module = module  # type: ignore[attr-defined]
-        fn._deuteron_path = path  # type: ignore[attr-defined]
-        self._compiled[key] = fn
-        return fn
-
     # ---------------------------------------------------------------- runs
     def _choose_config(self, args: Sequence[Any]) -> Config:
         configs = self.kernel.configs
         if len(configs) == 1:
             return configs[0]
-        if self.settings.interpret or _interpret_triton():
+        if self.settings.interpret or env.triton_interpret():
             return configs[0] if configs else self.default_config()
         if not configs and self.settings.autotune_effort == "none":
             return self.default_config()
@@ -434,10 +504,8 @@ class BoundKernel:
             return self.config
         if len(self.kernel.configs) == 1:
             return self.kernel.configs[0]
-        if args is not None and not (self.settings.interpret or _interpret_triton()):
-            from ..autotune import cached_config
-
-            cfg = cached_config(self, args)
+        if args is not None and not (self.settings.interpret or env.triton_interpret()):
+            cfg = _installed_autotuner().cached_config(self, args)
             if cfg is not None:
                 return cfg
         if self.kernel.configs:
@@ -446,14 +514,12 @@ class BoundKernel:
 
     def autotune(self, args: Sequence[Any], **kwargs: Any) -> Config:
         """Searches the config space (or the decorator's configs) for the fastest correct config."""
-        from ..autotune import tune
-
-        return tune(self, args, **kwargs)
+        return _installed_autotuner().tune(self, args, **kwargs)
 
     def set_config(self, config: Config | dict) -> None:
         """Uses this config for every later call of this specialization."""
         cfg = self._as_config(config)
-        self._run = self._host_function(cfg)
+        self._run = self.load(cfg)
         self.config = cfg
 
     def __call__(self, *args: Any) -> Any:

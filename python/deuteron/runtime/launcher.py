@@ -9,6 +9,10 @@ that once per specialization and then launches through deuteron's C++
 NativeLauncher (cpp/src/python/native_launcher.cc), which checks the
 arguments against what the kernel was specialized on and calls
 cuLaunchKernel directly (~5 us).
+
+Triton is imported where it is used, not with this module: ``import deuteron``
+must not import Triton, which decides when it is imported whether it
+interprets (TRITON_INTERPRET may be set after ``import deuteron``).
 """
 
 from __future__ import annotations
@@ -16,12 +20,8 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-import triton
 
-try:  # Triton >= 3.3
-    from triton import knobs as _knobs
-except ImportError:  # pragma: no cover
-    _knobs = None
+from .core import core
 
 
 def no_native_launcher(grid: tuple, *args: Any) -> bool:
@@ -56,6 +56,8 @@ def ensure_allocator() -> None:
         return
     _allocator_set = True
 
+    import triton
+
     def alloc(size: int, alignment: int, stream: int | None) -> torch.Tensor:
         return torch.empty(size, dtype=torch.int8, device="cuda")
 
@@ -64,7 +66,11 @@ def ensure_allocator() -> None:
 
 
 def _hooks_active() -> bool:
-    rt = _knobs.runtime if _knobs is not None else None
+    try:  # Triton >= 3.3
+        from triton import knobs
+    except ImportError:  # pragma: no cover
+        return False
+    rt = knobs.runtime
     if rt is None:
         return False
     for hook in (rt.launch_enter_hook, rt.launch_exit_hook):
@@ -76,7 +82,7 @@ def _hooks_active() -> bool:
 
 def _native_launcher(compiled: Any, args: tuple) -> Any | None:
     """A deuteron._core.NativeLauncher for this compiled kernel, or None when it cannot serve it."""
-    from .kernel import core
+    import triton
 
     md = compiled.metadata
     try:

@@ -1,39 +1,38 @@
-"""Writing generated Python modules to disk and loading them.
+"""Generated Python modules: writing them to disk, loading them, attaching a launcher.
 
 Generated modules are real files (Triton's interpreter and tracebacks need
 source files), named by the hash of their text, so identical code is written
 once and shared by every process.
+
+:func:`load_host_function` is the one way a generated module becomes a
+callable: load the file with the kernel's globals, set the module's
+``_launch`` (the native launcher, or a stand-in that compiles or records
+instead of launching), and return its host function.  BoundKernel.load uses
+it for the kernel's own calls; the autotuner's benchmark process, export and
+ahead-of-time compilation use it with the paths BoundKernel.write_module gives.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
-import os
 import sys
-import tempfile
 import types
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
+
+from . import env
+from .files import write_atomic
+from .launcher import ensure_allocator, fast_launcher
 
 
 def write_module(source: str, directory: Path, stem: str) -> Path:
+    """Writes ``source`` as ``<directory>/<stem>_<hash>.py`` (once: the name is its content)."""
     digest = hashlib.sha256(source.encode()).hexdigest()[:20]
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{stem}_{digest}.py"
     if not path.exists():
-        # Atomic: write a temp file in the same directory, then rename.
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{stem}_", suffix=".py.tmp")
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write(source)
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        write_atomic(path, source)
     return path
 
 
@@ -48,3 +47,26 @@ def load_module(path: Path, globals_: dict[str, Any]) -> types.ModuleType:
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def load_host_function(path: Path, globals_: dict[str, Any],
+                       launch: Callable[..., Any] | None = None) -> Callable[..., Any]:
+    """The host function of the generated module at ``path``, in a freshly loaded module.
+
+    ``launch`` replaces the module's ``_launch(kernel, grid, *args, num_warps=,
+    num_stages=, maxnreg=, site=)``; by default a Triton module launches
+    through the native launcher (unless TRITON_INTERPRET is set) and a
+    reference module keeps its own.  The function carries
+    ``deuteron_module`` (the module) and ``deuteron_path`` (its file).
+    """
+    module = load_module(path, globals_)
+    meta = module._deuteron_meta
+    if launch is not None:
+        module._launch = launch
+    elif meta["backend"] == "triton" and not env.triton_interpret():
+        ensure_allocator()  # device-side tensor descriptors need scratch memory
+        module._launch = fast_launcher
+    fn = getattr(module, meta["entry"])
+    fn.deuteron_module = module  # type: ignore[attr-defined]
+    fn.deuteron_path = path  # type: ignore[attr-defined]
+    return fn

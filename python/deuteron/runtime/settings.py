@@ -35,6 +35,9 @@ from typing import Any
 
 import torch
 
+from . import env as _env
+from .env import setting_variable as env_var
+
 __all__ = ["Settings", "process_random_seed"]
 
 _SEED_LIMIT = 2**32
@@ -280,11 +283,6 @@ _FIELDS: dict[str, tuple[_Kind, Any]] = {
 }
 
 
-def env_var(name: str) -> str:
-    """The environment variable for setting ``name``."""
-    return f"DEUTERON_{name.upper()}"
-
-
 def _from_env(name: str, kind: _Kind, text: str) -> Any:
     var = env_var(name)
     try:
@@ -332,7 +330,7 @@ class Settings:
             if name in kwargs:
                 value = kind.check(name, kwargs[name])
             else:
-                text = os.environ.get(env_var(name), "") if kind.from_env else ""
+                text = _env.setting_text(name) if kind.from_env else ""
                 if text.strip():
                     value = _from_env(name, kind, text)
                 elif default is _SEED:
@@ -362,10 +360,10 @@ class Settings:
         $XDG_CACHE_HOME/deuteron (if absolute), else ~/.cache/deuteron."""
         if self.cache_dir:
             return pathlib.Path(self.cache_dir).expanduser()
-        env = os.environ.get("DEUTERON_CACHE_DIR", "")
+        env = _env.cache_dir()
         if env:
             return pathlib.Path(env).expanduser()
-        xdg = os.environ.get("XDG_CACHE_HOME", "")
+        xdg = _env.xdg_cache_home()
         if xdg and os.path.isabs(xdg):
             return pathlib.Path(xdg) / "deuteron"
         return pathlib.Path.home() / ".cache" / "deuteron"

@@ -78,12 +78,6 @@ def _qualname_of_function(value: Any) -> str | None:
     return None
 
 
-def _is_deuteron_kernel(value: Any) -> bool:
-    from .kernel import Kernel
-
-    return isinstance(value, Kernel)
-
-
 def describe_global(name: str, value: Any, seen_helpers: set[int]) -> list[dict[str, Any]]:
     """The spec(s) for one global: itself, plus the globals of a helper it is."""
     if isinstance(value, types.ModuleType):
@@ -106,10 +100,12 @@ def describe_global(name: str, value: Any, seen_helpers: set[int]) -> list[dict[
         return [{"name": name, "kind": "none"}]
     if isinstance(value, type) and value.__module__ in ("deuteron.autotuner", "helion.autotuner"):
         return [{"name": name, "kind": "function", "qualname": f"deuteron.autotuner.{value.__name__}"}]
-    if callable(value) and not isinstance(value, type) and not _is_deuteron_kernel(value):
+    if callable(value) and not isinstance(value, type):
         qual = _qualname_of_function(value)
         if qual is not None:
             return [{"name": name, "kind": "function", "qualname": qual}]
+        # Only plain functions are inlined; other callables (a deuteron Kernel
+        # among them: an object, not a function) are opaque.
         if inspect.isfunction(value):
             # A plain Python function: inlined into device code by the compiler.
             src = kernel_source(value)
@@ -125,31 +121,21 @@ def describe_global(name: str, value: Any, seen_helpers: set[int]) -> list[dict[
 def referenced_globals(fn: Callable[..., Any], seen_helpers: set[int] | None = None) -> list[dict[str, Any]]:
     """Specs of every global and closure variable that ``fn``'s code names."""
     seen_helpers = seen_helpers if seen_helpers is not None else {id(fn)}
-    code = fn.__code__
-    env: dict[str, Any] = {}
-    for name in code.co_names:
-        if name in fn.__globals__:
-            env[name] = fn.__globals__[name]
-    if fn.__closure__:
-        for name, cell in zip(code.co_freevars, fn.__closure__):
-            try:
-                env[name] = cell.cell_contents
-            except ValueError:  # empty cell
-                continue
     out: list[dict[str, Any]] = []
-    for name, value in env.items():
+    for name, value in global_values(fn).items():
         out.extend(describe_global(name, value, seen_helpers))
     return out
 
 
 def global_values(fn: Callable[..., Any]) -> dict[str, Any]:
-    """Name -> value of the globals and closure variables ``fn`` uses (for the generated host code)."""
+    """Name -> value of the globals and closure variables ``fn``'s own code names (for the
+    core, through :func:`referenced_globals`, and for the generated host code)."""
     code = fn.__code__
     env = {name: fn.__globals__[name] for name in code.co_names if name in fn.__globals__}
     if fn.__closure__:
         for name, cell in zip(code.co_freevars, fn.__closure__):
             try:
                 env[name] = cell.cell_contents
-            except ValueError:
+            except ValueError:  # an empty cell
                 continue
     return env

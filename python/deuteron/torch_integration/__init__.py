@@ -41,8 +41,8 @@ def _op_name(fn_name: str, module: Any) -> str:
 
 def op_for(bound: Any, config: Any) -> Callable[..., Any]:
     """The torch.library operator of one compiled config of a bound kernel (registered once)."""
-    host = bound._host_function(config)
-    module = host._deuteron_module
+    host = bound.load(config)
+    module = host.deuteron_module
     op = module.__dict__.get("_deuteron_op")
     if op is not None:
         return op
@@ -62,12 +62,21 @@ def op_for(bound: Any, config: Any) -> Callable[..., Any]:
         else:
             op = torch.library.custom_op(name, module._deuteron_op_impl, mutates_args=mutates)
             op.register_fake(module._deuteron_fake_impl)
-        autograd = getattr(bound.kernel, "_autograd", None)
+        autograd = bound.kernel.autograd
         if autograd is not None:
             backward, setup_context = autograd
             op.register_autograd(backward, setup_context=setup_context)
         module._deuteron_op = op
         return op
+
+
+def update_autograd(host: Callable[..., Any], backward: Callable[..., Any],
+                    setup_context: Callable[..., Any] | None) -> None:
+    """Registers the backward on the operator of a loaded host function, if it has one yet
+    (operators made later get it in :func:`op_for`)."""
+    op = host.deuteron_module.__dict__.get("_deuteron_op")
+    if op is not None:
+        op.register_autograd(backward, setup_context=setup_context)
 
 
 def is_tracing_value(value: Any) -> bool:
@@ -88,5 +97,5 @@ def needs_op(args: Sequence[Any]) -> bool:
 
 
 def wants_autograd(kernel: Any, args: Sequence[Any]) -> bool:
-    return (getattr(kernel, "_autograd", None) is not None and torch.is_grad_enabled()
+    return (kernel.autograd is not None and torch.is_grad_enabled()
             and any(isinstance(a, torch.Tensor) and a.requires_grad for a in args))

@@ -1,0 +1,101 @@
+"""The environment variables deuteron reads: one function each, read when called.
+
+Every read of ``os.environ`` in deuteron goes through this module (a test
+checks it; the one exception is autotune/worker_protocol.py, which a worker
+process runs before it can import deuteron).  Each function says what its
+variable means and how its text is parsed, so that a switch means the same
+thing wherever it is consulted.  Nothing here caches: a variable set after
+``import deuteron`` takes effect at the next read (binding a kernel, tuning).
+
+The ``DEUTERON_<NAME>`` variables of Settings fields are read through
+:func:`setting_text` when a Settings object is made (runtime/settings.py parses
+them by the field's type).
+"""
+
+from __future__ import annotations
+
+import os
+
+__all__ = [
+    "autotune_space_options", "autotune_worker_output_to_stderr", "autotuner", "cache_dir", "deuteron_interpret",
+    "environment", "print_output_code", "runtime_source_dir", "setting_text", "setting_variable",
+    "triton_interpret", "worker_signature", "xdg_cache_home",
+]
+
+
+def _flag(name: str) -> bool:
+    """A deuteron on/off switch: unset, empty, 0, false, no, off (any case) are off; anything else is on."""
+    return os.environ.get(name, "0").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def triton_interpret() -> bool:
+    """TRITON_INTERPRET: Triton's interpreter runs the generated Triton code (numpy, on the CPU).
+
+    On unless unset, empty or "0" (what deuteron has always taken it to mean).
+    """
+    return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
+
+
+def deuteron_interpret() -> bool:
+    """DEUTERON_INTERPRET: kernels run as PyTorch eager code (the reference back end) on any device.
+
+    Read when a kernel is bound, so it can be switched on after import.
+    """
+    return _flag("DEUTERON_INTERPRET")
+
+
+def print_output_code() -> bool:
+    """DEUTERON_PRINT_OUTPUT_CODE: each generated module loaded to run is printed to stderr."""
+    return _flag("DEUTERON_PRINT_OUTPUT_CODE")
+
+
+def cache_dir() -> str:
+    """DEUTERON_CACHE_DIR: where generated modules and the autotune cache go ("" when unset)."""
+    return os.environ.get("DEUTERON_CACHE_DIR", "")
+
+
+def xdg_cache_home() -> str:
+    """XDG_CACHE_HOME: the cache folder's parent when DEUTERON_CACHE_DIR is unset ("" when unset)."""
+    return os.environ.get("XDG_CACHE_HOME", "")
+
+
+def setting_variable(name: str) -> str:
+    """The environment variable of Settings field ``name``."""
+    return f"DEUTERON_{name.upper()}"
+
+
+def setting_text(name: str) -> str:
+    """The text of Settings field ``name``'s variable (DEUTERON_<NAME>), "" when unset."""
+    return os.environ.get(setting_variable(name), "")
+
+
+def autotuner() -> str:
+    """DEUTERON_AUTOTUNER: the search strategy when the ``autotuner`` setting is None ("" when unset)."""
+    return os.environ.get("DEUTERON_AUTOTUNER", "")
+
+
+def autotune_space_options() -> str:
+    """DEUTERON_AUTOTUNE_SPACE_OPTIONS: options of the C++ search space (see docs/autotuning.md)."""
+    return os.environ.get("DEUTERON_AUTOTUNE_SPACE_OPTIONS", "")
+
+
+def autotune_worker_output_to_stderr() -> bool:
+    """DEUTERON_AUTOTUNE_WORKER_OUTPUT=stderr: autotuning workers write to stderr instead of a log file."""
+    return os.environ.get("DEUTERON_AUTOTUNE_WORKER_OUTPUT", "") == "stderr"
+
+
+def runtime_source_dir() -> str:
+    """DEUTERON_RUNTIME_SOURCE: the C++ runtime's sources for `deuteron export` ("" when unset)."""
+    return os.environ.get("DEUTERON_RUNTIME_SOURCE", "")
+
+
+def worker_signature() -> tuple[tuple[str, str], ...]:
+    """The variables that change what an autotuning worker process does (Triton's, CUDA's,
+    DEUTERON_INTERPRET), sorted: a worker started under other values is not reused."""
+    keys = sorted(k for k in os.environ if k.startswith(("TRITON_", "CUDA_")) or k == "DEUTERON_INTERPRET")
+    return tuple((k, os.environ[k]) for k in keys)
+
+
+def environment() -> dict[str, str]:
+    """A copy of this process's environment, for a child process."""
+    return dict(os.environ)

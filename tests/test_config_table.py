@@ -79,9 +79,9 @@ def test_config_spec_normalized_config_and_search_space_name_only_table_keys():
         tunables = set(bound.config_spec["tunables"])
         spec_keys = set(bound.config_spec)
         assert spec_keys - set(TABLE) <= SPEC_FACTS, spec_keys - set(TABLE) - SPEC_FACTS
-        normalized = json.loads(bound._core.normalize("{}"))
+        normalized = json.loads(bound.normalize_config_json("{}"))
         assert set(normalized) == set(TABLE) | tunables
-        space = _core().SearchSession(bound._core.tune_spec(), dict(bound._device_info), None, "random", 1,
+        space = _core().SearchSession(bound.tune_spec_json(), dict(bound.device_info), None, "random", 1,
                                       "quick", None)
         described = json.loads(space.describe())
         assert described, "an empty search space tests nothing"
@@ -98,7 +98,7 @@ def test_searched_keys_of_a_matmul_cover_the_tables_fixed_domains():
     import matmul
 
     bound = _bound(matmul.matmul, (torch.randn(64, 64), torch.randn(64, 48)))
-    space = _core().SearchSession(bound._core.tune_spec(), dict(bound._device_info), None, "random", 1, "quick", None)
+    space = _core().SearchSession(bound.tune_spec_json(), dict(bound.device_info), None, "random", 1, "quick", None)
     choices = {re.sub(r"\[\d+\]$", "", p["name"]): p["choices"] for p in json.loads(space.describe())}
     assert choices["range_unroll_factors"] == TABLE["range_unroll_factors"]["search_values"]
     assert choices["load_eviction_policies"] == TABLE["load_eviction_policies"]["search_values"]
@@ -179,10 +179,10 @@ def test_python_and_the_normalizer_agree_on_scalar_keys(key, good, bad):
     import matmul
 
     bound = _bound(matmul.matmul, (torch.randn(64, 64), torch.randn(64, 48)))  # it has sub-tiles to split
-    assert json.loads(bound._core.normalize(json.dumps({key: good})))[key] == good
+    assert json.loads(bound.normalize_config_json(json.dumps({key: good})))[key] == good
     assert Config(**{key: good})[key] == good
     with pytest.raises(deuteron.exc.ConfigError, match=key):
-        bound._core.normalize(json.dumps({key: bad}))
+        bound.normalize_config_json(json.dumps({key: bad}))
     with pytest.raises(ValueError, match=key):
         Config(**{key: bad})
 
@@ -195,11 +195,11 @@ def test_python_and_the_normalizer_agree_on_list_entries(key, good, bad):
     import matmul
 
     bound = _bound(matmul.matmul, (torch.randn(64, 64), torch.randn(64, 48)))
-    n = len(json.loads(bound._core.normalize("{}"))[key])
+    n = len(json.loads(bound.normalize_config_json("{}"))[key])
     assert n >= 1
-    assert json.loads(bound._core.normalize(json.dumps({key: [good] * n})))[key] == [good] * n
+    assert json.loads(bound.normalize_config_json(json.dumps({key: [good] * n})))[key] == [good] * n
     Config(**{key: [good] * n})
     with pytest.raises(deuteron.exc.ConfigError, match=key):
-        bound._core.normalize(json.dumps({key: [bad] * n}))
+        bound.normalize_config_json(json.dumps({key: [bad] * n}))
     with pytest.raises(ValueError, match=key):
         Config(**{key: [bad] * n})

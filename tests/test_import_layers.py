@@ -38,13 +38,16 @@ LAYERS = {
     "deuteron.autotune._worker_main": 0,
     # 1: the runtime's parts: environment, settings, configs, the C++ core, source, generated modules, launching.
     "deuteron.runtime": 1,
-    # 2: kernels as torch.library operators (knows BoundKernel only by its public methods).
+    # 2: kernels as torch.library operators (knows BoundKernel only by its public methods);
+    # compatibility with Helion programs (the `helion` import alias, platform queries).
     "deuteron.torch_integration": 2,
+    "deuteron.compat": 2,
     # 3: Kernel and BoundKernel (the autotuner is plugged in, never imported).
     "deuteron.runtime.kernel": 3,
     # 4: users of BoundKernel's public API.
     "deuteron.runtime.aot": 4,
     "deuteron.autotune": 4,
+    "deuteron.testing": 4,
     # 5: C++ export.
     "deuteron.aot": 5,
     # 6: entry points: the package (which plugs the autotuner into the runtime) and the command line.

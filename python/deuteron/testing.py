@@ -40,6 +40,7 @@ from typing import Any, Callable, Iterator, NamedTuple, Sequence
 
 import torch
 
+from .runtime import env as _env
 from .runtime.config import Config
 
 __all__ = [
@@ -62,7 +63,7 @@ LONG_INT_TYPE = torch.int64
 
 # Where example programs live: $DEUTERON_EXAMPLES_DIR, else this checkout's examples/.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES_DIR = Path(os.environ.get("DEUTERON_EXAMPLES_DIR", PROJECT_ROOT / "examples"))
+EXAMPLES_DIR = Path(_env.examples_dir() or PROJECT_ROOT / "examples")
 
 
 def is_cuda() -> bool:

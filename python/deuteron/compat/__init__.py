@@ -22,6 +22,7 @@ import functools
 
 import torch
 
+from ..runtime.device import device_info
 from .helion_alias import HelionInternalUsed, install_helion_alias, uninstall_helion_alias
 
 __all__ = [
@@ -91,8 +92,6 @@ def min_dot_size(device: torch.device | None = None, lhs: torch.dtype | None = N
 def device_num_sm(device: torch.device | None = None) -> int:
     """The number of streaming multiprocessors of ``device`` (on the CPU: those of the GPU
     that code is generated for there, an H100)."""
-    from ..runtime.device import device_info
-
     if device is None and torch.cuda.is_available():
         device = torch.device("cuda", torch.cuda.current_device())
     return int(device_info(None if device is None else torch.device(device))["sm_count"])

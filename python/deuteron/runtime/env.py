@@ -18,7 +18,7 @@ import os
 
 __all__ = [
     "autotune_space_options", "autotune_worker_output_to_stderr", "autotuner", "cache_dir", "deuteron_interpret",
-    "environment", "print_output_code", "runtime_source_dir", "setting_text", "setting_variable",
+    "environment", "examples_dir", "print_output_code", "runtime_source_dir", "setting_text", "setting_variable",
     "triton_interpret", "worker_signature", "xdg_cache_home",
 ]
 
@@ -52,6 +52,12 @@ def print_output_code() -> bool:
 def cache_dir() -> str:
     """DEUTERON_CACHE_DIR: where generated modules and the autotune cache go ("" when unset)."""
     return os.environ.get("DEUTERON_CACHE_DIR", "")
+
+
+def examples_dir() -> str:
+    """DEUTERON_EXAMPLES_DIR: where deuteron.testing finds example programs (check_example,
+    EXAMPLES_DIR); "" when unset (this checkout's examples/)."""
+    return os.environ.get("DEUTERON_EXAMPLES_DIR", "")
 
 
 def xdg_cache_home() -> str:

@@ -44,7 +44,7 @@ def run(kernel, args, **config):
 def torch_seeds(seed: int, count: int) -> list[int]:
     """The seeds a kernel's host code draws after torch.manual_seed(seed)."""
     torch.manual_seed(seed)
-    return torch.randint(2**63 - 1, [count]).tolist()
+    return philox.seeds(count, "cpu").tolist()
 
 
 # --------------------------------------------------------------- Philox itself
@@ -113,6 +113,20 @@ def test_philox_statistics():
     assert abs(z.mean().item()) < 0.02 and abs(z.std().item() - 1.0) < 0.02
     r = philox.randint(2024, torch.arange(1 << 16), -3, 4)
     assert r.dtype == torch.int32 and r.min().item() == -3 and r.max().item() == 3
+
+
+def test_seeds_are_inductor_prims_seeds():
+    """Helion seeds implicit draws with inductor_prims.seeds; so do we, without importing Inductor."""
+    from torch._inductor import inductor_prims
+
+    torch.manual_seed(42)
+    want = inductor_prims.seeds(3, torch.device("cpu"))
+    after_want = torch.rand(4)
+    torch.manual_seed(42)
+    got = philox.seeds(3, torch.device("cpu"))
+    after_got = torch.rand(4)
+    assert torch.equal(got, want)
+    assert torch.equal(after_got, after_want)  # the generator moved on by as much
 
 
 # --------------------------------------------------------------- hl.rand

@@ -111,8 +111,7 @@ void emit_host_function(PythonWriter& w, const Program& program, const json::Val
         device = a.name + ".device";
         break;
       }
-    w.line("_rng_seeds = torch.randint(2**63 - 1, [" + std::to_string(program.rng_seed_count) + "], device=" + device +
-           ")");
+    w.line("_rng_seeds = _philox.seeds(" + std::to_string(program.rng_seed_count) + ", " + device + ")");
   }
   bool any = false;
   for (size_t si = 0; si < program.host.size(); ++si) {

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["philox", "randint4x", "rand", "rand4x", "randn", "randint"]
+__all__ = ["philox", "randint4x", "rand", "rand4x", "randn", "randint", "seeds"]
 
 _MASK32 = 0xFFFFFFFF
 _ROUNDS = 10
@@ -127,3 +127,18 @@ def randint(seed: int | torch.Tensor, offsets: torch.Tensor, low: int | torch.Te
     low = torch.as_tensor(low, dtype=torch.int64, device=s.device)
     high = torch.as_tensor(high, dtype=torch.int64, device=s.device)
     return (low + torch.remainder(torch.abs(s), high - low)).to(torch.int32)
+
+
+def seeds(count: int, device: torch.device | str) -> torch.Tensor:
+    """The seeds of a kernel call's implicit random call sites (torch.rand_like, ...) in device code.
+
+    The same numbers, and the same use of torch's generator, as Helion's
+    ``torch._inductor.inductor_prims.seeds(count, device)``: that prim runs its
+    meta function on the real device before the draw it returns, so it takes
+    two draws of ``torch.randint(2**63 - 1, [count])`` and keeps the second.
+    Written out here so that generated modules do not import Inductor (seconds
+    of import time, and ~20x the host time per call); tests/test_random.py
+    checks that both still agree.
+    """
+    torch.randint(2**63 - 1, [count], device=device)
+    return torch.randint(2**63 - 1, [count], device=device)

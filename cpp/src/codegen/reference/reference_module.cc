@@ -477,7 +477,7 @@ std::string generate_reference_module(const CodegenInput& in) {
   bool random = false;
   for (const auto& k : in.kernels)
     ir::walk(k->body, [&](const ir::Op& op) { random |= op.kind == OpKind::Random; });
-  if (random) w.line("from deuteron.runtime import philox as _philox");
+  if (random || program.rng_seed_count > 0) w.line("from deuteron.runtime import philox as _philox");
   std::vector<std::string> calls;
   for (size_t i = 0; i < in.kernels.size(); ++i) {
     w.blank();

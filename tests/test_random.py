@@ -131,7 +131,7 @@ def test_seeds_are_inductor_prims_seeds():
 
 # --------------------------------------------------------------- hl.rand
 
-@pytest.mark.parametrize("shape,blocks", [((37, 50), [16, 32]), ((64, 128), [64, 64]), ((5, 3), [8, 2])])
+@pytest.mark.parametrize("shape,blocks", [((37, 50), [16, 32]), ((64, 128), [64, 64]), ((5, 3), [8, 2]), ((9, 40), [1, 32])])
 def test_rand_is_philox_of_linear_index(mode, shape, blocks):
     x = torch.empty(shape)
     out = run(K.rand_2d, (x, 1337), block_sizes=blocks)

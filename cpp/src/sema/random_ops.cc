@@ -164,8 +164,8 @@ void Analyzer::finish_random_seeds() {
 bool Analyzer::call_random(const std::string& name, const CallArgs& call, SValue& out) {
   auto device_only = [&]() {
     if (!in_device())
-      error(call.span, name + "() inside a kernel can only be used inside a tile loop",
-            {"on the host it is PyTorch's own function; draw the numbers before the loop or inside it"});
+      error(call.span, name + "() can only be used inside a tile loop",
+            {"on the host, draw random tensors with torch.rand / torch.randint"});
   };
   auto tensor_result = [](ir::Value* v) { return SValue::ir(v, PromotionClass::Tensor); };
 
@@ -225,8 +225,7 @@ bool Analyzer::call_random(const std::string& name, const CallArgs& call, SValue
 
   // torch's functions: seeded from torch's generator through the seed buffer.
   static const char* const kTorch[] = {"torch.rand", "torch.randn", "torch.rand_like", "torch.randn_like"};
-  if (std::find(std::begin(kTorch), std::end(kTorch), name) == std::end(kTorch)) return false;
-  device_only();
+  if (!in_device() || std::find(std::begin(kTorch), std::end(kTorch), name) == std::end(kTorch)) return false;
   bool like = name.size() > 5 && name.compare(name.size() - 5, 5, "_like") == 0;
   bool normal = name.rfind("torch.randn", 0) == 0;
   std::vector<int> dims;

@@ -10,6 +10,9 @@
 # RUN[bad-dtype]: --function int_noise --args x:float32[64]
 # RUN[bad-seed]: --function float_seed --args x:float32[64]
 # RUN[bad-bounds]: --function empty_range --args x:float32[64]
+# RUN[bad-host]: --function on_host --args x:float32[64]
+# RUN[bad-dynamic-tile]: --function triangle --args x:float32[64],seed:int
+# RUN[bad-randint]: --function torch_randint --args x:float32[64]
 import torch
 import deuteron
 import deuteron.language as hl
@@ -82,4 +85,30 @@ def empty_range(x: torch.Tensor) -> torch.Tensor:
     out = torch.empty_like(x, dtype=torch.int32)
     for tile in hl.tile(x.size(0)):
         out[tile] = hl.randint([tile], 3, 3, 42)
+    return out
+
+
+@deuteron.kernel()
+def on_host(x: torch.Tensor) -> torch.Tensor:
+    noise = hl.rand([x.size(0)], seed=1)
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = x[tile]
+    return out
+
+
+@deuteron.kernel()
+def triangle(x: torch.Tensor, seed: int) -> torch.Tensor:
+    out = torch.zeros_like(x)
+    for tile_m in hl.tile(x.size(0)):
+        for tile_k in hl.tile(0, tile_m.end):
+            out[tile_k] = hl.rand([tile_k], seed)
+    return out
+
+
+@deuteron.kernel()
+def torch_randint(x: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = torch.randint(0, 5, (tile,))
     return out

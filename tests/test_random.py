@@ -9,6 +9,8 @@ holds in either mode; test_philox_matches_tl_rand ties that module to Triton.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -290,3 +292,33 @@ def test_implicit_slot_in_a_relowered_loop(mode):
     expect = philox.rand(s0, linear(x.shape)).to(torch.float16)
     assert_bits_equal(noise.view(torch.int16).to(torch.int32), expect.view(torch.int16).to(torch.int32))
     torch.testing.assert_close(sums, expect.float().sum(-1), rtol=1e-5, atol=1e-5)
+
+
+# --------------------------------------------------------------- autotuning
+
+def no_compile(path, launches, target):
+    return {"compiled": 0}
+
+
+def first_is_fastest(fn, options):
+    fn()
+    return 1e-3 * json.loads(options["config"])["block_sizes"][0]
+
+
+def test_autotune_a_kernel_drawing_from_torch(monkeypatch):
+    """The accuracy check runs every config from the same generator state, so
+    torch.rand_like's fresh seeds per call are not wrong answers."""
+    from deuteron.autotune import TuneHooks, tune
+
+    monkeypatch.setenv("DEUTERON_INTERPRET", "1")
+    x = torch.ones(64, 64)
+    K.rand_like_twice.reset()
+    b = K.rand_like_twice.bind((x,))
+    b.settings = b.settings.replace(autotune_cache=False, autotune_progress_bar=False)
+    configs = [deuteron.Config(block_sizes=[s, 32]) for s in (16, 32)]
+    hooks = TuneHooks(compile_target="test_random:no_compile", measure_target="test_random:first_is_fastest", jobs=1)
+    state = torch.random.get_rng_state()
+    res = tune(b, (x,), configs, hooks=hooks, return_result=True)
+    assert res.config["block_sizes"] == [16, 32], res.failures
+    assert not res.failures
+    assert torch.equal(torch.random.get_rng_state(), state)  # tuning leaves the caller's generator alone

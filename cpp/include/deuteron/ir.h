@@ -92,6 +92,12 @@ enum class OpKind {
   TileMask,       // [dim] bool: which lanes of the dim's block are inside its range
   Full,           // hl.full / hl.zeros: attrs.literal broadcast to result type
   Arange,         // hl.arange over a Full dim: [dim] values begin..end-1
+  // random numbers: Philox-4x32-10 streams, the numbers of Triton's tl.rand family
+  RngSeed,        // the seed of implicit RNG call site attrs.seed_slot (torch.rand_like, ...): an i64
+                  // scalar read from the launch's seed buffer (tensor attrs.tensor), drawn by the host
+                  // once per call of the kernel function (one torch.randint for all call sites)
+  Random,         // attrs.random: operands seed (integer scalar), offsets (integer, the result's
+                  // shape)[, low, high for RandInt]; one result (four for Rand4x)
   // memory
   Load,           // operands: index values (see IndexSpec), then extra mask (optional)
   Store,          // operands: index values, value, then extra mask (optional)
@@ -133,11 +139,20 @@ enum class ReduceFn { Sum, Prod, Max, Min, ArgMax, ArgMin, Any, All };
 
 enum class AtomicFn { Add, And, Or, Xor, Xchg, Max, Min, Cas };
 
+// What a Random op draws per offset (tl.rand, tl.randn, tl.rand4x; hl.randint).
+enum class RandomFn {
+  Rand,     // f32 uniform in [0, 1)
+  Randn,    // f32 standard normal
+  Rand4x,   // four f32 uniforms (the four Philox outputs)
+  RandInt,  // i32 in [low, high): |first output as i32| (in i64) mod (high - low), plus low
+};
+
 const char* name(OpKind k);
 const char* name(UnaryFn f);
 const char* name(BinaryFn f);
 const char* name(ReduceFn f);
 const char* name(AtomicFn f);
+const char* name(RandomFn f);
 bool is_comparison(BinaryFn f);
 
 // A literal scalar (Constant, Full).  Floats keep their exact double value;
@@ -187,6 +202,8 @@ struct Attrs {
   ReduceFn reduce = ReduceFn::Sum;
   AtomicFn atomic = AtomicFn::Add;
   std::string atomic_sem = "relaxed";
+  RandomFn random = RandomFn::Rand;   // Random
+  int seed_slot = -1;                 // RngSeed: index into the seed buffer
   int axis = 0;                      // ExpandDims, Squeeze, Reduce
   bool keepdim = false;              // Reduce
   std::vector<int> perm;             // Permute

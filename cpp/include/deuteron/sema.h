@@ -125,6 +125,9 @@ struct Program {
   // What the function returns, as a Python annotation for torch.library
   // schemas: "torch.Tensor", "tuple[torch.Tensor, torch.Tensor]", "None".
   std::string return_annotation = "None";
+  // Call sites of torch's random functions in device code (torch.rand_like, ...):
+  // the host function draws this many seeds from torch's generator per call.
+  int rng_seed_count = 0;
 };
 
 // Parses nothing: takes an already-parsed module.  Throws CompileError.

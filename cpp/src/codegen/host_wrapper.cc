@@ -104,6 +104,17 @@ void emit_host_function(PythonWriter& w, const Program& program, const json::Val
   // Dynamic shapes: sizes and strides of the arguments, read once at entry.
   for (const auto& s : program.symbols)
     if (s.at_entry && s.name != s.host_expr && symbol_used(s.name)) w.line(s.name + " = " + s.host_expr);
+  if (program.rng_seed_count > 0) {
+    // torch.rand_like & co. in the kernels: one seed per call site, drawn from
+    // torch's generator on the tensors' device (torch.manual_seed reproduces them).
+    std::string device = "'cuda'";
+    for (const auto& a : program.args)
+      if (a.kind == ArgSpec::Kind::Tensor) {
+        device = a.name + ".device";
+        break;
+      }
+    w.line("_rng_seeds = _philox.seeds(" + std::to_string(program.rng_seed_count) + ", " + device + ")");
+  }
   bool any = false;
   for (size_t si = 0; si < program.host.size(); ++si) {
     const HostStmt& hs = program.host[si];

@@ -20,6 +20,8 @@ const char* name(OpKind k) {
     case OpKind::TileMask: return "tile_mask";
     case OpKind::Full: return "full";
     case OpKind::Arange: return "arange";
+    case OpKind::RngSeed: return "rng_seed";
+    case OpKind::Random: return "random";
     case OpKind::Load: return "load";
     case OpKind::Store: return "store";
     case OpKind::AtomicRMW: return "atomic";
@@ -138,6 +140,16 @@ const char* name(AtomicFn f) {
     case AtomicFn::Max: return "max";
     case AtomicFn::Min: return "min";
     case AtomicFn::Cas: return "cas";
+  }
+  return "?";
+}
+
+const char* name(RandomFn f) {
+  switch (f) {
+    case RandomFn::Rand: return "rand";
+    case RandomFn::Randn: return "randn";
+    case RandomFn::Rand4x: return "rand4x";
+    case RandomFn::RandInt: return "randint";
   }
   return "?";
 }

@@ -170,6 +170,8 @@ class Printer {
         if (op.attrs.expected_operand >= 0) os_ << " expected " << v(op.operands.at(op.attrs.expected_operand));
         os_ << " sem " << op.attrs.atomic_sem;
         break;
+      case OpKind::RngSeed: os_ << " " << k_.tensors.at(op.attrs.tensor).name << "[" << op.attrs.seed_slot << "]"; break;
+      case OpKind::Random: os_ << " " << name(op.attrs.random); break;
       case OpKind::Unary: os_ << " " << name(op.attrs.unary); break;
       case OpKind::Binary: os_ << " " << name(op.attrs.binary); break;
       case OpKind::Cast: if (op.attrs.bitcast) os_ << " bitcast"; break;

@@ -149,6 +149,31 @@ class Verifier {
         check_dim(op.attrs.dim, &op);
         check(res(0).is_scalar(), &op, "tile attribute must be a scalar");
         break;
+      case OpKind::RngSeed:
+        check(op.attrs.tensor >= 0 && op.attrs.tensor < static_cast<int>(k_.tensors.size()), &op,
+              "unknown seed buffer");
+        check(op.attrs.seed_slot >= 0, &op, "rng_seed needs a slot");
+        check(op.results.size() == 1 && res(0).is_scalar() && res(0).dtype == DType::Int64, &op,
+              "rng_seed yields one i64 scalar");
+        break;
+      case OpKind::Random: {
+        bool randint = op.attrs.random == RandomFn::RandInt;
+        check(op.operands.size() == (randint ? 4u : 2u), &op,
+              randint ? "random randint takes seed, offsets, low, high" : "random takes seed, offsets");
+        check(opnd(0).is_scalar() && is_integral(opnd(0).dtype), &op, "the seed must be an integer scalar");
+        check(is_integral(opnd(1).dtype), &op, "offsets must be integers");
+        if (randint)
+          check(opnd(2).is_scalar() && opnd(3).is_scalar() && is_integral(opnd(2).dtype) && is_integral(opnd(3).dtype),
+                &op, "randint bounds must be integer scalars");
+        check(op.results.size() == (op.attrs.random == RandomFn::Rand4x ? 4u : 1u), &op,
+              "rand4x has four results, the others one");
+        for (size_t i = 0; i < op.results.size(); ++i) {
+          check(res(static_cast<int>(i)).dims == opnd(1).dims, &op, "random results have the offsets' shape");
+          check(res(static_cast<int>(i)).dtype == (randint ? DType::Int32 : DType::Float32), &op,
+                "random results are f32 (i32 for randint)");
+        }
+        break;
+      }
       case OpKind::Load:
       case OpKind::Store:
       case OpKind::AtomicRMW: {

@@ -142,6 +142,9 @@ class UnitDimEliminator {
         for (const ir::Value* o : op.operands) align(o, res->type.dims, res);
         break;
       case OpKind::BroadcastTo: align(op.operands[0], res->type.dims, res); break;
+      case OpKind::Random:
+        for (const auto& r : op.results) same_axes(op.operands[1], r.get());
+        break;
       case OpKind::ExpandDims: {
         const auto& in = op.operands[0]->type.dims;
         for (int i = 0, j = 0; i < res->type.rank(); ++i) {

@@ -143,6 +143,7 @@ std::unique_ptr<Program> Analyzer::run() {
   bind_globals();
   bind_arguments();
   for (const auto& st : fn.body) host_stmt(*st);
+  finish_random_seeds();
   if (program_->kernels.empty())
     error(fn.name_span, "kernel '" + fn.name + "' has no device loop",
           {"a kernel needs at least one top-level `for tile in hl.tile(...)` (or hl.grid) loop; its body runs on the GPU"});

@@ -86,6 +86,8 @@ class Analyzer {
   bool call_host_torch(const std::string& name, const CallArgs& call, SValue& out);
   bool call_host_tensor_method(const SValue& self, const std::string& name, const CallArgs& call, SValue& out);
   bool call_builtin(const std::string& name, const CallArgs& call, SValue& out);
+  // hl.rand / hl.randint / hl.rand4x and torch.rand / randn / rand_like / randn_like (random_ops.cc)
+  bool call_random(const std::string& name, const CallArgs& call, SValue& out);
   SValue make_fragment(const std::string& kind, const CallArgs& call);
 
   // --- expressions
@@ -150,6 +152,19 @@ class Analyzer {
                           bool grid_scalars, const std::vector<std::pair<SValue, SValue>>& bounds);
   void assign_reduction_indices(ir::DeviceKernel& k);
 
+  // random_ops.cc
+  // Philox offsets of a draw over `dims`: row-major linear indices over the dims' full extents.
+  ir::Value* random_offsets(const std::vector<int>& dims, SourceSpan span, const std::string& what);
+  ir::Value* linear_offsets(const std::vector<int>& dims, SourceSpan span, const std::string& what);
+  // An explicit seed (int, one-element integer tensor, integer device scalar) as a device scalar.
+  ir::Value* random_seed(const SValue& seed, SourceSpan span, const std::string& what);
+  // The seed of a new implicit call site (torch.rand_like, ...): the next slot of the seed buffer.
+  ir::Value* implicit_random_seed(SourceSpan span);
+  std::vector<ir::Value*> random_draw(ir::RandomFn fn, ir::Value* seed, ir::Value* offsets, SourceSpan span,
+                                      ir::Value* low = nullptr, ir::Value* high = nullptr);
+  // Sizes the seed buffer of every kernel once all call sites are known.
+  void finish_random_seeds();
+
   friend class DeviceLoopScope;
 
   BindRequest request_;
@@ -164,6 +179,9 @@ class Analyzer {
   int inline_depth_ = 0;                       // helper function inlining depth
   std::optional<SValue>* helper_return_ = nullptr;  // set while inlining a helper
   std::optional<HostRewrite> tunable_call_;         // set by hl.register_tunable for eval_call
+  // Offsets of random draws by (region, dims), shared by draws over the same
+  // shape (cleared when a loop body is lowered again: its regions are gone).
+  std::map<std::pair<ir::Region*, std::vector<int>>, ir::Value*> random_offsets_;
 };
 
 // Names assigned anywhere in a statement list (targets of =, +=, for).

@@ -136,6 +136,7 @@ SValue Analyzer::call_value(const SValue& fn, const CallArgs& call) {
               {"see docs/language.md for the supported deuteron.language functions"});
       }
       if (in_device()) {
+        if (call_random(q, call, out)) return out;
         if (call_torch_device(q, call, out)) return out;
         // Host-level helpers still work on host values inside device code
         // (e.g. triton.cdiv(n, 2) on sizes).

@@ -230,6 +230,7 @@ static std::vector<int> make_loop_dims(Analyzer& a, const LoopIter& it, const st
 void Analyzer::device_loop(const ast::For& f) {
   auto& call = *ast::cast<ast::Call>(f.iter.get());
   kernel_ = std::make_unique<ir::DeviceKernel>();
+  random_offsets_.clear();
   kernel_->name = "_" + program_->fn->name + "_kernel" +
                   (program_->kernels.empty() ? "" : "_" + std::to_string(program_->kernels.size()));
   kernel_->span = f.header_span;
@@ -539,8 +540,11 @@ void Analyzer::lower_carried_loop(const ast::For& f, const std::vector<int>& dim
   }
 
   std::vector<ir::Op*> loops;
+  const int rng_seeds_before = program_->rng_seed_count;
   for (int attempt = 0;; ++attempt) {
     env_ = before;
+    program_->rng_seed_count = rng_seeds_before;  // a dropped attempt's random call sites are drawn again
+    random_offsets_.clear();
     gen().builder().set_region(outer);
     // Initial values converted to the (possibly widened) types.
     std::vector<ir::Value*> inits;

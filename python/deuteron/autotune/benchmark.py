@@ -12,11 +12,15 @@ every timed run, so L2 is flushed, and we ask for the median); on the CPU
 config first runs once on fresh copies of the arguments and its outputs (the
 return value, or the tensor arguments when it returns nothing) are compared
 with the reference (the default config, or ``autotune_baseline_fn``) with
-``atol``/``rtol``.
+``atol``/``rtol``.  Every run starts from the torch generator state the state
+had at setup (and leaves the generator as it found it), so kernels drawing
+``torch.rand_like`` & co. draw the same numbers for the reference and each
+config, and tuning in-process does not move the caller's generator.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import math
 import pickle
@@ -211,6 +215,9 @@ class BenchState:
         self.measure = resolve(setup["measure"]) if setup.get("measure") else measure
         self.runner = resolve(setup["runner"]) if setup.get("runner") else None
         self.modules: dict[str, Any] = {}
+        self.rng_devices = [torch.cuda.current_device()] if self.options.get("cuda") else []
+        self.rng_state = torch.random.get_rng_state()
+        self.cuda_rng_state = torch.cuda.get_rng_state() if self.rng_devices else None
         self.reference: Any = None
         self.reference_error: str | None = None
         ref = setup.get("reference")
@@ -222,8 +229,9 @@ class BenchState:
                 else:  # ("module", path): run that config
                     fn = self.entry(value)
                     a = clone_args(self.args)
-                    out = self.run(fn, a, "reference")
-                    _sync(a)
+                    with self.same_rng():
+                        out = self.run(fn, a, "reference")
+                        _sync(a)
                     self.reference = _observed(out, a)
             except Exception as e:  # noqa: BLE001
                 if is_fatal_cuda_error(e):
@@ -236,6 +244,15 @@ class BenchState:
             fn = self.modules[path] = load_host_function(Path(path), self.globals)
         return fn
 
+    @contextlib.contextmanager
+    def same_rng(self):
+        """Runs from the generator state of setup; restores the state found on entry."""
+        with torch.random.fork_rng(devices=self.rng_devices):
+            torch.random.set_rng_state(self.rng_state)
+            if self.cuda_rng_state is not None:
+                torch.cuda.set_rng_state(self.cuda_rng_state)
+            yield
+
     def run(self, fn: Callable[..., Any], args: tuple, config_json: str) -> Any:
         if self.runner is not None:
             return self.runner(fn, args, config_json)
@@ -247,8 +264,9 @@ class BenchState:
             fn = self.entry(path)
             if check and self.options.get("accuracy", True) and self.reference is not None:
                 a = clone_args(self.args)
-                out = self.run(fn, a, config_json)
-                _sync(a)
+                with self.same_rng():
+                    out = self.run(fn, a, config_json)
+                    _sync(a)
                 problem = compare(_observed(out, a), self.reference, self.options.get("atol", 1e-2),
                                   self.options.get("rtol", 1e-2))
                 if problem is not None:
@@ -257,8 +275,9 @@ class BenchState:
             if rep_ms is not None:
                 opts["rep_ms"] = rep_ms
             args = self.args
-            seconds = float(self.measure(lambda: self.run(fn, args, config_json), opts))
-            _sync(args)
+            with self.same_rng():
+                seconds = float(self.measure(lambda: self.run(fn, args, config_json), opts))
+                _sync(args)
             if not (seconds > 0 and math.isfinite(seconds)):
                 return {"ok": False, "kind": "error", "message": f"bad timing {seconds!r}"}
             return {"ok": True, "seconds": seconds}

@@ -333,6 +333,23 @@ class ReferenceEmitter {
         }
         return;
       }
+      case OpKind::RngSeed:
+        assign(op, safe(k_.tensors.at(op.attrs.tensor).name) + "[" + std::to_string(op.attrs.seed_slot) + "]");
+        return;
+      case OpKind::Random: {
+        // deuteron.runtime.philox: the numbers of Triton's tl.rand family, bit for bit.
+        std::string args = t(op.operands[0]) + ", " + t(op.operands[1]);
+        if (op.attrs.random == ir::RandomFn::RandInt) args += ", " + t(op.operands[2]) + ", " + t(op.operands[3]);
+        std::string e = std::string("_philox.") + ir::name(op.attrs.random) + "(" + args + ")";
+        if (op.results.size() == 1) {
+          assign(op, e);
+        } else {
+          std::string names;
+          for (size_t i = 0; i < op.results.size(); ++i) names += (i ? ", " : "") + name(op.results[i].get());
+          w_.line(names + " = " + e);
+        }
+        return;
+      }
       case OpKind::Unary: assign(op, unary(op.attrs.unary, t(op.operands[0]))); return;
       case OpKind::Binary: assign(op, binary(op.attrs.binary, t(op.operands[0]), t(op.operands[1]))); return;
       case OpKind::Where:
@@ -457,6 +474,10 @@ std::string generate_reference_module(const CodegenInput& in) {
   w.line("");
   w.line("import torch");
   w.line("import triton");
+  bool random = false;
+  for (const auto& k : in.kernels)
+    ir::walk(k->body, [&](const ir::Op& op) { random |= op.kind == OpKind::Random; });
+  if (random || program.rng_seed_count > 0) w.line("from deuteron.runtime import philox as _philox");
   std::vector<std::string> calls;
   for (size_t i = 0; i < in.kernels.size(); ++i) {
     w.blank();

@@ -778,6 +778,10 @@ class KernelEmitter {
         }
         return;
       }
+      case OpKind::RngSeed:
+        assign(op, "tl.load(" + tensor_names_.at(op.attrs.tensor) + " + " + std::to_string(op.attrs.seed_slot) + ")");
+        return;
+      case OpKind::Random: emit_random(op); return;
       case OpKind::Load: {
         auto mode = plan_.load_indexing.find(op.attrs.memory_op);
         if (!flat_ && mode != plan_.load_indexing.end() && mode->second != indexing_modes::kPointer && emit_block_load(op, mode->second))
@@ -886,6 +890,12 @@ class KernelEmitter {
       case OpKind::BroadcastTo:
         if (flat_) {
           inline_[op.result()] = use(op.operands[0]);
+          return;
+        }
+        if (literal_.count(op.operands[0])) {
+          // A Python literal has no shape to broadcast (a carried `acc = 0` widened to a tile).
+          assign(op, "tl.full(" + shape_tuple(op.result()->type.dims) + ", " + use(op.operands[0]) + ", " +
+                         tl_dtype(op.result()->type.dtype) + ")");
           return;
         }
         assign(op, "tl.broadcast_to(" + use(op.operands[0]) + ", " + shape_tuple(op.result()->type.dims) + ")");
@@ -1223,6 +1233,31 @@ class KernelEmitter {
       w_->line("tl.store(" + block_ptr(op.attrs.tensor, axes) + ", " + value + boundary_check(axes) + ")");
     }
     return true;
+  }
+
+  // Triton's Philox functions; masked lanes draw for their own (out-of-range)
+  // offsets and are never stored, so in-range values do not depend on blocks.
+  void emit_random(const ir::Op& op) {
+    const ir::Value* offsets = op.operands[1];
+    // tl.rand needs a tensor of offsets: a literal becomes a typed scalar.
+    std::string off = literal_.count(offsets)
+                          ? "tl.full([], " + use(offsets) + ", " + tl_dtype(offsets->type.dtype) + ")"
+                          : use(offsets);
+    std::string args = use(op.operands[0]) + ", " + off;
+    switch (op.attrs.random) {
+      case ir::RandomFn::Rand: assign(op, "tl.rand(" + args + ")"); return;
+      case ir::RandomFn::Randn: assign(op, "tl.randn(" + args + ")"); return;
+      case ir::RandomFn::RandInt:
+        used_math_->insert("randint");
+        assign(op, "_deuteron_randint(" + args + ", " + use(op.operands[2]) + ", " + use(op.operands[3]) + ")");
+        return;
+      case ir::RandomFn::Rand4x: {
+        std::string names;
+        for (size_t i = 0; i < op.results.size(); ++i) names += (i ? ", " : "") + value_name(op.results[i].get());
+        w_->line(names + " = tl.rand4x(" + args + ")");
+        return;
+      }
+    }
   }
 
   void emit_reduce(const ir::Op& op) {

@@ -40,13 +40,30 @@ const std::map<std::string, MathHelper>& helpers() {
       // Loop bounds computed on the device: identity on GPUs; under the
       // interpreter program ids are 1-element arrays, which range() rejects.
       {"bound", {"x", "@python"}},
+      // hl.randint: the same on GPUs and under the interpreter.
+      {"randint", {"seed, offsets, low, high", "@random"}},
   };
   return h;
 }
 
 }  // namespace
 
-void emit_math_helpers(PythonWriter& w, const std::set<std::string>& used) {
+void emit_math_helpers(PythonWriter& w, const std::set<std::string>& all_used) {
+  std::set<std::string> used;
+  for (const auto& name : all_used) {
+    if (std::string(helpers().at(name).interpreted) != "@random") {
+      used.insert(name);
+      continue;
+    }
+    w.blank();
+    w.blank();
+    w.line("@triton.jit");
+    w.line("def _deuteron_" + name + "(" + helpers().at(name).params + "):");
+    w.line("    # |tl.randint's draw as an int32| (in int64, so that -2**31 stays positive)");
+    w.line("    # mod (high - low), plus low: uniform in [low, high)");
+    w.line("    r = tl.randint(seed, offsets).to(tl.int32, bitcast=True).to(tl.int64)");
+    w.line("    return (low + tl.abs(r) % (high - low)).to(tl.int32)");
+  }
   if (used.empty()) return;
   w.blank();
   w.blank();

@@ -48,6 +48,7 @@ std::string generate_triton_module(const CodegenInput& in) {
   w.line("from deuteron.runtime.launcher import default_launcher as _launch");
   w.line("from deuteron.runtime.launcher import check_tma_alignment as _check_tma_alignment");
   w.line("from deuteron.runtime.launcher import no_native_launcher as _no_native_launcher");
+  if (program.rng_seed_count > 0) w.line("from deuteron.runtime import philox as _philox");
   w.blank();
   w.blank();
   // Python semantics for integer // and % (Triton's round toward zero).

@@ -63,7 +63,10 @@ Arity arity(OpKind k) {
     case OpKind::TileCount:
     case OpKind::TileMask:
     case OpKind::Full:
-    case OpKind::Arange: return {0, 0, 1};
+    case OpKind::Arange:
+    case OpKind::RngSeed: return {0, 0, 1};
+    // seed, offsets [, low, high]; rand4x has four results.
+    case OpKind::Random: return {2, 4, -1};
     case OpKind::Unary:
     case OpKind::Cast:
     case OpKind::ExpandDims:
@@ -599,9 +602,8 @@ class Parser {
       fail_at(pos, "value %" + std::to_string(id) + " is defined twice", len);
   }
 
-  // The index of a memory op: `x[d0, d1 + 1, %3, None]`, its operands
-  // appended to `operands`.
-  void index(Op& op, std::vector<Value*>& operands) {
+  // A tensor of the kernel by name, followed by '[' (consumed).
+  int tensor_then_bracket() {
     skip_ws();
     // The longest tensor name followed by '[' (names are host expressions).
     int best = -1;
@@ -615,8 +617,14 @@ class Parser {
       }
     }
     if (best < 0) fail("expected a tensor of the kernel followed by '[', found " + next_word());
-    op.attrs.tensor = best;
     pos_ += best_len + 1;
+    return best;
+  }
+
+  // The index of a memory op: `x[d0, d1 + 1, %3, None]`, its operands
+  // appended to `operands`.
+  void index(Op& op, std::vector<Value*>& operands) {
+    op.attrs.tensor = tensor_then_bracket();
     if (accept("]")) return;
     do {
       IndexSpec ix;
@@ -793,6 +801,12 @@ class Parser {
         o.attrs.atomic_sem = ident("a memory order");
         break;
       }
+      case OpKind::RngSeed:
+        o.attrs.tensor = tensor_then_bracket();
+        o.attrs.seed_slot = small_int("a seed slot");
+        expect("]");
+        break;
+      case OpKind::Random: o.attrs.random = fn_name(enum_by_name<RandomFn>, "random function"); break;
       case OpKind::Unary: o.attrs.unary = fn_name(enum_by_name<UnaryFn>, "unary function"); break;
       case OpKind::Binary: o.attrs.binary = fn_name(enum_by_name<BinaryFn>, "binary function"); break;
       case OpKind::Cast:

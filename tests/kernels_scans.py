@@ -119,15 +119,18 @@ def scan_max_reverse(x: torch.Tensor) -> torch.Tensor:
 
 
 @deuteron.kernel(config=deuteron.Config(block_sizes=[4]))
-def scan_first_nonzero(x: torch.Tensor) -> torch.Tensor:
-    # Forward and reverse with a combine that has no visible identity.
+def scan_first_nonzero(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    # Forward and reverse with combines that have no visible identity (a
+    # reverse min_abs scan would give 0 everywhere if padding lanes took part).
     fwd = torch.empty_like(x)
     rev = torch.empty_like(x)
+    rev_min = torch.empty_like(x)
     for tile in hl.tile(x.size(0)):
         row = x[tile, :]
         fwd[tile, :] = hl.associative_scan(first_nonzero, row, dim=1)
         rev[tile, :] = hl.associative_scan(first_nonzero, row, dim=1, reverse=True)
-    return torch.stack([fwd, rev])
+        rev_min[tile, :] = hl.associative_scan(min_abs, y[tile, :], dim=1, reverse=True)
+    return torch.stack([fwd, rev, rev_min])
 
 
 @deuteron.kernel(config=deuteron.Config(block_sizes=[4]))

@@ -101,10 +101,12 @@ def test_associative_scan_without_identity(mode):
     x = torch.randn(6, 37)
     x[x.abs() < 0.7] = 0
     x[:, -1] = 0  # the last real lane is zero: a reverse scan must not pick up padding
-    got = fresh(K.scan_first_nonzero)(x)
+    y = -torch.rand(6, 37) - 1  # lanes of 0 past the end would win a min of abs
+    got = fresh(K.scan_first_nonzero)(x, y)
     fn = K.first_nonzero
     close(got[0], reference_scan(fn, x, 1))
     close(got[1], reference_scan(fn, x, 1, reverse=True))
+    close(got[2], reference_scan(K.min_abs, y, 1, reverse=True))
 
 
 def test_torch_functions_and_the_higher_order_op(mode):
@@ -166,7 +168,8 @@ def test_reduce_3d(mode):
 
 # ------------------------------------------------------------------ compiler behaviour
 
-def test_generated_triton_code_is_readable():
+def test_generated_triton_code_is_readable(monkeypatch):
+    monkeypatch.setenv("DEUTERON_INTERPRET", "1")  # binding on the CPU; the code is the Triton module
     x = torch.randn(6, 37)
     code = fresh(K.scan_max_reverse).bind((x,)).to_triton_code()
     assert "def maximum_0(a, b):" in code
@@ -179,11 +182,12 @@ def test_generated_triton_code_is_readable():
     assert "tl.reduce(" in code
 
 
-def test_scanned_dim_is_not_rolled():
+def test_scanned_dim_is_not_rolled(monkeypatch):
+    monkeypatch.setenv("DEUTERON_INTERPRET", "1")
     x = torch.randn(8, 4, 2048)
     bound = fresh(K.scan_then_amax).bind((x,))
     # The scanned (whole) dim 4 stays persistent; no reduction_loops entry for it.
-    assert bound.config_spec()["reduction_loops"] == []
+    assert bound.config_spec["reduction_loops"] == []
 
 
 def test_scanned_dim_then_reduced_matches(mode):
@@ -191,7 +195,8 @@ def test_scanned_dim_then_reduced_matches(mode):
     close(fresh(K.scan_then_amax)(x), torch.cumsum(x, 1).amax(1), 1e-5)
 
 
-def test_ir_shows_the_combine_region():
+def test_ir_shows_the_combine_region(monkeypatch):
+    monkeypatch.setenv("DEUTERON_INTERPRET", "1")
     x = torch.randn(6, 37)
     ir = fresh(K.reduce_argmax).bind((x,)).dump_ir()
     assert "combine_reduce fn argmax_pair axis 1" in ir
@@ -257,3 +262,42 @@ def test_combine_errors(monkeypatch, kernel, message):
         fresh(kernel)(torch.randn(8, 4))
     assert message in str(info.value)
     assert info.value.filename.endswith("test_scans.py")
+
+
+# ------------------------------------------------------------------ compiles for the GPU
+
+def _sm90_cases():
+    x = torch.randn(64, 100)
+    return [
+        (K.torch_cumsum_rows, (torch.randint(-9, 9, (64, 100), dtype=torch.int32),
+                               torch.empty(64, 100, dtype=torch.int64))),
+        (K.hl_cumsum_reverse, (x.half(),)),
+        (K.scan_max_reverse, (x,)),
+        (K.scan_first_nonzero, (x, x)),
+        (K.recurrence, (x, x, True)),
+        (K.segmented_cumsum, (x, torch.randn(64))),
+        (K.reduce_rows, (x.half(),)),
+        (K.reduce_prod_other, (x,)),
+        (K.reduce_argmax, (x,)),
+        (K.reduce_tile_dims, (x,)),
+        (K.reduce_3d, (torch.randn(6, 7, 5),)),
+    ]
+
+
+@pytest.mark.skipif(__import__("os").environ.get("TRITON_INTERPRET", "0") not in ("", "0"),
+                    reason="compiles real Triton kernels; run without TRITON_INTERPRET")
+@pytest.mark.parametrize("case", range(len(_sm90_cases())))
+def test_compiles_for_sm90(case, monkeypatch):
+    # Triton accepts the combine helpers, tuple scans and reductions, and the
+    # int8 validity flags (Triton's interpreter is more lenient than its compiler).
+    from deuteron.runtime.aot import compile_for_target
+
+    monkeypatch.setenv("DEUTERON_INTERPRET", "1")
+    kernel, args = _sm90_cases()[case]
+    bound = fresh(kernel).bind(args)
+    configs = [bound.default_config()]
+    if kernel in (K.scan_max_reverse, K.reduce_argmax):
+        configs.append(deuteron.Config(block_sizes=[1], num_warps=2))  # unit_dim_elimination: 1-D values
+    for cfg in configs:
+        for launch in compile_for_target(bound, cfg, args):
+            assert launch.compiled.asm["cubin"]

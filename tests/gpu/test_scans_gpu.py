@@ -56,10 +56,12 @@ def test_reverse_scans_over_padded_dims():
     y = torch.randn(64, 37, device="cuda")
     y[y.abs() < 0.7] = 0
     y[:, -1] = 0
+    z = -torch.rand(64, 37, device="cuda") - 1
     K.scan_first_nonzero.reset()
-    got = K.scan_first_nonzero(y)
+    got = K.scan_first_nonzero(y, z)
     close(got[0], _scan(K.first_nonzero, y, 1))
     close(got[1], _scan(K.first_nonzero, y, 1, reverse=True))
+    close(got[2], _scan(K.min_abs, z, 1, reverse=True))
 
 
 @pytest.mark.parametrize("reverse", [False, True])

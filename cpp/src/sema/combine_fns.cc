@@ -18,12 +18,12 @@ using ir::OpKind;
 
 namespace {
 
-// torch functions that can serve as the combine of one operand.
+// torch functions that can serve as the combine of one operand (the
+// associative ones of two tensors).
 bool is_torch_combine(const std::string& q) {
-  static const char* const kOk[] = {"torch.add", "torch.mul", "torch.maximum", "torch.minimum", "torch.max",
-                                    "torch.min", "torch.bitwise_and", "torch.bitwise_or", "torch.bitwise_xor",
-                                    "torch.logical_and", "torch.logical_or", "torch.mul", "torch.multiply",
-                                    "torch.fmax", "torch.fmin", "operator.add", "operator.mul"};
+  static const char* const kOk[] = {"torch.add", "torch.mul", "torch.multiply", "torch.maximum", "torch.minimum",
+                                    "torch.max", "torch.min", "torch.fmax", "torch.fmin", "torch.bitwise_and",
+                                    "torch.bitwise_or", "torch.bitwise_xor", "torch.logical_and", "torch.logical_or"};
   return std::find(std::begin(kOk), std::end(kOk), q) != std::end(kOk);
 }
 

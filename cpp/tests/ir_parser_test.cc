@@ -48,7 +48,8 @@ GlobalSpec module(const std::string& name, const std::string& qual) {
 }
 
 std::unique_ptr<BoundKernel> bind_kernel(const std::string& source, const std::string& function, std::vector<ArgSpec> args,
-                                  bool static_shapes = true) {
+                                  bool static_shapes = true,
+                                  const std::vector<std::pair<std::string, std::string>>& helpers = {}) {
   BindRequest req;
   auto file = std::make_shared<SourceFile>();
   file->filename = "kernels.py";
@@ -59,6 +60,16 @@ std::unique_ptr<BoundKernel> bind_kernel(const std::string& source, const std::s
   req.static_shapes = static_shapes;
   req.globals = {module("torch", "torch"), module("deuteron", "deuteron"), module("hl", "deuteron.language"),
                  module("math", "math")};
+  for (const auto& [name, text] : helpers) {
+    GlobalSpec g;
+    g.name = name;
+    g.kind = GlobalSpec::Kind::Helper;
+    auto helper = std::make_shared<SourceFile>();
+    helper->filename = "helpers.py";
+    helper->text = text;
+    g.helper_source = helper;
+    req.globals.push_back(g);
+  }
   return BoundKernel::bind(req);
 }
 
@@ -69,6 +80,7 @@ struct Case {
   std::vector<ArgSpec> args;
   const char* config;  // JSON, normalized by the kernel's spec
   bool static_shapes = true;
+  std::vector<std::pair<std::string, std::string>> helpers = {};  // module-level functions: name, source
 };
 
 const char* const kPointwise = R"(
@@ -176,6 +188,27 @@ def dyn(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return out
 )";
 
+// Random numbers (explicit and implicit seeds) and scans / reductions by combine
+// functions, with and without regions and `other`.
+const char* const kAddPair = R"(def add_pair(lv, ls, rv, rs):
+    return torch.where(ls == rs, lv + rv, rv), rs
+)";
+const char* const kMul = R"(def mul(a, b):
+    return a * b
+)";
+const char* const kRandomScans = R"(
+@deuteron.kernel()
+def rand_scans(x: torch.Tensor, ids: torch.Tensor, seed: int) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        v = x[tile, :] + hl.rand([tile, x.size(1)], seed=seed) + torch.rand_like(x[tile, :])
+        segs = ids[tile].unsqueeze(1).expand_as(v)
+        total, _ = hl.associative_scan(add_pair, (v, segs), dim=1, reverse=True)
+        prod = hl.reduce(mul, total, dim=1, other=1.0, keep_dims=True)
+        out[tile, :] = torch.cumsum(total, dim=1) + prod
+    return out
+)";
+
 std::vector<Case> cases() {
   const DType f32 = DType::Float32, f16 = DType::Float16;
   return {
@@ -197,6 +230,9 @@ std::vector<Case> cases() {
        R"({"block_sizes": [128]})"},
       {"dynamic shapes", kDynamic, "dyn", {tensor("x", f32, {300, 200}), tensor("y", f32, {300, 200})},
        R"({"block_sizes": [16, 32]})", false},
+      {"random and scans", kRandomScans, "rand_scans",
+       {tensor("x", f32, {64, 100}), tensor("ids", DType::Int32, {64}), scalar("seed", ArgSpec::Kind::Int)},
+       R"({"block_sizes": [4]})", true, {{"add_pair", kAddPair}, {"mul", kMul}}},
       {"int64 indices", kDynamic, "dyn", {tensor("x", f32, {65536, 32768}), tensor("y", f32, {65536, 32768})},
        R"({"block_sizes": [16, 32]})"},
   };
@@ -345,6 +381,20 @@ class Differ {
         check(x.reduce == y.reduce && x.axis == y.axis && x.keepdim == y.keepdim && x.mask_elided == y.mask_elided,
               w + " reduce attrs");
         break;
+      case ir::OpKind::RngSeed: check(x.tensor == y.tensor && x.seed_slot == y.seed_slot, w + " seed attrs"); break;
+      case ir::OpKind::Random: check(x.random == y.random, w + " fn"); break;
+      case ir::OpKind::Scan:
+      case ir::OpKind::CombineReduce: {
+        bool same_other = x.other.size() == y.other.size();
+        for (size_t i = 0; same_other && i < x.other.size(); ++i)
+          same_other = x.other[i].kind == y.other[i].kind && x.other[i].i == y.other[i].i &&
+                       x.other[i].b == y.other[i].b &&
+                       (x.other[i].f == y.other[i].f || (std::isnan(x.other[i].f) && std::isnan(y.other[i].f)));
+        check(x.axis == y.axis && x.keepdim == y.keepdim && x.reverse == y.reverse && x.combine_fn == y.combine_fn &&
+                  (a.kind == ir::OpKind::CombineReduce || !a.regions.empty() || x.reduce == y.reduce) && same_other,
+              w + " scan / combine attrs");
+        break;
+      }
       case ir::OpKind::Dot:
         check(x.dot_out_dtype == y.dot_out_dtype && x.dot_precision == y.dot_precision, w + " dot attrs");
         break;
@@ -385,7 +435,7 @@ TEST(IrParser, EveryStageOfKernelsUsingEveryOpReadsBackTheSame) {
   std::set<ir::OpKind> seen;
   for (const Case& c : cases()) {
     SCOPED_TRACE(c.name);
-    auto bound = bind_kernel(c.source, c.function, c.args, c.static_shapes);
+    auto bound = bind_kernel(c.source, c.function, c.args, c.static_shapes, c.helpers);
     json::Value config = bound->normalize(json::parse(c.config));
     std::vector<std::optional<int64_t>> rl;
     for (const auto& v : config.at("reduction_loops").as_array())

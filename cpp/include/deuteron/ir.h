@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -114,6 +115,14 @@ enum class OpKind {
   Reshape,        // to the result type's dims (same element count)
   Reduce,         // attrs.reduce over attrs.axis (keepdim -> size-1 axis)
   Dot,            // a @ b (+ acc): operands a, b [, acc]; 2-D or batched 3-D
+  // scans and reductions with a combine function (hl.associative_scan, hl.reduce)
+  Scan,           // inclusive scan along attrs.axis (attrs.reverse: last to first).  Either one
+                  // operand and a known combine (attrs.reduce: Sum or Prod, no region), or n
+                  // operands of one shape with region 0 = the combine (see CombineReduce).
+  CombineReduce,  // reduction of n operands of one shape along attrs.axis (attrs.keepdim) by
+                  // region 0, the user's combine function: args (lhs_0..lhs_n-1, rhs_0..rhs_n-1)
+                  // are scalars of the operands' dtypes, the yield gives n scalars; its ops are
+                  // elementwise and use only the region's own values (it becomes a function)
   // control flow
   For,            // loop over attrs.dim (Tile or Grid dim); operands = initial iter values;
                   // region 0 args = iter values; results = final iter values
@@ -204,8 +213,14 @@ struct Attrs {
   std::string atomic_sem = "relaxed";
   RandomFn random = RandomFn::Rand;   // Random
   int seed_slot = -1;                 // RngSeed: index into the seed buffer
-  int axis = 0;                      // ExpandDims, Squeeze, Reduce
-  bool keepdim = false;              // Reduce
+  int axis = 0;                      // ExpandDims, Squeeze, Reduce, Scan, CombineReduce
+  bool keepdim = false;              // Reduce, CombineReduce
+  bool reverse = false;              // Scan
+  std::string combine_fn;            // Scan, CombineReduce with a region: the user's function name
+  // CombineReduce: the user's `other` (one per operand), the value of lanes past
+  // the end of a partial block; empty = none given (the emitter then keeps such
+  // lanes out of the combine)
+  std::vector<Literal> other;
   std::vector<int> perm;             // Permute
   bool bitcast = false;              // Cast
   std::optional<DType> dot_out_dtype;  // Dot
@@ -307,6 +322,16 @@ class Builder {
 
 // Deep copy (used by passes that transform per config).
 std::unique_ptr<DeviceKernel> clone(const DeviceKernel& k);
+
+// Appends to `parent` a copy of region `src` with fresh value and op ids of
+// kernel k (for passes that duplicate an op with a region).  Operands defined
+// outside `src` are looked up in `outer` (unmapped ones are kept as they are).
+Region* clone_region_into(DeviceKernel& k, const Region& src, Op* parent,
+                          const std::map<const Value*, Value*>& outer = {});
+
+// Whether an op's region is a combine function (Scan, CombineReduce): scalar,
+// elementwise, closed over its arguments.
+bool has_combine_region(const Op& op);
 
 // Textual form, e.g.
 //   kernel _add_kernel(x: f32[s0, s1] strides [s1, 1], ...)

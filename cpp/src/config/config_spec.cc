@@ -49,6 +49,8 @@ bool flattenable(const ir::DeviceKernel& k) {
   ir::walk(k.body, [&](const ir::Op& op) {
     switch (op.kind) {
       case ir::OpKind::Reduce:
+      case ir::OpKind::Scan:
+      case ir::OpKind::CombineReduce:
       case ir::OpKind::Dot:
       case ir::OpKind::Permute:
       case ir::OpKind::Reshape:
@@ -177,7 +179,10 @@ ConfigSpec derive_config_spec(const Program& program) {
           dot.b = dot_operand(kernel, op->operands[1]);
           sum.dots.push_back(std::move(dot));
         }
-        if (op->kind == ir::OpKind::Reduce) { sum.has_reduction = true; spec.has_reduction = true; }
+        if (op->kind == ir::OpKind::Reduce || op->kind == ir::OpKind::Scan || op->kind == ir::OpKind::CombineReduce) {
+          sum.has_reduction = true;
+          spec.has_reduction = true;
+        }
         if (op->kind == ir::OpKind::For) {
           sum.has_inner_loop = true;
           InnerLoopInfo info;

@@ -36,6 +36,8 @@ const char* name(OpKind k) {
     case OpKind::Reshape: return "reshape";
     case OpKind::Reduce: return "reduce";
     case OpKind::Dot: return "dot";
+    case OpKind::Scan: return "scan";
+    case OpKind::CombineReduce: return "combine_reduce";
     case OpKind::For: return "for";
     case OpKind::If: return "if";
     case OpKind::Yield: return "yield";
@@ -275,7 +277,58 @@ void clone_region(const Region& src, Region& dst, Op* parent, std::map<const Val
   }
 }
 
+// Copies `src` into `dst` with fresh ids from k.
+void clone_region_fresh(DeviceKernel& k, const Region& src, Region& dst, Op* parent,
+                        std::map<const Value*, Value*>& map) {
+  dst.parent = parent;
+  for (const auto& a : src.args) {
+    auto v = std::make_unique<Value>(*a);
+    v->id = k.next_value_id++;
+    v->owner = &dst;
+    map[a.get()] = v.get();
+    dst.args.push_back(std::move(v));
+  }
+  for (const auto& op : src.ops) {
+    auto n = std::make_unique<Op>();
+    n->id = k.next_op_id++;
+    n->kind = op->kind;
+    n->attrs = op->attrs;
+    n->span = op->span;
+    n->parent = &dst;
+    for (Value* o : op->operands) {
+      auto it = map.find(o);
+      n->operands.push_back(it == map.end() ? o : it->second);
+    }
+    for (const auto& r : op->results) {
+      auto v = std::make_unique<Value>(*r);
+      v->id = k.next_value_id++;
+      v->def = n.get();
+      map[r.get()] = v.get();
+      n->results.push_back(std::move(v));
+    }
+    for (const auto& sub : op->regions) {
+      auto r = std::make_unique<Region>();
+      clone_region_fresh(k, *sub, *r, n.get(), map);
+      n->regions.push_back(std::move(r));
+    }
+    dst.ops.push_back(std::move(n));
+  }
+}
+
 }  // namespace
+
+Region* clone_region_into(DeviceKernel& k, const Region& src, Op* parent, const std::map<const Value*, Value*>& outer) {
+  std::map<const Value*, Value*> map = outer;
+  auto r = std::make_unique<Region>();
+  clone_region_fresh(k, src, *r, parent, map);
+  Region* raw = r.get();
+  parent->regions.push_back(std::move(r));
+  return raw;
+}
+
+bool has_combine_region(const Op& op) {
+  return (op.kind == OpKind::Scan || op.kind == OpKind::CombineReduce) && !op.regions.empty();
+}
 
 std::unique_ptr<DeviceKernel> clone(const DeviceKernel& k) {
   auto out = std::make_unique<DeviceKernel>();

@@ -75,6 +75,9 @@ Arity arity(OpKind k) {
     case OpKind::Permute:
     case OpKind::Reshape:
     case OpKind::Reduce: return {1, 1, 1};
+    // One result per operand (a tuple of tensors scans or reduces together).
+    case OpKind::Scan:
+    case OpKind::CombineReduce: return {1, -1, -1};
     case OpKind::Binary: return {2, 2, 1};
     case OpKind::Where: return {3, 3, 1};
     case OpKind::Dot: return {2, 3, 1};
@@ -719,6 +722,8 @@ class Parser {
 
     std::vector<Value*> operands;
     std::string literal_text;
+    bool combine_region = false;                               // Scan, CombineReduce
+    std::vector<std::pair<std::string, size_t>> other_texts;  // CombineReduce's `other (...)`
     size_t literal_pos = 0;
     auto fn_name = [&](auto parse_enum, const char* what) {
       skip_ws();
@@ -832,6 +837,38 @@ class Parser {
         if (accept_word("keepdim")) o.attrs.keepdim = true;
         if (accept_word("unmasked")) o.attrs.mask_elided = true;
         break;
+      case OpKind::Scan:
+        // `sum axis 0` (cumsum / cumprod) or `fn NAME axis 0` with a combine region.
+        if (accept_word("fn")) {
+          o.attrs.combine_fn = ident("a combine function's name");
+          combine_region = true;
+        } else {
+          o.attrs.reduce = fn_name(enum_by_name<ReduceFn>, "scan");
+        }
+        expect_word("axis");
+        o.attrs.axis = small_int("an axis");
+        if (accept_word("reverse")) o.attrs.reverse = true;
+        break;
+      case OpKind::CombineReduce:
+        expect_word("fn");
+        o.attrs.combine_fn = ident("a combine function's name");
+        combine_region = true;
+        expect_word("axis");
+        o.attrs.axis = small_int("an axis");
+        if (accept_word("keepdim")) o.attrs.keepdim = true;
+        if (accept_word("other")) {
+          // Literals typed by the results once they are read (below).
+          expect("(");
+          do {
+            skip_ws();
+            size_t b = pos_;
+            while (pos_ < text().size() && text()[pos_] != ',' && text()[pos_] != ')' && text()[pos_] != ' ') ++pos_;
+            if (pos_ == b) fail_at(b, "expected a literal in 'other (...)'");
+            other_texts.emplace_back(text().substr(b, pos_ - b), b);
+          } while (accept(","));
+          expect(")");
+        }
+        break;
       case OpKind::Dot:
         if (accept_word("out")) o.attrs.dot_out_dtype = dtype();
         if (accept_word("precision")) o.attrs.dot_precision = ident("a precision");
@@ -901,6 +938,13 @@ class Parser {
     expect_end();
     if (o.kind == OpKind::Constant || o.kind == OpKind::Full)
       o.attrs.literal = literal(literal_text, types.at(0).dtype, literal_pos);
+    if (!other_texts.empty()) {
+      if (other_texts.size() != types.size())
+        fail_at(other_texts[0].second, "'other' has " + std::to_string(other_texts.size()) +
+                                           " values for " + std::to_string(types.size()) + " results");
+      for (size_t i = 0; i < other_texts.size(); ++i)
+        o.attrs.other.push_back(literal(other_texts[i].first, types[i].dtype, other_texts[i].second));
+    }
     std::vector<std::unique_ptr<Value>> results;
     for (size_t i = 0; i < result_ids.size(); ++i) {
       auto [id, col] = result_ids[i];
@@ -917,10 +961,10 @@ class Parser {
     for (const auto& v : results) pending_.insert(v->id);
 
     // Regions, with their own arguments, before the results are visible.
-    int expected_regions = o.kind == OpKind::For ? 1 : o.kind == OpKind::If ? 2 : 0;
+    int expected_regions = o.kind == OpKind::For ? 1 : o.kind == OpKind::If ? 2 : combine_region ? 1 : 0;
     next_line();
     for (int ri = 0; ri < expected_regions; ++ri) {
-      const char* header = o.kind == OpKind::If ? (ri == 0 ? "then" : "else") : "body";
+      const char* header = o.kind == OpKind::If ? (ri == 0 ? "then" : "else") : combine_region ? "combine" : "body";
       if (!more_at(indent + 2) || !peek_word(header)) {
         if (li_ >= lines_.size()) fail_eof(std::string("the '") + header + ":' of '" + kind_name + "'");
         pos_ = 0;

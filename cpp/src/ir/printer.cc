@@ -187,6 +187,21 @@ class Printer {
         os_ << " " << name(op.attrs.reduce) << " axis " << op.attrs.axis << (op.attrs.keepdim ? " keepdim" : "")
             << (op.attrs.mask_elided ? " unmasked" : "");
         break;
+      case OpKind::Scan:
+        if (op.regions.empty())
+          os_ << " " << name(op.attrs.reduce);
+        else
+          os_ << " fn " << op.attrs.combine_fn;
+        os_ << " axis " << op.attrs.axis << (op.attrs.reverse ? " reverse" : "");
+        break;
+      case OpKind::CombineReduce:
+        os_ << " fn " << op.attrs.combine_fn << " axis " << op.attrs.axis << (op.attrs.keepdim ? " keepdim" : "");
+        if (!op.attrs.other.empty()) {
+          os_ << " other (";
+          for (size_t i = 0; i < op.attrs.other.size(); ++i) os_ << (i ? ", " : "") << literal_str(op.attrs.other[i]);
+          os_ << ")";
+        }
+        break;
       case OpKind::Dot:
         if (op.attrs.dot_out_dtype) os_ << " out " << dtype_short(*op.attrs.dot_out_dtype);
         if (!op.attrs.dot_precision.empty()) os_ << " precision " << op.attrs.dot_precision;
@@ -221,7 +236,7 @@ class Printer {
     for (size_t ri = 0; ri < op.regions.size(); ++ri) {
       const Region& r = *op.regions[ri];
       indent(depth + 1);
-      os_ << (op.kind == OpKind::If ? (ri == 0 ? "then" : "else") : "body");
+      os_ << (op.kind == OpKind::If ? (ri == 0 ? "then" : "else") : has_combine_region(op) ? "combine" : "body");
       if (!r.args.empty()) {
         os_ << "(";
         for (size_t i = 0; i < r.args.size(); ++i)

@@ -104,6 +104,39 @@ class Verifier {
         check(res(0).dims == expect, &op, "reduce result shape is wrong");
         break;
       }
+      case OpKind::Scan:
+      case OpKind::CombineReduce: {
+        size_t n = op.operands.size();
+        check(n >= 1 && op.results.size() == n, &op, "takes n >= 1 operands and gives n results");
+        const auto& in = opnd(0).dims;
+        check(op.attrs.axis >= 0 && op.attrs.axis < static_cast<int>(in.size()), &op, "axis out of range");
+        for (size_t i = 0; i < n; ++i) {
+          check(opnd(i).dims == in, &op, "operands must have one shape");
+          auto expect = in;
+          if (op.kind == OpKind::CombineReduce) {
+            if (op.attrs.keepdim)
+              expect[op.attrs.axis] = kBroadcast;
+            else
+              expect.erase(expect.begin() + op.attrs.axis);
+          }
+          check(res(i).dims == expect && res(i).dtype == opnd(i).dtype, &op,
+                "result " + std::to_string(i) + " has type " + type_str(res(i)) + ", expected the operand's dtype over " +
+                    type_str(Type{opnd(i).dtype, expect}));
+        }
+        if (op.kind == OpKind::Scan && op.regions.empty()) {
+          check(n == 1 && (op.attrs.reduce == ReduceFn::Sum || op.attrs.reduce == ReduceFn::Prod), &op,
+                "a scan without a combine region is a sum or a product of one operand");
+          break;
+        }
+        check(op.regions.size() == 1, &op, "needs one combine region");
+        check(op.attrs.other.empty() || op.attrs.other.size() == n, &op, "one `other` value per operand");
+        const Region& r = *op.regions[0];
+        check(r.args.size() == 2 * n, &op, "the combine region takes 2n scalar arguments");
+        for (size_t i = 0; i < r.args.size() && i < 2 * n; ++i)
+          check(r.args[i]->type == Type{opnd(i % n).dtype, {}}, &op,
+                "combine argument " + std::to_string(i) + " must be a scalar of its operand's dtype");
+        break;
+      }
       case OpKind::ExpandDims: {
         auto expect = opnd(0).dims;
         check(op.attrs.axis >= 0 && op.attrs.axis <= static_cast<int>(expect.size()), &op, "axis out of range");
@@ -210,6 +243,11 @@ class Verifier {
       }
       if (op.kind == OpKind::Yield) check(i + 1 == r.ops.size(), &op, "yield must be the last op of its region");
       op_types(op);
+      if (has_combine_region(op)) {
+        combine_region(op);
+        for (const auto& res : op.results) scopes.back().insert(res.get());
+        continue;
+      }
       for (const auto& sub : op.regions) {
         check(sub->parent == &op, &op, "region parent pointer is stale");
         region(*sub, scopes, true);
@@ -237,6 +275,33 @@ class Verifier {
     }
     (void)must_terminate;
     scopes.pop_back();
+  }
+
+  // A combine function: scalar elementwise ops over its own arguments only
+  // (back ends emit it as a separate function), yielding one scalar per result.
+  void combine_region(const Op& op) {
+    const Region& r = *op.regions[0];
+    check(r.parent == &op, &op, "region parent pointer is stale");
+    std::vector<std::set<const Value*>> own(1);
+    region(r, own, true);
+    check(!r.ops.empty() && r.ops.back()->kind == OpKind::Yield, &op, "combine region must end in yield");
+    const Op& y = *r.ops.back();
+    check(y.operands.size() == op.results.size(), &op, "the combine region yields one value per result");
+    for (size_t j = 0; j < y.operands.size(); ++j)
+      check(y.operands[j]->type == Type{op.results[j]->type.dtype, {}}, &op,
+            "combine value " + std::to_string(j) + " must be a scalar of the result's dtype");
+    walk(r, [&](const Op& inner) {
+      switch (inner.kind) {
+        case OpKind::Constant:
+        case OpKind::Unary:
+        case OpKind::Binary:
+        case OpKind::Where:
+        case OpKind::Cast:
+        case OpKind::Yield: break;
+        case OpKind::Full: check(inner.result()->type.is_scalar(), &op, "combine values must be scalars"); break;
+        default: fail(&op, std::string("a combine function may not contain '") + name(inner.kind) + "'");
+      }
+    });
   }
 
   const DeviceKernel& k_;

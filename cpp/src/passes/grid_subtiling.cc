@@ -70,6 +70,10 @@ bool legal(const ir::DeviceKernel& k, int d) {
         if (real_dims(op.operands[0]->type) != real_dims(op.result()->type)) ok = false;
         return;
       case OpKind::If: ok = false; return;
+      case OpKind::Scan:
+        // A scan along the dim runs across the sub-tiles.
+        if (op.operands[0]->type.dims.at(op.attrs.axis) == d) ok = false;
+        return;
       default:
         for (const auto& r : op.results)
           if (!has_dim(r->type, d)) ok = false;
@@ -165,6 +169,8 @@ class Subtiler {
       parts_[res.get()][s] = v.get();
       n->results.push_back(std::move(v));
     }
+    // A combine function (a closed region of scalars) is the same for each sub-tile.
+    for (const auto& sub : op.regions) ir::clone_region_into(k_, *sub, n.get());
     return n;
   }
 

@@ -162,6 +162,9 @@ class Roller {
       attrs.dim = chunk_;
     }
     ir::Op* op = b.create(kind, operands, types, src.span, attrs);
+    // Combine functions of scans and reductions along other axes (closed
+    // regions of scalars: nothing in them changes).
+    for (const auto& r : src.regions) ir::clone_region_into(k_, *r, op);
     for (size_t i = 0; i < src.results.size(); ++i) {
       op->results[i]->name_hint = src.results[i]->name_hint;
       map_[src.results[i].get()] = op->result(i);

@@ -54,7 +54,9 @@ class UnitDimEliminator {
   bool eligible() {
     bool ok = true;
     ir::walk(k_.body, [&](const ir::Op& op) {
-      if (op.kind == OpKind::Reduce && is_unit(op.operands[0]->type.dims.at(op.attrs.axis))) ok = false;
+      if ((op.kind == OpKind::Reduce || op.kind == OpKind::Scan || op.kind == OpKind::CombineReduce) &&
+          is_unit(op.operands[0]->type.dims.at(op.attrs.axis)))
+        ok = false;
       if (op.kind == OpKind::Dot)
         for (size_t i = 0; i < 2; ++i) {
           const auto& d = op.operands[i]->type.dims;
@@ -186,6 +188,28 @@ class UnitDimEliminator {
         }
         break;
       }
+      case OpKind::Scan:
+        // One shape for all operands and results.
+        for (size_t i = 0; i < op.operands.size(); ++i) {
+          same_axes(op.operands[0], op.operands[i]);
+          same_axes(op.operands[i], op.result(i));
+        }
+        break;
+      case OpKind::CombineReduce: {
+        const auto& in = op.operands[0]->type.dims;
+        for (size_t k = 0; k < op.operands.size(); ++k) {
+          same_axes(op.operands[0], op.operands[k]);
+          for (int i = 0, j = 0; i < static_cast<int>(in.size()); ++i) {
+            if (i == op.attrs.axis) {
+              if (op.attrs.keepdim) ++j;
+              continue;
+            }
+            if (in[i] == ir::kBroadcast) unite({op.operands[k], i}, {op.result(k), j});
+            ++j;
+          }
+        }
+        break;
+      }
       case OpKind::Dot:
         if (res->type.rank() == 3) {
           for (size_t i = 0; i < 2; ++i)
@@ -275,7 +299,9 @@ class UnitDimEliminator {
       ir::Op& op = *op_ptr;
       // Axis attributes refer to the original operand types: fix them first.
       switch (op.kind) {
-        case OpKind::Reduce: op.attrs.axis = new_axis(op.operands[0], op.attrs.axis); break;
+        case OpKind::Reduce:
+        case OpKind::Scan:
+        case OpKind::CombineReduce: op.attrs.axis = new_axis(op.operands[0], op.attrs.axis); break;
         case OpKind::ExpandDims: {
           bool gone = dropped(op.result(), op.attrs.axis);
           op.attrs.axis = new_axis(op.result(), op.attrs.axis);

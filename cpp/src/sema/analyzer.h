@@ -7,6 +7,7 @@
 //   calls.cc           call dispatch: builtins, helpers, tensor methods
 //   torch_ops.cc       torch.* / F.* operators on device values
 //   hl_ops.cc          deuteron.language (hl.*) functions
+//   combine_fns.cc     scans and hl.reduce: combine functions lowered into regions
 //   host_ops.cc        host-side torch functions (empty, zeros, size, view, ...)
 #pragma once
 
@@ -46,6 +47,12 @@ class BoundArgs {
   SourceSpan span_of(const std::string& name) const;
   std::map<std::string, std::pair<SValue, SourceSpan>> values;
   SourceSpan call_span;
+};
+
+// A combine function's name and parameters (combine_fns.cc).
+struct CombineSignature {
+  std::string name;
+  std::vector<std::string> params;
 };
 
 class Analyzer {
@@ -113,6 +120,16 @@ class Analyzer {
   // Value of a tensor-typed device expression for view/reduction ops.
   ir::Value* expect_tensor_value(const SValue& v, SourceSpan span, const std::string& what);
 
+  // Scans and reductions with a combine function (combine_fns.cc).  `what`
+  // names the construct in errors ("hl.associative_scan").
+  SValue associative_scan(const SValue& fn, const SValue& input, SourceSpan input_span, int64_t dim,
+                          SourceSpan dim_span, bool reverse, SourceSpan span, const std::string& what);
+  SValue combine_reduce(const SValue& fn, const SValue& input, SourceSpan input_span, const SValue* dim,
+                        SourceSpan dim_span, const SValue* other, SourceSpan other_span, bool keepdim, SourceSpan span);
+  // cumsum / cumprod (fn Sum or Prod) with the result dtype (default: the input's).
+  SValue cumulative(ir::ReduceFn fn, const SValue& input, SourceSpan input_span, int64_t dim, SourceSpan dim_span,
+                    bool reverse, std::optional<DType> result, SourceSpan span, const std::string& what);
+
   // Size arguments: `[tile_m, 64]`, `(m, n)`, `x.size()` -> dims (device) or sizes (host)
   std::vector<int> dims_from_shape(const SValue& shape, SourceSpan span);
   std::vector<SymInt> sizes_from_shape(const SValue& shape, SourceSpan span) const;
@@ -164,6 +181,12 @@ class Analyzer {
                                       ir::Value* low = nullptr, ir::Value* high = nullptr);
   // Sizes the seed buffer of every kernel once all call sites are known.
   void finish_random_seeds();
+  // combine_fns.cc
+  std::vector<ir::Value*> combine_operands(const SValue& input, SourceSpan span, const std::string& what,
+                                           bool* is_tuple);
+  CombineSignature combine_signature(const SValue& fn, SourceSpan span, const std::string& what);
+  void build_combine_region(ir::Op* op, const SValue& fn, const CombineSignature& sig, bool is_tuple,
+                            SourceSpan span, const std::string& what);
 
   friend class DeviceLoopScope;
 

@@ -409,7 +409,8 @@ SValue Analyzer::eval_attribute(const SValue& base, const std::string& attr, Sou
         if (auto dt = dtype_from_name(attr)) return SValue::dtype_value(*dt);
       }
       static const char* const kSubmodules[] = {"torch.nn", "torch.nn.functional", "torch.special", "torch.linalg",
-                                                "torch.cuda", "torch.library", "torch.testing", "torch.nn.init"};
+                                                "torch.cuda", "torch.library", "torch.testing", "torch.nn.init",
+                                                "torch._higher_order_ops", "torch.ops", "torch.ops.higher_order"};
       for (const char* m : kSubmodules)
         if (q == m) return SValue::module(q == "torch.nn.functional" ? "F" : q);
       if (base.s == "math") {

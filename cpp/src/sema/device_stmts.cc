@@ -291,8 +291,10 @@ void Analyzer::assign_reduction_indices(ir::DeviceKernel& k) {
   // A Full dim gets a `reduction_loops` entry when something reduces over it,
   // no matmul consumes it (a contraction dim cannot be rolled), and it only
   // appears at the top level of the kernel body (reduction_rolling.cc
-  // rewrites that level).
-  std::set<int> reduced, in_dot, nested;
+  // rewrites that level).  Scans along it and reductions with a user combine
+  // over it keep it persistent: a scan's later chunks need the earlier ones'
+  // total, and a combine function has no identity to start chunks from.
+  std::set<int> reduced, in_dot, nested, persistent;
   for (const auto& op : k.body.ops)
     for (const auto& sub : op->regions)
       ir::walk(*sub, [&](const ir::Op& inner) {
@@ -311,9 +313,11 @@ void Analyzer::assign_reduction_indices(ir::DeviceKernel& k) {
       for (const ir::Value* v : op.operands)
         for (int d : v->type.dims)
           if (d != ir::kBroadcast) in_dot.insert(d);
+    if (op.kind == OpKind::Scan || op.kind == OpKind::CombineReduce)
+      persistent.insert(op.operands[0]->type.dims.at(op.attrs.axis));
   });
   for (int d : reduced) {
-    if (in_dot.count(d) || nested.count(d)) continue;
+    if (in_dot.count(d) || nested.count(d) || persistent.count(d)) continue;
     ReductionLoopSpec spec;
     spec.extent = k.dim(d).extent();
     spec.origin = k.dim(d).name;

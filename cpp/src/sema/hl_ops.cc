@@ -255,6 +255,33 @@ bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& ou
     out = SValue::ir(x, v.pclass);
     return true;
   }
+  if (name == "associative_scan") {
+    device_only();
+    BoundArgs b = bind(call, {"combine_fn", "input_tensor", "dim", "reverse="});
+    bool reverse = b.has("reverse") && expect_const_bool(*b.get("reverse"), b.span_of("reverse"), "reverse");
+    out = associative_scan(*b.get("combine_fn"), *b.get("input_tensor"), b.span_of("input_tensor"),
+                           expect_const_int(*b.get("dim"), b.span_of("dim"), "dim"), b.span_of("dim"), reverse,
+                           call.span, "hl.associative_scan");
+    return true;
+  }
+  if (name == "cumsum" || name == "cumprod") {
+    device_only();
+    // Helion's cumsum/cumprod keep the input's dtype (torch.cumsum promotes integers to int64).
+    BoundArgs b = bind(call, {"input_tensor", "dim", "reverse="});
+    bool reverse = b.has("reverse") && expect_const_bool(*b.get("reverse"), b.span_of("reverse"), "reverse");
+    out = cumulative(name == "cumsum" ? ir::ReduceFn::Sum : ir::ReduceFn::Prod, *b.get("input_tensor"),
+                     b.span_of("input_tensor"), expect_const_int(*b.get("dim"), b.span_of("dim"), "dim"),
+                     b.span_of("dim"), reverse, std::nullopt, call.span, "hl." + name);
+    return true;
+  }
+  if (name == "reduce") {
+    device_only();
+    BoundArgs b = bind(call, {"combine_fn", "input_tensor", "dim=", "other=", "keep_dims="});
+    bool keep = b.has("keep_dims") && expect_const_bool(*b.get("keep_dims"), b.span_of("keep_dims"), "keep_dims");
+    out = combine_reduce(*b.get("combine_fn"), *b.get("input_tensor"), b.span_of("input_tensor"), b.get("dim"),
+                         b.span_of("dim"), b.get("other"), b.span_of("other"), keep, call.span);
+    return true;
+  }
   if (name == "constexpr")
     error(call.span, "hl.constexpr is an annotation for kernel arguments (x: hl.constexpr), not a function");
   return false;

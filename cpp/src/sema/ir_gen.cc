@@ -362,6 +362,20 @@ Value* IRGen::reduce(ir::ReduceFn fn, Value* x, int axis, bool keepdim, std::opt
   return cast(r, result, span);
 }
 
+Value* IRGen::scan(ir::ReduceFn fn, Value* x, int axis, bool reverse, DType result, SourceSpan span) {
+  DType compute = result;
+  if (is_low_precision_float(compute)) compute = DType::Float32;
+  if (!is_floating(compute) && bit_width(compute) < 32) compute = DType::Int32;
+  Value* input = cast(x, compute, span);
+  if (x->type.dims.at(axis) == ir::kBroadcast) return cast(input, result, span);  // one element
+  ir::Attrs a;
+  a.reduce = fn;
+  a.axis = axis;
+  a.reverse = reverse;
+  Value* r = builder_.create(OpKind::Scan, {input}, {input->type}, span, a)->result();
+  return cast(r, result, span);
+}
+
 // ------------------------------------------------------------------ matmul
 
 Value* IRGen::dot(Value* a, Value* b, Value* acc, std::optional<DType> out_dtype, SourceSpan span) {

@@ -66,6 +66,11 @@ class IRGen {
   ir::Value* reduce(ir::ReduceFn fn, ir::Value* x, int axis, bool keepdim, std::optional<DType> out_dtype,
                     SourceSpan span);
 
+  // --- scans with a known combine (Sum: cumsum, Prod: cumprod) along `axis`:
+  // 16-bit floats and integers narrower than 32 bits compute in float32 /
+  // int32 (what Triton's cumsum does), the result is rounded to `result`.
+  ir::Value* scan(ir::ReduceFn fn, ir::Value* x, int axis, bool reverse, DType result, SourceSpan span);
+
   // --- matmul: a [.., M, K] @ b [.., K, N] (+ acc) -> [.., M, N]
   ir::Value* dot(ir::Value* a, ir::Value* b, ir::Value* acc, std::optional<DType> out_dtype, SourceSpan span);
 

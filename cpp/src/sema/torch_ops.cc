@@ -572,6 +572,29 @@ std::map<std::string, OpDef> build_table() {
   t["F.layer_norm"] = {{"input", "normalized_shape", "weight=", "bias=", "eps="}, layer_norm};
   t["F.rms_norm"] = {{"input", "normalized_shape", "weight=", "eps="}, rms_norm};
 
+  // scans (torch's type rule: integer and bool inputs sum and multiply in int64)
+  auto cumulative = [](ReduceFn fn) {
+    return [fn](OpCtx& c) {
+      SValue x = c.dev("input");
+      auto dt = dtype_arg(c);
+      DType in = x.value->type.dtype;
+      DType result = dt ? *dt : is_floating(in) ? in : DType::Int64;
+      return c.a.cumulative(fn, x, c.at("input"), c.a.expect_const_int(c.get("dim"), c.at("dim"), "dim"), c.at("dim"),
+                            false, result, c.span, c.name);
+    };
+  };
+  t["cumsum"] = {{"input", "dim", "*", "dtype="}, cumulative(ReduceFn::Sum)};
+  t["cumprod"] = {{"input", "dim", "*", "dtype="}, cumulative(ReduceFn::Prod)};
+  // torch's associative_scan (higher-order op): combine_fn(xs pytree, xs pytree)
+  auto hop_scan = [](OpCtx& c) {
+    bool reverse = c.has("reverse") && c.a.expect_const_bool(c.get("reverse"), c.at("reverse"), "reverse");
+    return c.a.associative_scan(c.get("combine_fn"), c.get("xs"), c.at("xs"),
+                                c.a.expect_const_int(c.get("dim"), c.at("dim"), "dim"), c.at("dim"), reverse, c.span,
+                                c.name);
+  };
+  t["_higher_order_ops.associative_scan"] = {{"combine_fn", "xs", "dim", "reverse=", "combine_mode="}, hop_scan};
+  t["ops.higher_order.associative_scan"] = t["_higher_order_ops.associative_scan"];
+
   // matmul
   t["matmul"] = {{"input", "other"}, [](OpCtx& c) { return matmul(c, "input", "other"); }};
   t["mm"] = {{"input", "mat2"}, [](OpCtx& c) { return matmul(c, "input", "mat2"); }};

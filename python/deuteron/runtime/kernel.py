@@ -67,6 +67,9 @@ class Kernel:
     configs given to the decorator, if any).
     """
 
+    # Lets runtime/source.py recognise a kernel without importing this module (layering).
+    __deuteron_kernel__ = True
+
     def __init__(self, fn: Callable[..., Any], *, config: Config | dict | None = None,
                  configs: Sequence[Config | dict] | None = None, key: Callable[..., Any] | None = None,
                  settings: Settings | None = None, **setting_kwargs: Any) -> None:

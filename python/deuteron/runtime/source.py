@@ -100,6 +100,11 @@ def describe_global(name: str, value: Any, seen_helpers: set[int]) -> list[dict[
         return [{"name": name, "kind": "none"}]
     if isinstance(value, type) and value.__module__ in ("deuteron.autotuner", "helion.autotuner"):
         return [{"name": name, "kind": "function", "qualname": f"deuteron.autotuner.{value.__name__}"}]
+    if getattr(type(value), "__deuteron_kernel__", False):
+        # A kernel passed as a function of device values (a combine function of
+        # hl.reduce / hl.associative_scan): its decorator is ignored there and its
+        # function is inlined like any helper.  Called on the host it stays a kernel.
+        value = value.fn
     if callable(value) and not isinstance(value, type):
         qual = _qualname_of_function(value)
         if qual is not None:

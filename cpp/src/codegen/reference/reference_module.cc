@@ -47,6 +47,7 @@ class ReferenceEmitter {
     w_.line(sig + "):");
     w_.indent();
     w_.line("_device = " + (k_.tensors.empty() ? std::string("'cpu'") : safe(k_.tensors[0].name) + ".device"));
+    emit_combine_functions();
     // Full dims cover their whole extent.
     for (const auto& d : k_.dims)
       if (d.kind == DimKind::Full)
@@ -85,6 +86,35 @@ class ReferenceEmitter {
     w_.indent();
     w_.line(idx(d) + " = torch.arange(" + off(d) + ", min(" + off(d) + " + " + std::to_string(block(d)) + ", " +
             sym(dim.end) + "), device=_device)");
+  }
+
+  // The user's combine functions, as functions of torch tensors (elementwise,
+  // like the IR's scalar ops), defined once per scan or reduction.
+  void emit_combine_functions() {
+    std::map<std::string, int> count;
+    ir::walk(k_.body, [&](const ir::Op& op) {
+      if (!ir::has_combine_region(op)) return;
+      const ir::Region& r = *op.regions[0];
+      std::string fn = safe(op.attrs.combine_fn) + "_" + std::to_string(count[op.attrs.combine_fn]++);
+      combine_names_[&op] = fn;
+      std::set<std::string> taken;
+      std::string params;
+      for (const auto& a : r.args) {
+        std::string n = a->name_hint.empty() ? "" : safe(a->name_hint);
+        if (n.empty() || taken.count(n)) n = "v_" + std::to_string(a->id);
+        taken.insert(n);
+        names_[a.get()] = n;
+        params += (params.empty() ? "" : ", ") + n;
+      }
+      w_.line("def " + fn + "(" + params + "):");
+      w_.indent();
+      emit_region(r);
+      const ir::Op& y = *r.ops.back();
+      std::string ret;
+      for (const ir::Value* v : y.operands) ret += t(v) + ", ";
+      w_.line("return (" + ret.substr(0, ret.size() - 1) + ")");
+      w_.dedent();
+    });
   }
 
   void emit_grid(size_t i) {
@@ -389,6 +419,24 @@ class ReferenceEmitter {
         assign(op, e + ".to(" + torch_dtype(op.result()->type.dtype) + ")");
         return;
       }
+      case OpKind::Scan: {
+        std::string ax = std::to_string(op.attrs.axis);
+        if (op.regions.empty()) {
+          std::string x = t(op.operands[0]);
+          std::string fn = op.attrs.reduce == ir::ReduceFn::Sum ? "torch.cumsum(" : "torch.cumprod(";
+          std::string e = op.attrs.reverse ? fn + x + ".flip(" + ax + "), dim=" + ax + ").flip(" + ax + ")"
+                                           : fn + x + ", dim=" + ax + ")";
+          assign(op, e + ".to(" + torch_dtype(op.result()->type.dtype) + ")");
+          return;
+        }
+        w_.line(results(op) + " = _deuteron_scan(" + combine_names_.at(&op) + ", " + operand_tuple(op) + ", " + ax +
+                ", reverse=" + (op.attrs.reverse ? "True" : "False") + ")");
+        return;
+      }
+      case OpKind::CombineReduce:
+        w_.line(results(op) + " = _deuteron_reduce(" + combine_names_.at(&op) + ", " + operand_tuple(op) + ", " +
+                std::to_string(op.attrs.axis) + ", keepdim=" + (op.attrs.keepdim ? "True" : "False") + ")");
+        return;
       case OpKind::Dot: {
         DType out = op.result()->type.dtype;
         std::string a = t(op.operands[0]) + ".to(" + torch_dtype(out) + ")";
@@ -446,6 +494,17 @@ class ReferenceEmitter {
     }
   }
 
+  std::string results(const ir::Op& op) {
+    std::string s;
+    for (const auto& r : op.results) s += name(r.get()) + ", ";
+    return s.substr(0, s.size() - 2) + (op.results.size() == 1 ? "," : "");
+  }
+  std::string operand_tuple(const ir::Op& op) {
+    std::string s = "(";
+    for (const ir::Value* v : op.operands) s += name(v) + ", ";
+    return (op.operands.size() == 1 ? s.substr(0, s.size() - 1) : s.substr(0, s.size() - 2)) + ")";
+  }
+
   static std::string quote(const std::string& s) {
     std::string out = "\"";
     for (char c : s) {
@@ -462,7 +521,44 @@ class ReferenceEmitter {
   const codegen::KernelPlan& plan_;
   std::map<const ir::Value*, std::string> names_;
   std::map<int, std::string> dynamic_end_;
+  std::map<const ir::Op*, std::string> combine_names_;
 };
+
+// Runtime helpers of user combine functions: log-step algorithms over whole
+// slices (each step is a few torch ops), keeping the combine's operand order.
+void emit_combine_runtime(PythonWriter& w) {
+  w.blank();
+  w.blank();
+  w.line("def _deuteron_scan(combine, values, axis, reverse):");
+  w.line("    \"\"\"Inclusive scan along `axis` in log2(n) steps (Hillis-Steele): the earlier part (the later");
+  w.line("    one when reverse) is combine's left operand.\"\"\"");
+  w.line("    values = list(values)");
+  w.line("    n = values[0].shape[axis]");
+  w.line("    step = 1");
+  w.line("    while step < n:");
+  w.line("        first = [v.narrow(axis, 0, n - step) for v in values]");
+  w.line("        last = [v.narrow(axis, step, n - step) for v in values]");
+  w.line("        if reverse:");
+  w.line("            new = combine(*last, *first)");
+  w.line("            values = [torch.cat([c.expand(f.shape), v.narrow(axis, n - step, step)], axis)");
+  w.line("                      for c, f, v in zip(new, first, values)]");
+  w.line("        else:");
+  w.line("            new = combine(*first, *last)");
+  w.line("            values = [torch.cat([v.narrow(axis, 0, step), c.expand(f.shape)], axis)");
+  w.line("                      for c, f, v in zip(new, first, values)]");
+  w.line("        step *= 2");
+  w.line("    return values");
+  w.blank();
+  w.blank();
+  w.line("def _deuteron_reduce(combine, values, axis, keepdim):");
+  w.line("    \"\"\"Reduction along `axis` in log2(n) steps, combining neighbours.\"\"\"");
+  w.line("    values = [v.movedim(axis, 0) for v in values]");
+  w.line("    while values[0].shape[0] > 1:");
+  w.line("        pairs = values[0].shape[0] // 2 * 2");
+  w.line("        new = combine(*[v[0:pairs:2] for v in values], *[v[1:pairs:2] for v in values])");
+  w.line("        values = [torch.cat([c.expand(v[0:pairs:2].shape), v[pairs:]]) for c, v in zip(new, values)]");
+  w.line("    return [v[0].unsqueeze(axis) if keepdim else v[0] for v in values]");
+}
 
 }  // namespace
 
@@ -478,6 +574,9 @@ std::string generate_reference_module(const CodegenInput& in) {
   for (const auto& k : in.kernels)
     ir::walk(k->body, [&](const ir::Op& op) { random |= op.kind == OpKind::Random; });
   if (random || program.rng_seed_count > 0) w.line("from deuteron.runtime import philox as _philox");
+  bool combines = false;
+  for (const auto& k : in.kernels) ir::walk(k->body, [&](const ir::Op& op) { combines |= ir::has_combine_region(op); });
+  if (combines) emit_combine_runtime(w);
   std::vector<std::string> calls;
   for (size_t i = 0; i < in.kernels.size(); ++i) {
     w.blank();

@@ -3,6 +3,7 @@
 #include "kernel_emitter.h"
 
 #include "../block_alignment.h"
+#include "../combine_identity.h"
 #include "../heavy_first.h"
 
 #include <algorithm>
@@ -25,8 +26,8 @@ bool is_identifier_char(char c) { return std::isalnum(static_cast<unsigned char>
 class KernelEmitter {
  public:
   KernelEmitter(PythonWriter& w, const Program& program, const ir::DeviceKernel& k, const KernelPlan& plan,
-                std::set<std::string>* used_math)
-      : out_(w), program_(program), k_(k), plan_(plan), used_math_(used_math) {}
+                std::set<std::string>* used_math, CombineHelpers* combine)
+      : out_(w), program_(program), k_(k), plan_(plan), used_math_(used_math), combine_(combine) {}
 
   KernelLaunch run() {
     whole_block_dims_ = whole_block_dims(k_, [&](int d) { return block_value(d); });
@@ -907,6 +908,8 @@ class KernelEmitter {
         return;
       }
       case OpKind::Reduce: emit_reduce(op); return;
+      case OpKind::Scan: emit_scan(op); return;
+      case OpKind::CombineReduce: emit_combine_reduce(op); return;
       case OpKind::Dot: emit_dot(op); return;
       case OpKind::For: emit_for(op); return;
       case OpKind::If: emit_if(op); return;
@@ -1290,6 +1293,198 @@ class KernelEmitter {
     assign(op, e);
   }
 
+  // ------------------------------------------------ scans and combine functions
+  // The module-level @triton.jit function of an op's combine region, named
+  // after the user's function; its values are named locally so that the
+  // same function used twice is written once.
+  std::string combine_helper(const ir::Op& op) {
+    static const std::set<std::string> kReserved = {"tl", "triton", "libdevice", "float", "int", "min", "max"};
+    const ir::Region& r = *op.regions[0];
+    std::set<std::string> taken;
+    int fresh = 0;
+    auto local_name = [&](const ir::Value* v) {
+      std::string n = v->name_hint.empty() ? "" : sanitize(v->name_hint);
+      if (n.empty() || kReserved.count(n)) n = "v";
+      std::string base = n;
+      while (taken.count(n) || n == "v") n = base + "_" + std::to_string(fresh++);
+      taken.insert(n);
+      names_[v] = n;
+      return n;
+    };
+    std::string params;
+    for (const auto& a : r.args) params += (params.empty() ? "" : ", ") + local_name(a.get());
+    for (const auto& inner : r.ops)
+      for (const auto& res : inner->results) local_name(res.get());
+    PythonWriter body;
+    body.indent();
+    PythonWriter* saved_w = w_;
+    int saved_line = last_comment_line_;
+    w_ = &body;
+    last_comment_line_ = -1;
+    emit_region(r);
+    const ir::Op& y = *r.ops.back();
+    std::string ret;
+    for (size_t i = 0; i < y.operands.size(); ++i) ret += (i ? ", " : "") + use(y.operands[i]);
+    body.line("return " + ret);
+    w_ = saved_w;
+    last_comment_line_ = saved_line;
+    std::string key = params + "\n" + body.str();
+    auto it = combine_->by_text.find(key);
+    if (it != combine_->by_text.end()) return it->second;
+    // (Not one of the user's globals, which the runtime puts into the module.)
+    const auto& globals = program_.used_globals;
+    std::string name;
+    do {
+      name = sanitize(op.attrs.combine_fn) + "_" + std::to_string(combine_->count[op.attrs.combine_fn]++);
+    } while (std::find(globals.begin(), globals.end(), name) != globals.end());
+    combine_->by_text[key] = name;
+    PythonWriter& w = combine_->w;
+    w.blank();
+    w.blank();
+    w.line("@triton.jit");
+    w.line("def " + name + "(" + params + "):");
+    w.line_raw(body.str().substr(0, body.str().size() - 1));
+    return name;
+  }
+
+  // A combine function that leaves out lanes whose flag is 0 (lanes past
+  // the end of a partial block): combine(a, b) where both are valid, else the
+  // valid one.  Still associative; its flag result says whether any was valid.
+  std::string masked_combine_helper(const ir::Op& op, const std::string& fn) {
+    size_t n = op.operands.size();
+    std::string key = "masked " + fn;
+    auto it = combine_->by_text.find(key);
+    if (it != combine_->by_text.end()) return it->second;
+    std::string name = fn + "_masked";
+    combine_->by_text[key] = name;
+    std::vector<std::string> a, b, r;
+    for (size_t i = 0; i < n; ++i) {
+      a.push_back("a" + std::to_string(i));
+      b.push_back("b" + std::to_string(i));
+      r.push_back("r" + std::to_string(i));
+    }
+    auto join = [](const std::vector<std::string>& v) {
+      std::string s;
+      for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+      return s;
+    };
+    PythonWriter& w = combine_->w;
+    w.blank();
+    w.blank();
+    w.line("@triton.jit");
+    w.line("def " + name + "(" + join(a) + ", a_valid, " + join(b) + ", b_valid):");
+    w.indent();
+    w.line("# lanes past the end of a partial block (valid 0) are left out");
+    std::vector<std::string> args = a;
+    args.insert(args.end(), b.begin(), b.end());
+    w.line(join(r) + " = " + fn + "(" + join(args) + ")");
+    w.line("both = (a_valid & b_valid) != 0");
+    std::vector<std::string> outs;
+    for (size_t i = 0; i < n; ++i) {
+      std::string o = "out" + std::to_string(i);
+      w.line(o + " = tl.where(both, " + r[i] + ", tl.where(a_valid != 0, " + a[i] + ", " + b[i] + "))");
+      outs.push_back(o);
+    }
+    outs.push_back("a_valid | b_valid");
+    w.line("return " + join(outs));
+    w.dedent();
+    return name;
+  }
+
+  // How lanes past the end of a partial block along the op's axis enter it:
+  // not at all (the dim needs no mask), filled with `fill` values, or kept
+  // out by a validity flag (`flag`, an int8 block of the operands' shape).
+  struct PaddedInputs {
+    std::vector<std::string> values;
+    std::string flag;
+  };
+  PaddedInputs pad_inputs(const ir::Op& op, const std::vector<ir::Literal>* fill) {
+    PaddedInputs p;
+    const auto& dims = op.operands[0]->type.dims;
+    int d = dims.at(op.attrs.axis);
+    bool masked = d != ir::kBroadcast && needs_mask(d);
+    std::string m = masked ? expand(mask(d), {d}, dims) : "";
+    for (size_t i = 0; i < op.operands.size(); ++i) {
+      std::string in = use(op.operands[i]);
+      if (masked && fill) {
+        std::string name = value_name(op.result(i)) + "_in";
+        w_->line(name + " = tl.where(" + m + ", " + in + ", " + literal((*fill)[i], op.operands[i]->type.dtype) + ")");
+        in = name;
+      }
+      p.values.push_back(in);
+    }
+    if (masked && !fill) {
+      // int8, not bool: scans and reductions of i1 blocks are not well supported.
+      p.flag = "valid_" + std::to_string(op.result()->id);
+      std::string full = dims.size() == 1 ? m : "tl.broadcast_to(" + m + ", " + shape_tuple(dims) + ")";
+      w_->line(p.flag + " = " + full + ".to(tl.int8)");
+    }
+    return p;
+  }
+
+  // `lhs = expr` for every result of op (a tuple when there are several).
+  void assign_results(const ir::Op& op, const std::string& expr, bool with_flag) {
+    std::string lhs;
+    for (const auto& r : op.results) lhs += (lhs.empty() ? "" : ", ") + value_name(r.get());
+    if (with_flag) lhs += ", _";
+    w_->line(lhs + " = " + expr);
+  }
+
+  static std::string tuple_or_single(const std::vector<std::string>& v) {
+    if (v.size() == 1) return v[0];
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+    return "(" + s + ")";
+  }
+
+  void emit_scan(const ir::Op& op) {
+    std::string ax = std::to_string(op.attrs.axis);
+    std::string rev = op.attrs.reverse ? ", reverse=True" : "";
+    if (op.regions.empty()) {
+      // cumsum / cumprod.  Lanes past the end come after every valid lane; only
+      // a reverse scan meets them (first), so they get the identity there.
+      bool sum = op.attrs.reduce == ir::ReduceFn::Sum;
+      std::string in = use(op.operands[0]);
+      if (op.attrs.reverse) {
+        std::vector<ir::Literal> id = {ir::Literal::from_int(sum ? 0 : 1)};
+        in = pad_inputs(op, &id).values[0];
+      }
+      assign(op, std::string(sum ? "tl.cumsum(" : "tl.cumprod(") + in + ", " + ax + rev + ")");
+      return;
+    }
+    std::string fn = combine_helper(op);
+    PaddedInputs p;
+    if (op.attrs.reverse) {
+      auto id = combine_identity(op);
+      p = pad_inputs(op, id ? &*id : nullptr);
+    } else {
+      for (const ir::Value* v : op.operands) p.values.push_back(use(v));
+    }
+    if (!p.flag.empty()) {
+      p.values.push_back(p.flag);
+      fn = masked_combine_helper(op, fn);
+    }
+    assign_results(op, "tl.associative_scan(" + tuple_or_single(p.values) + ", " + ax + ", " + fn + rev + ")",
+                   !p.flag.empty());
+  }
+
+  void emit_combine_reduce(const ir::Op& op) {
+    std::string fn = combine_helper(op);
+    // The user's `other` fills lanes past the end (Helion's meaning); without
+    // one, an obvious identity does, else a validity flag keeps them out.
+    std::optional<std::vector<ir::Literal>> id;
+    if (op.attrs.other.empty()) id = combine_identity(op);
+    const std::vector<ir::Literal>* fill = !op.attrs.other.empty() ? &op.attrs.other : id ? &*id : nullptr;
+    PaddedInputs p = pad_inputs(op, fill);
+    if (!p.flag.empty()) {
+      p.values.push_back(p.flag);
+      fn = masked_combine_helper(op, fn);
+    }
+    std::string kd = op.attrs.keepdim ? ", keep_dims=True" : "";
+    assign_results(op, "tl.reduce(" + tuple_or_single(p.values) + ", " + std::to_string(op.attrs.axis) + ", " + fn + kd + ")",
+                   !p.flag.empty());
+  }
+
   void emit_dot(const ir::Op& op) {
     DType out = op.result()->type.dtype;
     const ir::Value* a = op.operands[0];
@@ -1474,6 +1669,7 @@ class KernelEmitter {
   const ir::DeviceKernel& k_;
   const KernelPlan& plan_;
   std::set<std::string>* used_math_;
+  CombineHelpers* combine_;
   std::vector<std::string> symbols_;
   std::vector<std::string> tensor_names_, scalar_names_;
   std::set<std::string> used_names_;
@@ -1500,8 +1696,8 @@ class KernelEmitter {
 }  // namespace
 
 KernelLaunch emit_triton_kernel(PythonWriter& w, const Program& program, const ir::DeviceKernel& kernel,
-                                const KernelPlan& plan, std::set<std::string>* used_math) {
-  return KernelEmitter(w, program, kernel, plan, used_math).run();
+                                const KernelPlan& plan, std::set<std::string>* used_math, CombineHelpers* combine) {
+  return KernelEmitter(w, program, kernel, plan, used_math, combine).run();
 }
 
 }  // namespace deuteron::codegen

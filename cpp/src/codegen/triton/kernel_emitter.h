@@ -2,6 +2,7 @@
 // host wrapper launches it.
 #pragma once
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -29,10 +30,21 @@ struct KernelLaunch {
   std::vector<std::string> tma_tensors;
 };
 
+// The module-level @triton.jit functions made from user combine functions
+// (tl.associative_scan / tl.reduce take them by name), shared by the kernels
+// of one module: each distinct function is written once, named after the
+// user's ("add_combine_fn_0").
+struct CombineHelpers {
+  PythonWriter w;                               // their definitions, in order
+  std::map<std::string, std::string> by_text;   // parameters + body -> name
+  std::map<std::string, int> count;             // user name -> helpers so named
+};
+
 // Writes the @triton.jit function into `w`; returns how to launch it.  The
-// libdevice math helpers it calls are added to `used_math`.
+// libdevice math helpers it calls are added to `used_math`, the combine
+// functions it needs to `combine`.
 KernelLaunch emit_triton_kernel(PythonWriter& w, const Program& program, const ir::DeviceKernel& kernel,
-                                const KernelPlan& plan, std::set<std::string>* used_math);
+                                const KernelPlan& plan, std::set<std::string>* used_math, CombineHelpers* combine);
 
 // Defines _deuteron_<fn> for each used math function: libdevice on GPUs, a
 // composite of tl primitives under Triton's interpreter.

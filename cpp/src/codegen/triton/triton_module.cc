@@ -71,15 +71,17 @@ std::string generate_triton_module(const CodegenInput& in) {
   // use must be defined above them.
   std::vector<codegen::KernelLaunch> launches;
   std::set<std::string> used_math;
+  codegen::CombineHelpers combine;
   PythonWriter kernels_w;
   for (size_t i = 0; i < in.kernels.size(); ++i) {
     kernels_w.blank();
     kernels_w.blank();
     codegen::KernelPlan plan = codegen::make_plan(*in.spec, in.config, static_cast<int>(i), in.device,
                                                   program.dot_precision);
-    launches.push_back(codegen::emit_triton_kernel(kernels_w, program, *in.kernels[i], plan, &used_math));
+    launches.push_back(codegen::emit_triton_kernel(kernels_w, program, *in.kernels[i], plan, &used_math, &combine));
   }
   codegen::emit_math_helpers(w, used_math);
+  if (!combine.w.str().empty()) w.line_raw(combine.w.str().substr(0, combine.w.str().size() - 1));
   w.line_raw(kernels_w.str().substr(0, kernels_w.str().size() - 1));
   w.blank();
   w.blank();

@@ -187,7 +187,7 @@ def test_other_backend_keys_are_errors_and_ignored_keys_are_dropped(interpret):
     torch.testing.assert_close(out, x + 1)
 
 
-def test_config_spec_is_a_mapping_with_helions_methods():
+def test_config_spec_is_a_mapping_with_helions_methods(interpret):
     x = torch.randn(8, 64)
     bound = fresh(row_sums).bind((x,))
     spec = bound.config_spec
@@ -258,3 +258,80 @@ def test_testing_ref_eager_base_assertions():
         t.assertNotEqualCode("a", "a")
     assert issubclass(CodeTextMismatch, unittest.SkipTest)
     assert t.getUserDefinedTunable({"k": 3}, "k") == 3
+
+
+# ------------------------------------------------------------------ errors
+
+
+@deuteron.kernel()
+def modifies_host_variable(x: torch.Tensor) -> torch.Tensor:
+    result = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        result = x[tile] * 2
+    return result  # ERROR
+
+
+@deuteron.kernel()
+def misses_keepdim(x: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile_m, _tile_n in hl.tile(out.shape):
+        amax = torch.amax(x[tile_m, :], dim=1)
+        out[tile_m, :] = torch.exp(x[tile_m, :] - amax)  # ERROR
+    return out
+
+
+def test_every_core_error_kind_has_a_class():
+    from deuteron.runtime.core import core
+
+    kinds = core().error_kinds()
+    assert kinds[0] == "CompileError"
+    assert set(kinds[1:]) == set(exc.error_kinds())
+    for name in kinds[1:]:
+        cls = getattr(exc, name)
+        assert issubclass(cls, exc.CompileError) and exc.compile_error_class(name) is cls
+    assert exc.compile_error_class("CompileError") is exc.CompileError
+    assert exc.compile_error_class("SomethingNew") is exc.CompileError
+
+
+def test_helions_names_for_deuterons_errors():
+    assert exc.InvalidConfig is exc.ConfigError
+    assert exc.NoConfigFound is exc.AutotuneError
+    assert exc.InternalError is exc.InternalCompilerError
+    assert issubclass(exc.TensorOperationInWrapper, exc.BaseWarning)
+    assert Settings(ignore_warnings=[exc.TensorOperationInWrapper]).ignore_warnings == (exc.TensorOperationInWrapper,)
+
+
+@pytest.mark.parametrize("kernel, cls, args", [
+    (modifies_host_variable, exc.CannotModifyHostVariableOnDevice, (torch.randn(8),)),
+    (misses_keepdim, exc.ShapeMismatch, (torch.randn(16, 32),)),
+])
+def test_compile_errors_of_a_kind_keep_their_location(interpret, kernel, cls, args):
+    import inspect
+
+    src, first = inspect.getsourcelines(kernel.fn)
+    line = first + next(i for i, text in enumerate(src) if "# ERROR" in text)
+    with pytest.raises(cls) as info:
+        fresh(kernel)(*args)
+    err = info.value
+    assert isinstance(err, exc.CompileError)
+    assert err.line == line and err.filename.endswith("test_helion_surface.py")
+    assert f":{line}:{err.col}: error: " in str(err) and "^" in str(err)
+    assert type(pickle.loads(pickle.dumps(err))) is cls
+
+
+def test_helion_alias_answers_private_helpers():
+    import subprocess
+    import sys
+
+    code = (
+        "import deuteron.compat as c; c.install_helion_alias()\n"
+        "from helion.runtime.settings import _get_backend\n"
+        "import helion\n"
+        "assert _get_backend() == 'triton'\n"
+        "assert helion.exc.ShapeMismatch is __import__('deuteron').exc.ShapeMismatch\n"
+        "assert helion.RefMode.EAGER and helion.next_power_of_2(5) == 8 and helion.cdiv(5, 2) == 3\n"
+        "from helion.runtime import get_num_sm, set_triton_allocator\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "ok", out.stderr

@@ -108,6 +108,14 @@ SValue Analyzer::eval_call(const ast::Call& call) {
     program_->rewrites[&call] = *tunable_call_;
     tunable_call_.reset();
   }
+  // hl.constexpr(v) in host code is v (in Python it makes a wrapper for kernel arguments).
+  if (!in_device() && fn.kind == K::Function && fn.s == "hl.constexpr" && call.args.size() == 1 &&
+      call.keywords.empty()) {
+    HostRewrite rw;
+    rw.kind = HostRewrite::Kind::Literal;
+    rw.text = "(" + ast::unparse(*call.args[0]) + ")";
+    program_->rewrites[&call] = rw;
+  }
   if (!in_device() && out.kind == K::BlockSize) {
     HostRewrite rw;
     rw.kind = HostRewrite::Kind::BlockSize;

@@ -335,3 +335,25 @@ def test_helion_alias_answers_private_helpers():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+# ------------------------------------------------- messages Helion programs match
+
+
+def test_too_many_arguments_names_the_counts(interpret):
+    x = torch.randn(8)
+    with pytest.raises(TypeError, match=r"Too many arguments passed to the kernel, expected: 1 got: 2\."):
+        fresh(add_one)(x, x)
+    with pytest.raises(TypeError, match=r"expected: 1 got: 3\."):
+        fresh(add_one).bind((x, x, x))
+    with pytest.raises(TypeError, match="missing"):
+        fresh(add_value)(x)
+
+
+def test_too_few_block_sizes_says_what_is_missing(interpret):
+    x = torch.randn(8, 64)
+    bound = fresh(add_one).bind((x,))
+    with pytest.raises(exc.InvalidConfig, match=r"expected 2 block sizes, got 1 .*hl\.tile\(\) dimensions\?"):
+        bound.normalize_config(deuteron.Config(block_sizes=[4]))
+    with pytest.raises(exc.InvalidConfig, match="expected 2 entries, got 3"):
+        bound.normalize_config(deuteron.Config(block_sizes=[4, 4, 4]))

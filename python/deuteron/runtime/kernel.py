@@ -162,6 +162,11 @@ class Kernel:
         (what a call passes to the generated host function)."""
         if not kwargs and len(args) == self._fast_arity:
             return args
+        npositional = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in self._params)
+        if len(args) > npositional:
+            # Helion's wording: Helion programs match it.
+            raise TypeError(f"{self.fn.__name__}(): Too many arguments passed to the kernel, "
+                            f"expected: {npositional} got: {len(args)}.")
         try:
             bound = self._signature.bind(*args, **(kwargs or {}))
         except TypeError as e:

@@ -24,6 +24,12 @@ if ! python -c "import torch, triton, nanobind, scikit_build_core, pytest, hypot
   python -m pip install -q "torch==2.13.0" "triton==3.6.0" numpy pytest hypothesis \
     "scikit-build-core>=0.10" "nanobind>=2.0" ninja cmake
 fi
+# Test-only: expecttest is imported by Helion's own test files, which the
+# conformance runner (scripts/conformance.py) runs unchanged.
+if ! python -c "import expecttest" 2>/dev/null; then
+  echo "[setup] installing test dependencies (expecttest)"
+  python -m pip install -q expecttest
+fi
 
 echo "[setup] building deuteron (C++ core + Python extension)"
 python -m pip install -q --no-deps --no-build-isolation -e . 2>&1 | grep -v "^\s*$" | tail -5 || true

@@ -107,11 +107,15 @@ def test_loop_order_becomes_loop_orders():
     assert "loop_order" not in cfg
 
 
-def test_reduction_loop_becomes_reduction_loops():
-    assert Config(reduction_loop=64).reduction_loops == [64]
+def test_reduction_loop_is_kept_for_every_reduction_dim():
+    # As in Helion, reduction_loop stands for every reduction dimension; the kernel
+    # it is used with expands it (test_helion_surface.py), so the Config keeps it.
+    assert Config(reduction_loop=64).reduction_loop == 64
+    assert "reduction_loops" not in Config(reduction_loop=64)
     # None is a meaningful value (persistent reduction), so it is kept.
-    assert Config(reduction_loop=None).reduction_loops == [None]
-    assert "reduction_loop" not in Config(reduction_loop=64)
+    assert Config(reduction_loop=None).reduction_loop is None
+    with pytest.raises(TypeError):
+        Config(reduction_loop="yes")
 
 
 def test_use_yz_grid():

@@ -21,7 +21,7 @@ from typing import Any, Callable, Sequence
 from . import autotune, exc, language
 from .runtime.config import Config
 from .runtime.kernel import BoundKernel, Kernel, install_autotuner
-from .runtime.settings import Settings
+from .runtime.settings import RefMode, Settings
 from .version import __version__
 
 # The runtime never imports the autotuner (it sits below it); it is plugged in here.
@@ -48,4 +48,16 @@ def kernel(fn: Callable[..., Any] | None = None, *, config: Config | dict | None
 
 jit = kernel
 
-__all__ = ["kernel", "jit", "Kernel", "BoundKernel", "Config", "Settings", "exc", "language", "__version__"]
+
+def cdiv(a: int, b: int) -> int:
+    """Ceiling division of ints (host code; also understood in kernels' host code)."""
+    return -(-a // b)
+
+
+def next_power_of_2(n: int) -> int:
+    """The smallest power of two >= ``n`` (1 for ``n <= 1``)."""
+    return 1 if n <= 1 else 1 << (int(n) - 1).bit_length()
+
+
+__all__ = ["kernel", "jit", "Kernel", "BoundKernel", "Config", "Settings", "RefMode", "exc", "language",
+           "cdiv", "next_power_of_2", "__version__"]

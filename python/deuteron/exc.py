@@ -3,6 +3,18 @@
 Every error about a user's kernel is a :class:`CompileError` whose message
 names the kernel's file and line, shows the source line with a caret under
 the offending code, and says what is supported instead.
+
+Compile errors of a known kind are raised as a subclass of CompileError named
+as Helion (``helion.exc``) names that kind -- :class:`ShapeMismatch`,
+:class:`RankMismatch`, :class:`NotAllowedOnDevice`, ... -- so that a program
+written for Helion that catches one runs unchanged.  The kinds come from the C++
+core's diagnostics (``ErrorKind`` in cpp/include/deuteron/diagnostic.h).  Helion's
+names for deuteron's other errors are aliases: ``InvalidConfig`` is
+:class:`ConfigError`, ``NoConfigFound`` is :class:`AutotuneError`,
+``InternalError`` is :class:`InternalCompilerError`, ``NotInsideKernel`` is
+:class:`NotInsideKernelError`.  Helion's warning classes (``BaseWarning``,
+``TensorOperationInWrapper``, ...) exist so that ``ignore_warnings=[...]``
+naming them works.
 """
 
 from __future__ import annotations
@@ -57,3 +69,159 @@ class NotInsideKernelError(DeuteronError):
 
 class AutotuneError(DeuteronError):
     """Autotuning found no config that compiles and runs correctly."""
+
+
+# ------------------------------------------------------- kinds of compile errors
+#
+# One subclass of CompileError per ErrorKind of the C++ core, named as Helion
+# names the error.  Each doc says when deuteron raises it.
+
+
+class StatementNotSupported(CompileError):
+    """A Python statement kernels do not accept (a nested ``def``, ``with``, ``try``, ...)."""
+
+
+class NotAllowedOnDevice(CompileError):
+    """A statement that is not allowed inside a tile or grid loop (``return``, ...)."""
+
+
+class InvalidDeviceForLoop(CompileError):
+    """A ``for`` loop inside a device loop over something other than ``hl.tile``,
+    ``hl.grid``, ``range`` or ``hl.static_range``."""
+
+
+class NestedGridLoop(CompileError):
+    """A top-level kind of loop (``hl.grid``/``hl.tile`` as the launch grid) where it cannot be."""
+
+
+class TopLevelStatementBetweenLoops(CompileError):
+    """A statement between two top-level device loops that needs the device."""
+
+
+class NoDeviceLoopsInKernel(CompileError):
+    """A kernel without any ``hl.tile`` or ``hl.grid`` loop."""
+
+
+class FailedToUnpackTile(CompileError):
+    """``for a, b in hl.tile(...)`` unpacking a different number of tiles than the loop makes."""
+
+
+class InvalidTileRange(CompileError):
+    """``hl.tile(begin, end)`` whose begin is known to be past its end."""
+
+
+class TileOfTile(CompileError):
+    """``hl.tile(tile)``: a loop over a tile (use ``hl.tile(tile.begin, tile.end)``)."""
+
+
+class RankMismatch(CompileError):
+    """A tensor indexed with more (or fewer) indices than it has dimensions."""
+
+
+class ShapeMismatch(CompileError):
+    """Operands whose shapes do not broadcast together or do not match."""
+
+
+class DotBatchDimensionMismatch(CompileError):
+    """A batched matmul whose operands' batch dimensions differ."""
+
+
+class ControlFlowTensorMismatch(CompileError):
+    """The branches of an ``if`` give one variable tensors of different ranks or dtypes."""
+
+
+class CannotModifyHostVariableOnDevice(CompileError):
+    """A host variable assigned inside a device loop without an index (``out = ...``
+    instead of ``out[tile] = ...``)."""
+
+
+class CannotReadDeviceVariableOnHost(CompileError):
+    """A variable assigned inside a device loop, read by host code after the loop."""
+
+
+class DeviceTensorSubscriptAssignmentNotAllowed(CompileError):
+    """An indexed assignment to a value computed on the device (``tmp[0] = 1``)."""
+
+
+class DataDependentOutputShapeNotSupported(CompileError):
+    """An op whose result's shape depends on data (boolean-mask indexing, ``torch.nonzero``)."""
+
+
+class UnsupportedSplitOperation(CompileError):
+    """``torch.split`` / ``chunk`` / ``unbind`` / ``tensor_split`` on the device."""
+
+
+class HostTensorDirectUsage(CompileError):
+    """A host tensor used whole (not indexed by tiles) in device code."""
+
+
+class NestedKernelCallsNotSupported(CompileError):
+    """A deuteron kernel called inside another kernel."""
+
+
+class UndefinedVariable(CompileError):
+    """A name that is not defined."""
+
+
+class InvalidIndexingType(CompileError):
+    """An index that is not a tile, an int, None, a slice or a tensor."""
+
+
+class SpecializeOnDevice(CompileError):
+    """``hl.specialize`` called inside a device loop."""
+
+
+class DeviceAPIOnHost(CompileError):
+    """A device-only ``hl`` function called in host code."""
+
+
+class TypeInferenceError(CompileError):
+    """A value of a type the operation cannot take."""
+
+
+_KINDS: dict[str, type[CompileError]] = {
+    cls.__name__: cls for cls in CompileError.__subclasses__()
+}
+
+
+def compile_error_class(kind: str) -> type[CompileError]:
+    """The CompileError subclass for an error kind of the C++ core (CompileError itself
+    for ``"CompileError"`` or a kind this module does not know)."""
+    return _KINDS.get(kind, CompileError)
+
+
+def error_kinds() -> tuple[str, ...]:
+    """The names of the kinds of compile errors (CompileError's subclasses)."""
+    return tuple(_KINDS)
+
+
+# ------------------------------------------------------- Helion's other names
+
+InvalidConfig = ConfigError
+NoConfigFound = AutotuneError
+InternalError = InternalCompilerError
+NotInsideKernel = NotInsideKernelError
+
+
+class BaseWarning(UserWarning):
+    """Base class of Helion's warnings; deuteron accepts them in ``ignore_warnings``."""
+
+
+class TensorOperationInWrapper(BaseWarning):
+    """Helion warns when host code computes on tensors; deuteron runs host code as written."""
+
+
+class TensorOperationsInHostCall(TensorOperationInWrapper):
+    """See TensorOperationInWrapper."""
+
+
+class WrongDevice(BaseWarning):
+    """An op made a tensor on another device than the kernel's."""
+
+
+class BlockSizeIgnoredInInterpretMode(BaseWarning):
+    """A block size that the interpret mode does not use (it runs whole dimensions)."""
+
+
+class TiledKMatmulAccumulationWarning(BaseWarning):
+    """A matmul accumulated over tiles of K in a low-precision accumulator."""

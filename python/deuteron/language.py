@@ -15,7 +15,32 @@ from .exc import NotInsideKernelError
 
 
 class constexpr:  # noqa: N801 - the spelling users write (x: hl.constexpr)
-    """Annotation: the argument's value is specialized into the compiled kernel."""
+    """The argument's value is specialized into the compiled kernel.
+
+    Two spellings: an annotation (``def k(x, n: hl.constexpr)``), or a wrapped
+    argument value (``k(x, hl.constexpr(5.0))``), which makes that one call's value a
+    compile-time constant whatever the parameter's annotation.  The kernel receives
+    the value itself.  Inside a kernel's host code, ``hl.constexpr(v)`` is ``v``
+    (a value known when compiling).
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        if isinstance(value, constexpr):
+            value = value.value
+        self.value = value
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, constexpr):
+            return type(self.value) is type(other.value) and self.value == other.value
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((type(self.value), self.value))
+
+    def __repr__(self) -> str:
+        return f"hl.constexpr({self.value!r})"
 
 
 class Tile:

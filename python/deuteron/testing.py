@@ -14,7 +14,8 @@ What they do:
   interpret mode: ``DEUTERON_INTERPRET=1`` or ``TRITON_INTERPRET=1``).
 * ``run_example`` / ``check_example`` compare a kernel with PyTorch and (on a GPU)
   time both; ``code_and_output`` returns the generated Triton code and the result
-  for one config, given as ``Config`` keyword arguments (``block_sizes=[32]``, ...).
+  for one config, given as ``Config`` keyword arguments (``block_sizes=[32]``, ...);
+  keys of Helion's other back ends (``num_threads``, ``pallas_*``, ...) are left out.
 * ``TestCase`` is a ``unittest.TestCase`` whose assertions on generated code
   text (``assertExpectedJournal``, ``assertIn(..., code)``) are about *Helion's*
   code: when such an assertion does not hold for deuteron's code, the test is
@@ -41,7 +42,7 @@ from typing import Any, Callable, Iterator, NamedTuple, Sequence
 import torch
 
 from .runtime import env as _env
-from .runtime.config import Config
+from .runtime.config import Config, helion_other_backend_key
 
 __all__ = [
     "DEVICE", "HALF_DTYPE", "LONG_INT_TYPE", "PROJECT_ROOT", "EXAMPLES_DIR", "BACKEND",
@@ -123,8 +124,10 @@ def import_path(filename: str | os.PathLike[str]) -> types.ModuleType:
 
 
 def _config_for(bound: Any, config_kwargs: dict[str, Any]) -> Config:
+    # Keys of Helion's other back ends (num_threads, pallas_*, ...) are left out, as
+    # Helion's helper leaves out the keys its current back end does not support.
     if config_kwargs:
-        return Config(**config_kwargs)
+        return Config(**{k: v for k, v in config_kwargs.items() if not helion_other_backend_key(k)})
     if len(bound.kernel.configs) == 1:
         return bound.kernel.configs[0]
     return bound.default_config()
@@ -400,7 +403,23 @@ class TestCase(unittest.TestCase):
 
 
 class RefEagerTestBase:
-    """Mixin of Helion's tests for its reference-eager mode; deuteron's interpret modes need nothing here."""
+    """Mixin of Helion's tests for its reference-eager mode.  Its assertions that Helion
+    skips in that mode are plain assertions here (deuteron's interpret modes generate code);
+    the ones about generated code are code-text assertions (see the module docstring)."""
+
+    def assertTrueIfInNormalMode(self, condition: bool, msg: str | None = None) -> None:  # noqa: N802
+        self.assertTrue(condition, msg)  # type: ignore[attr-defined]
+
+    def assertEqualCode(self, first: str, second: str, msg: str | None = None) -> None:  # noqa: N802
+        if first != second:
+            raise CodeTextMismatch("assertEqualCode on generated code")
+
+    def assertNotEqualCode(self, first: str, second: str, msg: str | None = None) -> None:  # noqa: N802
+        if first == second:
+            raise CodeTextMismatch("assertNotEqualCode on generated code")
+
+    def getUserDefinedTunable(self, user_defined_tunables: dict[str, Any], key: str) -> Any:  # noqa: N802
+        return user_defined_tunables.get(key)
 
 
 class RefEagerTestDisabled:

@@ -41,10 +41,55 @@ struct SourceSpan {
   static SourceSpan merge(const SourceSpan& a, const SourceSpan& b);
 };
 
+// What kind of problem a diagnostic reports.  The Python binding raises the
+// subclass of deuteron.exc.CompileError named after the kind; the names are
+// Helion's (helion.exc), so programs written for Helion that catch one run
+// unchanged.  Generic is CompileError itself.  error_kind_name() gives the name.
+#define DEUTERON_ERROR_KINDS(X)                                                              \
+  X(StatementNotSupported)                    /* a Python statement kernels do not take */  \
+  X(NotAllowedOnDevice)                       /* return/yield/... inside a device loop */   \
+  X(InvalidDeviceForLoop)                     /* a for loop on the device over neither */   \
+                                              /* hl.tile, hl.grid nor a range */            \
+  X(NestedGridLoop)                           /* hl.grid / tile loops not at the top */     \
+  X(TopLevelStatementBetweenLoops)            /* device-only statements between loops */    \
+  X(NoDeviceLoopsInKernel)                    /* a kernel without a tile or grid loop */    \
+  X(FailedToUnpackTile)                       /* for a, b in hl.tile(n) */                  \
+  X(InvalidTileRange)                         /* hl.tile(begin, end) with begin > end */    \
+  X(TileOfTile)                               /* hl.tile(tile) */                           \
+  X(RankMismatch)                             /* too many or too few indices */             \
+  X(ShapeMismatch)                            /* shapes that do not broadcast or match */   \
+  X(DotBatchDimensionMismatch)                /* hl.dot / bmm with unequal batch dims */    \
+  X(ControlFlowTensorMismatch)                /* if/else branches give different shapes */  \
+  X(CannotModifyHostVariableOnDevice)         /* host_var = ... inside a device loop */     \
+  X(CannotReadDeviceVariableOnHost)           /* a device value read after its loop */      \
+  X(DeviceTensorSubscriptAssignmentNotAllowed) /* device_value[i] = ... */                  \
+  X(DataDependentOutputShapeNotSupported)     /* x[mask], torch.nonzero on the device */    \
+  X(UnsupportedSplitOperation)                /* torch.split/chunk/unbind on the device */  \
+  X(HostTensorDirectUsage)                    /* a host tensor used whole on the device */  \
+  X(NestedKernelCallsNotSupported)            /* a kernel called inside a kernel */         \
+  X(UndefinedVariable)                        /* a name that is not defined */              \
+  X(InvalidIndexingType)                      /* an index that is no tile/int/None/slice */ \
+  X(SpecializeOnDevice)                       /* hl.specialize inside a device loop */      \
+  X(DeviceAPIOnHost)                          /* a device-only hl function in host code */  \
+  X(TypeInferenceError)                       /* a value of a type the op cannot take */
+
+enum class ErrorKind {
+  Generic,  // anything without a finer kind
+#define DEUTERON_ERROR_KIND_ENUM(name) name,
+  DEUTERON_ERROR_KINDS(DEUTERON_ERROR_KIND_ENUM)
+#undef DEUTERON_ERROR_KIND_ENUM
+};
+
+// "ShapeMismatch", ...; "CompileError" for Generic.
+const char* error_kind_name(ErrorKind kind);
+// Every kind, in declaration order (for tests and the binding's table).
+const std::vector<ErrorKind>& all_error_kinds();
+
 struct Diagnostic {
   SourceSpan span;
   std::string message;             // one sentence: what is wrong
   std::vector<std::string> notes;  // what is supported instead, hints
+  ErrorKind kind = ErrorKind::Generic;
 
   // "file:line:col: error: message\n  <source line>\n  ^~~~\n  note: ..."
   std::string format(const SourceFile* file) const;
@@ -69,6 +114,9 @@ class CompileError : public std::runtime_error {
 
 // Helper used throughout the core: throw a CompileError at `span`.
 [[noreturn]] void raise_error(const std::shared_ptr<const SourceFile>& file, SourceSpan span,
+                              std::string message, std::vector<std::string> notes = {});
+// The same with a kind (see ErrorKind).
+[[noreturn]] void raise_error(const std::shared_ptr<const SourceFile>& file, SourceSpan span, ErrorKind kind,
                               std::string message, std::vector<std::string> notes = {});
 
 // An internal invariant was broken (a bug in deuteron, not in the user's

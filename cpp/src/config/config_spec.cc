@@ -448,6 +448,11 @@ class Normalizer {
       for (size_t i = 0; i < n; ++i) out.push_back(*v);
       return json::Value(std::move(out));
     }
+    if (v->size() < n && key.name == keys::kBlockSizes)
+      // The usual cause is a tile loop left out of the config; Helion programs match this wording.
+      fail(key.name, "Not enough values for config: expected " + std::to_string(n) + " block sizes, got " +
+                         std::to_string(v->size()) + " (" + json::dump(*v) +
+                         "). Did you forget to specify block sizes for all your hl.tile() dimensions?");
     if (v->size() != n) fail(key.name, "expected " + count(n) + ", got " + std::to_string(v->size()) + " (" + json::dump(*v) + ")");
     for (size_t i = 0; i < n; ++i) {
       check(i, (*v)[i]);

@@ -4,7 +4,8 @@
 // deuteron/runtime/binding.py); configs cross as JSON text.  C++ errors
 // become the Python exception classes that deuteron.exc registers through
 // set_error_types(), so that Python code sees file, line, column and the
-// formatted message with its caret.
+// formatted message with its caret; a CompileError becomes the subclass named
+// by its diagnostic's kind (deuteron.exc.compile_error_class).
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/optional.h>
 #include <nanobind/stl/string.h>
@@ -22,7 +23,7 @@ void bind_tune(nb::module_& m);  // tune_bindings.cc
 
 namespace {
 
-nb::object g_compile_error;   // deuteron.exc.CompileError
+nb::object g_compile_error;   // deuteron.exc.compile_error_class: kind name -> CompileError subclass
 nb::object g_config_error;    // deuteron.exc.ConfigError
 nb::object g_internal_error;  // deuteron.exc.InternalCompilerError
 
@@ -195,6 +196,13 @@ NB_MODULE(_core, m) {
     g_internal_error = internal_error;
   });
 
+  // The names of the error kinds (deuteron.exc has a CompileError subclass for each).
+  m.def("error_kinds", [] {
+    std::vector<std::string> names;
+    for (ErrorKind kind : all_error_kinds()) names.emplace_back(error_kind_name(kind));
+    return names;
+  });
+
   nb::register_exception_translator([](const std::exception_ptr& p, void*) {
     try {
       std::rethrow_exception(p);
@@ -206,9 +214,10 @@ NB_MODULE(_core, m) {
       const Diagnostic& d = e.diagnostic();
       nb::list notes;
       for (const auto& n : d.notes) notes.append(nb::str(n.c_str()));
-      nb::object exc = g_compile_error(e.formatted(), e.file() ? e.file()->filename : std::string(), d.span.line,
-                                       d.span.col, d.message, notes);
-      raise_python(g_compile_error, exc);
+      nb::object type = g_compile_error(error_kind_name(d.kind));
+      nb::object exc = type(e.formatted(), e.file() ? e.file()->filename : std::string(), d.span.line, d.span.col,
+                            d.message, notes);
+      raise_python(type, exc);
     } catch (const ConfigError& e) {
       if (!g_config_error.is_valid()) {
         PyErr_SetString(PyExc_ValueError, e.what());

@@ -121,6 +121,10 @@ void Analyzer::error(SourceSpan span, std::string msg, std::vector<std::string> 
   raise_error(file_, span, std::move(msg), std::move(notes));
 }
 
+void Analyzer::error(SourceSpan span, ErrorKind kind, std::string msg, std::vector<std::string> notes) const {
+  raise_error(file_, span, kind, std::move(msg), std::move(notes));
+}
+
 std::unique_ptr<Program> Analyzer::run() {
   // Find the function to compile.
   for (const auto& st : program_->module->body)
@@ -145,7 +149,7 @@ std::unique_ptr<Program> Analyzer::run() {
   for (const auto& st : fn.body) host_stmt(*st);
   finish_random_seeds();
   if (program_->kernels.empty())
-    error(fn.name_span, "kernel '" + fn.name + "' has no device loop",
+    error(fn.name_span, ErrorKind::NoDeviceLoopsInKernel, "kernel '" + fn.name + "' has no device loop",
           {"a kernel needs at least one top-level `for tile in hl.tile(...)` (or hl.grid) loop; its body runs on the GPU"});
   return std::move(program_);
 }
@@ -234,7 +238,7 @@ void Analyzer::bind_arguments() {
 SValue Analyzer::lookup(const std::string& name, SourceSpan span) {
   auto it = env_.find(name);
   if (it != env_.end()) {
-    if (it->second.kind == SValue::Kind::Poison) error(span, it->second.s);
+    if (it->second.kind == SValue::Kind::Poison) error(span, it->second.error_kind, it->second.s);
     return it->second;
   }
   auto g = globals_.find(name);
@@ -298,7 +302,7 @@ void Analyzer::check_no_device_loops(const ast::Stmt& s, const char* where) {
     for (const auto& st : body) {
       if (auto* f = ast::dyn_cast<ast::For>(st.get())) {
         if (is_device_loop(*f))
-          error(f->header_span, std::string("tile loops must be at the top level of the kernel, not inside ") + where,
+          error(f->header_span, ErrorKind::NestedGridLoop, std::string("tile loops must be at the top level of the kernel, not inside ") + where,
                 {"move the hl.tile/hl.grid loop out of the host " + std::string(where) +
                  "; conditions on sizes can go inside the loop"});
         scan(f->body);
@@ -455,7 +459,7 @@ void Analyzer::host_stmt(const ast::Stmt& s) {
       break;
     }
     case ast::StmtKind::FunctionDef:
-      error(s.span, "nested function definitions are not supported in kernels",
+      error(s.span, ErrorKind::StatementNotSupported, "nested function definitions are not supported in kernels",
             {"define helper functions at module level; deuteron inlines them into device code"});
     default: break;
   }

@@ -62,6 +62,8 @@ class Analyzer {
 
   // --- shared helpers (used by the op files)
   [[noreturn]] void error(SourceSpan span, std::string msg, std::vector<std::string> notes = {}) const;
+  [[noreturn]] void error(SourceSpan span, ErrorKind kind, std::string msg,
+                          std::vector<std::string> notes = {}) const;
   const std::shared_ptr<const SourceFile>& file() const { return file_; }
   BoundArgs bind(const CallArgs& call, const std::vector<std::string>& signature) const;
 

@@ -108,6 +108,14 @@ SValue Analyzer::eval_call(const ast::Call& call) {
     program_->rewrites[&call] = *tunable_call_;
     tunable_call_.reset();
   }
+  // hl.constexpr(v) in host code is v (in Python it makes a wrapper for kernel arguments).
+  if (!in_device() && fn.kind == K::Function && fn.s == "hl.constexpr" && call.args.size() == 1 &&
+      call.keywords.empty()) {
+    HostRewrite rw;
+    rw.kind = HostRewrite::Kind::Literal;
+    rw.text = "(" + ast::unparse(*call.args[0]) + ")";
+    program_->rewrites[&call] = rw;
+  }
   if (!in_device() && out.kind == K::BlockSize) {
     HostRewrite rw;
     rw.kind = HostRewrite::Kind::BlockSize;
@@ -116,6 +124,21 @@ SValue Analyzer::eval_call(const ast::Call& call) {
   }
   return out;
 }
+
+namespace {
+
+// The kind of error for a torch function or tensor method (its last name) that
+// device code cannot call: ops whose results' number or shape depends on the data.
+ErrorKind unsupported_device_op_kind(const std::string& qualname) {
+  std::string name = qualname.substr(qualname.rfind('.') + 1);
+  if (name == "split" || name == "chunk" || name == "unbind" || name == "tensor_split")
+    return ErrorKind::UnsupportedSplitOperation;
+  if (name == "nonzero" || name == "masked_select" || name == "unique" || name == "argwhere")
+    return ErrorKind::DataDependentOutputShapeNotSupported;
+  return ErrorKind::Generic;
+}
+
+}  // namespace
 
 SValue Analyzer::call_value(const SValue& fn, const CallArgs& call) {
   SValue out;
@@ -141,7 +164,7 @@ SValue Analyzer::call_value(const SValue& fn, const CallArgs& call) {
         // Host-level helpers still work on host values inside device code
         // (e.g. triton.cdiv(n, 2) on sizes).
         if (call_host_torch(q, call, out) && out.kind != K::Unknown) return out;
-        error(call.span, "'" + q + "' is not supported inside tile loops",
+        error(call.span, unsupported_device_op_kind(q), "'" + q + "' is not supported inside tile loops",
               {"supported: torch pointwise math, reductions, matmul and views on tiles; see docs/language.md"});
       }
       if (call_host_torch(q, call, out)) return out;
@@ -159,7 +182,7 @@ SValue Analyzer::call_value(const SValue& fn, const CallArgs& call) {
       }
       if (self.kind == K::IR) {
         if (call_tensor_method_device(self, fn.s, call, out)) return out;
-        error(call.span, "tensor method ." + fn.s + "() is not supported inside tile loops",
+        error(call.span, unsupported_device_op_kind(fn.s), "tensor method ." + fn.s + "() is not supported inside tile loops",
               {"see docs/language.md for the supported operations"});
       }
       if (!in_device()) return SValue::unknown();
@@ -209,7 +232,7 @@ SValue Analyzer::call_value(const SValue& fn, const CallArgs& call) {
           if (r->value) result = eval(*r->value);
           break;
         }
-        if (ast::isa<ast::FunctionDef>(&st)) error(st.span, "nested functions are not supported");
+        if (ast::isa<ast::FunctionDef>(&st)) error(st.span, ErrorKind::StatementNotSupported, "nested functions are not supported");
         device_stmt(st);
       }
       --inline_depth_;

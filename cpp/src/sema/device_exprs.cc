@@ -607,7 +607,7 @@ SValue Analyzer::eval_subscript(const ast::Subscript& sub) {
       for (const auto& [p, sp] : parts)
         if (p.kind != K::None && p.kind != K::Ellipsis) ++consumed;
       if (consumed > rank)
-        error(sub.index->span, "too many indices for a value of rank " + std::to_string(rank));
+        error(sub.index->span, ErrorKind::RankMismatch, "too many indices for a value of rank " + std::to_string(rank));
       int axis = 0;
       for (const auto& [p, sp] : parts) {
         if (p.kind == K::None) {
@@ -674,7 +674,7 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
   }
   if (ellipses > 1) a.error(span, "an index can only have one ellipsis (...)");
   if (consumed > rank)
-    a.error(span, "too many indices for '" + t.expr + "': it has " + std::to_string(rank) + " dimensions but " +
+    a.error(span, ErrorKind::RankMismatch, "too many indices for '" + t.expr + "': it has " + std::to_string(rank) + " dimensions but " +
                       std::to_string(consumed) + " were given");
   // Expand `...` and add implicit trailing `:`.
   std::vector<std::pair<SValue, SourceSpan>> full;
@@ -736,7 +736,7 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
         if (is_floating(v.value->type.dtype))
           a.error(sp, "indices must be integers, got " + std::string(torch_name(v.value->type.dtype)));
         if (v.value->type.dtype == DType::Bool)
-          a.error(sp, "boolean mask indexing is not supported; use hl.load(..., extra_mask=mask) or torch.where");
+          a.error(sp, ErrorKind::DataDependentOutputShapeNotSupported, "boolean mask indexing is not supported; use hl.load(..., extra_mask=mask) or torch.where");
         spec.operand = static_cast<int>(out.operands.size());
         out.operands.push_back(v.value);
         if (v.value->type.is_scalar()) {

@@ -81,6 +81,9 @@ static LoopIter parse_loop_iter(Analyzer& a, const ast::Call& call, const std::s
     std::vector<SValue> items = v.is_sequence() ? v.elts : std::vector<SValue>{v};
     it.nd |= v.is_sequence();
     for (const auto& e0 : items) {
+      if (e0.kind == SValue::Kind::Tile)
+        a.error(span, ErrorKind::TileOfTile, fname + " over a tile: a loop needs bounds, not a tile",
+                {"loop over the tile's range with " + fname + "(tile.begin, tile.end)"});
       SValue e = a.as_number(e0, span);
       // Device values are allowed as bounds of inner loops.
       if (a.in_device() && e.kind == SValue::Kind::IR) {
@@ -102,6 +105,11 @@ static LoopIter parse_loop_iter(Analyzer& a, const ast::Call& call, const std::s
     if (x.size() != y.size())
       a.error(call.span, "begin and end of " + fname + " have different lengths (" + std::to_string(x.size()) +
                              " and " + std::to_string(y.size()) + ")");
+    for (size_t i = 0; i < x.size(); ++i)
+      if (x[i].is_constant() && y[i].is_constant() && x[i].constant() > y[i].constant())
+        a.error(call.span, ErrorKind::InvalidTileRange,
+                "invalid range for " + fname + ": begin=" + x[i].str() + ", end=" + y[i].str() +
+                    " (the begin is past the end)");
     it.begins = x;
     it.ends = y;
     it.dyn_begins = dx;
@@ -182,7 +190,7 @@ static std::vector<std::string> loop_targets(Analyzer& a, const ast::For& f, siz
   if (auto* l = ast::dyn_cast<ast::List>(f.target.get())) elts = &l->elts;
   if (!elts) a.error(f.target->span, "loop target must be a name or a tuple of names");
   if (elts->size() != ndims)
-    a.error(f.target->span, "the loop has " + std::to_string(ndims) + " dims but " + std::to_string(elts->size()) +
+    a.error(f.target->span, ErrorKind::FailedToUnpackTile, "the loop has " + std::to_string(ndims) + " dims but " + std::to_string(elts->size()) +
                                 " targets");
   for (const auto& e : *elts) {
     auto* n = ast::dyn_cast<ast::Name>(e.get());
@@ -276,10 +284,21 @@ void Analyzer::device_loop(const ast::For& f) {
   std::set<std::string> assigned = assigned_names(f.body);
   for (const auto& n : names) assigned.insert(n);
   if (!tuple_name.empty()) assigned.insert(tuple_name);
+  for (const auto& n : assigned) {
+    auto before = saved.find(n);
+    bool host_variable = before != saved.end() && before->second.kind != SValue::Kind::Poison &&
+                         std::find(names.begin(), names.end(), n) == names.end();
+    if (host_variable)
+      saved[n] = SValue::poison("cannot modify host variable '" + n + "' inside the device loop at line " +
+                                    std::to_string(f.header_span.line) +
+                                    " without subscript assignment (host code after the loop cannot see the "
+                                    "device's value); write into it by index instead: " + n + "[tile] = ...",
+                                f.header_span, ErrorKind::CannotModifyHostVariableOnDevice);
+    else
+      saved[n] = SValue::poison("'" + n + "' is defined inside a device loop and cannot be used by host code after it",
+                                f.header_span, ErrorKind::CannotReadDeviceVariableOnHost);
+  }
   env_ = saved;
-  for (const auto& n : assigned)
-    env_[n] = SValue::poison("'" + n + "' is defined inside a device loop and cannot be used by host code after it",
-                             f.header_span);
 
   assign_reduction_indices(*kernel_);
   ir::verify(*kernel_);
@@ -359,7 +378,8 @@ void Analyzer::device_assign(const ast::Expr& target, const SValue& value, Sourc
   if (auto* sub = ast::dyn_cast<ast::Subscript>(&target)) {
     SValue base = eval(*sub->value);
     if (base.kind != SValue::Kind::Tensor)
-      error(sub->value->span, "only host tensors can be assigned to by index inside a tile loop, got " +
+      error(sub->value->span, ErrorKind::DeviceTensorSubscriptAssignmentNotAllowed,
+            "only host tensors can be assigned to by index inside a tile loop, got " +
                                   describe(base),
             {"device values are immutable; compute a new value with torch.where instead"});
     store(base, index_parts(*sub->index), value, span, nullptr);
@@ -400,7 +420,8 @@ void Analyzer::device_stmt(const ast::Stmt& s) {
         // out[tile] += v  ==  out[tile] = out[tile] + v
         SValue base = eval(*sub->value);
         if (base.kind != SValue::Kind::Tensor)
-          error(sub->value->span, "only host tensors can be updated by index, got " + describe(base));
+          error(sub->value->span, ErrorKind::DeviceTensorSubscriptAssignmentNotAllowed,
+                "only host tensors can be updated by index, got " + describe(base));
         auto index = index_parts(*sub->index);
         SValue cur = load(base, index, a.target->span, nullptr, "");
         SValue rhs = eval(*a.value);
@@ -447,11 +468,11 @@ void Analyzer::device_stmt(const ast::Stmt& s) {
       error(s.span, "continue is not supported inside tile loops",
             {"Triton loops cannot skip iterations; wrap the rest of the body in an if"});
     case ast::StmtKind::Return:
-      error(s.span, "return inside a tile loop is not supported", {"return results after the loop, on the host"});
+      error(s.span, ErrorKind::NotAllowedOnDevice, "return inside a tile loop is not supported", {"return results after the loop, on the host"});
     case ast::StmtKind::FunctionDef:
-      error(s.span, "function definitions are not supported inside tile loops",
+      error(s.span, ErrorKind::StatementNotSupported, "function definitions are not supported inside tile loops",
             {"define helper functions at module level"});
-    default: error(s.span, "this statement is not supported inside tile loops");
+    default: error(s.span, ErrorKind::StatementNotSupported, "this statement is not supported inside tile loops");
   }
 }
 
@@ -492,7 +513,7 @@ void Analyzer::device_for(const ast::For& f) {
     device_static_for(f, seq.elts);
     return;
   }
-  error(f.iter->span, "inner loops must iterate over hl.tile(...), hl.grid(...), range(...), hl.static_range(...) "
+  error(f.iter->span, ErrorKind::InvalidDeviceForLoop, "inner loops must iterate over hl.tile(...), hl.grid(...), range(...), hl.static_range(...) "
                       "or a tuple known at compile time",
         {"got " + describe(seq)});
 }

@@ -154,7 +154,9 @@ bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& ou
     tunable_call_ = rw;
     return true;
   }
-  if (name == "specialize") {
+  // hl.constexpr(v) in a kernel is v, as hl.specialize(v) is: a value that must be
+  // known when compiling is checked where it is used.
+  if (name == "specialize" || name == "constexpr") {
     BoundArgs b = bind(call, {"value"});
     out = *b.get("value");
     return true;
@@ -282,8 +284,6 @@ bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& ou
                          b.span_of("dim"), b.get("other"), b.span_of("other"), keep, call.span);
     return true;
   }
-  if (name == "constexpr")
-    error(call.span, "hl.constexpr is an annotation for kernel arguments (x: hl.constexpr), not a function");
   return false;
 }
 

@@ -155,7 +155,7 @@ bool Analyzer::call_host_torch(const std::string& name, const CallArgs& call, SV
         SymInt& s = shape[rank - sz.size() + i];
         if (s.is_constant() && s.constant() == 1) s = sz[i];
         else if (!(sz[i].is_constant() && sz[i].constant() == 1) && !sz[i].same_as(s))
-          error(call.span, "torch.broadcast_tensors: sizes " + s.str() + " and " + sz[i].str() + " do not broadcast");
+          error(call.span, ErrorKind::ShapeMismatch, "torch.broadcast_tensors: sizes " + s.str() + " and " + sz[i].str() + " do not broadcast");
       }
     }
     std::vector<SValue> outs;
@@ -179,7 +179,7 @@ bool Analyzer::call_host_torch(const std::string& name, const CallArgs& call, SV
                                expect_int(call.args[1], call.arg_spans[1], "b")));
     return true;
   }
-  if (name == "triton.next_power_of_2") {
+  if (name == "triton.next_power_of_2" || name == "deuteron.next_power_of_2") {
     if (call.args.size() != 1) error(call.span, "next_power_of_2(n) takes one int");
     out = SValue::integer(next_power_of_2(expect_const_int(call.args[0], call.arg_spans[0], "n")));
     return true;

@@ -18,6 +18,10 @@ void IRGen::error(SourceSpan span, std::string msg, std::vector<std::string> not
   raise_error(file_, span, std::move(msg), std::move(notes));
 }
 
+void IRGen::error(SourceSpan span, ErrorKind kind, std::string msg, std::vector<std::string> notes) const {
+  raise_error(file_, span, kind, std::move(msg), std::move(notes));
+}
+
 // ------------------------------------------------------------------ leaves
 
 Value* IRGen::constant(const Literal& lit, DType dtype, SourceSpan span) {
@@ -103,7 +107,7 @@ std::vector<int> IRGen::broadcast_dims(const std::vector<int>& a, const std::vec
     int da = i < n - a.size() ? ir::kBroadcast : a[i - (n - a.size())];
     int db = i < n - b.size() ? ir::kBroadcast : b[i - (n - b.size())];
     if (da != ir::kBroadcast && db != ir::kBroadcast && da != db)
-      error(span, "shapes " + shape_str(a) + " and " + shape_str(b) + " cannot be broadcast together",
+      error(span, ErrorKind::ShapeMismatch, "shapes " + shape_str(a) + " and " + shape_str(b) + " cannot be broadcast together",
             {"dimension " + std::to_string(i) + " is " + dim_name(da) + " on the left and " + dim_name(db) +
                  " on the right; tiles of different loops never line up",
              "use [:, None] or .unsqueeze() to add a size-1 axis where the shapes should broadcast"});
@@ -304,7 +308,7 @@ Value* IRGen::permute(Value* v, const std::vector<int>& perm, SourceSpan span) {
 Value* IRGen::broadcast_to(Value* v, const std::vector<int>& dims, SourceSpan span) {
   auto b = broadcast_dims(v->type.dims, dims, span);
   if (b != dims)
-    error(span, "cannot broadcast shape " + shape_str(v->type.dims) + " to " + shape_str(dims));
+    error(span, ErrorKind::ShapeMismatch, "cannot broadcast shape " + shape_str(v->type.dims) + " to " + shape_str(dims));
   if (v->type.dims == dims) return v;
   return builder_.create(OpKind::BroadcastTo, {v}, {Type{v->type.dtype, dims}}, span)->result();
 }
@@ -388,7 +392,7 @@ Value* IRGen::dot(Value* a, Value* b, Value* acc, std::optional<DType> out_dtype
     error(span, "matmul contraction dims differ: " + shape_str(da) + " @ " + shape_str(db),
           {"the last dim of the left operand must be the same tile (or full dim) as the second-to-last of the right"});
   if (da.size() == 3 && da[0] != db[0] && da[0] != ir::kBroadcast && db[0] != ir::kBroadcast)
-    error(span, "matmul batch dims differ: " + shape_str(da) + " @ " + shape_str(db));
+    error(span, ErrorKind::DotBatchDimensionMismatch, "matmul batch dims differ: " + shape_str(da) + " @ " + shape_str(db));
   DType ta = a->type.dtype, tb = b->type.dtype;
   DType operand = promote_types(ta, tb);
   if (operand == DType::Bool) error(span, "matmul of bool tensors is not supported");

@@ -22,6 +22,8 @@ class IRGen {
   ir::DeviceKernel& kernel() { return kernel_; }
   DType index_dtype() const { return index_dtype_; }
   [[noreturn]] void error(SourceSpan span, std::string msg, std::vector<std::string> notes = {}) const;
+  [[noreturn]] void error(SourceSpan span, ErrorKind kind, std::string msg,
+                          std::vector<std::string> notes = {}) const;
 
   // --- leaves
   ir::Value* constant(const ir::Literal& lit, DType dtype, SourceSpan span);

@@ -58,6 +58,7 @@ struct SValue {
   SymInt i = 0;
   double f = 0.0;
   std::string runtime_expr;  // Float/Bool/Int at runtime: the host expression
+  ErrorKind error_kind = ErrorKind::Generic;  // Poison: the kind of the error a use raises
   std::string s;             // String value, Module/Function qualname, Method name, Poison message
   DType dtype = DType::Float32;
   std::shared_ptr<const HostTensor> tensor;
@@ -88,8 +89,9 @@ struct SValue {
   static SValue method(SValue recv, std::string m) {
     SValue v; v.kind = Kind::Method; v.elts = {std::move(recv)}; v.s = std::move(m); return v;
   }
-  static SValue poison(std::string msg, SourceSpan where) {
-    SValue v; v.kind = Kind::Poison; v.s = std::move(msg); v.span = where; return v;
+  // A name that may not be used here; using it is an error of `error_kind` saying `msg`.
+  static SValue poison(std::string msg, SourceSpan where, ErrorKind error_kind = ErrorKind::Generic) {
+    SValue v; v.kind = Kind::Poison; v.s = std::move(msg); v.span = where; v.error_kind = error_kind; return v;
   }
 
   bool is_sequence() const { return kind == Kind::Tuple || kind == Kind::List; }

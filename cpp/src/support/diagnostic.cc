@@ -118,12 +118,41 @@ CompileError::CompileError(Diagnostic diag, std::shared_ptr<const SourceFile> fi
       file_(std::move(file)),
       formatted_(what()) {}
 
+const char* error_kind_name(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::Generic:
+      return "CompileError";
+#define DEUTERON_ERROR_KIND_NAME(name) \
+  case ErrorKind::name:                \
+    return #name;
+      DEUTERON_ERROR_KINDS(DEUTERON_ERROR_KIND_NAME)
+#undef DEUTERON_ERROR_KIND_NAME
+  }
+  return "CompileError";
+}
+
+const std::vector<ErrorKind>& all_error_kinds() {
+  static const std::vector<ErrorKind> kinds = {
+      ErrorKind::Generic,
+#define DEUTERON_ERROR_KIND_LIST(name) ErrorKind::name,
+      DEUTERON_ERROR_KINDS(DEUTERON_ERROR_KIND_LIST)
+#undef DEUTERON_ERROR_KIND_LIST
+  };
+  return kinds;
+}
+
 void raise_error(const std::shared_ptr<const SourceFile>& file, SourceSpan span,
+                 std::string message, std::vector<std::string> notes) {
+  raise_error(file, span, ErrorKind::Generic, std::move(message), std::move(notes));
+}
+
+void raise_error(const std::shared_ptr<const SourceFile>& file, SourceSpan span, ErrorKind kind,
                  std::string message, std::vector<std::string> notes) {
   Diagnostic diag;
   diag.span = span;
   diag.message = std::move(message);
   diag.notes = std::move(notes);
+  diag.kind = kind;
   throw CompileError(std::move(diag), file);
 }
 

@@ -8,6 +8,9 @@ answers imports of ``helion`` and ``helion.<name>`` with deuteron's modules:
   ``deuteron.a.b`` when deuteron has that module (``language``, ``exc``,
   ``runtime``, ``runtime.config``, ``autotuner``, ...).  The alias *is* the
   deuteron module (``helion.language is deuteron.language``).
+* A few private helpers of Helion's modules that programs call and that have a
+  meaningful deuteron answer (``helion.runtime.settings._get_backend()`` is
+  ``"triton"``) come from a small table (``_PRIVATE_HELPERS``).
 * Modules of Helion's internals (its compiler, autotuner classes, back ends)
   have no deuteron counterpart.  By default importing one raises
   ``ModuleNotFoundError`` naming it.  With ``internals="placeholder"`` (used by
@@ -37,6 +40,27 @@ _RENAMED = {
     "helion._testing": "deuteron.testing",
     "helion._compat": "deuteron.compat",
 }
+
+
+def _helper(module: str, name: str) -> Any:
+    return getattr(importlib.import_module(module), name)
+
+
+# Private helpers of Helion's modules that programs (Helion's tests, at module level)
+# call and that have a meaningful deuteron answer: (helion module, name) -> value.
+_PRIVATE_HELPERS: dict[tuple[str, str], Any] = {
+    # The back end code is generated for.
+    ("helion.runtime.settings", "_get_backend"): lambda: "triton",
+    ("helion.runtime.settings", "_get_dot_precision"): lambda: "tf32",
+    ("helion._utils", "_get_backend"): lambda: "triton",
+    ("helion._compat", "_supports_tensor_descriptor"):
+        lambda: _helper("deuteron.compat", "supports_tensor_descriptor")(),
+}
+
+
+def private_helper(module: str, name: str) -> Any:
+    """The deuteron answer for Helion's private ``module.name`` (KeyError: none)."""
+    return _PRIVATE_HELPERS[(module, name)]
 
 
 class HelionInternalUsed(unittest.SkipTest):
@@ -74,6 +98,9 @@ class _InternalModule(types.ModuleType):
     def __getattr__(self, attr: str) -> Any:
         if attr.startswith("__") and attr.endswith("__"):
             raise AttributeError(attr)
+        helper = _PRIVATE_HELPERS.get((self.__name__, attr))
+        if helper is not None:
+            return helper
         return _Placeholder(f"{self.__name__}.{attr}")
 
 
@@ -90,6 +117,9 @@ class _AliasModule(types.ModuleType):
             return getattr(target, attr)
         except AttributeError:
             pass
+        helper = _PRIVATE_HELPERS.get((self.__name__, attr))
+        if helper is not None:
+            return helper
         finder = _finder
         if finder is not None and not (attr.startswith("__") and attr.endswith("__")):
             sub = f"{self.__name__}.{attr}"

@@ -10,11 +10,23 @@ checked by the C++ core against the kernel's ConfigSpec.
 Conventions:
   * ``None`` for a known key means "not set" (the key is left out), as in
     Helion: ``Config(num_warps=None) == Config()``.
-  * Seed-era spellings are normalized: nested ``block_sizes`` are flattened,
-    ``l2_grouping=4`` -> ``l2_groupings=[4]``, ``loop_order=[1, 0]`` ->
-    ``loop_orders=[[1, 0]]``, ``reduction_loop=X`` -> ``reduction_loops=[X]``
-    (``X`` may be ``None``: a persistent reduction), ``use_yz_grid=True`` ->
-    ``pid_type="xyz"``.  Giving both spellings of one key is a ValueError.
+  * Helion's singular spellings of list keys are normalized to one-entry lists
+    (nested ``block_sizes`` are flattened): ``block_size=64`` ->
+    ``block_sizes=[64]``, ``l2_grouping=4`` -> ``l2_groupings=[4]``,
+    ``loop_order=[1, 0]`` -> ``loop_orders=[[1, 0]]``, ``flatten_loop``,
+    ``range_unroll_factor``, ``range_warp_specialize``, ``range_num_stage``,
+    ``range_multi_buffer``, ``range_flatten``, ``static_range`` likewise;
+    ``use_yz_grid=True`` -> ``pid_type="xyz"``.  ``reduction_loop=X`` (``X`` may
+    be ``None``: a persistent reduction) is kept as it is given: it stands for
+    every reduction dimension of the kernel it is used with, as in Helion
+    (``BoundKernel`` expands it).  Giving both spellings of one key is a
+    ValueError.
+  * Keys of Helion's other back ends (``num_threads``, ``pallas_*``, ``cute_*``,
+    ``tcgen05_*``, ...) are kept; a kernel rejects them with a ConfigError naming
+    the back end (``deuteron.testing.code_and_output`` strips them first, as
+    Helion's test helper does).  Helion's Triton keys that deuteron has no knob
+    for (``HELION_IGNORED_KEYS``: ``epilogue_subtile``, ``advanced_controls_file``)
+    are kept too and ignored when the config is used: they tune speed only.
   * Keys that are not config keys are user tunables (``hl.register_tunable``);
     their values must be JSON: int, float, bool, str, None or lists of those.
   * Lists and tuples are accepted and stored as lists; values handed out
@@ -71,13 +83,39 @@ PID_TYPES = tuple(_TABLE["pid_type"]["choices"])
 INDEXING_TYPES = tuple(_TABLE["indexing"]["choices"])
 EVICTION_POLICIES = tuple(_TABLE["load_eviction_policies"]["choices"])
 
-# Old spelling -> new spelling.
+# Singular (Helion's, or seed-era) spelling -> the config key.
 _SEED_ERA = {
+    "block_size": "block_sizes",
     "l2_grouping": "l2_groupings",
     "loop_order": "loop_orders",
-    "reduction_loop": "reduction_loops",
+    "flatten_loop": "flatten_loops",
+    "range_unroll_factor": "range_unroll_factors",
+    "range_warp_specialize": "range_warp_specializes",
+    "range_num_stage": "range_num_stages",
+    "range_multi_buffer": "range_multi_buffers",
+    "range_flatten": "range_flattens",
+    "static_range": "static_ranges",
     "use_yz_grid": "pid_type",
 }
+# Kept as given: one value for every reduction dimension (BoundKernel expands it).
+REDUCTION_LOOP_FOR_ALL = "reduction_loop"
+
+# Config keys of Helion's other back ends (CuTe, Pallas, AMD, TileIR): an error when
+# a kernel is given one (deuteron generates Triton for NVIDIA GPUs).
+HELION_OTHER_BACKEND_KEYS = frozenset({
+    "num_threads", "cute_vector_widths", "pallas_loop_type", "pallas_load_buffer_count",
+    "pallas_indirect_access_mode", "pallas_pre_broadcast", "pallas_worklist_grouping", "xcd_remap",
+    "waves_per_eu", "matrix_instr_nonkdim", "num_ctas", "occupancy",
+})
+HELION_OTHER_BACKEND_PREFIXES = ("tcgen05_", "cute_", "pallas_")
+# Helion's Triton config keys that deuteron has no knob for; they tune speed only, so a
+# kernel ignores them (as Helion ignores common keys a back end does not support).
+HELION_IGNORED_KEYS = frozenset({"epilogue_subtile", "advanced_controls_file"})
+
+
+def helion_other_backend_key(key: str) -> bool:
+    """Whether ``key`` is a config key of one of Helion's back ends other than Triton."""
+    return key in HELION_OTHER_BACKEND_KEYS or key.startswith(HELION_OTHER_BACKEND_PREFIXES)
 
 
 # ----------------------------------------------------------------- checks
@@ -248,7 +286,7 @@ def _normalize(kwargs: Mapping[str, Any]) -> dict[str, Any]:
             continue
         if new in given:
             raise ValueError(
-                f"Config got both {old!r} (old spelling) and {new!r}; give only {new!r}"
+                f"Config got both {old!r} (singular spelling) and {new!r}; give only one"
             )
         value = given.pop(old)
         if old == "use_yz_grid":
@@ -256,10 +294,11 @@ def _normalize(kwargs: Mapping[str, Any]) -> dict[str, Any]:
                 _fail(TypeError, old, value, "True or False")
             if value:
                 given[new] = "xyz"
-        elif old == "reduction_loop":
-            given[new] = [value]  # None is meaningful here: a persistent reduction
         elif value is not None:
             given[new] = [value]
+    reduction_loop = REDUCTION_LOOP_FOR_ALL in given
+    if reduction_loop and "reduction_loops" in given:
+        raise ValueError("Config got both 'reduction_loop' (singular spelling) and 'reduction_loops'; give only one")
 
     data: dict[str, Any] = {}
     for key in CONFIG_KEYS:
@@ -267,7 +306,11 @@ def _normalize(kwargs: Mapping[str, Any]) -> dict[str, Any]:
         if value is not None:
             data[key] = _CHECKS[key](key, value)
     for key in sorted(k for k in given if k not in _CHECKS):
-        data[key] = _json_value(key, given[key])
+        if key == REDUCTION_LOOP_FOR_ALL:
+            # None is meaningful here: a persistent reduction.
+            data[key] = _CHECKS["reduction_loops"]("reduction_loop", [given[key]])[0]
+        else:
+            data[key] = _json_value(key, given[key])
     return data
 
 
@@ -459,5 +502,9 @@ class Config(Mapping[str, Any]):
         for old, new in _SEED_ERA.items():
             if old in overrides and new not in overrides:
                 data.pop(new, None)
+        if REDUCTION_LOOP_FOR_ALL in overrides:
+            data.pop("reduction_loops", None)
+        if "reduction_loops" in overrides:
+            data.pop(REDUCTION_LOOP_FOR_ALL, None)
         data.update(overrides)
         return type(self)(**data)

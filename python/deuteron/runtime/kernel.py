@@ -25,11 +25,12 @@ from .. import language as _language
 from .. import torch_integration as _ti
 from . import env
 from . import source as _source
-from .config import Config
+from .config import HELION_IGNORED_KEYS, REDUCTION_LOOP_FOR_ALL, Config, helion_other_backend_key
+from .config_spec import ConfigSpec
 from .core import core
 from .device import device_info
 from .modules import load_host_function, write_module
-from .settings import Settings
+from .settings import KernelSettings, Settings
 
 
 def _is_constexpr_annotation(annotation: Any) -> bool:
@@ -63,8 +64,9 @@ def _dynamic_key(t: torch.Tensor) -> tuple:
 class Kernel:
     """A deuteron kernel (see the module docstring).
 
-    Attributes: ``fn`` (the Python function), ``settings``, ``configs`` (the
-    configs given to the decorator, if any).
+    Attributes: ``fn`` (the Python function), ``settings`` (changeable in place:
+    ``kernel.settings.static_shapes = False``; see :class:`KernelSettings`),
+    ``configs`` (the configs given to the decorator, if any).
     """
 
     # Lets runtime/source.py recognise a kernel without importing this module (layering).
@@ -77,7 +79,7 @@ class Kernel:
             raise TypeError("pass either config= or configs=, not both")
         self.fn = fn
         functools.update_wrapper(self, fn)
-        self.settings = settings.replace(**setting_kwargs) if settings is not None else Settings(**setting_kwargs)
+        self._settings = settings.replace(**setting_kwargs) if settings is not None else Settings(**setting_kwargs)
         cfgs = [config] if config is not None else list(configs or [])
         self.configs: list[Config] = [c if isinstance(c, Config) else Config(**c) for c in cfgs]
         self._key_fn = key
@@ -97,8 +99,7 @@ class Kernel:
         # unless a parameter is keyword-only (then Python would reject them).
         self._fast_arity = self._nparams if all(
             p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in self._params) else -1
-        self._key = self._make_key_function(exact=True)
-        self._key_any = self._make_key_function(exact=False)
+        self._make_key_functions()
         self._autograd: tuple | None = None
         kernel = self
 
@@ -116,6 +117,31 @@ class Kernel:
         self._bound: dict[Any, BoundKernel] = {}
         self._lock = threading.RLock()
         self._source: _source.KernelSource | None = None
+
+    # ------------------------------------------------------------ settings
+    @property
+    def settings(self) -> KernelSettings:
+        """The kernel's settings: read them, or change one in place (``kernel.settings.x = v``:
+        the kernel then binds again on its next call)."""
+        return KernelSettings(lambda: self._settings, self._change_settings)
+
+    @settings.setter
+    def settings(self, value: Settings | KernelSettings) -> None:
+        if isinstance(value, KernelSettings):
+            value = value.snapshot()
+        if not isinstance(value, Settings):
+            raise TypeError(f"kernel.settings must be a deuteron.Settings, got {type(value).__name__}")
+        if value != self._settings:
+            self._change_settings(value)
+
+    def _change_settings(self, settings: Settings) -> None:
+        # Settings decide how a kernel binds (static shapes, index dtype, interpret
+        # mode, ...), how its key is computed and how it picks a config: every
+        # specialization made with the old ones is dropped.
+        with self._lock:
+            self._settings = settings
+            self._make_key_functions()
+            self._bound.clear()
 
     # ----------------------------------------------------------- signature
     @property
@@ -139,6 +165,11 @@ class Kernel:
         (what a call passes to the generated host function)."""
         if not kwargs and len(args) == self._fast_arity:
             return args
+        npositional = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in self._params)
+        if len(args) > npositional:
+            # Helion's wording: Helion programs match it.
+            raise TypeError(f"{self.fn.__name__}(): Too many arguments passed to the kernel, "
+                            f"expected: {npositional} got: {len(args)}.")
         try:
             bound = self._signature.bind(*args, **(kwargs or {}))
         except TypeError as e:
@@ -150,6 +181,10 @@ class Kernel:
         """What makes two calls share compiled code (see docs/api.md)."""
         return self._key_any(*args)
 
+    def _make_key_functions(self) -> None:
+        self._key = self._make_key_function(exact=True)
+        self._key_any = self._make_key_function(exact=False)
+
     def _make_key_function(self, exact: bool) -> Callable[..., tuple]:
         # The key is computed on every call, so it is a generated function
         # with one expression per parameter (no loop, no per-call branching
@@ -159,21 +194,24 @@ class Kernel:
         # tensor: subclasses (fake / functional tensors of tracers,
         # Parameters) miss the cache and take the slow path, which sorts them out.
         names = [f"a{i}" for i in range(self._nparams)]
+        # A value wrapped in hl.constexpr(...) keys on the value, like an annotated one.
         is_tensor = "type({0}) is _T" if exact else "isinstance({0}, _T)"
+        other = "(type({0}) if type({0}) is not _C else {0})"
         parts = []
         for name, is_const in zip(names, self._constexpr):
             test = is_tensor.format(name)
             if is_const:
                 parts.append(f"(type({name}), {name})")
-            elif self.settings.static_shapes:
+            elif self._settings.static_shapes:
                 parts.append(f"(({name}.dtype, {name}.shape, {name}.stride(), {name}.is_cuda) "
-                             f"if {test} else type({name}))")
+                             f"if {test} else {other.format(name)})")
             else:
-                parts.append(f"(_dynamic({name}) if {test} else type({name}))")
+                parts.append(f"(_dynamic({name}) if {test} else {other.format(name)})")
         if self._key_fn is not None:
             parts.append(f"_user_key({', '.join(names)})")
         src = f"def _key({', '.join(names)}):\n    return ({', '.join(parts)},)\n"
-        namespace: dict[str, Any] = {"_T": torch.Tensor, "_dynamic": _dynamic_key, "_user_key": self._key_fn}
+        namespace: dict[str, Any] = {"_T": torch.Tensor, "_C": _language.constexpr, "_dynamic": _dynamic_key,
+                                     "_user_key": self._key_fn}
         exec(compile(src, f"<deuteron key of {self.fn.__name__}>", "exec"), namespace)
         return namespace["_key"]
 
@@ -237,9 +275,11 @@ class Kernel:
     def arg_specs(self, args: Sequence[Any]) -> list[dict[str, Any]]:
         specs = []
         for p, value, is_const in zip(self._params, args, self._constexpr):
+            if isinstance(value, _language.constexpr):
+                value, is_const = value.value, True
             if isinstance(value, torch.Tensor):
                 sizes, strides = list(value.shape), list(value.stride())
-                if not self.settings.static_shapes:
+                if not self._settings.static_shapes:
                     # Sizes are only hints then: reading a traced symbolic size
                     # as an int would make torch.compile specialize on it.
                     sizes, strides = [_size_hint(x) for x in sizes], [_size_hint(x) for x in strides]
@@ -270,6 +310,21 @@ class Kernel:
         # Kernels defined in a class body behave like functions (not bound methods):
         # they are used as `Cls.kernel(...)`.
         return self
+
+
+def _unwrapping(fn: Callable[..., Any], positions: tuple[int, ...]) -> Callable[..., Any]:
+    """``fn`` called with the values of the hl.constexpr(...) arguments at ``positions``."""
+    if not positions:
+        return fn
+
+    def run(*args: Any) -> Any:
+        args = list(args)
+        for i in positions:
+            if isinstance(args[i], _language.constexpr):
+                args[i] = args[i].value
+        return fn(*args)
+
+    return run
 
 
 def _tensor_device(args: Sequence[Any]) -> torch.device | None:
@@ -343,7 +398,7 @@ class BoundKernel:
         the environment's switches apply to either."""
         self.kernel = kernel
         # The environment's switches are read when binding, so they can be set after import.
-        self.settings = settings if settings is not None else kernel.settings
+        self.settings = settings if settings is not None else kernel.settings.snapshot()
         if not self.settings.interpret and env.deuteron_interpret():
             self.settings = self.settings.replace(interpret=True)
         if not self.settings.print_output_code and env.print_output_code():
@@ -361,6 +416,8 @@ class BoundKernel:
             _source.referenced_globals(kernel.fn), static_shapes=self.settings.static_shapes,
             index_dtype=index_dtype, dot_precision=self.settings.dot_precision, device=info)
         self.globals: dict[str, Any] = _source.global_values(kernel.fn)
+        # Arguments given as hl.constexpr(value): the host function gets the value.
+        self._constexpr_positions = tuple(i for i, a in enumerate(args) if isinstance(a, _language.constexpr))
         self._loaded: dict[str, Callable[..., Any]] = {}  # backend:config JSON -> host function
         self._run: Callable[..., Any] | None = None
         self.config: Config | None = None
@@ -380,8 +437,10 @@ class BoundKernel:
 
     # --------------------------------------------------------------- space
     @property
-    def config_spec(self) -> dict[str, Any]:
-        return json.loads(self._core.config_spec())
+    def config_spec(self) -> ConfigSpec:
+        """The config space: a read-only mapping of the core's description, with Helion's
+        ConfigSpec methods (``default_config()``, ``spec.block_sizes``, ...)."""
+        return ConfigSpec(json.loads(self._core.config_spec()), self.default_config)
 
     def default_config(self) -> Config:
         return Config.from_json(self._core.default_config())
@@ -389,7 +448,29 @@ class BoundKernel:
     def normalize_config(self, config: Config | dict) -> Config:
         """The config with every key filled in; raises ConfigError if it is outside the space."""
         cfg = config if isinstance(config, Config) else Config(**config)
-        return Config.from_json(self._core.normalize(cfg.to_json()))
+        return Config.from_json(self._core.normalize(self.fit_config(cfg).to_json()))
+
+    def fit_config(self, config: Config) -> Config:
+        """``config`` with Helion's spellings resolved for this kernel, as Helion resolves them:
+        ``reduction_loop=X`` applies to every reduction dimension; Helion's Triton keys that
+        deuteron has no knob for (``epilogue_subtile``, ...) are dropped (they tune speed
+        only); a key of another of Helion's back ends is a ConfigError."""
+        odd = [k for k in config if k == REDUCTION_LOOP_FOR_ALL or k in HELION_IGNORED_KEYS
+               or helion_other_backend_key(k)]
+        if not odd:
+            return config
+        for key in odd:
+            if helion_other_backend_key(key):
+                raise exc.ConfigError(
+                    f"config key {key!r} belongs to another of Helion's back ends (CuTe, Pallas, AMD or "
+                    f"TileIR); deuteron generates Triton code and has no such key")
+        data = config.to_dict()
+        for key in odd:
+            value = data.pop(key)
+            if key == REDUCTION_LOOP_FOR_ALL:
+                count = len(json.loads(self._core.config_spec())["reduction_loops"])
+                data["reduction_loops"] = [value] * max(count, 1)
+        return Config(**data)
 
     # The same as JSON text, as the core gives it: the autotuner names configs by
     # this text (equal text, equal config) and hands the space to the C++ search.
@@ -462,10 +543,11 @@ class BoundKernel:
     def compile_config(self, config: ConfigLike = None, *, backend: str | None = None) -> Callable[..., Any]:
         """A callable running this specialization with one config (arguments as for the kernel)."""
         fn = self.load(config, backend)
+        call = _unwrapping(fn, self._constexpr_positions)
         normalize = self.kernel.normalize_args
 
         def run(*args: Any, **kwargs: Any) -> Any:
-            return fn(*normalize(args, kwargs))
+            return call(*normalize(args, kwargs))
 
         run.deuteron_module = fn.deuteron_module  # type: ignore[attr-defined]
         run.deuteron_path = fn.deuteron_path  # type: ignore[attr-defined]
@@ -478,7 +560,7 @@ class BoundKernel:
     def _config_json(self, config: ConfigLike) -> str:
         if isinstance(config, str):
             return config
-        return self._as_config(config).to_json()
+        return self.fit_config(self._as_config(config)).to_json()
 
     def _as_config(self, config: Config | dict | None) -> Config:
         if config is None:
@@ -522,7 +604,7 @@ class BoundKernel:
     def set_config(self, config: Config | dict) -> None:
         """Uses this config for every later call of this specialization."""
         cfg = self._as_config(config)
-        self._run = self.load(cfg)
+        self._run = _unwrapping(self.load(cfg), self._constexpr_positions)
         self.config = cfg
 
     def __call__(self, *args: Any) -> Any:

@@ -19,12 +19,25 @@ Settings made in that process, so one run is self-consistent while separate
 runs explore differently.  Set it (or the variable) to reproduce a search.
 Seeds are ints in [0, 2**32).
 
-Settings objects are immutable; ``replace(**kw)`` makes a changed copy.
+Settings objects are immutable (a value can be shared between kernels, bound
+kernels and autotuning workers); ``replace(**kw)`` makes a changed copy.  A
+kernel's settings are changed in place through ``kernel.settings.x = v``
+(:class:`KernelSettings`), which gives the kernel a changed copy and makes it
+bind again.
+
+Helion's setting names are accepted too (programs written for Helion pass
+them): see ``HELION_SETTINGS``.  ``ref_mode=RefMode.EAGER`` is ``interpret=True``;
+``backend`` accepts ``"triton"`` only; the settings of Helion's autotuner and
+back ends that deuteron has no use for are accepted and ignored (listed in
+docs/api.md); those whose meaning deuteron cannot honor (a custom autotuner,
+benchmark or accuracy function, another back end) accept only their default
+and raise an error naming the setting otherwise.
 """
 
 from __future__ import annotations
 
 import difflib
+import enum
 import math
 import os
 import pathlib
@@ -38,7 +51,7 @@ import torch
 from . import env as _env
 from .env import setting_variable as env_var
 
-__all__ = ["Settings", "process_random_seed"]
+__all__ = ["Settings", "KernelSettings", "RefMode", "HELION_SETTINGS", "process_random_seed"]
 
 _SEED_LIMIT = 2**32
 _process_seed: int | None = None
@@ -283,6 +296,93 @@ _FIELDS: dict[str, tuple[_Kind, Any]] = {
 }
 
 
+class RefMode(enum.Enum):
+    """Helion's ``ref_mode`` setting: ``EAGER`` runs the kernel body in PyTorch eager
+    (deuteron's ``interpret=True``), ``OFF`` generates Triton code."""
+
+    OFF = "off"
+    EAGER = "eager"
+
+
+# Helion's setting names that deuteron accepts besides its own (``_FIELDS``).
+#   "ignored":     accepted and stored (reads give the value back); no effect.  They
+#                  steer parts of Helion's autotuner, logging or code printing that
+#                  deuteron does differently, and never change what a kernel computes.
+#   "default-only": deuteron cannot do what a non-default value asks; only the
+#                  default is accepted, anything else is an error naming the setting.
+# name -> (how, default, why), "why" being the sentence the docs and errors use.
+HELION_SETTINGS: dict[str, tuple[str, Any, str]] = {
+    "fast_math": ("ignored", False, "deuteron does not use approximate math"),
+    "persistent_reserved_sms": ("ignored", 0, "persistent kernels use every SM"),
+    "autotune_force_persistent": ("ignored", False, "the autotuner searches every pid_type"),
+    "autotune_log_level": ("ignored", 20, "deuteron's autotuner logs through autotune_log and the progress bar"),
+    "autotune_log_details": ("ignored", False, "see autotune_log"),
+    "autotune_benchmark_subprocess": ("ignored", True, "deuteron benchmarks in its own worker processes"),
+    "autotune_benchmark_timeout": ("ignored", 30, "see autotune_compile_timeout"),
+    "autotune_precompile": ("ignored", "fork", "deuteron precompiles in worker processes (autotune_precompile_jobs)"),
+    "autotune_best_of_k": ("ignored", 1, "one search per autotune"),
+    "autotune_rebenchmark_threshold": ("ignored", None, "deuteron's benchmark decides when to measure again"),
+    "autotune_suspicious_rebenchmark_ratio": ("ignored", None, "see autotune_rebenchmark_threshold"),
+    "autotune_search_acf": ("ignored", [], "no PTXAS advanced controls files"),
+    "autotune_ignore_errors": ("ignored", False, "failing configs are always skipped"),
+    "autotune_adaptive_timeout": ("ignored", True, "see autotune_compile_timeout"),
+    "print_repro": ("ignored", False, "use print_output_code"),
+    "output_origin_lines": ("ignored", True, "generated code always has '# line N' comments"),
+    "autotune_config_overrides": ("ignored", {}, "the search space is the kernel's config space"),
+    "autotune_seed_configs": ("ignored", None, "the search starts from the default config"),
+    "disable_autotuner_heuristics": ("ignored", False, "see autotune_seed_configs"),
+    "allow_warp_specialize": ("ignored", True, "the config key range_warp_specializes decides"),
+    "debug_dtype_asserts": ("ignored", False, "no dtype asserts in generated code"),
+    "autotune_best_available_max_configs": ("ignored", 20, "see autotune_cache"),
+    "autotune_best_available_max_cache_scan": ("ignored", 500, "see autotune_cache"),
+    "autotune_initial_population_strategy": ("ignored", None, "see autotune_seed_configs"),
+    "torch_compile_fusion": ("ignored", False, "kernels are opaque torch.library operators to torch.compile"),
+    "autotune_with_torch_compile_fusion": ("ignored", False, "see torch_compile_fusion"),
+    "triton_do_not_specialize": ("ignored", False, "Triton specializes as it does by default"),
+    "autotune_log_search_space": ("ignored", False, "see autotune_log"),
+    "autotune_log_search_space_verbose": ("ignored", False, "see autotune_log"),
+    "autotune_log_search_space_path": ("ignored", None, "see autotune_log"),
+    "distributed": ("default-only", False, "deuteron has no distributed kernels"),
+    "autotuner_fn": ("default-only", None, "deuteron's autotuner is chosen with the setting 'autotuner'"),
+    "autotune_benchmark_fn": ("default-only", None, "deuteron times configs with its own benchmark"),
+    "autotune_baseline_accuracy_check_fn": ("default-only", None,
+                                            "use autotune_baseline_atol / autotune_baseline_rtol"),
+    "autotune_config_filter": ("default-only", None, "the search space is the kernel's config space"),
+    "pallas_collective_id": ("default-only", None, "deuteron has no Pallas back end"),
+    "pallas_interpret": ("default-only", False, "deuteron has no Pallas back end"),
+    "pallas_topk_recall_target": ("default-only", 0.99, "deuteron has no Pallas back end"),
+}
+# Helion's spellings that are deuteron settings under another name (handled in Settings).
+_HELION_RENAMED = ("ref_mode", "backend")
+
+
+def _helion_value(name: str, value: Any) -> Any:
+    """A Helion-only setting's value, checked (an error for what deuteron cannot honor)."""
+    how, default, why = HELION_SETTINGS[name]
+    if how == "default-only" and value is not None and value != default:
+        raise ValueError(f"setting {name!r} is not supported by deuteron ({why}); "
+                         f"only its default {default!r} is accepted, got {value!r}")
+    return value
+
+
+def _translate_helion(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Helion's spellings of deuteron settings (ref_mode, backend) as deuteron's."""
+    if "backend" in kwargs:
+        backend = kwargs.pop("backend")
+        if backend != "triton":
+            raise ValueError(f"setting 'backend': deuteron generates Triton code only; got {backend!r}")
+    if "ref_mode" in kwargs:
+        mode = kwargs.pop("ref_mode")
+        if isinstance(mode, str):
+            mode = RefMode(mode.lower())
+        if not isinstance(mode, RefMode):
+            raise _type_error("ref_mode", mode, "RefMode.OFF or RefMode.EAGER")
+        if "interpret" in kwargs and kwargs["interpret"] != (mode is RefMode.EAGER):
+            raise ValueError("settings 'ref_mode' and 'interpret' disagree; give one of them")
+        kwargs["interpret"] = mode is RefMode.EAGER
+    return kwargs
+
+
 def _from_env(name: str, kind: _Kind, text: str) -> Any:
     var = env_var(name)
     try:
@@ -296,7 +396,7 @@ def _from_env(name: str, kind: _Kind, text: str) -> Any:
 class Settings:
     """Compile/autotune/run settings; see the module docstring."""
 
-    __slots__ = tuple(_FIELDS)
+    __slots__ = (*_FIELDS, "_helion")
 
     # Typed attributes (for readers and type checkers).
     static_shapes: bool
@@ -323,9 +423,14 @@ class Settings:
     cache_dir: str | None
 
     def __init__(self, /, **kwargs: Any) -> None:
-        for key in kwargs:
-            if key not in _FIELDS:
+        kwargs = _translate_helion(dict(kwargs))
+        helion = {}
+        for key in list(kwargs):
+            if key in HELION_SETTINGS:
+                helion[key] = _helion_value(key, kwargs.pop(key))
+            elif key not in _FIELDS:
                 raise TypeError(_unknown_message(key))
+        object.__setattr__(self, "_helion", helion)
         for name, (kind, default) in _FIELDS.items():
             if name in kwargs:
                 value = kind.check(name, kwargs[name])
@@ -344,16 +449,43 @@ class Settings:
         """All setting names, in documentation order."""
         return tuple(_FIELDS)
 
+    @classmethod
+    def helion_names(cls) -> tuple[str, ...]:
+        """Helion's setting names accepted besides deuteron's (see ``HELION_SETTINGS``)."""
+        return (*_HELION_RENAMED, *HELION_SETTINGS)
+
     def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in _FIELDS}
+        """Every deuteron setting, then the Helion-only settings that were given."""
+        return {**{name: getattr(self, name) for name in _FIELDS}, **self._helion}
 
     def replace(self, **kwargs: Any) -> Settings:
         """A copy with ``kwargs`` changed (unchanged settings keep their values,
         whatever the environment says now)."""
         for key in kwargs:
-            if key not in _FIELDS:
+            if key not in _FIELDS and key not in HELION_SETTINGS and key not in _HELION_RENAMED:
                 raise TypeError(_unknown_message(key))
-        return type(self)(**{**self.to_dict(), **kwargs})
+        current = self.to_dict()
+        if "ref_mode" in kwargs and "interpret" not in kwargs:
+            current.pop("interpret")
+        return type(self)(**{**current, **kwargs})
+
+    @property
+    def ref_mode(self) -> RefMode:
+        """Helion's spelling of ``interpret``."""
+        return RefMode.EAGER if self.interpret else RefMode.OFF
+
+    @property
+    def backend(self) -> str:
+        """The back end deuteron generates code for (Helion's setting; always "triton")."""
+        return "triton"
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for names that are not slots: Helion-only settings.
+        if name == "_helion":
+            raise AttributeError(name)
+        if name in HELION_SETTINGS:
+            return self._helion.get(name, HELION_SETTINGS[name][1])
+        raise AttributeError(f"{type(self).__name__!r} has no setting {name!r}")
 
     def resolved_cache_dir(self) -> pathlib.Path:
         """The cache directory: the setting, else $DEUTERON_CACHE_DIR, else
@@ -393,6 +525,61 @@ class Settings:
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_rebuild, (type(self), self.to_dict()))
+
+
+class KernelSettings:
+    """A kernel's settings, changeable in place (``kernel.settings.static_shapes = False``),
+    as Helion programs change them.
+
+    Reads give the kernel's current :class:`Settings` values; an assignment checks the
+    value, gives the kernel a changed copy (the Settings values themselves stay
+    immutable, so a bound kernel or an autotuning worker that holds one is never
+    changed under it) and calls the kernel's ``on_change`` with it: the kernel then
+    forgets its specializations, so the next call binds with the new settings.
+    Assigning the value a setting already has changes nothing.
+    """
+
+    __slots__ = ("_current", "_on_change")
+
+    def __init__(self, current: Callable[[], Settings], on_change: Callable[[Settings], None]) -> None:
+        object.__setattr__(self, "_current", current)
+        object.__setattr__(self, "_on_change", on_change)
+
+    def snapshot(self) -> Settings:
+        """The kernel's settings now, as an immutable Settings value."""
+        return self._current()
+
+    def update(self, **kwargs: Any) -> None:
+        """Changes several settings at once (one rebind)."""
+        current = self._current()
+        new = current.replace(**kwargs)
+        if new != current:
+            self._on_change(new)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._current(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self.update(**{name: value})
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("settings cannot be deleted; assign the value you want")
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, KernelSettings):
+            other = other.snapshot()
+        return self._current() == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __dir__(self) -> list[str]:
+        return sorted({*Settings.names(), *Settings.helion_names(), "snapshot", "update", "replace", "to_dict"})
+
+    def __repr__(self) -> str:
+        return repr(self._current())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (Settings, self._current().to_dict()))
 
 
 def _rebuild(cls: type[Settings], values: dict[str, Any]) -> Settings:

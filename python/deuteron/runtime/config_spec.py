@@ -1,0 +1,116 @@
+"""``BoundKernel.config_spec``: a kernel's config space, as a mapping and as an object.
+
+The C++ core describes the space as JSON (block sizes with their ranges and
+origins, reduction loops, loop orders, counts of inner loops, loads and stores,
+tunables).  :class:`ConfigSpec` is that dict, read-only (existing users index
+it: ``spec["block_sizes"]``), with what Helion programs ask of their config
+spec besides:
+
+* ``spec.default_config()``: the kernel's default Config;
+* ``spec.<config key>`` (``spec.block_sizes``, ``spec.range_num_stages``,
+  ``spec.load_cache_modifiers``, ...): a :class:`KeyEntries`, one entry per
+  value the key takes for this kernel (``len()``, ``.length``, iteration, truth);
+  for ``block_sizes`` and ``reduction_loops`` the entries describe each block size
+  or reduction (min, max, origin, ...), for the others they are the default values;
+* ``spec.unsupported_config_keys(config)``: the keys of ``config`` that kernels here
+  do not use (keys of Helion's other back ends, and Helion's Triton keys deuteron
+  has no knob for), sorted; ``spec.supports_config_key(key)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Callable
+
+from .config import CONFIG_KEYS, HELION_IGNORED_KEYS, Config, helion_other_backend_key
+
+__all__ = ["ConfigSpec", "KeyEntries"]
+
+
+class KeyEntries(Sequence[Any]):
+    """The entries one config key takes for a kernel (see the module docstring)."""
+
+    __slots__ = ("name", "_entries")
+
+    def __init__(self, name: str, entries: Sequence[Any]) -> None:
+        self.name = name
+        self._entries = tuple(entries)
+
+    @property
+    def length(self) -> int:
+        return len(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._entries[index]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._entries)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, KeyEntries):
+            return self.name == other.name and self._entries == other._entries
+        if isinstance(other, (list, tuple)):
+            return list(self._entries) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"KeyEntries({self.name!r}, {list(self._entries)!r})"
+
+
+class ConfigSpec(Mapping[str, Any]):
+    """A kernel's config space (see the module docstring)."""
+
+    __slots__ = ("_data", "_default")
+
+    def __init__(self, data: Mapping[str, Any], default_config: Callable[[], Config]) -> None:
+        self._data = dict(data)
+        self._default = default_config
+
+    # ---------------------------------------------------------- the mapping
+    def __getitem__(self, key: str) -> Any:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ConfigSpec):
+            return self._data == other._data
+        if isinstance(other, Mapping):
+            return self._data == dict(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ConfigSpec({self._data!r})"
+
+    # -------------------------------------------------------- Helion's API
+    def default_config(self) -> Config:
+        """The kernel's default config (as ``BoundKernel.default_config()``)."""
+        return self._default()
+
+    def supports_config_key(self, key: str) -> bool:
+        """Whether kernels here use config key ``key`` (user tunables are checked by the kernel)."""
+        return not (helion_other_backend_key(key) or key in HELION_IGNORED_KEYS)
+
+    def unsupported_config_keys(self, config: Mapping[str, Any]) -> list[str]:
+        """The keys of ``config`` that kernels here do not use, sorted."""
+        return sorted(k for k in config if not self.supports_config_key(k))
+
+    def __getattr__(self, name: str) -> KeyEntries:
+        if name.startswith("_") or name not in CONFIG_KEYS:
+            raise AttributeError(f"ConfigSpec has no attribute {name!r}")
+        detailed = self._data.get(name)
+        if name in ("block_sizes", "reduction_loops") and isinstance(detailed, list):
+            return KeyEntries(name, detailed)
+        value = self._default().get(name)
+        return KeyEntries(name, value if isinstance(value, list) else ([] if value is None else [value]))

@@ -133,15 +133,15 @@ def _pool(kind: str, size: int, clock: Callable[[], float], cache_dir: Path,
     # Timeouts are wall-clock time, whatever clock the budget and progress use.
     preload = tuple(dict.fromkeys(["deuteron.runtime.modules", "triton"] +
                                   [t.partition(":")[0] for t in targets if t]))
-    log = _worker_log(cache_dir)
-    key = (kind, size, preload, log, _env_signature())
+    key = (kind, size, preload, _env_signature())
     pool = _POOLS.get(key)
     if pool is None:
         for k in [k for k in _POOLS if k[0] == kind]:
             old = _POOLS.pop(k)
             old.close()
             _release_log(old.stderr_path)
-        pool = _POOLS[key] = WorkerPool(size, preload=preload, stderr_path=log)
+        # A pool outlives one tuning run and keeps the log of the cache directory it started with.
+        pool = _POOLS[key] = WorkerPool(size, preload=preload, stderr_path=_worker_log(cache_dir))
     return pool, False
 
 

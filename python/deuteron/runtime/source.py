@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import builtins
 import difflib
+import functools
 import inspect
 import math
 import textwrap
@@ -87,10 +88,15 @@ def _missing_attributes(module: types.ModuleType, names: Sequence[str]) -> dict[
     Only names the code uses are looked up, so this costs nothing for a correct kernel.
     """
     missing = [n for n in names if not n.startswith("__") and not hasattr(module, n)]
-    if not missing:
-        return {}
+    return {n: _closest_attribute(module, n) for n in missing}
+
+
+@functools.lru_cache(maxsize=1024)
+def _closest_attribute(module: types.ModuleType, name: str) -> str:
+    # Cached: a kernel's other names (its arguments, hl, methods) are looked up in
+    # every module it uses at every bind, and difflib over torch's names is not free.
     public = [n for n in dir(module) if not n.startswith("_")]
-    return {n: next(iter(difflib.get_close_matches(n, public, n=1, cutoff=0.75)), "") for n in missing}
+    return next(iter(difflib.get_close_matches(name, public, n=1, cutoff=0.75)), "")
 
 
 def describe_global(name: str, value: Any, seen_helpers: set[int],
@@ -103,7 +109,9 @@ def describe_global(name: str, value: Any, seen_helpers: set[int],
         # A module under another name (the `helion` alias, deuteron.compat) names the module it stands for.
         module = value.__dict__.get("__deuteron_module__", value)
         spec: dict[str, Any] = {"name": name, "kind": "module", "qualname": module.__name__}
-        missing = _missing_attributes(module, attributes)
+        # Not for deuteron's own modules: under the `helion` alias a name deuteron lacks
+        # may well exist in Helion, and the core says "not supported by deuteron" then.
+        missing = {} if module.__name__.startswith("deuteron") else _missing_attributes(module, attributes)
         if missing:
             spec["missing"] = missing
         return [spec]

@@ -144,3 +144,46 @@ def tensor_condition(x: torch.Tensor) -> torch.Tensor:
             v = -v
         out[tile] = v
     return out
+
+
+@deuteron.kernel(autotune_effort="none")
+def tile_after_loop(x: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = x[tile]
+    out[tile] = 0  # ERROR: 'tile' only exists inside its loop
+    return out
+
+
+@deuteron.kernel(autotune_effort="none")
+def tile_after_loop_in_host_if(x: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = x[tile]
+    if x.size(0) > 4:
+        out[tile.index] = 0  # ERROR: 'tile' only exists inside its loop
+    return out
+
+
+@deuteron.kernel(autotune_effort="none")
+def misspelled_torch_function(x: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = torch.expp(x[tile])  # ERROR: no such function: 'torch.expp'
+    return out
+
+
+@deuteron.kernel(autotune_effort="none")
+def tuple_tile_out_of_range(x: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile in hl.tile([x.size(0), x.size(1)]):
+        out[tile] = x[tile[1], tile[0]]  # ERROR: 'tile[0]' runs up to 16
+    return out
+
+
+@deuteron.kernel(autotune_effort="none")
+def store_2d_into_1d(x: torch.Tensor) -> torch.Tensor:
+    out = torch.empty([x.size(0)], dtype=x.dtype, device=x.device)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = x[tile, :]  # ERROR: reduce the value's dimension 1 (8) first (e.g. .sum(dim=1))
+    return out

@@ -95,7 +95,8 @@ def test_force_autotune_and_cache_off(monkeypatch, tmp_path):
     assert counter.calls == 3 and len(_entries(tmp_path)) == 1
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "not_a_record", "stale", "bad_config"])
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "not_a_record", "stale", "bad_config", "deep",
+                                    "wrong_types", "bad_seconds"])
 def test_corrupt_or_stale_entries_are_ignored_with_a_warning(monkeypatch, tmp_path, damage):
     counter = _Counting(monkeypatch)
     x = torch.randn(4096)
@@ -109,6 +110,16 @@ def test_corrupt_or_stale_entries_are_ignored_with_a_warning(monkeypatch, tmp_pa
         entry.write_text(text[: len(text) // 2])
     elif damage == "not_a_record":
         entry.write_text("[1, 2, 3]")
+    elif damage == "deep":
+        # Deeper than Python's stack: json.loads raises RecursionError, not ValueError.
+        entry.write_text('{"format": "deuteron.autotune/1", "config": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    elif damage == "wrong_types":
+        record["config"] = {"block_sizes": "1024"}
+        record["key"] = ["not", "a", "string"]
+        entry.write_text(json.dumps(record))
+    elif damage == "bad_seconds":
+        record["seconds"] = "fast"  # tune(return_result=True) turns it into a float
+        entry.write_text(json.dumps(record))
     elif damage == "stale":
         record["material"]["versions"]["triton"] = "0.0.1"
         entry.write_text(json.dumps(record))

@@ -24,6 +24,8 @@ def _marker(kernel):
 
 
 CASES = [name for name, obj in vars(B).items() if isinstance(obj, deuteron.Kernel)]
+# Cases whose kernel takes a 16x8 matrix (the others a vector of 16).
+MATRIX = ("mismatched_tiles", "bad_dim", "tuple_tile_out_of_range", "store_2d_into_1d")
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -31,7 +33,7 @@ def test_error_points_at_the_marked_line(name, monkeypatch):
     monkeypatch.setenv("DEUTERON_INTERPRET", "1")
     kernel = fresh(getattr(B, name))
     line, text, source_line = _marker(kernel)
-    x = torch.randn(16, 8) if name in ("mismatched_tiles", "bad_dim") else torch.randn(16)
+    x = torch.randn(16, 8) if name in MATRIX else torch.randn(16)
     with pytest.raises(deuteron.exc.CompileError) as info:
         kernel(x)
     err = info.value
@@ -46,15 +48,34 @@ def test_error_points_at_the_marked_line(name, monkeypatch):
     src_line = [l for l in formatted.splitlines() if l.strip().startswith(f"{line} |")][0]
     assert caret_line.index("^") - caret_line.index("|") - 1 == err.col, formatted
     assert src_line.index("|") == caret_line.index("|")
+    # Names the compiler invented (tile_0 for the first tile of `for tile in hl.tile([m, n])`) never show.
+    assert not re.search(r"\btile_\d", formatted), formatted
 
 
-def test_errors_carry_notes():
-    kernel = fresh(B.mismatched_tiles)
+def test_a_misspelled_function_suggests_the_closest_name(monkeypatch):
+    monkeypatch.setenv("DEUTERON_INTERPRET", "1")
     with pytest.raises(deuteron.exc.CompileError) as info:
-        with pytest.MonkeyPatch.context() as m:
-            m.setenv("DEUTERON_INTERPRET", "1")
-            kernel(torch.randn(4, 4))
-    assert info.value.notes and any("[:, None]" in n or "unsqueeze" in n for n in info.value.notes)
+        fresh(B.misspelled_torch_function)(torch.randn(16))
+    assert "not supported" not in str(info.value)
+    assert info.value.notes == ["did you mean 'torch.exp'?"]
+
+
+def test_too_many_block_sizes_point_at_the_kernel_and_its_tile_loops(monkeypatch):
+    import kernels_pointwise as K
+
+    monkeypatch.setenv("DEUTERON_INTERPRET", "1")
+    src, first = inspect.getsourcelines(K.add.fn)
+    def_line = first + next(i for i, l in enumerate(src) if l.lstrip().startswith("def "))
+    loop_line = first + next(i for i, l in enumerate(src) if "hl.tile" in l)
+    x = torch.randn(16, 8)
+    bound = fresh(K.add).bind((x, x))
+    with pytest.raises(deuteron.exc.ConfigError) as info:
+        bound.normalize_config({"block_sizes": [16, 8, 4]})
+    message = str(info.value)
+    assert f"kernels_pointwise.py:{def_line}: kernel 'add'" in message, message
+    assert "expected 2 entries, got 3" in message
+    # `for tile in hl.tile(out.size())`: its tiles are tile[0] and tile[1] (never the internal tile_0).
+    assert f"tile loop 'tile[0]' at line {loop_line}, tile loop 'tile[1]' at line {loop_line}" in message, message
 
 
 def test_wrong_device_is_an_input_error_before_launch():

@@ -47,6 +47,10 @@ struct GlobalSpec {
   DType dtype = DType::Float32;
   // Helper: a plain Python function whose body is inlined into device code.
   std::shared_ptr<const SourceFile> helper_source;
+  // Module: names the kernel's code uses that the module does not have, each with
+  // the closest name it does have ("" if none is close), so that `torch.expp` is
+  // "no such function" (did you mean torch.exp?) rather than "not supported".
+  std::map<std::string, std::string> missing_attrs;
 };
 
 struct BindRequest {
@@ -65,6 +69,7 @@ struct BlockSizeSpec {
   int64_t min = 1;
   int64_t max = 1 << 30;    // upper bound from the extents it tiles (next power of 2)
   std::string origin;       // "tile_m", "register_block_size at line 7"
+  std::string where;        // for messages: "tile loop 'tile[0]' at line 7" (not serialized; "": origin)
   std::vector<SymInt> extents;  // extents of the dims that use it
   bool used_in_dot = false;     // a dim of this size feeds a matmul operand
   bool is_reduction_like = false;  // tiles an inner loop (k of a matmul, a looped reduction)

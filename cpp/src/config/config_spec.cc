@@ -452,8 +452,11 @@ class Normalizer {
       // The usual cause is a tile loop left out of the config; Helion programs match this wording.
       fail(key.name, "Not enough values for config: expected " + std::to_string(n) + " block sizes, got " +
                          std::to_string(v->size()) + " (" + json::dump(*v) +
-                         "). Did you forget to specify block sizes for all your hl.tile() dimensions?");
-    if (v->size() != n) fail(key.name, "expected " + count(n) + ", got " + std::to_string(v->size()) + " (" + json::dump(*v) + ")");
+                         "). Did you forget to specify block sizes for all your hl.tile() dimensions?" +
+                         block_size_owners());
+    if (v->size() != n)
+      fail(key.name, "expected " + count(n) + ", got " + std::to_string(v->size()) + " (" + json::dump(*v) + ")" +
+                         (key.per == Per::BlockSize ? block_size_owners() : ""));
     for (size_t i = 0; i < n; ++i) {
       check(i, (*v)[i]);
       out.push_back((*v)[i]);
@@ -465,6 +468,18 @@ class Normalizer {
   }
 
   static std::string count(size_t n) { return std::to_string(n) + " entr" + (n == 1 ? "y" : "ies"); }
+
+  // What owns each block size (tile loops, hl.register_block_size), for a
+  // block_sizes list of the wrong length: the user sees which loops count.
+  std::string block_size_owners() const {
+    if (spec_.block_sizes.empty()) return "; this kernel has no tile loop that takes a block size";
+    std::string out = "; the block sizes belong to, in order: ";
+    for (size_t i = 0; i < spec_.block_sizes.size(); ++i) {
+      const BlockSizeSpec& b = spec_.block_sizes[i];
+      out += (i ? ", " : "") + (b.where.empty() ? b.origin : b.where);
+    }
+    return out;
+  }
 
   int64_t as_int(const std::string& key, const json::Value& v) const {
     if (!v.is_int() && !(v.is_double() && v.as_double() == static_cast<double>(static_cast<int64_t>(v.as_double()))))

@@ -85,7 +85,12 @@ GlobalSpec to_global(const nb::dict& d) {
   g.name = nb::cast<std::string>(d["name"]);
   std::string kind = nb::cast<std::string>(d["kind"]);
   g.qualname = get_or<std::string>(d, "qualname", "");
-  if (kind == "module") g.kind = GlobalSpec::Kind::Module;
+  if (kind == "module") {
+    g.kind = GlobalSpec::Kind::Module;
+    if (d.contains("missing"))
+      for (auto [name, closest] : nb::cast<nb::dict>(d["missing"]))
+        g.missing_attrs[nb::cast<std::string>(name)] = nb::cast<std::string>(closest);
+  }
   else if (kind == "function") g.kind = GlobalSpec::Kind::Function;
   else if (kind == "int") { g.kind = GlobalSpec::Kind::Int; g.int_value = nb::cast<int64_t>(d["value"]); }
   else if (kind == "float") { g.kind = GlobalSpec::Kind::Float; g.float_value = nb::cast<double>(d["value"]); }

@@ -158,7 +158,13 @@ std::unique_ptr<Program> Analyzer::run() {
 
 void Analyzer::bind_globals() {
   for (const auto& g : request_.globals) {
+    // A helper's globals come after the kernel's; the same module under the same
+    // name keeps the missing names both listed.
+    std::map<std::string, std::string> missing;
+    auto old = globals_.find(g.name);
+    if (old != globals_.end() && old->second.kind == GlobalSpec::Kind::Module) missing = old->second.missing_attrs;
     globals_[g.name] = g;
+    if (g.kind == GlobalSpec::Kind::Module) globals_[g.name].missing_attrs.insert(missing.begin(), missing.end());
   }
 }
 
@@ -276,6 +282,19 @@ SValue Analyzer::lookup(const std::string& name, SourceSpan span) {
   return SValue::unknown();
 }
 
+void Analyzer::check_module_attr(const std::string& module, const std::string& attr, SourceSpan span) const {
+  for (const auto& [name, g] : globals_) {
+    if (g.kind != GlobalSpec::Kind::Module || normalize_qualname(g.qualname) != module) continue;
+    auto it = g.missing_attrs.find(attr);
+    if (it == g.missing_attrs.end()) continue;
+    std::vector<std::string> notes;
+    if (!it->second.empty()) notes.push_back("did you mean '" + name + "." + it->second + "'?");
+    error(span, "no such function: '" + name + "." + attr + "' (module '" + g.qualname + "' has no attribute '" +
+                    attr + "')",
+          notes);
+  }
+}
+
 // ----------------------------------------------------------- host statements
 
 bool Analyzer::is_device_loop(const ast::For& f) const {
@@ -391,6 +410,8 @@ void Analyzer::host_assign(const ast::Expr& target, const SValue& value, SourceS
 }
 
 void Analyzer::host_stmt(const ast::Stmt& s) {
+  auto* loop = ast::dyn_cast<ast::For>(&s);
+  if (!loop || !is_device_loop(*loop)) check_host_reads(s);
   switch (s.kind) {
     case ast::StmtKind::For: {
       auto& f = *ast::cast<ast::For>(&s);

@@ -157,6 +157,12 @@ class Analyzer {
   bool is_device_loop(const ast::For& f) const;
   void mark_unknown_assigned(const ast::Stmt& s);
   void check_no_device_loops(const ast::Stmt& s, const char* where);
+  // Errors at a read of a name that only existed inside an earlier device loop
+  // (host_reads.cc): for the parts of host statements sema does not evaluate.
+  void check_host_reads(const ast::Stmt& s);
+  // Errors when `module.attr` names something the module does not have (the
+  // Python side lists those: GlobalSpec::missing_attrs).
+  void check_module_attr(const std::string& module, const std::string& attr, SourceSpan span) const;
 
   // device_stmts.cc
   void device_loop(const ast::For& f);

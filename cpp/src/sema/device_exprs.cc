@@ -1,6 +1,7 @@
 // Expressions: names, constants, operators, attributes, subscripts (loads
 // and views).  Shared by host and device code: on the host, what sema does
 // not model becomes Unknown (Python runs it); on the device it is an error.
+#include <algorithm>
 #include <cmath>
 
 #include "analyzer.h"
@@ -404,6 +405,7 @@ SValue Analyzer::eval_attribute(const SValue& base, const std::string& attr, Sou
   using K = SValue::Kind;
   switch (base.kind) {
     case K::Module: {
+      check_module_attr(base.s, attr, span);
       std::string q = base.s + "." + attr;
       if (base.s == "torch" || base.s == "tl") {
         if (auto dt = dtype_from_name(attr)) return SValue::dtype_value(*dt);
@@ -711,7 +713,7 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
         const ir::Dim& d = a.gen().kernel().dim(p.dim);
         auto end = d.end.as_constant(), size = t.sizes[pos].as_constant();
         if (end && size && *end > *size)
-          a.error(sp, "'" + d.name + "' runs up to " + std::to_string(*end) + " but dimension " + std::to_string(pos) +
+          a.error(sp, "'" + a.gen().dim_name(p.dim) + "' runs up to " + std::to_string(*end) + " but dimension " + std::to_string(pos) +
                           " of '" + t.expr + "' has size " + std::to_string(*size));
         spec.kind = ir::IndexSpec::Kind::TileDim;
         spec.dim = p.dim;
@@ -783,6 +785,31 @@ static ir::Value* prepare_stored_value(Analyzer& a, const HostTensor& t, const S
                                        const std::vector<int>& dims, SourceSpan span) {
   SValue v = a.expect_device(value, span, "the stored value");
   ir::Value* x = a.gen().cast(v.value, t.dtype, span);
+  const std::vector<int>& xd = x->type.dims;
+  if (xd.size() > dims.size()) {
+    // More dims than the target: broadcasting cannot help (it only adds dims),
+    // so say which of the value's dims have no place in the target.
+    bool only_ones = true;
+    for (size_t i = 0; i + dims.size() < xd.size(); ++i) only_ones &= xd[i] == ir::kBroadcast;
+    if (!only_ones) {
+      std::string extra;
+      int first_extra = -1;
+      for (size_t i = 0; i < xd.size(); ++i) {
+        if (xd[i] == ir::kBroadcast || std::find(dims.begin(), dims.end(), xd[i]) != dims.end()) continue;
+        if (first_extra < 0) first_extra = static_cast<int>(i);
+        extra += (extra.empty() ? "" : ", ") + std::to_string(i) + " (" + a.gen().dim_name(xd[i]) + ")";
+      }
+      std::string rank = std::to_string(xd.size()) + "-D";
+      a.error(span, "cannot store a " + rank + " value of shape " + a.gen().shape_str(xd) + " into '" + t.expr +
+                        "' indexed with shape " + a.gen().shape_str(dims) + ", which has " +
+                        std::to_string(dims.size()) + " dimension" + (dims.size() == 1 ? "" : "s"),
+              {first_extra >= 0 ? "reduce the value's dimension " + extra + " first (e.g. .sum(dim=" +
+                                      std::to_string(first_extra) + ")), or index '" + t.expr + "' with " +
+                                      std::to_string(xd.size()) + " indices"
+                                : "index '" + t.expr + "' with " + std::to_string(xd.size()) +
+                                      " indices, or reshape the value to the indexed shape"});
+    }
+  }
   auto b = a.gen().broadcast_dims(x->type.dims, dims, span);
   if (b != dims)
     a.error(span, "cannot store a value of shape " + a.gen().shape_str(x->type.dims) + " into '" + t.expr +

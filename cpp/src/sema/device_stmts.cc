@@ -201,10 +201,14 @@ static std::vector<std::string> loop_targets(Analyzer& a, const ast::For& f, siz
 }
 
 // Creates the dims of a loop and returns their ids.
+// `tuple_name`: the loop's one target when it binds a tuple of tiles (`for tile in
+// hl.tile([m, n])`); messages then call its dims tile[0], tile[1] (what the user
+// writes), never the internal names tile_0, tile_1.
 static std::vector<int> make_loop_dims(Analyzer& a, const LoopIter& it, const std::vector<std::string>& names,
-                                       SourceSpan span) {
+                                       SourceSpan span, const std::string& tuple_name = "") {
   std::vector<int> dims;
   for (size_t i = 0; i < it.ends.size(); ++i) {
+    const std::string shown = tuple_name.empty() ? names[i] : tuple_name + "[" + std::to_string(i) + "]";
     std::optional<int64_t> fixed;
     int bsi = -1;
     if (!it.is_grid) {
@@ -225,10 +229,12 @@ static std::vector<int> make_loop_dims(Analyzer& a, const LoopIter& it, const st
         bool dynamic = it.dyn_begins[i].kind != SValue::Kind::None || it.dyn_ends[i].kind != SValue::Kind::None;
         int64_t hint = dynamic ? (1 << 20) : extent.hint().value_or(1 << 20);
         bsi = a.new_block_size(1, std::max<int64_t>(1, next_power_of_2(hint)), names[i]);
+        a.program().block_sizes[bsi].where = "tile loop '" + shown + "' at line " + std::to_string(span.line);
       }
     }
     dims.push_back(a.new_loop_dim(it.is_grid ? DimKind::Grid : DimKind::Tile, it.begins[i], it.ends[i], fixed, bsi,
                                   names[i], span));
+    if (!tuple_name.empty()) a.gen().set_dim_display(dims.back(), shown);
     if (it.dyn_begins[i].kind != SValue::Kind::None || it.dyn_ends[i].kind != SValue::Kind::None)
       a.gen().kernel().dim(dims.back()).dynamic_bounds = true;
   }
@@ -254,7 +260,7 @@ void Analyzer::device_loop(const ast::For& f) {
   gen_ = std::move(g);
   std::string tuple_name;
   auto names = loop_targets(*this, f, it.ends.size(), it.nd, tuple_name);
-  auto dims = make_loop_dims(*this, it, names, f.header_span);
+  auto dims = make_loop_dims(*this, it, names, f.header_span, tuple_name);
   kernel_->grid_dims = dims;
 
   std::vector<SValue> bound;
@@ -299,6 +305,12 @@ void Analyzer::device_loop(const ast::For& f) {
                                 f.header_span, ErrorKind::CannotReadDeviceVariableOnHost);
   }
   env_ = saved;
+  // tile_0, tile_1 of a tuple target are internal: only the name the user wrote.
+  std::vector<std::string> targets = tuple_name.empty() ? names : std::vector<std::string>{tuple_name};
+  for (const auto& n : targets)
+    env_[n] = SValue::poison("'" + n + "' only exists inside its loop (line " +
+                                 std::to_string(f.header_span.line) + "); host code after the loop cannot use it",
+                             f.header_span);
 
   assign_reduction_indices(*kernel_);
   ir::verify(*kernel_);

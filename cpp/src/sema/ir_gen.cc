@@ -89,6 +89,8 @@ SValue IRGen::to_device(const SValue& v, SourceSpan span) {
 
 std::string IRGen::dim_name(int dim) const {
   if (dim == ir::kBroadcast) return "1";
+  auto shown = dim_display_.find(dim);
+  if (shown != dim_display_.end()) return shown->second;
   const ir::Dim& d = kernel_.dim(dim);
   if (d.kind == ir::DimKind::Full) return d.extent().str();
   return d.name.empty() ? "d" + std::to_string(dim) : d.name;

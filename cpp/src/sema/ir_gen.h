@@ -4,6 +4,7 @@
 // errors are reported at the span the caller passes.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -79,9 +80,12 @@ class IRGen {
   // --- dims
   // The Full dim covering [0, extent) (shared by every `:` of that extent).
   int full_dim(const SymInt& extent, SourceSpan span, const std::string& origin);
+  // The dim's name in messages: what the user wrote for it (dim_display), else its name.
   std::string dim_name(int dim) const;
+  void set_dim_display(int dim, std::string shown) { dim_display_[dim] = std::move(shown); }
 
  private:
+  std::map<int, std::string> dim_display_;
   ir::DeviceKernel& kernel_;
   ir::Builder builder_;
   std::shared_ptr<const SourceFile> file_;

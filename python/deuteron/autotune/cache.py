@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from ..runtime.files import write_atomic
+from ..runtime.files import private_directory, write_atomic
 from ..version import __version__
 
 FORMAT = "deuteron.autotune/1"
@@ -47,6 +47,29 @@ def make_key(material: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _number_or_none(value: Any) -> bool:
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+
+
+def _parse(data: bytes) -> dict[str, Any]:
+    """The record in an entry's bytes; ValueError (or RecursionError) if it is not one.
+
+    Checks the type of every field a reader uses, so that a well-formed JSON file
+    holding the wrong things is rejected here rather than failing its user later.
+    """
+    record = json.loads(data.decode("utf-8"))
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        raise ValueError("not a deuteron autotune record")
+    if not isinstance(record.get("key"), str):
+        raise ValueError("its key is not a string")
+    if not isinstance(record.get("config"), dict):
+        raise ValueError("no config in the record")
+    for field in ("seconds", "default_seconds"):
+        if not _number_or_none(record.get(field)):
+            raise ValueError(f"its {field} is not a number")
+    return record
+
+
 class TuneCache:
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.directory = Path(directory)
@@ -56,7 +79,12 @@ class TuneCache:
         return self.directory / f"{safe}-{key[:32]}.json"
 
     def load(self, name: str, material: dict[str, Any]) -> dict[str, Any] | None:
-        """The entry's record, or None (missing, corrupt or stale: warned)."""
+        """The entry's record, or None (missing, corrupt or stale: warned).
+
+        Whatever the file holds, the answer is a record or None with a warning,
+        never an exception: a bad entry must not make every later run fail.
+        """
+        private_directory(self.directory, parents=1)
         key = make_key(material)
         path = self.path(name, key)
         try:
@@ -68,13 +96,10 @@ class TuneCache:
                           stacklevel=3)
             return None
         try:
-            record = json.loads(data.decode("utf-8"))
-            if not isinstance(record, dict) or record.get("format") != FORMAT:
-                raise ValueError("not a deuteron autotune record")
-            if not isinstance(record.get("config"), dict):
-                raise ValueError("no config in the record")
-        except ValueError as e:
-            warnings.warn(f"deuteron: ignoring corrupt autotune cache entry {path} ({e}); tuning again",
+            record = _parse(data)
+        # RecursionError: JSON nested deeper than Python's stack (json.loads recurses).
+        except (ValueError, RecursionError) as e:
+            warnings.warn(f"deuteron: ignoring unreadable autotune cache entry {path} ({e}); tuning again",
                           CacheWarning, stacklevel=3)
             return None
         if record.get("key") != key or record.get("material") != json.loads(
@@ -90,7 +115,7 @@ class TuneCache:
         record = {"format": FORMAT, "key": key, "kernel": name, "config": config,
                   "material": json.loads(json.dumps(material, sort_keys=True, default=str)),
                   "created": time.time(), **info}
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_directory(self.directory, parents=1)
         write_atomic(path, json.dumps(record, indent=1, sort_keys=False, allow_nan=False) + "\n",
                      durable=True, mode=0o644)
         return path

@@ -25,11 +25,11 @@ fake compile steps, fake timings, crashes and hangs.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -43,6 +43,7 @@ from ..runtime import env
 from ..runtime.config import Config
 from ..runtime.core import core
 from ..runtime.device import device_key
+from ..runtime.files import private_directory
 from ..runtime.modules import load_module
 from . import benchmark as _bench
 from .cache import TuneCache, versions
@@ -101,21 +102,34 @@ def _env_signature() -> tuple:
     return env.worker_signature() + (tuple(sys.path),)
 
 
-def _worker_log() -> str | None:
+def _worker_log(cache_dir: Path) -> str | None:
     """Where workers' own output goes (Triton's MLIR dumps of failing configs, crash messages):
-    stderr when DEUTERON_AUTOTUNE_WORKER_OUTPUT=stderr, else a file in the temp folder."""
+    stderr when DEUTERON_AUTOTUNE_WORKER_OUTPUT=stderr, else ``<cache dir>/logs/autotune-workers-<pid>.log``.
+
+    In the user's private cache directory, not the shared temp folder, where a name
+    anyone can predict lets another user plant a link or read the output; it is
+    removed when its pools close (_release_log)."""
     if env.autotune_worker_output_to_stderr():
         return None
-    return os.path.join(tempfile.gettempdir(), f"deuteron-autotune-workers-{os.getpid()}.log")
+    logs = private_directory(cache_dir / "logs", parents=1)
+    return str(logs / f"autotune-workers-{os.getpid()}.log")
 
 
-def _pool(kind: str, size: int, clock: Callable[[], float],
+def _release_log(path: str | None) -> None:
+    """Removes a worker log no open pool writes to any more."""
+    if path and not any(p.stderr_path == path for p in _POOLS.values()):
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def _pool(kind: str, size: int, clock: Callable[[], float], cache_dir: Path,
           targets: Sequence[str | None] = ()) -> tuple[WorkerPool, bool]:
     """A worker pool, reused across tuning runs of this process.
 
     Its workers import the modules of the job ``targets`` ("module:function") before
     they take a job, so that a slow import (a test module, a user's measure function)
-    does not count against the first job's timeout."""
+    does not count against the first job's timeout; their output goes to a log in
+    ``cache_dir`` (_worker_log)."""
     # Timeouts are wall-clock time, whatever clock the budget and progress use.
     preload = tuple(dict.fromkeys(["deuteron.runtime.modules", "triton"] +
                                   [t.partition(":")[0] for t in targets if t]))
@@ -123,19 +137,24 @@ def _pool(kind: str, size: int, clock: Callable[[], float],
     pool = _POOLS.get(key)
     if pool is None:
         for k in [k for k in _POOLS if k[0] == kind]:
-            _POOLS.pop(k).close()
-        pool = _POOLS[key] = WorkerPool(size, preload=preload, stderr_path=_worker_log())
+            old = _POOLS.pop(k)
+            old.close()
+            _release_log(old.stderr_path)
+        # A pool outlives one tuning run and keeps the log of the cache directory it started with.
+        pool = _POOLS[key] = WorkerPool(size, preload=preload, stderr_path=_worker_log(cache_dir))
     return pool, False
 
 
 @atexit.register
 def _close_pools() -> None:
-    for pool in _POOLS.values():
+    pools = list(_POOLS.values())
+    _POOLS.clear()
+    for pool in pools:
         try:
             pool.close()
         except Exception:  # pragma: no cover
             pass
-    _POOLS.clear()
+        _release_log(pool.stderr_path)
 
 
 # ------------------------------------------------------------- benchmark
@@ -157,7 +176,7 @@ class _Benchmarker:
         self.own_pool = False
         if isolate:
             hooks = tuner.hooks
-            self.pool, self.own_pool = _pool("bench", 1, tuner.clock,
+            self.pool, self.own_pool = _pool("bench", 1, tuner.clock, tuner.settings.resolved_cache_dir(),
                                              ("deuteron.autotune.benchmark:setup", hooks.measure_target,
                                               hooks.runner_target))
             # Start the process and its setup now, while the first configs compile.
@@ -531,7 +550,8 @@ class Tuner:
         self.default_json = default_json
         self.default_path = self.code_path(default_json)
         jobs = self.hooks.jobs or self.settings.resolved_precompile_jobs()
-        self.compile_pool, own_compile = _pool("compile", jobs, self.clock, (self.hooks.compile_target,))
+        self.compile_pool, own_compile = _pool("compile", jobs, self.clock, self.settings.resolved_cache_dir(),
+                                             (self.hooks.compile_target,))
         payload, isolate = self.setup_payload()
         timeout = self.hooks.bench_timeout or (self.settings.autotune_compile_timeout + 30.0)
         self.bench = _Benchmarker(self, payload, isolate, timeout)

@@ -26,9 +26,11 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 from ..runtime import env as _env
+from ..runtime.files import open_log, read_tail
 from .worker_protocol import READY, read_message, with_preload, worker_environment, write_message
 
 _WORKER_MAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_worker_main.py")
@@ -162,21 +164,12 @@ class WorkerPool:
     def _spawn(self, index: int) -> Worker:
         if self.stderr_path is None:
             return Worker(index, self._events, self.env)
-        with open(self.stderr_path, "ab") as f:  # the child keeps its own descriptor
+        with open_log(Path(self.stderr_path)) as f:  # the child keeps its own descriptor
             return Worker(index, self._events, self.env, stderr=f)
 
     def stderr_tail(self, n: int) -> str:
         """The last `n` characters the workers wrote (when they write to a file)."""
-        if not self.stderr_path:
-            return ""
-        try:
-            with open(self.stderr_path, "rb") as f:
-                f.seek(0, os.SEEK_END)
-                size = f.tell()
-                f.seek(max(0, size - n))
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
+        return read_tail(Path(self.stderr_path), n) if self.stderr_path else ""
 
     def start(self) -> None:
         while len(self._workers) < self.size:

@@ -10,6 +10,7 @@ generates a Python module for it, loads it, and runs its host function.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import json
@@ -415,6 +416,11 @@ class BoundKernel:
             src.text, src.filename, src.first_line, src.name, kernel.arg_specs(args),
             _source.referenced_globals(kernel.fn), static_shapes=self.settings.static_shapes,
             index_dtype=index_dtype, dot_precision=self.settings.dot_precision, device=info)
+        def_line = src.first_line + next((i for i, line in enumerate(src.text.splitlines())
+                                          if line.lstrip().startswith(("def ", "async def "))), 0)
+        # ConfigErrors start here: a config is written far from its kernel (a decorator,
+        # a tuning cache, a test), and its block sizes count this kernel's tile loops.
+        self._config_error_prefix = f"{src.filename}:{def_line}: kernel '{src.name}': "
         self.globals: dict[str, Any] = _source.global_values(kernel.fn)
         # Arguments given as hl.constexpr(value): the host function gets the value.
         self._constexpr_positions = tuple(i for i, a in enumerate(args) if isinstance(a, _language.constexpr))
@@ -445,10 +451,21 @@ class BoundKernel:
     def default_config(self) -> Config:
         return Config.from_json(self._core.default_config())
 
+    @contextlib.contextmanager
+    def _config_errors(self) -> Any:
+        """Re-raises the core's ConfigErrors starting at the kernel's definition."""
+        try:
+            yield
+        except exc.ConfigError as e:
+            if str(e).startswith(self._config_error_prefix):
+                raise
+            raise exc.ConfigError(self._config_error_prefix + str(e)) from None
+
     def normalize_config(self, config: Config | dict) -> Config:
         """The config with every key filled in; raises ConfigError if it is outside the space."""
         cfg = config if isinstance(config, Config) else Config(**config)
-        return Config.from_json(self._core.normalize(self.fit_config(cfg).to_json()))
+        with self._config_errors():
+            return Config.from_json(self._core.normalize(self.fit_config(cfg).to_json()))
 
     def fit_config(self, config: Config) -> Config:
         """``config`` with Helion's spellings resolved for this kernel, as Helion resolves them:
@@ -480,7 +497,8 @@ class BoundKernel:
 
     def normalize_config_json(self, config_json: str) -> str:
         """``config_json`` normalized by the core; raises ConfigError if it is outside the space."""
-        return self._core.normalize(config_json)
+        with self._config_errors():
+            return self._core.normalize(config_json)
 
     def tune_spec_json(self) -> str:
         """The config space for the C++ search (``deuteron._core.SearchSession``), as JSON."""
@@ -502,9 +520,10 @@ class BoundKernel:
         (``backend="triton"``) or the PyTorch-eager program (``"reference"``);
         ``backend`` defaults to :attr:`backend`."""
         config_json = self._config_json(config)
-        if (backend or self.backend) == "reference":
-            return self._core.reference_code(config_json)
-        return self._core.triton_code(config_json)
+        with self._config_errors():
+            if (backend or self.backend) == "reference":
+                return self._core.reference_code(config_json)
+            return self._core.triton_code(config_json)
 
     def write_module(self, config: ConfigLike = None, backend: str | None = None) -> Path:
         """The generated module's file under :attr:`module_dir` (written once: named by its hash)."""

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import ast
 import builtins
+import difflib
+import functools
 import inspect
 import math
 import textwrap
 import types
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import torch
 
@@ -78,12 +80,41 @@ def _qualname_of_function(value: Any) -> str | None:
     return None
 
 
-def describe_global(name: str, value: Any, seen_helpers: set[int]) -> list[dict[str, Any]]:
-    """The spec(s) for one global: itself, plus the globals of a helper it is."""
+def _missing_attributes(module: types.ModuleType, names: Sequence[str]) -> dict[str, str]:
+    """Which of ``names`` (the attribute and global names a function's code uses) ``module``
+    lacks, each with the closest name it has ("" if none is close): the compiler reports
+    ``torch.expp`` as no such function, with a suggestion, instead of "not supported".
+
+    Only names the code uses are looked up, so this costs nothing for a correct kernel.
+    """
+    missing = [n for n in names if not n.startswith("__") and not hasattr(module, n)]
+    return {n: _closest_attribute(module, n) for n in missing}
+
+
+@functools.lru_cache(maxsize=1024)
+def _closest_attribute(module: types.ModuleType, name: str) -> str:
+    # Cached: a kernel's other names (its arguments, hl, methods) are looked up in
+    # every module it uses at every bind, and difflib over torch's names is not free.
+    public = [n for n in dir(module) if not n.startswith("_")]
+    return next(iter(difflib.get_close_matches(name, public, n=1, cutoff=0.75)), "")
+
+
+def describe_global(name: str, value: Any, seen_helpers: set[int],
+                    attributes: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """The spec(s) for one global: itself, plus the globals of a helper it is.
+
+    ``attributes``: the names the code that uses the global mentions (its co_names),
+    for a module's missing names (_missing_attributes)."""
     if isinstance(value, types.ModuleType):
         # A module under another name (the `helion` alias, deuteron.compat) names the module it stands for.
         module = value.__dict__.get("__deuteron_module__", value)
-        return [{"name": name, "kind": "module", "qualname": module.__name__}]
+        spec: dict[str, Any] = {"name": name, "kind": "module", "qualname": module.__name__}
+        # Not for deuteron's own modules: under the `helion` alias a name deuteron lacks
+        # may well exist in Helion, and the core says "not supported by deuteron" then.
+        missing = {} if module.__name__.startswith("deuteron") else _missing_attributes(module, attributes)
+        if missing:
+            spec["missing"] = missing
+        return [spec]
     if value is _language.constexpr:
         return [{"name": name, "kind": "function", "qualname": "deuteron.language.constexpr"}]
     if isinstance(value, torch.dtype):
@@ -128,7 +159,7 @@ def referenced_globals(fn: Callable[..., Any], seen_helpers: set[int] | None = N
     seen_helpers = seen_helpers if seen_helpers is not None else {id(fn)}
     out: list[dict[str, Any]] = []
     for name, value in global_values(fn).items():
-        out.extend(describe_global(name, value, seen_helpers))
+        out.extend(describe_global(name, value, seen_helpers, fn.__code__.co_names))
     return out
 
 

@@ -780,8 +780,8 @@ StmtPtr Parser::parse_funcdef(std::vector<ExprPtr> decorators) {
   SourceSpan start = def.span;
   const Token& name = expect_identifier("a function name");
   if (function_depth_ > 0) {
-    error(SourceSpan::merge(start, name.span), "nested function definitions are not supported",
-          "define helper functions at module level");
+    raise_error(file_, SourceSpan::merge(start, name.span), ErrorKind::StatementNotSupported,
+                "nested function definitions are not supported", {"define helper functions at module level"});
   }
   auto fn = std::make_unique<ast::FunctionDef>(start);
   fn->name = name.text;
@@ -898,6 +898,14 @@ StmtPtr Parser::parse_for() {
   validate_target(*stmt->target, /*top_level=*/false);
   if (!at_keyword("in")) unexpected("'in' after the loop variable");
   next();
+  if (at_op("{")) {
+    // Caught here rather than as an unsupported display: what the user wrote is a loop
+    // kernels cannot run, the error Helion programs expect (InvalidDeviceForLoop).
+    const Token& brace = peek();
+    raise_error(file_, brace.span, ErrorKind::InvalidDeviceForLoop,
+                "for loops over a dict or set display are not supported",
+                {"loop over a list, a tuple, range(...) or hl.tile(...)"});
+  }
   stmt->iter = parse_star_expressions();
   reject_bare_starred(*stmt->iter);
   const Token& colon = expect_op(":", "after the loop iterable");

@@ -104,7 +104,7 @@ void Analyzer::check_host_reads(const ast::Stmt& s) {
   OnRead check = [&](const ast::Name& n) {
     if (rebound.count(n.id)) return;
     auto it = env_.find(n.id);
-    if (it != env_.end() && it->second.kind == SValue::Kind::Poison) error(n.span, it->second.s);
+    if (it != env_.end() && it->second.kind == SValue::Kind::Poison) error(n.span, it->second.error_kind, it->second.s);
   };
   std::function<void(const ast::Body&)> body;
   std::function<void(const ast::Stmt&)> stmt = [&](const ast::Stmt& st) {

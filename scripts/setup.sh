@@ -24,6 +24,12 @@ if ! python -c "import torch, triton, nanobind, scikit_build_core, pytest, hypot
   python -m pip install -q "torch==2.13.0" "triton==3.6.0" numpy pytest hypothesis \
     "scikit-build-core>=0.10" "nanobind>=2.0" ninja cmake
 fi
+# The Redis client: an optional dependency of deuteron (deuteron[redis], the shared
+# tuning cache on Redis) that the tests of that cache need.
+if ! python -c "import redis" 2>/dev/null; then
+  echo "[setup] installing the redis client (tests of the shared tuning cache)"
+  python -m pip install -q "redis>=4.5"
+fi
 
 echo "[setup] building deuteron (C++ core + Python extension)"
 python -m pip install -q --no-deps --no-build-isolation -e . 2>&1 | grep -v "^\s*$" | tail -5 || true

@@ -57,3 +57,10 @@ class NotInsideKernelError(DeuteronError):
 
 class AutotuneError(DeuteronError):
     """Autotuning found no config that compiles and runs correctly."""
+
+
+class TuningCacheError(DeuteronError):
+    """The shared tuning cache is set up wrongly (an unknown URL scheme, the redis package missing).
+
+    A store that is set up right but unreachable is not an error: tuning goes on with
+    the local cache alone (see docs/autotuning.md)."""

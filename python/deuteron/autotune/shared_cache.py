@@ -56,8 +56,11 @@ def _bounded(fn: Callable[[], T], seconds: float) -> T:
 
 class SharedCache:
     def __init__(self, url: str, store: Store | None = None, *, retry_after: float = 30.0,
-                 read_seconds: float = 3.0, write_seconds: float = 15.0) -> None:
+                 read_seconds: float = 3.0, write_seconds: float = 15.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.url = url
+        # When to ask a store that failed again (injectable: tests step it instead of sleeping).
+        self.clock = clock
         self.store = store if store is not None else open_store(url)
         self.retry_after = retry_after
         self.read_seconds = read_seconds
@@ -70,7 +73,7 @@ class SharedCache:
     # ------------------------------------------------------------ health
     @property
     def available(self) -> bool:
-        return time.monotonic() >= self._down_until
+        return self.clock() >= self._down_until
 
     def _call(self, fn: Callable[[], T], seconds: float) -> T | None:
         if not self.available:
@@ -79,7 +82,7 @@ class SharedCache:
             value = _bounded(fn, seconds)
         except StoreUnavailable as e:
             with self._lock:
-                self._down_until = time.monotonic() + self.retry_after
+                self._down_until = self.clock() + self.retry_after
                 first = not self._warned_down
                 self._warned_down = True
             if first:

@@ -30,6 +30,12 @@ if ! python -c "import expecttest" 2>/dev/null; then
   echo "[setup] installing test dependencies (expecttest)"
   python -m pip install -q expecttest
 fi
+# The Redis client: an optional dependency of deuteron (deuteron[redis], the shared
+# tuning cache on Redis) that the tests of that cache need.
+if ! python -c "import redis" 2>/dev/null; then
+  echo "[setup] installing the redis client (tests of the shared tuning cache)"
+  python -m pip install -q "redis>=4.5"
+fi
 
 echo "[setup] building deuteron (C++ core + Python extension)"
 python -m pip install -q --no-deps --no-build-isolation -e . 2>&1 | grep -v "^\s*$" | tail -5 || true

@@ -15,6 +15,14 @@ if [ ! -e /usr/lib/x86_64-linux-gnu/cmake/GTest/GTestConfig.cmake ] && [ ! -e /u
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq libgtest-dev >/dev/null
 fi
 
+# redis-server for the tests of the shared tuning cache on Redis (tests/test_tuning_store.py and
+# friends start their own server on a free port in a temporary folder, and stop it).
+if ! command -v redis-server >/dev/null; then
+  echo "[test] installing redis-server (the shared tuning cache's tests run a real Redis)"
+  if command -v sudo >/dev/null && [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq redis-server >/dev/null
+fi
+
 echo "[test] C++: configure and build"
 cmake -S . -B build/tests -G Ninja -DCMAKE_BUILD_TYPE=Release -DDEUTERON_BUILD_PYTHON=OFF \
   -DDEUTERON_BUILD_TESTS=ON -DPython_EXECUTABLE="$(command -v python)" >/dev/null

@@ -56,3 +56,24 @@ def fresh(kernel):
     """The kernel with no cached specializations (each test binds anew in its mode)."""
     kernel.reset()
     return kernel
+
+
+@pytest.fixture(scope="session")
+def redis_server_session(tmp_path_factory):
+    """One redis-server for the session (tests/redis_server.py); use ``redis_url`` for an empty database."""
+    from redis_server import RedisServer
+
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server_session):
+    """The URL of an empty Redis database on the session's server."""
+    from deuteron.autotune.shared_cache import forget_shared_caches
+
+    redis_server_session.flush()
+    forget_shared_caches()
+    yield redis_server_session.url
+    forget_shared_caches()

@@ -24,6 +24,8 @@ NAMES = (
     "autotune_log",
     "autotune_cache",
     "force_autotune",
+    "tuning_cache",
+    "autotune_devices",
     "print_output_code",
     "dot_precision",
     "index_dtype",

@@ -1,10 +1,11 @@
 """The ``deuteron`` command.
 
     deuteron version
+    deuteron cache list|show|export|import|prune ...
     deuteron export FILE.py:KERNEL --args SPEC [--config JSON] [--args SPEC ...] [FILE.py:KERNEL ...]
                     -o OUT_DIR [--package NAME] [--arch 90] [--device cpu|cuda]
 
-See ``deuteron export --help`` and docs/aot.md.
+See ``deuteron export --help`` and docs/aot.md; ``deuteron cache --help`` and docs/autotuning.md.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any, Sequence
 import torch
 
 from . import aot
+from .autotune import cache_cli
 from .runtime.kernel import Kernel
 from .version import __version__
 
@@ -51,6 +53,7 @@ usage: deuteron <command> [args]
 
 commands:
   export    export kernels to a C++ package (deuteron export --help)
+  cache     the shared tuning cache: list, show, export, import, prune (deuteron cache --help)
   version   print the versions of deuteron, torch and triton
 """
 
@@ -222,6 +225,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return version_command()
         if command == "export":
             return export_command(rest)
+        if command == "cache":
+            return cache_cli.main(rest)
         raise UsageError(f"unknown command {command!r}")
     except UsageError as e:
         print(f"deuteron {command}: error: {e}", file=sys.stderr)

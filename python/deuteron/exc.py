@@ -71,6 +71,13 @@ class AutotuneError(DeuteronError):
     """Autotuning found no config that compiles and runs correctly."""
 
 
+class TuningCacheError(DeuteronError):
+    """The shared tuning cache is set up wrongly (an unknown URL scheme, the redis package missing).
+
+    A store that is set up right but unreachable is not an error: tuning goes on with
+    the local cache alone (see docs/autotuning.md)."""
+
+
 # ------------------------------------------------------- kinds of compile errors
 #
 # One subclass of CompileError per ErrorKind of the C++ core, named as Helion

@@ -32,6 +32,7 @@ from typing import Any, Callable
 
 import torch
 
+from ..runtime import env
 from ..runtime.modules import load_host_function
 from .worker_protocol import resolve
 
@@ -302,7 +303,8 @@ def setup(payload: dict[str, Any]) -> dict[str, Any]:
 def run_config(path: str, config_json: str, check: bool = True, rep_ms: float | None = None) -> dict[str, Any]:
     if _STATE is None:
         return {"ok": False, "kind": "need setup", "message": "the benchmark worker has no state"}
-    return _STATE.run_config(path, config_json, check, rep_ms)
+    # Which device ran it, as this worker was told (autotune/devices.py): the parent counts runs per device.
+    return dict(_STATE.run_config(path, config_json, check, rep_ms), device=env.autotune_device_index())
 
 
 def reset() -> bool:

@@ -1,7 +1,9 @@
 """The autotuning driver: ``tune(bound, args, configs=None)``.
 
 1. ``autotune_effort="none"`` (and no ``configs=``): the heuristic default config.
-2. The disk cache (cache.py): a hit returns at once, without tuning.
+2. The disk cache (cache.py), then the shared tuning cache when one is set
+   (``tuning_cache`` / DEUTERON_TUNING_CACHE; shared_cache.py): a hit returns
+   at once, without tuning; a shared hit is copied into the disk cache.
 3. Candidates come from the C++ search (``_core.SearchSession``: random,
    pattern, differential evolution or surrogate-guided; ``DEUTERON_AUTOTUNER``
    or the ``autotuner`` setting picks one) one generation at a time, or from
@@ -10,12 +12,16 @@
    run of its host function that records its Triton launches, then
    compilation in a pool of worker processes (one per core, each job with
    ``autotune_compile_timeout``).  Compiled configs are benchmarked at once
-   in one long-lived benchmark process while the others still compile.
+   while the others still compile, in long-lived benchmark processes: one per
+   GPU of the tuning GPU's model, each pinned to its GPU (devices.py).
+   A new shape of a kernel whose other shapes are in the shared cache starts
+   its search from their best configs (warm start).
 5. Failures (code generation, compile error, compile timeout, crash, CUDA
    error, wrong answer vs the default config or ``autotune_baseline_fn``) are
    recorded, reported and told to the search as failures; never fatal.
 6. The near-best configs are benchmarked again (interleaved rounds, longer
-   runs); the fastest median wins, is cached, and printed as code to paste.
+   runs, on one GPU); the fastest median wins, is cached (and published to the
+   shared cache), and printed as code to paste.
 
 Everything that touches the GPU, the compiler or the clock is injectable
 (:class:`TuneHooks`) so that the CPU tests can drive the real machinery with
@@ -28,6 +34,7 @@ import atexit
 import contextlib
 import json
 import os
+import socket
 import statistics
 import sys
 import time
@@ -46,9 +53,13 @@ from ..runtime.device import device_key
 from ..runtime.files import private_directory
 from ..runtime.modules import load_module
 from . import benchmark as _bench
-from .cache import TuneCache, versions
+from .cache import CacheWarning, TuneCache, versions
+from .devices import BenchDevice, benchmark_devices
 from .precompile import capture_launches
 from .progress import Progress, fmt_seconds
+from .shared_cache import SharedCache, shared_cache
+from .tuning_key import TuningKey, tuning_key
+from .tuning_record import RecordError, make_record
 from .workers import JobResult, WorkerPool
 
 __all__ = ["tune", "TuneHooks", "TuneResult", "Failure"]
@@ -91,6 +102,13 @@ class TuneResult:
     # process, compile jobs (summed over workers), benchmark jobs, the re-benchmark
     # phase, and the wall time until the last compile finished.
     timing: dict[str, float] = field(default_factory=dict)
+    # Benchmark runs per device index (one benchmark worker per GPU; simulated on the CPU).
+    runs_per_device: dict[int, int] = field(default_factory=dict)
+    # The fastest configs (JSON) and their times, best first (for warm starts of other shapes).
+    top: list[tuple[str, float]] = field(default_factory=list)
+    # Configs of the nearest tuned shapes this search started from (warm start).
+    warm_start: list[str] = field(default_factory=list)
+    source: str = ""  # where a cached result came from: the local cache's file or the shared cache's URL
 
 
 # --------------------------------------------------------------- pools
@@ -123,7 +141,8 @@ def _release_log(path: str | None) -> None:
 
 
 def _pool(kind: str, size: int, clock: Callable[[], float], cache_dir: Path,
-          targets: Sequence[str | None] = ()) -> tuple[WorkerPool, bool]:
+          targets: Sequence[str | None] = (),
+          worker_env: tuple[dict[str, str], ...] = ()) -> tuple[WorkerPool, bool]:
     """A worker pool, reused across tuning runs of this process.
 
     Its workers import the modules of the job ``targets`` ("module:function") before
@@ -133,7 +152,7 @@ def _pool(kind: str, size: int, clock: Callable[[], float], cache_dir: Path,
     # Timeouts are wall-clock time, whatever clock the budget and progress use.
     preload = tuple(dict.fromkeys(["deuteron.runtime.modules", "triton"] +
                                   [t.partition(":")[0] for t in targets if t]))
-    key = (kind, size, preload, _env_signature())
+    key = (kind, size, preload, _env_signature(), tuple(tuple(sorted(e.items())) for e in worker_env))
     pool = _POOLS.get(key)
     if pool is None:
         for k in [k for k in _POOLS if k[0] == kind]:
@@ -141,7 +160,8 @@ def _pool(kind: str, size: int, clock: Callable[[], float], cache_dir: Path,
             old.close()
             _release_log(old.stderr_path)
         # A pool outlives one tuning run and keeps the log of the cache directory it started with.
-        pool = _POOLS[key] = WorkerPool(size, preload=preload, stderr_path=_worker_log(cache_dir))
+        pool = _POOLS[key] = WorkerPool(size, preload=preload, stderr_path=_worker_log(cache_dir),
+                                        worker_env=worker_env)
     return pool, False
 
 
@@ -160,35 +180,67 @@ def _close_pools() -> None:
 # ------------------------------------------------------------- benchmark
 
 
-class _Benchmarker:
-    """Runs configs one at a time in the benchmark process (or in-process)."""
+@dataclass
+class _Lane:
+    """One benchmark worker: the worker index in the bench pool and the device it is pinned to."""
 
-    def __init__(self, tuner: Tuner, setup: dict[str, Any], isolate: bool, timeout: float) -> None:
+    worker: int
+    device: BenchDevice
+    need_setup: bool = True
+    setup_failures: int = 0
+    inflight: tuple | None = None  # ("setup",) or ("run", item)
+    job: int | None = None
+    dead: bool = False
+
+
+class _Benchmarker:
+    """Runs configs in the benchmark processes, one per device (or in this process).
+
+    Each lane (a worker pinned to one GPU, or a simulated device on the CPU) gets
+    the setup once, then takes the next queued config whenever it is idle, so a
+    generation's configs spread over every GPU as they finish compiling.  Items
+    pinned to a lane (the re-benchmark rounds: comparable times need one GPU)
+    wait for that lane.  A lane whose worker crashes is restarted and set up
+    again; a lane whose setup fails 3 times (a broken GPU) is dropped, and the
+    search goes on with the others."""
+
+    def __init__(self, tuner: Tuner, setup: dict[str, Any], isolate: bool, timeout: float,
+                 devices: list[BenchDevice]) -> None:
         self.tuner = tuner
         self.setup_payload = setup
         self.isolate = isolate
         self.timeout = timeout
-        self.queue: list[tuple[str, str, bool, float | None]] = []
-        self.inflight: tuple | None = None
-        self.need_setup = True
-        self.setup_failures = 0
+        # (config, path, check, rep_ms, lane index or None)
+        self.queue: list[tuple[str, str, bool, float | None, int | None]] = []
         self.state: _bench.BenchState | None = None
+        self.need_setup = True
         self.own_pool = False
+        self.any_setup_ok = False
+        self.runs_per_device: dict[int, int] = {}
+        self.lanes: list[_Lane] = []
         if isolate:
             hooks = tuner.hooks
-            self.pool, self.own_pool = _pool("bench", 1, tuner.clock, tuner.settings.resolved_cache_dir(),
+            self.lanes = [_Lane(i, d) for i, d in enumerate(devices)]
+            self.pool, self.own_pool = _pool("bench", len(devices), tuner.clock, tuner.settings.resolved_cache_dir(),
                                              ("deuteron.autotune.benchmark:setup", hooks.measure_target,
-                                              hooks.runner_target))
-            # Start the process and its setup now, while the first configs compile.
-            self.pool.submit("deuteron.autotune.benchmark:setup", self.setup_payload, timeout=self.timeout + 60)
-            self.inflight = ("setup",)
+                                              hooks.runner_target), tuple(d.environment for d in devices))
+            # Start the processes and their setup now, while the first configs compile.
+            for lane in self.lanes:
+                self._submit_setup(lane)
 
-    def enqueue(self, config: str, path: str, check: bool = True, rep_ms: float | None = None) -> None:
-        self.queue.append((config, path, check, rep_ms))
+    @property
+    def devices(self) -> int:
+        return max(1, sum(1 for lane in self.lanes if not lane.dead))
+
+    def enqueue(self, config: str, path: str, check: bool = True, rep_ms: float | None = None,
+                pinned: bool = False) -> None:
+        """Queues a config; ``pinned``: on the first live lane (re-benchmark rounds)."""
+        lane = next((lane.worker for lane in self.lanes if not lane.dead), None) if pinned else None
+        self.queue.append((config, path, check, rep_ms, lane))
 
     @property
     def busy(self) -> bool:
-        return bool(self.queue) or self.inflight is not None
+        return bool(self.queue) or any(lane.inflight is not None for lane in self.lanes)
 
     def _no_reference(self, why: str) -> None:
         if self.setup_payload.get("reference") is not None:
@@ -205,79 +257,117 @@ class _Benchmarker:
             self._no_reference(f"the reference failed ({self.state.reference_error})")
         self.need_setup = False
 
+    def _submit_setup(self, lane: _Lane) -> None:
+        payload = self.setup_payload
+        if lane.device.torch_device is not None and payload.get("device"):
+            payload = dict(payload, device=lane.device.torch_device)
+        lane.job = self.pool.submit("deuteron.autotune.benchmark:setup", payload, timeout=self.timeout + 60,
+                                    on_worker=lane.worker)
+        lane.inflight = ("setup",)
+
+    def _next_item(self, lane: _Lane) -> tuple | None:
+        live = {x.worker for x in self.lanes if not x.dead}
+        for k, item in enumerate(self.queue):
+            if item[4] is None or item[4] == lane.worker or item[4] not in live:
+                return self.queue.pop(k)
+        return None
+
     def poll(self, timeout: float) -> list[tuple[str, dict[str, Any]]]:
         out: list[tuple[str, dict[str, Any]]] = []
         if not self.isolate:
             if self.queue:
                 if self.need_setup:
                     self._local_setup()
-                config, path, check, rep_ms = self.queue.pop(0)
+                config, path, check, rep_ms, _ = self.queue.pop(0)
                 assert self.state is not None
                 out.append((config, self.state.run_config(path, config, check, rep_ms)))
+                self.runs_per_device[0] = self.runs_per_device.get(0, 0) + 1
             return out
-        if self.inflight is None and self.queue:
-            if self.need_setup:
-                self.pool.submit("deuteron.autotune.benchmark:setup", self.setup_payload,
-                                 timeout=self.timeout + 60)
-                self.inflight = ("setup",)
-            else:
-                item = self.queue.pop(0)
-                config, path, check, rep_ms = item
-                self.pool.submit("deuteron.autotune.benchmark:run_config", path, config, check, rep_ms,
-                                 timeout=self.timeout)
-                self.inflight = ("run", item)
-        if self.inflight is None:
+        for lane in self.lanes:
+            if lane.dead or lane.inflight is not None or not self.queue:
+                continue
+            if lane.need_setup:
+                self._submit_setup(lane)
+                continue
+            item = self._next_item(lane)
+            if item is None:
+                continue
+            config, path, check, rep_ms, _ = item
+            lane.job = self.pool.submit("deuteron.autotune.benchmark:run_config", path, config, check, rep_ms,
+                                        timeout=self.timeout, on_worker=lane.worker)
+            lane.inflight = ("run", item)
+        if not any(lane.inflight is not None for lane in self.lanes):
             return out
         for res in self.pool.poll(timeout):
             out.extend(self._handle(res))
         return out
 
     def _handle(self, res: JobResult) -> list[tuple[str, dict[str, Any]]]:
-        inflight, self.inflight = self.inflight, None
+        lane = next((x for x in self.lanes if x.job == res.job_id and x.inflight is not None), None)
+        if lane is None:
+            return []  # a job of a lane that was restarted since
+        inflight, lane.inflight, lane.job = lane.inflight, None, None
         assert inflight is not None
         if inflight[0] == "setup":
-            if res.ok:
-                self.need_setup = False
-                if res.value.get("reference_error"):
-                    self._no_reference(f"the reference failed ({res.value['reference_error']})")
-            else:
-                self.setup_failures += 1
-                self._no_reference(f"computing the reference output failed ({res.error_type}: {res.message})")
-                if self.setup_failures >= 3:
-                    raise exc.AutotuneError(
-                        f"{self.tuner.name}: the benchmark process could not be started: "
-                        f"{res.error_type}: {res.message}\n{res.traceback}")
-            return []
-        config, path, check, rep_ms = inflight[1]
+            return self._setup_done(lane, res)
+        config, path, check, rep_ms, _ = inflight[1]
         self.tuner.timing["benchmark"] += res.seconds
         if res.ok:
             outcome = res.value
             if outcome.get("kind") == "need setup":
-                self.need_setup = True
+                lane.need_setup = True
                 self.queue.insert(0, inflight[1])
                 return []
+            device = outcome.get("device")
+            device = device if isinstance(device, int) else lane.device.index
+            self.runs_per_device[device] = self.runs_per_device.get(device, 0) + 1
             if outcome.get("restart"):
-                self.pool.close()
-                self.need_setup = True
+                self.pool.restart(lane.worker)
+                lane.need_setup = True
             return [(config, outcome)]
         # The worker was lost: it is replaced and needs its setup again.
-        self.need_setup = True
+        lane.need_setup = True
         kind = "benchmark timeout" if res.error_type == "TimeoutError" else (
             "crash" if res.error_type == "WorkerCrashed" else "error")
-        return [(config, {"ok": False, "kind": kind, "message": f"{res.error_type}: {res.message}"})]
+        where = f" (benchmark worker of device {lane.device.index})" if len(self.lanes) > 1 else ""
+        return [(config, {"ok": False, "kind": kind, "message": f"{res.error_type}: {res.message}{where}"})]
+
+    def _setup_done(self, lane: _Lane, res: JobResult) -> list[tuple[str, dict[str, Any]]]:
+        if res.ok:
+            lane.need_setup = False
+            self.any_setup_ok = True
+            if res.value.get("reference_error"):
+                self._no_reference(f"the reference failed ({res.value['reference_error']})")
+            return []
+        lane.setup_failures += 1
+        if not self.any_setup_ok:
+            self._no_reference(f"computing the reference output failed ({res.error_type}: {res.message})")
+        if lane.setup_failures >= 3:
+            lane.dead = True
+            live = [x for x in self.lanes if not x.dead]
+            if not live:
+                raise exc.AutotuneError(
+                    f"{self.tuner.name}: the benchmark process could not be started: "
+                    f"{res.error_type}: {res.message}\n{res.traceback}")
+            self.tuner.progress.message(
+                f"[deuteron] {self.tuner.name}: benchmarking without device {lane.device.index}: its benchmark "
+                f"worker failed to start 3 times ({res.error_type}: {res.message.splitlines()[0] if res.message else ''})")
+        return []
 
     def close(self) -> None:
         if not self.isolate:
             self.state = None
             return
-        if self.own_pool or self.inflight is not None:
-            # A job still running (budget stop): do not leave the shared process busy.
+        if self.own_pool or any(lane.inflight is not None for lane in self.lanes):
+            # A job still running (budget stop): do not leave the shared processes busy.
             self.pool.close()
             return
         if not any(p is self.pool for p in _POOLS.values()) or not self.pool._workers:
             return  # already closed
-        # Keep the process for the next kernel, without this kernel's tensors.
-        self.pool.submit("deuteron.autotune.benchmark:reset", timeout=30)
+        # Keep the processes for the next kernel, without this kernel's tensors.
+        for lane in self.lanes:
+            if not lane.dead:
+                self.pool.submit("deuteron.autotune.benchmark:reset", timeout=30, on_worker=lane.worker)
         self.pool.wait_all(timeout=35)
 
 
@@ -318,6 +408,7 @@ class Tuner:
         self.compile_timeout = float(self.settings.autotune_compile_timeout)
         self.timing = {"prepare": 0.0, "compile": 0.0, "benchmark": 0.0, "rebenchmark": 0.0,
                        "last_compile_at": 0.0}
+        self.seeds: list[str] = []  # warm start: configs (normalized JSON) to try in the first generation
 
     # ------------------------------------------------------------- codegen
     def code_path(self, config_json: str) -> str:
@@ -488,7 +579,7 @@ class Tuner:
         samples: dict[str, list[float]] = {c: [self.results[c]] for c in near}  # type: ignore[misc]
         for _ in range(3):  # interleaved rounds: drift affects every config alike
             for c in near:
-                self.bench.enqueue(c, self.paths[c], False, 100.0)
+                self.bench.enqueue(c, self.paths[c], False, 100.0, pinned=True)
         while self.bench.busy:
             for config, outcome in self.bench.poll(0.05):
                 if outcome.get("ok"):
@@ -554,7 +645,8 @@ class Tuner:
                                              (self.hooks.compile_target,))
         payload, isolate = self.setup_payload()
         timeout = self.hooks.bench_timeout or (self.settings.autotune_compile_timeout + 30.0)
-        self.bench = _Benchmarker(self, payload, isolate, timeout)
+        devices = benchmark_devices(self.bound.device, self.cuda, self.settings.autotune_devices)
+        self.bench = _Benchmarker(self, payload, isolate, timeout, devices)
         strategy = ""
         self.progress.log(f"set up in {self.clock() - self.start:.2f} s (default config, worker pools, "
                           f"benchmark inputs)")
@@ -594,8 +686,12 @@ class Tuner:
             raise exc.AutotuneError(f"no config of {self.name} compiled and ran correctly "
                                     f"({len(self.failures)} failed){detail}")
         best_json = min(ok, key=lambda c: ok[c])
+        top = sorted(ok.items(), key=lambda kv: (kv[1], kv[0]))[:8]
         return TuneResult(Config.from_json(best_json), ok[best_json], ok.get(default_json), len(self.results),
-                          list(self.failures), elapsed, strategy, timing=dict(self.timing, jobs=float(jobs)))
+                          list(self.failures), elapsed, strategy,
+                          timing=dict(self.timing, jobs=float(jobs), devices=float(self.bench.devices)),
+                          runs_per_device=dict(self.bench.runs_per_device), top=top,
+                          warm_start=list(self.seeds))
 
     def search(self) -> str:
         c = core()
@@ -615,6 +711,17 @@ class Tuner:
         self.progress.log(f"strategy {session.strategy}, seed {s.autotune_random_seed}, effort {self.effort}, "
                           f"space 10^{session.log10_cardinality:.1f} configs")
         self._tell = session.tell
+        if self.seeds:
+            # Warm start: the first generation is the default config (the strategy's first ask,
+            # cut to one) and the best configs of the nearest tuned shapes; from then on the
+            # strategy works from the best of them (pattern: their neighbours).
+            first = session.ask(1)
+            batch = list(dict.fromkeys(first + self.seeds))
+            self.progress.log(f"warm start from {len(self.seeds)} configs of the nearest tuned shapes")
+            self.progress.new_generation(session.generation, len(batch))
+            self.evaluate(batch)
+            if self.results.get(self.default_json):
+                self.progress.default = self.results[self.default_json]
         while not session.finished() and not self.out_of_budget():
             batch = session.ask()
             if not batch:
@@ -669,6 +776,76 @@ def _strategy(settings: Any, candidates: list[Config]) -> str:
     return "list" if candidates else (settings.autotuner or env.autotuner() or "default")
 
 
+def _shared(settings: Any) -> SharedCache | None:
+    """The shared tuning cache the settings name (None: none, or caching is off).
+    An unusable URL raises TuningCacheError here, the first time it is used."""
+    if not settings.autotune_cache or not settings.tuning_cache:
+        return None
+    return shared_cache(settings.tuning_cache)
+
+
+def _shared_key(bound: Any, args: Sequence[Any], candidates: list[Config]) -> TuningKey | None:
+    try:
+        return tuning_key(bound, args, candidates)
+    except Exception as e:  # noqa: BLE001 - the local cache still works
+        warnings.warn(f"deuteron: shared tuning cache disabled for {bound.kernel.fn.__name__}: "
+                      f"cannot compute its key ({type(e).__name__}: {e})", CacheWarning, stacklevel=3)
+        return None
+
+
+def _request_effort(settings: Any, candidates: list[Config]) -> str:
+    return "list" if candidates else settings.autotune_effort
+
+
+def _warm_start_seeds(bound: Any, shared: SharedCache, key: TuningKey, limit: int = 8) -> list[str]:
+    """The best configs of the nearest tuned shapes of this kernel, as valid configs of this
+    shape (normalized JSON): each neighbour's best first, then their runners-up."""
+    lists = []
+    for _, record in shared.neighbours(key):
+        lists.append([record["config"]] + [item["config"] for item in record.get("top", [])])
+    seeds: list[str] = []
+    for position in range(max((len(x) for x in lists), default=0)):
+        for configs in lists:
+            if position >= len(configs) or len(seeds) >= limit:
+                continue
+            try:
+                config_json = bound.normalize_config_json(Config.from_dict(configs[position]).to_json())
+            except Exception:  # noqa: BLE001 - not a config of this shape's space
+                continue
+            if config_json not in seeds:
+                seeds.append(config_json)
+    return seeds
+
+
+def _publish(shared: SharedCache, key: TuningKey, name: str, result: TuneResult, effort: str) -> None:
+    tuning: dict[str, Any] = {
+        "effort": effort, "strategy": result.strategy, "configs_tried": result.evaluations,
+        "failed": len(result.failures), "tuning_seconds": round(result.elapsed, 3),
+        "devices": int(result.timing.get("devices", 1)), "warm_start": bool(result.warm_start),
+        "host": socket.gethostname()[:256], "created": round(time.time(), 3)}
+    if result.default_seconds:
+        tuning["default_seconds"] = result.default_seconds
+    try:
+        record = make_record(key, name, result.config.to_dict(), result.seconds, tuning,
+                             [(json.loads(c), t) for c, t in result.top])
+    except RecordError as e:  # pragma: no cover - a bug: what we write must read back
+        warnings.warn(f"deuteron: not publishing {name} to the shared tuning cache: {e}", CacheWarning, stacklevel=3)
+        return
+    shared.publish(record)
+
+
+def _describe_record(record: dict[str, Any]) -> str:
+    t = record["tuning"]
+    parts = [f"effort {t['effort']}"]
+    if t.get("host"):
+        parts.insert(0, f"on {t['host']}")
+    if t.get("configs_tried") is not None:
+        parts.append(f"{int(t['configs_tried'])} configs")
+    if t.get("tuning_seconds") is not None:
+        parts.append(f"{t['tuning_seconds']:.1f} s")
+    return f"tuned {', '.join(parts)}; best {fmt_seconds(float(record['seconds']))}"
+
+
 def cached_config(bound: Any, args: Sequence[Any]) -> Config | None:
     """The tuned config the autotune cache holds for these arguments, or None (never tunes).
 
@@ -683,9 +860,16 @@ def cached_config(bound: Any, args: Sequence[Any]) -> Config | None:
     try:
         material = _cache_material(bound, args, candidates, settings.autotune_effort, _strategy(settings, candidates))
         record = TuneCache(settings.resolved_cache_dir() / "autotune").load(bound.kernel.fn.__name__, material)
-        return bound.normalize_config(Config.from_dict(record["config"])) if record is not None else None
+        if record is not None:
+            return bound.normalize_config(Config.from_dict(record["config"]))
     except Exception:  # noqa: BLE001 - a missing or unusable entry means the default
+        pass
+    shared = _shared(settings)
+    key = _shared_key(bound, args, candidates) if shared is not None else None
+    if shared is None or key is None:
         return None
+    found = shared.lookup(key, _request_effort(settings, candidates), check=bound.normalize_config)
+    return found["checked_config"] if found is not None else None
 
 
 def tune(bound: Any, args: Sequence[Any], configs: Sequence[Config | dict] | None = None, *,
@@ -713,6 +897,7 @@ def tune(bound: Any, args: Sequence[Any], configs: Sequence[Config | dict] | Non
         except Exception as e:  # noqa: BLE001
             warnings.warn(f"deuteron: autotune cache disabled for {name}: {e}", stacklevel=2)
             cache = None
+    shared = _shared(settings)
     if cache is not None and material is not None and not settings.force_autotune:
         record = cache.load(name, material)
         if record is not None:
@@ -727,9 +912,31 @@ def tune(bound: Any, args: Sequence[Any], configs: Sequence[Config | dict] | Non
                           file=stream)
                 if return_result:
                     return TuneResult(cfg, float(record.get("seconds") or 0.0), record.get("default_seconds"),
-                                      0, cached=True)
+                                      0, cached=True, source=str(cache.path(name, record["key"])))
                 return cfg
+    shared_key = _shared_key(bound, args, candidates) if shared is not None else None
+    if shared is not None and shared_key is not None and not settings.force_autotune:
+        found = shared.lookup(shared_key, _request_effort(settings, candidates), check=bound.normalize_config)
+        if found is not None:
+            cfg = found["checked_config"]
+            if settings.autotune_progress_bar:
+                print(f"[deuteron] {name}: using the tuned config from the shared cache {shared.url} "
+                      f"({_describe_record(found)})", file=stream)
+            if cache is not None and material is not None:
+                try:  # the local cache in front: the next process on this host does not ask the store
+                    cache.store(name, material, cfg.to_dict(), seconds=found["seconds"],
+                                default_seconds=found["tuning"].get("default_seconds"),
+                                evaluations=0, failures=0, strategy=found["tuning"].get("strategy", ""),
+                                elapsed=0.0, shared_cache=shared.url, shared_key=found["key"])
+                except OSError as e:
+                    warnings.warn(f"deuteron: could not write the autotune cache: {e}", stacklevel=2)
+            if return_result:
+                return TuneResult(cfg, float(found["seconds"]), found["tuning"].get("default_seconds"), 0,
+                                  cached=True, source=shared.url)
+            return cfg
     tuner = Tuner(bound, args, hooks)
+    if shared is not None and shared_key is not None and not candidates:
+        tuner.seeds = _warm_start_seeds(bound, shared, shared_key)
     try:
         result = tuner.run(candidates or None)
     except BaseException:
@@ -751,7 +958,8 @@ def tune(bound: Any, args: Sequence[Any], configs: Sequence[Config | dict] | Non
     if t:
         tuner.progress.log(f"time: code generation + launch capture {t['prepare']:.1f} s; compile "
                            f"{t['compile']:.1f} s over {int(t.get('jobs', 1))} workers, last one done at "
-                           f"{t['last_compile_at']:.1f} s; benchmark {t['benchmark']:.1f} s; "
+                           f"{t['last_compile_at']:.1f} s; benchmark {t['benchmark']:.1f} s on {int(t.get('devices', 1))} "
+                           f"device(s); "
                            f"re-benchmark {t['rebenchmark']:.1f} s")
     tuner.progress.close(summary)
     print(f"[deuteron] {name}: to skip tuning, use: {paste_ready(bound, result.config)}", file=stream)
@@ -762,4 +970,6 @@ def tune(bound: Any, args: Sequence[Any], configs: Sequence[Config | dict] | Non
                         failures=len(result.failures), strategy=result.strategy, elapsed=result.elapsed)
         except OSError as e:
             warnings.warn(f"deuteron: could not write the autotune cache: {e}", stacklevel=2)
+    if shared is not None and shared_key is not None:
+        _publish(shared, shared_key, name, result, _request_effort(settings, candidates))
     return result if return_result else result.config

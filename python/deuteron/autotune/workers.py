@@ -15,6 +15,10 @@ messages), so they never corrupt the message stream.
 :class:`WorkerPool` runs jobs on N workers with a per-job timeout: a job that
 runs past it has its worker killed (SIGKILL) and replaced; a worker that dies
 (segfault, ``os._exit``) fails its job as ``WorkerCrashed`` and is replaced.
+Workers may differ in their environment (``worker_env``: one benchmark worker
+per GPU, each pinned to its device) and a job may be pinned to one worker
+(``submit(..., on_worker=i)``: a benchmark runs where its setup ran); a
+replaced worker keeps its index and environment.
 """
 
 from __future__ import annotations
@@ -131,6 +135,7 @@ class _Pending:
     kwargs: dict
     timeout: float | None
     on_done: Callable[[JobResult], None] | None = None
+    worker: int | None = None  # pinned to this worker index
 
 
 @dataclass
@@ -147,6 +152,7 @@ class WorkerPool:
     env: dict[str, str] | None = None
     preload: tuple[str, ...] = ()
     stderr_path: str | None = None  # the workers' own output (None: this process's stderr)
+    worker_env: tuple[dict[str, str], ...] = ()  # per worker index: variables added to `env`
     _events: queue.Queue = field(default_factory=queue.Queue)
     _workers: list[Worker] = field(default_factory=list)
     _queue: list[_Pending] = field(default_factory=list)
@@ -162,10 +168,13 @@ class WorkerPool:
             self.env = with_preload(self.env, self.preload)
 
     def _spawn(self, index: int) -> Worker:
+        env = self.env
+        if index < len(self.worker_env):
+            env = dict(env or {}, **self.worker_env[index])
         if self.stderr_path is None:
-            return Worker(index, self._events, self.env)
+            return Worker(index, self._events, env)
         with open_log(Path(self.stderr_path)) as f:  # the child keeps its own descriptor
-            return Worker(index, self._events, self.env, stderr=f)
+            return Worker(index, self._events, env, stderr=f)
 
     def stderr_tail(self, n: int) -> str:
         """The last `n` characters the workers wrote (when they write to a file)."""
@@ -176,10 +185,14 @@ class WorkerPool:
             self._workers.append(self._spawn(len(self._workers)))
 
     def submit(self, target: str, *args: Any, timeout: float | None = None,
-               on_done: Callable[[JobResult], None] | None = None, **kwargs: Any) -> int:
+               on_done: Callable[[JobResult], None] | None = None, on_worker: int | None = None,
+               **kwargs: Any) -> int:
+        """Queues a job (``on_worker``: only that worker may run it); returns its id."""
+        if on_worker is not None and not 0 <= on_worker < self.size:
+            raise ValueError(f"no worker {on_worker} in a pool of {self.size}")
         job_id = self._next_id
         self._next_id += 1
-        self._queue.append(_Pending(job_id, target, args, kwargs, timeout, on_done))
+        self._queue.append(_Pending(job_id, target, args, kwargs, timeout, on_done, on_worker))
         self._dispatch()
         return job_id
 
@@ -214,7 +227,10 @@ class WorkerPool:
             if w.dead:
                 w = self._workers[i] = self._spawn(i)
             if w.job is None and w.ready:
-                job = self._queue.pop(0)
+                k = next((k for k, job in enumerate(self._queue) if job.worker in (None, i)), None)
+                if k is None:
+                    continue
+                job = self._queue.pop(k)
                 self._running[job.job_id] = job
                 w.send(job.job_id, job.target, job.args, job.kwargs, job.timeout, self.clock())
 
@@ -294,6 +310,16 @@ class WorkerPool:
                 break
             out.extend(self.poll(0.05))
         return out
+
+    def restart(self, index: int) -> None:
+        """Replaces worker ``index`` with a fresh process (a CUDA context that may be corrupted);
+        a job it was running is dropped without a result."""
+        if index < len(self._workers):
+            w = self._workers[index]
+            if w.job is not None:
+                self._running.pop(w.job, None)
+                w.job = None
+            self._replace(w)
 
     def cancel_running(self) -> int:
         """Kills the workers that are running a job (their jobs are dropped, with no

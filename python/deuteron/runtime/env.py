@@ -17,9 +17,10 @@ from __future__ import annotations
 import os
 
 __all__ = [
-    "autotune_space_options", "autotune_worker_output_to_stderr", "autotuner", "cache_dir", "deuteron_interpret",
-    "environment", "examples_dir", "print_output_code", "runtime_source_dir", "setting_text", "setting_variable",
-    "triton_interpret", "worker_signature", "xdg_cache_home",
+    "AUTOTUNE_DEVICE_INDEX", "autotune_device_index", "autotune_space_options", "autotune_worker_output_to_stderr",
+    "autotuner", "cache_dir", "cuda_visible_devices", "deuteron_interpret", "environment", "examples_dir",
+    "print_output_code", "runtime_source_dir", "setting_text", "setting_variable", "triton_interpret",
+    "worker_signature", "xdg_cache_home",
 ]
 
 
@@ -88,6 +89,28 @@ def autotune_space_options() -> str:
 def autotune_worker_output_to_stderr() -> bool:
     """DEUTERON_AUTOTUNE_WORKER_OUTPUT=stderr: autotuning workers write to stderr instead of a log file."""
     return os.environ.get("DEUTERON_AUTOTUNE_WORKER_OUTPUT", "") == "stderr"
+
+
+# Set by the autotuner in a benchmark worker's environment (autotune/devices.py).
+AUTOTUNE_DEVICE_INDEX = "DEUTERON_AUTOTUNE_DEVICE_INDEX"
+
+
+def autotune_device_index() -> int | None:
+    """DEUTERON_AUTOTUNE_DEVICE_INDEX: in a benchmark worker, the GPU it is pinned to (its index among
+    this host's GPUs; on the CPU, a simulated device); None elsewhere or when unreadable."""
+    text = os.environ.get(AUTOTUNE_DEVICE_INDEX, "").strip()
+    try:
+        return int(text) if text else None
+    except ValueError:
+        return None
+
+
+def cuda_visible_devices() -> list[str] | None:
+    """CUDA_VISIBLE_DEVICES as a list of entries (indices or UUIDs); None when unset (every GPU visible)."""
+    text = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if text is None:
+        return None
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def runtime_source_dir() -> str:

@@ -286,6 +286,10 @@ _FIELDS: dict[str, tuple[_Kind, Any]] = {
     "autotune_log": (_Optional(_Path()), None),
     "autotune_cache": (_Bool(), True),
     "force_autotune": (_Bool(), False),
+    # The shared tuning cache (autotune/tuning_store.py): redis://host:port/db, file:///path or a path.
+    "tuning_cache": (_Optional(_Text()), None),
+    # Benchmark workers, one per GPU of the tuning GPU's model (None: all; on the CPU: simulated).
+    "autotune_devices": (_Optional(_Int(1)), None),
     "print_output_code": (_Bool(), False),
     "dot_precision": (_Choice("tf32", "tf32x3", "ieee"), "tf32"),
     "index_dtype": (_Optional(_IndexDtype()), None),
@@ -414,6 +418,8 @@ class Settings:
     autotune_log: str | None
     autotune_cache: bool
     force_autotune: bool
+    tuning_cache: str | None
+    autotune_devices: int | None
     print_output_code: bool
     dot_precision: str
     index_dtype: torch.dtype | None

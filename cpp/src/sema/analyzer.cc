@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "deuteron/parser.h"
+
 namespace deuteron::sema {
 
 std::string describe(const SValue& v) {
@@ -385,7 +387,7 @@ void Analyzer::host_assign(const ast::Expr& target, const SValue& value, SourceS
   // Subscript / attribute targets mutate host objects: nothing to bind.
 }
 
-void Analyzer::host_stmt(const ast::Stmt& s) {
+void Analyzer::host_stmt(const ast::Stmt& s) try {
   switch (s.kind) {
     case ast::StmtKind::For: {
       auto& f = *ast::cast<ast::For>(&s);
@@ -459,6 +461,8 @@ void Analyzer::host_stmt(const ast::Stmt& s) {
     default: break;
   }
   program_->host.push_back({&s, -1});
+} catch (const IntOverflowError& o) {
+  overflow_error(s.span, o, "");
 }
 
 // ----------------------------------------------------------- conversions
@@ -554,6 +558,41 @@ namespace deuteron {
 std::unique_ptr<Program> analyze(const BindRequest& request, std::unique_ptr<ast::Module> module) {
   sema::Analyzer analyzer(request, std::move(module));
   return analyzer.run();
+}
+
+FoldedValue fold_host_expression(const std::string& text) {
+  auto file = std::make_shared<SourceFile>();
+  file->filename = "<expression>";
+  file->text = text + "\n";
+  auto module = parse_module(file);
+  const ast::ExprStmt* stmt = module->body.size() == 1 ? ast::dyn_cast<ast::ExprStmt>(module->body[0].get()) : nullptr;
+  if (!stmt) raise_error(file, {}, "expected one expression");
+  const ast::Expr& expr = *stmt->value;
+  BindRequest request;
+  request.file = file;
+  for (const char* m : {"math", "triton"}) {
+    GlobalSpec g;
+    g.name = g.qualname = m;
+    g.kind = GlobalSpec::Kind::Module;
+    request.globals.push_back(g);
+  }
+  sema::Analyzer analyzer(request, std::move(module));
+  sema::SValue v = analyzer.eval_standalone(expr);
+  FoldedValue out;
+  using K = sema::SValue::Kind;
+  if (v.kind == K::Int && v.i.is_constant()) {
+    out.kind = FoldedValue::Kind::Int;
+    out.i = v.i.constant();
+  } else if (v.kind == K::Float && v.runtime_expr.empty()) {
+    out.kind = FoldedValue::Kind::Float;
+    out.f = v.f;
+  } else if (v.kind == K::Bool && v.runtime_expr.empty()) {
+    out.kind = FoldedValue::Kind::Bool;
+    out.b = v.b;
+  } else if (v.kind == K::None) {
+    out.kind = FoldedValue::Kind::None;
+  }
+  return out;
 }
 
 }  // namespace deuteron

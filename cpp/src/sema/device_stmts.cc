@@ -376,7 +376,7 @@ void Analyzer::device_assign(const ast::Expr& target, const SValue& value, Sourc
   error(target.span, "unsupported assignment target");
 }
 
-void Analyzer::device_stmt(const ast::Stmt& s) {
+void Analyzer::device_stmt(const ast::Stmt& s) try {
   switch (s.kind) {
     case ast::StmtKind::Assign: {
       auto& a = *ast::cast<ast::Assign>(&s);
@@ -448,6 +448,8 @@ void Analyzer::device_stmt(const ast::Stmt& s) {
             {"define helper functions at module level"});
     default: error(s.span, "this statement is not supported inside tile loops");
   }
+} catch (const IntOverflowError& o) {
+  overflow_error(s.span, o, "");
 }
 
 // ----------------------------------------------------------------- loops
@@ -476,9 +478,16 @@ void Analyzer::device_for(const ast::For& f) {
     else if (r.size() >= 2) { b = r[0]; e = r[1]; }
     if (r.size() == 3) st = r[2];
     if (r.empty() || r.size() > 3 || st == 0) error(call->span, "static_range takes 1 to 3 int arguments, step != 0");
+    // The trip count first (in 128 bits: e - b may not fit in int64), so
+    // that a huge range is an error rather than a long loop.
+    __int128 distance = st > 0 ? static_cast<__int128>(e) - b : static_cast<__int128>(b) - e;
+    __int128 stride = st > 0 ? static_cast<__int128>(st) : -static_cast<__int128>(st);
+    __int128 count = distance <= 0 ? 0 : (distance + stride - 1) / stride;
+    if (count > kMaxStaticUnroll)
+      error(call->span, "static_range unrolls at most " + std::to_string(kMaxStaticUnroll) + " iterations",
+            {"use hl.tile, hl.grid or range for long loops: they run on the device instead of being unrolled"});
     std::vector<SValue> items;
-    for (int64_t i = b; st > 0 ? i < e : i > e; i += st) items.push_back(SValue::integer(i));
-    if (items.size() > 1024) error(call->span, "static_range unrolls at most 1024 iterations");
+    for (int64_t k = 0; k < static_cast<int64_t>(count); ++k) items.push_back(SValue::integer(b + k * st));
     device_static_for(f, items);
     return;
   }

@@ -97,6 +97,9 @@ TEST(PyInt, TrueDivisionIsCorrectlyRounded) {
   EXPECT_EQ(pyint::truediv(kMin, -1).value, 9223372036854775808.0);
   EXPECT_EQ(pyint::truediv(1, kMin).value, -1.0842021724855044e-19);
   EXPECT_EQ(pyint::truediv(-7, 2).value, -3.5);
+  // Zero over an operand inexact as a double (this looped forever once).
+  EXPECT_EQ(pyint::truediv(0, kMax).value, 0.0);
+  EXPECT_TRUE(std::signbit(pyint::truediv(0, kMin).value));
 }
 
 TEST(PyInt, FloatFloorDivisionAndModuloFollowDivmod) {

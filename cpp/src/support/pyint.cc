@@ -102,6 +102,7 @@ FloatResult truediv(int64_t a, int64_t b) {
   // Long division to at least 55 significant bits, truncated; a nonzero
   // remainder sets the last bit ("round to odd"), so that the one rounding
   // of the conversion to double below is the correctly rounded quotient.
+  if (a == 0) return okf(b < 0 ? -0.0 : 0.0);  // the loop below needs a nonzero quotient
   uint64_t ua = magnitude(a), ub = magnitude(b);
   uint64_t q = ua / ub;
   unsigned __int128 r = ua % ub;

@@ -243,6 +243,20 @@ NB_MODULE(_core, m) {
   bind_native_launcher(m);
   bind_tune(m);
 
+  // For tests that compare host constant folding with Python: (kind, value)
+  // with kind "int", "float", "bool", "none" or "unknown" (left to Python).
+  m.def("fold_host_expression", [](const std::string& text) -> nb::tuple {
+    FoldedValue v = fold_host_expression(text);
+    switch (v.kind) {
+      case FoldedValue::Kind::Int: return nb::make_tuple("int", v.i);
+      case FoldedValue::Kind::Float: return nb::make_tuple("float", v.f);
+      case FoldedValue::Kind::Bool: return nb::make_tuple("bool", v.b);
+      case FoldedValue::Kind::None: return nb::make_tuple("none", nb::none());
+      case FoldedValue::Kind::Unknown: break;
+    }
+    return nb::make_tuple("unknown", nb::none());
+  });
+
   m.def("bind", &bind, nb::arg("source"), nb::arg("filename"), nb::arg("first_line"), nb::arg("function_name"),
         nb::arg("args"), nb::arg("globals"), nb::arg("static_shapes") = true, nb::arg("index_dtype") = nb::none(),
         nb::arg("dot_precision") = "tf32", nb::arg("device") = nb::dict());

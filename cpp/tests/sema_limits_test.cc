@@ -154,6 +154,21 @@ TEST(KernelLimits, SymbolicSizesOverflowAtTheExpression) {
   EXPECT_CONTAINS(compile_error("    n = x.size(0) * 2**62 * 4"), "integer overflow: 64 * 4611686018427387904");
 }
 
+TEST(KernelLimits, FillValuesConvertLikeTorchFull) {
+  // Ints are exact (they went through a double before), out-of-range values are errors.
+  std::string text =
+      "import torch\nimport deuteron\nimport deuteron.language as hl\n\n\n@deuteron.kernel\ndef k(x):\n"
+      "    for t in hl.tile(x.size(0)):\n        x[t] = hl.full([t], 2**62 + 1, dtype=torch.int64)\n    return x\n";
+  auto bound = BoundKernel::bind(cli::make_bind_request("k.py", text, "", cli::parse_arg_specs("x:int64[64]"), true));
+  EXPECT_CONTAINS(bound->dump_ir(), "4611686018427387905");
+  EXPECT_CONTAINS(compile_error("    pass", "hl.full([t], 300, dtype=torch.int8)"),
+                  "the fill value 300 cannot be converted to int8 without overflow (its range is -128 to 127)");
+  EXPECT_CONTAINS(compile_error("    pass", "hl.full([t], 1e30, dtype=torch.int64)"),
+                  "cannot be converted to int64 without overflow");
+  EXPECT_CONTAINS(compile_error("    pass", "torch.full_like(x[t], -1, dtype=torch.uint8)"),
+                  "cannot be converted to uint8 without overflow");
+}
+
 TEST(KernelLimits, UnrollingIsBounded) {
   auto t0 = std::chrono::steady_clock::now();
   EXPECT_CONTAINS(compile_error("    pass", "x[t]\n        for i in hl.static_range(2**62):\n            x[t] = x[t] + i"),

@@ -489,6 +489,30 @@ double Analyzer::expect_const_float(const SValue& v, SourceSpan span, const std:
   error(span, what + " must be a constant number, got " + describe(v));
 }
 
+ir::Literal Analyzer::fill_literal(const SValue& v, DType dtype, SourceSpan span, const std::string& what) const {
+  if (dtype == DType::Bool) return ir::Literal::from_bool(expect_const_float(v, span, what) != 0.0);
+  if (is_floating(dtype)) return ir::Literal::from_float(expect_const_float(v, span, what));
+  int64_t value;
+  if (v.kind == SValue::Kind::Int && v.i.is_constant()) {
+    value = v.i.constant();
+  } else {
+    double d = expect_const_float(v, span, what);
+    pyint::IntResult r = pyint::float_to_int(d);
+    if (!r.ok())
+      error(span, what + " " + std::to_string(d) + " cannot be converted to " + torch_name(dtype) + " without overflow");
+    value = r.value;
+  }
+  int bits = bit_width(dtype);
+  if (bits < 64) {
+    int64_t lo = is_signed(dtype) ? -(int64_t{1} << (bits - 1)) : 0;
+    int64_t hi = is_signed(dtype) ? (int64_t{1} << (bits - 1)) - 1 : (int64_t{1} << bits) - 1;
+    if (value < lo || value > hi)
+      error(span, what + " " + std::to_string(value) + " cannot be converted to " + torch_name(dtype) +
+                      " without overflow (its range is " + std::to_string(lo) + " to " + std::to_string(hi) + ")");
+  }
+  return ir::Literal::from_int(value);
+}
+
 bool Analyzer::expect_const_bool(const SValue& v, SourceSpan span, const std::string& what) const {
   if (v.kind == SValue::Kind::Bool && v.runtime_expr.empty()) return v.b;
   if (v.kind == SValue::Kind::Int && v.i.is_constant()) return v.i.constant() != 0;

@@ -70,6 +70,9 @@ class Analyzer {
   double expect_const_float(const SValue& v, SourceSpan span, const std::string& what) const;
   DType expect_dtype(const SValue& v, SourceSpan span, const std::string& what) const;
   bool expect_const_bool(const SValue& v, SourceSpan span, const std::string& what) const;
+  // A constant fill value converted to `dtype` as torch.full does: ints
+  // exactly, floats truncated; a value outside the dtype's range is an error.
+  ir::Literal fill_literal(const SValue& v, DType dtype, SourceSpan span, const std::string& what) const;
   // The valid length of a tile dim (a host int for full dims).
   SValue tile_length(int dim, SourceSpan span);
   // DimSize values become numbers in arithmetic; everything else passes through.

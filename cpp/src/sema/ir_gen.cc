@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "deuteron/pyint.h"
+
 namespace deuteron::sema {
 
 using ir::BinaryFn;
@@ -142,8 +144,10 @@ Value* IRGen::cast(Value* v, DType to, SourceSpan span) {
     if (to == DType::Bool) {
       lit = Literal::from_bool(lit.as_double() != 0.0);
     } else if (is_integral(to) && lit.kind == Literal::Kind::Float) {
-      if (!std::isfinite(lit.f)) goto emit;
-      lit = Literal::from_int(static_cast<int64_t>(std::trunc(lit.f)));
+      // Out of int64 (or NaN): the cast's result is the hardware's, at run time.
+      pyint::IntResult r = pyint::float_to_int(lit.f);
+      if (!r.ok()) goto emit;
+      lit = Literal::from_int(r.value);
     } else if (is_integral(to) && lit.kind == Literal::Kind::Bool) {
       lit = Literal::from_int(lit.b ? 1 : 0);
     } else if (is_floating(to) && lit.kind != Literal::Kind::Float) {

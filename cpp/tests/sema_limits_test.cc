@@ -122,10 +122,12 @@ TEST(ConstantFolding, HugeWorkIsBoundedAndFast) {
   EXPECT_CONTAINS(fold_error("2 ** 2**62"), "integer overflow: 2 ** 4611686018427387904");
   EXPECT_CONTAINS(fold_error("triton.next_power_of_2(2**62 + 1)"), "integer overflow: triton.next_power_of_2");
   EXPECT_CONTAINS(fold_error("triton.next_power_of_2(9223372036854775807)"), "integer overflow");
-  EXPECT_CONTAINS(fold_error("[0] * 10**9"), "longer than deuteron models (65536)");
+  EXPECT_CONTAINS(fold_error("[0] * 10**9"), "longer than deuteron models (16384)");
   EXPECT_CONTAINS(fold_error("[0] * (2**62)"), "longer than deuteron models");
-  EXPECT_CONTAINS(fold_error("[0, 1] * 40000"), "longer than deuteron models");
+  EXPECT_CONTAINS(fold_error("[0, 1] * 10000"), "longer than deuteron models");
   EXPECT_EQ(fold_error("[0] * -5"), "");
+  EXPECT_EQ(fold_error("[] * 10**18"), "");  // empty, at once
+  EXPECT_EQ(fold_error("10**18 * ()"), "");
   auto t1 = std::chrono::steady_clock::now();
   EXPECT_LT(std::chrono::duration<double>(t1 - t0).count(), 5.0);
 }
@@ -152,6 +154,32 @@ TEST(KernelLimits, SymbolicSizesOverflowAtTheExpression) {
   EXPECT_CONTAINS(compile_error("    n = x.size(0) * 2**62 * 4", "x[t]", true),
                   "integer overflow in `x.size(0) * 2 ** 62 * 4`: 4611686018427387904 * 4");
   EXPECT_CONTAINS(compile_error("    n = x.size(0) * 2**62 * 4"), "integer overflow: 64 * 4611686018427387904");
+}
+
+TEST(KernelLimits, DimensionsAreAtMost2Pow62) {
+  // Their next power of 2 (block sizes, persistent blocks) must fit in int64;
+  // a loop over 2**63 - 1 elements hung in next_power_of_2 once.
+  auto compile = [](const std::string& body, const std::string& args) -> std::string {
+    std::string text = "import torch\nimport deuteron\nimport deuteron.language as hl\n\n\n"
+                       "@deuteron.kernel\ndef k(x):\n" + body + "    return x\n";
+    try {
+      auto bound = BoundKernel::bind(cli::make_bind_request("k.py", text, "", cli::parse_arg_specs(args), true));
+      bound->triton_code(bound->normalize(bound->default_config()));
+    } catch (const CompileError& e) {
+      return e.diagnostic().message;
+    }
+    return "";
+  };
+  std::string loop = "    for t in hl.tile(x.size(0)):\n        x[t] = x[t] + 1\n";
+  EXPECT_CONTAINS(compile(loop, "x:float32[9223372036854775807]"),
+                  "a dimension of 9223372036854775807 elements is larger than deuteron supports (2**62)");
+  EXPECT_EQ(compile(loop, "x:float32[4611686018427387904]"), "");
+  std::string rows = "    for t in hl.tile(x.size(0)):\n        x[t, :] = x[t, :] + 1\n";
+  EXPECT_CONTAINS(compile(rows, "x:float32[1,9223372036854775807]"), "larger than deuteron supports (2**62)");
+  EXPECT_CONTAINS(compile("    for t in hl.tile(x.size(0)):\n        x[t] = hl.zeros([t, -5]).sum(-1)\n", "x:float32[8]"),
+                  "tensor sizes inside tile loops must be positive, got -5");
+  EXPECT_CONTAINS(compile("    for t in hl.tile((-2)**63, 9223372036854775807):\n        x[t] = 1\n", "x:float32[8]"),
+                  "integer overflow");
 }
 
 TEST(KernelLimits, FillValuesConvertLikeTorchFull) {

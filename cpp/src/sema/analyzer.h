@@ -101,8 +101,8 @@ class Analyzer {
   // "Compile-time limits").  Every evaluated expression and every list
   // element built costs one unit of work; unrolled loops and inlined helpers
   // repeat their costs, so this bounds compile time for any kernel.
-  static constexpr int64_t kMaxWork = 100'000;  // the examples need < 200
-  static constexpr int64_t kMaxSequenceLength = 65'536;
+  static constexpr int64_t kMaxWork = 50'000;  // the examples need < 200
+  static constexpr int64_t kMaxSequenceLength = 16'384;
   static constexpr int64_t kMaxStaticUnroll = 1024;
   void charge_work(int64_t units, SourceSpan span);
   // A list or tuple of n elements is about to be built.

@@ -268,8 +268,8 @@ SValue Analyzer::eval_binop(ast::BinOpKind op, const SValue& a_in, const SValue&
   if (op == ast::BinOpKind::Mult && (a.is_sequence() || b.is_sequence()) && is_int_like(a.is_sequence() ? b : a) &&
       int_of(a.is_sequence() ? b : a).is_constant()) {
     const SValue& seq = a.is_sequence() ? a : b;
-    int64_t n = std::max<int64_t>(0, int_of(a.is_sequence() ? b : a).constant());
     int64_t len = static_cast<int64_t>(seq.elts.size());
+    int64_t n = len == 0 ? 0 : std::max<int64_t>(0, int_of(a.is_sequence() ? b : a).constant());  // [] * 10**18 too
     if (len > 0 && n > kMaxSequenceLength / len)
       error(span, "a list or tuple of " + std::to_string(len) + " * " + std::to_string(n) +
                       " elements is longer than deuteron models (" + std::to_string(kMaxSequenceLength) + ")",

@@ -199,6 +199,7 @@ static std::vector<int> make_loop_dims(Analyzer& a, const LoopIter& it, const st
   for (size_t i = 0; i < it.ends.size(); ++i) {
     std::optional<int64_t> fixed;
     int bsi = -1;
+    a.gen().check_extent(it.ends[i] - it.begins[i], span);
     if (!it.is_grid) {
       const SValue& bs = it.block_sizes[i];
       if (bs.kind == SValue::Kind::BlockSize) {

@@ -404,7 +404,18 @@ Value* IRGen::dot(Value* a, Value* b, Value* acc, std::optional<DType> out_dtype
 
 // -------------------------------------------------------------------- dims
 
+void IRGen::check_extent(const SymInt& extent, SourceSpan span) const {
+  // The config space and code generation round extents up to powers of 2,
+  // which must fit in int64.
+  std::optional<int64_t> n = extent.hint();
+  if (n && *n > kMaxExtent)
+    error(span, "a dimension of " + std::to_string(*n) + " elements is larger than deuteron supports (2**62)");
+}
+
 int IRGen::full_dim(const SymInt& extent, SourceSpan span, const std::string& origin) {
+  if (extent.is_constant() && extent.constant() < 0)
+    error(span, "negative dimension " + extent.str(), {"sizes of values made in a tile loop are never negative"});
+  check_extent(extent, span);
   for (const auto& d : kernel_.dims)
     if (d.kind == ir::DimKind::Full && d.end.same_as(extent) && d.begin.is_constant() && d.begin.constant() == 0)
       return d.id;

@@ -72,6 +72,9 @@ class IRGen {
   // --- dims
   // The Full dim covering [0, extent) (shared by every `:` of that extent).
   int full_dim(const SymInt& extent, SourceSpan span, const std::string& origin);
+  // Dims longer than this are an error (their next power of 2 must fit in int64).
+  static constexpr int64_t kMaxExtent = int64_t{1} << 62;
+  void check_extent(const SymInt& extent, SourceSpan span) const;
   std::string dim_name(int dim) const;
 
  private:

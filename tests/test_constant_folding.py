@@ -269,3 +269,27 @@ expressions = st.recursive(leaves, extend, max_leaves=12)
 @given(expressions)
 def test_folding_agrees_with_python(node):
     check(node)
+
+
+# ------------------------------------------- ints from Python beyond int64
+
+BIG = 2**70
+
+
+def test_module_level_int_beyond_int64_is_an_overflow_error(monkeypatch):
+    import torch
+
+    import deuteron
+    import deuteron.language as hl
+
+    @deuteron.kernel
+    def uses_big(x):
+        n = BIG  # noqa: F841
+        for t in hl.tile(x.size(0)):
+            x[t] = x[t] + 1
+        return x
+
+    monkeypatch.setenv("DEUTERON_INTERPRET", "1")
+    # Was RuntimeError: std::bad_cast.
+    with pytest.raises(OverflowError, match=r"the global BIG = 1180591620717411303424 does not fit in int64"):
+        uses_big(torch.zeros(8))

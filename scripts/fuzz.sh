@@ -17,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${DEUTERON_FUZZ_SECONDS:-60}
-FUZZ_TIMEOUT=${DEUTERON_FUZZ_TIMEOUT:-10}
+FUZZ_TIMEOUT=${DEUTERON_FUZZ_TIMEOUT:-25}
 FUZZ_RSS_MB=${DEUTERON_FUZZ_RSS_MB:-2048}
 TARGETS=("$@")
 if [ ${#TARGETS[@]} -eq 0 ]; then TARGETS=(parser compile args); fi

@@ -120,6 +120,10 @@ struct Program {
   std::vector<HostSymbol> symbols;
   std::vector<std::string> used_globals;  // names the generated host code needs bound
   DType index_dtype = DType::Int32;
+  // int32 code only: the largest offsets (of tensors host code allocates,
+  // symbolic in entry symbols) that must fit int32; the host function checks
+  // them on entry and runs the int64 specialization when one does not.
+  std::vector<SymInt> index_guards;
   std::string dot_precision = "tf32";
   bool static_shapes = true;
   // What the function returns, as a Python annotation for torch.library

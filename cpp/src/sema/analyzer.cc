@@ -1,5 +1,6 @@
 // Entry point of sema; host statements, arguments and globals.
 #include "analyzer.h"
+#include "index_width.h"
 
 #include <algorithm>
 
@@ -132,15 +133,9 @@ std::unique_ptr<Program> Analyzer::run() {
     error({}, "no function named '" + request_.function_name + "' in " + file_->filename);
   const ast::FunctionDef& fn = *program_->fn;
 
-  // Index dtype: int32 unless some tensor has more elements than int32 can address.
-  DType index = DType::Int32;
-  for (const auto& a : request_.args) {
-    if (a.kind != ArgSpec::Kind::Tensor) continue;
-    int64_t extent = 1;
-    for (size_t i = 0; i < a.sizes.size(); ++i) extent += (a.sizes[i] - 1) * std::max<int64_t>(a.strides[i], 0);
-    if (extent >= (int64_t{1} << 31)) index = DType::Int64;
-  }
-  program_->index_dtype = request_.index_dtype.value_or(index);
+  // Index dtype: int32 unless requested; analyze() redoes the analysis with
+  // int64 when a tensor the device loops touch needs it (index_width.cc).
+  program_->index_dtype = request_.index_dtype.value_or(DType::Int32);
 
   bind_globals();
   bind_arguments();
@@ -580,8 +575,19 @@ ir::Value* Analyzer::expect_tensor_value(const SValue& v, SourceSpan span, const
 namespace deuteron {
 
 std::unique_ptr<Program> analyze(const BindRequest& request, std::unique_ptr<ast::Module> module) {
-  sema::Analyzer analyzer(request, std::move(module));
-  return analyzer.run();
+  auto program = sema::Analyzer(request, std::move(module)).run();
+  if (request.index_dtype) return program;
+  // Which tensors the device loops touch (and their sizes) is only known
+  // after the analysis, and the index dtype is part of the IR it builds: a
+  // kernel that needs int64 is analyzed again.
+  sema::IndexWidth width = sema::decide_index_width(*program);
+  if (width.needs_int64) {
+    BindRequest wide = request;
+    wide.index_dtype = DType::Int64;
+    return sema::Analyzer(wide, parse_module(request.file)).run();
+  }
+  program->index_guards = std::move(width.guards);
+  return program;
 }
 
 FoldedValue fold_host_expression(const std::string& text) {

@@ -71,8 +71,21 @@ def _size_hint(s: Any) -> int:
     return int(s)
 
 
+def _needs_int64(t: torch.Tensor) -> bool:
+    """Whether generated code must index this tensor with int64 offsets: its
+    largest offset, the masked lanes of a last partial block included (a dim
+    of size s is indexed below 2s - 1), leaves int32.  The core decides the
+    same way (sema/index_width.cc)."""
+    if t.numel() == 0:
+        return False
+    return sum(max(2 * s - 2, 0) * st for s, st in zip(t.shape, t.stride())) > 2**31 - 1
+
+
 def _dynamic_key(t: torch.Tensor) -> tuple:
-    return (t.dtype, tuple(_bucket(s) for s in t.shape), tuple(s == 1 for s in t.stride()), t.is_cuda)
+    # Sizes are bucketed, so whether the tensor needs int64 offsets is part of
+    # the key: a small and a huge tensor never share int32 code.
+    return (t.dtype, tuple(_bucket(s) for s in t.shape), tuple(s == 1 for s in t.stride()), t.is_cuda,
+            _needs_int64(t))
 
 
 class Kernel:
@@ -223,6 +236,17 @@ class Kernel:
                 self._bound[key] = bound
         return bound
 
+    def _bind_wide(self, args: tuple) -> BoundKernel:
+        """The int64-index specialization for these arguments: the int32 code's
+        entry check found a tensor its host code allocates too large for it."""
+        key = (*self.specialization_key(args), "int64")
+        with self._lock:
+            bound = self._bound.get(key)
+            if bound is None:
+                bound = BoundKernel(self, args, index_dtype=torch.int64)
+                self._bound[key] = bound
+        return bound
+
     def reset(self) -> None:
         """Forgets every specialization (the next call binds and compiles again)."""
         with self._lock:
@@ -302,10 +326,12 @@ class BoundKernel:
     ``autotune(args)`` searches for the best config.
     """
 
-    def __init__(self, kernel: Kernel, args: Sequence[Any]) -> None:
+    def __init__(self, kernel: Kernel, args: Sequence[Any], index_dtype: torch.dtype | None = None) -> None:
         self.kernel = kernel
         # The interpret mode is read when binding, so it can be switched on after import.
         self.settings = kernel.settings
+        if index_dtype is not None:
+            self.settings = self.settings.replace(index_dtype=index_dtype)
         if not self.settings.interpret and _truthy_env("DEUTERON_INTERPRET"):
             self.settings = self.settings.replace(interpret=True)
         if not self.settings.print_output_code and _truthy_env("DEUTERON_PRINT_OUTPUT_CODE"):
@@ -406,11 +432,22 @@ class BoundKernel:
 
             ensure_allocator()
             module._launch = fast_launcher
+        if hasattr(module, "_deuteron_wide"):
+            module._deuteron_wide = self._wide_runner(cfg, backend)
         fn = getattr(module, module._deuteron_meta["entry"])
         fn._deuteron_module = module  # type: ignore[attr-defined]
         fn._deuteron_path = path  # type: ignore[attr-defined]
         self._compiled[key] = fn
         return fn
+
+    def _wide_runner(self, config: Config, backend: str) -> Callable[..., Any]:
+        """What int32 code calls when a tensor its host code allocates needs
+        int64 offsets (checked on entry, before any launch): the same config
+        in the int64 specialization."""
+        def run(*args: Any) -> Any:
+            return self.kernel._bind_wide(args)._host_function(config, backend)(*args)
+
+        return run
 
     # ---------------------------------------------------------------- runs
     def _choose_config(self, args: Sequence[Any]) -> Config:

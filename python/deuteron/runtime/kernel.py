@@ -76,9 +76,14 @@ def _needs_int64(t: torch.Tensor) -> bool:
     largest offset, the masked lanes of a last partial block included (a dim
     of size s is indexed below 2s - 1), leaves int32.  The core decides the
     same way (sema/index_width.cc)."""
-    if t.numel() == 0:
+    shape, stride = t.shape, t.stride()
+    if any(isinstance(s, torch.SymInt) for s in (*shape, *stride)):
+        # Traced sizes: their example values, without a guard that would make
+        # torch.compile specialize on them.
+        shape, stride = [_size_hint(s) for s in shape], [_size_hint(s) for s in stride]
+    if 0 in shape:
         return False
-    return sum(max(2 * s - 2, 0) * st for s, st in zip(t.shape, t.stride())) > 2**31 - 1
+    return sum(max(2 * s - 2, 0) * st for s, st in zip(shape, stride)) > 2**31 - 1
 
 
 def _dynamic_key(t: torch.Tensor) -> tuple:

@@ -5,7 +5,7 @@
 # than FUZZ_TIMEOUT seconds (a hang), or one that needs more than
 # FUZZ_RSS_MB of memory.  Findings are left in build/fuzz/findings/.
 #
-#   bash scripts/fuzz.sh                      # every target, 60 s each
+#   bash scripts/fuzz.sh                      # every target, 45 s each
 #   DEUTERON_FUZZ_SECONDS=600 bash scripts/fuzz.sh compile
 #   DEUTERON_FUZZ_SECONDS=0 bash scripts/test.sh   # skip fuzzing
 #
@@ -16,7 +16,7 @@
 # for -fsanitize=fuzzer,address,undefined (Debian's clang only recommends it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SECONDS_PER_TARGET=${DEUTERON_FUZZ_SECONDS:-60}
+SECONDS_PER_TARGET=${DEUTERON_FUZZ_SECONDS:-45}
 FUZZ_TIMEOUT=${DEUTERON_FUZZ_TIMEOUT:-25}
 FUZZ_RSS_MB=${DEUTERON_FUZZ_RSS_MB:-2048}
 TARGETS=("$@")

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: C++ unit and golden tests (ctest), then pytest
-# (CPU tests; GPU tests are marked `gpu` and deselected unless DEUTERON_GPU_TESTS=1).
-# Exits non-zero when any test fails.
+# (CPU tests; GPU tests are marked `gpu` and deselected unless DEUTERON_GPU_TESTS=1),
+# then the fuzzers for a fixed time each (scripts/fuzz.sh; DEUTERON_FUZZ_SECONDS,
+# default 45, 0 skips them).  Exits non-zero when any test fails or a fuzzer
+# finds a crash, hang or memory blow-up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -36,3 +38,5 @@ if [ "${DEUTERON_GPU_TESTS:-0}" = 1 ]; then MARK=""; fi
 python -m pytest -q -m "$MARK" tests "$@"
 echo "[test] Python: kernel tests again, through Triton's interpreter (TRITON_INTERPRET=1)"
 TRITON_INTERPRET=1 python -m pytest -q -m "kernels and not gpu" tests "$@"
+echo "[test] fuzzing: parser, compile and args fuzzers, ${DEUTERON_FUZZ_SECONDS:-45} s each"
+bash scripts/fuzz.sh

@@ -125,6 +125,10 @@ struct Program {
   std::vector<HostSymbol> symbols;
   std::vector<std::string> used_globals;  // names the generated host code needs bound
   DType index_dtype = DType::Int32;
+  // int32 code only: the largest offsets (of tensors host code allocates,
+  // symbolic in entry symbols) that must fit int32; the host function checks
+  // them on entry and runs the int64 specialization when one does not.
+  std::vector<SymInt> index_guards;
   std::string dot_precision = "tf32";
   bool static_shapes = true;
   // What the function returns, as a Python annotation for torch.library
@@ -137,5 +141,18 @@ struct Program {
 
 // Parses nothing: takes an already-parsed module.  Throws CompileError.
 std::unique_ptr<Program> analyze(const BindRequest& request, std::unique_ptr<ast::Module> module);
+
+// What host code folds one expression to, for tests that compare sema's
+// constant folding with Python itself.  `text` is one Python expression
+// over constants, builtins and the modules math and triton.  Unknown: sema
+// leaves it to Python at run time.  Throws CompileError where folding
+// reports an error (Python raises, or an int leaves int64).
+struct FoldedValue {
+  enum class Kind { Int, Float, Bool, None, Unknown } kind = Kind::Unknown;
+  int64_t i = 0;
+  double f = 0.0;
+  bool b = false;
+};
+FoldedValue fold_host_expression(const std::string& text);
 
 }  // namespace deuteron

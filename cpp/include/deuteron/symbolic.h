@@ -6,6 +6,10 @@
 // wrapper passes to the kernel.  Expressions are kept in a canonical form
 // (sums of products with sorted terms, constants folded) so that equal
 // sizes compare equal: `n * 4 + 1 == 1 + 4 * n`.
+//
+// Constants fold with Python's semantics (floor division, modulo with the
+// divisor's sign) in int64; a constant that leaves int64 throws
+// IntOverflowError (deuteron/pyint.h) instead of wrapping around.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +19,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "deuteron/pyint.h"
 
 namespace deuteron {
 
@@ -76,6 +82,7 @@ class SymInt {
   friend struct SymIntBuilder;
 };
 
+// The smallest power of 2 >= v (1 for v <= 1); IntOverflowError above 2**62.
 int64_t next_power_of_2(int64_t v);
 
 }  // namespace deuteron

@@ -1,5 +1,6 @@
 #include "host_wrapper.h"
 
+#include <algorithm>
 #include <set>
 
 #include "deuteron/config_keys.h"
@@ -89,7 +90,7 @@ std::string op_meta(const Program& program) {
 void emit_host_function(PythonWriter& w, const Program& program, const json::Value& config,
                         const std::function<void(int, PythonWriter&)>& emit_loop,
                         const std::function<bool(const std::string&)>& symbol_used, const std::string& name,
-                        bool annotate) {
+                        bool annotate, bool index_guard) {
   std::string sig = "def " + (name.empty() ? program.fn->name : name) + "(";
   for (size_t i = 0; i < program.fn->args.size(); ++i) {
     sig += (i ? ", " : "") + program.fn->args[i].name;
@@ -104,6 +105,25 @@ void emit_host_function(PythonWriter& w, const Program& program, const json::Val
   // Dynamic shapes: sizes and strides of the arguments, read once at entry.
   for (const auto& s : program.symbols)
     if (s.at_entry && s.name != s.host_expr && symbol_used(s.name)) w.line(s.name + " = " + s.host_expr);
+  if (index_guard && program.index_dtype == DType::Int32 && !program.index_guards.empty()) {
+    // Before any launch, so the int64 code runs the whole call instead.
+    auto host_expr = [&](const std::string& sym) {
+      for (const auto& s : program.symbols)
+        if (s.name == sym) return "(" + s.host_expr + ")";
+      return sym;
+    };
+    std::vector<std::string> offsets;
+    for (const auto& g : program.index_guards) {
+      std::string e = g.str(host_expr);
+      if (std::find(offsets.begin(), offsets.end(), e) == offsets.end()) offsets.push_back(e);
+    }
+    std::string cond;
+    for (const auto& e : offsets) cond += (cond.empty() ? "" : " or ") + e + " > 2147483647";
+    std::string args;
+    for (size_t i = 0; i < program.fn->args.size(); ++i) args += (i ? ", " : "") + program.fn->args[i].name;
+    w.line("if " + cond + ":  # an offset leaves int32");
+    w.line("    return _deuteron_wide(" + args + ")");
+  }
   if (program.rng_seed_count > 0) {
     // torch.rand_like & co. in the kernels: one seed per call site, drawn from
     // torch's generator on the tensors' device (torch.manual_seed reproduces them).

@@ -14,11 +14,13 @@ namespace deuteron::codegen {
 // emit_loop(kernel_index, writer) writes what replaces device loop i.
 // Dynamic-shape symbols are read at entry only when `symbol_used(name)`.
 // `name` defaults to the kernel's own; `annotate` adds the parameter and
-// return annotations torch.library needs for an op's schema.
+// return annotations torch.library needs for an op's schema.  `index_guard`:
+// int32 code checks Program::index_guards on entry and hands the call to
+// `_deuteron_wide` (the runtime's int64 specialization) when one fails.
 void emit_host_function(PythonWriter& w, const Program& program, const json::Value& config,
                         const std::function<void(int, PythonWriter&)>& emit_loop,
                         const std::function<bool(const std::string&)>& symbol_used,
-                        const std::string& name = "", bool annotate = false);
+                        const std::string& name = "", bool annotate = false, bool index_guard = false);
 
 // Python annotation of an argument for torch.library ("torch.Tensor", "float",
 // ...), or "" when the argument cannot be part of an op's schema.

@@ -41,6 +41,24 @@ DType parse_dtype(const std::string& name) {
   return *d;
 }
 
+// A Python int as int64: compile-time ints are int64 (docs/language.md), so a
+// larger one is an OverflowError naming what it is, not std::bad_cast.
+int64_t to_int64(nb::handle v, const std::string& what) {
+  int overflow = 0;
+  long long x = PyLong_AsLongLongAndOverflow(v.ptr(), &overflow);
+  if (overflow != 0) {
+    std::string text = nb::cast<std::string>(nb::str(v));
+    if (text.size() > 40) text = text.substr(0, 37) + "...";
+    PyErr_SetString(PyExc_OverflowError, (what + " = " + text +
+                                          " does not fit in int64 (-9223372036854775808 to 9223372036854775807), "
+                                          "the range of integers deuteron compiles with")
+                                             .c_str());
+    throw nb::python_error();
+  }
+  if (x == -1 && PyErr_Occurred()) throw nb::python_error();
+  return static_cast<int64_t>(x);
+}
+
 ArgSpec to_arg(const nb::dict& d) {
   ArgSpec a;
   a.name = nb::cast<std::string>(d["name"]);
@@ -69,7 +87,7 @@ ArgSpec to_arg(const nb::dict& d) {
       a.const_bool = nb::cast<bool>(v);
     } else if (nb::isinstance<nb::int_>(v)) {
       a.const_kind = ArgSpec::ConstKind::Int;
-      a.const_int = nb::cast<int64_t>(v);
+      a.const_int = to_int64(v, "the constexpr argument " + a.name);
     } else {
       a.const_kind = ArgSpec::ConstKind::Float;
       a.const_float = nb::cast<double>(v);
@@ -92,7 +110,7 @@ GlobalSpec to_global(const nb::dict& d) {
         g.missing_attrs[nb::cast<std::string>(name)] = nb::cast<std::string>(closest);
   }
   else if (kind == "function") g.kind = GlobalSpec::Kind::Function;
-  else if (kind == "int") { g.kind = GlobalSpec::Kind::Int; g.int_value = nb::cast<int64_t>(d["value"]); }
+  else if (kind == "int") { g.kind = GlobalSpec::Kind::Int; g.int_value = to_int64(d["value"], "the global " + g.name); }
   else if (kind == "float") { g.kind = GlobalSpec::Kind::Float; g.float_value = nb::cast<double>(d["value"]); }
   else if (kind == "bool") { g.kind = GlobalSpec::Kind::Bool; g.bool_value = nb::cast<bool>(d["value"]); }
   else if (kind == "str") { g.kind = GlobalSpec::Kind::String; g.string_value = nb::cast<std::string>(d["value"]); }
@@ -266,6 +284,20 @@ NB_MODULE(_core, m) {
     const ConfigKey* k = find_config_key(name);
     if (!k) throw std::invalid_argument("no config key named '" + name + "'");
     return k->accepts(json::parse(value_json));
+  });
+
+  // For tests that compare host constant folding with Python: (kind, value)
+  // with kind "int", "float", "bool", "none" or "unknown" (left to Python).
+  m.def("fold_host_expression", [](const std::string& text) -> nb::tuple {
+    FoldedValue v = fold_host_expression(text);
+    switch (v.kind) {
+      case FoldedValue::Kind::Int: return nb::make_tuple("int", v.i);
+      case FoldedValue::Kind::Float: return nb::make_tuple("float", v.f);
+      case FoldedValue::Kind::Bool: return nb::make_tuple("bool", v.b);
+      case FoldedValue::Kind::None: return nb::make_tuple("none", nb::none());
+      case FoldedValue::Kind::Unknown: break;
+    }
+    return nb::make_tuple("unknown", nb::none());
   });
 
   m.def("bind", &bind, nb::arg("source"), nb::arg("filename"), nb::arg("first_line"), nb::arg("function_name"),

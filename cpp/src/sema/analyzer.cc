@@ -1,7 +1,10 @@
 // Entry point of sema; host statements, arguments and globals.
 #include "analyzer.h"
+#include "index_width.h"
 
 #include <algorithm>
+
+#include "deuteron/parser.h"
 
 namespace deuteron::sema {
 
@@ -134,15 +137,9 @@ std::unique_ptr<Program> Analyzer::run() {
     error({}, "no function named '" + request_.function_name + "' in " + file_->filename);
   const ast::FunctionDef& fn = *program_->fn;
 
-  // Index dtype: int32 unless some tensor has more elements than int32 can address.
-  DType index = DType::Int32;
-  for (const auto& a : request_.args) {
-    if (a.kind != ArgSpec::Kind::Tensor) continue;
-    int64_t extent = 1;
-    for (size_t i = 0; i < a.sizes.size(); ++i) extent += (a.sizes[i] - 1) * std::max<int64_t>(a.strides[i], 0);
-    if (extent >= (int64_t{1} << 31)) index = DType::Int64;
-  }
-  program_->index_dtype = request_.index_dtype.value_or(index);
+  // Index dtype: int32 unless requested; analyze() redoes the analysis with
+  // int64 when a tensor the device loops touch needs it (index_width.cc).
+  program_->index_dtype = request_.index_dtype.value_or(DType::Int32);
 
   bind_globals();
   bind_arguments();
@@ -409,7 +406,7 @@ void Analyzer::host_assign(const ast::Expr& target, const SValue& value, SourceS
   // Subscript / attribute targets mutate host objects: nothing to bind.
 }
 
-void Analyzer::host_stmt(const ast::Stmt& s) {
+void Analyzer::host_stmt(const ast::Stmt& s) try {
   auto* loop = ast::dyn_cast<ast::For>(&s);
   if (!loop || !is_device_loop(*loop)) check_host_reads(s);
   switch (s.kind) {
@@ -485,6 +482,8 @@ void Analyzer::host_stmt(const ast::Stmt& s) {
     default: break;
   }
   program_->host.push_back({&s, -1});
+} catch (const IntOverflowError& o) {
+  overflow_error(s.span, o, "");
 }
 
 // ----------------------------------------------------------- conversions
@@ -509,6 +508,30 @@ double Analyzer::expect_const_float(const SValue& v, SourceSpan span, const std:
   if (v.kind == SValue::Kind::Int && v.i.is_constant()) return static_cast<double>(v.i.constant());
   if (v.kind == SValue::Kind::Bool && v.runtime_expr.empty()) return v.b ? 1.0 : 0.0;
   error(span, what + " must be a constant number, got " + describe(v));
+}
+
+ir::Literal Analyzer::fill_literal(const SValue& v, DType dtype, SourceSpan span, const std::string& what) const {
+  if (dtype == DType::Bool) return ir::Literal::from_bool(expect_const_float(v, span, what) != 0.0);
+  if (is_floating(dtype)) return ir::Literal::from_float(expect_const_float(v, span, what));
+  int64_t value;
+  if (v.kind == SValue::Kind::Int && v.i.is_constant()) {
+    value = v.i.constant();
+  } else {
+    double d = expect_const_float(v, span, what);
+    pyint::IntResult r = pyint::float_to_int(d);
+    if (!r.ok())
+      error(span, what + " " + std::to_string(d) + " cannot be converted to " + torch_name(dtype) + " without overflow");
+    value = r.value;
+  }
+  int bits = bit_width(dtype);
+  if (bits < 64) {
+    int64_t lo = is_signed(dtype) ? -(int64_t{1} << (bits - 1)) : 0;
+    int64_t hi = is_signed(dtype) ? (int64_t{1} << (bits - 1)) - 1 : (int64_t{1} << bits) - 1;
+    if (value < lo || value > hi)
+      error(span, what + " " + std::to_string(value) + " cannot be converted to " + torch_name(dtype) +
+                      " without overflow (its range is " + std::to_string(lo) + " to " + std::to_string(hi) + ")");
+  }
+  return ir::Literal::from_int(value);
 }
 
 bool Analyzer::expect_const_bool(const SValue& v, SourceSpan span, const std::string& what) const {
@@ -578,8 +601,54 @@ ir::Value* Analyzer::expect_tensor_value(const SValue& v, SourceSpan span, const
 namespace deuteron {
 
 std::unique_ptr<Program> analyze(const BindRequest& request, std::unique_ptr<ast::Module> module) {
+  auto program = sema::Analyzer(request, std::move(module)).run();
+  if (request.index_dtype) return program;
+  // Which tensors the device loops touch (and their sizes) is only known
+  // after the analysis, and the index dtype is part of the IR it builds: a
+  // kernel that needs int64 is analyzed again.
+  sema::IndexWidth width = sema::decide_index_width(*program);
+  if (width.needs_int64) {
+    BindRequest wide = request;
+    wide.index_dtype = DType::Int64;
+    return sema::Analyzer(wide, parse_module(request.file)).run();
+  }
+  program->index_guards = std::move(width.guards);
+  return program;
+}
+
+FoldedValue fold_host_expression(const std::string& text) {
+  auto file = std::make_shared<SourceFile>();
+  file->filename = "<expression>";
+  file->text = text + "\n";
+  auto module = parse_module(file);
+  const ast::ExprStmt* stmt = module->body.size() == 1 ? ast::dyn_cast<ast::ExprStmt>(module->body[0].get()) : nullptr;
+  if (!stmt) raise_error(file, {}, "expected one expression");
+  const ast::Expr& expr = *stmt->value;
+  BindRequest request;
+  request.file = file;
+  for (const char* m : {"math", "triton"}) {
+    GlobalSpec g;
+    g.name = g.qualname = m;
+    g.kind = GlobalSpec::Kind::Module;
+    request.globals.push_back(g);
+  }
   sema::Analyzer analyzer(request, std::move(module));
-  return analyzer.run();
+  sema::SValue v = analyzer.eval_standalone(expr);
+  FoldedValue out;
+  using K = sema::SValue::Kind;
+  if (v.kind == K::Int && v.i.is_constant()) {
+    out.kind = FoldedValue::Kind::Int;
+    out.i = v.i.constant();
+  } else if (v.kind == K::Float && v.runtime_expr.empty()) {
+    out.kind = FoldedValue::Kind::Float;
+    out.f = v.f;
+  } else if (v.kind == K::Bool && v.runtime_expr.empty()) {
+    out.kind = FoldedValue::Kind::Bool;
+    out.b = v.b;
+  } else if (v.kind == K::None) {
+    out.kind = FoldedValue::Kind::None;
+  }
+  return out;
 }
 
 }  // namespace deuteron

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "deuteron/pyint.h"
 #include "deuteron/sema.h"
 #include "ir_gen.h"
 #include "svalue.h"
@@ -59,6 +60,11 @@ class Analyzer {
  public:
   Analyzer(const BindRequest& request, std::unique_ptr<ast::Module> module);
   std::unique_ptr<Program> run();
+  // Host evaluation of one expression outside any function (fold_host_expression).
+  SValue eval_standalone(const ast::Expr& e) {
+    bind_globals();
+    return eval(e);
+  }
 
   // --- shared helpers (used by the op files)
   [[noreturn]] void error(SourceSpan span, std::string msg, std::vector<std::string> notes = {}) const;
@@ -73,6 +79,9 @@ class Analyzer {
   double expect_const_float(const SValue& v, SourceSpan span, const std::string& what) const;
   DType expect_dtype(const SValue& v, SourceSpan span, const std::string& what) const;
   bool expect_const_bool(const SValue& v, SourceSpan span, const std::string& what) const;
+  // A constant fill value converted to `dtype` as torch.full does: ints
+  // exactly, floats truncated; a value outside the dtype's range is an error.
+  ir::Literal fill_literal(const SValue& v, DType dtype, SourceSpan span, const std::string& what) const;
   // The valid length of a tile dim (a host int for full dims).
   SValue tile_length(int dim, SourceSpan span);
   // DimSize values become numbers in arithmetic; everything else passes through.
@@ -99,12 +108,34 @@ class Analyzer {
   bool call_random(const std::string& name, const CallArgs& call, SValue& out);
   SValue make_fragment(const std::string& kind, const CallArgs& call);
 
+  // --- bounds on what a kernel may make the compiler do (docs/language.md,
+  // "Compile-time limits").  Every evaluated expression and every list
+  // element built costs one unit of work; unrolled loops and inlined helpers
+  // repeat their costs, so this bounds compile time for any kernel.
+  static constexpr int64_t kMaxWork = 50'000;  // the examples need < 200
+  static constexpr int64_t kMaxSequenceLength = 16'384;
+  static constexpr int64_t kMaxStaticUnroll = 1024;
+  void charge_work(int64_t units, SourceSpan span);
+  // A list or tuple of n elements is about to be built.
+  void check_sequence_length(int64_t n, SourceSpan span);
+  // The CompileError for a folded operation `expr` that Python raises on or
+  // that leaves int64.
+  [[noreturn]] void int_error(SourceSpan span, pyint::Status status, const std::string& expr) const;
+  // The CompileError for an IntOverflowError of symbolic arithmetic while
+  // evaluating `source` (an expression's text; empty for a statement).
+  [[noreturn]] void overflow_error(SourceSpan span, const IntOverflowError& o, std::string source) const;
+
   // --- expressions
+  // Evaluates an expression (counting its work; integer overflow inside
+  // becomes an error naming the expression).
   SValue eval(const ast::Expr& e);
   SValue eval_call(const ast::Call& call);
   SValue eval_attribute(const SValue& base, const std::string& attr, SourceSpan span);
   SValue eval_subscript(const ast::Subscript& sub);
   SValue eval_binop(ast::BinOpKind op, const SValue& a, const SValue& b, SourceSpan span);
+  // Two constant ints (or bools): Python's result or an error; false when
+  // Python has no such int operator (@).
+  bool fold_int_binop(ast::BinOpKind op, const SValue& a, const SValue& b, SourceSpan span, SValue& out);
   SValue eval_compare(ast::CmpOpKind op, const SValue& a, const SValue& b, SourceSpan span);
   SValue eval_unary(ast::UnaryOpKind op, const SValue& a, SourceSpan span);
   SValue call_value(const SValue& fn, const CallArgs& call);
@@ -148,6 +179,8 @@ class Analyzer {
   Env& env() { return env_; }
 
  private:
+  SValue eval_expr(const ast::Expr& e);
+
   // analyzer.cc
   void bind_arguments();
   void bind_globals();
@@ -208,6 +241,7 @@ class Analyzer {
   std::map<std::string, int> tensor_params_;  // host expr -> param (per kernel)
   int loop_depth_ = 0;                         // device loop nesting
   int inline_depth_ = 0;                       // helper function inlining depth
+  int64_t work_ = 0;                           // see charge_work
   std::optional<SValue>* helper_return_ = nullptr;  // set while inlining a helper
   std::optional<HostRewrite> tunable_call_;         // set by hl.register_tunable for eval_call
   // Offsets of random draws by (region, dims), shared by draws over the same

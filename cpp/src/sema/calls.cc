@@ -332,7 +332,18 @@ bool Analyzer::call_builtin(const std::string& name, const CallArgs& call, SValu
   if (name == "int") {
     const SValue& v = arg(0);
     if (v.kind == K::Int) { out = v; return true; }
-    if (v.kind == K::Float && v.runtime_expr.empty()) { out = SValue::integer(int64_t(std::trunc(v.f))); return true; }
+    if (v.kind == K::Float && v.runtime_expr.empty()) {
+      bool nan = false;
+      pyint::IntResult r = pyint::float_to_int(v.f, &nan);
+      if (nan) error(call.span, "int(): cannot convert float NaN to integer");
+      if (!r.ok()) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.17g", v.f);
+        int_error(call.span, r.status, std::string("int(") + buf + ")");
+      }
+      out = SValue::integer(r.value);
+      return true;
+    }
     if (v.kind == K::Bool && v.runtime_expr.empty()) { out = SValue::integer(v.b ? 1 : 0); return true; }
     if (in_device() && v.kind == K::IR) {
       out = SValue::ir(gen().cast(v.value, DType::Int64, call.span), PromotionClass::Scalar);
@@ -357,15 +368,16 @@ bool Analyzer::call_builtin(const std::string& name, const CallArgs& call, SValu
     SValue acc = items[0];
     for (size_t i = 1; i < items.size(); ++i) {
       const SValue& b = items[i];
-      if (acc.kind == K::Int && b.kind == K::Int) {
+      auto known = [](const SValue& v) {
+        return (v.kind == K::Int && v.i.is_constant()) ||
+               ((v.kind == K::Float || v.kind == K::Bool) && v.runtime_expr.empty());
+      };
+      if (known(acc) && known(b)) {
+        // Python's comparison (exact between ints and floats; the first of equals wins).
+        SValue less = eval_compare(name == "min" ? ast::CmpOpKind::Lt : ast::CmpOpKind::Gt, b, acc, call.span);
+        if (less.kind == K::Bool && less.b) acc = b;
+      } else if (acc.kind == K::Int && b.kind == K::Int) {
         acc = SValue::integer(name == "min" ? sym_min(acc.i, b.i) : sym_max(acc.i, b.i));
-      } else if ((acc.kind == K::Int || acc.kind == K::Float) && (b.kind == K::Int || b.kind == K::Float) &&
-                 acc.runtime_expr.empty() && b.runtime_expr.empty() && (acc.kind != K::Int || acc.i.is_constant()) &&
-                 (b.kind != K::Int || b.i.is_constant())) {
-        double x = acc.kind == K::Int ? double(acc.i.constant()) : acc.f;
-        double y = b.kind == K::Int ? double(b.i.constant()) : b.f;
-        bool take_b = name == "min" ? y < x : y > x;
-        if (take_b) acc = b;
       } else if (in_device()) {
         acc = gen().binary(name == "min" ? ir::BinaryFn::Minimum : ir::BinaryFn::Maximum,
                            expect_device(acc, call.span, name + "()"), expect_device(b, call.span, name + "()"),
@@ -380,7 +392,13 @@ bool Analyzer::call_builtin(const std::string& name, const CallArgs& call, SValu
   }
   if (name == "abs") {
     const SValue& v = arg(0);
-    if (v.kind == K::Int && v.i.is_constant()) { out = SValue::integer(static_cast<int64_t>(std::llabs(v.i.constant()))); return true; }
+    if (v.kind == K::Int && v.i.is_constant()) {
+      pyint::IntResult r = pyint::abs(v.i.constant());
+      if (!r.ok()) int_error(call.span, r.status, "abs(" + v.i.str() + ")");
+      out = SValue::integer(r.value);
+      return true;
+    }
+    if (v.kind == K::Bool && v.runtime_expr.empty()) { out = SValue::integer(v.b ? 1 : 0); return true; }
     if (v.kind == K::Float && v.runtime_expr.empty()) { out = SValue::floating(std::fabs(v.f)); return true; }
     if (in_device()) { out = gen().unary(ir::UnaryFn::Abs, expect_device(v, call.span, "abs()"), call.span); return true; }
     out = SValue::unknown();

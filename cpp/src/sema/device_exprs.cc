@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "analyzer.h"
+#include "deuteron/pyint.h"
 
 namespace deuteron::sema {
 
@@ -73,17 +74,63 @@ BinaryFn cmp_fn(ast::CmpOpKind op) {
   }
 }
 
-int64_t ipow(int64_t b, int64_t e) {
-  int64_t r = 1;
-  while (e-- > 0) r *= b;
-  return r;
+// Python's spelling of a folded number in messages.
+std::string number_text(const SValue& v) {
+  if (v.kind == SValue::Kind::Bool) return v.b ? "True" : "False";
+  if (v.kind == SValue::Kind::Int) return v.i.str();
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v.f);
+  return buf;
 }
 
 }  // namespace
 
 // ---------------------------------------------------------------- eval
 
+void Analyzer::charge_work(int64_t units, SourceSpan span) {
+  work_ += units;
+  if (work_ > kMaxWork)
+    error(span, "this kernel needs too much work to compile: more than " + std::to_string(kMaxWork) +
+                    " expressions and list elements after unrolling and inlining",
+          {"static_range loops, loops over tuples and helper functions are unrolled at compile time; "
+           "use hl.tile/hl.grid/range loops, which run on the device"});
+}
+
+void Analyzer::int_error(SourceSpan span, pyint::Status status, const std::string& expr) const {
+  switch (status) {
+    case pyint::Status::Overflow:
+      error(span, "integer overflow: " + expr + " does not fit in " + pyint::limit_text(),
+            {"deuteron computes integers known at compile time in int64, as the kernel does; Python's ints are "
+             "unbounded"});
+    case pyint::Status::ZeroDivision: error(span, "division by zero: " + expr);
+    case pyint::Status::NegativeShift: error(span, "negative shift count: " + expr);
+    case pyint::Status::Complex:
+      error(span, "the result of " + expr + " is a complex number (a negative number to a fractional power)");
+    case pyint::Status::Ok: break;
+  }
+  DEUTERON_CHECK(false, "int_error without an error");
+}
+
 SValue Analyzer::eval(const ast::Expr& e) {
+  charge_work(1, e.span);
+  try {
+    return eval_expr(e);
+  } catch (const IntOverflowError& o) {
+    // From symbolic arithmetic (sizes, strides, products with symbols):
+    // the innermost expression whose evaluation overflowed.
+    overflow_error(e.span, o, ast::unparse(e));
+  }
+}
+
+void Analyzer::overflow_error(SourceSpan span, const IntOverflowError& o, std::string source) const {
+  if (source.size() > 80) source = source.substr(0, 77) + "...";
+  error(span, "integer overflow" + (source.empty() ? std::string() : " in `" + source + "`") + ": " + o.what() +
+                  " does not fit in " + pyint::limit_text(),
+        {"deuteron computes integers known at compile time in int64, as the kernel does; Python's ints are "
+         "unbounded"});
+}
+
+SValue Analyzer::eval_expr(const ast::Expr& e) {
   switch (e.kind) {
     case ast::ExprKind::Name: return lookup(ast::cast<ast::Name>(&e)->id, e.span);
     case ast::ExprKind::Constant: {
@@ -209,21 +256,40 @@ SValue Analyzer::eval_binop(ast::BinOpKind op, const SValue& a_in, const SValue&
   if (a.kind == K::Tile || b.kind == K::Tile)
     error(span, std::string("a tile cannot be an operand of '") + ast::op_spelling(op) + "'",
           {"use tile.index for its indices, or tile.begin / tile.block_size for scalars"});
-  // Sequences: concatenation and repetition (shapes like [m] + [n]).
+  // Sequences: concatenation and repetition (shapes like [m] + [n]), of
+  // bounded length (Python's lists are bounded by memory only).
   if (a.is_sequence() && b.is_sequence() && op == ast::BinOpKind::Add) {
+    if (a.kind != b.kind)
+      error(span, std::string("can only concatenate ") + (a.kind == K::List ? "list to list" : "tuple to tuple"));
+    check_sequence_length(static_cast<int64_t>(a.elts.size() + b.elts.size()), span);
     SValue r = a;
     r.elts.insert(r.elts.end(), b.elts.begin(), b.elts.end());
     return r;
   }
-  if (a.is_sequence() && op == ast::BinOpKind::Mult && b.kind == K::Int && b.i.is_constant()) {
-    SValue r = a;
+  if (op == ast::BinOpKind::Mult && (a.is_sequence() || b.is_sequence()) && is_int_like(a.is_sequence() ? b : a) &&
+      int_of(a.is_sequence() ? b : a).is_constant()) {
+    const SValue& seq = a.is_sequence() ? a : b;
+    int64_t len = static_cast<int64_t>(seq.elts.size());
+    int64_t n = len == 0 ? 0 : std::max<int64_t>(0, int_of(a.is_sequence() ? b : a).constant());  // [] * 10**18 too
+    if (len > 0 && n > kMaxSequenceLength / len)
+      error(span, "a list or tuple of " + std::to_string(len) + " * " + std::to_string(n) +
+                      " elements is longer than deuteron models (" + std::to_string(kMaxSequenceLength) + ")",
+            {"lists and tuples known at compile time hold shapes, block sizes and the like; build long lists "
+             "in Python outside the kernel"});
+    check_sequence_length(len * n, span);
+    SValue r = seq;
     r.elts.clear();
-    for (int64_t i = 0; i < b.i.constant(); ++i) r.elts.insert(r.elts.end(), a.elts.begin(), a.elts.end());
+    for (int64_t i = 0; i < n; ++i) r.elts.insert(r.elts.end(), seq.elts.begin(), seq.elts.end());
     return r;
   }
-  // Host integers (possibly symbolic) stay symbolic.
+  // Host integers (possibly symbolic) stay symbolic; constants fold with
+  // Python's semantics within int64.
   if (is_int_like(a) && is_int_like(b)) {
     SymInt x = int_of(a), y = int_of(b);
+    if (x.is_constant() && y.is_constant()) {
+      SValue r;
+      if (fold_int_binop(op, a, b, span, r)) return r;
+    }
     switch (op) {
       case ast::BinOpKind::Add: return SValue::integer(x + y);
       case ast::BinOpKind::Sub: return SValue::integer(x - y);
@@ -236,42 +302,27 @@ SValue Analyzer::eval_binop(ast::BinOpKind op, const SValue& a_in, const SValue&
         return SValue::integer(mod(x, y));
       default: break;
     }
-    if (x.is_constant() && y.is_constant()) {
-      int64_t p = x.constant(), q = y.constant();
-      switch (op) {
-        case ast::BinOpKind::Div:
-          if (q == 0) error(span, "division by zero");
-          return SValue::floating(static_cast<double>(p) / static_cast<double>(q));
-        case ast::BinOpKind::Pow:
-          if (q >= 0) return SValue::integer(ipow(p, q));
-          return SValue::floating(std::pow(static_cast<double>(p), static_cast<double>(q)));
-        case ast::BinOpKind::LShift: return SValue::integer(p << q);
-        case ast::BinOpKind::RShift: return SValue::integer(p >> q);
-        case ast::BinOpKind::BitAnd: return SValue::integer(p & q);
-        case ast::BinOpKind::BitOr: return SValue::integer(p | q);
-        case ast::BinOpKind::BitXor: return SValue::integer(p ^ q);
-        default: break;
-      }
-    }
   }
-  // Constant floats fold on the host.
+  // Constant floats fold on the host, as Python computes them.
   if (is_static_number(a) && is_static_number(b)) {
     double x = number_value(a), y = number_value(b);
+    pyint::FloatResult r;
+    bool folds = true;
     switch (op) {
       case ast::BinOpKind::Add: return SValue::floating(x + y);
       case ast::BinOpKind::Sub: return SValue::floating(x - y);
       case ast::BinOpKind::Mult: return SValue::floating(x * y);
-      case ast::BinOpKind::Div:
-        if (y == 0) error(span, "float division by zero");
-        return SValue::floating(x / y);
-      case ast::BinOpKind::FloorDiv:
-        if (y == 0) error(span, "float division by zero");
-        return SValue::floating(std::floor(x / y));
-      case ast::BinOpKind::Mod:
-        if (y == 0) error(span, "float modulo by zero");
-        return SValue::floating(x - std::floor(x / y) * y);
-      case ast::BinOpKind::Pow: return SValue::floating(std::pow(x, y));
-      default: break;
+      case ast::BinOpKind::Div: r = pyint::float_truediv(x, y); break;
+      case ast::BinOpKind::FloorDiv: r = pyint::float_floordiv(x, y); break;
+      case ast::BinOpKind::Mod: r = pyint::float_mod(x, y); break;
+      case ast::BinOpKind::Pow: r = pyint::float_pow(x, y); break;
+      default: folds = false; break;  // bitwise operators on floats: Python raises TypeError
+    }
+    if (folds) {
+      if (r.ok()) return SValue::floating(r.value);
+      std::string text = number_text(a) + " " + ast::op_spelling(op) + " " + number_text(b);
+      if (r.status == pyint::Status::Overflow) error(span, "float overflow: " + text + " is too large for a float");
+      int_error(span, r.status, text);
     }
   }
   if (!in_device()) return SValue::unknown();
@@ -296,6 +347,62 @@ SValue Analyzer::eval_binop(ast::BinOpKind op, const SValue& a_in, const SValue&
   // Keep host numbers as such so promotion sees Python scalars.
   return gen().binary(binop_fn(op), a.kind == K::IR ? a : (a.is_host_number() ? a : x),
                       b.kind == K::IR ? b : (b.is_host_number() ? b : y), span);
+}
+
+bool Analyzer::fold_int_binop(ast::BinOpKind op, const SValue& a, const SValue& b, SourceSpan span, SValue& out) {
+  using K = SValue::Kind;
+  int64_t p = int_of(a).constant(), q = int_of(b).constant();
+  std::string text = number_text(a) + " " + ast::op_spelling(op) + " " + number_text(b);
+  pyint::IntResult r;
+  switch (op) {
+    case ast::BinOpKind::Add: r = pyint::add(p, q); break;
+    case ast::BinOpKind::Sub: r = pyint::sub(p, q); break;
+    case ast::BinOpKind::Mult: r = pyint::mul(p, q); break;
+    case ast::BinOpKind::FloorDiv: r = pyint::floordiv(p, q); break;
+    case ast::BinOpKind::Mod: r = pyint::mod(p, q); break;
+    case ast::BinOpKind::LShift: r = pyint::lshift(p, q); break;
+    case ast::BinOpKind::RShift: r = pyint::rshift(p, q); break;
+    case ast::BinOpKind::BitAnd:
+    case ast::BinOpKind::BitOr:
+    case ast::BinOpKind::BitXor: {
+      int64_t v = op == ast::BinOpKind::BitAnd ? (p & q) : op == ast::BinOpKind::BitOr ? (p | q) : (p ^ q);
+      // bool & bool is a bool in Python.
+      out = a.kind == K::Bool && b.kind == K::Bool ? SValue::boolean(v != 0) : SValue::integer(v);
+      return true;
+    }
+    case ast::BinOpKind::Div: {
+      pyint::FloatResult f = pyint::truediv(p, q);
+      if (!f.ok()) int_error(span, f.status, text);
+      out = SValue::floating(f.value);
+      return true;
+    }
+    case ast::BinOpKind::Pow: {
+      if (q >= 0) {
+        r = pyint::pow(p, q);
+        break;
+      }
+      // A negative exponent makes Python compute in floats.
+      pyint::FloatResult f = pyint::float_pow(static_cast<double>(p), static_cast<double>(q));
+      if (f.status == pyint::Status::ZeroDivision)
+        error(span, "0 cannot be raised to a negative power: " + text);
+      if (!f.ok()) int_error(span, f.status, text);
+      out = SValue::floating(f.value);
+      return true;
+    }
+    case ast::BinOpKind::MatMult: return false;
+  }
+  if (!r.ok()) int_error(span, r.status, text);
+  out = SValue::integer(r.value);
+  return true;
+}
+
+void Analyzer::check_sequence_length(int64_t n, SourceSpan span) {
+  if (n > kMaxSequenceLength)
+    error(span, "a list or tuple of " + std::to_string(n) + " elements is longer than deuteron models (" +
+                    std::to_string(kMaxSequenceLength) + ")",
+          {"lists and tuples known at compile time hold shapes, block sizes and the like; build long lists in "
+           "Python outside the kernel"});
+  charge_work(n, span);
 }
 
 SValue Analyzer::eval_compare(ast::CmpOpKind op, const SValue& a_in, const SValue& b_in, SourceSpan span) {
@@ -347,9 +454,20 @@ SValue Analyzer::eval_compare(ast::CmpOpKind op, const SValue& a_in, const SValu
   }
   // Host ints: decide when the difference is a constant.
   if (is_int_like(a) && is_int_like(b)) {
-    SymInt d = int_of(a) - int_of(b);
-    if (d.is_constant()) {
-      int64_t v = d.constant();
+    std::optional<int64_t> diff_sign;
+    if (int_of(a).is_constant() && int_of(b).is_constant()) {
+      int64_t p = int_of(a).constant(), q = int_of(b).constant();
+      diff_sign = p < q ? -1 : p > q ? 1 : 0;
+    } else {
+      try {
+        SymInt d = int_of(a) - int_of(b);
+        if (d.is_constant()) diff_sign = d.constant();
+      } catch (const IntOverflowError&) {
+        // Coefficients too large to subtract: undecided, like any symbolic comparison.
+      }
+    }
+    if (diff_sign) {
+      int64_t v = *diff_sign;
       switch (op) {
         case ast::CmpOpKind::Eq: return SValue::boolean(v == 0);
         case ast::CmpOpKind::NotEq: return SValue::boolean(v != 0);
@@ -363,6 +481,16 @@ SValue Analyzer::eval_compare(ast::CmpOpKind op, const SValue& a_in, const SValu
   }
   if (is_static_number(a) && is_static_number(b)) {
     double x = number_value(a), y = number_value(b);
+    // An int compares exactly with a float in Python (2**53 + 1 != 2.0**53).
+    if (is_int_like(a) != is_int_like(b)) {
+      bool unordered = false;
+      int c = is_int_like(a) ? pyint::compare_int_float(int_of(a).constant(), y, &unordered)
+                             : -pyint::compare_int_float(int_of(b).constant(), x, &unordered);
+      if (!unordered) {
+        x = c;
+        y = 0;
+      }
+    }
     switch (op) {
       case ast::CmpOpKind::Eq: return SValue::boolean(x == y);
       case ast::CmpOpKind::NotEq: return SValue::boolean(x != y);
@@ -389,11 +517,21 @@ SValue Analyzer::eval_unary(ast::UnaryOpKind op, const SValue& a_in, SourceSpan 
     if (!in_device()) return SValue::unknown();
     return gen().unary(ir::UnaryFn::Not, expect_device(a, span, "operand of not"), span);
   }
-  if (op == ast::UnaryOpKind::UAdd) return a;
-  if (a.kind == K::Int && op == ast::UnaryOpKind::USub) return SValue::integer(-a.i);
+  bool static_bool = a.kind == K::Bool && a.runtime_expr.empty();
+  // +True and -True and ~True are ints in Python.
+  if (op == ast::UnaryOpKind::UAdd) return static_bool ? SValue::integer(a.b ? 1 : 0) : a;
+  if (a.kind == K::Int && op == ast::UnaryOpKind::USub) {
+    if (a.i.is_constant()) {
+      pyint::IntResult r = pyint::neg(a.i.constant());
+      if (!r.ok()) int_error(span, r.status, "-(" + a.i.str() + ")");
+      return SValue::integer(r.value);
+    }
+    return SValue::integer(-a.i);
+  }
   if (a.kind == K::Int && op == ast::UnaryOpKind::Invert && a.i.is_constant()) return SValue::integer(~a.i.constant());
   if (a.kind == K::Float && a.runtime_expr.empty() && op == ast::UnaryOpKind::USub) return SValue::floating(-a.f);
-  if (a.kind == K::Bool && a.runtime_expr.empty() && op == ast::UnaryOpKind::USub) return SValue::integer(a.b ? -1 : 0);
+  if (static_bool && op == ast::UnaryOpKind::USub) return SValue::integer(a.b ? -1 : 0);
+  if (static_bool && op == ast::UnaryOpKind::Invert) return SValue::integer(a.b ? -2 : -1);
   if (!in_device()) return SValue::unknown();
   SValue x = expect_device(a, span, std::string("operand of '") + ast::op_spelling(op) + "'");
   return gen().unary(op == ast::UnaryOpKind::USub ? ir::UnaryFn::Neg : ir::UnaryFn::Invert, x, span);

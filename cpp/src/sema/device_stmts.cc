@@ -211,6 +211,7 @@ static std::vector<int> make_loop_dims(Analyzer& a, const LoopIter& it, const st
     const std::string shown = tuple_name.empty() ? names[i] : tuple_name + "[" + std::to_string(i) + "]";
     std::optional<int64_t> fixed;
     int bsi = -1;
+    a.gen().check_extent(it.ends[i] - it.begins[i], span);
     if (!it.is_grid) {
       const SValue& bs = it.block_sizes[i];
       if (bs.kind == SValue::Kind::BlockSize) {
@@ -413,7 +414,7 @@ void Analyzer::device_assign(const ast::Expr& target, const SValue& value, Sourc
   error(target.span, "unsupported assignment target");
 }
 
-void Analyzer::device_stmt(const ast::Stmt& s) {
+void Analyzer::device_stmt(const ast::Stmt& s) try {
   switch (s.kind) {
     case ast::StmtKind::Assign: {
       auto& a = *ast::cast<ast::Assign>(&s);
@@ -486,6 +487,8 @@ void Analyzer::device_stmt(const ast::Stmt& s) {
             {"define helper functions at module level"});
     default: error(s.span, ErrorKind::StatementNotSupported, "this statement is not supported inside tile loops");
   }
+} catch (const IntOverflowError& o) {
+  overflow_error(s.span, o, "");
 }
 
 // ----------------------------------------------------------------- loops
@@ -514,9 +517,16 @@ void Analyzer::device_for(const ast::For& f) {
     else if (r.size() >= 2) { b = r[0]; e = r[1]; }
     if (r.size() == 3) st = r[2];
     if (r.empty() || r.size() > 3 || st == 0) error(call->span, "static_range takes 1 to 3 int arguments, step != 0");
+    // The trip count first (in 128 bits: e - b may not fit in int64), so
+    // that a huge range is an error rather than a long loop.
+    __int128 distance = st > 0 ? static_cast<__int128>(e) - b : static_cast<__int128>(b) - e;
+    __int128 stride = st > 0 ? static_cast<__int128>(st) : -static_cast<__int128>(st);
+    __int128 count = distance <= 0 ? 0 : (distance + stride - 1) / stride;
+    if (count > kMaxStaticUnroll)
+      error(call->span, "static_range unrolls at most " + std::to_string(kMaxStaticUnroll) + " iterations",
+            {"use hl.tile, hl.grid or range for long loops: they run on the device instead of being unrolled"});
     std::vector<SValue> items;
-    for (int64_t i = b; st > 0 ? i < e : i > e; i += st) items.push_back(SValue::integer(i));
-    if (items.size() > 1024) error(call->span, "static_range unrolls at most 1024 iterations");
+    for (int64_t k = 0; k < static_cast<int64_t>(count); ++k) items.push_back(SValue::integer(b + k * st));
     device_static_for(f, items);
     return;
   }

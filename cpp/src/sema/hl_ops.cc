@@ -50,10 +50,7 @@ std::vector<SymInt> Analyzer::sizes_from_shape(const SValue& shape, SourceSpan s
 namespace {
 
 ir::Literal literal_for(Analyzer& a, const SValue& v, DType dtype, SourceSpan span) {
-  double d = a.expect_const_float(v, span, "the fill value");
-  if (dtype == DType::Bool) return ir::Literal::from_bool(d != 0.0);
-  if (!is_floating(dtype)) return ir::Literal::from_int(static_cast<int64_t>(d));
-  return ir::Literal::from_float(d);
+  return a.fill_literal(v, dtype, span, "the fill value");
 }
 
 }  // namespace

@@ -181,27 +181,67 @@ bool Analyzer::call_host_torch(const std::string& name, const CallArgs& call, SV
   }
   if (name == "triton.next_power_of_2" || name == "deuteron.next_power_of_2") {
     if (call.args.size() != 1) error(call.span, "next_power_of_2(n) takes one int");
-    out = SValue::integer(next_power_of_2(expect_const_int(call.args[0], call.arg_spans[0], "n")));
+    int64_t n = expect_const_int(call.args[0], call.arg_spans[0], "n");
+    // Triton's bit trick gives 0 for n <= 0, and 2**63 above 2**62.
+    if (n > (int64_t{1} << 62))
+      int_error(call.span, pyint::Status::Overflow, "triton.next_power_of_2(" + std::to_string(n) + ")");
+    out = SValue::integer(n <= 0 ? 0 : next_power_of_2(n));
     return true;
   }
   if (name.rfind("math.", 0) == 0 && call.args.size() >= 1) {
     for (const auto& a : call.args)
-      if (!((a.kind == K::Int && a.i.is_constant()) || (a.kind == K::Float && a.runtime_expr.empty()))) {
+      if (!((a.kind == K::Int && a.i.is_constant()) ||
+            ((a.kind == K::Float || a.kind == K::Bool) && a.runtime_expr.empty()))) {
         out = SValue::unknown();
         return true;
       }
     auto num = [&](size_t i) {
-      return call.args[i].kind == K::Int ? double(call.args[i].i.constant()) : call.args[i].f;
+      const SValue& a = call.args[i];
+      return a.kind == K::Int ? double(a.i.constant()) : a.kind == K::Bool ? (a.b ? 1.0 : 0.0) : a.f;
     };
     std::string f = name.substr(5);
     double x = num(0);
-    if (f == "ceil") { out = SValue::integer(int64_t(std::ceil(x))); return true; }
-    if (f == "floor") { out = SValue::integer(int64_t(std::floor(x))); return true; }
-    if (f == "sqrt") { out = SValue::floating(std::sqrt(x)); return true; }
-    if (f == "exp") { out = SValue::floating(std::exp(x)); return true; }
-    if (f == "log") { out = SValue::floating(std::log(x)); return true; }
-    if (f == "log2") { out = SValue::floating(std::log2(x)); return true; }
-    if (f == "pow" && call.args.size() == 2) { out = SValue::floating(std::pow(x, num(1))); return true; }
+    // Python raises where C returns NaN or infinity ("math domain error",
+    // "math range error"); so does the fold.
+    auto domain_error = [&]() { error(call.span, name + "(): math domain error (Python raises ValueError)"); };
+    auto result = [&](double r) {
+      if (std::isinf(r) && std::isfinite(x)) error(call.span, name + "(): math range error (the result overflows)");
+      out = SValue::floating(r);
+      return true;
+    };
+    if (f == "ceil" || f == "floor") {
+      const SValue& a = call.args[0];
+      if (a.kind != K::Float) {  // exact for ints (and bools)
+        out = SValue::integer(a.kind == K::Int ? a.i : SymInt(a.b ? 1 : 0));
+        return true;
+      }
+      bool nan = false;
+      pyint::IntResult r = pyint::float_to_int(f == "ceil" ? std::ceil(x) : std::floor(x), &nan);
+      if (nan) error(call.span, name + "(): cannot convert float NaN to integer");
+      if (!r.ok()) int_error(call.span, r.status, name + "(" + std::to_string(x) + ")");
+      out = SValue::integer(r.value);
+      return true;
+    }
+    if (f == "sqrt") {
+      if (x < 0) domain_error();
+      return result(std::sqrt(x));
+    }
+    if (f == "exp") return result(std::exp(x));
+    if (f == "log" || f == "log2") {
+      if (x <= 0) domain_error();
+      if (f == "log2") return result(std::log2(x));
+      if (call.args.size() == 1) return result(std::log(x));
+      double base = num(1);
+      if (base <= 0) domain_error();
+      if (base == 1.0) error(call.span, name + "(): division by zero (log of base 1)");
+      return result(std::log(x) / std::log(base));
+    }
+    if (f == "pow" && call.args.size() == 2) {
+      pyint::FloatResult r = pyint::float_pow(x, num(1));
+      if (r.status == pyint::Status::Overflow) error(call.span, name + "(): math range error (the result overflows)");
+      if (!r.ok()) domain_error();
+      return result(r.value);
+    }
     out = SValue::unknown();
     return true;
   }

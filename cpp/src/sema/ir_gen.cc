@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "deuteron/pyint.h"
+
 namespace deuteron::sema {
 
 using ir::BinaryFn;
@@ -148,8 +150,10 @@ Value* IRGen::cast(Value* v, DType to, SourceSpan span) {
     if (to == DType::Bool) {
       lit = Literal::from_bool(lit.as_double() != 0.0);
     } else if (is_integral(to) && lit.kind == Literal::Kind::Float) {
-      if (!std::isfinite(lit.f)) goto emit;
-      lit = Literal::from_int(static_cast<int64_t>(std::trunc(lit.f)));
+      // Out of int64 (or NaN): the cast's result is the hardware's, at run time.
+      pyint::IntResult r = pyint::float_to_int(lit.f);
+      if (!r.ok()) goto emit;
+      lit = Literal::from_int(r.value);
     } else if (is_integral(to) && lit.kind == Literal::Kind::Bool) {
       lit = Literal::from_int(lit.b ? 1 : 0);
     } else if (is_floating(to) && lit.kind != Literal::Kind::Float) {
@@ -420,7 +424,18 @@ Value* IRGen::dot(Value* a, Value* b, Value* acc, std::optional<DType> out_dtype
 
 // -------------------------------------------------------------------- dims
 
+void IRGen::check_extent(const SymInt& extent, SourceSpan span) const {
+  // The config space and code generation round extents up to powers of 2,
+  // which must fit in int64.
+  std::optional<int64_t> n = extent.hint();
+  if (n && *n > kMaxExtent)
+    error(span, "a dimension of " + std::to_string(*n) + " elements is larger than deuteron supports (2**62)");
+}
+
 int IRGen::full_dim(const SymInt& extent, SourceSpan span, const std::string& origin) {
+  if (extent.is_constant() && extent.constant() < 0)
+    error(span, "negative dimension " + extent.str(), {"sizes of values made in a tile loop are never negative"});
+  check_extent(extent, span);
   for (const auto& d : kernel_.dims)
     if (d.kind == ir::DimKind::Full && d.end.same_as(extent) && d.begin.is_constant() && d.begin.constant() == 0)
       return d.id;

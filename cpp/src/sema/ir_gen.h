@@ -80,6 +80,9 @@ class IRGen {
   // --- dims
   // The Full dim covering [0, extent) (shared by every `:` of that extent).
   int full_dim(const SymInt& extent, SourceSpan span, const std::string& origin);
+  // Dims longer than this are an error (their next power of 2 must fit in int64).
+  static constexpr int64_t kMaxExtent = int64_t{1} << 62;
+  void check_extent(const SymInt& extent, SourceSpan span) const;
   // The dim's name in messages: what the user wrote for it (dim_display), else its name.
   std::string dim_name(int dim) const;
   void set_dim_display(int dim, std::string shown) { dim_display_[dim] = std::move(shown); }

@@ -621,12 +621,10 @@ std::map<std::string, OpDef> build_table() {
           ir::Value* s = c.g().cast(c.a.expect_device(v, c.at("fill_value"), "fill_value").value, d, c.span);
           return SValue::ir(c.g().broadcast_to(s, x.value->type.dims, c.span), PromotionClass::Tensor);
         }
-        lit = ir::Literal::from_float(c.a.expect_const_float(v, c.at("fill_value"), "fill_value"));
+        lit = c.a.fill_literal(v, d, c.at("fill_value"), "fill_value");
       } else {
-        lit = ir::Literal::from_float(f == "one" ? 1.0 : 0.0);
+        lit = c.a.fill_literal(SValue::integer(f == "one" ? 1 : 0), d, c.span, "fill_value");
       }
-      if (!is_floating(d)) lit = ir::Literal::from_int(static_cast<int64_t>(lit.f));
-      if (d == DType::Bool) lit = ir::Literal::from_bool(lit.as_double() != 0);
       return SValue::ir(c.g().full(x.value->type.dims, lit, d, c.span), PromotionClass::Tensor);
     };
   };

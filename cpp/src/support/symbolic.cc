@@ -4,6 +4,7 @@
 #include <set>
 
 #include "deuteron/diagnostic.h"
+#include "deuteron/pyint.h"
 
 namespace deuteron {
 
@@ -18,12 +19,18 @@ struct SymInt::Node {
 
 namespace {
 
-int64_t py_floordiv(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
+// Folded constants are int64 with Python's semantics; leaving int64 throws
+// IntOverflowError, which sema reports at the expression being evaluated.
+int64_t checked(pyint::IntResult r, const char* op, int64_t a, int64_t b) {
+  if (r.ok()) return r.value;
+  DEUTERON_CHECK(r.status == pyint::Status::Overflow, "symbolic integer " + std::string(op) + ": " +
+                                                          pyint::explain(r.status));
+  throw IntOverflowError(std::to_string(a) + " " + op + " " + std::to_string(b));
 }
-int64_t py_mod(int64_t a, int64_t b) { return a - py_floordiv(a, b) * b; }
+int64_t add(int64_t a, int64_t b) { return checked(pyint::add(a, b), "+", a, b); }
+int64_t mul(int64_t a, int64_t b) { return checked(pyint::mul(a, b), "*", a, b); }
+int64_t py_floordiv(int64_t a, int64_t b) { return checked(pyint::floordiv(a, b), "//", a, b); }
+int64_t py_mod(int64_t a, int64_t b) { return checked(pyint::mod(a, b), "%", a, b); }
 
 // Binding strength for parenthesization when printing.
 int precedence(SymInt::Kind k) {
@@ -93,23 +100,21 @@ std::optional<int64_t> SymInt::evaluate(const std::map<std::string, int64_t>& en
     if (!v) return std::nullopt;
     vals.push_back(*v);
   }
+  // Values that divide by zero or leave int64 have no value here.
   int64_t acc = vals[0];
   for (size_t i = 1; i < vals.size(); ++i) {
+    pyint::IntResult r{pyint::Status::Ok, acc};
     switch (kind()) {
-      case Kind::Add: acc += vals[i]; break;
-      case Kind::Mul: acc *= vals[i]; break;
-      case Kind::FloorDiv:
-        if (vals[i] == 0) return std::nullopt;
-        acc = py_floordiv(acc, vals[i]);
-        break;
-      case Kind::Mod:
-        if (vals[i] == 0) return std::nullopt;
-        acc = py_mod(acc, vals[i]);
-        break;
-      case Kind::Max: acc = std::max(acc, vals[i]); break;
-      case Kind::Min: acc = std::min(acc, vals[i]); break;
+      case Kind::Add: r = pyint::add(acc, vals[i]); break;
+      case Kind::Mul: r = pyint::mul(acc, vals[i]); break;
+      case Kind::FloorDiv: r = pyint::floordiv(acc, vals[i]); break;
+      case Kind::Mod: r = pyint::mod(acc, vals[i]); break;
+      case Kind::Max: r.value = std::max(acc, vals[i]); break;
+      case Kind::Min: r.value = std::min(acc, vals[i]); break;
       default: break;
     }
+    if (!r.ok()) return std::nullopt;
+    acc = r.value;
   }
   return acc;
 }
@@ -157,10 +162,11 @@ std::string SymInt::str(const std::function<std::string(const std::string&)>& na
       std::string out;
       for (size_t i = 0; i < node_->ops.size(); ++i) {
         const SymInt& t = node_->ops[i];
-        // Print `a - 3` and `a - 2 * b` rather than `a + -3`.
-        bool neg_const = t.is_constant() && t.constant() < 0;
+        // Print `a - 3` and `a - 2 * b` rather than `a + -3` (not for
+        // INT64_MIN, which has no negation).
+        bool neg_const = t.is_constant() && t.constant() < 0 && t.constant() != pyint::kMin;
         bool neg_coef = t.kind() == Kind::Mul && t.operands()[0].is_constant() &&
-                        t.operands()[0].constant() < 0;
+                        t.operands()[0].constant() < 0 && t.operands()[0].constant() != pyint::kMin;
         if (i > 0 && (neg_const || neg_coef)) {
           SymInt pos = -t;
           out += " - " + sub(pos, 2, false);
@@ -203,7 +209,7 @@ Monomial split_monomial(const SymInt& s) {
     Monomial m{1, {}};
     for (const auto& f : s.operands()) {
       if (f.is_constant())
-        m.coef *= f.constant();
+        m.coef = mul(m.coef, f.constant());
       else
         m.factors.push_back(f);
     }
@@ -240,11 +246,11 @@ SymInt build_sum(const std::vector<SymInt>& terms) {
   for (const auto& t : terms) {
     Monomial m = split_monomial(t);
     if (m.factors.empty()) {
-      constant += m.coef;
+      constant = add(constant, m.coef);
       continue;
     }
     auto& slot = by_key[factors_key(m.factors)];
-    slot.first += m.coef;
+    slot.first = add(slot.first, m.coef);
     slot.second = m.factors;
   }
   std::vector<SymInt> out;
@@ -259,7 +265,7 @@ SymInt build_sum(const std::vector<SymInt>& terms) {
 }  // namespace
 
 SymInt operator+(const SymInt& a, const SymInt& b) {
-  if (a.is_constant() && b.is_constant()) return SymInt(a.constant() + b.constant());
+  if (a.is_constant() && b.is_constant()) return SymInt(add(a.constant(), b.constant()));
   auto terms = add_terms(a);
   auto more = add_terms(b);
   terms.insert(terms.end(), more.begin(), more.end());
@@ -270,7 +276,7 @@ SymInt operator-(const SymInt& a) { return SymInt(-1) * a; }
 SymInt operator-(const SymInt& a, const SymInt& b) { return a + (-b); }
 
 SymInt operator*(const SymInt& a, const SymInt& b) {
-  if (a.is_constant() && b.is_constant()) return SymInt(a.constant() * b.constant());
+  if (a.is_constant() && b.is_constant()) return SymInt(mul(a.constant(), b.constant()));
   // Distribute a constant over a sum so that sums stay canonical.
   if (a.is_constant() || b.is_constant()) {
     const SymInt& c = a.is_constant() ? a : b;
@@ -288,16 +294,16 @@ SymInt operator*(const SymInt& a, const SymInt& b) {
   factors.insert(factors.end(), mb.factors.begin(), mb.factors.end());
   std::sort(factors.begin(), factors.end(),
             [](const SymInt& x, const SymInt& y) { return x.str() < y.str(); });
-  return build_monomial(ma.coef * mb.coef, factors);
+  return build_monomial(mul(ma.coef, mb.coef), factors);
 }
 
 bool SymInt::provably_multiple_of(int64_t m) const {
   if (m == 1) return true;
   if (m == 0) return false;
-  if (is_constant()) return constant() % m == 0;
+  if (is_constant()) return pyint::mod(constant(), m).value == 0;
   if (kind() == Kind::Mul) {
     Monomial mono = split_monomial(*this);
-    if (mono.coef % m == 0) return true;
+    if (pyint::mod(mono.coef, m).value == 0) return true;
     for (const auto& f : mono.factors)
       if (f.provably_multiple_of(m)) return true;
     return false;
@@ -360,9 +366,10 @@ SymInt sym_min(const SymInt& a, const SymInt& b) {
 }
 
 int64_t next_power_of_2(int64_t v) {
-  int64_t p = 1;
-  while (p < v) p <<= 1;
-  return p;
+  if (v <= 1) return 1;
+  if (v > (int64_t{1} << 62))
+    throw IntOverflowError("the next power of 2 of " + std::to_string(v) + " (2**63)");
+  return int64_t{1} << (64 - __builtin_clzll(static_cast<uint64_t>(v - 1)));
 }
 
 }  // namespace deuteron

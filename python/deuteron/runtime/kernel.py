@@ -58,8 +58,26 @@ def _size_hint(s: Any) -> int:
     return int(s)
 
 
+def _needs_int64(t: torch.Tensor) -> bool:
+    """Whether generated code must index this tensor with int64 offsets: its
+    largest offset, the masked lanes of a last partial block included (a dim
+    of size s is indexed below 2s - 1), leaves int32.  The core decides the
+    same way (sema/index_width.cc)."""
+    shape, stride = t.shape, t.stride()
+    if any(isinstance(s, torch.SymInt) for s in (*shape, *stride)):
+        # Traced sizes: their example values, without a guard that would make
+        # torch.compile specialize on them.
+        shape, stride = [_size_hint(s) for s in shape], [_size_hint(s) for s in stride]
+    if 0 in shape:
+        return False
+    return sum(max(2 * s - 2, 0) * st for s, st in zip(shape, stride)) > 2**31 - 1
+
+
 def _dynamic_key(t: torch.Tensor) -> tuple:
-    return (t.dtype, tuple(_bucket(s) for s in t.shape), tuple(s == 1 for s in t.stride()), t.is_cuda)
+    # Sizes are bucketed, so whether the tensor needs int64 offsets is part of
+    # the key: a small and a huge tensor never share int32 code.
+    return (t.dtype, tuple(_bucket(s) for s in t.shape), tuple(s == 1 for s in t.stride()), t.is_cuda,
+            _needs_int64(t))
 
 
 class Kernel:
@@ -259,6 +277,17 @@ class Kernel:
             bound = self._bound.get(key)
             if bound is None:
                 bound = BoundKernel(self, args)
+                self._bound[key] = bound
+        return bound
+
+    def _bind_wide(self, args: tuple) -> BoundKernel:
+        """The int64-index specialization for these arguments: the int32 code's
+        entry check found a tensor its host code allocates too large for it."""
+        key = (*self.specialization_key(args), "int64")
+        with self._lock:
+            bound = self._bound.get(key)
+            if bound is None:
+                bound = BoundKernel(self, args, settings=self.settings.snapshot().replace(index_dtype=torch.int64))
                 self._bound[key] = bound
         return bound
 
@@ -550,8 +579,19 @@ class BoundKernel:
         if self.settings.print_output_code:
             print(code, file=sys.stderr)
         fn = load_host_function(self._write(code), self.globals)
+        if hasattr(fn.deuteron_module, "_deuteron_wide"):
+            fn.deuteron_module._deuteron_wide = self._wide_runner(config_json, backend)
         self._loaded[key] = fn
         return fn
+
+    def _wide_runner(self, config_json: str, backend: str) -> Callable[..., Any]:
+        """What int32 code calls when a tensor its host code allocates needs
+        int64 offsets (checked on entry, before any launch): the same config
+        in the int64 specialization."""
+        def run(*args: Any) -> Any:
+            return self.kernel._bind_wide(args).load(config_json, backend)(*args)
+
+        return run
 
     def to_triton_code(self, config: ConfigLike = None) -> str:
         return self.generate(config, "triton")

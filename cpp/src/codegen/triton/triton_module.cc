@@ -114,7 +114,7 @@ std::string generate_triton_module(const CodegenInput& in) {
       if (mentions(l.grid, name)) return true;
     }
     return false;
-  });
+  }, "", false, /*index_guard=*/true);
   // torch.library integration: the same host code launching through
   // wrap_triton (traceable by torch.compile / export / AOTInductor), and
   // without launches (the fake implementation: outputs' shapes only).
@@ -144,6 +144,12 @@ std::string generate_triton_module(const CodegenInput& in) {
   w.blank();
   for (size_t k = 0; k < launches.size(); ++k)
     w.line("_launch_" + std::to_string(k) + " = _no_native_launcher  # replaced by the runtime after the first launch");
+  if (program.index_dtype == DType::Int32 && !program.index_guards.empty()) {
+    w.blank();
+    w.line("def _deuteron_wide(*args):  # replaced by the runtime: the int64 specialization");
+    w.line("    raise OverflowError('a tensor is too large for the int32 indices of this kernel; '");
+    w.line("                        'pass index_dtype=torch.int64 to the kernel')");
+  }
   w.blank();
   std::string kernels = "[";
   for (size_t i = 0; i < launches.size(); ++i) kernels += (i ? ", " : "") + py_string(launches[i].kernel_name);

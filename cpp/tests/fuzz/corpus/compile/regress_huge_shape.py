@@ -1,0 +1,13 @@
+#ARGS x:float32[4611686018427387904]
+import torch
+import triton
+import deuteron
+import deuteron.language as hl
+
+
+@deuteron.kernel
+def k(x):
+    pass
+    for t in hl.tile(x.size(0)):
+        x[t] = x[t] + 1
+    return x

@@ -1,0 +1,14 @@
+#ARGS x:float32[64]
+import torch
+import triton
+import deuteron
+import deuteron.language as hl
+
+
+@deuteron.kernel
+def k(x):
+    a = -2**63 // -1
+    b = (-2)**63 // -1
+    for t in hl.tile(x.size(0)):
+        x[t] = x[t] + 1
+    return x

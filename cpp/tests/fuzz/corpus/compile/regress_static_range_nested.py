@@ -1,0 +1,17 @@
+#ARGS x:float32[64]
+import torch
+import triton
+import deuteron
+import deuteron.language as hl
+
+
+@deuteron.kernel
+def k(x):
+    pass
+    for t in hl.tile(x.size(0)):
+        x[t] = x[t]
+        for i in hl.static_range(1024):
+            for j in hl.static_range(1024):
+                for l in hl.static_range(1024):
+                    x[t] = x[t] + 1
+    return x

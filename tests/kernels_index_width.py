@@ -35,3 +35,12 @@ def fill_n(x: torch.Tensor, n: int) -> torch.Tensor:
     for tile in hl.tile(n):
         out[tile] = x[0]
     return out
+
+
+@deuteron.kernel(autotune_effort="none", static_shapes=False)
+def add_like_dynamic(x: torch.Tensor) -> torch.Tensor:
+    # empty_like keeps the stride order of a non-contiguous x: strides read at run time.
+    out = torch.empty_like(x)
+    for tile_m, tile_n in hl.tile(x.size()):
+        out[tile_m, tile_n] = x[tile_m, tile_n] + 1
+    return out

@@ -75,7 +75,7 @@ def test_dynamic_output_is_checked_on_entry_and_runs_the_int64_code(monkeypatch)
     host = bound.load(backend="triton")
     x, y = meta(32769), meta(65536)
     assert host(x, y) == "int64 code"
-    assert calls == [(bound.default_config_json(), "triton", (x, y))]
+    assert calls == [(bound.normalize_config_json(bound.default_config_json()), "triton", (x, y))]
 
 
 def test_int64_specialization_of_a_dynamic_kernel():
@@ -100,3 +100,15 @@ def test_guarded_int32_code_runs_small_inputs(mode):
     torch.testing.assert_close(out, x[:, None] * y[None, :])
     out = fresh(K.fill_n)(x, 70)
     torch.testing.assert_close(out, torch.full((70,), int(x[0]), dtype=torch.int8))
+
+
+def test_dynamic_like_allocation_of_a_transposed_input_stays_int32_with_a_check():
+    # Its strides are known only after the allocation, but a fresh allocation's
+    # offsets stay below 2 * numel - 1: int32 code checked on entry, not int64 always.
+    k = fresh(K.add_like_dynamic)
+    small = meta(300, 200, dtype=torch.float32).t()
+    code = k.bind((small,)).to_triton_code()
+    assert "tl.int64" not in code
+    assert "> 2147483647" in code and "_deuteron_wide(x)" in code
+    huge = meta(65536, 32768, dtype=torch.float32).t()
+    assert uses_int64(k.bind((huge,)))

@@ -271,6 +271,7 @@ struct TensorParam {
   std::vector<SymInt> strides;
   bool read = false, written = false;
   int arg_index = -1;     // >= 0: the kernel function's argument itself (not a copy or view)
+  bool dense = false;     // allocated by host code, not a view: largest offset numel - 1
 };
 
 struct ScalarParam {

@@ -23,9 +23,13 @@ void bind_tune(nb::module_& m);  // tune_bindings.cc
 
 namespace {
 
-nb::object g_compile_error;   // deuteron.exc.compile_error_class: kind name -> CompileError subclass
-nb::object g_config_error;    // deuteron.exc.ConfigError
-nb::object g_internal_error;  // deuteron.exc.InternalCompilerError
+// Owned references, deliberately never released: an nb::object here would be
+// destroyed by the C++ exit handlers after the interpreter has finalized, and
+// dropping the last reference to a Python function then aborts the process
+// ("PyThreadState_Get: ... GIL is released").
+nb::handle g_compile_error;   // deuteron.exc.compile_error_class: kind name -> CompileError subclass
+nb::handle g_config_error;    // deuteron.exc.ConfigError
+nb::handle g_internal_error;  // deuteron.exc.InternalCompilerError
 
 template <typename T>
 T get_or(const nb::dict& d, const char* key, T dflt) {
@@ -200,7 +204,7 @@ std::unique_ptr<PyBound> bind(const std::string& source, const std::string& file
   return std::make_unique<PyBound>(std::move(b));
 }
 
-void raise_python(const nb::object& type, nb::object value) {
+void raise_python(nb::handle type, nb::object value) {
   PyErr_SetObject(type.ptr(), value.ptr());
 }
 
@@ -214,9 +218,9 @@ NB_MODULE(_core, m) {
   m.attr("__version__") = DEUTERON_VERSION;
 
   m.def("set_error_types", [](nb::object compile_error, nb::object config_error, nb::object internal_error) {
-    g_compile_error = compile_error;
-    g_config_error = config_error;
-    g_internal_error = internal_error;
+    g_compile_error = compile_error.release();
+    g_config_error = config_error.release();
+    g_internal_error = internal_error.release();
   });
 
   // The names of the error kinds (deuteron.exc has a CompileError subclass for each).

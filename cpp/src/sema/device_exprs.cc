@@ -786,6 +786,7 @@ int Analyzer::tensor_param(const HostTensor& t, SourceSpan span) {
   p.sizes = t.sizes;
   p.strides = t.strides;
   p.arg_index = t.arg_index;
+  p.dense = t.dense;
   kernel_->tensors.push_back(p);
   int idx = static_cast<int>(kernel_->tensors.size() - 1);
   tensor_params_[t.expr] = idx;

@@ -36,6 +36,7 @@ SValue make_tensor(std::vector<SymInt> sizes, DType dtype, std::string device) {
   t->sizes = std::move(sizes);
   t->dtype = dtype;
   t->device = std::move(device);
+  t->dense = true;
   SValue v;
   v.kind = K::Tensor;
   v.tensor = t;
@@ -46,6 +47,7 @@ SValue with_layout(const HostTensor& src, std::vector<SymInt> sizes, std::vector
   auto t = std::make_shared<HostTensor>(src);
   t->expr.clear();
   t->arg_index = -1;
+  t->dense = false;  // a view
   t->sizes = std::move(sizes);
   t->strides = std::move(strides);
   SValue v;

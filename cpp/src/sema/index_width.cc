@@ -57,6 +57,28 @@ IndexWidth decide_index_width(const Program& program) {
       // cannot be checked before the first launch: int64 then.
       bool entry_only = true;
       for (const auto& s : offset.symbols()) entry_only &= is_entry_symbol(program, s);
+      if (!entry_only && t.dense) {
+        // Strides read after an allocation (`torch.empty_like(x)` of a dynamic
+        // x): a dense layout of these sizes puts its padded offset below
+        // 2 * numel - 1 whatever the stride order, and numel is known at entry.
+        SymInt bound;
+        try {
+          SymInt numel = 1;
+          for (const auto& s : t.sizes) numel = numel * s;
+          bound = sym_max(numel * 2 - 2, 0);
+        } catch (const IntOverflowError&) {
+          out.needs_int64 = true;
+          continue;
+        }
+        bool sizes_at_entry = true;
+        for (const auto& s : bound.symbols()) sizes_at_entry &= is_entry_symbol(program, s);
+        if (sizes_at_entry) {
+          offset = bound;
+          hint = offset.hint();
+          if (hint && *hint > kInt32Max) out.needs_int64 = true;
+          entry_only = true;
+        }
+      }
       if (!entry_only) {
         out.needs_int64 = true;
       } else if (t.arg_index < 0 || !hint) {

@@ -23,6 +23,10 @@ struct HostTensor {
   std::vector<SymInt> strides;
   std::string device;
   int arg_index = -1;  // >= 0 when it is the function's argument
+  // A fresh allocation (torch.empty, *_like, ...), not a view: its elements fill
+  // numel slots whatever its strides, so its largest offset is numel - 1 even
+  // when the strides are known only at run time (index_width.cc).
+  bool dense = false;
 };
 
 struct SValue {

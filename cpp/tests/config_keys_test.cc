@@ -8,6 +8,7 @@
 
 #include "deuteron/config.h"
 #include "deuteron/config_keys.h"
+#include "deuteron/diagnostic.h"
 #include "deuteron/tune.h"
 
 namespace deuteron {

@@ -5,9 +5,9 @@
 
 #include <functional>
 
-#include "../src/codegen/heavy_first.h"
+#include "deuteron/analysis.h"
 
-namespace deuteron::codegen {
+namespace deuteron::analysis {
 namespace {
 
 using ir::OpKind;
@@ -109,4 +109,4 @@ TEST(HeavyFirst, FixedBoundsAreNotTriangular) {
 }
 
 }  // namespace
-}  // namespace deuteron::codegen
+}  // namespace deuteron::analysis

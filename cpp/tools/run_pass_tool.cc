@@ -21,7 +21,9 @@ namespace {
 [[noreturn]] void usage(const std::string& msg) {
   if (!msg.empty()) std::cerr << "deuteronc: " << msg << "\n";
   std::cerr << "usage: deuteronc --run-pass=NAME[,NAME..] [--block-sizes=B,..] [--reduction-loops=R|none,..] "
-               "[--subtiles=N] FILE.ir|-\n"
+               "[--subtiles=N]\n"
+               "       [--indexing=MODE] [--flatten] [--pid-type=T] [--l2-grouping=G] [--num-warps=W] [--num-stages=S]\n"
+               "       [--warp-specialize=true|false] [--static-ranges] FILE.ir|-\n"
                "  passes run in order (an analysis only last); NAME is one of:\n";
   for (const auto& p : known_passes()) std::cerr << "    " << p.name << ": " << p.help << "\n";
   std::exit(2);
@@ -80,6 +82,24 @@ int run_pass_main(int argc, char** argv) {
       options.reduction_loops = v;
     } else if (a.rfind("--subtiles", 0) == 0) {
       options.subtiles = static_cast<int>(to_int("--subtiles", value("--subtiles")));
+    } else if (a.rfind("--indexing", 0) == 0) {
+      options.indexing = value("--indexing");
+    } else if (a == "--flatten") {
+      options.flatten = true;
+    } else if (a == "--static-ranges") {
+      options.static_ranges = true;
+    } else if (a.rfind("--pid-type", 0) == 0) {
+      options.pid_type = value("--pid-type");
+    } else if (a.rfind("--l2-grouping", 0) == 0) {
+      options.l2_grouping = static_cast<int>(to_int("--l2-grouping", value("--l2-grouping")));
+    } else if (a.rfind("--num-warps", 0) == 0) {
+      options.num_warps = static_cast<int>(to_int("--num-warps", value("--num-warps")));
+    } else if (a.rfind("--num-stages", 0) == 0) {
+      options.num_stages = static_cast<int>(to_int("--num-stages", value("--num-stages")));
+    } else if (a.rfind("--warp-specialize", 0) == 0) {
+      std::string v = value("--warp-specialize");
+      if (v != "true" && v != "false") usage("--warp-specialize: give true or false");
+      options.warp_specialize = v == "true";
     } else if (a != "-" && !a.empty() && a[0] == '-') {
       usage("unknown option " + a);
     } else {

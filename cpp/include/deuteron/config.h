@@ -1,7 +1,7 @@
 // The config space of a bound kernel and the configs in it.
 //
-// A ConfigSpec is derived from the analyzed Program: one block size per tiled
-// dimension, a loop order and an L2 grouping per multi-dimensional grid, a
+// A ConfigSpec is derived from the analyzed program (analysis.h): one block
+// size per tiled dimension, a loop order and an L2 grouping per multi-dimensional grid, a
 // reduction loop per reducible full dimension, `tl.range` knobs per inner
 // loop, an indexing mode per load/store, an eviction policy per load, plus
 // launch parameters.  Configs are JSON objects whose keys are the config key
@@ -17,13 +17,10 @@
 
 #include "deuteron/config_keys.h"
 #include "deuteron/json.h"
-#include "deuteron/sema.h"
+#include "deuteron/symbolic.h"
+#include "deuteron/target.h"
 
 namespace deuteron {
-
-// The fewest rows a sub-tile (config key `subtiles`) may have: a dot's
-// smallest M.
-constexpr int64_t kMinSubtileRows = 16;
 
 // Keys of ConfigSpec::to_json's summary that are not config keys: how many
 // inner loops, loads and stores the list keys have entries for, and the
@@ -41,14 +38,32 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// What the code generator knows about the target GPU.
-struct DeviceInfo {
-  std::string name = "NVIDIA H100 80GB HBM3";
-  int sm_count = 132;
-  int compute_capability = 90;
-  int64_t max_shared_memory = 227 * 1024;  // per block, opt-in
-  int max_threads_per_block = 1024;
-  bool is_cuda = true;  // false: CPU interpreter (TRITON_INTERPRET)
+// What sema finds tunable in a kernel (Program::block_sizes, ...).
+//
+// A tunable block size (one per tile dimension unless shared through
+// hl.register_block_size).
+struct BlockSizeSpec {
+  int64_t min = 1;
+  int64_t max = 1 << 30;    // upper bound from the extents it tiles (next power of 2)
+  std::string origin;       // "tile_m", "register_block_size at line 7"
+  std::string where;        // for messages: "tile loop 'tile[0]' at line 7" (not serialized; "": origin)
+  std::vector<SymInt> extents;  // extents of the dims that use it
+  bool used_in_dot = false;     // a dim of this size feeds a matmul operand
+  bool is_reduction_like = false;  // tiles an inner loop (k of a matmul, a looped reduction)
+};
+
+struct ReductionLoopSpec {
+  SymInt extent;       // size of the reduced dimension
+  std::string origin;  // "x[tile, :] at line 9"
+};
+
+// hl.register_tunable(name, fragment)
+struct TunableSpec {
+  std::string name;
+  enum class Kind { PowerOfTwo, Integer, Enum, Boolean } kind = Kind::Integer;
+  int64_t low = 0, high = 0;
+  std::vector<std::string> choices;  // Enum: JSON text of each choice
+  std::string default_repr;          // JSON text of the default
 };
 
 // One inner loop (For op) of a kernel, in program order across kernels.
@@ -101,7 +116,7 @@ struct KernelSummary {
   bool has_reduction = false;
   bool has_inner_loop = false;
   std::vector<DotSummary> dots;       // in program order
-  // The grid tile that the `subtiles` key splits (passes::subtilable_dim):
+  // The grid tile that the `subtiles` key splits (analysis::subtilable_dim):
   // its config.block_sizes index, or its fixed block; both unset: none.
   int subtile_block_size_index = -1;
   int64_t subtile_fixed_block = 0;
@@ -154,6 +169,6 @@ struct ConfigSpec {
   size_t entries(Per per) const;
 };
 
-ConfigSpec derive_config_spec(const Program& program);
+// (A program's ConfigSpec comes from its IR: analysis::derive_config_spec.)
 
 }  // namespace deuteron

@@ -230,7 +230,11 @@ struct Attrs {
   // [begin, end] precede the iter values when set.
   bool dynamic_bounds = false;
   // Set by passes:
-  bool mask_elided = false;          // Load/Store: proven in bounds (mask_elision)
+  // Reduce: every lane is valid, so masked lanes need no padding (set by
+  // reduction_rolling for the reductions of its accumulators; the text
+  // form's `unmasked`).  Which dims need masks is otherwise decided by
+  // analysis::plan_masks from dims and blocks, never written in the IR.
+  bool mask_elided = false;
 };
 
 struct Value {
@@ -374,6 +378,22 @@ class VerifyError : public InternalError {
   const Op* op_;
   std::string rule_;
 };
+
+// Whether dim d is an axis of type t.
+bool has_dim(const Type& t, int d);
+// The axes the index of a Load/Store/Atomic produces, in order: a TileDim's
+// dim, a NewAxis's kBroadcast, an index tensor's axes (a scalar index
+// none).  A load's result has these dims; a store's value is broadcast to them.
+std::vector<int> access_dims(const Op& op);
+// Whether a Load/Store/Atomic indexes dim d (a TileDim of it, or an index
+// tensor with it as an axis).
+bool indexes_dim(const Op& op, int d);
+// Whether d is an axis of one of op's operands or results, or op indexes it.
+bool touches_dim(const Op& op, int d);
+
+// What masked lanes of a reduction hold so that they do not change its
+// result (the sum's 0, the max's lowest value, ...).
+Literal reduction_identity(ReduceFn f, DType t);
 
 // Visits every op (pre-order, regions included).
 void walk(const Region& r, const std::function<void(const Op&)>& fn);

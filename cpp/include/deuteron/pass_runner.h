@@ -20,6 +20,17 @@ struct PassOptions {
   std::optional<std::vector<int64_t>> block_sizes;                     // --block-sizes=64,32
   std::optional<std::vector<std::optional<int64_t>>> reduction_loops;  // --reduction-loops=16,none
   int subtiles = 1;                                                    // --subtiles=2
+  // What the plan analyses (masks, accesses, loops, grid) read besides the
+  // block sizes: one indexing mode for every load and store, the grid's
+  // flattening and pid_type, and the knobs of every inner loop.
+  std::string indexing = "pointer";                                    // --indexing=tensor_descriptor
+  bool flatten = false;                                                // --flatten
+  std::string pid_type = "flat";                                       // --pid-type=xyz
+  int l2_grouping = 1;                                                 // --l2-grouping=8
+  int num_warps = 4;                                                   // --num-warps=8
+  int num_stages = 1;                                                  // --num-stages=3
+  std::optional<bool> warp_specialize;                                 // --warp-specialize=true
+  bool static_ranges = false;                                          // --static-ranges
 };
 
 // A pass that cannot run as asked: unknown name, a missing option.

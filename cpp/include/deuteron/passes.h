@@ -1,4 +1,5 @@
-// IR -> IR transformations, one per file under cpp/src/passes/.
+// IR -> IR transformations, one per file under cpp/src/passes/.  (What
+// only reads the IR is an analysis: analysis.h.)
 #pragma once
 
 #include <cstdint>
@@ -22,13 +23,7 @@ void roll_reductions(ir::DeviceKernel& kernel, const std::vector<std::optional<i
 // matmuls map to Hopper's warp-group MMA (see unit_dim_elimination.cc).
 void eliminate_unit_dims(ir::DeviceKernel& kernel, const std::vector<int64_t>& block_sizes);
 
-// The grid tile dim whose blocks grid_subtiling may split: the row dim of a
-// dot's first operand, when no op turns a value with that dim into one
-// without it (see grid_subtiling.cc).  An analysis, used by the config spec
-// to offer the `subtiles` key.
-std::optional<int> subtilable_dim(const ir::DeviceKernel& kernel);
-
-// Splits each program's block of subtilable_dim into `subtiles` sub-tiles
+// Splits each program's block of analysis::subtilable_dim into `subtiles` sub-tiles
 // sharing everything else (config key `subtiles`).  Returns whether it did:
 // not for subtiles <= 1, no such dim, or sub-tiles under 16 rows.
 bool split_grid_subtiles(ir::DeviceKernel& kernel, int subtiles, const std::vector<int64_t>& block_sizes);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "deuteron/ast.h"
+#include "deuteron/config.h"
 #include "deuteron/diagnostic.h"
 #include "deuteron/dtype.h"
 #include "deuteron/ir.h"
@@ -61,32 +62,6 @@ struct BindRequest {
   bool static_shapes = true;
   std::optional<DType> index_dtype;  // nullopt: int32 unless a tensor is too large
   std::string dot_precision = "tf32";
-};
-
-// A tunable block size (one per tile dimension unless shared through
-// hl.register_block_size).
-struct BlockSizeSpec {
-  int64_t min = 1;
-  int64_t max = 1 << 30;    // upper bound from the extents it tiles (next power of 2)
-  std::string origin;       // "tile_m", "register_block_size at line 7"
-  std::string where;        // for messages: "tile loop 'tile[0]' at line 7" (not serialized; "": origin)
-  std::vector<SymInt> extents;  // extents of the dims that use it
-  bool used_in_dot = false;     // a dim of this size feeds a matmul operand
-  bool is_reduction_like = false;  // tiles an inner loop (k of a matmul, a looped reduction)
-};
-
-struct ReductionLoopSpec {
-  SymInt extent;       // size of the reduced dimension
-  std::string origin;  // "x[tile, :] at line 9"
-};
-
-// hl.register_tunable(name, fragment)
-struct TunableSpec {
-  std::string name;
-  enum class Kind { PowerOfTwo, Integer, Enum, Boolean } kind = Kind::Integer;
-  int64_t low = 0, high = 0;
-  std::vector<std::string> choices;  // Enum: JSON text of each choice
-  std::string default_repr;          // JSON text of the default
 };
 
 // How host code refers to a config-dependent value.

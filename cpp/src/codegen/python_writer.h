@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "deuteron/ir.h"
+
 namespace deuteron::codegen {
 
 class PythonWriter {
@@ -35,5 +37,10 @@ class PythonWriter {
 // Python literal for a double: shortest repr that round-trips; inf/nan as
 // float("inf") etc. (valid both in Python and inside @triton.jit code).
 std::string py_float(double v);
+
+// The Python operator both back ends spell a binary op with (" + ", " == "),
+// the same for torch tensors and Triton blocks; nullptr for the ops each
+// back end spells as a call of its own (torch.pow, tl.maximum, ...).
+const char* python_infix(ir::BinaryFn f);
 
 }  // namespace deuteron::codegen

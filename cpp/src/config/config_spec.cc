@@ -1,17 +1,18 @@
-// Deriving the config space from a Program, defaults, and validation.
+// The config space as JSON, the default config, and validation
+// (normalization).  (Deriving a kernel's space from its IR is an analysis:
+// analysis/config_space.cc.)
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include "deuteron/config.h"
-#include "deuteron/passes.h"
+#include "deuteron/diagnostic.h"
 
 namespace deuteron {
 
 namespace {
 
 bool is_pow2(int64_t v) { return v > 0 && (v & (v - 1)) == 0; }
-
-int64_t hint_or(const SymInt& s, int64_t dflt) { return s.hint().value_or(dflt); }
 
 std::string list_str(const std::vector<std::string>& v) {
   std::string s;
@@ -32,92 +33,6 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   return prev[b.size()];
 }
 
-// A grid can be flattened into one linear index space when the kernel is
-// pointwise over exactly its grid dims: every value's axes are grid tiles (or
-// size-1), and nothing needs the 2-D block structure (no reductions, matmuls,
-// permutes, reshapes, inner loops, tile attributes, whole dims).
-bool flattenable(const ir::DeviceKernel& k) {
-  if (k.grid_dims.size() < 2) return false;
-  for (int d : k.grid_dims)
-    if (k.dim(d).kind != ir::DimKind::Tile || k.dim(d).dynamic_bounds) return false;
-  bool ok = true;
-  auto grid_only = [&](const std::vector<int>& dims) {
-    for (int d : dims)
-      if (d != ir::kBroadcast && std::find(k.grid_dims.begin(), k.grid_dims.end(), d) == k.grid_dims.end())
-        ok = false;
-  };
-  ir::walk(k.body, [&](const ir::Op& op) {
-    switch (op.kind) {
-      case ir::OpKind::Reduce:
-      case ir::OpKind::Scan:
-      case ir::OpKind::CombineReduce:
-      case ir::OpKind::Dot:
-      case ir::OpKind::Permute:
-      case ir::OpKind::Reshape:
-      case ir::OpKind::Squeeze:
-      case ir::OpKind::For:
-      case ir::OpKind::If:
-      case ir::OpKind::TileBegin:
-      case ir::OpKind::TileEnd:
-      case ir::OpKind::TileBlockSize:
-      case ir::OpKind::TileId:
-      case ir::OpKind::TileCount:
-      case ir::OpKind::Arange: ok = false; break;
-      default: break;
-    }
-    for (const auto& r : op.results) grid_only(r->type.dims);
-    for (const auto& ix : op.attrs.index)
-      if (ix.kind == ir::IndexSpec::Kind::TileDim) grid_only({ix.dim});
-  });
-  return ok;
-}
-
-AxisSize axis_size(const ir::DeviceKernel& k, int dim) {
-  AxisSize a;
-  if (dim == ir::kBroadcast) return a;
-  const ir::Dim& d = k.dim(dim);
-  if (d.kind == ir::DimKind::Tile && d.fixed_block_size) a.extent = *d.fixed_block_size;
-  else if (d.kind == ir::DimKind::Tile) a.block_size_index = d.block_size_index;
-  else a.extent = next_power_of_2(hint_or(d.extent(), 1024));
-  return a;
-}
-
-std::vector<AxisSize> axis_sizes(const ir::DeviceKernel& k, const ir::Type& t) {
-  std::vector<AxisSize> out;
-  for (int d : t.dims) out.push_back(axis_size(k, d));
-  return out;
-}
-
-// Op id of the innermost For around `op`, or -1.
-int enclosing_loop(const ir::Op& op) {
-  for (const ir::Region* r = op.parent; r && r->parent; r = r->parent->parent)
-    if (r->parent->kind == ir::OpKind::For) return r->parent->id;
-  return -1;
-}
-
-// Where a dot operand comes from: through layout-only ops (casts, permutes,
-// views) to a load, or computed.
-DotSummary::Operand dot_operand(const ir::DeviceKernel& k, const ir::Value* v) {
-  DotSummary::Operand o;
-  o.axes = axis_sizes(k, v->type);
-  o.element_bytes = byte_size(v->type.dtype);
-  while (v->def) {
-    const ir::Op& op = *v->def;
-    if (op.kind == ir::OpKind::Load) {
-      o.source = enclosing_loop(op) >= 0 ? DotSummary::Operand::Source::LoadedInLoop
-                                         : DotSummary::Operand::Source::LoadedOnce;
-      o.load = op.id;
-      break;
-    }
-    bool layout = op.kind == ir::OpKind::Cast || op.kind == ir::OpKind::Permute || op.kind == ir::OpKind::Reshape ||
-                  op.kind == ir::OpKind::ExpandDims || op.kind == ir::OpKind::Squeeze ||
-                  op.kind == ir::OpKind::BroadcastTo;
-    if (!layout || op.operands.empty()) break;
-    v = op.operands[0];
-  }
-  return o;
-}
-
 }  // namespace
 
 size_t ConfigSpec::entries(Per per) const {
@@ -134,88 +49,6 @@ size_t ConfigSpec::entries(Per per) const {
     case Per::AtomicOp: return 0;  // atomics always use pointers
   }
   return 0;
-}
-
-ConfigSpec derive_config_spec(const Program& program) {
-  ConfigSpec spec;
-  spec.block_sizes = program.block_sizes;
-  spec.reduction_loops = program.reduction_loops;
-  spec.tunables = program.tunables;
-  for (size_t k = 0; k < program.kernels.size(); ++k) {
-    const ir::DeviceKernel& kernel = *program.kernels[k];
-    KernelSummary sum;
-    int tile_dims = 0;
-    for (int d : kernel.grid_dims) {
-      const ir::Dim& dim = kernel.dim(d);
-      sum.grid_block_sizes.push_back(dim.block_size_index);
-      sum.grid_extents.push_back(hint_or(dim.extent(), 1024));
-      if (dim.kind == ir::DimKind::Tile) ++tile_dims;
-    }
-    for (const auto& d : kernel.dims)
-      if (d.kind == ir::DimKind::Full) sum.full_extents.push_back(hint_or(d.extent(), 1024));
-    sum.max_element_bytes = 1;  // the summary's default (4) is for specs read without tensors
-    for (const auto& t : kernel.tensors) sum.max_element_bytes = std::max(sum.max_element_bytes, byte_size(t.dtype));
-    if (kernel.grid_dims.size() >= 2) {
-      spec.loop_order_sizes.push_back(static_cast<int>(kernel.grid_dims.size()));
-      spec.loop_order_kernels.push_back(static_cast<int>(k));
-      spec.flatten_allowed.push_back(flattenable(kernel));
-    }
-    if (tile_dims >= 2) spec.l2_grouping_kernels.push_back(static_cast<int>(k));
-    spec.max_grid_rank = std::max<int>(spec.max_grid_rank, static_cast<int>(kernel.grid_dims.size()));
-    spec.kernel_load_offset.push_back(spec.num_loads);
-    spec.kernel_store_offset.push_back(spec.num_stores);
-    spec.num_loads += kernel.num_loads;
-    spec.num_stores += kernel.num_stores;
-    // Inner loops in pre-order.
-    std::function<void(const ir::Region&)> scan = [&](const ir::Region& r) {
-      for (const auto& op : r.ops) {
-        if (op->kind == ir::OpKind::Dot) {
-          sum.has_dot = true;
-          spec.has_dot = true;
-          DotSummary dot;
-          dot.result = axis_sizes(kernel, op->result()->type);
-          dot.loop = enclosing_loop(*op);
-          dot.a = dot_operand(kernel, op->operands[0]);
-          dot.b = dot_operand(kernel, op->operands[1]);
-          sum.dots.push_back(std::move(dot));
-        }
-        if (op->kind == ir::OpKind::Reduce || op->kind == ir::OpKind::Scan || op->kind == ir::OpKind::CombineReduce) {
-          sum.has_reduction = true;
-          spec.has_reduction = true;
-        }
-        if (op->kind == ir::OpKind::For) {
-          sum.has_inner_loop = true;
-          InnerLoopInfo info;
-          info.kernel = static_cast<int>(k);
-          info.op_id = op->id;
-          info.dim = op->attrs.dim;
-          const ir::Dim& dim = kernel.dim(op->attrs.dim);
-          info.is_tile = dim.kind == ir::DimKind::Tile;
-          if (!dim.dynamic_bounds) info.extent = dim.extent().as_constant();
-          info.fixed_block = dim.fixed_block_size;
-          info.block_size_index = dim.block_size_index;
-          if (info.extent) {
-            if (!info.is_tile) info.trip_count = *info.extent;
-            else if (dim.fixed_block_size) info.trip_count = (*info.extent + *dim.fixed_block_size - 1) / *dim.fixed_block_size;
-          }
-          ir::walk(*op->regions[0], [&](const ir::Op& inner) {
-            if (inner.kind == ir::OpKind::Dot) info.contains_dot = true;
-            if (inner.kind == ir::OpKind::Load) info.contains_loads = true;
-          });
-          spec.inner_loops.push_back(info);
-        }
-        for (const auto& sub : op->regions) scan(*sub);
-      }
-    };
-    scan(kernel.body);
-    if (auto d = passes::subtilable_dim(kernel)) {
-      const ir::Dim& dim = kernel.dim(*d);
-      if (dim.fixed_block_size) sum.subtile_fixed_block = *dim.fixed_block_size;
-      else sum.subtile_block_size_index = dim.block_size_index;
-    }
-    spec.kernels.push_back(sum);
-  }
-  return spec;
 }
 
 // ----------------------------------------------------------------- to_json
@@ -265,11 +98,8 @@ json::Value ConfigSpec::to_json() const {
 
 // The op id of kernel k's key loop when k is a flash attention (one inner
 // loop, in it a dot of loaded operands whose result feeds, through registers,
-// a second dot with a loaded operand), or -1.  On the H200 such kernels ran
-// fastest as Triton 3.6 compiles them with warp specialization: a
-// hand-written bf16 B4 H16 S4096 D128 forward reached 586 TFLOP/s (0.86x
-// SDPA) with 128x128 blocks, 4 warps, 2 stages and 2-D descriptors, against
-// 553 for the best configuration without it (benchmarks/attention_ceiling.py).
+// a second dot with a loaded operand), or -1.  Hopper runs such kernels
+// fastest warp-specialized (target::prefers_warp_specialized_attention).
 int ConfigSpec::flash_attention_loop(int k) const {
   int loops = 0, loop = -1;
   for (const auto& l : inner_loops)
@@ -313,7 +143,7 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
   // loop warp-specialized, query blocks of one head on consecutive programs.
   std::vector<int> flash_loops(kernels.size(), -1);
   for (size_t k = 0; k < kernels.size(); ++k)
-    if (device.compute_capability / 10 == 9 && kernels[k].max_element_bytes <= 2)
+    if (target::prefers_warp_specialized_attention(device, kernels[k].max_element_bytes))
       flash_loops[k] = flash_attention_loop(static_cast<int>(k));
   bool flash = std::any_of(flash_loops.begin(), flash_loops.end(), [](int l) { return l >= 0; });
   // Everything else: a few thousand elements per program.  Inner loops and
@@ -335,15 +165,14 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
       // one index per program: every extra one multiplies the accumulators.
       for (int idx : s.grid_block_sizes)
         if (idx >= 0 && !block_sizes[idx].used_in_dot) bs[idx] = 1;
-      // Large 16-bit matmuls on Hopper: 128x256 output tiles.  On the H200
-      // (4096^3 bf16) they ran at 747 TFLOP/s against 692 for 128x128 and 743
-      // for cuBLAS; with 3 stages they use 144 KB of shared memory.
+      // Large 16-bit matmuls on Hopper: 128x256 output tiles
+      // (target::prefers_wide_matmul_tiles).
       std::vector<size_t> mn;
       for (size_t g = 0; g < s.grid_block_sizes.size(); ++g) {
         int idx = s.grid_block_sizes[g];
         if (idx >= 0 && block_sizes[idx].used_in_dot && !block_sizes[idx].is_reduction_like) mn.push_back(g);
       }
-      if (device.is_cuda && device.compute_capability >= 90 && s.max_element_bytes <= 2 && mn.size() == 2 &&
+      if (target::prefers_wide_matmul_tiles(device, s.max_element_bytes) && mn.size() == 2 &&
           s.grid_extents[mn[0]] >= 2048 && s.grid_extents[mn[1]] >= 2048)
         bs[s.grid_block_sizes[mn[1]]] = 256;
       continue;
@@ -691,10 +520,10 @@ class Normalizer {
     for (const auto& k : spec_.kernels) {
       if (!k.subtilable()) continue;
       int64_t block = k.subtile_block([&](int i) { return blocks[static_cast<size_t>(i)].as_int(); });
-      if (block / parts < kMinSubtileRows)
+      if (block / parts < target::kMinDotDim)
         fail(key.name, std::to_string(parts) + " sub-tiles of a " + std::to_string(block) + "-row block are under " +
-                           std::to_string(kMinSubtileRows) + " rows, the smallest a dot takes; use a block of at least " +
-                           std::to_string(kMinSubtileRows * parts) + " or fewer sub-tiles");
+                           std::to_string(target::kMinDotDim) + " rows, the smallest a dot takes; use a block of at least " +
+                           std::to_string(target::kMinDotDim * parts) + " or fewer sub-tiles");
     }
     return n;
   }

@@ -3,6 +3,7 @@
 // component and, when logging, the IR is recorded after every stage.
 #include "deuteron/compiler.h"
 
+#include "deuteron/analysis.h"
 #include "deuteron/parser.h"
 #include "deuteron/passes.h"
 
@@ -21,7 +22,10 @@ std::unique_ptr<BoundKernel> BoundKernel::bind(const BindRequest& request, Devic
     ir::verify(*k);
   }
   // 4. The config space this kernel has.
-  bound->spec_ = derive_config_spec(*bound->program_);
+  const Program& p = *bound->program_;
+  std::vector<const ir::DeviceKernel*> kernels;
+  for (const auto& k : p.kernels) kernels.push_back(k.get());
+  bound->spec_ = analysis::derive_config_spec(kernels, p.block_sizes, p.reduction_loops, p.tunables);
   return bound;
 }
 
@@ -72,7 +76,9 @@ namespace {
 
 template <typename Fn>
 std::string generate(const BoundKernel& b, const json::Value& config, BoundKernel::Target target, Fn fn) {
+  // 1. The config, completed and checked (a ConfigError names the key).
   json::Value normalized = b.normalize(config);
+  // 2. The passes this config asks for.
   auto kernels = b.lower(normalized, nullptr, target);
   CodegenInput in;
   in.program = &b.program();
@@ -80,6 +86,17 @@ std::string generate(const BoundKernel& b, const json::Value& config, BoundKerne
   in.spec = &b.spec();
   in.config = normalized;
   in.device = b.device();
+  // 3. The analyses: per kernel, what its config means for it and, for
+  // Triton, every decision the emitter prints (masks, how each access
+  // addresses memory, loop knobs, program ids), with the requests resolved
+  // otherwise than asked.
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    in.kernel_configs.push_back(
+        analysis::kernel_config(b.spec(), normalized, static_cast<int>(i), b.device(), b.program().dot_precision));
+    if (target == BoundKernel::Target::Triton)
+      in.plans.push_back(analysis::plan_kernel(*kernels[i], in.kernel_configs.back(), b.device()));
+  }
+  // 4. The module's text.
   return fn(in);
 }
 

@@ -4,11 +4,12 @@
 // printed IR (dims dN, values %N, loops #N).
 #include "deuteron/pass_runner.h"
 
+#include <algorithm>
 #include <functional>
+#include <set>
 #include <sstream>
 
-#include "../codegen/block_alignment.h"
-#include "../codegen/heavy_first.h"
+#include "deuteron/analysis.h"
 #include "deuteron/ir_parser.h"
 #include "deuteron/passes.h"
 
@@ -24,6 +25,12 @@ const std::vector<PassInfo>& known_passes() {
       {"block_alignment", "analysis: loops with device-computed bounds that run whole blocks (--block-sizes)"},
       {"heavy_first", "analysis: grid dims whose blocks do more work the later they come"},
       {"subtilable_dim", "analysis: the grid dim grid_subtiling may split"},
+      {"grid", "analysis: program ids: flattening, pid_type, L2 grouping, heavy-first dims (--flatten, --pid-type, "
+               "--l2-grouping, --block-sizes)"},
+      {"masks", "analysis: which dims need a mask, and why (--block-sizes, --flatten)"},
+      {"accesses", "analysis: how each load and store addresses memory (--indexing, --block-sizes)"},
+      {"loops", "analysis: what each inner loop prints as (--warp-specialize, --num-warps, --num-stages, "
+                "--static-ranges, --indexing)"},
   };
   return passes;
 }
@@ -70,7 +77,7 @@ void require_block_sizes(const std::string& pass, const ir::DeviceKernel& k, con
   }
 }
 
-// The block a config gives dim d, as the emitter computes it (launch_plan.cc).
+// The block a config gives dim d, as analysis::KernelConfig::block_of computes it.
 int64_t block_of(const ir::DeviceKernel& k, const PassOptions& o, int d) {
   const ir::Dim& dim = k.dim(d);
   if (dim.kind == ir::DimKind::Grid) return 1;
@@ -92,7 +99,7 @@ std::string block_alignment(const ir::DeviceKernel& k, const PassOptions& o) {
   for (const ir::Op* loop : loops) {
     int64_t b = block(loop->attrs.dim);
     auto bound = [&](const char* which, const ir::Value* v) {
-      bool whole = codegen::provably_multiple_of(k, v, b, block);
+      bool whole = analysis::provably_multiple_of(k, v, b, block);
       os << " " << which << " " << value_str(v) << (whole ? " is" : " is not provably") << " a multiple of " << b;
     };
     os << "  loop #" << loop->id << " over " << dim_str(k, loop->attrs.dim) << ":";
@@ -101,7 +108,7 @@ std::string block_alignment(const ir::DeviceKernel& k, const PassOptions& o) {
     bound("end", loop->operands.at(1));
     os << "\n";
   }
-  os << "  whole-block dims: " << dims_str(k, codegen::whole_block_dims(k, block)) << "\n";
+  os << "  whole-block dims: " << dims_str(k, analysis::whole_block_dims(k, block)) << "\n";
   return os.str();
 }
 
@@ -121,19 +128,19 @@ std::string heavy_first(const ir::DeviceKernel& k) {
       os << (which ? ", end " : " begin ") << value_str(v) << " (";
       bool first = true;
       for (int d : k.grid_dims) {
-        os << (first ? "" : ", ") << "in d" << d << ": " << trend(codegen::monotonicity_in_grid_dim(k, v, d));
+        os << (first ? "" : ", ") << "in d" << d << ": " << trend(analysis::monotonicity_in_grid_dim(k, v, d));
         first = false;
       }
       os << ")";
     }
     os << "\n";
   }
-  os << "  heavy-first dims: " << dims_str(k, codegen::heavy_last_grid_dims(k)) << "\n";
+  os << "  heavy-first dims: " << dims_str(k, analysis::heavy_last_grid_dims(k)) << "\n";
   return os.str();
 }
 
 std::string subtilable_dim(const ir::DeviceKernel& k) {
-  auto d = passes::subtilable_dim(k);
+  auto d = analysis::subtilable_dim(k);
   return "kernel " + k.name + "\n  subtilable dim: " + (d ? dim_str(k, *d) : std::string("none")) + "\n";
 }
 
@@ -148,8 +155,123 @@ std::string subtilable_dim(const ir::DeviceKernel& k) {
   raise_error(file, span, span.valid() ? "IR verification failed: " + e.rule() : std::string(e.what()));
 }
 
+bool is_plan_analysis(const std::string& name) {
+  return name == "grid" || name == "masks" || name == "accesses" || name == "loops";
+}
+
 bool is_analysis(const std::string& name) {
-  return name == "block_alignment" || name == "heavy_first" || name == "subtilable_dim";
+  return name == "block_alignment" || name == "heavy_first" || name == "subtilable_dim" || is_plan_analysis(name);
+}
+
+// The config the plan analyses read, from the options: every load and store
+// asks for the same indexing mode, every inner loop (For op, in program
+// order) for the same knobs.
+analysis::KernelConfig plan_config(const ir::DeviceKernel& k, const PassOptions& o) {
+  static const std::set<std::string> modes = {indexing_modes::kPointer, indexing_modes::kTensorDescriptor,
+                                              indexing_modes::kBlockPtr};
+  if (!modes.count(o.indexing))
+    throw PassUsageError("--indexing: '" + o.indexing + "' is not pointer, tensor_descriptor or block_ptr");
+  analysis::KernelConfig c;
+  c.block_sizes = o.block_sizes.value_or(std::vector<int64_t>{});
+  c.loop_order_index = c.l2_grouping_index = 0;
+  for (size_t i = 0; i < k.grid_dims.size(); ++i) c.loop_order.push_back(static_cast<int>(i));
+  c.flatten = o.flatten;
+  c.pid_type = o.pid_type;
+  c.l2_grouping = o.l2_grouping;
+  c.num_warps = o.num_warps;
+  c.num_stages = o.num_stages;
+  int loads = 0, stores = 0, loops = 0;
+  ir::walk(k.body, [&](const ir::Op& op) {
+    if (op.kind == ir::OpKind::Load) loads = std::max(loads, op.attrs.memory_op + 1);
+    if (op.kind == ir::OpKind::Store) stores = std::max(stores, op.attrs.memory_op + 1);
+    if (op.kind != ir::OpKind::For) return;
+    analysis::RangeKnobs kn;
+    kn.index = loops++;
+    kn.warp_specialize = o.warp_specialize;
+    kn.static_range = o.static_ranges;
+    c.ranges[op.id] = kn;
+  });
+  c.num_loads = loads;
+  for (int i = 0; i < loads; ++i) c.load_indexing[i] = o.indexing;
+  for (int i = 0; i < stores; ++i) c.store_indexing[i] = o.indexing;
+  return c;
+}
+
+std::string resolutions_str(const analysis::KernelPlan& plan, size_t from) {
+  std::string s;
+  for (size_t i = from; i < plan.resolutions.size(); ++i) s += "  resolved: " + plan.resolutions[i].text() + "\n";
+  return s;
+}
+
+std::string op_str(const ir::Op& op) {
+  std::string s = op.kind == ir::OpKind::Load ? "load" : op.kind == ir::OpKind::Store ? "store" : "loop";
+  s += " #" + std::to_string(op.kind == ir::OpKind::For ? op.id : op.attrs.memory_op);
+  return s;
+}
+
+std::string join_ints(const std::vector<size_t>& v) {
+  std::string s;
+  for (size_t x : v) s += (s.empty() ? "" : ", ") + std::to_string(x);
+  return "[" + s + "]";
+}
+
+// Runs the plan's parts up to `name` (each needs the ones before) and
+// prints that part's findings and resolutions.
+std::string plan_analysis(const std::string& name, const ir::DeviceKernel& k, const PassOptions& o) {
+  require_block_sizes(name, k, o);
+  const analysis::KernelConfig c = plan_config(k, o);
+  const DeviceInfo device;  // the CPU's stand-in target (target.h)
+  analysis::KernelPlan plan;
+  std::ostringstream os;
+  os << "kernel " << k.name << "\n";
+  analysis::plan_grid(k, c, plan);
+  if (name == "grid") {
+    os << "  program ids: " << (plan.flat ? "flattened grid" : "per grid dim") << ", " << (plan.xyz ? "one program id per dim" : "one program id")
+       << ", l2 grouping " << plan.l2_grouping << "\n";
+    os << "  heavy-first dims: " << dims_str(k, plan.heavy_first_dims) << "\n";
+    return os.str() + resolutions_str(plan, 0);
+  }
+  analysis::plan_masks(k, c, plan);
+  if (name == "masks") {
+    for (const auto& [d, m] : plan.masks) os << "  " << dim_str(k, d) << ": " << (m.needed ? "mask" : "no mask") << " (" << m.why << ")\n";
+    return os.str();
+  }
+  size_t before = plan.resolutions.size();
+  analysis::plan_accesses(k, c, plan);
+  if (name == "accesses") {
+    ir::walk(k.body, [&](const ir::Op& op) {
+      if (op.kind != ir::OpKind::Load && op.kind != ir::OpKind::Store) return;
+      const analysis::AccessPlan& a = plan.access(op);
+      os << "  " << op_str(op) << ": " << analysis::name(a.addressing);
+      if (!a.fallback.empty()) os << " (asked " << a.requested << ": " << a.fallback << ")";
+      if (a.addressing == analysis::Addressing::TensorDescriptor) {
+        os << ", order " << join_ints(a.order) << ", " << a.folded << " dims folded, view [";
+        for (size_t i = 0; i < a.view_sizes.size(); ++i) os << (i ? ", " : "") << a.view_sizes[i].str();
+        os << "]";
+      }
+      if (a.addressing == analysis::Addressing::BlockPointer)
+        os << ", order " << join_ints(a.block_ptr_order) << ", boundary check " << join_ints(a.boundary_check);
+      os << "\n";
+    });
+    ir::walk(k.body, [&](const ir::Op& op) {
+      if (op.kind != ir::OpKind::Dot) return;
+      auto [za, zb] = plan.dot_zeroing.at(&op);
+      if (za || zb)
+        os << "  dot %" << op.result()->id << " zeroes masked lanes of" << (za ? " a" : "") << (zb ? " b" : "") << "\n";
+    });
+    return os.str() + resolutions_str(plan, before);
+  }
+  before = plan.resolutions.size();
+  analysis::plan_loops(k, c, device, plan);
+  ir::walk(k.body, [&](const ir::Op& op) {
+    if (op.kind != ir::OpKind::For) return;
+    const analysis::LoopPlan& lp = plan.loop(op);
+    os << "  " << op_str(op) << ": " << (lp.static_range ? "tl.static_range" : "tl.range");
+    if (lp.warp_specialize) os << ", warp_specialize=" << (*lp.warp_specialize ? "True" : "False");
+    if (!lp.warp_specialize_left_out.empty()) os << ", warp_specialize left out";
+    os << "\n";
+  });
+  return os.str() + resolutions_str(plan, before);
 }
 
 void transform(const std::string& name, ir::DeviceKernel& k, const PassOptions& options) {
@@ -214,6 +336,7 @@ std::string run_pass(const std::string& pipeline, const PassOptions& options,
       if (name == "block_alignment") out += block_alignment(*k, options);
       else if (name == "heavy_first") out += heavy_first(*k);
       else if (name == "subtilable_dim") out += subtilable_dim(*k);
+      else if (is_plan_analysis(name)) out += plan_analysis(name, *k, options);
       else transform(name, *k, options);
     }
     if (!is_analysis(names.back())) out += ir::print(*k);

@@ -25,6 +25,7 @@
 #include <utility>
 
 #include "deuteron/lexer.h"
+#include "deuteron/utf8.h"
 
 namespace deuteron {
 namespace {
@@ -114,25 +115,6 @@ void for_each_child(const Expr& e, F&& fn) {
     case ExprKind::Starred:
       visit(ast::cast<ast::Starred>(&e)->value);
       break;
-  }
-}
-
-// Appends code point cp to out as UTF-8.
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
   }
 }
 

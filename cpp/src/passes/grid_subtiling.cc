@@ -15,72 +15,19 @@
 // tile.begin of the whole block) are computed once and shared.  It is legal
 // when no op turns a value with the dim into one without it (a reduction
 // over the dim, a dot contracting it, a reshape, an if yielding it), which
-// `subtilable_dim` checks.
+// analysis::subtilable_dim checks.
 #include <algorithm>
 #include <map>
 
-#include "deuteron/config.h"  // kMinSubtileRows
+#include "deuteron/analysis.h"
 #include "deuteron/passes.h"
+#include "deuteron/target.h"
 
 namespace deuteron::passes {
 
 namespace {
 
 using ir::OpKind;
-
-bool has_dim(const ir::Type& t, int d) { return std::find(t.dims.begin(), t.dims.end(), d) != t.dims.end(); }
-
-bool indexes_dim(const ir::Op& op, int d) {
-  for (const auto& ix : op.attrs.index)
-    if (ix.kind == ir::IndexSpec::Kind::TileDim && ix.dim == d) return true;
-  return false;
-}
-
-// Whether op must be computed once per sub-tile of d.
-bool touches(const ir::Op& op, int d) {
-  for (const auto* v : op.operands)
-    if (has_dim(v->type, d)) return true;
-  for (const auto& r : op.results)
-    if (has_dim(r->type, d)) return true;
-  return indexes_dim(op, d);
-}
-
-std::vector<int> real_dims(const ir::Type& t) {
-  std::vector<int> out;
-  for (int x : t.dims)
-    if (x != ir::kBroadcast) out.push_back(x);
-  return out;
-}
-
-bool legal(const ir::DeviceKernel& k, int d) {
-  bool ok = true;
-  ir::walk(k.body, [&](const ir::Op& op) {
-    if (!ok || !touches(op, d)) return;
-    switch (op.kind) {
-      case OpKind::For:
-        // Its bounds are scalars (shared by the sub-tiles); only its
-        // loop-carried values can have the dim.
-        if (op.attrs.dim == d) ok = false;
-        return;
-      case OpKind::Yield:
-      case OpKind::Store:
-      case OpKind::Assert: return;
-      case OpKind::Reshape:
-        // Only one that adds or drops size-1 axes keeps the dim whole.
-        if (real_dims(op.operands[0]->type) != real_dims(op.result()->type)) ok = false;
-        return;
-      case OpKind::If: ok = false; return;
-      case OpKind::Scan:
-        // A scan along the dim runs across the sub-tiles.
-        if (op.operands[0]->type.dims.at(op.attrs.axis) == d) ok = false;
-        return;
-      default:
-        for (const auto& r : op.results)
-          if (!has_dim(r->type, d)) ok = false;
-    }
-  });
-  return ok;
-}
 
 class Subtiler {
  public:
@@ -142,7 +89,7 @@ class Subtiler {
         op->operands = expanded(op->operands);
       } else if (op->kind == OpKind::If) {
         for (auto& sub : op->regions) rewrite(*sub);
-      } else if (touches(*op, d_)) {
+      } else if (ir::touches_dim(*op, d_)) {
         for (int s = 0; s < n_; ++s) r.ops.push_back(copy_for_subtile(*op, s, r));
         dead_ops_.push_back(std::move(op));
         continue;
@@ -192,7 +139,7 @@ class Subtiler {
                                                        ir::Region* owner) {
     std::vector<std::unique_ptr<ir::Value>> out;
     for (auto& v : values) {
-      if (!has_dim(v->type, d_)) {
+      if (!ir::has_dim(v->type, d_)) {
         out.push_back(std::move(v));
       } else {
         auto& p = parts_[v.get()];
@@ -224,27 +171,13 @@ class Subtiler {
 
 }  // namespace
 
-std::optional<int> subtilable_dim(const ir::DeviceKernel& k) {
-  std::optional<int> found;
-  ir::walk(k.body, [&](const ir::Op& op) {
-    if (found || op.kind != OpKind::Dot) return;
-    const auto& a = op.operands.at(0)->type.dims;
-    if (a.size() < 2) return;
-    int m = a[a.size() - 2];
-    if (m < 0 || std::find(k.grid_dims.begin(), k.grid_dims.end(), m) == k.grid_dims.end()) return;
-    if (k.dim(m).kind != ir::DimKind::Tile) return;
-    if (legal(k, m)) found = m;
-  });
-  return found;
-}
-
 bool split_grid_subtiles(ir::DeviceKernel& k, int subtiles, const std::vector<int64_t>& block_sizes) {
   if (subtiles <= 1) return false;
-  std::optional<int> d = subtilable_dim(k);
+  std::optional<int> d = analysis::subtilable_dim(k);
   if (!d) return false;
   const ir::Dim& dim = k.dim(*d);
   int64_t block = dim.fixed_block_size ? *dim.fixed_block_size : block_sizes.at(dim.block_size_index);
-  if (block % subtiles != 0 || block / subtiles < kMinSubtileRows) return false;
+  if (block % subtiles != 0 || block / subtiles < target::kMinDotDim) return false;
   // The parent keeps its block: its offset, tile.begin and tile.end stay
   // the whole block's, and the grid is unchanged.
   Subtiler(k, *d, subtiles, block / subtiles).run();

@@ -17,7 +17,6 @@
 // which is what a looped reduction costs.  The originals become dead and are
 // removed by dead-code elimination.
 #include <algorithm>
-#include <cmath>
 #include <map>
 #include <set>
 
@@ -29,16 +28,8 @@ namespace {
 
 using ir::OpKind;
 
-bool has_dim(const ir::Type& t, int d) { return std::find(t.dims.begin(), t.dims.end(), d) != t.dims.end(); }
-
-// Whether a memory op indexes dimension d.
-bool indexes_dim(const ir::Op& op, int d) {
-  for (const auto& ix : op.attrs.index) {
-    if (ix.kind == ir::IndexSpec::Kind::TileDim && ix.dim == d) return true;
-    if (ix.kind == ir::IndexSpec::Kind::Tensor && has_dim(op.operands.at(ix.operand)->type, d)) return true;
-  }
-  return false;
-}
+using ir::has_dim;
+using ir::indexes_dim;
 
 bool is_reduce_over(const ir::Op& op, int d) {
   return op.kind == OpKind::Reduce && op.operands[0]->type.dims.at(op.attrs.axis) == d;
@@ -50,29 +41,6 @@ bool is_sink_over(const ir::Op& op, int d) {
   for (const ir::Value* v : op.operands)
     if (has_dim(v->type, d)) return true;
   return false;
-}
-
-// Identity literal of a reduction for a dtype.
-ir::Literal identity(ir::ReduceFn f, DType t) {
-  bool fl = is_floating(t);
-  switch (f) {
-    case ir::ReduceFn::Sum: return fl ? ir::Literal::from_float(0.0) : ir::Literal::from_int(0);
-    case ir::ReduceFn::Prod: return fl ? ir::Literal::from_float(1.0) : ir::Literal::from_int(1);
-    case ir::ReduceFn::Max:
-    case ir::ReduceFn::ArgMax:
-      if (fl) return ir::Literal::from_float(-INFINITY);
-      if (t == DType::Bool) return ir::Literal::from_bool(false);
-      return ir::Literal::from_int(is_signed(t) ? -(int64_t{1} << (bit_width(t) - 1)) : 0);
-    case ir::ReduceFn::Min:
-    case ir::ReduceFn::ArgMin:
-      if (fl) return ir::Literal::from_float(INFINITY);
-      if (t == DType::Bool) return ir::Literal::from_bool(true);
-      return ir::Literal::from_int(is_signed(t) ? (int64_t{1} << (bit_width(t) - 1)) - 1
-                                                : (int64_t{1} << std::min(bit_width(t), 62)) - 1);
-    case ir::ReduceFn::Any: return ir::Literal::from_bool(false);
-    case ir::ReduceFn::All: return ir::Literal::from_bool(true);
-  }
-  return ir::Literal::from_int(0);
 }
 
 void replace_uses(ir::Region& r, const ir::Value* from, ir::Value* to) {
@@ -259,7 +227,7 @@ class Roller {
       Acc a;
       a.reduce = m;
       a.type = subst(m->operands[0]->type);
-      a.init = identity(m->attrs.reduce, a.type.dtype);
+      a.init = ir::reduction_identity(m->attrs.reduce, a.type.dtype);
       a.is_arg = m->attrs.reduce == ir::ReduceFn::ArgMax || m->attrs.reduce == ir::ReduceFn::ArgMin;
       ir::Attrs fa;
       fa.literal = a.init;

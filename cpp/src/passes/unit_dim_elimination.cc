@@ -123,17 +123,6 @@ class UnitDimEliminator {
       if (a->type.dims[i] == ir::kBroadcast && b->type.dims[i] == ir::kBroadcast) unite({a, i}, {b, i});
   }
 
-  std::vector<int> index_dims(const ir::Op& op) const {
-    std::vector<int> dims;
-    for (const auto& ix : op.attrs.index) {
-      if (ix.kind == ir::IndexSpec::Kind::TileDim) dims.push_back(ix.dim);
-      if (ix.kind == ir::IndexSpec::Kind::NewAxis) dims.push_back(ir::kBroadcast);
-      if (ix.kind == ir::IndexSpec::Kind::Tensor)
-        for (int d : op.operands.at(ix.operand)->type.dims) dims.push_back(d);
-    }
-    return dims;
-  }
-
   void constrain(const ir::Op& op) {
     const ir::Value* res = op.results.empty() ? nullptr : op.result();
     switch (op.kind) {
@@ -224,7 +213,7 @@ class UnitDimEliminator {
         break;
       case OpKind::Store:
       case OpKind::AtomicRMW: {
-        auto dims = index_dims(op);
+        auto dims = ir::access_dims(op);
         align(op.operands.at(op.attrs.value_operand), dims, nullptr);
         // NewAxis entries of the index: kept (they are positions in the tensor's view).
         if (op.kind == OpKind::AtomicRMW) same_axes(op.operands.at(op.attrs.value_operand), res);

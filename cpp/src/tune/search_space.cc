@@ -211,7 +211,7 @@ void SearchSpace::build() {
     if (extent > 0) hi = std::min<int64_t>(hi, next_power_of_2(extent));
     int64_t lo = std::max<int64_t>(b.min, 1);
     if (b.used_in_dot) {
-      lo = std::max<int64_t>(lo, 16);
+      lo = std::max<int64_t>(lo, target::kMinDotDim);
       hi = std::min<int64_t>(hi, 256);
     }
     hi = std::min<int64_t>(hi, options_.max_tile_elements);
@@ -257,8 +257,7 @@ void SearchSpace::build() {
     for (size_t i = 0; i < spec_.l2_grouping_kernels.size(); ++i)
       add(Param{idx_name(keys::kL2Groupings, i), keys::kL2Groupings, static_cast<int>(i), searched(keys::kL2Groupings), true});
   // Inner loops.
-  const bool sm90 = device_.is_cuda && device_.compute_capability >= 90;
-  const bool sm100 = device_.is_cuda && device_.compute_capability >= 100;
+  const target::WarpSpecializeOffer ws_offer = target::warp_specialize_offer(device_);
   for (size_t i = 0; i < spec_.inner_loops.size(); ++i) {
     const InnerLoopInfo& l = spec_.inner_loops[i];
     if (options_.tune_static_ranges && l.trip_count && *l.trip_count <= 64)
@@ -275,15 +274,14 @@ void SearchSpace::build() {
     if (options_.tune_range_flattens)
       add(Param{idx_name(keys::kRangeFlattens, i), keys::kRangeFlattens, static_cast<int>(i),
                 searched(keys::kRangeFlattens), false});
-    // Warp specialization: on Blackwell for every loop with a dot; on Hopper
-    // for flash attention's key loop only.  There, with Triton 3.6, it is
-    // worth 6-13% with 2-D descriptors (attention_ceiling.py), it compiles
-    // for nothing else, and matmul times moved by <1%.  With 4 warps
-    // and 3+ stages it gives NaNs on the H200: code generation leaves it out
-    // there (hopper_warp_specialize_obstacle), and the accuracy check would
-    // drop any other wrong config.
-    bool flash = sm90 && !sm100 && spec_.flash_attention_loop(l.kernel) == l.op_id;
-    if (options_.tune_warp_specialize && l.contains_dot && (sm100 || flash))
+    // Warp specialization where the target offers it (target.h).  Where a
+    // config would not compile or would compute NaNs (4 warps and 3+ stages
+    // on Hopper), code generation leaves it out (analysis::plan_loops), and
+    // the accuracy check would drop any other wrong config.
+    bool offered = ws_offer == target::WarpSpecializeOffer::DotLoops ||
+                   (ws_offer == target::WarpSpecializeOffer::FlashAttentionLoops &&
+                    spec_.flash_attention_loop(l.kernel) == l.op_id);
+    if (options_.tune_warp_specialize && l.contains_dot && offered)
       add(Param{idx_name(keys::kRangeWarpSpecializes, i), keys::kRangeWarpSpecializes, static_cast<int>(i),
                 searched(keys::kRangeWarpSpecializes), false});
   }
@@ -317,7 +315,8 @@ void SearchSpace::build() {
   // Memory.
   if (options_.tune_indexing) {
     std::vector<json::Value> choices = searched(keys::kIndexing, [&](const json::Value& m) {
-      if (m.as_string() == indexing_modes::kTensorDescriptor) return options_.allow_tensor_descriptor && sm90;
+      if (m.as_string() == indexing_modes::kTensorDescriptor)
+        return options_.allow_tensor_descriptor && target::offers_tensor_descriptors(device_);
       if (m.as_string() == indexing_modes::kBlockPtr) return options_.allow_block_ptr;
       return true;
     });
@@ -420,7 +419,7 @@ void SearchSpace::canonicalize(Point& p) const {
         const json::Value* dflt = entry_of(default_config_, keys::kBlockSizes, i);
         return par >= 0 ? params_[par].choices[p[par]].as_int() : dflt ? dflt->as_int() : 1;
       });
-      if (block / n < kMinSubtileRows) {
+      if (block / n < target::kMinDotDim) {
         p[subtiles_param_] = params_[subtiles_param_].default_choice;
         break;
       }

@@ -6,7 +6,6 @@
 #include <set>
 
 #include "../host_wrapper.h"
-#include "../launch_plan.h"
 #include "../python_writer.h"
 #include "deuteron/codegen.h"
 
@@ -22,8 +21,8 @@ std::string torch_dtype(DType t) { return std::string("torch.") + torch_name(t);
 
 class ReferenceEmitter {
  public:
-  ReferenceEmitter(PythonWriter& w, const Program& p, const ir::DeviceKernel& k, const codegen::KernelPlan& plan)
-      : w_(w), program_(p), k_(k), plan_(plan) {}
+  ReferenceEmitter(PythonWriter& w, const Program& p, const ir::DeviceKernel& k, const analysis::KernelConfig& config)
+      : w_(w), program_(p), k_(k), plan_(config) {}
 
   // Returns the launch call for the host wrapper.
   std::string run() {
@@ -160,17 +159,6 @@ class ReferenceEmitter {
     return "(" + e + ")[" + ix + "]";
   }
 
-  std::vector<int> access_dims(const ir::Op& op) {
-    std::vector<int> dims;
-    for (const auto& ix : op.attrs.index) {
-      if (ix.kind == ir::IndexSpec::Kind::TileDim) dims.push_back(ix.dim);
-      if (ix.kind == ir::IndexSpec::Kind::NewAxis) dims.push_back(ir::kBroadcast);
-      if (ix.kind == ir::IndexSpec::Kind::Tensor)
-        for (int d : op.operands.at(ix.operand)->type.dims) dims.push_back(d);
-    }
-    return dims;
-  }
-
   // The advanced-indexing tuple for a Load/Store (each index placed on the result's axes).
   std::string index_tuple(const ir::Op& op, const std::vector<int>& dims, bool clamp) {
     const ir::TensorParam& t = k_.tensors.at(op.attrs.tensor);
@@ -226,31 +214,16 @@ class ReferenceEmitter {
   }
 
   std::string binary(ir::BinaryFn f, const std::string& a, const std::string& b) {
+    if (const char* op = codegen::python_infix(f)) return a + op + b;
     switch (f) {
-      case ir::BinaryFn::Add: return a + " + " + b;
-      case ir::BinaryFn::Sub: return a + " - " + b;
-      case ir::BinaryFn::Mul: return a + " * " + b;
-      case ir::BinaryFn::TrueDiv: return a + " / " + b;
       case ir::BinaryFn::FloorDiv: return "torch.floor_divide(" + a + ", " + b + ")";
       case ir::BinaryFn::Mod: return "torch.remainder(" + a + ", " + b + ")";
       case ir::BinaryFn::Pow: return "torch.pow(" + a + ", " + b + ")";
       case ir::BinaryFn::Maximum: return "torch.maximum(" + a + ", " + b + ")";
       case ir::BinaryFn::Minimum: return "torch.minimum(" + a + ", " + b + ")";
-      case ir::BinaryFn::BitAnd:
-      case ir::BinaryFn::LogicalAnd: return a + " & " + b;
-      case ir::BinaryFn::BitOr:
-      case ir::BinaryFn::LogicalOr: return a + " | " + b;
-      case ir::BinaryFn::BitXor: return a + " ^ " + b;
-      case ir::BinaryFn::LShift: return a + " << " + b;
-      case ir::BinaryFn::RShift: return a + " >> " + b;
-      case ir::BinaryFn::Eq: return a + " == " + b;
-      case ir::BinaryFn::Ne: return a + " != " + b;
-      case ir::BinaryFn::Lt: return a + " < " + b;
-      case ir::BinaryFn::Le: return a + " <= " + b;
-      case ir::BinaryFn::Gt: return a + " > " + b;
-      case ir::BinaryFn::Ge: return a + " >= " + b;
       case ir::BinaryFn::Atan2: return "torch.atan2(" + a + ", " + b + ")";
       case ir::BinaryFn::CopySign: return "torch.copysign(" + a + ", " + b + ")";
+      default: break;
     }
     return a;
   }
@@ -322,7 +295,7 @@ class ReferenceEmitter {
       }
       case OpKind::Store:
       case OpKind::AtomicRMW: {
-        auto dims = access_dims(op);
+        auto dims = ir::access_dims(op);
         std::string tensor = safe(k_.tensors.at(op.attrs.tensor).name);
         std::string v = t(op.operands.at(op.attrs.value_operand));
         std::string shp = shape(dims);
@@ -518,7 +491,7 @@ class ReferenceEmitter {
   PythonWriter& w_;
   const Program& program_;
   const ir::DeviceKernel& k_;
-  const codegen::KernelPlan& plan_;
+  const analysis::KernelConfig& plan_;
   std::map<const ir::Value*, std::string> names_;
   std::map<int, std::string> dynamic_end_;
   std::map<const ir::Op*, std::string> combine_names_;
@@ -581,9 +554,7 @@ std::string generate_reference_module(const CodegenInput& in) {
   for (size_t i = 0; i < in.kernels.size(); ++i) {
     w.blank();
     w.blank();
-    codegen::KernelPlan plan = codegen::make_plan(*in.spec, in.config, static_cast<int>(i), in.device,
-                                                  program.dot_precision);
-    calls.push_back(ReferenceEmitter(w, program, *in.kernels[i], plan).run());
+    calls.push_back(ReferenceEmitter(w, program, *in.kernels[i], in.kernel_configs.at(i)).run());
   }
   w.blank();
   w.blank();

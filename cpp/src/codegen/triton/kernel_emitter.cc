@@ -2,9 +2,7 @@
 // masks, then one Python line (or a few) per IR op.
 #include "kernel_emitter.h"
 
-#include "../block_alignment.h"
 #include "../combine_identity.h"
-#include "../heavy_first.h"
 
 #include <algorithm>
 #include <functional>
@@ -25,20 +23,19 @@ bool is_identifier_char(char c) { return std::isalnum(static_cast<unsigned char>
 
 class KernelEmitter {
  public:
-  KernelEmitter(PythonWriter& w, const Program& program, const ir::DeviceKernel& k, const KernelPlan& plan,
-                std::set<std::string>* used_math, CombineHelpers* combine)
-      : out_(w), program_(program), k_(k), plan_(plan), used_math_(used_math), combine_(combine) {}
+  KernelEmitter(PythonWriter& w, const Program& program, const ir::DeviceKernel& k,
+                const analysis::KernelConfig& config, const analysis::KernelPlan& plan, std::set<std::string>* used_math,
+                CombineHelpers* combine)
+      : out_(w), program_(program), k_(k), cfg_(config), plan_(plan), used_math_(used_math), combine_(combine) {}
 
   KernelLaunch run() {
-    whole_block_dims_ = whole_block_dims(k_, [&](int d) { return block_value(d); });
-    heavy_last_dims_ = heavy_last_grid_dims(k_);
     collect_symbols();
     name_params();
     KernelLaunch launch;
     launch.kernel_name = k_.name;
-    launch.num_warps = plan_.num_warps;
-    launch.num_stages = plan_.num_stages;
-    launch.maxnreg = plan_.maxnreg;
+    launch.num_warps = cfg_.num_warps;
+    launch.num_stages = cfg_.num_stages;
+    launch.maxnreg = cfg_.maxnreg;
 
     // Signature.
     std::vector<std::string> params;
@@ -56,14 +53,14 @@ class KernelEmitter {
     }
     for (int idx : used_block_indices()) {
       params.push_back(block_name(idx) + ": tl.constexpr");
-      launch.args.push_back({std::to_string(plan_.block_sizes[idx]), true});
+      launch.args.push_back({std::to_string(cfg_.block_sizes[idx]), true});
     }
     PythonWriter body;
     body.indent();
     w_ = &body;
     std::set<std::string> tma_tensors;
     tma_tensors_ = &tma_tensors;
-    flat_ = plan_.flatten && k_.grid_dims.size() >= 2;
+    flat_ = plan_.flat;
     comment_line(k_.span.line);
     emit_grid(launch);
     out_.line("@triton.jit");
@@ -85,7 +82,7 @@ class KernelEmitter {
     std::set<std::string> syms;
     auto add = [&](const SymInt& s) {
       for (const auto& n : s.symbols())
-        if (!plan_.config_symbol_name(n)) syms.insert(n);
+        if (!cfg_.config_symbol_name(n)) syms.insert(n);
     };
     for (const auto& d : k_.dims) {
       add(d.begin);
@@ -143,13 +140,13 @@ class KernelEmitter {
     const ir::Dim& dim = k_.dim(d);
     if (dim.kind == DimKind::Tile && !dim.fixed_block_size && dim.block_size_index >= 0)
       return block_name(dim.block_size_index);
-    return std::to_string(plan_.block_of(dim));
+    return std::to_string(cfg_.block_of(dim));
   }
-  int64_t block_value(int d) const { return plan_.block_of(k_.dim(d)); }
+  int64_t block_value(int d) const { return cfg_.block_of(k_.dim(d)); }
 
   std::string sym(const SymInt& s) const {
     return s.str([&](const std::string& n) -> std::string {
-      if (auto v = plan_.config_symbol(n)) return *v;
+      if (auto v = cfg_.config_symbol(n)) return *v;
       return n;
     }, /*triton_flavor=*/true);
   }
@@ -160,32 +157,10 @@ class KernelEmitter {
     for (int d : k_.grid_dims) s += (s.empty() ? "" : " * ") + block_expr(d);
     return s;
   }
-  bool flat_needs_mask() const {
-    SymInt total = 1;
-    int64_t block = 1;
-    for (int d : k_.grid_dims) {
-      total = total * k_.dim(d).extent();
-      block *= block_value(d);
-    }
-    return !total.provably_multiple_of(block);
-  }
-
-  bool needs_mask(int d) const {
-    const ir::Dim& dim = k_.dim(d);
-    // A sub-tile runs past the end exactly where its parent's block does.
-    if (dim.subtile_of >= 0) return needs_mask(dim.subtile_of);
-    if (dim.dynamic_bounds) return !whole_block_dims_.count(d);
-    if (flat_ && std::find(k_.grid_dims.begin(), k_.grid_dims.end(), d) != k_.grid_dims.end()) return flat_needs_mask();
-    switch (dim.kind) {
-      case DimKind::Grid: return false;
-      case DimKind::Full: {
-        auto e = dim.extent().as_constant();
-        return !e || next_power_of_2(*e) != *e;
-      }
-      case DimKind::Tile: return !dim.extent().provably_multiple_of(block_value(d));
-    }
-    return true;
-  }
+  // Masks are the plan's (analysis/masks.cc): a flattened grid's dims share
+  // one, the flat index's.
+  bool flat_needs_mask() const { return plan_.needs_mask(k_.grid_dims.front()); }
+  bool needs_mask(int d) const { return plan_.needs_mask(d); }
 
   // The end of a dim's range as code (a device value for dynamic bounds).
   std::string end_of(int d) const {
@@ -238,7 +213,7 @@ class KernelEmitter {
     const ir::Dim& dim = k_.dim(d);
     if (auto c = num_blocks_sym(d).as_constant()) return std::to_string(*c);
     return "triton.cdiv(" + dim.extent().str([&](const std::string& s) {
-             if (auto v = plan_.config_symbol(s)) return *v;
+             if (auto v = cfg_.config_symbol(s)) return *v;
              return s;
            }) + ", " + std::to_string(block_value(d)) + ")";
   }
@@ -246,8 +221,8 @@ class KernelEmitter {
   void emit_dim_setup(int d, const std::string& pid_in) {
     const ir::Dim& dim = k_.dim(d);
     std::string pid_expr = pid_in;
-    if (heavy_last_dims_.count(d)) {
-      // heavy_first.h: this dim's last blocks do the most work; start them first.
+    if (plan_.heavy_first_dims.count(d)) {
+      // analysis/heavy_first.cc: this dim's last blocks do the most work; start them first.
       std::string rev = pid_in + "_heavy_first";
       w_->line("# heavy blocks first: inner loops run longer the later " +
                (dim.name.empty() ? std::string("this dim's") : dim.name + "'s") + " block");
@@ -270,14 +245,13 @@ class KernelEmitter {
 
   void emit_grid(KernelLaunch& launch) {
     const auto& g = k_.grid_dims;
-    std::vector<int> order = plan_.loop_order;
+    std::vector<int> order = cfg_.loop_order;
     if (order.empty())
       for (size_t i = 0; i < g.size(); ++i) order.push_back(static_cast<int>(i));
     std::string host_total;
     for (int o : order) host_total += (host_total.empty() ? "" : " * ") + host_num_blocks(g[o]);
-    bool persistent = pid_types::is_persistent(plan_.pid_type);
-    bool xyz = plan_.pid_type == pid_types::kXyz && g.size() > 1 && g.size() <= 3 && !plan_.flatten;
-    if (xyz) {
+    bool persistent = pid_types::is_persistent(cfg_.pid_type);
+    if (plan_.xyz) {
       std::string grid = "(";
       for (size_t i = 0; i < order.size(); ++i) grid += host_num_blocks(g[order[i]]) + ", ";
       launch.grid = grid + ")";
@@ -296,16 +270,16 @@ class KernelEmitter {
     }
     std::string pid_var = "pid";
     if (persistent) {
-      int64_t programs = static_cast<int64_t>(plan_.sm_count) * plan_.num_sm_multiplier;
+      int64_t programs = static_cast<int64_t>(cfg_.sm_count) * cfg_.num_sm_multiplier;
       launch.grid = "(min(" + std::to_string(programs) + ", " + host_total + "),)";
       SymInt total = 1;
       for (int o : order) total = total * num_blocks_sym(g[o]);
       w_->line("total_pids = " + sym(total));
       // num_stages > 1 software-pipelines the loop over tiles: the next
       // tile's loads are issued while this one computes.
-      std::string stages = plan_.num_stages > 1 ? ", num_stages=" + std::to_string(plan_.num_stages) : "";
+      std::string stages = cfg_.num_stages > 1 ? ", num_stages=" + std::to_string(cfg_.num_stages) : "";
       // (Loop bounds from program ids go through _deuteron_bound for Triton's interpreter.)
-      if (plan_.pid_type == pid_types::kPersistentInterleaved) {
+      if (cfg_.pid_type == pid_types::kPersistentInterleaved) {
         w_->line("for virtual_pid in tl.range(" + math("bound", "tl.program_id(0)") + ", " + math("bound", "total_pids") +
                  ", " + math("bound", "tl.num_programs(0)") + stages + "):");
       } else {
@@ -388,10 +362,10 @@ class KernelEmitter {
                                                  : "triton.cdiv(" + total.str() + ", " + std::to_string(block) + ")";
     std::string pid_var = "pid";
     if (persistent) {
-      int64_t programs = static_cast<int64_t>(plan_.sm_count) * plan_.num_sm_multiplier;
+      int64_t programs = static_cast<int64_t>(cfg_.sm_count) * cfg_.num_sm_multiplier;
       launch.grid = "(min(" + std::to_string(programs) + ", " + host_total + "),)";
       w_->line("total_pids = " + sym(cdiv(total, SymInt(block))));
-      std::string stages = plan_.num_stages > 1 ? ", num_stages=" + std::to_string(plan_.num_stages) : "";
+      std::string stages = cfg_.num_stages > 1 ? ", num_stages=" + std::to_string(cfg_.num_stages) : "";
       w_->line("for virtual_pid in tl.range(" + math("bound", "tl.program_id(0)") + ", " + math("bound", "total_pids") +
                ", " + math("bound", "tl.num_programs(0)") + stages + "):");
       w_->indent();
@@ -578,31 +552,12 @@ class KernelEmitter {
   }
 
   // Which config key a For op's knobs come from.
-  const RangeKnobs* knobs(const ir::Op& op) const {
-    auto it = plan_.ranges.find(op.id);
-    return it == plan_.ranges.end() ? nullptr : &it->second;
+  const analysis::RangeKnobs* knobs(const ir::Op& op) const {
+    auto it = cfg_.ranges.find(op.id);
+    return it == cfg_.ranges.end() ? nullptr : &it->second;
   }
 
-  std::string identity(ir::ReduceFn f, DType t) const {
-    bool fl = is_floating(t);
-    switch (f) {
-      case ir::ReduceFn::Sum: return fl ? "0.0" : "0";
-      case ir::ReduceFn::Prod: return fl ? "1.0" : "1";
-      case ir::ReduceFn::Max:
-      case ir::ReduceFn::ArgMax:
-        if (fl) return "float(\"-inf\")";
-        if (t == DType::Bool) return "False";
-        return is_signed(t) ? "-" + std::to_string((uint64_t{1} << (bit_width(t) - 1))) : "0";
-      case ir::ReduceFn::Min:
-      case ir::ReduceFn::ArgMin:
-        if (fl) return "float(\"inf\")";
-        if (t == DType::Bool) return "True";
-        return std::to_string(is_signed(t) ? (uint64_t{1} << (bit_width(t) - 1)) - 1 : (uint64_t{1} << bit_width(t)) - 1);
-      case ir::ReduceFn::Any: return "False";
-      case ir::ReduceFn::All: return "True";
-    }
-    return "0";
-  }
+
 
   // ------------------------------------------------------------ ops
   void emit_region(const ir::Region& r) {
@@ -671,11 +626,10 @@ class KernelEmitter {
 
   std::string binary_expr(ir::BinaryFn f, const std::string& a, const std::string& b, DType operand) {
     bool fl = is_floating(operand);
+    // float32 division rounds to nearest, as torch's does (Triton's `/` may not).
+    if (f == ir::BinaryFn::TrueDiv && operand == DType::Float32) return "tl.div_rn(" + a + ", " + b + ")";
+    if (const char* op = python_infix(f)) return a + op + b;
     switch (f) {
-      case ir::BinaryFn::Add: return a + " + " + b;
-      case ir::BinaryFn::Sub: return a + " - " + b;
-      case ir::BinaryFn::Mul: return a + " * " + b;
-      case ir::BinaryFn::TrueDiv: return operand == DType::Float32 ? "tl.div_rn(" + a + ", " + b + ")" : a + " / " + b;
       case ir::BinaryFn::FloorDiv:
         if (fl) return "tl.floor(" + a + " / " + b + ")";
         return "_deuteron_floordiv(" + a + ", " + b + ")";
@@ -690,21 +644,9 @@ class KernelEmitter {
       case ir::BinaryFn::Minimum:
         return fl ? "tl.minimum(" + a + ", " + b + ", propagate_nan=tl.PropagateNan.ALL)" + narrow(operand)
                   : "tl.minimum(" + a + ", " + b + ")";
-      case ir::BinaryFn::BitAnd:
-      case ir::BinaryFn::LogicalAnd: return a + " & " + b;
-      case ir::BinaryFn::BitOr:
-      case ir::BinaryFn::LogicalOr: return a + " | " + b;
-      case ir::BinaryFn::BitXor: return a + " ^ " + b;
-      case ir::BinaryFn::LShift: return a + " << " + b;
-      case ir::BinaryFn::RShift: return a + " >> " + b;
-      case ir::BinaryFn::Eq: return a + " == " + b;
-      case ir::BinaryFn::Ne: return a + " != " + b;
-      case ir::BinaryFn::Lt: return a + " < " + b;
-      case ir::BinaryFn::Le: return a + " <= " + b;
-      case ir::BinaryFn::Gt: return a + " > " + b;
-      case ir::BinaryFn::Ge: return a + " >= " + b;
       case ir::BinaryFn::Atan2: return math("atan2", a + ", " + b);
       case ir::BinaryFn::CopySign: return math("copysign", a + ", " + b);
+      default: break;
     }
     return a;
   }
@@ -784,21 +726,20 @@ class KernelEmitter {
         return;
       case OpKind::Random: emit_random(op); return;
       case OpKind::Load: {
-        auto mode = plan_.load_indexing.find(op.attrs.memory_op);
-        if (!flat_ && mode != plan_.load_indexing.end() && mode->second != indexing_modes::kPointer && emit_block_load(op, mode->second))
+        const analysis::AccessPlan& plan = plan_.access(op);
+        if (plan.addressing != analysis::Addressing::Pointer) {
+          emit_block_load(op, plan);
           return;
+        }
         Access a = access(op, op.result()->type.dims);
         std::string args = a.ptr;
         // One element of an expanded tensor serves the whole tile: load it
         // unmasked (element 0 exists whenever the tile loop runs; Triton
         // rejects a block mask on a scalar pointer).
         if (!a.mask.empty() && !a.scalar_ptr) args += ", " + a.mask + ", other=0";
-        auto ev = plan_.load_eviction.find(op.attrs.memory_op);
-        std::string policy = op.attrs.eviction_policy;
-        if (policy.empty() && ev != plan_.load_eviction.end() && !ev->second.empty()) policy = "evict_" + ev->second;
-        if (!policy.empty()) args += ", eviction_policy=\"" + policy + "\"";
-        auto cache = plan_.load_cache.find(op.attrs.memory_op);
-        if (cache != plan_.load_cache.end() && !cache->second.empty())
+        if (!plan.eviction_policy.empty()) args += ", eviction_policy=\"" + plan.eviction_policy + "\"";
+        auto cache = cfg_.load_cache.find(op.attrs.memory_op);
+        if (cache != cfg_.load_cache.end() && !cache->second.empty())
           args += ", cache_modifier=\"" + cache->second + "\"";
         // The value has the access's full shape (a sum over an expanded dim
         // counts every row); the broadcast is in registers, each distinct
@@ -809,15 +750,17 @@ class KernelEmitter {
       }
       case OpKind::Store: {
         const ir::Value* v = op.operands.at(op.attrs.value_operand);
-        auto mode = plan_.store_indexing.find(op.attrs.memory_op);
-        if (!flat_ && mode != plan_.store_indexing.end() && mode->second != indexing_modes::kPointer && emit_block_store(op, mode->second))
+        const analysis::AccessPlan& plan = plan_.access(op);
+        if (plan.addressing != analysis::Addressing::Pointer) {
+          emit_block_store(op, plan);
           return;
+        }
         // Index shape of the store: recompute from the index specs.
-        Access a = access(op, store_dims(op));
+        Access a = access(op, ir::access_dims(op));
         std::string args = a.full_ptr() + ", " + use(v);
         if (!a.mask.empty()) args += ", " + a.mask;
-        auto cache = plan_.store_cache.find(op.attrs.memory_op);
-        if (cache != plan_.store_cache.end() && !cache->second.empty())
+        auto cache = cfg_.store_cache.find(op.attrs.memory_op);
+        if (cache != cfg_.store_cache.end() && !cache->second.empty())
           args += ", cache_modifier=\"" + cache->second + "\"";
         w_->line("tl.store(" + args + ")");
         return;
@@ -930,104 +873,38 @@ class KernelEmitter {
     return out + "\"";
   }
 
-  std::vector<int> store_dims(const ir::Op& op) {
-    std::vector<int> dims;
-    for (const auto& ix : op.attrs.index) {
-      switch (ix.kind) {
-        case ir::IndexSpec::Kind::TileDim: dims.push_back(ix.dim); break;
-        case ir::IndexSpec::Kind::NewAxis: dims.push_back(ir::kBroadcast); break;
-        case ir::IndexSpec::Kind::Tensor:
-          for (int d : op.operands.at(ix.operand)->type.dims) dims.push_back(d);
-          break;
-        case ir::IndexSpec::Kind::Scalar: break;
-      }
-    }
-    return dims;
-  }
-
   // ------------------------------------------------- block-shaped accesses
   // Tensor descriptors (TMA) and block pointers move a whole block with one
-  // block per tensor dim: every index must be a dim (tile, `:`, grid index)
-  // in the tensor's own order, without shifts or masks, or a scalar (a block
-  // of 1 there, e.g. a tile dim removed by unit-dim elimination; the result
-  // is reshaped to the value's rank).  Accesses that do not qualify use
-  // pointers: the config key is a request, not a promise.
+  // block per tensor dim.  Which accesses can, in which dim order and with
+  // which leading dims folded, analysis/accesses.cc decides; this prints it.
   struct BlockAxis {
     int dim = -1;          // -1: a scalar index
     std::string offset;    // element offset of the block along this tensor dim
     std::string block;     // block size as code
-    int64_t block_value = 1;
   };
 
-  bool block_axes(const ir::Op& op, std::vector<BlockAxis>& axes) {
-    if (op.attrs.extra_mask >= 0) return false;
-    for (const auto& ix : op.attrs.index) {
+  // The plan's axes as code.
+  std::vector<BlockAxis> block_axes(const ir::Op& op, const analysis::AccessPlan& plan) {
+    std::vector<BlockAxis> axes;
+    for (const auto& pa : plan.axes) {
       BlockAxis a;
-      if (ix.kind == ir::IndexSpec::Kind::TileDim) {
-        if (!(ix.offset.is_constant() && ix.offset.constant() == 0)) return false;
-        const ir::Dim& d = k_.dim(ix.dim);
-        a.dim = ix.dim;
-        a.offset = d.kind == DimKind::Full ? "0" : offset(ix.dim);
-        a.block = block_expr(ix.dim);
-        a.block_value = block_value(ix.dim);
-      } else if (ix.kind == ir::IndexSpec::Kind::Scalar) {
-        a.offset = use(op.operands.at(ix.operand));
-        a.block = "1";
+      a.dim = pa.dim;
+      if (pa.dim >= 0) {
+        a.offset = k_.dim(pa.dim).kind == DimKind::Full ? "0" : offset(pa.dim);
+        a.block = block_expr(pa.dim);
       } else {
-        return false;
+        a.offset = use(op.operands.at(pa.operand));
+        a.block = "1";
       }
       axes.push_back(a);
     }
-    bool any_dim = false;
-    for (const auto& a : axes) any_dim |= a.dim >= 0;
-    return any_dim;
-  }
-
-  // Hopper's tensor-map rules: 2-5 dims, last dim contiguous, other strides
-  // multiples of 16 bytes, boxes of at most 256 per dim and at least 16 bytes
-  // along the last dim.  `order` lists the tensor's dims in the order the
-  // descriptor sees them (identity, or a permutation that puts the contiguous
-  // dim last: a transposed view such as `k.transpose(1, 2)`).
-  bool tma_ok(const ir::TensorParam& t, const std::vector<BlockAxis>& axes, const std::vector<size_t>& order) const {
-    if (axes.size() < 2 || axes.size() > 5) return false;
-    int elem = byte_size(t.dtype);
-    for (size_t j = 0; j < order.size(); ++j) {
-      size_t i = order[j];
-      auto st = t.strides[i].as_constant();
-      if (axes[i].block_value > 256) return false;
-      if (j + 1 == order.size()) {
-        if (!st || *st != 1 || axes[i].block_value * elem < 16) return false;
-      } else if (!t.strides[i].provably_multiple_of(16 / std::max(1, std::gcd(16, elem)))) {
-        return false;
-      }
-    }
-    return true;
+    return axes;
   }
 
   static std::vector<size_t> identity_order(size_t n) {
     std::vector<size_t> order(n);
     for (size_t i = 0; i < n; ++i) order[i] = i;
     return order;
-  }
-
-  // The dim order for a tensor descriptor of this access, or an empty vector
-  // when TMA cannot express it.  The tensor's own order is preferred; else
-  // its contiguous dim is moved last (the block is then loaded in memory
-  // order and permuted in registers, which Triton folds into the consumer:
-  // a transposed dot operand is read straight from shared memory).
-  std::vector<size_t> tma_order(const ir::TensorParam& t, const std::vector<BlockAxis>& axes) const {
-    std::vector<size_t> order = identity_order(axes.size());
-    if (tma_ok(t, axes, order)) return order;
-    for (size_t c = 0; c + 1 < axes.size(); ++c) {
-      auto st = t.strides[c].as_constant();
-      if (!st || *st != 1) continue;
-      std::vector<size_t> moved;
-      for (size_t i = 0; i < axes.size(); ++i)
-        if (i != c) moved.push_back(i);
-      moved.push_back(c);
-      if (tma_ok(t, axes, moved)) return moved;
-    }
-    return {};
   }
 
   static bool is_identity(const std::vector<size_t>& order) {
@@ -1084,96 +961,57 @@ class KernelEmitter {
     return false;
   }
 
-  // A tensor descriptor's view of one access: its dims in the order the
-  // descriptor sees them, with leading dims indexed by a scalar (a batch
-  // index: a block of 1) folded into the first tiled dim where memory allows.
-  // [1, BN, D] boxes over [B, N, D] become [BN, D] boxes over [B*N, D]: no
-  // reshape after the load, and it is the form Triton 3.6 can
-  // warp-specialize on Hopper (with 3-D descriptors and 4 warps
-  // `warp_specialize=True` fails to compile).  On the H200 a hand-written
-  // flash attention ran at 586 TFLOP/s with 2-D descriptors and warp
-  // specialization, 553 for the best variant without it.
-  struct TmaView {
-    std::vector<BlockAxis> axes;
-    std::vector<SymInt> sizes, strides;
-    size_t folded = 0;  // leading scalar-indexed dims folded into the first tiled one
-  };
-
   static std::string folded_offset(const std::string& outer, const std::string& size, const std::string& inner) {
     std::string o = outer.find(' ') == std::string::npos ? outer : "(" + outer + ")";
     if (o == "0") return inner;
     return o + " * " + size + (inner == "0" ? "" : " + " + inner);
   }
 
-  TmaView tma_view(const ir::TensorParam& t, const std::vector<BlockAxis>& axes, const std::vector<size_t>& order) const {
-    TmaView v{permuted(axes, order), permuted(t.sizes, order), permuted(t.strides, order), 0};
-    size_t f = 0;
-    while (f < v.axes.size() && v.axes[f].dim < 0) ++f;
-    // At least two dims must remain (TMA's rule), and no block may be
-    // partial: past the tensor's rows of one batch index TMA would read the
-    // next batch's rows instead of the zeros that its bounds check gives.
-    if (f == 0 || f + 1 >= v.axes.size() || needs_mask(v.axes[f].dim)) return v;
-    for (size_t i = 0; i < f; ++i)
-      if (!v.strides[i].same_as(v.sizes[i + 1] * v.strides[i + 1])) return v;
-    SymInt rows = v.sizes[0];
-    std::string offset = v.axes[0].offset;
-    for (size_t i = 1; i <= f; ++i) {
-      rows = rows * v.sizes[i];
-      offset = folded_offset(offset, sym(v.sizes[i]), v.axes[i].offset);
-    }
-    // TMA coordinates are 32-bit.
-    if (rows.hint().value_or(int64_t{1} << 40) >= (int64_t{1} << 31)) return v;
-    TmaView out;
-    out.axes.push_back(v.axes[f]);
-    out.axes.back().offset = offset;
-    out.sizes.push_back(rows);
-    out.strides.push_back(v.strides[f]);
-    for (size_t i = f + 1; i < v.axes.size(); ++i) {
-      out.axes.push_back(v.axes[i]);
-      out.sizes.push_back(v.sizes[i]);
-      out.strides.push_back(v.strides[i]);
-    }
-    out.folded = f;
+  // A tensor descriptor's axes: in the plan's order, with the plan's leading
+  // scalar-indexed dims folded into the first tiled one (their offsets
+  // combined row-major over the tensor's sizes).
+  std::vector<BlockAxis> descriptor_axes(const ir::Op& op, const analysis::AccessPlan& plan,
+                                         const std::vector<BlockAxis>& axes) const {
+    std::vector<BlockAxis> v = permuted(axes, plan.order);
+    if (!plan.folded) return v;
+    const std::vector<SymInt> sizes = permuted(k_.tensors.at(op.attrs.tensor).sizes, plan.order);
+    std::string offset = v[0].offset;
+    for (size_t i = 1; i <= plan.folded; ++i) offset = folded_offset(offset, sym(sizes[i]), v[i].offset);
+    std::vector<BlockAxis> out(v.begin() + static_cast<std::ptrdiff_t>(plan.folded), v.end());
+    out.front().offset = offset;
     return out;
   }
 
   // The descriptor of a view, created once at the top of the kernel.
-  std::string descriptor(int tensor, const TmaView& v, const std::vector<size_t>& order) {
-    std::string key = std::to_string(tensor) + ":" + block_shape_of(v.axes) + ":" + std::to_string(v.folded) + ":";
-    for (size_t o : order) key += std::to_string(o);
+  std::string descriptor(int tensor, const analysis::AccessPlan& plan, const std::vector<BlockAxis>& view) {
+    std::string key = std::to_string(tensor) + ":" + block_shape_of(view) + ":" + std::to_string(plan.folded) + ":";
+    for (size_t o : plan.order) key += std::to_string(o);
     auto it = descriptors_.find(key);
     if (it != descriptors_.end()) return it->second;
     const ir::TensorParam& t = k_.tensors.at(tensor);
     std::string name = tensor_names_.at(tensor) + "_desc_" + std::to_string(descriptors_.size());
     descriptors_[key] = name;
     std::string note;
-    if (!is_identity(order)) note = "dims in memory order (a transposed view)";
-    if (v.folded) note += std::string(note.empty() ? "" : "; ") + "leading dims folded into rows";
+    if (!is_identity(plan.order)) note = "dims in memory order (a transposed view)";
+    if (plan.folded) note += std::string(note.empty() ? "" : "; ") + "leading dims folded into rows";
     descriptor_lines_.push_back(name + " = tl.make_tensor_descriptor(" + tensor_names_.at(tensor) + ", " +
-                                list_of(v.sizes) + ", " + list_of(v.strides) + ", " + block_shape_of(v.axes) + ")" +
-                                (note.empty() ? "" : "  # " + note));
+                                list_of(plan.view_sizes) + ", " + list_of(plan.view_strides) + ", " +
+                                block_shape_of(view) + ")" + (note.empty() ? "" : "  # " + note));
     tma_tensors_->insert(t.host_expr);
     return name;
   }
 
-  std::string block_ptr(int tensor, const std::vector<BlockAxis>& axes) {
+  std::string block_ptr(int tensor, const analysis::AccessPlan& plan, const std::vector<BlockAxis>& axes) {
     const ir::TensorParam& t = k_.tensors.at(tensor);
-    // order: dims from the smallest stride to the largest.
-    std::vector<size_t> order(axes.size());
-    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      return t.strides[a].hint().value_or(1) < t.strides[b].hint().value_or(1);
-    });
     std::vector<std::string> ord;
-    for (size_t o : order) ord.push_back(std::to_string(o));
+    for (size_t o : plan.block_ptr_order) ord.push_back(std::to_string(o));
     return "tl.make_block_ptr(" + tensor_names_.at(tensor) + ", " + list_of(t.sizes) + ", " + list_of(t.strides) +
            ", " + offsets_of(axes) + ", " + block_shape_of(axes) + ", " + join_list(ord) + ")";
   }
 
-  std::string boundary_check(const std::vector<BlockAxis>& axes) const {
+  static std::string boundary_check(const analysis::AccessPlan& plan) {
     std::string s;
-    for (size_t i = 0; i < axes.size(); ++i)
-      if (axes[i].dim >= 0 && needs_mask(axes[i].dim)) s += (s.empty() ? "" : ", ") + std::to_string(i);
+    for (size_t i : plan.boundary_check) s += (s.empty() ? "" : ", ") + std::to_string(i);
     if (s.empty()) return "";
     return ", boundary_check=(" + s + (s.find(',') == std::string::npos ? "," : "") + ")";
   }
@@ -1186,56 +1024,41 @@ class KernelEmitter {
     return shape_tuple(dims);
   }
 
-  bool emit_block_load(const ir::Op& op, const std::string& mode) {
-    std::vector<BlockAxis> axes;
-    if (!block_axes(op, axes)) return false;
-    const ir::TensorParam& t = k_.tensors.at(op.attrs.tensor);
+  void emit_block_load(const ir::Op& op, const analysis::AccessPlan& plan) {
+    std::vector<BlockAxis> axes = block_axes(op, plan);
     std::string e;
-    std::vector<size_t> order = identity_order(axes.size());
-    if (mode == indexing_modes::kTensorDescriptor) {
-      order = tma_order(t, axes);
-      if (order.empty()) return false;
-      TmaView v = tma_view(t, axes, order);
-      e = descriptor(op.attrs.tensor, v, order) + ".load(" + offsets_of(v.axes) + ")";
-      if (has_scalar(v.axes)) e = "tl.reshape(" + e + ", " + value_shape(axes, order) + ")";
+    if (plan.addressing == analysis::Addressing::TensorDescriptor) {
+      std::vector<BlockAxis> view = descriptor_axes(op, plan, axes);
+      e = descriptor(op.attrs.tensor, plan, view) + ".load(" + offsets_of(view) + ")";
+      if (has_scalar(view)) e = "tl.reshape(" + e + ", " + value_shape(axes, plan.order) + ")";
     } else {
-      std::string bc = boundary_check(axes);
-      e = "tl.load(" + block_ptr(op.attrs.tensor, axes) + bc + (bc.empty() ? "" : ", padding_option=\"zero\"") + ")";
-      if (has_scalar(axes)) e = "tl.reshape(" + e + ", " + value_shape(axes, order) + ")";
+      std::string bc = boundary_check(plan);
+      e = "tl.load(" + block_ptr(op.attrs.tensor, plan, axes) + bc + (bc.empty() ? "" : ", padding_option=\"zero\"") + ")";
+      if (has_scalar(axes)) e = "tl.reshape(" + e + ", " + value_shape(axes, plan.order) + ")";
     }
-    std::string dims = permute_dims(axes, order, identity_order(axes.size()));
+    std::string dims = permute_dims(axes, plan.order, identity_order(axes.size()));
     if (!dims.empty()) e = "tl.permute(" + e + ", " + dims + ")";
     assign(op, e);
-    block_loads_.insert(op.result());
-    return true;
   }
 
-  bool emit_block_store(const ir::Op& op, const std::string& mode) {
-    std::vector<BlockAxis> axes;
-    if (!block_axes(op, axes)) return false;
-    const ir::TensorParam& t = k_.tensors.at(op.attrs.tensor);
-    std::vector<size_t> order = identity_order(axes.size());
-    if (mode == indexing_modes::kTensorDescriptor) {
-      order = tma_order(t, axes);
-      if (order.empty()) return false;
-    }
+  void emit_block_store(const ir::Op& op, const analysis::AccessPlan& plan) {
+    std::vector<BlockAxis> axes = block_axes(op, plan);
     const ir::Value* v = op.operands.at(op.attrs.value_operand);
     std::vector<int> dims;
     for (const auto& a : axes)
       if (a.dim >= 0) dims.push_back(a.dim);
     std::string value = use(v);
     if (v->type.dims != dims) value = "tl.broadcast_to(" + value + ", " + shape_tuple(dims) + ")";
-    std::string perm = permute_dims(axes, identity_order(axes.size()), order);
+    std::string perm = permute_dims(axes, identity_order(axes.size()), plan.order);
     if (!perm.empty()) value = "tl.permute(" + value + ", " + perm + ")";
-    if (mode == indexing_modes::kTensorDescriptor) {
-      TmaView tv = tma_view(t, axes, order);
-      if (has_scalar(tv.axes)) value = "tl.reshape(" + value + ", " + block_shape_of(tv.axes) + ")";
-      w_->line(descriptor(op.attrs.tensor, tv, order) + ".store(" + offsets_of(tv.axes) + ", " + value + ")");
+    if (plan.addressing == analysis::Addressing::TensorDescriptor) {
+      std::vector<BlockAxis> view = descriptor_axes(op, plan, axes);
+      if (has_scalar(view)) value = "tl.reshape(" + value + ", " + block_shape_of(view) + ")";
+      w_->line(descriptor(op.attrs.tensor, plan, view) + ".store(" + offsets_of(view) + ", " + value + ")");
     } else {
       if (has_scalar(axes)) value = "tl.reshape(" + value + ", " + block_shape_of(axes) + ")";
-      w_->line("tl.store(" + block_ptr(op.attrs.tensor, axes) + ", " + value + boundary_check(axes) + ")");
+      w_->line("tl.store(" + block_ptr(op.attrs.tensor, plan, axes) + ", " + value + boundary_check(plan) + ")");
     }
-    return true;
   }
 
   // Triton's Philox functions; masked lanes draw for their own (out-of-range)
@@ -1272,7 +1095,7 @@ class KernelEmitter {
     if (d != ir::kBroadcast && needs_mask(d) && !op.attrs.mask_elided) {
       // Masked lanes hold garbage; give them the reduction's identity.
       std::string m = expand(mask(d), {d}, x->type.dims);
-      std::string padded = "tl.where(" + m + ", " + in + ", " + identity(op.attrs.reduce, t) + ")";
+      std::string padded = "tl.where(" + m + ", " + in + ", " + literal(ir::reduction_identity(op.attrs.reduce, t), t) + ")";
       std::string name = value_name(op.result()) + "_in";
       w_->line(name + " = " + padded);
       in = name;
@@ -1492,20 +1315,14 @@ class KernelEmitter {
     std::string sa = use(a), sb = use(b);
     // A masked contraction dim: zero the lanes of operands that are not
     // plain loads (loads already read 0 there).
+    // (Which, analysis/accesses.cc decides.)
     int kdim = a->type.dims.back();
-    if (kdim != ir::kBroadcast && needs_mask(kdim)) {
-      auto zero_masked = [&](const ir::Value* v, const std::string& s) {
-        // Block loads (TMA, block pointers) zero only what lies outside the
-        // tensor, not what lies past a loop bound computed on the device.
-        bool reads_zero = v->def && v->def->kind == OpKind::Load &&
-                          !(k_.dim(kdim).dynamic_bounds && block_loads_.count(v));
-        if (reads_zero) return s;
-        std::string m = expand(mask(kdim), {kdim}, v->type.dims);
-        return "tl.where(" + m + ", " + s + ", 0)";
-      };
-      sa = zero_masked(a, sa);
-      sb = zero_masked(b, sb);
-    }
+    auto [zero_a, zero_b] = plan_.dot_zeroing.at(&op);
+    auto zero_masked = [&](const ir::Value* v, const std::string& s) {
+      return "tl.where(" + expand(mask(kdim), {kdim}, v->type.dims) + ", " + s + ", 0)";
+    };
+    if (zero_a) sa = zero_masked(a, sa);
+    if (zero_b) sb = zero_masked(b, sb);
     std::string acc = op.operands.size() > 2 ? use(op.operands[2]) : "";
     // A batched product whose batch block is 1 is a plain 2-D product: 2-D
     // dots map to Hopper's warp-group MMA, 3-D ones do not.
@@ -1522,68 +1339,11 @@ class KernelEmitter {
     std::string args = sa + ", " + sb;
     if (!acc.empty()) args += ", acc=" + acc;
     if (is_floating(a->type.dtype) && a->type.dtype == DType::Float32)
-      args += ", input_precision=\"" + plan_.dot_precision + "\"";
+      args += ", input_precision=\"" + cfg_.dot_precision + "\"";
     args += ", out_dtype=" + tl_dtype(out);
     std::string e = "tl.dot(" + args + ")";
     if (squeeze) e = "tl.reshape(" + e + ", " + shape_tuple(rd) + ")";
     assign(op, e);
-  }
-
-  // Why Triton 3.6 cannot warp-specialize this loop on Hopper ("" when it
-  // can, or on other GPUs).  Measured on the H200: its Hopper pass fails to
-  // compile kernels with more than one loop, and loops that load through
-  // pointers or 3-D descriptors; where it compiles, flash attention with
-  // 2-D descriptors ran 586 TFLOP/s against 553 for the best variant without
-  // it.  With 4 warps and 3+ stages it compiles but computes NaNs.  A config
-  // that asks for it where it fails gets the loop without it rather than a
-  // crash or a wrong result.
-  std::string hopper_warp_specialize_obstacle(const ir::Op& loop) {
-    if (plan_.compute_capability / 10 != 9) return "";
-    int loops = 0;
-    std::function<void(const ir::Region&)> count = [&](const ir::Region& r) {
-      for (const auto& o : r.ops) {
-        if (o->kind == OpKind::For) ++loops;
-        for (const auto& sub : o->regions) count(*sub);
-      }
-    };
-    count(k_.body);
-    if (loops > 1) return "on Hopper, Triton 3.6 warp-specializes only kernels with a single loop";
-    bool all_2d = true;
-    std::function<void(const ir::Region&)> check = [&](const ir::Region& r) {
-      for (const auto& o : r.ops) {
-        if (o->kind == OpKind::AtomicRMW) all_2d = false;
-        if ((o->kind == OpKind::Load || o->kind == OpKind::Store) && !loads_as_2d_descriptor(*o)) all_2d = false;
-        for (const auto& sub : o->regions) check(*sub);
-      }
-    };
-    check(*loop.regions[0]);
-    if (!all_2d)
-      return "on Hopper, Triton 3.6 warp-specializes only loops whose loads and stores are all 2-D tensor "
-             "descriptors (indexing='tensor_descriptor' with whole blocks)";
-    // A silent wrong result, not a compile error: on the H200 every
-    // warp-specialized attention with 4 warps and 3 or 4 stages that fit in
-    // shared memory returned NaNs (head dims 64 and 128, 64- and 128-wide key
-    // blocks, causal or not), while 2 stages, or 8 warps with any stage
-    // count, were right (2026-12-03; `attention_ceiling.py --check-ws` checks the
-    // hand-written kernel of the same shape).
-    const RangeKnobs* kn = knobs(loop);
-    int stages = kn && kn->num_stages > 0 ? kn->num_stages : plan_.num_stages;
-    if (plan_.num_warps <= 4 && stages >= 3)
-      return "on Hopper, Triton 3.6 computes NaNs in warp-specialized loops with 4 warps or fewer and 3 or more "
-             "stages; use num_warps=8 or 2 stages";
-    return "";
-  }
-
-  // Whether a Load/Store is emitted through a tensor descriptor of two dims.
-  bool loads_as_2d_descriptor(const ir::Op& op) {
-    const auto& modes = op.kind == OpKind::Load ? plan_.load_indexing : plan_.store_indexing;
-    auto mode = modes.find(op.attrs.memory_op);
-    if (flat_ || mode == modes.end() || mode->second != indexing_modes::kTensorDescriptor) return false;
-    std::vector<BlockAxis> axes;
-    if (!block_axes(op, axes)) return false;
-    const ir::TensorParam& t = k_.tensors.at(op.attrs.tensor);
-    std::vector<size_t> order = tma_order(t, axes);
-    return !order.empty() && tma_view(t, axes, order).axes.size() == 2;
   }
 
   void emit_for(const ir::Op& op) {
@@ -1605,11 +1365,11 @@ class KernelEmitter {
       range_begin = math("bound", begin);
       range_end = math("bound", end);
     }
-    const RangeKnobs* kn = knobs(op);
+    const analysis::RangeKnobs* kn = knobs(op);
     std::string step = dim.kind == DimKind::Tile ? block_expr(dim.id) : "1";
     std::string var = offset(dim.id);
     std::string header;
-    if (kn && kn->static_range) {
+    if (plan_.loop(op).static_range) {
       header = "for " + var + " in tl.static_range(" + range_begin + ", " + range_end + ", " + step + "):";
     } else {
       std::string extra;
@@ -1618,13 +1378,12 @@ class KernelEmitter {
         if (kn->unroll > 0) extra += ", loop_unroll_factor=" + std::to_string(kn->unroll);
         if (kn->multi_buffer) extra += std::string(", disallow_acc_multi_buffer=") + (*kn->multi_buffer ? "False" : "True");
         if (kn->flatten) extra += std::string(", flatten=") + (*kn->flatten ? "True" : "False");
-        if (kn->warp_specialize) {
-          std::string obstacle = *kn->warp_specialize ? hopper_warp_specialize_obstacle(op) : "";
-          if (obstacle.empty())
-            extra += std::string(", warp_specialize=") + (*kn->warp_specialize ? "True" : "False");
-          else
-            w_->line("# warp_specialize=True left out: " + obstacle);
-        }
+        // The plan leaves out what the target cannot compile (analysis/loops.cc).
+        const analysis::LoopPlan& lp = plan_.loop(op);
+        if (lp.warp_specialize)
+          extra += std::string(", warp_specialize=") + (*lp.warp_specialize ? "True" : "False");
+        else if (!lp.warp_specialize_left_out.empty())
+          w_->line("# warp_specialize=True left out: " + lp.warp_specialize_left_out);
       }
       header = "for " + var + " in tl.range(" + range_begin + ", " + range_end + ", " + step + extra + "):";
     }
@@ -1667,7 +1426,8 @@ class KernelEmitter {
   PythonWriter* w_ = nullptr;  // the kernel body (descriptors go above it)
   const Program& program_;
   const ir::DeviceKernel& k_;
-  const KernelPlan& plan_;
+  const analysis::KernelConfig& cfg_;  // the config, looked up for this kernel
+  const analysis::KernelPlan& plan_;    // what the analyses decided; only printed here
   std::set<std::string>* used_math_;
   CombineHelpers* combine_;
   std::vector<std::string> symbols_;
@@ -1677,12 +1437,6 @@ class KernelEmitter {
   std::map<const ir::Value*, std::string> inline_;
   std::set<const ir::Value*> literal_;  // inlined Python literals / constexprs
   std::map<int, std::string> dynamic_end_;  // dim -> end value of loops with device-computed bounds
-  // Dims of loops with device-computed bounds that run over whole blocks
-  // (block_alignment.h): they need no mask.
-  std::set<int> whole_block_dims_;
-  // Grid dims launched in reverse (heavy_first.h).
-  std::set<int> heavy_last_dims_;
-  std::set<const ir::Value*> block_loads_;  // values loaded through TMA or block pointers
   // flatten_loops: the grid is one linear index space; every grid tile value
   // is a vector of _FLAT elements (see emit_flat_grid).
   bool flat_ = false;
@@ -1696,8 +1450,9 @@ class KernelEmitter {
 }  // namespace
 
 KernelLaunch emit_triton_kernel(PythonWriter& w, const Program& program, const ir::DeviceKernel& kernel,
-                                const KernelPlan& plan, std::set<std::string>* used_math, CombineHelpers* combine) {
-  return KernelEmitter(w, program, kernel, plan, used_math, combine).run();
+                                const analysis::KernelConfig& config, const analysis::KernelPlan& plan,
+                                std::set<std::string>* used_math, CombineHelpers* combine) {
+  return KernelEmitter(w, program, kernel, config, plan, used_math, combine).run();
 }
 
 }  // namespace deuteron::codegen

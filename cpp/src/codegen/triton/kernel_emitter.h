@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "../launch_plan.h"
 #include "../python_writer.h"
+#include "deuteron/analysis.h"
 #include "deuteron/sema.h"
 
 namespace deuteron::codegen {
@@ -40,11 +40,13 @@ struct CombineHelpers {
   std::map<std::string, int> count;             // user name -> helpers so named
 };
 
-// Writes the @triton.jit function into `w`; returns how to launch it.  The
-// libdevice math helpers it calls are added to `used_math`, the combine
-// functions it needs to `combine`.
+// Writes the @triton.jit function into `w`; returns how to launch it.  It
+// prints what `plan` decided (masks, addressing, loop knobs, program ids)
+// and decides nothing of its own.  The libdevice math helpers it calls are
+// added to `used_math`, the combine functions it needs to `combine`.
 KernelLaunch emit_triton_kernel(PythonWriter& w, const Program& program, const ir::DeviceKernel& kernel,
-                                const KernelPlan& plan, std::set<std::string>* used_math, CombineHelpers* combine);
+                                const analysis::KernelConfig& config, const analysis::KernelPlan& plan,
+                                std::set<std::string>* used_math, CombineHelpers* combine);
 
 // Defines _deuteron_<fn> for each used math function: libdevice on GPUs, a
 // composite of tl primitives under Triton's interpreter.

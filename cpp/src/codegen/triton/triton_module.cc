@@ -1,9 +1,9 @@
 // Assembles the Triton back end's Python module: imports, helper functions,
 // one @triton.jit kernel per device loop, and the host function.
+#include <algorithm>
 #include <map>
 
 #include "../host_wrapper.h"
-#include "../launch_plan.h"
 #include "../python_writer.h"
 #include "deuteron/codegen.h"
 #include "kernel_emitter.h"
@@ -39,6 +39,16 @@ std::string generate_triton_module(const CodegenInput& in) {
   const Program& program = *in.program;
   PythonWriter w;
   codegen::emit_module_header(w, program, in.config, "triton");
+  // What the analyses did not follow as the config asked (analysis.h,
+  // Resolution): nothing a config asks for is dropped without a word.
+  std::vector<std::string> resolved;
+  for (const auto& plan : in.plans)
+    for (const auto& r : plan.resolutions)
+      if (std::find(resolved.begin(), resolved.end(), r.text()) == resolved.end()) resolved.push_back(r.text());
+  if (!resolved.empty()) {
+    w.line("# resolved for " + target::describe(in.device) + ":");
+    for (const auto& r : resolved) w.line("#   " + r);
+  }
   w.line("import typing");
   w.line("");
   w.line("import torch");
@@ -76,9 +86,8 @@ std::string generate_triton_module(const CodegenInput& in) {
   for (size_t i = 0; i < in.kernels.size(); ++i) {
     kernels_w.blank();
     kernels_w.blank();
-    codegen::KernelPlan plan = codegen::make_plan(*in.spec, in.config, static_cast<int>(i), in.device,
-                                                  program.dot_precision);
-    launches.push_back(codegen::emit_triton_kernel(kernels_w, program, *in.kernels[i], plan, &used_math, &combine));
+    launches.push_back(codegen::emit_triton_kernel(kernels_w, program, *in.kernels[i], in.kernel_configs.at(i),
+                                                   in.plans.at(i), &used_math, &combine));
   }
   codegen::emit_math_helpers(w, used_math);
   if (!combine.w.str().empty()) w.line_raw(combine.w.str().substr(0, combine.w.str().size() - 1));

@@ -1,6 +1,8 @@
-#include "block_alignment.h"
+// Which loops with device-computed bounds still run over whole blocks (see
+// analysis.h).
+#include "deuteron/analysis.h"
 
-namespace deuteron::codegen {
+namespace deuteron::analysis {
 
 bool provably_multiple_of(const ir::DeviceKernel& k, const ir::Value* v, int64_t m,
                           const std::function<int64_t(int)>& block_of) {
@@ -59,4 +61,4 @@ std::set<int> whole_block_dims(const ir::DeviceKernel& k, const std::function<in
   return out;
 }
 
-}  // namespace deuteron::codegen
+}  // namespace deuteron::analysis

@@ -1,8 +1,9 @@
-#include "launch_plan.h"
+// A normalized config resolved for one kernel.
+#include "deuteron/analysis.h"
 
-namespace deuteron::codegen {
+namespace deuteron::analysis {
 
-int64_t KernelPlan::block_of(const ir::Dim& d) const {
+int64_t KernelConfig::block_of(const ir::Dim& d) const {
   if (d.kind == ir::DimKind::Grid) return 1;
   if (d.fixed_block_size) return *d.fixed_block_size;
   if (d.kind == ir::DimKind::Full) {
@@ -15,18 +16,23 @@ int64_t KernelPlan::block_of(const ir::Dim& d) const {
   return block_sizes[d.block_size_index];
 }
 
-std::optional<std::string> KernelPlan::config_symbol(const std::string& name) const {
+std::optional<std::string> KernelConfig::config_symbol(const std::string& name) const {
   if (name.rfind("_block_size_", 0) == 0) return std::to_string(block_sizes.at(std::stoi(name.substr(12))));
   if (name.rfind("_tunable_", 0) == 0) return std::to_string(tunables.at(name.substr(9)));
   return std::nullopt;
 }
 
-KernelPlan make_plan(const ConfigSpec& spec, const json::Value& config, int kernel, const DeviceInfo& device,
-                     const std::string& dot_precision) {
-  KernelPlan p;
+std::string KernelConfig::indexing_key(const ir::Op& op) const {
+  int index = op.kind == ir::OpKind::Load ? first_load + op.attrs.memory_op
+                                          : num_loads + first_store + op.attrs.memory_op;
+  return std::string(keys::kIndexing) + "[" + std::to_string(index) + "]";
+}
+
+KernelConfig kernel_config(const ConfigSpec& spec, const json::Value& config, int kernel, const DeviceInfo& device,
+                           const std::string& dot_precision) {
+  KernelConfig p;
   p.kernel = kernel;
   p.sm_count = device.sm_count;
-  p.compute_capability = device.compute_capability;
   p.dot_precision = dot_precision;
   for (const auto& v : config.at(keys::kBlockSizes).as_array()) p.block_sizes.push_back(v.as_int());
   for (const auto& v : config.at(keys::kReductionLoops).as_array())
@@ -37,10 +43,14 @@ KernelPlan make_plan(const ConfigSpec& spec, const json::Value& config, int kern
     if (spec.loop_order_kernels[i] == kernel) {
       for (const auto& x : orders[i].as_array()) p.loop_order.push_back(static_cast<int>(x.as_int()));
       p.flatten = flattens[i].as_bool();
+      p.loop_order_index = static_cast<int>(i);
     }
   const auto& groups = config.at(keys::kL2Groupings).as_array();
   for (size_t i = 0; i < spec.l2_grouping_kernels.size(); ++i)
-    if (spec.l2_grouping_kernels[i] == kernel) p.l2_grouping = static_cast<int>(groups[i].as_int());
+    if (spec.l2_grouping_kernels[i] == kernel) {
+      p.l2_grouping = static_cast<int>(groups[i].as_int());
+      p.l2_grouping_index = static_cast<int>(i);
+    }
   for (const auto& t : spec.tunables) {
     const json::Value& v = config.at(t.name);
     p.tunables[t.name] = v.is_bool() ? (v.as_bool() ? 1 : 0) : v.as_int();
@@ -50,17 +60,20 @@ KernelPlan make_plan(const ConfigSpec& spec, const json::Value& config, int kern
   p.num_warps = static_cast<int>(config.at(keys::kNumWarps).as_int());
   p.num_stages = static_cast<int>(config.at(keys::kNumStages).as_int());
   if (!config.at(keys::kMaxnreg).is_null()) p.maxnreg = static_cast<int>(config.at(keys::kMaxnreg).as_int());
+  p.subtiles = static_cast<int>(config.at(keys::kSubtiles).as_int());
 
   const auto& indexing = config.at(keys::kIndexing).as_array();
   const auto& eviction = config.at(keys::kLoadEvictionPolicies).as_array();
-  const KernelSummary& ks = spec.kernels.at(kernel);
-  (void)ks;
-  int load0 = spec.kernel_load_offset.at(kernel), store0 = spec.kernel_store_offset.at(kernel);
-  int next_load0 = kernel + 1 < static_cast<int>(spec.kernel_load_offset.size()) ? spec.kernel_load_offset[kernel + 1]
-                                                                                  : spec.num_loads;
-  int next_store0 = kernel + 1 < static_cast<int>(spec.kernel_store_offset.size())
-                        ? spec.kernel_store_offset[kernel + 1]
-                        : spec.num_stores;
+  const int load0 = spec.kernel_load_offset.at(kernel), store0 = spec.kernel_store_offset.at(kernel);
+  const int next_load0 = kernel + 1 < static_cast<int>(spec.kernel_load_offset.size())
+                             ? spec.kernel_load_offset[kernel + 1]
+                             : spec.num_loads;
+  const int next_store0 = kernel + 1 < static_cast<int>(spec.kernel_store_offset.size())
+                              ? spec.kernel_store_offset[kernel + 1]
+                              : spec.num_stores;
+  p.first_load = load0;
+  p.first_store = store0;
+  p.num_loads = spec.num_loads;
   const auto& load_cache = config.at(keys::kLoadCacheModifiers).as_array();
   const auto& store_cache = config.at(keys::kStoreCacheModifiers).as_array();
   for (int i = load0; i < next_load0; ++i) {
@@ -77,6 +90,7 @@ KernelPlan make_plan(const ConfigSpec& spec, const json::Value& config, int kern
   for (size_t i = 0; i < spec.inner_loops.size(); ++i) {
     if (spec.inner_loops[i].kernel != kernel) continue;
     RangeKnobs k;
+    k.index = static_cast<int>(i);
     k.unroll = static_cast<int>(knob(keys::kRangeUnrollFactors, i).as_int());
     k.num_stages = static_cast<int>(knob(keys::kRangeNumStages, i).as_int());
     auto opt = [&](const char* key) -> std::optional<bool> {
@@ -92,4 +106,4 @@ KernelPlan make_plan(const ConfigSpec& spec, const json::Value& config, int kern
   return p;
 }
 
-}  // namespace deuteron::codegen
+}  // namespace deuteron::analysis

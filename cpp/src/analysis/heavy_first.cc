@@ -1,8 +1,10 @@
-#include "heavy_first.h"
-
+// Which grid dims to launch in reverse so that the heaviest blocks start
+// first (see analysis.h).
 #include <map>
 
-namespace deuteron::codegen {
+#include "deuteron/analysis.h"
+
+namespace deuteron::analysis {
 
 namespace {
 
@@ -114,4 +116,4 @@ std::set<int> heavy_last_grid_dims(const ir::DeviceKernel& k) {
   return out;
 }
 
-}  // namespace deuteron::codegen
+}  // namespace deuteron::analysis

@@ -1,0 +1,69 @@
+// Sub-tiling legality: which grid tile dim passes/grid_subtiling.cc may
+// split into sub-tiles.  Every value with the dim is computed once per
+// sub-tile, so the split is legal when no op turns a value with the dim into
+// one without it (a reduction over the dim, a dot contracting it, a reshape,
+// an if yielding it).
+#include <algorithm>
+
+#include "deuteron/analysis.h"
+
+namespace deuteron::analysis {
+
+namespace {
+
+using ir::OpKind;
+
+std::vector<int> real_dims(const ir::Type& t) {
+  std::vector<int> out;
+  for (int x : t.dims)
+    if (x != ir::kBroadcast) out.push_back(x);
+  return out;
+}
+
+bool legal(const ir::DeviceKernel& k, int d) {
+  bool ok = true;
+  ir::walk(k.body, [&](const ir::Op& op) {
+    if (!ok || !ir::touches_dim(op, d)) return;
+    switch (op.kind) {
+      case OpKind::For:
+        // Its bounds are scalars (shared by the sub-tiles); only its
+        // loop-carried values can have the dim.
+        if (op.attrs.dim == d) ok = false;
+        return;
+      case OpKind::Yield:
+      case OpKind::Store:
+      case OpKind::Assert: return;
+      case OpKind::Reshape:
+        // Only one that adds or drops size-1 axes keeps the dim whole.
+        if (real_dims(op.operands[0]->type) != real_dims(op.result()->type)) ok = false;
+        return;
+      case OpKind::If: ok = false; return;
+      case OpKind::Scan:
+        // A scan along the dim runs across the sub-tiles.
+        if (op.operands[0]->type.dims.at(op.attrs.axis) == d) ok = false;
+        return;
+      default:
+        for (const auto& r : op.results)
+          if (!ir::has_dim(r->type, d)) ok = false;
+    }
+  });
+  return ok;
+}
+
+}  // namespace
+
+std::optional<int> subtilable_dim(const ir::DeviceKernel& k) {
+  std::optional<int> found;
+  ir::walk(k.body, [&](const ir::Op& op) {
+    if (found || op.kind != OpKind::Dot) return;
+    const auto& a = op.operands.at(0)->type.dims;
+    if (a.size() < 2) return;
+    int m = a[a.size() - 2];
+    if (m < 0 || std::find(k.grid_dims.begin(), k.grid_dims.end(), m) == k.grid_dims.end()) return;
+    if (k.dim(m).kind != ir::DimKind::Tile) return;
+    if (legal(k, m)) found = m;
+  });
+  return found;
+}
+
+}  // namespace deuteron::analysis

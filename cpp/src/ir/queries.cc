@@ -1,0 +1,72 @@
+// Small questions about ops and types that passes, analyses and both back
+// ends ask (ir.h, "queries").
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "deuteron/ir.h"
+
+namespace deuteron::ir {
+
+bool has_dim(const Type& t, int d) { return std::find(t.dims.begin(), t.dims.end(), d) != t.dims.end(); }
+
+std::vector<int> access_dims(const Op& op) {
+  std::vector<int> dims;
+  for (const auto& ix : op.attrs.index) {
+    switch (ix.kind) {
+      case IndexSpec::Kind::TileDim: dims.push_back(ix.dim); break;
+      case IndexSpec::Kind::NewAxis: dims.push_back(kBroadcast); break;
+      case IndexSpec::Kind::Tensor:
+        for (int d : op.operands.at(ix.operand)->type.dims) dims.push_back(d);
+        break;
+      case IndexSpec::Kind::Scalar: break;
+    }
+  }
+  return dims;
+}
+
+bool indexes_dim(const Op& op, int d) {
+  for (const auto& ix : op.attrs.index) {
+    if (ix.kind == IndexSpec::Kind::TileDim && ix.dim == d) return true;
+    if (ix.kind == IndexSpec::Kind::Tensor && has_dim(op.operands.at(ix.operand)->type, d)) return true;
+  }
+  return false;
+}
+
+bool touches_dim(const Op& op, int d) {
+  for (const Value* v : op.operands)
+    if (has_dim(v->type, d)) return true;
+  for (const auto& r : op.results)
+    if (has_dim(r->type, d)) return true;
+  return indexes_dim(op, d);
+}
+
+Literal reduction_identity(ReduceFn f, DType t) {
+  const bool fl = is_floating(t);
+  const int bits = bit_width(t);
+  // The dtype's range (unsigned types wider than 62 bits do not fit an
+  // int64 literal; deuteron has none).
+  const int64_t lowest = !is_signed(t) ? 0 : bits >= 64 ? std::numeric_limits<int64_t>::min() : -(int64_t{1} << (bits - 1));
+  const int64_t highest = bits >= 63 ? std::numeric_limits<int64_t>::max()
+                          : is_signed(t) ? (int64_t{1} << (bits - 1)) - 1
+                                         : (int64_t{1} << bits) - 1;
+  switch (f) {
+    case ReduceFn::Sum: return fl ? Literal::from_float(0.0) : Literal::from_int(0);
+    case ReduceFn::Prod: return fl ? Literal::from_float(1.0) : Literal::from_int(1);
+    case ReduceFn::Max:
+    case ReduceFn::ArgMax:
+      if (fl) return Literal::from_float(-INFINITY);
+      if (t == DType::Bool) return Literal::from_bool(false);
+      return Literal::from_int(lowest);
+    case ReduceFn::Min:
+    case ReduceFn::ArgMin:
+      if (fl) return Literal::from_float(INFINITY);
+      if (t == DType::Bool) return Literal::from_bool(true);
+      return Literal::from_int(highest);
+    case ReduceFn::Any: return Literal::from_bool(false);
+    case ReduceFn::All: return Literal::from_bool(true);
+  }
+  return Literal::from_int(0);
+}
+
+}  // namespace deuteron::ir

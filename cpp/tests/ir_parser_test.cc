@@ -5,6 +5,7 @@
 // a crash (truncated and mutated texts).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -243,6 +244,12 @@ std::vector<Case> cases() {
 // The first difference between two kernels in what the text carries, or "".
 // Not carried: spans' columns, name hints, tensors' arg_index, symbols' hints
 // and the ids of ops other than loops.
+// Literals equal bit for bit (so -0.0 differs from 0.0), any NaN equal to any NaN.
+bool same_literal(const ir::Literal& x, const ir::Literal& y) {
+  return x.kind == y.kind && x.i == y.i && x.b == y.b &&
+         (std::memcmp(&x.f, &y.f, sizeof(double)) == 0 || (std::isnan(x.f) && std::isnan(y.f)));
+}
+
 class Differ {
  public:
   std::string run(const ir::DeviceKernel& a, const ir::DeviceKernel& b) {
@@ -324,11 +331,7 @@ class Differ {
     switch (a.kind) {
       case ir::OpKind::Constant:
       case ir::OpKind::Full:
-        check(x.literal.kind == y.literal.kind, w + " literal kind");
-        check(x.literal.i == y.literal.i && x.literal.b == y.literal.b, w + " literal");
-        check(std::memcmp(&x.literal.f, &y.literal.f, sizeof(double)) == 0 ||
-                  (std::isnan(x.literal.f) && std::isnan(y.literal.f)),
-              w + " float literal");
+        check(same_literal(x.literal, y.literal), w + " literal");
         break;
       case ir::OpKind::ScalarParam: check(x.param == y.param, w + " param"); break;
       case ir::OpKind::SymValue: check(x.sym.same_as(y.sym), w + " sym"); break;
@@ -385,11 +388,7 @@ class Differ {
       case ir::OpKind::Random: check(x.random == y.random, w + " fn"); break;
       case ir::OpKind::Scan:
       case ir::OpKind::CombineReduce: {
-        bool same_other = x.other.size() == y.other.size();
-        for (size_t i = 0; same_other && i < x.other.size(); ++i)
-          same_other = x.other[i].kind == y.other[i].kind && x.other[i].i == y.other[i].i &&
-                       x.other[i].b == y.other[i].b &&
-                       (x.other[i].f == y.other[i].f || (std::isnan(x.other[i].f) && std::isnan(y.other[i].f)));
+        bool same_other = std::equal(x.other.begin(), x.other.end(), y.other.begin(), y.other.end(), same_literal);
         check(x.axis == y.axis && x.keepdim == y.keepdim && x.reverse == y.reverse && x.combine_fn == y.combine_fn &&
                   (a.kind == ir::OpKind::CombineReduce || !a.regions.empty() || x.reduce == y.reduce) && same_other,
               w + " scan / combine attrs");

@@ -82,7 +82,17 @@ for t in "${TARGETS[@]}"; do
       -timeout="$FUZZ_TIMEOUT" -rss_limit_mb="$FUZZ_RSS_MB" -max_len=16384 -print_final_stats=1 \
       -artifact_prefix=build/fuzz/findings/"$t"- "$scratch" $seeds > "build/fuzz/$t.log" 2>&1; then
     echo "[fuzz] $t: FOUND A PROBLEM (build/fuzz/$t.log, reproducer in build/fuzz/findings/):"
-    grep -E "ERROR|SUMMARY|runtime error|==[0-9]+==|Test unit written|_fuzzer:" "build/fuzz/$t.log" | head -20
+    # The target's own message is the line after "<target>_fuzzer:" (the
+    # exception's text); print it with the sanitizer's summary lines.
+    grep -E -A3 "ERROR|SUMMARY|runtime error|==[0-9]+==|Test unit written|_fuzzer:" "build/fuzz/$t.log" | head -40
+    # CI keeps no files: print each reproducer too (control bytes made
+    # visible by cat -v), so that the log alone is enough to reproduce.
+    for f in build/fuzz/findings/"$t"-*; do
+      [ -f "$f" ] || continue
+      echo "[fuzz] reproducer $f ($(wc -c < "$f") bytes, base64 then as text):"
+      base64 -w 0 "$f" | head -c 6000; echo
+      head -c 3000 "$f" | cat -v; echo
+    done
     status=1
   else
     grep -E "stat::number_of_executed_units|Done [0-9]+ runs" "build/fuzz/$t.log" | tr '\n' ' '

@@ -37,6 +37,26 @@ if ! python -c "import redis" 2>/dev/null; then
   python -m pip install -q "redis>=4.5"
 fi
 
-echo "[setup] building deuteron (C++ core + Python extension)"
-python -m pip install -q --no-deps --no-build-isolation -e . 2>&1 | grep -v "^\s*$" | tail -5 || true
+# DEUTERON_SETUP_TESTS=1 (scripts/test.sh) also builds the C++ tests in the same
+# build folder, so that the core is compiled once for both.
+defines=()
+what="C++ core + Python extension"
+if [ "${DEUTERON_SETUP_TESTS:-0}" = 1 ]; then
+  defines=(--config-settings=cmake.define.DEUTERON_BUILD_TESTS=ON)
+  what="C++ core + Python extension + C++ tests"
+fi
+echo "[setup] building deuteron ($what): a few minutes on a small machine; progress below"
+# pip hides the build unless verbose: keep its whole log, show ninja's [n/N] steps.
+log=$(mktemp)
+set +e
+python -m pip install -v --no-deps --no-build-isolation -e . "${defines[@]}" 2>&1 | tee "$log" \
+  | sed -u -n -E 's#^ *\[([0-9]+/[0-9]+)\] (Building|Linking)[^/]* ([^ ]*/)?([^ /]+)$#[setup]   [\1] \2 \4#p'
+rc=${PIPESTATUS[0]}
+set -e
+if [ "$rc" != 0 ]; then
+  echo "[setup] the build failed (pip exit $rc); the end of its log ($log):"
+  tail -60 "$log"
+  exit 1
+fi
+rm -f "$log"
 python -c "import deuteron, deuteron._core as c; print('[setup] deuteron', deuteron.__version__, 'core', c.__version__, 'ready')"

@@ -4,33 +4,42 @@
 # then the fuzzers for a fixed time each (scripts/fuzz.sh; DEUTERON_FUZZ_SECONDS,
 # default 45, 0 skips them).  Exits non-zero when any test fails or a fuzzer
 # finds a crash, hang or memory blow-up.
+#
+# What it installs when missing (with apt-get, through sudo when not root):
+# libgtest-dev (GoogleTest, for the C++ unit tests) and redis-server (the
+# shared tuning cache's tests start a real Redis); scripts/fuzz.sh adds clang.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
-. "${DEUTERON_VENV:-.venv}/bin/activate"
 
-# GoogleTest for the C++ tests.
+if command -v sudo >/dev/null && [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
+apt_install() {  # apt_install WHY PACKAGE...
+  local why=$1; shift
+  echo "[test] installing $* ($why)"
+  if ! command -v apt-get >/dev/null || { [ -z "$SUDO" ] && [ "$(id -u)" != 0 ]; }; then
+    echo "[test] cannot install $* here (no apt-get, or not root and no sudo): install it yourself, then run again"
+    exit 1
+  fi
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
+# GoogleTest: the C++ tests are built with the package (one build of the core).
 if [ ! -e /usr/lib/x86_64-linux-gnu/cmake/GTest/GTestConfig.cmake ] && [ ! -e /usr/lib/cmake/GTest/GTestConfig.cmake ] \
    && ! ls /usr/lib/*/libgtest.a >/dev/null 2>&1; then
-  echo "[test] installing GoogleTest (libgtest-dev)"
-  if command -v sudo >/dev/null && [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq libgtest-dev >/dev/null
+  apt_install "GoogleTest, for the C++ unit tests" libgtest-dev
 fi
-
-# redis-server for the tests of the shared tuning cache on Redis (tests/test_tuning_store.py and
-# friends start their own server on a free port in a temporary folder, and stop it).
 if ! command -v redis-server >/dev/null; then
-  echo "[test] installing redis-server (the shared tuning cache's tests run a real Redis)"
-  if command -v sudo >/dev/null && [ "$(id -u)" != 0 ]; then SUDO=sudo; else SUDO=; fi
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq redis-server >/dev/null
+  apt_install "the shared tuning cache's tests run a real Redis" redis-server
 fi
 
-echo "[test] C++: configure and build"
-cmake -S . -B build/tests -G Ninja -DCMAKE_BUILD_TYPE=Release -DDEUTERON_BUILD_PYTHON=OFF \
-  -DDEUTERON_BUILD_TESTS=ON -DPython_EXECUTABLE="$(command -v python)" >/dev/null
-cmake --build build/tests -j "$(nproc)"
-echo "[test] C++: ctest"
-ctest --test-dir build/tests --output-on-failure -j "$(nproc)"
+DEUTERON_SETUP_TESTS=1 bash scripts/setup.sh
+. "${DEUTERON_VENV:-.venv}/bin/activate"
+
+# The package's build folder (pyproject.toml: build-dir = "build/{wheel_tag}") holds the C++ tests.
+BUILD=build/$(python -c 'import sys, sysconfig
+v = "cp%d%d" % sys.version_info[:2]
+print(v + "-" + v + "-" + sysconfig.get_platform().replace("-", "_").replace(".", "_"))')
+echo "[test] C++: ctest ($BUILD)"
+ctest --test-dir "$BUILD" --output-on-failure -j "$(nproc)"
 
 echo "[test] Python: pytest"
 MARK="not gpu"

@@ -61,3 +61,7 @@ def next_power_of_2(n: int) -> int:
 
 __all__ = ["kernel", "jit", "Kernel", "BoundKernel", "Config", "Settings", "RefMode", "exc", "language",
            "cdiv", "next_power_of_2", "__version__"]
+
+# Keep the namespace to the public names (dir(deuteron) lists no typing helpers);
+# the annotations above are strings (postponed evaluation), so nothing needs them.
+del Any, Callable, Sequence, annotations

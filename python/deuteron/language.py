@@ -70,8 +70,76 @@ _DEVICE_FUNCTIONS = [
     "register_reduction_dim",
 ]
 
+# What each device function means (its docstring: help(hl.tile) and the docs'
+# API pages); docs/language.md has the full rules.
+_DOCS = {
+    "tile": """Tile loop: ``for t in hl.tile(n)`` / ``hl.tile(begin, end)`` / ``hl.tile([m, n])``.
+
+    Splits the range into tiles whose size is a tunable block size (``block_size=``
+    fixes it); ``t`` indexes tensors (``x[t]``, ``x[t, :]``).  The outermost tile loops
+    form the launch grid; inner ones are loops inside the kernel.
+    Example: ``for tm, tn in hl.tile([m, n]): out[tm, tn] = x[tm, tn] + 1``""",
+    "grid": """Index loop: ``for i in hl.grid(n)`` (``hl.grid(begin, end[, step])``, ``hl.grid([m, n])``).
+
+    Like ``hl.tile`` with tiles of one element: ``i`` is a scalar index, so ``x[i, :]`` drops
+    that dimension.  Example: ``for i in hl.grid(m): out[i] = x[i, :].sum()``""",
+    "static_range": """``for k in hl.static_range(n)``: a loop fully unrolled at compile time (``n`` constant).""",
+    "jagged_tile": """Tile loop over per-row lengths (jagged tensors): ``hl.jagged_tile(lengths)``.""",
+    "zeros": """``hl.zeros(shape, dtype=torch.float32)``: a device tile of zeros.
+
+    ``shape`` lists tiles or sizes, e.g. ``acc = hl.zeros([tm, tn])`` for a matmul accumulator.""",
+    "full": """``hl.full(shape, value, dtype=torch.float32)``: a device tile filled with ``value``.""",
+    "arange": """``hl.arange(n)`` (or ``hl.arange(begin, end)``): a 1-D device tile of consecutive int32 indices.""",
+    "rand": """``hl.rand(shape, seed, offsets=None)``: uniform floats in [0, 1) from Philox.
+
+    The same seed (and offsets) gives the same numbers for any config.
+    Example: ``keep = hl.rand([t], seed) > p``""",
+    "randint": """``hl.randint(shape, low, high, seed)``: uniform integers in [low, high) from Philox.""",
+    "load": """``hl.load(x, [index...], extra_mask=None, eviction_policy=None)``: an explicit load.
+
+    Like ``x[index...]`` with an extra mask (masked lanes read 0) and a cache hint
+    (``"evict_first"``, ``"evict_last"``).""",
+    "store": """``hl.store(x, [index...], value, extra_mask=None)``: an explicit store; masked lanes are not written.""",
+    "atomic_add": """``hl.atomic_add(x, [index...], value, sem="relaxed")``: ``x[index] += value`` atomically; returns the old values.""",
+    "atomic_and": """``hl.atomic_and(x, [index...], value, sem="relaxed")``: atomic bitwise and; returns the old values.""",
+    "atomic_or": """``hl.atomic_or(x, [index...], value, sem="relaxed")``: atomic bitwise or; returns the old values.""",
+    "atomic_xor": """``hl.atomic_xor(x, [index...], value, sem="relaxed")``: atomic bitwise xor; returns the old values.""",
+    "atomic_xchg": """``hl.atomic_xchg(x, [index...], value, sem="relaxed")``: atomic exchange; returns the old values.""",
+    "atomic_max": """``hl.atomic_max(x, [index...], value, sem="relaxed")``: atomic maximum; returns the old values.""",
+    "atomic_min": """``hl.atomic_min(x, [index...], value, sem="relaxed")``: atomic minimum; returns the old values.""",
+    "atomic_cas": """``hl.atomic_cas(x, [index...], expected, value, sem="relaxed")``: compare and swap; returns the old values.""",
+    "dot": """``hl.dot(a, b, acc=None, out_dtype=None)``: matrix product of two tiles (``tl.dot``).
+
+    With ``acc`` the product is added to it (the usual matmul inner loop:
+    ``acc = hl.dot(x[tm, tk], y[tk, tn], acc=acc)``).""",
+    "reduce": """``hl.reduce(combine_fn, x_or_tuple, dim=None, other=0, keep_dims=False)``: reduction with your combine function.
+
+    ``combine_fn(a, b)`` must be associative (tuples of tensors reduce together);
+    ``other`` fills masked lanes.  Example: ``hl.reduce(lambda a, b: a * b, x[t, :], dim=1)``""",
+    "associative_scan": """``hl.associative_scan(combine_fn, x_or_tuple, dim, reverse=False)``: inclusive scan with your combine function.""",
+    "cumsum": """``hl.cumsum(x, dim, reverse=False)``: inclusive cumulative sum along ``dim`` of a tile.""",
+    "cumprod": """``hl.cumprod(x, dim, reverse=False)``: inclusive cumulative product along ``dim`` of a tile.""",
+    "subscript": """``hl.subscript(x, [index...])``: indexes a device tile (``None`` adds a dimension, ``:`` keeps one).""",
+    "split": """``a, b = hl.split(x)``: splits a tile whose last dimension is 2 into two tiles (``tl.split``).""",
+    "join": """``hl.join(a, b)``: stacks two tiles of one shape along a new last dimension of size 2 (``tl.join``).""",
+    "tile_index": """``hl.tile_index(t)`` (or ``t.index``): the element indices a tile covers, as a 1-D int32 tile.""",
+    "tile_begin": """``hl.tile_begin(t)`` (or ``t.begin``): the first index of a tile.""",
+    "tile_end": """``hl.tile_end(t)`` (or ``t.end``): one past the last index of a tile (clipped to the loop's end).""",
+    "tile_block_size": """``hl.tile_block_size(t)`` (or ``t.block_size``): the tile's block size (a config value).""",
+    "tile_id": """``hl.tile_id(t)`` (or ``t.id``): which tile of its loop this is (``begin // block_size``).""",
+    "tile_count": """``hl.tile_count(t)`` (or ``t.count``): how many tiles its loop has.""",
+    "device_print": """``hl.device_print(prefix, *values)``: prints the prefix and the values from the kernel (debugging; slow).""",
+    "inline_asm_elementwise": """``hl.inline_asm_elementwise(asm, constraints, args, dtype, is_pure, pack)``: inline PTX applied elementwise.""",
+    "inline_triton": """``hl.inline_triton(source, args, output_like)``: Triton code pasted into the kernel, for what the language lacks.""",
+    "barrier": """``hl.barrier()``: a grid-wide barrier between phases of a persistent kernel.""",
+    "register_block_size": """``hl.register_block_size(n)`` (host code): a tunable block size to pass to ``hl.tile(..., block_size=)``.""",
+    "register_tunable": """``hl.register_tunable(name, fragment)`` (host code): a tunable value of your own in the search space.""",
+    "register_reduction_dim": """``hl.register_reduction_dim(n)`` (host code): a size reduced over whole (its block size covers ``n``).""",
+}
+
 for _name in _DEVICE_FUNCTIONS:
     globals()[_name] = _device_only(_name)
+    globals()[_name].__doc__ = _DOCS.get(_name, f"``hl.{_name}``: see docs/language.md.")
 
 
 def specialize(value: Any) -> Any:

@@ -237,3 +237,16 @@ def test_runner_without_corpus_says_so(tmp_path):
     proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "conformance.py"), "--helion",
                            str(tmp_path / "nowhere")], stdout=subprocess.PIPE, text=True, timeout=120)
     assert proc.returncode == 0 and "is not at" in proc.stdout
+
+
+def test_runner_holds_each_file_to_its_floor(tmp_path):
+    floor = tmp_path / "floor.json"
+    rc, _, out = _run_runner(tmp_path, "--files", "test_mini.py", "--update-floor", "--floor", str(floor))
+    assert rc == 0, out
+    assert json.loads(floor.read_text()) == {"tests/interpret/test_mini.py": 1}
+    rc, _, out = _run_runner(tmp_path, "--files", "test_mini.py", "--check-floor", "--floor", str(floor))
+    assert rc == 0 and "1 pass (floor 1)" in out, out
+    # One more passing test than today is required: the check fails and names what failed.
+    floor.write_text(json.dumps({"tests/interpret/test_mini.py": 2}))
+    rc, _, out = _run_runner(tmp_path, "--files", "test_mini.py", "--check-floor", "--floor", str(floor))
+    assert rc == 1 and "fewer than the floor of 2" in out and "FAIL" in out, out

@@ -2,13 +2,14 @@
 # Builds deuteron on the device machine, then runs the stages asked for, each
 # logging to $OUT/<stage>.log (the device's output folder; /tmp/out elsewhere).
 #
-#   bash benchmarks/device_run.sh [tests] [cpp] [pointwise] [kernels] [autotune] [aoti-probe]
+#   bash benchmarks/device_run.sh [tests] [cpp] [pointwise] [kernels] [autotune] [helion-examples] [aoti-probe]
 #
 # tests:     pytest -m gpu tests/gpu (examples, torch.compile/export/AOTInductor, autograd)
 # cpp:       examples/cpp/run.sh (C++ export of softmax and matmul, run without Python)
 # pointwise: benchmarks/pointwise.py (add vs copy, host overhead)
 # kernels:   benchmarks/kernels.py (each example vs eager, torch.compile, cuBLAS/SDPA)
 # autotune:  benchmarks/autotune.py --effort quick (tune time, tuned vs default speed)
+# helion-examples: benchmarks/helion_examples.py (deuteron vs Helion on Helion's examples)
 # aoti-probe: benchmarks/aoti_probe.py (AOTInductor Python load: plain torch, triton_op, deuteron)
 # autotune-full: the same with --effort full (autotune_full.json, at_full/)
 # With no stage named: tests.  KERNELS=softmax,matmul limits kernels/autotune;
@@ -46,6 +47,11 @@ for stage in "${stages[@]}"; do
                 ${KERNELS:+--kernels "$KERNELS"} 2>&1 | tee "$OUT/autotune.log" | tail -12 ;;
     autotune-full) python3 "$REPO/benchmarks/autotune.py" --effort full --json "$OUT/autotune_full.json" \
                      --log-dir "$OUT/at_full" ${KERNELS:+--kernels "$KERNELS"} 2>&1 | tee "$OUT/autotune_full.log" | tail -12 ;;
+    # Helion's examples on deuteron and on Helion itself (HELION: a Helion checkout with
+    # helion/ and examples/, default .helion in the repo; HX_BUDGET: seconds for the stage).
+    helion-examples) python3 "$REPO/benchmarks/helion_examples.py" --helion "${HELION:-$REPO/.helion}" --out "$OUT" \
+                       --work /tmp/hx-work --budget "${HX_BUDGET:-420}" ${KERNELS:+--only "$KERNELS"} 2>&1 \
+                       | tee "$OUT/helion_examples.log" | tail -70 ;;
     aoti-probe) python3 "$REPO/benchmarks/aoti_probe.py" /tmp/aoti_probe 2>&1 | tee "$OUT/aoti_probe.log" | grep -E "^(plain|triton_op|deuteron)[:/]" ;;
     *) echo "unknown stage $stage"; rc=2 ;;
   esac

@@ -180,6 +180,11 @@ TEST(KernelLimits, DimensionsAreAtMost2Pow62) {
                   "tensor sizes inside tile loops must be positive, got -5");
   EXPECT_CONTAINS(compile("    for t in hl.tile((-2)**63, 9223372036854775807):\n        x[t] = 1\n", "x:float32[8]"),
                   "integer overflow");
+  // A 0-d tensor has no dim 0 to measure: x.size(0) escaped as std::out_of_range once
+  // (found by the compile fuzzer); transposing its dims 0 / -1 is the tensor itself.
+  EXPECT_CONTAINS(compile(loop, "x:float32[]"), "x.size(dim): the tensor has no dimensions (it is 0-d)");
+  EXPECT_CONTAINS(compile("    n = x.stride(-1)\n" + loop, "x:float32[]"), "x.stride(dim): the tensor has no dimensions");
+  EXPECT_CONTAINS(compile("    y = x.transpose(0, -1)\n    n = y.size(0)\n", "x:float32[]"), "has no dimensions");
 }
 
 TEST(KernelLimits, FillValuesConvertLikeTorchFull) {

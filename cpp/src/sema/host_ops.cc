@@ -266,6 +266,11 @@ bool Analyzer::call_host_tensor_method(const SValue& self, const std::string& na
       out = SValue::tuple(v);
       return true;
     }
+    // normalize_axis lets dim 0 / -1 name a 0-d tensor's (scalar) dim, as reductions
+    // do; size() and stride() have no such dim to return (PyTorch raises too).
+    if (rank == 0)
+      error(b.span_of("dim"), "x." + name + "(dim): the tensor has no dimensions (it is 0-d)",
+            {"x." + name + "() is the empty tuple for a 0-d tensor"});
     out = SValue::integer(src.at(dim_arg(*b.get("dim"), b.span_of("dim"), rank)));
     return true;
   }
@@ -345,6 +350,10 @@ bool Analyzer::call_host_tensor_method(const SValue& self, const std::string& na
   if (name == "transpose" || name == "swapaxes") {
     if (call.args.size() != 2) return false;
     int a = dim_arg(call.args[0], call.arg_spans[0], rank), b = dim_arg(call.args[1], call.arg_spans[1], rank);
+    if (rank == 0) {  // dims 0 / -1 of a 0-d tensor: nothing to swap
+      out = with_layout(t, t.sizes, t.strides);
+      return true;
+    }
     auto sz = t.sizes;
     auto st = t.strides;
     std::swap(sz[a], sz[b]);

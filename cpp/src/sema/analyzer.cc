@@ -552,8 +552,11 @@ std::vector<SValue> Analyzer::expect_sequence(const SValue& v, SourceSpan span, 
 }
 
 int Analyzer::normalize_axis(int64_t axis, int rank, SourceSpan span) const {
-  int64_t a = axis < 0 ? axis + rank : axis;
-  if (a < 0 || a >= std::max(rank, 1))
+  // A 0-d value has one nameable dim, 0 or -1 (PyTorch's scalar wrap): reductions
+  // over it are the value itself.
+  int64_t wrap = std::max(rank, 1);
+  int64_t a = axis < 0 ? axis + wrap : axis;
+  if (a < 0 || a >= wrap)
     error(span, "dimension " + std::to_string(axis) + " is out of range for a value of rank " + std::to_string(rank),
           {"valid dims are " + std::to_string(-std::max(rank, 1)) + " to " + std::to_string(std::max(rank, 1) - 1)});
   return static_cast<int>(a);

@@ -118,9 +118,12 @@ def test_compile_config_and_fixed_config():
 def test_seed_era_config_spellings_are_accepted():
     x = torch.randn(32, 64)
     b = fresh(K.tile_ops).bind((x,))
+    assert b.normalize_config(deuteron.Config(block_sizes=[[], []], l2_grouping=2)).l2_groupings == [2]
     cfg = deuteron.Config(block_sizes=[[], []], l2_grouping=2, use_yz_grid=True)
     n = b.normalize_config(cfg)
-    assert n.l2_groupings == [2] and n.pid_type == "xyz"
+    # 'xyz' gives each grid dim its own program id: no grouping is left to do, and
+    # normalization says so.
+    assert n.l2_groupings == [1] and n.pid_type == "xyz"
 
 
 def test_config_spec_and_default_config():

@@ -198,7 +198,14 @@ struct LoopPlan {
   std::string warp_specialize_left_out;  // why a True was left out ("" = not)
 };
 
-// A config request the code does not follow as asked.
+// A config request the code does not follow as asked.  Normalization
+// (ConfigSpec::canonicalize) already rewrites every such request the config
+// space shows, so for a normalized config only what the lowered IR decides
+// is left here: an access TMA or a block pointer cannot move, a
+// warp-specialized loop whose loads are not all 2-D descriptors, a
+// program-wide key (pid_type 'xyz', subtiles) in a kernel it does not fit.
+// The analyses still resolve the others, for IR text run with --run-pass
+// and its un-normalized options.
 struct Resolution {
   std::string key;    // "indexing[2]", "pid_type"
   std::string asked;  // "tensor_descriptor"

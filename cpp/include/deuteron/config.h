@@ -148,6 +148,9 @@ struct ConfigSpec {
   int max_grid_rank = 1;
   std::vector<int> kernel_load_offset;   // global index of each kernel's first load
   std::vector<int> kernel_store_offset;
+  // Loads (global index) whose hl.load gives an eviction_policy: their
+  // load_eviction_policies entry has nothing to choose.
+  std::vector<int> loads_with_eviction_policy;
 
   // The key loop of kernel k when it is a flash attention, else -1.
   int flash_attention_loop(int k) const;
@@ -160,8 +163,12 @@ struct ConfigSpec {
 
   // The space as JSON (for BoundKernel.config_spec in Python).
   json::Value to_json() const;
-  // Fills every missing key with its default and validates.  Throws ConfigError.
+  // Fills every missing key with its default, validates, and canonicalizes.
+  // Throws ConfigError naming the key.
   json::Value normalize(const json::Value& config, const DeviceInfo& device) const;
+  // Rewrites the requests of a checked config that the generated code would
+  // not follow to what it runs (canonical.cc); normalize's last step.
+  void canonicalize(json::Value& config, const DeviceInfo& device) const;
   // The heuristic default config (a good config without search).
   json::Value default_config(const DeviceInfo& device) const;
 

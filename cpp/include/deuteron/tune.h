@@ -211,6 +211,10 @@ class Strategy {
   // Fills `out` up to n with fresh random points (bounded attempts).
   void fill_random(std::vector<Point>& out, int n);
   void add_unique(std::vector<Point>& out, const Point& p);
+  void shuffle(std::vector<Point>& v);  // a permutation the seed decides
+  // Neighbours of the default config, shuffled, added until `out` holds `limit`
+  // points: how every strategy's first generation starts.
+  void add_default_neighbours(std::vector<Point>& out, int limit);
   bool is_first_generation() const { return generation_ == 0; }
   // Successful trials sorted by time (fastest first).
   std::vector<const Trial*> ranked() const;

@@ -146,6 +146,8 @@ ConfigSpec derive_config_spec(const std::vector<const ir::DeviceKernel*>& kernel
           dot.b = dot_operand(kernel, op->operands[1]);
           sum.dots.push_back(std::move(dot));
         }
+        if (op->kind == ir::OpKind::Load && !op->attrs.eviction_policy.empty())
+          spec.loads_with_eviction_policy.push_back(spec.kernel_load_offset.back() + op->attrs.memory_op);
         if (op->kind == ir::OpKind::Reduce || op->kind == ir::OpKind::Scan || op->kind == ir::OpKind::CombineReduce) {
           sum.has_reduction = true;
           spec.has_reduction = true;

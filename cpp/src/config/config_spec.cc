@@ -562,7 +562,9 @@ class Normalizer {
 
 json::Value ConfigSpec::normalize(const json::Value& config, const DeviceInfo& device) const {
   if (!config.is_object()) throw ConfigError("a config must be a JSON object, got " + json::dump(config));
-  return Normalizer(*this, config).run(device);
+  json::Value out = Normalizer(*this, config).run(device);
+  canonicalize(out, device);
+  return out;
 }
 
 }  // namespace deuteron

@@ -429,6 +429,18 @@ void SearchSpace::canonicalize(Point& p) const {
     const std::string& pid = params_[pid_param_].choices[p[pid_param_]].as_string();
     if (!pid_types::is_persistent(pid)) p[sm_mult_param_] = params_[sm_mult_param_].default_choice;
   }
+  // What normalization rewrites to what runs (ConfigSpec::canonicalize: the
+  // tl.range knobs of a static range, 'xyz' where no grid has 2 or 3 dims,
+  // ...), the point takes too: points that compile to the same code are one
+  // point, measured once.
+  const json::Value normalized = decode(p);
+  for (size_t i = 0; i < params_.size(); ++i) {
+    const Param& par = params_[i];
+    const json::Value* v = entry_of(normalized, par.key, par.index);
+    if (!v || *v == par.choices[p[i]]) continue;
+    auto it = std::find(par.choices.begin(), par.choices.end(), *v);
+    if (it != par.choices.end()) p[i] = static_cast<int>(it - par.choices.begin());
+  }
 }
 
 int SearchSpace::param_value_int(const Point& p, int param, int64_t dflt) const {

@@ -80,6 +80,19 @@ void Strategy::fill_random(std::vector<Point>& out, int n) {
     add_unique(out, space_.random_point(rng_));
 }
 
+void Strategy::shuffle(std::vector<Point>& v) {
+  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng_.below(i)]);
+}
+
+// Every strategy's first generation seeds from the default's neighbours, in
+// an order the seed decides.
+void Strategy::add_default_neighbours(std::vector<Point>& out, int limit) {
+  auto nb = space_.neighbors(space_.default_point());
+  shuffle(nb);
+  for (const auto& p : nb)
+    if (static_cast<int>(out.size()) < limit) add_unique(out, p);
+}
+
 std::vector<Point> Strategy::ask(int n) {
   if (finished()) return {};
   if (generation_ > 0) {
@@ -154,13 +167,9 @@ class PatternSearch : public Strategy {
   std::vector<Point> propose(int n) override {
     std::vector<Point> out;
     if (is_first_generation()) {
-      // The default config plus a few random points.
+      // The default config plus a few random points, and the default's neighbours.
       fill_random(out, std::max(1, n / 3));
-      // ... and the default's neighbours.
-      auto nb = space_.neighbors(space_.default_point());
-      shuffle(nb);
-      for (const auto& p : nb)
-        if (static_cast<int>(out.size()) < n) add_unique(out, p);
+      add_default_neighbours(out, n);
       return out;
     }
     auto r = ranked();
@@ -186,10 +195,6 @@ class PatternSearch : public Strategy {
     return out;
   }
 
- private:
-  void shuffle(std::vector<Point>& v) {
-    for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng_.below(i)]);
-  }
 };
 
 // ------------------------------------------------- differential evolution
@@ -204,10 +209,7 @@ class DifferentialEvolution : public Strategy {
     std::vector<Point> out;
     if (is_first_generation()) {
       // Like the other strategies: some neighbours of the default, the rest random.
-      auto nb = space_.neighbors(space_.default_point());
-      for (size_t i = nb.size(); i > 1; --i) std::swap(nb[i - 1], nb[rng_.below(i)]);
-      for (const auto& p : nb)
-        if (static_cast<int>(out.size()) < n / 3) add_unique(out, p);
+      add_default_neighbours(out, n / 3);
       fill_random(out, n);
       return out;
     }
@@ -394,11 +396,8 @@ class SurrogateSearch : public Strategy {
   std::vector<Point> propose(int n) override {
     std::vector<Point> out;
     if (is_first_generation()) {
-      // Random points to learn from, plus the default's best-guess neighbours.
-      auto nb = space_.neighbors(space_.default_point());
-      for (size_t i = nb.size(); i > 1; --i) std::swap(nb[i - 1], nb[rng_.below(i)]);
-      for (const auto& p : nb)
-        if (static_cast<int>(out.size()) < n / 3) add_unique(out, p);
+      // The default's best-guess neighbours, plus random points to learn from.
+      add_default_neighbours(out, n / 3);
       fill_random(out, n);
       return out;
     }

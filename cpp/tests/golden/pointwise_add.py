@@ -21,5 +21,6 @@ def add(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 # RUN[resolved]: --function add --args x:float32[1000],y:float32[1000] --config '{"block_sizes":[256],"pid_type":"xyz","indexing":"tensor_descriptor"}'
-# (resolved: a one-dim grid has one program id, and TMA moves boxes of two or more dims: the
-# generated header lists both requests and what was done instead.)
+# (resolved: a one-dim grid has one program id either way, so normalization makes 'xyz' 'flat'
+# (the config line says so); TMA moves boxes of two or more dims, which the lowered IR shows:
+# the generated header lists those requests and what was done instead.)

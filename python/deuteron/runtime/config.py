@@ -40,17 +40,18 @@ Conventions:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import keyword
 import math
 import operator
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any, Callable, NoReturn
 
 from ..exc import ConfigError
+from .core import core
+from .files import write_atomic
 
 __all__ = [
     "Config",
@@ -63,14 +64,7 @@ __all__ = [
 
 def _load_table() -> dict[str, dict[str, Any]]:
     """The config key table of the C++ core (cpp/src/config/config_keys.cc)."""
-    try:
-        from .. import _core  # type: ignore[attr-defined]
-    except ImportError as e:  # pragma: no cover - only without a build
-        raise ImportError(
-            "deuteron's C++ core (deuteron._core) is not built; install the package with "
-            "`pip install .` (see README.md)"
-        ) from e
-    return {k["name"]: k for k in json.loads(_core.config_keys_json())}
+    return {k["name"]: k for k in json.loads(core().config_keys_json())}
 
 
 # Each key's entry kind, legal values, default, search domain and doc, by name.
@@ -461,26 +455,12 @@ class Config(Mapping[str, Any]):
         """Writes indented JSON atomically: a temp file in the same directory,
         then os.replace.  A new file gets mode 0o644; an existing file keeps its
         mode."""
-        path = os.fspath(path)
-        directory = os.path.dirname(os.path.abspath(path))
+        path = Path(os.path.abspath(path))
         try:
             mode = os.stat(path).st_mode & 0o777
         except FileNotFoundError:
             mode = 0o644
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory
-        )
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(self.to_json(indent=2) + "\n")
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, mode)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_atomic(path, self.to_json(indent=2) + "\n", durable=True, mode=mode)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Config:

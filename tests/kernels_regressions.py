@@ -57,3 +57,14 @@ def device_argument(n: int, device: torch.device) -> torch.Tensor:
     for tile in hl.tile(n, block_size=64):
         out[tile] = tile.count
     return out
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[16, 16, 16]))
+def bf16_matmul(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    out = torch.empty([x.size(0), y.size(1)], dtype=torch.float32, device=x.device)
+    for tile_m, tile_n in hl.tile([x.size(0), y.size(1)]):
+        acc = hl.zeros([tile_m, tile_n], dtype=torch.float32)
+        for tile_k in hl.tile(x.size(1)):
+            acc = hl.dot(x[tile_m, tile_k], y[tile_k, tile_n], acc=acc)
+        out[tile_m, tile_n] = acc
+    return out

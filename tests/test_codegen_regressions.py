@@ -56,3 +56,13 @@ def test_torch_device_argument(mode):
     # The torch.library entry point once annotated it as `device: )`.
     out = fresh(K.device_argument)(100, torch.device("cpu"))
     assert torch.equal(out, torch.full([100], 2, dtype=torch.int32))
+
+
+def test_bfloat16_dot(mode):
+    # Triton 3.6's interpreter multiplies bfloat16 dot operands as their
+    # uint16 bit patterns (results around 1e10); the operands are widened to
+    # float32 there (exact), and stay bfloat16 on GPUs.
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(32, 48, generator=g).to(torch.bfloat16)
+    y = torch.randn(48, 40, generator=g).to(torch.bfloat16)
+    torch.testing.assert_close(fresh(K.bf16_matmul)(x, y), x.float() @ y.float(), atol=1e-4, rtol=1e-4)

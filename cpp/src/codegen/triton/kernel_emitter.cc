@@ -1350,6 +1350,9 @@ class KernelEmitter {
     };
     if (zero_a) sa = zero_masked(a, sa);
     if (zero_b) sb = zero_masked(b, sb);
+    // (float32 under Triton's interpreter, whose bfloat16 dots are wrong; see math_helpers.cc)
+    if (a->type.dtype == DType::BFloat16) sa = math("bf16_dot_operand", sa);
+    if (b->type.dtype == DType::BFloat16) sb = math("bf16_dot_operand", sb);
     std::string acc = op.operands.size() > 2 ? use(op.operands[2]) : "";
     // A batched product whose batch block is 1 is a plain 2-D product: 2-D
     // dots map to Hopper's warp-group MMA, 3-D ones do not.

@@ -240,6 +240,10 @@ struct KernelPlan {
 // The parts of the plan, each an analysis of its own (and what --run-pass
 // prints); plan_kernel runs them in this order.
 void plan_grid(const ir::DeviceKernel& k, const KernelConfig& config, KernelPlan& plan);      // grid.cc
+// Whether the config makes the kernel's grid one linear index space
+// (flatten_loops on a grid of two or more dims): then every grid dim varies
+// across a program's lanes, even one whose block is 1 (grid.cc).
+bool flattens_grid(const ir::DeviceKernel& k, const KernelConfig& config);
 void plan_masks(const ir::DeviceKernel& k, const KernelConfig& config, KernelPlan& plan);     // masks.cc
 void plan_accesses(const ir::DeviceKernel& k, const KernelConfig& config, KernelPlan& plan);  // accesses.cc
 void plan_loops(const ir::DeviceKernel& k, const KernelConfig& config, const DeviceInfo& device,

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "deuteron/ir.h"
@@ -21,7 +22,10 @@ void roll_reductions(ir::DeviceKernel& kernel, const std::vector<std::optional<i
 // Drops tile dims whose block size is 1 from every type (they become scalar
 // indices), so that e.g. attention's [1, M, N] tiles are plain 2-D and its
 // matmuls map to Hopper's warp-group MMA (see unit_dim_elimination.cc).
-void eliminate_unit_dims(ir::DeviceKernel& kernel, const std::vector<int64_t>& block_sizes);
+// Dims in `keep` stay axes whatever their block: a flattened grid's dims,
+// whose values vary across the lanes of one program.
+void eliminate_unit_dims(ir::DeviceKernel& kernel, const std::vector<int64_t>& block_sizes,
+                         const std::set<int>& keep = {});
 
 // Splits each program's block of analysis::subtilable_dim into `subtiles` sub-tiles
 // sharing everything else (config key `subtiles`).  Returns whether it did:

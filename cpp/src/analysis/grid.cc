@@ -5,9 +5,13 @@
 
 namespace deuteron::analysis {
 
+bool flattens_grid(const ir::DeviceKernel& k, const KernelConfig& config) {
+  return config.flatten && k.grid_dims.size() >= 2;
+}
+
 void plan_grid(const ir::DeviceKernel& k, const KernelConfig& config, KernelPlan& plan) {
   const size_t rank = k.grid_dims.size();
-  plan.flat = config.flatten && rank >= 2;
+  plan.flat = flattens_grid(k, config);
   const std::string in_kernel = " in " + k.name;
   const std::string flat_why = std::string(keys::kFlattenLoops) + "[" + std::to_string(config.loop_order_index) +
                                "] makes the grid one index space";

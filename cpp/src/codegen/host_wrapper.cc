@@ -95,8 +95,10 @@ void emit_host_function(PythonWriter& w, const Program& program, const json::Val
   for (size_t i = 0; i < program.fn->args.size(); ++i) {
     sig += (i ? ", " : "") + program.fn->args[i].name;
     if (annotate) {
+      // An argument torch.library has no type for (a torch.device, an object)
+      // stays unannotated: the module must parse even where 'op_ok' is False.
       for (const auto& a : program.args)
-        if (a.name == program.fn->args[i].name) sig += ": " + arg_annotation(a);
+        if (a.name == program.fn->args[i].name && !arg_annotation(a).empty()) sig += ": " + arg_annotation(a);
     }
   }
   w.line(sig + ")" + (annotate ? " -> " + program.return_annotation : "") + ":");

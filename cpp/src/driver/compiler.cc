@@ -52,9 +52,15 @@ std::vector<std::unique_ptr<ir::DeviceKernel>> BoundKernel::lower(const json::Va
     record("reduction_rolling");
     std::vector<int64_t> block_sizes;
     for (const auto& v : config.at(keys::kBlockSizes).as_array()) block_sizes.push_back(v.as_int());
-    for (auto& k : kernels) {
-      passes::eliminate_unit_dims(*k, block_sizes);
-      ir::verify(*k);
+    for (size_t i = 0; i < kernels.size(); ++i) {
+      // A flattened grid's dims are no scalar per program (lin // n varies
+      // across the lanes), so a block of 1 does not remove them.
+      std::set<int> keep;
+      analysis::KernelConfig kc =
+          analysis::kernel_config(spec(), config, static_cast<int>(i), device(), program().dot_precision);
+      if (analysis::flattens_grid(*kernels[i], kc)) keep.insert(kernels[i]->grid_dims.begin(), kernels[i]->grid_dims.end());
+      passes::eliminate_unit_dims(*kernels[i], block_sizes, keep);
+      ir::verify(*kernels[i]);
     }
     record("unit_dim_elimination");
     int subtiles = static_cast<int>(config.at(keys::kSubtiles).as_int());

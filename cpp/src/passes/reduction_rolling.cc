@@ -174,6 +174,13 @@ class Roller {
     return b.create(OpKind::Binary, {x, y}, {ir::Type{result, dims}}, span, a)->result();
   }
 
+  // isnan(x) or not(x): a bool of x's shape.
+  ir::Value* predicate(ir::Builder& b, ir::UnaryFn f, ir::Value* x, SourceSpan span) {
+    ir::Attrs a;
+    a.unary = f;
+    return b.create(OpKind::Unary, {x}, {ir::Type{DType::Bool, x->type.dims}}, span, a)->result();
+  }
+
   ir::Value* where(ir::Builder& b, ir::Value* c, ir::Value* x, ir::Value* y, SourceSpan span) {
     std::vector<int> dims = x->type.rank() >= y->type.rank() ? x->type.dims : y->type.dims;
     return b.create(OpKind::Where, {c, x, y}, {ir::Type{x->type.dtype, dims}}, span)->result();
@@ -275,16 +282,32 @@ class Roller {
         case ir::ReduceFn::ArgMax:
         case ir::ReduceFn::ArgMin: {
           // Keep the first occurrence: replace only on a strictly better value.
+          // As in torch.argmax, NaN is better than every number: a lane's
+          // first NaN replaces its number and stays (NaN > x is false).
           bool is_max = m->attrs.reduce == ir::ReduceFn::ArgMax;
           ir::Value* better = binary(b, is_max ? ir::BinaryFn::Gt : ir::BinaryFn::Lt, x, acc, DType::Bool, span);
+          if (is_floating(t)) {
+            ir::Value* acc_num = predicate(b, ir::UnaryFn::Not, predicate(b, ir::UnaryFn::IsNan, acc, span), span);
+            ir::Value* x_nan = predicate(b, ir::UnaryFn::IsNan, x, span);
+            ir::Value* nan_first = binary(b, ir::BinaryFn::LogicalAnd, x_nan, acc_num, DType::Bool, span);
+            better = binary(b, ir::BinaryFn::LogicalOr, better, nan_first, DType::Bool, span);
+          }
           ir::Attrs ia;
           ia.dim = chunk_;
           ir::Value* idx = b.create(OpKind::TileIndex, {}, {ir::Type{k_.index_dtype, {chunk_}}}, span, ia)->result();
           ir::Value* idx64 = b.create(OpKind::Cast, {idx}, {ir::Type{DType::Int64, {chunk_}}}, span)->result();
           ir::Value* acc_i = args[arg_i + 1];
           ir::Value* new_v = where(b, better, x, acc, span);
-          ir::Value* bi = b.create(OpKind::BroadcastTo, {idx64}, {ir::Type{DType::Int64, a.type.dims}}, span)->result();
-          if (idx64->type.dims == a.type.dims) bi = idx64;
+          // The chunk's index on the chunk's axis of the accumulator, size-1
+          // axes elsewhere, then broadcast: tl.broadcast_to needs equal ranks.
+          std::vector<int> placed(a.type.dims.size(), ir::kBroadcast);
+          for (size_t p = 0; p < placed.size(); ++p)
+            if (a.type.dims[p] == chunk_) placed[p] = chunk_;
+          ir::Value* bi = idx64;
+          if (placed != idx64->type.dims)
+            bi = b.create(OpKind::Reshape, {idx64}, {ir::Type{DType::Int64, placed}}, span)->result();
+          if (bi->type.dims != a.type.dims)
+            bi = b.create(OpKind::BroadcastTo, {bi}, {ir::Type{DType::Int64, a.type.dims}}, span)->result();
           ir::Value* new_i = where(b, better, bi, acc_i, span);
           yields.push_back(new_v);
           yields.push_back(new_i);
@@ -314,6 +337,10 @@ class Roller {
         ir::Value* idxs = loop->result(res_i + 1);
         ir::Value* best = reduce(b, is_max ? ir::ReduceFn::Max : ir::ReduceFn::Min, vals, axis, true, vals->type.dtype, span);
         ir::Value* is_best = binary(b, ir::BinaryFn::Eq, vals, best, DType::Bool, span);
+        // A NaN lane is best: the max/min of a row with a NaN is NaN (equal to
+        // nothing), and without one no lane is NaN.
+        if (is_floating(vals->type.dtype))
+          is_best = binary(b, ir::BinaryFn::LogicalOr, is_best, predicate(b, ir::UnaryFn::IsNan, vals, span), DType::Bool, span);
         ir::Value* big = constant_like(b, ir::Literal::from_int(int64_t{1} << 62), DType::Int64, span);
         ir::Value* cand = where(b, is_best, idxs, big, span);
         final_v = reduce(b, ir::ReduceFn::Min, cand, axis, kd, DType::Int64, span);

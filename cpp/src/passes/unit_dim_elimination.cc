@@ -381,10 +381,11 @@ class UnitDimEliminator {
 
 }  // namespace
 
-void eliminate_unit_dims(ir::DeviceKernel& kernel, const std::vector<int64_t>& block_sizes) {
+void eliminate_unit_dims(ir::DeviceKernel& kernel, const std::vector<int64_t>& block_sizes,
+                         const std::set<int>& keep) {
   std::set<int> unit;
   for (const auto& d : kernel.dims) {
-    if (d.kind != ir::DimKind::Tile || d.dynamic_bounds) continue;
+    if (d.kind != ir::DimKind::Tile || d.dynamic_bounds || keep.count(d.id)) continue;
     int64_t b = d.fixed_block_size ? *d.fixed_block_size
                                    : (d.block_size_index >= 0 && d.block_size_index < static_cast<int>(block_sizes.size())
                                           ? block_sizes[d.block_size_index]

@@ -873,7 +873,16 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
       case K::Int:
       case K::Bool:
       case K::IR: {
-        SValue v = a.expect_device(p, sp, "an index");
+        // A negative constant counts from the end, as in Python (x[-1]).
+        SValue wrapped = p;
+        if (p.kind == K::Int && p.i.is_constant() && p.i.constant() < 0) {
+          wrapped = SValue::integer(t.sizes[pos] + p.i);
+          auto size = t.sizes[pos].as_constant();
+          if (size && p.i.constant() < -*size)
+            a.error(sp, "index " + p.i.str() + " is out of range for dimension " + std::to_string(pos) + " of '" +
+                            t.expr + "' (size " + std::to_string(*size) + ")");
+        }
+        SValue v = a.expect_device(wrapped, sp, "an index");
         if (is_floating(v.value->type.dtype))
           a.error(sp, "indices must be integers, got " + std::string(torch_name(v.value->type.dtype)));
         if (v.value->type.dtype == DType::Bool)

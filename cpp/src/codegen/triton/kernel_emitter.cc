@@ -25,8 +25,15 @@ class KernelEmitter {
  public:
   KernelEmitter(PythonWriter& w, const Program& program, const ir::DeviceKernel& k,
                 const analysis::KernelConfig& config, const analysis::KernelPlan& plan, std::set<std::string>* used_math,
-                CombineHelpers* combine)
-      : out_(w), program_(program), k_(k), cfg_(config), plan_(plan), used_math_(used_math), combine_(combine) {}
+                std::set<std::string>* used_reductions, CombineHelpers* combine)
+      : out_(w),
+        program_(program),
+        k_(k),
+        cfg_(config),
+        plan_(plan),
+        used_math_(used_math),
+        used_reductions_(used_reductions),
+        combine_(combine) {}
 
   KernelLaunch run() {
     collect_symbols();
@@ -576,6 +583,13 @@ class KernelEmitter {
     return "_deuteron_" + fn + "(" + args + ")";
   }
 
+  // A float max/min/argmax/argmin that propagates NaN (reduction_helpers.cc);
+  // `args` is the argument list and its closing parenthesis.
+  std::string nan_reduction(const std::string& fn, const std::string& args) {
+    used_reductions_->insert(fn);
+    return "_deuteron_" + fn + "(" + args;
+  }
+
   std::string unary_expr(ir::UnaryFn f, const std::string& x, DType t) {
     bool f64 = t == DType::Float64;
     switch (f) {
@@ -1102,14 +1116,27 @@ class KernelEmitter {
     }
     std::string kd = op.attrs.keepdim ? ", keep_dims=True" : "";
     std::string ax = std::to_string(axis);
+    // Floats reduce through helpers that propagate NaN as PyTorch does
+    // (reduction_helpers.cc); an argmax's helper also takes the lane index.
+    // Along a size-1 axis an argmax is 0 whatever the value.
+    bool nan_aware = is_floating(t);
+    std::string tail = ", " + ax + ", " + (op.attrs.keepdim ? "True" : "False") + ")";
+    auto value = [&](const char* fn) {
+      return nan_aware ? nan_reduction(fn, in + tail) : "tl." + std::string(fn) + "(" + in + ", " + ax + kd + ")";
+    };
+    auto index = [&](const char* fn) {
+      if (!nan_aware || d == ir::kBroadcast) return "tl." + std::string(fn) + "(" + in + ", " + ax + kd + ").to(tl.int64)";
+      std::string lane = expand("tl.arange(0, " + block_expr(d) + ")", {d}, x->type.dims);
+      return nan_reduction(fn, in + ", " + lane + tail) + ".to(tl.int64)";
+    };
     std::string e;
     switch (op.attrs.reduce) {
       case ir::ReduceFn::Sum: e = "tl.sum(" + in + ", " + ax + kd + ")"; break;
-      case ir::ReduceFn::Max: e = "tl.max(" + in + ", " + ax + kd + ")"; break;
-      case ir::ReduceFn::Min: e = "tl.min(" + in + ", " + ax + kd + ")"; break;
+      case ir::ReduceFn::Max: e = value("max"); break;
+      case ir::ReduceFn::Min: e = value("min"); break;
       case ir::ReduceFn::Prod: e = "tl.reduce(" + in + ", " + ax + ", _deuteron_mul_combine" + kd + ")"; break;
-      case ir::ReduceFn::ArgMax: e = "tl.argmax(" + in + ", " + ax + kd + ").to(tl.int64)"; break;
-      case ir::ReduceFn::ArgMin: e = "tl.argmin(" + in + ", " + ax + kd + ").to(tl.int64)"; break;
+      case ir::ReduceFn::ArgMax: e = index("argmax"); break;
+      case ir::ReduceFn::ArgMin: e = index("argmin"); break;
       case ir::ReduceFn::Any: e = "tl.max(" + in + ".to(tl.int8), " + ax + kd + ") != 0"; break;
       case ir::ReduceFn::All: e = "tl.min(" + in + ".to(tl.int8), " + ax + kd + ") != 0"; break;
     }
@@ -1323,6 +1350,9 @@ class KernelEmitter {
     };
     if (zero_a) sa = zero_masked(a, sa);
     if (zero_b) sb = zero_masked(b, sb);
+    // (float32 under Triton's interpreter, whose bfloat16 dots are wrong; see math_helpers.cc)
+    if (a->type.dtype == DType::BFloat16) sa = math("bf16_dot_operand", sa);
+    if (b->type.dtype == DType::BFloat16) sb = math("bf16_dot_operand", sb);
     std::string acc = op.operands.size() > 2 ? use(op.operands[2]) : "";
     // A batched product whose batch block is 1 is a plain 2-D product: 2-D
     // dots map to Hopper's warp-group MMA, 3-D ones do not.
@@ -1429,6 +1459,7 @@ class KernelEmitter {
   const analysis::KernelConfig& cfg_;  // the config, looked up for this kernel
   const analysis::KernelPlan& plan_;    // what the analyses decided; only printed here
   std::set<std::string>* used_math_;
+  std::set<std::string>* used_reductions_;
   CombineHelpers* combine_;
   std::vector<std::string> symbols_;
   std::vector<std::string> tensor_names_, scalar_names_;
@@ -1451,8 +1482,9 @@ class KernelEmitter {
 
 KernelLaunch emit_triton_kernel(PythonWriter& w, const Program& program, const ir::DeviceKernel& kernel,
                                 const analysis::KernelConfig& config, const analysis::KernelPlan& plan,
-                                std::set<std::string>* used_math, CombineHelpers* combine) {
-  return KernelEmitter(w, program, kernel, config, plan, used_math, combine).run();
+                                std::set<std::string>* used_math, std::set<std::string>* used_reductions,
+                                CombineHelpers* combine) {
+  return KernelEmitter(w, program, kernel, config, plan, used_math, used_reductions, combine).run();
 }
 
 }  // namespace deuteron::codegen

@@ -43,13 +43,19 @@ struct CombineHelpers {
 // Writes the @triton.jit function into `w`; returns how to launch it.  It
 // prints what `plan` decided (masks, addressing, loop knobs, program ids)
 // and decides nothing of its own.  The libdevice math helpers it calls are
-// added to `used_math`, the combine functions it needs to `combine`.
+// added to `used_math`, the NaN-aware float reductions (max, min, argmax,
+// argmin) to `used_reductions`, the combine functions it needs to `combine`.
 KernelLaunch emit_triton_kernel(PythonWriter& w, const Program& program, const ir::DeviceKernel& kernel,
                                 const analysis::KernelConfig& config, const analysis::KernelPlan& plan,
-                                std::set<std::string>* used_math, CombineHelpers* combine);
+                                std::set<std::string>* used_math, std::set<std::string>* used_reductions,
+                                CombineHelpers* combine);
 
 // Defines _deuteron_<fn> for each used math function: libdevice on GPUs, a
 // composite of tl primitives under Triton's interpreter.
 void emit_math_helpers(PythonWriter& w, const std::set<std::string>& used);
+
+// Defines _deuteron_<max|min|argmax|argmin> for each used name: float
+// reductions that propagate NaN as PyTorch does (reduction_helpers.cc).
+void emit_reduction_helpers(PythonWriter& w, const std::set<std::string>& used);
 
 }  // namespace deuteron::codegen

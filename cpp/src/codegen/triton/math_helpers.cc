@@ -14,7 +14,8 @@ namespace {
 
 struct MathHelper {
   const char* params;
-  const char* interpreted;  // body under the interpreter (one return expression)
+  const char* interpreted;    // body under the interpreter (one return expression)
+  const char* compiled = "";  // body on GPUs; empty: libdevice.<name>(params)
 };
 
 const std::map<std::string, MathHelper>& helpers() {
@@ -42,6 +43,11 @@ const std::map<std::string, MathHelper>& helpers() {
       {"bound", {"x", "@python"}},
       // hl.randint: the same on GPUs and under the interpreter.
       {"randint", {"seed, offsets, low, high", "@random"}},
+      // A bfloat16 operand of tl.dot: Triton 3.6's interpreter keeps bfloat16
+      // as its uint16 bit patterns and its dot multiplies those (np.matmul on
+      // the storage).  Widening to float32 is exact, and the float32 product
+      // is what an MMA of bfloat16 inputs accumulating in float32 computes.
+      {"bf16_dot_operand", {"x", "x.to(tl.float32)", "x"}},
   };
   return h;
 }
@@ -95,8 +101,10 @@ void emit_math_helpers(PythonWriter& w, const std::set<std::string>& all_used) {
     w.line("def _deuteron_" + name + "(" + h.params + "):");
     if (name == "bound")
       w.line("    return x");
-    else
+    else if (std::string(h.compiled).empty())
       w.line(std::string("    return libdevice.") + name + "(" + h.params + ")");
+    else
+      w.line(std::string("    return ") + h.compiled);
   }
   w.dedent();
 }

@@ -81,15 +81,17 @@ std::string generate_triton_module(const CodegenInput& in) {
   // use must be defined above them.
   std::vector<codegen::KernelLaunch> launches;
   std::set<std::string> used_math;
+  std::set<std::string> used_reductions;
   codegen::CombineHelpers combine;
   PythonWriter kernels_w;
   for (size_t i = 0; i < in.kernels.size(); ++i) {
     kernels_w.blank();
     kernels_w.blank();
     launches.push_back(codegen::emit_triton_kernel(kernels_w, program, *in.kernels[i], in.kernel_configs.at(i),
-                                                   in.plans.at(i), &used_math, &combine));
+                                                   in.plans.at(i), &used_math, &used_reductions, &combine));
   }
   codegen::emit_math_helpers(w, used_math);
+  codegen::emit_reduction_helpers(w, used_reductions);
   if (!combine.w.str().empty()) w.line_raw(combine.w.str().substr(0, combine.w.str().size() - 1));
   w.line_raw(kernels_w.str().substr(0, kernels_w.str().size() - 1));
   w.blank();

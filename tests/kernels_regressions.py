@@ -1,0 +1,70 @@
+"""Kernels for tests/test_codegen_regressions.py: small programs that once
+compiled to wrong or invalid Triton code (found running Helion's tests under
+TRITON_INTERPRET=1)."""
+
+from __future__ import annotations
+
+import torch
+
+import deuteron
+import deuteron.language as hl
+
+
+@deuteron.kernel
+def negative_scalar_index(src: torch.Tensor, dst: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    for _ in hl.grid(1):
+        dst[-1] = 1.0
+        src[-2] = dst[-1]
+    return src, dst
+
+
+@deuteron.kernel
+def negative_index_2d(x: torch.Tensor) -> torch.Tensor:
+    for _ in hl.grid(1):
+        x[-1, -3] = 42.0
+    return x
+
+
+@deuteron.kernel
+def negative_index_with_tile(x: torch.Tensor) -> torch.Tensor:
+    for tile in hl.tile(x.size(0)):
+        x[tile, -1] = x[tile, -2] + 1.0
+    return x
+
+
+@deuteron.kernel
+def add_2d(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile in hl.tile(out.size()):
+        out[tile] = x[tile] + y[tile]
+    return out
+
+
+@deuteron.kernel
+def zeros_accumulate_2d(x: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile in hl.tile(out.size()):
+        tmp = hl.zeros(tile, dtype=x.dtype)
+        tmp += x[tile]
+        tmp += x[tile]
+        out[tile] = tmp
+    return out
+
+
+@deuteron.kernel
+def device_argument(n: int, device: torch.device) -> torch.Tensor:
+    out = torch.zeros([n], dtype=torch.int32, device=device)
+    for tile in hl.tile(n, block_size=64):
+        out[tile] = tile.count
+    return out
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[16, 16, 16]))
+def bf16_matmul(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    out = torch.empty([x.size(0), y.size(1)], dtype=torch.float32, device=x.device)
+    for tile_m, tile_n in hl.tile([x.size(0), y.size(1)]):
+        acc = hl.zeros([tile_m, tile_n], dtype=torch.float32)
+        for tile_k in hl.tile(x.size(1)):
+            acc = hl.dot(x[tile_m, tile_k], y[tile_k, tile_n], acc=acc)
+        out[tile_m, tile_n] = acc
+    return out

@@ -31,6 +31,7 @@ bool flattenable(const ir::DeviceKernel& k) {
     switch (op.kind) {
       case ir::OpKind::Reduce:
       case ir::OpKind::Scan:
+      case ir::OpKind::Sort:
       case ir::OpKind::CombineReduce:
       case ir::OpKind::Dot:
       case ir::OpKind::Permute:
@@ -146,7 +147,8 @@ ConfigSpec derive_config_spec(const std::vector<const ir::DeviceKernel*>& kernel
           dot.b = dot_operand(kernel, op->operands[1]);
           sum.dots.push_back(std::move(dot));
         }
-        if (op->kind == ir::OpKind::Reduce || op->kind == ir::OpKind::Scan || op->kind == ir::OpKind::CombineReduce) {
+        if (op->kind == ir::OpKind::Reduce || op->kind == ir::OpKind::Scan || op->kind == ir::OpKind::CombineReduce ||
+            op->kind == ir::OpKind::Sort) {
           sum.has_reduction = true;
           spec.has_reduction = true;
         }

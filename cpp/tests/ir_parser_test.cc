@@ -206,7 +206,9 @@ def rand_scans(x: torch.Tensor, ids: torch.Tensor, seed: int) -> torch.Tensor:
         segs = ids[tile].unsqueeze(1).expand_as(v)
         total, _ = hl.associative_scan(add_pair, (v, segs), dim=1, reverse=True)
         prod = hl.reduce(mul, total, dim=1, other=1.0, keep_dims=True)
-        out[tile, :] = torch.cumsum(total, dim=1) + prod
+        ranked, order = torch.sort(total, dim=1, descending=True)
+        top, _ = torch.topk(v, 3)
+        out[tile, :] = torch.cumsum(total, dim=1) + prod + ranked + order.float() + top.sum(dim=1, keepdim=True)
     return out
 )";
 
@@ -394,6 +396,9 @@ class Differ {
               w + " scan / combine attrs");
         break;
       }
+      case ir::OpKind::Sort:
+        check(x.axis == y.axis && x.reverse == y.reverse && x.sort_k == y.sort_k, w + " sort attrs");
+        break;
       case ir::OpKind::Dot:
         check(x.dot_out_dtype == y.dot_out_dtype && x.dot_precision == y.dot_precision, w + " dot attrs");
         break;

@@ -186,6 +186,11 @@ class TypeInferenceError(CompileError):
     """A value of a type the operation cannot take."""
 
 
+class DecoratorAfterHelionKernelDecorator(CompileError):
+    """Another decorator below ``@kernel`` (applied before it): the kernel would compile the
+    source of the undecorated function and silently drop what that decorator does."""
+
+
 _KINDS: dict[str, type[CompileError]] = {
     cls.__name__: cls for cls in CompileError.__subclasses__()
 }

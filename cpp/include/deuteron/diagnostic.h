@@ -71,7 +71,8 @@ struct SourceSpan {
   X(InvalidIndexingType)                      /* an index that is no tile/int/None/slice */ \
   X(SpecializeOnDevice)                       /* hl.specialize inside a device loop */      \
   X(DeviceAPIOnHost)                          /* a device-only hl function in host code */  \
-  X(TypeInferenceError)                       /* a value of a type the op cannot take */
+  X(TypeInferenceError)                       /* a value of a type the op cannot take */    \
+  X(DecoratorAfterHelionKernelDecorator)      /* a decorator below @kernel (runtime/source) */
 
 enum class ErrorKind {
   Generic,  // anything without a finer kind

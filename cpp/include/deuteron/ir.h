@@ -123,6 +123,11 @@ enum class OpKind {
                   // region 0, the user's combine function: args (lhs_0..lhs_n-1, rhs_0..rhs_n-1)
                   // are scalars of the operands' dtypes, the yield gives n scalars; its ops are
                   // elementwise and use only the region's own values (it becomes a function)
+  // torch.sort / torch.topk along attrs.axis, the last axis, a Full dim kept whole (persistent):
+  // results values (the operand's dtype) and indices (int64, positions along the axis).  attrs.reverse:
+  // descending (sort) or largest first (topk); attrs.sort_k > 0: only the first k, and the results'
+  // axis is a Full dim of extent k.  Ties keep no particular order (torch.sort's default).
+  Sort,
   // control flow
   For,            // loop over attrs.dim (Tile or Grid dim); operands = initial iter values;
                   // region 0 args = iter values; results = final iter values
@@ -215,7 +220,8 @@ struct Attrs {
   int seed_slot = -1;                 // RngSeed: index into the seed buffer
   int axis = 0;                      // ExpandDims, Squeeze, Reduce, Scan, CombineReduce
   bool keepdim = false;              // Reduce, CombineReduce
-  bool reverse = false;              // Scan
+  bool reverse = false;              // Scan; Sort: descending / largest first
+  int64_t sort_k = 0;                // Sort: keep the first k (topk); 0 = all
   std::string combine_fn;            // Scan, CombineReduce with a region: the user's function name
   // CombineReduce: the user's `other` (one per operand), the value of lanes past
   // the end of a partial block; empty = none given (the emitter then keeps such

@@ -48,6 +48,10 @@ struct GlobalSpec {
   DType dtype = DType::Float32;
   // Helper: a plain Python function whose body is inlined into device code.
   std::shared_ptr<const SourceFile> helper_source;
+  // Helper: the function of a deuteron kernel.  Passed as a combine function it
+  // is inlined like any helper (its decorator ignored); called, it is an error
+  // (NestedKernelCallsNotSupported), as in Helion.
+  bool helper_is_kernel = false;
   // Module: names the kernel's code uses that the module does not have, each with
   // the closest name it does have ("" if none is close), so that `torch.expp` is
   // "no such function" (did you mean torch.exp?) rather than "not supported".

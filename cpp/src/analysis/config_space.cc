@@ -31,6 +31,7 @@ bool flattenable(const ir::DeviceKernel& k) {
     switch (op.kind) {
       case ir::OpKind::Reduce:
       case ir::OpKind::Scan:
+      case ir::OpKind::Sort:
       case ir::OpKind::CombineReduce:
       case ir::OpKind::Dot:
       case ir::OpKind::Permute:
@@ -148,7 +149,8 @@ ConfigSpec derive_config_spec(const std::vector<const ir::DeviceKernel*>& kernel
         }
         if (op->kind == ir::OpKind::Load && !op->attrs.eviction_policy.empty())
           spec.loads_with_eviction_policy.push_back(spec.kernel_load_offset.back() + op->attrs.memory_op);
-        if (op->kind == ir::OpKind::Reduce || op->kind == ir::OpKind::Scan || op->kind == ir::OpKind::CombineReduce) {
+        if (op->kind == ir::OpKind::Reduce || op->kind == ir::OpKind::Scan || op->kind == ir::OpKind::CombineReduce ||
+            op->kind == ir::OpKind::Sort) {
           sum.has_reduction = true;
           spec.has_reduction = true;
         }

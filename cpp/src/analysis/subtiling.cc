@@ -39,7 +39,8 @@ bool legal(const ir::DeviceKernel& k, int d) {
         return;
       case OpKind::If: ok = false; return;
       case OpKind::Scan:
-        // A scan along the dim runs across the sub-tiles.
+      case OpKind::Sort:
+        // A scan or sort along the dim runs across the sub-tiles.
         if (op.operands[0]->type.dims.at(op.attrs.axis) == d) ok = false;
         return;
       default:

@@ -37,6 +37,7 @@ const char* name(OpKind k) {
     case OpKind::Reduce: return "reduce";
     case OpKind::Dot: return "dot";
     case OpKind::Scan: return "scan";
+    case OpKind::Sort: return "sort";
     case OpKind::CombineReduce: return "combine_reduce";
     case OpKind::For: return "for";
     case OpKind::If: return "if";

@@ -78,6 +78,7 @@ Arity arity(OpKind k) {
     // One result per operand (a tuple of tensors scans or reduces together).
     case OpKind::Scan:
     case OpKind::CombineReduce: return {1, -1, -1};
+    case OpKind::Sort: return {1, 1, 2};
     case OpKind::Binary: return {2, 2, 1};
     case OpKind::Where: return {3, 3, 1};
     case OpKind::Dot: return {2, 3, 1};
@@ -836,6 +837,13 @@ class Parser {
         o.attrs.axis = small_int("an axis");
         if (accept_word("keepdim")) o.attrs.keepdim = true;
         if (accept_word("unmasked")) o.attrs.mask_elided = true;
+        break;
+      case OpKind::Sort:
+        // `axis 1 [descending] [k 4]`
+        expect_word("axis");
+        o.attrs.axis = small_int("an axis");
+        if (accept_word("descending")) o.attrs.reverse = true;
+        if (accept_word("k")) o.attrs.sort_k = small_int("k");
         break;
       case OpKind::Scan:
         // `sum axis 0` (cumsum / cumprod) or `fn NAME axis 0` with a combine region.

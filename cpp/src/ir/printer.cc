@@ -194,6 +194,10 @@ class Printer {
           os_ << " fn " << op.attrs.combine_fn;
         os_ << " axis " << op.attrs.axis << (op.attrs.reverse ? " reverse" : "");
         break;
+      case OpKind::Sort:
+        os_ << " axis " << op.attrs.axis << (op.attrs.reverse ? " descending" : "");
+        if (op.attrs.sort_k > 0) os_ << " k " << op.attrs.sort_k;
+        break;
       case OpKind::CombineReduce:
         os_ << " fn " << op.attrs.combine_fn << " axis " << op.attrs.axis << (op.attrs.keepdim ? " keepdim" : "");
         if (!op.attrs.other.empty()) {

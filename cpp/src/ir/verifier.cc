@@ -104,6 +104,17 @@ class Verifier {
         check(res(0).dims == expect, &op, "reduce result shape is wrong");
         break;
       }
+      case OpKind::Sort: {
+        check(op.operands.size() == 1 && op.results.size() == 2, &op, "takes one operand and gives values, indices");
+        const auto& in = opnd(0).dims;
+        check(!in.empty() && op.attrs.axis == static_cast<int>(in.size()) - 1, &op, "sorts along the last axis");
+        check(op.attrs.sort_k >= 0, &op, "k must not be negative");
+        auto expect = in;
+        if (op.attrs.sort_k > 0 && !expect.empty()) expect.back() = res(0).dims.empty() ? kBroadcast : res(0).dims.back();
+        check(res(0).dims == expect && res(0).dtype == opnd(0).dtype, &op, "values keep the operand's type");
+        check(res(1).dims == expect && res(1).dtype == DType::Int64, &op, "indices are int64 of the values' shape");
+        break;
+      }
       case OpKind::Scan:
       case OpKind::CombineReduce: {
         size_t n = op.operands.size();

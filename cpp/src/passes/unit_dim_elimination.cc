@@ -54,7 +54,8 @@ class UnitDimEliminator {
   bool eligible() {
     bool ok = true;
     ir::walk(k_.body, [&](const ir::Op& op) {
-      if ((op.kind == OpKind::Reduce || op.kind == OpKind::Scan || op.kind == OpKind::CombineReduce) &&
+      if ((op.kind == OpKind::Reduce || op.kind == OpKind::Scan || op.kind == OpKind::CombineReduce ||
+           op.kind == OpKind::Sort) &&
           is_unit(op.operands[0]->type.dims.at(op.attrs.axis)))
         ok = false;
       if (op.kind == OpKind::Dot)
@@ -177,6 +178,11 @@ class UnitDimEliminator {
         }
         break;
       }
+      case OpKind::Sort:
+        // The size-1 axes are the operand's (the sorted axis, last, is a whole dim).
+        same_axes(op.operands[0], op.result(0));
+        same_axes(op.operands[0], op.result(1));
+        break;
       case OpKind::Scan:
         // One shape for all operands and results.
         for (size_t i = 0; i < op.operands.size(); ++i) {
@@ -290,6 +296,7 @@ class UnitDimEliminator {
       switch (op.kind) {
         case OpKind::Reduce:
         case OpKind::Scan:
+        case OpKind::Sort:
         case OpKind::CombineReduce: op.attrs.axis = new_axis(op.operands[0], op.attrs.axis); break;
         case OpKind::ExpandDims: {
           bool gone = dropped(op.result(), op.attrs.axis);

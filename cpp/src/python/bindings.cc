@@ -127,6 +127,7 @@ GlobalSpec to_global(const nb::dict& d) {
     f->filename = nb::cast<std::string>(d["filename"]);
     f->first_line = nb::cast<int>(d["first_line"]);
     g.helper_source = f;
+    g.helper_is_kernel = get_or<bool>(d, "kernel", false);
   } else {
     g.kind = GlobalSpec::Kind::Opaque;
   }

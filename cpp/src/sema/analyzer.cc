@@ -265,6 +265,7 @@ SValue Analyzer::lookup(const std::string& name, SourceSpan span) {
         v.helper_file = spec.helper_source;
         // Helpers are parsed lazily by calls.cc (they carry their own file).
         v.s = name;
+        v.b = spec.helper_is_kernel;
         return v;
       }
       case GlobalSpec::Kind::Opaque: return SValue::unknown();

@@ -51,6 +51,13 @@ class BoundArgs {
 };
 
 // A combine function's name and parameters (combine_fns.cc).
+// A grid loop with a step (`hl.grid(begin, end, step)`, `range(b, e, s)`): its
+// dim iterates the trip count and the loop variable is origin + index * step.
+struct GridStride {
+  SymInt origin = 0;
+  int64_t step = 1;
+};
+
 struct CombineSignature {
   std::string name;
   std::vector<std::string> params;
@@ -207,7 +214,9 @@ class Analyzer {
   void device_static_for(const ast::For& f, const std::vector<SValue>& items);
   // Lowers a loop body with carried values; returns the For op.
   void lower_carried_loop(const ast::For& f, const std::vector<int>& dims, const std::vector<std::string>& targets,
-                          bool grid_scalars, const std::vector<std::pair<SValue, SValue>>& bounds);
+                          bool grid_scalars, const std::vector<std::pair<SValue, SValue>>& bounds,
+                          const std::vector<GridStride>& strides);
+  SValue grid_index(int dim, const std::string& name, const GridStride& stride, SourceSpan span);
   void assign_reduction_indices(ir::DeviceKernel& k);
 
   // random_ops.cc

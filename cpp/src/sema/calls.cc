@@ -189,6 +189,13 @@ SValue Analyzer::call_value(const SValue& fn, const CallArgs& call) {
       error(call.span, "method ." + fn.s + "() of " + describe(self) + " is not supported inside tile loops");
     }
     case K::Helper: {
+      // Helion rejects a kernel called by another kernel, in host code as in device code.
+      if (fn.b)
+        error(call.span, ErrorKind::NestedKernelCallsNotSupported,
+              "Calling a Helion kernel from within another Helion kernel is not supported ('" + fn.s +
+                  "' is a kernel)",
+              {"call the kernels one after the other from Python, or make '" + fn.s +
+               "' a plain function (without @kernel) to inline it"});
       if (!in_device()) return SValue::unknown();
       // Parse the helper's source and inline its body.
       auto module = parse_module(fn.helper_file);

@@ -115,7 +115,11 @@ void Analyzer::build_combine_region(ir::Op* op, const SValue& fn, const CombineS
   call.func_name = op->attrs.combine_fn;
   call.args = args;
   call.arg_spans.assign(args.size(), span);
-  SValue result = call_value(fn, call);
+  // A kernel given as the combine function is inlined like a plain helper: it is
+  // passed, not called by the kernel (Helion ignores its decorator there too).
+  SValue inlined = fn;
+  if (inlined.kind == K::Helper) inlined.b = false;
+  SValue result = call_value(inlined, call);
   std::vector<SValue> items = result.is_sequence() ? result.elts : std::vector<SValue>{result};
   if (items.size() != n)
     error(span, what + ": the combine function '" + op->attrs.combine_fn + "' returns " +

@@ -20,6 +20,9 @@ struct LoopIter {
   std::vector<SValue> dyn_begins, dyn_ends;
   std::vector<SValue> block_sizes;  // per dim: None, Int, or BlockSize
   bool nd = false;                  // written with a list: targets are a tuple
+  // hl.grid / range with a step: the dim iterates the trip count [0, count) and
+  // the loop variable is origin + i * step (per dim; step 1 = the dim's own index).
+  std::vector<GridStride> strides;
 };
 
 bool is_truthy_static(const SValue& v, bool& out) {
@@ -134,11 +137,28 @@ static LoopIter parse_loop_iter(Analyzer& a, const ast::Call& call, const std::s
         it.block_sizes.assign(it.ends.size(), *bs);
       }
     }
-  } else {
-    const SValue* step = b.get("step");
-    if (step && step->kind != SValue::Kind::None)
-      a.error(b.span_of("step"), fname + " with a step is not supported yet",
-              {"scale the index instead: for i in hl.grid(n): j = i * step"});
+  }
+  it.strides.assign(it.ends.size(), GridStride{});
+  const SValue* step = fname == "hl.tile" ? nullptr : b.get("step");
+  if (step && step->kind != SValue::Kind::None) {
+    SourceSpan at = b.span_of("step");
+    std::vector<SValue> items = step->is_sequence() ? step->elts : std::vector<SValue>(it.ends.size(), *step);
+    if (items.size() != it.ends.size())
+      a.error(at, "step has " + std::to_string(items.size()) + " entries but the loop has " +
+                      std::to_string(it.ends.size()) + " dims");
+    for (size_t i = 0; i < items.size(); ++i) {
+      int64_t st = a.expect_const_int(items[i], at, "a loop step");
+      if (st <= 0) a.error(at, fname + " needs a positive step, got " + std::to_string(st));
+      if (st == 1) continue;
+      if (it.dyn_begins[i].kind != SValue::Kind::None || it.dyn_ends[i].kind != SValue::Kind::None)
+        a.error(at, fname + " with a step needs bounds known on the host, not computed on the device",
+                {"loop over the trip count and scale: for k in hl.grid(n): i = begin + k * step"});
+      // The dim runs over the trip count; the index the user sees is rebuilt
+      // from it where the loop binds its variable (grid_index).
+      it.strides[i] = GridStride{it.begins[i], st};
+      it.ends[i] = cdiv(it.ends[i] - it.begins[i], SymInt(st));
+      it.begins[i] = SymInt(0);
+    }
   }
   it.block_sizes.resize(it.ends.size(), SValue::none());
   return it;
@@ -242,6 +262,23 @@ static std::vector<int> make_loop_dims(Analyzer& a, const LoopIter& it, const st
   return dims;
 }
 
+// The loop variable of a grid dim: the dim's index, or origin + index * step
+// when the loop has a step (its dim then runs over the trip count).
+SValue Analyzer::grid_index(int dim, const std::string& name, const GridStride& stride, SourceSpan span) {
+  ir::Attrs attrs;
+  attrs.dim = dim;
+  DType it = program_->index_dtype;
+  ir::Value* idx = gen().builder().create(OpKind::TileBegin, {}, {ir::Type{it, {}}}, span, attrs)->result();
+  if (stride.step != 1) {
+    idx = gen().binary_raw(ir::BinaryFn::Mul, idx, gen().int_constant(stride.step, it, span), it, span);
+    if (!(stride.origin.is_constant() && stride.origin.constant() == 0))
+      idx = gen().binary_raw(ir::BinaryFn::Add, gen().cast(gen().sym_value(stride.origin, span), it, span), idx, it,
+                             span);
+  }
+  idx->name_hint = name;
+  return SValue::ir(idx, PromotionClass::Scalar);
+}
+
 void Analyzer::device_loop(const ast::For& f) {
   auto& call = *ast::cast<ast::Call>(f.iter.get());
   kernel_ = std::make_unique<ir::DeviceKernel>();
@@ -268,13 +305,7 @@ void Analyzer::device_loop(const ast::For& f) {
   for (size_t i = 0; i < dims.size(); ++i) {
     SValue v;
     if (it.is_grid) {
-      ir::Attrs attrs;
-      attrs.dim = dims[i];
-      ir::Value* idx = gen().builder()
-                           .create(OpKind::TileBegin, {}, {ir::Type{program_->index_dtype, {}}}, f.header_span, attrs)
-                           ->result();
-      idx->name_hint = names[i];
-      v = SValue::ir(idx, PromotionClass::Scalar);
+      v = grid_index(dims[i], names[i], it.strides[i], f.header_span);
     } else {
       v = SValue::tile(dims[i]);
     }
@@ -347,6 +378,11 @@ void Analyzer::assign_reduction_indices(ir::DeviceKernel& k) {
           if (d != ir::kBroadcast) in_dot.insert(d);
     if (op.kind == OpKind::Scan || op.kind == OpKind::CombineReduce)
       persistent.insert(op.operands[0]->type.dims.at(op.attrs.axis));
+    // A sort needs its whole row at once, and a topk's k lanes come out whole.
+    if (op.kind == OpKind::Sort) {
+      persistent.insert(op.operands[0]->type.dims.at(op.attrs.axis));
+      persistent.insert(op.result(0)->type.dims.at(op.attrs.axis));
+    }
   });
   for (int d : reduced) {
     if (in_dot.count(d) || nested.count(d) || persistent.count(d)) continue;
@@ -505,7 +541,7 @@ void Analyzer::device_for(const ast::For& f) {
     auto dims = make_loop_dims(*this, it, names, f.header_span);
     std::vector<std::pair<SValue, SValue>> bounds;
     for (size_t i = 0; i < dims.size(); ++i) bounds.emplace_back(it.dyn_begins[i], it.dyn_ends[i]);
-    lower_carried_loop(f, dims, names, it.is_grid, bounds);
+    lower_carried_loop(f, dims, names, it.is_grid, bounds, it.strides);
     return;
   }
   if (fname == "hl.static_range" || fname == "tl.static_range") {
@@ -560,7 +596,8 @@ bool join_types(const ir::Type& a, bool a_weak, const ir::Type& b, ir::Type& out
 
 void Analyzer::lower_carried_loop(const ast::For& f, const std::vector<int>& dims,
                                   const std::vector<std::string>& targets, bool grid_scalars,
-                                  const std::vector<std::pair<SValue, SValue>>& bounds) {
+                                  const std::vector<std::pair<SValue, SValue>>& bounds,
+                                  const std::vector<GridStride>& strides) {
   std::set<std::string> assigned = assigned_names(f.body);
   // Carried: assigned in the body and holding a device-representable value before.
   std::vector<std::string> carried;
@@ -632,14 +669,7 @@ void Analyzer::lower_carried_loop(const ast::For& f, const std::vector<int>& dim
     for (size_t i = 0; i < carried.size(); ++i) env_[carried[i]] = SValue::ir(current[i], pclass[i]);
     for (size_t d = 0; d < dims.size(); ++d) {
       if (grid_scalars) {
-        ir::Attrs attrs;
-        attrs.dim = dims[d];
-        ir::Value* idx =
-            gen().builder()
-                .create(OpKind::TileBegin, {}, {ir::Type{program_->index_dtype, {}}}, f.header_span, attrs)
-                ->result();
-        idx->name_hint = targets[d];
-        env_[targets[d]] = SValue::ir(idx, PromotionClass::Scalar);
+        env_[targets[d]] = grid_index(dims[d], targets[d], strides[d], f.header_span);
       } else {
         env_[targets[d]] = SValue::tile(dims[d]);
       }

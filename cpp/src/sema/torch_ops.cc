@@ -7,6 +7,7 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <set>
 
 #include "analyzer.h"
 
@@ -341,6 +342,96 @@ SValue addmm(OpCtx& c) {
   return fin(c, r, acc->type.dtype, PromotionClass::Tensor);
 }
 
+// ---- stack
+// torch.stack(tensors, dim) on the device.  The new axis is the Full dim of
+// extent len(tensors) -- the dim every `:` of that extent shares, so
+// `out[tile_m, :, tile_n] = torch.stack([a, b, c], dim=1)` lines up with the
+// store's slice -- and lane i of it selects tensors[i]: a chain of
+// where(arange == i, tensors[i], ...).  Elementwise ops only, so each back end
+// prints it with what it already has, and a non-power-of-2 count is the usual
+// masked Full dim (the padding lanes repeat tensors[0] and are never stored).
+SValue stack(OpCtx& c) {
+  const SValue& seq = c.get("tensors");
+  if (!seq.is_sequence() || seq.elts.empty())
+    c.a.error(c.at("tensors"), "torch.stack needs a non-empty list or tuple of tensors, got " + describe(seq));
+  std::vector<SValue> xs;
+  for (const auto& e : seq.elts) xs.push_back(c.a.expect_device(e, c.at("tensors"), "an element of " + c.name + "'s list"));
+  const std::vector<int>& dims = xs[0].value->type.dims;
+  for (size_t i = 1; i < xs.size(); ++i)
+    if (xs[i].value->type.dims != dims)
+      c.a.error(c.at("tensors"), ErrorKind::ShapeMismatch,
+                c.name + " needs tensors of one shape: element 0 is " + c.g().shape_str(dims) + ", element " +
+                    std::to_string(i) + " is " + c.g().shape_str(xs[i].value->type.dims));
+  int rank = static_cast<int>(dims.size());
+  int axis = c.has("dim") ? c.a.normalize_axis(c.a.expect_const_int(c.get("dim"), c.at("dim"), "dim"), rank + 1, c.at("dim"))
+                          : 0;
+  DType dt = c.g().result_type(xs);  // torch.stack promotes as torch.cat does
+  PromotionClass pclass = PromotionClass::Scalar;
+  for (const auto& x : xs) pclass = std::max(pclass, x.pclass);
+  std::vector<ir::Value*> parts;
+  for (const auto& x : xs) parts.push_back(c.g().expand_dims(c.g().cast(x.value, dt, c.span), axis, c.span));
+  if (parts.size() == 1) return SValue::ir(parts[0], pclass);  // a size-1 axis, as torch.stack gives
+  const int64_t n = static_cast<int64_t>(parts.size());
+  int d = c.g().full_dim(SymInt(n), c.span, std::to_string(n));
+  ir::Attrs at;
+  at.dim = d;
+  DType it = c.g().index_dtype();
+  ir::Value* lane = c.g().builder().create(ir::OpKind::Arange, {}, {ir::Type{it, {d}}}, c.span, at)->result();
+  for (int i = 0; i < axis; ++i) lane = c.g().expand_dims(lane, 0, c.span);
+  for (int i = axis + 1; i <= rank; ++i) lane = c.g().expand_dims(lane, i, c.span);
+  ir::Value* r = parts[0];
+  for (int64_t i = 1; i < n; ++i) {
+    ir::Value* is_i = c.g().binary_raw(BinaryFn::Eq, lane, c.g().int_constant(i, it, c.span), DType::Bool, c.span);
+    r = c.g().where_raw(is_i, parts[i], r, c.span);
+  }
+  std::vector<int> out = dims;
+  out.insert(out.begin() + axis, d);
+  return SValue::ir(c.g().broadcast_to(r, out, c.span), pclass);
+}
+
+// ---- sort / topk
+// torch.sort and torch.topk along the last axis, which must be a whole (Full)
+// dim: a sort sees every element of the row, so the dim is never split into
+// tiles or rolled into a loop (assign_reduction_indices keeps it persistent).
+// Both return (values, indices), as torch does.
+SValue sort_like(OpCtx& c, bool topk) {
+  SValue x = c.dev("input");
+  ir::Value* v = x.value;
+  int rank = v->type.rank();
+  if (rank == 0) c.a.error(c.at("input"), c.name + " needs a tensor with at least one axis, got a scalar");
+  int axis = c.has("dim") ? c.a.normalize_axis(c.a.expect_const_int(c.get("dim"), c.at("dim"), "dim"), rank, c.at("dim"))
+                          : rank - 1;
+  if (axis != rank - 1)
+    c.a.error(c.has("dim") ? c.at("dim") : c.span, c.name + " on the device sorts along the last axis only",
+              {"move the axis last first (x.transpose(dim, -1)), sort, and move it back"});
+  int d = v->type.dims[axis];
+  if (d == ir::kBroadcast || c.g().kernel().dim(d).kind != ir::DimKind::Full)
+    c.a.error(c.at("input"), c.name + " needs the whole axis, got " + c.g().shape_str(v->type.dims),
+              {"index the sorted axis with `:` (x[tile, :]) so that one block holds all of it"});
+  DType dt = v->type.dtype;
+  // The Triton back end sorts values and positions together as one 64-bit key
+  // (the value's 32 bits above the position), so wider values do not fit.
+  if (bit_width(dt) > 32)
+    c.a.error(c.at("input"), c.name + " on the device supports values of at most 32 bits, got " + torch_name(dt),
+              {"sort a float32 / int32 copy: x.to(torch.float32)"});
+  ir::Attrs at;
+  at.axis = axis;
+  std::vector<int> out = v->type.dims;
+  if (topk) {
+    int64_t k = c.a.expect_const_int(c.get("k"), c.at("k"), "k");
+    const SymInt extent = c.g().kernel().dim(d).extent();
+    if (k <= 0 || (extent.is_constant() && k > extent.constant()))
+      c.a.error(c.at("k"), "k of " + c.name + " must be in [1, " + extent.str() + "], got " + std::to_string(k));
+    at.sort_k = k;
+    at.reverse = !c.has("largest") || c.a.expect_const_bool(c.get("largest"), c.at("largest"), "largest");
+    out.back() = c.g().full_dim(SymInt(k), c.span, std::to_string(k));
+  } else {
+    at.reverse = c.has("descending") && c.a.expect_const_bool(c.get("descending"), c.at("descending"), "descending");
+  }
+  ir::Op* op = c.g().builder().create(ir::OpKind::Sort, {v}, {ir::Type{dt, out}, ir::Type{DType::Int64, out}}, c.span, at);
+  return SValue::tuple({SValue::ir(op->result(0), x.pclass), SValue::ir(op->result(1), PromotionClass::Tensor)});
+}
+
 // ---- views
 SValue view_like(OpCtx& c, const SValue& self, const std::vector<SValue>& shape_items, SourceSpan span) {
   ir::Value* x = self.value;
@@ -595,6 +686,10 @@ std::map<std::string, OpDef> build_table() {
   t["_higher_order_ops.associative_scan"] = {{"combine_fn", "xs", "dim", "reverse=", "combine_mode="}, hop_scan};
   t["ops.higher_order.associative_scan"] = t["_higher_order_ops.associative_scan"];
 
+  t["stack"] = {{"tensors", "dim="}, stack};
+  t["sort"] = {{"input", "dim=", "descending=", "*", "stable="}, [](OpCtx& c) { return sort_like(c, false); }};
+  t["topk"] = {{"input", "k", "dim=", "largest=", "sorted="}, [](OpCtx& c) { return sort_like(c, true); }};
+
   // matmul
   t["matmul"] = {{"input", "other"}, [](OpCtx& c) { return matmul(c, "input", "other"); }};
   t["mm"] = {{"input", "mat2"}, [](OpCtx& c) { return matmul(c, "input", "mat2"); }};
@@ -659,7 +754,17 @@ bool Analyzer::call_torch_device(const std::string& name, const CallArgs& call, 
   auto& t = table();
   auto it = t.find(key);
   if (it == t.end() && key.rfind("F.", 0) == 0) it = t.find(key.substr(2));
-  if (it == t.end()) return false;
+  if (it == t.end()) {
+    // The view functions (torch.unsqueeze(x, d), torch.reshape(x, shape), ...) are the
+    // tensor methods of their first argument: one implementation for both spellings.
+    static const std::set<std::string> kViewFunctions = {"unsqueeze", "squeeze", "reshape", "permute", "transpose",
+                                                         "swapaxes", "t", "broadcast_to"};
+    if (!kViewFunctions.count(key) || call.args.empty() || call.args[0].kind != K::IR) return false;
+    CallArgs rest = call;
+    rest.args.erase(rest.args.begin());
+    rest.arg_spans.erase(rest.arg_spans.begin());
+    return call_tensor_method_device(call.args[0], key, rest, out);
+  }
   // math.* on host numbers is folded by host_ops; here only device values.
   if (name.rfind("math.", 0) == 0) {
     bool any_device = false;

@@ -15,6 +15,7 @@ from typing import Any, Callable, Sequence
 
 import torch
 
+from .. import exc
 from .. import language as _language
 
 
@@ -41,16 +42,65 @@ def kernel_source(fn: Callable[..., Any]) -> KernelSource:
             f"available ({e}); define kernels in a .py file"
         ) from None
     text = textwrap.dedent("".join(lines))
+    filename = inspect.getsourcefile(fn) or inspect.getfile(fn)
     try:
         tree = ast.parse(text)
         def_line = tree.body[0].lineno  # 1-based within text, the `def` line
     except SyntaxError:
-        def_line = 1
+        tree, def_line = None, 1
+    if tree is not None and isinstance(tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)):
+        _check_decorator_order(fn, tree.body[0], text, filename, first)
     out = text.splitlines(keepends=True)
     for i in range(def_line - 1):
         out[i] = "\n"
-    filename = inspect.getsourcefile(fn) or inspect.getfile(fn)
     return KernelSource("".join(out), filename, first, fn.__name__)
+
+
+def _decorator_root(node: ast.expr) -> str | None:
+    """The name a decorator expression starts from: ``helion`` for ``@helion.kernel(...)``."""
+    while True:
+        if isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Attribute):
+            node = node.value
+        elif isinstance(node, ast.Name):
+            return node.id
+        else:
+            return None
+
+
+def _is_kernel_decorator(fn: Callable[..., Any], node: ast.expr) -> bool:
+    """Whether a decorator is this package's kernel decorator: its root name is, in the
+    function's globals, the deuteron package (``helion`` is an alias of it) or its
+    ``kernel`` / ``jit`` function itself (``from helion import kernel``)."""
+    root = _decorator_root(node)
+    if root is None:
+        return False
+    value = getattr(fn, "__globals__", {}).get(root, getattr(builtins, root, None))
+    package = __name__.split(".")[0]
+    if isinstance(value, types.ModuleType):  # the package, or its `helion` alias (compat.helion_alias)
+        return getattr(value, "__deuteron_module__", value).__name__ == package
+    return getattr(value, "__module__", "") == package and getattr(value, "__name__", "") in ("kernel", "jit")
+
+
+def _check_decorator_order(fn: Callable[..., Any], tree: ast.FunctionDef, text: str, filename: str,
+                           first: int) -> None:
+    """The kernel decorator must be the one nearest the ``def``: a decorator below it is
+    applied first, and the kernel would compile the source text without it (what that
+    decorator does to the function would be lost without a word).  Helion rejects this
+    with DecoratorAfterHelionKernelDecorator; so does deuteron."""
+    decorators = tree.decorator_list
+    for i, node in enumerate(decorators[:-1]):
+        if _is_kernel_decorator(fn, node):
+            below = decorators[i + 1]
+            line = first + below.lineno - 1
+            src = text.splitlines()[below.lineno - 1] if below.lineno - 1 < len(text.splitlines()) else ""
+            message = "Decorators after helion kernel decorator are not allowed."
+            formatted = (f"{filename}:{line}:{below.col_offset + 1}: error: {message}\n{src}\n"
+                         f"{' ' * below.col_offset}^\n"
+                         "note: put @kernel last, directly above the def (other decorators go above it)")
+            raise exc.DecoratorAfterHelionKernelDecorator(formatted, filename, line, below.col_offset + 1, message,
+                                                          ["put @kernel last, directly above the def"])
 
 
 _KNOWN_FUNCTION_MODULES: list[tuple[str, Any]] = []
@@ -131,10 +181,12 @@ def describe_global(name: str, value: Any, seen_helpers: set[int],
         return [{"name": name, "kind": "none"}]
     if isinstance(value, type) and value.__module__ in ("deuteron.autotuner", "helion.autotuner"):
         return [{"name": name, "kind": "function", "qualname": f"deuteron.autotuner.{value.__name__}"}]
-    if getattr(type(value), "__deuteron_kernel__", False):
+    is_kernel = bool(getattr(type(value), "__deuteron_kernel__", False))
+    if is_kernel:
         # A kernel passed as a function of device values (a combine function of
         # hl.reduce / hl.associative_scan): its decorator is ignored there and its
-        # function is inlined like any helper.  Called on the host it stays a kernel.
+        # function is inlined like any helper.  Called by the kernel, in host or
+        # device code, it is a NestedKernelCallsNotSupported error (Helion's rule).
         value = value.fn
     if callable(value) and not isinstance(value, type):
         qual = _qualname_of_function(value)
@@ -146,7 +198,7 @@ def describe_global(name: str, value: Any, seen_helpers: set[int],
             # A plain Python function: inlined into device code by the compiler.
             src = kernel_source(value)
             specs = [{"name": name, "kind": "helper", "source": src.text, "filename": src.filename,
-                      "first_line": src.first_line}]
+                      "first_line": src.first_line, "kernel": is_kernel}]
             if id(value) not in seen_helpers:
                 seen_helpers.add(id(value))
                 specs.extend(referenced_globals(value, seen_helpers))

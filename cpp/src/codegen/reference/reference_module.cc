@@ -406,6 +406,22 @@ class ReferenceEmitter {
                 ", reverse=" + (op.attrs.reverse ? "True" : "False") + ")");
         return;
       }
+      case OpKind::Sort: {
+        // Stable, as the Triton back end's packed keys are (ties in first-come order).
+        std::string ax = std::to_string(op.attrs.axis);
+        std::string x = t(op.operands[0]);
+        std::string rev = op.attrs.reverse ? "True" : "False";
+        std::string r = name(op.result(0)) + "_sorted";
+        if (op.attrs.sort_k > 0) {
+          // topk's own order of ties differs between devices; a stable sort cut at k does not.
+          w_.line(r + " = torch.sort(" + x + ", dim=" + ax + ", descending=" + rev + ", stable=True)");
+          w_.line(results(op) + " = " + r + ".values.narrow(" + ax + ", 0, " + std::to_string(op.attrs.sort_k) + "), " +
+                  r + ".indices.narrow(" + ax + ", 0, " + std::to_string(op.attrs.sort_k) + ")");
+        } else {
+          w_.line(results(op) + " = torch.sort(" + x + ", dim=" + ax + ", descending=" + rev + ", stable=True)");
+        }
+        return;
+      }
       case OpKind::CombineReduce:
         w_.line(results(op) + " = _deuteron_reduce(" + combine_names_.at(&op) + ", " + operand_tuple(op) + ", " +
                 std::to_string(op.attrs.axis) + ", keepdim=" + (op.attrs.keepdim ? "True" : "False") + ")");

@@ -866,6 +866,7 @@ class KernelEmitter {
       }
       case OpKind::Reduce: emit_reduce(op); return;
       case OpKind::Scan: emit_scan(op); return;
+      case OpKind::Sort: emit_sort(op); return;
       case OpKind::CombineReduce: emit_combine_reduce(op); return;
       case OpKind::Dot: emit_dot(op); return;
       case OpKind::For: emit_for(op); return;
@@ -1316,6 +1317,65 @@ class KernelEmitter {
     }
     assign_results(op, "tl.associative_scan(" + tuple_or_single(p.values) + ", " + ax + ", " + fn + rev + ")",
                    !p.flag.empty());
+  }
+
+  // torch.sort / torch.topk.  Values and positions are sorted together as one
+  // int64 key: a 32-bit key of the value that orders as the value does (a
+  // float's bits with the magnitude bits of negatives flipped), above the
+  // position (counted from the far end when the order is descending, so ties
+  // keep their first-come order and padding lanes, which come last, stay
+  // last).  Lanes past the end get the key that sorts after every value.
+  // tl.sort orders the whole block; tl.topk keeps the largest KP (the result
+  // dim's block) -- the smallest k are the largest of the bitwise-complemented
+  // key.  Unpacking the sorted keys gives the values and their indices.
+  void emit_sort(const ir::Op& op) {
+    const ir::Value* x = op.operands[0];
+    const auto& dims = x->type.dims;
+    const int d = dims.at(op.attrs.axis);
+    const std::string ax = std::to_string(op.attrs.axis);
+    const bool topk = op.attrs.sort_k > 0;
+    const bool desc = topk || op.attrs.reverse;
+    const bool flip = topk && !op.attrs.reverse;  // topk(largest=False)
+    const DType in = x->type.dtype;
+    const std::string base = value_name(op.result(0));
+    used_dims_.insert(d);
+    const std::string pos = expand(indices(d), {d}, dims) + ".to(tl.int64)";
+    std::string key = base + "_key";
+    if (is_floating(in)) {
+      // -0.0 is +0.0 first: torch orders them as equal (ties keep their order).
+      w_->line(key + " = " + use(x) + ".to(tl.float32)");
+      w_->line(key + " = tl.where(" + key + " == 0.0, 0.0, " + key + ").to(tl.int32, bitcast=True)");
+      w_->line(key + " = tl.where(" + key + " < 0, " + key + " ^ 0x7FFFFFFF, " + key + ")");
+    } else {
+      w_->line(key + " = " + use(x) + ".to(tl.int32)");
+    }
+    std::string order = flip ? "~" + key : key;
+    std::string wide = "(" + order + ").to(tl.int64)";
+    if (needs_mask(d))
+      wide = "tl.where(" + expand(mask(d), {d}, dims) + ", " + wide + ", " + (desc ? "-2147483648" : "2147483647") + ")";
+    std::string low = desc ? "(2147483647 - " + pos + ")" : pos;
+    const std::string packed = base + "_packed";
+    w_->line(packed + " = (" + wide + " << 32) | " + low);
+    if (topk)
+      w_->line(packed + " = tl.topk(" + packed + ", " + block_expr(op.result(0)->type.dims.at(op.attrs.axis)) +
+               ", dim=" + ax + ")");
+    else
+      w_->line(packed + " = tl.sort(" + packed + ", dim=" + ax + ", descending=" + (desc ? "True" : "False") + ")");
+    std::string low2 = "(" + packed + " & 0xFFFFFFFF)";
+    w_->line(value_name(op.result(1)) + " = " + (desc ? "2147483647 - " + low2 : low2));
+    std::string key2 = "(" + packed + " >> 32).to(tl.int32)";
+    if (flip) key2 = "~" + key2;
+    w_->line(key + " = " + key2);
+    std::string val;
+    if (is_floating(in)) {
+      val = "tl.where(" + key + " < 0, " + key + " ^ 0x7FFFFFFF, " + key + ").to(tl.float32, bitcast=True)";
+      if (in != DType::Float32) val += ".to(" + tl_dtype(in) + ")";
+    } else if (in == DType::Bool) {
+      val = key + " != 0";
+    } else {
+      val = in == DType::Int32 ? key : key + ".to(" + tl_dtype(in) + ")";
+    }
+    w_->line(value_name(op.result(0)) + " = " + val);
   }
 
   void emit_combine_reduce(const ir::Op& op) {

@@ -28,6 +28,7 @@ NAMES = (
     "autotune_devices",
     "print_output_code",
     "dot_precision",
+    "precision",
     "index_dtype",
     "ignore_warnings",
     "interpret",

@@ -378,7 +378,7 @@ class Differ {
       }
       case ir::OpKind::Unary: check(x.unary == y.unary, w + " fn"); break;
       case ir::OpKind::Binary: check(x.binary == y.binary, w + " fn"); break;
-      case ir::OpKind::Cast: check(x.bitcast == y.bitcast, w + " bitcast"); break;
+      case ir::OpKind::Cast: check(x.bitcast == y.bitcast && x.opmath == y.opmath, w + " cast attrs"); break;
       case ir::OpKind::ExpandDims:
       case ir::OpKind::Squeeze: check(x.axis == y.axis, w + " axis"); break;
       case ir::OpKind::Permute: check(x.perm == y.perm, w + " perm"); break;

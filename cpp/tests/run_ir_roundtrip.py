@@ -23,7 +23,7 @@ import shlex
 import subprocess
 import sys
 
-STAGES = ["sema", "reduction_rolling", "unit_dim_elimination", "grid_subtiling", "dead_code_elimination"]
+STAGES = ["sema", "fp32_intermediates", "reduction_rolling", "unit_dim_elimination", "grid_subtiling", "dead_code_elimination"]
 RUN = re.compile(r"^#\s*RUN\[(?P<name>[\w.-]+)\]:\s*(?P<args>.*)$")
 
 F16 = "float16"
@@ -93,7 +93,9 @@ def check_kernel(exe: str, file: str, args: list[str], label: str) -> list[str] 
             failures.append(f"{label}: the IR after {stage} does not read back\n{back.stderr}{diff(text, back.stdout)}")
             continue
         if i + 1 < len(STAGES):
-            nxt = deuteronc(exe, [f"--run-pass={STAGES[i + 1]}", *options, "-"], text)
+            # precision="strict" skips fp32_intermediates: that stage is sema's IR as it is.
+            strict = STAGES[i + 1] == "fp32_intermediates" and "--precision=strict" in args
+            nxt = deuteronc(exe, [f"--run-pass={'verify' if strict else STAGES[i + 1]}", *options, "-"], text)
             if nxt.returncode != 0 or canonical_loops(nxt.stdout) != canonical_loops(dumps[i + 1]):
                 failures.append(f"{label}: --run-pass={STAGES[i + 1]} {' '.join(options)} on the IR after {stage} "
                                 f"differs from the pipeline's\n{nxt.stderr}{diff(dumps[i + 1], nxt.stdout)}")

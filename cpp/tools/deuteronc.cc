@@ -5,7 +5,7 @@
 //   deuteronc kernels.py --function add --args 'x:float32[1024],y:float32[1024]'
 //             [--config '{"block_sizes": [256]}' | --config @cfg.json]
 //             [--dump=ast|ir|ir-after=<stage>|config-spec|default-config|config|triton|reference]
-//             [--dynamic] [--time N]
+//             [--dynamic] [--precision=fast|strict] [--time N]
 //   deuteronc --run-pass=NAME [pass options] FILE.ir   (see run_pass_tool.cc)
 //   deuteronc --dump=config-keys      (the config key table as JSON)
 #include <chrono>
@@ -27,7 +27,7 @@ namespace {
   if (!msg.empty()) std::cerr << "deuteronc: " << msg << "\n";
   std::cerr << "usage: deuteronc FILE.py [--function NAME] [--args SPEC] [--config JSON|@FILE]\n"
                "                 [--dump=ast|ir|ir-after=STAGE|config-spec|default-config|config|triton|reference]\n"
-               "                 [--dynamic] [--time N]\n"
+               "                 [--dynamic] [--precision=fast|strict] [--time N]\n"
                "       deuteronc --dump=config-keys\n"
                "  SPEC: comma-separated NAME:TYPE, one per parameter without a default, where TYPE is\n"
                "        a dtype with sizes (float32[1024,512]), optionally strides in braces\n"
@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   if (wants_run_pass(argc, argv)) return run_pass_main(argc, argv);
   std::string path, function, args_spec, config_text = "{}", dump = "triton";
   bool dynamic = false;
+  Precision precision = Precision::Fast;
   int repeat = 0;
   std::set<std::string> given;  // options seen: each may be given once
   for (int i = 1; i < argc; ++i) {
@@ -73,6 +74,11 @@ int main(int argc, char** argv) {
       if (v.empty() || v.size() > 6 || v.find_first_not_of("0123456789") != std::string::npos)
         usage("--time needs a count of repetitions, got '" + v + "'");
       repeat = std::stoi(v);
+    } else if (is("--precision")) {
+      std::string v = value("--precision");
+      auto p = precision_from_name(v);
+      if (!p) usage("--precision is fast or strict, got '" + v + "'");
+      precision = *p;
     } else if (a == "--dynamic") dynamic = true;
     else if (!a.empty() && a[0] == '-') usage("unknown option " + a);
     else if (!path.empty()) usage("more than one input file: " + path + " and " + a);
@@ -89,6 +95,7 @@ int main(int argc, char** argv) {
   BindRequest req;
   try {
     req = cli::make_bind_request(path, text, function, cli::parse_arg_specs(args_spec), !dynamic);
+    req.precision = precision;
   } catch (const cli::UsageError& e) {
     usage(e.what());
   }

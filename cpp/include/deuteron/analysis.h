@@ -125,6 +125,9 @@ struct KernelConfig {
   std::map<int, RangeKnobs> ranges;               // For op id -> knobs
   int sm_count = 132;
   std::string dot_precision = "tf32";
+  // float32 `/` as tl.div_rn (rounds to nearest, as torch does) rather than
+  // Triton's `/` (div.full.f32: within 2 ulp, faster): precision="strict".
+  bool ieee_division = false;
 
   std::map<std::string, int64_t> tunables;        // hl.register_tunable values (bools as 0/1)
 
@@ -141,7 +144,7 @@ struct KernelConfig {
 };
 
 KernelConfig kernel_config(const ConfigSpec& spec, const json::Value& config, int kernel, const DeviceInfo& device,
-                           const std::string& dot_precision);
+                           const std::string& dot_precision, Precision precision);
 
 // --------------------------------------------------------------- the plan
 // What the Triton emitter prints, decided before it prints (kernel_plan.cc

@@ -47,6 +47,22 @@ DType promote_types(DType a, DType b);
 // float32 for integers and bools (torch.exp(int) returns the default float).
 DType math_compute_dtype(DType t);
 
+// 16-bit and 8-bit floats: PyTorch computes their arithmetic in float32
+// (opmath) and rounds each op's result to the type.
+bool is_low_precision_float(DType t);
+
+// The `precision` setting (docs/language.md, "Precision"): how values of
+// low-precision float types are computed between ops.
+//   Fast:   in float32 from load to store, rounded to their type only where
+//           the program can see the type (stores, casts it writes, dot
+//           operands, loop-carried values), and `/` is Triton's float32
+//           division; what torch.compile's generated kernels do.
+//   Strict: every op's result is rounded to its type and float32 division
+//           rounds to nearest, as PyTorch eager does op by op.
+enum class Precision { Fast, Strict };
+const char* precision_name(Precision p);
+std::optional<Precision> precision_from_name(std::string_view name);
+
 // Priority classes of operands in PyTorch's result_type: dimensioned tensors
 // win over zero-dim tensors, which win over Python scalars.
 enum class PromotionClass { Scalar = 0, ZeroDim = 1, Tensor = 2 };

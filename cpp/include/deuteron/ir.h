@@ -229,6 +229,10 @@ struct Attrs {
   std::vector<Literal> other;
   std::vector<int> perm;             // Permute
   bool bitcast = false;              // Cast
+  // Cast: a conversion sema made to or from the type an op computes in
+  // (float32 for 16-bit floats, PyTorch's opmath), not one the program wrote;
+  // passes::keep_fp32_intermediates drops the rounding these do between ops.
+  bool opmath = false;
   std::optional<DType> dot_out_dtype;  // Dot
   std::string dot_precision;         // Dot: "" (config), "tf32", "tf32x3", "ieee"
   std::string message;               // Assert

@@ -15,6 +15,12 @@ namespace deuteron::passes {
 // (stores, atomics, asserts, and loops/ifs that contain them are kept).
 void eliminate_dead_code(ir::DeviceKernel& kernel);
 
+// precision="fast": values of 16-bit and 8-bit float types stay in float32
+// between ops and are rounded to their type only where the program can see
+// it (stores, its own casts, dot operands, carried values); see
+// fp32_intermediates.cc.
+void keep_fp32_intermediates(ir::DeviceKernel& kernel);
+
 // Turns reductions over full dims whose reduction_loops entry is a block size
 // into loops over chunks of that size (see reduction_rolling.cc).
 void roll_reductions(ir::DeviceKernel& kernel, const std::vector<std::optional<int64_t>>& reduction_loops);

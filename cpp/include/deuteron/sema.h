@@ -66,6 +66,7 @@ struct BindRequest {
   bool static_shapes = true;
   std::optional<DType> index_dtype;  // nullopt: int32 unless a tensor is too large
   std::string dot_precision = "tf32";
+  Precision precision = Precision::Fast;  // the `precision` setting
 };
 
 // How host code refers to a config-dependent value.
@@ -109,6 +110,7 @@ struct Program {
   // them on entry and runs the int64 specialization when one does not.
   std::vector<SymInt> index_guards;
   std::string dot_precision = "tf32";
+  Precision precision = Precision::Fast;
   bool static_shapes = true;
   // What the function returns, as a Python annotation for torch.library
   // schemas: "torch.Tensor", "tuple[torch.Tensor, torch.Tensor]", "None".

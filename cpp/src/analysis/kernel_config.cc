@@ -29,11 +29,12 @@ std::string KernelConfig::indexing_key(const ir::Op& op) const {
 }
 
 KernelConfig kernel_config(const ConfigSpec& spec, const json::Value& config, int kernel, const DeviceInfo& device,
-                           const std::string& dot_precision) {
+                           const std::string& dot_precision, Precision precision) {
   KernelConfig p;
   p.kernel = kernel;
   p.sm_count = device.sm_count;
   p.dot_precision = dot_precision;
+  p.ieee_division = precision == Precision::Strict;
   for (const auto& v : config.at(keys::kBlockSizes).as_array()) p.block_sizes.push_back(v.as_int());
   for (const auto& v : config.at(keys::kReductionLoops).as_array())
     p.reduction_loops.push_back(v.is_null() ? std::nullopt : std::optional<int64_t>(v.as_int()));

@@ -44,6 +44,15 @@ std::vector<std::unique_ptr<ir::DeviceKernel>> BoundKernel::lower(const json::Va
     log->stages.emplace_back(stage, text);
   };
   record("sema");
+  // Both back ends compute what the precision setting asks for, so that
+  // interpret mode and the Triton code agree.
+  if (program_->precision == Precision::Fast) {
+    for (auto& k : kernels) {
+      passes::keep_fp32_intermediates(*k);
+      ir::verify(*k);
+    }
+  }
+  record("fp32_intermediates");
   if (target == Target::Triton) {
     for (auto& k : kernels) {
       passes::roll_reductions(*k, reduction_loops);
@@ -98,7 +107,8 @@ std::string generate(const BoundKernel& b, const json::Value& config, BoundKerne
   // otherwise than asked.
   for (size_t i = 0; i < kernels.size(); ++i) {
     in.kernel_configs.push_back(
-        analysis::kernel_config(b.spec(), normalized, static_cast<int>(i), b.device(), b.program().dot_precision));
+        analysis::kernel_config(b.spec(), normalized, static_cast<int>(i), b.device(), b.program().dot_precision,
+                                b.program().precision));
     if (target == BoundKernel::Target::Triton)
       in.plans.push_back(analysis::plan_kernel(*kernels[i], in.kernel_configs.back(), b.device()));
   }

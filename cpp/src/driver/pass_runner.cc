@@ -19,6 +19,7 @@ const std::vector<PassInfo>& known_passes() {
   static const std::vector<PassInfo> passes = {
       {"verify", "check the IR's structural rules and print it back"},
       {"dead_code_elimination", "remove ops whose results are unused and that have no side effects"},
+      {"fp32_intermediates", "keep 16-bit and 8-bit float values in float32 between ops (precision=\"fast\")"},
       {"reduction_rolling", "roll reductions over full dims into loops (--reduction-loops)"},
       {"unit_dim_elimination", "drop tile dims whose block is 1 from every type (--block-sizes)"},
       {"grid_subtiling", "split the grid block feeding a dot's rows into sub-tiles (--subtiles, --block-sizes)"},
@@ -275,7 +276,9 @@ std::string plan_analysis(const std::string& name, const ir::DeviceKernel& k, co
 }
 
 void transform(const std::string& name, ir::DeviceKernel& k, const PassOptions& options) {
-  if (name == "dead_code_elimination") {
+  if (name == "fp32_intermediates") {
+    passes::keep_fp32_intermediates(k);
+  } else if (name == "dead_code_elimination") {
     passes::eliminate_dead_code(k);
   } else if (name == "reduction_rolling") {
     for (const ir::Dim& d : k.dims) {

@@ -817,6 +817,7 @@ class Parser {
       case OpKind::Binary: o.attrs.binary = fn_name(enum_by_name<BinaryFn>, "binary function"); break;
       case OpKind::Cast:
         if (accept_word("bitcast")) o.attrs.bitcast = true;
+        if (accept_word("opmath")) o.attrs.opmath = true;
         break;
       case OpKind::ExpandDims:
       case OpKind::Squeeze:

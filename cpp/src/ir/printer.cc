@@ -174,7 +174,10 @@ class Printer {
       case OpKind::Random: os_ << " " << name(op.attrs.random); break;
       case OpKind::Unary: os_ << " " << name(op.attrs.unary); break;
       case OpKind::Binary: os_ << " " << name(op.attrs.binary); break;
-      case OpKind::Cast: if (op.attrs.bitcast) os_ << " bitcast"; break;
+      case OpKind::Cast:
+        if (op.attrs.bitcast) os_ << " bitcast";
+        if (op.attrs.opmath) os_ << " opmath";
+        break;
       case OpKind::ExpandDims:
       case OpKind::Squeeze: os_ << " axis " << op.attrs.axis; break;
       case OpKind::Permute: {

@@ -183,7 +183,8 @@ class PyBound {
 std::unique_ptr<PyBound> bind(const std::string& source, const std::string& filename, int first_line,
                               const std::string& function_name, const nb::list& args, const nb::list& globals,
                               bool static_shapes, std::optional<std::string> index_dtype,
-                              const std::string& dot_precision, const nb::dict& device) {
+                              const std::string& dot_precision, const std::string& precision,
+                              const nb::dict& device) {
   BindRequest req;
   auto file = std::make_shared<SourceFile>();
   file->text = source;
@@ -196,6 +197,9 @@ std::unique_ptr<PyBound> bind(const std::string& source, const std::string& file
   req.static_shapes = static_shapes;
   if (index_dtype) req.index_dtype = parse_dtype(*index_dtype);
   req.dot_precision = dot_precision;
+  auto p = precision_from_name(precision);
+  if (!p) throw std::invalid_argument("precision is 'fast' or 'strict', got '" + precision + "'");
+  req.precision = *p;
   DeviceInfo info = to_device(device);
   std::unique_ptr<BoundKernel> b;
   {
@@ -307,5 +311,5 @@ NB_MODULE(_core, m) {
 
   m.def("bind", &bind, nb::arg("source"), nb::arg("filename"), nb::arg("first_line"), nb::arg("function_name"),
         nb::arg("args"), nb::arg("globals"), nb::arg("static_shapes") = true, nb::arg("index_dtype") = nb::none(),
-        nb::arg("dot_precision") = "tf32", nb::arg("device") = nb::dict());
+        nb::arg("dot_precision") = "tf32", nb::arg("precision") = "fast", nb::arg("device") = nb::dict());
 }

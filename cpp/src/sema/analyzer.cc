@@ -118,6 +118,7 @@ Analyzer::Analyzer(const BindRequest& request, std::unique_ptr<ast::Module> modu
   program_->args = request.args;
   program_->static_shapes = request.static_shapes;
   program_->dot_precision = request.dot_precision;
+  program_->precision = request.precision;
 }
 
 void Analyzer::error(SourceSpan span, std::string msg, std::vector<std::string> notes) const {

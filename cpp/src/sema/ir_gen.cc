@@ -136,12 +136,6 @@ DType IRGen::result_type(const std::vector<SValue>& operands) const {
 
 // -------------------------------------------------------------- pointwise
 
-namespace {
-bool is_low_precision_float(DType t) {
-  return t == DType::Float16 || t == DType::BFloat16 || t == DType::Float8E4M3 || t == DType::Float8E5M2;
-}
-}  // namespace
-
 Value* IRGen::cast(Value* v, DType to, SourceSpan span) {
   if (v->type.dtype == to) return v;
   // Fold casts of literals so constants keep their exact value.
@@ -164,6 +158,12 @@ Value* IRGen::cast(Value* v, DType to, SourceSpan span) {
   }
 emit:
   return builder_.create(OpKind::Cast, {v}, {Type{to, v->type.dims}}, span)->result();
+}
+
+Value* IRGen::opmath_cast(Value* v, DType to, SourceSpan span) {
+  Value* r = cast(v, to, span);
+  if (r != v && r->def && r->def->kind == OpKind::Cast) r->def->attrs.opmath = true;
+  return r;
 }
 
 Value* IRGen::binary_raw(BinaryFn fn, Value* a, Value* b, DType result, SourceSpan span) {
@@ -221,11 +221,11 @@ SValue IRGen::binary(BinaryFn fn, const SValue& a_in, const SValue& b_in, Source
   }
   // opmath: 16-bit and 8-bit floats compute in float32 and round once.
   if (is_low_precision_float(compute)) compute = DType::Float32;
-  Value* va = cast(a.value, compute, span);
-  Value* vb = cast(b.value, compute, span);
+  Value* va = opmath_cast(a.value, compute, span);
+  Value* vb = opmath_cast(b.value, compute, span);
   DType raw_result = (result == DType::Bool) ? DType::Bool : compute;
   Value* r = binary_raw(fn, va, vb, raw_result, span);
-  return SValue::ir(cast(r, result, span), pclass);
+  return SValue::ir(opmath_cast(r, result, span), pclass);
 }
 
 SValue IRGen::unary(UnaryFn fn, const SValue& x_in, SourceSpan span) {
@@ -251,7 +251,7 @@ SValue IRGen::unary(UnaryFn fn, const SValue& x_in, SourceSpan span) {
         bool v = fn == UnaryFn::IsFinite;
         return SValue::ir(full(x.value->type.dims, Literal::from_bool(v), DType::Bool, span), x.pclass);
       }
-      return SValue::ir(unary_raw(fn, cast(x.value, math_compute_dtype(in), span), DType::Bool, span), x.pclass);
+      return SValue::ir(unary_raw(fn, opmath_cast(x.value, math_compute_dtype(in), span), DType::Bool, span), x.pclass);
     case UnaryFn::Floor:
     case UnaryFn::Ceil:
     case UnaryFn::Trunc:
@@ -264,8 +264,8 @@ SValue IRGen::unary(UnaryFn fn, const SValue& x_in, SourceSpan span) {
   // result in the input's float type (the default float for integers).
   DType result = is_floating(in) ? in : DType::Float32;
   DType compute = math_compute_dtype(result);
-  Value* r = unary_raw(fn, cast(x.value, compute, span), compute, span);
-  return SValue::ir(cast(r, result, span), x.pclass);
+  Value* r = unary_raw(fn, opmath_cast(x.value, compute, span), compute, span);
+  return SValue::ir(opmath_cast(r, result, span), x.pclass);
 }
 
 SValue IRGen::where(const SValue& cond_in, const SValue& a_in, const SValue& b_in, SourceSpan span) {
@@ -357,7 +357,7 @@ Value* IRGen::reduce(ir::ReduceFn fn, Value* x, int axis, bool keepdim, std::opt
     case ir::ReduceFn::All: result = compute = DType::Bool; break;
     default: break;
   }
-  Value* input = cast(x, compute, span);
+  Value* input = opmath_cast(x, compute, span);
   ir::Attrs a;
   a.reduce = fn;
   a.axis = axis;
@@ -369,21 +369,21 @@ Value* IRGen::reduce(ir::ReduceFn fn, Value* x, int axis, bool keepdim, std::opt
     dims.erase(dims.begin() + axis);
   DType raw = (fn == ir::ReduceFn::ArgMax || fn == ir::ReduceFn::ArgMin) ? DType::Int64 : compute;
   Value* r = builder_.create(OpKind::Reduce, {input}, {Type{raw, dims}}, span, a)->result();
-  return cast(r, result, span);
+  return opmath_cast(r, result, span);
 }
 
 Value* IRGen::scan(ir::ReduceFn fn, Value* x, int axis, bool reverse, DType result, SourceSpan span) {
   DType compute = result;
   if (is_low_precision_float(compute)) compute = DType::Float32;
   if (!is_floating(compute) && bit_width(compute) < 32) compute = DType::Int32;
-  Value* input = cast(x, compute, span);
-  if (x->type.dims.at(axis) == ir::kBroadcast) return cast(input, result, span);  // one element
+  Value* input = opmath_cast(x, compute, span);
+  if (x->type.dims.at(axis) == ir::kBroadcast) return opmath_cast(input, result, span);  // one element
   ir::Attrs a;
   a.reduce = fn;
   a.axis = axis;
   a.reverse = reverse;
   Value* r = builder_.create(OpKind::Scan, {input}, {input->type}, span, a)->result();
-  return cast(r, result, span);
+  return opmath_cast(r, result, span);
 }
 
 // ------------------------------------------------------------------ matmul
@@ -415,11 +415,11 @@ Value* IRGen::dot(Value* a, Value* b, Value* acc, std::optional<DType> out_dtype
     if (accd != dims)
       error(span, "matmul accumulator of shape " + shape_str(acc->type.dims) + " does not match the product's shape " +
                       shape_str(dims));
-    operands.push_back(broadcast_to(cast(acc, accum, span), dims, span));
+    operands.push_back(broadcast_to(opmath_cast(acc, accum, span), dims, span));
   }
   ir::Attrs attrs;
   Value* r = builder_.create(OpKind::Dot, operands, {Type{accum, dims}}, span, attrs)->result();
-  return cast(r, result, span);
+  return opmath_cast(r, result, span);
 }
 
 // -------------------------------------------------------------------- dims

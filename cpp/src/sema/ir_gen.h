@@ -49,6 +49,10 @@ class IRGen {
 
   // --- pointwise (operands may be IR values or host numbers; at least one IR)
   ir::Value* cast(ir::Value* v, DType to, SourceSpan span);
+  // A conversion to or from the type an op computes in (PyTorch's opmath:
+  // float32 for 16-bit floats), not one the program wrote; marked so that
+  // passes::keep_fp32_intermediates can drop the rounding between ops.
+  ir::Value* opmath_cast(ir::Value* v, DType to, SourceSpan span);
   SValue unary(ir::UnaryFn fn, const SValue& x, SourceSpan span);
   SValue binary(ir::BinaryFn fn, const SValue& a, const SValue& b, SourceSpan span);
   SValue where(const SValue& cond, const SValue& a, const SValue& b, SourceSpan span);

@@ -52,12 +52,12 @@ struct OpDef {
 
 ir::Value* to_compute(OpCtx& c, ir::Value* v) {
   DType t = v->type.dtype;
-  return c.g().cast(v, is_floating(t) ? math_compute_dtype(t) : DType::Float32, c.span);
+  return c.g().opmath_cast(v, is_floating(t) ? math_compute_dtype(t) : DType::Float32, c.span);
 }
 DType float_result(DType in) { return is_floating(in) ? in : DType::Float32; }
 
 SValue fin(OpCtx& c, ir::Value* v, DType result, PromotionClass pc) {
-  return SValue::ir(c.g().cast(v, result, c.span), pc);
+  return SValue::ir(c.g().opmath_cast(v, result, c.span), pc);
 }
 
 ir::Value* fconst(OpCtx& c, double v) {
@@ -66,7 +66,7 @@ ir::Value* fconst(OpCtx& c, double v) {
 
 ir::Value* bin(OpCtx& c, BinaryFn f, ir::Value* x, ir::Value* y) {
   DType t = promote_types(x->type.dtype, y->type.dtype);
-  return c.g().binary_raw(f, c.g().cast(x, t, c.span), c.g().cast(y, t, c.span), t, c.span);
+  return c.g().binary_raw(f, c.g().opmath_cast(x, t, c.span), c.g().opmath_cast(y, t, c.span), t, c.span);
 }
 ir::Value* un(OpCtx& c, UnaryFn f, ir::Value* x) { return c.g().unary_raw(f, x, x->type.dtype, c.span); }
 
@@ -540,7 +540,7 @@ std::map<std::string, OpDef> build_table() {
     DType rt = c.g().result_type({a, b});
     SValue prod = c.g().binary(BinaryFn::Mul, q, b, c.span);
     SValue r = c.g().binary(BinaryFn::Sub, a, prod, c.span);
-    return SValue::ir(c.g().cast(r.value, rt, c.span), r.pclass);
+    return SValue::ir(c.g().opmath_cast(r.value, rt, c.span), r.pclass);
   }};
   t["where"] = {{"condition", "input", "other"}, [](OpCtx& c) {
     return c.g().where(c.dev("condition"), c.num("input"), c.num("other"), c.span);
@@ -549,7 +549,7 @@ std::map<std::string, OpDef> build_table() {
     SValue x = c.dev("input");
     SValue v = c.num("value");
     SValue r = c.g().where(c.dev("mask"), v, x, c.span);
-    return SValue::ir(c.g().cast(r.value, x.value->type.dtype, c.span), x.pclass);
+    return SValue::ir(c.g().opmath_cast(r.value, x.value->type.dtype, c.span), x.pclass);
   }};
   t["clamp"] = {{"input", "min=", "max="}, [](OpCtx& c) {
     SValue x = c.dev("input");

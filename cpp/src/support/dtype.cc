@@ -84,6 +84,18 @@ DType math_compute_dtype(DType t) {
   return DType::Float32;
 }
 
+bool is_low_precision_float(DType t) {
+  return t == DType::Float16 || t == DType::BFloat16 || t == DType::Float8E4M3 || t == DType::Float8E5M2;
+}
+
+const char* precision_name(Precision p) { return p == Precision::Strict ? "strict" : "fast"; }
+
+std::optional<Precision> precision_from_name(std::string_view name) {
+  if (name == "fast") return Precision::Fast;
+  if (name == "strict") return Precision::Strict;
+  return std::nullopt;
+}
+
 void ResultTypeBuilder::add(DType t, PromotionClass c) {
   auto& slot = by_class_[static_cast<int>(c)];
   slot = slot ? promote_types(*slot, t) : t;

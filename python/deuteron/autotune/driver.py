@@ -765,7 +765,7 @@ def _cache_material(bound: Any, args: Sequence[Any], candidates: list[Config], e
         "specialization": repr(bound.kernel.specialization_key(tuple(args))),
         "config_spec": spec,
         "settings": {"static_shapes": s.static_shapes, "index_dtype": str(s.index_dtype),
-                     "dot_precision": s.dot_precision, "interpret": s.interpret,
+                     "dot_precision": s.dot_precision, "precision": s.precision, "interpret": s.interpret,
                      "accuracy_check": s.autotune_accuracy_check},
         "configs": [c.to_json() for c in candidates],
         "effort": effort,

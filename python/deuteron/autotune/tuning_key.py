@@ -120,7 +120,7 @@ def _family(bound: Any, candidates: Sequence[Any]) -> dict[str, Any]:
         "source": hashlib.sha256(src.text.encode()).hexdigest(),
         "callees": digest(_callees(kernel.fn)),
         "settings": {"static_shapes": s.static_shapes, "index_dtype": str(s.index_dtype),
-                     "dot_precision": s.dot_precision, "interpret": s.interpret,
+                     "dot_precision": s.dot_precision, "precision": s.precision, "interpret": s.interpret,
                      "accuracy_check": s.autotune_accuracy_check},
         "configs": [c.to_json() for c in candidates],
         "device": device,

@@ -444,7 +444,8 @@ class BoundKernel:
         self._core = core().bind(
             src.text, src.filename, src.first_line, src.name, kernel.arg_specs(args),
             _source.referenced_globals(kernel.fn), static_shapes=self.settings.static_shapes,
-            index_dtype=index_dtype, dot_precision=self.settings.dot_precision, device=info)
+            index_dtype=index_dtype, dot_precision=self.settings.dot_precision,
+            precision=self.settings.precision, device=info)
         def_line = src.first_line + next((i for i, line in enumerate(src.text.splitlines())
                                           if line.lstrip().startswith(("def ", "async def "))), 0)
         # ConfigErrors start here: a config is written far from its kernel (a decorator,

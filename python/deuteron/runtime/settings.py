@@ -292,6 +292,8 @@ _FIELDS: dict[str, tuple[_Kind, Any]] = {
     "autotune_devices": (_Optional(_Int(1)), None),
     "print_output_code": (_Bool(), False),
     "dot_precision": (_Choice("tf32", "tf32x3", "ieee"), "tf32"),
+    # How 16-bit and 8-bit floats are computed between ops (docs/language.md, "Precision").
+    "precision": (_Choice("fast", "strict"), "fast"),
     "index_dtype": (_Optional(_IndexDtype()), None),
     "ignore_warnings": (_Warnings(), ()),
     "interpret": (_Bool(), False),
@@ -316,7 +318,7 @@ class RefMode(enum.Enum):
 #                  default is accepted, anything else is an error naming the setting.
 # name -> (how, default, why), "why" being the sentence the docs and errors use.
 HELION_SETTINGS: dict[str, tuple[str, Any, str]] = {
-    "fast_math": ("ignored", False, "deuteron does not use approximate math"),
+    "fast_math": ("ignored", False, "see the setting 'precision' (its default computes as torch.compile does)"),
     "persistent_reserved_sms": ("ignored", 0, "persistent kernels use every SM"),
     "autotune_force_persistent": ("ignored", False, "the autotuner searches every pid_type"),
     "autotune_log_level": ("ignored", 20, "deuteron's autotuner logs through autotune_log and the progress bar"),
@@ -422,6 +424,7 @@ class Settings:
     autotune_devices: int | None
     print_output_code: bool
     dot_precision: str
+    precision: str
     index_dtype: torch.dtype | None
     ignore_warnings: tuple[Any, ...]
     interpret: bool

@@ -615,7 +615,7 @@ class KernelEmitter {
       case ir::UnaryFn::Ceil: return "tl.ceil(" + x + ")";
       case ir::UnaryFn::Trunc: return math("trunc", x);
       case ir::UnaryFn::Round: return math("nearbyint", x);
-      case ir::UnaryFn::Reciprocal: return f64 ? "1.0 / " + x : "tl.div_rn(1.0, " + x + ")";
+      case ir::UnaryFn::Reciprocal: return f64 || !cfg_.ieee_division ? "1.0 / " + x : "tl.div_rn(1.0, " + x + ")";
       case ir::UnaryFn::Relu: return "tl.where(" + x + " < 0, 0, " + x + ")";
       case ir::UnaryFn::Sign:
         return "tl.where(" + x + " > 0, 1, tl.where(" + x + " < 0, -1, 0)).to(" + tl_dtype(t) + ")";
@@ -640,8 +640,10 @@ class KernelEmitter {
 
   std::string binary_expr(ir::BinaryFn f, const std::string& a, const std::string& b, DType operand) {
     bool fl = is_floating(operand);
-    // float32 division rounds to nearest, as torch's does (Triton's `/` may not).
-    if (f == ir::BinaryFn::TrueDiv && operand == DType::Float32) return "tl.div_rn(" + a + ", " + b + ")";
+    // precision="strict": float32 division rounds to nearest, as torch's
+    // does (Triton's `/` is div.full.f32, within 2 ulp).
+    if (f == ir::BinaryFn::TrueDiv && operand == DType::Float32 && cfg_.ieee_division)
+      return "tl.div_rn(" + a + ", " + b + ")";
     if (const char* op = python_infix(f)) return a + op + b;
     switch (f) {
       case ir::BinaryFn::FloorDiv:

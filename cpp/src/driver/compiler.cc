@@ -66,7 +66,8 @@ std::vector<std::unique_ptr<ir::DeviceKernel>> BoundKernel::lower(const json::Va
       // across the lanes), so a block of 1 does not remove them.
       std::set<int> keep;
       analysis::KernelConfig kc =
-          analysis::kernel_config(spec(), config, static_cast<int>(i), device(), program().dot_precision);
+          analysis::kernel_config(spec(), config, static_cast<int>(i), device(), program().dot_precision,
+                                  program().precision);
       if (analysis::flattens_grid(*kernels[i], kc)) keep.insert(kernels[i]->grid_dims.begin(), kernels[i]->grid_dims.end());
       passes::eliminate_unit_dims(*kernels[i], block_sizes, keep);
       ir::verify(*kernels[i]);

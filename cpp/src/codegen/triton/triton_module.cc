@@ -1,6 +1,8 @@
 // Assembles the Triton back end's Python module: imports, helper functions,
 // one @triton.jit kernel per device loop, and the host function.
 #include <algorithm>
+#include <cctype>
+#include <set>
 #include <map>
 
 #include "../host_wrapper.h"
@@ -59,26 +61,9 @@ std::string generate_triton_module(const CodegenInput& in) {
   w.line("from deuteron.runtime.launcher import check_tma_alignment as _check_tma_alignment");
   w.line("from deuteron.runtime.launcher import no_native_launcher as _no_native_launcher");
   if (program.rng_seed_count > 0) w.line("from deuteron.runtime import philox as _philox");
-  w.blank();
-  w.blank();
-  // Python semantics for integer // and % (Triton's round toward zero).
-  w.line("@triton.jit");
-  w.line("def _deuteron_floordiv(a, b):");
-  w.line("    q = a // b");
-  w.line("    return tl.where((a % b != 0) & ((a < 0) != (b < 0)), q - 1, q)");
-  w.blank();
-  w.blank();
-  w.line("@triton.jit");
-  w.line("def _deuteron_mod(a, b):");
-  w.line("    r = a % b");
-  w.line("    return tl.where((r != 0) & ((r < 0) != (b < 0)), r + b, r)");
-  w.blank();
-  w.blank();
-  w.line("@triton.jit");
-  w.line("def _deuteron_mul_combine(a, b):");
-  w.line("    return a * b");
-  // Kernels are written to their own buffer first: the math helpers they
-  // use must be defined above them.
+  // Kernels (and the helpers they need) are written to their own buffer
+  // first: the helpers they use must be defined above them, and only those
+  // are emitted.
   std::vector<codegen::KernelLaunch> launches;
   std::set<std::string> used_math;
   std::set<std::string> used_reductions;
@@ -90,10 +75,35 @@ std::string generate_triton_module(const CodegenInput& in) {
     launches.push_back(codegen::emit_triton_kernel(kernels_w, program, *in.kernels[i], in.kernel_configs.at(i),
                                                    in.plans.at(i), &used_math, &used_reductions, &combine));
   }
-  codegen::emit_math_helpers(w, used_math);
-  codegen::emit_reduction_helpers(w, used_reductions);
-  if (!combine.w.str().empty()) w.line_raw(combine.w.str().substr(0, combine.w.str().size() - 1));
-  w.line_raw(kernels_w.str().substr(0, kernels_w.str().size() - 1));
+  PythonWriter helpers_w;
+  codegen::emit_math_helpers(helpers_w, used_math);
+  codegen::emit_reduction_helpers(helpers_w, used_reductions);
+  std::string body = helpers_w.str();
+  if (!combine.w.str().empty()) body += combine.w.str();
+  body += kernels_w.str();
+  // The integer and product helpers every back end's spelling of // , % and
+  // prod may call, each emitted only when the code above names it.
+  auto uses = [&](const std::string& name) {
+    for (size_t at = body.find(name); at != std::string::npos; at = body.find(name, at + 1)) {
+      char next = at + name.size() < body.size() ? body[at + name.size()] : ' ';
+      if (!(std::isalnum(static_cast<unsigned char>(next)) || next == '_')) return true;
+    }
+    return false;
+  };
+  auto helper = [&](const std::string& name, const std::vector<std::string>& lines) {
+    if (!uses(name)) return;
+    w.blank();
+    w.blank();
+    w.line("@triton.jit");
+    for (const auto& l : lines) w.line(l);
+  };
+  // Python semantics for integer // and % (Triton's round toward zero).
+  helper("_deuteron_floordiv", {"def _deuteron_floordiv(a, b):", "    q = a // b",
+                                "    return tl.where((a % b != 0) & ((a < 0) != (b < 0)), q - 1, q)"});
+  helper("_deuteron_mod", {"def _deuteron_mod(a, b):", "    r = a % b",
+                           "    return tl.where((r != 0) & ((r < 0) != (b < 0)), r + b, r)"});
+  helper("_deuteron_mul_combine", {"def _deuteron_mul_combine(a, b):", "    return a * b"});
+  w.line_raw(body.substr(0, body.size() - 1));
   w.blank();
   w.blank();
   codegen::emit_host_function(w, program, in.config, [&](int k, PythonWriter& hw) {

@@ -47,5 +47,16 @@ if [ "${DEUTERON_GPU_TESTS:-0}" = 1 ]; then MARK=""; fi
 python -m pytest -q -m "$MARK" tests "$@"
 echo "[test] Python: kernel tests again, through Triton's interpreter (TRITON_INTERPRET=1)"
 TRITON_INTERPRET=1 python -m pytest -q -m "kernels and not gpu" tests "$@"
+# Helion's own tests, unchanged through the `helion` import alias: a subset that
+# runs in about a minute, each file held to its floor of passing tests
+# (scripts/conformance_floor.json; the whole corpus: python scripts/conformance.py).
+HELION_CORPUS=${DEUTERON_HELION_DIR:-../shared/helion}
+if [ -d "$HELION_CORPUS/test" ]; then
+  echo "[test] conformance: Helion's test files (interpret mode), each at least its floor"
+  python scripts/conformance.py --helion "$HELION_CORPUS" --check-floor --files \
+    test_grid.py test_views.py test_misc.py test_control_flow.py test_reductions.py test_errors.py
+else
+  echo "[test] conformance: not run, Helion's corpus is not at $HELION_CORPUS (set DEUTERON_HELION_DIR)"
+fi
 echo "[test] fuzzing: parser, compile and args fuzzers, ${DEUTERON_FUZZ_SECONDS:-45} s each"
 bash scripts/fuzz.sh

@@ -29,6 +29,10 @@ from typing import Any
 
 import torch
 
+# The checks and the timer of deuteron's run_example serve both implementations
+# (importing deuteron.testing installs no `helion` alias).
+from deuteron.testing import _clone, _compare, _tensors, do_bench
+
 IMPL, PHASE, RECORDS = sys.argv[1], sys.argv[2], sys.argv[3]
 EXAMPLES = sys.argv[4:]
 
@@ -36,24 +40,6 @@ EXAMPLES = sys.argv[4:]
 def emit(**record: Any) -> None:
     with open(RECORDS, "a") as f:
         f.write(json.dumps(record) + "\n")
-
-
-def tensors(value: Any) -> list[torch.Tensor]:
-    if isinstance(value, torch.Tensor):
-        return [value]
-    if isinstance(value, (tuple, list)):
-        return [t for v in value for t in tensors(v)]
-    return []
-
-
-def clone(args: Any) -> Any:
-    def one(a: Any) -> Any:
-        if isinstance(a, torch.Tensor):
-            c = a.detach().clone()
-            c.requires_grad_(a.requires_grad)
-            return c
-        return a
-    return tuple(one(a) for a in args)
 
 
 class Recorder:
@@ -70,28 +56,21 @@ class Recorder:
         kernels = kernel_fn if isinstance(kernel_fn, dict) else {kernel_name: kernel_fn}
         baselines = baseline_fn if isinstance(baseline_fn, dict) else {baseline_name: baseline_fn}
         if PHASE == "check":
-            _, first = next(iter(baselines.items()))
-            expected = tensors(first(*clone(args)))
+            # deuteron.testing.run_example's own checks, for both implementations.
+            expected = _tensors(next(iter(baselines.values()))(*_clone(args)))
             for name, fn in kernels.items():
-                got = tensors(fn(*clone(args)))
+                got = _tensors(fn(*_clone(args)))
                 if len(got) != len(expected):
-                    raise AssertionError(f"{name} returned {len(got)} tensors, the baseline {len(expected)}")
-                for g, e in zip(got, expected):
-                    if max_mismatch_pct is not None:
-                        bad = ~torch.isclose(g.float(), e.float(), rtol=rtol, atol=atol, equal_nan=True)
-                        if bad.float().mean().item() > max_mismatch_pct:
-                            raise AssertionError(f"{name}: {bad.float().mean().item():.2%} of elements mismatch")
-                    else:
-                        torch.testing.assert_close(g.float(), e.float(), rtol=rtol, atol=atol, equal_nan=True)
+                    raise AssertionError(f"{name} returned {len(got)} values, the baseline {len(expected)}")
+                for i, (g, e) in enumerate(zip(got, expected)):
+                    _compare(g, e, atol=atol, rtol=rtol, max_mismatch_pct=max_mismatch_pct,
+                             max_mismatched_abs_diff=max_mismatched_abs_diff, what=f"{name} output {i}")
             emit(event="call", example=self.example, call=index, checked=list(kernels))
             return {}
-        import triton.testing
-
         times: dict[str, float] = {}
-        cloned = clone(args)
+        cloned = _clone(args)
         for name, fn in {**kernels, **baselines}.items():
-            times[name] = float(triton.testing.do_bench(lambda fn=fn: fn(*cloned), warmup=10, rep=50,
-                                                        return_mode="median"))
+            times[name] = do_bench(lambda fn=fn: fn(*cloned), warmup=10, rep=50, return_mode="median")
         emit(event="call", example=self.example, call=index, kernels=list(kernels), baselines=list(baselines),
              times=times, shapes=[list(a.shape) for a in args if isinstance(a, torch.Tensor)],
              dtypes=[str(a.dtype) for a in args if isinstance(a, torch.Tensor)])

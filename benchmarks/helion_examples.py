@@ -43,14 +43,10 @@ ROOT = Path(__file__).resolve().parents[1]
 CHILD = Path(__file__).resolve().parent / "_helion_example_child.py"
 IMPLS = ("deuteron", "helion")
 
-# Examples that need more than one Hopper GPU offers, or drive Helion's own tooling.
-SET_APART = {
-    "blackwell_attention": "needs a Blackwell GPU",
-    "nvfp4_gemm": "needs a Blackwell GPU (fp4)",
-    "nvfp4_gemv": "needs a Blackwell GPU (fp4)",
-    "aot_example": "drives Helion's AOT autotuning workflow",
-    "aot_compile_example": "drives Helion's AOT autotuning workflow",
-}
+# Examples that need more than one Hopper GPU offers, or drive Helion's own
+# tooling: the conformance runner's list.
+sys.path.insert(0, str(ROOT / "scripts"))
+from conformance import EXAMPLES_SET_APART as SET_APART  # noqa: E402
 
 
 def child_env(impl: str, helion: Path, effort: str) -> dict[str, str]:

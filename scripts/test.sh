@@ -47,6 +47,10 @@ if [ "${DEUTERON_GPU_TESTS:-0}" = 1 ]; then MARK=""; fi
 python -m pytest -q -m "$MARK" tests "$@"
 echo "[test] Python: kernel tests again, through Triton's interpreter (TRITON_INTERPRET=1)"
 TRITON_INTERPRET=1 python -m pytest -q -m "kernels and not gpu" tests "$@"
+if [ "${DEUTERON_TRITON_RANGE_TESTS:-1}" = 1 ]; then
+  echo "[test] Python: kernel tests again on the oldest and newest supported Triton (scripts/test_triton_range.sh)"
+  bash scripts/test_triton_range.sh "$@"
+fi
 # Helion's own tests, unchanged through the `helion` import alias: a subset that
 # runs in about a minute, each file held to its floor of passing tests
 # (scripts/conformance_floor.json; the whole corpus: python scripts/conformance.py).

@@ -90,6 +90,18 @@ TEST(ConfigCanonical, FlattenedGridsAddressThroughPointers) {
   EXPECT_EQ(d.at("indexing"), json::parse(R"(["block_ptr","tensor_descriptor","pointer"])"));
 }
 
+TEST(ConfigCanonical, TritonWithoutBlockPointersAddressesThroughPointers) {
+  DeviceInfo triton39;
+  triton39.triton_version = 309;
+  V c = normalize(pointwise_2d(), R"({"indexing":["block_ptr","tensor_descriptor","block_ptr"]})", triton39);
+  EXPECT_EQ(c.at("indexing"), json::parse(R"(["pointer","tensor_descriptor","pointer"])"));
+  // Triton 3.8 still has them.
+  DeviceInfo triton38;
+  triton38.triton_version = 308;
+  V d = normalize(pointwise_2d(), R"({"indexing":"block_ptr"})", triton38);
+  EXPECT_EQ(d.at("indexing"), json::parse(R"(["block_ptr","block_ptr","block_ptr"])"));
+}
+
 TEST(ConfigCanonical, AnEvictionPolicyHlLoadGivesLeavesTheEntryNothingToChoose) {
   ConfigSpec s = one_dim_grid();
   s.num_loads = 2;
@@ -168,6 +180,9 @@ TEST(ConfigCanonical, SearchSpaceSamplesNormalizeToThemselves) {
   DeviceInfo blackwell;
   blackwell.compute_capability = 100;
   expect_space_is_canonical(matmul(), blackwell);
+  DeviceInfo triton39;
+  triton39.triton_version = 309;
+  expect_space_is_canonical(pointwise_2d(), triton39);
 }
 
 }  // namespace

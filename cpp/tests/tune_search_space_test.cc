@@ -80,6 +80,22 @@ TEST(TuneSearchSpace, MatmulParameters) {
   EXPECT_EQ(space.decode(space.default_point()), space.default_config());
 }
 
+TEST(TuneSearchSpace, BlockPointersOnlyWhereTritonHasThem) {
+  SpaceOptions allow;
+  allow.allow_block_ptr = true;
+  auto offers_block_ptr = [&](const DeviceInfo& d) {
+    for (const auto& p : SearchSpace(matmul_spec(), d, allow).params())
+      if (p.key == "indexing")
+        for (const auto& c : p.choices)
+          if (c == json::Value("block_ptr")) return true;
+    return false;
+  };
+  EXPECT_TRUE(offers_block_ptr(h100()));
+  DeviceInfo triton39 = h100();
+  triton39.triton_version = 309;  // Triton 3.9 removed tl.make_block_ptr
+  EXPECT_FALSE(offers_block_ptr(triton39));
+}
+
 TEST(TuneSearchSpace, SubtilesNeedSixteenRowsPerSubtile) {
   SearchSpace space(matmul_spec(), h100());
   Point p = space.default_point();

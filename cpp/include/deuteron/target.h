@@ -27,6 +27,10 @@ struct DeviceInfo {
   int64_t max_shared_memory = 227 * 1024;  // per block, opt-in
   int max_threads_per_block = 1024;
   bool is_cuda = true;  // false: CPU interpreter (TRITON_INTERPRET)
+  // The installed Triton, major * 100 + minor (3.6 is 306): the runtime
+  // passes triton.__version__; deuteronc and tests default to the release
+  // the code generator is written for.
+  int triton_version = 306;
 };
 
 namespace target {
@@ -35,9 +39,22 @@ namespace target {
 // compiler's limits the rules below describe).
 inline constexpr int kTritonMajor = 3;
 inline constexpr int kTritonMinor = 6;
+// The Triton releases deuteron supports (pyproject.toml's range; CI runs the
+// interpreter tests on both ends): major * 100 + minor.
+inline constexpr int kOldestTriton = 304;
+inline constexpr int kNewestTriton = 309;
 
 // "compute capability 9.0, Triton 3.6" (what a generated module's header says).
 std::string describe(const DeviceInfo& device);
+
+// ------------------------------------------------------ Triton releases
+
+// Whether Triton has tl.make_block_ptr: 3.9 removed block pointers in
+// favour of tensor descriptors (its tl.make_block_ptr raises
+// NotImplementedError).  Without them `indexing='block_ptr'` addresses
+// memory through pointers (ConfigSpec::canonicalize) and the autotuner does
+// not offer it.
+bool has_block_pointers(const DeviceInfo& device);
 
 // --------------------------------------------------------- architectures
 

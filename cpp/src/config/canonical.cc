@@ -11,6 +11,7 @@
 #include <string>
 
 #include "deuteron/config.h"
+#include "deuteron/target.h"
 
 namespace deuteron {
 
@@ -80,6 +81,16 @@ void flat_grid_indexing(const ConfigSpec& spec, json::Value& config) {
   }
 }
 
+// Triton without block pointers (target::has_block_pointers): 'block_ptr'
+// entries address memory through pointers, which is what the code does.
+void missing_block_pointers(const DeviceInfo& device, json::Value& config) {
+  if (target::has_block_pointers(device)) return;
+  const json::Value& modes = config.at(keys::kIndexing);
+  for (size_t i = 0; i < modes.as_array().size(); ++i)
+    if (modes[i].is_string() && modes[i].as_string() == indexing_modes::kBlockPtr)
+      set_entry(config, keys::kIndexing, i, json::Value(indexing_modes::kPointer));
+}
+
 // The policy hl.load gives wins over the config's entry, which then has
 // nothing to choose.
 void given_eviction_policies(const ConfigSpec& spec, json::Value& config) {
@@ -112,6 +123,7 @@ void ConfigSpec::canonicalize(json::Value& config, const DeviceInfo& device) con
   xyz_pid_type(*this, config);
   l2_grouping_entries(*this, config);
   flat_grid_indexing(*this, config);
+  missing_block_pointers(device, config);
   given_eviction_policies(*this, config);
   ruled_out_warp_specializes(*this, device, config);
 }

@@ -152,9 +152,9 @@ std::vector<ConfigKey> build_table() {
        .choices = indexing, .one_value_for_all = true,
        .default_value = indexing_modes::kPointer,
        .search_values = indexing,
-       .search_note = "tensor_descriptor on compute capability 9.0+; block_ptr only when the search options allow it",
+       .search_note = "tensor_descriptor on compute capability 9.0+; block_ptr only when the search options allow it and Triton has block pointers (before 3.9)",
        .doc = "how each load and store addresses memory: pointer arithmetic, a TMA tensor descriptor, "
-              "or a block pointer"},
+              "or a block pointer (Triton 3.9 removed them: there block_ptr normalizes to pointer)"},
       {.name = kAtomicIndexing, .per = Per::AtomicOp, .kind = ItemKind::String,
        .choices = indexing, .one_value_for_all = true,
        .default_value = indexing_modes::kPointer,

@@ -141,6 +141,7 @@ DeviceInfo to_device(const nb::dict& d) {
   info.compute_capability = get_or<int>(d, "compute_capability", info.compute_capability);
   info.max_shared_memory = get_or<int64_t>(d, "max_shared_memory", info.max_shared_memory);
   info.is_cuda = get_or<bool>(d, "is_cuda", info.is_cuda);
+  info.triton_version = get_or<int>(d, "triton_version", info.triton_version);
   return info;
 }
 

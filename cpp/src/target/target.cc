@@ -9,8 +9,10 @@ namespace deuteron::target {
 std::string describe(const DeviceInfo& device) {
   return "compute capability " + std::to_string(device.compute_capability / 10) + "." +
          std::to_string(device.compute_capability % 10) + (device.is_cuda ? "" : " (the CPU's stand-in)") +
-         ", Triton " + std::to_string(kTritonMajor) + "." + std::to_string(kTritonMinor);
+         ", Triton " + std::to_string(device.triton_version / 100) + "." + std::to_string(device.triton_version % 100);
 }
+
+bool has_block_pointers(const DeviceInfo& device) { return device.triton_version < 309; }
 
 bool is_hopper(const DeviceInfo& device) { return device.compute_capability / 10 == 9; }
 

@@ -317,7 +317,8 @@ void SearchSpace::build() {
     std::vector<json::Value> choices = searched(keys::kIndexing, [&](const json::Value& m) {
       if (m.as_string() == indexing_modes::kTensorDescriptor)
         return options_.allow_tensor_descriptor && target::offers_tensor_descriptors(device_);
-      if (m.as_string() == indexing_modes::kBlockPtr) return options_.allow_block_ptr;
+      if (m.as_string() == indexing_modes::kBlockPtr)
+        return options_.allow_block_ptr && target::has_block_pointers(device_);
       return true;
     });
     for (int i = 0; i < spec_.num_loads + spec_.num_stores; ++i)

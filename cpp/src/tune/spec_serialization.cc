@@ -404,6 +404,7 @@ json::Value device_to_json(const DeviceInfo& d) {
   o.emplace_back("max_shared_memory", json::Value(d.max_shared_memory));
   o.emplace_back("max_threads_per_block", json::Value(d.max_threads_per_block));
   o.emplace_back("is_cuda", json::Value(d.is_cuda));
+  o.emplace_back("triton_version", json::Value(d.triton_version));
   return json::Value(std::move(o));
 }
 
@@ -416,6 +417,7 @@ DeviceInfo device_from_json(const json::Value& v) {
   d.max_shared_memory = int_or(v, "max_shared_memory", d.max_shared_memory);
   d.max_threads_per_block = static_cast<int>(int_or(v, "max_threads_per_block", d.max_threads_per_block));
   d.is_cuda = bool_or(v, "is_cuda", d.is_cuda);
+  d.triton_version = static_cast<int>(int_or(v, "triton_version", d.triton_version));
   return d;
 }
 

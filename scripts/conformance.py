@@ -146,7 +146,8 @@ def child_env(mode: str, helion: Path) -> dict[str, str]:
     return env
 
 
-def run_test_file(path: Path, mode: str, helion: Path, timeout: float, keyword: str | None) -> FileResult:
+def run_test_file(path: Path, mode: str, helion: Path, timeout: float, keyword: str | None,
+                  test_timeout: float = 0) -> FileResult:
     result = FileResult(path.name)
     start = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
@@ -155,6 +156,7 @@ def run_test_file(path: Path, mode: str, helion: Path, timeout: float, keyword: 
         ini.write_text("[pytest]\n")  # not Helion's settings (its plugins, timeouts)
         env = child_env(mode, helion)
         env["DEUTERON_CONFORMANCE_OUT"] = str(out)
+        env["DEUTERON_CONFORMANCE_TEST_TIMEOUT"] = str(test_timeout)
         cmd = [sys.executable, "-m", "pytest", "-q", "-p", "conformance_plugin", "-p", "no:cacheprovider",
                "-c", str(ini), "--rootdir", str(helion), "-o", "python_files=test_*.py", str(path)]
         if keyword:
@@ -276,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-k", dest="keyword", help="pytest -k expression for the test files")
     ap.add_argument("--jobs", type=int, default=2, help="files run at once")
     ap.add_argument("--timeout", type=float, default=900, help="seconds per test file or example")
+    ap.add_argument("--test-timeout", type=float, default=120,
+                    help="seconds one test may run before it fails as timed out (0: no limit)")
     ap.add_argument("--top", type=int, default=25, help="failure causes to list")
     ap.add_argument("-v", "--verbose", action="store_true", help="list every failing test with its reason")
     ap.add_argument("--json", type=Path, help="write the full report here")
@@ -303,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 apart.append((path.name, set_apart_reason(path.name)))
         with ThreadPoolExecutor(max(1, args.jobs)) as pool:
-            results = list(pool.map(lambda p: run_test_file(p, args.mode, helion, args.timeout, args.keyword), files))
+            results = list(pool.map(lambda p: run_test_file(p, args.mode, helion, args.timeout, args.keyword, args.test_timeout), files))
         summary = print_table(f"Helion's language tests, mode {args.mode}", results, args.top)
         if args.verbose:
             for r in results:

@@ -16,13 +16,41 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from typing import Any
+
+import pytest
 
 import deuteron.compat
 
 deuteron.compat.install_helion_alias(internals="placeholder")
 
 _OUT = os.environ.get("DEUTERON_CONFORMANCE_OUT")
+# Seconds one test may run before it fails as timed out (0: no limit), so that
+# one slow or hanging test costs only itself, not the rest of its file.
+_TEST_TIMEOUT = float(os.environ.get("DEUTERON_CONFORMANCE_TEST_TIMEOUT", "0") or 0)
+
+
+class TestTimedOut(Exception):
+    pass
+
+
+def _on_alarm(signum: int, frame: Any) -> None:
+    raise TestTimedOut(f"did not finish: the test timed out after {_TEST_TIMEOUT:.0f} s")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: Any) -> Any:
+    if _TEST_TIMEOUT <= 0 or not hasattr(signal, "setitimer"):
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, _TEST_TIMEOUT)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _write(record: dict[str, Any]) -> None:
@@ -31,8 +59,9 @@ def _write(record: dict[str, Any]) -> None:
             f.write(json.dumps(record) + "\n")
 
 
-def pytest_collection_modifyitems(session: Any, config: Any, items: list[Any]) -> None:
-    _write({"collected": [item.nodeid for item in items]})
+def pytest_collection_finish(session: Any) -> None:
+    # After -k / -m deselection: only the tests that will run.
+    _write({"collected": [item.nodeid for item in session.items]})
 
 
 def pytest_collectreport(report: Any) -> None:

@@ -254,7 +254,7 @@ class Kernel:
     def _op_call(self, args: tuple) -> Any:
         """The call through the kernel's torch.library operator (tracing, autograd)."""
         bound = self._bind_normalized(args)
-        return _ti.op_for(bound, bound.config_for_tracing(args))(*args)
+        return _ti.call(self, _ti.op_for(bound, bound.config_for_tracing(args), args), args)
 
     def register_autograd(self, backward: Callable[..., Any], *, setup_context: Callable[..., Any] | None = None) -> None:
         """Makes the kernel differentiable: `backward(ctx, *grads)` as for torch.library.register_autograd.

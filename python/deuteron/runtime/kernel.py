@@ -99,6 +99,7 @@ class Kernel:
         self.fn = fn
         functools.update_wrapper(self, fn)
         self._settings = settings.replace(**setting_kwargs) if settings is not None else Settings(**setting_kwargs)
+        self._unset_settings: set[str] = set()  # see KernelSettings.__delattr__
         cfgs = [config] if config is not None else list(configs or [])
         self.configs: list[Config] = [c if isinstance(c, Config) else Config(**c) for c in cfgs]
         self._key_fn = key
@@ -142,7 +143,7 @@ class Kernel:
     def settings(self) -> KernelSettings:
         """The kernel's settings: read them, or change one in place (``kernel.settings.x = v``:
         the kernel then binds again on its next call)."""
-        return KernelSettings(lambda: self._settings, self._change_settings)
+        return KernelSettings(lambda: self._settings, self._change_settings, self._unset_settings)
 
     @settings.setter
     def settings(self, value: Settings | KernelSettings) -> None:
@@ -150,6 +151,7 @@ class Kernel:
             value = value.snapshot()
         if not isinstance(value, Settings):
             raise TypeError(f"kernel.settings must be a deuteron.Settings, got {type(value).__name__}")
+        self._unset_settings.clear()
         if value != self._settings:
             self._change_settings(value)
 
@@ -675,6 +677,13 @@ class BoundKernel:
                     self.set_config(self._choose_config(args))
                 run = self._run
         return run(*args)
+
+    def run_ref(self, *args: Any) -> Any:
+        """Runs this specialization once in PyTorch eager (the reference back end, as
+        ``DEUTERON_INTERPRET=1`` runs kernels), with the config in use, else the
+        default; Helion's ``BoundKernel.run_ref``.  Random numbers are the generated
+        Triton code's, bit for bit, for the same torch seed."""
+        return self.compile_config(self.config, backend="reference")(*args)
 
     # ---------------------------------------------------------------- debug
     def dump_ast(self) -> str:

@@ -199,3 +199,33 @@ def test_backward_sees_the_kernels_result(mode):
     assert half == 0.5
     out.sum().backward()
     torch.testing.assert_close(x.grad, torch.full((4, 8), 2.0))
+
+
+def test_dynamic_shapes_after_an_eager_call(mode):
+    """The specialization key of traced tensors (symbolic strides) finds the eager
+    call's specialization without comparing a SymBool with a bool."""
+    k = fresh(K.add)
+    k.settings.static_shapes = False
+    try:
+        def f(x, y):
+            return torch.relu(k(x * 2.0, y)) + 1.0
+
+        x, y = torch.randn(4, 8), torch.randn(4, 8)
+        expect = f(x, y)
+        compiled = _compiled(f, dynamic=True)
+        _same(compiled(x, y), expect)
+        x, y = torch.randn(6, 10), torch.randn(6, 10)
+        _same(compiled(x, y), f(x, y))
+    finally:
+        k.settings.static_shapes = True
+
+
+def test_the_result_plan_is_not_part_of_the_traced_program(mode):
+    """The meta run that sorts a kernel's results runs outside the tracer."""
+    from torch.fx.experimental.proxy_tensor import make_fx
+
+    fresh(K.add_inplace)
+    gm = make_fx(lambda x, y: K.add_inplace(x, y) * 2.0, tracing_mode="fake")(
+        torch.randn(4, 8), torch.randn(4, 8))
+    assert "meta" not in gm.code, gm.code
+    assert sum("deuteron" in str(n.target) for n in gm.graph.nodes) == 1, gm.code

@@ -76,7 +76,10 @@ def _needs_int64(t: torch.Tensor) -> bool:
 def _dynamic_key(t: torch.Tensor) -> tuple:
     # Sizes are bucketed, so whether the tensor needs int64 offsets is part of
     # the key: a small and a huge tensor never share int32 code.
-    return (t.dtype, tuple(_bucket(s) for s in t.shape), tuple(s == 1 for s in t.stride()), t.is_cuda,
+    # bool(): a traced stride gives a SymBool, which a dict lookup cannot compare
+    # with a stored key's bool (sympy rejects Eq(Eq(s, 1), False)); bool() guards
+    # on it instead, as the code is specialized on unit strides anyway.
+    return (t.dtype, tuple(_bucket(s) for s in t.shape), tuple(bool(s == 1) for s in t.stride()), t.is_cuda,
             _needs_int64(t))
 
 

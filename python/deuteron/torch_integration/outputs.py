@@ -36,6 +36,7 @@ from typing import Any, Callable, Sequence
 
 import torch
 import torch.utils._pytree as pytree
+from torch.utils._python_dispatch import _disable_current_modes
 
 # Leaf kinds (see the module docstring).
 FRESH, ARG, SAME, OUT_VIEW, HOST = "fresh", "arg", "same", "out_view", "host"
@@ -146,8 +147,9 @@ def _same_storage(a: torch.Tensor, b: torch.Tensor) -> bool:
 def plan_outputs(fake_impl: Callable[..., Any], args: Sequence[Any]) -> OutputPlan:
     """The plan of a module's results (see the module docstring).  Raises what the
     host code raises on meta tensors (the caller then keeps the result as it is)."""
-    metas = [_meta_like(a) for a in args]
-    with torch.no_grad():
+    # Outside every tracer and fake mode: this run is not part of the traced program.
+    with _disable_current_modes(), torch.no_grad():
+        metas = [_meta_like(a) for a in args]
         result = fake_impl(*metas)
     values, spec = pytree.tree_flatten(result)
     leaves: list[Leaf] = []

@@ -229,3 +229,18 @@ def test_the_result_plan_is_not_part_of_the_traced_program(mode):
         torch.randn(4, 8), torch.randn(4, 8))
     assert "meta" not in gm.code, gm.code
     assert sum("deuteron" in str(n.target) for n in gm.graph.nodes) == 1, gm.code
+
+
+def test_torch_compile_fusion_is_refused_under_torch_compile(mode):
+    """deuteron never fuses kernels into torch.compile graphs; asking for it raises, as
+    Helion does where PyTorch cannot fuse (eager calls are unaffected)."""
+    k = fresh(K.add)
+    k.settings.torch_compile_fusion = True
+    try:
+        x = torch.randn(4, 8)
+        torch.testing.assert_close(k(x, x), x + x)
+        with pytest.raises(RuntimeError, match="torch_compile_fusion=True requires PyTorch nightly build"):
+            _compiled(lambda a: k(a, a) + 1.0)(x)
+    finally:
+        k.settings.torch_compile_fusion = False
+    _same(_compiled(lambda a: k(a, a) + 1.0)(x), x + x + 1.0)

@@ -127,6 +127,14 @@ class Kernel:
         kernel = self
 
         def graph_call(*args: Any, **kwargs: Any) -> Any:
+            if kernel._settings.torch_compile_fusion:
+                # Helion raises this where PyTorch cannot fuse its kernels into the
+                # graph (deuteron's compat.supports_torch_compile_fusion() is False):
+                # running the kernel unfused would quietly ignore what was asked.
+                raise RuntimeError(
+                    f"{kernel.fn.__name__}: torch_compile_fusion=True requires PyTorch nightly build in "
+                    f"Helion; deuteron never fuses kernels with the graph's other ops (a kernel is an "
+                    f"opaque torch.library operator to torch.compile): disable torch_compile_fusion")
             return kernel._op_call(kernel.normalize_args(args, kwargs))
 
         # The name graphs print for the call (and that tests look for).

@@ -342,7 +342,9 @@ HELION_SETTINGS: dict[str, tuple[str, Any, str]] = {
     "autotune_best_available_max_configs": ("ignored", 20, "see autotune_cache"),
     "autotune_best_available_max_cache_scan": ("ignored", 500, "see autotune_cache"),
     "autotune_initial_population_strategy": ("ignored", None, "see autotune_seed_configs"),
-    "torch_compile_fusion": ("ignored", False, "kernels are opaque torch.library operators to torch.compile"),
+    "torch_compile_fusion": ("ignored", False, "kernels are opaque torch.library operators to torch.compile, "
+                             "never fused: torch.compile raises RuntimeError for a kernel with it True, as "
+                             "Helion does where PyTorch cannot fuse"),
     "autotune_with_torch_compile_fusion": ("ignored", False, "see torch_compile_fusion"),
     "triton_do_not_specialize": ("ignored", False, "Triton specializes as it does by default"),
     "autotune_log_search_space": ("ignored", False, "see autotune_log"),

@@ -153,6 +153,16 @@ def rand_like_twice(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @deuteron.kernel()
+def rand_like_with_scale(x: torch.Tensor) -> tuple[torch.Tensor, float]:
+    """A scalar beside the tensor: a traced call rebuilds it from the host code."""
+    out = torch.empty_like(x)
+    m, n = x.shape
+    for tile_m, tile_n in hl.tile([m, n]):
+        out[tile_m, tile_n] = torch.rand_like(x[tile_m, tile_n])
+    return out, 0.25
+
+
+@deuteron.kernel()
 def randn_like_2d(x: torch.Tensor) -> torch.Tensor:
     out = torch.empty_like(x)
     m, n = x.shape

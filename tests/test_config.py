@@ -464,3 +464,19 @@ def test_json_matches_json_module_canonical_form():
     cfg = Config(**FULL, tun=0.1)
     assert json.loads(cfg.to_json()) == cfg.to_dict()
     assert cfg.to_json() == json.dumps(cfg.to_dict(), separators=(",", ":"), ensure_ascii=False)
+
+
+def test_config_attribute_is_a_read_only_dict_of_the_keys():
+    """Helion programs read ``config.config`` (Helion's attribute): the keys and values."""
+    cfg = Config(block_sizes=[32, 64], num_warps=4, my_tunable=3)
+    d = cfg.config
+    assert isinstance(d, dict) and d == cfg.to_dict()
+    assert d["block_sizes"] == [32, 64] and d["my_tunable"] == 3
+    assert list(cfg.config.items()) == list(cfg.items())
+    for change in (lambda: d.pop("num_warps"), lambda: d.__setitem__("num_warps", 8),
+                   lambda: d.__delitem__("num_warps"), lambda: d.update(num_warps=8), d.clear):
+        with pytest.raises(TypeError, match="merged"):
+            change()
+    assert cfg["num_warps"] == 4 and cfg.config["num_warps"] == 4
+    d["block_sizes"].append(128)  # a copy: the config does not change
+    assert cfg.block_sizes == [32, 64]

@@ -96,6 +96,28 @@ def test_kernel_settings_values_stay_immutable_and_unshared():
         snapshot.autotune_effort = "quick"
 
 
+def test_deleting_a_kernel_setting_restores_its_default_and_patch_object_round_trips():
+    from unittest import mock
+
+    k = fresh(add_one)
+    k.settings.autotune_effort = "quick"
+    del k.settings.autotune_effort
+    assert k.settings.snapshot().autotune_effort == Settings().autotune_effort  # the kernel uses the default
+    assert not hasattr(k.settings, "autotune_effort")  # and it reads as missing until assigned
+    k.settings.autotune_effort = "full"
+    assert k.settings.autotune_effort == "full"
+    with pytest.raises(AttributeError):
+        del k.settings.no_such_setting
+    # patch.object deletes the attribute on exit and assigns the old value back
+    # when it then reads as missing, as for Helion's Settings (slots).
+    with mock.patch.object(k.settings, "autotune_effort", "none"):
+        assert k.settings.autotune_effort == "none"
+    assert k.settings.autotune_effort == "full"
+    with mock.patch.object(k.settings, "torch_compile_fusion", True):  # a Helion-only setting
+        assert k.settings.torch_compile_fusion is True
+    assert k.settings.torch_compile_fusion is False
+
+
 def test_kernel_settings_assignment_checks_value_and_same_value_keeps_bindings(interpret):
     k = fresh(add_one)
     x = torch.randn(8)

@@ -257,6 +257,41 @@ def test_rand_like_follows_torch_manual_seed(mode):
     assert not torch.equal(a3, a)
 
 
+def test_run_ref_draws_what_the_compiled_kernel_draws(mode):
+    """BoundKernel.run_ref (Helion's name) runs the reference back end: the same
+    numbers as the mode's own code (the Triton code under TRITON_INTERPRET)."""
+    x = torch.ones(17, 19)
+    bound = fresh(K.rand_like_twice).bind((x,))
+    compiled = bound.compile_config(deuteron.Config(block_sizes=[8, 16]))
+    torch.manual_seed(2026)
+    a, b = compiled(x)
+    torch.manual_seed(2026)
+    ra, rb = bound.run_ref(x)  # no config set: the default one (the numbers do not depend on it)
+    assert_bits_equal(ra, a)
+    assert_bits_equal(rb, b)
+    bound.set_config(deuteron.Config(block_sizes=[4, 4]))
+    torch.manual_seed(2026)
+    assert_bits_equal(bound.run_ref(x)[0], a)
+
+
+def test_traced_call_does_not_move_the_generator_twice(mode):
+    """A compiled call draws its seeds once, as the eager call does (rebuilding the
+    kernel's result runs the fake implementation, which draws none)."""
+    k = fresh(K.rand_like_with_scale)
+    x = torch.ones(8, 16)
+    torch.manual_seed(11)
+    expect_out, expect_scale = k(x)
+    after_eager = torch.rand(1)
+    torch._dynamo.reset()
+    compiled = torch.compile(lambda t: k(t), fullgraph=True, backend="aot_eager")
+    compiled(x)  # compiles (tracing draws nothing real)
+    torch.manual_seed(11)
+    out, scale = compiled(x)
+    assert scale == expect_scale
+    assert_bits_equal(out, expect_out)
+    assert_bits_equal(torch.rand(1), after_eager)
+
+
 def test_randn_like(mode):
     x = torch.ones(64, 64)
     (s0,) = torch_seeds(321, 1)

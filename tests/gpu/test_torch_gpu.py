@@ -231,3 +231,25 @@ def test_compiled_training_step_uses_the_registered_backward():
     f = torch.compile(lambda t: K.square(t).sum(), fullgraph=True)
     f(x).backward()
     torch.testing.assert_close(x.grad, 2 * x.detach())
+
+
+def test_compile_inductor_kernels_returning_arguments_views_and_scalars():
+    """triton_op on the GPU: the operator returns only fresh tensors, the traced
+    call rebuilds what the kernel returns (tests/test_torch_outputs.py on the CPU)."""
+    import kernels_outputs as O
+
+    for k in (O.add_inplace, O.mutate_return_view, O.with_scalars, O.twice):
+        k.reset()
+
+    def f(x, y):
+        x = x * 2.0
+        r = O.add_inplace(x, y)
+        a, b = O.mutate_return_view(x * 1.0, y)
+        out, pi, n, _ = O.with_scalars(y * 1.0)
+        c, d = O.twice(y * 1.0)
+        return r + 1.0, a, b * 2.0, out * pi + n, c + d, x
+
+    x, y = torch.randn(8, 16, device="cuda"), torch.randn(8, 16, device="cuda")
+    expect = f(x.clone(), y.clone())
+    actual = torch.compile(f, fullgraph=True)(x.clone(), y.clone())
+    torch.testing.assert_close(actual, expect)

@@ -90,7 +90,7 @@ std::string op_meta(const Program& program) {
 void emit_host_function(PythonWriter& w, const Program& program, const json::Value& config,
                         const std::function<void(int, PythonWriter&)>& emit_loop,
                         const std::function<bool(const std::string&)>& symbol_used, const std::string& name,
-                        bool annotate, bool index_guard) {
+                        bool annotate, bool index_guard, bool launches) {
   std::string sig = "def " + (name.empty() ? program.fn->name : name) + "(";
   for (size_t i = 0; i < program.fn->args.size(); ++i) {
     sig += (i ? ", " : "") + program.fn->args[i].name;
@@ -126,7 +126,7 @@ void emit_host_function(PythonWriter& w, const Program& program, const json::Val
     w.line("if " + cond + ":  # an offset leaves int32");
     w.line("    return _deuteron_wide(" + args + ")");
   }
-  if (program.rng_seed_count > 0) {
+  if (launches && program.rng_seed_count > 0) {
     // torch.rand_like & co. in the kernels: one seed per call site, drawn from
     // torch's generator on the tensors' device (torch.manual_seed reproduces them).
     std::string device = "'cuda'";

@@ -17,10 +17,14 @@ namespace deuteron::codegen {
 // return annotations torch.library needs for an op's schema.  `index_guard`:
 // int32 code checks Program::index_guards on entry and hands the call to
 // `_deuteron_wide` (the runtime's int64 specialization) when one fails.
+// `launches` false: the fake implementation, which launches nothing and so
+// draws no seeds for the kernels' random numbers (the runtime runs it on real
+// tensors to rebuild a traced call's result: a draw would move torch's generator).
 void emit_host_function(PythonWriter& w, const Program& program, const json::Value& config,
                         const std::function<void(int, PythonWriter&)>& emit_loop,
                         const std::function<bool(const std::string&)>& symbol_used,
-                        const std::string& name = "", bool annotate = false, bool index_guard = false);
+                        const std::string& name = "", bool annotate = false, bool index_guard = false,
+                        bool launches = true);
 
 // Python annotation of an argument for torch.library ("torch.Tensor", "float",
 // ...), or "" when the argument cannot be part of an op's schema.

@@ -325,6 +325,17 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+class _ReadOnlyDict(dict):
+    """``Config.config``: a dict whose changes raise (rather than change a copy unseen)."""
+
+    def _immutable(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("Config is immutable, and so is cfg.config; use cfg.merged(key=value) "
+                        "(None removes a key) to make a changed copy")
+
+    __setitem__ = __delitem__ = __ior__ = _immutable  # type: ignore[assignment]
+    pop = popitem = clear = update = setdefault = _immutable  # type: ignore[assignment]
+
+
 def _rebuild(cls: type[Config], data: dict[str, Any]) -> Config:
     return cls.from_dict(data)
 
@@ -368,6 +379,13 @@ class Config(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self._data)
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The keys and values as a dict, under the name of Helion's ``Config.config``
+        attribute (Helion programs read it: ``config.config.items()``).  A read-only
+        copy: a Config does not change; ``merged(...)`` makes a changed one."""
+        return _ReadOnlyDict(self.to_dict())
 
     def __getattr__(self, name: str) -> Any:
         if not name.startswith("_"):

@@ -76,7 +76,10 @@ def _needs_int64(t: torch.Tensor) -> bool:
 def _dynamic_key(t: torch.Tensor) -> tuple:
     # Sizes are bucketed, so whether the tensor needs int64 offsets is part of
     # the key: a small and a huge tensor never share int32 code.
-    return (t.dtype, tuple(_bucket(s) for s in t.shape), tuple(s == 1 for s in t.stride()), t.is_cuda,
+    # bool(): a traced stride gives a SymBool, which a dict lookup cannot compare
+    # with a stored key's bool (sympy rejects Eq(Eq(s, 1), False)); bool() guards
+    # on it instead, as the code is specialized on unit strides anyway.
+    return (t.dtype, tuple(_bucket(s) for s in t.shape), tuple(bool(s == 1) for s in t.stride()), t.is_cuda,
             _needs_int64(t))
 
 
@@ -99,6 +102,7 @@ class Kernel:
         self.fn = fn
         functools.update_wrapper(self, fn)
         self._settings = settings.replace(**setting_kwargs) if settings is not None else Settings(**setting_kwargs)
+        self._unset_settings: set[str] = set()  # see KernelSettings.__delattr__
         cfgs = [config] if config is not None else list(configs or [])
         self.configs: list[Config] = [c if isinstance(c, Config) else Config(**c) for c in cfgs]
         self._key_fn = key
@@ -123,6 +127,14 @@ class Kernel:
         kernel = self
 
         def graph_call(*args: Any, **kwargs: Any) -> Any:
+            if kernel._settings.torch_compile_fusion:
+                # Helion raises this where PyTorch cannot fuse its kernels into the
+                # graph (deuteron's compat.supports_torch_compile_fusion() is False):
+                # running the kernel unfused would quietly ignore what was asked.
+                raise RuntimeError(
+                    f"{kernel.fn.__name__}: torch_compile_fusion=True requires PyTorch nightly build in "
+                    f"Helion; deuteron never fuses kernels with the graph's other ops (a kernel is an "
+                    f"opaque torch.library operator to torch.compile): disable torch_compile_fusion")
             return kernel._op_call(kernel.normalize_args(args, kwargs))
 
         # The name graphs print for the call (and that tests look for).
@@ -142,7 +154,7 @@ class Kernel:
     def settings(self) -> KernelSettings:
         """The kernel's settings: read them, or change one in place (``kernel.settings.x = v``:
         the kernel then binds again on its next call)."""
-        return KernelSettings(lambda: self._settings, self._change_settings)
+        return KernelSettings(lambda: self._settings, self._change_settings, self._unset_settings)
 
     @settings.setter
     def settings(self, value: Settings | KernelSettings) -> None:
@@ -150,6 +162,7 @@ class Kernel:
             value = value.snapshot()
         if not isinstance(value, Settings):
             raise TypeError(f"kernel.settings must be a deuteron.Settings, got {type(value).__name__}")
+        self._unset_settings.clear()
         if value != self._settings:
             self._change_settings(value)
 
@@ -254,7 +267,7 @@ class Kernel:
     def _op_call(self, args: tuple) -> Any:
         """The call through the kernel's torch.library operator (tracing, autograd)."""
         bound = self._bind_normalized(args)
-        return _ti.op_for(bound, bound.config_for_tracing(args))(*args)
+        return _ti.call(self, _ti.op_for(bound, bound.config_for_tracing(args), args), args)
 
     def register_autograd(self, backward: Callable[..., Any], *, setup_context: Callable[..., Any] | None = None) -> None:
         """Makes the kernel differentiable: `backward(ctx, *grads)` as for torch.library.register_autograd.
@@ -675,6 +688,13 @@ class BoundKernel:
                     self.set_config(self._choose_config(args))
                 run = self._run
         return run(*args)
+
+    def run_ref(self, *args: Any) -> Any:
+        """Runs this specialization once in PyTorch eager (the reference back end, as
+        ``DEUTERON_INTERPRET=1`` runs kernels), with the config in use, else the
+        default; Helion's ``BoundKernel.run_ref``.  Random numbers are the generated
+        Triton code's, bit for bit, for the same torch seed."""
+        return self.compile_config(self.config, backend="reference")(*args)
 
     # ---------------------------------------------------------------- debug
     def dump_ast(self) -> str:

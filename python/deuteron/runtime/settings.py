@@ -342,7 +342,9 @@ HELION_SETTINGS: dict[str, tuple[str, Any, str]] = {
     "autotune_best_available_max_configs": ("ignored", 20, "see autotune_cache"),
     "autotune_best_available_max_cache_scan": ("ignored", 500, "see autotune_cache"),
     "autotune_initial_population_strategy": ("ignored", None, "see autotune_seed_configs"),
-    "torch_compile_fusion": ("ignored", False, "kernels are opaque torch.library operators to torch.compile"),
+    "torch_compile_fusion": ("ignored", False, "kernels are opaque torch.library operators to torch.compile, "
+                             "never fused: torch.compile raises RuntimeError for a kernel with it True, as "
+                             "Helion does where PyTorch cannot fuse"),
     "autotune_with_torch_compile_fusion": ("ignored", False, "see torch_compile_fusion"),
     "triton_do_not_specialize": ("ignored", False, "Triton specializes as it does by default"),
     "autotune_log_search_space": ("ignored", False, "see autotune_log"),
@@ -548,11 +550,15 @@ class KernelSettings:
     Assigning the value a setting already has changes nothing.
     """
 
-    __slots__ = ("_current", "_on_change")
+    __slots__ = ("_current", "_on_change", "_unset")
 
-    def __init__(self, current: Callable[[], Settings], on_change: Callable[[Settings], None]) -> None:
+    def __init__(self, current: Callable[[], Settings], on_change: Callable[[Settings], None],
+                 unset: set[str] | None = None) -> None:
         object.__setattr__(self, "_current", current)
         object.__setattr__(self, "_on_change", on_change)
+        # Names deleted (``del kernel.settings.x``) and not assigned since: the
+        # kernel's set, shared by every view of its settings.
+        object.__setattr__(self, "_unset", unset if unset is not None else set())
 
     def snapshot(self) -> Settings:
         """The kernel's settings now, as an immutable Settings value."""
@@ -562,17 +568,28 @@ class KernelSettings:
         """Changes several settings at once (one rebind)."""
         current = self._current()
         new = current.replace(**kwargs)
+        self._unset.difference_update(kwargs)
         if new != current:
             self._on_change(new)
 
     def __getattr__(self, name: str) -> Any:
+        if name in self._unset:
+            raise AttributeError(f"setting {name!r} was deleted; the kernel uses its default until it is assigned")
         return getattr(self._current(), name)
 
     def __setattr__(self, name: str, value: Any) -> None:
         self.update(**{name: value})
 
     def __delattr__(self, name: str) -> None:
-        raise AttributeError("settings cannot be deleted; assign the value you want")
+        """``del kernel.settings.x``: the kernel goes back to the default value of ``x``
+        (the environment's, else the built-in one), and ``x`` reads as missing until
+        it is assigned, as a deleted slot of a Helion Settings object does (so
+        ``unittest.mock.patch.object(kernel.settings, "x", v)`` restores the old value)."""
+        if name in self._unset:
+            raise AttributeError(name)
+        default = getattr(Settings(), name)  # AttributeError for a name that is no setting
+        self.update(**{name: default})
+        self._unset.add(name)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, KernelSettings):

@@ -6,8 +6,13 @@ module>``.  With the Triton back end it is a ``torch.library.triton_op`` whose
 implementation launches through ``torch.library.wrap_triton`` (so
 torch.compile / Inductor compile the kernels with the rest of the graph,
 torch.export keeps one node per call, and AOTInductor packages the kernels);
-in interpret mode it is a ``torch.library.custom_op`` running the reference
-module, with a fake implementation that only allocates outputs.
+in interpret mode (either) it is a ``torch.library.custom_op`` running the
+module's host code, with a fake implementation that only allocates outputs.
+
+An operator returns only the kernel's fresh tensors: a kernel's mutated
+argument, a view of it, one tensor twice, scalars and nesting are put back
+by :class:`KernelOp` (outputs.py says how).  A kernel without a registered
+backward is opaque to autograd under tracing too, as its eager call is.
 
 Eager calls do not go through the operator (that would add the dispatcher's
 overhead to every launch).  The operator is used when:
@@ -26,6 +31,8 @@ from typing import Any, Callable, Sequence
 import torch
 
 from .. import exc
+from ..runtime import env as _env
+from . import outputs as _outputs
 
 _lock = threading.RLock()
 
@@ -39,8 +46,68 @@ def _op_name(fn_name: str, module: Any) -> str:
     return f"deuteron::{safe}_{digest}"
 
 
-def op_for(bound: Any, config: Any) -> Callable[..., Any]:
-    """The torch.library operator of one compiled config of a bound kernel (registered once)."""
+class KernelOp:
+    """The operator of one generated module, and a kernel call through it.
+
+    The operator returns only the kernel's fresh tensors (see outputs.py);
+    calling this object returns what the kernel returns (mutated arguments,
+    views of them, scalars, nesting), as the eager call does.
+    """
+
+    def __init__(self, op: Any, plan: _outputs.OutputPlan | None, module: Any) -> None:
+        self.op = op
+        self.plan = plan
+        self._module = module
+
+    def __call__(self, *args: Any) -> Any:
+        out = self.op(*args)
+        if self.plan is None:
+            return out
+        return self.plan.rebuild(args, out, self._module._deuteron_fake_impl)
+
+    def register_autograd(self, backward: Callable[..., Any], setup_context: Callable[..., Any] | None) -> None:
+        plan = self.plan
+        if plan is None or plan.identity:
+            self.op.register_autograd(backward, setup_context=setup_context)
+            return
+        # The user's functions see the kernel's result, not the operator's
+        # (fresh tensors only): setup_context gets it rebuilt, backward gets
+        # one gradient per leaf of it (None where the operator has no output).
+        fake = self._module._deuteron_fake_impl
+
+        def setup(ctx: Any, inputs: tuple, output: Any) -> None:
+            if setup_context is not None:
+                setup_context(ctx, inputs, plan.rebuild(inputs, output, fake))
+
+        def backward_of_leaves(ctx: Any, *grads: Any) -> Any:
+            per_leaf = [grads[leaf.index] if leaf.kind == _outputs.FRESH else None for leaf in plan.leaves]
+            return backward(ctx, *per_leaf)
+
+        self.op.register_autograd(backward_of_leaves, setup_context=setup)
+
+
+def _plan(module: Any, args: Sequence[Any] | None, static_shapes: bool) -> _outputs.OutputPlan | None:
+    """The output plan of a module, or None to return the kernel's result as it is
+    (no example arguments, or host code that cannot run on meta tensors)."""
+    if args is None:
+        return None
+    try:
+        plan = _outputs.plan_outputs(module._deuteron_fake_impl, args)
+    except Exception:  # noqa: BLE001 - host code that needs real tensors: keep the old schema
+        return None
+    if plan.static_only and not static_shapes:
+        raise exc.InputError(
+            f"{module._deuteron_meta['entry']}: with static_shapes=False a kernel traced by torch.compile / "
+            f"export cannot return a view of one of its own outputs beside that output; return the tensor "
+            f"and take the view outside the kernel")
+    return plan
+
+
+def op_for(bound: Any, config: Any, args: Sequence[Any] | None = None) -> KernelOp:
+    """The torch.library operator of one compiled config of a bound kernel (registered once).
+
+    ``args`` (the call's arguments, possibly fake) shape the example the
+    output plan is made with (outputs.py)."""
     host = bound.load(config)
     module = host.deuteron_module
     op = module.__dict__.get("_deuteron_op")
@@ -57,17 +124,27 @@ def op_for(bound: Any, config: Any) -> Callable[..., Any]:
                 f"kernel cannot be a torch.library operator (needed by torch.compile / export / autograd)")
         name = _op_name(bound.kernel.fn.__name__, module)
         mutates = tuple(meta.get("mutates", ()))
-        if meta["backend"] == "triton":
-            op = torch.library.triton_op(name, module._deuteron_op_impl, mutates_args=mutates)
+        plan = _plan(module, args, bound.settings.static_shapes)
+        impl = module._deuteron_op_impl
+        fake = module._deuteron_fake_impl
+        if plan is not None:
+            impl = _outputs.op_function(impl, plan, module.__dict__)
+            fake = _outputs.op_function(fake, plan, module.__dict__)
+        if meta["backend"] == "triton" and not _env.triton_interpret():
+            op = torch.library.triton_op(name, impl, mutates_args=mutates)
         else:
-            op = torch.library.custom_op(name, module._deuteron_op_impl, mutates_args=mutates)
-            op.register_fake(module._deuteron_fake_impl)
+            # Interpret modes: an opaque operator.  Under TRITON_INTERPRET the kernels
+            # are interpreter functions, which wrap_triton does not trace (tracing
+            # would run them on fake tensors); the impl launches them on real ones.
+            op = torch.library.custom_op(name, impl, mutates_args=mutates)
+            op.register_fake(fake)
+        kop = KernelOp(op, plan, module)
         autograd = bound.kernel.autograd
         if autograd is not None:
             backward, setup_context = autograd
-            op.register_autograd(backward, setup_context=setup_context)
-        module._deuteron_op = op
-        return op
+            kop.register_autograd(backward, setup_context)
+        module._deuteron_op = kop
+        return kop
 
 
 def update_autograd(host: Callable[..., Any], backward: Callable[..., Any],
@@ -76,7 +153,7 @@ def update_autograd(host: Callable[..., Any], backward: Callable[..., Any],
     (operators made later get it in :func:`op_for`)."""
     op = host.deuteron_module.__dict__.get("_deuteron_op")
     if op is not None:
-        op.register_autograd(backward, setup_context=setup_context)
+        op.register_autograd(backward, setup_context)
 
 
 def is_tracing_value(value: Any) -> bool:
@@ -94,6 +171,19 @@ def needs_op(args: Sequence[Any]) -> bool:
     if torch.compiler.is_compiling():
         return True
     return any(is_tracing_value(a) for a in args)
+
+
+def call(kernel: Any, op: KernelOp, args: Sequence[Any]) -> Any:
+    """A kernel call through its operator.  A kernel without a backward is opaque
+    to autograd, as its eager call is (kernels write tensors autograd does not
+    see): its results do not require grad, even where its inputs do, so tracing
+    a model whose parameters require grad (AOTAutograd traces the backward
+    then) needs no formula for it."""
+    if kernel.autograd is None and torch.is_grad_enabled() and any(
+            isinstance(a, torch.Tensor) and a.requires_grad for a in args):
+        with torch.no_grad():
+            return op(*args)
+    return op(*args)
 
 
 def wants_autograd(kernel: Any, args: Sequence[Any]) -> bool:

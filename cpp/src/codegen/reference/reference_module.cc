@@ -594,7 +594,7 @@ std::string generate_reference_module(const CodegenInput& in) {
   w.blank();
   codegen::emit_host_function(w, program, in.config, [&](int k, PythonWriter& hw) {
     hw.line("pass  # kernel " + std::to_string(k) + " (no data under fake tensors)");
-  }, [&](const std::string&) { return true; }, "_deuteron_fake_impl", true);
+  }, [&](const std::string&) { return true; }, "_deuteron_fake_impl", true, false, false);
   w.blank();
   w.blank();
   w.line("_deuteron_meta = {'backend': 'reference', 'entry': '" + program.fn->name + "', " + codegen::op_meta(program) +

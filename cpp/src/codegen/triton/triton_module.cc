@@ -160,7 +160,7 @@ std::string generate_triton_module(const CodegenInput& in) {
   w.blank();
   codegen::emit_host_function(w, program, in.config, [&](int k, PythonWriter& hw) {
     hw.line("pass  # launch of " + launches.at(k).kernel_name + " (no data under fake tensors)");
-  }, symbols_used, "_deuteron_fake_impl", true);
+  }, symbols_used, "_deuteron_fake_impl", true, false, false);
   w.blank();
   w.blank();
   for (size_t k = 0; k < launches.size(); ++k)

@@ -97,8 +97,9 @@ class _ValueKeys(dict):
     values); a dtype and an ``hl.constexpr(...)`` by the value (both are
     compiled in); tuples, lists, NamedTuples, dataclasses and dicts by their
     type and each element's key, a tensor element like a tensor argument.
-    The key function is one dict lookup and call per such argument, so plain
-    ints and floats stay cheap on the hot path."""
+    The generated key function asks this table only for types other than
+    int, float, bool and None (_KEYED_BY_TYPE), so those stay cheap on the hot
+    path."""
 
     def __init__(self, tensor_key: Callable[[torch.Tensor], Any]) -> None:
         super().__init__()
@@ -132,6 +133,10 @@ class _ValueKeys(dict):
         self[cls] = fn
         return fn
 
+
+# The common runtime scalars: the generated key tests these first (a set lookup
+# is cheaper than _ValueKeys' lookup and call).
+_KEYED_BY_TYPE = frozenset({int, float, bool, type(None)})
 
 # One table per shape mode (the tensor elements' keys differ), shared by all kernels.
 _VALUE_KEYS = {True: _ValueKeys(_static_key), False: _ValueKeys(_dynamic_key)}
@@ -273,7 +278,7 @@ class Kernel:
         # Other values key through _ValueKeys: by type, or by value for a dtype and a value
         # wrapped in hl.constexpr(...) (like an annotated one), or element by element.
         is_tensor = "type({0}) is _T" if exact else "isinstance({0}, _T)"
-        other = "_okey[type({0})]({0})"
+        other = "(type({0}) if type({0}) in _plain else _okey[type({0})]({0}))"
         parts = []
         for name, is_const in zip(names, self._constexpr):
             test = is_tensor.format(name)
@@ -288,7 +293,8 @@ class Kernel:
             parts.append(f"_user_key({', '.join(names)})")
         src = f"def _key({', '.join(names)}):\n    return ({', '.join(parts)},)\n"
         namespace: dict[str, Any] = {"_T": torch.Tensor, "_dynamic": _dynamic_key, "_user_key": self._key_fn,
-                                     "_okey": _VALUE_KEYS[bool(self._settings.static_shapes)]}
+                                     "_okey": _VALUE_KEYS[bool(self._settings.static_shapes)],
+                                     "_plain": _KEYED_BY_TYPE}
         exec(compile(src, f"<deuteron key of {self.fn.__name__}>", "exec"), namespace)
         return namespace["_key"]
 

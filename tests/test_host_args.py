@@ -293,3 +293,37 @@ def test_unknown_host_values_keep_their_error(mode):
 
     with pytest.raises(exc.CompileError, match="got a value computed by host code"):
         opaque.bind((torch.randn(8), "eight"))
+
+
+# ----------------------------------------------------------- host code
+
+@deuteron.kernel(config=CFG)
+def rebound(x: torch.Tensor, y: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+    a = x
+    pair = (a, y)
+    a = z  # pair[0] is still x
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = pair[0][tile] * 100 + pair[1][tile] * 10 + a[tile]
+    return out
+
+
+def test_tuple_elements_follow_the_tuple_not_their_old_names(mode):
+    x, y, z = torch.randn(20), torch.randn(20), torch.randn(20)
+    torch.testing.assert_close(fresh(rebound)(x, y, z), x * 100 + y * 10 + z)
+
+
+def test_host_if_on_a_runtime_value_does_not_fold(mode):
+    @deuteron.kernel(config=CFG)
+    def runtime_if(x: torch.Tensor, flag: bool) -> torch.Tensor:
+        if flag:
+            n = 8
+        else:
+            n = 16
+        out = torch.empty_like(x)
+        for tile in hl.tile(n):
+            out[tile] = x[tile]
+        return out
+
+    with pytest.raises(exc.CompileError, match="got a value computed by host code"):
+        runtime_if.bind((torch.randn(16), True))

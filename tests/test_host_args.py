@@ -327,3 +327,19 @@ def test_host_if_on_a_runtime_value_does_not_fold(mode):
 
     with pytest.raises(exc.CompileError, match="got a value computed by host code"):
         runtime_if.bind((torch.randn(16), True))
+
+
+def test_autotuner_copies_and_ships_structured_arguments():
+    from deuteron.autotune.benchmark import clone_args, pack_value, tensor_leaves, unpack_value
+
+    x, y = torch.randn(4), torch.randn(3)
+    args = (Pair(x, 2.0), Params(x, y, 0.5, torch.float16), {"a": (y,)}, [x])
+    assert len(tensor_leaves(args)) == 5
+    copies = clone_args(args)
+    assert type(copies[0]) is Pair and type(copies[1]) is Params
+    assert all(c is not t and torch.equal(c, t) for c, t in zip(tensor_leaves(copies), tensor_leaves(args)))
+    # A benchmark process rebuilds what the host code reads: fields, indices, keys.
+    pair, params, d, lst = (unpack_value(pack_value(a)) for a in args)
+    assert torch.equal(pair.x, x) and pair[1] == 2.0
+    assert torch.equal(params.y, y) and params.out_dtype == torch.float16
+    assert torch.equal(d["a"][0], y) and torch.equal(lst[0], x)

@@ -20,6 +20,7 @@ config, and tuning in-process does not move the caller's generator.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import importlib
@@ -46,11 +47,19 @@ def pack_value(v: Any) -> Any:
         return {"__tensor__": True, "data": v.detach().to("cpu", copy=True).contiguous(),
                 "size": tuple(v.shape), "stride": tuple(v.stride()), "device": str(v.device),
                 "requires_grad": v.requires_grad}
+    if isinstance(v, tuple) and hasattr(type(v), "_fields"):
+        # A NamedTuple: the worker rebuilds one of the same name and fields (it
+        # may not be able to import the class); the host code reads fields or indexes.
+        return {"__namedtuple__": type(v).__name__, "fields": list(type(v)._fields),
+                "items": [pack_value(x) for x in v]}
     if isinstance(v, (list, tuple)):
         items = [pack_value(x) for x in v]
         return items if isinstance(v, list) else {"__tuple__": items}
     if isinstance(v, dict):
         return {"__dict__": {k: pack_value(x) for k, x in v.items()}}
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        # A dataclass argument: its fields, read as attributes by the host code.
+        return {"__record__": {f.name: pack_value(getattr(v, f.name)) for f in dataclasses.fields(v)}}
     return v
 
 
@@ -61,6 +70,11 @@ def unpack_value(v: Any, device: str | None = None) -> Any:
         if out.numel():
             out.copy_(v["data"].reshape(v["size"]))
         return out
+    if isinstance(v, dict) and "__namedtuple__" in v:
+        cls = collections.namedtuple(v["__namedtuple__"], v["fields"])  # noqa: PYI024
+        return cls(*(unpack_value(x, device) for x in v["items"]))
+    if isinstance(v, dict) and "__record__" in v:
+        return types.SimpleNamespace(**{k: unpack_value(x, device) for k, x in v["__record__"].items()})
     if isinstance(v, dict) and "__tuple__" in v:
         return tuple(unpack_value(x, device) for x in v["__tuple__"])
     if isinstance(v, dict) and "__dict__" in v:

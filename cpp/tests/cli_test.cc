@@ -41,8 +41,11 @@ TEST(ArgSpecs, ParsesEveryKind) {
 
 TEST(ArgSpecs, ParsesDtypesAndStructuredArguments) {
   auto a = parse_arg_specs("acc:dtype=float16, ts:(float32[8],(int,dtype=int8)), l:[float,float32[2,2]],"
-                           "d:{a:float32[4], b:bool}, p:Pair(x:float16[3], s:float), c:Params{y:int}, e:()");
-  ASSERT_EQ(a.size(), 7u);
+                           "d:{a:float32[4], b:bool}, p:Pair(x:float16[3], s:float), c:Params{y:int}, e:(),"
+                           "m:str=add");
+  ASSERT_EQ(a.size(), 8u);
+  EXPECT_EQ(a[7].kind, ArgSpec::Kind::String);
+  EXPECT_EQ(a[7].string_value, "add");
   EXPECT_EQ(a[0].kind, ArgSpec::Kind::DType);
   EXPECT_EQ(a[0].dtype, DType::Float16);
   ASSERT_EQ(a[1].kind, ArgSpec::Kind::Tuple);

@@ -20,7 +20,8 @@ namespace deuteron {
 
 // What Python tells the core about one argument of a call.
 struct ArgSpec {
-  enum class Kind { Tensor, Int, Float, Bool, None, Constexpr, Other, DType, Tuple, List, NamedTuple, Dataclass, Dict };
+  enum class Kind { Tensor, Int, Float, Bool, None, Constexpr, Other, DType, String,
+                    Tuple, List, NamedTuple, Dataclass, Dict };
   std::string name;  // an element's: its index, field name or dict key
   Kind kind = Kind::Other;
   // Tensor; DType: the value (a compile-time constant, part of the specialization key)
@@ -33,6 +34,8 @@ struct ArgSpec {
   int64_t const_int = 0;
   double const_float = 0.0;
   bool const_bool = false;
+  // String: the value (a compile-time constant, part of the specialization key, as in Helion)
+  std::string string_value;
   // Tuple, List, NamedTuple, Dataclass, Dict (a structured argument): one spec
   // per element, in order, each of any kind but Constexpr and Other; the class
   // name for messages ("Point").

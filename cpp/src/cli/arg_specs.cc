@@ -181,7 +181,7 @@ void parse_elements(const std::string& inner, ArgSpec& a, bool named, int depth)
   }
 }
 
-// TYPE: int, float, bool, None, constexpr=V, dtype=D, a tensor, (T, ...) a
+// TYPE: int, float, bool, None, constexpr=V, dtype=D, str=TEXT, a tensor, (T, ...) a
 // tuple, [T, ...] a list, {K: T, ...} a dict, Name(F: T, ...) a NamedTuple,
 // Name{F: T, ...} a dataclass.
 void parse_type(const std::string& type, ArgSpec& a, int depth) {
@@ -195,7 +195,10 @@ void parse_type(const std::string& type, ArgSpec& a, int depth) {
   else if (type == "bool") a.kind = ArgSpec::Kind::Bool;
   else if (type == "None") a.kind = ArgSpec::Kind::None;
   else if (type.rfind("constexpr=", 0) == 0) parse_constexpr(trim(type.substr(10)), a);
-  else if (type.rfind("dtype=", 0) == 0) {
+  else if (type.rfind("str=", 0) == 0) {
+    a.kind = ArgSpec::Kind::String;
+    a.string_value = type.substr(4);
+  } else if (type.rfind("dtype=", 0) == 0) {
     auto dt = dtype_from_name(trim(type.substr(6)));
     if (!dt) bad(a.name, "unknown dtype '" + trim(type.substr(6)) + "'");
     a.kind = ArgSpec::Kind::DType;

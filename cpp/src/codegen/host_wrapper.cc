@@ -73,6 +73,7 @@ std::string arg_annotation(const ArgSpec& a) {
     // No torch.library schema type is written for these: such a kernel is not
     // made an operator ('op_ok': False).
     case ArgSpec::Kind::DType:
+    case ArgSpec::Kind::String:
     case ArgSpec::Kind::Tuple:
     case ArgSpec::Kind::List:
     case ArgSpec::Kind::NamedTuple:

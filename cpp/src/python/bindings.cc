@@ -99,6 +99,9 @@ ArgSpec to_arg(const nb::dict& d) {
   } else if (kind == "dtype") {
     a.kind = ArgSpec::Kind::DType;
     a.dtype = parse_dtype(nb::cast<std::string>(d["dtype"]));
+  } else if (kind == "str") {
+    a.kind = ArgSpec::Kind::String;
+    a.string_value = nb::cast<std::string>(d["value"]);
   } else if (kind == "tuple" || kind == "list" || kind == "namedtuple" || kind == "dataclass" || kind == "dict") {
     a.kind = kind == "tuple" ? ArgSpec::Kind::Tuple : kind == "list" ? ArgSpec::Kind::List
            : kind == "namedtuple" ? ArgSpec::Kind::NamedTuple : kind == "dataclass" ? ArgSpec::Kind::Dataclass

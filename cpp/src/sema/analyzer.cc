@@ -209,6 +209,7 @@ void Analyzer::bind_arguments() {
       case ArgSpec::Kind::Other: v = SValue::unknown(); break;
       // A dtype argument is a compile-time constant (the key holds its value).
       case ArgSpec::Kind::DType: v = SValue::dtype_value(a.dtype); break;
+      case ArgSpec::Kind::String: v = SValue::string(a.string_value); break;  // keyed by value too
       case ArgSpec::Kind::Tuple:
       case ArgSpec::Kind::List:
       case ArgSpec::Kind::NamedTuple:

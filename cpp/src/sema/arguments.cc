@@ -121,6 +121,7 @@ SValue Analyzer::element_arg(const ArgSpec& a, const std::string& expr) {
     }
     case ArgSpec::Kind::None: return SValue::none();
     case ArgSpec::Kind::DType: return SValue::dtype_value(a.dtype);
+    case ArgSpec::Kind::String: return SValue::string(a.string_value);
     case ArgSpec::Kind::Constexpr:
     case ArgSpec::Kind::Other: break;
     default: return structured_arg(a, expr);

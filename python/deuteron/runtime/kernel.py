@@ -94,8 +94,8 @@ class _ValueKeys(dict):
     the specialization key of such a value, made on first use and kept.
 
     Most types key by the type alone (ints, floats and bools are runtime
-    values); a dtype and an ``hl.constexpr(...)`` by the value (both are
-    compiled in); tuples, lists, NamedTuples, dataclasses and dicts by their
+    values); a dtype, a string and an ``hl.constexpr(...)`` by the value
+    (all are compiled in); tuples, lists, NamedTuples, dataclasses and dicts by their
     type and each element's key, a tensor element like a tensor argument.
     The generated key function asks this table only for types other than
     int, float, bool and None (_KEYED_BY_TYPE), so those stay cheap on the hot
@@ -115,7 +115,7 @@ class _ValueKeys(dict):
     def __missing__(self, cls: type) -> Callable[[Any], Any]:
         element = self.element
         fn: Callable[[Any], Any]
-        if cls is _language.constexpr or cls is torch.dtype:
+        if cls is _language.constexpr or cls is torch.dtype or cls is str:
             fn = _same
         elif cls in (tuple, list) or (issubclass(cls, tuple) and hasattr(cls, "_fields")):
             def fn(value: Any) -> Any:
@@ -405,6 +405,8 @@ class Kernel:
             return {"name": name, "kind": "none"}
         if isinstance(value, torch.dtype):
             return {"name": name, "kind": "dtype", "dtype": str(value).removeprefix("torch.")}
+        if type(value) is str:
+            return {"name": name, "kind": "str", "value": value}
         cls = type(value)
         if cls in (tuple, list) or (isinstance(value, tuple) and hasattr(cls, "_fields")):
             fields = list(cls._fields) if cls not in (tuple, list) else None  # a NamedTuple
@@ -433,7 +435,7 @@ class Kernel:
             raise exc.InputError(
                 f"{self.fn.__name__}(): argument {where!r} is a {type(value).__name__}; an element of a "
                 f"tuple, list, NamedTuple, dataclass or dict argument must be a tensor, int, float, bool, "
-                f"None, torch.dtype or another such container")
+                f"None, str, torch.dtype or another such container")
         return spec
 
     def __repr__(self) -> str:

@@ -39,6 +39,42 @@ TEST(ArgSpecs, ParsesEveryKind) {
   EXPECT_TRUE(parse_arg_specs("").empty());
 }
 
+TEST(ArgSpecs, ParsesDtypesAndStructuredArguments) {
+  auto a = parse_arg_specs("acc:dtype=float16, ts:(float32[8],(int,dtype=int8)), l:[float,float32[2,2]],"
+                           "d:{a:float32[4], b:bool}, p:Pair(x:float16[3], s:float), c:Params{y:int}, e:(),"
+                           "m:str=add");
+  ASSERT_EQ(a.size(), 8u);
+  EXPECT_EQ(a[7].kind, ArgSpec::Kind::String);
+  EXPECT_EQ(a[7].string_value, "add");
+  EXPECT_EQ(a[0].kind, ArgSpec::Kind::DType);
+  EXPECT_EQ(a[0].dtype, DType::Float16);
+  ASSERT_EQ(a[1].kind, ArgSpec::Kind::Tuple);
+  ASSERT_EQ(a[1].elements.size(), 2u);
+  EXPECT_EQ(a[1].elements[0].kind, ArgSpec::Kind::Tensor);
+  EXPECT_EQ(a[1].elements[0].name, "0");
+  ASSERT_EQ(a[1].elements[1].kind, ArgSpec::Kind::Tuple);
+  EXPECT_EQ(a[1].elements[1].elements[1].kind, ArgSpec::Kind::DType);
+  EXPECT_EQ(a[1].elements[1].elements[1].dtype, DType::Int8);
+  EXPECT_EQ(a[2].kind, ArgSpec::Kind::List);
+  EXPECT_EQ(a[2].elements[1].sizes, (std::vector<int64_t>{2, 2}));
+  ASSERT_EQ(a[3].kind, ArgSpec::Kind::Dict);
+  EXPECT_EQ(a[3].elements[1].name, "b");
+  EXPECT_EQ(a[3].elements[1].kind, ArgSpec::Kind::Bool);
+  EXPECT_EQ(a[4].kind, ArgSpec::Kind::NamedTuple);
+  EXPECT_EQ(a[4].type_name, "Pair");
+  EXPECT_EQ(a[4].elements[0].name, "x");
+  EXPECT_EQ(a[5].kind, ArgSpec::Kind::Dataclass);
+  EXPECT_EQ(a[5].type_name, "Params");
+  EXPECT_EQ(a[6].kind, ArgSpec::Kind::Tuple);
+  EXPECT_TRUE(a[6].elements.empty());
+  // Errors name the element as Python reaches it.
+  EXPECT_CONTAINS(usage_error("ts:(float32[8],float99[2])"), "argument 'ts[1]': unknown dtype 'float99'");
+  EXPECT_CONTAINS(usage_error("p:P{x:float32[2],x:int}"), "field 'x' given twice");
+  EXPECT_CONTAINS(usage_error("d:{a:dtype=float7}"), "argument 'd['a']': unknown dtype 'float7'");
+  EXPECT_CONTAINS(usage_error("t:(constexpr=1)"), "an element cannot be constexpr");
+  EXPECT_CONTAINS(usage_error("t:(float32[2]"), "missing a closing");
+}
+
 TEST(ArgSpecs, ContiguousStridesLikePyTorch) {
   auto a = parse_arg_specs("x:float32[2,3,4],e:float32[0,5]");
   EXPECT_EQ(a[0].strides, (std::vector<int64_t>{12, 4, 1}));

@@ -21,8 +21,12 @@ class UsageError : public std::runtime_error {
 
 // --args: comma-separated NAME:TYPE, where TYPE is a dtype with sizes
 // (float32[1024,512]), optionally strides in braces (float32[4,8]{1,4}), or
-// int, float, bool, None, or constexpr=VALUE (an int, a float, True, False,
-// None).  Sizes and strides are non-negative and the tensor's elements must
+// int, float, bool, None, constexpr=VALUE (an int, a float, True, False,
+// None), dtype=DTYPE (a torch.dtype argument), str=TEXT (a string argument,
+// without commas or brackets), or a structured argument of
+// these: (T, ...) a tuple, [T, ...] a list, {KEY: T, ...} a dict,
+// Name(FIELD: T, ...) a NamedTuple, Name{FIELD: T, ...} a dataclass.
+// Sizes and strides are non-negative and the tensor's elements must
 // be addressable with int64 offsets.  Throws UsageError naming the argument
 // and what is wrong.
 std::vector<ArgSpec> parse_arg_specs(const std::string& spec);

@@ -20,10 +20,11 @@ namespace deuteron {
 
 // What Python tells the core about one argument of a call.
 struct ArgSpec {
-  enum class Kind { Tensor, Int, Float, Bool, None, Constexpr, Other };
-  std::string name;
+  enum class Kind { Tensor, Int, Float, Bool, None, Constexpr, Other, DType, String,
+                    Tuple, List, NamedTuple, Dataclass, Dict };
+  std::string name;  // an element's: its index, field name or dict key
   Kind kind = Kind::Other;
-  // Tensor
+  // Tensor; DType: the value (a compile-time constant, part of the specialization key)
   DType dtype = DType::Float32;
   std::vector<int64_t> sizes;
   std::vector<int64_t> strides;
@@ -33,7 +34,19 @@ struct ArgSpec {
   int64_t const_int = 0;
   double const_float = 0.0;
   bool const_bool = false;
+  // String: the value (a compile-time constant, part of the specialization key, as in Helion)
+  std::string string_value;
+  // Tuple, List, NamedTuple, Dataclass, Dict (a structured argument): one spec
+  // per element, in order, each of any kind but Constexpr and Other; the class
+  // name for messages ("Point").
+  std::vector<ArgSpec> elements;
+  std::string type_name;
+  bool is_structured() const { return kind >= Kind::Tuple; }
 };
+
+// How Python code reaches element `i` of the structured argument `a` that
+// `expr` names: "pair[0]", "p.x", "d['k']" (sema/arguments.cc).
+std::string element_expression(const ArgSpec& a, size_t i, const std::string& expr);
 
 // What Python tells the core about a global (or closure) name the kernel uses.
 struct GlobalSpec {

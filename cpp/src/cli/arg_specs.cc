@@ -145,19 +145,85 @@ void parse_tensor(const std::string& type, ArgSpec& a) {
   }
 }
 
+// Nesting of structured arguments deeper than this is not a kernel argument.
+constexpr int kMaxNesting = 16;
+
+void parse_type(const std::string& type, ArgSpec& a, int depth);
+
+// The elements of a structured argument: TYPE, ... (positional) or KEY:TYPE, ...
+// (named).  Errors name the element as Python would reach it (`pair[1]`, `p.x`).
+void parse_elements(const std::string& inner, ArgSpec& a, bool named, int depth) {
+  if (depth > kMaxNesting) bad(a.name, "structured arguments nest at most " + std::to_string(kMaxNesting) + " deep");
+  if (trim(inner).empty()) return;
+  std::set<std::string> seen;
+  for (const auto& item : split_items(inner, a.name)) {
+    ArgSpec e;
+    std::string type = item;
+    std::string path;
+    if (named) {
+      auto colon = item.find(':');
+      if (colon == std::string::npos) bad(a.name, "'" + trim(item) + "' needs KEY:TYPE");
+      e.name = trim(item.substr(0, colon));
+      if (!is_identifier(e.name)) bad(a.name, "'" + e.name + "' is not a field name");
+      if (!seen.insert(e.name).second) bad(a.name, "field '" + e.name + "' given twice");
+      type = item.substr(colon + 1);
+      path = a.name + (a.kind == ArgSpec::Kind::Dict ? "['" + e.name + "']" : "." + e.name);
+    } else {
+      e.name = std::to_string(a.elements.size());
+      path = a.name + "[" + e.name + "]";
+    }
+    std::string own = e.name;
+    e.name = path;  // for messages while parsing
+    parse_type(trim(type), e, depth + 1);
+    if (e.kind == ArgSpec::Kind::Constexpr) bad(path, "an element cannot be constexpr");
+    e.name = own;
+    a.elements.push_back(std::move(e));
+  }
+}
+
+// TYPE: int, float, bool, None, constexpr=V, dtype=D, str=TEXT, a tensor, (T, ...) a
+// tuple, [T, ...] a list, {K: T, ...} a dict, Name(F: T, ...) a NamedTuple,
+// Name{F: T, ...} a dataclass.
+void parse_type(const std::string& type, ArgSpec& a, int depth) {
+  auto enclosed = [&](char open, char close) {
+    return type.size() >= 2 && type.front() == open && type.back() == close;
+  };
+  size_t ident = 0;
+  while (ident < type.size() && (std::isalnum(static_cast<unsigned char>(type[ident])) || type[ident] == '_')) ++ident;
+  if (type == "int") a.kind = ArgSpec::Kind::Int;
+  else if (type == "float") a.kind = ArgSpec::Kind::Float;
+  else if (type == "bool") a.kind = ArgSpec::Kind::Bool;
+  else if (type == "None") a.kind = ArgSpec::Kind::None;
+  else if (type.rfind("constexpr=", 0) == 0) parse_constexpr(trim(type.substr(10)), a);
+  else if (type.rfind("str=", 0) == 0) {
+    a.kind = ArgSpec::Kind::String;
+    a.string_value = type.substr(4);
+  } else if (type.rfind("dtype=", 0) == 0) {
+    auto dt = dtype_from_name(trim(type.substr(6)));
+    if (!dt) bad(a.name, "unknown dtype '" + trim(type.substr(6)) + "'");
+    a.kind = ArgSpec::Kind::DType;
+    a.dtype = *dt;
+  } else if (enclosed('(', ')') || enclosed('[', ']') || enclosed('{', '}')) {
+    a.kind = type.front() == '(' ? ArgSpec::Kind::Tuple : type.front() == '[' ? ArgSpec::Kind::List : ArgSpec::Kind::Dict;
+    a.type_name = a.kind == ArgSpec::Kind::Tuple ? "tuple" : a.kind == ArgSpec::Kind::List ? "list" : "dict";
+    parse_elements(type.substr(1, type.size() - 2), a, a.kind == ArgSpec::Kind::Dict, depth);
+  } else if (ident > 0 && ident < type.size() && (type[ident] == '(' || type[ident] == '{') &&
+             type.back() == (type[ident] == '(' ? ')' : '}') && !dtype_from_name(type.substr(0, ident))) {
+    a.kind = type[ident] == '(' ? ArgSpec::Kind::NamedTuple : ArgSpec::Kind::Dataclass;
+    a.type_name = type.substr(0, ident);
+    parse_elements(type.substr(ident + 1, type.size() - ident - 2), a, true, depth);
+  } else {
+    parse_tensor(type, a);
+  }
+}
+
 ArgSpec parse_one(const std::string& item) {
   ArgSpec a;
   auto colon = item.find(':');
   if (colon == std::string::npos) bad("", "'" + item + "' needs NAME:TYPE");
   a.name = trim(item.substr(0, colon));
   if (!is_identifier(a.name)) bad("", "'" + a.name + "' is not an argument name");
-  std::string type = trim(item.substr(colon + 1));
-  if (type == "int") a.kind = ArgSpec::Kind::Int;
-  else if (type == "float") a.kind = ArgSpec::Kind::Float;
-  else if (type == "bool") a.kind = ArgSpec::Kind::Bool;
-  else if (type == "None") a.kind = ArgSpec::Kind::None;
-  else if (type.rfind("constexpr=", 0) == 0) parse_constexpr(trim(type.substr(10)), a);
-  else parse_tensor(type, a);
+  parse_type(trim(item.substr(colon + 1)), a, 0);
   return a;
 }
 

@@ -69,7 +69,28 @@ std::string arg_annotation(const ArgSpec& a) {
         case ArgSpec::ConstKind::None: return "typing.Optional[int]";
       }
       break;
-    case ArgSpec::Kind::Other: break;
+    case ArgSpec::Kind::Other:
+    // No torch.library schema type is written for these: such a kernel is not
+    // made an operator ('op_ok': False).
+    case ArgSpec::Kind::DType:
+    case ArgSpec::Kind::String:
+    case ArgSpec::Kind::Tuple:
+    case ArgSpec::Kind::List:
+    case ArgSpec::Kind::NamedTuple:
+    case ArgSpec::Kind::Dataclass:
+    case ArgSpec::Kind::Dict: break;
+  }
+  return "";
+}
+
+// How host code reaches the first tensor of an argument (itself, or an element
+// of a structured argument: "pair[0]", "p.x"); "" if it holds none.
+std::string first_tensor(const ArgSpec& a, const std::string& expr) {
+  if (a.kind == ArgSpec::Kind::Tensor) return expr;
+  if (!a.is_structured()) return "";
+  for (size_t i = 0; i < a.elements.size(); ++i) {
+    std::string t = first_tensor(a.elements[i], element_expression(a, i, expr));
+    if (!t.empty()) return t;
   }
   return "";
 }
@@ -130,11 +151,13 @@ void emit_host_function(PythonWriter& w, const Program& program, const json::Val
     // torch.rand_like & co. in the kernels: one seed per call site, drawn from
     // torch's generator on the tensors' device (torch.manual_seed reproduces them).
     std::string device = "'cuda'";
-    for (const auto& a : program.args)
-      if (a.kind == ArgSpec::Kind::Tensor) {
-        device = a.name + ".device";
+    for (const auto& a : program.args) {
+      std::string t = first_tensor(a, a.name);
+      if (!t.empty()) {
+        device = t + ".device";
         break;
       }
+    }
     w.line("_rng_seeds = _philox.seeds(" + std::to_string(program.rng_seed_count) + ", " + device + ")");
   }
   bool any = false;

@@ -96,6 +96,18 @@ ArgSpec to_arg(const nb::dict& d) {
       a.const_kind = ArgSpec::ConstKind::Float;
       a.const_float = nb::cast<double>(v);
     }
+  } else if (kind == "dtype") {
+    a.kind = ArgSpec::Kind::DType;
+    a.dtype = parse_dtype(nb::cast<std::string>(d["dtype"]));
+  } else if (kind == "str") {
+    a.kind = ArgSpec::Kind::String;
+    a.string_value = nb::cast<std::string>(d["value"]);
+  } else if (kind == "tuple" || kind == "list" || kind == "namedtuple" || kind == "dataclass" || kind == "dict") {
+    a.kind = kind == "tuple" ? ArgSpec::Kind::Tuple : kind == "list" ? ArgSpec::Kind::List
+           : kind == "namedtuple" ? ArgSpec::Kind::NamedTuple : kind == "dataclass" ? ArgSpec::Kind::Dataclass
+           : ArgSpec::Kind::Dict;
+    a.type_name = get_or<std::string>(d, "type", kind);
+    for (nb::handle e : nb::cast<nb::list>(d["elements"])) a.elements.push_back(to_arg(nb::cast<nb::dict>(e)));
   } else {
     a.kind = ArgSpec::Kind::Other;
   }

@@ -25,7 +25,7 @@ std::string describe(const SValue& v) {
     case SValue::Kind::IR:
       return v.value->type.is_scalar() ? std::string("a device scalar of type ") + torch_name(v.value->type.dtype)
                                        : std::string("a device tensor of type ") + torch_name(v.value->type.dtype);
-    case SValue::Kind::Tuple: return "a tuple";
+    case SValue::Kind::Tuple: return v.fields.empty() ? "a tuple" : "the NamedTuple " + v.s;
     case SValue::Kind::List: return "a list";
     case SValue::Kind::Slice: return "a slice";
     case SValue::Kind::Module: return "the module " + v.s;
@@ -35,6 +35,8 @@ std::string describe(const SValue& v) {
     case SValue::Kind::BlockSize: return "a registered block size";
     case SValue::Kind::DimSize: return "the size of a tile";
     case SValue::Kind::Fragment: return "a tunable fragment";
+    case SValue::Kind::Record: return "the dataclass " + v.s;
+    case SValue::Kind::Dict: return "a dict";
   }
   return "a value";
 }
@@ -100,7 +102,8 @@ std::string normalize_qualname(std::string q) {
 }
 
 const char* const kBuiltins[] = {"float", "int", "bool", "min", "max", "abs", "len", "range",
-                                 "print", "isinstance", "tuple", "list", "sum", "round", "divmod"};
+                                 "print", "isinstance", "tuple", "list", "sum", "round", "divmod",
+                                 "zip", "enumerate"};
 
 }  // namespace
 
@@ -181,36 +184,7 @@ void Analyzer::bind_arguments() {
     const ArgSpec& a = *it->second;
     SValue v;
     switch (a.kind) {
-      case ArgSpec::Kind::Tensor: {
-        auto t = std::make_shared<HostTensor>();
-        t->expr = arg.name;
-        t->dtype = a.dtype;
-        t->device = a.device;
-        t->arg_index = static_cast<int>(i);
-        for (size_t d = 0; d < a.sizes.size(); ++d) {
-          // Static shapes: sizes and strides are constants of the specialization.
-          // Dynamic shapes: sizes 0 and 1 and unit strides stay constants (they
-          // are part of the key), the rest become symbols.
-          int64_t sz = a.sizes[d], st = a.strides[d];
-          if (request_.static_shapes || sz <= 1) {
-            t->sizes.push_back(sz);
-          } else {
-            std::string sym = arg.name + "_size_" + std::to_string(d);
-            t->sizes.push_back(SymInt::symbol(sym, sz));
-            program_->symbols.push_back({sym, arg.name + ".size(" + std::to_string(d) + ")", true});
-          }
-          if (request_.static_shapes || st == 1 || st == 0) {
-            t->strides.push_back(st);
-          } else {
-            std::string sym = arg.name + "_stride_" + std::to_string(d);
-            t->strides.push_back(SymInt::symbol(sym, st));
-            program_->symbols.push_back({sym, arg.name + ".stride(" + std::to_string(d) + ")", true});
-          }
-        }
-        v.kind = SValue::Kind::Tensor;
-        v.tensor = t;
-        break;
-      }
+      case ArgSpec::Kind::Tensor: v = tensor_arg(a, arg.name, static_cast<int>(i)); break;
       case ArgSpec::Kind::Int:
         v = SValue::integer(SymInt::symbol(arg.name));
         program_->symbols.push_back({arg.name, arg.name, true});
@@ -233,6 +207,14 @@ void Analyzer::bind_arguments() {
         }
         break;
       case ArgSpec::Kind::Other: v = SValue::unknown(); break;
+      // A dtype argument is a compile-time constant (the key holds its value).
+      case ArgSpec::Kind::DType: v = SValue::dtype_value(a.dtype); break;
+      case ArgSpec::Kind::String: v = SValue::string(a.string_value); break;  // keyed by value too
+      case ArgSpec::Kind::Tuple:
+      case ArgSpec::Kind::List:
+      case ArgSpec::Kind::NamedTuple:
+      case ArgSpec::Kind::Dataclass:
+      case ArgSpec::Kind::Dict: v = structured_arg(a, arg.name); break;
     }
     v.span = arg.span;
     env_[arg.name] = v;
@@ -358,25 +340,8 @@ void Analyzer::mark_unknown_assigned(const ast::Stmt& s) {
 
 void Analyzer::host_assign(const ast::Expr& target, const SValue& value, SourceSpan span) {
   if (auto* n = ast::dyn_cast<ast::Name>(&target)) {
-    SValue v = value;
-    if (v.kind == SValue::Kind::Tensor) {
-      // The tensor is now reachable in host code under this name.
-      auto t = std::make_shared<HostTensor>(*v.tensor);
-      t->expr = n->id;
-      // Strides known only at run time are read right after this statement.
-      for (size_t i = 0; i < t->strides.size(); ++i) {
-        const SymInt& st = t->strides[i];
-        if (st.kind() != SymInt::Kind::Symbol || st.symbol_name().rfind("?", 0) != 0) continue;
-        std::string sym = n->id + "_stride_" + std::to_string(i);
-        t->strides[i] = SymInt::symbol(sym);
-        HostSymbol hs{sym, n->id + ".stride(" + std::to_string(i) + ")", false,
-                      static_cast<int>(program_->host.size())};
-        program_->symbols.push_back(hs);
-      }
-      v.tensor = t;
-    }
-    if (v.kind == SValue::Kind::Float && !v.runtime_expr.empty()) v.runtime_expr = n->id;
-    if (v.kind == SValue::Kind::Bool && !v.runtime_expr.empty()) v.runtime_expr = n->id;
+    // A tensor (also one inside a tuple) is now reachable in host code under this name.
+    SValue v = named_host_value(value, n->id);
     v.span = target.span;
     env_[n->id] = v;
     return;
@@ -405,20 +370,70 @@ void Analyzer::host_assign(const ast::Expr& target, const SValue& value, SourceS
     for (const auto& n : names) env_[n] = SValue::unknown();
     return;
   }
-  // Subscript / attribute targets mutate host objects: nothing to bind.
+  // Subscript / attribute targets mutate host objects: a list, dict or
+  // dataclass changed in place no longer holds what sema knows of it.
+  const ast::Expr* base = nullptr;
+  if (auto* sub = ast::dyn_cast<ast::Subscript>(&target)) base = sub->value.get();
+  if (auto* at = ast::dyn_cast<ast::Attribute>(&target)) base = at->value.get();
+  if (auto* n = base ? ast::dyn_cast<ast::Name>(base) : nullptr) {
+    auto it = env_.find(n->id);
+    if (it != env_.end() && (it->second.kind == SValue::Kind::List || it->second.kind == SValue::Kind::Dict ||
+                             it->second.kind == SValue::Kind::Record))
+      it->second = SValue::unknown();
+  }
 }
 
 void Analyzer::host_stmt(const ast::Stmt& s) try {
   auto* loop = ast::dyn_cast<ast::For>(&s);
-  if (!loop || !is_device_loop(*loop)) check_host_reads(s);
+  if (loop && is_device_loop(*loop)) {
+    device_loop(*loop);
+    program_->host.push_back({&s, static_cast<int>(program_->kernels.size() - 1)});
+    return;
+  }
+  check_host_reads(s);
+  host_effects(s);
+  program_->host.push_back({&s, -1});
+} catch (const IntOverflowError& o) {
+  overflow_error(s.span, o, "");
+}
+
+void Analyzer::host_if(const ast::If& s) {
+  // A condition known when compiling (a dtype test, a constant flag or size)
+  // runs one branch: sema follows it, so what it binds keeps its value
+  // (`if x.dtype == torch.int8: acc_dtype = torch.int32`).  Otherwise every
+  // name either branch assigns becomes a value sema does not model.
+  SValue c = eval(*s.test);
+  std::optional<bool> known;
+  switch (c.kind) {
+    case SValue::Kind::Bool:
+      if (c.runtime_expr.empty()) known = c.b;
+      break;
+    case SValue::Kind::Int:
+      if (c.i.is_constant()) known = c.i.constant() != 0;
+      break;
+    case SValue::Kind::Float:
+      if (c.runtime_expr.empty()) known = c.f != 0.0;
+      break;
+    case SValue::Kind::None: known = false; break;
+    case SValue::Kind::String: known = !c.s.empty(); break;
+    case SValue::Kind::DType:
+    case SValue::Kind::Module:
+    case SValue::Kind::Function: known = true; break;
+    case SValue::Kind::Tuple:
+    case SValue::Kind::List:
+    case SValue::Kind::Dict: known = !c.elts.empty(); break;
+    default: break;
+  }
+  if (!known) {
+    mark_unknown_assigned(s);
+    return;
+  }
+  for (const auto& st : *known ? s.body : s.orelse) host_effects(*st);
+}
+
+void Analyzer::host_effects(const ast::Stmt& s) {
   switch (s.kind) {
     case ast::StmtKind::For: {
-      auto& f = *ast::cast<ast::For>(&s);
-      if (is_device_loop(f)) {
-        device_loop(f);
-        program_->host.push_back({&s, static_cast<int>(program_->kernels.size() - 1)});
-        return;
-      }
       check_no_device_loops(s, "for loop");
       mark_unknown_assigned(s);
       break;
@@ -429,7 +444,7 @@ void Analyzer::host_stmt(const ast::Stmt& s) try {
       break;
     case ast::StmtKind::If: {
       check_no_device_loops(s, "if statement");
-      mark_unknown_assigned(s);
+      host_if(*ast::cast<ast::If>(&s));
       break;
     }
     case ast::StmtKind::Assign: {
@@ -483,9 +498,6 @@ void Analyzer::host_stmt(const ast::Stmt& s) try {
             {"define helper functions at module level; deuteron inlines them into device code"});
     default: break;
   }
-  program_->host.push_back({&s, -1});
-} catch (const IntOverflowError& o) {
-  overflow_error(s.span, o, "");
 }
 
 // ----------------------------------------------------------- conversions

@@ -193,6 +193,10 @@ class Analyzer {
   void bind_globals();
   SValue lookup(const std::string& name, SourceSpan span);
   void host_stmt(const ast::Stmt& s);
+  // What a host statement binds (host_stmt without recording the statement):
+  // also the statements of a host `if` branch taken at compile time.
+  void host_effects(const ast::Stmt& s);
+  void host_if(const ast::If& s);
   void host_assign(const ast::Expr& target, const SValue& value, SourceSpan span);
   bool is_device_loop(const ast::For& f) const;
   void mark_unknown_assigned(const ast::Stmt& s);
@@ -203,6 +207,17 @@ class Analyzer {
   // Errors when `module.attr` names something the module does not have (the
   // Python side lists those: GlobalSpec::missing_attrs).
   void check_module_attr(const std::string& module, const std::string& attr, SourceSpan span) const;
+
+  // arguments.cc: a tensor argument or element of one ("x", "pair[0]", "p.x")
+  // bound to `expr` in host code; a tuple, list, NamedTuple, dataclass or dict
+  // argument element by element; `v` (a host tensor, runtime number or
+  // structured value) renamed to `expr` when host code assigns it to a name.
+  SValue tensor_arg(const ArgSpec& a, const std::string& expr, int arg_index);
+  SValue structured_arg(const ArgSpec& a, const std::string& expr);
+  SValue element_arg(const ArgSpec& a, const std::string& expr);
+  SValue named_host_value(const SValue& v, const std::string& expr);
+  // A host symbol name from a host expression ("pair[0]" -> "pair_0"), unique among the symbols.
+  std::string symbol_for(const std::string& expr) const;
 
   // device_stmts.cc
   void device_loop(const ast::For& f);
@@ -257,6 +272,10 @@ class Analyzer {
   // shape (cleared when a loop body is lowered again: its regions are gone).
   std::map<std::pair<ir::Region*, std::vector<int>>, ir::Value*> random_offsets_;
 };
+
+// An identifier made from a host expression: "pair[0]" -> "pair_0", "d['k']" -> "d_k"
+// (an identifier stays as it is).
+std::string python_identifier(const std::string& expr);
 
 // Names assigned anywhere in a statement list (targets of =, +=, for).
 std::set<std::string> assigned_names(const ast::Body& body);

@@ -185,6 +185,24 @@ SValue Analyzer::call_value(const SValue& fn, const CallArgs& call) {
         error(call.span, unsupported_device_op_kind(fn.s), "tensor method ." + fn.s + "() is not supported inside tile loops",
               {"see docs/language.md for the supported operations"});
       }
+      if (self.kind == K::Dict && call.kwargs.empty()) {
+        // A dict argument's views, as tuples known at compile time (for loops unroll over them).
+        std::vector<SValue> out_elts;
+        if (fn.s == "keys" && call.args.empty()) {
+          for (const auto& k : self.fields) out_elts.push_back(SValue::string(k));
+          return SValue::tuple(out_elts);
+        }
+        if (fn.s == "values" && call.args.empty()) return SValue::tuple(self.elts);
+        if (fn.s == "items" && call.args.empty()) {
+          for (size_t i = 0; i < self.elts.size(); ++i)
+            out_elts.push_back(SValue::tuple({SValue::string(self.fields[i]), self.elts[i]}));
+          return SValue::tuple(out_elts);
+        }
+        if (fn.s == "get" && (call.args.size() == 1 || call.args.size() == 2) && call.args[0].kind == K::String) {
+          if (const SValue* v = self.field(call.args[0].s)) return *v;
+          return call.args.size() == 2 ? call.args[1] : SValue::none();
+        }
+      }
       if (!in_device()) return SValue::unknown();
       error(call.span, "method ." + fn.s + "() of " + describe(self) + " is not supported inside tile loops");
     }
@@ -413,7 +431,7 @@ bool Analyzer::call_builtin(const std::string& name, const CallArgs& call, SValu
   }
   if (name == "len") {
     const SValue& v = arg(0);
-    if (v.is_sequence()) { out = SValue::integer(static_cast<int64_t>(v.elts.size())); return true; }
+    if (v.is_sequence() || v.kind == K::Dict) { out = SValue::integer(static_cast<int64_t>(v.elts.size())); return true; }
     if (v.kind == K::Tensor && !v.tensor->sizes.empty()) { out = SValue::integer(v.tensor->sizes[0]); return true; }
     if (in_device()) error(call.span, "len() needs a tuple, list or host tensor, got " + describe(v));
     out = SValue::unknown();
@@ -424,6 +442,54 @@ bool Analyzer::call_builtin(const std::string& name, const CallArgs& call, SValu
     const SValue& v = arg(0);
     if (v.is_sequence()) { out = name == "tuple" ? SValue::tuple(v.elts) : SValue::list(v.elts); return true; }
     out = SValue::unknown();
+    return true;
+  }
+  if (name == "zip" || name == "enumerate") {
+    // Over tuples and lists known at compile time (a structured argument, a
+    // literal): a tuple of tuples, which a for loop in device code unrolls.
+    std::optional<bool> strict;
+    SValue start = SValue::integer(0);
+    for (size_t i = 0; i < call.kwargs.size(); ++i) {
+      const auto& [key, value] = call.kwargs[i];
+      if (name == "zip" && key == "strict") strict = expect_const_bool(value, call.kwarg_spans[i], "zip(strict=...)");
+      else if (name == "enumerate" && key == "start") start = value;
+      else error(call.kwarg_spans[i], name + "() got an unexpected keyword argument '" + key + "'");
+    }
+    if (name == "enumerate" && call.args.size() == 2) start = call.args[1];
+    if (name == "enumerate" && (call.args.empty() || call.args.size() > 2))
+      error(call.span, "enumerate() takes an iterable and an optional start");
+    std::vector<const SValue*> seqs;
+    for (size_t i = 0; i < (name == "zip" ? call.args.size() : 1); ++i) {
+      const SValue& v = call.args[i];
+      if (!v.is_sequence()) {
+        if (in_device())
+          error(call.arg_spans[i], name + "() inside a tile loop needs tuples or lists known at compile time, got " +
+                                       describe(v));
+        out = SValue::unknown();
+        return true;
+      }
+      seqs.push_back(&v);
+    }
+    std::vector<SValue> items;
+    if (name == "enumerate") {
+      SymInt first = expect_int(start, call.span, "enumerate()'s start");
+      for (size_t k = 0; k < seqs[0]->elts.size(); ++k)
+        items.push_back(SValue::tuple({SValue::integer(first + static_cast<int64_t>(k)), seqs[0]->elts[k]}));
+    } else {
+      size_t n = seqs.empty() ? 0 : seqs[0]->elts.size();
+      for (const SValue* q : seqs) {
+        if (strict.value_or(false) && q->elts.size() != n)
+          error(call.span, "zip(strict=True): the arguments have different lengths (" + std::to_string(n) + " and " +
+                               std::to_string(q->elts.size()) + ")");
+        n = std::min(n, q->elts.size());
+      }
+      for (size_t k = 0; k < n; ++k) {
+        std::vector<SValue> row;
+        for (const SValue* q : seqs) row.push_back(q->elts[k]);
+        items.push_back(SValue::tuple(row));
+      }
+    }
+    out = SValue::tuple(items);
     return true;
   }
   if (name == "range") {

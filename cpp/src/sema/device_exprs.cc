@@ -644,11 +644,22 @@ SValue Analyzer::eval_attribute(const SValue& base, const std::string& attr, Sou
       break;
     }
     case K::Unknown: return SValue::unknown();
+    case K::Tuple:
+    case K::Record:
+      // A NamedTuple's or dataclass's field (structured arguments).
+      if (const SValue* f = base.field(attr)) return *f;
+      if (base.kind == K::Record) {
+        if (!in_device()) return SValue::unknown();  // a method or property: Python runs it
+        std::string fields;
+        for (const auto& f : base.fields) fields += (fields.empty() ? "" : ", ") + f;
+        error(span, describe(base) + " has no field '" + attr + "'", {"its fields are: " + fields});
+      }
+      return SValue::method(base, attr);
     case K::Int:
     case K::Float:
     case K::Bool:
-    case K::Tuple:
-    case K::List: return SValue::method(base, attr);
+    case K::List:
+    case K::Dict: return SValue::method(base, attr);
     default: break;
   }
   if (!in_device()) return SValue::unknown();
@@ -724,6 +735,7 @@ SValue Analyzer::eval_subscript(const ast::Subscript& sub) {
         int64_t lo = bound(s->lower, 0), hi = bound(s->upper, n);
         SValue r = base;
         r.elts.clear();
+        r.fields.clear();  // a NamedTuple's slice is a plain tuple
         for (int64_t i = lo; i < hi; ++i) r.elts.push_back(base.elts[i]);
         return r;
       }
@@ -737,6 +749,16 @@ SValue Analyzer::eval_subscript(const ast::Subscript& sub) {
       }
       if (!in_device()) return SValue::unknown();
       error(sub.index->span, "tuples and lists can only be indexed by constants");
+    }
+    case K::Dict: {
+      SValue key = eval(*sub.index);
+      if (key.kind == K::String) {
+        if (const SValue* v = base.field(key.s)) return *v;
+        error(sub.index->span, "the dict has no key '" + key.s + "'");
+      }
+      if (!in_device()) return SValue::unknown();
+      error(sub.index->span, "a dict argument can only be indexed by a constant string inside tile loops, got " +
+                                 describe(key));
     }
     case K::IR: {
       // View indexing of a device value: `:` keeps an axis, None adds one.
@@ -780,7 +802,15 @@ int Analyzer::tensor_param(const HostTensor& t, SourceSpan span) {
   if (t.expr.empty() || (!std::isalpha(static_cast<unsigned char>(t.expr[0])) && t.expr[0] != '_'))
     error(span, "this tensor has no name in host code; assign it to a variable before the tile loop");
   ir::TensorParam p;
-  p.name = t.expr;
+  // The IR names a parameter by an identifier: an element of a structured
+  // argument ("pair[0]", "p.x") by one made from its expression ("pair_0").
+  p.name = python_identifier(t.expr);
+  for (int k = 1;; ++k) {
+    bool taken = false;
+    for (const auto& other : kernel_->tensors) taken |= other.name == p.name;
+    if (!taken) break;
+    p.name = python_identifier(t.expr) + "_" + std::to_string(k);
+  }
   p.host_expr = t.expr;
   p.dtype = t.dtype;
   p.sizes = t.sizes;

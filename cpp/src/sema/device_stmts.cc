@@ -571,6 +571,12 @@ void Analyzer::device_for(const ast::For& f) {
     device_static_for(f, seq.elts);
     return;
   }
+  if (seq.kind == SValue::Kind::Dict) {  // a dict argument: its keys, as Python iterates it
+    std::vector<SValue> keys;
+    for (const auto& k : seq.fields) keys.push_back(SValue::string(k));
+    device_static_for(f, keys);
+    return;
+  }
   error(f.iter->span, ErrorKind::InvalidDeviceForLoop, "inner loops must iterate over hl.tile(...), hl.grid(...), range(...), hl.static_range(...) "
                       "or a tuple known at compile time",
         {"got " + describe(seq)});

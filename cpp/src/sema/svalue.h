@@ -55,6 +55,8 @@ struct SValue {
     DimSize,   // `v.size(i)` of a device value over a tile dim: a shape entry in shape
                // contexts, the tile's valid length in arithmetic
     Fragment,  // a tunable's range (PowerOfTwoFragment(16, 256), ...): fragment
+    Record,    // a dataclass instance (an argument): elts named by fields, s = its class name
+    Dict,      // a dict with string keys (an argument): elts keyed by fields
   };
 
   Kind kind = Kind::Unknown;
@@ -70,7 +72,10 @@ struct SValue {
   int index = -1;            // BlockSize index
   ir::Value* value = nullptr;
   PromotionClass pclass = PromotionClass::Tensor;  // IR values
-  std::vector<SValue> elts;  // Tuple/List/Slice/Method receiver
+  std::vector<SValue> elts;  // Tuple/List/Slice/Method receiver, Record/Dict values
+  // A NamedTuple's fields (a Tuple; s = its class name), a Record's fields, a Dict's keys:
+  // one per element of elts.
+  std::vector<std::string> fields;
   std::shared_ptr<const TunableSpec> fragment;  // Fragment (name left empty)
   const ast::FunctionDef* helper = nullptr;
   std::shared_ptr<const SourceFile> helper_file;
@@ -99,6 +104,12 @@ struct SValue {
   }
 
   bool is_sequence() const { return kind == Kind::Tuple || kind == Kind::List; }
+  // The element named `field` (a NamedTuple's or Record's field, a Dict's key); nullptr if none.
+  const SValue* field(const std::string& name) const {
+    for (size_t i = 0; i < fields.size() && i < elts.size(); ++i)
+      if (fields[i] == name) return &elts[i];
+    return nullptr;
+  }
   // A Python number known on the host (constant or symbolic).
   bool is_host_number() const { return kind == Kind::Bool || kind == Kind::Int || kind == Kind::Float; }
   bool is_constant_int() const { return kind == Kind::Int && i.is_constant(); }

@@ -20,7 +20,9 @@ config, and tuning in-process does not move the caller's generator.
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import dataclasses
 import importlib
 import math
 import pickle
@@ -45,11 +47,19 @@ def pack_value(v: Any) -> Any:
         return {"__tensor__": True, "data": v.detach().to("cpu", copy=True).contiguous(),
                 "size": tuple(v.shape), "stride": tuple(v.stride()), "device": str(v.device),
                 "requires_grad": v.requires_grad}
+    if isinstance(v, tuple) and hasattr(type(v), "_fields"):
+        # A NamedTuple: the worker rebuilds one of the same name and fields (it
+        # may not be able to import the class); the host code reads fields or indexes.
+        return {"__namedtuple__": type(v).__name__, "fields": list(type(v)._fields),
+                "items": [pack_value(x) for x in v]}
     if isinstance(v, (list, tuple)):
         items = [pack_value(x) for x in v]
         return items if isinstance(v, list) else {"__tuple__": items}
     if isinstance(v, dict):
         return {"__dict__": {k: pack_value(x) for k, x in v.items()}}
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        # A dataclass argument: its fields, read as attributes by the host code.
+        return {"__record__": {f.name: pack_value(getattr(v, f.name)) for f in dataclasses.fields(v)}}
     return v
 
 
@@ -60,6 +70,11 @@ def unpack_value(v: Any, device: str | None = None) -> Any:
         if out.numel():
             out.copy_(v["data"].reshape(v["size"]))
         return out
+    if isinstance(v, dict) and "__namedtuple__" in v:
+        cls = collections.namedtuple(v["__namedtuple__"], v["fields"])  # noqa: PYI024
+        return cls(*(unpack_value(x, device) for x in v["items"]))
+    if isinstance(v, dict) and "__record__" in v:
+        return types.SimpleNamespace(**{k: unpack_value(x, device) for k, x in v["__record__"].items()})
     if isinstance(v, dict) and "__tuple__" in v:
         return tuple(unpack_value(x, device) for x in v["__tuple__"])
     if isinstance(v, dict) and "__dict__" in v:
@@ -69,16 +84,40 @@ def unpack_value(v: Any, device: str | None = None) -> Any:
     return v
 
 
+def tensor_leaves(args: Any) -> list[torch.Tensor]:
+    """The tensors of arguments: themselves, or the elements (recursively) of
+    tuple, list, NamedTuple, dataclass and dict arguments."""
+    if isinstance(args, torch.Tensor):
+        return [args]
+    if isinstance(args, (tuple, list)):
+        return [t for a in args for t in tensor_leaves(a)]
+    if isinstance(args, dict):
+        return [t for a in args.values() for t in tensor_leaves(a)]
+    if dataclasses.is_dataclass(args) and not isinstance(args, type):
+        return [t for f in dataclasses.fields(args) for t in tensor_leaves(getattr(args, f.name))]
+    return []
+
+
+def _clone_value(a: Any) -> Any:
+    if isinstance(a, torch.Tensor):
+        c = torch.empty_strided(a.shape, a.stride(), dtype=a.dtype, device=a.device)
+        c.copy_(a)
+        return c
+    if type(a) in (tuple, list):
+        return type(a)(_clone_value(x) for x in a)
+    if isinstance(a, tuple) and hasattr(type(a), "_fields"):  # a NamedTuple
+        return type(a)(*(_clone_value(x) for x in a))
+    if type(a) is dict:
+        return {k: _clone_value(v) for k, v in a.items()}
+    if dataclasses.is_dataclass(a) and not isinstance(a, type):
+        return dataclasses.replace(a, **{f.name: _clone_value(getattr(a, f.name))
+                                         for f in dataclasses.fields(a) if f.init})
+    return a
+
+
 def clone_args(args: tuple) -> tuple:
-    out = []
-    for a in args:
-        if isinstance(a, torch.Tensor):
-            c = torch.empty_strided(a.shape, a.stride(), dtype=a.dtype, device=a.device)
-            c.copy_(a)
-            out.append(c)
-        else:
-            out.append(a)
-    return tuple(out)
+    """Copies of the tensor arguments, also those inside structured arguments."""
+    return tuple(_clone_value(a) for a in args)
 
 
 def globals_spec(values: dict[str, Any], names: list[str] | None = None) -> tuple[dict[str, tuple], list[str]]:
@@ -160,12 +199,12 @@ def compare(got: Any, expected: Any, atol: float, rtol: float) -> str | None:
 def _observed(result: Any, args: tuple) -> Any:
     """What a run produced: its return value, or its tensor arguments when it returns None."""
     if result is None:
-        return [a for a in args if isinstance(a, torch.Tensor)]
+        return tensor_leaves(args)
     return result
 
 
 def _sync(args: tuple) -> None:
-    if torch.cuda.is_available() and any(isinstance(a, torch.Tensor) and a.is_cuda for a in args):
+    if torch.cuda.is_available() and any(a.is_cuda for a in tensor_leaves(args)):
         torch.cuda.synchronize()
 
 

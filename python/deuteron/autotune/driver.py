@@ -378,7 +378,7 @@ class _Benchmarker:
 
 
 def _device_is_cuda(args: Sequence[Any]) -> bool:
-    return any(isinstance(a, torch.Tensor) and a.is_cuda for a in args)
+    return any(a.is_cuda for a in _bench.tensor_leaves(args))
 
 
 class Tuner:

@@ -133,6 +133,10 @@ def _arg(spec: dict[str, Any], value: Any, static: bool) -> dict[str, Any]:
         out = {"kind": spec["kind"]}
         if spec["kind"] == "constexpr":
             out["value"] = spec["value"]
+        elif spec["kind"] == "dtype":
+            out["value"] = spec["dtype"]  # compiled in: results for another dtype are no neighbours
+        elif "elements" in spec:
+            out["value"] = spec["elements"]  # a structured argument: neighbours only with equal elements
         return out
     sizes = spec["sizes"] if static else [min(int(n), 2) for n in spec["sizes"]]
     strides = spec["strides"] if static else [int(st) == 1 for st in spec["strides"]]

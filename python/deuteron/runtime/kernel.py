@@ -11,6 +11,7 @@ generates a Python module for it, loads it, and runs its host function.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import inspect
 import json
@@ -81,6 +82,67 @@ def _dynamic_key(t: torch.Tensor) -> tuple:
     # on it instead, as the code is specialized on unit strides anyway.
     return (t.dtype, tuple(_bucket(s) for s in t.shape), tuple(bool(s == 1) for s in t.stride()), t.is_cuda,
             _needs_int64(t))
+
+
+def _static_key(t: torch.Tensor) -> tuple:
+    return (t.dtype, t.shape, t.stride(), t.is_cuda)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+class _ValueKeys(dict):
+    """For a type of argument that is not a plain tensor: the function giving
+    the specialization key of such a value, made on first use and kept.
+
+    Most types key by the type alone (ints, floats and bools are runtime
+    values); a dtype, a string and an ``hl.constexpr(...)`` by the value
+    (all are compiled in); tuples, lists, NamedTuples, dataclasses and dicts by their
+    type and each element's key, a tensor element like a tensor argument.
+    The generated key function asks this table only for types other than
+    int, float, bool and None (_KEYED_BY_TYPE), so those stay cheap on the hot
+    path."""
+
+    def __init__(self, tensor_key: Callable[[torch.Tensor], Any]) -> None:
+        super().__init__()
+        self._tensor_key = tensor_key
+
+    def element(self, value: Any) -> Any:
+        if isinstance(value, torch.Tensor):
+            key = self._tensor_key(value)
+            # A subclass (a tracer's fake tensor) never shares a plain tensor's code.
+            return key if type(value) is torch.Tensor else (type(value), key)
+        return self[type(value)](value)
+
+    def __missing__(self, cls: type) -> Callable[[Any], Any]:
+        element = self.element
+        fn: Callable[[Any], Any]
+        if cls is _language.constexpr or cls is torch.dtype or cls is str:
+            fn = _same
+        elif cls in (tuple, list) or (issubclass(cls, tuple) and hasattr(cls, "_fields")):
+            def fn(value: Any) -> Any:
+                return (cls, tuple(map(element, value)))
+        elif dataclasses.is_dataclass(cls):
+            names = tuple(f.name for f in dataclasses.fields(cls))
+
+            def fn(value: Any) -> Any:
+                return (cls, tuple(element(getattr(value, n)) for n in names))
+        elif cls is dict:
+            def fn(value: Any) -> Any:
+                return (cls, tuple((k, element(v)) for k, v in value.items()))
+        else:
+            fn = type
+        self[cls] = fn
+        return fn
+
+
+# The common runtime scalars: the generated key tests these first (a set lookup
+# is cheaper than _ValueKeys' lookup and call).
+_KEYED_BY_TYPE = frozenset({int, float, bool, type(None)})
+
+# One table per shape mode (the tensor elements' keys differ), shared by all kernels.
+_VALUE_KEYS = {True: _ValueKeys(_static_key), False: _ValueKeys(_dynamic_key)}
 
 
 class Kernel:
@@ -226,9 +288,10 @@ class Kernel:
         # tensor: subclasses (fake / functional tensors of tracers,
         # Parameters) miss the cache and take the slow path, which sorts them out.
         names = [f"a{i}" for i in range(self._nparams)]
-        # A value wrapped in hl.constexpr(...) keys on the value, like an annotated one.
+        # Other values key through _ValueKeys: by type, or by value for a dtype and a value
+        # wrapped in hl.constexpr(...) (like an annotated one), or element by element.
         is_tensor = "type({0}) is _T" if exact else "isinstance({0}, _T)"
-        other = "(type({0}) if type({0}) is not _C else {0})"
+        other = "(type({0}) if type({0}) in _plain else _okey[type({0})]({0}))"
         parts = []
         for name, is_const in zip(names, self._constexpr):
             test = is_tensor.format(name)
@@ -242,8 +305,9 @@ class Kernel:
         if self._key_fn is not None:
             parts.append(f"_user_key({', '.join(names)})")
         src = f"def _key({', '.join(names)}):\n    return ({', '.join(parts)},)\n"
-        namespace: dict[str, Any] = {"_T": torch.Tensor, "_C": _language.constexpr, "_dynamic": _dynamic_key,
-                                     "_user_key": self._key_fn}
+        namespace: dict[str, Any] = {"_T": torch.Tensor, "_dynamic": _dynamic_key, "_user_key": self._key_fn,
+                                     "_okey": _VALUE_KEYS[bool(self._settings.static_shapes)],
+                                     "_plain": _KEYED_BY_TYPE}
         exec(compile(src, f"<deuteron key of {self.fn.__name__}>", "exec"), namespace)
         return namespace["_key"]
 
@@ -320,31 +384,72 @@ class Kernel:
         for p, value, is_const in zip(self._params, args, self._constexpr):
             if isinstance(value, _language.constexpr):
                 value, is_const = value.value, True
-            if isinstance(value, torch.Tensor):
-                sizes, strides = list(value.shape), list(value.stride())
-                if not self._settings.static_shapes:
-                    # Sizes are only hints then: reading a traced symbolic size
-                    # as an int would make torch.compile specialize on it.
-                    sizes, strides = [_size_hint(x) for x in sizes], [_size_hint(x) for x in strides]
-                specs.append({"name": p.name, "kind": "tensor", "dtype": str(value.dtype).removeprefix("torch."),
-                              "sizes": sizes, "strides": strides, "device": value.device.type})
-            elif is_const:
+            if is_const and not isinstance(value, torch.Tensor):
                 if value is not None and not isinstance(value, (bool, int, float)):
                     raise exc.InputError(
                         f"{self.fn.__name__}(): argument {p.name!r} is annotated hl.constexpr, so it must be "
                         f"a bool, int, float or None; got {type(value).__name__}")
                 specs.append({"name": p.name, "kind": "constexpr", "value": value})
-            elif isinstance(value, bool):
-                specs.append({"name": p.name, "kind": "bool"})
-            elif isinstance(value, int):
-                specs.append({"name": p.name, "kind": "int"})
-            elif isinstance(value, float):
-                specs.append({"name": p.name, "kind": "float"})
-            elif value is None:
-                specs.append({"name": p.name, "kind": "none"})
-            else:
-                specs.append({"name": p.name, "kind": "other"})
+                continue
+            spec = self._value_spec(p.name, value, p.name)
+            if spec is None:
+                spec = {"name": p.name, "kind": "other"}
+            specs.append(spec)
         return specs
+
+    def _value_spec(self, name: str, value: Any, where: str) -> dict[str, Any] | None:
+        """The spec of an argument or of an element of one (``where`` names it in
+        errors: ``pair[1]``, ``p.x``); None for a value of no kind the core knows."""
+        if isinstance(value, torch.Tensor):
+            sizes, strides = list(value.shape), list(value.stride())
+            if not self._settings.static_shapes:
+                # Sizes are only hints then: reading a traced symbolic size
+                # as an int would make torch.compile specialize on it.
+                sizes, strides = [_size_hint(x) for x in sizes], [_size_hint(x) for x in strides]
+            return {"name": name, "kind": "tensor", "dtype": str(value.dtype).removeprefix("torch."),
+                    "sizes": sizes, "strides": strides, "device": value.device.type}
+        if isinstance(value, bool):
+            return {"name": name, "kind": "bool"}
+        if isinstance(value, int):
+            return {"name": name, "kind": "int"}
+        if isinstance(value, float):
+            return {"name": name, "kind": "float"}
+        if value is None:
+            return {"name": name, "kind": "none"}
+        if isinstance(value, torch.dtype):
+            return {"name": name, "kind": "dtype", "dtype": str(value).removeprefix("torch.")}
+        if type(value) is str:
+            return {"name": name, "kind": "str", "value": value}
+        cls = type(value)
+        if cls in (tuple, list) or (isinstance(value, tuple) and hasattr(cls, "_fields")):
+            fields = list(cls._fields) if cls not in (tuple, list) else None  # a NamedTuple
+            items = [self._element_spec(str(i) if fields is None else fields[i], v,
+                                        f"{where}[{i}]" if fields is None else f"{where}.{fields[i]}")
+                     for i, v in enumerate(value)]
+            kind = "namedtuple" if fields is not None else cls.__name__
+            return {"name": name, "kind": kind, "type": cls.__name__, "elements": items}
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            items = [self._element_spec(f.name, getattr(value, f.name), f"{where}.{f.name}")
+                     for f in dataclasses.fields(value)]
+            return {"name": name, "kind": "dataclass", "type": cls.__name__, "elements": items}
+        if cls is dict:
+            for k in value:
+                if not isinstance(k, str):
+                    raise exc.InputError(
+                        f"{self.fn.__name__}(): argument {where!r} is a dict with the key {k!r}; a dict "
+                        f"argument's keys must be strings")
+            items = [self._element_spec(k, v, f"{where}[{k!r}]") for k, v in value.items()]
+            return {"name": name, "kind": "dict", "type": "dict", "elements": items}
+        return None
+
+    def _element_spec(self, name: str, value: Any, where: str) -> dict[str, Any]:
+        spec = self._value_spec(name, value, where)
+        if spec is None:
+            raise exc.InputError(
+                f"{self.fn.__name__}(): argument {where!r} is a {type(value).__name__}; an element of a "
+                f"tuple, list, NamedTuple, dataclass or dict argument must be a tensor, int, float, bool, "
+                f"None, str, torch.dtype or another such container")
+        return spec
 
     def __repr__(self) -> str:
         return f"<deuteron.Kernel {self.fn.__qualname__}>"
@@ -370,9 +475,25 @@ def _unwrapping(fn: Callable[..., Any], positions: tuple[int, ...]) -> Callable[
     return run
 
 
+def _tensors(value: Any) -> Any:
+    """The tensors of an argument: itself, or the elements (recursively) of a
+    tuple, list, NamedTuple, dataclass or dict argument."""
+    if isinstance(value, torch.Tensor):
+        yield value
+    elif isinstance(value, (tuple, list)):
+        for v in value:
+            yield from _tensors(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _tensors(v)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            yield from _tensors(getattr(value, f.name))
+
+
 def _tensor_device(args: Sequence[Any]) -> torch.device | None:
     device = None
-    for a in args:
+    for a in (t for arg in args for t in _tensors(arg)):
         if isinstance(a, torch.Tensor):
             if device is None:
                 device = a.device

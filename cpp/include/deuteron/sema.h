@@ -18,26 +18,9 @@
 
 namespace deuteron {
 
-// What Python tells the core about one argument of a call.
-struct ArgSpec {
-  enum class Kind { Tensor, Int, Float, Bool, None, Constexpr, Other };
-  std::string name;
-  Kind kind = Kind::Other;
-  // Tensor
-  DType dtype = DType::Float32;
-  std::vector<int64_t> sizes;
-  std::vector<int64_t> strides;
-  std::string device = "cuda";  // "cuda", "cpu", ...
-  // Constexpr (annotated hl.constexpr): the value, specialized into the kernel.
-  enum class ConstKind { Int, Float, Bool, None } const_kind = ConstKind::None;
-  int64_t const_int = 0;
-  double const_float = 0.0;
-  bool const_bool = false;
-};
-
 // What Python tells the core about a global (or closure) name the kernel uses.
 struct GlobalSpec {
-  enum class Kind { Module, Function, Helper, Int, Float, Bool, String, None, DType, Opaque };
+  enum class Kind { Module, Function, Helper, Int, Float, Bool, String, None, DType, Tensor, Opaque };
   std::string name;
   Kind kind = Kind::Opaque;
   std::string qualname;  // Module: "torch"; Function: "torch.nn.functional.gelu"
@@ -56,6 +39,34 @@ struct GlobalSpec {
   // the closest name it does have ("" if none is close), so that `torch.expp` is
   // "no such function" (did you mean torch.exp?) rather than "not supported".
   std::map<std::string, std::string> missing_attrs;
+  // Tensor: a tensor device code reads that is no argument of the kernel (a
+  // module global, a closure variable of a function argument), passed to the
+  // device loops as an implicit input.  Its shape is part of the specialization.
+  std::vector<int64_t> sizes, strides;
+  std::string device = "cuda";
+  std::string host_expr;  // how the host function reaches it: the name, or `fn.__closure__[0].cell_contents`
+};
+
+// What Python tells the core about one argument of a call.
+struct ArgSpec {
+  enum class Kind { Tensor, Int, Float, Bool, None, Constexpr, Callable, Other };
+  std::string name;
+  Kind kind = Kind::Other;
+  // Tensor
+  DType dtype = DType::Float32;
+  std::vector<int64_t> sizes;
+  std::vector<int64_t> strides;
+  std::string device = "cuda";  // "cuda", "cpu", ...
+  // Constexpr (annotated hl.constexpr): the value, specialized into the kernel.
+  enum class ConstKind { Int, Float, Bool, None } const_kind = ConstKind::None;
+  int64_t const_int = 0;
+  double const_float = 0.0;
+  bool const_bool = false;
+  // Callable (a function passed in, a compile-time value): what it is, as a
+  // global would be (a Function deuteron knows, a Helper to inline), and the
+  // globals and closure variables its code reads; or why it cannot be inlined.
+  std::vector<GlobalSpec> callable;  // [what it is] + the names it reads; empty with callable_error
+  std::string callable_error;
 };
 
 struct BindRequest {

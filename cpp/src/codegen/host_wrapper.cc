@@ -69,6 +69,7 @@ std::string arg_annotation(const ArgSpec& a) {
         case ArgSpec::ConstKind::None: return "typing.Optional[int]";
       }
       break;
+    case ArgSpec::Kind::Callable:  // no schema type: a compile-time value
     case ArgSpec::Kind::Other: break;
   }
   return "";

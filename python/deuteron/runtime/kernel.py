@@ -215,7 +215,8 @@ class Kernel:
         names = [f"a{i}" for i in range(self._nparams)]
         # A value wrapped in hl.constexpr(...) keys on the value, like an annotated one.
         is_tensor = "type({0}) is _T" if exact else "isinstance({0}, _T)"
-        other = "(type({0}) if type({0}) is not _C else {0})"
+        # A function argument keys on its code and what it reads (source.callable_key).
+        other = "(_fnkey({0}) if type({0}) in _FN else type({0}) if type({0}) is not _C else {0})"
         parts = []
         for name, is_const in zip(names, self._constexpr):
             test = is_tensor.format(name)
@@ -230,7 +231,8 @@ class Kernel:
             parts.append(f"_user_key({', '.join(names)})")
         src = f"def _key({', '.join(names)}):\n    return ({', '.join(parts)},)\n"
         namespace: dict[str, Any] = {"_T": torch.Tensor, "_C": _language.constexpr, "_dynamic": _dynamic_key,
-                                     "_user_key": self._key_fn}
+                                     "_user_key": self._key_fn, "_FN": _source.CALLABLE_TYPES,
+                                     "_fnkey": _source.callable_key}
         exec(compile(src, f"<deuteron key of {self.fn.__name__}>", "exec"), namespace)
         return namespace["_key"]
 
@@ -329,6 +331,9 @@ class Kernel:
                 specs.append({"name": p.name, "kind": "float"})
             elif value is None:
                 specs.append({"name": p.name, "kind": "none"})
+            elif callable(value) and not isinstance(value, type):
+                # A function passed in: a compile-time value, inlined where device code calls it.
+                specs.append(_source.callable_arg_spec(p.name, value))
             else:
                 specs.append({"name": p.name, "kind": "other"})
         return specs

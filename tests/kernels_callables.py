@@ -79,3 +79,12 @@ def double(v):
 
 def plus_global(v, tile):
     return v + GLOBAL_BIAS[tile]
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[8]))
+def row_max(x: torch.Tensor) -> torch.Tensor:
+    m, n = x.size()
+    out = torch.empty([m], dtype=x.dtype, device=x.device)
+    for tile_m in hl.tile(m):
+        out[tile_m] = hl.reduce(lambda a, b: torch.maximum(a, b), x[tile_m, :], dim=1)
+    return out

@@ -176,3 +176,8 @@ def test_errors_in_a_lambda_point_into_it(mode):
     line = [ln for ln in text.splitlines() if "undefined_name)" in ln][0]
     caret = text.splitlines()[text.splitlines().index(line) + 1]
     assert line[caret.index("^"):].startswith("undefined_name")
+
+
+def test_lambda_as_a_combine_function(mode):
+    x = torch.randn(32, 64)
+    close(fresh(K.row_max)(x), x.amax(dim=1))

@@ -294,6 +294,8 @@ SValue Analyzer::inline_helper(const SValue& fn, const CallArgs& call) {
     }
   }
   Env saved = std::exchange(env_, std::move(local));
+  // The names a function argument's code reads are not the generated module's globals.
+  size_t used_globals = program_->used_globals.size();
   ++inline_depth_;
   SValue result = SValue::none();
   if (code.expr) {
@@ -313,6 +315,7 @@ SValue Analyzer::inline_helper(const SValue& fn, const CallArgs& call) {
   --inline_depth_;
   env_ = std::move(saved);
   if (fn.scope) globals_ = std::move(saved_globals);
+  if (fn.scope && !fn.lambda) program_->used_globals.resize(used_globals);
   file_ = saved_file;
   if (in_device()) gen().set_file(saved_file);
   if (code.module) {

@@ -181,3 +181,18 @@ def test_errors_in_a_lambda_point_into_it(mode):
 def test_lambda_as_a_combine_function(mode):
     x = torch.randn(32, 64)
     close(fresh(K.row_max)(x), x.amax(dim=1))
+
+
+def test_kernel_closing_over_values_of_its_function(mode):
+    bias = torch.randn(48)
+    scale = 1.5
+
+    @deuteron.kernel(config=deuteron.Config(block_sizes=[16]))
+    def scaled(x: torch.Tensor) -> torch.Tensor:
+        out = torch.empty_like(x)
+        for tile in hl.tile(x.size(0)):
+            out[tile] = x[tile] * scale + bias[tile]
+        return out
+
+    x = torch.randn(48)
+    close(scaled(x), x * 1.5 + bias)

@@ -88,3 +88,12 @@ def row_max(x: torch.Tensor) -> torch.Tensor:
     for tile_m in hl.tile(m):
         out[tile_m] = hl.reduce(lambda a, b: torch.maximum(a, b), x[tile_m, :], dim=1)
     return out
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[8]))
+def reduce_with(x: torch.Tensor, combine) -> torch.Tensor:
+    m, n = x.size()
+    out = torch.empty([m], dtype=x.dtype, device=x.device)
+    for tile_m in hl.tile(m):
+        out[tile_m] = hl.reduce(combine, x[tile_m, :], dim=1)
+    return out

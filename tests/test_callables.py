@@ -196,3 +196,9 @@ def test_kernel_closing_over_values_of_its_function(mode):
 
     x = torch.randn(48)
     close(scaled(x), x * 1.5 + bias)
+
+
+def test_function_argument_as_a_combine_function(mode):
+    x = torch.randn(16, 32)
+    close(fresh(K.reduce_with)(x, lambda a, b: a + b), x.sum(dim=1), 1e-4)
+    close(K.reduce_with(x, torch.maximum), x.amax(dim=1))

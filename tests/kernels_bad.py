@@ -48,8 +48,8 @@ def break_in_loop(x: torch.Tensor) -> torch.Tensor:
 def lambda_inside(x: torch.Tensor) -> torch.Tensor:
     out = torch.empty_like(x)
     for tile in hl.tile(x.size(0)):
-        f = lambda v: v + 1  # ERROR: lambda
-        out[tile] = f(x[tile])
+        f = lambda v: v + 1
+        out[tile] = f(x[tile], 2)  # ERROR: <lambda>() takes at most 1 positional arguments but 2 were given
     return out
 
 

@@ -289,6 +289,10 @@ class SpanChecker {
         expr(*cast<IfExp>(&e)->orelse);
         return;
       case ExprKind::Starred: expr(*cast<Starred>(&e)->value); return;
+      case ExprKind::Lambda:
+        for (const auto& a : cast<Lambda>(&e)->args) opt(a.default_value);
+        expr(*cast<Lambda>(&e)->body);
+        return;
     }
   }
   void stmt(const Stmt& s) {

@@ -119,6 +119,12 @@ std::string sexp(const Expr& e) {
       return "(if " + sexp(*i->test) + " " + sexp(*i->body) + " " + sexp(*i->orelse) + ")";
     }
     case ExprKind::Starred: return "(* " + sexp(*cast<Starred>(&e)->value) + ")";
+    case ExprKind::Lambda: {
+      const auto* l = cast<Lambda>(&e);
+      std::string params;
+      for (const auto& a : l->args) params += " " + a.name + (a.default_value ? "=" + sexp(*a.default_value) : "");
+      return "(lambda (" + (params.empty() ? "" : params.substr(1)) + ") " + sexp(*l->body) + ")";
+    }
   }
   return "?";
 }
@@ -248,10 +254,12 @@ TEST(ParserTest, SoftmaxKernel) {
   EXPECT_EQ(span_str(field->span), "21:64-21:65");
 }
 
-TEST(ParserTest, MatmulWithLambdaDefaultIsRejected) {
-  expect_error(kMatmul,
-               "lambda expressions are not supported in kernels; define a helper function instead",
-               "2:123-2:144");
+TEST(ParserTest, MatmulWithLambdaDefault) {
+  auto m = parse(kMatmul);
+  const auto* fn = cast<FunctionDef>(m->body[0].get());
+  const ast::Arg& epilogue = fn->args.at(2);
+  EXPECT_EQ(sexp(*epilogue.default_value), "(lambda (acc tile) acc)");
+  EXPECT_EQ(span_str(epilogue.default_value->span), "2:123-2:144");
 }
 
 TEST(ParserTest, MatmulSignatureWithoutLambda) {
@@ -1006,13 +1014,24 @@ TEST(FStringTest, Errors) {
 
 // ============================================================ rejected constructs
 
+TEST(ParserTest, Lambda) {
+  auto m = parse("f = lambda x: x + 1\ng(key=lambda a, b=2, *, c: a, c=1)\nh = lambda: (lambda y: y)\n");
+  const auto* f = cast<Assign>(m->body[0].get());
+  EXPECT_EQ(sexp(*f->value), "(lambda (x) (+ x 1))");
+  EXPECT_EQ(span_str(f->value->span), "1:5-1:20");
+  const auto* g = cast<Call>(cast<ExprStmt>(m->body[1].get())->value.get());
+  EXPECT_EQ(sexp(*g->keywords[0].value), "(lambda (a b=2 c) a)");
+  EXPECT_TRUE(cast<Lambda>(g->keywords[0].value.get())->args[2].keyword_only);
+  EXPECT_EQ(span_str(g->keywords[0].value->span), "2:7-2:29");
+  EXPECT_EQ(sexp(*cast<Assign>(m->body[2].get())->value), "(lambda () (lambda (y) y))");
+  // A lambda's parameters take no annotations, and it needs its ':'.
+  expect_error("f = lambda x: int: x\n", "invalid syntax: expected end of statement, found ':'", "1:18-1:19");
+  expect_error("f = lambda x x\n", "invalid syntax: expected ':' after the lambda's parameters, found name 'x'",
+               "1:14-1:15");
+}
+
 TEST(RejectTest, Lambda) {
-  expect_error("f = lambda x: x + 1\n",
-               "lambda expressions are not supported in kernels; define a helper function instead",
-               "1:5-1:20");
-  expect_error("g(key=lambda a, b: a, c=1)\n",
-               "lambda expressions are not supported in kernels; define a helper function instead",
-               "1:7-1:21");
+  // Python's grammar allows a lambda only where any expression may stand.
   expect_error("x = a or lambda: 0\n",
                "lambda expressions are not supported in kernels; define a helper function instead",
                "1:10-1:19");
@@ -1300,9 +1319,9 @@ TEST(SyntaxErrorTest, ControlFlowContext) {
 }
 
 TEST(SyntaxErrorTest, ErrorsUseAbsoluteLines) {
-  expect_error("def f():\n    x = lambda: 1\n",
+  expect_error("def f():\n    x = a or lambda: 1\n",
                "lambda expressions are not supported in kernels; define a helper function instead",
-               "43:9-43:18", 42);
+               "43:14-43:23", 42);
 }
 
 TEST(SyntaxErrorTest, FormattedMessageShowsTheSource) {
@@ -1624,8 +1643,10 @@ TEST(UnparseTest, OpSpellings) {
 TEST(RoundTripTest, Kernels) {
   expect_round_trip(kSoftmax);
   std::string matmul = kMatmul;
+  expect_round_trip(matmul);
   matmul.replace(matmul.find("lambda acc, tile: acc"), 21, "None");
   expect_round_trip(matmul);
+  expect_round_trip("f = lambda x, y=1, *, z: (lambda: x + y * z)\ng(lambda: 0, key=lambda a: (a, 1))\n");
   expect_round_trip(R"(@deuteron.kernel(static_shapes=True)
 def attention(q_in: torch.Tensor, k_in: torch.Tensor, v_in: torch.Tensor) -> torch.Tensor:
     m_dim = q_in.size(-2)

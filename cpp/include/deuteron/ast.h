@@ -37,6 +37,7 @@ enum class ExprKind {
   List,
   IfExp,
   Starred,
+  Lambda,
 };
 
 struct Expr {
@@ -220,6 +221,14 @@ struct Arg {
   ExprPtr default_value;  // may be null
   SourceSpan span;
   bool keyword_only = false;  // declared after a bare `*`
+};
+
+// lambda args: body.  Its parameters take no annotations.
+struct Lambda : Expr {
+  static constexpr ExprKind kKind = ExprKind::Lambda;
+  explicit Lambda(SourceSpan s) : Expr(kKind, s) {}
+  std::vector<Arg> args;
+  ExprPtr body;
 };
 
 struct FunctionDef : Stmt {

@@ -18,9 +18,38 @@
 
 namespace deuteron {
 
+// What Python tells the core about a global (or closure) name the kernel uses.
+struct GlobalSpec {
+  enum class Kind { Module, Function, Helper, Int, Float, Bool, String, None, DType, Tensor, Opaque };
+  std::string name;
+  Kind kind = Kind::Opaque;
+  std::string qualname;  // Module: "torch"; Function: "torch.nn.functional.gelu"
+  int64_t int_value = 0;
+  double float_value = 0.0;
+  bool bool_value = false;
+  std::string string_value;
+  DType dtype = DType::Float32;
+  // Helper: a plain Python function whose body is inlined into device code.
+  std::shared_ptr<const SourceFile> helper_source;
+  // Helper: the function of a deuteron kernel.  Passed as a combine function it
+  // is inlined like any helper (its decorator ignored); called, it is an error
+  // (NestedKernelCallsNotSupported), as in Helion.
+  bool helper_is_kernel = false;
+  // Module: names the kernel's code uses that the module does not have, each with
+  // the closest name it does have ("" if none is close), so that `torch.expp` is
+  // "no such function" (did you mean torch.exp?) rather than "not supported".
+  std::map<std::string, std::string> missing_attrs;
+  // Tensor: a tensor device code reads that is no argument of the kernel (a
+  // module global, a closure variable of a function argument), passed to the
+  // device loops as an implicit input.  Its shape is part of the specialization.
+  std::vector<int64_t> sizes, strides;
+  std::string device = "cuda";
+  std::string host_expr;  // how the host function reaches it: the name, or `fn.__closure__[0].cell_contents`
+};
+
 // What Python tells the core about one argument of a call.
 struct ArgSpec {
-  enum class Kind { Tensor, Int, Float, Bool, None, Constexpr, Other, DType, String,
+  enum class Kind { Tensor, Int, Float, Bool, None, Constexpr, Callable, Other, DType, String,
                     Tuple, List, NamedTuple, Dataclass, Dict };
   std::string name;  // an element's: its index, field name or dict key
   Kind kind = Kind::Other;
@@ -41,35 +70,17 @@ struct ArgSpec {
   // name for messages ("Point").
   std::vector<ArgSpec> elements;
   std::string type_name;
+  // Callable (a function passed in, a compile-time value): what it is, as a
+  // global would be (a Function deuteron knows, a Helper to inline), and the
+  // globals and closure variables its code reads; or why it cannot be inlined.
+  std::vector<GlobalSpec> callable;  // [what it is] + the names it reads; empty with callable_error
+  std::string callable_error;
   bool is_structured() const { return kind >= Kind::Tuple; }
 };
 
 // How Python code reaches element `i` of the structured argument `a` that
 // `expr` names: "pair[0]", "p.x", "d['k']" (sema/arguments.cc).
 std::string element_expression(const ArgSpec& a, size_t i, const std::string& expr);
-
-// What Python tells the core about a global (or closure) name the kernel uses.
-struct GlobalSpec {
-  enum class Kind { Module, Function, Helper, Int, Float, Bool, String, None, DType, Opaque };
-  std::string name;
-  Kind kind = Kind::Opaque;
-  std::string qualname;  // Module: "torch"; Function: "torch.nn.functional.gelu"
-  int64_t int_value = 0;
-  double float_value = 0.0;
-  bool bool_value = false;
-  std::string string_value;
-  DType dtype = DType::Float32;
-  // Helper: a plain Python function whose body is inlined into device code.
-  std::shared_ptr<const SourceFile> helper_source;
-  // Helper: the function of a deuteron kernel.  Passed as a combine function it
-  // is inlined like any helper (its decorator ignored); called, it is an error
-  // (NestedKernelCallsNotSupported), as in Helion.
-  bool helper_is_kernel = false;
-  // Module: names the kernel's code uses that the module does not have, each with
-  // the closest name it does have ("" if none is close), so that `torch.expp` is
-  // "no such function" (did you mean torch.exp?) rather than "not supported".
-  std::map<std::string, std::string> missing_attrs;
-};
 
 struct BindRequest {
   std::shared_ptr<const SourceFile> file;

@@ -69,6 +69,7 @@ std::string arg_annotation(const ArgSpec& a) {
         case ArgSpec::ConstKind::None: return "typing.Optional[int]";
       }
       break;
+    case ArgSpec::Kind::Callable:  // a compile-time value
     case ArgSpec::Kind::Other:
     // No torch.library schema type is written for these: such a kernel is not
     // made an operator ('op_ok': False).

@@ -267,6 +267,7 @@ std::string Dumper::expr_header(const Expr& e) const {
     case ExprKind::List: return "List" + at(e.span);
     case ExprKind::IfExp: return "IfExp" + at(e.span);
     case ExprKind::Starred: return "Starred" + at(e.span);
+    case ExprKind::Lambda: return "Lambda" + at(e.span);
   }
   return "?";
 }
@@ -364,6 +365,18 @@ void Dumper::expr_fields(const Expr& e, int indent) {
     case ExprKind::Starred:
       child(indent, "value", cast<Starred>(&e)->value);
       return;
+    case ExprKind::Lambda: {
+      const auto* l = cast<Lambda>(&e);
+      if (!l->args.empty()) {
+        label_line(indent, "args");
+        for (const Arg& a : l->args) {
+          line(indent + 2, "Arg " + a.name + (a.keyword_only ? " kwonly" : "") + at(a.span));
+          child(indent + 4, "default", a.default_value);
+        }
+      }
+      child(indent, "body", l->body);
+      return;
+    }
   }
 }
 
@@ -759,6 +772,29 @@ void Unparser::expr(const Expr& e, int required) {
       out_ += '*';
       expr(*cast<Starred>(&e)->value, kBitOr);
       return;
+    case ExprKind::Lambda: {
+      const auto* l = cast<Lambda>(&e);
+      parens_if(kTest < required, [&] {
+        out_ += "lambda";
+        bool star_written = false;
+        for (size_t i = 0; i < l->args.size(); ++i) {
+          const Arg& a = l->args[i];
+          out_ += i ? ", " : " ";
+          if (a.keyword_only && !star_written) {
+            out_ += "*, ";
+            star_written = true;
+          }
+          out_ += a.name;
+          if (a.default_value) {
+            out_ += '=';
+            expr(*a.default_value, kTest);
+          }
+        }
+        out_ += ": ";
+        expr(*l->body, kTest);
+      });
+      return;
+    }
   }
 }
 

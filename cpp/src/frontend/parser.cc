@@ -115,6 +115,12 @@ void for_each_child(const Expr& e, F&& fn) {
     case ExprKind::Starred:
       visit(ast::cast<ast::Starred>(&e)->value);
       break;
+    case ExprKind::Lambda: {
+      const auto* n = ast::cast<ast::Lambda>(&e);
+      for (const auto& a : n->args) visit(a.default_value);
+      visit(n->body);
+      break;
+    }
   }
 }
 
@@ -245,7 +251,9 @@ class Parser {
   StmtPtr parse_expr_statement();
   NOINLINE StmtPtr parse_decorated();
   NOINLINE StmtPtr parse_funcdef(std::vector<ExprPtr> decorators);
-  NOINLINE void parse_parameters(ast::FunctionDef& fn);
+  // A def's parameters (up to ')') or a lambda's (up to ':', no annotations).
+  NOINLINE void parse_parameters(std::vector<ast::Arg>& args, const char* close, bool annotations);
+  NOINLINE ExprPtr parse_lambda();
   NOINLINE StmtPtr parse_if(bool is_elif);
   NOINLINE StmtPtr parse_for();
   NOINLINE StmtPtr parse_while();
@@ -717,6 +725,8 @@ void Parser::validate_target(const Expr& e, bool top_level) {
       error(e.span, "cannot assign to comparison");
     case ExprKind::IfExp:
       error(e.span, "cannot assign to conditional expression");
+    case ExprKind::Lambda:
+      error(e.span, "cannot assign to lambda");
     case ExprKind::FString:
       error(e.span, "cannot assign to f-string expression");
     default:
@@ -770,7 +780,7 @@ StmtPtr Parser::parse_funcdef(std::vector<ExprPtr> decorators) {
   fn->name_span = name.span;
   fn->decorators = std::move(decorators);
   expect_op("(", "after the function name");
-  parse_parameters(*fn);
+  parse_parameters(fn->args, ")", true);
   expect_op(")", "to close the parameter list");
   if (accept_op("->")) fn->returns = parse_test();
   expect_op(":", "after the function signature");
@@ -789,12 +799,12 @@ StmtPtr Parser::parse_funcdef(std::vector<ExprPtr> decorators) {
   return fn;
 }
 
-void Parser::parse_parameters(ast::FunctionDef& fn) {
+void Parser::parse_parameters(std::vector<ast::Arg>& args, const char* close, bool annotations) {
   bool seen_star = false, seen_default = false;
   SourceSpan star_span;
   size_t keyword_only = 0;
   std::unordered_set<std::string_view> names;  // membership only: deterministic
-  while (!at_op(")")) {
+  while (!at_op(close)) {
     if (at_op("*")) {
       star_span = next().span;
       if (at_identifier()) {
@@ -817,7 +827,7 @@ void Parser::parse_parameters(ast::FunctionDef& fn) {
       if (!names.insert(name.text).second) {
         error(name.span, "duplicate parameter '" + arg.name + "' in function definition", {});
       }
-      if (accept_op(":")) arg.annotation = parse_test();
+      if (annotations && accept_op(":")) arg.annotation = parse_test();
       if (accept_op("=")) {
         arg.default_value = parse_test();
         if (!seen_star) seen_default = true;
@@ -826,7 +836,7 @@ void Parser::parse_parameters(ast::FunctionDef& fn) {
       }
       arg.span = SourceSpan::merge(name.span, prev_span());
       if (seen_star) ++keyword_only;
-      fn.args.push_back(std::move(arg));
+      args.push_back(std::move(arg));
     }
     if (!accept_op(",")) break;
   }
@@ -967,11 +977,20 @@ ExprPtr Parser::parse_star_or_test() {
   return finish(std::make_unique<ast::Starred>(span, std::move(value)));
 }
 
+// lambda params: body.  Sema inlines it where it is called, like a helper.
+ExprPtr Parser::parse_lambda() {
+  SourceSpan start = next().span;
+  auto lambda = std::make_unique<ast::Lambda>(start);
+  parse_parameters(lambda->args, ":", false);
+  expect_op(":", "after the lambda's parameters");
+  lambda->body = parse_test();
+  lambda->span = SourceSpan::merge(start, prev_span());
+  return finish(std::move(lambda));
+}
+
 ExprPtr Parser::parse_test() {
   DepthGuard guard(*this, DepthGuard::kExpression);
-  if (at_keyword("lambda")) {
-    unsupported(extent_from(pos_, 1), "lambda expressions", "define a helper function instead");
-  }
+  if (at_keyword("lambda")) return parse_lambda();
   SourceSpan start = peek().span;
   ExprPtr body = parse_or();
   if (at_keyword("if")) {
@@ -1714,6 +1733,8 @@ ExprPtr Parser::parse_fstring_expression(size_t begin, size_t end, SourceSpan fi
   if (tokens.size() == 1) error(field_span, "f-string: empty expression not allowed");
   std::vector<Token> saved_tokens = std::exchange(tokens_, std::move(tokens));
   size_t saved_pos = std::exchange(pos_, 0);
+  // Python reads the ':' of `{lambda: 1}` as the start of the format spec.
+  if (at_keyword("lambda")) unsupported(extent_from(pos_, 1), "lambda expressions", "define a helper function instead");
   ExprPtr value = parse_star_expressions();
   if (!at_kind(TokenKind::EndMarker)) unexpected("'}' after the f-string expression");
   reject_bare_starred(*value);

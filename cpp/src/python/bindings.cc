@@ -63,6 +63,8 @@ int64_t to_int64(nb::handle v, const std::string& what) {
   return static_cast<int64_t>(x);
 }
 
+GlobalSpec to_global(const nb::dict& d);
+
 ArgSpec to_arg(const nb::dict& d) {
   ArgSpec a;
   a.name = nb::cast<std::string>(d["name"]);
@@ -108,6 +110,13 @@ ArgSpec to_arg(const nb::dict& d) {
            : ArgSpec::Kind::Dict;
     a.type_name = get_or<std::string>(d, "type", kind);
     for (nb::handle e : nb::cast<nb::list>(d["elements"])) a.elements.push_back(to_arg(nb::cast<nb::dict>(e)));
+  } else if (kind == "callable") {
+    a.kind = ArgSpec::Kind::Callable;
+    a.callable_error = get_or<std::string>(d, "error", "");
+    if (a.callable_error.empty()) {
+      a.callable.push_back(to_global(nb::cast<nb::dict>(d["value"])));
+      for (nb::handle g : nb::cast<nb::list>(d["globals"])) a.callable.push_back(to_global(nb::cast<nb::dict>(g)));
+    }
   } else {
     a.kind = ArgSpec::Kind::Other;
   }
@@ -132,6 +141,14 @@ GlobalSpec to_global(const nb::dict& d) {
   else if (kind == "str") { g.kind = GlobalSpec::Kind::String; g.string_value = nb::cast<std::string>(d["value"]); }
   else if (kind == "none") g.kind = GlobalSpec::Kind::None;
   else if (kind == "dtype") { g.kind = GlobalSpec::Kind::DType; g.dtype = parse_dtype(nb::cast<std::string>(d["value"])); }
+  else if (kind == "tensor") {
+    g.kind = GlobalSpec::Kind::Tensor;
+    g.dtype = parse_dtype(nb::cast<std::string>(d["dtype"]));
+    g.sizes = nb::cast<std::vector<int64_t>>(d["sizes"]);
+    g.strides = nb::cast<std::vector<int64_t>>(d["strides"]);
+    g.device = get_or<std::string>(d, "device", "cuda");
+    g.host_expr = nb::cast<std::string>(d["host_expr"]);
+  }
   else if (kind == "helper") {
     g.kind = GlobalSpec::Kind::Helper;
     auto f = std::make_shared<SourceFile>();

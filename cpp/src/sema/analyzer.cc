@@ -157,16 +157,37 @@ std::unique_ptr<Program> Analyzer::run() {
 
 // --------------------------------------------------------------- bindings
 
+namespace {
+
+void add_global(std::map<std::string, GlobalSpec>& scope, const GlobalSpec& g) {
+  // A helper's globals come after the kernel's; the same module under the same
+  // name keeps the missing names both listed.
+  std::map<std::string, std::string> missing;
+  auto old = scope.find(g.name);
+  if (old != scope.end() && old->second.kind == GlobalSpec::Kind::Module) missing = old->second.missing_attrs;
+  scope[g.name] = g;
+  if (g.kind == GlobalSpec::Kind::Module) scope[g.name].missing_attrs.insert(missing.begin(), missing.end());
+}
+
+}  // namespace
+
 void Analyzer::bind_globals() {
-  for (const auto& g : request_.globals) {
-    // A helper's globals come after the kernel's; the same module under the same
-    // name keeps the missing names both listed.
-    std::map<std::string, std::string> missing;
-    auto old = globals_.find(g.name);
-    if (old != globals_.end() && old->second.kind == GlobalSpec::Kind::Module) missing = old->second.missing_attrs;
-    globals_[g.name] = g;
-    if (g.kind == GlobalSpec::Kind::Module) globals_[g.name].missing_attrs.insert(missing.begin(), missing.end());
+  for (const auto& g : request_.globals) add_global(globals_, g);
+}
+
+SValue Analyzer::callable_argument(const ArgSpec& a) {
+  if (!a.callable_error.empty()) {
+    // Host code may still call it (Python runs that); device code may not.
+    SValue v = SValue::unknown();
+    v.s = "the function passed as the argument '" + a.name + "' cannot be inlined: " + a.callable_error;
+    return v;
   }
+  // Its code reads its own globals and closure variables, never the kernel's.
+  auto scope = std::make_shared<std::map<std::string, GlobalSpec>>();
+  for (size_t i = 1; i < a.callable.size(); ++i) add_global(*scope, a.callable[i]);
+  SValue v = global_value(a.callable.at(0), a.name);
+  v.scope = scope;
+  return v;
 }
 
 void Analyzer::bind_arguments() {
@@ -206,6 +227,7 @@ void Analyzer::bind_arguments() {
           case ArgSpec::ConstKind::None: v = SValue::none(); break;
         }
         break;
+      case ArgSpec::Kind::Callable: v = callable_argument(a); break;
       case ArgSpec::Kind::Other: v = SValue::unknown(); break;
       // A dtype argument is a compile-time constant (the key holds its value).
       case ArgSpec::Kind::DType: v = SValue::dtype_value(a.dtype); break;
@@ -233,26 +255,7 @@ SValue Analyzer::lookup(const std::string& name, SourceSpan span) {
     if (std::find(program_->used_globals.begin(), program_->used_globals.end(), name) ==
         program_->used_globals.end())
       program_->used_globals.push_back(name);
-    switch (spec.kind) {
-      case GlobalSpec::Kind::Module: return SValue::module(normalize_qualname(spec.qualname));
-      case GlobalSpec::Kind::Function: return SValue::function(normalize_qualname(spec.qualname));
-      case GlobalSpec::Kind::Int: return SValue::integer(spec.int_value);
-      case GlobalSpec::Kind::Float: return SValue::floating(spec.float_value);
-      case GlobalSpec::Kind::Bool: return SValue::boolean(spec.bool_value);
-      case GlobalSpec::Kind::String: return SValue::string(spec.string_value);
-      case GlobalSpec::Kind::None: return SValue::none();
-      case GlobalSpec::Kind::DType: return SValue::dtype_value(spec.dtype);
-      case GlobalSpec::Kind::Helper: {
-        SValue v;
-        v.kind = SValue::Kind::Helper;
-        v.helper_file = spec.helper_source;
-        // Helpers are parsed lazily by calls.cc (they carry their own file).
-        v.s = name;
-        v.b = spec.helper_is_kernel;
-        return v;
-      }
-      case GlobalSpec::Kind::Opaque: return SValue::unknown();
-    }
+    return global_value(spec, name);
   }
   for (const char* b : kBuiltins)
     if (name == b) return SValue::function(std::string("builtins.") + b);
@@ -260,6 +263,44 @@ SValue Analyzer::lookup(const std::string& name, SourceSpan span) {
     error(span, "name '" + name + "' is not defined",
           {"kernels can use their arguments, local variables, and module-level constants, dtypes, modules and "
            "functions"});
+  return SValue::unknown();
+}
+
+SValue Analyzer::global_value(const GlobalSpec& spec, const std::string& name) const {
+  switch (spec.kind) {
+    case GlobalSpec::Kind::Module: return SValue::module(normalize_qualname(spec.qualname));
+    case GlobalSpec::Kind::Function: return SValue::function(normalize_qualname(spec.qualname));
+    case GlobalSpec::Kind::Int: return SValue::integer(spec.int_value);
+    case GlobalSpec::Kind::Float: return SValue::floating(spec.float_value);
+    case GlobalSpec::Kind::Bool: return SValue::boolean(spec.bool_value);
+    case GlobalSpec::Kind::String: return SValue::string(spec.string_value);
+    case GlobalSpec::Kind::None: return SValue::none();
+    case GlobalSpec::Kind::DType: return SValue::dtype_value(spec.dtype);
+    case GlobalSpec::Kind::Helper: {
+      SValue v;
+      v.kind = SValue::Kind::Helper;
+      v.helper_file = spec.helper_source;
+      // Helpers are parsed lazily by calls.cc (they carry their own file).
+      v.s = name;
+      v.b = spec.helper_is_kernel;
+      return v;
+    }
+    case GlobalSpec::Kind::Tensor: {
+      // Its sizes and strides are constants: the specialization key holds them.
+      auto t = std::make_shared<HostTensor>();
+      t->expr = name;
+      if (spec.host_expr != name) t->host_expr = spec.host_expr;
+      t->dtype = spec.dtype;
+      t->device = spec.device;
+      for (int64_t sz : spec.sizes) t->sizes.push_back(sz);
+      for (int64_t st : spec.strides) t->strides.push_back(st);
+      SValue v;
+      v.kind = SValue::Kind::Tensor;
+      v.tensor = t;
+      return v;
+    }
+    case GlobalSpec::Kind::Opaque: return SValue::unknown();
+  }
   return SValue::unknown();
 }
 

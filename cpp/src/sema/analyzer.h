@@ -50,6 +50,16 @@ class BoundArgs {
   SourceSpan call_span;
 };
 
+// The code of a helper (Analyzer::helper_code): a def's or a lambda's
+// parameters and body.
+struct HelperCode {
+  std::string name;                          // "<lambda>" for a lambda
+  const std::vector<ast::Arg>* args = nullptr;
+  const ast::Body* body = nullptr;           // a def
+  const ast::Expr* expr = nullptr;           // a lambda
+  std::unique_ptr<ast::Module> module;       // owns them, when parsed from the helper's own file
+};
+
 // A combine function's name and parameters (combine_fns.cc).
 // A grid loop with a step (`hl.grid(begin, end, step)`, `range(b, e, s)`): its
 // dim iterates the trip count and the loop variable is origin + index * step.
@@ -146,6 +156,10 @@ class Analyzer {
   SValue eval_compare(ast::CmpOpKind op, const SValue& a, const SValue& b, SourceSpan span);
   SValue eval_unary(ast::UnaryOpKind op, const SValue& a, SourceSpan span);
   SValue call_value(const SValue& fn, const CallArgs& call);
+  // Inlines a call of a helper (a Python function, a lambda passed in or written
+  // in the kernel) into device code; returns what it returns.
+  SValue inline_helper(const SValue& fn, const CallArgs& call);
+  HelperCode helper_code(const SValue& fn, SourceSpan span) const;
   // Memory accesses.  An index is a list of (value, span) per position:
   // tiles, Slice values (`:`), None, Ellipsis, ints, integer device values.
   using IndexParts = std::vector<std::pair<SValue, SourceSpan>>;
@@ -192,6 +206,10 @@ class Analyzer {
   void bind_arguments();
   void bind_globals();
   SValue lookup(const std::string& name, SourceSpan span);
+  // What a global (or a name a function argument's code reads) is to sema.
+  SValue global_value(const GlobalSpec& spec, const std::string& name) const;
+  // A function passed as a kernel argument (ArgSpec::Kind::Callable).
+  SValue callable_argument(const ArgSpec& a);
   void host_stmt(const ast::Stmt& s);
   // What a host statement binds (host_stmt without recording the statement):
   // also the statements of a host `if` branch taken at compile time.

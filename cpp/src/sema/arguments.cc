@@ -155,6 +155,7 @@ SValue Analyzer::named_host_value(const SValue& value, const std::string& expr) 
     case SValue::Kind::Tensor: {
       auto t = std::make_shared<HostTensor>(*v.tensor);
       t->expr = expr;
+      t->host_expr.clear();  // the host variable reaches it now
       // Strides known only at run time are read right after this statement.
       for (size_t i = 0; i < t->strides.size(); ++i) {
         const SymInt& st = t->strides[i];

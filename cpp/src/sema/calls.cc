@@ -2,6 +2,7 @@
 // inlining of user helper functions into device code.
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "analyzer.h"
 #include "deuteron/parser.h"
@@ -206,7 +207,7 @@ SValue Analyzer::call_value(const SValue& fn, const CallArgs& call) {
       if (!in_device()) return SValue::unknown();
       error(call.span, "method ." + fn.s + "() of " + describe(self) + " is not supported inside tile loops");
     }
-    case K::Helper: {
+    case K::Helper:
       // Helion rejects a kernel called by another kernel, in host code as in device code.
       if (fn.b)
         error(call.span, ErrorKind::NestedKernelCallsNotSupported,
@@ -214,62 +215,11 @@ SValue Analyzer::call_value(const SValue& fn, const CallArgs& call) {
                   "' is a kernel)",
               {"call the kernels one after the other from Python, or make '" + fn.s +
                "' a plain function (without @kernel) to inline it"});
-      if (!in_device()) return SValue::unknown();
-      // Parse the helper's source and inline its body.
-      auto module = parse_module(fn.helper_file);
-      const ast::FunctionDef* def = nullptr;
-      for (const auto& st : module->body)
-        if (auto* f = ast::dyn_cast<ast::FunctionDef>(st.get())) def = f;
-      if (!def) error(call.span, "could not find the definition of helper '" + fn.s + "'");
-      if (inline_depth_ > 16) error(call.span, "helper functions are nested too deeply (recursion?)");
-      // Bind parameters.
-      std::vector<std::string> sig;
-      for (const auto& a : def->args) sig.push_back(a.name + (a.default_value ? "=" : ""));
-      CallArgs named = call;
-      named.func_name = def->name;
-      BoundArgs b = bind(named, sig);
-      Env saved = env_;
-      Env local;
-      for (const auto& a : def->args) {
-        if (const SValue* v = b.get(a.name)) {
-          local[a.name] = *v;
-        } else {
-          auto file = file_;
-          // Defaults are evaluated in the helper's own file.
-          const_cast<Analyzer*>(this)->file_ = fn.helper_file;
-          gen().set_file(fn.helper_file);
-          local[a.name] = eval(*a.default_value);
-          const_cast<Analyzer*>(this)->file_ = file;
-          gen().set_file(file);
-        }
-      }
-      auto file = file_;
-      file_ = fn.helper_file;
-      gen().set_file(fn.helper_file);
-      env_ = local;
-      ++inline_depth_;
-      SValue result = SValue::none();
-      for (size_t i = 0; i < def->body.size(); ++i) {
-        const ast::Stmt& st = *def->body[i];
-        if (auto* r = ast::dyn_cast<ast::Return>(&st)) {
-          if (i + 1 != def->body.size())
-            error(st.span, "code after return in a helper function is unreachable");
-          if (r->value) result = eval(*r->value);
-          break;
-        }
-        if (ast::isa<ast::FunctionDef>(&st)) error(st.span, ErrorKind::StatementNotSupported, "nested functions are not supported");
-        device_stmt(st);
-      }
-      --inline_depth_;
-      env_ = saved;
-      file_ = file;
-      gen().set_file(file);
-      program_->helper_modules.push_back(std::move(module));
-      program_->helper_files.push_back(fn.helper_file);
-      return result;
-    }
+      return inline_helper(fn, call);
     case K::Unknown:
       if (!in_device()) return SValue::unknown();
+      // A function argument that cannot be inlined says why (callable_argument).
+      if (!fn.s.empty()) error(call.span, fn.s);
       error(call.span, "this function is not known to deuteron and cannot be called inside a tile loop",
             {"make it a module-level Python function (deuteron inlines those) or call it on the host"});
     case K::BlockSize:
@@ -278,6 +228,119 @@ SValue Analyzer::call_value(const SValue& fn, const CallArgs& call) {
   }
   if (!in_device()) return SValue::unknown();
   error(call.span, describe(fn) + " is not callable");
+}
+
+// ------------------------------------------------------------ helpers
+
+HelperCode Analyzer::helper_code(const SValue& fn, SourceSpan span) const {
+  HelperCode code;
+  if (fn.lambda) {
+    code.name = "<lambda>";
+    code.args = &fn.lambda->args;
+    code.expr = fn.lambda->body.get();
+    return code;
+  }
+  // A def (the last one: the file is the function's own source), or the one
+  // parenthesized lambda of a lambda passed in (runtime/source.py: lambda_source).
+  code.module = parse_module(fn.helper_file);
+  for (const auto& st : code.module->body) {
+    if (auto* f = ast::dyn_cast<ast::FunctionDef>(st.get())) {
+      code.name = f->name;
+      code.args = &f->args;
+      code.body = &f->body;
+      code.expr = nullptr;
+    } else if (auto* e = ast::dyn_cast<ast::ExprStmt>(st.get())) {
+      if (auto* l = ast::dyn_cast<ast::Lambda>(e->value.get())) {
+        code.name = "<lambda>";
+        code.args = &l->args;
+        code.body = nullptr;
+        code.expr = l->body.get();
+      }
+    }
+  }
+  if (!code.args) error(span, "could not find the definition of helper '" + fn.s + "'");
+  return code;
+}
+
+SValue Analyzer::inline_helper(const SValue& fn, const CallArgs& call) {
+  if (inline_depth_ > 16) error(call.span, "helper functions are nested too deeply (recursion?)");
+  HelperCode code = helper_code(fn, call.span);
+  if (!in_device()) {
+    // Python runs host code; sema follows a call there only to know what it
+    // returns (`out = alloc(x)` then `out[tile] = ...`), for a helper that is one
+    // returned expression.  Anything else is a value sema does not model.
+    const ast::Body* body = code.body;
+    size_t first = body && !body->empty() && ast::isa<ast::ExprStmt>((*body)[0].get()) ? 1 : 0;  // a docstring
+    if (body && (body->size() != first + 1 || !ast::isa<ast::Return>((*body)[first].get()))) return SValue::unknown();
+    if (body && !ast::cast<ast::Return>((*body)[first].get())->value) return SValue::none();
+    if (body) code.expr = ast::cast<ast::Return>((*body)[first].get())->value.get();
+  }
+  auto own_file = fn.helper_file;
+  // Bind parameters.
+  std::vector<std::string> sig;
+  for (const auto& a : *code.args) sig.push_back(a.name + (a.default_value ? "=" : ""));
+  CallArgs named = call;
+  named.func_name = code.name;
+  BoundArgs b = bind(named, sig);
+  // A helper sees only its parameters and its globals.  A lambda written in the
+  // kernel also sees the names around it: those of the place it is called from
+  // when that is where it was written (Python reads them when it runs), else
+  // those it saw where it was written.
+  Env local;
+  if (fn.lambda) local = fn.index == inline_depth_ ? env_ : *fn.closure;
+  auto saved_file = file_;
+  std::map<std::string, GlobalSpec> saved_globals;
+  if (fn.scope) {
+    // A function argument's code reads its own globals and closure variables.
+    saved_globals = std::move(globals_);
+    globals_ = *fn.scope;
+  }
+  file_ = own_file;
+  if (in_device()) gen().set_file(own_file);
+  for (const auto& a : *code.args) {
+    // Defaults are evaluated in the helper's own scope and file.
+    if (const SValue* v = b.get(a.name)) {
+      local[a.name] = *v;
+    } else if (auto d = fn.scope ? fn.scope->find(a.name + "=") : std::map<std::string, GlobalSpec>::const_iterator();
+               fn.scope && d != fn.scope->end()) {
+      // A function argument's default as Python computed it (callable_arg_spec).
+      local[a.name] = global_value(d->second, a.name);
+    } else {
+      Env saved = std::exchange(env_, local);
+      local[a.name] = eval(*a.default_value);
+      env_ = std::move(saved);
+    }
+  }
+  Env saved = std::exchange(env_, std::move(local));
+  // The names a function argument's code reads are not the generated module's globals.
+  size_t used_globals = program_->used_globals.size();
+  ++inline_depth_;
+  SValue result = SValue::none();
+  if (code.expr) {
+    result = eval(*code.expr);
+  } else {
+    for (size_t i = 0; i < code.body->size(); ++i) {
+      const ast::Stmt& st = *(*code.body)[i];
+      if (auto* r = ast::dyn_cast<ast::Return>(&st)) {
+        if (i + 1 != code.body->size()) error(st.span, "code after return in a helper function is unreachable");
+        if (r->value) result = eval(*r->value);
+        break;
+      }
+      if (ast::isa<ast::FunctionDef>(&st)) error(st.span, ErrorKind::StatementNotSupported, "nested functions are not supported");
+      device_stmt(st);
+    }
+  }
+  --inline_depth_;
+  env_ = std::move(saved);
+  if (fn.scope) globals_ = std::move(saved_globals);
+  if (fn.scope && !fn.lambda) program_->used_globals.resize(used_globals);
+  file_ = saved_file;
+  if (in_device()) gen().set_file(saved_file);
+  if (code.module) {
+    program_->helper_modules.push_back(std::move(code.module));
+    program_->helper_files.push_back(fn.helper_file);
+  }
+  return result;
 }
 
 // --------------------------------------------------------------- tunables

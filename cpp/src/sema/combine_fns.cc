@@ -59,13 +59,9 @@ std::vector<ir::Value*> Analyzer::combine_operands(const SValue& input, SourceSp
 CombineSignature Analyzer::combine_signature(const SValue& fn, SourceSpan span, const std::string& what) {
   CombineSignature sig;
   if (fn.kind == K::Helper) {
-    auto module = parse_module(fn.helper_file);
-    const ast::FunctionDef* def = nullptr;
-    for (const auto& st : module->body)
-      if (auto* f = ast::dyn_cast<ast::FunctionDef>(st.get())) def = f;
-    if (!def) error(span, "could not find the definition of the combine function '" + fn.s + "'");
-    sig.name = def->name;
-    for (const auto& a : def->args)
+    HelperCode code = helper_code(fn, span);
+    sig.name = code.name == "<lambda>" ? "lambda" : code.name;
+    for (const auto& a : *code.args)
       if (!a.default_value) sig.params.push_back(a.name);
     return sig;
   }
@@ -77,7 +73,7 @@ CombineSignature Analyzer::combine_signature(const SValue& fn, SourceSpan span, 
   error(span, what + ": the combine function must be a module-level Python function of two values (or of two "
                      "tuples), got " + describe(fn),
         {"e.g. `def add(a, b): return a + b` at module level, then " + what + "(add, x, dim=1)",
-         "lambdas and functions defined inside the kernel are not supported"});
+         "functions defined inside the kernel are not supported"});
 }
 
 void Analyzer::build_combine_region(ir::Op* op, const SValue& fn, const CombineSignature& sig, bool is_tuple,

@@ -240,6 +240,20 @@ SValue Analyzer::eval_expr(const ast::Expr& e) {
       error(e.span, "a slice is only allowed inside [] indexing");
     case ast::ExprKind::Starred:
       error(e.span, "* unpacking is only allowed in calls, lists and tuples");
+    case ast::ExprKind::Lambda: {
+      // A helper without a name: inlined where it is called (calls.cc), with
+      // what it needs from here to resolve its names.
+      SValue v;
+      v.kind = SValue::Kind::Helper;
+      v.s = "<lambda>";
+      v.lambda = ast::cast<ast::Lambda>(&e);
+      v.helper_file = file_;
+      v.closure = std::make_shared<const Env>(env_);
+      v.scope = std::make_shared<const std::map<std::string, GlobalSpec>>(globals_);
+      v.index = inline_depth_;
+      v.span = e.span;
+      return v;
+    }
   }
   return SValue::unknown();
 }
@@ -797,7 +811,10 @@ SValue Analyzer::eval_subscript(const ast::Subscript& sub) {
 // ------------------------------------------------------- loads and stores
 
 int Analyzer::tensor_param(const HostTensor& t, SourceSpan span) {
-  auto it = tensor_params_.find(t.expr);
+  // A tensor a function argument's code reads is reached through its host_expr;
+  // its name (the closure variable's) may be another tensor's too.
+  const std::string& host = t.host_expr.empty() ? t.expr : t.host_expr;
+  auto it = tensor_params_.find(host);
   if (it != tensor_params_.end()) return it->second;
   if (t.expr.empty() || (!std::isalpha(static_cast<unsigned char>(t.expr[0])) && t.expr[0] != '_'))
     error(span, "this tensor has no name in host code; assign it to a variable before the tile loop");
@@ -811,7 +828,7 @@ int Analyzer::tensor_param(const HostTensor& t, SourceSpan span) {
     if (!taken) break;
     p.name = python_identifier(t.expr) + "_" + std::to_string(k);
   }
-  p.host_expr = t.expr;
+  p.host_expr = host;
   p.dtype = t.dtype;
   p.sizes = t.sizes;
   p.strides = t.strides;
@@ -819,7 +836,7 @@ int Analyzer::tensor_param(const HostTensor& t, SourceSpan span) {
   p.dense = t.dense;
   kernel_->tensors.push_back(p);
   int idx = static_cast<int>(kernel_->tensors.size() - 1);
-  tensor_params_[t.expr] = idx;
+  tensor_params_[host] = idx;
   return idx;
 }
 

@@ -46,6 +46,7 @@ SValue make_tensor(std::vector<SymInt> sizes, DType dtype, std::string device) {
 SValue with_layout(const HostTensor& src, std::vector<SymInt> sizes, std::vector<SymInt> strides) {
   auto t = std::make_shared<HostTensor>(src);
   t->expr.clear();
+  t->host_expr.clear();
   t->arg_index = -1;
   t->dense = false;  // a view
   t->sizes = std::move(sizes);

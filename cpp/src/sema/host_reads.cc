@@ -70,6 +70,10 @@ void each_read(const ast::Expr* e, const OnRead& f) {
       break;
     }
     case ast::ExprKind::Starred: each_read(ast::cast<ast::Starred>(e)->value.get(), f); break;
+    case ast::ExprKind::Lambda:
+      // Its body reads where the lambda is called (inlined there), not here.
+      for (const auto& a : ast::cast<ast::Lambda>(e)->args) each_read(a.default_value.get(), f);
+      break;
   }
 }
 

@@ -3,6 +3,7 @@
 // (an IR value).  Copyable; heavy parts are shared.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +19,10 @@ namespace deuteron::sema {
 // A tensor that lives on the host side (an argument or made by host code).
 struct HostTensor {
   std::string expr;  // Python expression that names it in host code (a variable)
+  // How the host function reaches it where `expr` is not a host variable: a
+  // global or closure tensor of a function argument
+  // (`fn.__closure__[0].cell_contents`); empty otherwise.
+  std::string host_expr;
   DType dtype = DType::Float32;
   std::vector<SymInt> sizes;
   std::vector<SymInt> strides;
@@ -79,6 +84,13 @@ struct SValue {
   std::shared_ptr<const TunableSpec> fragment;  // Fragment (name left empty)
   const ast::FunctionDef* helper = nullptr;
   std::shared_ptr<const SourceFile> helper_file;
+  // Helper passed as a kernel argument: the globals and closure variables its
+  // code reads (its own names, apart from the kernel's).
+  std::shared_ptr<const std::map<std::string, GlobalSpec>> scope;
+  // Helper that is a lambda written in the kernel: the lambda, the names it saw
+  // where it was written, and the helper inlining depth there (`index`).
+  const ast::Lambda* lambda = nullptr;
+  std::shared_ptr<const std::map<std::string, SValue>> closure;
   SourceSpan span;           // where it was defined (Poison: where the name was bound)
 
   static SValue unknown() { return {}; }

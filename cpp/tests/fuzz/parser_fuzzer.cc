@@ -105,6 +105,10 @@ void check_expr(const Expr& e, const Bounds& b) {
       check_expr(*cast<IfExp>(&e)->orelse, b);
       return;
     case ExprKind::Starred: check_expr(*cast<Starred>(&e)->value, b); return;
+    case ExprKind::Lambda:
+      for (const auto& a : cast<Lambda>(&e)->args) check_opt(a.default_value, b);
+      check_expr(*cast<Lambda>(&e)->body, b);
+      return;
   }
 }
 

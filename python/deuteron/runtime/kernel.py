@@ -120,6 +120,8 @@ class _ValueKeys(dict):
         fn: Callable[[Any], Any]
         if cls is _language.constexpr or cls is torch.dtype or cls is str:
             fn = _same
+        elif cls in _source.CALLABLE_TYPES:
+            fn = _source.callable_key  # its code and the values it reads that are compiled in
         elif cls in (tuple, list) or (issubclass(cls, tuple) and hasattr(cls, "_fields")):
             def fn(value: Any) -> Any:
                 return (cls, tuple(map(element, value)))
@@ -392,6 +394,9 @@ class Kernel:
                 specs.append({"name": p.name, "kind": "constexpr", "value": value})
                 continue
             spec = self._value_spec(p.name, value, p.name)
+            if spec is None and callable(value) and not isinstance(value, type):
+                # A function passed in: a compile-time value, inlined where device code calls it.
+                spec = _source.callable_arg_spec(p.name, value)
             if spec is None:
                 spec = {"name": p.name, "kind": "other"}
             specs.append(spec)

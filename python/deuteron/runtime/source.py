@@ -7,6 +7,7 @@ import builtins
 import difflib
 import functools
 import inspect
+import linecache
 import math
 import textwrap
 import types
@@ -150,11 +151,16 @@ def _closest_attribute(module: types.ModuleType, name: str) -> str:
 
 
 def describe_global(name: str, value: Any, seen_helpers: set[int],
-                    attributes: Sequence[str] = ()) -> list[dict[str, Any]]:
+                    attributes: Sequence[str] = (), path: str | None = None) -> list[dict[str, Any]]:
     """The spec(s) for one global: itself, plus the globals of a helper it is.
 
     ``attributes``: the names the code that uses the global mentions (its co_names),
-    for a module's missing names (_missing_attributes)."""
+    for a module's missing names (_missing_attributes).  ``path``: the Python
+    expression that reaches the value in the generated host function (the name
+    itself for the kernel's own globals, which the runtime puts into the module;
+    ``fn.__closure__[0].cell_contents`` for a closure variable of a function
+    argument ``fn``): a tensor is read through it on every call."""
+    path = path if path is not None else name
     if isinstance(value, types.ModuleType):
         # A module under another name (the `helion` alias, deuteron.compat) names the module it stands for.
         module = value.__dict__.get("__deuteron_module__", value)
@@ -179,6 +185,13 @@ def describe_global(name: str, value: Any, seen_helpers: set[int],
         return [{"name": name, "kind": "str", "value": value}]
     if value is None:
         return [{"name": name, "kind": "none"}]
+    if isinstance(value, torch.Tensor):
+        # A tensor that device code reads without it being an argument (a module
+        # global, a closure variable): an implicit input of the kernels, passed
+        # at each launch through `path`; its shape is part of the specialization.
+        return [{"name": name, "kind": "tensor", "dtype": str(value.dtype).removeprefix("torch."),
+                 "sizes": list(value.shape), "strides": list(value.stride()), "device": value.device.type,
+                 "host_expr": path}]
     if isinstance(value, type) and value.__module__ in ("deuteron.autotuner", "helion.autotuner"):
         return [{"name": name, "kind": "function", "qualname": f"deuteron.autotuner.{value.__name__}"}]
     is_kernel = bool(getattr(type(value), "__deuteron_kernel__", False))
@@ -196,23 +209,36 @@ def describe_global(name: str, value: Any, seen_helpers: set[int],
         # among them: an object, not a function) are opaque.
         if inspect.isfunction(value):
             # A plain Python function: inlined into device code by the compiler.
-            src = kernel_source(value)
+            src = lambda_source(value) if value.__name__ == "<lambda>" else kernel_source(value)
             specs = [{"name": name, "kind": "helper", "source": src.text, "filename": src.filename,
                       "first_line": src.first_line, "kernel": is_kernel}]
             if id(value) not in seen_helpers:
                 seen_helpers.add(id(value))
-                specs.extend(referenced_globals(value, seen_helpers))
+                specs.extend(referenced_globals(value, seen_helpers, path))
             return specs
     return [{"name": name, "kind": "opaque"}]
 
 
-def referenced_globals(fn: Callable[..., Any], seen_helpers: set[int] | None = None) -> list[dict[str, Any]]:
-    """Specs of every global and closure variable that ``fn``'s code names."""
+def referenced_globals(fn: Callable[..., Any], seen_helpers: set[int] | None = None,
+                       path: str | None = None) -> list[dict[str, Any]]:
+    """Specs of every global and closure variable that ``fn``'s code names.
+
+    ``path``: the host expression of ``fn`` itself (see describe_global), or None
+    for the kernel's function, whose globals are the generated module's."""
     seen_helpers = seen_helpers if seen_helpers is not None else {id(fn)}
     out: list[dict[str, Any]] = []
     for name, value in global_values(fn).items():
-        out.extend(describe_global(name, value, seen_helpers, fn.__code__.co_names))
+        out.extend(describe_global(name, value, seen_helpers, fn.__code__.co_names,
+                                   None if path is None else _value_path(fn, name, path)))
     return out
+
+
+def _value_path(fn: Callable[..., Any], name: str, path: str) -> str:
+    """The host expression of the global or closure variable ``name`` of the function at ``path``."""
+    code = fn.__code__
+    if fn.__closure__ and name in code.co_freevars:
+        return f"{path}.__closure__[{code.co_freevars.index(name)}].cell_contents"
+    return f"{path}.__globals__[{name!r}]"
 
 
 def global_values(fn: Callable[..., Any]) -> dict[str, Any]:
@@ -227,3 +253,157 @@ def global_values(fn: Callable[..., Any]) -> dict[str, Any]:
             except ValueError:  # an empty cell
                 continue
     return env
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed_file(filename: str, text: str) -> ast.Module | None:
+    try:
+        return ast.parse(text, filename)
+    except SyntaxError:
+        return None
+
+
+def _lambda_node(fn: types.FunctionType) -> tuple[ast.Lambda, list[str]] | None:
+    """The ast.Lambda that made ``fn`` and its file's lines, or None where the
+    source is not available.
+
+    inspect.getsource gives a lambda's whole lines, which may hold other code and
+    other lambdas.  The lambda is the one starting on the code's first line with
+    the code's parameters whose body holds every source position of the code
+    (co_positions, with columns), the innermost of those if lambdas nest."""
+    code = fn.__code__
+    try:
+        filename = inspect.getsourcefile(fn) or code.co_filename
+    except TypeError:
+        return None
+    lines = linecache.getlines(filename, fn.__globals__)
+    if not lines:
+        return None
+    tree = _parsed_file(filename, "".join(lines))
+    if tree is None:
+        return None
+    nargs = code.co_argcount + code.co_kwonlyargcount
+    params = list(code.co_varnames[:nargs])
+    # (RESUME and the implicit return have empty positions at column 0.)
+    positions = [(l0, c0, l1, c1) for l0, l1, c0, c1 in code.co_positions()
+                 if None not in (l0, l1, c0, c1) and (l0, c0) != (l1, c1)]
+    found: list[ast.Lambda] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Lambda) or node.lineno != code.co_firstlineno:
+            continue
+        a = node.args
+        if [x.arg for x in (*a.posonlyargs, *a.args, *a.kwonlyargs)] != params or a.vararg or a.kwarg:
+            continue
+        body = node.body
+        start, end = (body.lineno, body.col_offset), (body.end_lineno, body.end_col_offset)
+        if all(start <= (l0, c0) and (l1, c1) <= end for l0, c0, l1, c1 in positions):
+            found.append(node)
+    if not found:
+        return None
+    # Nested lambdas: the outer one's body holds the inner one's positions too.
+    best = min(found, key=lambda n: (n.end_lineno - n.lineno, n.end_col_offset - n.col_offset))
+    return best, lines
+
+
+def lambda_source(fn: types.FunctionType) -> KernelSource:
+    """The source of a lambda for the core: exactly the lambda's text, at its own
+    line and column (so that errors point into the user's file), as a module
+    holding one parenthesized expression: the text before the lambda on its first
+    line is blanked and a '(' takes the place of the last blank, the text after
+    it on its last line is cut and a ')' closes it."""
+    found = _lambda_node(fn)
+    if found is None:
+        raise TypeError(
+            f"deuteron needs the source code of the lambda at {fn.__code__.co_filename}:"
+            f"{fn.__code__.co_firstlineno} to inline it, but it is not available; define it in a .py file")
+    node, lines = found
+    part = [line.encode() for line in lines[node.lineno - 1:node.end_lineno]]
+    # ast's columns count UTF-8 bytes.
+    part[-1] = part[-1][:node.end_col_offset]
+    first = part[0][node.col_offset:]
+    indent = b" " * (node.col_offset - 1) if node.col_offset >= 1 else b""
+    part[0] = b"(" + indent + first
+    text = b"".join(part).decode() + ")\n"
+    filename = inspect.getsourcefile(fn) or fn.__code__.co_filename
+    return KernelSource(text, filename, node.lineno, fn.__name__)
+
+
+# ------------------------------------------------------- callable arguments
+
+# The types of the values a kernel argument that is a function may have: these
+# are compile-time values (the key holds their identity, see callable_key).
+CALLABLE_TYPES = frozenset({types.FunctionType, types.BuiltinFunctionType, types.MethodWrapperType,
+                            types.WrapperDescriptorType, types.MethodDescriptorType, types.BuiltinMethodType})
+
+
+def callable_arg_spec(name: str, value: Any) -> dict[str, Any]:
+    """The spec of a function passed as the kernel argument ``name``: what it is (as
+    a global would be described: a function deuteron knows, like torch.addmm, or a
+    Python function or lambda to inline), the globals and closure variables its
+    code names (its own scope: they never mix with the kernel's), and, for one
+    that cannot be inlined, why (the core reports it where device code calls it)."""
+    spec: dict[str, Any] = {"name": name, "kind": "callable"}
+    try:
+        specs = describe_global(name, value, set(), path=name)
+    except TypeError as e:  # the source is not available
+        return {**spec, "error": str(e)}
+    value_spec, scope = specs[0], specs[1:]
+    if isinstance(value, types.FunctionType):
+        # Its defaults as Python computed them (`lambda a, c=c: ...` in a loop), under
+        # names no Python variable has: `c=` for the parameter c.
+        code = value.__code__
+        positional = code.co_varnames[:code.co_argcount]
+        for i, default in enumerate(value.__defaults__ or ()):
+            param = positional[len(positional) - len(value.__defaults__) + i]
+            scope.extend(describe_global(param + "=", default, set(), path=f"{name}.__defaults__[{i}]"))
+        for param, default in (value.__kwdefaults__ or {}).items():
+            scope.extend(describe_global(param + "=", default, set(), path=f"{name}.__kwdefaults__[{param!r}]"))
+    if value_spec["kind"] == "opaque":
+        what = type(value).__name__
+        if isinstance(value, (types.BuiltinFunctionType, types.BuiltinMethodType)):
+            why = (f"{getattr(value, '__qualname__', value)!r} is a built-in function deuteron does not know "
+                   f"(only torch, torch.nn.functional, math and deuteron.language functions are)")
+        else:
+            why = (f"a {what} is not a Python function or lambda, so deuteron cannot inline it "
+                   f"(objects with __call__, functools.partial and the like are not supported)")
+        return {**spec, "error": why}
+    return {**spec, "value": value_spec, "globals": scope}
+
+
+def _key_of_value(value: Any, depth: int) -> Any:
+    """What of a value a function's code reads that compiled code depends on."""
+    if isinstance(value, torch.Tensor):
+        return (value.dtype, tuple(value.shape), value.stride(), value.device.type)
+    if isinstance(value, (bool, int, float, str, type(None), torch.dtype)):
+        return (type(value), value)
+    if type(value) in CALLABLE_TYPES:
+        return callable_key(value, depth + 1)
+    if isinstance(value, types.ModuleType):
+        return value
+    return type(value)
+
+
+def callable_key(fn: Any, depth: int = 0) -> Any:
+    """The specialization key of a function argument: its code and the values it
+    reads that are compiled in (closure variables, defaults, and the shapes of the
+    tensors among its globals), recursively for the functions among them."""
+    if not isinstance(fn, types.FunctionType):
+        return fn  # a built-in: itself
+    if depth > 8:
+        return fn.__code__
+    code = fn.__code__
+    parts: list[Any] = [code]
+    if fn.__defaults__:
+        parts.append(tuple(_key_of_value(v, depth) for v in fn.__defaults__))
+    if fn.__closure__:
+        for cell in fn.__closure__:
+            try:
+                parts.append(_key_of_value(cell.cell_contents, depth))
+            except ValueError:  # an empty cell
+                parts.append(None)
+    g = fn.__globals__
+    for n in code.co_names:
+        v = g.get(n)
+        if isinstance(v, torch.Tensor) or type(v) in CALLABLE_TYPES:
+            parts.append((n, _key_of_value(v, depth)))
+    return tuple(parts)

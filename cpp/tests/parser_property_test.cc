@@ -289,6 +289,17 @@ class SpanChecker {
         expr(*cast<IfExp>(&e)->orelse);
         return;
       case ExprKind::Starred: expr(*cast<Starred>(&e)->value); return;
+      case ExprKind::Comp: {
+        const auto* c = cast<Comp>(&e);
+        expr(*c->elt);
+        opt(c->value);
+        for (const auto& g : c->generators) {
+          expr(*g.target);
+          expr(*g.iter);
+          list(g.ifs);
+        }
+        return;
+      }
     }
   }
   void stmt(const Stmt& s) {

@@ -105,6 +105,17 @@ void check_expr(const Expr& e, const Bounds& b) {
       check_expr(*cast<IfExp>(&e)->orelse, b);
       return;
     case ExprKind::Starred: check_expr(*cast<Starred>(&e)->value, b); return;
+    case ExprKind::Comp: {
+      const auto* c = cast<Comp>(&e);
+      check_expr(*c->elt, b);
+      check_opt(c->value, b);
+      for (const auto& g : c->generators) {
+        check_expr(*g.target, b);
+        check_expr(*g.iter, b);
+        check_list(g.ifs, b);
+      }
+      return;
+    }
   }
 }
 

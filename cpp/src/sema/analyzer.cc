@@ -35,6 +35,7 @@ std::string describe(const SValue& v) {
     case SValue::Kind::BlockSize: return "a registered block size";
     case SValue::Kind::DimSize: return "the size of a tile";
     case SValue::Kind::Fragment: return "a tunable fragment";
+    case SValue::Kind::Dict: return "a dict";
   }
   return "a value";
 }
@@ -100,7 +101,8 @@ std::string normalize_qualname(std::string q) {
 }
 
 const char* const kBuiltins[] = {"float", "int", "bool", "min", "max", "abs", "len", "range",
-                                 "print", "isinstance", "tuple", "list", "sum", "round", "divmod"};
+                                 "print", "isinstance", "tuple", "list", "sum", "round", "divmod", "zip",
+                                 "enumerate"};
 
 }  // namespace
 

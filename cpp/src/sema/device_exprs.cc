@@ -12,8 +12,6 @@ namespace deuteron::sema {
 using ir::BinaryFn;
 using ir::OpKind;
 
-namespace {
-
 bool static_truth(const SValue& v, bool& out) {
   switch (v.kind) {
     case SValue::Kind::None: out = false; return true;
@@ -22,10 +20,13 @@ bool static_truth(const SValue& v, bool& out) {
     case SValue::Kind::Float: if (!v.runtime_expr.empty()) return false; out = v.f != 0; return true;
     case SValue::Kind::String: out = !v.s.empty(); return true;
     case SValue::Kind::Tuple:
-    case SValue::Kind::List: out = !v.elts.empty(); return true;
+    case SValue::Kind::List:
+    case SValue::Kind::Dict: out = !v.elts.empty(); return true;
     default: return false;
   }
 }
+
+namespace {
 
 // A host number whose value is known now (not a runtime argument).
 bool is_static_number(const SValue& v) {
@@ -240,6 +241,7 @@ SValue Analyzer::eval_expr(const ast::Expr& e) {
       error(e.span, "a slice is only allowed inside [] indexing");
     case ast::ExprKind::Starred:
       error(e.span, "* unpacking is only allowed in calls, lists and tuples");
+    case ast::ExprKind::Comp: return eval_comprehension(*ast::cast<ast::Comp>(&e));
   }
   return SValue::unknown();
 }
@@ -648,7 +650,8 @@ SValue Analyzer::eval_attribute(const SValue& base, const std::string& attr, Sou
     case K::Float:
     case K::Bool:
     case K::Tuple:
-    case K::List: return SValue::method(base, attr);
+    case K::List:
+    case K::Dict: return SValue::method(base, attr);
     default: break;
   }
   if (!in_device()) return SValue::unknown();
@@ -709,6 +712,7 @@ SValue Analyzer::eval_subscript(const ast::Subscript& sub) {
       if (!in_device()) return SValue::unknown();
       return load(base, index_parts(*sub.index), sub.span, nullptr, "");
     }
+    case K::Dict: return dict_lookup(base, eval(*sub.index), sub.index->span);
     case K::Tuple:
     case K::List: {
       SValue idx = ast::isa<ast::Slice>(sub.index.get()) ? SValue() : eval(*sub.index);

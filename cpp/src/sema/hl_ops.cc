@@ -1,5 +1,6 @@
 // deuteron.language (hl.*) functions.
 #include <algorithm>
+#include <cmath>
 
 #include "analyzer.h"
 #include "scalar_affine.h"
@@ -127,6 +128,61 @@ bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& ou
     DType dt = program_->index_dtype;
     if (b.has("dtype") && b.get("dtype")->kind != K::None) dt = expect_dtype(*b.get("dtype"), b.span_of("dtype"), "dtype");
     out = arange(start, start_span, end, end_span, step, dt, call.span, "hl.arange");
+    return true;
+  }
+  if (name == "join") {
+    // A new last axis of two: torch.stack(dim=-1) of the operands broadcast to one shape.
+    device_only();
+    BoundArgs b = bind(call, {"tensor0", "tensor1"});
+    SValue x = expect_device(*b.get("tensor0"), b.span_of("tensor0"), "hl.join's first operand");
+    SValue y = expect_device(*b.get("tensor1"), b.span_of("tensor1"), "hl.join's second operand");
+    const bool x_number = b.get("tensor0")->kind != K::IR, y_number = b.get("tensor1")->kind != K::IR;
+    if (!x_number && !y_number && x.value->type.dtype != y.value->type.dtype)
+      error(call.span, "hl.join() requires both tensors to have the same dtype, got " +
+                           std::string(torch_name(x.value->type.dtype)) + " and " + torch_name(y.value->type.dtype));
+    // A Python number takes the tensor's dtype.
+    if (x_number && !y_number) x = SValue::ir(gen().cast(x.value, y.value->type.dtype, call.span), x.pclass);
+    if (y_number && !x_number) y = SValue::ir(gen().cast(y.value, x.value->type.dtype, call.span), y.pclass);
+    std::vector<int> dims = gen().broadcast_dims(x.value->type.dims, y.value->type.dims, call.span);
+    x = SValue::ir(gen().broadcast_to(x.value, dims, call.span), PromotionClass::Tensor);
+    y = SValue::ir(gen().broadcast_to(y.value, dims, call.span), PromotionClass::Tensor);
+    CallArgs stack;
+    stack.span = call.span;
+    stack.func_name = "hl.join";
+    stack.args = {SValue::tuple({x, y})};
+    stack.arg_spans = {call.span};
+    stack.kwargs = {{"dim", SValue::integer(-1)}};
+    stack.kwarg_spans = {call.span};
+    return call_torch_device("torch.stack", stack, out);
+  }
+  if (name == "split") {
+    // The two lanes of a last axis of two: lane i is the max over the axis of
+    // where(lane == i, x, lowest), which is x's lane exactly (NaN, -0.0 and all).
+    device_only();
+    BoundArgs b = bind(call, {"tensor"});
+    SValue x = expect_device(*b.get("tensor"), b.span_of("tensor"), "hl.split's operand");
+    const ir::Type& t = x.value->type;
+    const int rank = t.rank();
+    const int d = rank > 0 ? t.dims.back() : ir::kBroadcast;
+    if (d == ir::kBroadcast || kernel_->dim(d).kind != ir::DimKind::Full || !kernel_->dim(d).extent().is_constant() ||
+        kernel_->dim(d).extent().constant() != 2)
+      error(b.span_of("tensor"), "hl.split() needs a last dimension of size 2 (a whole dim, `x[tile, :]`), got " +
+                                     gen().shape_str(t.dims));
+    ir::Attrs at;
+    at.dim = d;
+    ir::Value* lane = gen().builder().create(OpKind::Arange, {}, {ir::Type{gen().index_dtype(), {d}}}, call.span, at)->result();
+    for (int i = 0; i + 1 < rank; ++i) lane = gen().expand_dims(lane, 0, call.span);
+    SValue lowest = SValue::floating(-INFINITY);
+    if (t.dtype == DType::Bool) lowest = SValue::boolean(false);
+    else if (is_integral(t.dtype)) lowest = SValue::integer(ir::reduction_identity(ir::ReduceFn::Max, t.dtype).i);
+    std::vector<SValue> parts;
+    for (int i = 0; i < 2; ++i) {
+      SValue is_lane = gen().binary(ir::BinaryFn::Eq, SValue::ir(lane, PromotionClass::Tensor), SValue::integer(i), call.span);
+      SValue picked = gen().where(is_lane, x, lowest, call.span);
+      parts.push_back(SValue::ir(gen().reduce(ir::ReduceFn::Max, picked.value, rank - 1, false, std::nullopt, call.span),
+                                 x.pclass));
+    }
+    out = SValue::tuple(parts);
     return true;
   }
   if (name == "device_print") {

@@ -35,7 +35,7 @@ std::string describe(const SValue& v) {
     case SValue::Kind::BlockSize: return "a registered block size";
     case SValue::Kind::DimSize: return "the size of a tile";
     case SValue::Kind::Fragment: return "a tunable fragment";
-    case SValue::Kind::Dict: return "a dict";
+    case SValue::Kind::ConstDict: return "a dict";
   }
   return "a value";
 }

@@ -181,7 +181,7 @@ SValue Analyzer::call_value(const SValue& fn, const CallArgs& call) {
                  "[tile]." + fn.s + "(...)"});
         return SValue::unknown();
       }
-      if (self.kind == K::Dict && call_dict_method(self, fn.s, call, out)) return out;
+      if (self.kind == K::ConstDict && call_dict_method(self, fn.s, call, out)) return out;
       if (self.kind == K::IR) {
         if (call_tensor_method_device(self, fn.s, call, out)) return out;
         error(call.span, unsupported_device_op_kind(fn.s), "tensor method ." + fn.s + "() is not supported inside tile loops",
@@ -417,7 +417,7 @@ bool Analyzer::call_builtin(const std::string& name, const CallArgs& call, SValu
   if (name == "len") {
     const SValue& v = arg(0);
     if (v.is_sequence()) { out = SValue::integer(static_cast<int64_t>(v.elts.size())); return true; }
-    if (v.kind == K::Dict) { out = SValue::integer(static_cast<int64_t>(v.elts.size() / 2)); return true; }
+    if (v.kind == K::ConstDict) { out = SValue::integer(static_cast<int64_t>(v.elts.size() / 2)); return true; }
     if (v.kind == K::Tensor && !v.tensor->sizes.empty()) { out = SValue::integer(v.tensor->sizes[0]); return true; }
     if (in_device()) error(call.span, "len() needs a tuple, list or host tensor, got " + describe(v));
     out = SValue::unknown();
@@ -427,7 +427,7 @@ bool Analyzer::call_builtin(const std::string& name, const CallArgs& call, SValu
     if (call.args.empty()) { out = name == "tuple" ? SValue::tuple({}) : SValue::list({}); return true; }
     const SValue& v = arg(0);
     if (v.is_sequence()) { out = name == "tuple" ? SValue::tuple(v.elts) : SValue::list(v.elts); return true; }
-    if (v.kind == K::Dict) {  // a dict's keys
+    if (v.kind == K::ConstDict) {  // a dict's keys
       std::vector<SValue> keys;
       for (size_t i = 0; i < v.elts.size(); i += 2) keys.push_back(v.elts[i]);
       out = name == "tuple" ? SValue::tuple(keys) : SValue::list(keys);

@@ -101,7 +101,7 @@ bool Analyzer::static_items(const ast::Expr& iter, std::vector<SValue>& items) {
     items = seq.elts;
     return true;
   }
-  if (seq.kind == K::Dict) {
+  if (seq.kind == K::ConstDict) {
     for (size_t i = 0; i < seq.elts.size(); i += 2) items.push_back(seq.elts[i]);
     return true;
   }
@@ -181,7 +181,7 @@ SValue Analyzer::eval_comprehension(const ast::Comp& c) {
     case ast::Comp::Type::Generator: return SValue::tuple(std::move(out));  // consumed by tuple(), list(), ...
     case ast::Comp::Type::Dict: {
       SValue d;
-      d.kind = K::Dict;
+      d.kind = K::ConstDict;
       d.elts = std::move(out);
       return d;
     }
@@ -208,7 +208,7 @@ bool Analyzer::call_sequence_builtin(const std::string& name, const CallArgs& ca
     size_t n = SIZE_MAX;
     for (size_t i = 0; i < call.args.size(); ++i) {
       const SValue& a = call.args[i];
-      const size_t len = a.is_sequence() ? a.elts.size() : a.kind == K::Dict ? a.elts.size() / 2 : SIZE_MAX;
+      const size_t len = a.is_sequence() ? a.elts.size() : a.kind == K::ConstDict ? a.elts.size() / 2 : SIZE_MAX;
       if (len == SIZE_MAX) {
         if (!in_device()) { out = SValue::unknown(); return true; }
         error(call.arg_spans[i], "zip() inside a tile loop needs tuples or lists known when compiling, got " +
@@ -223,7 +223,7 @@ bool Analyzer::call_sequence_builtin(const std::string& name, const CallArgs& ca
     std::vector<SValue> rows;
     for (size_t k = 0; k < n; ++k) {
       std::vector<SValue> row;
-      for (const auto& a : call.args) row.push_back(a.kind == K::Dict ? a.elts[2 * k] : a.elts[k]);
+      for (const auto& a : call.args) row.push_back(a.kind == K::ConstDict ? a.elts[2 * k] : a.elts[k]);
       rows.push_back(SValue::tuple(std::move(row)));
     }
     out = SValue::tuple(std::move(rows));
@@ -233,12 +233,12 @@ bool Analyzer::call_sequence_builtin(const std::string& name, const CallArgs& ca
     BoundArgs b = bind(call, {"iterable", "start="});
     const SValue& seq = *b.get("iterable");
     int64_t start = b.has("start") ? expect_const_int(*b.get("start"), b.span_of("start"), "start") : 0;
-    if (!seq.is_sequence() && seq.kind != K::Dict) {
+    if (!seq.is_sequence() && seq.kind != K::ConstDict) {
       if (!in_device()) { out = SValue::unknown(); return true; }
       error(b.span_of("iterable"), "enumerate() inside a tile loop needs a tuple or list known when compiling, got " +
                                        describe(seq));
     }
-    const bool dict = seq.kind == K::Dict;
+    const bool dict = seq.kind == K::ConstDict;
     const size_t n = dict ? seq.elts.size() / 2 : seq.elts.size();
     std::vector<SValue> rows;
     for (size_t k = 0; k < n; ++k)

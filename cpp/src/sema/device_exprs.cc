@@ -21,7 +21,7 @@ bool static_truth(const SValue& v, bool& out) {
     case SValue::Kind::String: out = !v.s.empty(); return true;
     case SValue::Kind::Tuple:
     case SValue::Kind::List:
-    case SValue::Kind::Dict: out = !v.elts.empty(); return true;
+    case SValue::Kind::ConstDict: out = !v.elts.empty(); return true;
     default: return false;
   }
 }
@@ -651,7 +651,7 @@ SValue Analyzer::eval_attribute(const SValue& base, const std::string& attr, Sou
     case K::Bool:
     case K::Tuple:
     case K::List:
-    case K::Dict: return SValue::method(base, attr);
+    case K::ConstDict: return SValue::method(base, attr);
     default: break;
   }
   if (!in_device()) return SValue::unknown();
@@ -712,7 +712,7 @@ SValue Analyzer::eval_subscript(const ast::Subscript& sub) {
       if (!in_device()) return SValue::unknown();
       return load(base, index_parts(*sub.index), sub.span, nullptr, "");
     }
-    case K::Dict: return dict_lookup(base, eval(*sub.index), sub.index->span);
+    case K::ConstDict: return dict_lookup(base, eval(*sub.index), sub.index->span);
     case K::Tuple:
     case K::List: {
       SValue idx = ast::isa<ast::Slice>(sub.index.get()) ? SValue() : eval(*sub.index);

@@ -571,7 +571,7 @@ void Analyzer::device_for(const ast::For& f) {
     device_static_for(f, seq.elts);
     return;
   }
-  if (seq.kind == SValue::Kind::Dict) {  // its keys
+  if (seq.kind == SValue::Kind::ConstDict) {  // its keys
     std::vector<SValue> keys;
     for (size_t i = 0; i < seq.elts.size(); i += 2) keys.push_back(seq.elts[i]);
     device_static_for(f, keys);

@@ -55,7 +55,7 @@ struct SValue {
     DimSize,   // `v.size(i)` of a device value over a tile dim: a shape entry in shape
                // contexts, the tile's valid length in arithmetic
     Fragment,  // a tunable's range (PowerOfTwoFragment(16, 256), ...): fragment
-    Dict,      // a dict built when compiling (a dict comprehension): elts = key0, value0,
+    ConstDict, // a dict built when compiling (a dict comprehension): elts = key0, value0,
                // key1, value1, ... in insertion order; keys are constants
   };
 

@@ -293,6 +293,17 @@ class SpanChecker {
         for (const auto& a : cast<Lambda>(&e)->args) opt(a.default_value);
         expr(*cast<Lambda>(&e)->body);
         return;
+      case ExprKind::Comp: {
+        const auto* c = cast<Comp>(&e);
+        expr(*c->elt);
+        opt(c->value);
+        for (const auto& g : c->generators) {
+          expr(*g.target);
+          expr(*g.iter);
+          list(g.ifs);
+        }
+        return;
+      }
     }
   }
   void stmt(const Stmt& s) {

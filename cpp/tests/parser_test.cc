@@ -125,6 +125,18 @@ std::string sexp(const Expr& e) {
       for (const auto& a : l->args) params += " " + a.name + (a.default_value ? "=" + sexp(*a.default_value) : "");
       return "(lambda (" + (params.empty() ? "" : params.substr(1)) + ") " + sexp(*l->body) + ")";
     }
+    case ExprKind::Comp: {
+      const auto* c = cast<Comp>(&e);
+      static const char* const kNames[] = {"listcomp", "genexp", "setcomp", "dictcomp"};
+      std::string out = std::string("(") + kNames[static_cast<int>(c->type)] + " " + sexp(*c->elt);
+      if (c->value) out += " " + sexp(*c->value);
+      for (const auto& g : c->generators) {
+        out += " (for " + sexp(*g.target) + " " + sexp(*g.iter);
+        for (const auto& i : g.ifs) out += " (if " + sexp(*i) + ")";
+        out += ")";
+      }
+      return out + ")";
+    }
   }
   return "?";
 }
@@ -1037,26 +1049,38 @@ TEST(RejectTest, Lambda) {
                "1:10-1:19");
 }
 
+TEST(ExprTest, Comprehensions) {
+  EXPECT_EQ(sx("[i * 2 for i in range(3)]"), "(listcomp (* i 2) (for i (call range 3)))");
+  EXPECT_EQ(sx("f(i for i in y)"), "(call f (genexp i (for i y)))");
+  EXPECT_EQ(sx("(i for i in y if i if not j)"), "(genexp i (for i y (if i) (if (not j))))");
+  EXPECT_EQ(sx("[(a, b) for a, b in zip(x, y) for c in a]"),
+            "(listcomp (tuple a b) (for (tuple a b) (call zip x y)) (for c a))");
+  EXPECT_EQ(sx("{i for i in y}"), "(setcomp i (for i y))");
+  EXPECT_EQ(sx("{k: v * 2 for k, v in y}"), "(dictcomp k (* v 2) (for (tuple k v) y))");
+  EXPECT_EQ(sx("[x if c else d for x in a or b]"), "(listcomp (if c x d) (for x (or a b)))");
+  // Spans cover the brackets (a call's generator: from its element).
+  auto m = parse("x = [i for i in y]\n");
+  EXPECT_EQ(span_str(cast<Assign>(m->body.at(0).get())->value->span), "1:5-1:19");
+}
+
+TEST(ExprTest, ComprehensionsRoundTrip) {
+  expect_round_trip("x = [i * 2 for i in (1, 2, 3)]\n");
+  expect_round_trip("x = tuple(t * s for t, s in zip(a, b, strict=False))\n");
+  expect_round_trip("x = {k: (k + 1) * 2 for k in range(4) if k % 2 if k}\n");
+  expect_round_trip("x = {i for i in y}\n");
+  expect_round_trip("x = [[j for j in i] for i in a for k in b]\n");
+  EXPECT_EQ(unparse_expr("[ a+1 for (a) in b ]"), "[a + 1 for a in b]");
+  EXPECT_EQ(unparse_expr("f(x for x in y)"), "f((x for x in y))");
+}
+
 TEST(RejectTest, Comprehensions) {
-  expect_error("x = [i * 2 for i in range(3)]",
-               "list comprehensions are not supported in kernels; write the elements out or build "
-               "the list in a for loop",
-               "1:5-1:30");
-  expect_error("x = f(i for i in y)",
-               "generator expressions are not supported in kernels; pass a list or tuple with the "
-               "elements written out",
-               "1:6-1:20");
-  expect_error("x = (i for i in y)",
-               "generator expressions are not supported in kernels; pass a list or tuple with the "
-               "elements written out",
-               "1:5-1:19");
   expect_error("x = t[i for i in y]",
                "generator expressions are not supported in kernels; pass a list or tuple with the "
                "elements written out",
                "1:6-1:20");
-  expect_error("x = {i for i in y}", "set comprehensions are not supported in kernels", "1:5-1:19");
-  expect_error("x = {k: v for k, v in y}", "dict comprehensions are not supported in kernels",
-               "1:5-1:25");
+  expect_error("x = f(a, i for i in y)", "Generator expression must be parenthesized", "1:10-1:11");
+  expect_error("x = [*a for a in y]", "cannot use starred expression here", "1:6-1:8");
+  expect_error("x = [i for 1 in y]", "cannot assign to literal", "1:12-1:13");
 }
 
 TEST(RejectTest, DictAndSetDisplays) {

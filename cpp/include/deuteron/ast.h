@@ -38,6 +38,7 @@ enum class ExprKind {
   IfExp,
   Starred,
   Lambda,
+  Comp,
 };
 
 struct Expr {
@@ -186,6 +187,25 @@ struct Starred : Expr {
   static constexpr ExprKind kKind = ExprKind::Starred;
   Starred(SourceSpan s, ExprPtr v) : Expr(kKind, s), value(std::move(v)) {}
   ExprPtr value;
+};
+
+// One `for target in iter if cond ...` clause of a comprehension.
+struct Comprehension {
+  ExprPtr target, iter;
+  std::vector<ExprPtr> ifs;
+};
+
+// A comprehension: Python's ListComp `[elt for ...]`, GeneratorExp
+// `(elt for ...)`, SetComp `{elt for ...}` and DictComp `{key: value for ...}`
+// (one node; `type` says which).  For a DictComp, `elt` is the key.
+struct Comp : Expr {
+  static constexpr ExprKind kKind = ExprKind::Comp;
+  enum class Type { List, Generator, Set, Dict };
+  Comp(SourceSpan s, Type t) : Expr(kKind, s), type(t) {}
+  Type type;
+  ExprPtr elt;
+  ExprPtr value;  // DictComp only
+  std::vector<Comprehension> generators;
 };
 
 // ----------------------------------------------------------------- statements

@@ -134,6 +134,7 @@ enum class OpKind {
   If,             // operands: cond; region 0 = then, region 1 = else; results = yielded values
   Yield,          // terminator of For/If regions
   Assert,         // device-side assert (debug): operands: cond; attrs.message
+  Print,          // device-side print (debug): attrs.message (the prefix), then the operands' values
 };
 
 enum class UnaryFn {
@@ -235,7 +236,7 @@ struct Attrs {
   bool opmath = false;
   std::optional<DType> dot_out_dtype;  // Dot
   std::string dot_precision;         // Dot: "" (config), "tf32", "tf32x3", "ieee"
-  std::string message;               // Assert
+  std::string message;               // Assert, Print
   // For over a Grid/Tile dim whose bounds are device values: operands
   // [begin, end] precede the iter values when set.
   bool dynamic_bounds = false;

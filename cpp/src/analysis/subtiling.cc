@@ -32,7 +32,8 @@ bool legal(const ir::DeviceKernel& k, int d) {
         return;
       case OpKind::Yield:
       case OpKind::Store:
-      case OpKind::Assert: return;
+      case OpKind::Assert:
+      case OpKind::Print: return;
       case OpKind::Reshape:
         // Only one that adds or drops size-1 axes keeps the dim whole.
         if (real_dims(op.operands[0]->type) != real_dims(op.result()->type)) ok = false;

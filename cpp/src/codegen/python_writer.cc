@@ -15,6 +15,29 @@ std::string py_float(double v) {
   return s;
 }
 
+std::string py_str(const std::string& s) {
+  std::string out = "'";
+  for (unsigned char c : s) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\'': out += "\\'"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          static const char kHex[] = "0123456789abcdef";
+          out += "\\x";
+          out += kHex[c >> 4];
+          out += kHex[c & 15];
+        } else {
+          out += static_cast<char>(c);  // UTF-8 passes through: the module is UTF-8
+        }
+    }
+  }
+  return out + "'";
+}
+
 const char* python_infix(ir::BinaryFn f) {
   switch (f) {
     case ir::BinaryFn::Add: return " + ";

@@ -38,6 +38,10 @@ class PythonWriter {
 // float("inf") etc. (valid both in Python and inside @triton.jit code).
 std::string py_float(double v);
 
+// A Python string literal in single quotes, as repr() writes most strings
+// ('tensor value: '): the generated code reads like what Python prints.
+std::string py_str(const std::string& s);
+
 // The Python operator both back ends spell a binary op with (" + ", " == "),
 // the same for torch tensors and Triton blocks; nullptr for the ops each
 // back end spells as a call of its own (torch.pow, tl.maximum, ...).

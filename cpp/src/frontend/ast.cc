@@ -268,6 +268,10 @@ std::string Dumper::expr_header(const Expr& e) const {
     case ExprKind::IfExp: return "IfExp" + at(e.span);
     case ExprKind::Starred: return "Starred" + at(e.span);
     case ExprKind::Lambda: return "Lambda" + at(e.span);
+    case ExprKind::Comp: {
+      static const char* const kNames[] = {"ListComp", "GeneratorExp", "SetComp", "DictComp"};
+      return kNames[static_cast<int>(cast<Comp>(&e)->type)] + at(e.span);
+    }
   }
   return "?";
 }
@@ -375,6 +379,19 @@ void Dumper::expr_fields(const Expr& e, int indent) {
         }
       }
       child(indent, "body", l->body);
+      return;
+    }
+    case ExprKind::Comp: {
+      const auto* c = cast<Comp>(&e);
+      child(indent, c->type == Comp::Type::Dict ? "key" : "elt", c->elt);
+      child(indent, "value", c->value);
+      label_line(indent, "generators");
+      for (const Comprehension& g : c->generators) {
+        line(indent + 2, "comprehension");
+        child(indent + 4, "target", g.target);
+        child(indent + 4, "iter", g.iter);
+        children(indent + 4, "ifs", g.ifs);
+      }
       return;
     }
   }
@@ -793,6 +810,29 @@ void Unparser::expr(const Expr& e, int required) {
         out_ += ": ";
         expr(*l->body, kTest);
       });
+      return;
+    }
+    case ExprKind::Comp: {
+      const auto* c = cast<Comp>(&e);
+      static const char kOpen[] = {'[', '(', '{', '{'}, kClose[] = {']', ')', '}', '}'};
+      int t = static_cast<int>(c->type);
+      out_ += kOpen[t];
+      expr(*c->elt, kTest);
+      if (c->type == Comp::Type::Dict) {
+        out_ += ": ";
+        expr(*c->value, kTest);
+      }
+      for (const Comprehension& g : c->generators) {
+        out_ += " for ";
+        expr(*g.target, kTuple);
+        out_ += " in ";
+        expr(*g.iter, kOr);
+        for (const ExprPtr& cond : g.ifs) {
+          out_ += " if ";
+          expr(*cond, kOr);
+        }
+      }
+      out_ += kClose[t];
       return;
     }
   }

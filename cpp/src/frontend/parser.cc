@@ -121,6 +121,17 @@ void for_each_child(const Expr& e, F&& fn) {
       visit(n->body);
       break;
     }
+    case ExprKind::Comp: {
+      const auto* n = ast::cast<ast::Comp>(&e);
+      visit(n->elt);
+      visit(n->value);
+      for (const auto& g : n->generators) {
+        visit(g.target);
+        visit(g.iter);
+        for (const auto& c : g.ifs) visit(c);
+      }
+      break;
+    }
   }
 }
 
@@ -263,6 +274,8 @@ class Parser {
   NOINLINE void validate_target(const Expr& e, bool top_level);
   NOINLINE void validate_single_target(const Expr& e, const char* what);
   NOINLINE void reject_bare_starred(const Expr& e) const;
+  NOINLINE ExprPtr parse_comprehension(ast::Comp::Type type, ExprPtr elt, ExprPtr value, SourceSpan start);
+  NOINLINE ExprPtr parse_brace();
 
   // ------------------------------------------------------------ expressions
   bool starts_expression() const;
@@ -1216,8 +1229,12 @@ ExprPtr Parser::parse_call(ExprPtr func, SourceSpan start) {
     } else {
       ExprPtr arg = parse_test();
       if (at_keyword("for")) {
-        unsupported(bracket_span(open), "generator expressions",
-                    "pass a list or tuple with the elements written out");
+        // f(x for x in xs): a generator expression, allowed as the only argument.
+        if (!call->args.empty() || !call->keywords.empty())
+          error(arg->span, "Generator expression must be parenthesized");
+        SourceSpan elt_start = arg->span;
+        arg = parse_comprehension(ast::Comp::Type::Generator, std::move(arg), nullptr, elt_start);
+        if (!at_op(")")) error(arg->span, "Generator expression must be parenthesized");
       }
       if (at_op("=")) {
         error(SourceSpan::merge(arg->span, peek().span),
@@ -1330,7 +1347,7 @@ ExprPtr Parser::parse_atom() {
   if (t.kind == TokenKind::Op) {
     if (t.text == "(") return parse_paren();
     if (t.text == "[") return parse_list();
-    if (t.text == "{") reject_brace();
+    if (t.text == "{") return parse_brace();
     if (t.text == "...") {
       auto c = std::make_unique<ast::Constant>(next().span);
       c->type = ast::Constant::Type::Ellipsis;
@@ -1341,7 +1358,6 @@ ExprPtr Parser::parse_atom() {
 }
 
 ExprPtr Parser::parse_paren() {
-  size_t open = pos_;
   SourceSpan start = next().span;
   if (at_op(")")) {
     auto tuple = std::make_unique<ast::Tuple>(SourceSpan::merge(start, next().span));
@@ -1351,8 +1367,10 @@ ExprPtr Parser::parse_paren() {
   if (at_keyword("yield")) unsupported(extent_from(pos_, 0), "yield expressions");
   ExprPtr first = parse_star_or_test();
   if (at_keyword("for")) {
-    unsupported(bracket_span(open), "generator expressions",
-                "pass a list or tuple with the elements written out");
+    reject_bare_starred(*first);
+    ExprPtr comp = parse_comprehension(ast::Comp::Type::Generator, std::move(first), nullptr, start);
+    comp->span = SourceSpan::merge(start, expect_op(")", "to close the generator expression").span);
+    return comp;
   }
   if (accept_op(")")) {
     reject_bare_starred(*first);
@@ -1371,14 +1389,15 @@ ExprPtr Parser::parse_paren() {
 }
 
 ExprPtr Parser::parse_list() {
-  size_t open = pos_;
   SourceSpan start = next().span;
   auto list = std::make_unique<ast::List>(start);
   if (!at_op("]")) {
     list->elts.push_back(parse_star_or_test());
     if (at_keyword("for")) {
-      unsupported(bracket_span(open), "list comprehensions",
-                  "write the elements out or build the list in a for loop");
+      reject_bare_starred(*list->elts.front());
+      ExprPtr comp = parse_comprehension(ast::Comp::Type::List, std::move(list->elts.front()), nullptr, start);
+      comp->span = SourceSpan::merge(start, expect_op("]", "to close the list comprehension").span);
+      return comp;
     }
     while (accept_op(",")) {
       if (at_op("]")) break;
@@ -1389,8 +1408,58 @@ ExprPtr Parser::parse_list() {
   return finish(std::move(list));
 }
 
-// `{...}`: dict/set displays and comprehensions, all unsupported.  Tells them
-// apart by a top-level `for` and `:` (or `**`) inside the braces.
+// The `for ... in ... if ...` clauses after a comprehension's element; the
+// caller reads the closing bracket and sets the final span.
+ExprPtr Parser::parse_comprehension(ast::Comp::Type type, ExprPtr elt, ExprPtr value, SourceSpan start) {
+  auto comp = std::make_unique<ast::Comp>(start, type);
+  comp->elt = std::move(elt);
+  comp->value = std::move(value);
+  while (at_keyword("for")) {
+    next();
+    ast::Comprehension g;
+    g.target = parse_target_list();
+    validate_target(*g.target, /*top_level=*/false);
+    if (!at_keyword("in")) unexpected("'in' after the comprehension's variable");
+    next();
+    g.iter = parse_or();
+    while (at_keyword("if")) {
+      next();
+      g.ifs.push_back(parse_or());
+    }
+    comp->generators.push_back(std::move(g));
+  }
+  if (at_keyword("async")) unsupported(extent_from(pos_, 0), "asynchronous comprehensions");
+  comp->span = SourceSpan::merge(start, prev_span());
+  return finish(std::move(comp));
+}
+
+// `{...}`: set and dict comprehensions; displays are rejected (reject_brace).
+ExprPtr Parser::parse_brace() {
+  size_t open = pos_;
+  size_t close = matching_close(open);
+  bool has_for = false;
+  int depth = 0;
+  for (size_t i = open + 1; i < close && !has_for; ++i) {
+    const Token& t = tokens_[i];
+    if (t.kind == TokenKind::Op && (t.text == "(" || t.text == "[" || t.text == "{")) ++depth;
+    if (t.kind == TokenKind::Op && (t.text == ")" || t.text == "]" || t.text == "}")) --depth;
+    if (depth == 0 && t.kind == TokenKind::Name && t.text == "for") has_for = true;
+  }
+  if (!has_for) reject_brace();
+  SourceSpan start = next().span;
+  if (at_op("**")) unsupported(extent_from(pos_, 0), "dict unpacking (**) in comprehensions");
+  ExprPtr first = parse_test();
+  ExprPtr value;
+  if (accept_op(":")) value = parse_test();
+  if (!at_keyword("for")) unexpected("'for' in the comprehension");
+  auto type = value ? ast::Comp::Type::Dict : ast::Comp::Type::Set;
+  ExprPtr comp = parse_comprehension(type, std::move(first), std::move(value), start);
+  comp->span = SourceSpan::merge(start, expect_op("}", "to close the comprehension").span);
+  return comp;
+}
+
+// `{...}`: dict/set displays, unsupported.  Tells them apart by a top-level
+// `:` (or `**`) inside the braces.
 void Parser::reject_brace() {
   size_t open = pos_;
   size_t close = matching_close(open);

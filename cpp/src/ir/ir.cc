@@ -43,6 +43,7 @@ const char* name(OpKind k) {
     case OpKind::If: return "if";
     case OpKind::Yield: return "yield";
     case OpKind::Assert: return "assert";
+    case OpKind::Print: return "print";
   }
   return "?";
 }

@@ -84,6 +84,7 @@ Arity arity(OpKind k) {
     case OpKind::Dot: return {2, 3, 1};
     case OpKind::If: return {1, 1, -1};
     case OpKind::Assert: return {1, 1, 0};
+    case OpKind::Print: return {0, -1, 0};
     case OpKind::Yield: return {0, -1, 0};
     // Memory ops and loops parse their operands themselves.
     case OpKind::Load: return {-1, -1, 1};
@@ -905,7 +906,8 @@ class Parser {
         }
         break;
       }
-      case OpKind::Assert: o.attrs.message = string_literal(); break;
+      case OpKind::Assert:
+      case OpKind::Print: o.attrs.message = string_literal(); break;
       default: break;
     }
     // Plain operands.

@@ -214,7 +214,8 @@ class Printer {
         if (!op.attrs.dot_precision.empty()) os_ << " precision " << op.attrs.dot_precision;
         break;
       case OpKind::For: os_ << " d" << op.attrs.dim << " #" << op.id; break;
-      case OpKind::Assert: os_ << " " << quoted(op.attrs.message); break;
+      case OpKind::Assert:
+      case OpKind::Print: os_ << " " << quoted(op.attrs.message); break;
       default: break;
     }
     bool memory = op.kind == OpKind::Load || op.kind == OpKind::Store || op.kind == OpKind::AtomicRMW;

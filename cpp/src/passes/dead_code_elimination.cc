@@ -14,6 +14,7 @@ bool has_side_effects(const ir::Op& op) {
     case ir::OpKind::Store:
     case ir::OpKind::AtomicRMW:
     case ir::OpKind::Assert:
+    case ir::OpKind::Print:
     case ir::OpKind::Yield: return true;
     default: break;
   }

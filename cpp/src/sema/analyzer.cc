@@ -37,6 +37,7 @@ std::string describe(const SValue& v) {
     case SValue::Kind::Fragment: return "a tunable fragment";
     case SValue::Kind::Record: return "the dataclass " + v.s;
     case SValue::Kind::Dict: return "a dict";
+    case SValue::Kind::ConstDict: return "a dict";
   }
   return "a value";
 }

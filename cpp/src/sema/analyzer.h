@@ -6,7 +6,10 @@
 //   device_exprs.cc    expressions (names, operators, subscripts/loads, attributes)
 //   calls.cc           call dispatch: builtins, helpers, tensor methods
 //   torch_ops.cc       torch.* / F.* operators on device values
-//   hl_ops.cc          deuteron.language (hl.*) functions
+//   hl_ops.cc          deuteron.language (hl.*) functions, print() on the device
+//   creation_ops.cc    torch.zeros / full / arange & co. inside tile loops
+//   scalar_affine.cc   integer device scalars as sums of tile attributes (sizes)
+//   comprehensions.cc  comprehensions, zip / enumerate, dicts known when compiling
 //   combine_fns.cc     scans and hl.reduce: combine functions lowered into regions
 //   host_ops.cc        host-side torch functions (empty, zeros, size, view, ...)
 #pragma once
@@ -124,6 +127,18 @@ class Analyzer {
   // hl.rand / hl.randint / hl.rand4x and torch.rand / randn / rand_like / randn_like (random_ops.cc)
   bool call_random(const std::string& name, const CallArgs& call, SValue& out);
   SValue make_fragment(const std::string& kind, const CallArgs& call);
+  // print(prefix, *values) / hl.device_print inside a tile loop: a Print op (hl_ops.cc).
+  SValue device_print(const CallArgs& call, const std::string& what);
+  // torch.zeros / ones / empty / full / arange inside tile loops (creation_ops.cc).
+  bool call_torch_creation(const std::string& name, const CallArgs& call, SValue& out);
+  // A tensor over `dims` holding `value` (a constant or a scalar known at run time) as `dtype`.
+  SValue filled(const std::vector<int>& dims, const SValue& value, DType dtype, SourceSpan value_span,
+                SourceSpan span);
+  // start, start + step, ... below end (integers): over a whole dim of constant or
+  // host-size length, or over a tile when the length is its block size.  `what`
+  // names the function in errors.
+  SValue arange(const SValue& start, SourceSpan start_span, const SValue& end, SourceSpan end_span, int64_t step,
+                DType dtype, SourceSpan span, const std::string& what);
 
   // --- bounds on what a kernel may make the compiler do (docs/language.md,
   // "Compile-time limits").  Every evaluated expression and every list
@@ -149,6 +164,17 @@ class Analyzer {
   SValue eval_call(const ast::Call& call);
   SValue eval_attribute(const SValue& base, const std::string& attr, SourceSpan span);
   SValue eval_subscript(const ast::Subscript& sub);
+  // Comprehensions, unrolled over sequences known when compiling (comprehensions.cc).
+  SValue eval_comprehension(const ast::Comp& c);
+  // The items of a comprehension's iterable when known now (range() with
+  // constant bounds, a tuple, list or dict); false in host code when not (an
+  // error in device code).
+  bool static_items(const ast::Expr& iter, std::vector<SValue>& items);
+  SValue dict_lookup(const SValue& dict, const SValue& key, SourceSpan span);
+  // zip / enumerate of sequences known when compiling.
+  bool call_sequence_builtin(const std::string& name, const CallArgs& call, SValue& out);
+  // d.keys() / values() / items() / get(k[, default]) of a dict known when compiling.
+  bool call_dict_method(const SValue& dict, const std::string& name, const CallArgs& call, SValue& out);
   SValue eval_binop(ast::BinOpKind op, const SValue& a, const SValue& b, SourceSpan span);
   // Two constant ints (or bools): Python's result or an error; false when
   // Python has no such int operator (@).
@@ -294,6 +320,8 @@ class Analyzer {
 // An identifier made from a host expression: "pair[0]" -> "pair_0", "d['k']" -> "d_k"
 // (an identifier stays as it is).
 std::string python_identifier(const std::string& expr);
+// The truth value of a value known when compiling (false when it is not).
+bool static_truth(const SValue& v, bool& out);
 
 // Names assigned anywhere in a statement list (targets of =, +=, for).
 std::set<std::string> assigned_names(const ast::Body& body);

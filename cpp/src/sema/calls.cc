@@ -161,6 +161,7 @@ SValue Analyzer::call_value(const SValue& fn, const CallArgs& call) {
       }
       if (in_device()) {
         if (call_random(q, call, out)) return out;
+        if (call_torch_creation(q, call, out)) return out;
         if (call_torch_device(q, call, out)) return out;
         // Host-level helpers still work on host values inside device code
         // (e.g. triton.cdiv(n, 2) on sizes).
@@ -181,6 +182,7 @@ SValue Analyzer::call_value(const SValue& fn, const CallArgs& call) {
                  "[tile]." + fn.s + "(...)"});
         return SValue::unknown();
       }
+      if (self.kind == K::ConstDict && call_dict_method(self, fn.s, call, out)) return out;
       if (self.kind == K::IR) {
         if (call_tensor_method_device(self, fn.s, call, out)) return out;
         error(call.span, unsupported_device_op_kind(fn.s), "tensor method ." + fn.s + "() is not supported inside tile loops",
@@ -389,6 +391,7 @@ bool Analyzer::call_builtin(const std::string& name, const CallArgs& call, SValu
     if (i >= call.args.size()) error(call.span, name + "() needs " + std::to_string(i + 1) + " argument(s)");
     return call.args[i];
   };
+  if (call_sequence_builtin(name, call, out)) return true;
   if (name == "float") {
     if (call.args.empty()) { out = SValue::floating(0.0); return true; }
     const SValue& v = arg(0);
@@ -495,6 +498,8 @@ bool Analyzer::call_builtin(const std::string& name, const CallArgs& call, SValu
   if (name == "len") {
     const SValue& v = arg(0);
     if (v.is_sequence() || v.kind == K::Dict) { out = SValue::integer(static_cast<int64_t>(v.elts.size())); return true; }
+    if (v.is_sequence()) { out = SValue::integer(static_cast<int64_t>(v.elts.size())); return true; }
+    if (v.kind == K::ConstDict) { out = SValue::integer(static_cast<int64_t>(v.elts.size() / 2)); return true; }
     if (v.kind == K::Tensor && !v.tensor->sizes.empty()) { out = SValue::integer(v.tensor->sizes[0]); return true; }
     if (in_device()) error(call.span, "len() needs a tuple, list or host tensor, got " + describe(v));
     out = SValue::unknown();
@@ -504,6 +509,12 @@ bool Analyzer::call_builtin(const std::string& name, const CallArgs& call, SValu
     if (call.args.empty()) { out = name == "tuple" ? SValue::tuple({}) : SValue::list({}); return true; }
     const SValue& v = arg(0);
     if (v.is_sequence()) { out = name == "tuple" ? SValue::tuple(v.elts) : SValue::list(v.elts); return true; }
+    if (v.kind == K::ConstDict) {  // a dict's keys
+      std::vector<SValue> keys;
+      for (size_t i = 0; i < v.elts.size(); i += 2) keys.push_back(v.elts[i]);
+      out = name == "tuple" ? SValue::tuple(keys) : SValue::list(keys);
+      return true;
+    }
     out = SValue::unknown();
     return true;
   }
@@ -561,8 +572,7 @@ bool Analyzer::call_builtin(const std::string& name, const CallArgs& call, SValu
     return true;
   }
   if (name == "print") {
-    if (in_device()) error(call.span, "print() is not supported inside tile loops", {"use hl.device_print(prefix, *values)"});
-    out = SValue::none();
+    out = in_device() ? device_print(call, "print()") : SValue::none();
     return true;
   }
   if (in_device()) error(call.span, "the builtin " + name + "() is not supported inside tile loops");

@@ -12,8 +12,6 @@ namespace deuteron::sema {
 using ir::BinaryFn;
 using ir::OpKind;
 
-namespace {
-
 bool static_truth(const SValue& v, bool& out) {
   switch (v.kind) {
     case SValue::Kind::None: out = false; return true;
@@ -22,10 +20,13 @@ bool static_truth(const SValue& v, bool& out) {
     case SValue::Kind::Float: if (!v.runtime_expr.empty()) return false; out = v.f != 0; return true;
     case SValue::Kind::String: out = !v.s.empty(); return true;
     case SValue::Kind::Tuple:
-    case SValue::Kind::List: out = !v.elts.empty(); return true;
+    case SValue::Kind::List:
+    case SValue::Kind::ConstDict: out = !v.elts.empty(); return true;
     default: return false;
   }
 }
+
+namespace {
 
 // A host number whose value is known now (not a runtime argument).
 bool is_static_number(const SValue& v) {
@@ -254,6 +255,7 @@ SValue Analyzer::eval_expr(const ast::Expr& e) {
       v.span = e.span;
       return v;
     }
+    case ast::ExprKind::Comp: return eval_comprehension(*ast::cast<ast::Comp>(&e));
   }
   return SValue::unknown();
 }
@@ -673,7 +675,8 @@ SValue Analyzer::eval_attribute(const SValue& base, const std::string& attr, Sou
     case K::Float:
     case K::Bool:
     case K::List:
-    case K::Dict: return SValue::method(base, attr);
+    case K::Dict:
+    case K::ConstDict: return SValue::method(base, attr);
     default: break;
   }
   if (!in_device()) return SValue::unknown();
@@ -734,6 +737,7 @@ SValue Analyzer::eval_subscript(const ast::Subscript& sub) {
       if (!in_device()) return SValue::unknown();
       return load(base, index_parts(*sub.index), sub.span, nullptr, "");
     }
+    case K::ConstDict: return dict_lookup(base, eval(*sub.index), sub.index->span);
     case K::Tuple:
     case K::List: {
       SValue idx = ast::isa<ast::Slice>(sub.index.get()) ? SValue() : eval(*sub.index);

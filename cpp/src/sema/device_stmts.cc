@@ -577,6 +577,12 @@ void Analyzer::device_for(const ast::For& f) {
     device_static_for(f, keys);
     return;
   }
+  if (seq.kind == SValue::Kind::ConstDict) {  // its keys
+    std::vector<SValue> keys;
+    for (size_t i = 0; i < seq.elts.size(); i += 2) keys.push_back(seq.elts[i]);
+    device_static_for(f, keys);
+    return;
+  }
   error(f.iter->span, ErrorKind::InvalidDeviceForLoop, "inner loops must iterate over hl.tile(...), hl.grid(...), range(...), hl.static_range(...) "
                       "or a tuple known at compile time",
         {"got " + describe(seq)});

@@ -1,7 +1,9 @@
 // deuteron.language (hl.*) functions.
 #include <algorithm>
+#include <cmath>
 
 #include "analyzer.h"
+#include "scalar_affine.h"
 
 #include "deuteron/config.h"
 
@@ -24,6 +26,20 @@ std::vector<int> Analyzer::dims_from_shape(const SValue& shape, SourceSpan span)
       if (s.i.is_constant() && s.i.constant() <= 0)
         error(span, "tensor sizes inside tile loops must be positive, got " + s.i.str());
       dims.push_back(gen().full_dim(s.i, span, s.i.str()));
+    } else if (s.kind == K::IR && s.value->type.is_scalar() && scalar_affine(s) &&
+               (scalar_affine(s)->block_size_dim() || scalar_affine(s)->is_constant())) {
+      // Arithmetic on tile attributes that comes to a tile's block size
+      // (tile.block_size) or to a constant.
+      auto a = *scalar_affine(s);
+      if (a.is_constant()) {
+        if (a.constant <= 0) error(span, "tensor sizes inside tile loops must be positive, got " + std::to_string(a.constant));
+        dims.push_back(a.constant == 1 ? ir::kBroadcast : gen().full_dim(a.constant, span, std::to_string(a.constant)));
+      } else {
+        int d = *a.block_size_dim();
+        if (kernel_->dim(d).kind == ir::DimKind::Grid)
+          error(span, "a grid index has no extent; it cannot be a dimension of a tensor");
+        dims.push_back(d);
+      }
     } else if (s.kind == K::BlockSize) {
       // A registered block size names the tile dims that use it.
       int found = -1;
@@ -47,13 +63,27 @@ std::vector<SymInt> Analyzer::sizes_from_shape(const SValue& shape, SourceSpan s
   return sizes;
 }
 
-namespace {
-
-ir::Literal literal_for(Analyzer& a, const SValue& v, DType dtype, SourceSpan span) {
-  return a.fill_literal(v, dtype, span, "the fill value");
+SValue Analyzer::device_print(const CallArgs& call, const std::string& what) {
+  // Helion's rules (and messages): a string prefix first, then device values;
+  // numbers known when compiling are not printed by the kernel.
+  if (!call.kwargs.empty())
+    error(call.kwarg_spans[0], what + " takes no keyword arguments inside tile loops (sep=, end=, ...)");
+  if (call.args.empty()) error(call.span, what.substr(0, what.size() - 2) + "() requires at least one argument");
+  if (call.args[0].kind != K::String)
+    error(call.arg_spans[0], "First argument to " + what + " must be a string prefix, got " + describe(call.args[0]));
+  std::vector<ir::Value*> values;
+  for (size_t i = 1; i < call.args.size(); ++i) {
+    const SValue& v = call.args[i];
+    if (v.kind != K::IR)
+      error(call.arg_spans[i], what + " only supports runtime tensor values, got " + describe(v),
+            {"print compile-time values from host code, before the tile loop"});
+    values.push_back(v.value);
+  }
+  ir::Attrs a;
+  a.message = call.args[0].s;
+  gen().builder().create(OpKind::Print, values, {}, call.span, a);
+  return SValue::none();
 }
-
-}  // namespace
 
 bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& out) {
   auto device_only = [&]() {
@@ -75,42 +105,89 @@ bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& ou
     if (b.has("dtype") && b.get("dtype")->kind != K::None) dt = expect_dtype(*b.get("dtype"), b.span_of("dtype"), "dtype");
     auto dims = dims_from_shape(*b.get("shape"), b.span_of("shape"));
     if (name == "zeros") {
-      out = SValue::ir(gen().full(dims, literal_for(*this, SValue::integer(0), dt, call.span), dt, call.span),
-                       PromotionClass::Tensor);
+      out = filled(dims, SValue::integer(0), dt, call.span, call.span);
       return true;
     }
-    const SValue& v = *b.get("value");
-    if (v.kind == K::IR || !v.runtime_expr.empty() || (v.kind == K::Int && !v.i.is_constant())) {
-      ir::Value* s = gen().cast(expect_device(v, b.span_of("value"), "the fill value").value, dt, call.span);
-      out = SValue::ir(gen().broadcast_to(s, dims, call.span), PromotionClass::Tensor);
-      return true;
-    }
-    out = SValue::ir(gen().full(dims, literal_for(*this, v, dt, b.span_of("value")), dt, call.span),
-                     PromotionClass::Tensor);
+    out = filled(dims, *b.get("value"), dt, b.span_of("value"), call.span);
     return true;
   }
   if (name == "arange") {
     device_only();
     BoundArgs b = bind(call, {"start", "end=", "step=", "*", "dtype=", "device="});
-    SymInt start = 0, end;
+    SValue start = SValue::integer(0), end = *b.get("start");
+    SourceSpan start_span = b.span_of("start"), end_span = b.span_of("start");
     if (b.has("end") && b.get("end")->kind != K::None) {
-      start = expect_int(*b.get("start"), b.span_of("start"), "start");
-      end = expect_int(*b.get("end"), b.span_of("end"), "end");
-    } else {
-      end = expect_int(*b.get("start"), b.span_of("start"), "end");
+      start = *b.get("start");
+      end = *b.get("end");
+      end_span = b.span_of("end");
     }
-    if (b.has("step") && b.get("step")->kind != K::None &&
-        expect_const_int(*b.get("step"), b.span_of("step"), "step") != 1)
-      error(b.span_of("step"), "hl.arange with a step other than 1 is not supported; multiply the result instead");
+    int64_t step = 1;
+    if (b.has("step") && b.get("step")->kind != K::None)
+      step = expect_const_int(*b.get("step"), b.span_of("step"), "step");
+    if (step == 0) error(b.span_of("step"), "hl.arange: step must be nonzero");
     DType dt = program_->index_dtype;
     if (b.has("dtype") && b.get("dtype")->kind != K::None) dt = expect_dtype(*b.get("dtype"), b.span_of("dtype"), "dtype");
-    int d = gen().full_dim(end - start, call.span, (end - start).str());
-    ir::Attrs a;
-    a.dim = d;
-    ir::Value* v = gen().builder().create(OpKind::Arange, {}, {ir::Type{program_->index_dtype, {d}}}, call.span, a)->result();
-    SValue r = SValue::ir(v, PromotionClass::Tensor);
-    if (!(start.is_constant() && start.constant() == 0)) r = gen().binary(ir::BinaryFn::Add, r, SValue::integer(start), call.span);
-    out = SValue::ir(gen().cast(r.value, dt, call.span), PromotionClass::Tensor);
+    out = arange(start, start_span, end, end_span, step, dt, call.span, "hl.arange");
+    return true;
+  }
+  if (name == "join") {
+    // A new last axis of two: torch.stack(dim=-1) of the operands broadcast to one shape.
+    device_only();
+    BoundArgs b = bind(call, {"tensor0", "tensor1"});
+    SValue x = expect_device(*b.get("tensor0"), b.span_of("tensor0"), "hl.join's first operand");
+    SValue y = expect_device(*b.get("tensor1"), b.span_of("tensor1"), "hl.join's second operand");
+    const bool x_number = b.get("tensor0")->kind != K::IR, y_number = b.get("tensor1")->kind != K::IR;
+    if (!x_number && !y_number && x.value->type.dtype != y.value->type.dtype)
+      error(call.span, "hl.join() requires both tensors to have the same dtype, got " +
+                           std::string(torch_name(x.value->type.dtype)) + " and " + torch_name(y.value->type.dtype));
+    // A Python number takes the tensor's dtype.
+    if (x_number && !y_number) x = SValue::ir(gen().cast(x.value, y.value->type.dtype, call.span), x.pclass);
+    if (y_number && !x_number) y = SValue::ir(gen().cast(y.value, x.value->type.dtype, call.span), y.pclass);
+    std::vector<int> dims = gen().broadcast_dims(x.value->type.dims, y.value->type.dims, call.span);
+    x = SValue::ir(gen().broadcast_to(x.value, dims, call.span), PromotionClass::Tensor);
+    y = SValue::ir(gen().broadcast_to(y.value, dims, call.span), PromotionClass::Tensor);
+    CallArgs stack;
+    stack.span = call.span;
+    stack.func_name = "hl.join";
+    stack.args = {SValue::tuple({x, y})};
+    stack.arg_spans = {call.span};
+    stack.kwargs = {{"dim", SValue::integer(-1)}};
+    stack.kwarg_spans = {call.span};
+    return call_torch_device("torch.stack", stack, out);
+  }
+  if (name == "split") {
+    // The two lanes of a last axis of two: lane i is the max over the axis of
+    // where(lane == i, x, lowest), which is x's lane exactly (NaN, -0.0 and all).
+    device_only();
+    BoundArgs b = bind(call, {"tensor"});
+    SValue x = expect_device(*b.get("tensor"), b.span_of("tensor"), "hl.split's operand");
+    const ir::Type& t = x.value->type;
+    const int rank = t.rank();
+    const int d = rank > 0 ? t.dims.back() : ir::kBroadcast;
+    if (d == ir::kBroadcast || kernel_->dim(d).kind != ir::DimKind::Full || !kernel_->dim(d).extent().is_constant() ||
+        kernel_->dim(d).extent().constant() != 2)
+      error(b.span_of("tensor"), "hl.split() needs a last dimension of size 2 (a whole dim, `x[tile, :]`), got " +
+                                     gen().shape_str(t.dims));
+    ir::Attrs at;
+    at.dim = d;
+    ir::Value* lane = gen().builder().create(OpKind::Arange, {}, {ir::Type{gen().index_dtype(), {d}}}, call.span, at)->result();
+    for (int i = 0; i + 1 < rank; ++i) lane = gen().expand_dims(lane, 0, call.span);
+    SValue lowest = SValue::floating(-INFINITY);
+    if (t.dtype == DType::Bool) lowest = SValue::boolean(false);
+    else if (is_integral(t.dtype)) lowest = SValue::integer(ir::reduction_identity(ir::ReduceFn::Max, t.dtype).i);
+    std::vector<SValue> parts;
+    for (int i = 0; i < 2; ++i) {
+      SValue is_lane = gen().binary(ir::BinaryFn::Eq, SValue::ir(lane, PromotionClass::Tensor), SValue::integer(i), call.span);
+      SValue picked = gen().where(is_lane, x, lowest, call.span);
+      parts.push_back(SValue::ir(gen().reduce(ir::ReduceFn::Max, picked.value, rank - 1, false, std::nullopt, call.span),
+                                 x.pclass));
+    }
+    out = SValue::tuple(parts);
+    return true;
+  }
+  if (name == "device_print") {
+    device_only();
+    out = device_print(call, "hl.device_print()");
     return true;
   }
   if (name == "register_block_size") {

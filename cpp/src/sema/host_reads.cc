@@ -12,6 +12,7 @@ namespace {
 using OnRead = std::function<void(const ast::Name&)>;
 
 void each_read(const ast::Expr* e, const OnRead& f);
+void bound_names(const ast::Expr* t, std::set<std::string>& out);
 
 void each_read(const std::vector<ast::ExprPtr>& es, const OnRead& f) {
   for (const auto& e : es) each_read(e.get(), f);
@@ -74,6 +75,21 @@ void each_read(const ast::Expr* e, const OnRead& f) {
       // Its body reads where the lambda is called (inlined there), not here.
       for (const auto& a : ast::cast<ast::Lambda>(e)->args) each_read(a.default_value.get(), f);
       break;
+    case ast::ExprKind::Comp: {
+      // The comprehension's variables are its own: reads of them are not the kernel's.
+      auto* c = ast::cast<ast::Comp>(e);
+      std::set<std::string> local;
+      for (const auto& g : c->generators) bound_names(g.target.get(), local);
+      OnRead outer = [&](const ast::Name& n) {
+        if (!local.count(n.id)) f(n);
+      };
+      each_read(c->generators.front().iter.get(), f);
+      for (size_t i = 1; i < c->generators.size(); ++i) each_read(c->generators[i].iter.get(), outer);
+      for (const auto& g : c->generators) each_read(g.ifs, outer);
+      each_read(c->elt.get(), outer);
+      each_read(c->value.get(), outer);
+      break;
+    }
   }
 }
 

@@ -62,6 +62,8 @@ struct SValue {
     Fragment,  // a tunable's range (PowerOfTwoFragment(16, 256), ...): fragment
     Record,    // a dataclass instance (an argument): elts named by fields, s = its class name
     Dict,      // a dict with string keys (an argument): elts keyed by fields
+    ConstDict, // a dict built when compiling (a dict comprehension): elts = key0, value0,
+               // key1, value1, ... in insertion order; keys are constants
   };
 
   Kind kind = Kind::Unknown;

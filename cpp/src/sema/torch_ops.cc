@@ -10,6 +10,7 @@
 #include <set>
 
 #include "analyzer.h"
+#include "scalar_affine.h"
 
 namespace deuteron::sema {
 
@@ -441,7 +442,14 @@ SValue view_like(OpCtx& c, const SValue& self, const std::vector<SValue>& shape_
   for (int d : x->type.dims)
     if (d != ir::kBroadcast) remaining.push_back(d);
   int infer_at = -1;
-  for (const auto& s : shape_items) {
+  for (const auto& item : shape_items) {
+    SValue s = item;
+    if (s.kind == K::IR && s.value->type.is_scalar()) {
+      // Arithmetic on tile attributes: a tile's block size (that tile) or a constant.
+      auto a = scalar_affine(s);
+      if (a && a->is_constant()) s = SValue::integer(a->constant);
+      else if (auto d = a ? a->block_size_dim() : std::nullopt) s = SValue::tile(*d);
+    }
     if (s.kind == K::Tile || s.kind == K::DimSize) {
       dims.push_back(s.dim);
     } else if (s.kind == K::Int && s.i.is_constant() && s.i.constant() == -1) {

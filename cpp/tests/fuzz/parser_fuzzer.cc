@@ -109,6 +109,17 @@ void check_expr(const Expr& e, const Bounds& b) {
       for (const auto& a : cast<Lambda>(&e)->args) check_opt(a.default_value, b);
       check_expr(*cast<Lambda>(&e)->body, b);
       return;
+    case ExprKind::Comp: {
+      const auto* c = cast<Comp>(&e);
+      check_expr(*c->elt, b);
+      check_opt(c->value, b);
+      for (const auto& g : c->generators) {
+        check_expr(*g.target, b);
+        check_expr(*g.iter, b);
+        check_list(g.ifs, b);
+      }
+      return;
+    }
   }
 }
 

@@ -480,6 +480,13 @@ class ReferenceEmitter {
       case OpKind::Assert:
         w_.line("assert bool(torch.all(" + t(op.operands[0]) + ")), " + quote(op.attrs.message));
         return;
+      case OpKind::Print: {
+        // The whole tensors at once (this back end runs whole dims, not tiles).
+        std::string args = codegen::py_str(op.attrs.message);
+        for (const ir::Value* v : op.operands) args += ", " + name(v);
+        w_.line("print(" + args + ")");
+        return;
+      }
     }
   }
 

@@ -877,6 +877,12 @@ class KernelEmitter {
       case OpKind::Assert:
         w_->line("tl.device_assert(" + use(op.operands[0]) + ", " + quote(op.attrs.message) + ")");
         return;
+      case OpKind::Print: {
+        std::string args = py_str(op.attrs.message);
+        for (const ir::Value* v : op.operands) args += ", " + use(v);
+        w_->line("tl.device_print(" + args + ")");
+        return;
+      }
     }
   }
 

@@ -58,7 +58,8 @@ HELION_CORPUS=${DEUTERON_HELION_DIR:-../shared/helion}
 if [ -d "$HELION_CORPUS/test" ]; then
   echo "[test] conformance: Helion's test files (interpret mode), each at least its floor"
   python scripts/conformance.py --helion "$HELION_CORPUS" --check-floor --files \
-    test_grid.py test_views.py test_misc.py test_control_flow.py test_reductions.py test_errors.py
+    test_grid.py test_views.py test_misc.py test_control_flow.py test_reductions.py test_errors.py \
+    test_dot.py test_closures.py test_unroll_tuples.py
 else
   echo "[test] conformance: not run, Helion's corpus is not at $HELION_CORPUS (set DEUTERON_HELION_DIR)"
 fi

@@ -518,54 +518,6 @@ bool Analyzer::call_builtin(const std::string& name, const CallArgs& call, SValu
     out = SValue::unknown();
     return true;
   }
-  if (name == "zip" || name == "enumerate") {
-    // Over tuples and lists known at compile time (a structured argument, a
-    // literal): a tuple of tuples, which a for loop in device code unrolls.
-    std::optional<bool> strict;
-    SValue start = SValue::integer(0);
-    for (size_t i = 0; i < call.kwargs.size(); ++i) {
-      const auto& [key, value] = call.kwargs[i];
-      if (name == "zip" && key == "strict") strict = expect_const_bool(value, call.kwarg_spans[i], "zip(strict=...)");
-      else if (name == "enumerate" && key == "start") start = value;
-      else error(call.kwarg_spans[i], name + "() got an unexpected keyword argument '" + key + "'");
-    }
-    if (name == "enumerate" && call.args.size() == 2) start = call.args[1];
-    if (name == "enumerate" && (call.args.empty() || call.args.size() > 2))
-      error(call.span, "enumerate() takes an iterable and an optional start");
-    std::vector<const SValue*> seqs;
-    for (size_t i = 0; i < (name == "zip" ? call.args.size() : 1); ++i) {
-      const SValue& v = call.args[i];
-      if (!v.is_sequence()) {
-        if (in_device())
-          error(call.arg_spans[i], name + "() inside a tile loop needs tuples or lists known at compile time, got " +
-                                       describe(v));
-        out = SValue::unknown();
-        return true;
-      }
-      seqs.push_back(&v);
-    }
-    std::vector<SValue> items;
-    if (name == "enumerate") {
-      SymInt first = expect_int(start, call.span, "enumerate()'s start");
-      for (size_t k = 0; k < seqs[0]->elts.size(); ++k)
-        items.push_back(SValue::tuple({SValue::integer(first + static_cast<int64_t>(k)), seqs[0]->elts[k]}));
-    } else {
-      size_t n = seqs.empty() ? 0 : seqs[0]->elts.size();
-      for (const SValue* q : seqs) {
-        if (strict.value_or(false) && q->elts.size() != n)
-          error(call.span, "zip(strict=True): the arguments have different lengths (" + std::to_string(n) + " and " +
-                               std::to_string(q->elts.size()) + ")");
-        n = std::min(n, q->elts.size());
-      }
-      for (size_t k = 0; k < n; ++k) {
-        std::vector<SValue> row;
-        for (const SValue* q : seqs) row.push_back(q->elts[k]);
-        items.push_back(SValue::tuple(row));
-      }
-    }
-    out = SValue::tuple(items);
-    return true;
-  }
   if (name == "range") {
     if (in_device()) error(call.span, "range() can only be used as the iterator of a for loop inside kernels");
     out = SValue::unknown();

@@ -498,7 +498,6 @@ bool Analyzer::call_builtin(const std::string& name, const CallArgs& call, SValu
   if (name == "len") {
     const SValue& v = arg(0);
     if (v.is_sequence() || v.kind == K::Dict) { out = SValue::integer(static_cast<int64_t>(v.elts.size())); return true; }
-    if (v.is_sequence()) { out = SValue::integer(static_cast<int64_t>(v.elts.size())); return true; }
     if (v.kind == K::ConstDict) { out = SValue::integer(static_cast<int64_t>(v.elts.size() / 2)); return true; }
     if (v.kind == K::Tensor && !v.tensor->sizes.empty()) { out = SValue::integer(v.tensor->sizes[0]); return true; }
     if (in_device()) error(call.span, "len() needs a tuple, list or host tensor, got " + describe(v));

@@ -21,8 +21,15 @@ fi
 # already has a CUDA torch should use its own environment instead of this one.
 if ! python -c "import torch, triton, nanobind, scikit_build_core, pytest, hypothesis" 2>/dev/null; then
   echo "[setup] installing Python dependencies"
-  python -m pip install -q "torch==2.13.0" "triton==3.6.0" numpy pytest hypothesis \
+  python -m pip install -q "torch==2.13.0" "triton==3.6.0" "numpy<2.4" pytest hypothesis \
     "scikit-build-core>=0.10" "nanobind>=2.0" ninja cmake
+fi
+# Triton 3.6's interpreter (TRITON_INTERPRET=1) takes int() of 1-element arrays,
+# which numpy 2.4 refuses: a kernel with an int argument as a loop bound fails
+# there (runtime/launcher.py explains it to users).  Triton >= 3.8 is fixed.
+if ! python -c "import numpy, sys; sys.exit(tuple(map(int, numpy.__version__.split('.')[:2])) >= (2, 4))" 2>/dev/null; then
+  echo "[setup] installing numpy<2.4 (Triton 3.6's interpreter)"
+  python -m pip install -q "numpy<2.4"
 fi
 # Test-only: expecttest is imported by Helion's own test files, which the
 # conformance runner (scripts/conformance.py) runs unchanged.

@@ -68,3 +68,15 @@ def bf16_matmul(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
             acc = hl.dot(x[tile_m, tile_k], y[tile_k, tile_n], acc=acc)
         out[tile_m, tile_n] = acc
     return out
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[16]), static_shapes=False)
+def rows_prefix_plus_one(x: torch.Tensor, n: int) -> torch.Tensor:
+    """An inner tile loop whose bound is an int argument: a runtime scalar in
+    `tl.range` (Triton < 3.8's interpreter converts it with int() on a 1-element
+    array, which numpy >= 2.4 refuses)."""
+    out = torch.zeros_like(x)
+    for i in hl.grid(x.size(0)):
+        for t in hl.tile(n):
+            out[i, t] = x[i, t] + 1
+    return out

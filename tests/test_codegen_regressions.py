@@ -66,3 +66,12 @@ def test_bfloat16_dot(mode):
     x = torch.randn(32, 48, generator=g).to(torch.bfloat16)
     y = torch.randn(48, 40, generator=g).to(torch.bfloat16)
     torch.testing.assert_close(fresh(K.bf16_matmul)(x, y), x.float() @ y.float(), atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("n", [25, 1, 32])
+def test_inner_loop_bound_from_an_int_argument(mode, n):
+    # Seen on Helion's moe_matmul_ogs (max_T_per_expert) under TRITON_INTERPRET=1.
+    x = torch.randn(4, 32)
+    want = torch.zeros_like(x)
+    want[:, :n] = x[:, :n] + 1
+    assert torch.equal(fresh(K.rows_prefix_plus_one)(x, n), want)

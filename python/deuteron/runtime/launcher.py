@@ -31,9 +31,32 @@ def no_native_launcher(grid: tuple, *args: Any) -> bool:
 
 def default_launcher(kernel: Any, grid: tuple, *args: Any, num_warps: int = 4, num_stages: int = 1,
                      maxnreg: int | None = None, site: tuple | None = None) -> Any:
-    if maxnreg is not None:
-        return kernel[grid](*args, num_warps=num_warps, num_stages=num_stages, maxnreg=maxnreg)
-    return kernel[grid](*args, num_warps=num_warps, num_stages=num_stages)
+    try:
+        if maxnreg is not None:
+            return kernel[grid](*args, num_warps=num_warps, num_stages=num_stages, maxnreg=maxnreg)
+        return kernel[grid](*args, num_warps=num_warps, num_stages=num_stages)
+    except Exception as e:
+        _explain_interpreter_numpy_clash(e)
+        raise
+
+
+# Triton < 3.8's interpreter turns a scalar kernel argument used as a Python
+# int (a `tl.range` bound) into int() of a 1-element array, which numpy 2.4
+# made an error; Triton 3.8 squeezes the array first.
+_NUMPY_SCALAR_CLASH = "only 0-dimensional arrays can be converted to Python scalars"
+
+
+def _explain_interpreter_numpy_clash(e: Exception) -> None:
+    if type(e).__name__ != "InterpreterError" or _NUMPY_SCALAR_CLASH not in str(e):
+        return
+    import numpy
+    import triton
+
+    raise RuntimeError(
+        f"TRITON_INTERPRET=1: Triton {triton.__version__}'s interpreter cannot use a kernel's int argument as a "
+        f"loop bound with numpy {numpy.__version__} (numpy 2.4 refuses int() of a 1-element array, which that "
+        f"interpreter does); install numpy<2.4 or Triton>=3.8, or run the kernel in PyTorch eager with "
+        f"DEUTERON_INTERPRET=1") from e
 
 
 def check_tma_alignment(*tensors: torch.Tensor) -> None:

@@ -315,6 +315,39 @@ def test_rms_norm(mode):
           rtol=1e-4, atol=1e-4)
 
 
+# ------------------------------------------------------------------- matmuls
+
+@deuteron.kernel
+def linear(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    out = torch.empty([x.size(0), w.size(1)], dtype=x.dtype, device=x.device)
+    for tile_m in hl.tile(x.size(0)):
+        y = x[tile_m, :].to(torch.float32) @ w[:, :].to(torch.float32) + b[:]
+        out[tile_m, :] = torch.sigmoid(y).to(out.dtype)
+    return out
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
+def test_single_loop_matmul(mode, dtype):
+    # dX = dY @ W^T per tile; dW = X^T @ dY and db summed over the tiles of m (atomics).
+    x, w, b = torch.randn(40, 48).to(dtype), torch.randn(48, 32).to(dtype), torch.randn(32)
+    tol = 1e-2 if dtype == torch.float16 else 1e-4
+    source = check(linear, lambda x, w, b: torch.sigmoid(x.float() @ w.float() + b).to(dtype), [x, w, b],
+                   rtol=tol, atol=tol)
+    assert "hl.dot(" in source and "hl.atomic_add(grad_w" in source
+
+
+@deuteron.kernel
+def batched(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    out = torch.empty([a.size(0), a.size(1), b.size(2)], dtype=a.dtype, device=a.device)
+    for tile_b in hl.tile(a.size(0)):
+        out[tile_b, :, :] = torch.bmm(a[tile_b, :, :], b[tile_b, :, :])
+    return out
+
+
+def test_batched_matmul(mode):
+    check(batched, torch.bmm, [torch.randn(4, 16, 24), torch.randn(4, 24, 32)], rtol=1e-4, atol=1e-4)
+
+
 # ------------------------------------------------------------- the backward itself
 
 @deuteron.kernel
@@ -354,10 +387,14 @@ def test_helion_alias_reaches_backward():
 
 
 @deuteron.kernel
-def matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    out = torch.empty([a.size(0), b.size(1)], dtype=a.dtype, device=a.device)
-    for tile_m in hl.tile(a.size(0)):
-        out[tile_m, :] = hl.dot(a[tile_m, :], b[:, :])
+def matmul_k_loop(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    m, k = a.size()
+    out = torch.empty([m, b.size(1)], dtype=torch.float32, device=a.device)
+    for tile_m, tile_n in hl.tile([m, b.size(1)]):
+        acc = hl.zeros([tile_m, tile_n], dtype=torch.float32)
+        for tile_k in hl.tile(k):
+            acc = torch.addmm(acc, a[tile_m, tile_k], b[tile_k, tile_n])
+        out[tile_m, tile_n] = acc
     return out
 
 
@@ -381,7 +418,7 @@ def inner_loop(x: torch.Tensor) -> torch.Tensor:
 
 
 @pytest.mark.parametrize("kernel, what, shapes, grad_shape", [
-    (matmul, "'dot'", [(16, 24), (24, 8)], (16, 8)),
+    (matmul_k_loop, "'for'", [(16, 24), (24, 16)], (16, 16)),
     (cumulative, "'scan'", [(8, 16)], (8, 16)),
     (inner_loop, "'for'", [(8, 16)], (8,)),
 ])

@@ -251,6 +251,24 @@ void Sweep::adjoint(const ir::Op& op) {
           unsupported(plan_, op.span, line + "'" + ir::name(op.attrs.binary) + "'");
       }
     }
+    case K::Dot: {
+      // C = A @ B (+ acc), batched over leading axes: dA = dC @ B^T, dB = A^T @ dC,
+      // computed in float32 (a 16-bit operand's gradient is rounded once, by add).
+      // An operand every program reads whole (a weight `w[:, :]`) gets its
+      // gradient summed over the programs by the atomic store of its load.
+      const ir::Value* a = in(0);
+      const ir::Value* b = in(1);
+      int rank = r->type.rank();
+      std::string swap = ".permute(";
+      for (int i = 0; i < rank; ++i) swap += (i ? ", " : "") + std::to_string(i < rank - 2 ? i : 2 * rank - 3 - i);
+      swap += ")";
+      std::string g32 = g + ".to(torch.float32)";
+      auto f32 = [&](const ir::Value* v) { return fwd(v) + ".to(torch.float32)"; };
+      if (active(a)) add(a, Term{"hl.dot(" + g32 + ", " + f32(b) + swap + ")", a->type.dims, DType::Float32});
+      if (active(b)) add(b, Term{"hl.dot(" + f32(a) + swap + ", " + g32 + ")", b->type.dims, DType::Float32});
+      if (op.operands.size() > 2) add(in(2), grads_.at(r));
+      return;
+    }
     case K::Reduce: {
       const ir::Value* a = in(0);
       std::string ax = std::to_string(op.attrs.axis);

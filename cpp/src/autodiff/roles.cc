@@ -11,7 +11,7 @@ namespace deuteron::autodiff {
 void unsupported(const Plan& plan, SourceSpan span, const std::string& what) {
   raise_error(plan.program->file, span,
               "experimental.backward does not support " + what,
-              {"supported: one tile loop of elementwise ops and reductions over whole dims"});
+              {"supported: one tile loop of elementwise ops, reductions over whole dims and matmuls of whole dims"});
 }
 
 namespace {

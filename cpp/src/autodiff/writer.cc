@@ -279,6 +279,12 @@ std::string Writer::emit_forward(const ir::Op& op) {
       for (size_t i = 0; i < op.attrs.perm.size(); ++i) s += (i ? ", " : "") + std::to_string(op.attrs.perm[i]);
       return s + ")";
     }
+    case K::Dot: {
+      std::string s = "hl.dot(" + arg(0) + ", " + arg(1);
+      if (op.operands.size() > 2) s += ", acc=" + arg(2);
+      if (op.attrs.dot_out_dtype) s += ", out_dtype=" + dtype_text(*op.attrs.dot_out_dtype);
+      return s + ")";
+    }
     case K::Reduce: {
       const char* fn = nullptr;
       switch (op.attrs.reduce) {

@@ -3,12 +3,14 @@
 # gradients broadcast back along the row, w read by every program (its gradient
 # added atomically), a returned view's gradient reshaped to the stored tensor;
 # scaled_softmax: amax's gradient shared by tied lanes, a scalar argument;
-# in_place: a value stored and loaded back (forwarded); matmul: refused,
-# naming the op and its line.
+# in_place: a value stored and loaded back (forwarded); matmul: a weight read
+# whole by every program (dW = X^T @ dY added atomically); matmul_k_loop:
+# refused (an inner loop), naming the op and its line.
 # RUN[layer-norm]: --function layer_norm --args x:float32[64,32],w:float32[32] --dump=backward
 # RUN[softmax]: --function scaled_softmax --args x:float32[16,8],scale:float --dump=backward
 # RUN[in-place]: --function in_place --args x:float32[100] --dump=backward
-# RUN[matmul]: --function matmul --args a:float32[16,24],b:float32[24,8] --dump=backward
+# RUN[matmul]: --function matmul --args a:float32[16,24],b:float32[24,16] --dump=backward
+# RUN[matmul-k-loop]: --function matmul_k_loop --args a:float32[16,24],b:float32[24,16] --dump=backward
 import torch
 import deuteron
 import deuteron.language as hl
@@ -54,4 +56,16 @@ def matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     out = torch.empty([a.size(0), b.size(1)], dtype=a.dtype, device=a.device)
     for tile_m in hl.tile(a.size(0)):
         out[tile_m, :] = hl.dot(a[tile_m, :], b[:, :])
+    return out
+
+
+@deuteron.kernel()
+def matmul_k_loop(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    m, k = a.size()
+    out = torch.empty([m, b.size(1)], dtype=torch.float32, device=a.device)
+    for tile_m, tile_n in hl.tile([m, b.size(1)]):
+        acc = hl.zeros([tile_m, tile_n], dtype=torch.float32)
+        for tile_k in hl.tile(k):
+            acc = torch.addmm(acc, a[tile_m, tile_k], b[tile_k, tile_n])
+        out[tile_m, tile_n] = acc
     return out

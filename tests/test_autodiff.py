@@ -203,6 +203,25 @@ def test_values_stored_and_loaded_back(mode):
 
 
 @deuteron.kernel
+def flat_views(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(a)
+    a_flat = a.view(-1)
+    b_flat = b.view(-1)
+    out_flat = out.view(-1)
+    for tile in hl.tile(a.numel()):
+        out_flat[tile] = torch.tanh(a_flat[tile]) * b_flat[tile]
+    return out
+
+
+def test_inputs_and_outputs_read_through_views(mode):
+    # The loop reads views host code made: the backward makes the same views of
+    # the arguments and of their gradient buffers.
+    a, b = torch.randn(2, 12, 20).unbind(0)
+    source = check(flat_views, lambda a, b: torch.tanh(a) * b, [a, b])
+    assert "grad_a_flat = grad_a.view(-1)" in source
+
+
+@deuteron.kernel
 def half_precision(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     out = torch.empty_like(x)
     for tile in hl.tile(x.shape):

@@ -29,6 +29,14 @@ struct TensorRole {
   int arg = -1;            // Input: index of the forward parameter
   int output = -1;         // Output: position in the returned tuple
   std::string grad_name;   // Input: the gradient buffer; Output: the incoming gradient
+  // Input read through a view host code made (`a_flat = a.view(-1)`): the
+  // view's name and expression, which the backward's host code repeats for
+  // the argument and (rooted at its gradient buffer) for the gradient.
+  std::string view_name, view_expr;
+  // The name the backward's device code reads the input by.
+  const std::string& read_name(const std::vector<std::string>& params) const {
+    return view_name.empty() ? params.at(arg) : view_name;
+  }
 };
 
 struct Plan {
@@ -36,6 +44,7 @@ struct Plan {
   const ir::DeviceKernel* kernel = nullptr;
   std::vector<TensorRole> tensors;  // one per kernel tensor
   std::vector<std::string> params;  // the forward's parameter names
+  std::vector<std::string> arg_grads;  // per parameter: its gradient buffer ("" for non-tensors)
   // A load of a tensor that an earlier store of the loop wrote at the same
   // index reads that store's value (store-to-load forwarding).
   std::map<const ir::Op*, const ir::Value*> forwarded;

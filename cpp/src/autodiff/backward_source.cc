@@ -74,16 +74,17 @@ std::string backward_source(const Program& program) {
   // One gradient buffer per tensor parameter of the kernel (zeros where no
   // load reads it, or where programs add into it).
   std::vector<std::string> results;
-  std::set<std::string> done;
-  for (size_t a = 0; a < program.args.size() && a < plan.params.size(); ++a) {
-    if (program.args[a].kind != ArgSpec::Kind::Tensor) continue;
-    std::string name;
-    for (size_t t = 0; t < k.tensors.size(); ++t)
-      if (plan.tensors[t].role == Role::Input && plan.tensors[t].arg == static_cast<int>(a))
-        name = plan.tensors[t].grad_name;
-    if (name.empty()) name = "grad_" + plan.params[a] + "_unused";
-    host.push_back(name + " = torch.zeros_like(" + plan.params[a] + ")");
-    results.push_back(name);
+  for (size_t a = 0; a < plan.arg_grads.size(); ++a) {
+    if (plan.arg_grads[a].empty()) continue;
+    host.push_back(plan.arg_grads[a] + " = torch.zeros_like(" + plan.params[a] + ")");
+    results.push_back(plan.arg_grads[a]);
+  }
+  for (const TensorRole& r : plan.tensors) {
+    if (r.role != Role::Input || r.view_name.empty()) continue;
+    // `a_flat = a.view(-1)` again, and `grad_a_flat = grad_a.view(-1)`.
+    const std::string& root = plan.params.at(r.arg);
+    host.push_back(r.view_name + " = " + r.view_expr);
+    host.push_back(r.grad_name + " = " + plan.arg_grads.at(r.arg) + r.view_expr.substr(root.size()));
   }
   if (results.empty()) unsupported(plan, program.fn->span, "a kernel without tensor arguments");
 

@@ -50,6 +50,32 @@ std::vector<std::pair<std::string, SourceSpan>> returned_names(const Program& p)
   return names;
 }
 
+// Views host code takes of a name before the loop, `a_flat = a.view(-1)`:
+// name -> (root name, the expression).  Only `.view(...)` chains: a view
+// always aliases its tensor, so a gradient written through the same view of
+// the gradient buffer lands where it belongs (reshape may copy).
+std::map<std::string, std::pair<std::string, const ast::Expr*>> host_views(const Program& p) {
+  std::map<std::string, std::pair<std::string, const ast::Expr*>> views;
+  for (const auto& s : p.fn->body) {
+    auto* a = ast::dyn_cast<ast::Assign>(s.get());
+    if (!a || a->targets.size() != 1) continue;
+    auto* target = ast::dyn_cast<ast::Name>(a->targets[0].get());
+    if (!target) continue;
+    const ast::Expr* e = a->value.get();
+    bool chain = false;
+    while (auto* c = ast::dyn_cast<ast::Call>(e)) {
+      auto* attr = ast::dyn_cast<ast::Attribute>(c->func.get());
+      if (!attr || attr->attr != "view") break;
+      e = attr->value.get();
+      chain = true;
+    }
+    auto* root = ast::dyn_cast<ast::Name>(e);
+    views.erase(target->id);  // a name assigned again is no longer the view
+    if (chain && root) views[target->id] = {root->id, a->value.get()};
+  }
+  return views;
+}
+
 bool same_index(const ir::Op& a, const ir::Op& b) {
   if (a.attrs.index.size() != b.attrs.index.size()) return false;
   for (size_t i = 0; i < a.attrs.index.size(); ++i) {
@@ -95,14 +121,23 @@ Plan make_plan(const Program& program) {
 
   // Outputs: the returned names, matched to the tensors the loop writes.
   auto returned = returned_names(program);
+  auto views = host_views(program);
   plan.tensors.resize(k.tensors.size());
   for (size_t t = 0; t < k.tensors.size(); ++t) {
     const ir::TensorParam& tp = k.tensors[t];
     TensorRole& r = plan.tensors[t];
+    std::string name = tp.host_expr;
+    auto view = views.find(name);
+    if (view != views.end()) name = view->second.first;
     for (size_t o = 0; o < returned.size(); ++o)
-      if (!returned[o].first.empty() && returned[o].first == tp.host_expr) r.output = static_cast<int>(o);
-    auto it = std::find(plan.params.begin(), plan.params.end(), tp.host_expr);
+      if (!returned[o].first.empty() && returned[o].first == name) r.output = static_cast<int>(o);
+    auto it = std::find(plan.params.begin(), plan.params.end(), name);
     if (it != plan.params.end()) r.arg = static_cast<int>(it - plan.params.begin());
+    if (r.arg >= 0 && view != views.end()) {
+      r.view_name = tp.host_expr;
+      r.view_expr = ast::unparse(*view->second.second);
+      if (r.view_expr.rfind(name + ".", 0) != 0) unsupported(plan, k.span, "the view '" + r.view_expr + "'");
+    }
     if (r.arg >= 0 && r.output >= 0)
       unsupported(plan, returned[r.output].second, "a kernel that returns its argument '" + tp.host_expr + "'");
     if (r.output >= 0) {
@@ -117,14 +152,25 @@ Plan make_plan(const Program& program) {
       for (size_t d = 0; same && d < tp.sizes.size(); ++d)
         same = tp.sizes[d].is_constant() && tp.sizes[d].constant() == spec->sizes[d] &&
                (spec->sizes[d] == 1 || (tp.strides[d].is_constant() && tp.strides[d].constant() == spec->strides[d]));
-      if (!same && tp.arg_index < 0)
+      if (!same && tp.arg_index < 0 && r.view_name.empty())
         unsupported(plan, k.span, "reading '" + tp.host_expr + "' as a view of another shape than the argument");
       r.role = Role::Input;
     }
   }
+  // Gradient buffers: one per tensor argument; an input read through a view
+  // stores into the same view of its argument's buffer.
+  plan.arg_grads.resize(plan.params.size());
+  for (size_t a = 0; a < plan.params.size() && a < program.args.size(); ++a)
+    if (program.args[a].kind == ArgSpec::Kind::Tensor) plan.arg_grads[a] = unique_name("grad_" + plan.params[a], taken);
+  std::set<int> read_args;
   for (size_t t = 0; t < k.tensors.size(); ++t) {
     TensorRole& r = plan.tensors[t];
-    if (r.role == Role::Input) r.grad_name = unique_name("grad_" + k.tensors[t].host_expr, taken);
+    if (r.role != Role::Input) continue;
+    // Two tensors of the loop over one argument (itself and a view) would
+    // each store a part of its gradient over the other's.
+    if (!read_args.insert(r.arg).second)
+      unsupported(plan, k.span, "reading the argument '" + plan.params[r.arg] + "' through two different views");
+    r.grad_name = r.view_name.empty() ? plan.arg_grads.at(r.arg) : unique_name("grad_" + r.view_name, taken);
   }
   for (size_t o = 0; o < returned.size(); ++o) {
     bool found = false;

@@ -256,7 +256,7 @@ std::string Writer::emit_forward(const ir::Op& op) {
         unsupported(plan_, op.span, "reading '" + k.tensors[op.attrs.tensor].host_expr +
                                         "' before the loop stores it (the backward has no such buffer)");
       if (op.attrs.extra_mask >= 0) unsupported(plan_, op.span, "a load with a mask");
-      return plan_.params.at(r.arg) + index_text(op);
+      return r.read_name(plan_.params) + index_text(op);
     }
     case K::Unary: {
       const char* fn = unary_function(op.attrs.unary);

@@ -11,13 +11,19 @@ bool differentiable(DType t) { return is_floating(t); }
 
 class Sweep {
  public:
-  Sweep(const Plan& plan, Writer& w) : plan_(plan), w_(w) {}
+  // The sweep of `region` (the loop body, or one iteration of an inner loop
+  // when `outer` is set), writing into w; `active` is shared by all sweeps.
+  Sweep(const Plan& plan, Writer& w, const ir::Region& region, std::set<const ir::Value*>& active,
+        Sweep* outer = nullptr)
+      : plan_(plan), w_(w), region_(region), active_(active), outer_(outer) {}
   void run();
 
  private:
-  void find_active();
+  void find_active(const ir::Region& region);
   void seed();
+  void reverse();
   void adjoint(const ir::Op& op);
+  void inner_loop(const ir::Op& op);
   void store_input_gradients();
 
   // Adds `t` (a gradient of value v's result type, possibly broadcast along
@@ -31,14 +37,47 @@ class Sweep {
 
   const Plan& plan_;
   Writer& w_;
-  std::set<const ir::Value*> active_;
+  const ir::Region& region_;
+  std::set<const ir::Value*>& active_;
+  Sweep* outer_;
   std::map<const ir::Value*, Term> grads_;
   // The gradients arriving at each load of an input, in load order.
   std::vector<std::pair<const ir::Op*, Term>> sinks_;
 };
 
-void Sweep::find_active() {
-  for (const auto& opp : plan_.kernel->body.ops) {
+// An inner loop whose carried values only accumulate: each carried value's
+// one use is the `acc` of a dot or an operand of `+`, whose result is what
+// the iteration yields and nothing else uses.  Then the gradient of every
+// iteration's contribution is the gradient of the loop's result, so the
+// backward runs the loop again with that gradient (a matmul's K loop,
+// `acc = acc + x[tile_m, tile_k].sum(-1)`).
+bool accumulates(const ir::Op& op) {
+  if (op.kind != ir::OpKind::For || op.attrs.dynamic_bounds || op.regions.size() != 1) return false;
+  const ir::Region& body = *op.regions[0];
+  if (body.ops.empty() || body.ops.back()->kind != ir::OpKind::Yield) return false;
+  const ir::Op& yield = *body.ops.back();
+  std::map<const ir::Value*, int> uses;
+  for (const auto& o : body.ops) {
+    if (!o->regions.empty() || o->kind == ir::OpKind::Store || o->kind == ir::OpKind::AtomicRMW) return false;
+    for (const ir::Value* v : o->operands) ++uses[v];
+  }
+  for (size_t j = 0; j < body.args.size(); ++j) {
+    const ir::Value* arg = body.args[j].get();
+    const ir::Value* next = yield.operands.at(j);
+    const ir::Op* u = next->def;
+    if (uses[arg] != 1 || uses[next] != 1 || !u || u->parent != &body) return false;
+    bool ok = false;
+    if (u->kind == ir::OpKind::Dot && u->operands.size() == 3)
+      ok = u->operands[2] == arg && u->operands[0] != arg && u->operands[1] != arg;
+    if (u->kind == ir::OpKind::Binary && u->attrs.binary == ir::BinaryFn::Add)
+      ok = (u->operands[0] == arg) != (u->operands[1] == arg);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+void Sweep::find_active(const ir::Region& region) {
+  for (const auto& opp : region.ops) {
     const ir::Op& op = *opp;
     if (op.kind == ir::OpKind::Load) {
       auto f = plan_.forwarded.find(&op);
@@ -48,6 +87,14 @@ void Sweep::find_active() {
       continue;
     }
     bool any = std::any_of(op.operands.begin(), op.operands.end(), [&](const ir::Value* v) { return active(v); });
+    if (accumulates(op)) {
+      const ir::Region& body = *op.regions[0];
+      find_active(body);
+      for (size_t j = 0; j < op.results.size(); ++j)
+        if (active(body.ops.back()->operands.at(j)) || active(op.operands.at(j)))
+          active_.insert(op.result(static_cast<int>(j)));
+      continue;
+    }
     if (!op.regions.empty() && !ir::has_combine_region(op)) {
       // An inner loop or a branch that reads an input or an active value
       // would need its own reverse sweep: refused rather than differentiated
@@ -61,7 +108,7 @@ void Sweep::find_active() {
         });
       if (inside)
         unsupported(plan_, op.span, std::string("gradients through the op '") + ir::name(op.kind) +
-                                        "' (an inner loop or a branch)");
+                                        "' (an inner loop other than an accumulation, or a branch)");
       continue;
     }
     if (op.kind == ir::OpKind::AtomicRMW && plan_.tensors.at(op.attrs.tensor).role == Role::Output)
@@ -70,6 +117,31 @@ void Sweep::find_active() {
     for (const auto& r : op.results)
       if (differentiable(r->type.dtype)) active_.insert(r.get());
   }
+}
+
+// The backward of an accumulating loop (see accumulates): the gradient of
+// its result goes to the initial value and, in a loop over the same dim, to
+// every iteration's contribution.
+void Sweep::inner_loop(const ir::Op& op) {
+  const ir::Region& body = *op.regions[0];
+  const ir::Op& yield = *body.ops.back();
+  Writer inner(plan_, w_, body);
+  Sweep sweep(plan_, inner, body, active_, this);
+  bool any = false;
+  for (size_t j = 0; j < op.results.size(); ++j) {
+    auto g = grads_.find(op.result(static_cast<int>(j)));
+    if (g == grads_.end()) continue;
+    any = true;
+    add(op.operands.at(j), g->second);
+    sweep.grads_[yield.operands.at(j)] = g->second;
+  }
+  if (!any) return;
+  sweep.reverse();
+  sweep.store_input_gradients();
+  w_.backward.push_back(loop_header(plan_, {op.attrs.dim}, op.span) + "  # line " + std::to_string(op.span.line));
+  for (const auto& l : inner.forward) w_.backward.push_back("    " + l);
+  for (const auto& l : inner.backward) w_.backward.push_back("    " + l);
+  if (inner.forward.empty() && inner.backward.empty()) w_.backward.push_back("    pass");
 }
 
 void Sweep::seed() {
@@ -113,6 +185,9 @@ Term Sweep::reduce_to(Term t, const std::vector<int>& to) {
 
 void Sweep::add(const ir::Value* v, Term t) {
   if (!active(v)) return;
+  if (outer_ && !defined_in(v, &region_))
+    unsupported(plan_, v->def ? v->def->span : plan_.kernel->span,
+                "a gradient flowing out of an inner loop into a value computed before it");
   t = reduce_to(cast_to(std::move(t), v->type.dtype), v->type.dims);
   auto it = grads_.find(v);
   std::string hint = "grad_" + (v->name_hint.empty() ? std::string("v") : v->name_hint);
@@ -136,6 +211,11 @@ Term make(const std::string& text, const ir::Value* r) { return Term{text, r->ty
 
 void Sweep::adjoint(const ir::Op& op) {
   using K = ir::OpKind;
+  if (op.kind == K::For) {
+    // Loops touching an active value are accumulations (find_active refused the rest).
+    if (accumulates(op)) inner_loop(op);
+    return;
+  }
   const ir::Value* r = op.results.empty() ? nullptr : op.result();
   if (!r || !grads_.count(r)) return;
   std::string g = grad(r);
@@ -311,9 +391,10 @@ void Sweep::store_input_gradients() {
       return w_.index_text(*l.first) == w_.index_text(*first);
     });
     std::vector<int> dims = ir::access_dims(*first);
-    bool owned = same && std::all_of(k.grid_dims.begin(), k.grid_dims.end(), [&](int d) {
-      return std::find(dims.begin(), dims.end(), d) != dims.end();
-    });
+    bool owned = same && !plan_.loaded_in_loops.count(t) &&
+                 std::all_of(k.grid_dims.begin(), k.grid_dims.end(), [&](int d) {
+                   return std::find(dims.begin(), dims.end(), d) != dims.end();
+                 });
     if (owned) {
       std::string sum = loads.front().second.text;
       for (size_t i = 1; i < loads.size(); ++i) sum = w_.bind(sum + " + " + loads[i].second.text, "grad_sum");
@@ -352,16 +433,23 @@ void Sweep::store_input_gradients() {
   }
 }
 
-void Sweep::run() {
-  find_active();
-  seed();
-  const auto& ops = plan_.kernel->body.ops;
+void Sweep::reverse() {
+  const auto& ops = region_.ops;
   for (auto it = ops.rbegin(); it != ops.rend(); ++it) adjoint(**it);
+}
+
+void Sweep::run() {
+  find_active(region_);
+  seed();
+  reverse();
   store_input_gradients();
 }
 
 }  // namespace
 
-void write_gradients(const Plan& plan, Writer& w) { Sweep(plan, w).run(); }
+void write_gradients(const Plan& plan, Writer& w) {
+  std::set<const ir::Value*> active;
+  Sweep(plan, w, plan.kernel->body, active).run();
+}
 
 }  // namespace deuteron::autodiff

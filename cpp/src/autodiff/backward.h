@@ -52,7 +52,13 @@ struct Plan {
   // receive no gradient.
   std::set<const ir::Op*> overwritten;
   std::vector<std::string> dim_names;  // per dim: the loop variable (tile and grid dims)
+  // Tensors loaded inside an inner loop: their gradients are always added
+  // atomically (a plain store in one loop body would overwrite another's).
+  std::set<int> loaded_in_loops;
 };
+
+// Whether value v is defined in region r (by one of its ops, or as its argument).
+bool defined_in(const ir::Value* v, const ir::Region* r);
 
 // Fills Plan from the program's single device loop (throws for what the
 // backward cannot take: several loops, broadcast input views, ...).
@@ -74,12 +80,17 @@ struct Term {
 // statements into `backward`.
 class Writer {
  public:
-  explicit Writer(const Plan& plan) : plan_(plan) {
+  explicit Writer(const Plan& plan) : plan_(plan), used_(&own_used_) {
     // Fresh variables never shadow a parameter, a loop variable or a buffer.
-    used_.insert(plan.params.begin(), plan.params.end());
-    used_.insert(plan.dim_names.begin(), plan.dim_names.end());
-    for (const auto& t : plan.tensors) used_.insert(t.grad_name);
+    used_->insert(plan.params.begin(), plan.params.end());
+    used_->insert(plan.dim_names.begin(), plan.dim_names.end());
+    used_->insert(plan.arg_grads.begin(), plan.arg_grads.end());
+    for (const auto& t : plan.tensors) used_->insert(t.grad_name);
   }
+  // The writer of an inner loop's body `region` (one iteration): values
+  // defined outside it are the outer writer's (written before the loop).
+  Writer(const Plan& plan, Writer& outer, const ir::Region& region)
+      : plan_(plan), outer_(&outer), region_(&region), used_(outer.used_) {}
 
   // The Python text of forward value v (a variable, or a literal for constants).
   std::string value(const ir::Value* v);
@@ -95,15 +106,22 @@ class Writer {
 
  private:
   std::string emit_forward(const ir::Op& op);
+  void write_loop(const ir::Op& op);
   std::string fresh(const std::string& hint);
   const Plan& plan_;
   std::map<const ir::Value*, std::string> names_;
-  std::set<std::string> used_;
+  Writer* outer_ = nullptr;
+  const ir::Region* region_ = nullptr;
+  std::set<std::string> own_used_;
+  std::set<std::string>* used_;
 };
 
 // The reverse sweep over the loop body: seeds from output stores, adjoint
 // rules per op, and the stores of input gradients, written into `w`.
 void write_gradients(const Plan& plan, Writer& w);
+
+// `for tile_k in hl.tile(0, 64):` for the loop over dim d.
+std::string loop_header(const Plan& plan, const std::vector<int>& dims, SourceSpan span);
 
 // Python spelling of a literal and a dtype.
 std::string literal_text(const ir::Literal& l);

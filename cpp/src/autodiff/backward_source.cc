@@ -13,26 +13,29 @@ std::string size_text_or_fail(const Plan& plan, const SymInt& s) {
   unsupported(plan, plan.kernel->span, "a loop bound without a known value");
 }
 
-// `for tile_m, tile_n in hl.tile([64, 32]):` over the forward's grid dims.
-std::string loop_header(const Plan& plan) {
+}  // namespace
+
+// `for tile_m, tile_n in hl.tile([64, 32]):` over the forward's grid dims
+// (or an inner loop's dim).
+std::string loop_header(const Plan& plan, const std::vector<int>& dims, SourceSpan span) {
   const ir::DeviceKernel& k = *plan.kernel;
   bool tiles = true, grids = true, fixed = true, from_zero = true;
-  for (int d : k.grid_dims) {
+  for (int d : dims) {
     const ir::Dim& dim = k.dim(d);
-    if (dim.dynamic_bounds) unsupported(plan, k.span, "a loop whose bounds are device values");
+    if (dim.dynamic_bounds) unsupported(plan, span, "a loop whose bounds are device values");
     tiles = tiles && dim.kind == ir::DimKind::Tile;
     grids = grids && dim.kind == ir::DimKind::Grid;
     fixed = fixed && dim.fixed_block_size.has_value();
     from_zero = from_zero && dim.begin.same_as(SymInt(0));
   }
-  if (!tiles && !grids) unsupported(plan, k.span, "a loop mixing tiles and grid indices");
+  if (!tiles && !grids) unsupported(plan, span, "a loop mixing tiles and grid indices");
   auto list = [&](auto part) {
     std::string s;
-    for (size_t i = 0; i < k.grid_dims.size(); ++i) s += (i ? ", " : "") + part(k.dim(k.grid_dims[i]));
-    return k.grid_dims.size() == 1 ? s : "[" + s + "]";
+    for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + part(k.dim(dims[i]));
+    return dims.size() == 1 ? s : "[" + s + "]";
   };
   std::string vars;
-  for (size_t i = 0; i < k.grid_dims.size(); ++i) vars += (i ? ", " : "") + plan.dim_names[k.grid_dims[i]];
+  for (size_t i = 0; i < dims.size(); ++i) vars += (i ? ", " : "") + plan.dim_names[dims[i]];
   std::string args;
   if (!from_zero) args = list([&](const ir::Dim& d) { return size_text_or_fail(plan, d.begin); }) + ", ";
   args += list([&](const ir::Dim& d) { return size_text_or_fail(plan, d.end); });
@@ -40,8 +43,6 @@ std::string loop_header(const Plan& plan) {
     args += ", block_size=" + list([&](const ir::Dim& d) { return std::to_string(*d.fixed_block_size); });
   return "for " + vars + " in hl." + (tiles ? "tile" : "grid") + "(" + args + "):";
 }
-
-}  // namespace
 
 std::string backward_source(const Program& program) {
   Plan plan = make_plan(program);
@@ -90,7 +91,7 @@ std::string backward_source(const Program& program) {
 
   std::string out = "def backward_kernel(" + sig + "):\n";
   for (const auto& h : host) out += "    " + h + "\n";
-  out += "    " + loop_header(plan) + "\n";
+  out += "    " + loop_header(plan, k.grid_dims, k.span) + "\n";
   for (const auto& l : w.forward) out += "        " + l + "\n";
   for (const auto& l : w.backward) out += "        " + l + "\n";
   if (w.forward.empty() && w.backward.empty()) out += "        pass\n";

@@ -11,7 +11,7 @@ namespace deuteron::autodiff {
 void unsupported(const Plan& plan, SourceSpan span, const std::string& what) {
   raise_error(plan.program->file, span,
               "experimental.backward does not support " + what,
-              {"supported: one tile loop of elementwise ops, reductions over whole dims and matmuls of whole dims"});
+              {"supported: one tile loop of elementwise ops, reductions over whole dims, matmuls, and inner loops that accumulate (acc = acc + ..., a K loop of dots)"});
 }
 
 namespace {
@@ -186,10 +186,19 @@ Plan make_plan(const Program& program) {
 
   // Dims: the loop variables of the grid (tile and grid dims).
   plan.dim_names.resize(k.dims.size());
-  for (int d : k.grid_dims) {
+  std::vector<int> order = k.grid_dims;
+  for (const ir::Dim& dim : k.dims)
+    if (dim.loop_id >= 0 && dim.kind != ir::DimKind::Full) order.push_back(dim.id);
+  for (int d : order) {
     const ir::Dim& dim = k.dim(d);
-    plan.dim_names[d] = unique_name(dim.name.empty() ? "tile_" + std::to_string(d) : dim.name, taken);
+    if (plan.dim_names[d].empty())
+      plan.dim_names[d] = unique_name(dim.name.empty() ? "tile_" + std::to_string(d) : dim.name, taken);
   }
+  for (const auto& op : k.body.ops)
+    for (const auto& region : op->regions)
+      ir::walk(*region, [&](const ir::Op& o) {
+        if (o.kind == ir::OpKind::Load) plan.loaded_in_loops.insert(o.attrs.tensor);
+      });
 
   // Store-to-load forwarding, and which output stores a later one overwrites.
   std::vector<const ir::Op*> stores;

@@ -130,8 +130,8 @@ std::string Writer::fresh(const std::string& hint) {
   std::string base = hint.empty() ? "v" : hint;
   for (int i = 0;; ++i) {
     std::string n = base + "_" + std::to_string(i);
-    if (!used_.count(n)) {
-      used_.insert(n);
+    if (!used_->count(n)) {
+      used_->insert(n);
       return n;
     }
   }
@@ -191,14 +191,23 @@ std::string Writer::index_text(const ir::Op& op) {
   return s + "]";
 }
 
+bool defined_in(const ir::Value* v, const ir::Region* r) {
+  return v->def ? v->def->parent == r : v->owner == r;
+}
+
 std::string Writer::value(const ir::Value* v) {
   auto it = names_.find(v);
   if (it != names_.end()) return it->second;
+  if (outer_ && !defined_in(v, region_)) return outer_->value(v);
   if (!v->def) unsupported(plan_, plan_.kernel->span, "a value carried by an inner loop");
   const ir::Op& op = *v->def;
   if (auto f = plan_.forwarded.find(&op); f != plan_.forwarded.end()) {
     // A load of what the loop stored before: the stored value itself.
     return names_[v] = value(f->second);
+  }
+  if (op.kind == ir::OpKind::For) {
+    write_loop(op);
+    return names_.at(v);
   }
   if (op.results.size() != 1) unsupported(plan_, op.span, std::string("the op '") + ir::name(op.kind) + "'");
   std::string text = emit_forward(op);
@@ -212,6 +221,32 @@ std::string Writer::value(const ir::Value* v) {
   }
   names_[v] = text;
   return text;
+}
+
+// An inner loop recomputed (its results are needed, e.g. a matmul's before
+// the ops after it): the carried values as variables the body reassigns.
+void Writer::write_loop(const ir::Op& op) {
+  if (op.attrs.dynamic_bounds || op.regions.size() != 1)
+    unsupported(plan_, op.span, "recomputing this loop");
+  const ir::Region& body = *op.regions[0];
+  const ir::Op& yield = *body.ops.back();
+  Writer inner(plan_, *this, body);
+  std::vector<std::string> carried;
+  for (size_t j = 0; j < op.results.size(); ++j) {
+    const ir::Value* r = op.result(static_cast<int>(j));
+    std::string init = value(op.operands.at(j));
+    std::string n = fresh(r->name_hint.empty() ? "acc" : r->name_hint);
+    forward.push_back(n + " = " + init);
+    carried.push_back(n);
+    inner.names_[body.args.at(j).get()] = n;
+  }
+  std::vector<std::string> next;
+  for (size_t j = 0; j < op.results.size(); ++j) next.push_back(inner.value(yield.operands.at(j)));
+  if (!inner.backward.empty()) unsupported(plan_, op.span, "recomputing this loop");
+  forward.push_back(loop_header(plan_, {op.attrs.dim}, op.span) + "  # line " + std::to_string(op.span.line));
+  for (const auto& l : inner.forward) forward.push_back("    " + l);
+  for (size_t j = 0; j < carried.size(); ++j) forward.push_back("    " + carried[j] + " = " + next[j]);
+  for (size_t j = 0; j < carried.size(); ++j) names_[op.result(static_cast<int>(j))] = carried[j];
 }
 
 std::string Writer::emit_forward(const ir::Op& op) {

@@ -429,6 +429,7 @@ void Sweep::store_input_gradients() {
       }
       for (auto it = new_axes.rbegin(); it != new_axes.rend(); ++it) v += ".squeeze(" + std::to_string(*it) + ")";
       w_.backward.push_back("hl.atomic_add(" + buf + ", " + idx + "], " + v + ")");
+      w_.atomic_buffers.insert(plan_.arg_grads.at(plan_.tensors.at(t).arg));
     }
   }
 }

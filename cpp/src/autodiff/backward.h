@@ -103,6 +103,8 @@ class Writer {
   std::string shape_text(const std::vector<int>& dims);
 
   std::vector<std::string> forward, backward;
+  // Gradient buffers (by name) that programs add into atomically.
+  std::set<std::string> atomic_buffers;
 
  private:
   std::string emit_forward(const ir::Op& op);

@@ -77,8 +77,18 @@ std::string backward_source(const Program& program) {
   std::vector<std::string> results;
   for (size_t a = 0; a < plan.arg_grads.size(); ++a) {
     if (plan.arg_grads[a].empty()) continue;
-    host.push_back(plan.arg_grads[a] + " = torch.zeros_like(" + plan.params[a] + ")");
-    results.push_back(plan.arg_grads[a]);
+    const std::string& buf = plan.arg_grads[a];
+    // A 16-bit gradient that programs add into is summed in float32 (many
+    // small additions; bfloat16 atomics also need a recent GPU) and rounded
+    // once at the end.
+    DType dt = program.args[a].dtype;
+    if (w.atomic_buffers.count(buf) && is_low_precision_float(dt)) {
+      host.push_back(buf + " = torch.zeros_like(" + plan.params[a] + ", dtype=torch.float32)");
+      results.push_back(buf + ".to(" + dtype_text(dt) + ")");
+    } else {
+      host.push_back(buf + " = torch.zeros_like(" + plan.params[a] + ")");
+      results.push_back(buf);
+    }
   }
   for (const TensorRole& r : plan.tensors) {
     if (r.role != Role::Input || r.view_name.empty()) continue;

@@ -463,7 +463,16 @@ def running_max(x: torch.Tensor) -> torch.Tensor:
     return out
 
 
+@deuteron.kernel
+def masked(x: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = hl.load(x, [tile], extra_mask=tile.index < 10) * 2.0
+    return out
+
+
 @pytest.mark.parametrize("kernel, what, shapes, grad_shape", [
+    (masked, "a load with a mask", [(32,)], (32,)),
     (cumulative, "'scan'", [(8, 16)], (8, 16)),
     (running_max, "'for'", [(8, 16)], (8,)),
 ])

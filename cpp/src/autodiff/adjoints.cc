@@ -83,7 +83,11 @@ void Sweep::find_active(const ir::Region& region) {
       auto f = plan_.forwarded.find(&op);
       bool a = f != plan_.forwarded.end() ? active(f->second)
                                           : plan_.tensors.at(op.attrs.tensor).role == Role::Input;
-      if (a && differentiable(op.result()->type.dtype)) active_.insert(op.result());
+      if (a && differentiable(op.result()->type.dtype)) {
+        // Its gradient would be stored to the lanes the mask leaves out too.
+        if (op.attrs.extra_mask >= 0) unsupported(plan_, op.span, "the gradient of a load with a mask");
+        active_.insert(op.result());
+      }
       continue;
     }
     bool any = std::any_of(op.operands.begin(), op.operands.end(), [&](const ir::Value* v) { return active(v); });

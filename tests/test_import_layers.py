@@ -48,6 +48,7 @@ LAYERS = {
     "deuteron.runtime.aot": 4,
     "deuteron.autotune": 4,
     "deuteron.testing": 4,
+    "deuteron.experimental": 4,  # backward(): compiles and calls a generated kernel
     # 5: C++ export.
     "deuteron.aot": 5,
     # 6: entry points: the package (which plugs the autotuner into the runtime) and the command line.

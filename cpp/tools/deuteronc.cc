@@ -4,7 +4,7 @@
 //
 //   deuteronc kernels.py --function add --args 'x:float32[1024],y:float32[1024]'
 //             [--config '{"block_sizes": [256]}' | --config @cfg.json]
-//             [--dump=ast|ir|ir-after=<stage>|config-spec|default-config|config|triton|reference]
+//             [--dump=ast|ir|ir-after=<stage>|backward|config-spec|default-config|config|triton|reference]
 //             [--dynamic] [--precision=fast|strict] [--time N]
 //   deuteronc --run-pass=NAME [pass options] FILE.ir   (see run_pass_tool.cc)
 //   deuteronc --dump=config-keys      (the config key table as JSON)
@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "deuteron/autodiff.h"
 #include "deuteron/cli.h"
 #include "deuteron/compiler.h"
 #include "run_pass_tool.h"
@@ -26,7 +27,7 @@ namespace {
 [[noreturn]] void usage(const std::string& msg) {
   if (!msg.empty()) std::cerr << "deuteronc: " << msg << "\n";
   std::cerr << "usage: deuteronc FILE.py [--function NAME] [--args SPEC] [--config JSON|@FILE]\n"
-               "                 [--dump=ast|ir|ir-after=STAGE|config-spec|default-config|config|triton|reference]\n"
+               "                 [--dump=ast|ir|ir-after=STAGE|backward|config-spec|default-config|config|triton|reference]\n"
                "                 [--dynamic] [--precision=fast|strict] [--time N]\n"
                "       deuteronc --dump=config-keys\n"
                "  SPEC: comma-separated NAME:TYPE, one per parameter without a default, where TYPE is\n"
@@ -105,6 +106,7 @@ int main(int argc, char** argv) {
     json::Value config = json::parse(config_text);
     if (dump == "ast") { std::cout << bound->dump_ast(); return 0; }
     if (dump == "ir") { std::cout << bound->dump_ir(); return 0; }
+    if (dump == "backward") { std::cout << autodiff::backward_source(bound->program()); return 0; }
     if (dump == "config-spec") { std::cout << json::dump(bound->spec().to_json(), 2) << "\n"; return 0; }
     if (dump == "default-config") { std::cout << json::dump(bound->default_config(), 2) << "\n"; return 0; }
     json::Value normalized = bound->normalize(config.size() ? config : bound->default_config());

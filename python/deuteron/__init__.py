@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from . import autotune, exc, language
+from . import autotune, exc, experimental, language
 from .runtime.config import Config
 from .runtime.kernel import BoundKernel, Kernel, install_autotuner
 from .runtime.settings import RefMode, Settings
@@ -60,7 +60,7 @@ def next_power_of_2(n: int) -> int:
 
 
 __all__ = ["kernel", "jit", "Kernel", "BoundKernel", "Config", "Settings", "RefMode", "exc", "language",
-           "cdiv", "next_power_of_2", "__version__"]
+           "experimental", "cdiv", "next_power_of_2", "__version__"]
 
 # Keep the namespace to the public names (dir(deuteron) lists no typing helpers);
 # the annotations above are strings (postponed evaluation), so nothing needs them.

@@ -209,6 +209,21 @@ def error_kinds() -> tuple[str, ...]:
 
 # ------------------------------------------------------- Helion's other names
 
+class AutodiffNotSupported(CompileError):
+    """What ``experimental.backward`` cannot differentiate, named with its line (Helion's
+    name).  Defined after ``_KINDS``: the C++ core raises it as a plain CompileError, which
+    ``deuteron.experimental`` re-raises as this class."""
+
+
+class AutodiffKernelNotCalled(DeuteronError):
+    """``experimental.backward`` on a kernel that was never called (Helion's error): the
+    backward is derived from the forward's specialization for the same arguments."""
+
+    def __init__(self, message: str = "Kernel must be called at least once before computing backward. "
+                 "Call the kernel with example inputs first.") -> None:
+        super().__init__(message)
+
+
 InvalidConfig = ConfigError
 NoConfigFound = AutotuneError
 InternalError = InternalCompilerError

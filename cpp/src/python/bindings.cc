@@ -12,6 +12,7 @@
 #include <nanobind/stl/unique_ptr.h>
 #include <nanobind/stl/vector.h>
 
+#include "deuteron/autodiff.h"
 #include "deuteron/compiler.h"
 #include "deuteron/tune.h"
 #include "native_launcher.h"
@@ -188,6 +189,8 @@ class PyBound {
   std::string reference_code(const std::string& config) const { return b_->reference_code(json::parse(config)); }
   std::string dump_ast() const { return b_->dump_ast(); }
   std::string dump_ir() const { return b_->dump_ir(); }
+  // experimental.backward: the backward kernel's source (autodiff.h).
+  std::string backward_source() const { return autodiff::backward_source(b_->program()); }
   std::string dump_ir_after(const std::string& config, const std::string& stage) const {
     LoweringLog log;
     log.enabled = true;
@@ -306,6 +309,7 @@ NB_MODULE(_core, m) {
       .def("reference_code", &PyBound::reference_code)
       .def("dump_ast", &PyBound::dump_ast)
       .def("dump_ir", &PyBound::dump_ir)
+      .def("backward_source", &PyBound::backward_source)
       .def("dump_ir_after", &PyBound::dump_ir_after)
       .def("used_globals", &PyBound::used_globals)
       .def("kernel_names", &PyBound::kernel_names)

@@ -154,3 +154,12 @@ def host_in_place_view(x: torch.Tensor, out: torch.Tensor) -> None:
     y.add_(1)
     for tile in hl.tile(y.size(0)):
         out[tile] = y[tile]
+
+
+@deuteron.kernel(config=CFG, static_shapes=False)
+def via_reshape_dynamic(x: torch.Tensor) -> None:
+    # Dynamic shapes: x's strides are symbols, so whether reshape views or
+    # copies is known only at run time (its strides are read then).
+    y = x.reshape(-1)
+    for tile in hl.tile(y.size(0)):
+        y[tile] = y[tile] * 2

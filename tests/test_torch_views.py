@@ -208,3 +208,20 @@ def test_host_code_writing_an_argument_under_compile(kernel):
     expect = f(x.clone())
     torch.testing.assert_close(torch.compile(f, fullgraph=True, backend="aot_eager")(x.clone()), expect)
     assert _written(_op(kernel, x, torch.empty(16))) == {"x", "out"}
+
+
+def test_reshape_with_dynamic_shapes_views_or_copies_at_run_time():
+    k = V.via_reshape_dynamic
+    k.reset()
+    x = torch.randn(6, 4)
+    expect = x * 2
+    k(x)  # a view: x is written
+    torch.testing.assert_close(x, expect)
+    x = torch.randn(6, 4).t()
+    expect = x.clone()
+    k(x)  # a copy: x is not
+    torch.testing.assert_close(x, expect)
+    f = _mutating_program(k)
+    for x in (torch.randn(5, 7), torch.randn(7, 5).t()):
+        torch.testing.assert_close(torch.compile(f, fullgraph=True, backend="aot_eager")(x.clone()), f(x.clone()))
+    assert _written(_op(k, x)) == {"x"}

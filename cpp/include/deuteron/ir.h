@@ -286,6 +286,7 @@ struct TensorParam {
   std::vector<SymInt> strides;
   bool read = false, written = false;
   int arg_index = -1;     // >= 0: the kernel function's argument itself (not a copy or view)
+  int base_arg = -1;      // >= 0: the argument whose memory it is or may share (sema's HostTensor::base_arg)
   bool dense = false;     // allocated by host code, not a view: largest offset numel - 1
 };
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <memory>
 #include <optional>
 #include <string>
@@ -142,6 +143,10 @@ struct Program {
   // Call sites of torch's random functions in device code (torch.rand_like, ...):
   // the host function draws this many seeds from torch's generator per call.
   int rng_seed_count = 0;
+  // Arguments host code writes in place (`x.zero_()`, `x[0] = 1`, `x += y`,
+  // `out=x`, also through a view of x): listed as mutated in the operator's
+  // schema beside those the kernels write (codegen/host_wrapper.cc: op_meta).
+  std::set<int> host_mutated_args;
 };
 
 // Parses nothing: takes an already-parsed module.  Throws CompileError.

@@ -97,15 +97,32 @@ std::string first_tensor(const ArgSpec& a, const std::string& expr) {
 }
 
 std::string op_meta(const Program& program) {
+  // A write through a tensor that is, is in, or may share memory with an
+  // argument (a view of it, x.contiguous(), an element of a tuple argument)
+  // mutates that argument: torch.library must be told, or torch.compile may
+  // reorder or drop the write.  One that does not share at run time (a
+  // reshape or contiguous that copied) is listed too: a declared mutation
+  // that does not happen costs a copy, a missing one a wrong answer.
   std::set<std::string> mutated;
   for (const auto& k : program.kernels)
     for (const auto& t : k->tensors)
-      if (t.written && t.arg_index >= 0) mutated.insert(program.fn->args.at(t.arg_index).name);
-  bool ok = true;
-  for (const auto& a : program.args) ok &= !arg_annotation(a).empty();
+      if (t.written && t.base_arg >= 0) mutated.insert(program.fn->args.at(t.base_arg).name);
+  for (int i : program.host_mutated_args) mutated.insert(program.fn->args.at(i).name);
+  // Arguments with no schema type are flattened by the Python side
+  // (torch_integration/flat.py): tensors and numbers inside tuples, lists,
+  // NamedTuples, dataclasses and dicts become operator parameters, dtypes and
+  // strings (keyed by value) stay constants of the operator.  A callable or an
+  // object of no known kind cannot be passed to an operator.
+  bool ok = true, flat = false;
+  for (const auto& a : program.args) {
+    if (!arg_annotation(a).empty()) continue;
+    if (a.kind == ArgSpec::Kind::Callable || a.kind == ArgSpec::Kind::Other) ok = false;
+    flat = true;
+  }
   std::string m = "'mutates': [";
   for (auto it = mutated.begin(); it != mutated.end(); ++it) m += (it == mutated.begin() ? "'" : ", '") + *it + "'";
   m += "], 'op_ok': " + std::string(ok ? "True" : "False");
+  if (flat) m += ", 'op_flat': True";  // absent otherwise
   return m;
 }
 

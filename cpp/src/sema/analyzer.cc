@@ -206,7 +206,7 @@ void Analyzer::bind_arguments() {
     const ArgSpec& a = *it->second;
     SValue v;
     switch (a.kind) {
-      case ArgSpec::Kind::Tensor: v = tensor_arg(a, arg.name, static_cast<int>(i)); break;
+      case ArgSpec::Kind::Tensor: v = tensor_arg(a, arg.name, static_cast<int>(i), static_cast<int>(i)); break;
       case ArgSpec::Kind::Int:
         v = SValue::integer(SymInt::symbol(arg.name));
         program_->symbols.push_back({arg.name, arg.name, true});
@@ -237,7 +237,7 @@ void Analyzer::bind_arguments() {
       case ArgSpec::Kind::List:
       case ArgSpec::Kind::NamedTuple:
       case ArgSpec::Kind::Dataclass:
-      case ArgSpec::Kind::Dict: v = structured_arg(a, arg.name); break;
+      case ArgSpec::Kind::Dict: v = structured_arg(a, arg.name, static_cast<int>(i)); break;
     }
     v.span = arg.span;
     env_[arg.name] = v;
@@ -474,6 +474,7 @@ void Analyzer::host_if(const ast::If& s) {
 }
 
 void Analyzer::host_effects(const ast::Stmt& s) {
+  note_host_writes(s);  // before `x += y` rebinds x
   switch (s.kind) {
     case ast::StmtKind::For: {
       check_no_device_loops(s, "for loop");

@@ -191,6 +191,9 @@ class Analyzer {
   using IndexParts = std::vector<std::pair<SValue, SourceSpan>>;
   IndexParts index_parts(const ast::Expr& index);
   IndexParts index_parts(const SValue& list, SourceSpan span);
+  // `x[...]` of a host tensor in host code: the view basic indexing makes
+  // (ints, `:`, constant slices, None, ...), or Unknown (host_ops.cc).
+  SValue host_tensor_subscript(const HostTensor& t, const IndexParts& parts, SourceSpan span);
   SValue load(const SValue& tensor, const IndexParts& index, SourceSpan span, const SValue* extra_mask,
               const std::string& eviction);
   void store(const SValue& tensor, const IndexParts& index, const SValue& value, SourceSpan span,
@@ -248,6 +251,9 @@ class Analyzer {
   // Errors at a read of a name that only existed inside an earlier device loop
   // (host_reads.cc): for the parts of host statements sema does not evaluate.
   void check_host_reads(const ast::Stmt& s);
+  // Records the arguments a host statement writes in place (host_writes.cc).
+  void note_host_writes(const ast::Stmt& s);
+  void note_host_write(const ast::Expr* e);
   // Errors when `module.attr` names something the module does not have (the
   // Python side lists those: GlobalSpec::missing_attrs).
   void check_module_attr(const std::string& module, const std::string& attr, SourceSpan span) const;
@@ -256,9 +262,10 @@ class Analyzer {
   // bound to `expr` in host code; a tuple, list, NamedTuple, dataclass or dict
   // argument element by element; `v` (a host tensor, runtime number or
   // structured value) renamed to `expr` when host code assigns it to a name.
-  SValue tensor_arg(const ArgSpec& a, const std::string& expr, int arg_index);
-  SValue structured_arg(const ArgSpec& a, const std::string& expr);
-  SValue element_arg(const ArgSpec& a, const std::string& expr);
+  // `base_arg` is the index of the function argument the value is or is in.
+  SValue tensor_arg(const ArgSpec& a, const std::string& expr, int arg_index, int base_arg);
+  SValue structured_arg(const ArgSpec& a, const std::string& expr, int base_arg);
+  SValue element_arg(const ArgSpec& a, const std::string& expr, int base_arg);
   SValue named_host_value(const SValue& v, const std::string& expr);
   // A host symbol name from a host expression ("pair[0]" -> "pair_0"), unique among the symbols.
   std::string symbol_for(const std::string& expr) const;

@@ -68,12 +68,13 @@ std::string Analyzer::symbol_for(const std::string& expr) const {
   return name;
 }
 
-SValue Analyzer::tensor_arg(const ArgSpec& a, const std::string& expr, int arg_index) {
+SValue Analyzer::tensor_arg(const ArgSpec& a, const std::string& expr, int arg_index, int base_arg) {
   auto t = std::make_shared<HostTensor>();
   t->expr = expr;
   t->dtype = a.dtype;
   t->device = a.device;
   t->arg_index = arg_index;
+  t->base_arg = base_arg;
   std::string sym_base = arg_index >= 0 ? expr : symbol_for(expr);
   for (size_t d = 0; d < a.sizes.size(); ++d) {
     // Static shapes: sizes and strides are constants of the specialization.
@@ -101,9 +102,9 @@ SValue Analyzer::tensor_arg(const ArgSpec& a, const std::string& expr, int arg_i
   return v;
 }
 
-SValue Analyzer::element_arg(const ArgSpec& a, const std::string& expr) {
+SValue Analyzer::element_arg(const ArgSpec& a, const std::string& expr, int base_arg) {
   switch (a.kind) {
-    case ArgSpec::Kind::Tensor: return tensor_arg(a, expr, -1);
+    case ArgSpec::Kind::Tensor: return tensor_arg(a, expr, -1, base_arg);
     case ArgSpec::Kind::Int: {
       std::string sym = symbol_for(expr);
       program_->symbols.push_back({sym, expr, true});
@@ -124,13 +125,13 @@ SValue Analyzer::element_arg(const ArgSpec& a, const std::string& expr) {
     case ArgSpec::Kind::String: return SValue::string(a.string_value);
     case ArgSpec::Kind::Constexpr:
     case ArgSpec::Kind::Other: break;
-    default: return structured_arg(a, expr);
+    default: return structured_arg(a, expr, base_arg);
   }
   // The runtime rejects these before binding; deuteronc has no syntax for them.
   error({}, "the argument element '" + expr + "' has a type kernels do not accept");
 }
 
-SValue Analyzer::structured_arg(const ArgSpec& a, const std::string& expr) {
+SValue Analyzer::structured_arg(const ArgSpec& a, const std::string& expr, int base_arg) {
   SValue v;
   switch (a.kind) {
     case ArgSpec::Kind::List: v.kind = SValue::Kind::List; break;
@@ -143,7 +144,7 @@ SValue Analyzer::structured_arg(const ArgSpec& a, const std::string& expr) {
   v.s = a.type_name;
   for (size_t i = 0; i < a.elements.size(); ++i) {
     const ArgSpec& e = a.elements[i];
-    v.elts.push_back(element_arg(e, element_expr(v.kind, expr, i, e.name)));
+    v.elts.push_back(element_arg(e, element_expr(v.kind, expr, i, e.name), base_arg));
     if (named) v.fields.push_back(e.name);
   }
   return v;

@@ -734,7 +734,7 @@ SValue Analyzer::eval_subscript(const ast::Subscript& sub) {
   SValue base = eval(*sub.value);
   switch (base.kind) {
     case K::Tensor: {
-      if (!in_device()) return SValue::unknown();
+      if (!in_device()) return host_tensor_subscript(*base.tensor, index_parts(*sub.index), sub.span);
       return load(base, index_parts(*sub.index), sub.span, nullptr, "");
     }
     case K::ConstDict: return dict_lookup(base, eval(*sub.index), sub.index->span);
@@ -837,6 +837,7 @@ int Analyzer::tensor_param(const HostTensor& t, SourceSpan span) {
   p.sizes = t.sizes;
   p.strides = t.strides;
   p.arg_index = t.arg_index;
+  p.base_arg = t.base_arg;
   p.dense = t.dense;
   kernel_->tensors.push_back(p);
   int idx = static_cast<int>(kernel_->tensors.size() - 1);

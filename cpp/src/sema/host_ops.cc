@@ -1,6 +1,7 @@
 // Host-side torch functions and tensor methods that sema models: tensor
 // creation, sizes/strides, and views.  Everything else on the host is
 // Unknown: Python runs it unchanged.
+#include <algorithm>
 #include <cmath>
 
 #include "analyzer.h"
@@ -55,6 +56,34 @@ SValue with_layout(const HostTensor& src, std::vector<SymInt> sizes, std::vector
   v.kind = K::Tensor;
   v.tensor = t;
   return v;
+}
+
+// `v` (a new host tensor) shares memory with `src` at run time, or may: it
+// answers for the same argument (HostTensor::base_arg).
+SValue sharing(SValue v, const HostTensor& src) {
+  if (v.kind != K::Tensor || src.base_arg < 0) return v;
+  auto t = std::make_shared<HostTensor>(*v.tensor);
+  t->base_arg = src.base_arg;
+  v.tensor = t;
+  return v;
+}
+
+// `t` viewed or reshaped to `sizes` (view, reshape, flatten).  Of a
+// contiguous tensor that is a contiguous view.  Otherwise it is a view where
+// the strides allow one and a copy (reshape, flatten) or an error (view)
+// where not: which, and so the strides, is known only at run time, where
+// they are read once the result has a name (Analyzer::named_host_value).
+// Either way it answers for t's argument: a write through a copy is listed
+// as a mutation the run does not make, which is harmless.
+SValue reshaped(const HostTensor& t, const std::vector<SymInt>& sizes) {
+  SValue v = make_tensor(sizes, t.dtype, t.device);
+  if (!is_contiguous(t)) {
+    auto r = std::make_shared<HostTensor>(*v.tensor);
+    for (size_t i = 0; i < r->strides.size(); ++i) r->strides[i] = SymInt::symbol("?stride_" + std::to_string(i));
+    r->dense = false;
+    v.tensor = r;
+  }
+  return sharing(v, t);
 }
 
 }  // namespace
@@ -323,7 +352,6 @@ bool Analyzer::call_host_tensor_method(const SValue& self, const std::string& na
     std::vector<SValue> items = call.args;
     if (items.size() == 1 && items[0].is_sequence()) items = items[0].elts;
     if (items.size() == 1 && items[0].kind == K::DType) { out = SValue::unknown(); return true; }  // view(dtype)
-    if (!is_contiguous(t)) { out = SValue::unknown(); return true; }
     SymInt total = 1;
     for (const auto& s : t.sizes) total = total * s;
     std::vector<SymInt> sizes;
@@ -341,10 +369,60 @@ bool Analyzer::call_host_tensor_method(const SValue& self, const std::string& na
       }
     }
     if (infer >= 0) sizes[infer] = floordiv(total, known);
-    out = make_tensor(sizes, t.dtype, t.device);
+    out = reshaped(t, sizes);
     return true;
   }
-  if (name == "contiguous" || name == "clone") {
+  if (name == "flatten") {
+    BoundArgs b = bind(call, {"start_dim=", "end_dim="});
+    int lo = b.has("start_dim") ? dim_arg(*b.get("start_dim"), b.span_of("start_dim"), std::max(rank, 1)) : 0;
+    int hi = b.has("end_dim") ? dim_arg(*b.get("end_dim"), b.span_of("end_dim"), std::max(rank, 1))
+                              : std::max(rank, 1) - 1;
+    if (rank == 0) {  // a 0-d tensor flattens to one element, a view of it
+      out = with_layout(t, {SymInt(1)}, {SymInt(1)});
+      return true;
+    }
+    if (lo > hi) error(call.span, "flatten(): start_dim cannot come after end_dim");
+    if (lo == hi) {  // nothing to merge: the tensor itself
+      out = with_layout(t, t.sizes, t.strides);
+      return true;
+    }
+    std::vector<SymInt> sizes(t.sizes.begin(), t.sizes.begin() + lo);
+    SymInt merged = 1;
+    for (int d = lo; d <= hi; ++d) merged = merged * t.sizes[d];
+    sizes.push_back(merged);
+    sizes.insert(sizes.end(), t.sizes.begin() + hi + 1, t.sizes.end());
+    out = reshaped(t, sizes);
+    return true;
+  }
+  if (name == "squeeze") {
+    std::vector<int> dims;
+    if (call.args.empty()) {
+      for (int d = 0; d < rank; ++d) dims.push_back(d);
+    } else {
+      std::vector<SValue> items = call.args;
+      if (items.size() == 1 && items[0].is_sequence()) items = items[0].elts;
+      for (const auto& it : items) dims.push_back(dim_arg(it, call.span, std::max(rank, 1)));
+    }
+    std::vector<SymInt> sz, st;
+    for (int d = 0; d < rank; ++d) {
+      bool named = std::find(dims.begin(), dims.end(), d) != dims.end();
+      // Dynamic shapes keep sizes 0 and 1 constant (they are in the key), so a
+      // symbolic size is never 1: squeeze keeps it, as PyTorch will.
+      bool unit = t.sizes[d].is_constant() && t.sizes[d].constant() == 1;
+      if (named && unit) continue;
+      sz.push_back(t.sizes[d]);
+      st.push_back(t.strides[d]);
+    }
+    out = with_layout(t, sz, st);
+    return true;
+  }
+  if (name == "contiguous") {
+    // The tensor itself when it is contiguous at run time, else a copy: a
+    // write through it may write the argument, so it answers for it.
+    out = sharing(make_tensor(t.sizes, t.dtype, t.device), t);
+    return true;
+  }
+  if (name == "clone") {
     out = make_tensor(t.sizes, t.dtype, t.device);
     return true;
   }
@@ -416,6 +494,68 @@ bool Analyzer::call_host_tensor_method(const SValue& self, const std::string& na
     return true;
   }
   return false;
+}
+
+SValue Analyzer::host_tensor_subscript(const HostTensor& t, const IndexParts& parts, SourceSpan span) {
+  // Basic indexing makes a view (a write through it writes `t`); advanced
+  // indexing (a tensor or list index) copies.  Sema models the views whose
+  // sizes it can tell; storage offsets need no modelling, as the kernel gets
+  // the view's own data pointer.  Anything else is Unknown: Python runs it.
+  int rank = static_cast<int>(t.sizes.size());
+  int consumed = 0;
+  for (const auto& [p, sp] : parts) {
+    if (p.kind == K::Int || p.kind == K::Slice) ++consumed;
+    else if (p.kind != K::None && p.kind != K::Ellipsis) return SValue::unknown();
+  }
+  if (consumed > rank) return SValue::unknown();  // Python raises the IndexError
+  std::vector<SymInt> sz, st;
+  int d = 0;
+  for (const auto& [p, sp] : parts) {
+    if (p.kind == K::None) {
+      sz.push_back(1);
+      st.push_back(d < rank ? t.strides[d] * t.sizes[d] : SymInt(1));
+    } else if (p.kind == K::Ellipsis) {
+      for (int k = 0; k < rank - consumed; ++k, ++d) {
+        sz.push_back(t.sizes[d]);
+        st.push_back(t.strides[d]);
+      }
+    } else if (p.kind == K::Int) {
+      ++d;  // an int drops the dim
+    } else {  // a slice: whole, or constant bounds on a constant size
+      const SValue &lo = p.elts[0], &hi = p.elts[1], &step = p.elts[2];
+      bool whole = lo.kind == K::None && hi.kind == K::None;
+      int64_t stp = 1;
+      if (step.kind == K::Int && step.i.is_constant() && step.i.constant() > 0) stp = step.i.constant();
+      else if (step.kind != K::None) return SValue::unknown();
+      if (whole && stp == 1) {
+        sz.push_back(t.sizes[d]);
+        st.push_back(t.strides[d]);
+        ++d;
+        continue;
+      }
+      if (!t.sizes[d].is_constant()) return SValue::unknown();
+      int64_t n = t.sizes[d].constant();
+      auto bound = [&](const SValue& b, int64_t dflt, int64_t& out_v) {
+        if (b.kind == K::None) { out_v = dflt; return true; }
+        if (b.kind != K::Int || !b.i.is_constant()) return false;
+        int64_t v = b.i.constant();
+        if (v < 0) v += n;
+        out_v = std::clamp<int64_t>(v, 0, n);
+        return true;
+      };
+      int64_t a = 0, b = n;
+      if (!bound(lo, 0, a) || !bound(hi, n, b)) return SValue::unknown();
+      sz.push_back(b > a ? (b - a + stp - 1) / stp : 0);
+      st.push_back(t.strides[d] * SymInt(stp));
+      ++d;
+    }
+  }
+  for (; d < rank; ++d) {  // dims the index does not name are kept
+    sz.push_back(t.sizes[d]);
+    st.push_back(t.strides[d]);
+  }
+  (void)span;
+  return with_layout(t, sz, st);
 }
 
 }  // namespace deuteron::sema

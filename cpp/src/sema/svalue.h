@@ -28,6 +28,14 @@ struct HostTensor {
   std::vector<SymInt> strides;
   std::string device;
   int arg_index = -1;  // >= 0 when it is the function's argument
+  // The argument whose memory this tensor is or may share (>= 0): the argument
+  // itself, an element of a structured argument, a view of either (view,
+  // permute, x[i], ... and chains of them), or the result of a method that
+  // returns its input or a view of it at run time (contiguous, reshape, to).
+  // A write through it is a write to that argument: the torch.library
+  // operator must list the argument as mutated (codegen/host_wrapper.cc),
+  // or torch.compile may reorder or drop the write.
+  int base_arg = -1;
   // A fresh allocation (torch.empty, *_like, ...), not a view: its elements fill
   // numel slots whatever its strides, so its largest offset is numel - 1 even
   // when the strides are known only at run time (index_width.cc).

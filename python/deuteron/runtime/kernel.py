@@ -85,7 +85,11 @@ def _dynamic_key(t: torch.Tensor) -> tuple:
 
 
 def _static_key(t: torch.Tensor) -> tuple:
-    return (t.dtype, t.shape, t.stride(), t.is_cuda)
+    # int(): static shapes compile sizes and strides in, so a traced symbolic
+    # one (torch.compile(dynamic=True)) is specialized: int() guards on its
+    # value, and the graph is compiled again for other sizes.  (A SymInt
+    # cannot be a dict key either: it is unhashable.)
+    return (t.dtype, tuple(map(int, t.shape)), tuple(map(int, t.stride())), t.is_cuda)
 
 
 def _same(value: Any) -> Any:
@@ -122,7 +126,7 @@ class _ValueKeys(dict):
             fn = _same
         elif cls in _source.CALLABLE_TYPES:
             fn = _source.callable_key  # its code and the values it reads that are compiled in
-        elif cls in (tuple, list) or (issubclass(cls, tuple) and hasattr(cls, "_fields")):
+        elif issubclass(cls, (tuple, list)):  # NamedTuples; tracers' immutable_list too
             def fn(value: Any) -> Any:
                 return (cls, tuple(map(element, value)))
         elif dataclasses.is_dataclass(cls):
@@ -130,7 +134,7 @@ class _ValueKeys(dict):
 
             def fn(value: Any) -> Any:
                 return (cls, tuple(element(getattr(value, n)) for n in names))
-        elif cls is dict:
+        elif issubclass(cls, dict):  # tracers pass an immutable_dict subclass
             def fn(value: Any) -> Any:
                 return (cls, tuple((k, element(v)) for k, v in value.items()))
         else:
@@ -299,15 +303,18 @@ class Kernel:
             test = is_tensor.format(name)
             if is_const:
                 parts.append(f"(type({name}), {name})")
-            elif self._settings.static_shapes:
+            elif self._settings.static_shapes and exact:
                 parts.append(f"(({name}.dtype, {name}.shape, {name}.stride(), {name}.is_cuda) "
                              f"if {test} else {other.format(name)})")
+            elif self._settings.static_shapes:  # tracers' tensors: sizes may be symbolic
+                parts.append(f"(_static({name}) if {test} else {other.format(name)})")
             else:
                 parts.append(f"(_dynamic({name}) if {test} else {other.format(name)})")
         if self._key_fn is not None:
             parts.append(f"_user_key({', '.join(names)})")
         src = f"def _key({', '.join(names)}):\n    return ({', '.join(parts)},)\n"
-        namespace: dict[str, Any] = {"_T": torch.Tensor, "_dynamic": _dynamic_key, "_user_key": self._key_fn,
+        namespace: dict[str, Any] = {"_T": torch.Tensor, "_dynamic": _dynamic_key, "_static": _static_key,
+                                     "_user_key": self._key_fn,
                                      "_okey": _VALUE_KEYS[bool(self._settings.static_shapes)],
                                      "_plain": _KEYED_BY_TYPE}
         exec(compile(src, f"<deuteron key of {self.fn.__name__}>", "exec"), namespace)
@@ -407,7 +414,10 @@ class Kernel:
         errors: ``pair[1]``, ``p.x``); None for a value of no kind the core knows."""
         if isinstance(value, torch.Tensor):
             sizes, strides = list(value.shape), list(value.stride())
-            if not self._settings.static_shapes:
+            if self._settings.static_shapes:
+                # Compiled in: a traced symbolic size is specialized (int() guards), as in the key.
+                sizes, strides = [int(x) for x in sizes], [int(x) for x in strides]
+            else:
                 # Sizes are only hints then: reading a traced symbolic size
                 # as an int would make torch.compile specialize on it.
                 sizes, strides = [_size_hint(x) for x in sizes], [_size_hint(x) for x in strides]
@@ -426,18 +436,19 @@ class Kernel:
         if type(value) is str:
             return {"name": name, "kind": "str", "value": value}
         cls = type(value)
-        if cls in (tuple, list) or (isinstance(value, tuple) and hasattr(cls, "_fields")):
-            fields = list(cls._fields) if cls not in (tuple, list) else None  # a NamedTuple
+        if isinstance(value, (tuple, list)):
+            # A NamedTuple has fields; a tracer's immutable_list is a list.
+            fields = list(cls._fields) if isinstance(value, tuple) and hasattr(cls, "_fields") else None
             items = [self._element_spec(str(i) if fields is None else fields[i], v,
                                         f"{where}[{i}]" if fields is None else f"{where}.{fields[i]}")
                      for i, v in enumerate(value)]
-            kind = "namedtuple" if fields is not None else cls.__name__
+            kind = "namedtuple" if fields is not None else "tuple" if isinstance(value, tuple) else "list"
             return {"name": name, "kind": kind, "type": cls.__name__, "elements": items}
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             items = [self._element_spec(f.name, getattr(value, f.name), f"{where}.{f.name}")
                      for f in dataclasses.fields(value)]
             return {"name": name, "kind": "dataclass", "type": cls.__name__, "elements": items}
-        if cls is dict:
+        if isinstance(value, dict):
             for k in value:
                 if not isinstance(k, str):
                     raise exc.InputError(

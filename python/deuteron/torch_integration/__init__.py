@@ -25,6 +25,7 @@ overhead to every launch).  The operator is used when:
 
 from __future__ import annotations
 
+import inspect
 import threading
 from typing import Any, Callable, Sequence
 
@@ -32,6 +33,7 @@ import torch
 
 from .. import exc
 from ..runtime import env as _env
+from . import flat as _flat
 from . import outputs as _outputs
 
 _lock = threading.RLock()
@@ -54,18 +56,30 @@ class KernelOp:
     views of them, scalars, nesting), as the eager call does.
     """
 
-    def __init__(self, op: Any, plan: _outputs.OutputPlan | None, module: Any) -> None:
+    def __init__(self, op: Any, plan: _outputs.OutputPlan | None, module: Any,
+                 flat: _flat.Flattening | None = None) -> None:
         self.op = op
         self.plan = plan
         self._module = module
+        # Structured, dtype or string arguments: the operator takes their leaves (flat.py).
+        self.flat = flat
+        fake = module._deuteron_fake_impl
+        self._fake = fake if flat is None else flat.wrap(fake, None)
 
     def __call__(self, *args: Any) -> Any:
+        if self.flat is not None:
+            args = self.flat.flatten(args)
         out = self.op(*args)
         if self.plan is None:
             return out
-        return self.plan.rebuild(args, out, self._module._deuteron_fake_impl)
+        return self.plan.rebuild(args, out, self._fake)
 
     def register_autograd(self, backward: Callable[..., Any], setup_context: Callable[..., Any] | None) -> None:
+        if self.flat is not None:
+            raise exc.InputError(
+                f"{self._module._deuteron_meta['entry']}: register_autograd needs a kernel whose arguments are "
+                f"tensors, numbers, bools and None (its operator's inputs are then its arguments); pass the "
+                f"tensors of tuple, list, dataclass or dict arguments, and dtypes and strings, otherwise")
         plan = self.plan
         if plan is None or plan.identity:
             self.op.register_autograd(backward, setup_context=setup_context)
@@ -73,7 +87,7 @@ class KernelOp:
         # The user's functions see the kernel's result, not the operator's
         # (fresh tensors only): setup_context gets it rebuilt, backward gets
         # one gradient per leaf of it (None where the operator has no output).
-        fake = self._module._deuteron_fake_impl
+        fake = self._fake
 
         def setup(ctx: Any, inputs: tuple, output: Any) -> None:
             if setup_context is not None:
@@ -86,13 +100,15 @@ class KernelOp:
         self.op.register_autograd(backward_of_leaves, setup_context=setup)
 
 
-def _plan(module: Any, args: Sequence[Any] | None, static_shapes: bool) -> _outputs.OutputPlan | None:
-    """The output plan of a module, or None to return the kernel's result as it is
-    (no example arguments, or host code that cannot run on meta tensors)."""
+def _plan(module: Any, fake: Callable[..., Any], args: Sequence[Any] | None,
+          static_shapes: bool) -> _outputs.OutputPlan | None:
+    """The output plan of a module (its fake implementation ``fake`` taking the
+    operator's parameters ``args``), or None to return the kernel's result as it
+    is (no example arguments, or host code that cannot run on meta tensors)."""
     if args is None:
         return None
     try:
-        plan = _outputs.plan_outputs(module._deuteron_fake_impl, args)
+        plan = _outputs.plan_outputs(fake, args)
     except Exception:  # noqa: BLE001 - host code that needs real tensors: keep the old schema
         return None
     if plan.static_only and not static_shapes:
@@ -120,13 +136,25 @@ def op_for(bound: Any, config: Any, args: Sequence[Any] | None = None) -> Kernel
         meta = module._deuteron_meta
         if not meta.get("op_ok", False):
             raise exc.InputError(
-                f"{bound.kernel.fn.__name__}: an argument is not a tensor, int, float, bool or None, so the "
-                f"kernel cannot be a torch.library operator (needed by torch.compile / export / autograd)")
+                f"{bound.kernel.fn.__name__}: an argument is a function or an object of no kind kernels know, "
+                f"so the kernel cannot be a torch.library operator (needed by torch.compile / export / autograd)")
         name = _op_name(bound.kernel.fn.__name__, module)
         mutates = tuple(meta.get("mutates", ()))
-        plan = _plan(module, args, bound.settings.static_shapes)
         impl = module._deuteron_op_impl
         fake = module._deuteron_fake_impl
+        flat = None
+        if meta.get("op_flat", False):
+            if args is None:
+                raise exc.InputError(f"{bound.kernel.fn.__name__}: the operator of a kernel with structured "
+                                     f"arguments is made from a call's arguments")
+            names = list(inspect.signature(impl).parameters)
+            flat = _flat.Flattening(names, args, mutates, bound.kernel.fn.__name__)
+            ret = inspect.signature(impl).return_annotation
+            ret = eval(ret, module.__dict__) if isinstance(ret, str) else ret  # noqa: S307 (postponed annotation)
+            impl, fake = flat.wrap(impl, ret), flat.wrap(fake, ret)
+            mutates = tuple(flat.mutated)
+            args = flat.flatten(args)
+        plan = _plan(module, fake, args, bound.settings.static_shapes)
         if plan is not None:
             impl = _outputs.op_function(impl, plan, module.__dict__)
             fake = _outputs.op_function(fake, plan, module.__dict__)
@@ -138,7 +166,7 @@ def op_for(bound: Any, config: Any, args: Sequence[Any] | None = None) -> Kernel
             # would run them on fake tensors); the impl launches them on real ones.
             op = torch.library.custom_op(name, impl, mutates_args=mutates)
             op.register_fake(fake)
-        kop = KernelOp(op, plan, module)
+        kop = KernelOp(op, plan, module, flat)
         autograd = bound.kernel.autograd
         if autograd is not None:
             backward, setup_context = autograd

@@ -17,7 +17,9 @@ each leaf of the result (``torch.utils._pytree`` leaves) into:
 * ``same``: an earlier leaf itself (``return out, out``);
 * ``out_view``: a view of an earlier fresh leaf: rebuilt from that leaf's
   view geometry (static shapes only);
-* ``host``: a view of an argument, or anything not a tensor (a scalar, None):
+* ``none``: None (the host code's result has the same structure on every
+  call, so a None on meta tensors is None on every call);
+* ``host``: a view of an argument, or anything else not a tensor (a scalar):
   what the fake implementation gives when run again on the call's own
   arguments after the operator (host code computes views and scalars from the
   arguments, never from data the kernels write).
@@ -39,7 +41,7 @@ import torch.utils._pytree as pytree
 from torch.utils._python_dispatch import _disable_current_modes
 
 # Leaf kinds (see the module docstring).
-FRESH, ARG, SAME, OUT_VIEW, HOST = "fresh", "arg", "same", "out_view", "host"
+FRESH, ARG, SAME, OUT_VIEW, HOST, NONE = "fresh", "arg", "same", "out_view", "host", "none"
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,10 @@ class OutputPlan:
                 values.append(args[leaf.index])
             elif leaf.kind == SAME:
                 values.append(values[leaf.index])
+            elif leaf.kind == NONE:
+                # Not made again: host code that writes an argument in place
+                # (x.mul_(2)) must not run twice.
+                values.append(None)
             elif leaf.kind == OUT_VIEW:
                 base = values[leaf.index]
                 sizes, strides, offset = leaf.view
@@ -155,6 +161,9 @@ def plan_outputs(fake_impl: Callable[..., Any], args: Sequence[Any]) -> OutputPl
     leaves: list[Leaf] = []
     nfresh = 0
     for i, v in enumerate(values):
+        if v is None:
+            leaves.append(Leaf(NONE))
+            continue
         if not isinstance(v, torch.Tensor):
             leaves.append(Leaf(HOST))
             continue

@@ -153,3 +153,49 @@ def stepped(x: torch.Tensor) -> torch.Tensor:
 def test_slice_with_a_step_is_an_error(mode):
     with pytest.raises(exc.CompileError, match="slices with a step are not supported"):
         fresh(stepped)(torch.randn(8, 4))
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[4, 8, 8]))
+def bias_add_3d(x: torch.Tensor, bias1: torch.Tensor, bias2: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile_l, tile_m, tile_n in hl.tile(x.size()):
+        out[tile_l, tile_m, tile_n] = x[tile_l, tile_m, tile_n] + bias1[tile_l, tile_m, tile_n] + bias2[tile_l, tile_m, tile_n]
+    return out
+
+
+def test_tile_on_a_dim_of_size_one_broadcasts(mode):
+    x, b1, b2 = torch.randn(6, 10, 12), torch.randn(1, 10, 12), torch.randn(6, 1, 12)
+    torch.testing.assert_close(fresh(bias_add_3d)(x, b1, b2), x + b1 + b2)
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[8]))
+def index_with_unit_axis(c: torch.Tensor) -> torch.Tensor:
+    m, n = c.shape
+    out = torch.empty([1, m, n], dtype=c.dtype, device=c.device)
+    for tile_m in hl.tile(m):
+        out[:, tile_m, :] = c[tile_m.index[None, :], :]
+    return out
+
+
+def test_index_tensor_with_a_size_one_axis(mode):
+    c = torch.randn(20, 6)
+    torch.testing.assert_close(fresh(index_with_unit_axis)(c), c[None])
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[16]))
+def doubled(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    out = torch.zeros([x.size(0) * 2], dtype=torch.int32, device=x.device)
+    pairs = torch.zeros([x.size(0) * 2], dtype=x.dtype, device=x.device)
+    for tile in hl.tile(x.size(0)):
+        start = tile.begin * 2
+        out[start : start + tile.block_size * 2] = hl.arange(start, start + tile.block_size * 2).to(torch.int32)
+        lanes = torch.arange(tile.block_size * 2, device=x.device)
+        pairs[start : start + tile.block_size * 2] = (lanes % 2).to(x.dtype) + lanes.sum() * 0
+    return out, pairs
+
+
+def test_lengths_of_several_blocks(mode):
+    # A whole dim of 2 * block_size lanes, its size a config value (x: 4 whole blocks).
+    out, pairs = fresh(doubled)(torch.randn(64))
+    torch.testing.assert_close(out, torch.arange(128, dtype=torch.int32))
+    torch.testing.assert_close(pairs, (torch.arange(128) % 2).float())

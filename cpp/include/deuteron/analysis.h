@@ -133,6 +133,10 @@ struct KernelConfig {
 
   // The block size of a Tile dim (config or fixed), 1 for Grid dims.
   int64_t block_of(const ir::Dim& d) const;
+  // A dim's extent under this config: constant, or made of config values (a
+  // whole dim of `2 * tile.block_size` lanes: 2 * _block_size_0); nullopt for
+  // one known only at run time.
+  std::optional<int64_t> extent_of(const ir::Dim& d) const;
   // Symbols that stand for config values (`_block_size_<i>`, `_tunable_<name>`):
   // their value as Python text, or nullopt for a run-time symbol.
   std::optional<std::string> config_symbol(const std::string& name) const;

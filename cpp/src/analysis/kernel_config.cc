@@ -7,13 +7,25 @@ int64_t KernelConfig::block_of(const ir::Dim& d) const {
   if (d.kind == ir::DimKind::Grid) return 1;
   if (d.fixed_block_size) return *d.fixed_block_size;
   if (d.kind == ir::DimKind::Full) {
-    auto e = d.extent().as_constant();
+    auto e = extent_of(d);
     DEUTERON_CHECK(e.has_value(), "persistent full dim with a symbolic extent");
     return next_power_of_2(std::max<int64_t>(*e, 1));
   }
   DEUTERON_CHECK(d.block_size_index >= 0 && d.block_size_index < static_cast<int>(block_sizes.size()),
                  "tile dim without a block size");
   return block_sizes[d.block_size_index];
+}
+
+std::optional<int64_t> KernelConfig::extent_of(const ir::Dim& d) const {
+  SymInt e = d.extent();
+  if (auto c = e.as_constant()) return c;
+  std::map<std::string, int64_t> env;
+  for (const auto& n : e.symbols()) {
+    auto v = config_symbol(n);
+    if (!v) return std::nullopt;
+    env[n] = std::stoll(*v);
+  }
+  return e.evaluate(env);
 }
 
 std::optional<std::string> KernelConfig::config_symbol(const std::string& name) const {

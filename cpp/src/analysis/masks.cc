@@ -53,7 +53,7 @@ void plan_masks(const ir::DeviceKernel& k, const KernelConfig& config, KernelPla
           m.why = "a grid dim takes one index at a time";
           break;
         case ir::DimKind::Full: {
-          auto e = dim.extent().as_constant();
+          auto e = config.extent_of(dim);
           m.needed = !e || next_power_of_2(*e) != *e;
           m.why = !e ? "its extent " + dim.extent().str() + " is not known when compiling"
                      : "its extent " + std::to_string(*e) + (m.needed ? " is not" : " is") + " a power of two";

@@ -45,6 +45,19 @@ ir::Value* tile_attr(IRGen& g, OpKind kind, int dim, DType dt, SourceSpan span) 
   return g.builder().create(kind, {}, {ir::Type{dt, dims}}, span, a)->result();
 }
 
+// A length that is a multiple of one tile's block size (tile.block_size * 2):
+// the extent of a whole dim of that many lanes, a config value.
+std::optional<SymInt> block_multiple(const ScalarAffine& length, const ir::DeviceKernel& k) {
+  if (length.constant != 0 || length.terms.size() != 1) return std::nullopt;
+  const auto& [term, coef] = *length.terms.begin();
+  if (term.rfind("block:", 0) != 0 || coef <= 0) return std::nullopt;
+  const ir::Dim& d = k.dim(std::stoi(term.substr(6)));
+  if (d.kind != ir::DimKind::Tile) return std::nullopt;
+  if (d.fixed_block_size) return SymInt(coef * *d.fixed_block_size);
+  if (d.block_size_index < 0) return std::nullopt;
+  return SymInt(coef) * SymInt::symbol("_block_size_" + std::to_string(d.block_size_index));
+}
+
 }  // namespace
 
 SValue Analyzer::arange(const SValue& start, SourceSpan start_span, const SValue& end, SourceSpan end_span,
@@ -92,6 +105,12 @@ SValue Analyzer::arange(const SValue& start, SourceSpan start_span, const SValue
     ir::Value* begin = tile_attr(gen(), OpKind::TileBegin, *bd, idx, span);
     base = gen().binary(ir::BinaryFn::Sub, SValue::ir(index, PromotionClass::Tensor),
                         SValue::ir(begin, PromotionClass::Scalar), span).value;
+  } else if (auto extent = length ? block_multiple(*length, *kernel_) : std::nullopt) {
+    // Several blocks' worth of lanes: a whole dim whose extent the config decides.
+    int d = gen().full_dim(*extent, span, extent->str());
+    ir::Attrs a;
+    a.dim = d;
+    base = gen().builder().create(OpKind::Arange, {}, {ir::Type{idx, {d}}}, span, a)->result();
   } else if (length && step == 1 && s.kind == K::Int && e.kind == K::Int) {
     // Host sizes known only at run time: a whole dim of that extent.
     SymInt n = e.i - s.i;

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "analyzer.h"
+#include "slices.h"
 #include "deuteron/pyint.h"
 
 namespace deuteron::sema {
@@ -903,6 +904,18 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
       case K::Tile: {
         const ir::Dim& d = a.gen().kernel().dim(p.dim);
         auto end = d.end.as_constant(), size = t.sizes[pos].as_constant();
+        if (size && *size == 1 && d.kind == ir::DimKind::Tile && !(end && *end <= 1)) {
+          // A dim of size 1 broadcasts (Helion's rule, PyTorch's for the
+          // bias of shape [1, n]): its one element on a size-1 axis.
+          ir::IndexSpec axis;
+          axis.kind = ir::IndexSpec::Kind::NewAxis;
+          out.specs.push_back(axis);
+          out.dims.push_back(ir::kBroadcast);
+          spec.kind = ir::IndexSpec::Kind::Scalar;
+          spec.operand = static_cast<int>(out.operands.size());
+          out.operands.push_back(a.expect_device(SValue::integer(0), sp, "an index").value);
+          break;
+        }
         if (end && size && *end > *size)
           a.error(sp, "'" + a.gen().dim_name(p.dim) + "' runs up to " + std::to_string(*end) + " but dimension " + std::to_string(pos) +
                           " of '" + t.expr + "' has size " + std::to_string(*size));
@@ -913,9 +926,21 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
       }
       case K::Slice: {
         bool plain = p.elts[0].kind == K::None && p.elts[1].kind == K::None && p.elts[2].kind == K::None;
-        if (!plain)
-          a.error(sp, "slices with bounds are not supported when loading from '" + t.expr + "'",
-                  {"use `:` for the whole dimension or a tile from hl.tile(begin, end)"});
+        if (!plain) {
+          SliceIndex si = lower_bounded_slice(a, t, pos, p, sp);
+          if (si.new_axis) {
+            ir::IndexSpec axis;
+            axis.kind = ir::IndexSpec::Kind::NewAxis;
+            out.specs.push_back(axis);
+          }
+          spec = si.spec;
+          if (si.operand) {
+            spec.operand = static_cast<int>(out.operands.size());
+            out.operands.push_back(si.operand);
+          }
+          for (int d : si.dims) add_dim(d, sp);
+          break;
+        }
         int d = a.gen().full_dim(t.sizes[pos], sp, t.sizes[pos].str());
         spec.kind = ir::IndexSpec::Kind::TileDim;
         spec.dim = d;
@@ -985,6 +1010,12 @@ static ir::Value* prepare_stored_value(Analyzer& a, const HostTensor& t, const S
                                        const std::vector<int>& dims, SourceSpan span) {
   SValue v = a.expect_device(value, span, "the stored value");
   ir::Value* x = a.gen().cast(v.value, t.dtype, span);
+  // A value of lower rank is placed by tile identity (IRGen::align_ranks).
+  x = a.gen().align_to(x, dims, span);
+  // Leading size-1 axes beyond the indexed shape go, as in torch's setitem
+  // (src[i] = dst[i:i + 1] stores the one element).
+  while (x->type.rank() > static_cast<int>(dims.size()) && x->type.dims.front() == ir::kBroadcast)
+    x = a.gen().squeeze(x, 0, span);
   const std::vector<int>& xd = x->type.dims;
   if (xd.size() > dims.size()) {
     // More dims than the target: broadcasting cannot help (it only adds dims),

@@ -386,6 +386,12 @@ void Analyzer::assign_reduction_indices(ir::DeviceKernel& k) {
   });
   for (int d : reduced) {
     if (in_dot.count(d) || nested.count(d) || persistent.count(d)) continue;
+    // A whole dim as long as a multiple of a block size (torch.arange(tile.block_size * 2))
+    // grows with the config: it stays one persistent block.
+    bool config_sized = false;
+    for (const auto& n : k.dim(d).extent().symbols())
+      config_sized |= n.rfind("_block_size_", 0) == 0 || n.rfind("_tunable_", 0) == 0;
+    if (config_sized) continue;
     ReductionLoopSpec spec;
     spec.extent = k.dim(d).extent();
     spec.origin = k.dim(d).name;

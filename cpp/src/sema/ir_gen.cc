@@ -1,5 +1,6 @@
 #include "ir_gen.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "deuteron/pyint.h"
@@ -120,6 +121,62 @@ std::vector<int> IRGen::broadcast_dims(const std::vector<int>& a, const std::vec
   return out;
 }
 
+namespace {
+
+bool right_aligned_broadcasts(const std::vector<int>& a, const std::vector<int>& b) {
+  size_t n = std::min(a.size(), b.size());
+  for (size_t i = 1; i <= n; ++i) {
+    int da = a[a.size() - i], db = b[b.size() - i];
+    if (da != ir::kBroadcast && db != ir::kBroadcast && da != db) return false;
+  }
+  return true;
+}
+
+bool is_reduction_result(const Value* v) {
+  while (v->def && v->def->kind == OpKind::Cast && v->def->attrs.opmath) v = v->def->operands[0];
+  return v->def && (v->def->kind == OpKind::Reduce || v->def->kind == OpKind::CombineReduce);
+}
+
+// Where each axis of `low` goes among the axes of `high`: increasing
+// positions, a dim on the axis holding the same dim, the rightmost such
+// placement; nullopt when the dims of `low` are not in `high` in order.
+std::optional<std::vector<int>> placement(const std::vector<int>& low, const std::vector<int>& high) {
+  std::vector<int> pos(low.size());
+  int p = static_cast<int>(high.size()) - 1;
+  for (int i = static_cast<int>(low.size()) - 1; i >= 0; --i) {
+    if (low[i] != ir::kBroadcast)
+      while (p >= 0 && high[p] != low[i]) --p;
+    if (p < 0) return std::nullopt;
+    pos[i] = p--;
+  }
+  return pos;
+}
+
+}  // namespace
+
+Value* IRGen::align_to(Value* v, const std::vector<int>& dims, SourceSpan span) {
+  if (v->type.is_scalar() || v->type.rank() >= static_cast<int>(dims.size())) return v;
+  if (right_aligned_broadcasts(v->type.dims, dims) || is_reduction_result(v)) return v;
+  auto pos = placement(v->type.dims, dims);
+  if (!pos) return v;  // broadcast_dims reports the clash
+  size_t next = 0;
+  for (int axis = 0; axis < static_cast<int>(dims.size()); ++axis) {
+    if (next < pos->size() && (*pos)[next] == axis) {
+      ++next;
+      continue;
+    }
+    v = expand_dims(v, axis, span);
+  }
+  return v;
+}
+
+void IRGen::align_ranks(Value*& a, Value*& b, SourceSpan span) {
+  if (a->type.is_scalar() || b->type.is_scalar()) return;
+  if (is_reduction_result(a) || is_reduction_result(b)) return;
+  if (a->type.rank() < b->type.rank()) a = align_to(a, b->type.dims, span);
+  else if (b->type.rank() < a->type.rank()) b = align_to(b, a->type.dims, span);
+}
+
 DType IRGen::result_type(const std::vector<SValue>& operands) const {
   ResultTypeBuilder rt;
   for (const auto& o : operands) {
@@ -166,6 +223,21 @@ Value* IRGen::opmath_cast(Value* v, DType to, SourceSpan span) {
   return r;
 }
 
+Value* IRGen::bitcast(Value* v, DType to, SourceSpan span) {
+  DType from = v->type.dtype;
+  if (from == to) return v;
+  // A different width would change the last axis' length (view(int8) of
+  // int32 values has 4 times as many): not a shape a tile loop can follow.
+  if (from == DType::Bool || to == DType::Bool || bit_width(from) != bit_width(to))
+    error(span, std::string("view(dtype) inside a tile loop needs a dtype of the same width: ") + torch_name(from) +
+                    " has " + std::to_string(bit_width(from)) + " bits, " + torch_name(to) + " " +
+                    std::to_string(bit_width(to)),
+          {"bool values cannot be reinterpreted; use .to(dtype) to convert them"});
+  ir::Attrs a;
+  a.bitcast = true;
+  return builder_.create(OpKind::Cast, {v}, {Type{to, v->type.dims}}, span, a)->result();
+}
+
 Value* IRGen::binary_raw(BinaryFn fn, Value* a, Value* b, DType result, SourceSpan span) {
   ir::Attrs attrs;
   attrs.binary = fn;
@@ -190,6 +262,7 @@ SValue IRGen::binary(BinaryFn fn, const SValue& a_in, const SValue& b_in, Source
   PromotionClass pclass = std::max(a_in.kind == SValue::Kind::IR ? a_in.pclass : PromotionClass::Scalar,
                                    b_in.kind == SValue::Kind::IR ? b_in.pclass : PromotionClass::Scalar);
   SValue a = to_device(a_in, span), b = to_device(b_in, span);
+  align_ranks(a.value, b.value, span);
   DType compute = promoted;
   DType result = promoted;
   switch (fn) {
@@ -272,6 +345,9 @@ SValue IRGen::where(const SValue& cond_in, const SValue& a_in, const SValue& b_i
   SValue c = to_device(cond_in, span);
   DType result = result_type({a_in, b_in});
   SValue a = to_device(a_in, span), b = to_device(b_in, span);
+  align_ranks(a.value, b.value, span);
+  align_ranks(c.value, a.value, span);
+  align_ranks(c.value, b.value, span);
   PromotionClass pclass = std::max({c.pclass, a_in.kind == SValue::Kind::IR ? a.pclass : PromotionClass::Scalar,
                                     b_in.kind == SValue::Kind::IR ? b.pclass : PromotionClass::Scalar});
   Value* r = where_raw(cast(c.value, DType::Bool, span), cast(a.value, result, span), cast(b.value, result, span),
@@ -312,6 +388,7 @@ Value* IRGen::permute(Value* v, const std::vector<int>& perm, SourceSpan span) {
 }
 
 Value* IRGen::broadcast_to(Value* v, const std::vector<int>& dims, SourceSpan span) {
+  v = align_to(v, dims, span);
   auto b = broadcast_dims(v->type.dims, dims, span);
   if (b != dims)
     error(span, ErrorKind::ShapeMismatch, "cannot broadcast shape " + shape_str(v->type.dims) + " to " + shape_str(dims));

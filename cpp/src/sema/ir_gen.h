@@ -47,12 +47,24 @@ class IRGen {
   // torch.result_type over operands (IR values and host numbers).
   DType result_type(const std::vector<SValue>& operands) const;
 
+  // Helion's implicit broadcast by tile identity: in an op of values of
+  // different ranks whose right-aligned shapes clash on tiles, the
+  // lower-rank value's axes are placed where the same dims are in the other
+  // (b[tile0] with a[tile0, tile1] is b[tile0][:, None]), size-1 axes added
+  // in between.  A reduction's result is left alone: x - x.amax(1) without
+  // keepdim is the classic mistake, and stays a shape error (as in Helion).
+  void align_ranks(ir::Value*& a, ir::Value*& b, SourceSpan span);
+  // The same for one value going to the shape `dims` (expand, stores).
+  ir::Value* align_to(ir::Value* v, const std::vector<int>& dims, SourceSpan span);
+
   // --- pointwise (operands may be IR values or host numbers; at least one IR)
   ir::Value* cast(ir::Value* v, DType to, SourceSpan span);
   // A conversion to or from the type an op computes in (PyTorch's opmath:
   // float32 for 16-bit floats), not one the program wrote; marked so that
   // passes::keep_fp32_intermediates can drop the rounding between ops.
   ir::Value* opmath_cast(ir::Value* v, DType to, SourceSpan span);
+  // Tensor.view(dtype): the same bits read as `to`, which must have v's width.
+  ir::Value* bitcast(ir::Value* v, DType to, SourceSpan span);
   SValue unary(ir::UnaryFn fn, const SValue& x, SourceSpan span);
   SValue binary(ir::BinaryFn fn, const SValue& a, const SValue& b, SourceSpan span);
   SValue where(const SValue& cond, const SValue& a, const SValue& b, SourceSpan span);

@@ -880,10 +880,21 @@ bool Analyzer::call_tensor_method_device(const SValue& self, const std::string& 
     out = SValue::ir(gen().permute(x, {1, 0}, span), self.pclass);
     return true;
   }
+  if (name == "view") {
+    // view(dtype): a reinterpretation of the bits, not a shape.
+    for (size_t i = 0; i < call.kwargs.size(); ++i)
+      if (call.kwargs[i].first == "dtype") {
+        DType to = expect_dtype(call.kwargs[i].second, call.kwarg_spans[i], "dtype");
+        out = SValue::ir(gen().bitcast(x, to, call.kwarg_spans[i]), self.pclass);
+        return true;
+      }
+    if (call.args.size() == 1 && call.args[0].kind == K::DType) {
+      out = SValue::ir(gen().bitcast(x, call.args[0].dtype, call.arg_spans[0]), self.pclass);
+      return true;
+    }
+  }
   if (name == "view" || name == "reshape") {
     auto items = shape_args();
-    for (auto& it : items)
-      if (it.kind == K::IR) error(span, "view/reshape sizes must be tiles or ints");
     BoundArgs b;
     OpCtx c{*this, b, span, name};
     out = view_like(c, self, items, span);

@@ -151,7 +151,7 @@ class ReferenceEmitter {
     std::string ix;
     size_t j = 0;
     for (size_t i = 0; i < dst.size(); ++i) {
-      bool take = j < src.size() && src[j] == dst[i] && dst[i] != ir::kBroadcast;
+      bool take = j < src.size() && src[j] == dst[i];  // size-1 axes of `src` included
       ix += (i ? ", " : "") + std::string(take ? ":" : "None");
       if (take) ++j;
     }

@@ -437,7 +437,8 @@ class KernelEmitter {
     std::string idx;
     size_t j = 0;
     for (size_t i = 0; i < dst.size(); ++i) {
-      if (j < src.size() && src[j] == dst[i] && dst[i] != ir::kBroadcast) {
+      // A size-1 axis of the source (an index tensor tile.index[None, :]) keeps its place.
+      if (j < src.size() && src[j] == dst[i]) {
         idx += (idx.empty() ? "" : ", ") + std::string(":");
         ++j;
       } else {

@@ -883,6 +883,13 @@ class KernelEmitter {
         w_->line("tl.device_print(" + args + ")");
         return;
       }
+      case OpKind::InlineTriton: {
+        std::vector<std::string> operands, results;
+        for (const ir::Value* v : op.operands) operands.push_back(use(v));
+        for (const auto& r : op.results) results.push_back(value_name(r.get()));
+        for (const auto& l : inline_triton_lines(op.attrs.message, operands, tensor_names_, results)) w_->line(l);
+        return;
+      }
     }
   }
 

@@ -226,8 +226,17 @@ def describe_global(name: str, value: Any, seen_helpers: set[int],
 
 def _is_triton_jit(value: Any) -> bool:
     # By the class's name and module: source.py does not import Triton for kernels that use none.
+    # (TRITON_INTERPRET=1 makes @triton.jit give an InterpretedFunction.)
     cls = type(value)
-    return cls.__name__ == "JITFunction" and cls.__module__.startswith("triton.")
+    return cls.__name__ in ("JITFunction", "InterpretedFunction") and cls.__module__.startswith("triton.")
+
+
+def _jit_source(jit: Any) -> str:
+    """The source of a @triton.jit function from its ``def`` on (decorators dropped)."""
+    text = textwrap.dedent(getattr(jit, "src", None) or inspect.getsource(jit.fn))
+    lines = text.splitlines(keepends=True)
+    first = next((i for i, line in enumerate(lines) if line.startswith(("def ", "async def "))), 0)
+    return "".join(lines[first:])
 
 
 def triton_jit_definitions(jit: Any) -> str:
@@ -253,7 +262,7 @@ def triton_jit_definitions(jit: Any) -> str:
             for used in names(value.fn.__code__):
                 if used in value.fn.__globals__:
                     define(used, value.fn.__globals__[used])
-            out.append("@triton.jit\n" + textwrap.dedent(value.src))
+            out.append("@triton.jit\n" + _jit_source(value))
         elif type(value).__name__ == "constexpr" and type(value).__module__.startswith("triton."):
             out.append(f"{name} = tl.constexpr({value.value!r})\n")
         elif isinstance(value, (bool, int, float)):

@@ -158,7 +158,7 @@ def test_triton_kernel_calls(mode):
         torch.testing.assert_close(out, x * x * x)
 
 
-def test_generated_code():
+def test_generated_code(mode):
     x, y = torch.randn(64), torch.randn(64)
     code = fresh(call_jit_objects).bind((x, y)).to_triton_code()
     # Each @triton.jit function once, its callees and globals before it.

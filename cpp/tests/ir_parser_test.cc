@@ -171,6 +171,11 @@ def memory(x: torch.Tensor, idx: torch.Tensor, counts: torch.Tensor, flags: torc
         hl.atomic_cas(flags, [tile], 0, 1, sem="acq_rel")
         assert tile.begin >= 0, "a \"quoted\" message"
         print("prev: ", prev, gathered)
+        twice, _ = hl.inline_triton("""
+            t = {0} * 2  # "quoted" {{braces}}
+            t, {c}
+        """, args={"0": prev, "c": counts}, output_like=(prev, prev))
+        hl.store(out, [tile], twice)
     for row in hl.grid(4):
         v = x[row]
         if v > 0:

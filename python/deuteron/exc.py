@@ -191,6 +191,11 @@ class DecoratorAfterHelionKernelDecorator(CompileError):
     source of the undecorated function and silently drop what that decorator does."""
 
 
+class InvalidAPIUsage(CompileError):
+    """An ``hl`` function called with an argument of the wrong kind (``hl.inline_triton``'s
+    ``args`` or ``output_like``, ``hl.inline_asm_elementwise``'s ``dtype``)."""
+
+
 _KINDS: dict[str, type[CompileError]] = {
     cls.__name__: cls for cls in CompileError.__subclasses__()
 }

@@ -66,7 +66,7 @@ _DEVICE_FUNCTIONS = [
     "atomic_max", "atomic_min", "atomic_cas", "dot", "reduce", "associative_scan", "cumsum",
     "cumprod", "subscript", "split", "join", "tile_index", "tile_begin", "tile_end",
     "tile_block_size", "tile_id", "tile_count", "device_print", "inline_asm_elementwise",
-    "inline_triton", "barrier", "register_block_size", "register_tunable",
+    "inline_triton", "triton_kernel", "barrier", "register_block_size", "register_tunable",
     "register_reduction_dim",
 ]
 
@@ -129,8 +129,28 @@ _DOCS = {
     "tile_id": """``hl.tile_id(t)`` (or ``t.id``): which tile of its loop this is (``begin // block_size``).""",
     "tile_count": """``hl.tile_count(t)`` (or ``t.count``): how many tiles its loop has.""",
     "device_print": """``hl.device_print(prefix, *values)``: prints the prefix and the values from the kernel (debugging; slow).""",
-    "inline_asm_elementwise": """``hl.inline_asm_elementwise(asm, constraints, args, dtype, is_pure, pack)``: inline PTX applied elementwise.""",
-    "inline_triton": """``hl.inline_triton(source, args, output_like)``: Triton code pasted into the kernel, for what the language lacks.""",
+    "inline_asm_elementwise": """``hl.inline_asm_elementwise(asm, constraints, args, dtype, is_pure, pack)``: inline PTX applied elementwise.
+
+    Becomes ``tl.inline_asm_elementwise``: ``args`` (device tiles) broadcast together, ``dtype``
+    a torch dtype (one result) or a tuple of them (a tuple of results).  Triton code only: the
+    PyTorch reference mode (``DEUTERON_INTERPRET=1``) rejects it, and Triton's interpreter
+    cannot run assembly.""",
+    "inline_triton": """``hl.inline_triton(triton_source, args, output_like)``: Triton code pasted into the kernel.
+
+    ``triton_source`` is a ``str.format`` template (common indentation stripped): ``{0}``,
+    ``{1}`` ... name the values of ``args`` given as a tuple or list, ``{name}`` those of a
+    dict.  A device tile is its Triton value, a host tensor its pointer, a number its value.
+    ``output_like`` is a device tile (one result), a tuple or list of them (that many results;
+    the last statement of the snippet is the expression giving them), or ``None`` (statements
+    only, kept for their side effects).  Runs as Triton only (GPU, or ``TRITON_INTERPRET=1``).
+    Example: ``out[t] = hl.inline_triton("{0} + {1}", args=(x[t], y[t]), output_like=x[t])``""",
+    "triton_kernel": """``hl.triton_kernel(fn_or_source, args, output_like)``: calls a ``@triton.jit`` function from device code.
+
+    ``fn_or_source``: the function, its name (a global of the kernel's module) or the source
+    of its ``def``.  The generated module defines it again, with the ``@triton.jit`` functions
+    and ``tl.constexpr`` globals it uses.  ``args`` and ``output_like`` as in ``hl.inline_triton``
+    (a dict passes keyword arguments).  Example:
+    ``out[t] = hl.triton_kernel(add_pairs, args=(x[t], y[t]), output_like=x[t])``""",
     "barrier": """``hl.barrier()``: a grid-wide barrier between phases of a persistent kernel.""",
     "register_block_size": """``hl.register_block_size(n)`` (host code): a tunable block size to pass to ``hl.tile(..., block_size=)``.""",
     "register_tunable": """``hl.register_tunable(name, fragment)`` (host code): a tunable value of your own in the search space.""",

@@ -72,7 +72,8 @@ struct SourceSpan {
   X(SpecializeOnDevice)                       /* hl.specialize inside a device loop */      \
   X(DeviceAPIOnHost)                          /* a device-only hl function in host code */  \
   X(TypeInferenceError)                       /* a value of a type the op cannot take */    \
-  X(DecoratorAfterHelionKernelDecorator)      /* a decorator below @kernel (runtime/source) */
+  X(DecoratorAfterHelionKernelDecorator)      /* a decorator below @kernel (runtime/source) */ \
+  X(InvalidAPIUsage)                          /* an hl function's argument of the wrong kind */
 
 enum class ErrorKind {
   Generic,  // anything without a finer kind

@@ -135,6 +135,11 @@ enum class OpKind {
   Yield,          // terminator of For/If regions
   Assert,         // device-side assert (debug): operands: cond; attrs.message
   Print,          // device-side print (debug): attrs.message (the prefix), then the operands' values
+  // Triton source inlined into the kernel (hl.inline_triton, hl.inline_asm_elementwise): attrs.message
+  // is the text, a str.format template whose {i} is operand i and {tN} the pointer of tensor N ({{, }}:
+  // braces).  With results, its last statement is the expression giving them (one per result).  Kept
+  // whatever its uses (it may have side effects); only the Triton back end can emit it.
+  InlineTriton,
 };
 
 enum class UnaryFn {
@@ -236,7 +241,7 @@ struct Attrs {
   bool opmath = false;
   std::optional<DType> dot_out_dtype;  // Dot
   std::string dot_precision;         // Dot: "" (config), "tf32", "tf32x3", "ieee"
-  std::string message;               // Assert, Print
+  std::string message;               // Assert, Print; InlineTriton: the template
   // For over a Grid/Tile dim whose bounds are device values: operands
   // [begin, end] precede the iter values when set.
   bool dynamic_bounds = false;

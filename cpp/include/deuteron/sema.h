@@ -21,7 +21,9 @@ namespace deuteron {
 
 // What Python tells the core about a global (or closure) name the kernel uses.
 struct GlobalSpec {
-  enum class Kind { Module, Function, Helper, Int, Float, Bool, String, None, DType, Tensor, Opaque };
+  // TritonJit: a @triton.jit function (hl.triton_kernel calls it): qualname is its name,
+  // string_value the module-level Triton source that defines it (runtime/source.py).
+  enum class Kind { Module, Function, Helper, Int, Float, Bool, String, None, DType, Tensor, Opaque, TritonJit };
   std::string name;
   Kind kind = Kind::Opaque;
   std::string qualname;  // Module: "torch"; Function: "torch.nn.functional.gelu"
@@ -129,6 +131,8 @@ struct Program {
   std::vector<TunableSpec> tunables;
   std::vector<HostSymbol> symbols;
   std::vector<std::string> used_globals;  // names the generated host code needs bound
+  // Module-level Triton source the kernels call (hl.triton_kernel's @triton.jit functions), each once.
+  std::vector<std::string> triton_definitions;
   DType index_dtype = DType::Int32;
   // int32 code only: the largest offsets (of tensors host code allocates,
   // symbolic in entry symbols) that must fit int32; the host function checks

@@ -39,6 +39,8 @@ bool legal(const ir::DeviceKernel& k, int d) {
         if (real_dims(op.operands[0]->type) != real_dims(op.result()->type)) ok = false;
         return;
       case OpKind::If: ok = false; return;
+      // Triton text may mix the lanes of its block (tl.sum, tl.reshape): it sees the whole block.
+      case OpKind::InlineTriton: ok = false; return;
       case OpKind::Scan:
       case OpKind::Sort:
         // A scan or sort along the dim runs across the sub-tiles.

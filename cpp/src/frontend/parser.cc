@@ -299,6 +299,7 @@ class Parser {
   NOINLINE ExprPtr parse_paren();
   NOINLINE ExprPtr parse_list();
   COLD [[noreturn]] void reject_brace();
+  ExprPtr parse_dict_display();
   NOINLINE ExprPtr parse_number(const Token& t);
   NOINLINE ExprPtr parse_strings();
   NOINLINE StringInfo string_info(const Token& t) const;
@@ -1445,7 +1446,7 @@ ExprPtr Parser::parse_brace() {
     if (t.kind == TokenKind::Op && (t.text == ")" || t.text == "]" || t.text == "}")) --depth;
     if (depth == 0 && t.kind == TokenKind::Name && t.text == "for") has_for = true;
   }
-  if (!has_for) reject_brace();
+  if (!has_for) return parse_dict_display();
   SourceSpan start = next().span;
   if (at_op("**")) unsupported(extent_from(pos_, 0), "dict unpacking (**) in comprehensions");
   ExprPtr first = parse_test();
@@ -1456,6 +1457,43 @@ ExprPtr Parser::parse_brace() {
   ExprPtr comp = parse_comprehension(type, std::move(first), std::move(value), start);
   comp->span = SourceSpan::merge(start, expect_op("}", "to close the comprehension").span);
   return comp;
+}
+
+// `{k: v, ...}`: a dict display, read as `dict([(k, v), ...])`, the same
+// values in the same order (sema knows `dict` of pairs; host code prints the
+// call).  Set displays and `**` unpacking stay unsupported (reject_brace).
+ExprPtr Parser::parse_dict_display() {
+  size_t open = pos_;
+  size_t close = matching_close(open);
+  int depth = 0;
+  bool has_colon = close == open + 1;
+  for (size_t i = open + 1; i < close; ++i) {
+    const Token& t = tokens_[i];
+    if (t.kind == TokenKind::Op && (t.text == "(" || t.text == "[" || t.text == "{")) ++depth;
+    if (t.kind == TokenKind::Op && (t.text == ")" || t.text == "]" || t.text == "}")) --depth;
+    if (depth != 0 || t.kind != TokenKind::Op) continue;
+    if (t.text == "**") reject_brace();
+    if (t.text == ":") has_colon = true;
+  }
+  if (!has_colon) reject_brace();
+  SourceSpan span = bracket_span(open);
+  next();  // {
+  auto pairs = std::make_unique<ast::List>(span);
+  while (!at_op("}")) {
+    ExprPtr key = parse_test();
+    expect_op(":", "after a dict key");
+    ExprPtr value = parse_test();
+    auto pair = std::make_unique<ast::Tuple>(SourceSpan::merge(key->span, value->span));
+    pair->elts.push_back(std::move(key));
+    pair->elts.push_back(std::move(value));
+    pairs->elts.push_back(finish(std::move(pair)));
+    if (!accept_op(",")) break;
+  }
+  expect_op("}", "to close the dict");
+  auto call = std::make_unique<ast::Call>(span);
+  call->func = finish(std::make_unique<ast::Name>(span, "dict"));
+  call->args.push_back(finish(std::move(pairs)));
+  return finish(std::move(call));
 }
 
 // `{...}`: dict/set displays, unsupported.  Tells them apart by a top-level

@@ -44,6 +44,7 @@ const char* name(OpKind k) {
     case OpKind::Yield: return "yield";
     case OpKind::Assert: return "assert";
     case OpKind::Print: return "print";
+    case OpKind::InlineTriton: return "inline_triton";
   }
   return "?";
 }

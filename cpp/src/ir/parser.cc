@@ -85,6 +85,7 @@ Arity arity(OpKind k) {
     case OpKind::If: return {1, 1, -1};
     case OpKind::Assert: return {1, 1, 0};
     case OpKind::Print: return {0, -1, 0};
+    case OpKind::InlineTriton: return {0, -1, -1};
     case OpKind::Yield: return {0, -1, 0};
     // Memory ops and loops parse their operands themselves.
     case OpKind::Load: return {-1, -1, 1};
@@ -907,7 +908,8 @@ class Parser {
         break;
       }
       case OpKind::Assert:
-      case OpKind::Print: o.attrs.message = string_literal(); break;
+      case OpKind::Print:
+      case OpKind::InlineTriton: o.attrs.message = string_literal(); break;
       default: break;
     }
     // Plain operands.

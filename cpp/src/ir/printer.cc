@@ -215,7 +215,8 @@ class Printer {
         break;
       case OpKind::For: os_ << " d" << op.attrs.dim << " #" << op.id; break;
       case OpKind::Assert:
-      case OpKind::Print: os_ << " " << quoted(op.attrs.message); break;
+      case OpKind::Print:
+      case OpKind::InlineTriton: os_ << " " << quoted(op.attrs.message); break;
       default: break;
     }
     bool memory = op.kind == OpKind::Load || op.kind == OpKind::Store || op.kind == OpKind::AtomicRMW;

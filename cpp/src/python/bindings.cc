@@ -158,6 +158,10 @@ GlobalSpec to_global(const nb::dict& d) {
     f->first_line = nb::cast<int>(d["first_line"]);
     g.helper_source = f;
     g.helper_is_kernel = get_or<bool>(d, "kernel", false);
+  } else if (kind == "triton_jit") {
+    g.kind = GlobalSpec::Kind::TritonJit;
+    g.qualname = nb::cast<std::string>(d["function"]);
+    g.string_value = nb::cast<std::string>(d["definitions"]);
   } else {
     g.kind = GlobalSpec::Kind::Opaque;
   }

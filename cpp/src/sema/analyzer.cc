@@ -104,7 +104,7 @@ std::string normalize_qualname(std::string q) {
 
 const char* const kBuiltins[] = {"float", "int", "bool", "min", "max", "abs", "len", "range",
                                  "print", "isinstance", "tuple", "list", "sum", "round", "divmod",
-                                 "zip", "enumerate"};
+                                 "zip", "enumerate", "dict"};
 
 }  // namespace
 
@@ -271,6 +271,8 @@ SValue Analyzer::global_value(const GlobalSpec& spec, const std::string& name) c
   switch (spec.kind) {
     case GlobalSpec::Kind::Module: return SValue::module(normalize_qualname(spec.qualname));
     case GlobalSpec::Kind::Function: return SValue::function(normalize_qualname(spec.qualname));
+    // Called only through hl.triton_kernel (escape_hatches.cc), which finds the spec by this name.
+    case GlobalSpec::Kind::TritonJit: return SValue::function("triton_jit." + name);
     case GlobalSpec::Kind::Int: return SValue::integer(spec.int_value);
     case GlobalSpec::Kind::Float: return SValue::floating(spec.float_value);
     case GlobalSpec::Kind::Bool: return SValue::boolean(spec.bool_value);

@@ -129,6 +129,14 @@ class Analyzer {
   SValue make_fragment(const std::string& kind, const CallArgs& call);
   // print(prefix, *values) / hl.device_print inside a tile loop: a Print op (hl_ops.cc).
   SValue device_print(const CallArgs& call, const std::string& what);
+  // hl.inline_triton / hl.inline_asm_elementwise: an InlineTriton op (escape_hatches.cc).
+  bool call_escape_hatch(const std::string& name, const CallArgs& call, SValue& out);
+  SValue inline_triton(const CallArgs& call);
+  SValue triton_kernel(const CallArgs& call);
+  SValue inline_asm_elementwise(const CallArgs& call);
+  std::string inline_triton_piece(const SValue& v, SourceSpan span, const std::string& what,
+                                  std::vector<ir::Value*>& operands);
+  static std::string codegen_quote(const std::string& s);
   // torch.zeros / ones / empty / full / arange inside tile loops (creation_ops.cc).
   bool call_torch_creation(const std::string& name, const CallArgs& call, SValue& out);
   // A tensor over `dims` holding `value` (a constant or a scalar known at run time) as `dtype`.

@@ -201,6 +201,28 @@ SValue Analyzer::dict_lookup(const SValue& dict, const SValue& key, SourceSpan s
 }
 
 bool Analyzer::call_sequence_builtin(const std::string& name, const CallArgs& call, SValue& out) {
+  if (name == "dict" && call.kwargs.empty() && call.args.size() <= 1) {
+    // dict(pairs): what the parser reads `{k: v, ...}` as.  Keys are constants;
+    // a repeated key keeps its first place and its last value, as in Python.
+    auto not_modeled = [&](const std::string& why) {
+      if (!in_device()) { out = SValue::unknown(); return true; }
+      error(call.span, "a dict inside a kernel needs " + why);
+    };
+    SValue d;
+    d.kind = K::ConstDict;
+    if (!call.args.empty() && !call.args[0].is_sequence()) return not_modeled("(key, value) pairs known when compiling");
+    for (const auto& pair : call.args.empty() ? std::vector<SValue>{} : call.args[0].elts) {
+      if (pair.kind != K::Tuple || pair.elts.size() != 2) return not_modeled("(key, value) pairs, got " + describe(pair));
+      if (!is_constant_key(pair.elts[0]))
+        return not_modeled("keys known when compiling (strings, numbers), got " + describe(pair.elts[0]));
+      bool found = false;
+      for (size_t i = 0; i < d.elts.size() && !found; i += 2)
+        if (same_key(d.elts[i], pair.elts[0])) { d.elts[i + 1] = pair.elts[1]; found = true; }
+      if (!found) { d.elts.push_back(pair.elts[0]); d.elts.push_back(pair.elts[1]); }
+    }
+    out = d;
+    return true;
+  }
   if (name == "zip") {
     BoundArgs b = bind(CallArgs{{}, {}, call.kwargs, call.kwarg_spans, call.span, "zip"}, {"*", "strict="});
     bool strict = b.has("strict") && b.get("strict")->kind != K::None &&

@@ -92,6 +92,7 @@ bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& ou
             {"on the host, use the torch equivalent (torch.zeros, torch.full, ...)"});
   };
   if (call_random("hl." + name, call, out)) return true;
+  if (call_escape_hatch(name, call, out)) return true;
   if (name == "tile" || name == "grid")
     error(call.span, "hl." + name + "() can only be used as the iterator of a for loop: `for tile in hl." + name +
                          "(n):`");

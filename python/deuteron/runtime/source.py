@@ -201,6 +201,11 @@ def describe_global(name: str, value: Any, seen_helpers: set[int],
         # function is inlined like any helper.  Called by the kernel, in host or
         # device code, it is a NestedKernelCallsNotSupported error (Helion's rule).
         value = value.fn
+    if _is_triton_jit(value):
+        # A @triton.jit function, called from device code by hl.triton_kernel: the
+        # generated module defines it again, with what it reads (triton_jit_definitions).
+        return [{"name": name, "kind": "triton_jit", "function": value.fn.__name__,
+                 "definitions": triton_jit_definitions(value)}]
     if callable(value) and not isinstance(value, type):
         qual = _qualname_of_function(value)
         if qual is not None:
@@ -217,6 +222,54 @@ def describe_global(name: str, value: Any, seen_helpers: set[int],
                 specs.extend(referenced_globals(value, seen_helpers, path))
             return specs
     return [{"name": name, "kind": "opaque"}]
+
+
+def _is_triton_jit(value: Any) -> bool:
+    # By the class's name and module: source.py does not import Triton for kernels that use none.
+    # (TRITON_INTERPRET=1 makes @triton.jit give an InterpretedFunction.)
+    cls = type(value)
+    return cls.__name__ in ("JITFunction", "InterpretedFunction") and cls.__module__.startswith("triton.")
+
+
+def _jit_source(jit: Any) -> str:
+    """The source of a @triton.jit function from its ``def`` on (decorators dropped)."""
+    text = textwrap.dedent(getattr(jit, "src", None) or inspect.getsource(jit.fn))
+    lines = text.splitlines(keepends=True)
+    first = next((i for i, line in enumerate(lines) if line.startswith(("def ", "async def "))), 0)
+    return "".join(lines[first:])
+
+
+def triton_jit_definitions(jit: Any) -> str:
+    """Module-level Triton source defining the @triton.jit function ``jit``: its own
+    source after those of the globals it reads, each once: other @triton.jit functions
+    (recursively), ``tl.constexpr`` values and numbers.  Modules (``tl``, ``triton``)
+    are the generated module's own imports."""
+    out: list[str] = []
+    seen: set[str] = set()
+
+    def names(code: types.CodeType) -> list[str]:
+        found = list(code.co_names)
+        for const in code.co_consts:
+            if isinstance(const, types.CodeType):
+                found.extend(names(const))
+        return found
+
+    def define(name: str, value: Any) -> None:
+        if name in seen:
+            return
+        seen.add(name)
+        if _is_triton_jit(value):
+            for used in names(value.fn.__code__):
+                if used in value.fn.__globals__:
+                    define(used, value.fn.__globals__[used])
+            out.append("@triton.jit\n" + _jit_source(value))
+        elif type(value).__name__ == "constexpr" and type(value).__module__.startswith("triton."):
+            out.append(f"{name} = tl.constexpr({value.value!r})\n")
+        elif isinstance(value, (bool, int, float)):
+            out.append(f"{name} = {value!r}\n")
+
+    define(jit.fn.__name__, jit)
+    return "\n".join(out)
 
 
 def referenced_globals(fn: Callable[..., Any], seen_helpers: set[int] | None = None,
@@ -243,9 +296,15 @@ def _value_path(fn: Callable[..., Any], name: str, path: str) -> str:
 
 def global_values(fn: Callable[..., Any]) -> dict[str, Any]:
     """Name -> value of the globals and closure variables ``fn``'s own code names (for the
-    core, through :func:`referenced_globals`, and for the generated host code)."""
+    core, through :func:`referenced_globals`, and for the generated host code).
+
+    A string constant that names a global @triton.jit function counts as naming it:
+    ``hl.triton_kernel("add_pairs", ...)`` calls the function by its name."""
     code = fn.__code__
     env = {name: fn.__globals__[name] for name in code.co_names if name in fn.__globals__}
+    for const in code.co_consts:
+        if isinstance(const, str) and const.isidentifier() and _is_triton_jit(fn.__globals__.get(const)):
+            env[const] = fn.__globals__[const]
     if fn.__closure__:
         for name, cell in zip(code.co_freevars, fn.__closure__):
             try:

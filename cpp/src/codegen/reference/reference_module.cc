@@ -487,6 +487,13 @@ class ReferenceEmitter {
         w_.line("print(" + args + ")");
         return;
       }
+      case OpKind::InlineTriton:
+        // Triton text has no PyTorch meaning; Helion's reference mode has no
+        // implementation of these either.
+        raise_error(program_.file, op.span,
+                    "Triton code (hl.inline_triton, hl.triton_kernel, hl.inline_asm_elementwise) cannot run in "
+                    "the PyTorch reference mode (DEUTERON_INTERPRET=1)",
+                    {"run the generated Triton on the CPU with TRITON_INTERPRET=1 instead, or on a GPU"});
     }
   }
 

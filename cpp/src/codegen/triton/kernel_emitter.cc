@@ -884,6 +884,24 @@ class KernelEmitter {
         w_->line("tl.device_print(" + args + ")");
         return;
       }
+      case OpKind::InlineTriton: {
+        std::vector<std::string> operands, results;
+        for (const ir::Value* v : op.operands) operands.push_back(use(v));
+        for (const auto& r : op.results) results.push_back(value_name(r.get()));
+        for (const auto& l : inline_triton_lines(op.attrs.message, operands, tensor_names_, results)) w_->line(l);
+        // The rest of the kernel relies on output_like's rank and dtype: a snippet
+        // that gives others fails when Triton compiles it, not later.
+        for (size_t i = 0; i < results.size(); ++i) {
+          const ir::Type& t = op.results[i]->type;
+          std::string rank = std::to_string(t.rank());
+          w_->line("tl.static_assert(len(" + results[i] + ".shape) == " + rank + " and " + results[i] + ".dtype == " +
+                   tl_dtype(t.dtype) + ", " +
+                   quote("inline Triton result " + std::to_string(i) + " is not like output_like (" + rank +
+                         " dims of " + tl_dtype(t.dtype) + ")") +
+                   ")");
+        }
+        return;
+      }
     }
   }
 

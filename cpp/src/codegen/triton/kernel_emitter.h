@@ -58,4 +58,12 @@ void emit_math_helpers(PythonWriter& w, const std::set<std::string>& used);
 // reductions that propagate NaN as PyTorch does (reduction_helpers.cc).
 void emit_reduction_helpers(PythonWriter& w, const std::set<std::string>& used);
 
+// The lines of an InlineTriton op (inline_triton.cc): its template with `{i}`
+// replaced by operand(i), `{tN}` by tensor(N), in the kernel's indentation.
+// With results, the template's last statement is their expression, assigned
+// to `results` (one name, or a tuple of names).
+std::vector<std::string> inline_triton_lines(const std::string& tmpl, const std::vector<std::string>& operands,
+                                             const std::vector<std::string>& tensors,
+                                             const std::vector<std::string>& results);
+
 }  // namespace deuteron::codegen

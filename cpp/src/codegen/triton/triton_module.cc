@@ -79,6 +79,8 @@ std::string generate_triton_module(const CodegenInput& in) {
   codegen::emit_math_helpers(helpers_w, used_math);
   codegen::emit_reduction_helpers(helpers_w, used_reductions);
   std::string body = helpers_w.str();
+  // The @triton.jit functions hl.triton_kernel calls, as the user wrote them.
+  for (const auto& d : program.triton_definitions) body += "\n\n" + d + (d.empty() || d.back() != '\n' ? "\n" : "");
   if (!combine.w.str().empty()) body += combine.w.str();
   body += kernels_w.str();
   // The integer and product helpers every back end's spelling of // , % and

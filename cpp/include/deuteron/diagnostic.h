@@ -72,7 +72,9 @@ struct SourceSpan {
   X(SpecializeOnDevice)                       /* hl.specialize inside a device loop */      \
   X(DeviceAPIOnHost)                          /* a device-only hl function in host code */  \
   X(TypeInferenceError)                       /* a value of a type the op cannot take */    \
-  X(DecoratorAfterHelionKernelDecorator)      /* a decorator below @kernel (runtime/source) */
+  X(DecoratorAfterHelionKernelDecorator)      /* a decorator below @kernel (runtime/source) */ \
+  X(EmptyDeviceLoopAfterDCE)                  /* a device loop whose body computes nothing */ \
+  X(AtomicOnDeviceTensor)                     /* hl.atomic_* on a value made in the loop */
 
 enum class ErrorKind {
   Generic,  // anything without a finer kind

@@ -506,6 +506,12 @@ void Analyzer::device_stmt(const ast::Stmt& s) try {
         return;
       }
       SValue cur = eval(*a.target);
+      // `acc += v` on a host tensor would rebind the host name inside the loop;
+      // its elements are updated by index (`acc[tile] += v`).
+      if (cur.kind == SValue::Kind::Tensor && ast::isa<ast::Name>(a.target.get()))
+        error(a.target->span, ErrorKind::CannotModifyHostVariableOnDevice,
+              "the host tensor '" + cur.tensor->expr + "' cannot be updated as a whole inside a tile loop",
+              {"update the part this program works on: " + cur.tensor->expr + "[tile] += ... (or [:] for all of it)"});
       SValue rhs = eval(*a.value);
       SValue v = eval_binop(a.op, cur, rhs, s.span);
       device_assign(*a.target, v, s.span);

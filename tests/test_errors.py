@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import deuteron
+import deuteron.language as hl
 import kernels_bad as B
 from conftest import fresh
 
@@ -106,3 +107,32 @@ def test_errors_are_picklable():
     e = deuteron.exc.CompileError("f.py:1:2: error: x", "f.py", 1, 2, "x", ["note"])
     e2 = pickle.loads(pickle.dumps(e))
     assert (e2.filename, e2.line, e2.col, e2.notes) == ("f.py", 1, 2, ["note"])
+
+
+def test_a_host_tensor_used_whole_on_the_device_is_host_tensor_direct_usage(monkeypatch):
+    monkeypatch.setenv("DEUTERON_INTERPRET", "1")
+
+    @deuteron.kernel
+    def whole(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+        out = torch.empty_like(x)
+        for tile in hl.tile(x.shape):
+            out[tile] = x[tile] + s
+        return out
+
+    with pytest.raises(deuteron.exc.HostTensorDirectUsage, match="must be indexed"):
+        whole(torch.randn(4, 4), torch.tensor(3.0))
+
+
+def test_augmented_assignment_to_a_host_tensor_name_on_the_device(monkeypatch):
+    monkeypatch.setenv("DEUTERON_INTERPRET", "1")
+
+    @deuteron.kernel
+    def rebinding(g: torch.Tensor) -> torch.Tensor:
+        m, n = g.shape
+        block = torch.zeros(n, dtype=torch.float32, device=g.device)
+        for tm in hl.tile(m):
+            block += torch.sum(g[tm, :], dim=0)
+        return block
+
+    with pytest.raises(deuteron.exc.CannotModifyHostVariableOnDevice, match=r"block\[tile\] \+="):
+        rebinding(torch.randn(8, 4))

@@ -182,8 +182,9 @@ class DeviceAPIOnHost(CompileError):
     """A device-only ``hl`` function called in host code."""
 
 
-class TypeInferenceError(CompileError):
-    """A value of a type the operation cannot take."""
+class TypeInferenceError(CompileError, TypeError):
+    """A value of a type the operation cannot take (also a TypeError: an integer matmul
+    into a float accumulator is one, which Helion's Triton rejects with a TypeError)."""
 
 
 class DecoratorAfterHelionKernelDecorator(CompileError):
@@ -194,6 +195,14 @@ class DecoratorAfterHelionKernelDecorator(CompileError):
 class InvalidAPIUsage(CompileError):
     """An ``hl`` function called with an argument of the wrong kind (``hl.inline_triton``'s
     ``args`` or ``output_like``, ``hl.inline_asm_elementwise``'s ``dtype``)."""
+
+
+class EmptyDeviceLoopAfterDCE(CompileError):
+    """A device loop whose body computes nothing that is stored (all of it dead code)."""
+
+
+class AtomicOnDeviceTensor(CompileError):
+    """An ``hl.atomic_*`` whose target is a value computed in the tile loop, not a tensor in memory."""
 
 
 _KINDS: dict[str, type[CompileError]] = {

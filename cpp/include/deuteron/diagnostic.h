@@ -73,7 +73,9 @@ struct SourceSpan {
   X(DeviceAPIOnHost)                          /* a device-only hl function in host code */  \
   X(TypeInferenceError)                       /* a value of a type the op cannot take */    \
   X(DecoratorAfterHelionKernelDecorator)      /* a decorator below @kernel (runtime/source) */ \
-  X(InvalidAPIUsage)                          /* an hl function's argument of the wrong kind */
+  X(InvalidAPIUsage)                          /* an hl function's argument of the wrong kind */ \
+  X(EmptyDeviceLoopAfterDCE)                  /* a device loop whose body computes nothing */ \
+  X(AtomicOnDeviceTensor)                     /* hl.atomic_* on a value made in the loop */
 
 enum class ErrorKind {
   Generic,  // anything without a finer kind

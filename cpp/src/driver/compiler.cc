@@ -20,6 +20,12 @@ std::unique_ptr<BoundKernel> BoundKernel::bind(const BindRequest& request, Devic
   for (auto& k : bound->program_->kernels) {
     passes::eliminate_dead_code(*k);
     ir::verify(*k);
+    // A launch that stores nothing is a kernel the user did not mean to write
+    // (its results were never stored); Helion rejects it under this name.
+    if (k->body.ops.empty())
+      raise_error(bound->program_->file, k->span, ErrorKind::EmptyDeviceLoopAfterDCE,
+                  "Device loop is empty after dead-code elimination: nothing it computes is stored",
+                  {"store the results the loop computes (out[tile] = ...) or remove the loop"});
   }
   // 4. The config space this kernel has.
   const Program& p = *bound->program_;

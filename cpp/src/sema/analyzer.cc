@@ -642,7 +642,8 @@ SValue Analyzer::expect_device(const SValue& v, SourceSpan span, const std::stri
     case SValue::Kind::Float:
     case SValue::Kind::Bool: return gen().to_device(v, span);
     case SValue::Kind::Tensor:
-      error(span, what + ": the host tensor '" + v.tensor->expr + "' must be indexed to get a tile of it",
+      error(span, ErrorKind::HostTensorDirectUsage,
+            what + ": the host tensor '" + v.tensor->expr + "' must be indexed to get a tile of it",
             {"write " + v.tensor->expr + "[tile] (or [tile_m, :] etc.) to load the part this program works on"});
     case SValue::Kind::Tile:
       error(span, what + ": a tile object is not a tensor", {"use tile.index for the indices of the tile"});

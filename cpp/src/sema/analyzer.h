@@ -171,6 +171,14 @@ class Analyzer {
   SValue eval(const ast::Expr& e);
   SValue eval_call(const ast::Call& call);
   SValue eval_attribute(const SValue& base, const std::string& attr, SourceSpan span);
+  void check_uniform_elements(const SValue& seq, SourceSpan span) const;
+  // The one element of a host tensor as a number (tensor_scalars.cc): a load on
+  // the device, a runtime host value (`t.item()`) on the host.
+  SValue tensor_scalar(const SValue& tensor, SourceSpan span, const std::string& what);
+  // hl.zeros / hl.full in host code: the torch call the host function runs
+  // instead (an allocation on the kernel's device), as Python text.
+  std::string host_creation_text(const ast::Call& call, const std::string& name) const;
+  void check_atomic_target(const SValue& t, SourceSpan span, const std::string& what) const;
   SValue eval_subscript(const ast::Subscript& sub);
   // Comprehensions, unrolled over sequences known when compiling (comprehensions.cc).
   SValue eval_comprehension(const ast::Comp& c);
@@ -324,6 +332,9 @@ class Analyzer {
   std::map<std::string, int> tensor_params_;  // host expr -> param (per kernel)
   int loop_depth_ = 0;                         // device loop nesting
   int inline_depth_ = 0;                       // helper function inlining depth
+  // Names bound by the hl.static_range loops being unrolled: Helion types them as
+  // symbolic ints, so a tuple indexed by one must hold elements of one type.
+  std::vector<std::string> static_range_vars_;
   int64_t work_ = 0;                           // see charge_work
   std::optional<SValue>* helper_return_ = nullptr;  // set while inlining a helper
   std::optional<HostRewrite> tunable_call_;         // set by hl.register_tunable for eval_call

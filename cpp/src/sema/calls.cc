@@ -117,6 +117,13 @@ SValue Analyzer::eval_call(const ast::Call& call) {
     rw.text = "(" + ast::unparse(*call.args[0]) + ")";
     program_->rewrites[&call] = rw;
   }
+  // hl.zeros / hl.full in host code allocate on the kernel's device with torch.
+  if (!in_device() && fn.kind == K::Function && (fn.s == "hl.zeros" || fn.s == "hl.full")) {
+    HostRewrite rw;
+    rw.kind = HostRewrite::Kind::Literal;
+    rw.text = host_creation_text(call, fn.s.substr(3));
+    program_->rewrites[&call] = rw;
+  }
   if (!in_device() && out.kind == K::BlockSize) {
     HostRewrite rw;
     rw.kind = HostRewrite::Kind::BlockSize;

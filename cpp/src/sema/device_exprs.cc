@@ -270,6 +270,17 @@ SValue Analyzer::eval_binop(ast::BinOpKind op, const SValue& a_in, const SValue&
     if (in_device()) expect_device(a.kind == K::Unknown ? a : b, span, "operand");
     return SValue::unknown();
   }
+  // `tile + n` (either order) offsets the tile's indices, as Helion reads it
+  // (`offsets[tile + 1]`: the next element of each lane).
+  if (op == ast::BinOpKind::Add && (a.kind == K::Tile) != (b.kind == K::Tile)) {
+    const SValue& other = a.kind == K::Tile ? b : a;
+    bool scalar = other.is_host_number() || other.kind == K::DimSize || other.kind == K::BlockSize ||
+                  (other.kind == K::IR && other.value->type.is_scalar());
+    if (scalar && !(other.kind == K::Float || (other.kind == K::IR && is_floating(other.value->type.dtype)))) {
+      SValue index = eval_attribute(a.kind == K::Tile ? a : b, "index", span);
+      return a.kind == K::Tile ? eval_binop(op, index, other, span) : eval_binop(op, other, index, span);
+    }
+  }
   if (a.kind == K::Tile || b.kind == K::Tile)
     error(span, std::string("a tile cannot be an operand of '") + ast::op_spelling(op) + "'",
           {"use tile.index for its indices, or tile.begin / tile.block_size for scalars"});
@@ -730,6 +741,38 @@ Analyzer::IndexParts Analyzer::index_parts(const SValue& list, SourceSpan span) 
   return out;
 }
 
+namespace {
+
+// What Helion's type propagation calls a value's type, for the rule below: a
+// tensor (host or device), a literal constant, a symbolic int, a tile, ...
+int type_category(const SValue& v) {
+  using K = SValue::Kind;
+  switch (v.kind) {
+    case K::Tensor:
+    case K::IR: return -1;
+    case K::Int: return v.i.is_constant() ? -2 : -3;
+    case K::Float:
+    case K::Bool: return v.runtime_expr.empty() ? -2 : -4;
+    case K::String:
+    case K::None: return -2;
+    default: return static_cast<int>(v.kind);
+  }
+}
+
+}  // namespace
+
+// A tuple indexed by an hl.static_range variable: Helion types the index as a
+// symbolic int, which selects an element only when all have one type (each
+// unrolled iteration must see the same kind of value).
+void Analyzer::check_uniform_elements(const SValue& seq, SourceSpan span) const {
+  for (const auto& e : seq.elts)
+    if (type_category(e) != type_category(seq.elts.front()))
+      error(span, ErrorKind::TypeInferenceError,
+            "Sequence indexing with non-literal index requires all elements to have the same type (got " +
+                describe(seq.elts.front()) + " and " + describe(e) + ")",
+            {"index with a literal constant, or keep tensors and numbers in separate tuples"});
+}
+
 SValue Analyzer::eval_subscript(const ast::Subscript& sub) {
   using K = SValue::Kind;
   SValue base = eval(*sub.value);
@@ -760,6 +803,9 @@ SValue Analyzer::eval_subscript(const ast::Subscript& sub) {
       }
       if (idx.kind == K::Int && idx.i.is_constant()) {
         int64_t i = idx.i.constant();
+        auto* var = ast::dyn_cast<ast::Name>(sub.index.get());
+        if (var && std::find(static_range_vars_.begin(), static_range_vars_.end(), var->id) != static_range_vars_.end())
+          check_uniform_elements(base, sub.span);
         if (i < 0) i += n;
         if (i < 0 || i >= n)
           error(sub.index->span, "index " + idx.i.str() + " is out of range for a sequence of length " +

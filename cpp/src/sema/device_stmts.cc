@@ -88,6 +88,9 @@ static LoopIter parse_loop_iter(Analyzer& a, const ast::Call& call, const std::s
         a.error(span, ErrorKind::TileOfTile, fname + " over a tile: a loop needs bounds, not a tile",
                 {"loop over the tile's range with " + fname + "(tile.begin, tile.end)"});
       SValue e = a.as_number(e0, span);
+      // A tensor of one element bounds the loop by its value (Helion's
+      // data-dependent bounds): a load on the device, a host read on the host.
+      if (e.kind == SValue::Kind::Tensor) e = a.tensor_scalar(e, span, "a loop bound");
       // Device values are allowed as bounds of inner loops.
       if (a.in_device() && e.kind == SValue::Kind::IR) {
         if (!e.value->type.is_scalar() || is_floating(e.value->type.dtype))
@@ -432,6 +435,31 @@ void Analyzer::device_assign(const ast::Expr& target, const SValue& value, Sourc
   }
   if (auto* sub = ast::dyn_cast<ast::Subscript>(&target)) {
     SValue base = eval(*sub->value);
+    // `cached[i] = v` on a list made in the kernel: lists are values here, so
+    // the name is rebound to the list with element i replaced.  (Another name
+    // bound to the same list would keep the old elements; kernels build such
+    // lists as register caches under one name.)
+    if (base.kind == SValue::Kind::List) {
+      auto* name = ast::dyn_cast<ast::Name>(sub->value.get());
+      if (!name)
+        error(sub->value->span, "only a list held by a name can be assigned to by index inside a tile loop",
+              {"assign the list to a name first: cache = ...; cache[i] = value"});
+      if (ast::isa<ast::Slice>(sub->index.get()))
+        error(sub->index->span, "assigning to a slice of a list is not supported inside tile loops");
+      SValue idx = eval(*sub->index);
+      if (!(idx.kind == SValue::Kind::Int && idx.i.is_constant()))
+        error(sub->index->span, "a list can only be assigned to at a constant index inside tile loops, got " +
+                                    describe(idx),
+              {"index with a constant or an hl.static_range variable"});
+      int64_t n = static_cast<int64_t>(base.elts.size());
+      int64_t i = idx.i.constant() < 0 ? idx.i.constant() + n : idx.i.constant();
+      if (i < 0 || i >= n)
+        error(sub->index->span, "list assignment index " + idx.i.str() + " is out of range for a list of length " +
+                                    std::to_string(n));
+      base.elts[i] = value;
+      device_assign(*sub->value, base, span);
+      return;
+    }
     if (base.kind != SValue::Kind::Tensor)
       error(sub->value->span, ErrorKind::DeviceTensorSubscriptAssignmentNotAllowed,
             "only host tensors can be assigned to by index inside a tile loop, got " +
@@ -484,6 +512,12 @@ void Analyzer::device_stmt(const ast::Stmt& s) try {
         return;
       }
       SValue cur = eval(*a.target);
+      // `acc += v` on a host tensor would rebind the host name inside the loop;
+      // its elements are updated by index (`acc[tile] += v`).
+      if (cur.kind == SValue::Kind::Tensor && ast::isa<ast::Name>(a.target.get()))
+        error(a.target->span, ErrorKind::CannotModifyHostVariableOnDevice,
+              "the host tensor '" + cur.tensor->expr + "' cannot be updated as a whole inside a tile loop",
+              {"update the part this program works on: " + cur.tensor->expr + "[tile] += ... (or [:] for all of it)"});
       SValue rhs = eval(*a.value);
       SValue v = eval_binop(a.op, cur, rhs, s.span);
       device_assign(*a.target, v, s.span);
@@ -569,7 +603,10 @@ void Analyzer::device_for(const ast::For& f) {
             {"use hl.tile, hl.grid or range for long loops: they run on the device instead of being unrolled"});
     std::vector<SValue> items;
     for (int64_t k = 0; k < static_cast<int64_t>(count); ++k) items.push_back(SValue::integer(b + k * st));
+    auto* var = ast::dyn_cast<ast::Name>(f.target.get());
+    if (var) static_range_vars_.push_back(var->id);
     device_static_for(f, items);
+    if (var) static_range_vars_.pop_back();
     return;
   }
   SValue seq = eval(*f.iter);

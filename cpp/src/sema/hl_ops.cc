@@ -1,6 +1,7 @@
 // deuteron.language (hl.*) functions.
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "analyzer.h"
 #include "scalar_affine.h"
@@ -98,6 +99,26 @@ bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& ou
                          "(n):`");
   if (name == "static_range")
     error(call.span, "hl.static_range() can only be used as the iterator of a for loop");
+  if ((name == "zeros" || name == "full") && !in_device()) {
+    // Host code: an allocation on the kernel's device (Helion's meaning), which
+    // the host function runs as the torch call host_creation_text writes.
+    BoundArgs b = name == "zeros" ? bind(call, {"shape", "dtype=", "device="})
+                                  : bind(call, {"shape", "value", "dtype=", "device="});
+    CallArgs t;
+    t.span = call.span;
+    t.func_name = "torch." + name;
+    t.args.push_back(*b.get("shape"));
+    t.arg_spans.push_back(b.span_of("shape"));
+    if (name == "full") {
+      t.args.push_back(*b.get("value"));
+      t.arg_spans.push_back(b.span_of("value"));
+    }
+    // hl's default dtype is float32 whatever the fill value (torch.full's would follow it).
+    t.kwargs.emplace_back("dtype", b.has("dtype") && b.get("dtype")->kind != K::None
+                                       ? *b.get("dtype") : SValue::dtype_value(DType::Float32));
+    t.kwarg_spans.push_back(b.has("dtype") ? b.span_of("dtype") : call.span);
+    return call_host_torch(t.func_name, t, out);
+  }
   if (name == "zeros" || name == "full") {
     device_only();
     BoundArgs b = name == "zeros" ? bind(call, {"shape", "dtype=", "*", "device="})
@@ -269,7 +290,7 @@ bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& ou
     device_only();
     BoundArgs b = bind(call, {"target", "index", "value", "sem="});
     const SValue& t = *b.get("target");
-    if (t.kind != K::Tensor) error(b.span_of("target"), "hl." + name + " needs a host tensor, got " + describe(t));
+    check_atomic_target(t, b.span_of("target"), "hl." + name + "()");
     std::string sem = b.has("sem") && b.get("sem")->kind == K::String ? b.get("sem")->s : "relaxed";
     out = atomic(fn, t, index_parts(*b.get("index"), b.span_of("index")), *b.get("value"), nullptr, sem, call.span);
     return true;
@@ -278,7 +299,7 @@ bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& ou
     device_only();
     BoundArgs b = bind(call, {"target", "index", "expected", "value", "sem="});
     const SValue& t = *b.get("target");
-    if (t.kind != K::Tensor) error(b.span_of("target"), "hl.atomic_cas needs a host tensor, got " + describe(t));
+    check_atomic_target(t, b.span_of("target"), "hl.atomic_cas()");
     std::string sem = b.has("sem") && b.get("sem")->kind == K::String ? b.get("sem")->s : "relaxed";
     out = atomic(ir::AtomicFn::Cas, t, index_parts(*b.get("index"), b.span_of("index")), *b.get("value"),
                  b.get("expected"), sem, call.span);
@@ -360,6 +381,40 @@ bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& ou
     return true;
   }
   return false;
+}
+
+// An atomic updates memory other programs see: a tensor in memory (an
+// argument or a host allocation), never a value held in registers.
+void Analyzer::check_atomic_target(const SValue& t, SourceSpan span, const std::string& what) const {
+  if (t.kind == K::IR)
+    error(span, ErrorKind::AtomicOnDeviceTensor,
+          what + " needs a tensor in memory (an argument or one allocated in host code), got a value computed "
+                 "in the tile loop",
+          {"allocate the target before the loop (torch.zeros(...)) and update it there, or add to the value "
+           "with +"});
+  if (t.kind != K::Tensor) error(span, what + " needs a host tensor, got " + describe(t));
+}
+
+std::string Analyzer::host_creation_text(const ast::Call& call, const std::string& name) const {
+  // The arguments by name, as hl.zeros(shape, dtype, device) / hl.full(shape,
+  // value, dtype, device) bind them; torch's dtype and device are keywords.
+  std::vector<std::string> params = name == "zeros" ? std::vector<std::string>{"shape", "dtype", "device"}
+                                                    : std::vector<std::string>{"shape", "value", "dtype", "device"};
+  std::map<std::string, std::string> text;
+  for (size_t i = 0; i < call.args.size() && i < params.size(); ++i) text[params[i]] = ast::unparse(*call.args[i]);
+  for (const auto& kw : call.keywords) text[kw.name] = ast::unparse(*kw.value);
+  std::string device = text.count("device") && text["device"] != "None" ? text["device"] : "";
+  if (device.empty())
+    for (const auto& a : request_.args)
+      if (a.kind == ArgSpec::Kind::Tensor) {
+        device = a.name + ".device";
+        break;
+      }
+  std::string r = "torch." + name + "(" + text["shape"];
+  if (name == "full") r += ", " + text["value"];
+  r += ", dtype=" + (text.count("dtype") && text["dtype"] != "None" ? text["dtype"] : std::string("torch.float32"));
+  if (!device.empty()) r += ", device=" + device;
+  return r + ")";
 }
 
 }  // namespace deuteron::sema

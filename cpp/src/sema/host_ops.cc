@@ -314,6 +314,10 @@ bool Analyzer::call_host_tensor_method(const SValue& self, const std::string& na
     out = SValue::integer(n);
     return true;
   }
+  if (name == "item" && call.args.empty() && call.kwargs.empty()) {
+    out = tensor_scalar(self, call.span, t.expr + ".item()");
+    return true;
+  }
   if (name == "element_size") {
     out = SValue::integer(static_cast<int64_t>(byte_size(t.dtype)));
     return true;

@@ -488,6 +488,16 @@ Value* IRGen::dot(Value* a, Value* b, Value* acc, std::optional<DType> out_dtype
   DType result = out_dtype ? *out_dtype : (acc ? acc->type.dtype : operand);
   std::vector<Value*> operands = {a, b};
   if (acc) {
+    // The accumulator joins the products inside the dot (Triton's `acc=`),
+    // which integer products cannot do into floats nor float products into
+    // integers: Triton's tl.dot rejects both.
+    DType at = acc->type.dtype;
+    if (is_floating(at) != is_floating(operand))
+      error(span, ErrorKind::TypeInferenceError,
+            std::string("matmul of ") + torch_name(operand) + " operands cannot accumulate into a " + torch_name(at) +
+                " accumulator",
+            {is_floating(operand) ? "accumulate float products in a float accumulator (torch.float32)"
+                                  : "accumulate integer products in a torch.int32 accumulator, then convert"});
     auto accd = broadcast_dims(acc->type.dims, dims, span);
     if (accd != dims)
       error(span, "matmul accumulator of shape " + shape_str(acc->type.dims) + " does not match the product's shape " +

@@ -1097,6 +1097,248 @@ TEST(RejectTest, DictAndSetDisplays) {
                "1:5-1:16");
 }
 
+TEST(RejectTest, Walrus) {
+  const std::string msg =
+      "assignment expressions (:=) are not supported in kernels; assign the value in a separate "
+      "statement first";
+  expect_error("if (n := 10) > 5: pass", msg, "1:5-1:12");
+  expect_error("f(y := g(1), 2)", msg, "1:3-1:12");
+  expect_error("x[i := 0]", msg, "1:3-1:9");
+  expect_error("while chunk := read(): pass", msg, "1:7-1:22");
+  expect_error("x := 1", msg, "1:1-1:7");
+}
+
+TEST(RejectTest, Statements) {
+  expect_error("import torch", "import statements are not supported in kernels; import modules "
+                               "outside the kernel function", "1:1-1:13");
+  expect_error("from a import b as c",
+               "import statements are not supported in kernels; import modules outside the kernel "
+               "function",
+               "1:1-1:21");
+  expect_error("def f():\n    global x",
+               "global declarations are not supported in kernels; pass the value as an argument "
+               "instead",
+               "2:5-2:13");
+  expect_error("def f():\n    nonlocal x, y",
+               "nonlocal declarations are not supported in kernels; pass the value as an argument "
+               "instead",
+               "2:5-2:18");
+  expect_error("del x[0]", "del statements are not supported in kernels", "1:1-1:9");
+  expect_error("with open(f) as g:\n    pass", "with statements are not supported in kernels",
+               "1:1-1:19");
+  expect_error("try:\n    pass\nexcept E:\n    pass",
+               "try/except statements are not supported in kernels; kernels cannot raise or handle "
+               "exceptions",
+               "1:1-1:5");
+  expect_error("raise ValueError('x')",
+               "raise statements are not supported in kernels; use assert to check conditions",
+               "1:1-1:22");
+  expect_error("class A:\n    pass",
+               "class definitions are not supported in kernels; define classes outside the kernel",
+               "1:1-1:9");
+  expect_error("async def f(): pass", "async functions and statements are not supported in kernels",
+               "1:1-1:20");
+  expect_error("def f():\n    async for x in y: pass",
+               "async functions and statements are not supported in kernels", "2:5-2:27");
+  expect_error("match x:\n    case 1:\n        pass",
+               "match statements are not supported in kernels; use if/elif/else instead", "1:1-1:9");
+  expect_error("match (a, b):\n    case _: pass",
+               "match statements are not supported in kernels; use if/elif/else instead",
+               "1:1-1:14");
+  expect_error("type Alias = list[int]", "type alias statements are not supported in kernels",
+               "1:1-1:23");
+  expect_error("if x: import y",
+               "import statements are not supported in kernels; import modules outside the kernel "
+               "function",
+               "1:7-1:15");
+}
+
+TEST(RejectTest, YieldAndAwait) {
+  expect_error("def f():\n    yield 1", "yield expressions are not supported in kernels",
+               "2:5-2:12");
+  expect_error("def f():\n    x = yield", "yield expressions are not supported in kernels",
+               "2:9-2:14");
+  expect_error("def f():\n    x = (yield a)", "yield expressions are not supported in kernels",
+               "2:10-2:17");
+  expect_error("def f():\n    yield from g()", "yield expressions are not supported in kernels",
+               "2:5-2:19");
+  expect_error("await x", "await expressions are not supported in kernels", "1:1-1:8");
+  expect_error("y = 1 + await f(x)", "await expressions are not supported in kernels", "1:9-1:19");
+}
+
+TEST(RejectTest, Decorators) {
+  expect_error("@dec\nx = 1", "decorators are only supported on function definitions", "1:1-1:5");
+  expect_error("@a\n@b(1)\nclass C: pass",
+               "class definitions are not supported in kernels; define classes outside the kernel",
+               "3:1-3:14");
+  expect_error("@a\n", "decorators are only supported on function definitions", "1:1-1:3");
+}
+
+TEST(RejectTest, NestedFunctions) {
+  expect_error("def f():\n    def g():\n        pass",
+               "nested function definitions are not supported", "2:5-2:10");
+  expect_error("def f():\n    if x:\n        def g(): pass",
+               "nested function definitions are not supported", "3:9-3:14");
+  expect_error("def f():\n    @dec\n    def g(): pass",
+               "nested function definitions are not supported", "3:5-3:10");
+  // Defs at module level, even inside an `if`, are fine.
+  EXPECT_EQ(parse("def f(): pass\ndef g(): pass\nif x:\n    def h(): pass\n")->body.size(), 3u);
+}
+
+TEST(RejectTest, LoopElse) {
+  expect_error("for i in x:\n    pass\nelse:\n    pass",
+               "for-else clauses are not supported in kernels; use a flag variable set before "
+               "'break' instead",
+               "3:1-3:6");
+  expect_error("while x:\n    pass\nelse: pass",
+               "while-else clauses are not supported in kernels; use a flag variable set before "
+               "'break' instead",
+               "3:1-3:11");
+}
+
+TEST(RejectTest, ArgumentUnpackingAndVariadics) {
+  expect_error("f(a, **kw)",
+               "keyword argument unpacking (**) is not supported in kernels; pass the keyword "
+               "arguments explicitly",
+               "1:6-1:10");
+  expect_error("def f(*args): pass",
+               "*args parameters are not supported in kernels; declare each parameter explicitly",
+               "1:7-1:12");
+  expect_error("def f(a, **kwargs): pass",
+               "**kwargs parameters are not supported in kernels; declare each keyword parameter "
+               "explicitly",
+               "1:10-1:18");
+  expect_error("def f(a, /, b): pass",
+               "positional-only parameter markers (/) are not supported in kernels", "1:10-1:11");
+}
+
+TEST(RejectTest, Literals) {
+  expect_error("x = b'abc'", "bytes literals are not supported in kernels; use a str literal",
+               "1:5-1:11");
+  expect_error("x = 'a' rb'b'", "bytes literals are not supported in kernels; use a str literal",
+               "1:9-1:14");
+  expect_error("x = 9223372036854775808",
+               "integer literal is too large for a 64-bit signed integer", "1:5-1:24");
+  expect_error("x = 0xFFFF_FFFF_FFFF_FFFF",
+               "integer literal is too large for a 64-bit signed integer", "1:5-1:26");
+  expect_error("x = 1" + std::string(400, '0'),
+               "integer literal is too large for a 64-bit signed integer", "1:5-1:406");
+  expect_error("x = 1j", "complex literals are not supported", "1:5-1:7");
+  expect_error("x = '\\N{EM DASH}'", "\\N{...} escapes are not supported in kernels", "1:6-1:8");
+  expect_error("x = '\\x4g'", "invalid \\x escape: expected 2 hexadecimal digits", "1:6-1:9");
+  expect_error("x = '\\u12'", "invalid \\u escape: expected 4 hexadecimal digits", "1:6-1:10");
+  expect_error("x = '\\U00110000'", "invalid code point in \\U escape", "1:6-1:16");
+  expect_error("x = '\\ud800'", "invalid code point in \\u escape", "1:6-1:12");
+}
+
+// ============================================================ syntax errors
+
+TEST(SyntaxErrorTest, Messages) {
+  expect_error("x = ", "invalid syntax: expected an expression, found end of line", "1:5-1:5");
+  expect_error("x = 1 2", "invalid syntax: expected end of statement, found number 2", "1:7-1:8");
+  expect_error("x = a if b", "invalid syntax: expected 'else' in the conditional expression, found "
+                             "end of line", "1:11-1:11");
+  expect_error("def f() pass",
+               "invalid syntax: expected ':' after the function signature, found keyword 'pass'",
+               "1:9-1:13");
+  expect_error("def if(): pass", "invalid syntax: expected a function name, found keyword 'if'",
+               "1:5-1:7");
+  expect_error("def f(1): pass", "invalid syntax: expected a parameter name, found number 1",
+               "1:7-1:8");
+  expect_error("x.if", "invalid syntax: expected an attribute name after '.', found keyword 'if'",
+               "1:3-1:5");
+  expect_error("f(a b)", "invalid syntax: expected ')' to close the call, found name 'b'",
+               "1:5-1:6");
+  expect_error("x = (a b)", "invalid syntax: expected ',' or ')', found name 'b'", "1:8-1:9");
+  expect_error("x = [a b]", "invalid syntax: expected ']' to close the list, found name 'b'",
+               "1:8-1:9");
+  expect_error("for x y: pass",
+               "invalid syntax: expected 'in' after the loop variable, found name 'y'", "1:7-1:8");
+  expect_error("if x pass", "invalid syntax: expected ':' after the condition, found keyword 'pass'",
+               "1:6-1:10");
+  expect_error("x = else", "invalid syntax: expected an expression, found keyword 'else'",
+               "1:5-1:9");
+  expect_error("else:\n    pass", "invalid syntax: 'else' without a matching 'if'", "1:1-1:5");
+  expect_error("if x: if y: pass", "invalid syntax: 'if' statement must start on its own line",
+               "1:7-1:9");
+  expect_error("x = )", "unmatched ')'", "1:5-1:6");
+  expect_error("x[]", "expected an index inside '[]'", "1:2-1:4");
+}
+
+TEST(SyntaxErrorTest, Indentation) {
+  expect_error("  x = 1", "unexpected indent", "1:1-1:3");
+  expect_error("x = 1\n    y = 2", "unexpected indent", "2:1-2:5");
+  expect_error("if x:\npass", "expected an indented block after 'if' statement on line 1",
+               "2:1-2:5");
+  expect_error("def f():\n\n# c\nx = 1",
+               "expected an indented block after function definition on line 1", "4:1-4:2");
+  expect_error("for i in x:\n", "expected an indented block after 'for' statement on line 1",
+               "1:12-1:12");
+  expect_error("if a:\n    b\nelse:\nc",
+               "expected an indented block after 'else' clause on line 3", "4:1-4:2");
+  expect_error("if x:\n        a\n    b", "unindent does not match any outer indentation level",
+               "3:1-3:5");
+}
+
+TEST(SyntaxErrorTest, Targets) {
+  expect_error("1 = x", "cannot assign to literal", "1:1-1:2");
+  expect_error("'s' = x", "cannot assign to literal", "1:1-1:4");
+  expect_error("None = x", "cannot assign to None", "1:1-1:5");
+  expect_error("True = x", "cannot assign to True", "1:1-1:5");
+  expect_error("... = x", "cannot assign to ellipsis", "1:1-1:4");
+  expect_error("f() = 1", "cannot assign to function call", "1:1-1:4");
+  expect_error("a + b = 1", "cannot assign to expression", "1:1-1:6");
+  expect_error("-a = 1", "cannot assign to expression", "1:1-1:3");
+  expect_error("a < b = 1", "cannot assign to comparison", "1:1-1:6");
+  expect_error("a if b else c = 1", "cannot assign to conditional expression", "1:1-1:14");
+  expect_error("f'{a}' = 1", "cannot assign to f-string expression", "1:1-1:7");
+  expect_error("x = f() = 1", "cannot assign to function call", "1:5-1:8");
+  expect_error("a, f() = t", "cannot assign to function call", "1:4-1:7");
+  expect_error("a, *b, *c = t", "multiple starred expressions in assignment", "1:8-1:10");
+  expect_error("*a = t", "starred assignment target must be in a list or tuple", "1:1-1:3");
+  expect_error("x = *a", "cannot use starred expression here", "1:5-1:7");
+  expect_error("*a", "cannot use starred expression here", "1:1-1:3");
+  expect_error("(*a) = 1", "cannot use starred expression here", "1:2-1:4");
+  expect_error("for f() in x: pass", "cannot assign to function call", "1:5-1:8");
+  expect_error("for 1 in x: pass", "cannot assign to literal", "1:5-1:6");
+  expect_error("(a, b) += 1",
+               "only a single target (not a tuple) is allowed in an augmented assignment",
+               "1:1-1:7");
+  expect_error("[a] -= 1", "only a single target (not a list) is allowed in an augmented assignment",
+               "1:1-1:4");
+  expect_error("f() *= 2", "illegal target for augmented assignment", "1:1-1:4");
+  expect_error("a, b: int", "only a single target (not a tuple) is allowed in an annotation",
+               "1:1-1:5");
+  expect_error("f(): int = 1", "illegal target for annotation", "1:1-1:4");
+}
+
+TEST(SyntaxErrorTest, CallsAndParameters) {
+  expect_error("f(a=1, b)", "positional argument follows keyword argument", "1:8-1:9");
+  expect_error("f(a=1, a=2)", "keyword argument repeated: a", "1:8-1:9");
+  expect_error("f(a.b=1)", "expression cannot contain assignment, perhaps you meant \"==\"?",
+               "1:3-1:7");
+  expect_error("def f(a=1, b): pass",
+               "parameter without a default follows parameter with a default", "1:12-1:13");
+  expect_error("def f(a, a): pass", "duplicate parameter 'a' in function definition", "1:10-1:11");
+  expect_error("def f(a, *, a): pass", "duplicate parameter 'a' in function definition",
+               "1:13-1:14");
+  expect_error("def f(*): pass", "named parameters must follow bare '*'", "1:7-1:8");
+  expect_error("def f(*, a, *, b): pass", "'*' may appear only once in a parameter list",
+               "1:13-1:14");
+  expect_error("x[*a]", "starred expressions in subscripts are not supported in kernels",
+               "1:3-1:5");
+}
+
+TEST(SyntaxErrorTest, ControlFlowContext) {
+  expect_error("break", "'break' outside loop", "1:1-1:6");
+  expect_error("continue", "'continue' not properly in loop", "1:1-1:9");
+  expect_error("return 1", "'return' outside function", "1:1-1:7");
+  expect_error("def f():\n    break", "'break' outside loop", "2:5-2:10");
+  expect_error("for x in y:\n    def f():\n        continue", "'continue' not properly in loop",
+               "3:9-3:17");
+  expect_error("if x:\n    return", "'return' outside function", "2:5-2:11");
+}
+
 TEST(SyntaxErrorTest, ErrorsUseAbsoluteLines) {
   expect_error("def f():\n    x = a or lambda: 1\n",
                "lambda expressions are not supported in kernels; define a helper function instead",

@@ -52,14 +52,14 @@ if [ "${DEUTERON_TRITON_RANGE_TESTS:-1}" = 1 ]; then
   bash scripts/test_triton_range.sh "$@"
 fi
 # Helion's own tests, unchanged through the `helion` import alias: a subset that
-# runs in about a minute, each file held to its floor of passing tests
+# runs in a few minutes, each file held to its floor of passing tests
 # (scripts/conformance_floor.json; the whole corpus: python scripts/conformance.py).
 HELION_CORPUS=${DEUTERON_HELION_DIR:-../shared/helion}
 if [ -d "$HELION_CORPUS/test" ]; then
   echo "[test] conformance: Helion's test files (interpret mode), each at least its floor"
   python scripts/conformance.py --helion "$HELION_CORPUS" --check-floor --files \
     test_grid.py test_views.py test_misc.py test_control_flow.py test_reductions.py test_errors.py \
-    test_dot.py test_closures.py test_unroll_tuples.py
+    test_dot.py test_closures.py test_unroll_tuples.py test_autodiff.py test_broadcasting.py
 else
   echo "[test] conformance: not run, Helion's corpus is not at $HELION_CORPUS (set DEUTERON_HELION_DIR)"
 fi

@@ -80,3 +80,15 @@ def rows_prefix_plus_one(x: torch.Tensor, n: int) -> torch.Tensor:
         for t in hl.tile(n):
             out[i, t] = x[i, t] + 1
     return out
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[16, 16]))
+def scatter_rows_masked(src: torch.Tensor, rows: torch.Tensor, count: int, out: torch.Tensor) -> torch.Tensor:
+    """Rows of `src` stored at `out[rows[i]]` for i < count; the lanes past `count`
+    are clamped to row 0's index and masked out of the store (the correct form of
+    Helion's moe_matmul_ogs store, whose unmasked lanes race with row 0's)."""
+    for tile_t, tile_n in hl.tile([rows.size(0), src.size(1)]):
+        valid = tile_t.index < count
+        idx = rows[torch.where(valid, tile_t.index, 0)]
+        hl.store(out, [idx, tile_n], src[tile_t, tile_n] * 2, extra_mask=valid[:, None])
+    return out

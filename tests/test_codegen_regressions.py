@@ -75,3 +75,12 @@ def test_inner_loop_bound_from_an_int_argument(mode, n):
     want = torch.zeros_like(x)
     want[:, :n] = x[:, :n] + 1
     assert torch.equal(fresh(K.rows_prefix_plus_one)(x, n), want)
+
+
+def test_gather_index_store_with_extra_mask(mode):
+    src = torch.randn(40, 24)
+    rows = torch.randperm(40)
+    out = fresh(K.scatter_rows_masked)(src, rows, 13, torch.zeros(40, 24))
+    want = torch.zeros(40, 24)
+    want[rows[:13]] = src[:13] * 2
+    assert torch.equal(out, want)

@@ -166,6 +166,11 @@ struct ConfigSpec {
   // Fills every missing key with its default, validates, and canonicalizes.
   // Throws ConfigError naming the key.
   json::Value normalize(const json::Value& config, const DeviceInfo& device) const;
+  // Helion's entry counts of the per-loop keys (a tl.range knob entry for
+  // each grid loop, an l2_groupings entry for each grid of 2+ dims) rewritten
+  // to deuteron's, checking that what is dropped asks for nothing deuteron
+  // would not do (helion_entries.cc); normalize's first step.
+  json::Value from_helion_entries(const json::Value& config) const;
   // Rewrites the requests of a checked config that the generated code would
   // not follow to what it runs (canonical.cc); normalize's last step.
   void canonicalize(json::Value& config, const DeviceInfo& device) const;

@@ -285,7 +285,8 @@ class Normalizer {
                          block_size_owners());
     if (v->size() != n)
       fail(key.name, "expected " + count(n) + ", got " + std::to_string(v->size()) + " (" + json::dump(*v) + ")" +
-                         (key.per == Per::BlockSize ? block_size_owners() : ""));
+                         (key.per == Per::BlockSize ? block_size_owners() : "") +
+                         (key.per == Per::Grid && v->size() > n ? device_loop_entries_note() : ""));
     for (size_t i = 0; i < n; ++i) {
       check(i, (*v)[i]);
       out.push_back((*v)[i]);
@@ -294,6 +295,14 @@ class Normalizer {
   }
   json::Value entries(const ConfigKey& key, const std::function<void(size_t, const json::Value&)>& check) {
     return entries(key, [&](size_t) { return key.default_value; }, check);
+  }
+
+  // Helion counts a loop_orders / flatten_loops entry for a multi-dim device
+  // loop too (hl.tile([b, c]) inside the grid's loop); deuteron has entries
+  // for grids only.
+  static std::string device_loop_entries_note() {
+    return "; deuteron has one per grid of 2+ dims and keeps the dims of a device loop (an hl.tile over several "
+           "dims inside the grid's loop) in their order, so Helion's entries for such a loop are not supported";
   }
 
   static std::string count(size_t n) { return std::to_string(n) + " entr" + (n == 1 ? "y" : "ies"); }
@@ -481,7 +490,8 @@ class Normalizer {
     const json::Value* v = get(key.name);
     const size_t n = spec_.entries(key.per);
     if (v && (!v->is_array() || v->size() != n))
-      fail(key.name, "expected " + std::to_string(n) + " permutation(s), got " + json::dump(*v));
+      fail(key.name, "expected " + std::to_string(n) + " permutation(s), got " + json::dump(*v) +
+                         (v->is_array() && v->size() > n ? device_loop_entries_note() : ""));
     json::Array lo;
     for (size_t i = 0; i < n; ++i) {
       int r = spec_.loop_order_sizes[i];
@@ -562,7 +572,8 @@ class Normalizer {
 
 json::Value ConfigSpec::normalize(const json::Value& config, const DeviceInfo& device) const {
   if (!config.is_object()) throw ConfigError("a config must be a JSON object, got " + json::dump(config));
-  json::Value out = Normalizer(*this, config).run(device);
+  const json::Value deuteron_form = from_helion_entries(config);
+  json::Value out = Normalizer(*this, deuteron_form).run(device);
   canonicalize(out, device);
   return out;
 }

@@ -1,0 +1,56 @@
+"""Helion's entry counts of the per-loop config keys (cpp/src/config/helion_entries.cc): a tl.range
+knob entry for each grid loop, an empty knob list, an l2_groupings entry for every grid of 2+ dims.
+Configs in Helion's form normalize to deuteron's and run, in both CPU modes."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import deuteron
+import deuteron.language as hl
+from deuteron import exc
+
+
+def nested_loops(x: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile_outer in hl.tile(x.size(0)):  # the grid
+        for tile_inner in hl.tile(x.size(1)):  # a device loop
+            out[tile_outer, tile_inner] = x[tile_outer, tile_inner] + 1
+    return out
+
+
+def add_3d(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    out = x.new_empty(x.size())
+    for idx in hl.grid(x.size()):
+        out[idx] = x[idx] + y[idx]
+    return out
+
+
+def test_grid_loop_entries_of_range_knobs(mode):
+    kernel = deuteron.kernel(nested_loops)
+    x = torch.randn(32, 48)
+    bound = kernel.bind((x,))
+    helion = deuteron.Config(block_sizes=[16, 16], range_unroll_factors=[0, 2], range_num_stages=[0, 2],
+                             range_multi_buffers=[None, False], range_flattens=[None, True], range_warp_specializes=[])
+    own = deuteron.Config(block_sizes=[16, 16], range_unroll_factors=[2], range_num_stages=[2],
+                          range_multi_buffers=[False], range_flattens=[True])
+    assert bound.normalize_config(helion) == bound.normalize_config(own)
+    assert bound.normalize_config(helion)["range_unroll_factors"] == [2]
+    torch.testing.assert_close(bound.compile_config(helion)(x), x + 1)
+
+
+def test_persistent_grid_loop_entry_must_be_default(mode):
+    bound = deuteron.kernel(nested_loops).bind((torch.randn(32, 48),))
+    with pytest.raises(exc.InvalidConfig, match=r"'range_unroll_factors': entry 0 is 4, .*grid loop of kernel 0"):
+        bound.normalize_config(deuteron.Config(block_sizes=[16, 16], pid_type="persistent_blocked",
+                                               range_unroll_factors=[4, 2]))
+
+
+def test_l2_grouping_of_an_hl_grid(mode):
+    x, y = torch.randn(4, 6, 8), torch.randn(4, 6, 8)
+    bound = deuteron.kernel(add_3d).bind((x, y))
+    assert bound.normalize_config(deuteron.Config(l2_grouping=1))["l2_groupings"] == []
+    torch.testing.assert_close(bound.compile_config(deuteron.Config(l2_grouping=1))(x, y), x + y)
+    with pytest.raises(exc.InvalidConfig, match=r"'l2_groupings': entry 0 is 4 .*use 1 \(no grouping\)"):
+        bound.normalize_config(deuteron.Config(l2_grouping=4))

@@ -469,7 +469,10 @@ void Analyzer::host_if(const ast::If& s) {
     default: break;
   }
   if (!known) {
-    mark_unknown_assigned(s);
+    std::set<std::string> names;
+    collect_assigned_body(s.body, names);
+    collect_assigned_body(s.orelse, names);
+    if (!merge_host_branches(s, names)) mark_unknown_assigned(s);
     return;
   }
   for (const auto& st : *known ? s.body : s.orelse) host_effects(*st);

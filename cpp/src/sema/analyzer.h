@@ -105,7 +105,10 @@ class Analyzer {
   // The valid length of a tile dim (a host int for full dims).
   SValue tile_length(int dim, SourceSpan span);
   // DimSize values become numbers in arithmetic; everything else passes through.
+  // A number as arithmetic sees it: a tile dim's size is the tile's valid
+  // length; a registered block size is the config's value, a symbol until then.
   SValue as_number(const SValue& v, SourceSpan span) {
+    if (v.kind == SValue::Kind::BlockSize) return SValue::integer(SymInt::symbol("_block_size_" + std::to_string(v.index)));
     return v.kind == SValue::Kind::DimSize ? tile_length(v.dim, span) : v;
   }
   // A device value (IR) from a device value or a host number.
@@ -138,6 +141,8 @@ class Analyzer {
                                   std::vector<ir::Value*>& operands);
   static std::string codegen_quote(const std::string& s);
   // torch.zeros / ones / empty / full / arange inside tile loops (creation_ops.cc).
+  // x.new_zeros / new_ones / new_empty / new_full in a tile loop (creation_ops.cc).
+  bool call_new_tensor_method(const SValue& self, const std::string& method, const CallArgs& call, SValue& out);
   bool call_torch_creation(const std::string& name, const CallArgs& call, SValue& out);
   // A tensor over `dims` holding `value` (a constant or a scalar known at run time) as `dtype`.
   SValue filled(const std::vector<int>& dims, const SValue& value, DType dtype, SourceSpan value_span,
@@ -175,6 +180,12 @@ class Analyzer {
   // The one element of a host tensor as a number (tensor_scalars.cc): a load on
   // the device, a runtime host value (`t.item()`) on the host.
   SValue tensor_scalar(const SValue& tensor, SourceSpan span, const std::string& what);
+  // Numbers host code computes at run time (host_numbers.cc): the type of an
+  // operation on them, and the names a host `if` of unknown condition binds to
+  // numbers either way (false: sema could not follow a branch).
+  SValue host_number_binop(ast::BinOpKind op, const SValue& a, const SValue& b);
+  SValue host_number_call(const std::string& fn, const std::vector<SValue>& args);
+  bool merge_host_branches(const ast::If& s, const std::set<std::string>& names);
   // hl.zeros / hl.full in host code: the torch call the host function runs
   // instead (an allocation on the kernel's device), as Python text.
   std::string host_creation_text(const ast::Call& call, const std::string& name) const;

@@ -181,6 +181,9 @@ SValue Analyzer::call_value(const SValue& fn, const CallArgs& call) {
     }
     case K::Method: {
       const SValue& self = fn.elts[0];
+      if (in_device() && (self.kind == K::Tensor || self.kind == K::IR) &&
+          call_new_tensor_method(self, fn.s, call, out))
+        return out;
       if (self.kind == K::Tensor) {
         if (call_host_tensor_method(self, fn.s, call, out)) return out;
         if (in_device())
@@ -424,7 +427,8 @@ bool Analyzer::call_builtin(const std::string& name, const CallArgs& call, SValu
       out = SValue::ir(gen().cast(d.value, DType::Float32, call.span), PromotionClass::Scalar);
       return true;
     }
-    out = SValue::unknown();
+    // float() of a symbolic int (a size under dynamic shapes) or a runtime bool.
+    out = !in_device() && (v.kind == K::Int || v.kind == K::Bool) ? host_computed_float() : SValue::unknown();
     return true;
   }
   if (name == "int") {

@@ -224,7 +224,7 @@ bool Analyzer::call_host_torch(const std::string& name, const CallArgs& call, SV
     for (const auto& a : call.args)
       if (!((a.kind == K::Int && a.i.is_constant()) ||
             ((a.kind == K::Float || a.kind == K::Bool) && a.runtime_expr.empty()))) {
-        out = SValue::unknown();
+        out = host_number_call(name.substr(5), call.args);  // a float Python computes, or unknown
         return true;
       }
     auto num = [&](size_t i) {

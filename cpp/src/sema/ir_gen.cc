@@ -80,6 +80,9 @@ SValue IRGen::to_device(const SValue& v, SourceSpan span) {
       return SValue::ir(constant(Literal::from_bool(v.b), DType::Bool, span), PromotionClass::Scalar);
     case SValue::Kind::Int: return SValue::ir(sym_value(v.i, span), PromotionClass::Scalar);
     case SValue::Kind::Float:
+      if (is_host_computed(v))
+        error(span, "this number is computed by host code at run time; bind it to a name before the tile loop "
+                    "(scale = ...) so that the kernel can receive it");
       if (!v.runtime_expr.empty())
         return SValue::ir(scalar_param(scalar_param_for(v.runtime_expr, DType::Float32), DType::Float32, span),
                           PromotionClass::Scalar);

@@ -42,6 +42,10 @@ struct HostTensor {
   bool dense = false;
 };
 
+// runtime_expr of a float that host code computes at run time and that is not
+// bound to a name yet (host_numbers.cc); never an expression the host runs.
+inline constexpr const char* kHostComputed = "<computed by host code>";
+
 struct SValue {
   enum class Kind {
     Unknown,   // a host value sema does not model (kept for Python to run)
@@ -136,6 +140,16 @@ struct SValue {
   bool is_host_number() const { return kind == Kind::Bool || kind == Kind::Int || kind == Kind::Float; }
   bool is_constant_int() const { return kind == Kind::Int && i.is_constant(); }
 };
+
+// A float host code computes at run time, not bound to a name yet.
+inline SValue host_computed_float() {
+  SValue v = SValue::floating(0.0);
+  v.runtime_expr = kHostComputed;
+  return v;
+}
+inline bool is_host_computed(const SValue& v) {
+  return v.kind == SValue::Kind::Float && v.runtime_expr == kHostComputed;
+}
 
 // Human-readable description for error messages ("a host tensor", "a tile", ...).
 std::string describe(const SValue& v);

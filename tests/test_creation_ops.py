@@ -134,3 +134,42 @@ def zeros_of_a_device_value(x: torch.Tensor) -> torch.Tensor:
 def test_sizes_must_be_known_when_compiling(mode):
     with pytest.raises(exc.CompileError, match="sizes inside tile loops must be tiles or ints"):
         fresh(zeros_of_a_device_value)(torch.randn(8))
+
+
+@deuteron.kernel
+def new_methods_in_tiles(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    # Helion's layer_norm / rms_norm backward: accumulators made with the
+    # receiver's tensor methods (host tensor or tile value), its dtype unless given.
+    n = hl.specialize(x.size(1))
+    out = torch.empty([x.size(0), n], dtype=torch.float32, device=x.device)
+    for tm in hl.tile(x.size(0)):
+        acc = w.new_zeros(n, dtype=torch.float32)        # host tensor receiver, dtype given
+        ones = w.new_ones([n])                           # w's dtype (float16)
+        xt = x[tm, :]
+        filled = xt.new_full([tm, n], 0.5)               # tile receiver: x's dtype
+        blank = xt.new_empty(tm, n, dtype=torch.float32)  # sizes as arguments; contents overwritten
+        blank = blank * 0 + 1
+        acc += w[:].to(torch.float32)
+        out[tm, :] = xt.to(torch.float32) * acc[None, :] + ones[None, :].to(torch.float32) + filled + blank
+    return out
+
+
+def test_new_tensor_methods_inside_tile_loops(mode):
+    x = torch.randn(37, 24, dtype=torch.float16)
+    w = torch.randn(24, dtype=torch.float16)
+    expect = x.float() * w.float()[None, :] + 1.0 + 0.5 + 1.0
+    torch.testing.assert_close(fresh(new_methods_in_tiles)(x, w), expect, rtol=2e-3, atol=2e-3)
+
+
+def test_new_methods_keep_the_receiver_dtype(mode):
+    @deuteron.kernel
+    def k(x: torch.Tensor) -> torch.Tensor:
+        out = torch.empty_like(x)
+        for t in hl.tile(x.size(0)):
+            out[t] = x[t].new_full([t], 3) + x[t].new_ones(t)  # int32 tiles stay int32
+        return out
+
+    x = torch.arange(20, dtype=torch.int32)
+    got = fresh(k)(x)
+    assert got.dtype == torch.int32
+    torch.testing.assert_close(got, torch.full((20,), 4, dtype=torch.int32))

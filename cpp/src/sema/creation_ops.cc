@@ -1,7 +1,9 @@
 // Tensor creation inside tile loops with torch's spellings: torch.zeros /
 // ones / empty / full (a filled tensor of the given shape, what hl.zeros and
-// hl.full make) and torch.arange / hl.arange (indices along a whole dim, or
-// along a tile when the length is the tile's block size).
+// hl.full make), their tensor-method forms x.new_zeros / new_ones / new_empty /
+// new_full (x's dtype unless given; x may be a host tensor or a tile's value),
+// and torch.arange / hl.arange (indices along a whole dim, or along a tile
+// when the length is the tile's block size).
 #include "analyzer.h"
 #include "scalar_affine.h"
 
@@ -50,7 +52,12 @@ ir::Value* tile_attr(IRGen& g, OpKind kind, int dim, DType dt, SourceSpan span) 
 std::optional<SymInt> block_multiple(const ScalarAffine& length, const ir::DeviceKernel& k) {
   if (length.constant != 0 || length.terms.size() != 1) return std::nullopt;
   const auto& [term, coef] = *length.terms.begin();
-  if (term.rfind("block:", 0) != 0 || coef <= 0) return std::nullopt;
+  if (coef <= 0) return std::nullopt;
+  // A registered block size (hl.register_block_size) times a constant.
+  if (term.rfind("sym:_block_size_", 0) == 0 &&
+      term.find_first_not_of("0123456789", std::string("sym:_block_size_").size()) == std::string::npos)
+    return SymInt(coef) * SymInt::symbol(term.substr(4));
+  if (term.rfind("block:", 0) != 0) return std::nullopt;
   const ir::Dim& d = k.dim(std::stoi(term.substr(6)));
   if (d.kind != ir::DimKind::Tile) return std::nullopt;
   if (d.fixed_block_size) return SymInt(coef * *d.fixed_block_size);
@@ -200,6 +207,33 @@ bool Analyzer::call_torch_creation(const std::string& name, const CallArgs& call
   SValue fill = SValue::integer(name == "torch.ones" ? 1 : 0);
   out = filled(dims, fill, given_dtype(b).value_or(DType::Float32), call.span, call.span);
   return true;
+}
+
+bool Analyzer::call_new_tensor_method(const SValue& self, const std::string& method, const CallArgs& call,
+                                      SValue& out) {
+  static const std::map<std::string, std::string> kTorchName = {{"new_zeros", "torch.zeros"},
+                                                                {"new_ones", "torch.ones"},
+                                                                {"new_empty", "torch.empty"},
+                                                                {"new_full", "torch.full"}};
+  auto it = kTorchName.find(method);
+  if (it == kTorchName.end()) return false;
+  // The same call to the torch function, with the receiver's dtype unless one is given
+  // (its device is the kernel's).
+  CallArgs torch_call = call;
+  torch_call.func_name = it->second;
+  bool has_dtype = false;
+  for (const auto& [k, v] : call.kwargs) has_dtype |= k == "dtype" && v.kind != K::None;
+  if (!has_dtype) {
+    DType dt = self.kind == K::Tensor ? self.tensor->dtype : self.value->type.dtype;
+    for (size_t i = torch_call.kwargs.size(); i-- > 0;)  // an explicit dtype=None
+      if (torch_call.kwargs[i].first == "dtype") {
+        torch_call.kwargs.erase(torch_call.kwargs.begin() + static_cast<std::ptrdiff_t>(i));
+        torch_call.kwarg_spans.erase(torch_call.kwarg_spans.begin() + static_cast<std::ptrdiff_t>(i));
+      }
+    torch_call.kwargs.emplace_back("dtype", SValue::dtype_value(dt));
+    torch_call.kwarg_spans.push_back(call.span);
+  }
+  return call_torch_creation(it->second, torch_call, out);
 }
 
 }  // namespace deuteron::sema

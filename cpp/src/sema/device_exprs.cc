@@ -353,7 +353,7 @@ SValue Analyzer::eval_binop(ast::BinOpKind op, const SValue& a_in, const SValue&
       int_error(span, r.status, text);
     }
   }
-  if (!in_device()) return SValue::unknown();
+  if (!in_device()) return host_number_binop(op, a, b);
 
   SValue x = expect_device(a, span, std::string("left operand of '") + ast::op_spelling(op) + "'");
   SValue y = expect_device(b, span, std::string("right operand of '") + ast::op_spelling(op) + "'");
@@ -560,6 +560,7 @@ SValue Analyzer::eval_unary(ast::UnaryOpKind op, const SValue& a_in, SourceSpan 
   if (a.kind == K::Float && a.runtime_expr.empty() && op == ast::UnaryOpKind::USub) return SValue::floating(-a.f);
   if (static_bool && op == ast::UnaryOpKind::USub) return SValue::integer(a.b ? -1 : 0);
   if (static_bool && op == ast::UnaryOpKind::Invert) return SValue::integer(a.b ? -2 : -1);
+  if (!in_device() && a.kind == K::Float && op == ast::UnaryOpKind::USub) return host_computed_float();
   if (!in_device()) return SValue::unknown();
   SValue x = expect_device(a, span, std::string("operand of '") + ast::op_spelling(op) + "'");
   return gen().unary(op == ast::UnaryOpKind::USub ? ir::UnaryFn::Neg : ir::UnaryFn::Invert, x, span);
@@ -987,6 +988,18 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
           for (int d : si.dims) add_dim(d, sp);
           break;
         }
+        if (auto one = t.sizes[pos].as_constant(); one && *one == 1) {
+          // `:` over a dim of size 1 is a size-1 axis that broadcasts (rsqrt[tile, :]
+          // of an [m, 1] tensor against [tile, n]), as a tile over it is.
+          ir::IndexSpec axis;
+          axis.kind = ir::IndexSpec::Kind::NewAxis;
+          out.specs.push_back(axis);
+          out.dims.push_back(ir::kBroadcast);
+          spec.kind = ir::IndexSpec::Kind::Scalar;
+          spec.operand = static_cast<int>(out.operands.size());
+          out.operands.push_back(a.expect_device(SValue::integer(0), sp, "an index").value);
+          break;
+        }
         int d = a.gen().full_dim(t.sizes[pos], sp, t.sizes[pos].str());
         spec.kind = ir::IndexSpec::Kind::TileDim;
         spec.dim = d;
@@ -1010,6 +1023,18 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
           a.error(sp, "indices must be integers, got " + std::string(torch_name(v.value->type.dtype)));
         if (v.value->type.dtype == DType::Bool)
           a.error(sp, ErrorKind::DataDependentOutputShapeNotSupported, "boolean mask indexing is not supported; use hl.load(..., extra_mask=mask) or torch.where");
+        if (auto size = t.sizes[pos].as_constant(); size && *size == 1 && v.value->type.is_scalar() &&
+                                                     !(p.kind == K::Int && p.i.is_constant())) {
+          // A device scalar into a dim of size 1 reads its one element (Helion's
+          // rule for size-1 dims: flex_attention's block mask of shape [1, 1, ...]
+          // indexed by the head).  A constant index is checked as written.
+          v = a.expect_device(SValue::integer(0), sp, "an index");
+        }
+        if (auto size = t.sizes[pos].as_constant(); size && p.kind == K::Int && p.i.is_constant() &&
+                                                     p.i.constant() >= *size)
+          a.error(sp, "index " + p.i.str() + " is out of range for dimension " +
+                                                       std::to_string(pos) + " of '" + t.expr + "' (size " +
+                                                       std::to_string(*size) + ")");
         spec.operand = static_cast<int>(out.operands.size());
         out.operands.push_back(v.value);
         if (v.value->type.is_scalar()) {

@@ -35,6 +35,26 @@ ScalarAffine atom(const std::string& key) {
   return a;
 }
 
+// A symbolic host int: c * symbol keeps its coefficient (2 * a registered
+// block size is a multiple of it); any other expression is one term.
+ScalarAffine sym_atom(const SymInt& v) {
+  if (v.kind() == SymInt::Kind::Mul && v.operands().size() == 2) {
+    const SymInt& x = v.operands()[0];
+    const SymInt& y = v.operands()[1];
+    if (x.is_constant() && y.kind() == SymInt::Kind::Symbol) {
+      ScalarAffine a;
+      a.terms["sym:" + y.symbol_name()] = x.constant();
+      return a;
+    }
+    if (y.is_constant() && x.kind() == SymInt::Kind::Symbol) {
+      ScalarAffine a;
+      a.terms["sym:" + x.symbol_name()] = y.constant();
+      return a;
+    }
+  }
+  return atom("sym:" + v.str());
+}
+
 const char* tile_attr_name(OpKind k) {
   switch (k) {
     case OpKind::TileBegin: return "begin";
@@ -65,7 +85,7 @@ std::optional<ScalarAffine> follow(const ir::Value* v, int depth) {
         a.constant = op->attrs.sym.constant();
         return a;
       }
-      return atom("sym:" + op->attrs.sym.str());
+      return sym_atom(op->attrs.sym);
     case OpKind::Cast:
       // Between integer types the value is the same (sizes and indices fit both).
       if (!op->attrs.bitcast && is_integral(op->operands[0]->type.dtype)) return follow(op->operands[0], depth + 1);
@@ -114,7 +134,7 @@ std::optional<ScalarAffine> scalar_affine(const SValue& v) {
         a.constant = v.i.constant();
         return a;
       }
-      return atom("sym:" + v.i.str());
+      return sym_atom(v.i);
     case SValue::Kind::Bool:
       if (!v.runtime_expr.empty()) return std::nullopt;
       {

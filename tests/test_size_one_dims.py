@@ -1,0 +1,61 @@
+"""Dims of size 1 broadcast, as Helion reads them: `:` over a size-1 dim
+(`rsqrt[tile, :]` of an [m, 1] tensor against [tile, n]), and a device scalar
+index into a size-1 dim (a block mask of shape [1, 1, rows] indexed by head)
+reads its one element.  A constant index past the dim is an error.  In both CPU
+modes, against PyTorch."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import deuteron
+import deuteron.language as hl
+from deuteron import exc
+from conftest import fresh
+
+
+@deuteron.kernel
+def scale_rows(x: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tm in hl.tile(x.size(0)):
+        xt = x[tm, :]
+        rt = r[tm, :]  # [tm, 1]
+        out[tm, :] = xt * rt - (xt * rt).mean(-1)[:, None] * rt ** 3
+    return out
+
+
+@deuteron.kernel
+def per_head_counts(x: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
+    # counts: [1, heads_or_1, rows]; x: [heads, rows]
+    out = torch.empty_like(x)
+    for h, tr in hl.tile([x.size(0), x.size(1)], block_size=[1, None]):
+        c = counts[0, h.begin, tr]
+        out[h, tr] = x[h, tr] + c[None, :].to(x.dtype)
+    return out
+
+
+def test_colon_over_a_size_one_dim_broadcasts(mode):
+    x, r = torch.randn(37, 24), torch.rand(37, 1) + 0.5
+    expect = x * r - (x * r).mean(-1, keepdim=True) * r**3
+    torch.testing.assert_close(fresh(scale_rows)(x, r), expect, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("heads_in_mask", [1, 3])
+def test_scalar_index_into_a_size_one_dim_reads_its_element(mode, heads_in_mask):
+    x = torch.randn(3, 40)
+    counts = torch.arange(heads_in_mask * 40, dtype=torch.int32).reshape(1, heads_in_mask, 40)
+    expect = x + counts.expand(1, 3, 40)[0].to(x.dtype)
+    torch.testing.assert_close(fresh(per_head_counts)(x, counts), expect)
+
+
+def test_constant_index_past_the_dim_is_an_error(mode):
+    @deuteron.kernel
+    def k(x: torch.Tensor) -> torch.Tensor:
+        out = torch.empty([x.size(1)], dtype=x.dtype, device=x.device)
+        for t in hl.tile(x.size(1)):
+            out[t] = x[2, t]
+        return out
+
+    with pytest.raises(exc.CompileError, match=r"index 2 is out of range for dimension 0 of 'x' \(size 2\)"):
+        fresh(k)(torch.randn(2, 8))

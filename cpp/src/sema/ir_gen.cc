@@ -172,9 +172,28 @@ Value* IRGen::align_to(Value* v, const std::vector<int>& dims, SourceSpan span) 
 
 void IRGen::align_ranks(Value*& a, Value*& b, SourceSpan span) {
   if (a->type.is_scalar() || b->type.is_scalar()) return;
-  if (is_reduction_result(a) || is_reduction_result(b)) return;
-  if (a->type.rank() < b->type.rank()) a = align_to(a, b->type.dims, span);
-  else if (b->type.rank() < a->type.rank()) b = align_to(b, a->type.dims, span);
+  if (!is_reduction_result(a) && !is_reduction_result(b)) {
+    if (a->type.rank() < b->type.rank()) a = align_to(a, b->type.dims, span);
+    else if (b->type.rank() < a->type.rank()) b = align_to(b, a->type.dims, span);
+  }
+  unit_tiles_broadcast(a, b, span);
+  unit_tiles_broadcast(b, a, span);
+}
+
+// A tile whose block size is fixed at 1 (`hl.tile(2, n, block_size=1)`) has
+// one lane: Helion sizes it 1, so it broadcasts against another dim on the
+// same (right-aligned) axis.  Its axis becomes a size-1 axis: a keepdim max
+// over one lane, which is that lane in every back end and needs no mask.
+void IRGen::unit_tiles_broadcast(Value*& v, const Value* other, SourceSpan span) {
+  const auto& od = other->type.dims;
+  for (int i = 1; i <= std::min(v->type.rank(), static_cast<int>(od.size())); ++i) {
+    int axis = v->type.rank() - i;
+    int d = v->type.dims[axis], e = od[od.size() - i];
+    if (d == ir::kBroadcast || e == ir::kBroadcast || d == e) continue;
+    const ir::Dim& dim = kernel_.dim(d);
+    if (dim.kind == ir::DimKind::Tile && dim.fixed_block_size && *dim.fixed_block_size == 1)
+      v = reduce(ir::ReduceFn::Max, v, axis, true, std::nullopt, span);
+  }
 }
 
 DType IRGen::result_type(const std::vector<SValue>& operands) const {

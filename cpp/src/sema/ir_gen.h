@@ -56,6 +56,9 @@ class IRGen {
   void align_ranks(ir::Value*& a, ir::Value*& b, SourceSpan span);
   // The same for one value going to the shape `dims` (expand, stores).
   ir::Value* align_to(ir::Value* v, const std::vector<int>& dims, SourceSpan span);
+  // Turns v's axes that are tiles of one lane (a fixed block size of 1) into
+  // size-1 axes where `other` has another dim on that right-aligned axis.
+  void unit_tiles_broadcast(ir::Value*& v, const ir::Value* other, SourceSpan span);
 
   // --- pointwise (operands may be IR values or host numbers; at least one IR)
   ir::Value* cast(ir::Value* v, DType to, SourceSpan span);

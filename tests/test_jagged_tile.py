@@ -152,3 +152,20 @@ def test_compiles_for_sm90(case, monkeypatch):
     bound = fresh(kernel).bind(args)
     for launch in compile_for_target(bound, bound.default_config(), args):
         assert launch.compiled.asm["cubin"]
+
+
+@deuteron.kernel
+def jagged_mean(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    out = torch.zeros([x.size(0)], dtype=x.dtype, device=x.device)
+    for tile_b in hl.tile(x.size(0)):
+        acc = hl.zeros([tile_b], dtype=x.dtype)
+        for tile_k in hl.jagged_tile(lengths[tile_b]):
+            acc += x[tile_b, tile_k].mean(dim=1)
+        out[tile_b] = acc
+    return out
+
+
+def test_mean_over_a_jagged_tile_is_an_error(mode):
+    # Its divisor would be the block's length, not each row's.
+    with pytest.raises(exc.CompileError, match=r"mean, var or std over a jagged tile \('tile_k'"):
+        fresh(jagged_mean).bind((torch.randn(4, 8), torch.tensor([1, 2, 3, 4])))

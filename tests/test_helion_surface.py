@@ -225,6 +225,25 @@ def test_config_spec_is_a_mapping_with_helions_methods(interpret):
         ["epilogue_subtile", "num_threads"]
     with pytest.raises(AttributeError):
         spec.not_a_key
+    # Entries are attributes too, under Helion's names: the block size tiles the 8 rows.
+    entry = spec.block_sizes[0]
+    assert (entry.min_size, entry.max_size, entry.size_hint) == (entry["min"], entry["max"], 8)
+    with pytest.raises(AttributeError, match="not_a_field"):
+        entry.not_a_field
+
+
+@deuteron.kernel
+def registered_block(x: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    bs = hl.register_block_size(16, 128)
+    for tile in hl.tile(x.size(0), block_size=bs):
+        out[tile] = x[tile] * 2
+    return out
+
+
+def test_registered_block_size_spec_has_its_range_and_size_hint(interpret):
+    entry = fresh(registered_block).bind((torch.randn(300),)).config_spec.block_sizes[0]
+    assert (entry.min_size, entry.max_size, entry.size_hint) == (16, 128, 300)
 
 
 # --------------------------------------------------------------- constexpr

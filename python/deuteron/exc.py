@@ -205,6 +205,11 @@ class AtomicOnDeviceTensor(CompileError):
     """An ``hl.atomic_*`` whose target is a value computed in the tile loop, not a tensor in memory."""
 
 
+class InvalidJaggedTileUsage(CompileError):
+    """``hl.jagged_tile`` used without its parent tiles: as the outermost loop, over a
+    scalar bound, or a jagged tile indexed without the tiles its lengths come from."""
+
+
 _KINDS: dict[str, type[CompileError]] = {
     cls.__name__: cls for cls in CompileError.__subclasses__()
 }

@@ -75,7 +75,8 @@ struct SourceSpan {
   X(DecoratorAfterHelionKernelDecorator)      /* a decorator below @kernel (runtime/source) */ \
   X(InvalidAPIUsage)                          /* an hl function's argument of the wrong kind */ \
   X(EmptyDeviceLoopAfterDCE)                  /* a device loop whose body computes nothing */ \
-  X(AtomicOnDeviceTensor)                     /* hl.atomic_* on a value made in the loop */
+  X(AtomicOnDeviceTensor)                     /* hl.atomic_* on a value made in the loop */ \
+  X(InvalidJaggedTileUsage)                   /* hl.jagged_tile without its parent tiles */
 
 enum class ErrorKind {
   Generic,  // anything without a finer kind

@@ -62,6 +62,11 @@ json::Value ConfigSpec::to_json() const {
     e.emplace_back("max", json::Value(b.max));
     e.emplace_back("origin", json::Value(b.origin));
     e.emplace_back("used_in_dot", json::Value(b.used_in_dot));
+    // The largest extent it tiles, on the example sizes (Helion's size_hint).
+    std::optional<int64_t> hint;
+    for (const auto& x : b.extents)
+      if (auto h = x.hint()) hint = std::max(hint.value_or(*h), *h);
+    if (hint) e.emplace_back("size_hint", json::Value(*hint));
     bs.push_back(json::Value(std::move(e)));
   }
   o.emplace_back(keys::kBlockSizes, json::Value(std::move(bs)));

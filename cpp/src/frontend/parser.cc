@@ -388,7 +388,8 @@ void Parser::unsupported(SourceSpan span, const char* what, const char* instead,
   std::string message = what;
   message += singular ? " is not supported in kernels" : " are not supported in kernels";
   if (instead) message += std::string("; ") + instead;
-  error(span, std::move(message), {});
+  // Helion's name for Python a kernel does not take (a while-else, a try, ...).
+  raise_error(file_, span, ErrorKind::StatementNotSupported, std::move(message), {});
 }
 
 void Parser::missing_block(const char* what, const Token& keyword) const {

@@ -323,22 +323,27 @@ void Analyzer::check_module_attr(const std::string& module, const std::string& a
 // ----------------------------------------------------------- host statements
 
 bool Analyzer::is_device_loop(const ast::For& f) const {
+  std::string qual = loop_function(f);
+  return qual == "hl.tile" || qual == "hl.grid";
+}
+
+std::string Analyzer::loop_function(const ast::For& f) const {
   auto* call = ast::dyn_cast<ast::Call>(f.iter.get());
-  if (!call) return false;
+  if (!call) return "";
   // Resolve `hl.tile` / `deuteron.language.tile` / a directly imported `tile`.
   std::string qual;
   if (auto* attr = ast::dyn_cast<ast::Attribute>(call->func.get())) {
     auto* base = ast::dyn_cast<ast::Name>(attr->value.get());
-    if (!base) return false;
+    if (!base) return "";
     auto g = globals_.find(base->id);
-    if (g == globals_.end() || g->second.kind != GlobalSpec::Kind::Module) return false;
+    if (g == globals_.end() || g->second.kind != GlobalSpec::Kind::Module) return "";
     qual = normalize_qualname(g->second.qualname) + "." + attr->attr;
   } else if (auto* n = ast::dyn_cast<ast::Name>(call->func.get())) {
     auto g = globals_.find(n->id);
-    if (g == globals_.end() || g->second.kind != GlobalSpec::Kind::Function) return false;
+    if (g == globals_.end() || g->second.kind != GlobalSpec::Kind::Function) return "";
     qual = normalize_qualname(g->second.qualname);
   }
-  return qual == "hl.tile" || qual == "hl.grid";
+  return qual;
 }
 
 void Analyzer::check_no_device_loops(const ast::Stmt& s, const char* where) {
@@ -429,6 +434,10 @@ void Analyzer::host_assign(const ast::Expr& target, const SValue& value, SourceS
 
 void Analyzer::host_stmt(const ast::Stmt& s) try {
   auto* loop = ast::dyn_cast<ast::For>(&s);
+  if (loop && loop_function(*loop) == "hl.jagged_tile")
+    error(loop->header_span, ErrorKind::InvalidJaggedTileUsage,
+          "hl.jagged_tile cannot be the outermost loop of a kernel: its ends come from enclosing tiles",
+          {"loop over the rows with hl.tile first: for tile_b in hl.tile(b): ... for tile_k in hl.jagged_tile(lengths[tile_b])"});
   if (loop && is_device_loop(*loop)) {
     device_loop(*loop);
     program_->host.push_back({&s, static_cast<int>(program_->kernels.size() - 1)});

@@ -221,6 +221,7 @@ class Analyzer {
   // `x[...]` of a host tensor in host code: the view basic indexing makes
   // (ints, `:`, constant slices, None, ...), or Unknown (host_ops.cc).
   SValue host_tensor_subscript(const HostTensor& t, const IndexParts& parts, SourceSpan span);
+  ir::Value* access_mask(const HostTensor& t, const std::vector<int>& dims, const SValue* extra_mask, SourceSpan span);
   SValue load(const SValue& tensor, const IndexParts& index, SourceSpan span, const SValue* extra_mask,
               const std::string& eviction);
   void store(const SValue& tensor, const IndexParts& index, const SValue& value, SourceSpan span,
@@ -273,6 +274,8 @@ class Analyzer {
   void host_if(const ast::If& s);
   void host_assign(const ast::Expr& target, const SValue& value, SourceSpan span);
   bool is_device_loop(const ast::For& f) const;
+  // The qualified name of the function a for loop iterates ("hl.tile"), or "".
+  std::string loop_function(const ast::For& f) const;
   void mark_unknown_assigned(const ast::Stmt& s);
   void check_no_device_loops(const ast::Stmt& s, const char* where);
   // Errors at a read of a name that only existed inside an earlier device loop
@@ -308,7 +311,10 @@ class Analyzer {
   // Lowers a loop body with carried values; returns the For op.
   void lower_carried_loop(const ast::For& f, const std::vector<int>& dims, const std::vector<std::string>& targets,
                           bool grid_scalars, const std::vector<std::pair<SValue, SValue>>& bounds,
-                          const std::vector<GridStride>& strides);
+                          const std::vector<GridStride>& strides,
+                          const std::function<void()>& at_body_start = {});
+  // `for tile_k in hl.jagged_tile(parent)` inside a tile loop.
+  void device_jagged_for(const ast::For& f, const ast::Call& call);
   SValue grid_index(int dim, const std::string& name, const GridStride& stride, SourceSpan span);
   void assign_reduction_indices(ir::DeviceKernel& k);
 

@@ -168,6 +168,10 @@ SValue Analyzer::associative_scan(const SValue& fn, const SValue& input, SourceS
     // A scan over one element is that element.
     for (ir::Value* v : values) out.push_back(SValue::ir(v, PromotionClass::Tensor));
   } else {
+    if (gen().is_jagged(values[0]->type.dims[axis]))
+      error(span, what + " along a jagged tile ('" + gen().dim_name(values[0]->type.dims[axis]) +
+                      "', from hl.jagged_tile) is not supported: its lanes past a row's end have no value to take",
+            {"scan along a dim of hl.tile, or mask the values with torch.where first and use torch.cumsum"});
     ir::Attrs a;
     a.axis = axis;
     a.reverse = reverse;
@@ -213,6 +217,11 @@ SValue Analyzer::combine_reduce(const SValue& fn, const SValue& input, SourceSpa
         for (auto& v : values) v = gen().squeeze(v, axis, span);
       continue;
     }
+    if (gen().is_jagged(values[0]->type.dims[axis]))
+      error(span, what + " along a jagged tile ('" + gen().dim_name(values[0]->type.dims[axis]) +
+                      "', from hl.jagged_tile) is not supported: a combine function has no identity for the lanes "
+                      "past a row's end",
+            {"reduce with sum/amax/amin/prod (they skip those lanes), or over a dim of hl.tile"});
     ir::Attrs a;
     a.axis = axis;
     a.keepdim = keepdim;

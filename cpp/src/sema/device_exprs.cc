@@ -1055,6 +1055,20 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
   return out;
 }
 
+// The mask operand of an access: the user's extra_mask and the masks of the
+// jagged tiles (hl.jagged_tile) among the dims it produces; null when neither.
+ir::Value* Analyzer::access_mask(const HostTensor& t, const std::vector<int>& dims, const SValue* extra_mask,
+                                 SourceSpan span) {
+  ir::Value* user = nullptr;
+  if (extra_mask && extra_mask->kind != SValue::Kind::None)
+    user = gen().cast(expect_device(*extra_mask, span, "extra_mask").value, DType::Bool, span);
+  ir::Value* jagged = gen().jagged_mask_on(dims, span, "an access to '" + t.expr + "'");
+  if (!jagged) return user;
+  if (!user) return jagged;
+  return gen().binary(ir::BinaryFn::LogicalAnd, SValue::ir(user, PromotionClass::Tensor),
+                      SValue::ir(jagged, PromotionClass::Tensor), span).value;
+}
+
 SValue Analyzer::load(const SValue& tensor, const IndexParts& index, SourceSpan span, const SValue* extra_mask,
                       const std::string& eviction) {
   const HostTensor& t = *tensor.tensor;
@@ -1065,10 +1079,9 @@ SValue Analyzer::load(const SValue& tensor, const IndexParts& index, SourceSpan 
   attrs.eviction_policy = eviction;
   attrs.memory_op = kernel_->num_loads++;
   std::vector<ir::Value*> ops = li.operands;
-  if (extra_mask && extra_mask->kind != SValue::Kind::None) {
-    SValue m = expect_device(*extra_mask, span, "extra_mask");
+  if (ir::Value* m = access_mask(t, li.dims, extra_mask, span)) {
     attrs.extra_mask = static_cast<int>(ops.size());
-    ops.push_back(gen().cast(m.value, DType::Bool, span));
+    ops.push_back(m);
   }
   kernel_->tensors[attrs.tensor].read = true;
   ir::Value* v = gen().builder().create(OpKind::Load, ops, {ir::Type{t.dtype, li.dims}}, span, attrs)->result();
@@ -1131,10 +1144,9 @@ void Analyzer::store(const SValue& tensor, const IndexParts& index, const SValue
   std::vector<ir::Value*> ops = li.operands;
   attrs.value_operand = static_cast<int>(ops.size());
   ops.push_back(prepare_stored_value(*this, t, value, li.dims, span));
-  if (extra_mask && extra_mask->kind != SValue::Kind::None) {
-    SValue m = expect_device(*extra_mask, span, "extra_mask");
+  if (ir::Value* m = access_mask(t, li.dims, extra_mask, span)) {
     attrs.extra_mask = static_cast<int>(ops.size());
-    ops.push_back(gen().cast(m.value, DType::Bool, span));
+    ops.push_back(m);
   }
   kernel_->tensors[attrs.tensor].written = true;
   gen().builder().create(OpKind::Store, ops, {}, span, attrs);
@@ -1159,6 +1171,10 @@ SValue Analyzer::atomic(ir::AtomicFn fn, const SValue& tensor, const IndexParts&
   }
   attrs.value_operand = static_cast<int>(ops.size());
   ops.push_back(prepare_stored_value(*this, t, value, li.dims, span));
+  for (int d : li.dims)
+    if (d != ir::kBroadcast && gen().is_jagged(d))
+      error(span, "atomics over a jagged tile ('" + gen().dim_name(d) + "', from hl.jagged_tile) are not supported",
+            {"accumulate in a value the loop carries and store it after the loop"});
   kernel_->tensors[attrs.tensor].read = true;
   kernel_->tensors[attrs.tensor].written = true;
   ir::Value* v = gen().builder().create(OpKind::AtomicRMW, ops, {ir::Type{t.dtype, li.dims}}, span, attrs)->result();

@@ -548,7 +548,8 @@ void Analyzer::device_stmt(const ast::Stmt& s) try {
       return;
     }
     case ast::StmtKind::While:
-      error(ast::cast<ast::While>(&s)->header_span, "while loops are not supported inside tile loops",
+      error(ast::cast<ast::While>(&s)->header_span, ErrorKind::StatementNotSupported,
+            "while loops are not supported inside tile loops",
             {"use `for i in hl.grid(n)` or an inner `hl.tile` loop"});
     case ast::StmtKind::Break:
       error(s.span, "break is not supported inside tile loops",
@@ -582,6 +583,10 @@ void Analyzer::device_for(const ast::For& f) {
     std::vector<std::pair<SValue, SValue>> bounds;
     for (size_t i = 0; i < dims.size(); ++i) bounds.emplace_back(it.dyn_begins[i], it.dyn_ends[i]);
     lower_carried_loop(f, dims, names, it.is_grid, bounds, it.strides);
+    return;
+  }
+  if (fname == "hl.jagged_tile") {
+    device_jagged_for(f, *call);
     return;
   }
   if (fname == "hl.static_range" || fname == "tl.static_range") {
@@ -631,6 +636,73 @@ void Analyzer::device_for(const ast::For& f) {
         {"got " + describe(seq)});
 }
 
+// hl.jagged_tile(parent): a tile loop up to the largest of the per-lane ends
+// in `parent` (a device tensor whose every axis is an enclosing tile), whose
+// lanes at or past their own row's end are masked (IRGen::jagged_mask_on).
+void Analyzer::device_jagged_for(const ast::For& f, const ast::Call& call) {
+  CallArgs ca;
+  ca.span = call.span;
+  ca.func_name = "hl.jagged_tile";
+  for (const auto& arg : call.args) {
+    if (ast::isa<ast::Starred>(arg.get())) error(arg->span, "*args is not supported in loop headers");
+    ca.args.push_back(eval(*arg));
+    ca.arg_spans.push_back(arg->span);
+  }
+  for (const auto& kw : call.keywords) {
+    ca.kwargs.emplace_back(kw.name, eval(*kw.value));
+    ca.kwarg_spans.push_back(kw.span);
+  }
+  BoundArgs b = bind(ca, {"parent"});
+  SourceSpan at = b.span_of("parent");
+  SValue parent = *b.get("parent");
+  const std::string usage = "hl.jagged_tile takes a tensor of per-lane ends whose every axis is an enclosing tile";
+  if (parent.kind != SValue::Kind::IR || parent.value->type.is_scalar())
+    error(at, ErrorKind::InvalidJaggedTileUsage, usage + ", got " + describe(parent),
+          {"for a bound that is the same for every lane use hl.tile(n)"});
+  ir::Value* ends = parent.value;
+  if (is_floating(ends->type.dtype) || ends->type.dtype == DType::Bool)
+    error(at, ErrorKind::InvalidJaggedTileUsage, usage + " of integers, got " + describe(parent));
+  std::vector<int> seen;
+  for (int d : ends->type.dims) {
+    if (d == ir::kBroadcast || kernel_->dim(d).kind != DimKind::Tile ||
+        std::find(seen.begin(), seen.end(), d) != seen.end())
+      error(at, ErrorKind::InvalidJaggedTileUsage,
+            usage + ", got one of shape " + gen().shape_str(ends->type.dims),
+            {"load the ends with the parent tiles: lengths[tile_b]"});
+    seen.push_back(d);
+  }
+  auto* target = ast::dyn_cast<ast::Name>(f.target.get());
+  if (!target) error(f.target->span, "the target of an hl.jagged_tile loop must be one name");
+  // The loop runs to the largest end; lanes of parent tiles past their range
+  // are padded with the max's identity by the reduction.
+  ir::Value* end = ends;
+  while (!end->type.is_scalar()) end = gen().reduce(ir::ReduceFn::Max, end, 0, false, std::nullopt, at);
+  LoopIter it;
+  it.begins = {SymInt(0)};
+  it.ends = {SymInt(0)};
+  it.dyn_begins = {SValue::none()};
+  it.dyn_ends = {SValue::ir(end, PromotionClass::Scalar)};
+  it.block_sizes = {SValue::none()};
+  it.strides = {GridStride{}};
+  std::vector<std::string> names = {target->id};
+  auto dims = make_loop_dims(*this, it, names, f.header_span);
+  int k = dims[0];
+  std::vector<std::pair<SValue, SValue>> bounds = {{it.dyn_begins[0], it.dyn_ends[0]}};
+  // In the body: mask = tile_k.index < ends[..., None], with the parent's axes then k's.
+  auto make_mask = [&] {
+    ir::Attrs attrs;
+    attrs.dim = k;
+    DType idt = program_->index_dtype;
+    ir::Value* idx = gen().builder().create(OpKind::TileIndex, {}, {ir::Type{idt, {k}}}, f.header_span, attrs)->result();
+    ir::Value* e = gen().expand_dims(ends, ends->type.rank(), f.header_span);
+    SValue m = gen().binary(ir::BinaryFn::Lt, SValue::ir(idx, PromotionClass::Tensor), SValue::ir(e, PromotionClass::Tensor),
+                            f.header_span);
+    gen().set_jagged_mask(k, m.value);
+  };
+  lower_carried_loop(f, dims, names, false, bounds, it.strides, make_mask);
+  gen().clear_jagged_mask(k);
+}
+
 void Analyzer::device_static_for(const ast::For& f, const std::vector<SValue>& items) {
   for (const auto& item : items) {
     device_assign(*f.target, item, f.header_span);
@@ -652,7 +724,8 @@ bool join_types(const ir::Type& a, bool a_weak, const ir::Type& b, ir::Type& out
 void Analyzer::lower_carried_loop(const ast::For& f, const std::vector<int>& dims,
                                   const std::vector<std::string>& targets, bool grid_scalars,
                                   const std::vector<std::pair<SValue, SValue>>& bounds,
-                                  const std::vector<GridStride>& strides) {
+                                  const std::vector<GridStride>& strides,
+                                  const std::function<void()>& at_body_start) {
   std::set<std::string> assigned = assigned_names(f.body);
   // Carried: assigned in the body and holding a device-representable value before.
   std::vector<std::string> carried;
@@ -729,6 +802,7 @@ void Analyzer::lower_carried_loop(const ast::For& f, const std::vector<int>& dim
         env_[targets[d]] = SValue::tile(dims[d]);
       }
     }
+    if (at_body_start) at_body_start();
     ++loop_depth_;
     device_body(f.body);
     --loop_depth_;

@@ -175,9 +175,28 @@ Value* IRGen::align_to(Value* v, const std::vector<int>& dims, SourceSpan span) 
 
 void IRGen::align_ranks(Value*& a, Value*& b, SourceSpan span) {
   if (a->type.is_scalar() || b->type.is_scalar()) return;
-  if (is_reduction_result(a) || is_reduction_result(b)) return;
-  if (a->type.rank() < b->type.rank()) a = align_to(a, b->type.dims, span);
-  else if (b->type.rank() < a->type.rank()) b = align_to(b, a->type.dims, span);
+  if (!is_reduction_result(a) && !is_reduction_result(b)) {
+    if (a->type.rank() < b->type.rank()) a = align_to(a, b->type.dims, span);
+    else if (b->type.rank() < a->type.rank()) b = align_to(b, a->type.dims, span);
+  }
+  unit_tiles_broadcast(a, b, span);
+  unit_tiles_broadcast(b, a, span);
+}
+
+// A tile whose block size is fixed at 1 (`hl.tile(2, n, block_size=1)`) has
+// one lane: Helion sizes it 1, so it broadcasts against another dim on the
+// same (right-aligned) axis.  Its axis becomes a size-1 axis: a keepdim max
+// over one lane, which is that lane in every back end and needs no mask.
+void IRGen::unit_tiles_broadcast(Value*& v, const Value* other, SourceSpan span) {
+  const auto& od = other->type.dims;
+  for (int i = 1; i <= std::min(v->type.rank(), static_cast<int>(od.size())); ++i) {
+    int axis = v->type.rank() - i;
+    int d = v->type.dims[axis], e = od[od.size() - i];
+    if (d == ir::kBroadcast || e == ir::kBroadcast || d == e) continue;
+    const ir::Dim& dim = kernel_.dim(d);
+    if (dim.kind == ir::DimKind::Tile && dim.fixed_block_size && *dim.fixed_block_size == 1)
+      v = reduce(ir::ReduceFn::Max, v, axis, true, std::nullopt, span);
+  }
 }
 
 DType IRGen::result_type(const std::vector<SValue>& operands) const {
@@ -438,6 +457,14 @@ Value* IRGen::reduce(ir::ReduceFn fn, Value* x, int axis, bool keepdim, std::opt
     default: break;
   }
   Value* input = opmath_cast(x, compute, span);
+  // Lanes of a jagged dim past their row's end hold whatever the program
+  // computed there (x + 1 of a masked load is 1): they count as the identity.
+  int reduced_dim = x->type.dims.at(axis);
+  if (reduced_dim != ir::kBroadcast && is_jagged(reduced_dim)) {
+    Value* m = jagged_mask_on(input->type.dims, span, "a reduction over it", reduced_dim);
+    Value* id = constant(ir::reduction_identity(fn, compute), compute, span);
+    input = where_raw(m, input, broadcast_to(id, input->type.dims, span), span);
+  }
   ir::Attrs a;
   a.reduce = fn;
   a.axis = axis;
@@ -458,6 +485,12 @@ Value* IRGen::scan(ir::ReduceFn fn, Value* x, int axis, bool reverse, DType resu
   if (!is_floating(compute) && bit_width(compute) < 32) compute = DType::Int32;
   Value* input = opmath_cast(x, compute, span);
   if (x->type.dims.at(axis) == ir::kBroadcast) return opmath_cast(input, result, span);  // one element
+  // Along a jagged tile, a reverse scan would start in the lanes past a row's end.
+  if (is_jagged(x->type.dims[axis])) {
+    Value* m = jagged_mask_on(input->type.dims, span, "a scan along it", x->type.dims[axis]);
+    Value* id = constant(ir::reduction_identity(fn, compute), compute, span);
+    input = where_raw(m, input, broadcast_to(id, input->type.dims, span), span);
+  }
   ir::Attrs a;
   a.reduce = fn;
   a.axis = axis;
@@ -484,6 +517,20 @@ Value* IRGen::dot(Value* a, Value* b, Value* acc, std::optional<DType> out_dtype
   if (operand == DType::Bool) error(span, "matmul of bool tensors is not supported");
   a = cast(a, operand, span);
   b = cast(b, operand, span);
+  // A jagged contraction dim: the lanes past a row's end are zeroed in the
+  // operand that has all the mask's axes (zero products add nothing).
+  int kd = da.back();
+  if (kd != ir::kBroadcast && is_jagged(kd)) {
+    auto covers = [&](const std::vector<int>& dims) {
+      for (int md : jagged_masks_.at(kd)->type.dims)
+        if (std::find(dims.begin(), dims.end(), md) == dims.end()) return false;
+      return true;
+    };
+    Value*& side = covers(b->type.dims) && !covers(a->type.dims) ? b : a;
+    Value* m = jagged_mask_on(side->type.dims, span, "a matmul contracting it", kd);
+    Value* zero = broadcast_to(constant(is_floating(operand) ? ir::Literal::from_float(0.0) : ir::Literal::from_int(0), operand, span), side->type.dims, span);
+    side = where_raw(m, side, zero, span);
+  }
   DType accum = is_floating(operand) ? (operand == DType::Float64 ? DType::Float64 : DType::Float32) : DType::Int32;
   std::vector<int> dims = da;
   dims.back() = db.back();
@@ -538,6 +585,53 @@ int IRGen::full_dim(const SymInt& extent, SourceSpan span, const std::string& or
   d.span = span;
   kernel_.dims.push_back(d);
   return d.id;
+}
+
+// ------------------------------------------------------------ jagged tiles
+
+Value* IRGen::jagged_mask_on(const std::vector<int>& dims, SourceSpan span, const std::string& what, int only) {
+  Value* out = nullptr;
+  std::vector<int> done;
+  for (int d : dims) {
+    if (d == ir::kBroadcast || !is_jagged(d) || (only >= 0 && d != only)) continue;
+    if (std::find(done.begin(), done.end(), d) != done.end()) continue;
+    done.push_back(d);
+    Value* m = jagged_masks_.at(d);
+    // Every axis of the mask (the parent tiles and the jagged dim) must be one of `dims`.
+    std::vector<int> order;  // the mask's axes in the order `dims` has them
+    for (int md : m->type.dims)
+      if (std::find(dims.begin(), dims.end(), md) == dims.end()) {
+        std::string parents;
+        for (int pd : m->type.dims)
+          if (pd != d) parents += (parents.empty() ? "" : ", ") + dim_name(pd);
+        error(span, ErrorKind::InvalidJaggedTileUsage,
+              "the jagged tile '" + dim_name(d) + "' is used in " + what + " of shape " + shape_str(dims) +
+                  " without its parent tile" + (m->type.rank() > 2 ? "s " : " ") + parents +
+                  ": its extent differs from lane to lane of " + parents,
+              {"index together with the parent tiles, e.g. x[" + parents + ", " + dim_name(d) + "]"});
+      }
+    for (int dd : dims)
+      if (dd != ir::kBroadcast && std::find(m->type.dims.begin(), m->type.dims.end(), dd) != m->type.dims.end() &&
+          std::find(order.begin(), order.end(), dd) == order.end())
+        order.push_back(dd);
+    std::vector<int> perm;
+    for (int od : order)
+      perm.push_back(static_cast<int>(std::find(m->type.dims.begin(), m->type.dims.end(), od) - m->type.dims.begin()));
+    bool identity = true;
+    for (size_t i = 0; i < perm.size(); ++i) identity &= perm[i] == static_cast<int>(i);
+    if (!identity) m = permute(m, perm, span);
+    // Size-1 axes where `dims` has axes the mask lacks.
+    size_t j = 0;
+    for (size_t i = 0; i < dims.size(); ++i) {
+      if (j < order.size() && dims[i] == order[j]) {
+        ++j;
+        continue;
+      }
+      m = expand_dims(m, static_cast<int>(i), span);
+    }
+    out = out ? binary_raw(ir::BinaryFn::LogicalAnd, out, m, DType::Bool, span) : m;
+  }
+  return out;
 }
 
 }  // namespace deuteron::sema

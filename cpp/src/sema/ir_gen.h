@@ -56,6 +56,9 @@ class IRGen {
   void align_ranks(ir::Value*& a, ir::Value*& b, SourceSpan span);
   // The same for one value going to the shape `dims` (expand, stores).
   ir::Value* align_to(ir::Value* v, const std::vector<int>& dims, SourceSpan span);
+  // Turns v's axes that are tiles of one lane (a fixed block size of 1) into
+  // size-1 axes where `other` has another dim on that right-aligned axis.
+  void unit_tiles_broadcast(ir::Value*& v, const ir::Value* other, SourceSpan span);
 
   // --- pointwise (operands may be IR values or host numbers; at least one IR)
   ir::Value* cast(ir::Value* v, DType to, SourceSpan span);
@@ -103,7 +106,23 @@ class IRGen {
   std::string dim_name(int dim) const;
   void set_dim_display(int dim, std::string shown) { dim_display_[dim] = std::move(shown); }
 
+  // --- jagged tiles (hl.jagged_tile): a tile dim whose lanes are valid only
+  // below a per-lane end that depends on its parent tiles.  `mask` is
+  // `index < parent` with the parent tiles' axes then the jagged dim's.
+  // Loads, stores and atomics that produce the dim, and reductions and
+  // matmul contractions over it, apply the mask (masked lanes read 0 and
+  // count as the reduction's identity); using the dim without all its
+  // parent axes is InvalidJaggedTileUsage.
+  void set_jagged_mask(int dim, ir::Value* mask) { jagged_masks_[dim] = mask; }
+  void clear_jagged_mask(int dim) { jagged_masks_.erase(dim); }
+  bool is_jagged(int dim) const { return jagged_masks_.count(dim) != 0; }
+  // The conjunction of the masks of the jagged dims among `dims` (only
+  // `only` when >= 0), laid out on `dims` (other axes size 1); null when
+  // none of them is jagged.  `what` names the use in the error.
+  ir::Value* jagged_mask_on(const std::vector<int>& dims, SourceSpan span, const std::string& what, int only = -1);
+
  private:
+  std::map<int, ir::Value*> jagged_masks_;
   std::map<int, std::string> dim_display_;
   ir::DeviceKernel& kernel_;
   ir::Builder builder_;

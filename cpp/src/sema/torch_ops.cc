@@ -119,6 +119,10 @@ ir::Value* count_of(OpCtx& c, ir::Value* x, const std::vector<int>& axes) {
   for (int ax : axes) {
     int d = x->type.dims.at(ax);
     if (d == ir::kBroadcast) continue;
+    if (c.g().is_jagged(d))
+      c.a.error(c.span, "a mean, var or std over a jagged tile ('" + c.g().dim_name(d) +
+                            "', from hl.jagged_tile) is not supported: its length differs from row to row",
+                {"sum over it and divide by the rows' lengths: acc / lengths.to(acc.dtype)"});
     const ir::Dim& dim = c.g().kernel().dim(d);
     if (dim.kind == ir::DimKind::Full) {
       n = n * dim.extent();

@@ -24,7 +24,22 @@ from typing import Any, Callable
 
 from .config import CONFIG_KEYS, HELION_IGNORED_KEYS, Config, helion_other_backend_key
 
-__all__ = ["ConfigSpec", "KeyEntries"]
+__all__ = ["ConfigSpec", "KeyEntries", "SpecEntry"]
+
+
+class SpecEntry(dict):
+    """One block size or reduction loop of the spec: the core's dict, whose
+    fields are also attributes, under Helion's names too (``min_size``,
+    ``max_size``; ``size_hint``, the largest extent it tiles on the example
+    sizes, where the core knows it)."""
+
+    _HELION_NAMES = {"min_size": "min", "max_size": "max"}
+
+    def __getattr__(self, name: str) -> Any:
+        key = self._HELION_NAMES.get(name, name)
+        if key in self:
+            return self[key]
+        raise AttributeError(f"{name!r} is not known for this config spec entry (fields: {', '.join(self)})")
 
 
 class KeyEntries(Sequence[Any]):
@@ -111,6 +126,6 @@ class ConfigSpec(Mapping[str, Any]):
             raise AttributeError(f"ConfigSpec has no attribute {name!r}")
         detailed = self._data.get(name)
         if name in ("block_sizes", "reduction_loops") and isinstance(detailed, list):
-            return KeyEntries(name, detailed)
+            return KeyEntries(name, [SpecEntry(e) if isinstance(e, dict) else e for e in detailed])
         value = self._default().get(name)
         return KeyEntries(name, value if isinstance(value, list) else ([] if value is None else [value]))

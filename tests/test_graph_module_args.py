@@ -163,3 +163,60 @@ def test_unbacked_sizes_bind_with_dynamic_shapes(mode, static_shapes):
         assert bound.settings.static_shapes is False
         out = bound.compile_config(bound.default_config())(x, y, _launcher=lambda *a, **kw: None)
         assert out.shape == x.shape and out.dtype == x.dtype
+
+
+# ------------------------------------------------------ to_code: standalone modules
+
+_RUN_WITHOUT_DEUTERON = """
+import sys
+sys.modules["deuteron"] = None  # any import of deuteron (or helion) fails loudly
+sys.modules["helion"] = None
+import importlib.util
+import torch
+spec = importlib.util.spec_from_file_location("standalone", sys.argv[1])
+mod = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(mod)
+x, y = torch.randn(40, 24), torch.randn(40, 24)
+torch.testing.assert_close(getattr(mod, sys.argv[2])(x, y), x + y * SCALE)
+print("STANDALONE_OK")
+"""
+
+SCALE = 3
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[16, 8]), static_shapes=False)
+def add_scaled(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size()):
+        out[tile] = x[tile] + y[tile] * SCALE
+    return out
+
+
+def test_to_code_without_deuteron_runs_alone(mode, tmp_path):
+    import subprocess
+    import sys
+
+    x, y = torch.randn(8, 8), torch.randn(8, 8)
+    bound = fresh(add_scaled).bind((x, y))
+    code = bound.to_code(options=deuteron.OutputCodeOptions(allow_helion_deps=False))
+    assert "import deuteron" not in code and "from deuteron" not in code
+    assert bound.to_code() == bound.generate(add_scaled.configs[0])  # the decorator's config
+    path = tmp_path / "standalone.py"
+    path.write_text(code)
+    script = _RUN_WITHOUT_DEUTERON.replace("SCALE", str(SCALE))
+    # Other shapes than the bound one (static_shapes=False).
+    r = subprocess.run([sys.executable, "-c", script, str(path), "add_scaled"], capture_output=True, text=True)
+    assert "STANDALONE_OK" in r.stdout, r.stderr
+
+
+def test_to_code_options_errors(mode):
+    x = torch.randn(8, 8)
+    bound = fresh(add_scaled).bind((x, x))
+    with pytest.raises(deuteron.exc.InputError, match="Pallas"):
+        bound.to_code(options=deuteron.OutputCodeOptions(jax_fn=True))
+
+
+def test_kernel_for_another_backend_is_defined_but_not_bound():
+    k = deuteron.kernel(add2.fn, backend="pallas")
+    with pytest.raises(deuteron.exc.InputError, match="'pallas' back end"):
+        k(torch.randn(4, 4), torch.randn(4, 4))

@@ -33,6 +33,7 @@ from .core import core
 from .device import device_info
 from .modules import load_host_function, write_module
 from .settings import KernelSettings, Settings
+from .standalone import OutputCodeOptions, standalone_module
 
 
 def _is_constexpr_annotation(annotation: Any) -> bool:
@@ -184,6 +185,12 @@ class Kernel:
             raise TypeError("pass either config= or configs=, not both")
         self.fn = fn
         functools.update_wrapper(self, fn)
+        # A kernel for another of Helion's back ends (backend="pallas", "cute", ...): defining
+        # it is fine (a module may hold kernels for several back ends); binding it is an error.
+        self._other_backend: str | None = None
+        if setting_kwargs.get("backend", "triton") != "triton":
+            self._other_backend = str(setting_kwargs["backend"])
+            setting_kwargs = {k: v for k, v in setting_kwargs.items() if k != "backend"}
         self._settings = settings.replace(**setting_kwargs) if settings is not None else Settings(**setting_kwargs)
         self._unset_settings: set[str] = set()  # see KernelSettings.__delattr__
         cfgs = [config] if config is not None else list(configs or [])
@@ -378,7 +385,14 @@ class Kernel:
         """The BoundKernel for these argument types (created and cached on first use)."""
         return self._bind_normalized(self.normalize_args(tuple(args), kwargs))
 
+    def _check_backend(self) -> None:
+        if self._other_backend is not None:
+            raise exc.InputError(
+                f"{self.fn.__name__}: the kernel is for Helion's {self._other_backend!r} back end "
+                f"(backend={self._other_backend!r}); deuteron generates Triton code only")
+
     def _bind_normalized(self, args: tuple) -> BoundKernel:
+        self._check_backend()
         key = self.specialization_key(args)
         with self._lock:
             bound = self._bound.get(key)
@@ -396,6 +410,7 @@ class Kernel:
     def _bind_wide(self, args: tuple) -> BoundKernel:
         """The int64-index specialization for these arguments: the int32 code's
         entry check found a tensor its host code allocates too large for it."""
+        self._check_backend()
         key = (*self.specialization_key(args), "int64")
         with self._lock:
             bound = self._bound.get(key)
@@ -774,8 +789,32 @@ class BoundKernel:
 
         return run
 
+    def _implicit_config(self, config: ConfigLike) -> ConfigLike:
+        """``config``, or where it is None the config calls run with: the one in use, the
+        decorator's only config, else the default."""
+        if config is not None:
+            return config
+        if self.config is not None:
+            return self.config
+        return self.kernel.configs[0] if len(self.kernel.configs) == 1 else None
+
+    def to_code(self, config: ConfigLike = None, *, options: OutputCodeOptions | None = None) -> str:
+        """The generated module calls run (:attr:`backend`'s) for ``config`` (None: the config
+        in use, the decorator's only config, else the default), as Python source.  With
+        ``options=OutputCodeOptions(allow_helion_deps=False)`` the module runs without
+        deuteron (standalone.py: it launches through Triton's own entry point)."""
+        if options is not None and options.jax_fn:
+            raise exc.InputError(
+                f"{self.kernel.fn.__name__}: OutputCodeOptions(jax_fn=True) is for Helion's Pallas back end; "
+                f"deuteron generates Triton code")
+        text = self.generate(self._implicit_config(config))
+        if options is not None and not options.allow_helion_deps:
+            text = standalone_module(text, self.globals, self.kernel.fn.__name__)
+        return text
+
     def to_triton_code(self, config: ConfigLike = None) -> str:
-        return self.generate(config, "triton")
+        """The Triton module for ``config`` (None: as for :meth:`to_code`)."""
+        return self.generate(self._implicit_config(config), "triton")
 
     def to_reference_code(self, config: ConfigLike = None) -> str:
         return self.generate(config, "reference")

@@ -1,7 +1,8 @@
-"""torch.fx GraphModules passed to kernels (inlined like a function argument), and
-kernels inside PyTorch's own machinery: torch.library.custom_op around a kernel,
-``compile_config(...)(..., _launcher=)`` (Helion's), and fake tensors with sizes that
-have no value (unbacked SymInts).  On the CPU in both interpret modes (conftest.py)."""
+"""Kernels inside PyTorch: torch.fx GraphModules passed to kernels (inlined like a
+function argument), torch.library.custom_op around a kernel, ``compile_config(...)(...,
+_launcher=)`` (Helion's), fake tensors with sizes that have no value (unbacked SymInts),
+``to_code`` modules that run without deuteron, and host code reading ``t.item()`` under
+torch.compile / torch.export.  On the CPU in both interpret modes (conftest.py)."""
 
 from __future__ import annotations
 
@@ -220,3 +221,46 @@ def test_kernel_for_another_backend_is_defined_but_not_bound():
     k = deuteron.kernel(add2.fn, backend="pallas")
     with pytest.raises(deuteron.exc.InputError, match="'pallas' back end"):
         k(torch.randn(4, 4), torch.randn(4, 4))
+
+
+# ---------------------------------- torch.compile / export: scalars read from tensors
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[16]))
+def first_n_doubled(x: torch.Tensor, n: torch.Tensor) -> torch.Tensor:
+    m = n.item()
+    out = torch.zeros_like(x)
+    for tile in hl.tile(m):
+        out[tile] = x[tile] * 2
+    return out
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[16]))
+def scaled_by_item(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = x[tile] * s.item()
+    return out
+
+
+@pytest.mark.parametrize("backend", ["aot_eager", "inductor"])
+def test_item_in_host_code_under_torch_compile(mode, backend):
+    # The fake implementation reads n.item() too: an unbacked SymInt no output holds.
+    torch._dynamo.reset()
+    x = torch.randn(64)
+    fresh(first_n_doubled), fresh(scaled_by_item)
+    f = torch.compile(lambda a, b: first_n_doubled(a, b) + 1, fullgraph=True, backend=backend)
+    for n in (20, 5):
+        close(f(x, torch.tensor(n)), first_n_doubled(x, torch.tensor(n)) + 1)
+    g = torch.compile(lambda a, b: scaled_by_item(a, b) - 1, fullgraph=True, backend=backend)
+    close(g(x, torch.tensor(3.0)), x * 3 - 1)
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_item_in_host_code_under_export(mode, strict):
+    class M(torch.nn.Module):
+        def forward(self, a, b):
+            return first_n_doubled(a, b) + 1
+
+    x = torch.randn(64)
+    ep = torch.export.export(M(), (x, torch.tensor(20)), strict=strict)
+    close(ep.module()(x, torch.tensor(7)), fresh(first_n_doubled)(x, torch.tensor(7)) + 1)

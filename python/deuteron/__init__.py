@@ -22,6 +22,7 @@ from . import autotune, exc, experimental, language
 from .runtime.config import Config
 from .runtime.kernel import BoundKernel, Kernel, install_autotuner
 from .runtime.settings import RefMode, Settings
+from .runtime.standalone import OutputCodeOptions
 from .version import __version__
 
 # The runtime never imports the autotuner (it sits below it); it is plugged in here.
@@ -59,8 +60,8 @@ def next_power_of_2(n: int) -> int:
     return 1 if n <= 1 else 1 << (int(n) - 1).bit_length()
 
 
-__all__ = ["kernel", "jit", "Kernel", "BoundKernel", "Config", "Settings", "RefMode", "exc", "language",
-           "experimental", "cdiv", "next_power_of_2", "__version__"]
+__all__ = ["kernel", "jit", "Kernel", "BoundKernel", "Config", "Settings", "RefMode", "OutputCodeOptions", "exc",
+           "language", "experimental", "cdiv", "next_power_of_2", "__version__"]
 
 # Keep the namespace to the public names (dir(deuteron) lists no typing helpers);
 # the annotations above are strings (postponed evaluation), so nothing needs them.

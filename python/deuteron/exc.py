@@ -243,6 +243,18 @@ class AutodiffKernelNotCalled(DeuteronError):
         super().__init__(message)
 
 
+class GraphModuleUnsupportedOps(InputError):
+    """A ``torch.fx.GraphModule`` passed to a kernel (a function of device values,
+    inlined like a Python function) whose graph reads the module's own state:
+    ``call_module`` or ``get_attr`` nodes (Helion's name).  Only graphs of function
+    and method calls on their inputs are inlined."""
+
+    def __init__(self, ops: str) -> None:
+        super().__init__(f"GraphModule contains unsupported operations: {ops}. Only pure computation graphs "
+                         f"are supported (no get_attr or call_module nodes: submodules and parameters are "
+                         f"the module's state, which a kernel cannot inline)")
+
+
 InvalidConfig = ConfigError
 NoConfigFound = AutotuneError
 InternalError = InternalCompilerError

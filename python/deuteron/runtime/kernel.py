@@ -33,6 +33,7 @@ from .core import core
 from .device import device_info
 from .modules import load_host_function, write_module
 from .settings import KernelSettings, Settings
+from .standalone import OutputCodeOptions, standalone_module
 
 
 def _is_constexpr_annotation(annotation: Any) -> bool:
@@ -84,11 +85,24 @@ def _dynamic_key(t: torch.Tensor) -> tuple:
             _needs_int64(t))
 
 
+def _is_unbacked(s: Any) -> bool:
+    return isinstance(s, torch.SymInt) and s.node.hint is None
+
+
+def _has_unbacked_sizes(t: torch.Tensor) -> bool:
+    """A tracer's tensor with a size or stride that has no value (an unbacked SymInt)."""
+    return type(t) is not torch.Tensor and any(map(_is_unbacked, (*t.shape, *t.stride())))
+
+
 def _static_key(t: torch.Tensor) -> tuple:
     # int(): static shapes compile sizes and strides in, so a traced symbolic
     # one (torch.compile(dynamic=True)) is specialized: int() guards on its
     # value, and the graph is compiled again for other sizes.  (A SymInt
-    # cannot be a dict key either: it is unhashable.)
+    # cannot be a dict key either: it is unhashable.)  A size with no value
+    # (unbacked) cannot be compiled in: such a call binds with dynamic shapes
+    # (Kernel._bind_normalized), keyed as they key it.
+    if type(t) is not torch.Tensor and _has_unbacked_sizes(t):
+        return ("unbacked", _dynamic_key(t))
     return (t.dtype, tuple(map(int, t.shape)), tuple(map(int, t.stride())), t.is_cuda)
 
 
@@ -126,6 +140,8 @@ class _ValueKeys(dict):
             fn = _same
         elif cls in _source.CALLABLE_TYPES:
             fn = _source.callable_key  # its code and the values it reads that are compiled in
+        elif _source.is_graph_module_type(cls):
+            fn = _source.graph_module_key  # its graph's code (every GraphModule has a class of its own)
         elif issubclass(cls, (tuple, list)):  # NamedTuples; tracers' immutable_list too
             def fn(value: Any) -> Any:
                 return (cls, tuple(map(element, value)))
@@ -169,6 +185,12 @@ class Kernel:
             raise TypeError("pass either config= or configs=, not both")
         self.fn = fn
         functools.update_wrapper(self, fn)
+        # A kernel for another of Helion's back ends (backend="pallas", "cute", ...): defining
+        # it is fine (a module may hold kernels for several back ends); binding it is an error.
+        self._other_backend: str | None = None
+        if setting_kwargs.get("backend", "triton") != "triton":
+            self._other_backend = str(setting_kwargs["backend"])
+            setting_kwargs = {k: v for k, v in setting_kwargs.items() if k != "backend"}
         self._settings = settings.replace(**setting_kwargs) if settings is not None else Settings(**setting_kwargs)
         self._unset_settings: set[str] = set()  # see KernelSettings.__delattr__
         cfgs = [config] if config is not None else list(configs or [])
@@ -216,6 +238,12 @@ class Kernel:
         self._bound: dict[Any, BoundKernel] = {}
         self._lock = threading.RLock()
         self._source: _source.KernelSource | None = None
+
+    @property
+    def __globals__(self) -> dict[str, Any]:
+        # The function's: tools that take a kernel for the function it decorates read
+        # its annotations through them (torch.library.custom_op's schema inference).
+        return self.fn.__globals__
 
     # ------------------------------------------------------------ settings
     @property
@@ -357,18 +385,32 @@ class Kernel:
         """The BoundKernel for these argument types (created and cached on first use)."""
         return self._bind_normalized(self.normalize_args(tuple(args), kwargs))
 
+    def _check_backend(self) -> None:
+        if self._other_backend is not None:
+            raise exc.InputError(
+                f"{self.fn.__name__}: the kernel is for Helion's {self._other_backend!r} back end "
+                f"(backend={self._other_backend!r}); deuteron generates Triton code only")
+
     def _bind_normalized(self, args: tuple) -> BoundKernel:
+        self._check_backend()
         key = self.specialization_key(args)
         with self._lock:
             bound = self._bound.get(key)
             if bound is None:
-                bound = BoundKernel(self, args)
+                settings = None
+                if self._settings.static_shapes and any(
+                        isinstance(t, torch.Tensor) and _has_unbacked_sizes(t) for t in _tensors(args)):
+                    # A traced size with no value cannot be compiled in (static shapes): this
+                    # specialization takes its sizes at run time, as with static_shapes=False.
+                    settings = self.settings.snapshot().replace(static_shapes=False)
+                bound = BoundKernel(self, args, settings=settings)
                 self._bound[key] = bound
         return bound
 
     def _bind_wide(self, args: tuple) -> BoundKernel:
         """The int64-index specialization for these arguments: the int32 code's
         entry check found a tensor its host code allocates too large for it."""
+        self._check_backend()
         key = (*self.specialization_key(args), "int64")
         with self._lock:
             bound = self._bound.get(key)
@@ -401,6 +443,9 @@ class Kernel:
                 specs.append({"name": p.name, "kind": "constexpr", "value": value})
                 continue
             spec = self._value_spec(p.name, value, p.name)
+            if spec is None and _source.is_graph_module(value):
+                # A torch.fx GraphModule: its graph, as a function inlined where device code calls it.
+                spec = _source.graph_module_arg_spec(p.name, value)
             if spec is None and callable(value) and not isinstance(value, type):
                 # A function passed in: a compile-time value, inlined where device code calls it.
                 spec = _source.callable_arg_spec(p.name, value)
@@ -414,7 +459,7 @@ class Kernel:
         errors: ``pair[1]``, ``p.x``); None for a value of no kind the core knows."""
         if isinstance(value, torch.Tensor):
             sizes, strides = list(value.shape), list(value.stride())
-            if self._settings.static_shapes:
+            if self._settings.static_shapes and not _has_unbacked_sizes(value):
                 # Compiled in: a traced symbolic size is specialized (int() guards), as in the key.
                 sizes, strides = [int(x) for x in sizes], [int(x) for x in strides]
             else:
@@ -744,19 +789,74 @@ class BoundKernel:
 
         return run
 
+    def _implicit_config(self, config: ConfigLike) -> ConfigLike:
+        """``config``, or where it is None the config calls run with: the one in use, the
+        decorator's only config, else the default."""
+        if config is not None:
+            return config
+        if self.config is not None:
+            return self.config
+        return self.kernel.configs[0] if len(self.kernel.configs) == 1 else None
+
+    def to_code(self, config: ConfigLike = None, *, options: OutputCodeOptions | None = None) -> str:
+        """The generated module calls run (:attr:`backend`'s) for ``config`` (None: the config
+        in use, the decorator's only config, else the default), as Python source.  With
+        ``options=OutputCodeOptions(allow_helion_deps=False)`` the module runs without
+        deuteron (standalone.py: it launches through Triton's own entry point)."""
+        if options is not None and options.jax_fn:
+            raise exc.InputError(
+                f"{self.kernel.fn.__name__}: OutputCodeOptions(jax_fn=True) is for Helion's Pallas back end; "
+                f"deuteron generates Triton code")
+        text = self.generate(self._implicit_config(config))
+        if options is not None and not options.allow_helion_deps:
+            text = standalone_module(text, self.globals, self.kernel.fn.__name__)
+        return text
+
     def to_triton_code(self, config: ConfigLike = None) -> str:
-        return self.generate(config, "triton")
+        """The Triton module for ``config`` (None: as for :meth:`to_code`)."""
+        return self.generate(self._implicit_config(config), "triton")
 
     def to_reference_code(self, config: ConfigLike = None) -> str:
         return self.generate(config, "reference")
 
     def compile_config(self, config: ConfigLike = None, *, backend: str | None = None) -> Callable[..., Any]:
-        """A callable running this specialization with one config (arguments as for the kernel)."""
+        """A callable running this specialization with one config (arguments as for the kernel).
+
+        It also takes ``_launcher=`` (Helion's): a function called in place of each
+        launch as ``_launcher(kernel, grid, *args, num_warps=, num_stages=)``, whose
+        result the launch is (``lambda *a, **kw: None`` runs the host code alone: the
+        outputs' shapes, with fake tensors too).  The reference back end (interpret
+        mode) has no launches: its host code runs the kernels' PyTorch code on the
+        tensors given, or allocates the outputs alone when they are fake tensors."""
         fn = self.load(config, backend)
         call = _unwrapping(fn, self._constexpr_positions)
         normalize = self.kernel.normalize_args
+        positions = self._constexpr_positions
+        custom: list[Callable[..., Any]] = []  # the host function launching through `_launcher`, once loaded
+        launcher: list[Callable[..., Any]] = []  # the call's `_launcher`
 
-        def run(*args: Any, **kwargs: Any) -> Any:
+        def custom_launch(kernel: Any, grid: tuple, *args: Any, num_warps: int = 4, num_stages: int = 1,
+                          maxnreg: int | None = None, site: tuple | None = None) -> Any:
+            return launcher[-1](kernel, grid, *args, num_warps=num_warps, num_stages=num_stages)
+
+        def with_launcher(launch: Callable[..., Any], args: tuple) -> Any:
+            module = fn.deuteron_module
+            if module._deuteron_meta["backend"] != "triton":
+                # No launches: the eager code on real tensors, the fake implementation on tracers'.
+                host = module._deuteron_fake_impl if any(_ti.is_tracing_value(a) for a in args) else fn
+                return _unwrapping(host, positions)(*args)
+            if not custom:
+                custom.append(_unwrapping(load_host_function(fn.deuteron_path, self.globals, custom_launch),
+                                          positions))
+            launcher.append(launch)
+            try:
+                return custom[0](*args)
+            finally:
+                launcher.pop()
+
+        def run(*args: Any, _launcher: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
+            if _launcher is not None:
+                return with_launcher(_launcher, normalize(args, kwargs))
             return call(*normalize(args, kwargs))
 
         run.deuteron_module = fn.deuteron_module  # type: ignore[attr-defined]

@@ -9,8 +9,10 @@ import functools
 import inspect
 import linecache
 import math
+import operator
 import textwrap
 import types
+import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -466,3 +468,131 @@ def callable_key(fn: Any, depth: int = 0) -> Any:
         if isinstance(v, torch.Tensor) or type(v) in CALLABLE_TYPES:
             parts.append((n, _key_of_value(v, depth)))
     return tuple(parts)
+
+
+# ------------------------------------------------- torch.fx GraphModule arguments
+
+# operator-module functions fx graphs call, as the Python operator they stand for:
+# written as operators, they need no global (the core reads them as it reads `a + b`).
+_FX_BINARY = {"add": "+", "sub": "-", "mul": "*", "truediv": "/", "floordiv": "//", "mod": "%", "pow": "**",
+              "matmul": "@", "and_": "&", "or_": "|", "xor": "^", "lshift": "<<", "rshift": ">>",
+              "lt": "<", "le": "<=", "gt": ">", "ge": ">=", "eq": "==", "ne": "!="}
+_FX_UNARY = {"neg": "-", "pos": "+", "invert": "~", "not_": "not "}
+
+# GraphModule -> its unsupported-op check done (the graph of a GraphModule is fixed
+# once it is traced; `recompile()` after editing it changes `code`, the key).
+_GRAPH_MODULES_CHECKED: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
+def is_graph_module(value: Any) -> bool:
+    return isinstance(value, torch.fx.GraphModule)
+
+
+def is_graph_module_type(cls: type) -> bool:
+    return issubclass(cls, torch.fx.GraphModule)
+
+
+def graph_module_key(gm: Any) -> Any:
+    """The specialization key of a GraphModule argument: the Python code of its graph
+    (two modules tracing the same computation share compiled code).  Raises
+    GraphModuleUnsupportedOps for a graph that reads the module's state."""
+    code = gm.code
+    if _GRAPH_MODULES_CHECKED.get(gm) is not code:
+        bad = sorted({n.op for n in gm.graph.nodes if n.op in ("call_module", "get_attr")})
+        if bad:
+            raise exc.GraphModuleUnsupportedOps(", ".join(bad))
+        _GRAPH_MODULES_CHECKED[gm] = code
+    return ("GraphModule", code)
+
+
+def graph_module_function(gm: Any, name: str) -> tuple[str, dict[str, Any]]:
+    """A GraphModule's graph as the source of a plain Python function, and the globals it
+    names: one statement per node, in the graph's order (a function deuteron inlines
+    like any other).  Functions of the operator module are written as the operators;
+    other callees and constants of no literal form are globals (``_fx_fn0``, ``_fx_c0``)."""
+    graph_module_key(gm)  # rejects call_module / get_attr
+    env: dict[str, Any] = {}
+    values: dict[int, str] = {}
+
+    def global_name(prefix: str, value: Any) -> str:
+        key = id(value)
+        if key not in values:
+            values[key] = f"_fx_{prefix}{len(values)}"
+            env[values[key]] = value
+        return values[key]
+
+    def fmt(a: Any) -> str:
+        if isinstance(a, torch.fx.Node):
+            return a.name
+        if isinstance(a, tuple):
+            return "(" + "".join(fmt(x) + ", " for x in a) + ")"
+        if isinstance(a, list):
+            return "[" + ", ".join(fmt(x) for x in a) + "]"
+        if isinstance(a, slice):
+            return f"slice({fmt(a.start)}, {fmt(a.stop)}, {fmt(a.step)})"
+        if a is Ellipsis:
+            return "..."
+        if isinstance(a, float) and not math.isfinite(a):
+            return global_name("c", a)
+        if a is None or isinstance(a, (bool, int, float, str)):
+            return repr(a)
+        if isinstance(a, torch.dtype):
+            return "torch." + str(a).removeprefix("torch.")
+        return global_name("c", a)
+
+    def call_args(args: Sequence[Any], kwargs: dict[str, Any]) -> str:
+        return ", ".join([fmt(a) for a in args] + [f"{k}={fmt(v)}" for k, v in kwargs.items()])
+
+    params: list[str] = []
+    body: list[str] = []
+    for node in gm.graph.nodes:
+        if node.op == "placeholder":
+            params.append(node.name if not node.args else f"{node.name}={fmt(node.args[0])}")
+            continue
+        if node.op == "output":
+            body.append(f"return {fmt(node.args[0])}")
+            continue
+        target, args, kwargs = node.target, node.args, node.kwargs
+        if node.op == "call_method":
+            expr = f"{fmt(args[0])}.{target}({call_args(args[1:], kwargs)})"
+        elif getattr(target, "__module__", None) in ("_operator", "operator") and not kwargs:
+            op_name = target.__name__
+            if op_name in _FX_BINARY and len(args) == 2:
+                expr = f"({fmt(args[0])} {_FX_BINARY[op_name]} {fmt(args[1])})"
+            elif op_name in _FX_UNARY and len(args) == 1:
+                expr = f"({_FX_UNARY[op_name]}{fmt(args[0])})"
+            elif target is operator.getitem:
+                expr = f"{fmt(args[0])}[{fmt(args[1])}]"
+            else:
+                expr = f"{global_name('fn', target)}({call_args(args, kwargs)})"
+        elif target is getattr and len(args) == 2 and isinstance(args[1], str) and not kwargs:
+            expr = f"{fmt(args[0])}.{args[1]}"
+        else:
+            expr = f"{global_name('fn', target)}({call_args(args, kwargs)})"
+        body.append(f"{node.name} = {expr}")
+    if "torch." in "\n".join(body):  # dtypes
+        env["torch"] = torch
+    text = f"def {name}({', '.join(params)}):\n" + "".join(f"    {line}\n" for line in body)
+    return text, env
+
+
+def graph_module_arg_spec(name: str, gm: Any) -> dict[str, Any]:
+    """The spec of a GraphModule passed as the kernel argument ``name``: a function
+    (graph_module_function) inlined where device code calls it, as a Python function
+    argument is.  Errors in it point into its generated text (its graph's code)."""
+    text, env = graph_module_function(gm, f"{name}_graph")
+    filename = f"<GraphModule {name}: {type(gm).__name__}>"
+    spec: dict[str, Any] = {"name": name, "kind": "callable"}
+    value = {"name": name, "kind": "helper", "source": text, "filename": filename, "first_line": 1,
+             "kernel": False}
+    scope: list[dict[str, Any]] = []
+    for gname, gvalue in env.items():
+        scope.extend(describe_global(gname, gvalue, set(), path=gname))
+    if any(s["kind"] == "opaque" for s in scope):
+        # The core reports it where device code calls it, naming the callee.
+        bad = [n.target for n in gm.graph.nodes if n.op == "call_function"
+               and any(s["kind"] == "opaque" and env.get(s["name"]) is n.target for s in scope)]
+        what = ", ".join(sorted({getattr(t, "__qualname__", repr(t)) for t in bad})) or "a constant"
+        return {**spec, "error": f"the GraphModule calls {what}, which deuteron cannot inline in device code "
+                                 f"(only torch, torch.nn.functional, math and deuteron.language functions)"}
+    return {**spec, "value": value, "globals": scope}

@@ -39,6 +39,29 @@ from . import outputs as _outputs
 _lock = threading.RLock()
 
 
+def _fake_impl(module: Any) -> Callable[..., Any]:
+    """The module's fake implementation (host code without launches), run so that the
+    scalars host code reads from tensors (``t.item()``, a one-element tensor as a loop
+    bound) make no pending unbacked symbols: under fake tensors each is a fresh unbacked
+    SymInt that only the launches (absent here) use, never an output's shape (sema
+    rejects data-dependent output shapes), so the tracer must not look for it among the
+    outputs."""
+    fake = module._deuteron_fake_impl
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        mode = torch._guards.detect_fake_mode(args)
+        shape_env = getattr(mode, "shape_env", None)
+        if shape_env is None:
+            return fake(*args, **kwargs)
+        with shape_env.ignore_fresh_unbacked_symbols():
+            return fake(*args, **kwargs)
+
+    run.__signature__ = inspect.signature(fake)  # type: ignore[attr-defined]
+    run.__annotations__ = dict(fake.__annotations__)
+    run.__name__ = run.__qualname__ = fake.__name__
+    return run
+
+
 def _op_name(fn_name: str, module: Any) -> str:
     # The generated module's file is named by the hash of its source: the
     # operator name changes whenever the kernel or the config changes, so
@@ -63,7 +86,7 @@ class KernelOp:
         self._module = module
         # Structured, dtype or string arguments: the operator takes their leaves (flat.py).
         self.flat = flat
-        fake = module._deuteron_fake_impl
+        fake = _fake_impl(module)
         self._fake = fake if flat is None else flat.wrap(fake, None)
 
     def __call__(self, *args: Any) -> Any:
@@ -141,7 +164,7 @@ def op_for(bound: Any, config: Any, args: Sequence[Any] | None = None) -> Kernel
         name = _op_name(bound.kernel.fn.__name__, module)
         mutates = tuple(meta.get("mutates", ()))
         impl = module._deuteron_op_impl
-        fake = module._deuteron_fake_impl
+        fake = _fake_impl(module)
         flat = None
         if meta.get("op_flat", False):
             if args is None:

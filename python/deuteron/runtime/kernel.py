@@ -32,7 +32,7 @@ from .config_spec import ConfigSpec
 from .core import core
 from .device import device_info
 from .modules import load_host_function, write_module
-from .settings import KernelSettings, Settings
+from .settings import KernelSettings, Settings, triton_dot_precision
 
 
 def _is_constexpr_annotation(annotation: Any) -> bool:
@@ -594,7 +594,7 @@ class BoundKernel:
         self._core = core().bind(
             src.text, src.filename, src.first_line, src.name, kernel.arg_specs(args),
             _source.referenced_globals(kernel.fn), static_shapes=self.settings.static_shapes,
-            index_dtype=index_dtype, dot_precision=self.settings.dot_precision,
+            index_dtype=index_dtype, dot_precision=triton_dot_precision(self.settings.dot_precision),
             precision=self.settings.precision, device=info)
         def_line = src.first_line + next((i for i, line in enumerate(src.text.splitlines())
                                           if line.lstrip().startswith(("def ", "async def "))), 0)

@@ -231,3 +231,61 @@ def test_unsupported_matmul_forms_are_compile_errors(mode):
         fresh(matmul_0d)(torch.randn(32))
     with pytest.raises(exc.CompileError, match="matmul contraction dims differ"):
         fresh(matmul_1d_mismatch)(torch.randn(32, 32), torch.randn(32))
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[1, 1, 8]))
+def mm_transposed_rhs(x: torch.Tensor, w: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    m, k = x.size()
+    n = w.size(0)
+    out = torch.empty([m, n], dtype=x.dtype, device=x.device)
+    for tm, tn, tk in hl.tile([m, n, k]):
+        out[tm, tn] = torch.addmm(bias[tm, tn], x[tm, tk], w[tn, tk].T)
+    return out
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("blocks", [[1, 1, 8], [2, 4, 16], [16, 16, 16]])
+def test_small_blocks_on_matmul_dims(mode, dtype, blocks):
+    # A config may give matmul dims blocks under 16 (Helion's block_sizes=[1, 1, 8]).
+    k = blocks[2]  # the K tile is a grid dim: one tile of it covers K
+    x, w, bias = torch.randn(4, k, dtype=dtype), torch.randn(6, k, dtype=dtype), torch.randn(4, 6, dtype=dtype)
+    bound = fresh(mm_transposed_rhs).bind((x, w, bias))
+    cfg = deuteron.Config(block_sizes=blocks)
+    _close(bound.compile_config(cfg)(x, w, bias), torch.addmm(bias.float(), x.float(), w.float().T))
+    code = bound.to_triton_code(cfg)
+    # K under 16 is a multiply and a sum (tl.dot's minimum K); small M and N stay tl.dot.
+    assert ("tl.dot(" in code) == (blocks[2] >= 16)
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[16, 16, 16]))
+def augassign_matmul(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    out = torch.empty([x.size(0), y.size(1)], dtype=x.dtype, device=x.device)
+    for tm, tn in hl.tile([x.size(0), y.size(1)]):
+        acc = hl.zeros([tm, tn], dtype=torch.float32)
+        for tk in hl.tile(x.size(1)):
+            acc += x[tm, tk] @ y[tk, tn]
+        out[tm, tn] = acc
+    return out
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[16, 16, 16]),
+                 ignore_warnings=[exc.TiledKMatmulAccumulationWarning])
+def augassign_matmul_quiet(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    out = torch.empty([x.size(0), y.size(1)], dtype=x.dtype, device=x.device)
+    for tm, tn in hl.tile([x.size(0), y.size(1)]):
+        acc = hl.zeros([tm, tn], dtype=torch.float32)
+        for tk in hl.tile(x.size(1)):
+            acc += hl.dot(x[tm, tk], y[tk, tn])
+        out[tm, tn] = acc
+    return out
+
+
+def test_tiled_k_accumulation_warning(mode, capfd):
+    # Helion warns (on stderr) about `acc += a @ b` in a K loop; ignore_warnings silences it.
+    x, y = torch.randn(32, 48), torch.randn(48, 32)
+    _close(fresh(augassign_matmul)(x, y), x @ y)
+    err = capfd.readouterr().err
+    assert "WARNING[TiledKMatmulAccumulationWarning]" in err and "test_matmul_forms.py:" in err
+    _close(fresh(augassign_matmul_quiet)(x, y), x @ y)
+    _close(fresh(mm_addmm_out_dtype)(x, y), 2 * (x @ y))  # addmm accumulates: no warning
+    assert "TiledKMatmulAccumulationWarning" not in capfd.readouterr().err

@@ -50,3 +50,14 @@ def test_mm_vector_and_expand_gpu():
     F._close(vm, u.float() @ x.float())
     xx, vv = _randn(40, 24), _randn(24)
     F._close(F.fresh(F.expand_to_block_size)(xx, vv), xx.float() + 2 * vv.float())
+
+
+@pytest.mark.parametrize("blocks", [[1, 1, 8], [2, 4, 16], [16, 16, 16]])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
+def test_small_matmul_blocks_gpu(blocks, dtype):
+    # tl.dot pads M and N under 16; K under 16 is a multiply and a sum.
+    k = blocks[2]  # the K tile is a grid dim: one tile of it covers K
+    x, w, bias = _randn(40, k, dtype=dtype), _randn(24, k, dtype=dtype), _randn(40, 24, dtype=dtype)
+    bound = F.fresh(F.mm_transposed_rhs).bind((x, w, bias))
+    out = bound.compile_config(F.deuteron.Config(block_sizes=blocks))(x, w, bias)
+    F._close(out, torch.addmm(bias.float(), x.float(), w.float().T))

@@ -289,3 +289,26 @@ def test_tiled_k_accumulation_warning(mode, capfd):
     _close(fresh(augassign_matmul_quiet)(x, y), x @ y)
     _close(fresh(mm_addmm_out_dtype)(x, y), 2 * (x @ y))  # addmm accumulates: no warning
     assert "TiledKMatmulAccumulationWarning" not in capfd.readouterr().err
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[16, 16, 16]))
+def packed_rhs(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    m, k = a.shape
+    n = b.size(1)
+    out = torch.empty([m, n], dtype=a.dtype, device=a.device)
+    for tm, tn in hl.tile([m, n]):
+        acc = hl.zeros([tm, tn], dtype=a.dtype)
+        for tk in hl.tile(k // 2):
+            lhs = a[tm, tk.begin * 2 : tk.begin * 2 + tk.block_size * 2]
+            packed = b[tk, tn]
+            rhs = torch.stack([packed, packed], dim=1).reshape(tk.block_size * 2, tn.block_size)
+            acc = torch.addmm(acc, lhs, rhs)
+        out[tm, tn] = acc
+    return out
+
+
+def test_merging_reshape_of_unpacking_is_a_compile_error(mode):
+    # int4/fp4 unpacking interleaves two values along K with a reshape that
+    # merges dims: not supported yet, a compile error at the reshape.
+    with pytest.raises(exc.CompileError, match="view/reshape sizes must be tiles or ints"):
+        fresh(packed_rhs)(torch.randn(32, 64), torch.randn(32, 32))

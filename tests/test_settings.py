@@ -374,3 +374,41 @@ def test_resolved_cache_dir(monkeypatch, tmp_path):
 def test_resolved_precompile_jobs():
     assert Settings().resolved_precompile_jobs() == (os.cpu_count() or 1)
     assert Settings(autotune_precompile_jobs=3).resolved_precompile_jobs() == 3
+
+
+def test_dot_precision_helion_names_and_triton_variable(monkeypatch):
+    # Helion's torch-style names stand for Triton's three input precisions.
+    from deuteron.runtime.settings import triton_dot_precision
+
+    for name, triton in (("default", "tf32"), ("high", "tf32x3"), ("highest", "ieee"), ("tf32x3", "tf32x3")):
+        assert Settings(dot_precision=name).dot_precision == name
+        assert triton_dot_precision(name) == triton
+    # Unset, Triton's own TRITON_F32_DEFAULT decides (as in Helion); DEUTERON_DOT_PRECISION wins over it.
+    monkeypatch.setenv("TRITON_F32_DEFAULT", "highest")
+    assert Settings().dot_precision == "highest"
+    monkeypatch.setenv("DEUTERON_DOT_PRECISION", "tf32x3")
+    assert Settings().dot_precision == "tf32x3"
+    monkeypatch.delenv("DEUTERON_DOT_PRECISION")
+    monkeypatch.setenv("TRITON_F32_DEFAULT", "bogus")
+    with pytest.raises(ValueError, match="TRITON_F32_DEFAULT='bogus'"):
+        Settings()
+
+
+def test_dot_precision_helion_name_in_generated_code(monkeypatch):
+    import deuteron
+    import deuteron.language as hl
+
+    @deuteron.kernel(config=deuteron.Config(block_sizes=[16, 16, 16]), dot_precision="highest")
+    def mm(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        out = torch.empty([x.size(0), y.size(1)], device=x.device)
+        for tm, tn in hl.tile([x.size(0), y.size(1)]):
+            acc = hl.zeros([tm, tn])
+            for tk in hl.tile(x.size(1)):
+                acc = hl.dot(x[tm, tk], y[tk, tn], acc=acc)
+            out[tm, tn] = acc
+        return out
+
+    monkeypatch.setenv("DEUTERON_INTERPRET", "1")  # binds on the CPU
+    x = torch.randn(32, 32)
+    code = mm.bind((x, x)).to_triton_code(deuteron.Config(block_sizes=[16, 16, 16]))
+    assert 'input_precision="ieee"' in code

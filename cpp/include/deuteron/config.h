@@ -49,6 +49,10 @@ struct BlockSizeSpec {
   std::string where;        // for messages: "tile loop 'tile[0]' at line 7" (not serialized; "": origin)
   std::vector<SymInt> extents;  // extents of the dims that use it
   bool used_in_dot = false;     // a dim of this size feeds a matmul operand
+  // The least block size a config may give (min is what the search and the
+  // default use: 16 for matmul dims, where tensor cores start; smaller given
+  // blocks are products without tl.dot, codegen/triton's emit_dot).
+  int64_t min_allowed = 1;
   bool is_reduction_like = false;  // tiles an inner loop (k of a matmul, a looped reduction)
 };
 

@@ -151,6 +151,11 @@ struct Program {
   // `out=x`, also through a view of x): listed as mutated in the operator's
   // schema beside those the kernels write (codegen/host_wrapper.cc: op_meta).
   std::set<int> host_mutated_args;
+  // Compile warnings, as (Helion's warning class name, message with the
+  // file:line:col it is about): the Python side prints them to stderr as
+  // Helion does (WARNING[Name]: ...) unless the kernel's ignore_warnings
+  // names the class.
+  std::vector<std::pair<std::string, std::string>> warnings;
 };
 
 // Parses nothing: takes an already-parsed module.  Throws CompileError.

@@ -8,6 +8,7 @@
 // by its diagnostic's kind (deuteron.exc.compile_error_class).
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/optional.h>
+#include <nanobind/stl/pair.h>
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/unique_ptr.h>
 #include <nanobind/stl/vector.h>
@@ -206,6 +207,7 @@ class PyBound {
     throw std::invalid_argument("unknown lowering stage '" + stage + "'; stages are:" + names);
   }
   std::vector<std::string> used_globals() const { return b_->program().used_globals; }
+  std::vector<std::pair<std::string, std::string>> warnings() const { return b_->program().warnings; }
   std::vector<std::string> kernel_names() const {
     std::vector<std::string> out;
     for (const auto& k : b_->program().kernels) out.push_back(k->name);
@@ -316,6 +318,7 @@ NB_MODULE(_core, m) {
       .def("backward_source", &PyBound::backward_source)
       .def("dump_ir_after", &PyBound::dump_ir_after)
       .def("used_globals", &PyBound::used_globals)
+      .def("warnings", &PyBound::warnings)
       .def("kernel_names", &PyBound::kernel_names)
       .def("num_block_sizes", &PyBound::num_block_sizes);
 

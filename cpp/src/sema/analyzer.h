@@ -347,6 +347,7 @@ class Analyzer {
   std::unique_ptr<ir::DeviceKernel> kernel_;  // kernel being lowered
   std::unique_ptr<IRGen> gen_;
   std::map<std::string, int> tensor_params_;  // host expr -> param (per kernel)
+  void warn_tiled_k_accumulation(const SValue& rhs, SourceSpan span);
   int loop_depth_ = 0;                         // device loop nesting
   int inline_depth_ = 0;                       // helper function inlining depth
   // Names bound by the hl.static_range loops being unrolled: Helion types them as

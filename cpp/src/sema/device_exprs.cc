@@ -358,7 +358,7 @@ SValue Analyzer::eval_binop(ast::BinOpKind op, const SValue& a_in, const SValue&
   SValue x = expect_device(a, span, std::string("left operand of '") + ast::op_spelling(op) + "'");
   SValue y = expect_device(b, span, std::string("right operand of '") + ast::op_spelling(op) + "'");
   if (op == ast::BinOpKind::MatMult) {
-    return SValue::ir(gen().dot(x.value, y.value, nullptr, std::nullopt, span), PromotionClass::Tensor);
+    return SValue::ir(gen().matmul(x.value, y.value, span), PromotionClass::Tensor);
   }
   if (op == ast::BinOpKind::Pow && is_static_number(b)) {
     // Small integer powers multiply (exact, as torch does for x ** 2).

@@ -176,6 +176,7 @@ static std::string qualname_of_call(Analyzer& a, const ast::Call& call) {
 int Analyzer::new_block_size(int64_t min, int64_t max, const std::string& origin) {
   BlockSizeSpec s;
   s.min = min;
+  s.min_allowed = min;
   s.max = max;
   s.origin = origin;
   program_->block_sizes.push_back(s);
@@ -421,6 +422,24 @@ void Analyzer::assign_reduction_indices(ir::DeviceKernel& k) {
   });
 }
 
+// `acc += a @ b` in a loop inside the grid (a K loop): each product is
+// rounded to the operands' dtype before it is added, where torch.addmm /
+// baddbmm / hl.dot(acc=) keep the running sum in the accumulator (Helion's
+// TiledKMatmulAccumulationWarning says so; the result is what was written).
+void Analyzer::warn_tiled_k_accumulation(const SValue& rhs, SourceSpan span) {
+  if (rhs.kind != SValue::Kind::IR || !rhs.value) return;
+  const ir::Value* v = rhs.value;
+  while (v->def && v->def->kind == OpKind::Cast && !v->def->attrs.bitcast) v = v->def->operands[0];
+  if (!v->def || v->def->kind != OpKind::Dot) return;
+  std::string where = file_->filename + ":" + std::to_string(span.line) + ":" + std::to_string(span.col);
+  program_->warnings.emplace_back(
+      "TiledKMatmulAccumulationWarning",
+      where + ": `acc += <matmul>` inside a loop over tiles of K (`@`, torch.matmul/mm/bmm, hl.dot): "
+              "each tile's product is rounded before it is added.\n"
+              "For accurate numerics accumulate with torch.addmm(acc, ...), torch.baddbmm(acc, ...) or "
+              "hl.dot(..., acc=acc).");
+}
+
 void Analyzer::device_body(const ast::Body& body) {
   for (const auto& st : body) device_stmt(*st);
 }
@@ -519,6 +538,7 @@ void Analyzer::device_stmt(const ast::Stmt& s) try {
               "the host tensor '" + cur.tensor->expr + "' cannot be updated as a whole inside a tile loop",
               {"update the part this program works on: " + cur.tensor->expr + "[tile] += ... (or [:] for all of it)"});
       SValue rhs = eval(*a.value);
+      if (a.op == ast::BinOpKind::Add && loop_depth_ > 1) warn_tiled_k_accumulation(rhs, s.span);
       SValue v = eval_binop(a.op, cur, rhs, s.span);
       device_assign(*a.target, v, s.span);
       return;

@@ -502,16 +502,32 @@ Value* IRGen::scan(ir::ReduceFn fn, Value* x, int axis, bool reverse, DType resu
 // ------------------------------------------------------------------ matmul
 
 Value* IRGen::dot(Value* a, Value* b, Value* acc, std::optional<DType> out_dtype, SourceSpan span) {
+  auto rank_ok = [](size_t r) { return r == 2 || r == 3; };
+  if (!rank_ok(a->type.dims.size()) || !rank_ok(b->type.dims.size()))
+    error(span, "matmul operands must be 2-D or 3-D (batched), got " + shape_str(a->type.dims) + " and " +
+                    shape_str(b->type.dims),
+          {"a 1-D operand works with torch.matmul / @ (a matrix-vector product); flatten more batch dims first"});
+  // A 2-D operand with a 3-D one is the same matrix for every batch (torch's
+  // broadcasting): it gets a size-1 batch axis, widened below.
+  if (a->type.dims.size() == 2 && b->type.dims.size() == 3) a = expand_dims(a, 0, span);
+  if (b->type.dims.size() == 2 && a->type.dims.size() == 3) b = expand_dims(b, 0, span);
+  if (a->type.dims[a->type.dims.size() - 1] != b->type.dims[b->type.dims.size() - 2])
+    error(span, "matmul contraction dims differ: " + shape_str(a->type.dims) + " @ " + shape_str(b->type.dims),
+          {"the last dim of the left operand must be the same tile (or full dim) as the second-to-last of the right"});
+  if (a->type.dims.size() == 3) {
+    int ba = a->type.dims[0], bb = b->type.dims[0];
+    if (ba != bb && ba != ir::kBroadcast && bb != ir::kBroadcast)
+      error(span, ErrorKind::DotBatchDimensionMismatch,
+            "matmul batch dims differ: " + shape_str(a->type.dims) + " @ " + shape_str(b->type.dims));
+    // tl.dot takes two operands of one batch: a size-1 batch is widened to
+    // the other's (the broadcast costs registers, not loads).
+    if (ba == ir::kBroadcast && bb != ir::kBroadcast)
+      a = broadcast_to(a, {bb, a->type.dims[1], a->type.dims[2]}, span);
+    if (bb == ir::kBroadcast && ba != ir::kBroadcast)
+      b = broadcast_to(b, {ba, b->type.dims[1], b->type.dims[2]}, span);
+  }
   const auto& da = a->type.dims;
   const auto& db = b->type.dims;
-  if (da.size() != db.size() || (da.size() != 2 && da.size() != 3))
-    error(span, "matmul operands must both be 2-D or both be 3-D (batched), got " + shape_str(da) + " and " +
-                    shape_str(db));
-  if (da.back() != db[db.size() - 2])
-    error(span, "matmul contraction dims differ: " + shape_str(da) + " @ " + shape_str(db),
-          {"the last dim of the left operand must be the same tile (or full dim) as the second-to-last of the right"});
-  if (da.size() == 3 && da[0] != db[0] && da[0] != ir::kBroadcast && db[0] != ir::kBroadcast)
-    error(span, ErrorKind::DotBatchDimensionMismatch, "matmul batch dims differ: " + shape_str(da) + " @ " + shape_str(db));
   DType ta = a->type.dtype, tb = b->type.dtype;
   DType operand = promote_types(ta, tb);
   if (operand == DType::Bool) error(span, "matmul of bool tensors is not supported");
@@ -534,7 +550,6 @@ Value* IRGen::dot(Value* a, Value* b, Value* acc, std::optional<DType> out_dtype
   DType accum = is_floating(operand) ? (operand == DType::Float64 ? DType::Float64 : DType::Float32) : DType::Int32;
   std::vector<int> dims = da;
   dims.back() = db.back();
-  if (da.size() == 3 && dims[0] == ir::kBroadcast) dims[0] = db[0];
   DType result = out_dtype ? *out_dtype : (acc ? acc->type.dtype : operand);
   std::vector<Value*> operands = {a, b};
   if (acc) {
@@ -557,6 +572,45 @@ Value* IRGen::dot(Value* a, Value* b, Value* acc, std::optional<DType> out_dtype
   ir::Attrs attrs;
   Value* r = builder_.create(OpKind::Dot, operands, {Type{accum, dims}}, span, attrs)->result();
   return opmath_cast(r, result, span);
+}
+
+Value* IRGen::matmul(Value* a, Value* b, SourceSpan span) {
+  size_t ra = a->type.dims.size(), rb = b->type.dims.size();
+  if (ra == 0 || rb == 0)
+    error(span, "matmul of a 0-d value: both operands of torch.matmul / @ need at least one dim",
+          {"multiply by a scalar with *"});
+  if (ra > 3 || rb > 3)
+    error(span, "matmul of a " + std::to_string(std::max(ra, rb)) +
+                    "-D value is not supported: operands are 1-D, 2-D or 3-D (batched)",
+          {"index or flatten the extra batch dims before the product"});
+  if (ra >= 2 && rb >= 2) return dot(a, b, nullptr, std::nullopt, span);
+  // A vector operand: a matrix-vector (or vector-vector) product.  tl.dot
+  // needs 16+ rows and columns and a vector has one, so this is a multiply
+  // and a sum over the contraction dim, accumulated as a dot would be
+  // (float32 for 16-bit floats) and rounded once to the operand dtype.
+  int ka = a->type.dims.back();
+  int kb = rb == 1 ? b->type.dims[0] : b->type.dims[rb - 2];
+  if (ka != kb)
+    error(span, "matmul contraction dims differ: " + shape_str(a->type.dims) + " @ " + shape_str(b->type.dims),
+          {"the last dim of the left operand must be the same tile (or full dim) as the "
+           "contraction dim of the right (its only dim if 1-D, else its second-to-last)"});
+  DType operand = promote_types(a->type.dtype, b->type.dtype);
+  if (operand == DType::Bool) error(span, "matmul of bool tensors is not supported");
+  DType accum = is_floating(operand) ? (operand == DType::Float64 ? DType::Float64 : DType::Float32) : operand;
+  Value* x = opmath_cast(cast(a, operand, span), accum, span);
+  Value* y = opmath_cast(cast(b, operand, span), accum, span);
+  int axis;
+  if (rb == 1) {
+    // [.., M, K] @ [K] -> [.., M]: the vector lines up with the last axis.
+    axis = static_cast<int>(ra) - 1;
+  } else {
+    // [K] @ [.., K, N] -> [.., N]: the vector becomes a column [K, 1].
+    x = expand_dims(x, 1, span);
+    axis = static_cast<int>(rb) - 2;
+  }
+  Value* prod = binary_raw(ir::BinaryFn::Mul, x, y, accum, span);
+  Value* r = reduce(ir::ReduceFn::Sum, prod, axis, false, accum, span);
+  return opmath_cast(r, operand, span);
 }
 
 // -------------------------------------------------------------------- dims

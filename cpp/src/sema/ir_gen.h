@@ -94,7 +94,11 @@ class IRGen {
   ir::Value* scan(ir::ReduceFn fn, ir::Value* x, int axis, bool reverse, DType result, SourceSpan span);
 
   // --- matmul: a [.., M, K] @ b [.., K, N] (+ acc) -> [.., M, N]
+  // (2-D and 3-D operands; a 2-D one with a 3-D one is broadcast over the batch.)
   ir::Value* dot(ir::Value* a, ir::Value* b, ir::Value* acc, std::optional<DType> out_dtype, SourceSpan span);
+  // torch.matmul / `@`: dot, plus 1-D operands (matrix-vector products, a
+  // multiply and a sum) with torch's result shapes.
+  ir::Value* matmul(ir::Value* a, ir::Value* b, SourceSpan span);
 
   // --- dims
   // The Full dim covering [0, extent) (shared by every `:` of that extent).

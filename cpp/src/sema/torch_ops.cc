@@ -326,25 +326,33 @@ SValue rms_norm(OpCtx& c) {
 }
 
 // ---- matmul family
-SValue matmul(OpCtx& c, const char* a, const char* b) {
+// torch.mm / bmm (input, mat2, out_dtype): out_dtype is PyTorch's optional
+// third argument (the `.dtype` overloads), which Helion's attention examples
+// pass positionally: the product in that dtype, as hl.dot(out_dtype=).
+SValue mm_like(OpCtx& c, const char* a, const char* b) {
   ir::Value* x = c.dev(a).value;
   ir::Value* y = c.dev(b).value;
-  return SValue::ir(c.g().dot(x, y, nullptr, std::nullopt, c.span), PromotionClass::Tensor);
+  return SValue::ir(c.g().dot(x, y, nullptr, dtype_arg(c, "out_dtype"), c.span), PromotionClass::Tensor);
 }
 
-SValue addmm(OpCtx& c) {
+// torch.addmm / baddbmm (input, mat1, mat2, out_dtype, *, beta, alpha):
+// beta * input + alpha * (mat1 @ mat2).  Unscaled, the input is the dot's
+// accumulator (Triton's acc=); scaled, the product is taken in float32 and
+// combined after.
+SValue addmm_like(OpCtx& c, const char* m1, const char* m2) {
   ir::Value* acc = c.dev("input").value;
-  ir::Value* x = c.dev("mat1").value;
-  ir::Value* y = c.dev("mat2").value;
-  bool scaled = (c.has("beta") && c.a.expect_const_float(c.get("beta"), c.at("beta"), "beta") != 1.0) ||
-                (c.has("alpha") && c.a.expect_const_float(c.get("alpha"), c.at("alpha"), "alpha") != 1.0);
-  if (!scaled) return SValue::ir(c.g().dot(x, y, acc, std::nullopt, c.span), PromotionClass::Tensor);
+  ir::Value* x = c.dev(m1).value;
+  ir::Value* y = c.dev(m2).value;
+  std::optional<DType> od = dtype_arg(c, "out_dtype");
   double beta = c.has("beta") ? c.a.expect_const_float(c.get("beta"), c.at("beta"), "beta") : 1.0;
   double alpha = c.has("alpha") ? c.a.expect_const_float(c.get("alpha"), c.at("alpha"), "alpha") : 1.0;
+  if (beta == 1.0 && alpha == 1.0) return SValue::ir(c.g().dot(x, y, acc, od, c.span), PromotionClass::Tensor);
   ir::Value* prod = c.g().dot(x, y, nullptr, DType::Float32, c.span);
-  ir::Value* r = bin(c, BinaryFn::Add, bin(c, BinaryFn::Mul, to_compute(c, acc), fconst(c, beta)),
-                     bin(c, BinaryFn::Mul, prod, fconst(c, alpha)));
-  return fin(c, r, acc->type.dtype, PromotionClass::Tensor);
+  ir::Value* scaled = bin(c, BinaryFn::Mul, prod, fconst(c, alpha));
+  // beta == 0 ignores the input, NaN and inf included (PyTorch's rule).
+  ir::Value* r = beta == 0.0 ? scaled : bin(c, BinaryFn::Add, bin(c, BinaryFn::Mul, to_compute(c, acc), fconst(c, beta)), scaled);
+  if (r->type.dims != prod->type.dims) r = c.g().broadcast_to(r, prod->type.dims, c.span);
+  return fin(c, r, od ? *od : acc->type.dtype, PromotionClass::Tensor);
 }
 
 // ---- stack
@@ -438,6 +446,19 @@ SValue sort_like(OpCtx& c, bool topk) {
 }
 
 // ---- views
+// A size given to view/reshape/expand: a device scalar that is arithmetic on
+// tile attributes stands for a tile's block size (that tile's dim) or a
+// constant; anything else is left for the caller to reject.
+SValue size_item(const SValue& item) {
+  SValue s = item;
+  if (s.kind == K::IR && s.value->type.is_scalar()) {
+    auto a = scalar_affine(s);
+    if (a && a->is_constant()) s = SValue::integer(a->constant);
+    else if (auto d = a ? a->block_size_dim() : std::nullopt) s = SValue::tile(*d);
+  }
+  return s;
+}
+
 SValue view_like(OpCtx& c, const SValue& self, const std::vector<SValue>& shape_items, SourceSpan span) {
   ir::Value* x = self.value;
   std::vector<int> dims;
@@ -447,13 +468,7 @@ SValue view_like(OpCtx& c, const SValue& self, const std::vector<SValue>& shape_
     if (d != ir::kBroadcast) remaining.push_back(d);
   int infer_at = -1;
   for (const auto& item : shape_items) {
-    SValue s = item;
-    if (s.kind == K::IR && s.value->type.is_scalar()) {
-      // Arithmetic on tile attributes: a tile's block size (that tile) or a constant.
-      auto a = scalar_affine(s);
-      if (a && a->is_constant()) s = SValue::integer(a->constant);
-      else if (auto d = a ? a->block_size_dim() : std::nullopt) s = SValue::tile(*d);
-    }
+    SValue s = size_item(item);
     if (s.kind == K::Tile || s.kind == K::DimSize) {
       dims.push_back(s.dim);
     } else if (s.kind == K::Int && s.i.is_constant() && s.i.constant() == -1) {
@@ -703,16 +718,15 @@ std::map<std::string, OpDef> build_table() {
   t["topk"] = {{"input", "k", "dim=", "largest=", "sorted="}, [](OpCtx& c) { return sort_like(c, true); }};
 
   // matmul
-  t["matmul"] = {{"input", "other"}, [](OpCtx& c) { return matmul(c, "input", "other"); }};
-  t["mm"] = {{"input", "mat2"}, [](OpCtx& c) { return matmul(c, "input", "mat2"); }};
-  t["bmm"] = {{"input", "mat2"}, [](OpCtx& c) { return matmul(c, "input", "mat2"); }};
-  t["addmm"] = {{"input", "mat1", "mat2", "*", "beta=", "alpha="}, addmm};
-  t["baddbmm"] = {{"input", "batch1", "batch2", "*", "beta=", "alpha="}, [](OpCtx& c) {
-    ir::Value* acc = c.dev("input").value;
-    ir::Value* x = c.dev("batch1").value;
-    ir::Value* y = c.dev("batch2").value;
-    return SValue::ir(c.g().dot(x, y, acc, std::nullopt, c.span), PromotionClass::Tensor);
+  t["matmul"] = {{"input", "other"}, [](OpCtx& c) {
+    return SValue::ir(c.g().matmul(c.dev("input").value, c.dev("other").value, c.span), PromotionClass::Tensor);
   }};
+  t["mm"] = {{"input", "mat2", "out_dtype="}, [](OpCtx& c) { return mm_like(c, "input", "mat2"); }};
+  t["bmm"] = {{"input", "mat2", "out_dtype="}, [](OpCtx& c) { return mm_like(c, "input", "mat2"); }};
+  t["addmm"] = {{"input", "mat1", "mat2", "out_dtype=", "*", "beta=", "alpha="},
+                [](OpCtx& c) { return addmm_like(c, "mat1", "mat2"); }};
+  t["baddbmm"] = {{"input", "batch1", "batch2", "out_dtype=", "*", "beta=", "alpha="},
+                  [](OpCtx& c) { return addmm_like(c, "batch1", "batch2"); }};
 
   // creation from a value
   auto like = [](const char* fill) {
@@ -909,7 +923,7 @@ bool Analyzer::call_tensor_method_device(const SValue& self, const std::string& 
     std::vector<int> dims;
     int off = static_cast<int>(items.size()) - x->type.rank();
     for (size_t i = 0; i < items.size(); ++i) {
-      const SValue& s = items[i];
+      const SValue s = size_item(items[i]);
       if (s.kind == K::Int && s.i.is_constant() && s.i.constant() == -1) {
         int src = static_cast<int>(i) - off;
         dims.push_back(src >= 0 ? x->type.dims[src] : ir::kBroadcast);

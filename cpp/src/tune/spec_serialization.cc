@@ -151,6 +151,7 @@ ConfigSpec spec_from_summary(const json::Value& v) {
     for (const auto& e : bs->as_array()) {
       BlockSizeSpec b;
       b.min = int_or(e, "min", 1);
+      b.min_allowed = b.min;  // (not serialized: a read spec accepts only its search range)
       b.max = int_or(e, "max", 1 << 30);
       b.origin = string_or(e, "origin", "");
       b.used_in_dot = bool_or(e, "used_in_dot", false);
@@ -339,6 +340,7 @@ ConfigSpec spec_from_json(const json::Value& v) {
   for (const auto& e : v.at("block_sizes").as_array()) {
     BlockSizeSpec b;
     b.min = int_or(e, "min", 1);
+    b.min_allowed = b.min;  // (not serialized: a read spec accepts only its search range)
     b.max = int_or(e, "max", 1 << 30);
     b.origin = string_or(e, "origin", "");
     if (const json::Value* ext = e.find("extents"); ext && ext->is_array())

@@ -71,9 +71,26 @@ def setting_variable(name: str) -> str:
     return f"DEUTERON_{name.upper()}"
 
 
+# Settings that another tool's variable also sets, read when DEUTERON_<NAME> is
+# unset: TRITON_F32_DEFAULT is Triton's default input precision of float32
+# dots, which Helion reads for its dot_precision as well.
+_OTHER_SETTING_VARIABLES = {"dot_precision": "TRITON_F32_DEFAULT"}
+
+
+def setting_source(name: str) -> tuple[str, str]:
+    """(variable, text) of Settings field ``name``: DEUTERON_<NAME>, else the other
+    tool's variable that sets it (``_OTHER_SETTING_VARIABLES``); text "" when unset."""
+    var = setting_variable(name)
+    text = os.environ.get(var, "")
+    other = _OTHER_SETTING_VARIABLES.get(name)
+    if not text.strip() and other and os.environ.get(other, "").strip():
+        return other, os.environ[other]
+    return var, text
+
+
 def setting_text(name: str) -> str:
-    """The text of Settings field ``name``'s variable (DEUTERON_<NAME>), "" when unset."""
-    return os.environ.get(setting_variable(name), "")
+    """The text of Settings field ``name``'s variable (see setting_source), "" when unset."""
+    return setting_source(name)[1]
 
 
 def autotuner() -> str:

@@ -32,7 +32,7 @@ from .config_spec import ConfigSpec
 from .core import core
 from .device import device_info
 from .modules import load_host_function, write_module
-from .settings import KernelSettings, Settings
+from .settings import KernelSettings, Settings, triton_dot_precision
 from .standalone import OutputCodeOptions, standalone_module
 
 
@@ -108,6 +108,19 @@ def _static_key(t: torch.Tensor) -> tuple:
 
 def _same(value: Any) -> Any:
     return value
+
+
+
+def _print_compile_warnings(warnings: Sequence[tuple[str, str]], ignored: Sequence[Any]) -> None:
+    """The compiler's warnings, printed to stderr as Helion prints its own
+    (``WARNING[Name]: message``), except those whose class ``ignore_warnings``
+    names (a deuteron.exc class, or its name)."""
+    for name, message in dict.fromkeys(warnings):
+        cls = getattr(exc, name, None)
+        if any((isinstance(i, type) and cls is not None and issubclass(cls, i))
+               or (isinstance(i, str) and i.rsplit(".", 1)[-1] == name) for i in ignored):
+            continue
+        print(f"WARNING[{name}]: {message}", file=sys.stderr)
 
 
 class _ValueKeys(dict):
@@ -639,8 +652,9 @@ class BoundKernel:
         self._core = core().bind(
             src.text, src.filename, src.first_line, src.name, kernel.arg_specs(args),
             _source.referenced_globals(kernel.fn), static_shapes=self.settings.static_shapes,
-            index_dtype=index_dtype, dot_precision=self.settings.dot_precision,
+            index_dtype=index_dtype, dot_precision=triton_dot_precision(self.settings.dot_precision),
             precision=self.settings.precision, device=info)
+        _print_compile_warnings(self._core.warnings(), self.settings.ignore_warnings)
         def_line = src.first_line + next((i for i, line in enumerate(src.text.splitlines())
                                           if line.lstrip().startswith(("def ", "async def "))), 0)
         # ConfigErrors start here: a config is written far from its kernel (a decorator,

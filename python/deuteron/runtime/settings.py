@@ -291,7 +291,9 @@ _FIELDS: dict[str, tuple[_Kind, Any]] = {
     # Benchmark workers, one per GPU of the tuning GPU's model (None: all; on the CPU: simulated).
     "autotune_devices": (_Optional(_Int(1)), None),
     "print_output_code": (_Bool(), False),
-    "dot_precision": (_Choice("tf32", "tf32x3", "ieee"), "tf32"),
+    # Triton's input_precision of float32 dots; Helion's "default" / "high" /
+    # "highest" (torch's names) are tf32 / tf32x3 / ieee (triton_dot_precision).
+    "dot_precision": (_Choice("tf32", "tf32x3", "ieee", "default", "high", "highest"), "tf32"),
     # How 16-bit and 8-bit floats are computed between ops (docs/language.md, "Precision").
     "precision": (_Choice("fast", "strict"), "fast"),
     "index_dtype": (_Optional(_IndexDtype()), None),
@@ -300,6 +302,14 @@ _FIELDS: dict[str, tuple[_Kind, Any]] = {
     "autotuner": (_Optional(_Text()), None),
     "cache_dir": (_Optional(_Path()), None),
 }
+
+
+_DOT_PRECISION_NAMES = {"default": "tf32", "high": "tf32x3", "highest": "ieee"}
+
+
+def triton_dot_precision(value: str) -> str:
+    """The tl.dot input_precision a ``dot_precision`` setting stands for."""
+    return _DOT_PRECISION_NAMES.get(value, value)
 
 
 class RefMode(enum.Enum):
@@ -392,7 +402,7 @@ def _translate_helion(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _from_env(name: str, kind: _Kind, text: str) -> Any:
-    var = env_var(name)
+    var = _env.setting_source(name)[0]
     try:
         return kind.check(name, kind.parse(text))
     except (ValueError, TypeError) as e:

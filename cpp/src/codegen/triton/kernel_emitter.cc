@@ -1453,6 +1453,24 @@ class KernelEmitter {
       sb = to2d(sb, b->type.dims);
       if (!acc.empty()) acc = to2d(acc, op.operands[2]->type.dims);
     }
+    // tl.dot pads small M and N but needs K of 16+ (32+ for 8-bit operands;
+    // Triton's min_dot_size): a shorter K (a config's small block, a size-1
+    // axis, a short whole dim) is a broadcast multiply and a sum over K, in
+    // the result dtype.
+    const auto& dd_a = a->type.dims;
+    const auto& dd_b = b->type.dims;
+    int64_t k_lanes = dd_a.back() == ir::kBroadcast ? 1 : block_value(dd_a.back());
+    if (k_lanes < (bit_width(a->type.dtype) == 8 ? 32 : 16)) {
+      std::string t = tl_dtype(out);
+      bool batched = dd_a.size() == 3;
+      std::string e = "tl.sum((" + sa + ").to(" + t + ")" + (batched ? "[:, :, :, None]" : "[:, :, None]") + " * (" +
+                      sb + ").to(" + t + ")" + (batched ? "[:, None, :, :]" : "[None, :, :]") + ", " +
+                      (batched ? "2" : "1") + ")";
+      if (!acc.empty()) e = acc + " + " + e;
+      if (squeeze) e = "tl.reshape(" + e + ", " + shape_tuple(rd) + ")";
+      assign(op, e);
+      return;
+    }
     std::string args = sa + ", " + sb;
     if (!acc.empty()) args += ", acc=" + acc;
     if (is_floating(a->type.dtype) && a->type.dtype == DType::Float32)

@@ -121,8 +121,9 @@ def _triton_library_interpreted() -> Iterator[None]:
 
 
 def interpreting_launcher(kernel: Any, grid: tuple, *args: Any, **options: Any) -> Any:
-    """The launcher of a module loaded with ``interpret_triton`` in a process whose Triton
-    does not interpret (TRITON_INTERPRET unset when it was imported)."""
+    """The launcher of a module loaded with ``interpret_triton``: Triton's library is
+    swapped for the launch where Triton was imported without TRITON_INTERPRET (where it
+    was imported with it, there is nothing to swap)."""
     with _triton_library_interpreted():
         return default_launcher(kernel, grid, *args, **options)
 
@@ -147,10 +148,11 @@ def load_module(path: Path, globals_: dict[str, Any], interpret_triton: bool = F
     module.__dict__.update(globals_)
     # Registered so that Triton (and inspect) can find the source by module name.
     sys.modules[name] = module
-    if interpret_triton and not env.triton_interpret():
-        module._deuteron_interprets_triton = True  # type: ignore[attr-defined]
+    if interpret_triton:
         with _triton_interpreting():
             exec(compile(data, str(path), "exec"), module.__dict__)
+        meta = getattr(module, "_deuteron_meta", {})
+        module._deuteron_interprets_triton = meta.get("backend") == "triton"  # type: ignore[attr-defined]
     else:
         exec(compile(data, str(path), "exec"), module.__dict__)
     return module
@@ -165,7 +167,8 @@ def load_host_function(path: Path, globals_: dict[str, Any],
     num_stages=, maxnreg=, site=)``; by default a Triton module launches
     through the native launcher (unless TRITON_INTERPRET is set) and a
     reference module keeps its own.  ``interpret_triton`` runs a Triton module's
-    kernels under Triton's interpreter (as TRITON_INTERPRET does).  The function carries
+    kernels under Triton's interpreter (as TRITON_INTERPRET does; a reference
+    module is unaffected).  The function carries
     ``deuteron_module`` (the module) and ``deuteron_path`` (its file).
     """
     module = load_module(path, globals_, interpret_triton)
@@ -175,7 +178,7 @@ def load_host_function(path: Path, globals_: dict[str, Any],
     elif meta["backend"] == "triton" and not interprets_triton(module):
         ensure_allocator()  # device-side tensor descriptors need scratch memory
         module._launch = fast_launcher
-    elif meta["backend"] == "triton" and not env.triton_interpret():
+    elif getattr(module, "_deuteron_interprets_triton", False):
         module._launch = interpreting_launcher
     fn = getattr(module, meta["entry"])
     fn.deuteron_module = module  # type: ignore[attr-defined]

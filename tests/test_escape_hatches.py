@@ -3,9 +3,11 @@ the kernel), hl.triton_kernel (a @triton.jit function called from device code,
 defined again in the generated module with what it uses) and
 hl.inline_asm_elementwise (tl.inline_asm_elementwise).
 
-With TRITON_INTERPRET=1 the generated Triton runs and is compared with PyTorch;
-the PyTorch reference mode cannot run Triton text and says so at the call (as
-Helion's reference mode has no implementation of these either).  Misused
+With TRITON_INTERPRET=1 the generated Triton runs and is compared with PyTorch.
+The PyTorch reference mode cannot run Triton text: there a kernel holding
+inline Triton or a @triton.jit call runs its generated Triton under Triton's
+interpreter (whose library functions are swapped in for the launch only);
+inline assembly, which no interpreter runs, says so at the call.  Misused
 arguments are InvalidAPIUsage compile errors in both modes.
 """
 
@@ -118,12 +120,50 @@ def asm_copy(x: torch.Tensor) -> torch.Tensor:
 
 
 def _run_or_reference_error(mode, kernel, *args):
-    """The kernel's result under Triton's interpreter; in the reference mode, the error."""
+    """The kernel's result: under Triton's interpreter in both modes (the reference
+    mode hands kernels holding Triton source to it)."""
+    k = fresh(kernel)
+    out = k(*args)
+    assert k.bind(args).backend == "triton"
+    return out
+
+
+@triton.jit
+def mix_norm(a, b):
+    # Library functions that are themselves @triton.jit (tl.sum, tl.sigmoid, tl.cdiv)
+    # and a side-effect-only call.
+    tl.debug_barrier()
+    mixed = tl.where(a > b, a - b, a + b)
+    return mixed * tl.rsqrt(tl.maximum(tl.sum(mixed * mixed), 1e-12)) + tl.sigmoid(a) * 0.0
+
+
+@deuteron.kernel
+def call_mix_norm(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0), block_size=32):
+        xv = x[tile]
+        out[tile] = hl.triton_kernel(mix_norm, args=(xv, y[tile]), output_like=xv)
+    return out
+
+
+def test_triton_library_functions_run(mode):
+    x, y = torch.randn(96), torch.randn(96)
+    out = _run_or_reference_error(mode, call_mix_norm, x, y)
+    mixed = torch.where(x > y, x - y, x + y).view(3, 32)
+    expected = mixed * torch.rsqrt((mixed * mixed).sum(-1, keepdim=True).clamp_min(1e-12))
+    torch.testing.assert_close(out, expected.view(-1), rtol=1e-5, atol=1e-5)
+    # The process compiles Triton as before after the interpreted launch.
+    from triton.runtime.jit import JITFunction
+    from deuteron.runtime import env
+    assert isinstance(tl.sum, JITFunction) != env.triton_interpret()
+
+
+def test_inline_asm_needs_triton(mode):
+    x = torch.arange(16, dtype=torch.int32)
     if mode == "eager":
         with pytest.raises(exc.CompileError, match="cannot run in the PyTorch reference mode"):
-            fresh(kernel)(*args)
-        return None
-    return fresh(kernel)(*args)
+            fresh(asm_copy)(x)
+        assert fresh(asm_copy).bind((x,)).backend == "reference"
 
 
 def test_inline_triton_results(mode):

@@ -198,6 +198,30 @@ const KindCase kCases[] = {
      "        out[t] = x[t]\n"
      "    return out\n",
      {8}},
+    {"BarrierInLoop", ErrorKind::BarrierOnlyAllowedAtTopLevel, 4,
+     "def f(x):\n"
+     "    out = torch.empty_like(x)\n"
+     "    for t in hl.tile(x.size(0)):\n"
+     "        hl.barrier()\n"
+     "        out[t] = x[t]\n"
+     "    return out\n",
+     {8}},
+    {"PrintWithoutPrefix", ErrorKind::InvalidPrintCall, 4,
+     "def f(x):\n"
+     "    out = torch.empty_like(x)\n"
+     "    for t in hl.tile(x.size(0)):\n"
+     "        print(x[t])\n"
+     "        out[t] = x[t]\n"
+     "    return out\n",
+     {8}},
+    {"PrintOfCompileTimeValue", ErrorKind::InvalidPrintCall, 4,
+     "def f(x):\n"
+     "    out = torch.empty_like(x)\n"
+     "    for t in hl.tile(x.size(0)):\n"
+     "        print(\"n: \", x.size(0))\n"
+     "        out[t] = x[t]\n"
+     "    return out\n",
+     {8}},
 };
 
 INSTANTIATE_TEST_SUITE_P(Sema, ErrorKindSites, ::testing::ValuesIn(kCases),

@@ -34,7 +34,9 @@ class CompileError(DeuteronError):
 
     def __init__(self, formatted: str, filename: str = "", line: int = 0, col: int = 0,
                  message: str = "", notes: list[str] | None = None) -> None:
-        super().__init__(formatted)
+        # Exception's own: a subclass that is an InternalError too (InvalidPrintCall)
+        # keeps this text, without InternalCompilerError's "bug in deuteron" line.
+        Exception.__init__(self, formatted)
         self.formatted = formatted
         self.filename = filename
         self.line = line
@@ -208,6 +210,16 @@ class AtomicOnDeviceTensor(CompileError):
 class InvalidJaggedTileUsage(CompileError):
     """``hl.jagged_tile`` used without its parent tiles: as the outermost loop, over a
     scalar bound, or a jagged tile indexed without the tiles its lengths come from."""
+
+
+class BarrierOnlyAllowedAtTopLevel(CompileError):
+    """``hl.barrier()`` inside a tile loop: it separates top-level loops, in host code."""
+
+
+class InvalidPrintCall(CompileError, InternalCompilerError):
+    """``print()`` / ``hl.device_print()`` in a tile loop without a string prefix first, or
+    of a value known when compiling.  Helion raises these as its InternalError (a
+    ValueError it wraps), so this class is ``exc.InternalError`` too."""
 
 
 _KINDS: dict[str, type[CompileError]] = {

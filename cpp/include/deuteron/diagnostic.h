@@ -76,7 +76,10 @@ struct SourceSpan {
   X(InvalidAPIUsage)                          /* an hl function's argument of the wrong kind */ \
   X(EmptyDeviceLoopAfterDCE)                  /* a device loop whose body computes nothing */ \
   X(AtomicOnDeviceTensor)                     /* hl.atomic_* on a value made in the loop */ \
-  X(InvalidJaggedTileUsage)                   /* hl.jagged_tile without its parent tiles */
+  X(InvalidJaggedTileUsage)                   /* hl.jagged_tile without its parent tiles */ \
+  X(BarrierOnlyAllowedAtTopLevel)             /* hl.barrier() inside a device loop */      \
+  X(InvalidPrintCall)                         /* print() without a string prefix, or of */  \
+                                              /* a value known when compiling */
 
 enum class ErrorKind {
   Generic,  // anything without a finer kind

@@ -10,7 +10,8 @@ namespace deuteron::codegen {
 namespace {
 
 // A host statement as Python, with rewritten calls replaced.  Rewrites only
-// ever sit at the top of an assignment's value (`bs = hl.register_block_size(..)`).
+// ever sit at the top of an assignment's value (`bs = hl.register_block_size(..)`)
+// or of an expression statement (`hl.barrier()`, kept as a comment after its value).
 std::string host_statement(const ast::Stmt& s, const Program& program, const json::Value& config, int indent) {
   // `indent` is in spaces.
   auto replacement = [&](const ast::Expr* e) -> std::optional<std::string> {
@@ -41,6 +42,9 @@ std::string host_statement(const ast::Stmt& s, const Program& program, const jso
   if (auto* a = ast::dyn_cast<ast::AnnAssign>(&s)) {
     if (a->value)
       if (auto r = replacement(a->value.get())) return pad + ast::unparse(*a->target) + " = " + *r + "\n";
+  }
+  if (auto* e = ast::dyn_cast<ast::ExprStmt>(&s)) {
+    if (auto r = replacement(e->value.get())) return pad + *r + "  # " + ast::unparse(*e->value) + "\n";
   }
   return ast::unparse(s, indent);
 }

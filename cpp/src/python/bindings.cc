@@ -214,6 +214,20 @@ class PyBound {
     return out;
   }
   int num_block_sizes() const { return static_cast<int>(b_->spec().block_sizes.size()); }
+  // Whether the kernel holds Triton source of the user's (hl.inline_triton,
+  // hl.triton_kernel), which the PyTorch reference back end cannot run: in
+  // DEUTERON_INTERPRET mode such a kernel runs its Triton code under Triton's
+  // interpreter instead.  Inline assembly (sema writes it as one
+  // tl.inline_asm_elementwise call) does not count: no interpreter runs it.
+  bool runs_triton_source() const {
+    bool found = false;
+    for (const auto& k : b_->program().kernels)
+      ir::walk(k->body, [&](const ir::Op& op) {
+        if (op.kind == ir::OpKind::InlineTriton && op.attrs.message.rfind("tl.inline_asm_elementwise(", 0) != 0)
+          found = true;
+      });
+    return found;
+  }
 
  private:
   std::unique_ptr<BoundKernel> b_;
@@ -320,7 +334,8 @@ NB_MODULE(_core, m) {
       .def("used_globals", &PyBound::used_globals)
       .def("warnings", &PyBound::warnings)
       .def("kernel_names", &PyBound::kernel_names)
-      .def("num_block_sizes", &PyBound::num_block_sizes);
+      .def("num_block_sizes", &PyBound::num_block_sizes)
+      .def("runs_triton_source", &PyBound::runs_triton_source);
 
   bind_native_launcher(m);
   bind_tune(m);

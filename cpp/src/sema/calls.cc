@@ -117,6 +117,13 @@ SValue Analyzer::eval_call(const ast::Call& call) {
     rw.text = "(" + ast::unparse(*call.args[0]) + ")";
     program_->rewrites[&call] = rw;
   }
+  // hl.barrier() in host code: nothing to run (call_hl says why).
+  if (!in_device() && fn.kind == K::Function && fn.s == "hl.barrier") {
+    HostRewrite rw;
+    rw.kind = HostRewrite::Kind::Literal;
+    rw.text = "None";
+    program_->rewrites[&call] = rw;
+  }
   // hl.zeros / hl.full in host code allocate on the kernel's device with torch.
   if (!in_device() && fn.kind == K::Function && (fn.s == "hl.zeros" || fn.s == "hl.full")) {
     HostRewrite rw;

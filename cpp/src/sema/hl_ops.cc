@@ -68,15 +68,19 @@ SValue Analyzer::device_print(const CallArgs& call, const std::string& what) {
   // Helion's rules (and messages): a string prefix first, then device values;
   // numbers known when compiling are not printed by the kernel.
   if (!call.kwargs.empty())
-    error(call.kwarg_spans[0], what + " takes no keyword arguments inside tile loops (sep=, end=, ...)");
-  if (call.args.empty()) error(call.span, what.substr(0, what.size() - 2) + "() requires at least one argument");
+    error(call.kwarg_spans[0], ErrorKind::InvalidPrintCall,
+          what + " takes no keyword arguments inside tile loops (sep=, end=, ...)");
+  if (call.args.empty())
+    error(call.span, ErrorKind::InvalidPrintCall, what.substr(0, what.size() - 2) + "() requires at least one argument",
+          {"give a string prefix first: print(\"x: \", x_tile)"});
   if (call.args[0].kind != K::String)
-    error(call.arg_spans[0], "First argument to " + what + " must be a string prefix, got " + describe(call.args[0]));
+    error(call.arg_spans[0], ErrorKind::InvalidPrintCall,
+          "First argument to " + what + " must be a string prefix, got " + describe(call.args[0]));
   std::vector<ir::Value*> values;
   for (size_t i = 1; i < call.args.size(); ++i) {
     const SValue& v = call.args[i];
     if (v.kind != K::IR)
-      error(call.arg_spans[i], what + " only supports runtime tensor values, got " + describe(v),
+      error(call.arg_spans[i], ErrorKind::InvalidPrintCall, what + " only supports runtime tensor values, got " + describe(v),
             {"print compile-time values from host code, before the tile loop"});
     values.push_back(v.value);
   }
@@ -205,6 +209,20 @@ bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& ou
                                  x.pclass));
     }
     out = SValue::tuple(parts);
+    return true;
+  }
+  if (name == "barrier") {
+    // Helion's grid-wide barrier between phases (top-level loops) of one
+    // persistent kernel.  deuteron launches each top-level loop as its own
+    // kernel, in program order on one stream, so a phase already starts after
+    // every program of the one before has finished: the barrier is kept
+    // without code (its host call becomes None).
+    if (in_device())
+      error(call.span, ErrorKind::BarrierOnlyAllowedAtTopLevel,
+            "hl.barrier() is only supported between top level hl.tile/hl.grid loops, not inside one",
+            {"put hl.barrier() in host code, between the loops it separates"});
+    bind(call, {});
+    out = SValue::none();
     return true;
   }
   if (name == "device_print") {

@@ -10,8 +10,8 @@
 # Helion's escape hatches: hl.inline_triton pastes Triton text into the kernel
 # with its placeholders bound to the values' names (a host tensor is its
 # pointer), its last statement assigned to the results; hl.inline_asm_elementwise
-# is tl.inline_asm_elementwise.  The PyTorch reference module cannot run
-# Triton text: a compile error at the call.
+# is tl.inline_asm_elementwise.  The reference module cannot run Triton text: an
+# error at the call (the runtime runs such kernels under Triton's interpreter).
 
 import torch
 import deuteron

@@ -281,7 +281,10 @@ class BenchState:
     def entry(self, path: str) -> Callable[..., Any]:
         fn = self.modules.get(path)
         if fn is None:
-            fn = self.modules[path] = load_host_function(Path(path), self.globals)
+            # In DEUTERON_INTERPRET mode a Triton module is one BoundKernel.backend chose
+            # for Triton source of the user's: Triton's interpreter runs it there too.
+            fn = self.modules[path] = load_host_function(Path(path), self.globals,
+                                                         interpret_triton=env.deuteron_interpret())
         return fn
 
     @contextlib.contextmanager

@@ -746,8 +746,14 @@ class BoundKernel:
     # ------------------------------------------------------------- codegen
     @property
     def backend(self) -> str:
-        """The back end calls use: "reference" (PyTorch eager) in interpret mode, else "triton"."""
-        return "reference" if self.settings.interpret else "triton"
+        """The back end calls use: "reference" (PyTorch eager) in interpret mode, else "triton".
+
+        A kernel holding Triton source of the user's (hl.inline_triton, hl.triton_kernel)
+        has no PyTorch form: in interpret mode it runs as "triton" under Triton's
+        interpreter (on the CPU, as with TRITON_INTERPRET=1)."""
+        if not self.settings.interpret or self._core.runs_triton_source():
+            return "triton"
+        return "reference"
 
     @property
     def module_dir(self) -> Path:
@@ -788,7 +794,8 @@ class BoundKernel:
         code = self.generate(config_json, backend)
         if self.settings.print_output_code:
             print(code, file=sys.stderr)
-        fn = load_host_function(self._write(code), self.globals)
+        fn = load_host_function(self._write(code), self.globals,
+                                interpret_triton=self.settings.interpret and backend == "triton")
         if hasattr(fn.deuteron_module, "_deuteron_wide"):
             fn.deuteron_module._deuteron_wide = self._wide_runner(config_json, backend)
         self._loaded[key] = fn

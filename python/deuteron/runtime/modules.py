@@ -14,17 +14,19 @@ ahead-of-time compilation use it with the paths BoundKernel.write_module gives.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import sys
+import threading
 import types
 import warnings
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from . import env
 from .files import private_directory, write_atomic
-from .launcher import ensure_allocator, fast_launcher
+from .launcher import default_launcher, ensure_allocator, fast_launcher
 
 
 class TamperedModuleError(RuntimeError):
@@ -61,7 +63,72 @@ def write_module(source: str, directory: Path, stem: str) -> Path:
     return path
 
 
-def load_module(path: Path, globals_: dict[str, Any]) -> types.ModuleType:
+def interprets_triton(module: types.ModuleType) -> bool:
+    """Whether a generated Triton module's kernels run under Triton's interpreter: with
+    TRITON_INTERPRET, or loaded so (a kernel holding Triton source of the user's runs
+    that way in DEUTERON_INTERPRET mode, since PyTorch cannot run Triton text)."""
+    return env.triton_interpret() or getattr(module, "_deuteron_interprets_triton", False)
+
+
+@contextlib.contextmanager
+def _triton_interpreting() -> Iterator[None]:
+    """``@triton.jit`` makes interpreter functions while this is open (Triton reads the
+    TRITON_INTERPRET knob when it decorates, so the module keeps them after)."""
+    from triton import knobs
+
+    with knobs.runtime.scope():
+        knobs.runtime.interpret = True
+        yield
+
+
+# triton.language's own @triton.jit functions (tl.sum, tl.sigmoid, tl.rand, ...) as
+# interpreter functions, made once each (keyed by id: hashing a JITFunction reads its globals).
+_interpreted_library: dict[int, Any] = {}
+_library_lock = threading.RLock()
+
+
+@contextlib.contextmanager
+def _triton_library_interpreted() -> Iterator[None]:
+    """While open, triton.language runs as it does when Triton was imported with
+    TRITON_INTERPRET=1: its @triton.jit functions are interpreter functions (Triton
+    makes them when it is imported, as compiled-only functions without the variable)
+    and the knob is on.  Restored after, so the process compiles Triton as before."""
+    import triton.language as tl
+    from triton import knobs
+    from triton.runtime.interpreter import InterpretedFunction
+    from triton.runtime.jit import JITFunction
+
+    with _library_lock:
+        owners: list[Any] = [m for n, m in list(sys.modules.items())
+                             if m is not None and (n == "triton.language" or n.startswith("triton.language."))]
+        owners.append(tl.core.tensor)  # the tensor methods (x.sum(), ...) Triton sets from them
+        saved = []
+        for owner in owners:
+            for name, value in list(vars(owner).items()):
+                if isinstance(value, JITFunction):
+                    wrapped = _interpreted_library.get(id(value))
+                    if wrapped is None:
+                        wrapped = _interpreted_library[id(value)] = InterpretedFunction(value.fn)
+                    saved.append((owner, name, value))
+                    setattr(owner, name, wrapped)
+        try:
+            with knobs.runtime.scope():
+                knobs.runtime.interpret = True
+                yield
+        finally:
+            for owner, name, value in reversed(saved):
+                setattr(owner, name, value)
+
+
+def interpreting_launcher(kernel: Any, grid: tuple, *args: Any, **options: Any) -> Any:
+    """The launcher of a module loaded with ``interpret_triton``: Triton's library is
+    swapped for the launch where Triton was imported without TRITON_INTERPRET (where it
+    was imported with it, there is nothing to swap)."""
+    with _triton_library_interpreted():
+        return default_launcher(kernel, grid, *args, **options)
+
+
+def load_module(path: Path, globals_: dict[str, Any], interpret_triton: bool = False) -> types.ModuleType:
     """Executes the file as a fresh module with the kernel's globals bound first.
 
     The file's text must match the hash in its name (write_module names it so);
@@ -81,27 +148,38 @@ def load_module(path: Path, globals_: dict[str, Any]) -> types.ModuleType:
     module.__dict__.update(globals_)
     # Registered so that Triton (and inspect) can find the source by module name.
     sys.modules[name] = module
-    exec(compile(data, str(path), "exec"), module.__dict__)
+    if interpret_triton:
+        with _triton_interpreting():
+            exec(compile(data, str(path), "exec"), module.__dict__)
+        meta = getattr(module, "_deuteron_meta", {})
+        module._deuteron_interprets_triton = meta.get("backend") == "triton"  # type: ignore[attr-defined]
+    else:
+        exec(compile(data, str(path), "exec"), module.__dict__)
     return module
 
 
 def load_host_function(path: Path, globals_: dict[str, Any],
-                       launch: Callable[..., Any] | None = None) -> Callable[..., Any]:
+                       launch: Callable[..., Any] | None = None,
+                       interpret_triton: bool = False) -> Callable[..., Any]:
     """The host function of the generated module at ``path``, in a freshly loaded module.
 
     ``launch`` replaces the module's ``_launch(kernel, grid, *args, num_warps=,
     num_stages=, maxnreg=, site=)``; by default a Triton module launches
     through the native launcher (unless TRITON_INTERPRET is set) and a
-    reference module keeps its own.  The function carries
+    reference module keeps its own.  ``interpret_triton`` runs a Triton module's
+    kernels under Triton's interpreter (as TRITON_INTERPRET does; a reference
+    module is unaffected).  The function carries
     ``deuteron_module`` (the module) and ``deuteron_path`` (its file).
     """
-    module = load_module(path, globals_)
+    module = load_module(path, globals_, interpret_triton)
     meta = module._deuteron_meta
     if launch is not None:
         module._launch = launch
-    elif meta["backend"] == "triton" and not env.triton_interpret():
+    elif meta["backend"] == "triton" and not interprets_triton(module):
         ensure_allocator()  # device-side tensor descriptors need scratch memory
         module._launch = fast_launcher
+    elif getattr(module, "_deuteron_interprets_triton", False):
+        module._launch = interpreting_launcher
     fn = getattr(module, meta["entry"])
     fn.deuteron_module = module  # type: ignore[attr-defined]
     fn.deuteron_path = path  # type: ignore[attr-defined]

@@ -32,7 +32,7 @@ from typing import Any, Callable, Sequence
 import torch
 
 from .. import exc
-from ..runtime import env as _env
+from ..runtime import modules as _modules
 from . import flat as _flat
 from . import outputs as _outputs
 
@@ -181,7 +181,7 @@ def op_for(bound: Any, config: Any, args: Sequence[Any] | None = None) -> Kernel
         if plan is not None:
             impl = _outputs.op_function(impl, plan, module.__dict__)
             fake = _outputs.op_function(fake, plan, module.__dict__)
-        if meta["backend"] == "triton" and not _env.triton_interpret():
+        if meta["backend"] == "triton" and not _modules.interprets_triton(module):
             op = torch.library.triton_op(name, impl, mutates_args=mutates)
         else:
             # Interpret modes: an opaque operator.  Under TRITON_INTERPRET the kernels

@@ -381,6 +381,24 @@ void Analyzer::assign_reduction_indices(ir::DeviceKernel& k) {
           if (d != ir::kBroadcast) in_dot.insert(d);
     if (op.kind == OpKind::Scan || op.kind == OpKind::CombineReduce)
       persistent.insert(op.operands[0]->type.dims.at(op.attrs.axis));
+    // A reshape that merges or splits dims moves elements between them: the
+    // dims on both sides stay whole blocks (a rolled loop would see a chunk).
+    if (op.kind == OpKind::Reshape) {
+      auto real = [](const std::vector<int>& ds) {
+        std::vector<int> r;
+        for (int d : ds)
+          if (d != ir::kBroadcast) r.push_back(d);
+        return r;
+      };
+      const auto& in = op.operands[0]->type.dims;
+      const auto& res = op.result()->type.dims;
+      if (real(in) != real(res)) {
+        for (int d : in)
+          if (d != ir::kBroadcast) persistent.insert(d);
+        for (int d : res)
+          if (d != ir::kBroadcast) persistent.insert(d);
+      }
+    }
     // A sort needs its whole row at once, and a topk's k lanes come out whole.
     if (op.kind == OpKind::Sort) {
       persistent.insert(op.operands[0]->type.dims.at(op.attrs.axis));

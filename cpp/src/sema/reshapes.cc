@@ -240,7 +240,7 @@ int merge_dims(IRGen& g, const std::vector<int>& in, SourceSpan span) {
       block = SymInt(next_power_of_2(std::max<int64_t>(*e, 1)));
     }
     lanes = lanes * block;
-    name += (name.empty() ? "" : "*") + g.dim_name(f);
+    name += (name.empty() ? "" : "*") + (fd.kind == ir::DimKind::Full ? fd.extent().str() : g.dim_name(f));
   }
   d.end = lanes;
   d.name = name;

@@ -834,7 +834,8 @@ class KernelEmitter {
         DType to = op.result()->type.dtype;
         std::string x = operand(op.operands[0]);
         if (op.attrs.bitcast) {
-          assign(op, x + ".to(" + tl_dtype(to) + ", bitcast=True)");
+          // Tensor.view(dtype): the bits read as `to` (tl.cast spells it as Helion's code does).
+          assign(op, "tl.cast(" + use(op.operands[0]) + ", " + tl_dtype(to) + ", bitcast=True)");
         } else if (literal_.count(op.operands[0])) {
           // Python literals and constexprs have no .to(): materialize them typed.
           assign(op, "tl.full([], " + use(op.operands[0]) + ", " + tl_dtype(to) + ")");

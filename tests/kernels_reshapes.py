@@ -129,3 +129,26 @@ def padded_inner_split(x: torch.Tensor) -> torch.Tensor:
     for tile in hl.tile(x.size(0)):
         out[tile, :] = x[tile, :].reshape(tile, 2, 12).reshape(tile, 24)
     return out
+
+
+@deuteron.kernel(static_shapes=True)
+def pair_sums(x: torch.Tensor) -> torch.Tensor:
+    # Helion's test_view_blocksize_constexpr_pairsum: a tile's block split
+    # as [block // 2, 2] (the extent is a power of two: every block whole),
+    # stored through an arange of block // 2.
+    n = x.size(0)
+    out = x.new_empty(n // 2)
+    for tile in hl.tile(n):
+        a, b = hl.split(x[tile].view(tile.block_size // 2, 2))
+        out[tile.begin // 2 + hl.arange(0, tile.block_size // 2)] = a + b
+    return out
+
+
+@deuteron.kernel(static_shapes=True)
+def split_block_roundtrip(x: torch.Tensor) -> torch.Tensor:
+    # [block] -> [block // 4, 4] (-1 inferred) -> arithmetic per group of 4 -> back to the tile.
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        v = x[tile].reshape(-1, 4)
+        out[tile] = (v * 2 + v.sum(-1, keepdim=True)).reshape(tile)
+    return out

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import kernels_reshapes as R
+import deuteron
 from deuteron import exc
 from conftest import fresh
 
@@ -55,7 +56,7 @@ def test_merged_arithmetic(mode):
 
 def test_splitting_a_tile_block_is_an_error(mode):
     with pytest.raises(exc.CompileError, match=r"splits the block of tile"):
-        fresh(R.split_tile_block)(torch.randn(64))
+        fresh(R.split_tile_block)(torch.randn(96))
 
 
 def test_reorder_by_reshape_is_an_error(mode):
@@ -66,3 +67,29 @@ def test_reorder_by_reshape_is_an_error(mode):
 def test_padded_inner_split_is_an_error(mode):
     with pytest.raises(exc.CompileError, match=r"inner size 12 is not a power of two"):
         fresh(R.padded_inner_split)(torch.randn(4, 24))
+
+
+@pytest.mark.parametrize("block", [2, 16, 64])
+def test_split_tile_block_pair_sums(mode, block):
+    x = torch.randn(256)
+    bound = fresh(R.pair_sums).bind((x,))
+    out = bound.load(deuteron.Config(block_sizes=[block]))(x)
+    torch.testing.assert_close(out, x.view(-1, 2).sum(-1))
+
+
+def test_split_tile_block_roundtrip(mode):
+    x = torch.randn(128)
+    bound = fresh(R.split_block_roundtrip).bind((x,))
+    out = bound.load(deuteron.Config(block_sizes=[32]))(x)
+    g = x.view(-1, 4)
+    torch.testing.assert_close(out, (g * 2 + g.sum(-1, keepdim=True)).view(-1))
+
+
+def test_split_tile_block_needs_power_of_two_extent(mode):
+    with pytest.raises(exc.CompileError, match=r"splits the block of tile"):
+        fresh(R.pair_sums)(torch.randn(96))
+
+
+def test_split_tile_block_raises_the_minimum_block(mode):
+    bound = fresh(R.pair_sums).bind((torch.randn(64),))
+    assert bound.config_spec["block_sizes"][0]["min"] == 2

@@ -419,6 +419,19 @@ void Analyzer::assign_reduction_indices(ir::DeviceKernel& k) {
     program_->reduction_loops.push_back(spec);
     k.dim(d).reduction_index = static_cast<int>(program_->reduction_loops.size() - 1);
   }
+  // A whole dim of `block // c` lanes (a piece of a split tile block,
+  // reshapes.cc) needs blocks of at least c.
+  for (const auto& d : k.dims) {
+    const SymInt& e = d.extent();
+    if (d.kind != DimKind::Full || e.kind() != SymInt::Kind::FloorDiv) continue;
+    const SymInt& num = e.operands()[0];
+    const SymInt& den = e.operands()[1];
+    if (num.kind() != SymInt::Kind::Symbol || !den.is_constant() || num.symbol_name().rfind("_block_size_", 0) != 0)
+      continue;
+    size_t idx = std::stoul(num.symbol_name().substr(12));
+    if (idx < program_->block_sizes.size())
+      program_->block_sizes[idx].min = std::max<int64_t>(program_->block_sizes[idx].min, den.constant());
+  }
   // Mark block sizes whose dims are matmul M, N or K (tensor cores need >= 16;
   // a batch dim may be anything).
   ir::walk(k.body, [&](const ir::Op& op) {

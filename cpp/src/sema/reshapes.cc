@@ -80,6 +80,24 @@ std::optional<SymInt> size_expr(IRGen& g, const ir::Value* v, int depth) {
   }
 }
 
+// acc * size, where a piece of a split tile's block and its inner constant
+// make the block again: (B // c) * c is B (B is a power of two >= c).
+SymInt times(const SymInt& acc, const SymInt& size) {
+  if (acc.kind() == SymInt::Kind::FloorDiv && size.is_constant()) {
+    const auto& ops = acc.operands();
+    if (ops[1].is_constant() && ops[1].constant() == size.constant()) return ops[0];
+  }
+  return acc * size;
+}
+
+// The constant c when `size` is `whole // c`.
+std::optional<int64_t> divisor_of(const SymInt& size, const SymInt& whole) {
+  if (size.kind() != SymInt::Kind::FloorDiv) return std::nullopt;
+  const auto& ops = size.operands();
+  if (!ops[0].same_as(whole) || !ops[1].is_constant()) return std::nullopt;
+  return ops[1].constant();
+}
+
 // A run of the source's elements along one unmerged dim: the whole dim, or
 // a piece of a whole dim of constant length that a reshape splits.
 struct Piece {
@@ -126,16 +144,34 @@ class Matcher {
       // takes a piece of it (the whole size must start a fresh dim).
       auto want = size.as_constant();
       auto have = p.size.as_constant();
+      // A tile's block splits as [block // c, c] (c a constant power of two):
+      // the size is one of the two.
+      std::optional<SymInt> part_size, rest_size;
+      bool tile = g_.kernel().dim(p.dim).kind == ir::DimKind::Tile;
       if (taken.empty() && want && have && *have > *want && *have % *want == 0) {
-        if (g_.kernel().dim(p.dim).kind != ir::DimKind::Full) split_tile(at, p.dim);
+        if (tile) check_tile_split(at, p, *want);
+        part_size = SymInt(*want);
+        rest_size = SymInt(*have / *want);
+      } else if (taken.empty() && tile && !have && want && *want > 1) {
+        check_tile_split(at, p, *want);
+        part_size = SymInt(*want);
+        rest_size = floordiv(p.size, SymInt(*want));
+      } else if (taken.empty() && tile && !have) {
+        if (auto c = divisor_of(size, p.size)) {
+          check_tile_split(at, p, *c);
+          part_size = size;
+          rest_size = SymInt(*c);
+        }
+      }
+      if (part_size) {
         Piece part = p, rest = p;
-        part.size = *want;
-        rest.size = *have / *want;
+        part.size = *part_size;
+        rest.size = *rest_size;
         part.whole = rest.whole = false;
         // The outer piece keeps the dim's place; the inner one must be unpadded.
         Piece& inner = back ? part : rest;
         inner.leading = false;
-        if (!is_pow2(inner.size.constant()))
+        if (!inner.size.is_constant() || !is_pow2(inner.size.constant()))
           g_.error(at, what_ + " splits the whole dim " + g_.dim_name(p.dim) + " into pieces whose inner size " +
                            inner.size.str() + " is not a power of two",
                    {"blocks are padded to powers of two, so only an inner piece of a power-of-two size keeps the "
@@ -145,7 +181,7 @@ class Matcher {
         return taken;
       }
       // Past the size: more elements than it has, or a block size it lacks.
-      SymInt next_acc = acc * p.size;
+      SymInt next_acc = times(acc, p.size);
       bool past = want && next_acc.as_constant() && *next_acc.as_constant() > *want;
       for (const auto& n : next_acc.symbols()) past |= std::count(symbols.begin(), symbols.end(), n) == 0;
       if (past) fail(&p);
@@ -177,9 +213,25 @@ class Matcher {
               "(use permute/transpose for that)"});
   }
 
+  // A tile's block splits into pieces only where every block is whole: its
+  // extent a power of two known when compiling (blocks are powers of two no
+  // larger), so the pieces need no mask of their own.  The block must hold
+  // the inner constant (the config space's minimum is raised, device_stmts.cc).
+  void check_tile_split(SourceSpan at, const Piece& p, int64_t c) const {
+    const ir::Dim& d = g_.kernel().dim(p.dim);
+    auto e = d.extent().as_constant();
+    bool begin0 = d.begin.is_constant() && d.begin.constant() == 0;
+    if (!p.whole || !e || !is_pow2(*e) || !begin0 || d.dynamic_bounds || d.subtile_of >= 0)
+      split_tile(at, p.dim);
+    if (!is_pow2(c) || c > *e)
+      g_.error(at, what_ + " splits the block of tile " + g_.dim_name(p.dim) + " by " + std::to_string(c) +
+                       ", which is not a power of two no larger than its extent " + std::to_string(*e));
+  }
+
   [[noreturn]] void split_tile(SourceSpan at, int d) const {
-    g_.error(at, what_ + " splits the block of tile " + g_.dim_name(d) + " into several dims, which is not supported",
-             {"a tile's block size is chosen by the config; reshape a whole dim (x[tile, :]) or tile the dims "
+    g_.error(at, what_ + " splits the block of tile " + g_.dim_name(d) + " into several dims, which is not supported here",
+             {"a tile's block splits as [block // c, c] (c a power of two) only when the tile's extent is a power "
+              "of two known when compiling (every block whole); reshape a whole dim (x[tile, :]) or tile the dims "
               "separately instead"});
   }
 
@@ -200,7 +252,25 @@ int dim_of(IRGen& g, const std::vector<Piece>& run, SourceSpan span) {
   return merge_dims(g, dims, span);
 }
 
+// A length made of block sizes that is a power of two under every config:
+// a block size, divided or multiplied by a power of two.
+bool config_pow2(const SymInt& s) {
+  switch (s.kind()) {
+    case SymInt::Kind::Symbol: return s.symbol_name().rfind("_block_size_", 0) == 0;
+    case SymInt::Kind::FloorDiv:
+      return config_pow2(s.operands()[0]) && s.operands()[1].is_constant() && is_pow2(s.operands()[1].constant());
+    case SymInt::Kind::Mul:
+      for (const auto& o : s.operands())
+        if (!(o.is_constant() ? is_pow2(o.constant()) : config_pow2(o))) return false;
+      return true;
+    default: return false;
+  }
+}
+
 }  // namespace
+
+std::optional<SymInt> device_length(IRGen& g, const ir::Value* v) { return size_expr(g, v, 0); }
+bool is_block_piece(const SymInt& s) { return config_pow2(s); }
 
 int merge_dims(IRGen& g, const std::vector<int>& in, SourceSpan span) {
   std::vector<int> factors = atoms_of(g, in);
@@ -233,11 +303,15 @@ int merge_dims(IRGen& g, const std::vector<int>& in, SourceSpan span) {
       block = atom_size(g, f, span, "a merge");
     } else {
       auto e = fd.extent().as_constant();
-      if (!e)
+      if (e) {
+        block = SymInt(next_power_of_2(std::max<int64_t>(*e, 1)));
+      } else if (config_pow2(fd.extent())) {
+        block = fd.extent();  // a piece of a split block: block // c lanes
+      } else {
         g.error(span, "merging the whole dim " + g.dim_name(f) + ", whose length " + fd.extent().str() +
                           " is not a constant, with other dims is not supported",
                 {"merge tiles, or whole dims of a length known when compiling (static shapes, hl.specialize)"});
-      block = SymInt(next_power_of_2(std::max<int64_t>(*e, 1)));
+      }
     }
     lanes = lanes * block;
     name += (name.empty() ? "" : "*") + (fd.kind == ir::DimKind::Full ? fd.extent().str() : g.dim_name(f));
@@ -311,6 +385,17 @@ std::vector<int> reshape_dims(IRGen& g, const std::vector<int>& src, const std::
   };
   std::vector<int> dims(items.size(), ir::kBroadcast);
   auto place = [&](size_t i, const std::vector<Piece>& run) {
+    // Pieces of whole dims (no tile among them) as long as the named dim are
+    // that dim: [block // 2, 2] back to the tile it was split from.
+    if (items[i].kind == ReshapeItem::Kind::Dim && !run.empty()) {
+      bool tiles = false;
+      for (const Piece& p : run) tiles |= g.kernel().dim(p.dim).kind == ir::DimKind::Tile && p.whole;
+      bool several = run.size() > 1 || !run[0].whole;
+      if (!tiles && several) {
+        dims[i] = items[i].dim;
+        return;
+      }
+    }
     int d = dim_of(g, run, items[i].span);
     if (items[i].kind == ReshapeItem::Kind::Dim && d != items[i].dim)
       m.mismatch(items[i].span, "the size at this position is " + g.dim_name(items[i].dim) +

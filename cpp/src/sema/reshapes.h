@@ -8,6 +8,7 @@
 // order that needs a permutation) is a compile error naming the reshape.
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "ir_gen.h"
@@ -35,6 +36,13 @@ std::vector<int> reshape_dims(IRGen& g, const std::vector<int>& src, const std::
 // `v` reshaped to `items` (a Reshape op, or `v` itself when nothing changes).
 ir::Value* reshape_to(IRGen& g, ir::Value* v, const std::vector<ReshapeItem>& items, SourceSpan span,
                       const std::string& what);
+
+// The length a device integer scalar stands for (tile block sizes,
+// constants and host sizes under + - * //), or nullopt.
+std::optional<SymInt> device_length(IRGen& g, const ir::Value* v);
+// Whether `s` is a power of two under every config: a block size, times or
+// divided by powers of two.
+bool is_block_piece(const SymInt& s);
 
 // The dim of `factors` merged, in this order (factors may be merged dims
 // themselves: their factors take their place).  Whole dims of constant

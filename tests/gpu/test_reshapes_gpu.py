@@ -70,3 +70,12 @@ def test_unflatten_and_merged_arithmetic():
     torch.testing.assert_close(_run(R.unflatten_pairs, (x,), [16]), x.view(50, 16, 4).sum(-1), rtol=1e-5, atol=1e-5)
     a, b = torch.randn(70, 90, device="cuda"), torch.randn(70, 90, device="cuda")
     torch.testing.assert_close(_run(R.merged_outer, (a, b), [16, 32]), a * b + torch.sigmoid(a))
+
+
+@pytest.mark.parametrize("block_sizes", [[2], [64], [1024]])
+def test_split_tile_block(block_sizes):
+    x = torch.randn(4096, device="cuda")
+    torch.testing.assert_close(_run(R.pair_sums, (x,), block_sizes), x.view(-1, 2).sum(-1))
+    g = x.view(-1, 4)
+    bs = [max(block_sizes[0], 4)]
+    torch.testing.assert_close(_run(R.split_block_roundtrip, (x,), bs), (g * 2 + g.sum(-1, keepdim=True)).view(-1))

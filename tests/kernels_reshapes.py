@@ -152,3 +152,27 @@ def split_block_roundtrip(x: torch.Tensor) -> torch.Tensor:
         v = x[tile].reshape(-1, 4)
         out[tile] = (v * 2 + v.sum(-1, keepdim=True)).reshape(tile)
     return out
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[2, 8]))
+def rotary(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    # Rotary embedding over [batch, heads, seq, head_dim] with the halves of
+    # the head dim as a split [2, head_dim // 2] axis.
+    b, h, t, d = x.size()
+    out = torch.empty_like(x)
+    for tile_b, tile_t in hl.tile([b, t]):
+        c0, c1 = hl.split(cos[tile_t, :].float().view(tile_t, 2, d // 2).transpose(1, 2))
+        s0, s1 = hl.split(sin[tile_t, :].float().view(tile_t, 2, d // 2).transpose(1, 2))
+        halves = x[tile_b, :, tile_t, :].float().unflatten(-1, (2, -1)).transpose(-1, -2)
+        x0, x1 = hl.split(halves)
+        y0 = x0 * c0[None, None, :, :] - x1 * s0[None, None, :, :]
+        y1 = x1 * c1[None, None, :, :] + x0 * s1[None, None, :, :]
+        out[tile_b, :, tile_t, :] = hl.join(y0, y1).transpose(-1, -2).flatten(-2).to(out.dtype)
+    return out
+
+
+def rotary_reference(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    half = x.size(-1) // 2
+    x0, x1 = x[..., :half].float(), x[..., half:].float()
+    c0, c1, s0, s1 = cos[:, :half], cos[:, half:], sin[:, :half], sin[:, half:]
+    return torch.cat([x0 * c0 - x1 * s0, x1 * c1 + x0 * s1], -1).to(x.dtype)

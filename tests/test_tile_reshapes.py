@@ -93,3 +93,9 @@ def test_split_tile_block_needs_power_of_two_extent(mode):
 def test_split_tile_block_raises_the_minimum_block(mode):
     bound = fresh(R.pair_sums).bind((torch.randn(64),))
     assert bound.config_spec["block_sizes"][0]["min"] == 2
+
+
+def test_rotary_embedding(mode):
+    x = torch.randn(3, 4, 19, 32)
+    cos, sin = torch.randn(19, 32), torch.randn(19, 32)
+    torch.testing.assert_close(fresh(R.rotary)(x, cos, sin), R.rotary_reference(x, cos, sin), rtol=1e-5, atol=1e-5)

@@ -79,3 +79,11 @@ def test_split_tile_block(block_sizes):
     g = x.view(-1, 4)
     bs = [max(block_sizes[0], 4)]
     torch.testing.assert_close(_run(R.split_block_roundtrip, (x,), bs), (g * 2 + g.sum(-1, keepdim=True)).view(-1))
+
+
+@pytest.mark.parametrize("block_sizes", [[2, 8], [1, 64]])
+def test_rotary_embedding(block_sizes):
+    x = torch.randn(2, 8, 300, 128, device="cuda", dtype=torch.bfloat16)
+    cos, sin = torch.randn(300, 128, device="cuda"), torch.randn(300, 128, device="cuda")
+    out = _run(R.rotary, (x, cos, sin), block_sizes)
+    torch.testing.assert_close(out, R.rotary_reference(x, cos, sin), rtol=2e-2, atol=2e-2)

@@ -62,6 +62,14 @@ struct Dim {
   // block, with the parent's bounds.  -1: an ordinary dim.
   int subtile_of = -1;
   int64_t subtile_offset = 0;
+  // A merged dim (`x.reshape(tile_m.block_size * tile_n.block_size)`, a
+  // `flatten`): a Full dim whose lanes are the row-major product of the
+  // blocks of `factors` (dims that are not merged themselves), padding lanes
+  // included; its extent counts those lanes.  A lane is live where every
+  // factor's lane is: its mask is the factors' masks, outer-producted and
+  // flattened.  Empty: an ordinary dim.
+  std::vector<int> factors;
+  bool merged() const { return !factors.empty(); }
 };
 
 // An axis of a value's shape: a Dim id, or kBroadcast for a size-1 axis.

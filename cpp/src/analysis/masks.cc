@@ -37,7 +37,18 @@ void plan_masks(const ir::DeviceKernel& k, const KernelConfig& config, KernelPla
   // Dims in id order: a sub-tile's parent comes first.
   for (const ir::Dim& dim : k.dims) {
     DimMask m;
-    if (dim.subtile_of >= 0) {
+    if (dim.merged()) {
+      // A merged dim's lane is dead where any factor's is (its padding lanes
+      // included), so it needs a mask exactly when a factor does.
+      std::string which;
+      for (int f : dim.factors)
+        if (plan.masks.at(f).needed) {
+          m.needed = true;
+          which += (which.empty() ? "d" : ", d") + std::to_string(f);
+        }
+      m.why = m.needed ? "it merges " + which + ", which need" + (which.find(',') == std::string::npos ? "s" : "") + " one"
+                       : "it merges dims that need none";
+    } else if (dim.subtile_of >= 0) {
       // A sub-tile runs past the end exactly where its parent's block does.
       m.needed = plan.masks.at(dim.subtile_of).needed;
       m.why = "a sub-tile of d" + std::to_string(dim.subtile_of) + (m.needed ? ", which needs one" : ", which needs none");

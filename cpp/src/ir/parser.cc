@@ -574,6 +574,10 @@ class Parser {
       d.subtile_offset = integer("a sub-tile offset");
     }
     if (accept_word("dynamic")) d.dynamic_bounds = true;
+    if (accept_word("merges")) {
+      d.factors.push_back(dim_ref());  // factors are declared before the merged dim
+      while (accept("*")) d.factors.push_back(dim_ref());
+    }
     expect_end();
     k_->dims.push_back(std::move(d));
   }

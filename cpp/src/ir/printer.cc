@@ -96,6 +96,10 @@ class Printer {
       if (d.loop_id >= 0) os_ << " loop #" << d.loop_id;
       if (d.subtile_of >= 0) os_ << " subtile of d" << d.subtile_of << " +" << d.subtile_offset;
       if (d.dynamic_bounds) os_ << " dynamic";
+      if (d.merged()) {
+        os_ << " merges";
+        for (size_t i = 0; i < d.factors.size(); ++i) os_ << (i ? " * d" : " d") << d.factors[i];
+      }
       os_ << "\n";
     }
     os_ << "  grid:";

@@ -15,6 +15,18 @@ class Verifier {
     for (size_t i = 0; i < k_.dims.size(); ++i)
       check(k_.dims[i].id == static_cast<int>(i), nullptr, "dim ids must equal their position");
     for (int d : k_.grid_dims) check_dim(d, nullptr);
+    for (const auto& d : k_.dims) {
+      if (!d.merged()) continue;
+      check(d.kind == DimKind::Full, nullptr, "merged dim d" + std::to_string(d.id) + " must be a full dim");
+      check(d.factors.size() >= 2, nullptr, "merged dim d" + std::to_string(d.id) + " needs two or more factors");
+      for (int f : d.factors) {
+        check(f >= 0 && f < d.id, nullptr, "merged dim d" + std::to_string(d.id) + ": factor d" + std::to_string(f) +
+                                               " must be declared before it");
+        check(!k_.dims[f].merged() && k_.dims[f].kind != DimKind::Grid, nullptr,
+              "merged dim d" + std::to_string(d.id) + ": factor d" + std::to_string(f) +
+                  " must be a tile or full dim that is not merged itself");
+      }
+    }
     std::vector<std::set<const Value*>> scopes(1);
     region(k_.body, scopes, /*terminated=*/false);
   }

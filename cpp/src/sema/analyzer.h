@@ -150,6 +150,7 @@ class Analyzer {
   // start, start + step, ... below end (integers): over a whole dim of constant or
   // host-size length, or over a tile when the length is its block size.  `what`
   // names the function in errors.
+  std::optional<SymInt> block_piece_length(const SValue& start, const SValue& end);
   SValue arange(const SValue& start, SourceSpan start_span, const SValue& end, SourceSpan end_span, int64_t step,
                 DType dtype, SourceSpan span, const std::string& what);
 

@@ -5,6 +5,7 @@
 // and torch.arange / hl.arange (indices along a whole dim, or along a tile
 // when the length is the tile's block size).
 #include "analyzer.h"
+#include "reshapes.h"
 #include "scalar_affine.h"
 
 namespace deuteron::sema {
@@ -67,6 +68,21 @@ std::optional<SymInt> block_multiple(const ScalarAffine& length, const ir::Devic
 
 }  // namespace
 
+// end - start when it is a block size divided by a power of two
+// (tile.block_size // 2): a config value of whole lanes.
+std::optional<SymInt> Analyzer::block_piece_length(const SValue& start, const SValue& end) {
+  auto len = [&](const SValue& v) -> std::optional<SymInt> {
+    if (v.kind == K::Int) return v.i;
+    if (v.kind == K::IR) return device_length(gen(), v.value);
+    return std::nullopt;
+  };
+  auto s = len(start), e = len(end);
+  if (!s || !e) return std::nullopt;
+  SymInt n = *e - *s;
+  if (n.kind() != SymInt::Kind::FloorDiv || !is_block_piece(n)) return std::nullopt;
+  return n;
+}
+
 SValue Analyzer::arange(const SValue& start, SourceSpan start_span, const SValue& end, SourceSpan end_span,
                         int64_t step, DType dtype, SourceSpan span, const std::string& what) {
   const SValue s = as_number(start, start_span), e = as_number(end, end_span);
@@ -77,6 +93,18 @@ SValue Analyzer::arange(const SValue& start, SourceSpan start_span, const SValue
     if (!a) error(at, what + ": " + name + " must be an integer (a constant, a size or a tile attribute), got " + describe(v));
     return *a;
   };
+  if (step == 1)
+    if (auto piece = block_piece_length(s, e)) {
+      // A piece of a block (tile.block_size // 2): the whole dim of that many
+      // lanes a reshape splitting the tile makes (reshapes.cc).
+      int d = gen().full_dim(*piece, span, piece->str());
+      ir::Attrs a;
+      a.dim = d;
+      SValue r = SValue::ir(gen().builder().create(OpKind::Arange, {}, {ir::Type{program_->index_dtype, {d}}}, span, a)->result(),
+                            PromotionClass::Tensor);
+      if (!(s.kind == K::Int && s.i.is_constant() && s.i.constant() == 0)) r = gen().binary(ir::BinaryFn::Add, r, s, span);
+      return SValue::ir(gen().cast(r.value, dtype, span), PromotionClass::Tensor);
+    }
   ScalarAffine sa = affine_of(s, start_span, "start"), ea = affine_of(e, end_span, "end");
   auto diff = affine_sub(ea, sa);
   if (!diff) error(span, what + ": the length end - start overflows int64");

@@ -382,6 +382,24 @@ void Analyzer::assign_reduction_indices(ir::DeviceKernel& k) {
           if (d != ir::kBroadcast) in_dot.insert(d);
     if (op.kind == OpKind::Scan || op.kind == OpKind::CombineReduce)
       persistent.insert(op.operands[0]->type.dims.at(op.attrs.axis));
+    // A reshape that merges or splits dims moves elements between them: the
+    // dims on both sides stay whole blocks (a rolled loop would see a chunk).
+    if (op.kind == OpKind::Reshape) {
+      auto real = [](const std::vector<int>& ds) {
+        std::vector<int> r;
+        for (int d : ds)
+          if (d != ir::kBroadcast) r.push_back(d);
+        return r;
+      };
+      const auto& in = op.operands[0]->type.dims;
+      const auto& res = op.result()->type.dims;
+      if (real(in) != real(res)) {
+        for (int d : in)
+          if (d != ir::kBroadcast) persistent.insert(d);
+        for (int d : res)
+          if (d != ir::kBroadcast) persistent.insert(d);
+      }
+    }
     // A sort needs its whole row at once, and a topk's k lanes come out whole.
     if (op.kind == OpKind::Sort) {
       persistent.insert(op.operands[0]->type.dims.at(op.attrs.axis));
@@ -401,6 +419,19 @@ void Analyzer::assign_reduction_indices(ir::DeviceKernel& k) {
     spec.origin = k.dim(d).name;
     program_->reduction_loops.push_back(spec);
     k.dim(d).reduction_index = static_cast<int>(program_->reduction_loops.size() - 1);
+  }
+  // A whole dim of `block // c` lanes (a piece of a split tile block,
+  // reshapes.cc) needs blocks of at least c.
+  for (const auto& d : k.dims) {
+    const SymInt& e = d.extent();
+    if (d.kind != DimKind::Full || e.kind() != SymInt::Kind::FloorDiv) continue;
+    const SymInt& num = e.operands()[0];
+    const SymInt& den = e.operands()[1];
+    if (num.kind() != SymInt::Kind::Symbol || !den.is_constant() || num.symbol_name().rfind("_block_size_", 0) != 0)
+      continue;
+    size_t idx = std::stoul(num.symbol_name().substr(12));
+    if (idx < program_->block_sizes.size())
+      program_->block_sizes[idx].min = std::max<int64_t>(program_->block_sizes[idx].min, den.constant());
   }
   // Mark block sizes whose dims are matmul M, N or K (tensor cores need >= 16;
   // a batch dim may be anything).

@@ -98,6 +98,7 @@ std::string IRGen::dim_name(int dim) const {
   auto shown = dim_display_.find(dim);
   if (shown != dim_display_.end()) return shown->second;
   const ir::Dim& d = kernel_.dim(dim);
+  if (d.merged()) return d.name;  // its factors' names: tile_m*tile_n
   if (d.kind == ir::DimKind::Full) return d.extent().str();
   return d.name.empty() ? "d" + std::to_string(dim) : d.name;
 }
@@ -628,7 +629,8 @@ int IRGen::full_dim(const SymInt& extent, SourceSpan span, const std::string& or
     error(span, "negative dimension " + extent.str(), {"sizes of values made in a tile loop are never negative"});
   check_extent(extent, span);
   for (const auto& d : kernel_.dims)
-    if (d.kind == ir::DimKind::Full && d.end.same_as(extent) && d.begin.is_constant() && d.begin.constant() == 0)
+    if (d.kind == ir::DimKind::Full && !d.merged() && d.end.same_as(extent) && d.begin.is_constant() &&
+        d.begin.constant() == 0)
       return d.id;
   ir::Dim d;
   d.id = static_cast<int>(kernel_.dims.size());

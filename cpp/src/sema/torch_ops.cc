@@ -10,6 +10,7 @@
 #include <set>
 
 #include "analyzer.h"
+#include "reshapes.h"
 #include "scalar_affine.h"
 
 namespace deuteron::sema {
@@ -445,7 +446,7 @@ SValue sort_like(OpCtx& c, bool topk) {
   return SValue::tuple({SValue::ir(op->result(0), x.pclass), SValue::ir(op->result(1), PromotionClass::Tensor)});
 }
 
-// ---- views
+// ---- views (reshapes.cc decides the result's dims)
 // A size given to view/reshape/expand: a device scalar that is arithmetic on
 // tile attributes stands for a tile's block size (that tile's dim) or a
 // constant; anything else is left for the caller to reject.
@@ -459,41 +460,11 @@ SValue size_item(const SValue& item) {
   return s;
 }
 
-SValue view_like(OpCtx& c, const SValue& self, const std::vector<SValue>& shape_items, SourceSpan span) {
-  ir::Value* x = self.value;
-  std::vector<int> dims;
-  // -1 is allowed once: it stands for whichever non-unit dim is left.
-  std::vector<int> remaining;
-  for (int d : x->type.dims)
-    if (d != ir::kBroadcast) remaining.push_back(d);
-  int infer_at = -1;
-  for (const auto& item : shape_items) {
-    SValue s = size_item(item);
-    if (s.kind == K::Tile || s.kind == K::DimSize) {
-      dims.push_back(s.dim);
-    } else if (s.kind == K::Int && s.i.is_constant() && s.i.constant() == -1) {
-      if (infer_at >= 0) c.a.error(span, "only one dimension can be -1");
-      infer_at = static_cast<int>(dims.size());
-      dims.push_back(ir::kBroadcast);
-    } else if (s.kind == K::Int && s.i.is_constant() && s.i.constant() == 1) {
-      dims.push_back(ir::kBroadcast);
-    } else if (s.kind == K::Int) {
-      dims.push_back(c.g().full_dim(s.i, span, s.i.str()));
-    } else {
-      c.a.error(span, "view/reshape sizes must be tiles or ints, got " + describe(s));
-    }
-  }
-  if (infer_at >= 0) {
-    std::vector<int> given;
-    for (int d : dims)
-      if (d != ir::kBroadcast) given.push_back(d);
-    for (int d : remaining)
-      if (std::find(given.begin(), given.end(), d) == given.end()) {
-        dims[infer_at] = d;
-        break;
-      }
-  }
-  return SValue::ir(c.g().reshape(x, dims, span), self.pclass);
+SValue view_like(OpCtx& c, const SValue& self, const std::vector<SValue>& shape_items, SourceSpan span,
+                 const std::string& what = "reshape") {
+  std::vector<ReshapeItem> items;
+  for (const auto& s : shape_items) items.push_back(reshape_item(c.g(), s, span, what));
+  return SValue::ir(reshape_to(c.g(), self.value, items, span, what), self.pclass);
 }
 
 std::map<std::string, OpDef> build_table() {
@@ -784,7 +755,7 @@ bool Analyzer::call_torch_device(const std::string& name, const CallArgs& call, 
     // The view functions (torch.unsqueeze(x, d), torch.reshape(x, shape), ...) are the
     // tensor methods of their first argument: one implementation for both spellings.
     static const std::set<std::string> kViewFunctions = {"unsqueeze", "squeeze", "reshape", "permute", "transpose",
-                                                         "swapaxes", "t", "broadcast_to"};
+                                                         "swapaxes", "t", "broadcast_to", "flatten", "unflatten"};
     if (!kViewFunctions.count(key) || call.args.empty() || call.args[0].kind != K::IR) return false;
     CallArgs rest = call;
     rest.args.erase(rest.args.begin());
@@ -915,7 +886,71 @@ bool Analyzer::call_tensor_method_device(const SValue& self, const std::string& 
     auto items = shape_args();
     BoundArgs b;
     OpCtx c{*this, b, span, name};
-    out = view_like(c, self, items, span);
+    out = view_like(c, self, items, span, name);
+    return true;
+  }
+  if (name == "flatten") {
+    // flatten(start_dim=0, end_dim=-1): the dims from start to end merged into one.
+    BoundArgs b = bind(call, {"start_dim=", "end_dim="});
+    int r = x->type.rank();
+    int lo = b.get("start_dim") ? normalize_axis(expect_const_int(*b.get("start_dim"), b.span_of("start_dim"), "start_dim"),
+                                                 std::max(r, 1), b.span_of("start_dim"))
+                                : 0;
+    int hi = b.get("end_dim") ? normalize_axis(expect_const_int(*b.get("end_dim"), b.span_of("end_dim"), "end_dim"),
+                                               std::max(r, 1), b.span_of("end_dim"))
+                              : std::max(r, 1) - 1;
+    if (lo > hi) error(span, "flatten(): start_dim cannot come after end_dim");
+    if (r == 0) {  // a scalar flattens to one element
+      out = SValue::ir(gen().reshape(x, {ir::kBroadcast}, span), self.pclass);
+      return true;
+    }
+    std::vector<int> dims(x->type.dims.begin(), x->type.dims.begin() + lo);
+    std::vector<int> run(x->type.dims.begin() + lo, x->type.dims.begin() + hi + 1);
+    dims.push_back(merge_dims(gen(), run, span));
+    dims.insert(dims.end(), x->type.dims.begin() + hi + 1, x->type.dims.end());
+    std::vector<ReshapeItem> items;
+    for (int d : dims) {
+      ReshapeItem it;
+      it.span = span;
+      if (d == ir::kBroadcast) {
+        it.size = 1;
+      } else {
+        it.kind = ReshapeItem::Kind::Dim;
+        it.dim = d;
+      }
+      items.push_back(it);
+    }
+    out = SValue::ir(reshape_to(gen(), x, items, span, "flatten"), self.pclass);
+    return true;
+  }
+  if (name == "unflatten") {
+    // unflatten(dim, sizes): dim split into sizes (one may be -1).
+    BoundArgs b = bind(call, {"dim", "sizes"});
+    int r = x->type.rank();
+    int d = normalize_axis(expect_const_int(*b.get("dim"), b.span_of("dim"), "dim"), r, b.span_of("dim"));
+    const SValue& sizes = *b.get("sizes");
+    if (!sizes.is_sequence()) error(b.span_of("sizes"), "unflatten(): sizes must be a tuple or list of sizes");
+    std::vector<ReshapeItem> items;
+    auto whole = [&](int dim) {
+      ReshapeItem it;
+      it.span = span;
+      if (dim == ir::kBroadcast) {
+        it.size = 1;
+      } else {
+        it.kind = ReshapeItem::Kind::Dim;
+        it.dim = dim;
+      }
+      return it;
+    };
+    for (int i = 0; i < d; ++i) items.push_back(whole(x->type.dims[i]));
+    // The sizes' -1 stands for what is left of this dim only: match the
+    // sizes against it alone, then place the pieces.
+    std::vector<ReshapeItem> parts;
+    for (const auto& s : sizes.elts) parts.push_back(reshape_item(gen(), s, b.span_of("sizes"), "unflatten"));
+    for (int pd : reshape_dims(gen(), {x->type.dims[d]}, parts, b.span_of("sizes"), "unflatten"))
+      items.push_back(whole(pd));
+    for (int i = d + 1; i < r; ++i) items.push_back(whole(x->type.dims[i]));
+    out = SValue::ir(reshape_to(gen(), x, items, span, "unflatten"), self.pclass);
     return true;
   }
   if (name == "expand" || name == "broadcast_to") {

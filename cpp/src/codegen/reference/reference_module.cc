@@ -49,7 +49,7 @@ class ReferenceEmitter {
     emit_combine_functions();
     // Full dims cover their whole extent.
     for (const auto& d : k_.dims)
-      if (d.kind == DimKind::Full)
+      if (d.kind == DimKind::Full && !d.merged())  // a merged dim's length is its factors' (shape())
         w_.line(idx(d.id) + " = torch.arange(0, " + sym(d.extent()) + ", device=_device)");
     emit_grid(0);
     w_.dedent();
@@ -135,11 +135,21 @@ class ReferenceEmitter {
   }
   void assign(const ir::Op& op, const std::string& e) { w_.line(name(op.result()) + " = " + e); }
 
+  // The actual length of a dim here: a merged dim's is its factors' product
+  // (the reference has no padding lanes: a partial tile is its own length).
+  std::string length(int d) const {
+    const ir::Dim& dim = k_.dim(d);
+    if (!dim.merged()) return idx(d) + ".numel()";
+    std::string p;
+    for (int f : dim.factors) p += (p.empty() ? "" : " * ") + length(f);
+    return p;
+  }
+
   // The torch shape of a value (actual lengths of its dims).
   std::string shape(const std::vector<int>& dims) {
     std::string s = "(";
     for (size_t i = 0; i < dims.size(); ++i) {
-      s += dims[i] == ir::kBroadcast ? "1" : idx(dims[i]) + ".numel()";
+      s += dims[i] == ir::kBroadcast ? "1" : length(dims[i]);
       s += dims.size() == 1 ? "," : (i + 1 < dims.size() ? ", " : "");
     }
     return s + ")";

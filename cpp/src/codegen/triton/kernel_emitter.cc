@@ -145,6 +145,11 @@ class KernelEmitter {
   // The block size of a dim as code (a constexpr name or a literal).
   std::string block_expr(int d) const {
     const ir::Dim& dim = k_.dim(d);
+    if (dim.merged()) {
+      std::string p;
+      for (int f : dim.factors) p += (p.empty() ? "" : " * ") + block_expr(f);
+      return p;
+    }
     if (dim.kind == DimKind::Tile && !dim.fixed_block_size && dim.block_size_index >= 0)
       return block_name(dim.block_size_index);
     return std::to_string(cfg_.block_of(dim));
@@ -178,8 +183,25 @@ class KernelEmitter {
   std::string indices(int d) const { return "indices_" + std::to_string(d); }
   std::string offset(int d) const { return "offset_" + std::to_string(d); }
   std::string mask(int d) const {
+    if (k_.dim(d).merged()) return merged_mask(k_.dim(d));
     if (flat_ && std::find(k_.grid_dims.begin(), k_.grid_dims.end(), d) != k_.grid_dims.end()) return "mask_flat";
     return "mask_" + std::to_string(d);
+  }
+
+  // A merged dim's mask: its factors' masks, each on its own axis, and-ed
+  // over the factors' blocks and flattened as the merge flattened the value.
+  // An expression where it is used: the factors' masks live in their loops.
+  std::string merged_mask(const ir::Dim& dim) const {
+    const auto& f = dim.factors;
+    std::string conj, blocks;
+    for (size_t i = 0; i < f.size(); ++i) {
+      blocks += (i ? ", " : "") + block_expr(f[i]);
+      if (!needs_mask(f[i])) continue;
+      std::string ix;
+      for (size_t j = 0; j < f.size(); ++j) ix += (j ? ", " : "") + std::string(i == j ? ":" : "None");
+      conj += (conj.empty() ? "" : " & ") + mask(f[i]) + "[" + ix + "]";
+    }
+    return "tl.reshape(tl.broadcast_to(" + conj + ", (" + blocks + ")), (" + block_expr(dim.id) + ",))";
   }
 
   std::string value_name(const ir::Value* v) {
@@ -411,7 +433,7 @@ class KernelEmitter {
       if (needs_mask(d.id)) w_->line(mask(d.id) + " = " + indices(d.id) + " < " + sym(d.end));
     }
     for (const auto& d : k_.dims) {
-      if (d.kind != DimKind::Full) continue;
+      if (d.kind != DimKind::Full || d.merged()) continue;  // a merged dim's lanes index nothing
       if (!used_dims_.count(d.id) && !dim_used(d.id)) continue;
       w_->line(indices(d.id) + " = tl.arange(0, " + std::to_string(block_value(d.id)) + ").to(" + it + ")");
       if (needs_mask(d.id)) w_->line(mask(d.id) + " = " + indices(d.id) + " < " + sym(d.extent()));
@@ -812,7 +834,8 @@ class KernelEmitter {
         DType to = op.result()->type.dtype;
         std::string x = operand(op.operands[0]);
         if (op.attrs.bitcast) {
-          assign(op, x + ".to(" + tl_dtype(to) + ", bitcast=True)");
+          // Tensor.view(dtype): the bits read as `to` (tl.cast spells it as Helion's code does).
+          assign(op, "tl.cast(" + use(op.operands[0]) + ", " + tl_dtype(to) + ", bitcast=True)");
         } else if (literal_.count(op.operands[0])) {
           // Python literals and constexprs have no .to(): materialize them typed.
           assign(op, "tl.full([], " + use(op.operands[0]) + ", " + tl_dtype(to) + ")");

@@ -54,3 +54,21 @@ def test_l2_grouping_of_an_hl_grid(mode):
     torch.testing.assert_close(bound.compile_config(deuteron.Config(l2_grouping=1))(x, y), x + y)
     with pytest.raises(exc.InvalidConfig, match=r"'l2_groupings': entry 0 is 4 .*use 1 \(no grouping\)"):
         bound.normalize_config(deuteron.Config(l2_grouping=4))
+
+
+@deuteron.kernel
+def _row_sums(x: torch.Tensor) -> torch.Tensor:
+    out = x.new_empty([x.size(0)])
+    for tm in hl.tile(x.size(0)):
+        out[tm] = x[tm, :].sum(-1)
+    return out
+
+
+def test_one_reduction_loops_value_stands_for_every_loop(mode):
+    # Helion's layer_norm test passes reduction_loops=32 (not a list): every
+    # reduction loop loops over chunks of 32, here past a dim it does not divide.
+    x = torch.randn(4, 48)
+    bound = _row_sums.bind((x,))
+    assert bound.normalize_config(deuteron.Config(block_sizes=[1], reduction_loops=32))["reduction_loops"] == [32]
+    got = bound.compile_config(deuteron.Config(block_sizes=[1], reduction_loops=32))(x)
+    torch.testing.assert_close(got, x.sum(-1), rtol=1e-5, atol=1e-5)

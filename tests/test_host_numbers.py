@@ -164,3 +164,49 @@ def test_registered_block_size_in_host_and_device_arithmetic(mode, block):
     got = k.bind((x,)).compile_config(deuteron.Config(block_sizes=[block, 4]))(x)
     assert got.shape == ((100 + block - 1) // block, 16)
     torch.testing.assert_close(got.sum(0), x.sum(0), rtol=1e-4, atol=1e-4)
+
+
+class _Machine:
+    """Stands for a runtime query deuteron does not model (Helion's get_num_sm(device))."""
+
+    def __init__(self, workers):
+        self.workers = workers
+
+    def num_workers(self, x: torch.Tensor):
+        return self.workers
+
+
+_MACHINE = _Machine(3)
+_ODD_MACHINE = _Machine(4.0)
+
+
+@deuteron.kernel
+def per_worker_rows(x: torch.Tensor) -> torch.Tensor:
+    # A loop bound and a size computed by a function deuteron does not model:
+    # Python's value, read after the statement (grouped_gemm's persistent workers).
+    num_workers = _MACHINE.num_workers(x)
+    n = x.size(0)
+    out = x.new_zeros([num_workers, n])
+    for w in hl.grid(num_workers):
+        for t in hl.tile(n, block_size=16):
+            out[w, t] = x[t] * (w + 1)
+    return out
+
+
+def test_loop_bound_computed_by_an_unmodeled_function(mode):
+    x = torch.randn(40)
+    expect = x[None, :] * torch.arange(1, 4, dtype=x.dtype)[:, None]
+    torch.testing.assert_close(fresh(per_worker_rows)(x), expect)
+
+
+def test_an_unmodeled_loop_bound_that_is_not_an_int_fails_at_the_call(mode):
+    @deuteron.kernel
+    def k(x: torch.Tensor) -> torch.Tensor:
+        count = _ODD_MACHINE.num_workers(x)
+        out = torch.zeros_like(x)
+        for w in hl.grid(count):
+            out[w] = x[w]
+        return out
+
+    with pytest.raises(TypeError, match="cannot be interpreted as an integer"):
+        fresh(k)(torch.randn(8))

@@ -59,3 +59,33 @@ def test_constant_index_past_the_dim_is_an_error(mode):
 
     with pytest.raises(exc.CompileError, match=r"index 2 is out of range for dimension 0 of 'x' \(size 2\)"):
         fresh(k)(torch.randn(2, 8))
+
+
+@deuteron.kernel
+def concat_columns(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    # Helion's concatenate example: one tile spans both inputs; the program masks
+    # each load to its own columns, deuteron masks them against the tensor too.
+    out = torch.empty([x.size(0), x.size(1) + y.size(1)], dtype=x.dtype, device=x.device)
+    for t0, t1 in hl.tile(out.size()):
+        xp = hl.load(x, [t0, t1], extra_mask=(t1.index < x.size(1))[None, :])
+        yp = hl.load(y, [t0, t1.index - x.size(1)], extra_mask=(t1.index >= x.size(1))[None, :])
+        out[t0, t1] = torch.where((t1.index < x.size(1))[None, :], xp, yp)
+    return out
+
+
+@pytest.mark.parametrize("nx,ny", [(30, 70), (64, 64), (5, 1)])
+def test_a_masked_load_may_run_past_the_tensor(mode, nx, ny):
+    x, y = torch.randn(9, nx), torch.randn(9, ny)
+    torch.testing.assert_close(fresh(concat_columns)(x, y), torch.cat([x, y], dim=1))
+
+
+def test_an_unmasked_load_past_the_tensor_is_an_error(mode):
+    @deuteron.kernel
+    def k(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        out = torch.empty([x.size(0) + y.size(0)], dtype=x.dtype, device=x.device)
+        for t in hl.tile(out.size(0)):
+            out[t] = x[t]
+        return out
+
+    with pytest.raises(exc.CompileError, match="runs up to 12 but dimension 0 of 'x' has size 8"):
+        fresh(k)(torch.randn(8), torch.randn(4))

@@ -66,7 +66,7 @@ std::vector<ConfigKey> build_table() {
        .doc = "how many rows of tiles consecutive programs sweep together, for L2 reuse (1 = row-major)"},
       {.name = kReductionLoops, .per = Per::ReductionLoop, .kind = ItemKind::Int,
        .nullable = true, .null_means = "persistent",
-       .min = 1, .max = kNoMax, .power_of_two = true,
+       .min = 1, .max = kNoMax, .power_of_two = true, .one_value_for_all = true,
        .default_value = json::Value(), .default_note = "None; 4096 when the dim's extent is symbolic",
        .search_note = "None and powers of two below the extent (64..16384)",
        .allowed = "None or a power of two",

@@ -468,11 +468,13 @@ class Normalizer {
     const ConfigKey& key = config_key(keys::kReductionLoops);
     const json::Value* v = get(key.name);
     const size_t n = spec_.entries(key.per);
-    if (v && (!v->is_array() || v->size() != n))
+    // One value (reduction_loops=32, as Helion accepts) stands for every reduction loop.
+    const bool one_for_all = v && !v->is_array() && key.one_value_for_all;
+    if (v && !one_for_all && (!v->is_array() || v->size() != n))
       fail(key.name, "expected a list of " + std::to_string(n) + " entries (" + key.allowed_text() + "), got " + json::dump(*v));
     json::Array rl;
     for (size_t i = 0; i < n; ++i) {
-      const json::Value& e = v ? (*v)[i] : key.default_value;
+      const json::Value& e = one_for_all ? *v : v ? (*v)[i] : key.default_value;
       if (e.is_null()) {
         if (!spec_.reduction_loops[i].extent.is_constant())
           rl.push_back(json::Value(int64_t{4096}));  // a symbolic extent cannot be held in registers

@@ -392,6 +392,12 @@ void Analyzer::host_assign(const ast::Expr& target, const SValue& value, SourceS
     // A tensor (also one inside a tuple) is now reachable in host code under this name.
     SValue v = named_host_value(value, n->id);
     v.span = target.span;
+    if (v.kind == SValue::Kind::Unknown) {
+      // Python's value under this name, right after this statement: where an
+      // int is needed it is read then (host_numbers.cc, runtime_int).
+      v.runtime_expr = n->id;
+      v.index = static_cast<int>(program_->host.size());
+    }
     env_[n->id] = v;
     return;
   }
@@ -563,6 +569,7 @@ SymInt Analyzer::expect_int(const SValue& v, SourceSpan span, const std::string&
   if (v.kind == SValue::Kind::Int) return v.i;
   if (v.kind == SValue::Kind::Bool && v.runtime_expr.empty()) return v.b ? 1 : 0;
   if (v.kind == SValue::Kind::BlockSize) return SymInt::symbol("_block_size_" + std::to_string(v.index));
+  if (auto r = runtime_int(v)) return *r;
   error(span, what + " must be an int known on the host (a constant, an argument, or a size), got " + describe(v));
 }
 
@@ -660,6 +667,9 @@ SValue Analyzer::expect_device(const SValue& v, SourceSpan span, const std::stri
     case SValue::Kind::Tile:
       error(span, what + ": a tile object is not a tensor", {"use tile.index for the indices of the tile"});
     case SValue::Kind::Unknown:
+      // A name bound to such a value where an int is wanted (a bound, an offset):
+      // Python's value, checked to be an int at the call (runtime_int).
+      if (auto r = runtime_int(v)) return gen().to_device(SValue::integer(*r), span);
       error(span, what + ": this value is computed by host code that deuteron does not model, so it cannot be used "
                          "on the device",
             {"pass it to the kernel as an argument, or compute it from tensor sizes and constants"});

@@ -187,6 +187,11 @@ class Analyzer {
   SValue host_number_binop(ast::BinOpKind op, const SValue& a, const SValue& b);
   SValue host_number_call(const std::string& fn, const std::vector<SValue>& args);
   bool merge_host_branches(const ast::If& s, const std::set<std::string>& names);
+  // A name bound to a value sema does not model, where an int is needed: a
+  // runtime int read right after its statement (nullopt for anything else).
+  std::optional<SymInt> runtime_int(const SValue& v) const;
+  // A size of a tensor host code makes: an int, a registered block size, or runtime_int.
+  std::optional<SymInt> host_size(const SValue& v) const;
   // hl.zeros / hl.full in host code: the torch call the host function runs
   // instead (an allocation on the kernel's device), as Python text.
   std::string host_creation_text(const ast::Call& call, const std::string& name) const;
@@ -222,7 +227,8 @@ class Analyzer {
   // `x[...]` of a host tensor in host code: the view basic indexing makes
   // (ints, `:`, constant slices, None, ...), or Unknown (host_ops.cc).
   SValue host_tensor_subscript(const HostTensor& t, const IndexParts& parts, SourceSpan span);
-  ir::Value* access_mask(const HostTensor& t, const std::vector<int>& dims, const SValue* extra_mask, SourceSpan span);
+  ir::Value* access_mask(const HostTensor& t, const std::vector<int>& dims, const SValue* extra_mask, SourceSpan span,
+                         const std::vector<std::pair<int, int64_t>>& past_end = {});
   SValue load(const SValue& tensor, const IndexParts& index, SourceSpan span, const SValue* extra_mask,
               const std::string& eviction);
   void store(const SValue& tensor, const IndexParts& index, const SValue& value, SourceSpan span,

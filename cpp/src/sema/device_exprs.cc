@@ -267,7 +267,15 @@ SValue Analyzer::eval_binop(ast::BinOpKind op, const SValue& a_in, const SValue&
   using K = SValue::Kind;
   const SValue a = as_number(a_in, span), b = as_number(b_in, span);
   if (a.kind == K::Unknown || b.kind == K::Unknown) {
-    if (in_device()) expect_device(a.kind == K::Unknown ? a : b, span, "operand");
+    if (in_device()) {
+      // A name host code bound to a value sema does not model, in device
+      // arithmetic: the int Python computed (runtime_int), else an error.
+      auto a_int = a.kind == K::Unknown ? runtime_int(a) : std::nullopt;
+      auto b_int = b.kind == K::Unknown ? runtime_int(b) : std::nullopt;
+      if ((a.kind != K::Unknown || a_int) && (b.kind != K::Unknown || b_int))
+        return eval_binop(op, a_int ? SValue::integer(*a_int) : a, b_int ? SValue::integer(*b_int) : b, span);
+      expect_device(a.kind == K::Unknown ? a : b, span, "operand");
+    }
     return SValue::unknown();
   }
   // `tile + n` (either order) offsets the tile's indices, as Helion reads it
@@ -899,12 +907,15 @@ struct LoweredIndex {
   std::vector<ir::IndexSpec> specs;
   std::vector<ir::Value*> operands;
   std::vector<int> dims;  // result shape
+  // Tiles that run past the tensor's dim (allowed under a user's extra_mask):
+  // (dim, the tensor's size there); the access masks them against it too.
+  std::vector<std::pair<int, int64_t>> past_end;
 };
 
 }  // namespace
 
 static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<std::pair<SValue, SourceSpan>> parts,
-                                SourceSpan span) {
+                                SourceSpan span, bool user_masked = false) {
   using K = SValue::Kind;
   int rank = static_cast<int>(t.sizes.size());
   int consumed = 0;
@@ -963,9 +974,16 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
           out.operands.push_back(a.expect_device(SValue::integer(0), sp, "an index").value);
           break;
         }
-        if (end && size && *end > *size)
-          a.error(sp, "'" + a.gen().dim_name(p.dim) + "' runs up to " + std::to_string(*end) + " but dimension " + std::to_string(pos) +
-                          " of '" + t.expr + "' has size " + std::to_string(*size));
+        if (end && size && *end > *size) {
+          // Under hl.load/hl.store's extra_mask the program guards the lanes past
+          // the end itself (concatenate's `tile1.index < x.size(1)`); they are
+          // masked against the tensor's size as well, so none reads past it.
+          if (!user_masked)
+            a.error(sp, "'" + a.gen().dim_name(p.dim) + "' runs up to " + std::to_string(*end) + " but dimension " +
+                            std::to_string(pos) + " of '" + t.expr + "' has size " + std::to_string(*size),
+                    {"mask the lanes past the end with hl.load(..., extra_mask=...) / hl.store(..., extra_mask=...)"});
+          out.past_end.emplace_back(p.dim, *size);
+        }
         spec.kind = ir::IndexSpec::Kind::TileDim;
         spec.dim = p.dim;
         add_dim(p.dim, sp);
@@ -1058,10 +1076,16 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
 // The mask operand of an access: the user's extra_mask and the masks of the
 // jagged tiles (hl.jagged_tile) among the dims it produces; null when neither.
 ir::Value* Analyzer::access_mask(const HostTensor& t, const std::vector<int>& dims, const SValue* extra_mask,
-                                 SourceSpan span) {
+                                 SourceSpan span, const std::vector<std::pair<int, int64_t>>& past_end) {
   ir::Value* user = nullptr;
   if (extra_mask && extra_mask->kind != SValue::Kind::None)
     user = gen().cast(expect_device(*extra_mask, span, "extra_mask").value, DType::Bool, span);
+  for (const auto& [dim, size] : past_end) {
+    SValue in_bounds = gen().binary(ir::BinaryFn::Lt, eval_attribute(SValue::tile(dim), "index", span),
+                                    SValue::integer(size), span);
+    user = user ? gen().binary(ir::BinaryFn::LogicalAnd, SValue::ir(user, PromotionClass::Tensor), in_bounds, span).value
+                : in_bounds.value;
+  }
   ir::Value* jagged = gen().jagged_mask_on(dims, span, "an access to '" + t.expr + "'");
   if (!jagged) return user;
   if (!user) return jagged;
@@ -1072,14 +1096,15 @@ ir::Value* Analyzer::access_mask(const HostTensor& t, const std::vector<int>& di
 SValue Analyzer::load(const SValue& tensor, const IndexParts& index, SourceSpan span, const SValue* extra_mask,
                       const std::string& eviction) {
   const HostTensor& t = *tensor.tensor;
-  LoweredIndex li = lower_index(*this, t, index, span);
+  const bool user_masked = extra_mask && extra_mask->kind != SValue::Kind::None;
+  LoweredIndex li = lower_index(*this, t, index, span, user_masked);
   ir::Attrs attrs;
   attrs.tensor = tensor_param(t, span);
   attrs.index = li.specs;
   attrs.eviction_policy = eviction;
   attrs.memory_op = kernel_->num_loads++;
   std::vector<ir::Value*> ops = li.operands;
-  if (ir::Value* m = access_mask(t, li.dims, extra_mask, span)) {
+  if (ir::Value* m = access_mask(t, li.dims, extra_mask, span, li.past_end)) {
     attrs.extra_mask = static_cast<int>(ops.size());
     ops.push_back(m);
   }
@@ -1136,7 +1161,8 @@ static ir::Value* prepare_stored_value(Analyzer& a, const HostTensor& t, const S
 void Analyzer::store(const SValue& tensor, const IndexParts& index, const SValue& value, SourceSpan span,
                      const SValue* extra_mask) {
   const HostTensor& t = *tensor.tensor;
-  LoweredIndex li = lower_index(*this, t, index, span);
+  const bool user_masked = extra_mask && extra_mask->kind != SValue::Kind::None;
+  LoweredIndex li = lower_index(*this, t, index, span, user_masked);
   ir::Attrs attrs;
   attrs.tensor = tensor_param(t, span);
   attrs.index = li.specs;
@@ -1144,7 +1170,7 @@ void Analyzer::store(const SValue& tensor, const IndexParts& index, const SValue
   std::vector<ir::Value*> ops = li.operands;
   attrs.value_operand = static_cast<int>(ops.size());
   ops.push_back(prepare_stored_value(*this, t, value, li.dims, span));
-  if (ir::Value* m = access_mask(t, li.dims, extra_mask, span)) {
+  if (ir::Value* m = access_mask(t, li.dims, extra_mask, span, li.past_end)) {
     attrs.extra_mask = static_cast<int>(ops.size());
     ops.push_back(m);
   }

@@ -124,4 +124,23 @@ bool Analyzer::merge_host_branches(const ast::If& s, const std::set<std::string>
   return true;
 }
 
+std::optional<SymInt> Analyzer::runtime_int(const SValue& v) const {
+  // A name bound to a value sema does not model (num_workers =
+  // helion.runtime.get_num_sm(device)), where an int is needed: Python's value,
+  // read right after the statement that bound it.  range() takes ints (and
+  // one-element integer tensors) and raises TypeError for anything else ("'float'
+  // object cannot be interpreted as an integer"), so a value of another type is
+  // an error at the call, never a truncated number.
+  if (v.kind != K::Unknown || v.runtime_expr.empty() || v.index < 0) return std::nullopt;
+  std::string sym = symbol_for("_host_" + v.runtime_expr);
+  program_->symbols.push_back(HostSymbol{sym, "range(" + v.runtime_expr + ").stop", false, v.index});
+  return SymInt::symbol(sym);
+}
+
+std::optional<SymInt> Analyzer::host_size(const SValue& v) const {
+  if (v.kind == K::Int) return v.i;
+  if (v.kind == K::BlockSize) return SymInt::symbol("_block_size_" + std::to_string(v.index));
+  return runtime_int(v);
+}
+
 }  // namespace deuteron::sema

@@ -107,10 +107,12 @@ bool Analyzer::call_host_torch(const std::string& name, const CallArgs& call, SV
     // torch.empty(m, n) or torch.empty([m, n]) or torch.empty(x.size())
     std::vector<SValue> items(c.args.begin() + first, c.args.end());
     if (items.size() == 1 && items[0].is_sequence()) items = items[0].elts;
-    for (const auto& it : items)
-      if (it.kind != K::Int) return std::optional<std::vector<SymInt>>();
     std::vector<SymInt> sizes;
-    for (const auto& it : items) sizes.push_back(it.i);
+    for (const auto& it : items) {
+      auto n = host_size(it);
+      if (!n) return std::optional<std::vector<SymInt>>();
+      sizes.push_back(*n);
+    }
     return std::optional<std::vector<SymInt>>(sizes);
   };
   auto kw_only = [&](const CallArgs& c, size_t npos) {
@@ -334,8 +336,9 @@ bool Analyzer::call_host_tensor_method(const SValue& self, const std::string& na
     if (call.args[0].is_sequence()) items = call.args[0].elts;
     std::vector<SymInt> sizes;
     for (const auto& it : items) {
-      if (it.kind != K::Int) { out = SValue::unknown(); return true; }
-      sizes.push_back(it.i);
+      auto n = host_size(it);
+      if (!n) { out = SValue::unknown(); return true; }
+      sizes.push_back(*n);
     }
     CallArgs kw = call;
     kw.args.resize(std::min(call.args.size(), npos));

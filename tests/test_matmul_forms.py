@@ -309,6 +309,7 @@ def packed_rhs(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 def test_merging_reshape_of_unpacking_is_a_compile_error(mode):
     # int4/fp4 unpacking interleaves two values along K with a reshape that
-    # merges dims: not supported yet, a compile error at the reshape.
-    with pytest.raises(exc.CompileError, match="view/reshape sizes must be tiles or ints"):
+    # merges dims: the merged dim is not the tile the other operand contracts
+    # over, a compile error at the matmul.
+    with pytest.raises(exc.CompileError, match="matmul contraction dims differ"):
         fresh(packed_rhs)(torch.randn(32, 64), torch.randn(32, 32))

@@ -68,6 +68,11 @@ struct ArgSpec {
   bool const_bool = false;
   // String: the value (a compile-time constant, part of the specialization key, as in Helion)
   std::string string_value;
+  // Int: this call's value.  Only hl.specialize and compile-time positions (block_size=)
+  // read it, and they record the argument in Program::specialized_args so that the
+  // kernel keys on its value from then on (Helion specializes such arguments too).
+  bool has_int_value = false;
+  int64_t int_value = 0;
   // Tuple, List, NamedTuple, Dataclass, Dict (a structured argument): one spec
   // per element, in order, each of any kind but Constexpr and Other; the class
   // name for messages ("Point").
@@ -144,6 +149,9 @@ struct Program {
   // What the function returns, as a Python annotation for torch.library
   // schemas: "torch.Tensor", "tuple[torch.Tensor, torch.Tensor]", "None".
   std::string return_annotation = "None";
+  // Int arguments whose value was compiled in (hl.specialize(n), block_size=n): the
+  // runtime adds their values to the specialization key.  Parameter names, in order seen.
+  std::vector<std::string> specialized_args;
   // Call sites of torch's random functions in device code (torch.rand_like, ...):
   // the host function draws this many seeds from torch's generator per call.
   int rng_seed_count = 0;

@@ -79,6 +79,10 @@ ArgSpec to_arg(const nb::dict& d) {
     a.device = get_or<std::string>(d, "device", "cuda");
   } else if (kind == "int") {
     a.kind = ArgSpec::Kind::Int;
+    if (d.contains("value")) {
+      a.has_int_value = true;
+      a.int_value = to_int64(d["value"], "the int argument " + a.name);
+    }
   } else if (kind == "float") {
     a.kind = ArgSpec::Kind::Float;
   } else if (kind == "bool") {
@@ -208,6 +212,7 @@ class PyBound {
   }
   std::vector<std::string> used_globals() const { return b_->program().used_globals; }
   std::vector<std::pair<std::string, std::string>> warnings() const { return b_->program().warnings; }
+  std::vector<std::string> specialized_args() const { return b_->program().specialized_args; }
   std::vector<std::string> kernel_names() const {
     std::vector<std::string> out;
     for (const auto& k : b_->program().kernels) out.push_back(k->name);
@@ -333,6 +338,7 @@ NB_MODULE(_core, m) {
       .def("dump_ir_after", &PyBound::dump_ir_after)
       .def("used_globals", &PyBound::used_globals)
       .def("warnings", &PyBound::warnings)
+      .def("specialized_args", &PyBound::specialized_args)
       .def("kernel_names", &PyBound::kernel_names)
       .def("num_block_sizes", &PyBound::num_block_sizes)
       .def("runs_triton_source", &PyBound::runs_triton_source);

@@ -210,6 +210,7 @@ void Analyzer::bind_arguments() {
       case ArgSpec::Kind::Int:
         v = SValue::integer(SymInt::symbol(arg.name));
         program_->symbols.push_back({arg.name, arg.name, true});
+        if (a.has_int_value) int_arg_values_[arg.name] = a.int_value;
         break;
       case ArgSpec::Kind::Float:
         v = SValue::floating(0.0);
@@ -573,8 +574,24 @@ SymInt Analyzer::expect_int(const SValue& v, SourceSpan span, const std::string&
   error(span, what + " must be an int known on the host (a constant, an argument, or a size), got " + describe(v));
 }
 
+SymInt Analyzer::specialize_int_args(const SymInt& i) const {
+  std::vector<std::string> names = i.symbols();
+  if (names.empty()) return i;
+  for (const auto& n : names)
+    if (!int_arg_values_.count(n)) return i;
+  std::optional<int64_t> value = i.evaluate(int_arg_values_);
+  if (!value) return i;
+  for (const auto& n : names) {
+    auto& rec = program_->specialized_args;
+    if (std::find(rec.begin(), rec.end(), n) == rec.end()) rec.push_back(n);
+  }
+  return SymInt(*value);
+}
+
 int64_t Analyzer::expect_const_int(const SValue& v, SourceSpan span, const std::string& what) const {
-  SymInt i = expect_int(v, span, what);
+  // An int argument where a compile-time value is needed (block_size=n) is specialized
+  // on, as Helion does (it passes such a block size to Triton as a constexpr).
+  SymInt i = specialize_int_args(expect_int(v, span, what));
   if (!i.is_constant())
     error(span, what + " must be a compile-time constant, got " + i.str(),
           {"mark the argument `hl.constexpr` or use static shapes so that it is known when compiling"});

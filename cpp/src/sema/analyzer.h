@@ -96,6 +96,10 @@ class Analyzer {
   // Conversions with clear errors.
   SymInt expect_int(const SValue& v, SourceSpan span, const std::string& what) const;
   int64_t expect_const_int(const SValue& v, SourceSpan span, const std::string& what) const;
+  // `i` with the int arguments it names replaced by this call's values, each recorded in
+  // Program::specialized_args (the kernel then keys on its value); `i` itself when it
+  // names another symbol (a size with dynamic shapes) that no value replaces.
+  SymInt specialize_int_args(const SymInt& i) const;
   double expect_const_float(const SValue& v, SourceSpan span, const std::string& what) const;
   DType expect_dtype(const SValue& v, SourceSpan span, const std::string& what) const;
   bool expect_const_bool(const SValue& v, SourceSpan span, const std::string& what) const;
@@ -349,6 +353,7 @@ class Analyzer {
   BindRequest request_;
   std::shared_ptr<const SourceFile> file_;
   std::unique_ptr<Program> program_;
+  std::map<std::string, int64_t> int_arg_values_;  // int arguments' values in this call (see ArgSpec)
   Env env_;
   std::map<std::string, GlobalSpec> globals_;
   std::unique_ptr<ir::DeviceKernel> kernel_;  // kernel being lowered

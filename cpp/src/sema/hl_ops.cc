@@ -270,9 +270,20 @@ bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& ou
   }
   // hl.constexpr(v) in a kernel is v, as hl.specialize(v) is: a value that must be
   // known when compiling is checked where it is used.
+  // hl.specialize(n) of an int argument (or of an expression of int arguments, or a
+  // sequence of them) compiles in this call's value and keys the kernel on it, as Helion does.
   if (name == "specialize" || name == "constexpr") {
     BoundArgs b = bind(call, {"value"});
     out = *b.get("value");
+    if (name == "specialize") {
+      auto fix = [&](SValue& e) {
+        if (e.kind == K::Int && e.runtime_expr.empty() && !e.i.is_constant()) e.i = specialize_int_args(e.i);
+      };
+      if (out.is_sequence())
+        for (auto& e : out.elts) fix(e);
+      else
+        fix(out);
+    }
     return true;
   }
   if (name == "load") {

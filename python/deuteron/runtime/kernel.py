@@ -219,6 +219,9 @@ class Kernel:
                     fn.__code__.co_filename, fn.__code__.co_firstlineno, 0,
                     f"kernels cannot take *{p.name} or **{p.name}")
         self._constexpr = [_is_constexpr_annotation(p.annotation) for p in self._params]
+        # Int parameters the compiled code needs the value of (hl.specialize(n), block_size=n):
+        # found when binding (the core reports them), keyed by value from then on.
+        self._specialized_ints: frozenset[int] = frozenset()
         self._defaults = [p.default for p in self._params]
         self._nparams = len(self._params)
         # Calls with exactly one positional value per parameter skip binding,
@@ -340,10 +343,12 @@ class Kernel:
         is_tensor = "type({0}) is _T" if exact else "isinstance({0}, _T)"
         other = "(type({0}) if type({0}) in _plain else _okey[type({0})]({0}))"
         parts = []
-        for name, is_const in zip(names, self._constexpr):
+        for i, (name, is_const) in enumerate(zip(names, self._constexpr)):
             test = is_tensor.format(name)
             if is_const:
                 parts.append(f"(type({name}), {name})")
+            elif i in self._specialized_ints:  # an int keys by value; any other value as usual
+                parts.append(f"((int, {name}) if type({name}) is int else {other.format(name)})")
             elif self._settings.static_shapes and exact:
                 parts.append(f"(({name}.dtype, {name}.shape, {name}.stride(), {name}.is_cuda) "
                              f"if {test} else {other.format(name)})")
@@ -417,8 +422,19 @@ class Kernel:
                     # specialization takes its sizes at run time, as with static_shapes=False.
                     settings = self.settings.snapshot().replace(static_shapes=False)
                 bound = BoundKernel(self, args, settings=settings)
-                self._bound[key] = bound
+                self._bound[self._key_after_binding(bound, args, key)] = bound
         return bound
+
+    def _key_after_binding(self, bound: BoundKernel, args: tuple, key: tuple, *suffix: Any) -> tuple:
+        """``key``, or -- when ``bound``'s code compiled in the value of an int parameter not yet
+        keyed by value (hl.specialize(n), block_size=n) -- the key with that parameter's value,
+        after making every later key hold it (Helion specializes on such arguments too)."""
+        positions = {i for i, p in enumerate(self._params) if p.name in bound.specialized_args}
+        if positions <= self._specialized_ints:
+            return key
+        self._specialized_ints = self._specialized_ints | positions
+        self._make_key_functions()
+        return (*self.specialization_key(args), *suffix)
 
     def _bind_wide(self, args: tuple) -> BoundKernel:
         """The int64-index specialization for these arguments: the int32 code's
@@ -429,7 +445,7 @@ class Kernel:
             bound = self._bound.get(key)
             if bound is None:
                 bound = BoundKernel(self, args, settings=self.settings.snapshot().replace(index_dtype=torch.int64))
-                self._bound[key] = bound
+                self._bound[self._key_after_binding(bound, args, key, "int64")] = bound
         return bound
 
     def reset(self) -> None:
@@ -456,6 +472,10 @@ class Kernel:
                 specs.append({"name": p.name, "kind": "constexpr", "value": value})
                 continue
             spec = self._value_spec(p.name, value, p.name)
+            if spec is not None and spec["kind"] == "int" and -(1 << 63) <= value < (1 << 63):
+                # For hl.specialize(n) and block_size=n only: they compile it in and say so
+                # (BoundKernel.specialized_args); the code is otherwise the same for every value.
+                spec["value"] = int(value)
             if spec is None and _source.is_graph_module(value):
                 # A torch.fx GraphModule: its graph, as a function inlined where device code calls it.
                 spec = _source.graph_module_arg_spec(p.name, value)
@@ -655,6 +675,8 @@ class BoundKernel:
             index_dtype=index_dtype, dot_precision=triton_dot_precision(self.settings.dot_precision),
             precision=self.settings.precision, device=info)
         _print_compile_warnings(self._core.warnings(), self.settings.ignore_warnings)
+        # Int parameters whose value this code compiled in (see Kernel._key_after_binding).
+        self.specialized_args: tuple[str, ...] = tuple(self._core.specialized_args())
         def_line = src.first_line + next((i for i, line in enumerate(src.text.splitlines())
                                           if line.lstrip().startswith(("def ", "async def "))), 0)
         # ConfigErrors start here: a config is written far from its kernel (a decorator,

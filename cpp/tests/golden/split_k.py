@@ -2,13 +2,12 @@
 # RUN[split4]: --function matmul_split_k --args x:float32[64,1000],y:float32[1000,32] --config '{"block_sizes":[32,32,32],"split_k":4}'
 # RUN[split64]: --function matmul_split_k --args x:float32[64,1000],y:float32[1000,32] --config '{"block_sizes":[32,32,32],"split_k":64}'
 # RUN[reference]: --function matmul_split_k --args x:float32[64,1000],y:float32[1000,32] --config '{"split_k":8}' --dump=reference
-# RUN[odd]: --function odd_block --args x:float32[100] --config '{"split":2}'
 #
 # A tile block computed on the host from a tunable (Helion's split-K form):
 # next_power_of_2(cdiv(k, split_k)) stays symbolic in sema (config_block in
 # the IR) and each config fixes it: split_k=4 tiles k=1000 by 256, split_k=64
 # by 16.  A value that is no power of two under a config is an error at the
-# tile loop naming the tunables' values.
+# tile loop naming the tunables' values (tests/test_split_k.py).
 
 import torch
 import deuteron

@@ -170,5 +170,42 @@ TEST(SymIntOverflow, NextPowerOf2) {
   EXPECT_THROW(next_power_of_2(kMax), IntOverflowError);
 }
 
+
+TEST(SymIntNextPow2, FoldsConstantsWithTritonsSemantics) {
+  EXPECT_EQ(sym_next_power_of_2(SymInt(0)).constant(), 0);  // triton.next_power_of_2(0) == 0
+  EXPECT_EQ(sym_next_power_of_2(SymInt(-5)).constant(), 0);
+  EXPECT_EQ(sym_next_power_of_2(SymInt(1)).constant(), 1);
+  EXPECT_EQ(sym_next_power_of_2(SymInt(1000)).constant(), 1024);
+  EXPECT_EQ(sym_next_power_of_2(SymInt(int64_t{1} << 62)).constant(), int64_t{1} << 62);
+  EXPECT_THROW(sym_next_power_of_2(SymInt((int64_t{1} << 62) + 1)), IntOverflowError);
+}
+
+TEST(SymIntNextPow2, SymbolicFromTunables) {
+  // k_block = next_power_of_2(cdiv(1024, split_k)), as Helion's split-k matmul computes it.
+  SymInt split_k = SymInt::symbol("_tunable_split_k");
+  SymInt k_block = sym_next_power_of_2(cdiv(SymInt(1000), split_k));
+  EXPECT_EQ(k_block.kind(), SymInt::Kind::NextPow2);
+  EXPECT_EQ(k_block.symbols(), std::vector<std::string>{"_tunable_split_k"});
+  EXPECT_EQ(k_block.str(), "triton.next_power_of_2((_tunable_split_k + 999) // _tunable_split_k)");
+  EXPECT_EQ(k_block.evaluate({{"_tunable_split_k", 1}}), 1024);
+  EXPECT_EQ(k_block.evaluate({{"_tunable_split_k", 4}}), 256);
+  EXPECT_EQ(k_block.evaluate({{"_tunable_split_k", 3}}), 512);  // cdiv gives 334
+  EXPECT_EQ(k_block.evaluate({{"_tunable_split_k", 2000}}), 1);
+  EXPECT_EQ(k_block.evaluate({}), std::nullopt);
+  EXPECT_EQ(k_block.hint(), std::nullopt);  // tunables have no hint
+  EXPECT_EQ(sym_next_power_of_2(SymInt::symbol("n", 100)).hint(), 128);
+  // Idempotent, and structurally equal when built twice.
+  EXPECT_TRUE(sym_next_power_of_2(k_block).same_as(k_block));
+  EXPECT_TRUE(sym_next_power_of_2(cdiv(SymInt(1000), split_k)).same_as(k_block));
+  // Arithmetic keeps it as an atom; names map like other symbols.
+  SymInt twice = k_block * SymInt(2);
+  EXPECT_EQ(twice.evaluate({{"_tunable_split_k", 4}}), 512);
+  EXPECT_EQ(k_block.str([](const std::string&) { return std::string("4"); }), "triton.next_power_of_2((4 + 999) // 4)");
+  // Values past 2**62 have no int64 next power of 2.
+  SymInt n = SymInt::symbol("n");
+  EXPECT_EQ(sym_next_power_of_2(n).evaluate({{"n", (int64_t{1} << 62) + 1}}), std::nullopt);
+  EXPECT_EQ(sym_next_power_of_2(n).evaluate({{"n", 0}}), 0);
+}
+
 }  // namespace
 }  // namespace deuteron

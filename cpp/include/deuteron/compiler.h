@@ -50,6 +50,7 @@ class BoundKernel {
   std::string dump_ir() const;
 
  private:
+  void resolve_config_blocks(ir::DeviceKernel& k, int kernel, const json::Value& config) const;
   std::unique_ptr<Program> program_;
   ConfigSpec spec_;
   DeviceInfo device_;

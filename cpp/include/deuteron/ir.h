@@ -45,6 +45,12 @@ struct Dim {
   // fixed_block_size when the kernel fixes it (`block_size=32`).
   int block_size_index = -1;
   std::optional<int64_t> fixed_block_size;
+  // A block the kernel fixes with a number computed on the host from
+  // tunables (`block_size=[None, k_block]`, k_block =
+  // next_power_of_2(cdiv(k, split_k))): known once the config is.  Lowering
+  // for a config (driver/compiler.cc) turns it into fixed_block_size; until
+  // then both block_size_index and fixed_block_size are unset.
+  std::optional<SymInt> config_block_size;
   // Full dims that a reduction runs over: config.reduction_loops[reduction_index]
   // (None = persistent, N = rolled loop of block N).  -1 = not tunable.
   int reduction_index = -1;

@@ -26,7 +26,7 @@ namespace deuteron {
 
 class SymInt {
  public:
-  enum class Kind { Const, Symbol, Add, Mul, FloorDiv, Mod, Max, Min };
+  enum class Kind { Const, Symbol, Add, Mul, FloorDiv, Mod, Max, Min, NextPow2 };
 
   SymInt() : SymInt(int64_t{0}) {}
   SymInt(int64_t c);  // NOLINT: implicit from constants on purpose
@@ -55,7 +55,9 @@ class SymInt {
   // Python expression; `name_of` maps a symbol to its spelling in the
   // target program (default: the symbol name).  FloorDiv prints `//`,
   // Max/Min print `max(..)`/`min(..)` (or `tl.maximum`/`tl.minimum` with
-  // triton_flavor, for use inside @triton.jit code).
+  // triton_flavor, for use inside @triton.jit code); NextPow2 prints
+  // `triton.next_power_of_2(..)` (host code: callers resolve it to a constant
+  // before it reaches a kernel).
   std::string str(const std::function<std::string(const std::string&)>& name_of = nullptr,
                   bool triton_flavor = false) const;
 
@@ -68,6 +70,11 @@ class SymInt {
   friend SymInt cdiv(const SymInt& a, const SymInt& b);
   friend SymInt sym_max(const SymInt& a, const SymInt& b);
   friend SymInt sym_min(const SymInt& a, const SymInt& b);
+  // triton.next_power_of_2(a): 0 for a <= 0 (Triton's bit trick), else the
+  // smallest power of 2 >= a.  Symbolic when `a` is (a block size computed on
+  // the host from a tunable, `next_power_of_2(cdiv(k, split_k))`); prints as
+  // `triton.next_power_of_2(..)`, which only host code can run.
+  friend SymInt sym_next_power_of_2(const SymInt& a);
 
   // Structural equality of the canonical forms.
   bool same_as(const SymInt& o) const;

@@ -59,6 +59,9 @@ AxisSize axis_size(const ir::DeviceKernel& k, int dim) {
   if (dim == ir::kBroadcast) return a;
   const ir::Dim& d = k.dim(dim);
   if (d.kind == ir::DimKind::Tile && d.fixed_block_size) a.extent = *d.fixed_block_size;
+  // A block computed from tunables is at most the whole extent's power of 2:
+  // sizing heuristics take that bound.
+  else if (d.kind == ir::DimKind::Tile && d.config_block_size) a.extent = next_power_of_2(hint_or(d.extent(), 1024));
   else if (d.kind == ir::DimKind::Tile) a.block_size_index = d.block_size_index;
   else a.extent = next_power_of_2(hint_or(d.extent(), 1024));
   return a;

@@ -35,6 +35,39 @@ std::unique_ptr<BoundKernel> BoundKernel::bind(const BindRequest& request, Devic
   return bound;
 }
 
+// A tile block fixed by a host number made of tunables
+// (ir::Dim::config_block_size) takes its value under `config`; a value that
+// is no positive power of two is the kernel's error, at its tile loop.
+void BoundKernel::resolve_config_blocks(ir::DeviceKernel& k, int kernel, const json::Value& config) const {
+  bool any = false;
+  for (const auto& d : k.dims) any |= d.config_block_size.has_value();
+  if (!any) return;
+  analysis::KernelConfig kc = analysis::kernel_config(spec(), config, kernel, device(), program().dot_precision,
+                                                      program().precision);
+  for (auto& d : k.dims) {
+    if (!d.config_block_size) continue;
+    std::map<std::string, int64_t> env;
+    std::string values;
+    for (const auto& n : d.config_block_size->symbols()) {
+      auto v = kc.config_symbol(n);
+      DEUTERON_CHECK(v.has_value(), "config block size with a symbol no config gives: " + n);
+      env[n] = std::stoll(*v);
+      std::string shown = n.rfind("_tunable_", 0) == 0 ? n.substr(9) : n;
+      values += (values.empty() ? "" : ", ") + shown + "=" + *v;
+    }
+    auto b = d.config_block_size->evaluate(env);
+    if (!b || *b <= 0 || (*b & (*b - 1)) != 0)
+      raise_error(program_->file, d.span,
+                  "block_size must be a positive power of two, got " + (b ? std::to_string(*b) : "no value") +
+                      " from " + d.config_block_size->str([](const std::string& n) {
+                        return n.rfind("_tunable_", 0) == 0 ? n.substr(9) : n;
+                      }) + " with " + values,
+                  {"compute the block with next_power_of_2(...) so that every config gives a power of two"});
+    d.fixed_block_size = *b;
+    d.config_block_size.reset();
+  }
+}
+
 std::vector<std::unique_ptr<ir::DeviceKernel>> BoundKernel::lower(const json::Value& config, LoweringLog* log,
                                                                  Target target) const {
   std::vector<std::optional<int64_t>> reduction_loops;
@@ -43,6 +76,8 @@ std::vector<std::unique_ptr<ir::DeviceKernel>> BoundKernel::lower(const json::Va
 
   std::vector<std::unique_ptr<ir::DeviceKernel>> kernels;
   for (const auto& k : program_->kernels) kernels.push_back(ir::clone(*k));
+  // Blocks computed on the host from tunables become this config's numbers.
+  for (size_t i = 0; i < kernels.size(); ++i) resolve_config_blocks(*kernels[i], static_cast<int>(i), config);
   auto record = [&](const char* stage) {
     if (!log || !log->enabled) return;
     std::string text;

@@ -366,6 +366,11 @@ class Parser {
       return v;
     }
     if (pos_ < text().size() && std::isdigit(static_cast<unsigned char>(text()[pos_]))) return SymInt(integer("an integer"));
+    if (accept("triton.next_power_of_2(")) {
+      SymInt a = sym_expr();
+      expect(")");
+      return sym_next_power_of_2(a);
+    }
     bool is_max = peek_word("max"), is_min = peek_word("min");
     if (is_max || is_min) {
       size_t save = pos_;
@@ -555,6 +560,11 @@ class Parser {
     d.end = sym_expr();
     expect(")");
     if (accept_word("block")) d.fixed_block_size = integer("a block size");
+    if (accept_word("config_block")) {  // a block each config resolves (sema's IR)
+      expect("{");
+      d.config_block_size = sym_expr();
+      expect("}");
+    }
     if (accept("block_sizes[")) {
       d.block_size_index = small_int("a block_sizes index");
       expect("]");

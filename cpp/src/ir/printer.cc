@@ -91,6 +91,8 @@ class Printer {
       if (!d.name.empty()) os_ << " " << d.name;
       os_ << " [" << d.begin.str() << ", " << d.end.str() << ")";
       if (d.fixed_block_size) os_ << " block " << *d.fixed_block_size;
+      // Only before lowering for a config (which resolves it).
+      if (d.config_block_size) os_ << " config_block {" << d.config_block_size->str() << "}";
       if (d.block_size_index >= 0) os_ << " block_sizes[" << d.block_size_index << "]";
       if (d.reduction_index >= 0) os_ << " reduction_loops[" << d.reduction_index << "]";
       if (d.loop_id >= 0) os_ << " loop #" << d.loop_id;

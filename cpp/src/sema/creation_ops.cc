@@ -62,6 +62,7 @@ std::optional<SymInt> block_multiple(const ScalarAffine& length, const ir::Devic
   const ir::Dim& d = k.dim(std::stoi(term.substr(6)));
   if (d.kind != ir::DimKind::Tile) return std::nullopt;
   if (d.fixed_block_size) return SymInt(coef * *d.fixed_block_size);
+  if (d.config_block_size) return SymInt(coef) * *d.config_block_size;
   if (d.block_size_index < 0) return std::nullopt;
   return SymInt(coef) * SymInt::symbol("_block_size_" + std::to_string(d.block_size_index));
 }

@@ -224,6 +224,13 @@ static std::vector<std::string> loop_targets(Analyzer& a, const ast::For& f, siz
   return names;
 }
 
+// A number every config fixes: made of tunables (and block sizes) only.
+static bool config_only(const SymInt& s) {
+  for (const auto& n : s.symbols())
+    if (n.rfind("_tunable_", 0) != 0 && n.rfind("_block_size_", 0) != 0) return false;
+  return true;
+}
+
 // Creates the dims of a loop and returns their ids.
 // `tuple_name`: the loop's one target when it binds a tuple of tiles (`for tile in
 // hl.tile([m, n])`); messages then call its dims tile[0], tile[1] (what the user
@@ -234,12 +241,15 @@ static std::vector<int> make_loop_dims(Analyzer& a, const LoopIter& it, const st
   for (size_t i = 0; i < it.ends.size(); ++i) {
     const std::string shown = tuple_name.empty() ? names[i] : tuple_name + "[" + std::to_string(i) + "]";
     std::optional<int64_t> fixed;
+    std::optional<SymInt> config_block;
     int bsi = -1;
     a.gen().check_extent(it.ends[i] - it.begins[i], span);
     if (!it.is_grid) {
       const SValue& bs = it.block_sizes[i];
       if (bs.kind == SValue::Kind::BlockSize) {
         bsi = bs.index;
+      } else if (bs.kind == SValue::Kind::Int && !bs.i.is_constant() && config_only(bs.i)) {
+        config_block = bs.i;  // resolved per config when lowering
       } else if (bs.kind == SValue::Kind::Int) {
         int64_t v = a.expect_const_int(bs, span, "block_size");
         if (v <= 0 || (v & (v - 1)) != 0)
@@ -249,7 +259,7 @@ static std::vector<int> make_loop_dims(Analyzer& a, const LoopIter& it, const st
         a.error(span, "block_size must be an int, a value from hl.register_block_size, or None; got " +
                           describe(bs));
       }
-      if (!fixed && bsi < 0) {
+      if (!fixed && !config_block && bsi < 0) {
         SymInt extent = it.ends[i] - it.begins[i];
         bool dynamic = it.dyn_begins[i].kind != SValue::Kind::None || it.dyn_ends[i].kind != SValue::Kind::None;
         int64_t hint = dynamic ? (1 << 20) : extent.hint().value_or(1 << 20);
@@ -259,6 +269,7 @@ static std::vector<int> make_loop_dims(Analyzer& a, const LoopIter& it, const st
     }
     dims.push_back(a.new_loop_dim(it.is_grid ? DimKind::Grid : DimKind::Tile, it.begins[i], it.ends[i], fixed, bsi,
                                   names[i], span));
+    if (config_block) a.gen().kernel().dim(dims.back()).config_block_size = *config_block;
     if (!tuple_name.empty()) a.gen().set_dim_display(dims.back(), shown);
     if (it.dyn_begins[i].kind != SValue::Kind::None || it.dyn_ends[i].kind != SValue::Kind::None)
       a.gen().kernel().dim(dims.back()).dynamic_bounds = true;

@@ -215,11 +215,23 @@ bool Analyzer::call_host_torch(const std::string& name, const CallArgs& call, SV
   }
   if (name == "triton.next_power_of_2" || name == "deuteron.next_power_of_2") {
     if (call.args.size() != 1) error(call.span, "next_power_of_2(n) takes one int");
-    int64_t n = expect_const_int(call.args[0], call.arg_spans[0], "n");
+    SymInt n = expect_int(call.args[0], call.arg_spans[0], "n");
+    if (!n.is_constant()) {
+      // A number computed from tunables (`next_power_of_2(cdiv(k, split_k))`)
+      // is known once the config is: it stays symbolic and each config
+      // resolves it.  Sizes only known at run time have no such point.
+      for (const auto& s : n.symbols())
+        if (s.rfind("_tunable_", 0) != 0 && s.rfind("_block_size_", 0) != 0)
+          error(call.arg_spans[0], "next_power_of_2: n must be a compile-time constant or computed from "
+                                   "hl.register_tunable values, got " + n.str(),
+                {"mark the argument `hl.constexpr` or use static shapes so that it is known when compiling"});
+      out = SValue::integer(sym_next_power_of_2(n));
+      return true;
+    }
     // Triton's bit trick gives 0 for n <= 0, and 2**63 above 2**62.
-    if (n > (int64_t{1} << 62))
-      int_error(call.span, pyint::Status::Overflow, "triton.next_power_of_2(" + std::to_string(n) + ")");
-    out = SValue::integer(n <= 0 ? 0 : next_power_of_2(n));
+    if (n.constant() > (int64_t{1} << 62))
+      int_error(call.span, pyint::Status::Overflow, "triton.next_power_of_2(" + std::to_string(n.constant()) + ")");
+    out = SValue::integer(sym_next_power_of_2(n));
     return true;
   }
   if (name.rfind("math.", 0) == 0 && call.args.size() >= 1) {

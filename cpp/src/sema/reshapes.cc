@@ -18,6 +18,7 @@ SymInt atom_size(IRGen& g, int d, SourceSpan span, const std::string& what) {
   const ir::Dim& dim = g.kernel().dim(d);
   if (dim.kind == ir::DimKind::Tile) {
     if (dim.fixed_block_size) return SymInt(*dim.fixed_block_size);
+    if (dim.config_block_size) return *dim.config_block_size;
     if (dim.block_size_index >= 0) return SymInt::symbol("_block_size_" + std::to_string(dim.block_size_index));
   }
   if (dim.kind == ir::DimKind::Full) return dim.extent();
@@ -49,7 +50,7 @@ std::optional<SymInt> size_expr(IRGen& g, const ir::Value* v, int depth) {
         break;
       }
       const ir::Dim& d = g.kernel().dim(std::stoi(term.substr(6)));
-      if (d.kind != ir::DimKind::Tile || (!d.fixed_block_size && d.block_size_index < 0)) {
+      if (d.kind != ir::DimKind::Tile || (!d.fixed_block_size && !d.config_block_size && d.block_size_index < 0)) {
         ok = false;
         break;
       }
@@ -257,6 +258,8 @@ int dim_of(IRGen& g, const std::vector<Piece>& run, SourceSpan span) {
 bool config_pow2(const SymInt& s) {
   switch (s.kind()) {
     case SymInt::Kind::Symbol: return s.symbol_name().rfind("_block_size_", 0) == 0;
+    // A block computed from tunables; lowering checks each config gives a power of two.
+    case SymInt::Kind::NextPow2: return true;
     case SymInt::Kind::FloorDiv:
       return config_pow2(s.operands()[0]) && s.operands()[1].is_constant() && is_pow2(s.operands()[1].constant());
     case SymInt::Kind::Mul:

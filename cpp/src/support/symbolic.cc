@@ -92,6 +92,11 @@ std::optional<int64_t> SymInt::evaluate(const std::map<std::string, int64_t>& en
       if (it == env.end()) return std::nullopt;
       return it->second;
     }
+    case Kind::NextPow2: {
+      auto v = node_->ops[0].evaluate(env);
+      if (!v || *v > (int64_t{1} << 62)) return std::nullopt;  // 2**63 leaves int64
+      return *v <= 0 ? 0 : next_power_of_2(*v);
+    }
     default: break;
   }
   std::vector<int64_t> vals;
@@ -191,6 +196,7 @@ std::string SymInt::str(const std::function<std::string(const std::string&)>& na
       return std::string(fn) + "(" + node_->ops[0].str(name_of, triton_flavor) + ", " +
              node_->ops[1].str(name_of, triton_flavor) + ")";
     }
+    case Kind::NextPow2: return "triton.next_power_of_2(" + node_->ops[0].str(name_of, triton_flavor) + ")";
   }
   return "?";
 }
@@ -363,6 +369,17 @@ SymInt sym_min(const SymInt& a, const SymInt& b) {
   if (a.is_constant() && b.is_constant()) return SymInt(std::min(a.constant(), b.constant()));
   if (a.same_as(b)) return a;
   return SymIntBuilder::make(SymInt::Kind::Min, {a, b});
+}
+
+SymInt sym_next_power_of_2(const SymInt& a) {
+  if (a.is_constant()) {
+    int64_t v = a.constant();
+    if (v > (int64_t{1} << 62)) throw IntOverflowError("triton.next_power_of_2(" + std::to_string(v) + ") (2**63)");
+    return SymInt(v <= 0 ? 0 : next_power_of_2(v));
+  }
+  // Idempotent: a power of 2 is its own next power of 2.
+  if (a.kind() == SymInt::Kind::NextPow2) return a;
+  return SymIntBuilder::make(SymInt::Kind::NextPow2, {a});
 }
 
 int64_t next_power_of_2(int64_t v) {

@@ -157,6 +157,25 @@ class KernelEmitter {
   int64_t block_value(int d) const { return cfg_.block_of(k_.dim(d)); }
 
   std::string sym(const SymInt& s) const {
+    // An expression of config values only is a number under this config
+    // (next_power_of_2 of a tunable has no spelling inside @triton.jit).
+    std::function<bool(const SymInt&)> has_pow2 = [&](const SymInt& e) {
+      if (e.kind() == SymInt::Kind::NextPow2) return true;
+      for (const auto& o : e.operands())
+        if (has_pow2(o)) return true;
+      return false;
+    };
+    if (has_pow2(s)) {
+      std::map<std::string, int64_t> env;
+      bool all = true;
+      for (const auto& n : s.symbols()) {
+        auto v = cfg_.config_symbol(n);
+        if (!v) { all = false; break; }
+        env[n] = std::stoll(*v);
+      }
+      if (all)
+        if (auto c = s.evaluate(env)) return std::to_string(*c);
+    }
     return s.str([&](const std::string& n) -> std::string {
       if (auto v = cfg_.config_symbol(n)) return *v;
       return n;

@@ -327,7 +327,7 @@ class Analyzer {
   // `for tile_k in hl.jagged_tile(parent)` inside a tile loop.
   void device_jagged_for(const ast::For& f, const ast::Call& call);
   SValue grid_index(int dim, const std::string& name, const GridStride& stride, SourceSpan span);
-  void assign_reduction_indices(ir::DeviceKernel& k);
+  void assign_reduction_indices(ir::DeviceKernel& k, SourceSpan loop_span);
 
   // random_ops.cc
   // Philox offsets of a draw over `dims`: row-major linear indices over the dims' full extents.

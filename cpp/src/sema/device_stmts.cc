@@ -359,13 +359,13 @@ void Analyzer::device_loop(const ast::For& f) {
                                  std::to_string(f.header_span.line) + "); host code after the loop cannot use it",
                              f.header_span);
 
-  assign_reduction_indices(*kernel_);
+  assign_reduction_indices(*kernel_, f.header_span);
   ir::verify(*kernel_);
   program_->kernels.push_back(std::move(kernel_));
   gen_.reset();
 }
 
-void Analyzer::assign_reduction_indices(ir::DeviceKernel& k) {
+void Analyzer::assign_reduction_indices(ir::DeviceKernel& k, SourceSpan loop_span) {
   // A Full dim gets a `reduction_loops` entry when something reduces over it,
   // no matmul consumes it (a contraction dim cannot be rolled), and it only
   // appears at the top level of the kernel body (reduction_rolling.cc
@@ -417,14 +417,37 @@ void Analyzer::assign_reduction_indices(ir::DeviceKernel& k) {
       persistent.insert(op.result(0)->type.dims.at(op.attrs.axis));
     }
   });
+  // A whole dim as long as a multiple of a block size (torch.arange(tile.block_size * 2))
+  // grows with the config: it stays one persistent block.
+  auto config_sized = [&](int d) {
+    bool sized = false;
+    for (const auto& n : k.dim(d).extent().symbols())
+      sized |= n.rfind("_block_size_", 0) == 0 || n.rfind("_tunable_", 0) == 0;
+    return sized;
+  };
+  // A whole dim whose size is only known at run time (static_shapes=False,
+  // `x[tile, :]` over a dynamic dim) has no constant block to hold it
+  // persistently, so it is always rolled into a loop over chunks
+  // (reduction_loops gives a chunk for a symbolic extent), whether something
+  // reduces over it or it is only loaded and stored elementwise.  Where it
+  // cannot be rolled (a matmul operand, an inner loop, a scan/sort/reshape)
+  // the kernel needs the size at compile time.
+  for (const auto& dim : k.dims) {
+    if (dim.kind != DimKind::Full || dim.merged() || dim.extent().is_constant() || config_sized(dim.id)) continue;
+    const int d = dim.id;
+    const char* why = in_dot.count(d)       ? "a matmul consumes it"
+                      : nested.count(d)     ? "it is used inside an inner loop"
+                      : persistent.count(d) ? "a scan, sort, reshape or custom-combine reduction needs it whole"
+                                            : nullptr;
+    if (why)
+      error(loop_span, "a whole dim ':' of size " + dim.extent().str() + (dim.name.empty() || dim.name == dim.extent().str() ? "" : " (" + dim.name + ")") +
+                           " is only known at run time and cannot be looped over in chunks here: " + why +
+                           "; use @deuteron.kernel(static_shapes=True) so its size is a compile-time constant");
+    reduced.insert(d);
+  }
   for (int d : reduced) {
     if (in_dot.count(d) || nested.count(d) || persistent.count(d)) continue;
-    // A whole dim as long as a multiple of a block size (torch.arange(tile.block_size * 2))
-    // grows with the config: it stays one persistent block.
-    bool config_sized = false;
-    for (const auto& n : k.dim(d).extent().symbols())
-      config_sized |= n.rfind("_block_size_", 0) == 0 || n.rfind("_tunable_", 0) == 0;
-    if (config_sized) continue;
+    if (config_sized(d)) continue;
     ReductionLoopSpec spec;
     spec.extent = k.dim(d).extent();
     spec.origin = k.dim(d).name;

@@ -47,13 +47,35 @@ def test_persistent_grid_loop_entry_must_be_default(mode):
                                                range_unroll_factors=[4, 2]))
 
 
-def test_l2_grouping_of_an_hl_grid(mode):
-    x, y = torch.randn(4, 6, 8), torch.randn(4, 6, 8)
+def add_4d(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    out = x.new_empty(x.size())
+    for idx in hl.grid(x.size()):
+        out[idx] = x[idx] + y[idx]
+    return out
+
+
+@pytest.mark.parametrize("fn,shape", [(add_3d, (5, 6, 7)), (add_4d, (3, 4, 5, 6))])
+def test_l2_grouping_of_an_hl_grid(mode, fn, shape):
+    # Helion has an l2_groupings entry for every grid of 2+ dims, hl.grid indices included:
+    # grouping reorders the program ids over the grid's two fastest dims.
+    x, y = torch.randn(*shape), torch.randn(*shape)
+    bound = deuteron.kernel(fn).bind((x, y))
+    assert bound.normalize_config(deuteron.Config())["l2_groupings"] == [1]
+    for group in (1, 2, 4):
+        cfg = deuteron.Config(l2_grouping=group)
+        assert bound.normalize_config(cfg)["l2_groupings"] == [group]
+        assert ("group_id" in bound.to_triton_code(cfg)) == (group > 1)
+        torch.testing.assert_close(bound.compile_config(cfg)(x, y), x + y)
+    with pytest.raises(exc.InvalidConfig, match=r"'l2_groupings'"):
+        bound.normalize_config(deuteron.Config(l2_grouping=3))
+
+
+def test_l2_grouping_of_an_hl_grid_with_loop_order(mode):
+    x, y = torch.randn(5, 6, 7), torch.randn(5, 6, 7)
     bound = deuteron.kernel(add_3d).bind((x, y))
-    assert bound.normalize_config(deuteron.Config(l2_grouping=1))["l2_groupings"] == []
-    torch.testing.assert_close(bound.compile_config(deuteron.Config(l2_grouping=1))(x, y), x + y)
-    with pytest.raises(exc.InvalidConfig, match=r"'l2_groupings': entry 0 is 4 .*use 1 \(no grouping\)"):
-        bound.normalize_config(deuteron.Config(l2_grouping=4))
+    cfg = deuteron.Config(l2_grouping=4, loop_order=[2, 1, 0])
+    assert bound.normalize_config(cfg)["loop_orders"] == [[2, 1, 0]]
+    torch.testing.assert_close(bound.compile_config(cfg)(x, y), x + y)
 
 
 @deuteron.kernel

@@ -142,7 +142,7 @@ struct ConfigSpec {
   // Per loop_orders entry: whether the grid may be flattened (a pointwise
   // kernel over its grid dims only: see flattenable() in config_spec.cc).
   std::vector<bool> flatten_allowed;
-  std::vector<int> l2_grouping_kernels; // kernels with 2+ tile dims in the grid
+  std::vector<int> l2_grouping_kernels; // kernels with 2+ dims in the grid (tiles or hl.grid indices)
   std::vector<InnerLoopInfo> inner_loops;
   int num_loads = 0;
   int num_stores = 0;

@@ -80,7 +80,7 @@ enum class Per {
   BlockSize,      // config.block_sizes: one per tiled dimension
   ReductionLoop,  // one per reducible whole dimension
   Grid,           // one per kernel whose grid has 2+ dims
-  TiledGrid,      // one per kernel whose grid has 2+ tiled dims
+  TiledGrid,      // one per kernel whose grid has 2+ dims (l2_groupings)
   InnerLoop,      // one per inner (device) loop, in program order
   LoadOrStore,    // one per load, then one per store
   Load,

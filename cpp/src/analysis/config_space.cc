@@ -115,12 +115,10 @@ ConfigSpec derive_config_spec(const std::vector<const ir::DeviceKernel*>& kernel
   for (size_t k = 0; k < kernels.size(); ++k) {
     const ir::DeviceKernel& kernel = *kernels[k];
     KernelSummary sum;
-    int tile_dims = 0;
     for (int d : kernel.grid_dims) {
       const ir::Dim& dim = kernel.dim(d);
       sum.grid_block_sizes.push_back(dim.block_size_index);
       sum.grid_extents.push_back(hint_or(dim.extent(), 1024));
-      if (dim.kind == ir::DimKind::Tile) ++tile_dims;
     }
     for (const auto& d : kernel.dims)
       if (d.kind == ir::DimKind::Full) sum.full_extents.push_back(hint_or(d.extent(), 1024));
@@ -130,8 +128,10 @@ ConfigSpec derive_config_spec(const std::vector<const ir::DeviceKernel*>& kernel
       spec.loop_order_sizes.push_back(static_cast<int>(kernel.grid_dims.size()));
       spec.loop_order_kernels.push_back(static_cast<int>(k));
       spec.flatten_allowed.push_back(flattenable(kernel));
+      // Grouping reorders program ids over any two grid dims, tiled or
+      // hl.grid indices alike (Helion has an entry for every such grid).
+      spec.l2_grouping_kernels.push_back(static_cast<int>(k));
     }
-    if (tile_dims >= 2) spec.l2_grouping_kernels.push_back(static_cast<int>(k));
     spec.max_grid_rank = std::max<int>(spec.max_grid_rank, static_cast<int>(kernel.grid_dims.size()));
     spec.kernel_load_offset.push_back(spec.num_loads);
     spec.kernel_store_offset.push_back(spec.num_stores);

@@ -245,7 +245,7 @@ const char* per_name(Per per) {
     case Per::BlockSize: return "block size";
     case Per::ReductionLoop: return "reducible whole dim";
     case Per::Grid: return "grid of 2+ dims";
-    case Per::TiledGrid: return "grid of 2+ tiled dims";
+    case Per::TiledGrid: return "grid of 2+ dims";
     case Per::InnerLoop: return "inner loop";
     case Per::LoadOrStore: return "load or store";
     case Per::Load: return "load";

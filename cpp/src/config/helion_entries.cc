@@ -10,9 +10,8 @@
 //     entry must be the default there.  (static_ranges has no grid entry.)
 //   * a knob has no entries at all where Triton's tl.range lacks its argument
 //     (range_warp_specializes before Blackwell): Helion fills the defaults.
-//   * l2_groupings has one entry per grid of 2+ dims, whatever the dims are
-//     (hl.grid indices too); deuteron groups grids of 2+ tile dims only, so an
-//     entry for another grid must be 1, which is Helion's "no grouping".
+//   (l2_groupings needs no rewrite: like Helion, deuteron has an entry for
+//   every grid of 2+ dims, hl.grid indices included.)
 // A list of Helion's length is rewritten to deuteron's before normalizing;
 // deuteron's own configs (deuteron's lengths) pass through unchanged.
 #include <string>
@@ -54,28 +53,6 @@ void drop_grid_loop_entries(const ConfigSpec& spec, const char* name, bool persi
   config.set(name, json::Value(std::move(out)));
 }
 
-// l2_groupings with an entry per grid of 2+ dims (ConfigSpec::loop_order_kernels).
-void drop_untiled_grid_groupings(const ConfigSpec& spec, json::Value& config) {
-  const char* name = keys::kL2Groupings;
-  const json::Value* v = config.find(name);
-  const size_t grids = spec.loop_order_kernels.size();
-  if (!v || !v->is_array() || grids == spec.l2_grouping_kernels.size() || v->size() != grids) return;
-  json::Array out;
-  for (size_t i = 0; i < grids; ++i) {
-    const int k = spec.loop_order_kernels[i];
-    bool tiled = false;
-    for (int t : spec.l2_grouping_kernels) tiled = tiled || t == k;
-    if (tiled) {
-      out.push_back((*v)[i]);
-    } else if (!((*v)[i].is_int() && (*v)[i].as_int() == 1)) {
-      fail(name, "entry " + std::to_string(i) + " is " + json::dump((*v)[i]) + " for the grid of kernel " + std::to_string(k) +
-                     ", which has fewer than 2 tile dims (hl.grid indices); deuteron groups only grids of 2+ tile dims, "
-                     "so use 1 (no grouping)");
-    }
-  }
-  config.set(name, json::Value(std::move(out)));
-}
-
 }  // namespace
 
 json::Value ConfigSpec::from_helion_entries(const json::Value& config) const {
@@ -86,7 +63,6 @@ json::Value ConfigSpec::from_helion_entries(const json::Value& config) const {
   for (const char* name : {keys::kRangeUnrollFactors, keys::kRangeNumStages,
                            keys::kRangeMultiBuffers, keys::kRangeFlattens, keys::kRangeWarpSpecializes})
     drop_grid_loop_entries(*this, name, persistent, out);
-  drop_untiled_grid_groupings(*this, out);
   return out;
 }
 

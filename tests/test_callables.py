@@ -202,3 +202,16 @@ def test_function_argument_as_a_combine_function(mode):
     x = torch.randn(16, 32)
     close(fresh(K.reduce_with)(x, lambda a, b: a + b), x.sum(dim=1), 1e-4)
     close(K.reduce_with(x, torch.maximum), x.amax(dim=1))
+
+
+def test_a_lambda_used_as_a_number_is_an_error_naming_it(mode):
+    @deuteron.kernel
+    def k(x: torch.Tensor) -> torch.Tensor:
+        f = lambda a: a * 2  # noqa: E731
+        out = torch.empty_like(x)
+        for t in hl.tile(x.size(0)):
+            out[t] = x[t] * f
+        return out
+
+    with pytest.raises(deuteron.exc.CompileError, match="got a lambda"):
+        k(torch.randn(8))

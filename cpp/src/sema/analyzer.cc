@@ -31,7 +31,9 @@ std::string describe(const SValue& v) {
     case SValue::Kind::Module: return "the module " + v.s;
     case SValue::Kind::Function: return "the function " + v.s;
     case SValue::Kind::Method: return "the method ." + v.s;
-    case SValue::Kind::Helper: return "the helper function " + v.helper->name;
+    case SValue::Kind::Helper:
+      // A lambda written in the kernel has no FunctionDef.
+      return v.helper ? "the helper function " + v.helper->name : std::string("a lambda");
     case SValue::Kind::BlockSize: return "a registered block size";
     case SValue::Kind::DimSize: return "the size of a tile";
     case SValue::Kind::Fragment: return "a tunable fragment";

@@ -569,10 +569,8 @@ void Analyzer::host_effects(const ast::Stmt& s) {
 // ----------------------------------------------------------- conversions
 
 SymInt Analyzer::expect_int(const SValue& v, SourceSpan span, const std::string& what) const {
-  if (v.kind == SValue::Kind::Int) return v.i;
   if (v.kind == SValue::Kind::Bool && v.runtime_expr.empty()) return v.b ? 1 : 0;
-  if (v.kind == SValue::Kind::BlockSize) return SymInt::symbol("_block_size_" + std::to_string(v.index));
-  if (auto r = runtime_int(v)) return *r;
+  if (auto n = host_size(v)) return *n;  // an int, a registered block size, a runtime int
   error(span, what + " must be an int known on the host (a constant, an argument, or a size), got " + describe(v));
 }
 

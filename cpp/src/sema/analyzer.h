@@ -112,7 +112,7 @@ class Analyzer {
   // A number as arithmetic sees it: a tile dim's size is the tile's valid
   // length; a registered block size is the config's value, a symbol until then.
   SValue as_number(const SValue& v, SourceSpan span) {
-    if (v.kind == SValue::Kind::BlockSize) return SValue::integer(SymInt::symbol("_block_size_" + std::to_string(v.index)));
+    if (v.kind == SValue::Kind::BlockSize) return SValue::integer(block_size_symbol(v.index));
     return v.kind == SValue::Kind::DimSize ? tile_length(v.dim, span) : v;
   }
   // A device value (IR) from a device value or a host number.

@@ -64,7 +64,7 @@ std::optional<SymInt> block_multiple(const ScalarAffine& length, const ir::Devic
   if (d.fixed_block_size) return SymInt(coef * *d.fixed_block_size);
   if (d.config_block_size) return SymInt(coef) * *d.config_block_size;
   if (d.block_size_index < 0) return std::nullopt;
-  return SymInt(coef) * SymInt::symbol("_block_size_" + std::to_string(d.block_size_index));
+  return SymInt(coef) * block_size_symbol(d.block_size_index);
 }
 
 }  // namespace

@@ -945,6 +945,19 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
 
   LoweredIndex out;
   int pos = 0;
+  // The index of a size-1 dim read as its one element on a size-1 axis that
+  // broadcasts: a NewAxis, then the returned scalar index 0.
+  auto one_element_axis = [&](SourceSpan sp) {
+    ir::IndexSpec axis;
+    axis.kind = ir::IndexSpec::Kind::NewAxis;
+    out.specs.push_back(axis);
+    out.dims.push_back(ir::kBroadcast);
+    ir::IndexSpec zero;
+    zero.kind = ir::IndexSpec::Kind::Scalar;
+    zero.operand = static_cast<int>(out.operands.size());
+    out.operands.push_back(a.expect_device(SValue::integer(0), sp, "an index").value);
+    return zero;
+  };
   auto add_dim = [&](int d, SourceSpan sp) {
     if (d != ir::kBroadcast && std::find(out.dims.begin(), out.dims.end(), d) != out.dims.end())
       a.error(sp, "the same dimension (" + a.gen().dim_name(d) + ") indexes two dimensions of '" + t.expr + "'",
@@ -965,13 +978,7 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
         if (size && *size == 1 && d.kind == ir::DimKind::Tile && !(end && *end <= 1)) {
           // A dim of size 1 broadcasts (Helion's rule, PyTorch's for the
           // bias of shape [1, n]): its one element on a size-1 axis.
-          ir::IndexSpec axis;
-          axis.kind = ir::IndexSpec::Kind::NewAxis;
-          out.specs.push_back(axis);
-          out.dims.push_back(ir::kBroadcast);
-          spec.kind = ir::IndexSpec::Kind::Scalar;
-          spec.operand = static_cast<int>(out.operands.size());
-          out.operands.push_back(a.expect_device(SValue::integer(0), sp, "an index").value);
+          spec = one_element_axis(sp);
           break;
         }
         if (end && size && *end > *size) {
@@ -1009,13 +1016,7 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
         if (auto one = t.sizes[pos].as_constant(); one && *one == 1) {
           // `:` over a dim of size 1 is a size-1 axis that broadcasts (rsqrt[tile, :]
           // of an [m, 1] tensor against [tile, n]), as a tile over it is.
-          ir::IndexSpec axis;
-          axis.kind = ir::IndexSpec::Kind::NewAxis;
-          out.specs.push_back(axis);
-          out.dims.push_back(ir::kBroadcast);
-          spec.kind = ir::IndexSpec::Kind::Scalar;
-          spec.operand = static_cast<int>(out.operands.size());
-          out.operands.push_back(a.expect_device(SValue::integer(0), sp, "an index").value);
+          spec = one_element_axis(sp);
           break;
         }
         int d = a.gen().full_dim(t.sizes[pos], sp, t.sizes[pos].str());
@@ -1027,32 +1028,25 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
       case K::Int:
       case K::Bool:
       case K::IR: {
-        // A negative constant counts from the end, as in Python (x[-1]).
+        // A constant is checked against the dim as Python does; a negative one
+        // counts from the end (x[-1]).
         SValue wrapped = p;
-        if (p.kind == K::Int && p.i.is_constant() && p.i.constant() < 0) {
-          wrapped = SValue::integer(t.sizes[pos] + p.i);
-          auto size = t.sizes[pos].as_constant();
-          if (size && p.i.constant() < -*size)
-            a.error(sp, "index " + p.i.str() + " is out of range for dimension " + std::to_string(pos) + " of '" +
-                            t.expr + "' (size " + std::to_string(*size) + ")");
-        }
+        const bool constant = p.kind == K::Int && p.i.is_constant();
+        if (auto size = t.sizes[pos].as_constant(); constant && size && (p.i.constant() < -*size || p.i.constant() >= *size))
+          a.error(sp, "index " + p.i.str() + " is out of range for dimension " + std::to_string(pos) + " of '" +
+                          t.expr + "' (size " + std::to_string(*size) + ")");
+        if (constant && p.i.constant() < 0) wrapped = SValue::integer(t.sizes[pos] + p.i);
         SValue v = a.expect_device(wrapped, sp, "an index");
         if (is_floating(v.value->type.dtype))
           a.error(sp, "indices must be integers, got " + std::string(torch_name(v.value->type.dtype)));
         if (v.value->type.dtype == DType::Bool)
           a.error(sp, ErrorKind::DataDependentOutputShapeNotSupported, "boolean mask indexing is not supported; use hl.load(..., extra_mask=mask) or torch.where");
-        if (auto size = t.sizes[pos].as_constant(); size && *size == 1 && v.value->type.is_scalar() &&
-                                                     !(p.kind == K::Int && p.i.is_constant())) {
+        if (auto size = t.sizes[pos].as_constant(); size && *size == 1 && v.value->type.is_scalar() && !constant) {
           // A device scalar into a dim of size 1 reads its one element (Helion's
           // rule for size-1 dims: flex_attention's block mask of shape [1, 1, ...]
-          // indexed by the head).  A constant index is checked as written.
+          // indexed by the head).  A constant index was checked above.
           v = a.expect_device(SValue::integer(0), sp, "an index");
         }
-        if (auto size = t.sizes[pos].as_constant(); size && p.kind == K::Int && p.i.is_constant() &&
-                                                     p.i.constant() >= *size)
-          a.error(sp, "index " + p.i.str() + " is out of range for dimension " +
-                                                       std::to_string(pos) + " of '" + t.expr + "' (size " +
-                                                       std::to_string(*size) + ")");
         spec.operand = static_cast<int>(out.operands.size());
         out.operands.push_back(v.value);
         if (v.value->type.is_scalar()) {

@@ -78,6 +78,7 @@ bool Analyzer::merge_host_branches(const ast::If& s, const std::set<std::string>
   const auto saved = env_;
   const size_t symbols = program_->symbols.size();
   std::map<std::string, SValue> then_env, else_env;
+  bool followed = true;
   try {
     for (const auto& st : s.body) host_effects(*st);
     then_env = env_;
@@ -85,15 +86,15 @@ bool Analyzer::merge_host_branches(const ast::If& s, const std::set<std::string>
     for (const auto& st : s.orelse) host_effects(*st);
     else_env = env_;
   } catch (const CompileError&) {
-    env_ = saved;
-    program_->symbols.resize(symbols);
-    return false;
+    followed = false;
   } catch (const IntOverflowError&) {
-    env_ = saved;
+    followed = false;
+  }
+  env_ = saved;
+  if (!followed) {
     program_->symbols.resize(symbols);
     return false;
   }
-  env_ = saved;
   mark_unknown_assigned(s);
   for (const auto& n : names) {
     auto t = then_env.find(n), e = else_env.find(n);
@@ -132,14 +133,18 @@ std::optional<SymInt> Analyzer::runtime_int(const SValue& v) const {
   // object cannot be interpreted as an integer"), so a value of another type is
   // an error at the call, never a truncated number.
   if (v.kind != K::Unknown || v.runtime_expr.empty() || v.index < 0) return std::nullopt;
+  const std::string read = "range(" + v.runtime_expr + ").stop";
+  // One symbol per binding, however many places use it.
+  for (const auto& hs : program_->symbols)
+    if (!hs.at_entry && hs.after_stmt == v.index && hs.host_expr == read) return SymInt::symbol(hs.name);
   std::string sym = symbol_for("_host_" + v.runtime_expr);
-  program_->symbols.push_back(HostSymbol{sym, "range(" + v.runtime_expr + ").stop", false, v.index});
+  program_->symbols.push_back(HostSymbol{sym, read, false, v.index});
   return SymInt::symbol(sym);
 }
 
 std::optional<SymInt> Analyzer::host_size(const SValue& v) const {
   if (v.kind == K::Int) return v.i;
-  if (v.kind == K::BlockSize) return SymInt::symbol("_block_size_" + std::to_string(v.index));
+  if (v.kind == K::BlockSize) return block_size_symbol(v.index);
   return runtime_int(v);
 }
 

@@ -19,7 +19,7 @@ SymInt atom_size(IRGen& g, int d, SourceSpan span, const std::string& what) {
   if (dim.kind == ir::DimKind::Tile) {
     if (dim.fixed_block_size) return SymInt(*dim.fixed_block_size);
     if (dim.config_block_size) return *dim.config_block_size;
-    if (dim.block_size_index >= 0) return SymInt::symbol("_block_size_" + std::to_string(dim.block_size_index));
+    if (dim.block_size_index >= 0) return block_size_symbol(dim.block_size_index);
   }
   if (dim.kind == ir::DimKind::Full) return dim.extent();
   g.error(span, what + " of a value over " + g.dim_name(d) + ", whose block size is not known, is not supported");
@@ -337,7 +337,7 @@ ReshapeItem reshape_item(IRGen& g, const SValue& s, SourceSpan span, const std::
       it.dim = s.dim;
       return it;
     case K::BlockSize:
-      it.size = SymInt::symbol("_block_size_" + std::to_string(s.index));
+      it.size = block_size_symbol(s.index);
       return it;
     case K::Int:
       if (s.i.is_constant() && s.i.constant() == -1) {

@@ -141,6 +141,10 @@ struct SValue {
   bool is_constant_int() const { return kind == Kind::Int && i.is_constant(); }
 };
 
+// The symbol of registered block size `index` (hl.register_block_size): the
+// config's value, resolved by analysis::KernelConfig::config_symbol.
+inline SymInt block_size_symbol(int index) { return SymInt::symbol("_block_size_" + std::to_string(index)); }
+
 // A float host code computes at run time, not bound to a name yet.
 inline SValue host_computed_float() {
   SValue v = SValue::floating(0.0);

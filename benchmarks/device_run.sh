@@ -9,7 +9,7 @@
 # pointwise: benchmarks/pointwise.py (add vs copy, host overhead)
 # kernels:   benchmarks/kernels.py (each example vs eager, torch.compile, cuBLAS/SDPA)
 # autotune:  benchmarks/autotune.py --effort quick (tune time, tuned vs default speed)
-# helion-examples: benchmarks/helion_examples.py (deuteron vs Helion on Helion's examples)
+# helion-examples: benchmarks/helion_examples.py (deuteron vs Helion on Helion's examples); HX_JOBS: check processes at a time
 # aoti-probe: benchmarks/aoti_probe.py (AOTInductor Python load: plain torch, triton_op, deuteron)
 # autotune-full: the same with --effort full (autotune_full.json, at_full/)
 # With no stage named: tests.  KERNELS=softmax,matmul limits kernels/autotune;
@@ -50,7 +50,7 @@ for stage in "${stages[@]}"; do
     # Helion's examples on deuteron and on Helion itself (HELION: a Helion checkout with
     # helion/ and examples/, default .helion in the repo; HX_BUDGET: seconds for the stage).
     helion-examples) python3 "$REPO/benchmarks/helion_examples.py" --helion "${HELION:-$REPO/.helion}" --out "$OUT" \
-                       --work /tmp/hx-work --budget "${HX_BUDGET:-420}" ${KERNELS:+--only "$KERNELS"} 2>&1 \
+                       --work /tmp/hx-work --budget "${HX_BUDGET:-420}" --jobs "${HX_JOBS:-8}" ${KERNELS:+--only "$KERNELS"} 2>&1 \
                        | tee "$OUT/helion_examples.log" | tail -70 ;;
     aoti-probe) python3 "$REPO/benchmarks/aoti_probe.py" /tmp/aoti_probe 2>&1 | tee "$OUT/aoti_probe.log" | grep -E "^(plain|triton_op|deuteron)[:/]" ;;
     *) echo "unknown stage $stage"; rc=2 ;;

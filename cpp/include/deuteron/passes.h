@@ -15,6 +15,12 @@ namespace deuteron::passes {
 // (stores, atomics, asserts, and loops/ifs that contain them are kept).
 void eliminate_dead_code(ir::DeviceKernel& kernel);
 
+// `C[i] = where(m, new, C[i])` (the old value loaded from the same place)
+// becomes a store of `new` masked by m: only the lanes the program changes
+// write, so lanes that share an address cannot overwrite each other (see
+// masked_store_from_select.cc).
+void mask_stores_of_selects(ir::DeviceKernel& kernel);
+
 // precision="fast": values of 16-bit and 8-bit float types stay in float32
 // between ops and are rounded to their type only where the program can see
 // it (stores, its own casts, dot operands, carried values); see

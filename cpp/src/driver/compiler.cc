@@ -18,6 +18,7 @@ std::unique_ptr<BoundKernel> BoundKernel::bind(const BindRequest& request, Devic
   bound->program_ = analyze(request, std::move(module));
   // 3. Config-independent cleanup of the IR.
   for (auto& k : bound->program_->kernels) {
+    passes::mask_stores_of_selects(*k);
     passes::eliminate_dead_code(*k);
     ir::verify(*k);
     // A launch that stores nothing is a kernel the user did not mean to write

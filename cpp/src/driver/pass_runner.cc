@@ -18,6 +18,7 @@ namespace deuteron {
 const std::vector<PassInfo>& known_passes() {
   static const std::vector<PassInfo> passes = {
       {"verify", "check the IR's structural rules and print it back"},
+      {"masked_store_from_select", "store where(m, new, old) of a value loaded from the same place as new masked by m"},
       {"dead_code_elimination", "remove ops whose results are unused and that have no side effects"},
       {"fp32_intermediates", "keep 16-bit and 8-bit float values in float32 between ops (precision=\"fast\")"},
       {"reduction_rolling", "roll reductions over full dims into loops (--reduction-loops)"},
@@ -278,6 +279,8 @@ std::string plan_analysis(const std::string& name, const ir::DeviceKernel& k, co
 void transform(const std::string& name, ir::DeviceKernel& k, const PassOptions& options) {
   if (name == "fp32_intermediates") {
     passes::keep_fp32_intermediates(k);
+  } else if (name == "masked_store_from_select") {
+    passes::mask_stores_of_selects(k);
   } else if (name == "dead_code_elimination") {
     passes::eliminate_dead_code(k);
   } else if (name == "reduction_rolling") {

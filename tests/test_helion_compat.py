@@ -200,6 +200,11 @@ def test_runner_classifies_outcomes():
     assert conformance.classify_failure(
         "AttributeError: module 'deuteron.runtime.kernel' has no attribute '_tensor_key'") == "n/a: helion-internal"
     assert conformance.classify_failure("AssertionError: Tensor-likes are not close!") == "failed"
+    # Inductor's Triton kernel count for the plain-PyTorch reference is 0 on the CPU (it emits C++).
+    count = "AssertionError: 0 != 1 : Ref baseline: expected 1 triton kernel(s), got 0"
+    assert conformance.classify_failure(count, "interpret") == "skipped"
+    assert conformance.classify_failure(count, "gpu") == "failed"
+    assert conformance.classify_failure(count.replace("got 0", "got 2"), "interpret") == "failed"
     assert conformance.failure_cause("/a/b.py:12:5: error: 'torch.stack' is not supported inside tile loops") \
         == "CompileError: 'torch.stack' is not supported inside tile loops"
     assert conformance.failure_cause("ValueError: got 128, expected 64") == "ValueError: got N, expected N"

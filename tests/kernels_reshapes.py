@@ -176,3 +176,46 @@ def rotary_reference(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> t
     x0, x1 = x[..., :half].float(), x[..., half:].float()
     c0, c1, s0, s1 = cos[:, :half], cos[:, half:], sin[:, :half], sin[:, half:]
     return torch.cat([x0 * c0 - x1 * s0, x1 * c1 + x0 * s1], -1).to(x.dtype)
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[16, 16, 16]))
+def packed_nibble_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    # a: [M, K]; b: [K // 2, N] int8, two signed 4-bit values per byte (low nibble first).
+    m, k = a.shape
+    n = b.size(1)
+    out = torch.empty([m, n], dtype=torch.float32, device=a.device)
+    for tile_m, tile_n in hl.tile([m, n]):
+        acc = hl.zeros([tile_m, tile_n], dtype=torch.float32)
+        for tile_kp in hl.tile(k // 2):
+            begin = tile_kp.begin * 2
+            a_tile = a[tile_m, begin:begin + tile_kp.block_size * 2]
+            packed = b[tile_kp, tile_n]
+            lo = (packed & 0xF).to(torch.int32)
+            lo = torch.where(lo >= 8, lo - 16, lo)
+            hi = (packed >> 4).to(torch.int32)
+            w = torch.stack([lo.to(a.dtype), hi.to(a.dtype)], dim=1).reshape(tile_kp.block_size * 2, tile_n.block_size)
+            # Different dims with 2 * block lanes each: they contract lane by lane.
+            acc = hl.dot(a_tile, w, acc=acc)
+        out[tile_m, tile_n] = acc
+    return out
+
+
+def unpack_nibbles(b: torch.Tensor) -> torch.Tensor:
+    lo = (b & 0xF).to(torch.int32)
+    lo = torch.where(lo >= 8, lo - 16, lo)
+    hi = (b >> 4).to(torch.int32)
+    return torch.stack([lo, hi], dim=1).reshape(-1, b.size(1))
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[16, 16, 16]))
+def contraction_lanes_differ(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    m, k = a.shape
+    n = b.size(1)
+    out = torch.empty([m, n], dtype=torch.float32, device=a.device)
+    for tile_m, tile_n in hl.tile([m, n]):
+        acc = hl.zeros([tile_m, tile_n], dtype=torch.float32)
+        for tile_k in hl.tile(k):
+            a_tile = a[tile_m, tile_k.begin:tile_k.begin + tile_k.block_size * 2]
+            acc = hl.dot(a_tile, b[tile_k, tile_n], acc=acc)
+        out[tile_m, tile_n] = acc
+    return out

@@ -307,9 +307,9 @@ def packed_rhs(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def test_merging_reshape_of_unpacking_is_a_compile_error(mode):
+def test_merging_reshape_of_unpacking_contracts_lane_by_lane(mode):
     # int4/fp4 unpacking interleaves two values along K with a reshape that
-    # merges dims: the merged dim is not the tile the other operand contracts
-    # over, a compile error at the matmul.
-    with pytest.raises(exc.CompileError, match="matmul contraction dims differ"):
-        fresh(packed_rhs)(torch.randn(32, 64), torch.randn(32, 32))
+    # merges dims: the merged dim has as many lanes as the slice of `a` it
+    # contracts with, and they pair up lane by lane (Helion's rule).
+    a, b = torch.randn(32, 64), torch.randn(32, 32)
+    _close(fresh(packed_rhs)(a, b), a @ b.repeat_interleave(2, dim=0))

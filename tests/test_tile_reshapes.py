@@ -99,3 +99,18 @@ def test_rotary_embedding(mode):
     x = torch.randn(3, 4, 19, 32)
     cos, sin = torch.randn(19, 32), torch.randn(19, 32)
     torch.testing.assert_close(fresh(R.rotary)(x, cos, sin), R.rotary_reference(x, cos, sin), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("k", [64, 40])
+def test_contraction_of_two_dims_with_equal_lanes(mode, k):
+    # Helion's int4 unpacking: a slice of 2 * block lanes against an interleaved [tile * 2] merge.
+    torch.manual_seed(0)
+    a = torch.randn(24, k)
+    b = torch.randint(-128, 128, (k // 2, 20), dtype=torch.int8)
+    expect = a @ R.unpack_nibbles(b).to(a.dtype)
+    torch.testing.assert_close(fresh(R.packed_nibble_matmul)(a, b), expect, rtol=1e-4, atol=1e-3)
+
+
+def test_contraction_of_dims_with_different_lanes_is_an_error(mode):
+    with pytest.raises(exc.CompileError, match=r"(?s)matmul contraction dims differ.*as many lanes under every config"):
+        fresh(R.contraction_lanes_differ)(torch.randn(16, 64), torch.randn(64, 16))

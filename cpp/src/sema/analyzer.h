@@ -232,7 +232,8 @@ class Analyzer {
   // (ints, `:`, constant slices, None, ...), or Unknown (host_ops.cc).
   SValue host_tensor_subscript(const HostTensor& t, const IndexParts& parts, SourceSpan span);
   ir::Value* access_mask(const HostTensor& t, const std::vector<int>& dims, const SValue* extra_mask, SourceSpan span,
-                         const std::vector<std::pair<int, int64_t>>& past_end = {});
+                         const std::vector<std::pair<int, int64_t>>& past_end = {},
+                         const std::vector<std::pair<ir::Value*, SymInt>>& slice_ends = {});
   SValue load(const SValue& tensor, const IndexParts& index, SourceSpan span, const SValue* extra_mask,
               const std::string& eviction);
   void store(const SValue& tensor, const IndexParts& index, const SValue& value, SourceSpan span,

@@ -910,6 +910,11 @@ struct LoweredIndex {
   // Tiles that run past the tensor's dim (allowed under a user's extra_mask):
   // (dim, the tensor's size there); the access masks them against it too.
   std::vector<std::pair<int, int64_t>> past_end;
+  // Slices with bounds computed on the device (`a[t, 2 * b:2 * b + 2 * block]`):
+  // their index tensor and the tensor's size there.  Python clamps such a
+  // slice to the size; the access masks the lanes at or past it instead (a
+  // load reads 0 there, a store leaves them), so no lane leaves the tensor.
+  std::vector<std::pair<ir::Value*, SymInt>> slice_ends;
 };
 
 }  // namespace
@@ -1009,6 +1014,7 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
           if (si.operand) {
             spec.operand = static_cast<int>(out.operands.size());
             out.operands.push_back(si.operand);
+            if (spec.kind == ir::IndexSpec::Kind::Tensor) out.slice_ends.emplace_back(si.operand, t.sizes[pos]);
           }
           for (int d : si.dims) add_dim(d, sp);
           break;
@@ -1070,10 +1076,20 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
 // The mask operand of an access: the user's extra_mask and the masks of the
 // jagged tiles (hl.jagged_tile) among the dims it produces; null when neither.
 ir::Value* Analyzer::access_mask(const HostTensor& t, const std::vector<int>& dims, const SValue* extra_mask,
-                                 SourceSpan span, const std::vector<std::pair<int, int64_t>>& past_end) {
+                                 SourceSpan span, const std::vector<std::pair<int, int64_t>>& past_end,
+                                 const std::vector<std::pair<ir::Value*, SymInt>>& slice_ends) {
   ir::Value* user = nullptr;
   if (extra_mask && extra_mask->kind != SValue::Kind::None)
     user = gen().cast(expect_device(*extra_mask, span, "extra_mask").value, DType::Bool, span);
+  for (const auto& [index, size] : slice_ends) {
+    SValue in_bounds = gen().binary(ir::BinaryFn::Lt, SValue::ir(index, PromotionClass::Tensor),
+                                    SValue::integer(size), span);
+    // Aligned to the access's axes, as the emitters combine masks with `&`.
+    ir::Value* m = gen().align_to(in_bounds.value, dims, span);
+    user = user ? gen().binary(ir::BinaryFn::LogicalAnd, SValue::ir(user, PromotionClass::Tensor),
+                               SValue::ir(m, PromotionClass::Tensor), span).value
+                : m;
+  }
   for (const auto& [dim, size] : past_end) {
     SValue in_bounds = gen().binary(ir::BinaryFn::Lt, eval_attribute(SValue::tile(dim), "index", span),
                                     SValue::integer(size), span);
@@ -1098,7 +1114,7 @@ SValue Analyzer::load(const SValue& tensor, const IndexParts& index, SourceSpan 
   attrs.eviction_policy = eviction;
   attrs.memory_op = kernel_->num_loads++;
   std::vector<ir::Value*> ops = li.operands;
-  if (ir::Value* m = access_mask(t, li.dims, extra_mask, span, li.past_end)) {
+  if (ir::Value* m = access_mask(t, li.dims, extra_mask, span, li.past_end, li.slice_ends)) {
     attrs.extra_mask = static_cast<int>(ops.size());
     ops.push_back(m);
   }
@@ -1164,7 +1180,7 @@ void Analyzer::store(const SValue& tensor, const IndexParts& index, const SValue
   std::vector<ir::Value*> ops = li.operands;
   attrs.value_operand = static_cast<int>(ops.size());
   ops.push_back(prepare_stored_value(*this, t, value, li.dims, span));
-  if (ir::Value* m = access_mask(t, li.dims, extra_mask, span, li.past_end)) {
+  if (ir::Value* m = access_mask(t, li.dims, extra_mask, span, li.past_end, li.slice_ends)) {
     attrs.extra_mask = static_cast<int>(ops.size());
     ops.push_back(m);
   }

@@ -1,5 +1,7 @@
 #include "ir_gen.h"
 
+#include "reshapes.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -512,9 +514,23 @@ Value* IRGen::dot(Value* a, Value* b, Value* acc, std::optional<DType> out_dtype
   // broadcasting): it gets a size-1 batch axis, widened below.
   if (a->type.dims.size() == 2 && b->type.dims.size() == 3) a = expand_dims(a, 0, span);
   if (b->type.dims.size() == 2 && a->type.dims.size() == 3) b = expand_dims(b, 0, span);
-  if (a->type.dims[a->type.dims.size() - 1] != b->type.dims[b->type.dims.size() - 2])
-    error(span, "matmul contraction dims differ: " + shape_str(a->type.dims) + " @ " + shape_str(b->type.dims),
-          {"the last dim of the left operand must be the same tile (or full dim) as the second-to-last of the right"});
+  if (a->type.dims[a->type.dims.size() - 1] != b->type.dims[b->type.dims.size() - 2]) {
+    // Two different dims with the same number of lanes under every config
+    // contract lane by lane, as Helion matches them by size: int4 unpacking's
+    // `A[tile_m, 2 * kb.begin : 2 * kb.begin + 2 * block]` against the
+    // interleaved `[kb * 2, tile_n]`.  The right operand takes the left's dim
+    // (a reshape that only renames the axis).
+    int ka = a->type.dims.back();
+    std::vector<int> renamed = b->type.dims;
+    int& kb = renamed[renamed.size() - 2];
+    auto la = block_lanes(*this, ka), lb = block_lanes(*this, kb);
+    if (!la || !lb || !la->same_as(*lb))
+      error(span, "matmul contraction dims differ: " + shape_str(a->type.dims) + " @ " + shape_str(b->type.dims),
+            {"the last dim of the left operand must be the same tile (or full dim) as the second-to-last of the "
+             "right, or have as many lanes under every config"});
+    kb = ka;
+    b = builder_.create(OpKind::Reshape, {b}, {Type{b->type.dtype, renamed}}, span)->result();
+  }
   if (a->type.dims.size() == 3) {
     int ba = a->type.dims[0], bb = b->type.dims[0];
     if (ba != bb && ba != ir::kBroadcast && bb != ir::kBroadcast)

@@ -275,6 +275,22 @@ bool config_pow2(const SymInt& s) {
 std::optional<SymInt> device_length(IRGen& g, const ir::Value* v) { return size_expr(g, v, 0); }
 bool is_block_piece(const SymInt& s) { return config_pow2(s); }
 
+std::optional<SymInt> block_lanes(IRGen& g, int d) {
+  if (d == ir::kBroadcast) return std::nullopt;
+  SymInt lanes = 1;
+  for (int a : atoms_of(g, {d})) {
+    const ir::Dim& dim = g.kernel().dim(a);
+    bool known = dim.kind == ir::DimKind::Full ||
+                 (dim.kind == ir::DimKind::Tile &&
+                  (dim.fixed_block_size || dim.config_block_size || dim.block_size_index >= 0));
+    if (!known) return std::nullopt;
+    SymInt s = atom_size(g, a, {}, "");
+    if (!(s.is_constant() ? is_pow2(s.constant()) : config_pow2(s))) return std::nullopt;
+    lanes = lanes * s;
+  }
+  return lanes;
+}
+
 int merge_dims(IRGen& g, const std::vector<int>& in, SourceSpan span) {
   std::vector<int> factors = atoms_of(g, in);
   if (factors.size() == 1) return factors[0];

@@ -377,7 +377,32 @@ class ReferenceEmitter {
       case OpKind::ExpandDims: assign(op, t(op.operands[0]) + ".unsqueeze(" + std::to_string(op.attrs.axis) + ")"); return;
       case OpKind::Squeeze: assign(op, t(op.operands[0]) + ".squeeze(" + std::to_string(op.attrs.axis) + ")"); return;
       case OpKind::BroadcastTo: assign(op, t(op.operands[0]) + ".expand(" + shape(op.result()->type.dims) + ")"); return;
-      case OpKind::Reshape: assign(op, t(op.operands[0]) + ".reshape(" + shape(op.result()->type.dims) + ")"); return;
+      case OpKind::Reshape: {
+        const auto& from = op.operands[0]->type.dims;
+        const auto& to = op.result()->type.dims;
+        int renamed = -1, differ = 0;
+        if (from.size() == to.size())
+          for (size_t i = 0; i < to.size(); ++i)
+            if (from[i] != to[i]) {
+              ++differ;
+              renamed = static_cast<int>(i);
+            }
+        if (differ == 1 && from[renamed] != ir::kBroadcast && to[renamed] != ir::kBroadcast) {
+          // One axis renamed to another dim with as many lanes in the Triton
+          // code (a contraction lane by lane, ir_gen.cc's dot).  Here dims have
+          // their real lengths, which may differ: the lanes past the shorter
+          // one are padding (zeros), as Triton's masked loads make them.
+          std::string x = t(op.operands[0]), n = length(to[renamed]), ax = std::to_string(renamed);
+          assign(op, x + ".narrow(" + ax + ", 0, min(" + x + ".shape[" + ax + "], " + n + "))");
+          std::string pad;
+          for (size_t i = to.size(); i-- > static_cast<size_t>(renamed) + 1;) pad += "0, 0, ";
+          std::string v = name(op.result());
+          assign(op, "torch.nn.functional.pad(" + v + ", (" + pad + "0, " + n + " - " + v + ".shape[" + ax + "]))");
+          return;
+        }
+        assign(op, t(op.operands[0]) + ".reshape(" + shape(to) + ")");
+        return;
+      }
       case OpKind::Permute: {
         std::string p;
         for (size_t i = 0; i < op.attrs.perm.size(); ++i) p += (i ? ", " : "") + std::to_string(op.attrs.perm[i]);

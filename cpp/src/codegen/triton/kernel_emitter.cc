@@ -858,6 +858,11 @@ class KernelEmitter {
         } else if (literal_.count(op.operands[0])) {
           // Python literals and constexprs have no .to(): materialize them typed.
           assign(op, "tl.full([], " + use(op.operands[0]) + ", " + tl_dtype(to) + ")");
+        } else if (op.operands[0]->type.is_scalar() && op.operands[0]->def &&
+                   op.operands[0]->def->kind == OpKind::TileBegin) {
+          // An inner loop's offset is a Python int under Triton's interpreter
+          // (no .to()); tl.cast takes both.
+          assign(op, "tl.cast(" + use(op.operands[0]) + ", " + tl_dtype(to) + ")");
         } else {
           assign(op, x + ".to(" + tl_dtype(to) + ")");
         }

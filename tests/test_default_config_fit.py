@@ -228,6 +228,18 @@ def test_user_config_that_does_not_fit_is_a_deuteron_error(fake_gpu):
 
 
 @needs_plain_mode
+def test_compile_config_that_does_not_fit_is_a_deuteron_error(fake_gpu):
+    fake = fake_gpu(FakeTriton(limit=40000))
+    x = torch.randn(512, 512)
+    run = _matmul().bind((x, x)).compile_config(deuteron.Config(block_sizes=[64, 128, 64], num_stages=2))
+    with pytest.raises(exc.ConfigOutOfResources, match=r"block_sizes=\[64, 128, 64\].*num_stages=2"):
+        run(x, x)
+    assert len(fake.launches) == 1
+    run = _matmul().bind((x, x)).compile_config(deuteron.Config(block_sizes=[32, 32, 32], num_stages=2))
+    run(x, x)  # fits: runs
+
+
+@needs_plain_mode
 def test_default_config_that_cannot_shrink_enough_is_a_deuteron_error(fake_gpu):
     fake = fake_gpu(FakeTriton(limit=100))
     mm = _matmul()

@@ -911,7 +911,15 @@ class BoundKernel:
         def run(*args: Any, _launcher: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
             if _launcher is not None:
                 return with_launcher(_launcher, normalize(args, kwargs))
-            return call(*normalize(args, kwargs))
+            try:
+                return call(*normalize(args, kwargs))
+            except Exception as e:
+                oor = out_of_resources(e)
+                if oor is None:
+                    raise
+                # The config was asked for by name: said plainly, not retried.
+                raise self._resources_error(oor, self._as_config(config) if not isinstance(config, str)
+                                            else Config.from_json(config), False) from e
 
         run.deuteron_module = fn.deuteron_module  # type: ignore[attr-defined]
         run.deuteron_path = fn.deuteron_path  # type: ignore[attr-defined]

@@ -180,6 +180,20 @@ TEST(DefaultConfigFit, MatmulDefaultsAreKept) {
   EXPECT_EQ(a.blocks, (std::vector<int64_t>{1, 128, 128}));
 }
 
+TEST(DefaultConfigFit, WarpSpecializedAttentionKeepsItsMeasuredBlocks) {
+  // The Hopper flash attention default (128x128, 4 warps per consumer group,
+  // 2 stages): its scores and output are 256 fp32 values per thread of one
+  // group, as measured fastest; only its shared memory (160 KB) is checked.
+  ConfigSpec spec = attention_spec();
+  for (auto& d : spec.kernels[0].dots) d.loop = 9;
+  ASSERT_EQ(spec.flash_attention_loop(0), 9);
+  Fitted f = fitted(spec, h100());
+  EXPECT_EQ(f.blocks, (std::vector<int64_t>{1, 128, 128}));
+  EXPECT_EQ(f.stages, 2);
+  EXPECT_EQ(f.warps, 4);
+  EXPECT_EQ(f.kernels[0].shared_bytes, (128 * 128 + 2 * 2 * 128 * 128) * 2);
+}
+
 TEST(DefaultConfigFit, TheDevicesLimitDecides) {
   // A Hopper-like GPU that reports 99 KB per block: the 128x256 bf16
   // matmul's 3 stages (144 KB) become 2 (96 KB).

@@ -138,9 +138,13 @@ void add_blocks(const std::vector<AxisSize>& axes, std::set<int>& out) {
 // extra loads in the dot's loop.  Moves, cheapest for speed first: fewer
 // stages down to 2; halving the largest block the over-full term depends on
 // down to 32; 1 stage; halving down to the block's minimum.  Returns whether
-// something changed.
+// something changed.  `warp_specialized[k]`: kernel k defaults to the
+// warp-specialized flash attention, whose 4 warps are one consumer group of
+// several (its accumulators spread over more threads than num_warps says);
+// its register use is the measured configuration's, so only its shared
+// memory is checked.
 bool fit_dot_kernels(const ConfigSpec& spec, std::vector<int64_t>& bs, int& stages, int warps,
-                     const DeviceInfo& device) {
+                     const DeviceInfo& device, const std::vector<bool>& warp_specialized) {
   const double limit = static_cast<double>(device.max_shared_memory);
   const double threads = 32.0 * warps;
   auto block = [&](int i) { return bs.at(static_cast<size_t>(i)); };
@@ -158,10 +162,11 @@ bool fit_dot_kernels(const ConfigSpec& spec, std::vector<int64_t>& bs, int& stag
   bool any = false;
   for (int step = 0; step < 64; ++step) {
     bool changed = false;
-    for (const auto& k : spec.kernels) {
+    for (size_t ki = 0; ki < spec.kernels.size(); ++ki) {
+      const KernelSummary& k = spec.kernels[ki];
       if (k.dots.empty()) continue;
       const DotResources r = estimate_dot_resources(k, block, stages);
-      const bool regs = r.acc_elements / threads > static_cast<double>(kMaxAccElementsPerThread);
+      const bool regs = !warp_specialized[ki] && r.acc_elements / threads > static_cast<double>(kMaxAccElementsPerThread);
       const bool smem = r.shared_bytes > limit;
       if (!regs && !smem) continue;
       std::set<int> acc_blocks, staged_blocks;
@@ -285,7 +290,9 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
     if (bs[i] == 0) bs[i] = std::min<int64_t>(next_power_of_2(extent_of(i)), 1024);
     bs[i] = std::clamp<int64_t>(bs[i], b.min, std::max(b.min, b.max));
   }
-  fit_dot_kernels(*this, bs, num_stages, num_warps, device);
+  std::vector<bool> warp_specialized(kernels.size());
+  for (size_t k = 0; k < kernels.size(); ++k) warp_specialized[k] = kernels[k].has_dot && flash_loops[k] >= 0;
+  fit_dot_kernels(*this, bs, num_stages, num_warps, device, warp_specialized);
   json::Object o;
   json::Array bsa;
   for (int64_t v : bs) bsa.push_back(json::Value(v));

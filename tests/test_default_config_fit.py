@@ -269,7 +269,7 @@ def test_no_retry_after_a_launch_wrote_an_argument(fake_gpu):
 
     fake = fake_gpu(FakeTriton(limit=40000, only="tl.dot"))
     x = torch.randn(256, 256)
-    with pytest.raises(exc.ConfigOutOfResources):
+    with pytest.raises(exc.ConfigOutOfResources, match="not retried with a smaller config"):
         bump_then_mm(x, x)
     assert len(fake.launches) == 2
 

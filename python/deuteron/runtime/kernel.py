@@ -1028,7 +1028,10 @@ class BoundKernel:
                 if smaller is None:
                     config = self.config
                     self._run = self._host = self.config = None  # the next call tries (and says) it again
-                    raise self._resources_error(oor, config, shrink) from e
+                    why = ("" if not shrink or attempt > 0 or launched[0] == 0 else
+                           " (not retried with a smaller config: a kernel of this call had already run and "
+                           "the kernel writes an argument in place)")
+                    raise self._resources_error(oor, config, shrink and attempt > 0, why) from e
                 self.set_config(smaller)
                 continue
             if first is not None:
@@ -1089,7 +1092,8 @@ class BoundKernel:
         new = self.normalize_config(Config(**data))
         return None if new.to_json() == old.to_json() else new
 
-    def _resources_error(self, oor: Any, config: Config | None, shrunk: bool) -> exc.ConfigOutOfResources:
+    def _resources_error(self, oor: Any, config: Config | None, shrunk: bool,
+                         why: str = "") -> exc.ConfigOutOfResources:
         name = getattr(oor, "name", "resources")
         required = getattr(oor, "required", 0)
         limit = getattr(oor, "limit", 0)
@@ -1097,7 +1101,7 @@ class BoundKernel:
         what = ("the default config (and the smaller ones deuteron tried, down to" if shrunk else "the config (")
         return exc.ConfigOutOfResources(
             f"{self._config_error_prefix}{what} {_config_summary(config)}) needs more {name} than the GPU has: "
-            f"required {required}, hardware limit {limit}. Give smaller block_sizes or fewer num_stages, "
+            f"required {required}, hardware limit {limit}{why}. Give smaller block_sizes or fewer num_stages, "
             f"or autotune (the autotuner skips configs that do not fit).\nconfig: {cfg}",
             config=cfg, resource=str(name), required=int(required or 0), limit=int(limit or 0))
 

@@ -73,6 +73,25 @@ class AutotuneError(DeuteronError):
     """Autotuning found no config that compiles and runs correctly."""
 
 
+class ConfigOutOfResources(DeuteronError):
+    """A config the user gave (or the autotuner chose) needs more of the GPU than it
+    has: Triton refused to load the compiled kernel (shared memory, registers or
+    threads).  Names the config, the resource, what it needs and the limit.
+
+    Attributes: ``config`` (JSON text), ``resource``, ``required``, ``limit``."""
+
+    def __init__(self, message: str, config: str = "", resource: str = "", required: int = 0,
+                 limit: int = 0) -> None:
+        super().__init__(message)
+        self.config = config
+        self.resource = resource
+        self.required = required
+        self.limit = limit
+
+    def __reduce__(self):  # picklable across processes (autotune workers)
+        return (type(self), (str(self), self.config, self.resource, self.required, self.limit))
+
+
 class TuningCacheError(DeuteronError):
     """The shared tuning cache is set up wrongly (an unknown URL scheme, the redis package missing).
 
@@ -291,6 +310,11 @@ class WrongDevice(BaseWarning):
 
 class BlockSizeIgnoredInInterpretMode(BaseWarning):
     """A block size that the interpret mode does not use (it runs whole dimensions)."""
+
+
+class DefaultConfigShrunk(BaseWarning):
+    """The default config did not fit the GPU when Triton compiled it (its shared
+    memory or registers): deuteron ran a smaller one (fewer stages, halved blocks)."""
 
 
 class TiledKMatmulAccumulationWarning(BaseWarning):

@@ -10,6 +10,7 @@
 // the key and the allowed values.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -110,6 +111,17 @@ struct DotSummary {
   Operand a, b;
 };
 
+// A load inside a loop that runs a dot.  Triton's software pipeliner stages
+// every such load through shared memory, num_stages buffers of it, whether a
+// dot reads it or not (measured: gdn_fwd_h's elementwise `u` tile counted in
+// the 395 KB Triton asked for on the H200).
+struct PipelinedLoad {
+  int loop = -1;  // op id of the innermost For around the load (one that holds a dot)
+  int load = -1;  // op id of the load
+  std::vector<AxisSize> axes;
+  int element_bytes = 2;
+};
+
 // What the heuristics need to know about one kernel (one device loop).
 struct KernelSummary {
   std::vector<int> grid_block_sizes;  // block size index per tile dim of the grid (-1: fixed or grid dim)
@@ -120,6 +132,7 @@ struct KernelSummary {
   bool has_reduction = false;
   bool has_inner_loop = false;
   std::vector<DotSummary> dots;       // in program order
+  std::vector<PipelinedLoad> pipelined_loads;  // loads in loops that hold a dot
   // The grid tile that the `subtiles` key splits (analysis::subtilable_dim):
   // its config.block_sizes index, or its fixed block; both unset: none.
   int subtile_block_size_index = -1;
@@ -131,6 +144,25 @@ struct KernelSummary {
     return subtile_block_size_index >= 0 ? block_of(subtile_block_size_index) : subtile_fixed_block;
   }
 };
+
+// What a kernel with dots needs of the GPU under one config, estimated from
+// its KernelSummary (config/resource_estimate.cc): the accumulator elements
+// live at once in registers and the shared memory of the staged loads.  The
+// default config shrinks until it fits (ConfigSpec::default_config) and the
+// autotuner's constraint model keeps its search inside (tune/search_space.cc).
+struct DotResources {
+  double acc_elements = 0;  // fp32 result elements of the dots of one inner loop, the largest loop
+  double shared_bytes = 0;  // staged loads: pipelined ones times the depth, plus those loaded once
+  int acc_loop = -1;        // the loop (For op id, -1: none) whose accumulators count
+  int shared_loop = -1;     // the loop whose pipelined loads count
+};
+// `block(i)` is config.block_sizes[i]; `stages` the pipeline depth of the
+// kernel's dot loops (range_num_stages, else num_stages).
+DotResources estimate_dot_resources(const KernelSummary& kernel, const std::function<int64_t(int)>& block,
+                                    double stages);
+// More fp32 accumulator elements per thread than this spill registers (the
+// search's max_acc_elements_per_thread and the default config's bound).
+inline constexpr int64_t kMaxAccElementsPerThread = 192;
 
 struct ConfigSpec {
   std::vector<KernelSummary> kernels;

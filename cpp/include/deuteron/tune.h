@@ -93,7 +93,7 @@ struct SpaceOptions {
   // Constraint model (see SearchSpace::feasible).
   int64_t max_tile_elements = 1 << 20;
   int64_t max_elements_per_thread = 256;      // kernels without a dot
-  int64_t max_acc_elements_per_thread = 192;  // dot accumulators (more spills registers)
+  int64_t max_acc_elements_per_thread = kMaxAccElementsPerThread;  // dot accumulators (more spills registers)
   static SpaceOptions from_json(const json::Value& v);  // unknown keys: std::invalid_argument
 };
 

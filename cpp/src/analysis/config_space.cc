@@ -4,6 +4,7 @@
 // need to know about it (KernelSummary).
 #include <algorithm>
 #include <functional>
+#include <set>
 
 #include "deuteron/analysis.h"
 
@@ -182,6 +183,24 @@ ConfigSpec derive_config_spec(const std::vector<const ir::DeviceKernel*>& kernel
       }
     };
     scan(kernel.body);
+    // Every load of a loop that runs a dot is staged by Triton's pipeliner
+    // (config/resource_estimate.cc counts its buffers).
+    std::set<int> dot_loops;
+    for (const auto& d : sum.dots)
+      if (d.loop >= 0) dot_loops.insert(d.loop);
+    if (!dot_loops.empty())
+      ir::walk(kernel.body, [&](const ir::Op& op) {
+        if (op.kind != ir::OpKind::Load || op.results.empty()) return;
+        const int loop = enclosing_loop(op);
+        const ir::Type& t = op.result()->type;
+        if (!dot_loops.count(loop) || t.dims.empty()) return;
+        PipelinedLoad l;
+        l.loop = loop;
+        l.load = op.id;
+        l.axes = axis_sizes(kernel, t);
+        l.element_bytes = static_cast<int>(byte_size(t.dtype));
+        sum.pipelined_loads.push_back(std::move(l));
+      });
     if (auto d = subtilable_dim(kernel)) {
       const ir::Dim& dim = kernel.dim(*d);
       if (dim.fixed_block_size) sum.subtile_fixed_block = *dim.fixed_block_size;

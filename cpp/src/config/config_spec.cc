@@ -121,6 +121,82 @@ int ConfigSpec::flash_attention_loop(int k) const {
   return scores && values ? loop : -1;
 }
 
+namespace {
+
+void add_blocks(const std::vector<AxisSize>& axes, std::set<int>& out) {
+  for (const auto& a : axes)
+    if (a.block_size_index >= 0) out.insert(a.block_size_index);
+}
+
+// Shrinks the default's block sizes and pipeline depth until every kernel
+// with dots fits the GPU by estimate_dot_resources: its accumulators within
+// kMaxAccElementsPerThread per thread, its staged loads within the device's
+// shared memory (the limit torch reports, shared_memory_per_block_optin; the
+// CPU's stand-in is an H100's 227 KB).  The matmul defaults (128x128 or
+// 128x256 tiles, 3 stages) fit as they are; what does not is a whole dim in
+// a tile (x[tile_m, :] with 1024 columns), a wide tile next to a dot, or
+// extra loads in the dot's loop.  Moves, cheapest for speed first: fewer
+// stages down to 2; halving the largest block the over-full term depends on
+// down to 32; 1 stage; halving down to the block's minimum.  Returns whether
+// something changed.  `warp_specialized[k]`: kernel k defaults to the
+// warp-specialized flash attention, whose 4 warps are one consumer group of
+// several (its accumulators spread over more threads than num_warps says);
+// its register use is the measured configuration's, so only its shared
+// memory is checked.
+bool fit_dot_kernels(const ConfigSpec& spec, std::vector<int64_t>& bs, int& stages, int warps,
+                     const DeviceInfo& device, const std::vector<bool>& warp_specialized) {
+  const double limit = static_cast<double>(device.max_shared_memory);
+  const double threads = 32.0 * warps;
+  auto block = [&](int i) { return bs.at(static_cast<size_t>(i)); };
+  // The largest of `blocks` above max(floor, its minimum), halved.
+  auto halve = [&](const std::set<int>& blocks, int64_t floor) {
+    int best = -1;
+    for (int i : blocks) {
+      const int64_t lo = std::max(floor, spec.block_sizes[i].min);
+      if (bs[i] > lo && (best < 0 || bs[i] > bs[best])) best = i;
+    }
+    if (best < 0) return false;
+    bs[best] = std::max(std::max<int64_t>(1, spec.block_sizes[best].min), bs[best] / 2);
+    return true;
+  };
+  bool any = false;
+  for (int step = 0; step < 64; ++step) {
+    bool changed = false;
+    for (size_t ki = 0; ki < spec.kernels.size(); ++ki) {
+      const KernelSummary& k = spec.kernels[ki];
+      if (k.dots.empty()) continue;
+      const DotResources r = estimate_dot_resources(k, block, stages);
+      const bool regs = !warp_specialized[ki] && r.acc_elements / threads > static_cast<double>(kMaxAccElementsPerThread);
+      const bool smem = r.shared_bytes > limit;
+      if (!regs && !smem) continue;
+      std::set<int> acc_blocks, staged_blocks;
+      using Source = DotSummary::Operand::Source;
+      for (const auto& d : k.dots) {
+        if (d.loop == r.acc_loop) add_blocks(d.result, acc_blocks);
+        for (const DotSummary::Operand* o : {&d.a, &d.b})
+          if ((o->source == Source::LoadedInLoop && d.loop == r.shared_loop) || o->source == Source::LoadedOnce)
+            add_blocks(o->axes, staged_blocks);
+      }
+      for (const auto& l : k.pipelined_loads)
+        if (l.loop == r.shared_loop) add_blocks(l.axes, staged_blocks);
+      if (regs) {
+        changed = halve(acc_blocks, 32) || halve(acc_blocks, 0);
+      } else if (stages > 2) {
+        --stages;
+        changed = true;
+      } else {
+        changed = halve(staged_blocks, 32) || (stages > 1 ? (stages = 1, true) : false) || halve(staged_blocks, 0);
+      }
+      if (changed) break;
+    }
+    if (!changed) break;
+    any = true;
+  }
+  return any;
+}
+
+}  // namespace
+
 json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
   std::vector<int64_t> bs(block_sizes.size(), 0);
   int num_warps = 4, num_stages = 1;
@@ -214,6 +290,9 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
     if (bs[i] == 0) bs[i] = std::min<int64_t>(next_power_of_2(extent_of(i)), 1024);
     bs[i] = std::clamp<int64_t>(bs[i], b.min, std::max(b.min, b.max));
   }
+  std::vector<bool> warp_specialized(kernels.size());
+  for (size_t k = 0; k < kernels.size(); ++k) warp_specialized[k] = kernels[k].has_dot && flash_loops[k] >= 0;
+  fit_dot_kernels(*this, bs, num_stages, num_warps, device, warp_specialized);
   json::Object o;
   json::Array bsa;
   for (int64_t v : bs) bsa.push_back(json::Value(v));

@@ -11,14 +11,17 @@
 //   threads   = 32 * num_warps
 //   kernels without a dot:  tile <= max_tile_elements and tile / threads <= max_elements_per_thread
 //   kernels with a dot:     accumulators / threads <= max_acc_elements_per_thread and
-//                           staged operands <= the device's shared memory, where
+//                           staged loads <= the device's shared memory, where
 //                           accumulators = the sum of the result tiles of the dots of one inner
 //                             loop (attention's scores and output both count), the largest loop
 //                             (loops run one after another), and
-//                           staged operands = the bytes of each operand loaded before the loops,
-//                             plus, for the largest loop, its operands' bytes times its pipeline
+//                           staged loads = the bytes of each operand loaded before the loops,
+//                             plus, for the largest loop, the bytes of its loads (operands or
+//                             not: Triton's pipeliner stages them all) times its pipeline
 //                             depth (range_num_stages, else num_stages); operands computed in
 //                             registers take none.
+//                           Both come from estimate_dot_resources (config/resource_estimate.cc),
+//                           which the default config fits too.
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -530,35 +533,11 @@ std::vector<SearchSpace::KernelEstimate> SearchSpace::estimate(const Point& p) c
     }
     e.tile_elements = grid * full * inner;
     if (k.has_dot && !k.dots.empty()) {
-      auto elements = [&](const std::vector<AxisSize>& axes) {
-        double n = 1;
-        for (const auto& a : axes)
-          n *= a.block_size_index >= 0 ? static_cast<double>(block(static_cast<size_t>(a.block_size_index)))
-                                       : static_cast<double>(a.extent);
-        return n;
-      };
-      using Source = DotSummary::Operand::Source;
-      // Per inner loop: its dots' results and pipelined operands; the loops
-      // run one after another, so the largest loop counts.  Operands loaded
-      // before the loops stay live throughout, one buffer per load.
-      std::map<int, std::pair<double, double>> per_loop;  // loop -> (acc elements, pipelined bytes)
-      std::map<int, double> once;                         // load -> bytes
-      for (const auto& d : k.dots) {
-        auto& [acc, piped] = per_loop[d.loop];
-        acc += elements(d.result);
-        for (const DotSummary::Operand* o : {&d.a, &d.b}) {
-          double bytes = elements(o->axes) * o->element_bytes;
-          if (o->source == Source::LoadedInLoop) piped += dot_stages[ki] * bytes;
-          else if (o->source == Source::LoadedOnce) once[o->load] = bytes;
-        }
-      }
-      e.acc_elements = 0;
-      e.shared_bytes = 0;
-      for (const auto& [loop, v] : per_loop) {
-        e.acc_elements = std::max(e.acc_elements, v.first);
-        e.shared_bytes = std::max(e.shared_bytes, v.second);
-      }
-      for (const auto& [load, bytes] : once) e.shared_bytes += bytes;
+      // The same estimate the default config fits to (config/resource_estimate.cc).
+      DotResources r = estimate_dot_resources(
+          k, [&](int i) { return block(static_cast<size_t>(i)); }, dot_stages[ki]);
+      e.acc_elements = r.acc_elements;
+      e.shared_bytes = r.shared_bytes;
     } else if (k.has_dot) {
       // A spec read from a summary has no dot shapes: the grid tile is the
       // accumulator, the two largest grid blocks are M and N.

@@ -239,6 +239,16 @@ json::Value spec_to_json(const ConfigSpec& spec) {
       dots.push_back(json::Value(std::move(de)));
     }
     e.emplace_back("dots", json::Value(std::move(dots)));
+    json::Array piped;
+    for (const auto& l : k.pipelined_loads) {
+      json::Object le;
+      le.emplace_back("loop", json::Value(l.loop));
+      le.emplace_back("load", json::Value(l.load));
+      le.emplace_back("axes", axes_to_json(l.axes));
+      le.emplace_back("element_bytes", json::Value(l.element_bytes));
+      piped.push_back(json::Value(std::move(le)));
+    }
+    e.emplace_back("pipelined_loads", json::Value(std::move(piped)));
     kernels.push_back(json::Value(std::move(e)));
   }
   o.emplace_back("kernels", json::Value(std::move(kernels)));
@@ -334,6 +344,15 @@ ConfigSpec spec_from_json(const json::Value& v) {
         d.a = operand_from_json(de.find("a"));
         d.b = operand_from_json(de.find("b"));
         k.dots.push_back(std::move(d));
+      }
+    if (const json::Value* piped = e.find("pipelined_loads"); piped && piped->is_array())
+      for (const auto& le : piped->as_array()) {
+        PipelinedLoad l;
+        l.loop = static_cast<int>(int_or(le, "loop", -1));
+        l.load = static_cast<int>(int_or(le, "load", -1));
+        l.axes = axes_from_json(le.find("axes"));
+        l.element_bytes = static_cast<int>(int_or(le, "element_bytes", 2));
+        k.pipelined_loads.push_back(std::move(l));
       }
     spec.kernels.push_back(std::move(k));
   }

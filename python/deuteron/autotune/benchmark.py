@@ -35,6 +35,7 @@ from typing import Any, Callable
 import torch
 
 from ..runtime import env
+from ..runtime.launcher import out_of_resources
 from ..runtime.modules import load_host_function
 from .worker_protocol import resolve
 
@@ -326,6 +327,8 @@ class BenchState:
             return {"ok": True, "seconds": seconds}
         except Exception as e:  # noqa: BLE001 - reported, never fatal to the search
             fatal = is_fatal_cuda_error(e)
+            if out_of_resources(e) is not None:  # the config does not fit the GPU: skipped
+                return {"ok": False, "kind": "out of resources", "message": f"{type(e).__name__}: {str(e)[:2000]}"}
             return {"ok": False, "kind": "cuda error" if fatal else "error",
                     "message": f"{type(e).__name__}: {str(e)[:2000]}", "restart": fatal}
 

@@ -31,6 +31,7 @@ from .config import HELION_IGNORED_KEYS, REDUCTION_LOOP_FOR_ALL, Config, helion_
 from .config_spec import ConfigSpec
 from .core import core
 from .device import device_info
+from .launcher import out_of_resources
 from .modules import load_host_function, write_module
 from .settings import KernelSettings, Settings, triton_dot_precision
 from .standalone import OutputCodeOptions, standalone_module
@@ -109,6 +110,15 @@ def _static_key(t: torch.Tensor) -> tuple:
 def _same(value: Any) -> Any:
     return value
 
+
+
+def _config_summary(config: Config | None) -> str:
+    """The keys of a config that decide its size on the GPU, as ``block_sizes=[..], ...``."""
+    if config is None:
+        return "None"
+    data = config.to_dict()
+    keys = ("block_sizes", "reduction_loops", "num_warps", "num_stages", "range_num_stages")
+    return ", ".join(f"{k}={data[k]!r}" for k in keys if k in data and data[k] not in ([], None))
 
 
 def _print_compile_warnings(warnings: Sequence[tuple[str, str]], ignored: Sequence[Any]) -> None:
@@ -687,6 +697,7 @@ class BoundKernel:
         self._constexpr_positions = tuple(i for i, a in enumerate(args) if isinstance(a, _language.constexpr))
         self._loaded: dict[str, Callable[..., Any]] = {}  # backend:config JSON -> host function
         self._run: Callable[..., Any] | None = None
+        self._host: Callable[..., Any] | None = None  # the host function of the config in use
         self.config: Config | None = None
         self._lock = threading.RLock()
 
@@ -900,7 +911,15 @@ class BoundKernel:
         def run(*args: Any, _launcher: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
             if _launcher is not None:
                 return with_launcher(_launcher, normalize(args, kwargs))
-            return call(*normalize(args, kwargs))
+            try:
+                return call(*normalize(args, kwargs))
+            except Exception as e:
+                oor = out_of_resources(e)
+                if oor is None:
+                    raise
+                # The config was asked for by name: said plainly, not retried.
+                raise self._resources_error(oor, self._as_config(config) if not isinstance(config, str)
+                                            else Config.from_json(config), False) from e
 
         run.deuteron_module = fn.deuteron_module  # type: ignore[attr-defined]
         run.deuteron_path = fn.deuteron_path  # type: ignore[attr-defined]
@@ -922,14 +941,19 @@ class BoundKernel:
 
     # ---------------------------------------------------------------- runs
     def _choose_config(self, args: Sequence[Any]) -> Config:
+        return self._choose(args)[0]
+
+    def _choose(self, args: Sequence[Any]) -> tuple[Config, bool]:
+        """The config of the first call, and whether it is the heuristic default
+        (which a smaller config replaces if it does not fit the GPU)."""
         configs = self.kernel.configs
         if len(configs) == 1:
-            return configs[0]
+            return configs[0], False
         if self.settings.interpret or env.triton_interpret():
-            return configs[0] if configs else self.default_config()
+            return (configs[0], False) if configs else (self.default_config(), True)
         if not configs and self.settings.autotune_effort == "none":
-            return self.default_config()
-        return self.autotune(args)
+            return self.default_config(), True
+        return self.autotune(args), False
 
     def config_for_tracing(self, args: Sequence[Any] | None = None) -> Config:
         """The config used when torch.compile / export trace a call (nothing can be timed then).
@@ -957,7 +981,8 @@ class BoundKernel:
     def set_config(self, config: Config | dict) -> None:
         """Uses this config for every later call of this specialization."""
         cfg = self._as_config(config)
-        self._run = _unwrapping(self.load(cfg), self._constexpr_positions)
+        self._host = self.load(cfg)
+        self._run = _unwrapping(self._host, self._constexpr_positions)
         self.config = cfg
 
     def __call__(self, *args: Any) -> Any:
@@ -965,9 +990,120 @@ class BoundKernel:
         if run is None:
             with self._lock:
                 if self._run is None:
-                    self.set_config(self._choose_config(args))
+                    config, is_default = self._choose(args)
+                    self.set_config(config)
+                    return self._first_call(args, shrink=is_default)
                 run = self._run
         return run(*args)
+
+    # How many smaller configs the first call with the default config tries when
+    # Triton finds that the default does not fit the GPU.
+    MAX_SHRINKS = 8
+
+    def _first_call(self, args: Sequence[Any], shrink: bool) -> Any:
+        """The first call with the config just set, where Triton compiles and loads its
+        kernels.  When Triton finds a kernel needs more of the GPU than it has
+        (OutOfResources: shared memory, registers, threads), the heuristic default
+        (``shrink``) is replaced by a smaller config (fewer stages, then the largest
+        block halved), at most MAX_SHRINKS times, and the call runs again, if
+        running again repeats nothing: no kernel had launched yet, or the kernel
+        writes no argument in place.  The config chosen is printed once
+        (``WARNING[DefaultConfigShrunk]``).  A config the user gave, one that cannot
+        shrink, or one that does not fit after the retries is a ConfigOutOfResources
+        naming the config and the limit."""
+        first: Any = None  # the default config's OutOfResources
+        for attempt in range(self.MAX_SHRINKS + 1):
+            launched = [0]
+            try:
+                with self._counting_launches(launched):
+                    out = self._run(*args)
+            except Exception as e:
+                oor = out_of_resources(e)
+                if oor is None:
+                    raise
+                first = first if first is not None else oor
+                smaller = None
+                if shrink and attempt < self.MAX_SHRINKS and (launched[0] == 0 or not self._mutates()):
+                    smaller = self._smaller_config(self.config)
+                if smaller is None:
+                    config = self.config
+                    self._run = self._host = self.config = None  # the next call tries (and says) it again
+                    why = ("" if not shrink or attempt > 0 or launched[0] == 0 else
+                           " (not retried with a smaller config: a kernel of this call had already run and "
+                           "the kernel writes an argument in place)")
+                    raise self._resources_error(oor, config, shrink and attempt > 0, why) from e
+                self.set_config(smaller)
+                continue
+            if first is not None:
+                _print_compile_warnings([(
+                    "DefaultConfigShrunk",
+                    f"{self._config_error_prefix}the default config needs more {getattr(first, 'name', 'resources')} "
+                    f"than the GPU has (required {getattr(first, 'required', '?')}, hardware limit "
+                    f"{getattr(first, 'limit', '?')}); running with "
+                    f"{_config_summary(self.config)}")], self.settings.ignore_warnings)
+            return out
+        raise AssertionError("unreachable")
+
+    @contextlib.contextmanager
+    def _counting_launches(self, launched: list[int]) -> Any:
+        """Counts the launches of the host function in use that went through (on a
+        first call, every launch reaches the module's ``_launch``)."""
+        module = getattr(getattr(self, "_host", None), "deuteron_module", None)
+        original = getattr(module, "_launch", None)
+        if original is None:
+            yield
+            return
+
+        def counting(*a: Any, **kw: Any) -> Any:
+            out = original(*a, **kw)
+            launched[0] += 1
+            return out
+
+        module._launch = counting
+        try:
+            yield
+        finally:
+            module._launch = original
+
+    def _mutates(self) -> bool:
+        """Whether the generated host function writes an argument in place."""
+        module = getattr(getattr(self, "_host", None), "deuteron_module", None)
+        return bool(getattr(module, "_deuteron_meta", {}).get("mutates", True))
+
+    def _smaller_config(self, config: Config | None) -> Config | None:
+        """The next config to try when ``config`` does not fit the GPU: one pipeline
+        stage fewer while any loop has more than one, else the largest block size
+        halved (not below its minimum); None when nothing is left to shrink."""
+        old = self.normalize_config(config if config is not None else self.default_config())
+        data = old.to_dict()
+        stages = [data.get("num_stages", 1)] + [v for v in data.get("range_num_stages", []) if v]
+        if max(stages) > 1:
+            data["num_stages"] = max(1, data.get("num_stages", 1) - 1)
+            data["range_num_stages"] = [max(1, v - 1) if v else v for v in data.get("range_num_stages", [])]
+        else:
+            blocks = list(data.get("block_sizes", []))
+            mins = [max(1, b.get("min", 1)) for b in json.loads(self._core.config_spec())["block_sizes"]]
+            shrinkable = [i for i, b in enumerate(blocks) if i < len(mins) and b // 2 >= mins[i]]
+            if not shrinkable:
+                return None
+            i = max(shrinkable, key=lambda j: blocks[j])
+            blocks[i] //= 2
+            data["block_sizes"] = blocks
+        new = self.normalize_config(Config(**data))
+        return None if new.to_json() == old.to_json() else new
+
+    def _resources_error(self, oor: Any, config: Config | None, shrunk: bool,
+                         why: str = "") -> exc.ConfigOutOfResources:
+        name = getattr(oor, "name", "resources")
+        required = getattr(oor, "required", 0)
+        limit = getattr(oor, "limit", 0)
+        cfg = config.to_json() if config is not None else ""
+        what = ("the default config (and the smaller ones deuteron tried, down to" if shrunk else "the config (")
+        return exc.ConfigOutOfResources(
+            f"{self._config_error_prefix}{what} {_config_summary(config)}) needs more {name} than the GPU has: "
+            f"required {required}, hardware limit {limit}{why}. Give smaller block_sizes or fewer num_stages, "
+            f"or autotune (the autotuner skips configs that do not fit).\nconfig: {cfg}",
+            config=cfg, resource=str(name), required=int(required or 0), limit=int(limit or 0))
 
     def run_ref(self, *args: Any) -> Any:
         """Runs this specialization once in PyTorch eager (the reference back end, as

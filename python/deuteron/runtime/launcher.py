@@ -24,6 +24,20 @@ import torch
 from .core import core
 
 
+def out_of_resources(e: BaseException | None) -> Any | None:
+    """Triton's ``OutOfResources`` (shared memory, registers, threads: Triton raises it
+    when it loads a compiled kernel the GPU cannot run) in ``e`` or the exceptions
+    that caused it, else None.  Known by its name: Triton is not imported here."""
+    seen: set[int] = set()
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        t = type(e)
+        if t.__name__ == "OutOfResources" and t.__module__.startswith("triton"):
+            return e
+        e = e.__cause__ or e.__context__
+    return None
+
+
 def no_native_launcher(grid: tuple, *args: Any) -> bool:
     """The initial launch-site launcher of generated modules: always defers to `_launch`."""
     return False

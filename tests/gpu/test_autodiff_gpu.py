@@ -17,12 +17,6 @@ import test_autodiff as A  # noqa: E402
 from deuteron.experimental import backward  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _cuda():
-    if not torch.cuda.is_available():
-        pytest.skip("needs a CUDA GPU")
-
-
 def check(kernel, reference, inputs, tol):
     inputs = [x.cuda() for x in inputs]
     kernel.reset()

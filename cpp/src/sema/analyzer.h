@@ -58,6 +58,8 @@ class BoundArgs {
 struct HelperCode {
   std::string name;                          // "<lambda>" for a lambda
   const std::vector<ast::Arg>* args = nullptr;
+  const std::optional<ast::Arg>* vararg = nullptr;  // `*name`, `**name` (empty optionals when absent)
+  const std::optional<ast::Arg>* kwarg = nullptr;
   const ast::Body* body = nullptr;           // a def
   const ast::Expr* expr = nullptr;           // a lambda
   std::unique_ptr<ast::Module> module;       // owns them, when parsed from the helper's own file

@@ -132,6 +132,13 @@ class Analyzer {
   bool call_hl(const std::string& name, const CallArgs& call, SValue& out);
   bool call_host_torch(const std::string& name, const CallArgs& call, SValue& out);
   bool call_host_tensor_method(const SValue& self, const std::string& name, const CallArgs& call, SValue& out);
+  // A host creation call's sizes (nullopt where one is a value sema does not model)
+  // and its arguments after them (host_ops.cc).
+  struct HostSizes {
+    std::optional<std::vector<SymInt>> sizes;
+    CallArgs rest;
+  };
+  HostSizes host_creation_sizes(const CallArgs& call, size_t max_sizes) const;
   bool call_builtin(const std::string& name, const CallArgs& call, SValue& out);
   // hl.rand / hl.randint / hl.rand4x and torch.rand / randn / rand_like / randn_like (random_ops.cc)
   bool call_random(const std::string& name, const CallArgs& call, SValue& out);

@@ -33,9 +33,21 @@ TRITON_MODE = triton_interpret()
 
 
 def pytest_collection_modifyitems(config, items):
+    # The GPU tests (tests/gpu, marker gpu) each need a CUDA GPU: skipped in one
+    # place without one.  (Not in a tests/gpu/conftest.py: pytest would import it
+    # as the module `conftest` too, and `from conftest import fresh` in the test
+    # modules would find it instead of this one.)
+    no_cuda = None
     for item in items:
         if "mode" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.kernels)
+        if item.get_closest_marker("gpu") is not None:
+            if no_cuda is None:
+                import torch
+
+                no_cuda = not torch.cuda.is_available()
+            if no_cuda:
+                item.add_marker(pytest.mark.skip(reason="needs a CUDA GPU"))
 
 
 @pytest.fixture(autouse=True)

@@ -97,3 +97,33 @@ def reduce_with(x: torch.Tensor, combine) -> torch.Tensor:
     for tile_m in hl.tile(m):
         out[tile_m] = hl.reduce(combine, x[tile_m, :], dim=1)
     return out
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[16, 16]))
+def score_mod_rows(x: torch.Tensor, score_mod) -> torch.Tensor:
+    # flex_attention's call: the score and four index tensors; a score_mod may take
+    # the ones it reads and gather the rest in `*_`.
+    m, n = x.size()
+    out = torch.empty_like(x)
+    for tile_m, tile_n in hl.tile([m, n]):
+        rows = tile_m.index[:, None]
+        cols = tile_n.index[None, :]
+        out[tile_m, tile_n] = score_mod(x[tile_m, tile_n], 0, 1, rows, cols)
+    return out
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[16]))
+def with_keywords(x: torch.Tensor, fn) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = fn(x[tile], 2.0, 3.0, scale=0.5, shift=1.0)
+    return out
+
+
+def gather_rest(score, *idx):
+    # A module-level helper with *args: idx is (b, h, rows, cols).
+    return score + idx[2] * 0.5 + len(idx)
+
+
+def keywords_gathered(v, *args, scale, **kw):
+    return v * scale + args[1] + kw["shift"]

@@ -389,6 +389,23 @@ def test_matmul_with_a_k_loop(mode):
     assert "for tile_k in hl.tile(48)" in source
 
 
+@pytest.mark.parametrize("precision", ["ieee", "tf32x3"])
+def test_backward_takes_the_forward_dot_precision(mode, precision):
+    # Its float32 dots compute as the forward's do (tests/gpu compares "ieee" runs tightly).
+    k = fresh(matmul_k_loop)
+    k.settings.dot_precision = precision
+    try:
+        source = check(k, lambda a, b: torch.tanh(a @ b), [torch.randn(32, 48), torch.randn(48, 16)],
+                       rtol=1e-4, atol=1e-4)
+        assert f"dot_precision={precision!r}" in source
+        a, b = torch.randn(32, 48), torch.randn(48, 16)
+        _, _, triton_code = backward(k, torch.randn(32, 16), a, b, return_code=True)
+        assert f'input_precision="{precision}"' in triton_code
+    finally:
+        del k.settings.dot_precision
+        fresh(k)
+
+
 @deuteron.kernel
 def row_sums(x: torch.Tensor) -> torch.Tensor:
     out = torch.empty([x.size(0)], dtype=x.dtype, device=x.device)

@@ -215,3 +215,77 @@ def test_a_lambda_used_as_a_number_is_an_error_naming_it(mode):
 
     with pytest.raises(deuteron.exc.CompileError, match="got a lambda"):
         k(torch.randn(8))
+
+
+# ------------------------------------------------ *args and **kwargs of inlined functions
+
+def _score_ref(x, fn):
+    rows = torch.arange(x.size(0))[:, None].float()
+    cols = torch.arange(x.size(1))[None, :].float()
+    return fn(x, 0, 1, rows, cols)
+
+
+def test_lambda_with_star_args(mode):
+    # Helion's flex_attention example: `lambda score, *_: torch.tanh(score)`.
+    x = torch.randn(40, 24)
+    k = fresh(K.score_mod_rows)
+    close(k(x, lambda score, *_: torch.tanh(score)), torch.tanh(x))
+    # The extra positional arguments are a tuple: indexed, counted, unpacked.
+    fn = lambda s, *rest: s + rest[3] * len(rest)  # noqa: E731
+    close(k(x, fn), _score_ref(x, fn))
+    fn = lambda s, b, *rest: s * (b + 1) + rest[-2]  # noqa: E731
+    close(k(x, fn), _score_ref(x, fn))
+
+
+def test_several_star_args_lambdas_on_one_line(mode):
+    x = torch.randn(20, 20)
+    k = fresh(K.score_mod_rows)
+    mods = (lambda s, *_: s * 2, lambda s, *a: s - a[2], lambda s, b, h, *_: s + h)
+    for fn in mods:
+        close(k(x, fn), _score_ref(x, fn))
+
+
+def test_helper_with_star_args(mode):
+    x = torch.randn(33, 17)
+    close(fresh(K.score_mod_rows)(x, K.gather_rest), _score_ref(x, K.gather_rest))
+
+
+def test_star_args_and_kwargs_with_keyword_only_parameters(mode):
+    x = torch.randn(50)
+    expect = x * 0.5 + 3.0 + 1.0
+    close(fresh(K.with_keywords)(x, K.keywords_gathered), expect)
+    close(fresh(K.with_keywords)(x, lambda v, *a, **kw: v * kw["scale"] + a[1] + kw["shift"]), expect)
+    close(fresh(K.with_keywords)(x, lambda v, *_, scale, **__: v * scale), x * 0.5)
+
+
+def test_lambda_in_a_file_run_as_main(mode, tmp_path):
+    # Helion's examples run as scripts (python example.py, runpy): the lambda's
+    # source is read from the file the module was run from.
+    script = tmp_path / "score_mod_script.py"
+    script.write_text(
+        "import torch\n"
+        "import kernels_callables as K\n"
+        "x = torch.randn(24, 8)\n"
+        "a, b = (lambda score, *_: torch.tanh(score)), (lambda score, *_: score * 3)\n"
+        "RESULT = (K.score_mod_rows(x, a), K.score_mod_rows(x, b), x)\n")
+    import runpy
+
+    fresh(K.score_mod_rows)
+    ns = runpy.run_path(str(script), run_name="__main__")
+    got_a, got_b, x = ns["RESULT"]
+    close(got_a, torch.tanh(x))
+    close(got_b, x * 3)
+
+
+def test_star_args_of_a_kernel_or_combine_function_are_errors(mode):
+    with pytest.raises(deuteron.exc.CompileError, match=r"kernels cannot take \*rest"):
+        @deuteron.kernel
+        def k(x: torch.Tensor, *rest) -> torch.Tensor:
+            out = torch.empty_like(x)
+            for t in hl.tile(x.size(0)):
+                out[t] = x[t]
+            return out
+
+        k(torch.randn(8))
+    with pytest.raises(deuteron.exc.CompileError, match=r"a combine function takes its operands as named parameters, not \*ab"):
+        fresh(K.reduce_with)(torch.randn(8, 8), lambda *ab: ab[0] + ab[1])

@@ -173,3 +173,66 @@ def test_new_methods_keep_the_receiver_dtype(mode):
     got = fresh(k)(x)
     assert got.dtype == torch.int32
     torch.testing.assert_close(got, torch.full((20,), 4, dtype=torch.int32))
+
+
+# --------------------------- sizes as arguments, one sequence or size=, on the host and in tiles
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[8, 16]))
+def host_sizes_every_way(x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    # Helion's mamba2_chunk_state: `B.new_empty(batch, nchunks, nheads, headdim, dstate)`.
+    m, n = x.size()
+    shape = (m, n)
+    a = x.new_empty(m, 2, n)                             # sizes as arguments
+    b = x.new_zeros(m, n, dtype=torch.float64)
+    c = x.new_ones(size=(m, n))
+    d = x.new_full((m, n), 2.0)
+    e = torch.empty(*shape, device=x.device)             # sizes unpacked from a tuple
+    f = torch.zeros(size=[m, n], dtype=x.dtype, device=x.device)
+    g = torch.ones(m, n, device=x.device)
+    h = torch.full(size=shape, fill_value=0.5, device=x.device)
+    i = x.new_empty(x.size())                            # one sequence: x.size()
+    for tm, tn in hl.tile([m, n]):
+        v = x[tm, tn]
+        a[tm, 0, tn] = v
+        a[tm, 1, tn] = -v
+        b[tm, tn] = b[tm, tn] + v.to(torch.float64)
+        c[tm, tn] = c[tm, tn] + v
+        d[tm, tn] = d[tm, tn] * v
+        e[tm, tn] = v * 3
+        f[tm, tn] = f[tm, tn] + v * 4
+        g[tm, tn] = g[tm, tn] - v
+        h[tm, tn] = h[tm, tn] + v
+        i[tm, tn] = v + 7
+    return a, b, c, d, e, f, g, h, i
+
+
+def test_host_creation_sizes_every_way(mode):
+    x = torch.randn(21, 35)
+    a, b, c, d, e, f, g, h, i = fresh(host_sizes_every_way)(x)
+    torch.testing.assert_close(a, torch.stack([x, -x], dim=1))
+    assert b.dtype == torch.float64
+    torch.testing.assert_close(b, x.double())
+    for got, expect in ((c, x + 1), (d, x * 2), (e, x * 3), (f, x * 4), (g, 1 - x), (h, x + 0.5), (i, x + 7)):
+        torch.testing.assert_close(got, expect)
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[8, 16]))
+def tile_sizes_every_way(x: torch.Tensor) -> torch.Tensor:
+    m, n = x.size()
+    out = torch.empty_like(x)
+    for tm, tn in hl.tile([m, n]):
+        v = x[tm, tn]
+        shape = (tm, tn)
+        acc = torch.zeros(*shape, dtype=torch.float32)   # sizes unpacked from a tuple
+        acc += v.new_ones(tm, tn)                         # sizes as arguments
+        acc += v.new_zeros(size=(tm, tn))                 # size=
+        acc += v.new_full(shape, 2.0)                     # new_full(size, value)
+        acc += torch.full(size=[tm, tn], fill_value=3.0)
+        acc += x.new_zeros(tm, tn)                        # a host receiver
+        out[tm, tn] = acc + v
+    return out
+
+
+def test_tile_creation_sizes_every_way(mode):
+    x = torch.randn(21, 35)
+    torch.testing.assert_close(fresh(tile_sizes_every_way)(x), x + 6)

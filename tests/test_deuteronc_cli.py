@@ -92,3 +92,14 @@ def test_folding_errors_are_compile_errors(tmp_path):
     p = run(tmp_path, "--args", "x:float32[8],y:float32[8]", text=text)
     assert p.returncode == 1, p.stderr
     assert "k.py:12:9: error: integer overflow: -9223372036854775808 // -1 does not fit in int64" in p.stderr
+
+
+def test_star_parameters_of_a_kernel_are_compile_errors(tmp_path):
+    # A helper or lambda may take *args / **kwargs (inlined); the kernel itself may not.
+    text = KERNELS.replace("def add_one(x, y):", "def add_one(x, y, *rest):")
+    p = run(tmp_path, "--args", "x:float32[8],y:float32[8]", text=text)
+    assert p.returncode == 1, p.stderr
+    assert "k.py:11:19: error: *args parameters of a kernel are not supported" in p.stderr
+    text = KERNELS.replace("def helper(v):", "def helper(v, *rest, **kw):")
+    p = run(tmp_path, "--args", "x:float32[8],y:float32[8]", text=text)
+    assert p.returncode == 0, p.stderr

@@ -255,6 +255,53 @@ def test_item_in_host_code_under_torch_compile(mode, backend):
     close(g(x, torch.tensor(3.0)), x * 3 - 1)
 
 
+@pytest.fixture
+def as_triton_op(monkeypatch):
+    """Makes the operators of Triton modules torch.library.triton_ops, as on the GPU,
+    though the kernels run under Triton's interpreter.  torch.compile(backend="eager")
+    and export propagate fake tensors through the call and run it on real tensors.
+    wrap_triton takes no interpreter function: here a launch on fake tensors does
+    nothing (what wrap_triton's traced launch does to them) and one on real tensors
+    runs the kernel."""
+    import deuteron.torch_integration as ti
+
+    class Launch:
+        def __init__(self, kernel):
+            self.kernel = kernel
+
+        def __getitem__(self, grid):
+            def launch(*args, **kwargs):
+                if any(isinstance(a, torch.Tensor) and type(a) is not torch.Tensor for a in args):
+                    return None
+                return self.kernel[grid](*args, **kwargs)
+
+            return launch
+
+    monkeypatch.setattr(ti._modules, "interprets_triton", lambda module: False)
+    monkeypatch.setattr(torch.library, "wrap_triton", Launch)
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_item_in_host_code_of_a_triton_op(mode, as_triton_op, strict):
+    # The GPU's operator kind: a triton_op, whose fake implementation must not read
+    # n.item() into an unbacked SymInt (PendingUnbackedSymbolNotFound in Dynamo).
+    torch._dynamo.reset()
+    x = torch.randn(64)
+    fresh(first_n_doubled), fresh(scaled_by_item)
+    f = torch.compile(lambda a, b: first_n_doubled(a, b) + 1, fullgraph=True, backend="eager")
+    for n in (20, 5):
+        close(f(x, torch.tensor(n)), first_n_doubled(x, torch.tensor(n)) + 1)
+    g = torch.compile(lambda a, b: scaled_by_item(a, b) - 1, fullgraph=True, backend="eager")
+    close(g(x, torch.tensor(3.0)), x * 3 - 1)
+
+    class M(torch.nn.Module):
+        def forward(self, a, b):
+            return first_n_doubled(a, b) + 1
+
+    ep = torch.export.export(M(), (x, torch.tensor(20)), strict=strict)
+    close(ep.module()(x, torch.tensor(7)), fresh(first_n_doubled)(x, torch.tensor(7)) + 1)
+
+
 @pytest.mark.parametrize("strict", [False, True])
 def test_item_in_host_code_under_export(mode, strict):
     class M(torch.nn.Module):

@@ -123,6 +123,8 @@ std::string sexp(const Expr& e) {
       const auto* l = cast<Lambda>(&e);
       std::string params;
       for (const auto& a : l->args) params += " " + a.name + (a.default_value ? "=" + sexp(*a.default_value) : "");
+      if (l->vararg) params += " *" + l->vararg->name;
+      if (l->kwarg) params += " **" + l->kwarg->name;
       return "(lambda (" + (params.empty() ? "" : params.substr(1)) + ") " + sexp(*l->body) + ")";
     }
     case ExprKind::Comp: {
@@ -1036,6 +1038,19 @@ TEST(ParserTest, Lambda) {
   EXPECT_TRUE(cast<Lambda>(g->keywords[0].value.get())->args[2].keyword_only);
   EXPECT_EQ(span_str(g->keywords[0].value->span), "2:7-2:29");
   EXPECT_EQ(sexp(*cast<Assign>(m->body[2].get())->value), "(lambda () (lambda (y) y))");
+  // `*name` and `**name`: kept apart from the named parameters; those after `*name` are keyword-only.
+  auto v = parse("f = lambda score, *_: score\ng = lambda a, *rest, k=1, **kw: a\n");
+  EXPECT_EQ(sexp(*cast<Assign>(v->body[0].get())->value), "(lambda (score *_) score)");
+  const auto* vg = cast<Lambda>(cast<Assign>(v->body[1].get())->value.get());
+  EXPECT_EQ(sexp(*vg), "(lambda (a k=1 *rest **kw) a)");
+  EXPECT_TRUE(vg->args[1].keyword_only);
+  EXPECT_EQ(span_str(vg->vararg->span), "2:15-2:20");
+  EXPECT_EQ(span_str(vg->kwarg->span), "2:27-2:31");
+  auto d = parse("def f(x: int, *args: int, **kwargs):\n    return x\n");
+  const auto* fd = cast<FunctionDef>(d->body[0].get());
+  EXPECT_EQ(fd->vararg->name, "args");
+  EXPECT_TRUE(fd->vararg->annotation != nullptr);
+  EXPECT_EQ(fd->kwarg->name, "kwargs");
   // A lambda's parameters take no annotations, and it needs its ':'.
   expect_error("f = lambda x: int: x\n", "invalid syntax: expected end of statement, found ':'", "1:18-1:19");
   expect_error("f = lambda x x\n", "invalid syntax: expected ':' after the lambda's parameters, found name 'x'",
@@ -1201,13 +1216,11 @@ TEST(RejectTest, ArgumentUnpackingAndVariadics) {
                "keyword argument unpacking (**) is not supported in kernels; pass the keyword "
                "arguments explicitly",
                "1:6-1:10");
-  expect_error("def f(*args): pass",
-               "*args parameters are not supported in kernels; declare each parameter explicitly",
-               "1:7-1:12");
-  expect_error("def f(a, **kwargs): pass",
-               "**kwargs parameters are not supported in kernels; declare each keyword parameter "
-               "explicitly",
-               "1:10-1:18");
+  // `*args` and `**kwargs` parse (sema binds them in inlined helpers and lambdas,
+  // and rejects them on a kernel): nothing may follow `**kwargs`.
+  expect_error("def f(a, **kwargs, b): pass", "no parameter may follow '**kwargs'", "1:20-1:21");
+  expect_error("def f(*args, *, b): pass", "'*' may appear only once in a parameter list",
+               "1:14-1:15");
   expect_error("def f(a, /, b): pass",
                "positional-only parameter markers (/) are not supported in kernels", "1:10-1:11");
 }
@@ -1667,6 +1680,7 @@ TEST(RoundTripTest, Kernels) {
   matmul.replace(matmul.find("lambda acc, tile: acc"), 21, "None");
   expect_round_trip(matmul);
   expect_round_trip("f = lambda x, y=1, *, z: (lambda: x + y * z)\ng(lambda: 0, key=lambda a: (a, 1))\n");
+  expect_round_trip("f = lambda score, *_: score\ng = lambda *a, k=1, **kw: a\n\n\ndef h(x: int, *args: int, y, **kw):\n    return x\n");
   expect_round_trip(R"(@deuteron.kernel(static_shapes=True)
 def attention(q_in: torch.Tensor, k_in: torch.Tensor, v_in: torch.Tensor) -> torch.Tensor:
     m_dim = q_in.size(-2)

@@ -17,12 +17,6 @@ import kernels_dynamic_full as K  # noqa: E402
 SHAPES = [(5, 3), (128, 1000), (7, 4097), (64, 20000)]
 
 
-@pytest.fixture(autouse=True)
-def _cuda():
-    if not torch.cuda.is_available():
-        pytest.skip("needs a CUDA GPU")
-
-
 @pytest.mark.parametrize("name", ["scale_rows", "row_sums", "softmax_rows"])
 def test_whole_dim_of_runtime_size(name):
     kernel, ref = getattr(K, name), getattr(K, name + "_ref")

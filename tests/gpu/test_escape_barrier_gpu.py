@@ -17,12 +17,6 @@ pytestmark = pytest.mark.gpu
 GAIN = tl.constexpr(2.0)
 
 
-@pytest.fixture(autouse=True)
-def _cuda():
-    if not torch.cuda.is_available():
-        pytest.skip("needs a CUDA GPU")
-
-
 @triton.jit
 def _twice(v):
     return v * GAIN

@@ -18,12 +18,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import test_matmul_forms as F  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _cuda():
-    if not torch.cuda.is_available():
-        pytest.skip("needs a CUDA GPU")
-
-
 def _randn(*shape, dtype=torch.float16):
     return torch.randn(*shape, device="cuda", dtype=dtype)
 

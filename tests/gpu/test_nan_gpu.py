@@ -19,12 +19,6 @@ from test_nan import CONFIGS, check, expected, nan_rows  # noqa: E402
 import deuteron  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _cuda():
-    if not torch.cuda.is_available():
-        pytest.skip("needs a CUDA GPU")
-
-
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16, torch.float64])
 @pytest.mark.parametrize("config", range(len(CONFIGS)))
 def test_max_min_and_indices_propagate_nan(dtype, config):

@@ -19,12 +19,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import kernels_reshapes as R  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _cuda():
-    if not torch.cuda.is_available():
-        pytest.skip("needs a CUDA GPU")
-
-
 def _run(kernel, args, block_sizes):
     """The kernel compiled for the GPU under `block_sizes`, run on `args`."""
     kernel.reset()

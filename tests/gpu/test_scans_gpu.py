@@ -16,12 +16,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import kernels_scans as K  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _cuda():
-    if not torch.cuda.is_available():
-        pytest.skip("needs a CUDA GPU")
-
-
 def close(a, b, tol=1e-5):
     torch.testing.assert_close(a, b, atol=tol, rtol=tol)
 

@@ -13,12 +13,6 @@ from deuteron.autotuner import PowerOfTwoFragment
 pytestmark = pytest.mark.gpu
 
 
-@pytest.fixture(autouse=True)
-def _cuda():
-    if not torch.cuda.is_available():
-        pytest.skip("needs a CUDA GPU")
-
-
 @deuteron.kernel(autotune_effort="none", static_shapes=True)
 def matmul_split_k(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     m, k = x.size()

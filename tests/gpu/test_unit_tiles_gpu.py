@@ -17,12 +17,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import kernels_unit_tiles as K  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _cuda():
-    if not torch.cuda.is_available():
-        pytest.skip("needs a CUDA GPU")
-
-
 @pytest.mark.parametrize("block_sizes", [None, [16, 32], [1, 128]])
 def test_horner(block_sizes):
     torch.manual_seed(0)

@@ -240,7 +240,7 @@ struct Arg {
   ExprPtr annotation;  // may be null
   ExprPtr default_value;  // may be null
   SourceSpan span;
-  bool keyword_only = false;  // declared after a bare `*`
+  bool keyword_only = false;  // declared after a bare `*` or after `*args`
 };
 
 // lambda args: body.  Its parameters take no annotations.
@@ -248,6 +248,9 @@ struct Lambda : Expr {
   static constexpr ExprKind kKind = ExprKind::Lambda;
   explicit Lambda(SourceSpan s) : Expr(kKind, s) {}
   std::vector<Arg> args;
+  // `*name` and `**name` (the extra positional / keyword arguments of a call);
+  // `args` holds the named parameters only.  Absent when not declared.
+  std::optional<Arg> vararg, kwarg;
   ExprPtr body;
 };
 
@@ -258,6 +261,7 @@ struct FunctionDef : Stmt {
   SourceSpan name_span;
   std::vector<ExprPtr> decorators;
   std::vector<Arg> args;
+  std::optional<Arg> vararg, kwarg;  // `*name`, `**name` (see Lambda)
   ExprPtr returns;  // return annotation, may be null
   Body body;
   std::optional<std::string> docstring;  // first statement string literal (also kept in body)

@@ -378,6 +378,8 @@ void Dumper::expr_fields(const Expr& e, int indent) {
           child(indent + 4, "default", a.default_value);
         }
       }
+      if (l->vararg) line(indent, "vararg " + l->vararg->name + at(l->vararg->span));
+      if (l->kwarg) line(indent, "kwarg " + l->kwarg->name + at(l->kwarg->span));
       child(indent, "body", l->body);
       return;
     }
@@ -439,6 +441,11 @@ void Dumper::stmt(const Stmt& s, int indent) {
           child(in + 4, "annotation", a.annotation);
           child(in + 4, "default", a.default_value);
         }
+      }
+      for (const auto* v : {&f->vararg, &f->kwarg}) {
+        if (!*v) continue;
+        line(in, std::string(v == &f->vararg ? "vararg " : "kwarg ") + (*v)->name + at((*v)->span));
+        child(in + 2, "annotation", (*v)->annotation);
       }
       child(in, "returns", f->returns);
       if (f->docstring) line(in, "docstring: " + string_repr(*f->docstring));
@@ -543,6 +550,7 @@ class Unparser {
   void subscript_index(const Expr& index);
   void call(const Call& c);
   void function(const FunctionDef& f, int indent);
+  void parameters(const std::vector<Arg>& args, const std::optional<Arg>& vararg, const std::optional<Arg>& kwarg);
   void if_chain(const If& s, int indent, bool as_elif);
   void body(const Body& b, int indent);
   void line_start(int indent) { out_.append(static_cast<size_t>(indent), ' '); }
@@ -793,20 +801,8 @@ void Unparser::expr(const Expr& e, int required) {
       const auto* l = cast<Lambda>(&e);
       parens_if(kTest < required, [&] {
         out_ += "lambda";
-        bool star_written = false;
-        for (size_t i = 0; i < l->args.size(); ++i) {
-          const Arg& a = l->args[i];
-          out_ += i ? ", " : " ";
-          if (a.keyword_only && !star_written) {
-            out_ += "*, ";
-            star_written = true;
-          }
-          out_ += a.name;
-          if (a.default_value) {
-            out_ += '=';
-            expr(*a.default_value, kTest);
-          }
-        }
+        if (!l->args.empty() || l->vararg || l->kwarg) out_ += ' ';
+        parameters(l->args, l->vararg, l->kwarg);
         out_ += ": ";
         expr(*l->body, kTest);
       });
@@ -858,14 +854,24 @@ void Unparser::function(const FunctionDef& f, int indent) {
   out_ += "def ";
   out_ += f.name;
   out_ += '(';
-  bool star_written = false;
-  for (size_t i = 0; i < f.args.size(); ++i) {
-    const Arg& a = f.args[i];
-    if (i) out_ += ", ";
-    if (a.keyword_only && !star_written) {
-      out_ += "*, ";
-      star_written = true;
-    }
+  parameters(f.args, f.vararg, f.kwarg);
+  out_ += ')';
+  if (f.returns) {
+    out_ += " -> ";
+    expr(*f.returns, kTest);
+  }
+  out_ += ":\n";
+  body(f.body, indent + 4);
+}
+
+// Named parameters, then `*name` (or a bare `*`) before the keyword-only ones, then `**name`.
+void Unparser::parameters(const std::vector<Arg>& args, const std::optional<Arg>& vararg,
+                          const std::optional<Arg>& kwarg) {
+  bool first = true, star_written = false;
+  auto one = [&](const Arg& a, const char* stars) {
+    if (!first) out_ += ", ";
+    first = false;
+    out_ += stars;
     out_ += a.name;
     if (a.annotation) {
       out_ += ": ";
@@ -875,14 +881,21 @@ void Unparser::function(const FunctionDef& f, int indent) {
       out_ += a.annotation ? " = " : "=";
       expr(*a.default_value, kTest);
     }
+  };
+  for (const Arg& a : args) {
+    if (a.keyword_only && !star_written) {
+      if (vararg) {
+        one(*vararg, "*");
+      } else {
+        out_ += first ? "*" : ", *";
+        first = false;
+      }
+      star_written = true;
+    }
+    one(a, "");
   }
-  out_ += ')';
-  if (f.returns) {
-    out_ += " -> ";
-    expr(*f.returns, kTest);
-  }
-  out_ += ":\n";
-  body(f.body, indent + 4);
+  if (vararg && !star_written) one(*vararg, "*");
+  if (kwarg) one(*kwarg, "**");
 }
 
 void Unparser::if_chain(const If& s, int indent, bool as_elif) {

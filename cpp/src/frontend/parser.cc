@@ -118,7 +118,7 @@ void for_each_child(const Expr& e, F&& fn) {
     case ExprKind::Lambda: {
       const auto* n = ast::cast<ast::Lambda>(&e);
       for (const auto& a : n->args) visit(a.default_value);
-      visit(n->body);
+      visit(n->body);  // (`*name` and `**name` have no defaults)
       break;
     }
     case ExprKind::Comp: {
@@ -263,7 +263,8 @@ class Parser {
   NOINLINE StmtPtr parse_decorated();
   NOINLINE StmtPtr parse_funcdef(std::vector<ExprPtr> decorators);
   // A def's parameters (up to ')') or a lambda's (up to ':', no annotations).
-  NOINLINE void parse_parameters(std::vector<ast::Arg>& args, const char* close, bool annotations);
+  NOINLINE void parse_parameters(std::vector<ast::Arg>& args, std::optional<ast::Arg>& vararg,
+                                std::optional<ast::Arg>& kwarg, const char* close, bool annotations);
   NOINLINE ExprPtr parse_lambda();
   NOINLINE StmtPtr parse_if(bool is_elif);
   NOINLINE StmtPtr parse_for();
@@ -795,7 +796,7 @@ StmtPtr Parser::parse_funcdef(std::vector<ExprPtr> decorators) {
   fn->name_span = name.span;
   fn->decorators = std::move(decorators);
   expect_op("(", "after the function name");
-  parse_parameters(fn->args, ")", true);
+  parse_parameters(fn->args, fn->vararg, fn->kwarg, ")", true);
   expect_op(")", "to close the parameter list");
   if (accept_op("->")) fn->returns = parse_test();
   expect_op(":", "after the function signature");
@@ -814,48 +815,58 @@ StmtPtr Parser::parse_funcdef(std::vector<ExprPtr> decorators) {
   return fn;
 }
 
-void Parser::parse_parameters(std::vector<ast::Arg>& args, const char* close, bool annotations) {
+void Parser::parse_parameters(std::vector<ast::Arg>& args, std::optional<ast::Arg>& vararg,
+                              std::optional<ast::Arg>& kwarg, const char* close, bool annotations) {
   bool seen_star = false, seen_default = false;
   SourceSpan star_span;
   size_t keyword_only = 0;
   std::unordered_set<std::string_view> names;  // membership only: deterministic
+  // One parameter's name, annotation and span (`*name` and `**name` take no default).
+  auto parameter = [&](const char* what) {
+    const Token& name = expect_identifier(what);
+    ast::Arg arg;
+    arg.name = name.text;
+    if (!names.insert(name.text).second) {
+      error(name.span, "duplicate parameter '" + arg.name + "' in function definition", {});
+    }
+    if (annotations && accept_op(":")) arg.annotation = parse_test();
+    arg.span = SourceSpan::merge(name.span, prev_span());
+    return arg;
+  };
   while (!at_op(close)) {
+    if (kwarg) error(peek().span, "no parameter may follow '**" + kwarg->name + "'", {});
     if (at_op("*")) {
       star_span = next().span;
-      if (at_identifier()) {
-        unsupported(SourceSpan::merge(star_span, peek().span), "*args parameters",
-                    "declare each parameter explicitly");
-      }
       if (seen_star) error(star_span, "'*' may appear only once in a parameter list");
       seen_star = true;
+      if (at_identifier()) {
+        // `*args`: the call's extra positional arguments, a tuple (sema binds it).
+        vararg = parameter("a parameter name");
+        vararg->span = SourceSpan::merge(star_span, vararg->span);
+      }
     } else if (at_op("**")) {
       SourceSpan span = next().span;
-      if (at_identifier()) span = SourceSpan::merge(span, peek().span);
-      unsupported(span, "**kwargs parameters", "declare each keyword parameter explicitly");
+      // `**kwargs`: the call's extra keyword arguments, a dict.
+      kwarg = parameter("a parameter name after '**'");
+      kwarg->span = SourceSpan::merge(span, kwarg->span);
     } else if (at_op("/")) {
       unsupported(peek().span, "positional-only parameter markers (/)");
     } else {
-      const Token& name = expect_identifier("a parameter name");
-      ast::Arg arg;
-      arg.name = name.text;
+      ast::Arg arg = parameter("a parameter name");
       arg.keyword_only = seen_star;
-      if (!names.insert(name.text).second) {
-        error(name.span, "duplicate parameter '" + arg.name + "' in function definition", {});
-      }
-      if (annotations && accept_op(":")) arg.annotation = parse_test();
       if (accept_op("=")) {
         arg.default_value = parse_test();
         if (!seen_star) seen_default = true;
       } else if (seen_default && !seen_star) {
-        error(name.span, "parameter without a default follows parameter with a default");
+        error(arg.span, "parameter without a default follows parameter with a default");
       }
-      arg.span = SourceSpan::merge(name.span, prev_span());
+      arg.span = SourceSpan::merge(arg.span, prev_span());
       if (seen_star) ++keyword_only;
       args.push_back(std::move(arg));
     }
     if (!accept_op(",")) break;
   }
-  if (seen_star && keyword_only == 0) error(star_span, "named parameters must follow bare '*'");
+  if (seen_star && !vararg && keyword_only == 0) error(star_span, "named parameters must follow bare '*'");
 }
 
 // A suite: an indented block, or simple statements on the header's line.
@@ -996,7 +1007,7 @@ ExprPtr Parser::parse_star_or_test() {
 ExprPtr Parser::parse_lambda() {
   SourceSpan start = next().span;
   auto lambda = std::make_unique<ast::Lambda>(start);
-  parse_parameters(lambda->args, ":", false);
+  parse_parameters(lambda->args, lambda->vararg, lambda->kwarg, ":", false);
   expect_op(":", "after the lambda's parameters");
   lambda->body = parse_test();
   lambda->span = SourceSpan::merge(start, prev_span());

@@ -195,6 +195,11 @@ SValue Analyzer::callable_argument(const ArgSpec& a) {
 
 void Analyzer::bind_arguments() {
   const ast::FunctionDef& fn = *program_->fn;
+  // Helpers and lambdas the kernel calls may take them (inline_helper binds them); a
+  // kernel's parameters are its launch's arguments, one each.
+  if (fn.vararg) error(fn.vararg->span, "*args parameters of a kernel are not supported", {"declare each parameter explicitly"});
+  if (fn.kwarg)
+    error(fn.kwarg->span, "**kwargs parameters of a kernel are not supported", {"declare each keyword parameter explicitly"});
   // Map argument names to specs (Python passes one spec per declared parameter).
   std::map<std::string, const ArgSpec*> specs;
   for (const auto& a : request_.args) specs[a.name] = &a;

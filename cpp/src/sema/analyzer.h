@@ -58,6 +58,8 @@ class BoundArgs {
 struct HelperCode {
   std::string name;                          // "<lambda>" for a lambda
   const std::vector<ast::Arg>* args = nullptr;
+  const std::optional<ast::Arg>* vararg = nullptr;  // `*name`, `**name` (empty optionals when absent)
+  const std::optional<ast::Arg>* kwarg = nullptr;
   const ast::Body* body = nullptr;           // a def
   const ast::Expr* expr = nullptr;           // a lambda
   std::unique_ptr<ast::Module> module;       // owns them, when parsed from the helper's own file
@@ -130,6 +132,13 @@ class Analyzer {
   bool call_hl(const std::string& name, const CallArgs& call, SValue& out);
   bool call_host_torch(const std::string& name, const CallArgs& call, SValue& out);
   bool call_host_tensor_method(const SValue& self, const std::string& name, const CallArgs& call, SValue& out);
+  // A host creation call's sizes (nullopt where one is a value sema does not model)
+  // and its arguments after them (host_ops.cc).
+  struct HostSizes {
+    std::optional<std::vector<SymInt>> sizes;
+    CallArgs rest;
+  };
+  HostSizes host_creation_sizes(const CallArgs& call, size_t max_sizes) const;
   bool call_builtin(const std::string& name, const CallArgs& call, SValue& out);
   // hl.rand / hl.randint / hl.rand4x and torch.rand / randn / rand_like / randn_like (random_ops.cc)
   bool call_random(const std::string& name, const CallArgs& call, SValue& out);

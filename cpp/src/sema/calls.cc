@@ -256,6 +256,8 @@ HelperCode Analyzer::helper_code(const SValue& fn, SourceSpan span) const {
   if (fn.lambda) {
     code.name = "<lambda>";
     code.args = &fn.lambda->args;
+    code.vararg = &fn.lambda->vararg;
+    code.kwarg = &fn.lambda->kwarg;
     code.expr = fn.lambda->body.get();
     return code;
   }
@@ -266,12 +268,16 @@ HelperCode Analyzer::helper_code(const SValue& fn, SourceSpan span) const {
     if (auto* f = ast::dyn_cast<ast::FunctionDef>(st.get())) {
       code.name = f->name;
       code.args = &f->args;
+      code.vararg = &f->vararg;
+      code.kwarg = &f->kwarg;
       code.body = &f->body;
       code.expr = nullptr;
     } else if (auto* e = ast::dyn_cast<ast::ExprStmt>(st.get())) {
       if (auto* l = ast::dyn_cast<ast::Lambda>(e->value.get())) {
         code.name = "<lambda>";
         code.args = &l->args;
+        code.vararg = &l->vararg;
+        code.kwarg = &l->kwarg;
         code.body = nullptr;
         code.expr = l->body.get();
       }
@@ -295,11 +301,45 @@ SValue Analyzer::inline_helper(const SValue& fn, const CallArgs& call) {
     if (body) code.expr = ast::cast<ast::Return>((*body)[first].get())->value.get();
   }
   auto own_file = fn.helper_file;
-  // Bind parameters.
+  // Bind parameters.  `*name` takes the positional arguments past the named
+  // parameters (a tuple), `**name` the keyword arguments no parameter has (a dict),
+  // as Python binds them; the rest bind by name.
   std::vector<std::string> sig;
-  for (const auto& a : *code.args) sig.push_back(a.name + (a.default_value ? "=" : ""));
+  bool star = false;
+  for (const auto& a : *code.args) {
+    if (a.keyword_only && !star) sig.push_back("*");
+    star = star || a.keyword_only;
+    sig.push_back(a.name + (a.default_value ? "=" : ""));
+  }
   CallArgs named = call;
   named.func_name = code.name;
+  SValue extra_args = SValue::tuple({}), extra_kwargs;
+  extra_kwargs.kind = K::ConstDict;  // keys and values alternate, in the call's order
+  if (*code.vararg) {
+    size_t positional = static_cast<size_t>(std::count_if(code.args->begin(), code.args->end(),
+                                                          [](const ast::Arg& a) { return !a.keyword_only; }));
+    if (named.args.size() > positional) {
+      extra_args.elts.assign(named.args.begin() + static_cast<std::ptrdiff_t>(positional), named.args.end());
+      named.args.resize(positional);
+      named.arg_spans.resize(positional);
+    }
+  }
+  if (*code.kwarg) {
+    CallArgs kept = named;
+    kept.kwargs.clear();
+    kept.kwarg_spans.clear();
+    for (size_t i = 0; i < named.kwargs.size(); ++i) {
+      const auto& [key, value] = named.kwargs[i];
+      if (std::any_of(code.args->begin(), code.args->end(), [&](const ast::Arg& a) { return a.name == key; })) {
+        kept.kwargs.push_back(named.kwargs[i]);
+        kept.kwarg_spans.push_back(named.kwarg_spans[i]);
+      } else {
+        extra_kwargs.elts.push_back(SValue::string(key));
+        extra_kwargs.elts.push_back(value);
+      }
+    }
+    named = std::move(kept);
+  }
   BoundArgs b = bind(named, sig);
   // A helper sees only its parameters and its globals.  A lambda written in the
   // kernel also sees the names around it: those of the place it is called from
@@ -330,6 +370,8 @@ SValue Analyzer::inline_helper(const SValue& fn, const CallArgs& call) {
       env_ = std::move(saved);
     }
   }
+  if (*code.vararg) local[(*code.vararg)->name] = extra_args;
+  if (*code.kwarg) local[(*code.kwarg)->name] = extra_kwargs;
   Env saved = std::exchange(env_, std::move(local));
   // The names a function argument's code reads are not the generated module's globals.
   size_t used_globals = program_->used_globals.size();

@@ -61,6 +61,11 @@ CombineSignature Analyzer::combine_signature(const SValue& fn, SourceSpan span, 
   if (fn.kind == K::Helper) {
     HelperCode code = helper_code(fn, span);
     sig.name = code.name == "<lambda>" ? "lambda" : code.name;
+    for (const auto* extra : {code.vararg, code.kwarg})
+      if (*extra)
+        error((*extra)->span, what + ": a combine function takes its operands as named parameters, not " +
+                                  std::string(extra == code.vararg ? "*" : "**") + (*extra)->name,
+              {"e.g. `def add(a, b): return a + b`"});
     for (const auto& a : *code.args)
       if (!a.default_value) sig.params.push_back(a.name);
     return sig;

@@ -88,6 +88,39 @@ SValue reshaped(const HostTensor& t, const std::vector<SymInt>& sizes) {
 
 }  // namespace
 
+// A creation call's sizes and the rest of its arguments.  The sizes are the first
+// `max_sizes` positional arguments: numbers (torch.empty(m, n), x.new_zeros(m, n)),
+// or one sequence (torch.empty([m, n]), torch.empty(x.size())), or size=...
+Analyzer::HostSizes Analyzer::host_creation_sizes(const CallArgs& c, size_t max_sizes) const {
+  HostSizes r{std::nullopt, c};
+  size_t n = std::min(max_sizes, c.args.size());
+  std::vector<SValue> items(c.args.begin(), c.args.begin() + static_cast<std::ptrdiff_t>(n));
+  r.rest.args.erase(r.rest.args.begin(), r.rest.args.begin() + static_cast<std::ptrdiff_t>(n));
+  r.rest.arg_spans.erase(r.rest.arg_spans.begin(), r.rest.arg_spans.begin() + static_cast<std::ptrdiff_t>(n));
+  for (size_t i = 0; i < r.rest.kwargs.size(); ++i) {
+    if (r.rest.kwargs[i].first != "size") continue;
+    if (n > 0) error(r.rest.kwarg_spans[i], c.func_name + "() got the size twice");
+    items = {r.rest.kwargs[i].second};
+    r.rest.kwargs.erase(r.rest.kwargs.begin() + static_cast<std::ptrdiff_t>(i));
+    r.rest.kwarg_spans.erase(r.rest.kwarg_spans.begin() + static_cast<std::ptrdiff_t>(i));
+    break;
+  }
+  if (items.empty()) {
+    if (max_sizes > 0 && n == 0) return r;  // no size: a call sema does not model
+    r.sizes = std::vector<SymInt>{};       // torch.empty(): 0-d
+    return r;
+  }
+  if (items.size() == 1 && items[0].is_sequence()) items = std::vector<SValue>(items[0].elts);
+  std::vector<SymInt> sizes;
+  for (const auto& it : items) {
+    auto v = host_size(it);
+    if (!v) return r;
+    sizes.push_back(*v);
+  }
+  r.sizes = sizes;
+  return r;
+}
+
 bool Analyzer::call_host_torch(const std::string& name, const CallArgs& call, SValue& out) {
   // nullopt when the dtype is computed by host code sema does not model.
   auto dtype_of = [&](const BoundArgs& b, DType dflt) -> std::optional<DType> {
@@ -103,49 +136,25 @@ bool Analyzer::call_host_torch(const std::string& name, const CallArgs& call, SV
     out = SValue::unknown();
     return true;
   }
-  auto size_args = [&](const CallArgs& c, size_t first) {
-    // torch.empty(m, n) or torch.empty([m, n]) or torch.empty(x.size())
-    std::vector<SValue> items(c.args.begin() + first, c.args.end());
-    if (items.size() == 1 && items[0].is_sequence()) items = items[0].elts;
-    std::vector<SymInt> sizes;
-    for (const auto& it : items) {
-      auto n = host_size(it);
-      if (!n) return std::optional<std::vector<SymInt>>();
-      sizes.push_back(*n);
-    }
-    return std::optional<std::vector<SymInt>>(sizes);
-  };
-  auto kw_only = [&](const CallArgs& c, size_t npos) {
-    CallArgs k = c;
-    k.args.resize(std::min(npos, c.args.size()));
-    k.arg_spans.resize(k.args.size());
-    return k;
-  };
   static const char* const kCreate[] = {"torch.empty", "torch.zeros", "torch.ones", "torch.rand", "torch.randn"};
   for (const char* f : kCreate) {
     if (name != f) continue;
-    auto sizes = size_args(call, 0);
-    if (!sizes) { out = SValue::unknown(); return true; }
-    BoundArgs b = bind(kw_only(call, 0), {"*", "dtype=", "device=", "layout=", "requires_grad=", "pin_memory=",
-                                          "memory_format=", "out=", "generator="});
+    HostSizes sz = host_creation_sizes(call, call.args.size());
+    if (!sz.sizes) { out = SValue::unknown(); return true; }
+    BoundArgs b = bind(sz.rest, {"*", "dtype=", "device=", "layout=", "requires_grad=", "pin_memory=",
+                                 "memory_format=", "out=", "generator="});
     auto dt = dtype_of(b, DType::Float32);
-    out = dt ? make_tensor(*sizes, *dt, "cuda") : SValue::unknown();
+    out = dt ? make_tensor(*sz.sizes, *dt, "cuda") : SValue::unknown();
     return true;
   }
   if (name == "torch.full") {
-    if (call.args.size() < 2) { out = SValue::unknown(); return true; }
-    CallArgs shape_only = call;
-    shape_only.args.resize(1);
-    auto sizes = size_args(shape_only, 0);
-    if (!sizes) { out = SValue::unknown(); return true; }
-    CallArgs rest = call;
-    rest.args.erase(rest.args.begin());
-    rest.arg_spans.erase(rest.arg_spans.begin());
-    BoundArgs b = bind(rest, {"fill_value", "*", "dtype=", "device=", "layout=", "requires_grad=", "pin_memory="});
+    HostSizes sz = host_creation_sizes(call, 1);  // torch.full(size, fill_value): one sequence
+    if (!sz.sizes) { out = SValue::unknown(); return true; }
+    BoundArgs b = bind(sz.rest, {"fill_value", "*", "dtype=", "device=", "layout=", "requires_grad=", "pin_memory="});
     const SValue& fv = *b.get("fill_value");
     DType dflt = fv.kind == K::Bool ? DType::Bool : fv.kind == K::Int ? DType::Int64 : DType::Float32;
     auto dt = dtype_of(b, dflt);
-    out = dt ? make_tensor(*sizes, *dt, "cuda") : SValue::unknown();
+    out = dt ? make_tensor(*sz.sizes, *dt, "cuda") : SValue::unknown();
     return true;
   }
   static const char* const kLike[] = {"torch.empty_like", "torch.zeros_like", "torch.ones_like", "torch.rand_like",
@@ -342,29 +351,23 @@ bool Analyzer::call_host_tensor_method(const SValue& self, const std::string& na
   }
   if (in_device()) return false;  // the rest make new host tensors
   if (name == "new_empty" || name == "new_zeros" || name == "new_ones" || name == "new_full") {
-    size_t npos = name == "new_full" ? 2 : 1;
-    if (call.args.size() < 1) return false;
-    std::vector<SValue> items = {call.args[0]};
-    if (call.args[0].is_sequence()) items = call.args[0].elts;
-    std::vector<SymInt> sizes;
-    for (const auto& it : items) {
-      auto n = host_size(it);
-      if (!n) { out = SValue::unknown(); return true; }
-      sizes.push_back(*n);
-    }
-    CallArgs kw = call;
-    kw.args.resize(std::min(call.args.size(), npos));
-    kw.arg_spans.resize(kw.args.size());
-    std::vector<std::string> sig = {"size"};
-    if (name == "new_full") sig.push_back("fill_value");
+    // Sizes as torch.empty takes them (x.new_empty(m, n), x.new_empty([m, n]), size=);
+    // new_full's is one sequence followed by the fill value.
+    const bool full = name == "new_full";
+    bool size_kw = std::any_of(call.kwargs.begin(), call.kwargs.end(), [](const auto& kv) { return kv.first == "size"; });
+    if (call.args.empty() && !size_kw) return false;
+    HostSizes sz = host_creation_sizes(call, full ? 1 : call.args.size());
+    if (!sz.sizes) { out = SValue::unknown(); return true; }
+    std::vector<std::string> sig;
+    if (full) sig.push_back("fill_value");
     for (const char* s : {"*", "dtype=", "device=", "requires_grad=", "layout=", "pin_memory="}) sig.push_back(s);
-    BoundArgs b = bind(kw, sig);
+    BoundArgs b = bind(sz.rest, sig);
     DType d = t.dtype;
     if (b.has("dtype") && b.get("dtype")->kind != K::None) {
       if (b.get("dtype")->kind != K::DType) { out = SValue::unknown(); return true; }
       d = b.get("dtype")->dtype;
     }
-    out = make_tensor(sizes, d, t.device);
+    out = make_tensor(*sz.sizes, d, t.device);
     return true;
   }
   if (name == "view" || name == "reshape") {

@@ -31,7 +31,7 @@ import deuteron
 import deuteron.language as hl
 
 
-@deuteron.kernel(autotune_effort={effort!r})
+@deuteron.kernel(autotune_effort={effort!r}, dot_precision={dot_precision!r}, precision={precision!r})
 '''
 
 _lock = threading.Lock()
@@ -73,8 +73,12 @@ def _compile(bound: BoundKernel, effort: str) -> _Backward:
         raise exc.AutodiffNotSupported(str(e), e.filename, e.line, e.col, e.message, e.notes) from None
     fn = bound.kernel.fn
     code = fn.__code__
+    # The backward computes as the forward does: its float32 dots with the forward's
+    # dot_precision (tf32 unless set), its 16-bit arithmetic with its precision.
+    settings = bound.settings
     source = _HEADER.format(name=fn.__name__, file=code.co_filename, line=code.co_firstlineno,
-                            effort=effort) + text
+                            effort=effort, dot_precision=settings.dot_precision,
+                            precision=settings.precision) + text
     directory = bound.settings.resolved_cache_dir() / "autodiff"
     path = modules.write_module(source, directory, f"{fn.__name__}_backward")
     module = modules.load_module(path, {})

@@ -345,6 +345,10 @@ def _lambda_node(fn: types.FunctionType) -> tuple[ast.Lambda, list[str]] | None:
         return None
     nargs = code.co_argcount + code.co_kwonlyargcount
     params = list(code.co_varnames[:nargs])
+    # `*name` and `**name` follow the named parameters among the code's variables.
+    star = code.co_varnames[nargs] if code.co_flags & inspect.CO_VARARGS else None
+    nstar = nargs + (star is not None)
+    double_star = code.co_varnames[nstar] if code.co_flags & inspect.CO_VARKEYWORDS else None
     # (RESUME and the implicit return have empty positions at column 0.)
     positions = [(l0, c0, l1, c1) for l0, l1, c0, c1 in code.co_positions()
                  if None not in (l0, l1, c0, c1) and (l0, c0) != (l1, c1)]
@@ -353,7 +357,9 @@ def _lambda_node(fn: types.FunctionType) -> tuple[ast.Lambda, list[str]] | None:
         if not isinstance(node, ast.Lambda) or node.lineno != code.co_firstlineno:
             continue
         a = node.args
-        if [x.arg for x in (*a.posonlyargs, *a.args, *a.kwonlyargs)] != params or a.vararg or a.kwarg:
+        if [x.arg for x in (*a.posonlyargs, *a.args, *a.kwonlyargs)] != params:
+            continue
+        if (a.vararg and a.vararg.arg) != star or (a.kwarg and a.kwarg.arg) != double_star:
             continue
         body = node.body
         start, end = (body.lineno, body.col_offset), (body.end_lineno, body.end_col_offset)

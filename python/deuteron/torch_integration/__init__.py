@@ -188,7 +188,13 @@ def op_for(bound: Any, config: Any, args: Sequence[Any] | None = None) -> Kernel
             # are interpreter functions, which wrap_triton does not trace (tracing
             # would run them on fake tensors); the impl launches them on real ones.
             op = torch.library.custom_op(name, impl, mutates_args=mutates)
-            op.register_fake(fake)
+        # triton_op registers the impl itself as the fake implementation: run on fake
+        # tensors it would read t.item() of host code into an unbacked SymInt no output
+        # holds (PendingUnbackedSymbolNotFound when Dynamo or export propagate fake
+        # tensors through the call).  Both kinds take the module's fake implementation,
+        # which only allocates the outputs.  (AOTAutograd still traces a triton_op's
+        # impl into the graph, where the launches use the symbol.)
+        op.register_fake(fake)
         kop = KernelOp(op, plan, module, flat)
         autograd = bound.kernel.autograd
         if autograd is not None:

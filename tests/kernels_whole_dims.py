@@ -96,3 +96,16 @@ def merge_rows(a: torch.Tensor, b: torch.Tensor, wa: torch.Tensor) -> torch.Tens
 
 def merge_rows_ref(a, b, wa):
     return a * wa[:, None] + b * (1.0 - wa[:, None])
+
+
+@deuteron.kernel
+def corner_blocks(a: torch.Tensor) -> torch.Tensor:
+    # a: [b, 8, 8]: the top-right 4x4 block plus the transposed bottom-left one.
+    out = torch.empty([a.size(0), 4, 4], dtype=a.dtype, device=a.device)
+    for tb in hl.tile(a.size(0)):
+        out[tb, :, :] = a[tb, 0:4, 4:8] + a[tb, 4:8, 0:4].transpose(1, 2)
+    return out
+
+
+def corner_blocks_ref(a):
+    return a[:, 0:4, 4:8] + a[:, 4:8, 0:4].transpose(1, 2)

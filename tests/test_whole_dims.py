@@ -44,6 +44,12 @@ def test_next_power_of_two_accumulator_meets_whole_dim(mode, dtype, n):
     torch.testing.assert_close(sums, es, rtol=1e-4, atol=1e-3)
 
 
+def test_two_bounded_slices_of_one_length(mode):
+    torch.manual_seed(5)
+    a = torch.randn(6, 8, 8)
+    torch.testing.assert_close(fresh(K.corner_blocks)(a), K.corner_blocks_ref(a))
+
+
 def test_padded_loop_carried_accumulator(mode):
     torch.manual_seed(3)
     x = torch.randn(9, 3, 20)

@@ -65,3 +65,10 @@ def test_dynamic_sizes_one_dim():
         a, b, wa = (torch.randn(300, n, device="cuda"), torch.randn(300, n, device="cuda"),
                     torch.rand(300, device="cuda"))
         torch.testing.assert_close(K.merge_rows(a, b, wa), K.merge_rows_ref(a, b, wa))
+
+
+def test_two_bounded_slices_of_one_length():
+    torch.manual_seed(5)
+    a = torch.randn(100, 8, 8, device="cuda")
+    K.corner_blocks.reset()
+    torch.testing.assert_close(K.corner_blocks(a), K.corner_blocks_ref(a))

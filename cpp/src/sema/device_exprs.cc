@@ -1000,6 +1000,13 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
         bool plain = p.elts[0].kind == K::None && p.elts[1].kind == K::None && p.elts[2].kind == K::None;
         if (!plain) {
           SliceIndex si = lower_bounded_slice(a, t, pos, p, sp);
+          if (si.spec.kind == ir::IndexSpec::Kind::TileDim && si.dims.size() == 1 && si.dims[0] == si.spec.dim &&
+              std::find(out.dims.begin(), out.dims.end(), si.spec.dim) != out.dims.end()) {
+            // x[tile, 0:4, 4:8]: two slices of one length are two dims of that size.
+            const SymInt end = a.gen().kernel().dim(si.spec.dim).end;
+            si.spec.dim = a.gen().full_dim_other_than(end, out.dims, sp, end.str());
+            si.dims = {si.spec.dim};
+          }
           if (si.new_axis) {
             ir::IndexSpec axis;
             axis.kind = ir::IndexSpec::Kind::NewAxis;

@@ -143,6 +143,10 @@ struct Program {
   // symbolic in entry symbols) that must fit int32; the host function checks
   // them on entry and runs the int64 specialization when one does not.
   std::vector<SymInt> index_guards;
+  // Sizes known only at run time that the kernels take as one (whole dims of
+  // different tensors that meet, Helion's unified sizes): the host function
+  // checks each pair equal before launching.
+  std::vector<std::pair<SymInt, SymInt>> size_equalities;
   std::string dot_precision = "tf32";
   Precision precision = Precision::Fast;
   bool static_shapes = true;

@@ -150,6 +150,30 @@ void emit_host_function(PythonWriter& w, const Program& program, const json::Val
   // Dynamic shapes: sizes and strides of the arguments, read once at entry.
   for (const auto& s : program.symbols)
     if (s.at_entry && s.name != s.host_expr && symbol_used(s.name)) w.line(s.name + " = " + s.host_expr);
+  if (!program.size_equalities.empty()) {
+    // Dynamic shapes: whole dims compiled as one need equal sizes (Helion
+    // guards them the same way when it binds).
+    // Sizes of tensors the host code allocates are computed later; theirs
+    // follow from the arguments' (checked here) anyway.
+    bool at_entry = true;
+    auto host_expr = [&](const std::string& sym) {
+      for (const auto& s : program.symbols)
+        if (s.name == sym) {
+          at_entry &= s.at_entry;
+          return "(" + s.host_expr + ")";
+        }
+      return sym;
+    };
+    std::set<std::string> done;
+    for (const auto& [a, b] : program.size_equalities) {
+      at_entry = true;
+      std::string sa = a.str(host_expr), sb = b.str(host_expr);
+      if (!at_entry || !done.insert(sa + "==" + sb).second) continue;
+      w.line("if " + sa + " != " + sb + ":");
+      w.line("    raise ValueError(f\"" + program.fn->name + ": the kernel takes " + sa + " and " + sb +
+             " as one size (whole dims of both meet), but they are {" + sa + "} and {" + sb + "}\")");
+    }
+  }
   if (index_guard && program.index_dtype == DType::Int32 && !program.index_guards.empty()) {
     // Before any launch, so the int64 code runs the whole call instead.
     auto host_expr = [&](const std::string& sym) {

@@ -67,6 +67,30 @@ class Verifier {
     return false;
   }
 
+  // Two whole dims that sema lets meet (sema/ir_gen.h: whole_dims_meet): of
+  // one extent (w[:, :] of a square w), or n and next_power_of_2(n) lanes.
+  bool whole_dims_meet(int a, int b) const {
+    if (a == b) return true;
+    if (a == kBroadcast || b == kBroadcast) return false;
+    const Dim& x = k_.dims.at(a);
+    const Dim& y = k_.dims.at(b);
+    auto whole = [](const Dim& d) {
+      return d.kind == DimKind::Full && !d.merged() && d.begin.is_constant() && d.begin.constant() == 0;
+    };
+    if (!whole(x) || !whole(y)) return false;
+    if (x.end.same_as(y.end)) return true;
+    auto ex = x.end.as_constant(), ey = y.end.as_constant();
+    if (!ex || !ey) return false;
+    int64_t lo = std::min(*ex, *ey), hi = std::max(*ex, *ey);
+    return lo > 1 && hi == next_power_of_2(lo);
+  }
+  bool same_shape(const std::vector<int>& a, const std::vector<int>& b) const {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (a[i] != b[i] && !whole_dims_meet(a[i], b[i])) return false;
+    return true;
+  }
+
   // Broadcasting as in sema: right-aligned, size-1 axes stretch.
   std::vector<int> broadcast(const std::vector<int>& a, const std::vector<int>& b, const Op* op) {
     size_t n = std::max(a.size(), b.size());
@@ -74,7 +98,7 @@ class Verifier {
     for (size_t i = 0; i < n; ++i) {
       int da = i < n - a.size() ? kBroadcast : a[i - (n - a.size())];
       int db = i < n - b.size() ? kBroadcast : b[i - (n - b.size())];
-      if (da != kBroadcast && db != kBroadcast) check(da == db, op, "operand shapes do not broadcast");
+      if (da != kBroadcast && db != kBroadcast) check(whole_dims_meet(da, db), op, "operand shapes do not broadcast");
       out[i] = da != kBroadcast ? da : db;
     }
     return out;
@@ -87,7 +111,7 @@ class Verifier {
       case OpKind::Binary: {
         check(op.operands.size() == 2 && op.results.size() == 1, &op, "binary takes 2 operands, 1 result");
         auto dims = broadcast(opnd(0).dims, opnd(1).dims, &op);
-        check(res(0).dims == dims, &op, "binary result shape is not the broadcast of its operands");
+        check(same_shape(res(0).dims, dims), &op, "binary result shape is not the broadcast of its operands");
         if (is_comparison(op.attrs.binary) || op.attrs.binary == BinaryFn::LogicalAnd ||
             op.attrs.binary == BinaryFn::LogicalOr)
           check(res(0).dtype == DType::Bool, &op, "comparison must produce bool");
@@ -96,7 +120,7 @@ class Verifier {
       case OpKind::Where: {
         check(op.operands.size() == 3, &op, "where takes 3 operands");
         auto dims = broadcast(broadcast(opnd(0).dims, opnd(1).dims, &op), opnd(2).dims, &op);
-        check(res(0).dims == dims, &op, "where result shape is not the broadcast of its operands");
+        check(same_shape(res(0).dims, dims), &op, "where result shape is not the broadcast of its operands");
         break;
       }
       case OpKind::Unary:
@@ -188,7 +212,7 @@ class Verifier {
         const auto& a = opnd(0).dims;
         const auto& b = opnd(1).dims;
         check(a.size() == b.size() && (a.size() == 2 || a.size() == 3), &op, "dot operands must be 2-D or 3-D");
-        check(a.back() == b[b.size() - 2], &op, "dot contraction dims differ");
+        check(whole_dims_meet(a.back(), b[b.size() - 2]), &op, "dot contraction dims differ");
         break;
       }
       case OpKind::TileIndex:

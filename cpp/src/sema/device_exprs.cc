@@ -1005,6 +1005,13 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
         bool plain = p.elts[0].kind == K::None && p.elts[1].kind == K::None && p.elts[2].kind == K::None;
         if (!plain) {
           SliceIndex si = lower_bounded_slice(a, t, pos, p, sp);
+          if (si.spec.kind == ir::IndexSpec::Kind::TileDim && si.dims.size() == 1 && si.dims[0] == si.spec.dim &&
+              std::find(out.dims.begin(), out.dims.end(), si.spec.dim) != out.dims.end()) {
+            // x[tile, 0:4, 4:8]: two slices of one length are two dims of that size.
+            const SymInt end = a.gen().kernel().dim(si.spec.dim).end;
+            si.spec.dim = a.gen().full_dim_other_than(end, out.dims, sp, end.str());
+            si.dims = {si.spec.dim};
+          }
           if (si.new_axis) {
             ir::IndexSpec axis;
             axis.kind = ir::IndexSpec::Kind::NewAxis;
@@ -1025,7 +1032,9 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
           spec = one_element_axis(sp);
           break;
         }
-        int d = a.gen().full_dim(t.sizes[pos], sp, t.sizes[pos].str());
+        // A second `:` of the same size on this tensor (w[:, :] of a square w)
+        // is another dim of that size: the two axes stay distinct.
+        int d = a.gen().full_dim_other_than(t.sizes[pos], out.dims, sp, t.sizes[pos].str());
         spec.kind = ir::IndexSpec::Kind::TileDim;
         spec.dim = d;
         add_dim(d, sp);
@@ -1052,6 +1061,22 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
           // rule for size-1 dims: flex_attention's block mask of shape [1, 1, ...]
           // indexed by the head).  A constant index was checked above.
           v = a.expect_device(SValue::integer(0), sp, "an index");
+        }
+        if (!v.value->type.is_scalar()) {
+          // Index tensors over whole dims already used by this index
+          // (x[hl.arange(8)[:, None], hl.arange(8)[None, :]]) get another
+          // dim of the same size: each index adds its own axes.
+          std::vector<int> renamed = v.value->type.dims, taken = out.dims;
+          for (int& d : renamed) {
+            if (d == ir::kBroadcast || std::find(taken.begin(), taken.end(), d) == taken.end()) continue;
+            const ir::Dim& dim = a.gen().kernel().dim(d);
+            if (dim.kind != ir::DimKind::Full || dim.merged() || !(dim.begin.is_constant() && dim.begin.constant() == 0))
+              continue;
+            const SymInt end = dim.end;  // (dims may grow below)
+            d = a.gen().full_dim_other_than(end, taken, sp, end.str());
+            taken.push_back(d);
+          }
+          if (renamed != v.value->type.dims) v.value = a.gen().conform_whole_dims(v.value, renamed, sp);
         }
         spec.operand = static_cast<int>(out.operands.size());
         out.operands.push_back(v.value);
@@ -1160,6 +1185,7 @@ static ir::Value* prepare_stored_value(Analyzer& a, const HostTensor& t, const S
                                       " indices, or reshape the value to the indexed shape"});
     }
   }
+  x = a.gen().conform_whole_dims(x, dims, span);
   auto b = a.gen().broadcast_dims(x->type.dims, dims, span);
   if (b != dims)
     a.error(span, "cannot store a value of shape " + a.gen().shape_str(x->type.dims) + " into '" + t.expr +

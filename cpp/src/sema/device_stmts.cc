@@ -359,6 +359,8 @@ void Analyzer::device_loop(const ast::For& f) {
                                  std::to_string(f.header_span.line) + "); host code after the loop cannot use it",
                              f.header_span);
 
+  gen().unify_whole_dims(f.header_span);
+  for (const auto& eq : gen().size_equalities()) program_->size_equalities.push_back(eq);
   assign_reduction_indices(*kernel_, f.header_span);
   ir::verify(*kernel_);
   program_->kernels.push_back(std::move(kernel_));
@@ -434,10 +436,12 @@ void Analyzer::assign_reduction_indices(ir::DeviceKernel& k, SourceSpan loop_spa
   // the kernel needs the size at compile time.
   for (const auto& dim : k.dims) {
     if (dim.kind != DimKind::Full || dim.merged() || dim.extent().is_constant() || config_sized(dim.id)) continue;
+    if (gen().unified_away(dim.id)) continue;  // now another dim (ir_gen.h: unify_whole_dims)
     const int d = dim.id;
     const char* why = in_dot.count(d)       ? "a matmul consumes it"
                       : nested.count(d)     ? "it is used inside an inner loop"
                       : persistent.count(d) ? "a scan, sort, reshape or custom-combine reduction needs it whole"
+                      : gen().met_by_size(d) ? "it meets another whole dim of its size (w[:, :] of a square w)"
                                             : nullptr;
     if (why)
       error(loop_span, "a whole dim ':' of size " + dim.extent().str() + (dim.name.empty() || dim.name == dim.extent().str() ? "" : " (" + dim.name + ")") +
@@ -447,6 +451,9 @@ void Analyzer::assign_reduction_indices(ir::DeviceKernel& k, SourceSpan loop_spa
   }
   for (int d : reduced) {
     if (in_dot.count(d) || nested.count(d) || persistent.count(d)) continue;
+    // Whole dims that met by size (ir_gen.h: whole_dims_meet) share one
+    // block: a rolled loop over one would leave the other whole.
+    if (gen().met_by_size(d)) continue;
     if (config_sized(d)) continue;
     ReductionLoopSpec spec;
     spec.extent = k.dim(d).extent();

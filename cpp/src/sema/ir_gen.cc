@@ -117,11 +117,18 @@ std::vector<int> IRGen::broadcast_dims(const std::vector<int>& a, const std::vec
   for (size_t i = 0; i < n; ++i) {
     int da = i < n - a.size() ? ir::kBroadcast : a[i - (n - a.size())];
     int db = i < n - b.size() ? ir::kBroadcast : b[i - (n - b.size())];
-    if (da != ir::kBroadcast && db != ir::kBroadcast && da != db)
+    if (da != ir::kBroadcast && db != ir::kBroadcast && da != db) {
+      if (auto met = whole_dims_meet(da, db)) {
+        out[i] = *met;
+        continue;
+      }
+      const bool both_whole = kernel_.dim(da).kind == ir::DimKind::Full && kernel_.dim(db).kind == ir::DimKind::Full;
       error(span, ErrorKind::ShapeMismatch, "shapes " + shape_str(a) + " and " + shape_str(b) + " cannot be broadcast together",
             {"dimension " + std::to_string(i) + " is " + dim_name(da) + " on the left and " + dim_name(db) +
-                 " on the right; tiles of different loops never line up",
+                 (both_whole ? " on the right; whole dims line up only by size (equal sizes, or n and next_power_of_2(n))"
+                             : " on the right; tiles of different loops never line up"),
              "use [:, None] or .unsqueeze() to add a size-1 axis where the shapes should broadcast"});
+    }
     out[i] = da != ir::kBroadcast ? da : db;
   }
   return out;
@@ -414,6 +421,7 @@ Value* IRGen::permute(Value* v, const std::vector<int>& perm, SourceSpan span) {
 
 Value* IRGen::broadcast_to(Value* v, const std::vector<int>& dims, SourceSpan span) {
   v = align_to(v, dims, span);
+  v = conform_whole_dims(v, dims, span);
   auto b = broadcast_dims(v->type.dims, dims, span);
   if (b != dims)
     error(span, ErrorKind::ShapeMismatch, "cannot broadcast shape " + shape_str(v->type.dims) + " to " + shape_str(dims));
@@ -514,21 +522,22 @@ Value* IRGen::dot(Value* a, Value* b, Value* acc, std::optional<DType> out_dtype
   // broadcasting): it gets a size-1 batch axis, widened below.
   if (a->type.dims.size() == 2 && b->type.dims.size() == 3) a = expand_dims(a, 0, span);
   if (b->type.dims.size() == 2 && a->type.dims.size() == 3) b = expand_dims(b, 0, span);
-  if (a->type.dims[a->type.dims.size() - 1] != b->type.dims[b->type.dims.size() - 2]) {
+  int ka = a->type.dims[a->type.dims.size() - 1], kb = b->type.dims[b->type.dims.size() - 2];
+  // Whole dims of one extent contract (x[tile, :] @ w[:, :] of a square w);
+  // padded lanes would add their garbage to the sums, so those must match exactly.
+  if (!same_whole_lanes(ka, kb)) {
     // Two different dims with the same number of lanes under every config
     // contract lane by lane, as Helion matches them by size: int4 unpacking's
     // `A[tile_m, 2 * kb.begin : 2 * kb.begin + 2 * block]` against the
     // interleaved `[kb * 2, tile_n]`.  The right operand takes the left's dim
     // (a reshape that only renames the axis).
-    int ka = a->type.dims.back();
     std::vector<int> renamed = b->type.dims;
-    int& kb = renamed[renamed.size() - 2];
     auto la = block_lanes(*this, ka), lb = block_lanes(*this, kb);
     if (!la || !lb || !la->same_as(*lb))
       error(span, "matmul contraction dims differ: " + shape_str(a->type.dims) + " @ " + shape_str(b->type.dims),
             {"the last dim of the left operand must be the same tile (or full dim) as the second-to-last of the "
              "right, or have as many lanes under every config"});
-    kb = ka;
+    renamed[renamed.size() - 2] = ka;
     b = builder_.create(OpKind::Reshape, {b}, {Type{b->type.dtype, renamed}}, span)->result();
   }
   if (a->type.dims.size() == 3) {
@@ -646,7 +655,7 @@ int IRGen::full_dim(const SymInt& extent, SourceSpan span, const std::string& or
   check_extent(extent, span);
   for (const auto& d : kernel_.dims)
     if (d.kind == ir::DimKind::Full && !d.merged() && d.end.same_as(extent) && d.begin.is_constant() &&
-        d.begin.constant() == 0)
+        d.begin.constant() == 0 && !other_full_dims_.count(d.id))
       return d.id;
   ir::Dim d;
   d.id = static_cast<int>(kernel_.dims.size());
@@ -657,6 +666,131 @@ int IRGen::full_dim(const SymInt& extent, SourceSpan span, const std::string& or
   d.span = span;
   kernel_.dims.push_back(d);
   return d.id;
+}
+
+int IRGen::full_dim_other_than(const SymInt& extent, const std::vector<int>& taken, SourceSpan span,
+                               const std::string& origin) {
+  int canonical = full_dim(extent, span, origin);
+  auto free = [&](int d) { return std::find(taken.begin(), taken.end(), d) == taken.end(); };
+  if (free(canonical)) return canonical;
+  // Reuse one made before (w[:, :] read twice gives the same two dims).
+  for (int d : other_full_dims_)
+    if (kernel_.dim(d).end.same_as(extent) && free(d)) return d;
+  ir::Dim d = kernel_.dim(canonical);
+  d.id = static_cast<int>(kernel_.dims.size());
+  d.span = span;
+  kernel_.dims.push_back(d);
+  other_full_dims_.insert(d.id);
+  met_by_size_.insert(d.id);
+  met_by_size_.insert(canonical);
+  return d.id;
+}
+
+std::optional<int> IRGen::whole_dims_meet(int da, int db) const {
+  if (da == db) return da;
+  if (da == ir::kBroadcast || db == ir::kBroadcast) return std::nullopt;
+  const ir::Dim& a = kernel_.dim(da);
+  const ir::Dim& b = kernel_.dim(db);
+  auto whole = [&](const ir::Dim& d) {
+    return d.kind == ir::DimKind::Full && !d.merged() && d.begin.is_constant() && d.begin.constant() == 0 &&
+           !is_jagged(d.id);
+  };
+  if (!whole(a) || !whole(b)) return std::nullopt;
+  std::optional<int> met;
+  if (unified_root(da) == unified_root(db)) return da;
+  if (a.end.same_as(b.end)) {
+    met = da;
+  } else if (auto ea = a.end.as_constant(), eb = b.end.as_constant(); ea && eb) {
+    // n lanes and next_power_of_2(n) lanes: the same block, n of them live.
+    int64_t lo = std::min(*ea, *eb), hi = std::max(*ea, *eb);
+    if (lo > 1 && hi == next_power_of_2(lo)) met = *ea < *eb ? da : db;
+  } else {
+    // Sizes known only at run time, equal in the example arguments: one dim
+    // from now on (a constant one where either is), checked on each call.
+    auto ha = a.end.hint(), hb = b.end.hint();
+    bool config_sized = false;
+    for (const SymInt* e : {&a.end, &b.end})
+      for (const auto& n : e->symbols())
+        config_sized |= n.rfind("_block_size_", 0) == 0 || n.rfind("_tunable_", 0) == 0;
+    if (!ha || !hb || *ha != *hb || config_sized) return std::nullopt;
+    int keep = b.end.is_constant() ? db : da, drop = keep == da ? db : da;
+    unified_[unified_root(drop)] = unified_root(keep);
+    size_equalities_.emplace_back(kernel_.dim(keep).end, kernel_.dim(drop).end);
+    return keep;
+  }
+  if (met) {
+    met_by_size_.insert(da);
+    met_by_size_.insert(db);
+  }
+  return met;
+}
+
+bool IRGen::same_whole_lanes(int da, int db) const {
+  if (da == db) return true;
+  if (da == ir::kBroadcast || db == ir::kBroadcast || !whole_dims_meet(da, db)) return false;
+  return kernel_.dim(da).end.same_as(kernel_.dim(db).end) || unified_root(da) == unified_root(db);
+}
+
+void IRGen::unify_whole_dims(SourceSpan span) {
+  if (unified_.empty()) return;
+  auto fix = [&](int& d) {
+    if (d != ir::kBroadcast && d >= 0) d = unified_root(d);
+  };
+  auto fix_type = [&](ir::Type& t, SourceSpan where) {
+    for (int& d : t.dims) fix(d);
+    for (size_t i = 0; i < t.dims.size(); ++i)
+      for (size_t j = i + 1; j < t.dims.size(); ++j)
+        if (t.dims[i] != ir::kBroadcast && t.dims[i] == t.dims[j])
+          error(where, ErrorKind::ShapeMismatch,
+                "two dims of this value, " + std::to_string(i) + " and " + std::to_string(j) +
+                    ", have the size " + dim_name(t.dims[i]) +
+                    " known only at run time, which other values' dims of that size meet",
+                {"use @deuteron.kernel(static_shapes=True) so the sizes are compile-time constants"});
+  };
+  (void)span;
+  ir::walk_mut(kernel_.body, [&](ir::Op& op) {
+    for (auto& r : op.results) fix_type(r->type, op.span);
+    for (auto& reg : op.regions)
+      for (auto& arg : reg->args) fix_type(arg->type, op.span);
+    for (auto& ix : op.attrs.index)
+      if (ix.kind == ir::IndexSpec::Kind::TileDim) fix(ix.dim);
+    if (op.kind == OpKind::Arange) fix(op.attrs.dim);
+  });
+}
+
+Value* IRGen::conform_whole_dims(Value* v, const std::vector<int>& dims, SourceSpan span) {
+  std::vector<int> renamed = v->type.dims;
+  std::vector<int> widened;  // axes going from n to next_power_of_2(n) lanes
+  const size_t n = std::min(renamed.size(), dims.size());
+  for (size_t i = 1; i <= n; ++i) {
+    int& vd = renamed[renamed.size() - i];
+    int td = dims[dims.size() - i];
+    if (vd == ir::kBroadcast || td == ir::kBroadcast || vd == td || !whole_dims_meet(vd, td)) continue;
+    auto ev = kernel_.dim(vd).end.as_constant(), et = kernel_.dim(td).end.as_constant();
+    if (ev && et && *ev < *et) widened.push_back(static_cast<int>(renamed.size() - i));
+    vd = td;
+  }
+  if (renamed == v->type.dims) return v;
+  std::vector<std::pair<int, SymInt>> live;  // axis, live lanes
+  for (int axis : widened) live.emplace_back(axis, kernel_.dim(v->type.dims[axis]).end);
+  v = builder_.create(OpKind::BroadcastTo, {v}, {Type{v->type.dtype, renamed}}, span)->result();
+  // The padding lanes read zero: nothing of the narrower value's masked
+  // lanes shows through the wider dim (which has no mask of its own).
+  for (const auto& [axis, extent] : live) {
+    ir::Attrs a;
+    a.dim = renamed[axis];
+    Value* lane = builder_.create(OpKind::Arange, {}, {Type{index_dtype_, {renamed[axis]}}}, span, a)->result();
+    Value* bound = sym_value(extent, span);
+    Value* m = binary_raw(ir::BinaryFn::Lt, lane, cast(bound, index_dtype_, span), DType::Bool, span);
+    for (int k = 0; k < axis; ++k) m = expand_dims(m, 0, span);
+    for (int k = axis + 1; k < static_cast<int>(renamed.size()); ++k) m = expand_dims(m, m->type.rank(), span);
+    Value* zero = constant(is_floating(v->type.dtype) ? ir::Literal::from_float(0.0)
+                                                      : (v->type.dtype == DType::Bool ? ir::Literal::from_bool(false)
+                                                                                      : ir::Literal::from_int(0)),
+                           v->type.dtype, span);
+    v = where_raw(m, v, zero, span);
+  }
+  return v;
 }
 
 // ------------------------------------------------------------ jagged tiles

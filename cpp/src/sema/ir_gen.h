@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 
 #include "deuteron/ir.h"
 #include "svalue.h"
@@ -103,6 +104,40 @@ class IRGen {
   // --- dims
   // The Full dim covering [0, extent) (shared by every `:` of that extent).
   int full_dim(const SymInt& extent, SourceSpan span, const std::string& origin);
+  // Another whole dim of `extent`, distinct from every dim in `taken`: the
+  // second `:` of w[:, :] over a square w.  It is interchangeable with the
+  // Full dim of that extent (same lanes, same mask) wherever values meet,
+  // but stays a separate axis of the value (w's two axes are not one).
+  int full_dim_other_than(const SymInt& extent, const std::vector<int>& taken, SourceSpan span,
+                          const std::string& origin);
+  // Whole dims identified by their size (Helion's rule, where a `:` is a
+  // dim of next_power_of_2(size) lanes): two Full dims of one extent are
+  // interchangeable, and so are a constant extent n and the power of two
+  // next_power_of_2(n) (hl.zeros([tile, next_power_of_2(n)]) + x[tile, :]),
+  // whose meeting keeps the n live lanes (the padding lanes are masked in
+  // reductions and stores).  Returns the dim the two become, or nullopt when
+  // they are not such a pair.  Dims that met this way are kept whole
+  // (never rolled into a reduction loop): their blocks must stay equal.
+  //
+  // With dynamic shapes two whole dims of different symbolic sizes whose
+  // values at bind time are equal meet too (Helion's shape environment
+  // unifies them with a guard): they become one dim when the kernel is done
+  // (unify_whole_dims), and the host code checks the sizes' equality on
+  // every call (size_equalities).
+  std::optional<int> whole_dims_meet(int da, int db) const;
+  // Both meet and have the same lanes (equal extents, or unified sizes).
+  bool same_whole_lanes(int da, int db) const;
+  // Renames the dims unified above to one dim throughout the kernel; errors
+  // where that makes one value hold a dim twice.
+  void unify_whole_dims(SourceSpan span);
+  bool unified_away(int d) const { return unified_.count(d) != 0; }
+  // Pairs of sizes the host code checks equal before launching (unified dims).
+  const std::vector<std::pair<SymInt, SymInt>>& size_equalities() const { return size_equalities_; }
+  bool met_by_size(int d) const { return met_by_size_.count(d) != 0; }
+  // `v` with its axes renamed to `dims` where they are whole dims that meet
+  // by size (right-aligned; other axes unchanged); widening n lanes to
+  // next_power_of_2(n) fills the padding lanes with zeros.
+  ir::Value* conform_whole_dims(ir::Value* v, const std::vector<int>& dims, SourceSpan span);
   // Dims longer than this are an error (their next power of 2 must fit in int64).
   static constexpr int64_t kMaxExtent = int64_t{1} << 62;
   void check_extent(const SymInt& extent, SourceSpan span) const;
@@ -127,6 +162,14 @@ class IRGen {
 
  private:
   std::map<int, ir::Value*> jagged_masks_;
+  std::set<int> other_full_dims_;          // made by full_dim_other_than
+  mutable std::set<int> met_by_size_;      // see whole_dims_meet
+  mutable std::map<int, int> unified_;      // symbolic whole dim -> the dim it became
+  mutable std::vector<std::pair<SymInt, SymInt>> size_equalities_;
+  int unified_root(int d) const {
+    for (auto it = unified_.find(d); it != unified_.end(); it = unified_.find(d)) d = it->second;
+    return d;
+  }
   std::map<int, std::string> dim_display_;
   ir::DeviceKernel& kernel_;
   ir::Builder builder_;

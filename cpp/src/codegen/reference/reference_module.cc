@@ -2,6 +2,7 @@
 // runs the kernel body in PyTorch eager, one tile after another.  Tiles at the
 // boundary are simply shorter, so no masks are needed; the IR's explicit casts
 // reproduce the Triton kernel's arithmetic types.
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -18,6 +19,30 @@ using ir::DimKind;
 using ir::OpKind;
 
 std::string torch_dtype(DType t) { return std::string("torch.") + torch_name(t); }
+
+// Two whole dims of different lengths on one axis of an op's operand and
+// result: n lanes meeting next_power_of_2(n) (sema/ir_gen.h: whole_dims_meet).
+bool padded_pair(const ir::DeviceKernel& k, int a, int b) {
+  if (a == ir::kBroadcast || b == ir::kBroadcast || a == b) return false;
+  const ir::Dim& x = k.dim(a);
+  const ir::Dim& y = k.dim(b);
+  return x.kind == DimKind::Full && y.kind == DimKind::Full && !x.merged() && !y.merged() &&
+         !x.extent().same_as(y.extent());
+}
+
+bool needs_fit(const ir::DeviceKernel& k) {
+  bool any = false;
+  ir::walk(k.body, [&](const ir::Op& op) {
+    if (op.kind != OpKind::Binary && op.kind != OpKind::Where && op.kind != OpKind::BroadcastTo) return;
+    const auto& rd = op.result()->type.dims;
+    for (const ir::Value* v : op.operands) {
+      const auto& vd = v->type.dims;
+      for (size_t i = 1; i <= std::min(vd.size(), rd.size()); ++i)
+        any |= padded_pair(k, vd[vd.size() - i], rd[rd.size() - i]);
+    }
+  });
+  return any;
+}
 
 class ReferenceEmitter {
  public:
@@ -241,6 +266,23 @@ class ReferenceEmitter {
   // Every value is a tensor (0-d for scalars) so that dtypes stay exact.
   std::string t(const ir::Value* v) { return "(" + name(v) + ")"; }
 
+  // `v` with the lengths of `dims` (right-aligned) where a whole dim of n
+  // lanes meets one of next_power_of_2(n) (sema/ir_gen.h: whole_dims_meet):
+  // the Triton block has the same lanes on both, the reference has exact
+  // lengths, so the longer is cut (its lanes past n are padding) or the
+  // shorter is filled with zeros.
+  std::string fit(const ir::Value* v, const std::vector<int>& dims) {
+    std::string e = t(v);
+    const auto& vd = v->type.dims;
+    const size_t n = std::min(vd.size(), dims.size());
+    for (size_t i = 1; i <= n; ++i) {
+      int a = vd[vd.size() - i], b = dims[dims.size() - i];
+      if (!padded_pair(k_, a, b)) continue;
+      e = "_deuteron_fit(" + e + ", " + std::to_string(vd.size() - i) + ", " + length(b) + ")";
+    }
+    return e;
+  }
+
   void emit(const ir::Op& op) {
     switch (op.kind) {
       case OpKind::Constant:
@@ -364,10 +406,17 @@ class ReferenceEmitter {
         return;
       }
       case OpKind::Unary: assign(op, unary(op.attrs.unary, t(op.operands[0]))); return;
-      case OpKind::Binary: assign(op, binary(op.attrs.binary, t(op.operands[0]), t(op.operands[1]))); return;
-      case OpKind::Where:
-        assign(op, "torch.where(" + t(op.operands[0]) + ", " + t(op.operands[1]) + ", " + t(op.operands[2]) + ")");
+      case OpKind::Binary: {
+        const auto& rd = op.result()->type.dims;
+        assign(op, binary(op.attrs.binary, fit(op.operands[0], rd), fit(op.operands[1], rd)));
         return;
+      }
+      case OpKind::Where: {
+        const auto& rd = op.result()->type.dims;
+        assign(op, "torch.where(" + fit(op.operands[0], rd) + ", " + fit(op.operands[1], rd) + ", " +
+                       fit(op.operands[2], rd) + ")");
+        return;
+      }
       case OpKind::Cast:
         if (op.attrs.bitcast)
           assign(op, t(op.operands[0]) + ".view(" + torch_dtype(op.result()->type.dtype) + ")");
@@ -376,7 +425,9 @@ class ReferenceEmitter {
         return;
       case OpKind::ExpandDims: assign(op, t(op.operands[0]) + ".unsqueeze(" + std::to_string(op.attrs.axis) + ")"); return;
       case OpKind::Squeeze: assign(op, t(op.operands[0]) + ".squeeze(" + std::to_string(op.attrs.axis) + ")"); return;
-      case OpKind::BroadcastTo: assign(op, t(op.operands[0]) + ".expand(" + shape(op.result()->type.dims) + ")"); return;
+      case OpKind::BroadcastTo:
+        assign(op, fit(op.operands[0], op.result()->type.dims) + ".expand(" + shape(op.result()->type.dims) + ")");
+        return;
       case OpKind::Reshape: {
         const auto& from = op.operands[0]->type.dims;
         const auto& to = op.result()->type.dims;
@@ -615,6 +666,20 @@ std::string generate_reference_module(const CodegenInput& in) {
   bool combines = false;
   for (const auto& k : in.kernels) ir::walk(k->body, [&](const ir::Op& op) { combines |= ir::has_combine_region(op); });
   if (combines) emit_combine_runtime(w);
+  bool fits = false;
+  for (const auto& k : in.kernels) fits |= needs_fit(*k);
+  if (fits) {
+    w.blank();
+    w.blank();
+    w.line("def _deuteron_fit(x, axis, n):");
+    w.line("    \"\"\"`x` with n elements along `axis`: cut, or filled with zeros.\"\"\"");
+    w.line("    have = x.shape[axis]");
+    w.line("    if have >= n:");
+    w.line("        return x.narrow(axis, 0, n)");
+    w.line("    pad = list(x.shape)");
+    w.line("    pad[axis] = n - have");
+    w.line("    return torch.cat([x, x.new_zeros(pad)], axis)");
+  }
   std::vector<std::string> calls;
   for (size_t i = 0; i < in.kernels.size(); ++i) {
     w.blank();

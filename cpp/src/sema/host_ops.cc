@@ -346,6 +346,9 @@ bool Analyzer::call_host_tensor_method(const SValue& self, const std::string& na
     if (call.args.size() < 1) return false;
     std::vector<SValue> items = {call.args[0]};
     if (call.args[0].is_sequence()) items = call.args[0].elts;
+    // new_empty / new_zeros / new_ones take sizes as varargs too (x.new_empty(m, n));
+    // new_full's second positional is its fill value.
+    else if (name != "new_full") items = call.args;
     std::vector<SymInt> sizes;
     for (const auto& it : items) {
       auto n = host_size(it);

@@ -264,3 +264,48 @@ def test_tile_begin_end_unpacked_into_two_is_an_unpack_error(mode):
         fresh(tile_begin_end_unpacked)(torch.randn(192, 4, 128))
     with pytest.raises(exc.InvalidTileRange, match="begin=192, end=128"):
         fresh(tile_begin_past_end)(torch.randn(192, 4, 128))
+
+
+# ------------------------------------------------- generated names vs user names
+
+
+@deuteron.kernel
+def topk_named_indices(x: torch.Tensor, k: hl.constexpr):
+    m, n = x.shape
+    out_vals = torch.empty(m, k, dtype=x.dtype, device=x.device)
+    out_indices = torch.empty(m, k, dtype=torch.int64, device=x.device)
+    for tile_m in hl.tile(m):
+        # `indices` was named like the generated lanes of a dim (indices_<dim>)
+        vals, indices = torch.topk(x[tile_m, :], k, dim=-1, largest=True)
+        out_vals[tile_m, :] = vals
+        out_indices[tile_m, :] = indices
+    return out_vals, out_indices
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_a_variable_named_like_generated_names(mode, dtype):
+    x = torch.randn(4, 16).to(dtype)
+    vals, idx = fresh(topk_named_indices)(x, 4)
+    ref = torch.topk(x, 4, dim=-1)
+    torch.testing.assert_close(vals, ref.values)
+    torch.testing.assert_close(idx, ref.indices)
+
+
+@deuteron.kernel
+def gather_rows_with_slices(index_source: torch.Tensor, data: torch.Tensor) -> torch.Tensor:
+    m, n = index_source.shape
+    x, y, z = data.shape
+    out = torch.empty([m, n, y, z], dtype=data.dtype, device=data.device)
+    for t0, t1 in hl.tile([m, n]):
+        indices = index_source[t0, t1]
+        offset = indices * 0  # a name like the generated offset_<dim>
+        mask = data[indices + offset, :, :]
+        out[t0, t1, :, :] = mask
+    return out
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_loaded_index_with_trailing_slices(mode, dtype):
+    index_source = torch.randint(0, 10, (4, 8))
+    data = torch.randn(10, 4, 6).to(dtype)
+    torch.testing.assert_close(fresh(gather_rows_with_slices)(index_source, data), data[index_source, :, :])

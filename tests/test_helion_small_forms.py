@@ -309,3 +309,45 @@ def test_loaded_index_with_trailing_slices(mode, dtype):
     index_source = torch.randint(0, 10, (4, 8))
     data = torch.randn(10, 4, 6).to(dtype)
     torch.testing.assert_close(fresh(gather_rows_with_slices)(index_source, data), data[index_source, :, :])
+
+
+# ------------------------------------------- hl.specialize of a size or a stride
+
+
+@deuteron.kernel(static_shapes=False)
+def add_last_size(x: torch.Tensor) -> torch.Tensor:
+    n = hl.specialize(x.size(-1))
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size()):
+        out[tile] = x[tile] * 2 + n
+    return out
+
+
+@deuteron.kernel(static_shapes=False)
+def add_row_stride(x: torch.Tensor) -> torch.Tensor:
+    stride = hl.specialize(x.stride(0))
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size()):
+        out[tile] = x[tile] + stride
+    return out
+
+
+def _strided(rows, cols, stride, dtype):
+    return torch.as_strided(torch.randn((rows - 1) * stride + cols).to(dtype), (rows, cols), (stride, 1))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_specialized_size_and_stride_key_the_kernel(mode, dtype):
+    k = deuteron.kernel(static_shapes=False)(add_last_size.fn)  # a kernel that never bound
+    a, b = torch.randn(16, 64).to(dtype), torch.randn(16, 32).to(dtype)
+    assert k.specialization_key((a,)) == k.specialization_key((b,))  # not known before binding
+    torch.testing.assert_close(k(a), a * 2 + 64)
+    torch.testing.assert_close(k(b), b * 2 + 32)
+    assert k.bind((a,)) is not k.bind((b,))
+    assert k.specialization_key((a,)) != k.specialization_key((b,))
+    assert k.bind((a,)) is k.bind((torch.randn(5, 64).to(dtype),))  # other sizes are still dynamic
+    s = fresh(add_row_stride)
+    xa, xb = _strided(8, 8, 13, dtype), _strided(8, 8, 17, dtype)
+    torch.testing.assert_close(s(xa), xa + 13)
+    torch.testing.assert_close(s(xb), xb + 17)
+    assert s.bind((xa,)) is not s.bind((xb,))

@@ -280,6 +280,7 @@ bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& ou
     if (name == "specialize") {
       auto fix = [&](SValue& e) {
         if (e.kind == K::Int && e.runtime_expr.empty() && !e.i.is_constant()) e.i = specialize_int_args(e.i);
+        if (e.kind == K::Int && e.runtime_expr.empty() && !e.i.is_constant()) e.i = specialize_arg_sizes(e.i);
       };
       if (out.is_sequence())
         for (auto& e : out.elts) fix(e);

@@ -351,3 +351,22 @@ def test_specialized_size_and_stride_key_the_kernel(mode, dtype):
     torch.testing.assert_close(s(xa), xa + 13)
     torch.testing.assert_close(s(xb), xb + 17)
     assert s.bind((xa,)) is not s.bind((xb,))
+
+
+@deuteron.kernel(static_shapes=False)
+def specialized_width_accumulator(x: torch.Tensor) -> torch.Tensor:
+    d = hl.specialize(x.size(1))
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        acc = hl.zeros([tile, d])  # the same dim as x[tile, :]
+        acc += x[tile, :] + 1
+        out[tile, :] = acc
+    return out
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_a_specialized_size_still_lines_up_with_the_tensor_dims(mode, dtype):
+    k = fresh(specialized_width_accumulator)
+    for shape in ((100, 48), (30, 48), (30, 20)):
+        x = torch.randn(*shape).to(dtype)
+        torch.testing.assert_close(k(x), (x.float() + 1).to(dtype))

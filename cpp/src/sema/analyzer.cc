@@ -591,10 +591,12 @@ SymInt Analyzer::specialize_int_args(const SymInt& i) const {
 
 SymInt Analyzer::specialize_arg_sizes(const SymInt& i) const {
   // hl.specialize(x.size(1)) / hl.specialize(x.stride(0)) with dynamic shapes: the
-  // size or stride of a tensor argument is compiled in, as Helion does, and recorded
-  // in Program::specialized_args as its host expression ("x.size(1)") so that the
-  // runtime keys the kernel on that value.  Only sizes and strides of the kernel's
-  // own tensor parameters (read at entry as `name.size(d)` / `name.stride(d)`).
+  // size or stride of a tensor argument is recorded in Program::specialized_args as
+  // its host expression ("x.size(1)") so that the runtime keys the kernel on its
+  // value, as Helion does.  The value itself stays the symbol: the tensor's dims
+  // carry that symbol too (x[tile, :] beside hl.zeros([tile, D]) must be one dim),
+  // and a constant here would not line up with them.  Only sizes and strides of the
+  // kernel's own tensor parameters (read at entry as `name.size(d)` / `name.stride(d)`).
   std::vector<std::string> names = i.symbols();
   if (names.empty()) return i;
   std::vector<std::string> exprs;
@@ -612,12 +614,10 @@ SymInt Analyzer::specialize_arg_sizes(const SymInt& i) const {
     if (rest.rfind(".size(", 0) != 0 && rest.rfind(".stride(", 0) != 0) return i;
     exprs.push_back(e);
   }
-  std::optional<int64_t> value = i.hint();
-  if (!value) return i;
   auto& rec = program_->specialized_args;
   for (const auto& e : exprs)
     if (std::find(rec.begin(), rec.end(), e) == rec.end()) rec.push_back(e);
-  return SymInt(*value);
+  return i;
 }
 
 int64_t Analyzer::expect_const_int(const SValue& v, SourceSpan span, const std::string& what) const {

@@ -370,3 +370,50 @@ def test_a_specialized_size_still_lines_up_with_the_tensor_dims(mode, dtype):
     for shape in ((100, 48), (30, 48), (30, 20)):
         x = torch.randn(*shape).to(dtype)
         torch.testing.assert_close(k(x), (x.float() + 1).to(dtype))
+
+
+@deuteron.kernel
+def rank_changes_in_branches(a: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(a)
+    for ti in hl.tile(a.size(0)):
+        if ti.begin < 1:
+            x = hl.full([ti], 0.0, dtype=a.dtype)
+        else:
+            x = hl.full([ti, ti], 0.0, dtype=a.dtype)  # ERROR: rank 1 != rank 2
+        out[ti] = x.sum()
+    return a
+
+
+@deuteron.kernel
+def tensor_condition_with_rank_change(a: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(a)
+    for ti in hl.tile(a.size(0)):
+        if ti.index < 1:
+            x = hl.full([ti], 0.0, dtype=a.dtype)
+        else:
+            x = hl.full([ti, ti], 0.0, dtype=a.dtype)
+        out[ti] = x.sum()
+    return a
+
+
+@deuteron.kernel
+def tensor_condition(a: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(a)
+    for ti in hl.tile(a.size(0)):
+        x = a[ti]
+        if ti.index < 1:
+            x = x + 1
+        out[ti] = x
+    return out
+
+
+def test_a_variable_of_different_ranks_on_two_paths_is_an_error(mode):
+    # Broadcasting the [ti] value to [ti, ti] would make x.sum() count each element ti times.
+    with pytest.raises(exc.ControlFlowTensorMismatch, match=r"variable 'x': rank 1 \[ti\] in the if branch != rank 2"):
+        fresh(rank_changes_in_branches)(torch.randn(4))
+    # A tensor condition: the rank mismatch is reported first, as Helion does ...
+    with pytest.raises(exc.ControlFlowTensorMismatch):
+        fresh(tensor_condition_with_rank_change)(torch.randn(4))
+    # ... and otherwise the condition itself.
+    with pytest.raises(exc.CompileError, match="the condition of an if inside a tile loop must be a scalar"):
+        fresh(tensor_condition)(torch.randn(4))

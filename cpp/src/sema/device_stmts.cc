@@ -972,11 +972,18 @@ void Analyzer::device_if(const ast::If& s) {
     return;
   }
   SValue cond = expect_device(c, s.test->span, "if condition");
-  if (!cond.value->type.is_scalar())
+  // A tensor condition is an error, reported after the branches: a variable the
+  // branches give different ranks is the first problem Helion reports
+  // (ControlFlowTensorMismatch), and the branches are lowered (with a stand-in
+  // condition) to find it.
+  const bool tensor_cond = !cond.value->type.is_scalar();
+  auto report_tensor_cond = [&] {
     error(s.test->span, "the condition of an if inside a tile loop must be a scalar, got a tensor of shape " +
                             gen().shape_str(cond.value->type.dims),
           {"use torch.where(cond, a, b) to choose element by element"});
-  ir::Value* cv = gen().cast(cond.value, DType::Bool, s.test->span);
+  };
+  ir::Value* cv = tensor_cond ? gen().to_device(SValue::boolean(true), s.test->span).value
+                              : gen().cast(cond.value, DType::Bool, s.test->span);
 
   std::set<std::string> assigned = assigned_names(s.body);
   for (const auto& n : assigned_names(s.orelse)) assigned.insert(n);
@@ -1020,6 +1027,17 @@ void Analyzer::device_if(const ast::If& s) {
                                 s.header_span);
       continue;
     }
+    // Tensors of different ranks on the two paths: broadcasting one to the other
+    // would change what the variable holds on that path (x.sum() of a [t] value
+    // broadcast to [t, t] sums t times), so it is an error, as in Helion.
+    if (tv->kind == SValue::Kind::IR && ev->kind == SValue::Kind::IR &&
+        tv->value->type.rank() != ev->value->type.rank())
+      error(s.header_span, ErrorKind::ControlFlowTensorMismatch,
+            "tensor mismatch in control flow for variable '" + n + "': rank " +
+                std::to_string(tv->value->type.rank()) + " " + gen().shape_str(tv->value->type.dims) +
+                " in the if branch != rank " + std::to_string(ev->value->type.rank()) + " " +
+                gen().shape_str(ev->value->type.dims) + " in the else branch (or before the if)",
+            {"ensure the same tensor rank for this variable across branches"});
     // Convert in each region so the values exist there.
     gen().builder().set_region(then_r);
     SValue td = gen().to_device(*tv, s.header_span);
@@ -1050,6 +1068,7 @@ void Analyzer::device_if(const ast::If& s) {
     }
     gen().builder().create(OpKind::Yield, ys, {}, s.header_span);
   };
+  if (tensor_cond) report_tensor_cond();
   terminate(then_r, then_env);
   terminate(else_r, else_env);
   // Give the If op its results now that their types are known.

@@ -177,7 +177,7 @@ TEST(KernelLimits, DimensionsAreAtMost2Pow62) {
   std::string rows = "    for t in hl.tile(x.size(0)):\n        x[t, :] = x[t, :] + 1\n";
   EXPECT_CONTAINS(compile(rows, "x:float32[1,9223372036854775807]"), "larger than deuteron supports (2**62)");
   EXPECT_CONTAINS(compile("    for t in hl.tile(x.size(0)):\n        x[t] = hl.zeros([t, -5]).sum(-1)\n", "x:float32[8]"),
-                  "tensor sizes inside tile loops must be positive, got -5");
+                  "tensor sizes inside tile loops must not be negative, got -5");
   EXPECT_CONTAINS(compile("    for t in hl.tile((-2)**63, 9223372036854775807):\n        x[t] = 1\n", "x:float32[8]"),
                   "integer overflow");
   // A 0-d tensor has no dim 0 to measure: x.size(0) escaped as std::out_of_range once

@@ -154,7 +154,9 @@ struct Program {
   // schemas: "torch.Tensor", "tuple[torch.Tensor, torch.Tensor]", "None".
   std::string return_annotation = "None";
   // Int arguments whose value was compiled in (hl.specialize(n), block_size=n): the
-  // runtime adds their values to the specialization key.  Parameter names, in order seen.
+  // runtime adds their values to the specialization key.  Parameter names, in order seen;
+  // hl.specialize of a tensor argument's size or stride (dynamic shapes) adds its host
+  // expression, "x.size(1)" / "x.stride(0)".
   std::vector<std::string> specialized_args;
   // Call sites of torch's random functions in device code (torch.rand_like, ...):
   // the host function draws this many seeds from torch's generator per call.

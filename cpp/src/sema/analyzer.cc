@@ -3,6 +3,7 @@
 #include "index_width.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "deuteron/parser.h"
 
@@ -591,6 +592,37 @@ SymInt Analyzer::specialize_int_args(const SymInt& i) const {
     if (std::find(rec.begin(), rec.end(), n) == rec.end()) rec.push_back(n);
   }
   return SymInt(*value);
+}
+
+SymInt Analyzer::specialize_arg_sizes(const SymInt& i) const {
+  // hl.specialize(x.size(1)) / hl.specialize(x.stride(0)) with dynamic shapes: the
+  // size or stride of a tensor argument is recorded in Program::specialized_args as
+  // its host expression ("x.size(1)") so that the runtime keys the kernel on its
+  // value, as Helion does.  The value itself stays the symbol: the tensor's dims
+  // carry that symbol too (x[tile, :] beside hl.zeros([tile, D]) must be one dim),
+  // and a constant here would not line up with them.  Only sizes and strides of the
+  // kernel's own tensor parameters (read at entry as `name.size(d)` / `name.stride(d)`).
+  std::vector<std::string> names = i.symbols();
+  if (names.empty()) return i;
+  std::vector<std::string> exprs;
+  for (const auto& n : names) {
+    const HostSymbol* hs = nullptr;
+    for (const auto& s : program_->symbols)
+      if (s.name == n) hs = &s;
+    if (!hs || !hs->at_entry) return i;
+    const std::string& e = hs->host_expr;
+    size_t dot = e.find('.');
+    if (dot == std::string::npos || dot == 0) return i;
+    for (size_t k = 0; k < dot; ++k)
+      if (!(std::isalnum(static_cast<unsigned char>(e[k])) || e[k] == '_')) return i;
+    std::string rest = e.substr(dot);
+    if (rest.rfind(".size(", 0) != 0 && rest.rfind(".stride(", 0) != 0) return i;
+    exprs.push_back(e);
+  }
+  auto& rec = program_->specialized_args;
+  for (const auto& e : exprs)
+    if (std::find(rec.begin(), rec.end(), e) == rec.end()) rec.push_back(e);
+  return i;
 }
 
 int64_t Analyzer::expect_const_int(const SValue& v, SourceSpan span, const std::string& what) const {

@@ -102,6 +102,10 @@ class Analyzer {
   // Program::specialized_args (the kernel then keys on its value); `i` itself when it
   // names another symbol (a size with dynamic shapes) that no value replaces.
   SymInt specialize_int_args(const SymInt& i) const;
+  // `i` made of sizes / strides of tensor arguments (dynamic shapes): each recorded in
+  // Program::specialized_args as "x.size(d)" / "x.stride(d)" (the kernel is keyed on
+  // them); `i` itself is returned, still symbolic (hl.specialize only).
+  SymInt specialize_arg_sizes(const SymInt& i) const;
   double expect_const_float(const SValue& v, SourceSpan span, const std::string& what) const;
   DType expect_dtype(const SValue& v, SourceSpan span, const std::string& what) const;
   bool expect_const_bool(const SValue& v, SourceSpan span, const std::string& what) const;

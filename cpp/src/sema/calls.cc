@@ -153,6 +153,16 @@ ErrorKind unsupported_device_op_kind(const std::string& qualname) {
   return ErrorKind::Generic;
 }
 
+// The message for an op device code cannot call. Split ops name Helion's wording
+// ("... is not supported in Helion device loops") and hl.split() on the same line,
+// since that is the replacement a user most often wants.
+std::string unsupported_device_op_message(const std::string& what, ErrorKind kind) {
+  if (kind == ErrorKind::UnsupportedSplitOperation)
+    return what + " is not supported in Helion device loops (inside tile loops); to split a last dimension of "
+                  "size 2 use hl.split(), otherwise reshape the tile or index it";
+  return what + " is not supported inside tile loops";
+}
+
 }  // namespace
 
 SValue Analyzer::call_value(const SValue& fn, const CallArgs& call) {
@@ -180,7 +190,9 @@ SValue Analyzer::call_value(const SValue& fn, const CallArgs& call) {
         // Host-level helpers still work on host values inside device code
         // (e.g. triton.cdiv(n, 2) on sizes).
         if (call_host_torch(q, call, out) && out.kind != K::Unknown) return out;
-        error(call.span, unsupported_device_op_kind(q), "'" + q + "' is not supported inside tile loops",
+        ErrorKind kind = unsupported_device_op_kind(q);
+        error(call.span, kind,
+              unsupported_device_op_message(kind == ErrorKind::UnsupportedSplitOperation ? q : "'" + q + "'", kind),
               {"supported: torch pointwise math, reductions, matmul and views on tiles; see docs/language.md"});
       }
       if (call_host_torch(q, call, out)) return out;
@@ -202,7 +214,8 @@ SValue Analyzer::call_value(const SValue& fn, const CallArgs& call) {
       if (self.kind == K::ConstDict && call_dict_method(self, fn.s, call, out)) return out;
       if (self.kind == K::IR) {
         if (call_tensor_method_device(self, fn.s, call, out)) return out;
-        error(call.span, unsupported_device_op_kind(fn.s), "tensor method ." + fn.s + "() is not supported inside tile loops",
+        ErrorKind kind = unsupported_device_op_kind(fn.s);
+        error(call.span, kind, unsupported_device_op_message("tensor method ." + fn.s + "()", kind),
               {"see docs/language.md for the supported operations"});
       }
       if (self.kind == K::Dict && call.kwargs.empty()) {
@@ -560,7 +573,15 @@ bool Analyzer::call_builtin(const std::string& name, const CallArgs& call, SValu
     if (v.is_sequence() || v.kind == K::Dict) { out = SValue::integer(static_cast<int64_t>(v.elts.size())); return true; }
     if (v.kind == K::ConstDict) { out = SValue::integer(static_cast<int64_t>(v.elts.size() / 2)); return true; }
     if (v.kind == K::Tensor && !v.tensor->sizes.empty()) { out = SValue::integer(v.tensor->sizes[0]); return true; }
-    if (in_device()) error(call.span, "len() needs a tuple, list or host tensor, got " + describe(v));
+    if (v.kind == K::String) {
+      // A string is known when compiling (string arguments specialize the kernel);
+      // Python counts code points, and the text is UTF-8: count the lead bytes.
+      int64_t n = 0;
+      for (unsigned char c : v.s) n += (c & 0xC0) != 0x80;
+      out = SValue::integer(n);
+      return true;
+    }
+    if (in_device()) error(call.span, "len() needs a tuple, list, string or host tensor, got " + describe(v));
     out = SValue::unknown();
     return true;
   }

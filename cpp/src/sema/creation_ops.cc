@@ -167,7 +167,7 @@ SValue Analyzer::arange(const SValue& start, SourceSpan start_span, const SValue
 
 bool Analyzer::call_torch_creation(const std::string& name, const CallArgs& call, SValue& out) {
   static const std::set<std::string> kNames = {"torch.zeros", "torch.ones", "torch.empty", "torch.full",
-                                               "torch.arange"};
+                                               "torch.arange", "torch.tensor"};
   if (!kNames.count(name)) return false;
   // The sizes: positional (torch.zeros(m, n)) or one sequence (torch.zeros([m, n])).
   auto options = [&](const CallArgs& rest, std::vector<std::string> sig) {
@@ -185,6 +185,19 @@ bool Analyzer::call_torch_creation(const std::string& name, const CallArgs& call
     if (!b.has("dtype") || b.get("dtype")->kind == K::None) return std::nullopt;
     return expect_dtype(*b.get("dtype"), b.span_of("dtype"), "dtype");
   };
+  if (name == "torch.tensor") {
+    // torch.tensor(v) of a number: a 0-dim tensor holding it (a scalar constant in
+    // the kernel), with torch's dtype for the number unless one is given. Lists
+    // would make a tensor of data-dependent contents on the device: index a host
+    // tensor built before the loop instead.
+    BoundArgs b = options(call, {"data"});
+    const SValue& v = *b.get("data");
+    if (v.kind != K::Int && v.kind != K::Float && v.kind != K::Bool && !(v.kind == K::IR && v.value->type.is_scalar()))
+      error(b.span_of("data"), "torch.tensor(...) inside tile loops takes a number, got " + describe(v),
+            {"build the tensor before the loop and index it with tiles"});
+    out = filled({}, v, given_dtype(b).value_or(inferred_fill_dtype(v)), b.span_of("data"), call.span);
+    return true;
+  }
   if (name == "torch.arange") {
     BoundArgs b = options(call, {"start", "end=", "step="});
     const SValue* start = b.get("start");

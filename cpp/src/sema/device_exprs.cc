@@ -787,7 +787,16 @@ SValue Analyzer::eval_subscript(const ast::Subscript& sub) {
   SValue base = eval(*sub.value);
   switch (base.kind) {
     case K::Tensor: {
-      if (!in_device()) return host_tensor_subscript(*base.tensor, index_parts(*sub.index), sub.span);
+      if (!in_device()) {
+        SValue r = host_tensor_subscript(*base.tensor, index_parts(*sub.index), sub.span);
+        if (r.kind == K::Tensor && r.tensor->expr.empty()) {
+          auto t = std::make_shared<HostTensor>(*r.tensor);
+          t->source_expr = ast::unparse(sub);
+          t->source_stmt = static_cast<int>(program_->host.size());
+          r.tensor = t;
+        }
+        return r;
+      }
       return load(base, index_parts(*sub.index), sub.span, nullptr, "");
     }
     case K::ConstDict: return dict_lookup(base, eval(*sub.index), sub.index->span);
@@ -929,10 +938,20 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
     if (p.kind == K::Ellipsis) ++ellipses;
     else if (p.kind != K::None) ++consumed;
   }
-  if (ellipses > 1) a.error(span, "an index can only have one ellipsis (...)");
+  // The wording follows Helion's (and torch's, for the two ellipsis cases) so the
+  // same text reads the same under both; the class follows Helion's: an index with
+  // an ellipsis fails its type inference, a plain one is a rank mismatch.
+  if (ellipses > 1)
+    a.error(span, ErrorKind::TypeInferenceError, "an index can only have a single ellipsis ('...'): " + t.expr + "[...]");
+  if (consumed > rank && ellipses > 0)
+    a.error(span, ErrorKind::TypeInferenceError,
+            "too many indices for tensor of dimension " + std::to_string(rank) + ": '" + t.expr + "' has " +
+                std::to_string(rank) + " dimensions but " + std::to_string(consumed) + " indices were given besides the ellipsis");
   if (consumed > rank)
-    a.error(span, ErrorKind::RankMismatch, "too many indices for '" + t.expr + "': it has " + std::to_string(rank) + " dimensions but " +
-                      std::to_string(consumed) + " were given");
+    a.error(span, ErrorKind::RankMismatch,
+            "too many indices for '" + t.expr + "': Expected ndim=" + std::to_string(rank) + ", but got ndim=" +
+                std::to_string(consumed) + ". You have too many indices (it has " + std::to_string(rank) +
+                " dimensions but " + std::to_string(consumed) + " were given)");
   // Expand `...` and add implicit trailing `:`.
   std::vector<std::pair<SValue, SourceSpan>> full;
   SValue colon;
@@ -1089,6 +1108,13 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
         break;
       }
       default:
+        // x[mask] with a host bool tensor selects a number of elements known only
+        // from the data, as it does on the device (the IR case above).
+        if (p.kind == K::Tensor && p.tensor && p.tensor->dtype == DType::Bool)
+          a.error(sp, ErrorKind::DataDependentOutputShapeNotSupported,
+                  "boolean mask indexing '" + t.expr + "[" + p.tensor->expr +
+                      "]' produces a data-dependent output shape, which is not supported inside tile loops",
+                  {"mask the load instead: hl.load(" + t.expr + ", [tiles], extra_mask=...) or torch.where(...)"});
         a.error(sp, "cannot index '" + t.expr + "' with " + describe(p),
                 {"indices can be tiles, `:`, None, ints, or integer device values"});
     }
@@ -1205,7 +1231,13 @@ void Analyzer::store(const SValue& tensor, const IndexParts& index, const SValue
   attrs.memory_op = kernel_->num_stores++;
   std::vector<ir::Value*> ops = li.operands;
   attrs.value_operand = static_cast<int>(ops.size());
-  ops.push_back(prepare_stored_value(*this, t, value, li.dims, span));
+  // A host tensor stored as it is (`dst[i] = val`) is read whole, as `val[:, ...]`
+  // would be (Helion's rule for a host tensor with dims; a 0-d one must still be
+  // indexed or passed as a number).
+  SValue stored = value;
+  if (stored.kind == SValue::Kind::Tensor && stored.tensor && !stored.tensor->sizes.empty())
+    stored = load(stored, {}, span, nullptr, "");
+  ops.push_back(prepare_stored_value(*this, t, stored, li.dims, span));
   if (ir::Value* m = access_mask(t, li.dims, extra_mask, span, li.past_end, li.slice_ends)) {
     attrs.extra_mask = static_cast<int>(ops.size());
     ops.push_back(m);
@@ -1232,7 +1264,13 @@ SValue Analyzer::atomic(ir::AtomicFn fn, const SValue& tensor, const IndexParts&
     ops.push_back(prepare_stored_value(*this, t, *expected, li.dims, span));
   }
   attrs.value_operand = static_cast<int>(ops.size());
-  ops.push_back(prepare_stored_value(*this, t, value, li.dims, span));
+  // A host tensor stored as it is (`dst[i] = val`) is read whole, as `val[:, ...]`
+  // would be (Helion's rule for a host tensor with dims; a 0-d one must still be
+  // indexed or passed as a number).
+  SValue stored = value;
+  if (stored.kind == SValue::Kind::Tensor && stored.tensor && !stored.tensor->sizes.empty())
+    stored = load(stored, {}, span, nullptr, "");
+  ops.push_back(prepare_stored_value(*this, t, stored, li.dims, span));
   for (int d : li.dims)
     if (d != ir::kBroadcast && gen().is_jagged(d))
       error(span, "atomics over a jagged tile ('" + gen().dim_name(d) + "', from hl.jagged_tile) are not supported",

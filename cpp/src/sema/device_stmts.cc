@@ -23,6 +23,11 @@ struct LoopIter {
   // hl.grid / range with a step: the dim iterates the trip count [0, count) and
   // the loop variable is origin + i * step (per dim; step 1 = the dim's own index).
   std::vector<GridStride> strides;
+  // A begin past its end, reported after the targets are checked: `for a, b in
+  // hl.tile(m, d)` (a mix-up of hl.tile(m, d) and hl.tile([m, d])) is an unpack
+  // error first, as in Helion, and only then an empty range.
+  std::string range_error;
+  SourceSpan range_error_span;
 };
 
 bool is_truthy_static(const SValue& v, bool& out) {
@@ -113,9 +118,11 @@ static LoopIter parse_loop_iter(Analyzer& a, const ast::Call& call, const std::s
                              " and " + std::to_string(y.size()) + ")");
     for (size_t i = 0; i < x.size(); ++i)
       if (x[i].is_constant() && y[i].is_constant() && x[i].constant() > y[i].constant())
-        a.error(call.span, ErrorKind::InvalidTileRange,
-                "invalid range for " + fname + ": begin=" + x[i].str() + ", end=" + y[i].str() +
-                    " (the begin is past the end)");
+        if (it.range_error.empty()) {
+          it.range_error = "invalid range for " + fname + ": begin=" + x[i].str() + ", end=" + y[i].str() +
+                           " (the begin is past the end)";
+          it.range_error_span = call.span;
+        }
     it.begins = x;
     it.ends = y;
     it.dyn_begins = dx;
@@ -214,8 +221,10 @@ static std::vector<std::string> loop_targets(Analyzer& a, const ast::For& f, siz
   if (auto* l = ast::dyn_cast<ast::List>(f.target.get())) elts = &l->elts;
   if (!elts) a.error(f.target->span, "loop target must be a name or a tuple of names");
   if (elts->size() != ndims)
-    a.error(f.target->span, ErrorKind::FailedToUnpackTile, "the loop has " + std::to_string(ndims) + " dims but " + std::to_string(elts->size()) +
-                                " targets");
+    a.error(f.target->span, ErrorKind::FailedToUnpackTile,
+            "the loop has " + std::to_string(ndims) + " dims but " + std::to_string(elts->size()) + " targets",
+            {ndims == 1 ? "hl.tile(a, b) is one loop from a to b; for a 2-D loop over [a, b] write hl.tile([a, b])"
+                        : "unpack one name per dim"});
   for (const auto& e : *elts) {
     auto* n = ast::dyn_cast<ast::Name>(e.get());
     if (!n) a.error(e->span, "loop targets must be plain names");
@@ -313,6 +322,7 @@ void Analyzer::device_loop(const ast::For& f) {
   gen_ = std::move(g);
   std::string tuple_name;
   auto names = loop_targets(*this, f, it.ends.size(), it.nd, tuple_name);
+  if (!it.range_error.empty()) error(it.range_error_span, ErrorKind::InvalidTileRange, it.range_error);
   auto dims = make_loop_dims(*this, it, names, f.header_span, tuple_name);
   kernel_->grid_dims = dims;
 
@@ -669,6 +679,7 @@ void Analyzer::device_for(const ast::For& f) {
     LoopIter it = parse_loop_iter(*this, *call, fname == "builtins.range" ? "hl.grid" : fname);
     std::string tuple_name;
     auto names = loop_targets(*this, f, it.ends.size(), it.nd, tuple_name);
+    if (!it.range_error.empty()) error(it.range_error_span, ErrorKind::InvalidTileRange, it.range_error);
     if (!tuple_name.empty())
       error(f.target->span, "inner N-D loops must unpack their tiles: `for tile_a, tile_b in hl.tile([a, b])`");
     auto dims = make_loop_dims(*this, it, names, f.header_span);
@@ -968,11 +979,18 @@ void Analyzer::device_if(const ast::If& s) {
     return;
   }
   SValue cond = expect_device(c, s.test->span, "if condition");
-  if (!cond.value->type.is_scalar())
+  // A tensor condition is an error, reported after the branches: a variable the
+  // branches give different ranks is the first problem Helion reports
+  // (ControlFlowTensorMismatch), and the branches are lowered (with a stand-in
+  // condition) to find it.
+  const bool tensor_cond = !cond.value->type.is_scalar();
+  auto report_tensor_cond = [&] {
     error(s.test->span, "the condition of an if inside a tile loop must be a scalar, got a tensor of shape " +
                             gen().shape_str(cond.value->type.dims),
           {"use torch.where(cond, a, b) to choose element by element"});
-  ir::Value* cv = gen().cast(cond.value, DType::Bool, s.test->span);
+  };
+  ir::Value* cv = tensor_cond ? gen().to_device(SValue::boolean(true), s.test->span).value
+                              : gen().cast(cond.value, DType::Bool, s.test->span);
 
   std::set<std::string> assigned = assigned_names(s.body);
   for (const auto& n : assigned_names(s.orelse)) assigned.insert(n);
@@ -1016,6 +1034,17 @@ void Analyzer::device_if(const ast::If& s) {
                                 s.header_span);
       continue;
     }
+    // Tensors of different ranks on the two paths: broadcasting one to the other
+    // would change what the variable holds on that path (x.sum() of a [t] value
+    // broadcast to [t, t] sums t times), so it is an error, as in Helion.
+    if (tv->kind == SValue::Kind::IR && ev->kind == SValue::Kind::IR &&
+        tv->value->type.rank() != ev->value->type.rank())
+      error(s.header_span, ErrorKind::ControlFlowTensorMismatch,
+            "tensor mismatch in control flow for variable '" + n + "': rank " +
+                std::to_string(tv->value->type.rank()) + " " + gen().shape_str(tv->value->type.dims) +
+                " in the if branch != rank " + std::to_string(ev->value->type.rank()) + " " +
+                gen().shape_str(ev->value->type.dims) + " in the else branch (or before the if)",
+            {"ensure the same tensor rank for this variable across branches"});
     // Convert in each region so the values exist there.
     gen().builder().set_region(then_r);
     SValue td = gen().to_device(*tv, s.header_span);
@@ -1046,6 +1075,7 @@ void Analyzer::device_if(const ast::If& s) {
     }
     gen().builder().create(OpKind::Yield, ys, {}, s.header_span);
   };
+  if (tensor_cond) report_tensor_cond();
   terminate(then_r, then_env);
   terminate(else_r, else_env);
   // Give the If op its results now that their types are known.

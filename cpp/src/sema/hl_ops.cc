@@ -24,8 +24,10 @@ std::vector<int> Analyzer::dims_from_shape(const SValue& shape, SourceSpan span)
     } else if (s.kind == K::Int && s.i.is_constant() && s.i.constant() == 1) {
       dims.push_back(ir::kBroadcast);
     } else if (s.kind == K::Int) {
-      if (s.i.is_constant() && s.i.constant() <= 0)
-        error(span, "tensor sizes inside tile loops must be positive, got " + s.i.str());
+      // A size of 0 is a dim with no elements (a zero-width scratch tile), as a
+      // host tensor's empty dim is; only negative sizes are errors.
+      if (s.i.is_constant() && s.i.constant() < 0)
+        error(span, "tensor sizes inside tile loops must not be negative, got " + s.i.str());
       dims.push_back(gen().full_dim(s.i, span, s.i.str()));
     } else if (s.kind == K::IR && s.value->type.is_scalar() && scalar_affine(s) &&
                (scalar_affine(s)->block_size_dim() || scalar_affine(s)->is_constant())) {
@@ -33,7 +35,7 @@ std::vector<int> Analyzer::dims_from_shape(const SValue& shape, SourceSpan span)
       // (tile.block_size) or to a constant.
       auto a = *scalar_affine(s);
       if (a.is_constant()) {
-        if (a.constant <= 0) error(span, "tensor sizes inside tile loops must be positive, got " + std::to_string(a.constant));
+        if (a.constant < 0) error(span, "tensor sizes inside tile loops must not be negative, got " + std::to_string(a.constant));
         dims.push_back(a.constant == 1 ? ir::kBroadcast : gen().full_dim(a.constant, span, std::to_string(a.constant)));
       } else {
         int d = *a.block_size_dim();
@@ -278,6 +280,7 @@ bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& ou
     if (name == "specialize") {
       auto fix = [&](SValue& e) {
         if (e.kind == K::Int && e.runtime_expr.empty() && !e.i.is_constant()) e.i = specialize_int_args(e.i);
+        if (e.kind == K::Int && e.runtime_expr.empty() && !e.i.is_constant()) e.i = specialize_arg_sizes(e.i);
       };
       if (out.is_sequence())
         for (auto& e : out.elts) fix(e);

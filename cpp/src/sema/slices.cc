@@ -10,11 +10,15 @@ using K = SValue::Kind;
 
 SliceIndex lower_bounded_slice(Analyzer& a, const HostTensor& t, int pos, const SValue& slice, SourceSpan span) {
   SValue lower = a.as_number(slice.elts[0], span), upper = a.as_number(slice.elts[1], span);
-  const SValue& step = slice.elts[2];
-  if (step.kind != K::None && !(step.kind == K::Int && step.i.is_constant() && step.i.constant() == 1))
-    a.error(span, "slices with a step are not supported when indexing '" + t.expr + "' inside a tile loop",
-            {"load the whole range and select with torch.where, or index with an integer tensor (begin + step * "
-             "hl.arange(n))"});
+  const SValue& step_v = slice.elts[2];
+  // A step must be known when compiling (it sets the number of lanes); torch's
+  // slices take positive steps only.
+  int64_t step = 1;
+  if (step_v.kind != K::None) {
+    step = a.expect_const_int(step_v, span, "a slice step");
+    if (step <= 0)
+      a.error(span, "the slice step must be positive, got " + std::to_string(step) + " (indexing '" + t.expr + "')");
+  }
   const SymInt& size = t.sizes.at(pos);
   auto is_host_bound = [](const SValue& v) { return v.kind == K::None || v.kind == K::Int; };
   for (const SValue* b : {&lower, &upper})
@@ -37,6 +41,31 @@ SliceIndex lower_bounded_slice(Analyzer& a, const HostTensor& t, int pos, const 
     out.dims = {ir::kBroadcast};
     return out;
   };
+  if (step != 1) {
+    // lower, lower + step, ... below upper: an integer tensor index (a gather
+    // or scatter of those elements), as x[lower + step * hl.arange(n)] would be.
+    if (lower.kind == K::Int && upper.kind == K::Int) {
+      SymInt lo = lower.i, hi = upper.i;
+      if (auto n = size.as_constant(); n && lo.is_constant() && hi.is_constant()) {
+        lo = std::clamp<int64_t>(lo.constant(), 0, *n);
+        hi = std::clamp<int64_t>(hi.constant(), 0, *n);
+        int64_t count = hi.constant() > lo.constant() ? (hi.constant() - lo.constant() - 1) / step + 1 : 0;
+        if (count == 0)
+          a.error(span, "the slice " + lower.i.str() + ":" + upper.i.str() + ":" + std::to_string(step) +
+                            " of dimension " + std::to_string(pos) + " of '" + t.expr + "' (size " + size.str() +
+                            ") is empty",
+                  {"tensors made inside tile loops have at least one element"});
+        if (count == 1) return unit(SValue::integer(lo));
+      }
+      lower = SValue::integer(lo);
+      upper = SValue::integer(hi);
+    }
+    SValue idx = a.arange(lower, span, upper, span, step, a.gen().kernel().index_dtype, span, "the strided slice");
+    out.spec.kind = ir::IndexSpec::Kind::Tensor;
+    out.operand = idx.value;
+    out.dims = idx.value->type.dims;
+    return out;
+  }
   if (lower.kind == K::Int && upper.kind == K::Int) {
     SymInt lo = lower.i, hi = upper.i;
     if (auto n = size.as_constant(); n && lo.is_constant() && hi.is_constant()) {

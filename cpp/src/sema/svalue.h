@@ -23,6 +23,12 @@ struct HostTensor {
   // global or closure tensor of a function argument
   // (`fn.__closure__[0].cell_contents`); empty otherwise.
   std::string host_expr;
+  // An unnamed tensor made by host code (out_offsets[n]): the source text that
+  // made it and the host statement it is in (Program::host's size then).  A read
+  // of its value before that statement (x[n].item() as a size) evaluates it
+  // there; in a later statement the names in it may mean something else.
+  std::string source_expr;
+  int source_stmt = -1;
   DType dtype = DType::Float32;
   std::vector<SymInt> sizes;
   std::vector<SymInt> strides;

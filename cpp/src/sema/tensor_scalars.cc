@@ -28,7 +28,13 @@ SValue Analyzer::tensor_scalar(const SValue& tensor, SourceSpan span, const std:
   }
   // The host function reaches the tensor by its variable, or, for a global or
   // a closure tensor of a function argument, by the expression sema recorded.
-  const std::string reach = (t.host_expr.empty() ? t.expr : t.host_expr) + ".item()";
+  std::string base = t.host_expr.empty() ? t.expr : t.host_expr;
+  if (base.empty() && !t.source_expr.empty() && t.source_stmt == static_cast<int>(program_->host.size()))
+    base = "(" + t.source_expr + ")";
+  if (base.empty())
+    error(span, what + ": deuteron cannot read this tensor's value on the host here",
+          {"assign the tensor to a variable first (v = ...; v.item())"});
+  const std::string reach = base + ".item()";
   if (is_floating(t.dtype) || t.dtype == DType::Bool) {
     SValue v = t.dtype == DType::Bool ? SValue::boolean(false) : SValue::floating(0.0);
     v.runtime_expr = reach;

@@ -5,6 +5,14 @@
 # RUN[bitcast]: --function bits_plus_one --args x:bfloat16[100] --config '{"block_sizes":[64]}'
 # RUN[doubled-ir]: --function doubled --args x:float32[64] --dump=ir
 # RUN[doubled]: --function doubled --args x:float32[64] --config '{"block_sizes":[16]}'
+# RUN[stepped]: --function stepped --args src:float32[50],dst:float32[50]
+# RUN[topk-names]: --function topk_rows --args x:float32[8,16]
+# RUN[topk-names-reference]: --function topk_rows --args x:float32[8,16] --dump=reference
+#
+# A slice with a step (dst[1::3]) is an integer index 1 + 3 * arange(17): a
+# gather / scatter of those elements.  A user's variable named like a generated
+# per-dim name (`indices` from torch.topk beside indices_<dim>) gets a trailing
+# '_' (indices__5), in the Triton code and the reference module alike.
 #
 # Device-side views and indexing Helion programs use: slices with bounds of a
 # tensor dim (a whole dim of the slice's length indexed from its start: the
@@ -62,3 +70,22 @@ def doubled(x: torch.Tensor) -> torch.Tensor:
         start = tile.begin * 2
         out[start : start + tile.block_size * 2] = hl.arange(start, start + tile.block_size * 2).to(torch.int32)
     return out
+
+
+@deuteron.kernel()
+def stepped(src: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
+    for _ in hl.grid(1):
+        dst[1::3] = 2.0
+        src[::2] = dst[::2]
+    return src
+
+
+@deuteron.kernel()
+def topk_rows(x: torch.Tensor):
+    out_vals = torch.empty([x.size(0), 4], dtype=x.dtype, device=x.device)
+    out_indices = torch.empty([x.size(0), 4], dtype=torch.int64, device=x.device)
+    for tile in hl.tile(x.size(0)):
+        vals, indices = torch.topk(x[tile, :], 4, dim=-1)
+        out_vals[tile, :] = vals
+        out_indices[tile, :] = indices
+    return out_vals, out_indices

@@ -15,6 +15,7 @@ import dataclasses
 import functools
 import inspect
 import json
+import re
 import sys
 import threading
 from pathlib import Path
@@ -46,6 +47,9 @@ def _is_constexpr_annotation(annotation: Any) -> bool:
 
 
 _is_compiling = torch.compiler.is_compiling
+
+
+_SPECIALIZED_DIM = re.compile(r"^(\w+)\.(size|stride)\((\d+)\)$")
 
 
 def _bucket(n: int) -> int:
@@ -232,6 +236,10 @@ class Kernel:
         # Int parameters the compiled code needs the value of (hl.specialize(n), block_size=n):
         # found when binding (the core reports them), keyed by value from then on.
         self._specialized_ints: frozenset[int] = frozenset()
+        # Sizes and strides of tensor parameters compiled in by hl.specialize(x.size(d)) /
+        # hl.specialize(x.stride(d)) with dynamic shapes: (position, "size" | "stride", d),
+        # keyed by value from then on (static shapes key on every size and stride anyway).
+        self._specialized_dims: frozenset[tuple[int, str, int]] = frozenset()
         self._defaults = [p.default for p in self._params]
         self._nparams = len(self._params)
         # Calls with exactly one positional value per parameter skip binding,
@@ -366,6 +374,11 @@ class Kernel:
                 parts.append(f"(_static({name}) if {test} else {other.format(name)})")
             else:
                 parts.append(f"(_dynamic({name}) if {test} else {other.format(name)})")
+        for pos, kind, d in sorted(self._specialized_dims):
+            name = names[pos]
+            value = f"{name}.shape[{d}]" if kind == "size" else f"{name}.stride({d})"
+            # int(): a traced size is specialized on, as hl.specialize asks.
+            parts.append(f"(int({value}) if {is_tensor.format(name)} and {name}.dim() > {d} else None)")
         if self._key_fn is not None:
             parts.append(f"_user_key({', '.join(names)})")
         src = f"def _key({', '.join(names)}):\n    return ({', '.join(parts)},)\n"
@@ -440,9 +453,17 @@ class Kernel:
         keyed by value (hl.specialize(n), block_size=n) -- the key with that parameter's value,
         after making every later key hold it (Helion specializes on such arguments too)."""
         positions = {i for i, p in enumerate(self._params) if p.name in bound.specialized_args}
-        if positions <= self._specialized_ints:
+        dims = set()
+        for entry in bound.specialized_args:  # "x.size(1)", "x.stride(0)": hl.specialize of a tensor's
+            m = _SPECIALIZED_DIM.match(entry)
+            if m:
+                pos = next((i for i, p in enumerate(self._params) if p.name == m.group(1)), None)
+                if pos is not None:
+                    dims.add((pos, m.group(2), int(m.group(3))))
+        if positions <= self._specialized_ints and dims <= self._specialized_dims:
             return key
         self._specialized_ints = self._specialized_ints | positions
+        self._specialized_dims = self._specialized_dims | dims
         self._make_key_functions()
         return (*self.specialization_key(args), *suffix)
 

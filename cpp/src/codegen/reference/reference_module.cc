@@ -154,7 +154,12 @@ class ReferenceEmitter {
   std::string name(const ir::Value* v) {
     auto it = names_.find(v);
     if (it != names_.end()) return it->second;
-    std::string n = (v->name_hint.empty() ? "v" : safe(v->name_hint)) + "_" + std::to_string(v->id);
+    std::string base = v->name_hint.empty() ? "v" : safe(v->name_hint);
+    // A user's variable named like the generated per-dim names (`indices` from
+    // torch.topk gives indices_<id>; a dim's lanes are indices_<dim>) gets a
+    // trailing '_' so that the two never share a name.
+    if (base == "indices" || base == "offset") base += "_";
+    std::string n = base + "_" + std::to_string(v->id);
     names_[v] = n;
     return n;
   }

@@ -227,6 +227,12 @@ class KernelEmitter {
     auto it = names_.find(v);
     if (it != names_.end()) return it->second;
     std::string base = v->name_hint.empty() ? "v" : sanitize(v->name_hint);
+    // A user's variable named like a generated name of the form <word>_<n>
+    // (indices_<dim>, offset_<dim>, mask_<dim>, pid_<n>, _BLOCK_SIZE_<n>, ...) gets a
+    // trailing '_': `indices` from torch.topk was indices_2, the lanes of dim 2.
+    static const std::set<std::string> kGenerated = {"indices", "offset", "mask", "pid", "pid_rest", "valid",
+                                                     "_BLOCK_SIZE", "_desc", "_launch", "_deuteron"};
+    if (kGenerated.count(base)) base += "_";
     std::string n = base + "_" + std::to_string(v->id);
     names_[v] = n;
     return n;

@@ -194,8 +194,12 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
                      s.grid_block_sizes.end();
       if (in_grid || bs[i] != 0) continue;
       // Block sizes of inner loops (they are not in this kernel's grid).
-      bs[i] = std::min<int64_t>(next_power_of_2(extent_of(i)), target);
-      inner = std::max(inner, bs[i]);
+      int64_t b = std::min<int64_t>(next_power_of_2(extent_of(i)), target);
+      inner = std::max(inner, b);
+      // One of unknown extent (a jagged loop) counts with extent_of's guess
+      // here, so that the grid's tiles leave it room; its block is what the
+      // values it appears in leave (below).
+      if (!block_sizes[i].extent_unknown()) bs[i] = b;
     }
     int64_t budget = std::max<int64_t>(1, target / std::min<int64_t>(full * inner, target));
     int64_t per_program = full * inner;
@@ -208,6 +212,43 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
     }
     int w = per_program >= 16384 ? 16 : per_program >= 4096 ? 8 : 4;
     num_warps = std::max(num_warps, w);
+  }
+  // Blocks of unknown extent (jagged loops, whose ends are computed on the
+  // device) not sized above: as large as every value they appear in allows
+  // within the per-program budget, the blocks already chosen taken as they
+  // are and the unknown ones of one value sharing what is left alike.  (Their
+  // extents have no hint: sized like a known one they would get the hint's
+  // fallback, which is either 1 -- a loop of one element per iteration -- or
+  // a block that multiplies with the other axes past what registers hold.)
+  {
+    const int64_t target = 2048;
+    std::vector<int64_t> cap(block_sizes.size(), 0);
+    auto unsized = [&](int idx) { return idx >= 0 && bs[idx] == 0 && block_sizes[idx].extent_unknown(); };
+    for (const auto& s : kernels)
+      for (const auto& shape : s.unknown_extent_values) {
+        int64_t known = 1;
+        int n = 0;
+        for (const auto& a : shape) {
+          if (unsized(a.block_size_index)) ++n;
+          else known *= a.block_size_index >= 0 ? std::max<int64_t>(bs[a.block_size_index], 1) : std::max<int64_t>(a.extent, 1);
+        }
+        if (n == 0) continue;
+        int64_t share = std::max<int64_t>(1, target / std::min(known, target));
+        int64_t per = 1;  // the largest power of 2 whose n-th power fits the share
+        for (;;) {
+          int64_t p = per * 2, prod = 1;
+          for (int j = 0; j < n && prod <= share; ++j) prod *= p;
+          if (prod > share) break;
+          per = p;
+        }
+        for (const auto& a : shape)
+          if (unsized(a.block_size_index)) {
+            int64_t& c = cap[a.block_size_index];
+            c = c == 0 ? per : std::min(c, per);
+          }
+      }
+    for (size_t i = 0; i < block_sizes.size(); ++i)
+      if (cap[i] > 0) bs[i] = cap[i];
   }
   for (size_t i = 0; i < block_sizes.size(); ++i) {
     const BlockSizeSpec& b = block_sizes[i];

@@ -164,7 +164,7 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
       continue;
     }
     if (s.has_dot) {
-      num_warps = std::max(num_warps, 8);
+      int warps = 8;
       num_stages = std::max(num_stages, 3);
       // Batch-like grid tiles of a dot kernel (attention's batch*heads) take
       // one index per program: every extra one multiplies the accumulators.
@@ -180,6 +180,37 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
       if (target::prefers_wide_matmul_tiles(device, s.max_element_bytes) && mn.size() == 2 &&
           s.grid_extents[mn[0]] >= 2048 && s.grid_extents[mn[1]] >= 2048)
         bs[s.grid_block_sizes[mn[1]]] = 256;
+      // Small matmuls (256x256: four 128x128 tiles on 132 SMs): with fewer
+      // programs than a quarter of the SMs, the few busy SMs each stream
+      // their operands alone while the rest idle.  Halve the larger output
+      // block (M on ties) until the grid has that many programs, down to 32
+      // a side; tiles of 64x64 and less take 4 warps.
+      if (mn.size() == 2) {
+        // (A block as the final clamp to its range leaves it.)
+        auto eff = [&](int idx) {
+          return std::clamp<int64_t>(std::max<int64_t>(bs[idx], 1), block_sizes[idx].min,
+                                     std::max(block_sizes[idx].min, block_sizes[idx].max));
+        };
+        auto programs = [&] {
+          int64_t p = 1;
+          for (size_t g = 0; g < s.grid_block_sizes.size(); ++g) {
+            int idx = s.grid_block_sizes[g];
+            int64_t b = idx >= 0 ? eff(idx) : 1;
+            p *= (std::max<int64_t>(s.grid_extents[g], 1) + b - 1) / b;
+          }
+          return p;
+        };
+        int m = s.grid_block_sizes[mn[0]], n = s.grid_block_sizes[mn[1]];
+        bool shrunk = false;
+        while (programs() < device.sm_count / 4) {
+          int pick = eff(m) >= eff(n) ? m : n;
+          if (eff(pick) / 2 < std::max<int64_t>(32, block_sizes[pick].min)) break;
+          bs[pick] = eff(pick) / 2;
+          shrunk = true;
+        }
+        if (shrunk && eff(m) * eff(n) <= 64 * 64) warps = 4;
+      }
+      num_warps = std::max(num_warps, warps);
       continue;
     }
     // About 2048 elements per program whatever the dtype: measured on the

@@ -122,3 +122,30 @@ def ragged_batched_matmul_ref(a, w, lengths):
     for i, k in enumerate(lengths.tolist()):
         outs.append((a[i, :, :k].float() + 1) @ w[i, :k, :].float())
     return torch.stack(outs)
+
+
+@deuteron.kernel
+def packed_prefix_add(x: torch.Tensor, offsets: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """out = y plus, on each row's first offsets[i+1] - offsets[i] columns, that
+    row's packed values: a tile loop up to the tile's longest row (its end a
+    device value, hl.tile(0, longest)), then one over the rest of the row."""
+    out = torch.empty_like(y)
+    for tile_r in hl.tile(y.size(0)):
+        first = offsets[tile_r]
+        count = offsets[tile_r.index + 1] - first
+        longest = count.amax()
+        for tile_c in hl.tile(0, longest):
+            packed = hl.load(x, [first[:, None] + tile_c.index[None, :]],
+                             extra_mask=tile_c.index[None, :] < count[:, None])
+            out[tile_r, tile_c] = y[tile_r, tile_c] + packed
+        for tile_c in hl.tile(longest, y.size(1)):
+            out[tile_r, tile_c] = y[tile_r, tile_c]
+    return out
+
+
+def packed_prefix_add_ref(x, offsets, y):
+    out = y.clone()
+    for i in range(y.size(0)):
+        a, b = int(offsets[i]), int(offsets[i + 1])
+        out[i, : b - a] += x[a:b]
+    return out

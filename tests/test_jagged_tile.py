@@ -169,3 +169,31 @@ def test_mean_over_a_jagged_tile_is_an_error(mode):
     # Its divisor would be the block's length, not each row's.
     with pytest.raises(exc.CompileError, match=r"mean, var or std over a jagged tile \('tile_k'"):
         fresh(jagged_mean).bind((torch.randn(4, 8), torch.tensor([1, 2, 3, 4])))
+
+
+def _prefix_add_args():
+    torch.manual_seed(7)
+    lengths = torch.tensor([5, 0, 300, 17, 299, 1, 64, 250])
+    offsets = torch.cat([torch.zeros(1, dtype=torch.long), lengths.cumsum(0)])
+    return torch.randn(int(offsets[-1])), offsets, torch.randn(8, 300)
+
+
+def test_default_config_sizes_jagged_blocks_by_the_values_they_appear_in(mode):
+    # The ends of jagged loops are device values: their blocks are what the
+    # per-program budget (2048 elements) leaves after the other axes of the
+    # values they appear in, never 1 (their extents' placeholder once made them 1).
+    x, offsets, y = _prefix_add_args()
+    bs = fresh(K.packed_prefix_add).bind((x, offsets, y)).default_config()["block_sizes"]
+    assert bs == [2, 1024, 512]  # [rows, the jagged loop's columns, the rest of each row]
+    rows, cols = torch.tensor([6, 0, 2, 5, 1]), torch.tensor([7, 3, 0, 4, 2], dtype=torch.int32)
+    spec = fresh(K.nested_ragged_sums).bind((torch.randn(5, 6, 7), rows, cols)).config_spec
+    bs = spec.default_config()["block_sizes"]
+    assert [b["origin"] for b in spec.block_sizes] == ["tile_b", "tile_m", "tile_k"]
+    # the [tile_b, tile_k, tile_m] loads: two jagged blocks share what tile_b leaves
+    assert bs[1] == bs[2] > 1 and bs[0] * bs[1] * bs[2] <= 2048
+    assert "size_hint" not in spec.block_sizes[2]  # unknown until the kernel runs
+
+
+def test_jagged_loops_under_their_default_config(mode):
+    x, offsets, y = _prefix_add_args()
+    close(fresh(K.packed_prefix_add)(x, offsets, y), K.packed_prefix_add_ref(x, offsets, y))

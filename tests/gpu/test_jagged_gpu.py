@@ -74,3 +74,16 @@ def test_ragged_batched_matmul(block_sizes):
     lengths = torch.tensor([128, 5, 77, 0, 16, 100], device="cuda")
     got = run(K.ragged_batched_matmul, (a, w, lengths), block_sizes)
     close(got, K.ragged_batched_matmul_ref(a.cpu(), w.cpu(), lengths.cpu()), tol=5e-2)
+
+
+@pytest.mark.parametrize("block_sizes", [None, [1, 2048, 2048], [16, 16, 16]])
+def test_packed_prefix_add(block_sizes):
+    # None: the default config, whose jagged loop's block is sized from the
+    # values it appears in (docs/perf/jagged_defaults.md)
+    torch.manual_seed(5)
+    lengths = torch.randint(1, 5001, (256,))
+    offsets = torch.cat([torch.zeros(1, dtype=torch.long), lengths.cumsum(0)]).cuda()
+    x = torch.randn(int(offsets[-1]), device="cuda")
+    y = torch.randn(256, 5000, device="cuda")
+    got = run(K.packed_prefix_add, (x, offsets, y), block_sizes)
+    close(got, K.packed_prefix_add_ref(x.cpu(), offsets.cpu(), y.cpu()))

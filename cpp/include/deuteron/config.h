@@ -43,12 +43,25 @@ class ConfigError : public std::runtime_error {
 //
 // A tunable block size (one per tile dimension unless shared through
 // hl.register_block_size).
+// The extent a block size records for a loop whose end is computed on the
+// device (hl.jagged_tile, hl.tile(0, max_len)): a symbol without a hint, the
+// size being unknown until the kernel runs (ConfigSpec::default_config sizes
+// such blocks by the values they appear in: KernelSummary::unknown_extent_values).
+inline constexpr const char* kDeviceExtent = "_device_extent";
+
 struct BlockSizeSpec {
   int64_t min = 1;
   int64_t max = 1 << 30;    // upper bound from the extents it tiles (next power of 2)
   std::string origin;       // "tile_m", "register_block_size at line 7"
   std::string where;        // for messages: "tile loop 'tile[0]' at line 7" (not serialized; "": origin)
-  std::vector<SymInt> extents;  // extents of the dims that use it
+  std::vector<SymInt> extents;  // extents of the dims that use it (kDeviceExtent: unknown)
+  // Whether every extent it tiles is unknown when compiling (no hint).
+  bool extent_unknown() const {
+    if (extents.empty()) return false;
+    for (const auto& e : extents)
+      if (e.hint()) return false;
+    return true;
+  }
   bool used_in_dot = false;     // a dim of this size feeds a matmul operand
   // The least block size a config may give (min is what the search and the
   // default use: 16 for matmul dims, where tensor cores start; smaller given
@@ -133,6 +146,11 @@ struct KernelSummary {
   bool has_inner_loop = false;
   std::vector<DotSummary> dots;       // in program order
   std::vector<PipelinedLoad> pipelined_loads;  // loads in loops that hold a dot
+  // The distinct shapes of the values that have an axis whose block size
+  // tiles only extents unknown when compiling (BlockSizeSpec::extent_unknown:
+  // jagged loops): the default config sizes those blocks so that each such
+  // value fits its per-program element budget.
+  std::vector<std::vector<AxisSize>> unknown_extent_values;
   // The grid tile that the `subtiles` key splits (analysis::subtilable_dim):
   // its config.block_sizes index, or its fixed block; both unset: none.
   int subtile_block_size_index = -1;

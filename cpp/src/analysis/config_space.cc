@@ -138,6 +138,21 @@ ConfigSpec derive_config_spec(const std::vector<const ir::DeviceKernel*>& kernel
     spec.kernel_store_offset.push_back(spec.num_stores);
     spec.num_loads += kernel.num_loads;
     spec.num_stores += kernel.num_stores;
+    auto record_unknown_extent_value = [&](const ir::Type& t) {
+      std::vector<AxisSize> axes = axis_sizes(kernel, t);
+      bool unknown = false;
+      for (const auto& a : axes)
+        if (a.block_size_index >= 0 && spec.block_sizes.at(a.block_size_index).extent_unknown()) unknown = true;
+      if (!unknown) return;
+      auto same = [&](const std::vector<AxisSize>& o) {
+        if (o.size() != axes.size()) return false;
+        for (size_t i = 0; i < o.size(); ++i)
+          if (o[i].block_size_index != axes[i].block_size_index || o[i].extent != axes[i].extent) return false;
+        return true;
+      };
+      if (std::none_of(sum.unknown_extent_values.begin(), sum.unknown_extent_values.end(), same))
+        sum.unknown_extent_values.push_back(std::move(axes));
+    };
     // Inner loops in pre-order.
     std::function<void(const ir::Region&)> scan = [&](const ir::Region& r) {
       for (const auto& op : r.ops) {
@@ -179,6 +194,7 @@ ConfigSpec derive_config_spec(const std::vector<const ir::DeviceKernel*>& kernel
           });
           spec.inner_loops.push_back(info);
         }
+        for (const auto& r : op->results) record_unknown_extent_value(r->type);
         for (const auto& sub : op->regions) scan(*sub);
       }
     };

@@ -240,7 +240,7 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
       continue;
     }
     if (s.has_dot) {
-      num_warps = std::max(num_warps, 8);
+      int warps = 8;
       num_stages = std::max(num_stages, 3);
       // Batch-like grid tiles of a dot kernel (attention's batch*heads) take
       // one index per program: every extra one multiplies the accumulators.
@@ -256,6 +256,37 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
       if (target::prefers_wide_matmul_tiles(device, s.max_element_bytes) && mn.size() == 2 &&
           s.grid_extents[mn[0]] >= 2048 && s.grid_extents[mn[1]] >= 2048)
         bs[s.grid_block_sizes[mn[1]]] = 256;
+      // Small matmuls (256x256: four 128x128 tiles on 132 SMs): with fewer
+      // programs than a quarter of the SMs, the few busy SMs each stream
+      // their operands alone while the rest idle.  Halve the larger output
+      // block (M on ties) until the grid has that many programs, down to 32
+      // a side; tiles of 64x64 and less take 4 warps.
+      if (mn.size() == 2) {
+        // (A block as the final clamp to its range leaves it.)
+        auto eff = [&](int idx) {
+          return std::clamp<int64_t>(std::max<int64_t>(bs[idx], 1), block_sizes[idx].min,
+                                     std::max(block_sizes[idx].min, block_sizes[idx].max));
+        };
+        auto programs = [&] {
+          int64_t p = 1;
+          for (size_t g = 0; g < s.grid_block_sizes.size(); ++g) {
+            int idx = s.grid_block_sizes[g];
+            int64_t b = idx >= 0 ? eff(idx) : 1;
+            p *= (std::max<int64_t>(s.grid_extents[g], 1) + b - 1) / b;
+          }
+          return p;
+        };
+        int m = s.grid_block_sizes[mn[0]], n = s.grid_block_sizes[mn[1]];
+        bool shrunk = false;
+        while (programs() < device.sm_count / 4) {
+          int pick = eff(m) >= eff(n) ? m : n;
+          if (eff(pick) / 2 < std::max<int64_t>(32, block_sizes[pick].min)) break;
+          bs[pick] = eff(pick) / 2;
+          shrunk = true;
+        }
+        if (shrunk && eff(m) * eff(n) <= 64 * 64) warps = 4;
+      }
+      num_warps = std::max(num_warps, warps);
       continue;
     }
     // About 2048 elements per program whatever the dtype: measured on the
@@ -270,8 +301,12 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
                      s.grid_block_sizes.end();
       if (in_grid || bs[i] != 0) continue;
       // Block sizes of inner loops (they are not in this kernel's grid).
-      bs[i] = std::min<int64_t>(next_power_of_2(extent_of(i)), target);
-      inner = std::max(inner, bs[i]);
+      int64_t b = std::min<int64_t>(next_power_of_2(extent_of(i)), target);
+      inner = std::max(inner, b);
+      // One of unknown extent (a jagged loop) counts with extent_of's guess
+      // here, so that the grid's tiles leave it room; its block is what the
+      // values it appears in leave (below).
+      if (!block_sizes[i].extent_unknown()) bs[i] = b;
     }
     int64_t budget = std::max<int64_t>(1, target / std::min<int64_t>(full * inner, target));
     int64_t per_program = full * inner;
@@ -284,6 +319,43 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
     }
     int w = per_program >= 16384 ? 16 : per_program >= 4096 ? 8 : 4;
     num_warps = std::max(num_warps, w);
+  }
+  // Blocks of unknown extent (jagged loops, whose ends are computed on the
+  // device) not sized above: as large as every value they appear in allows
+  // within the per-program budget, the blocks already chosen taken as they
+  // are and the unknown ones of one value sharing what is left alike.  (Their
+  // extents have no hint: sized like a known one they would get the hint's
+  // fallback, which is either 1 -- a loop of one element per iteration -- or
+  // a block that multiplies with the other axes past what registers hold.)
+  {
+    const int64_t target = 2048;
+    std::vector<int64_t> cap(block_sizes.size(), 0);
+    auto unsized = [&](int idx) { return idx >= 0 && bs[idx] == 0 && block_sizes[idx].extent_unknown(); };
+    for (const auto& s : kernels)
+      for (const auto& shape : s.unknown_extent_values) {
+        int64_t known = 1;
+        int n = 0;
+        for (const auto& a : shape) {
+          if (unsized(a.block_size_index)) ++n;
+          else known *= a.block_size_index >= 0 ? std::max<int64_t>(bs[a.block_size_index], 1) : std::max<int64_t>(a.extent, 1);
+        }
+        if (n == 0) continue;
+        int64_t share = std::max<int64_t>(1, target / std::min(known, target));
+        int64_t per = 1;  // the largest power of 2 whose n-th power fits the share
+        for (;;) {
+          int64_t p = per * 2, prod = 1;
+          for (int j = 0; j < n && prod <= share; ++j) prod *= p;
+          if (prod > share) break;
+          per = p;
+        }
+        for (const auto& a : shape)
+          if (unsized(a.block_size_index)) {
+            int64_t& c = cap[a.block_size_index];
+            c = c == 0 ? per : std::min(c, per);
+          }
+      }
+    for (size_t i = 0; i < block_sizes.size(); ++i)
+      if (cap[i] > 0) bs[i] = cap[i];
   }
   for (size_t i = 0; i < block_sizes.size(); ++i) {
     const BlockSizeSpec& b = block_sizes[i];

@@ -270,9 +270,11 @@ class Analyzer {
   std::vector<int> dims_from_shape(const SValue& shape, SourceSpan span);
   std::vector<SymInt> sizes_from_shape(const SValue& shape, SourceSpan span) const;
 
-  // Registers a tile/grid dim; returns its id.
+  // Registers a tile/grid dim; returns its id.  `end_on_device`: the end is
+  // a value computed on the device (`end` is a placeholder), so the extent its
+  // block size tiles is unknown when compiling (kDeviceExtent).
   int new_loop_dim(ir::DimKind kind, SymInt begin, SymInt end, std::optional<int64_t> fixed_block,
-                   int block_size_index, const std::string& name, SourceSpan span);
+                   int block_size_index, const std::string& name, SourceSpan span, bool end_on_device = false);
   int new_block_size(int64_t min, int64_t max, const std::string& origin);
 
   // Host tensors used in device code become kernel parameters.

@@ -191,7 +191,7 @@ int Analyzer::new_block_size(int64_t min, int64_t max, const std::string& origin
 }
 
 int Analyzer::new_loop_dim(DimKind kind, SymInt begin, SymInt end, std::optional<int64_t> fixed_block,
-                           int block_size_index, const std::string& name, SourceSpan span) {
+                           int block_size_index, const std::string& name, SourceSpan span, bool end_on_device) {
   ir::Dim d;
   d.id = static_cast<int>(kernel_->dims.size());
   d.kind = kind;
@@ -202,7 +202,14 @@ int Analyzer::new_loop_dim(DimKind kind, SymInt begin, SymInt end, std::optional
   d.name = name;
   d.span = span;
   kernel_->dims.push_back(d);
-  if (block_size_index >= 0) program_->block_sizes[block_size_index].extents.push_back(end - begin);
+  // The config's heuristics size a block by the extents it tiles.  An end
+  // computed on the device (hl.jagged_tile, hl.tile(0, max_len)) has no size
+  // when compiling: its placeholder (0) would read as an empty loop, so the
+  // block size records an extent without a hint instead.  (A begin computed
+  // on the device leaves `end` as an upper bound of the extent.)
+  if (block_size_index >= 0)
+    program_->block_sizes[block_size_index].extents.push_back(
+        end_on_device ? SymInt::symbol(deuteron::kDeviceExtent) : end - begin);
   return d.id;
 }
 
@@ -277,7 +284,7 @@ static std::vector<int> make_loop_dims(Analyzer& a, const LoopIter& it, const st
       }
     }
     dims.push_back(a.new_loop_dim(it.is_grid ? DimKind::Grid : DimKind::Tile, it.begins[i], it.ends[i], fixed, bsi,
-                                  names[i], span));
+                                  names[i], span, it.dyn_ends[i].kind != SValue::Kind::None));
     if (config_block) a.gen().kernel().dim(dims.back()).config_block_size = *config_block;
     if (!tuple_name.empty()) a.gen().set_dim_display(dims.back(), shown);
     if (it.dyn_begins[i].kind != SValue::Kind::None || it.dyn_ends[i].kind != SValue::Kind::None)

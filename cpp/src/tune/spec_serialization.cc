@@ -229,6 +229,9 @@ json::Value spec_to_json(const ConfigSpec& spec) {
     e.emplace_back("has_inner_loop", json::Value(k.has_inner_loop));
     e.emplace_back("subtile_block_size_index", json::Value(k.subtile_block_size_index));
     e.emplace_back("subtile_fixed_block", json::Value(k.subtile_fixed_block));
+    json::Array unknown;
+    for (const auto& axes : k.unknown_extent_values) unknown.push_back(axes_to_json(axes));
+    e.emplace_back("unknown_extent_values", json::Value(std::move(unknown)));
     json::Array dots;
     for (const auto& d : k.dots) {
       json::Object de;
@@ -336,6 +339,8 @@ ConfigSpec spec_from_json(const json::Value& v) {
     k.has_inner_loop = bool_or(e, "has_inner_loop", false);
     k.subtile_block_size_index = static_cast<int>(int_or(e, "subtile_block_size_index", -1));
     k.subtile_fixed_block = int_or(e, "subtile_fixed_block", 0);
+    if (const json::Value* u = e.find("unknown_extent_values"); u && u->is_array())
+      for (const auto& axes : u->as_array()) k.unknown_extent_values.push_back(axes_from_json(&axes));
     if (const json::Value* dots = e.find("dots"); dots && dots->is_array())
       for (const auto& de : dots->as_array()) {
         DotSummary d;

@@ -161,3 +161,23 @@ def fixed_block_rows(x: torch.Tensor) -> torch.Tensor:
 
 def fixed_block_rows_ref(x: torch.Tensor) -> torch.Tensor:
     return (x.float() * 3).sum(-1)
+
+
+@deuteron.kernel
+def lane_rows_matmul_colsum(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    # A matmul accumulator over a registered block's lanes (M) that tiles of
+    # a loop over that block feed: rows past the last tile's end add 0.
+    m, k = a.shape
+    _, n = b.shape
+    block_m = hl.register_block_size(16, 64)
+    out = torch.zeros([n], dtype=torch.float32, device=a.device)
+    for tile_n in hl.tile(n):
+        acc = hl.zeros([block_m, tile_n], dtype=torch.float32)
+        for tile_m in hl.tile(m, block_size=block_m):
+            acc = torch.addmm(acc, a[tile_m, :], b[:, tile_n])
+        out[tile_n] = acc.sum(0)
+    return out
+
+
+def lane_rows_matmul_colsum_ref(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return (a.float() @ b.float()).sum(0)

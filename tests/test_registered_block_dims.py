@@ -92,6 +92,14 @@ def test_whole_dim_of_a_fixed_block_stores_into_its_tile(mode, block_sizes):
     close(run(K.fixed_block_rows, (x,), block_sizes), K.fixed_block_rows_ref(x))
 
 
+@pytest.mark.parametrize("block_sizes", [None, [16, 16], [64, 32]])
+def test_matmul_accumulator_over_lanes(mode, block_sizes):
+    torch.manual_seed(8)
+    a = torch.randn(50, 16)
+    b = torch.randn(16, 24)
+    close(run(K.lane_rows_matmul_colsum, (a, b), block_sizes), K.lane_rows_matmul_colsum_ref(a, b), tol=1e-3)
+
+
 # ------------------------------------------------------- config and codegen
 
 

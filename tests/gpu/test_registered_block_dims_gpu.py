@@ -95,3 +95,11 @@ def test_lanes_after_the_loop():
     torch.manual_seed(7)
     x = torch.randn(77, 500, device="cuda")
     close(run(K.lanes_after_the_loop, (x,), [16, 64]), K.lanes_after_the_loop_ref(x, 64), tol=1e-3)
+
+
+@pytest.mark.parametrize("block_sizes", [None, [32, 64], [64, 16]])
+def test_matmul_accumulator_over_lanes(block_sizes):
+    torch.manual_seed(8)
+    a = torch.randn(1000, 64, device="cuda")
+    b = torch.randn(64, 300, device="cuda")
+    close(run(K.lane_rows_matmul_colsum, (a, b), block_sizes), K.lane_rows_matmul_colsum_ref(a, b), tol=0.5)

@@ -607,6 +607,14 @@ Value* IRGen::dot(Value* a, Value* b, Value* acc, std::optional<DType> out_dtype
             {is_floating(operand) ? "accumulate float products in a float accumulator (torch.float32)"
                                   : "accumulate integer products in a torch.int32 accumulator, then convert"});
     auto accd = broadcast_dims(acc->type.dims, dims, span);
+    if (accd != dims && accd.size() == dims.size()) {
+      // Tiles of M or N onto the accumulator's block lanes (onto_block_lanes):
+      // the rows and columns past their ends multiply as 0.
+      operands[0] = block_lanes(operands[0], operands[0]->type.rank() - 2, accd[accd.size() - 2], span);
+      operands[1] = block_lanes(operands[1], operands[1]->type.rank() - 1, accd.back(), span);
+      dims[dims.size() - 2] = operands[0]->type.dims[operands[0]->type.rank() - 2];
+      dims.back() = operands[1]->type.dims.back();
+    }
     if (accd != dims)
       error(span, "matmul accumulator of shape " + shape_str(acc->type.dims) + " does not match the product's shape " +
                       shape_str(dims));

@@ -887,7 +887,6 @@ class KernelEmitter {
         assign(op, operand(op.operands[0]) + "[" + idx + "]");
         return;
       }
-      case OpKind::Squeeze:
       case OpKind::BlockLanes: {
         // The same lanes on the block's whole dim: those past the tile's end
         // become 0, unless the tile has none or a load already read 0 there.
@@ -907,6 +906,7 @@ class KernelEmitter {
                                : dt == DType::Bool ? ir::Literal::from_bool(false) : ir::Literal::from_int(0), dt) + ")");
         return;
       }
+      case OpKind::Squeeze:
       case OpKind::Reshape: {
         if (op.result()->type.is_scalar()) {
           assign(op, "tl.reshape(" + use(op.operands[0]) + ", [])");

@@ -181,3 +181,27 @@ def lane_rows_matmul_colsum(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 def lane_rows_matmul_colsum_ref(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (a.float() @ b.float()).sum(0)
+
+
+@deuteron.kernel
+def untiled_block_matmul_inner_grid(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    # untiled_block_matmul with the column blocks an inner hl.grid loop (the
+    # nesting of Helion's grouped_gemm): its index is cast on the device.
+    m, k = a.shape
+    _, n = b.shape
+    block_m = hl.register_block_size(16, 64)
+    block_n = hl.register_block_size(16, 64)
+    out = torch.zeros([m, n], dtype=torch.float32, device=a.device)
+    for i in hl.grid(m):
+        if i * block_m < m:
+            for j in hl.grid(n):
+                if j * block_n < n:
+                    rows = i * block_m + hl.arange(block_m)
+                    cols = j * block_n + hl.arange(block_n)
+                    acc = hl.zeros([block_m, block_n], dtype=torch.float32)
+                    for tile_k in hl.tile(k):
+                        a_blk = hl.load(a, [rows, tile_k.index], extra_mask=(rows < m)[:, None])
+                        b_blk = hl.load(b, [tile_k.index, cols], extra_mask=(cols < n)[None, :])
+                        acc = torch.addmm(acc, a_blk, b_blk)
+                    hl.store(out, [rows, cols], acc, extra_mask=(rows < m)[:, None] & (cols < n)[None, :])
+    return out

@@ -77,6 +77,13 @@ def test_block_sizes_no_loop_tiles_with(mode, block_sizes):
     close(run(K.untiled_block_matmul, (a, b), block_sizes), K.untiled_block_matmul_ref(a, b), tol=1e-3)
 
 
+def test_block_sizes_no_loop_tiles_with_under_an_inner_grid(mode):
+    torch.manual_seed(5)
+    a = torch.randn(20, 27)
+    b = torch.randn(27, 36)
+    close(run(K.untiled_block_matmul_inner_grid, (a, b), [16, 32, 16]), K.untiled_block_matmul_ref(a, b), tol=1e-3)
+
+
 def test_block_size_after_its_loop_is_the_lanes_again(mode):
     torch.manual_seed(6)
     x = torch.randn(9, 50)

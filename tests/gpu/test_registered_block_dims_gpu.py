@@ -103,3 +103,10 @@ def test_matmul_accumulator_over_lanes(block_sizes):
     a = torch.randn(1000, 64, device="cuda")
     b = torch.randn(64, 300, device="cuda")
     close(run(K.lane_rows_matmul_colsum, (a, b), block_sizes), K.lane_rows_matmul_colsum_ref(a, b), tol=0.5)
+
+
+def test_untiled_block_matmul_inner_grid():
+    torch.manual_seed(9)
+    a = torch.randn(200, 96, device="cuda")
+    b = torch.randn(96, 130, device="cuda")
+    close(run(K.untiled_block_matmul_inner_grid, (a, b), [32, 32, 32]), K.untiled_block_matmul_ref(a, b), tol=5e-2)

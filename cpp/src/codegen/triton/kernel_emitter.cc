@@ -864,6 +864,12 @@ class KernelEmitter {
         } else if (literal_.count(op.operands[0])) {
           // Python literals and constexprs have no .to(): materialize them typed.
           assign(op, "tl.full([], " + use(op.operands[0]) + ", " + tl_dtype(to) + ")");
+        } else if (const ir::Op* d = op.operands[0]->def;
+                   d && d->kind == OpKind::TileBegin && k_.dim(d->attrs.dim).kind == DimKind::Grid &&
+                   k_.dim(d->attrs.dim).loop_id >= 0) {
+          // The index of an inner grid loop: Triton's interpreter makes it a
+          // Python int, which has no .to() (tl.cast takes both).
+          assign(op, "tl.cast(" + use(op.operands[0]) + ", " + tl_dtype(to) + ")");
         } else {
           assign(op, x + ".to(" + tl_dtype(to) + ")");
         }

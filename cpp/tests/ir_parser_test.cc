@@ -186,6 +186,22 @@ def memory(x: torch.Tensor, idx: torch.Tensor, counts: torch.Tensor, flags: torc
     return out
 )";
 
+// A registered block size's lanes (a Full dim) that tiles of a fixed block
+// and of that block size join (block_lanes), and a store back onto the tile.
+const char* const kBlockLanes = R"(
+@deuteron.kernel()
+def lanes(x: torch.Tensor) -> torch.Tensor:
+    m, n = x.size()
+    out = torch.zeros([m], dtype=torch.float32, device=x.device)
+    bs = hl.register_block_size(n)
+    for tile_m in hl.tile(m, block_size=16):
+        acc = hl.zeros([16, bs], dtype=torch.float32)
+        for tile_n in hl.tile(n, block_size=bs):
+            acc = acc + x[tile_m, tile_n] * 2
+        out[tile_m] = acc.sum(-1)
+    return out
+)";
+
 const char* const kDynamic = R"(
 @deuteron.kernel()
 def dyn(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -242,6 +258,7 @@ std::vector<Case> cases() {
       {"random and scans", kRandomScans, "rand_scans",
        {tensor("x", f32, {64, 100}), tensor("ids", DType::Int32, {64}), scalar("seed", ArgSpec::Kind::Int)},
        R"({"block_sizes": [4]})", true, {{"add_pair", kAddPair}, {"mul", kMul}}},
+      {"block lanes", kBlockLanes, "lanes", {tensor("x", f32, {100, 70})}, R"({"block_sizes": [32]})"},
       {"int64 indices", kDynamic, "dyn", {tensor("x", f32, {65536, 32768}), tensor("y", f32, {65536, 32768})},
        R"({"block_sizes": [16, 32]})"},
   };
@@ -386,7 +403,8 @@ class Differ {
       case ir::OpKind::Binary: check(x.binary == y.binary, w + " fn"); break;
       case ir::OpKind::Cast: check(x.bitcast == y.bitcast && x.opmath == y.opmath, w + " cast attrs"); break;
       case ir::OpKind::ExpandDims:
-      case ir::OpKind::Squeeze: check(x.axis == y.axis, w + " axis"); break;
+      case ir::OpKind::Squeeze:
+      case ir::OpKind::BlockLanes: check(x.axis == y.axis, w + " axis"); break;
       case ir::OpKind::Permute: check(x.perm == y.perm, w + " perm"); break;
       case ir::OpKind::Reduce:
         check(x.reduce == y.reduce && x.axis == y.axis && x.keepdim == y.keepdim && x.mask_elided == y.mask_elided,

@@ -125,6 +125,12 @@ enum class OpKind {
   ExpandDims,     // insert a size-1 axis at attrs.axis
   Squeeze,        // remove the size-1 axis attrs.axis
   BroadcastTo,    // expand size-1 axes to the result type's dims
+  BlockLanes,     // a value over a tile (the operand's dim on attrs.axis) retyped onto the whole dim of
+                  // that tile's block lanes (the result's dim on attrs.axis: a Full dim whose extent
+                  // is the tile's block size, e.g. hl.zeros([tile_m, block_size])'s): the same lanes,
+                  // those past the tile's end read 0, so a sum over the block's lanes counts only
+                  // the tile's live ones.  Or the reverse (the lanes onto the tile, a store's value):
+                  // the same registers, the tile's live lanes
   Permute,        // attrs.perm
   Reshape,        // to the result type's dims (same element count)
   Reduce,         // attrs.reduce over attrs.axis (keepdim -> size-1 axis)
@@ -412,6 +418,11 @@ class VerifyError : public InternalError {
 
 // Whether dim d is an axis of type t.
 bool has_dim(const Type& t, int d);
+// Whether `lanes` is the whole dim of `tile`'s block lanes: a Full dim over
+// [0, B) where B is tile's block size (the registered block size's symbol,
+// the config-computed block, or the fixed number), so that a value over the
+// tile can be retyped onto it (BlockLanes).
+bool holds_block_lanes(const Dim& lanes, const Dim& tile);
 // The axes the index of a Load/Store/Atomic produces, in order: a TileDim's
 // dim, a NewAxis's kBroadcast, an index tensor's axes (a scalar index
 // none).  A load's result has these dims; a store's value is broadcast to them.

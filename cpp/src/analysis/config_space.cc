@@ -97,7 +97,7 @@ DotSummary::Operand dot_operand(const ir::DeviceKernel& k, const ir::Value* v) {
     }
     bool layout = op.kind == ir::OpKind::Cast || op.kind == ir::OpKind::Permute || op.kind == ir::OpKind::Reshape ||
                   op.kind == ir::OpKind::ExpandDims || op.kind == ir::OpKind::Squeeze ||
-                  op.kind == ir::OpKind::BroadcastTo;
+                  op.kind == ir::OpKind::BroadcastTo || op.kind == ir::OpKind::BlockLanes;
     if (!layout || op.operands.empty()) break;
     v = op.operands[0];
   }

@@ -32,6 +32,7 @@ const char* name(OpKind k) {
     case OpKind::ExpandDims: return "expand_dims";
     case OpKind::Squeeze: return "squeeze";
     case OpKind::BroadcastTo: return "broadcast_to";
+    case OpKind::BlockLanes: return "block_lanes";
     case OpKind::Permute: return "permute";
     case OpKind::Reshape: return "reshape";
     case OpKind::Reduce: return "reduce";

@@ -72,6 +72,7 @@ Arity arity(OpKind k) {
     case OpKind::ExpandDims:
     case OpKind::Squeeze:
     case OpKind::BroadcastTo:
+    case OpKind::BlockLanes:
     case OpKind::Permute:
     case OpKind::Reshape:
     case OpKind::Reduce: return {1, 1, 1};
@@ -837,6 +838,7 @@ class Parser {
         break;
       case OpKind::ExpandDims:
       case OpKind::Squeeze:
+      case OpKind::BlockLanes:
         expect_word("axis");
         o.attrs.axis = small_int("an axis");
         break;

@@ -185,7 +185,8 @@ class Printer {
         if (op.attrs.opmath) os_ << " opmath";
         break;
       case OpKind::ExpandDims:
-      case OpKind::Squeeze: os_ << " axis " << op.attrs.axis; break;
+      case OpKind::Squeeze:
+      case OpKind::BlockLanes: os_ << " axis " << op.attrs.axis; break;
       case OpKind::Permute: {
         os_ << " [";
         for (size_t i = 0; i < op.attrs.perm.size(); ++i) os_ << (i ? ", " : "") << op.attrs.perm[i];

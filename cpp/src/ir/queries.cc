@@ -10,6 +10,17 @@ namespace deuteron::ir {
 
 bool has_dim(const Type& t, int d) { return std::find(t.dims.begin(), t.dims.end(), d) != t.dims.end(); }
 
+bool holds_block_lanes(const Dim& lanes, const Dim& tile) {
+  if (lanes.kind != DimKind::Full || lanes.merged() || !lanes.begin.is_constant() || lanes.begin.constant() != 0)
+    return false;
+  if (tile.kind != DimKind::Tile || tile.subtile_of >= 0) return false;
+  if (tile.fixed_block_size) return lanes.end.is_constant() && lanes.end.constant() == *tile.fixed_block_size;
+  if (tile.config_block_size) return lanes.end.same_as(*tile.config_block_size);
+  if (tile.block_size_index >= 0)
+    return lanes.end.same_as(SymInt::symbol("_block_size_" + std::to_string(tile.block_size_index)));
+  return false;
+}
+
 std::vector<int> access_dims(const Op& op) {
   std::vector<int> dims;
   for (const auto& ix : op.attrs.index) {

@@ -191,6 +191,22 @@ class Verifier {
         check(res(0).dims == expect, &op, "expand_dims result shape is wrong");
         break;
       }
+      case OpKind::BlockLanes: {
+        const auto& in = opnd(0).dims;
+        const auto& out = res(0).dims;
+        int axis = op.attrs.axis;
+        check(axis >= 0 && axis < static_cast<int>(in.size()) && in.size() == out.size(), &op, "axis out of range");
+        check(in[axis] != kBroadcast && out[axis] != kBroadcast, &op, "block_lanes axis must be a dim");
+        check_dim(in[axis], &op);
+        check_dim(out[axis], &op);
+        check(holds_block_lanes(k_.dim(out[axis]), k_.dim(in[axis])) ||
+                  holds_block_lanes(k_.dim(in[axis]), k_.dim(out[axis])),
+              &op, "block_lanes must go between a tile and the whole dim of its block's lanes");
+        for (size_t i = 0; i < in.size(); ++i)
+          if (static_cast<int>(i) != axis) check(in[i] == out[i], &op, "block_lanes changes only its axis");
+        check(opnd(0).dtype == res(0).dtype, &op, "block_lanes keeps the dtype");
+        break;
+      }
       case OpKind::Squeeze: {
         auto expect = opnd(0).dims;
         check(op.attrs.axis >= 0 && op.attrs.axis < static_cast<int>(expect.size()) &&

@@ -108,6 +108,7 @@ class Widener {
       case OpKind::Squeeze:
       case OpKind::Reshape:
       case OpKind::BroadcastTo:
+      case OpKind::BlockLanes:
       case OpKind::Permute: return true;
       case OpKind::Unary:
         switch (op.attrs.unary) {

@@ -64,6 +64,10 @@ class UnitDimEliminator {
           if (is_unit(d[d.size() - 1]) || is_unit(d[d.size() - 2])) ok = false;
         }
       if (op.kind == OpKind::For && is_unit(op.attrs.dim)) ok = false;
+      // A tile retyped onto its block's lanes keeps its axis (the lanes' dim stays).
+      if (op.kind == OpKind::BlockLanes && (is_unit(op.operands[0]->type.dims.at(op.attrs.axis)) ||
+                                            is_unit(op.result()->type.dims.at(op.attrs.axis))))
+        ok = false;
     });
     return ok;
   }
@@ -128,6 +132,7 @@ class UnitDimEliminator {
     const ir::Value* res = op.results.empty() ? nullptr : op.result();
     switch (op.kind) {
       case OpKind::Unary:
+      case OpKind::BlockLanes:
       case OpKind::Cast: same_axes(op.operands[0], res); break;
       case OpKind::Binary:
       case OpKind::Where:
@@ -297,7 +302,8 @@ class UnitDimEliminator {
         case OpKind::Reduce:
         case OpKind::Scan:
         case OpKind::Sort:
-        case OpKind::CombineReduce: op.attrs.axis = new_axis(op.operands[0], op.attrs.axis); break;
+        case OpKind::CombineReduce:
+        case OpKind::BlockLanes: op.attrs.axis = new_axis(op.operands[0], op.attrs.axis); break;
         case OpKind::ExpandDims: {
           bool gone = dropped(op.result(), op.attrs.axis);
           op.attrs.axis = new_axis(op.result(), op.attrs.axis);

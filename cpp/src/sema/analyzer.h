@@ -269,6 +269,8 @@ class Analyzer {
   // Size arguments: `[tile_m, 64]`, `(m, n)`, `x.size()` -> dims (device) or sizes (host)
   std::vector<int> dims_from_shape(const SValue& shape, SourceSpan span);
   std::vector<SymInt> sizes_from_shape(const SValue& shape, SourceSpan span) const;
+  // The dim a registered block size (hl.register_block_size) names here.
+  int block_size_dim(int index, SourceSpan span);
 
   // Registers a tile/grid dim; returns its id.  `end_on_device`: the end is
   // a value computed on the device (`end` is a placeholder), so the extent its
@@ -381,6 +383,9 @@ class Analyzer {
   // Names bound by the hl.static_range loops being unrolled: Helion types them as
   // symbolic ints, so a tuple indexed by one must hold elements of one type.
   std::vector<std::string> static_range_vars_;
+  // The dims of the loops the statement being analyzed is in (the kernel's
+  // grid dims, then inner loops, innermost last).
+  std::vector<int> open_loop_dims_;
   int64_t work_ = 0;                           // see charge_work
   std::optional<SValue>* helper_return_ = nullptr;  // set while inlining a helper
   std::optional<HostRewrite> tunable_call_;         // set by hl.register_tunable for eval_call

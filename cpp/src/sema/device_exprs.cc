@@ -1186,6 +1186,13 @@ static ir::Value* prepare_stored_value(Analyzer& a, const HostTensor& t, const S
   // (src[i] = dst[i:i + 1] stores the one element).
   while (x->type.rank() > static_cast<int>(dims.size()) && x->type.dims.front() == ir::kBroadcast)
     x = a.gen().squeeze(x, 0, span);
+  // The whole dim of a block's lanes stores into a tile of that block (its
+  // live lanes), and the reverse (IRGen::block_lanes).
+  for (int i = 1; i <= std::min(x->type.rank(), static_cast<int>(dims.size())); ++i) {
+    int axis = x->type.rank() - i;
+    if (x->type.dims[axis] != ir::kBroadcast && dims[dims.size() - i] != ir::kBroadcast)
+      x = a.gen().block_lanes(x, axis, dims[dims.size() - i], span, /*back=*/true);
+  }
   const std::vector<int>& xd = x->type.dims;
   if (xd.size() > dims.size()) {
     // More dims than the target: broadcasting cannot help (it only adds dims),

@@ -332,6 +332,7 @@ void Analyzer::device_loop(const ast::For& f) {
   if (!it.range_error.empty()) error(it.range_error_span, ErrorKind::InvalidTileRange, it.range_error);
   auto dims = make_loop_dims(*this, it, names, f.header_span, tuple_name);
   kernel_->grid_dims = dims;
+  open_loop_dims_ = dims;
 
   std::vector<SValue> bound;
   for (size_t i = 0; i < dims.size(); ++i) {
@@ -380,6 +381,7 @@ void Analyzer::device_loop(const ast::For& f) {
   for (const auto& eq : gen().size_equalities()) program_->size_equalities.push_back(eq);
   assign_reduction_indices(*kernel_, f.header_span);
   ir::verify(*kernel_);
+  open_loop_dims_.clear();
   program_->kernels.push_back(std::move(kernel_));
   gen_.reset();
 }
@@ -499,8 +501,15 @@ void Analyzer::assign_reduction_indices(ir::DeviceKernel& k, SourceSpan loop_spa
       const auto& dims = op.operands[i]->type.dims;
       for (size_t j = dims.size() - 2; j < dims.size(); ++j) {
         int d = dims[j];
-        if (d != ir::kBroadcast && k.dim(d).block_size_index >= 0) {
-          auto& spec = program_->block_sizes[k.dim(d).block_size_index];
+        if (d == ir::kBroadcast) continue;
+        // A tile's block size, or the registered one whose lanes the dim is.
+        int index = k.dim(d).block_size_index;
+        const SymInt& end = k.dim(d).end;
+        if (index < 0 && k.dim(d).kind == DimKind::Full && !k.dim(d).merged() &&
+            end.kind() == SymInt::Kind::Symbol && end.symbol_name().rfind("_block_size_", 0) == 0)
+          index = std::stoi(end.symbol_name().substr(12));
+        if (index >= 0) {
+          auto& spec = program_->block_sizes[index];
           spec.used_in_dot = true;
           spec.min = std::max<int64_t>(spec.min, 16);
           // The contraction dim of a matmul is tiled by an inner loop.
@@ -692,7 +701,9 @@ void Analyzer::device_for(const ast::For& f) {
     auto dims = make_loop_dims(*this, it, names, f.header_span);
     std::vector<std::pair<SValue, SValue>> bounds;
     for (size_t i = 0; i < dims.size(); ++i) bounds.emplace_back(it.dyn_begins[i], it.dyn_ends[i]);
+    open_loop_dims_.insert(open_loop_dims_.end(), dims.begin(), dims.end());
     lower_carried_loop(f, dims, names, it.is_grid, bounds, it.strides);
+    open_loop_dims_.resize(open_loop_dims_.size() - dims.size());
     return;
   }
   if (fname == "hl.jagged_tile") {
@@ -809,7 +820,9 @@ void Analyzer::device_jagged_for(const ast::For& f, const ast::Call& call) {
                             f.header_span);
     gen().set_jagged_mask(k, m.value);
   };
+  open_loop_dims_.push_back(k);
   lower_carried_loop(f, dims, names, false, bounds, it.strides, make_mask);
+  open_loop_dims_.pop_back();
   gen().clear_jagged_mask(k);
 }
 

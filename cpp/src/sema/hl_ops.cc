@@ -44,19 +44,27 @@ std::vector<int> Analyzer::dims_from_shape(const SValue& shape, SourceSpan span)
         dims.push_back(d);
       }
     } else if (s.kind == K::BlockSize) {
-      // A registered block size names the tile dims that use it.
-      int found = -1;
-      for (const auto& d : kernel_->dims)
-        if (d.block_size_index == s.index) found = d.id;
-      if (found < 0)
-        error(span, "this block size is not used by any tile loop of this kernel, so it has no dimension here");
-      dims.push_back(found);
+      dims.push_back(block_size_dim(s.index, span));
     } else {
       error(span, "sizes inside tile loops must be tiles or ints, got " + describe(s),
             {"e.g. hl.zeros([tile_m, tile_n]) or hl.zeros([tile_m, 64])"});
     }
   }
   return dims;
+}
+
+// A registered block size as a size: inside a loop that tiles with it, that
+// loop's tile (the innermost); elsewhere (before that loop, after it, or in a
+// kernel that never tiles with it) the whole dim of its B lanes, which
+// hl.arange(B) also indexes.  The two are the same size: values of the tile
+// join the lanes (IRGen::onto_block_lanes), so `acc = hl.zeros([tile_m, B])`
+// accumulates tiles of `for tile_n in hl.tile(n, block_size=B)`.
+int Analyzer::block_size_dim(int index, SourceSpan span) {
+  for (auto it = open_loop_dims_.rbegin(); it != open_loop_dims_.rend(); ++it) {
+    const ir::Dim& d = kernel_->dim(*it);
+    if (d.kind == ir::DimKind::Tile && d.block_size_index == index) return d.id;
+  }
+  return gen().full_dim(block_size_symbol(index), span, block_size_symbol(index).str());
 }
 
 std::vector<SymInt> Analyzer::sizes_from_shape(const SValue& shape, SourceSpan span) const {

@@ -117,6 +117,11 @@ std::vector<int> IRGen::broadcast_dims(const std::vector<int>& a, const std::vec
   for (size_t i = 0; i < n; ++i) {
     int da = i < n - a.size() ? ir::kBroadcast : a[i - (n - a.size())];
     int db = i < n - b.size() ? ir::kBroadcast : b[i - (n - b.size())];
+    // A tile and the whole dim of its block's lanes: the lanes (onto_block_lanes).
+    if (da != ir::kBroadcast && db != ir::kBroadcast && da != db) {
+      if (ir::holds_block_lanes(kernel_.dim(da), kernel_.dim(db))) db = da;
+      else if (ir::holds_block_lanes(kernel_.dim(db), kernel_.dim(da))) da = db;
+    }
     if (da != ir::kBroadcast && db != ir::kBroadcast && da != db) {
       if (auto met = whole_dims_meet(da, db)) {
         out[i] = *met;
@@ -191,6 +196,38 @@ void IRGen::align_ranks(Value*& a, Value*& b, SourceSpan span) {
   }
   unit_tiles_broadcast(a, b, span);
   unit_tiles_broadcast(b, a, span);
+  onto_block_lanes(a, b, span);
+  onto_block_lanes(b, a, span);
+}
+
+// A tile of a loop over block size B and a whole dim of B lanes
+// (hl.zeros([tile_m, block_size]) before the loop `for tile_n in
+// hl.tile(n, block_size=block_size)`) are the same size, as in Helion: the
+// tile's value is retyped onto the lanes, the lanes past the tile's end 0,
+// so an accumulator over B lanes that sums tiles, then its lanes, is right.
+void IRGen::onto_block_lanes(Value*& v, const Value* other, SourceSpan span) {
+  const auto& od = other->type.dims;
+  for (int i = 1; i <= std::min(v->type.rank(), static_cast<int>(od.size())); ++i) {
+    int axis = v->type.rank() - i;
+    int d = v->type.dims[axis], e = od[od.size() - i];
+    if (d == ir::kBroadcast || e == ir::kBroadcast || d == e) continue;
+    v = block_lanes(v, axis, e, span);
+  }
+}
+
+Value* IRGen::block_lanes(Value* v, int axis, int lanes, SourceSpan span, bool back) {
+  int d = v->type.dims.at(axis);
+  if (d == lanes) return v;
+  bool onto = ir::holds_block_lanes(kernel_.dim(lanes), kernel_.dim(d));
+  if (!onto && !(back && ir::holds_block_lanes(kernel_.dim(d), kernel_.dim(lanes)))) return v;
+  int tile = onto ? d : lanes;
+  if (is_jagged(tile))
+    error(span, "a jagged tile's values cannot join a whole block of lanes (" + dim_name(onto ? lanes : d) + ")");
+  ir::Attrs a;
+  a.axis = axis;
+  std::vector<int> dims = v->type.dims;
+  dims[axis] = lanes;
+  return builder_.create(OpKind::BlockLanes, {v}, {Type{v->type.dtype, dims}}, span, a)->result();
 }
 
 // A tile whose block size is fixed at 1 (`hl.tile(2, n, block_size=1)`) has
@@ -421,6 +458,11 @@ Value* IRGen::permute(Value* v, const std::vector<int>& perm, SourceSpan span) {
 
 Value* IRGen::broadcast_to(Value* v, const std::vector<int>& dims, SourceSpan span) {
   v = align_to(v, dims, span);
+  for (int i = 1; i <= std::min(v->type.rank(), static_cast<int>(dims.size())); ++i) {
+    int axis = v->type.rank() - i;
+    if (v->type.dims[axis] != ir::kBroadcast && dims[dims.size() - i] != ir::kBroadcast)
+      v = block_lanes(v, axis, dims[dims.size() - i], span);
+  }
   v = conform_whole_dims(v, dims, span);
   auto b = broadcast_dims(v->type.dims, dims, span);
   if (b != dims)
@@ -532,7 +574,7 @@ Value* IRGen::dot(Value* a, Value* b, Value* acc, std::optional<DType> out_dtype
     // interleaved `[kb * 2, tile_n]`.  The right operand takes the left's dim
     // (a reshape that only renames the axis).
     std::vector<int> renamed = b->type.dims;
-    auto la = block_lanes(*this, ka), lb = block_lanes(*this, kb);
+    auto la = block_lane_count(*this, ka), lb = block_lane_count(*this, kb);
     if (!la || !lb || !la->same_as(*lb))
       error(span, "matmul contraction dims differ: " + shape_str(a->type.dims) + " @ " + shape_str(b->type.dims),
             {"the last dim of the left operand must be the same tile (or full dim) as the second-to-last of the "
@@ -590,6 +632,14 @@ Value* IRGen::dot(Value* a, Value* b, Value* acc, std::optional<DType> out_dtype
             {is_floating(operand) ? "accumulate float products in a float accumulator (torch.float32)"
                                   : "accumulate integer products in a torch.int32 accumulator, then convert"});
     auto accd = broadcast_dims(acc->type.dims, dims, span);
+    if (accd != dims && accd.size() == dims.size()) {
+      // Tiles of M or N onto the accumulator's block lanes (onto_block_lanes):
+      // the rows and columns past their ends multiply as 0.
+      operands[0] = block_lanes(operands[0], operands[0]->type.rank() - 2, accd[accd.size() - 2], span);
+      operands[1] = block_lanes(operands[1], operands[1]->type.rank() - 1, accd.back(), span);
+      dims[dims.size() - 2] = operands[0]->type.dims[operands[0]->type.rank() - 2];
+      dims.back() = operands[1]->type.dims.back();
+    }
     if (accd != dims)
       error(span, "matmul accumulator of shape " + shape_str(acc->type.dims) + " does not match the product's shape " +
                       shape_str(dims));

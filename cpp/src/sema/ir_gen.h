@@ -60,6 +60,15 @@ class IRGen {
   // Turns v's axes that are tiles of one lane (a fixed block size of 1) into
   // size-1 axes where `other` has another dim on that right-aligned axis.
   void unit_tiles_broadcast(ir::Value*& v, const ir::Value* other, SourceSpan span);
+  // Retypes v's tiles onto the whole dim of their block's lanes where
+  // `other` has that dim on the same right-aligned axis (a registered block
+  // size's dim, hl.zeros([tile_m, block_size]) against a tile of a loop over
+  // block_size): lanes past the tile's end become 0 (ir::OpKind::BlockLanes).
+  void onto_block_lanes(ir::Value*& v, const ir::Value* other, SourceSpan span);
+  // One axis of v (a tile) onto `to` when that is its block's whole dim, or
+  // with `back` also the reverse (the lanes onto the tile: a store's value);
+  // v otherwise.
+  ir::Value* block_lanes(ir::Value* v, int axis, int to, SourceSpan span, bool back = false);
 
   // --- pointwise (operands may be IR values or host numbers; at least one IR)
   ir::Value* cast(ir::Value* v, DType to, SourceSpan span);

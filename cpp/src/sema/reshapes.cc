@@ -275,7 +275,7 @@ bool config_pow2(const SymInt& s) {
 std::optional<SymInt> device_length(IRGen& g, const ir::Value* v) { return size_expr(g, v, 0); }
 bool is_block_piece(const SymInt& s) { return config_pow2(s); }
 
-std::optional<SymInt> block_lanes(IRGen& g, int d) {
+std::optional<SymInt> block_lane_count(IRGen& g, int d) {
   if (d == ir::kBroadcast) return std::nullopt;
   SymInt lanes = 1;
   for (int a : atoms_of(g, {d})) {

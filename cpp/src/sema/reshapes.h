@@ -47,7 +47,7 @@ bool is_block_piece(const SymInt& s);
 // How many lanes a block of dim d has when that count is a power of two
 // under every config (tile blocks, whole dims whose extent is a block piece,
 // merged dims of such factors): the lane count, else nullopt.
-std::optional<SymInt> block_lanes(IRGen& g, int d);
+std::optional<SymInt> block_lane_count(IRGen& g, int d);
 
 // The dim of `factors` merged, in this order (factors may be merged dims
 // themselves: their factors take their place).  Whole dims of constant

@@ -60,6 +60,9 @@ class ReferenceEmitter {
     ir::walk(k_.body, [&](const ir::Op& op) {
       if (op.kind == OpKind::SymValue) add(op.attrs.sym);
       for (const auto& ix : op.attrs.index) add(ix.offset);
+      // A load with a mask of its own clamps its indices to the tensor's sizes (index_tuple).
+      if (op.kind == OpKind::Load && op.attrs.extra_mask >= 0)
+        for (const auto& size : k_.tensors.at(op.attrs.tensor).sizes) add(size);
     });
     std::vector<std::string> params, args;
     for (const auto& t : k_.tensors) { params.push_back(safe(t.name)); args.push_back(t.host_expr); }
@@ -457,6 +460,20 @@ class ReferenceEmitter {
           return;
         }
         assign(op, t(op.operands[0]) + ".reshape(" + shape(to) + ")");
+        return;
+      }
+      case OpKind::BlockLanes: {
+        // The tile's lanes (a partial last tile is shorter here) padded with
+        // zeros to the block's lanes.
+        std::string x = name(op.operands[0]), a = std::to_string(op.attrs.axis);
+        std::string lanes = length(op.result()->type.dims.at(op.attrs.axis));
+        if (k_.dim(op.operands[0]->type.dims.at(op.attrs.axis)).kind == DimKind::Full) {
+          // The lanes onto the tile: its live lanes.
+          assign(op, x + ".narrow(" + a + ", 0, " + lanes + ")");
+          return;
+        }
+        assign(op, "torch.cat([" + x + ", " + x + ".new_zeros(" + x + ".shape[:" + a + "] + (" + lanes + " - " + x +
+                       ".shape[" + a + "],) + " + x + ".shape[" + a + " + 1:])], " + a + ")");
         return;
       }
       case OpKind::Permute: {

@@ -533,6 +533,8 @@ class KernelEmitter {
     // `scalar_ptr`: no dim is left at all.
     std::string full_shape;
     bool scalar_ptr = false;
+    // The dims whose lanes past their end the mask covers (a load reads 0 there).
+    std::set<int> masked;
     // The pointer with the access's full shape (for stores and atomics,
     // whose value already has it).
     std::string full_ptr() const {
@@ -596,6 +598,7 @@ class KernelEmitter {
         if (d == ir::kBroadcast || !masked_dims.count(d)) continue;
         std::string m = expand(mask(d), {d}, result_dims);
         if (std::find(masks.begin(), masks.end(), m) == masks.end()) masks.push_back(m);
+        a.masked.insert(d);
       }
     }
     if (op.attrs.extra_mask >= 0) {
@@ -800,7 +803,10 @@ class KernelEmitter {
         // One element of an expanded tensor serves the whole tile: load it
         // unmasked (element 0 exists whenever the tile loop runs; Triton
         // rejects a block mask on a scalar pointer).
-        if (!a.mask.empty() && !a.scalar_ptr) args += ", " + a.mask + ", other=0";
+        if (!a.mask.empty() && !a.scalar_ptr) {
+          args += ", " + a.mask + ", other=0";
+          zero_past_end_[op.result()] = a.masked;
+        }
         if (!plan.eviction_policy.empty()) args += ", eviction_policy=\"" + plan.eviction_policy + "\"";
         auto cache = cfg_.load_cache.find(op.attrs.memory_op);
         if (cache != cfg_.load_cache.end() && !cache->second.empty())
@@ -890,6 +896,25 @@ class KernelEmitter {
           if (i < in.size()) idx += (idx.empty() ? "" : ", ") + std::string(":");
         }
         assign(op, operand(op.operands[0]) + "[" + idx + "]");
+        return;
+      }
+      case OpKind::BlockLanes: {
+        // The same lanes on the block's whole dim: those past the tile's end
+        // become 0, unless the tile has none or a load already read 0 there.
+        // The lanes onto the tile: the same registers (what uses them masks).
+        const ir::Value* x = op.operands[0];
+        int t = x->type.dims.at(op.attrs.axis);
+        auto z = zero_past_end_.find(x);
+        if (z != zero_past_end_.end()) zero_past_end_[op.result()] = z->second;  // the other axes' zeros stay
+        if (k_.dim(t).kind == DimKind::Full || !needs_mask(t) ||
+            (z != zero_past_end_.end() && z->second.count(t))) {
+          inline_[op.result()] = use(x);
+          return;
+        }
+        DType dt = op.result()->type.dtype;
+        assign(op, "tl.where(" + expand(mask(t), {t}, x->type.dims) + ", " + use(x) + ", " +
+                       literal(is_floating(dt) ? ir::Literal::from_float(0.0)
+                               : dt == DType::Bool ? ir::Literal::from_bool(false) : ir::Literal::from_int(0), dt) + ")");
         return;
       }
       case OpKind::Squeeze:
@@ -1134,6 +1159,17 @@ class KernelEmitter {
     std::string dims = permute_dims(axes, plan.order, identity_order(axes.size()));
     if (!dims.empty()) e = "tl.permute(" + e + ", " + dims + ")";
     assign(op, e);
+    // A tile that runs from 0 to the tensor's end reads 0 past it (the
+    // bounds check pads with zeros; so does a descriptor).
+    const ir::TensorParam& t = k_.tensors.at(op.attrs.tensor);
+    std::set<int> zero;
+    for (size_t i = 0; i < axes.size() && i < t.sizes.size(); ++i) {
+      if (axes[i].dim < 0) continue;
+      const ir::Dim& d = k_.dim(axes[i].dim);
+      if (!d.dynamic_bounds && d.begin.is_constant() && d.begin.constant() == 0 && d.end.same_as(t.sizes[i]))
+        zero.insert(d.id);
+    }
+    zero_past_end_[op.result()] = zero;
   }
 
   void emit_block_store(const ir::Op& op, const analysis::AccessPlan& plan) {
@@ -1625,6 +1661,9 @@ class KernelEmitter {
   std::map<const ir::Value*, std::string> names_;
   std::map<const ir::Value*, std::string> inline_;
   std::set<const ir::Value*> literal_;  // inlined Python literals / constexprs
+  // Loads whose lanes past the end of these dims read 0 (masked, other=0;
+  // a block load's bounds check at the tensor's end).
+  std::map<const ir::Value*, std::set<int>> zero_past_end_;
   std::map<int, std::string> dynamic_end_;  // dim -> end value of loops with device-computed bounds
   // flatten_loops: the grid is one linear index space; every grid tile value
   // is a vector of _FLAT elements (see emit_flat_grid).

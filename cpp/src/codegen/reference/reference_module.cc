@@ -30,9 +30,32 @@ bool padded_pair(const ir::DeviceKernel& k, int a, int b) {
          !x.extent().same_as(y.extent());
 }
 
+// A Reshape that only renames one axis to another dim with as many lanes in
+// the Triton code (a contraction lane by lane, ir_gen.cc's dot): that axis,
+// else -1.
+int renamed_axis(const ir::Op& op) {
+  if (op.kind != OpKind::Reshape) return -1;
+  const auto& from = op.operands[0]->type.dims;
+  const auto& to = op.result()->type.dims;
+  if (from.size() != to.size()) return -1;
+  int renamed = -1, differ = 0;
+  for (size_t i = 0; i < to.size(); ++i)
+    if (from[i] != to[i]) {
+      ++differ;
+      renamed = static_cast<int>(i);
+    }
+  return differ == 1 && from[renamed] != ir::kBroadcast && to[renamed] != ir::kBroadcast ? renamed : -1;
+}
+
+// Whether the module needs _deuteron_fit: an axis whose length in the
+// reference differs from the other side's, though Triton has the same lanes.
 bool needs_fit(const ir::DeviceKernel& k) {
   bool any = false;
   ir::walk(k.body, [&](const ir::Op& op) {
+    if (op.kind == OpKind::BlockLanes || renamed_axis(op) >= 0) {
+      any = true;
+      return;
+    }
     if (op.kind != OpKind::Binary && op.kind != OpKind::Where && op.kind != OpKind::BroadcastTo) return;
     const auto& rd = op.result()->type.dims;
     for (const ir::Value* v : op.operands) {
@@ -286,9 +309,14 @@ class ReferenceEmitter {
     for (size_t i = 1; i <= n; ++i) {
       int a = vd[vd.size() - i], b = dims[dims.size() - i];
       if (!padded_pair(k_, a, b)) continue;
-      e = "_deuteron_fit(" + e + ", " + std::to_string(vd.size() - i) + ", " + length(b) + ")";
+      e = fit_axis(e, static_cast<int>(vd.size() - i), b);
     }
     return e;
+  }
+
+  // `e` cut or filled with zeros to the length of dim d along `axis`.
+  std::string fit_axis(const std::string& e, int axis, int d) {
+    return "_deuteron_fit(" + e + ", " + std::to_string(axis) + ", " + length(d) + ")";
   }
 
   void emit(const ir::Op& op) {
@@ -436,46 +464,20 @@ class ReferenceEmitter {
       case OpKind::BroadcastTo:
         assign(op, fit(op.operands[0], op.result()->type.dims) + ".expand(" + shape(op.result()->type.dims) + ")");
         return;
-      case OpKind::Reshape: {
-        const auto& from = op.operands[0]->type.dims;
-        const auto& to = op.result()->type.dims;
-        int renamed = -1, differ = 0;
-        if (from.size() == to.size())
-          for (size_t i = 0; i < to.size(); ++i)
-            if (from[i] != to[i]) {
-              ++differ;
-              renamed = static_cast<int>(i);
-            }
-        if (differ == 1 && from[renamed] != ir::kBroadcast && to[renamed] != ir::kBroadcast) {
-          // One axis renamed to another dim with as many lanes in the Triton
-          // code (a contraction lane by lane, ir_gen.cc's dot).  Here dims have
-          // their real lengths, which may differ: the lanes past the shorter
-          // one are padding (zeros), as Triton's masked loads make them.
-          std::string x = t(op.operands[0]), n = length(to[renamed]), ax = std::to_string(renamed);
-          assign(op, x + ".narrow(" + ax + ", 0, min(" + x + ".shape[" + ax + "], " + n + "))");
-          std::string pad;
-          for (size_t i = to.size(); i-- > static_cast<size_t>(renamed) + 1;) pad += "0, 0, ";
-          std::string v = name(op.result());
-          assign(op, "torch.nn.functional.pad(" + v + ", (" + pad + "0, " + n + " - " + v + ".shape[" + ax + "]))");
+      case OpKind::Reshape:
+        if (int axis = renamed_axis(op); axis >= 0) {
+          // Here dims have their real lengths, which may differ: the lanes past
+          // the shorter one are padding (zeros), as Triton's masked loads make them.
+          assign(op, fit_axis(t(op.operands[0]), axis, op.result()->type.dims[axis]));
           return;
         }
-        assign(op, t(op.operands[0]) + ".reshape(" + shape(to) + ")");
+        assign(op, t(op.operands[0]) + ".reshape(" + shape(op.result()->type.dims) + ")");
         return;
-      }
-      case OpKind::BlockLanes: {
-        // The tile's lanes (a partial last tile is shorter here) padded with
-        // zeros to the block's lanes.
-        std::string x = name(op.operands[0]), a = std::to_string(op.attrs.axis);
-        std::string lanes = length(op.result()->type.dims.at(op.attrs.axis));
-        if (k_.dim(op.operands[0]->type.dims.at(op.attrs.axis)).kind == DimKind::Full) {
-          // The lanes onto the tile: its live lanes.
-          assign(op, x + ".narrow(" + a + ", 0, " + lanes + ")");
-          return;
-        }
-        assign(op, "torch.cat([" + x + ", " + x + ".new_zeros(" + x + ".shape[:" + a + "] + (" + lanes + " - " + x +
-                       ".shape[" + a + "],) + " + x + ".shape[" + a + " + 1:])], " + a + ")");
+      case OpKind::BlockLanes:
+        // A tile's lanes (a partial last tile is shorter here) padded with
+        // zeros to the block's lanes, or the block's lanes cut to the tile's.
+        assign(op, fit_axis(t(op.operands[0]), op.attrs.axis, op.result()->type.dims.at(op.attrs.axis)));
         return;
-      }
       case OpKind::Permute: {
         std::string p;
         for (size_t i = 0; i < op.attrs.perm.size(); ++i) p += (i ? ", " : "") + std::to_string(op.attrs.perm[i]);

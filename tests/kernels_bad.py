@@ -187,3 +187,30 @@ def store_2d_into_1d(x: torch.Tensor) -> torch.Tensor:
     for tile in hl.tile(x.size(0)):
         out[tile] = x[tile, :]  # ERROR: reduce the value's dimension 1 (8) first (e.g. .sum(dim=1))
     return out
+
+
+@deuteron.kernel(autotune_effort="none")
+def reshape_infer_next_to_zero(x: torch.Tensor) -> torch.Tensor:
+    y = x.reshape([-1, 0])  # ERROR: cannot infer the size of dimension 0 (-1): the other sizes multiply to 0
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = x[tile]
+    return out
+
+
+@deuteron.kernel(autotune_effort="none", static_shapes=True)
+def reshape_infer_not_dividing(x: torch.Tensor) -> torch.Tensor:
+    y = x.view(-1, 5)  # ERROR: shape is invalid for a tensor of 16 elements
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = x[tile]
+    return out
+
+
+@deuteron.kernel(autotune_effort="none", static_shapes=True)
+def reshape_wrong_element_count(x: torch.Tensor) -> torch.Tensor:
+    y = x.reshape(4, 5)  # ERROR: shape multiplies to 20 elements, but the tensor has 16
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = x[tile]
+    return out

@@ -390,7 +390,23 @@ bool Analyzer::call_host_tensor_method(const SValue& self, const std::string& na
         known = known * items[i].i;
       }
     }
-    if (infer >= 0) sizes[infer] = floordiv(total, known);
+    if (infer >= 0) {
+      // PyTorch rejects a -1 whose other sizes multiply to zero: any length
+      // would fit, so the shape is ambiguous (or impossible when the tensor
+      // has elements).
+      if (known.is_constant() && known.constant() == 0)
+        error(call.span, name + "(): cannot infer the size of dimension " + std::to_string(infer) +
+                             " (-1): the other sizes multiply to 0, so any length would fit");
+      if (known.is_constant() && total.is_constant() && pyint::mod(total.constant(), known.constant()).value != 0)
+        error(call.span, name + "(): shape is invalid for a tensor of " + total.str() + " elements (the other sizes multiply to " +
+                             known.str() + ", which does not divide it)");
+      sizes[infer] = floordiv(total, known);
+    } else if (total.is_constant()) {
+      SymInt want = 1;
+      for (const auto& s : sizes) want = want * s;
+      if (want.is_constant() && want.constant() != total.constant())
+        error(call.span, name + "(): shape multiplies to " + want.str() + " elements, but the tensor has " + total.str());
+    }
     out = reshaped(t, sizes);
     return true;
   }

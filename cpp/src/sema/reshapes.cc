@@ -73,7 +73,9 @@ std::optional<SymInt> size_expr(IRGen& g, const ir::Value* v, int depth) {
         case ir::BinaryFn::Add: return *a + *b;
         case ir::BinaryFn::Sub: return *a - *b;
         case ir::BinaryFn::Mul: return *a * *b;
-        case ir::BinaryFn::FloorDiv: return floordiv(*a, *b);
+        case ir::BinaryFn::FloorDiv:
+          if (b->is_constant() && b->constant() == 0) return std::nullopt;  // not a size; sema reports it
+          return floordiv(*a, *b);
         default: return std::nullopt;
       }
     }

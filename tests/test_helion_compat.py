@@ -205,6 +205,24 @@ def test_runner_classifies_outcomes():
     assert conformance.classify_failure(count, "interpret") == "skipped"
     assert conformance.classify_failure(count, "gpu") == "failed"
     assert conformance.classify_failure(count.replace("got 0", "got 2"), "interpret") == "failed"
+    # Tests that call the accelerator themselves need a GPU; in gpu mode the same text is a failure.
+    accel = "RuntimeError: Cannot access accelerator device when none is available."
+    assert conformance.classify_failure(accel, "interpret") == "skipped"
+    assert conformance.classify_failure(accel, "triton-interpret") == "skipped"
+    assert conformance.classify_failure(accel, "gpu") == "failed"
+    # A Triton kernel the test launches itself runs under TRITON_INTERPRET, not in the eager mode.
+    drivers = "RuntimeError: 0 active drivers ([]). There should only be one."
+    assert conformance.classify_failure(drivers, "interpret") == "skipped"
+    assert conformance.classify_failure(drivers, "triton-interpret") == "failed"
+    assert conformance.classify_failure(
+        "AssertionError: False is not true : Philox round constants not found in generated code") == "n/a: code-text"
+    assert conformance.classify_failure("AttributeError: 'BoundKernel' object has no attribute 'env'") \
+        == "n/a: helion-internal"
+    assert conformance.classify_failure("AttributeError: ConfigSpec has no attribute '_flat_fields'") \
+        == "n/a: helion-internal"
+    # deuteron's own errors stay failures whatever they say.
+    assert conformance.classify_failure("deuteron.exc.CompileError: x.py:1:2: error: 'torch.gather' is not supported",
+                                        "interpret") == "failed"
     assert conformance.failure_cause("/a/b.py:12:5: error: 'torch.stack' is not supported inside tile loops") \
         == "CompileError: 'torch.stack' is not supported inside tile loops"
     assert conformance.failure_cause("ValueError: got 128, expected 64") == "ValueError: got N, expected N"

@@ -97,49 +97,53 @@ _PRIVATE_ATTR = re.compile(r"AttributeError: .*(module 'deuteron[.\w]*'|object|\
 
 # Failures that say the test itself needs what this machine lacks, or that it
 # checks something other than deuteron's behaviour.  Each rule: the failure text,
-# the modes it applies to (None: every mode), the category, and why.  Only
-# failures the *test's own code* raises belong here; an error deuteron raises
-# for a kernel is always "failed".
+# the modes it applies to (None: every mode), whether the exception must come
+# from the test's own code alone (no deuteron frame on its way: a GPU-only call
+# deuteron made would be deuteron's failure), the category, and why.
 _RECLASSIFY = [
     # Helion's torch.compile tests compare, after checking the results, how many
     # Triton kernels Inductor generates for the plain-PyTorch reference function.
     # On the CPU Inductor generates C++ for it, so that count is 0 whatever
     # deuteron does: the assertion needs a GPU, like Helion's own GPU-only tests.
-    (re.compile(r"Ref baseline: expected \d+ triton kernel\(s\), got 0\b"), ("interpret", "triton-interpret"),
+    (re.compile(r"Ref baseline: expected \d+ triton kernel\(s\), got 0\b"), ("interpret", "triton-interpret"), False,
      "skipped", "needs a GPU: counts Inductor's Triton kernels for the PyTorch reference"),
     # The test calls torch.accelerator / torch.cuda itself (synchronize, seeds on
     # the current accelerator, device properties): it cannot run without a GPU.
     (re.compile(r"Cannot access accelerator device when none is available"
                 r"|prims::inductor_seeds\(\) Expected a value of type 'Device' for argument 'device' but instead found type 'NoneType'"
                 r"|Torch not compiled with CUDA enabled"),
-     ("interpret", "triton-interpret"), "skipped", "needs a GPU: the test calls torch.accelerator/torch.cuda itself"),
+     ("interpret", "triton-interpret"), True, "skipped", "needs a GPU: the test calls torch.accelerator/torch.cuda itself"),
+    # The test's own PyTorch reference uses an operator with no CPU kernel
+    # (torch.bmm(..., out_dtype=...)).
+    (re.compile(r"Could not run 'aten::[\w.]+' with arguments from the 'CPU' backend"), ("interpret", "triton-interpret"),
+     True, "skipped", "needs a GPU: the test's own PyTorch reference has no CPU kernel"),
     # The test launches a @triton.jit reference kernel of its own: that needs a
     # GPU or Triton's interpreter (the triton-interpret mode runs it).
-    (re.compile(r"\b0 active drivers \(\[\]\)"), ("interpret",),
+    (re.compile(r"\b0 active drivers \(\[\]\)"), ("interpret",), True,
      "skipped", "needs a GPU or TRITON_INTERPRET: the test launches a Triton kernel of its own"),
     # An assertion on the generated code's text, made by a helper of the test
     # module rather than assertIn/assertExpectedJournal (which the plugin sees).
-    (re.compile(r"Philox round constants not found in generated code"), None,
+    (re.compile(r"Philox round constants not found in generated code"), None, False,
      "n/a: code-text", "code-text: looks for Helion's inlined Philox constants in the generated code"),
     # bound.env is Helion's CompileEnvironment (its compiler's state).
-    (re.compile(r"'BoundKernel' object has no attribute 'env'"), None,
+    (re.compile(r"'BoundKernel' object has no attribute 'env'"), None, False,
      "n/a: helion-internal", "helion-internal: bound.env (Helion's CompileEnvironment)"),
 ]
 
 
-def reclassify(reason: str, mode: str) -> tuple[str, str] | None:
+def reclassify(reason: str, mode: str, origin: str = "test") -> tuple[str, str] | None:
     """(category, why) for a failure that is not deuteron's, else None."""
-    for rx, modes, category, why in _RECLASSIFY:
-        if (modes is None or mode in modes) and rx.search(reason):
+    for rx, modes, test_only, category, why in _RECLASSIFY:
+        if (modes is None or mode in modes) and (not test_only or origin == "test") and rx.search(reason):
             return category, why
     return None
 
 
-def classify_failure(reason: str, mode: str = "gpu") -> str:
+def classify_failure(reason: str, mode: str = "gpu", origin: str = "test") -> str:
     # A test patching or reading a private name of Helion's modules uses its internals.
     if _PRIVATE_ATTR.search(reason) or "helion-internal:" in reason:
         return "n/a: helion-internal"
-    found = reclassify(reason, mode)
+    found = reclassify(reason, mode, origin)
     return found[0] if found else "failed"
 
 
@@ -225,7 +229,7 @@ def run_test_file(path: Path, mode: str, helion: Path, timeout: float, keyword: 
         elif outcome == "skipped":
             cat = classify_skip(reason)
         else:
-            cat = classify_failure(reason, mode)
+            cat = classify_failure(reason, mode, rec.get("origin", "deuteron"))
         if outcome == "error" and test.endswith(".py"):
             result.note = result.note or "cannot be imported"
         seen.add(test)
@@ -233,7 +237,7 @@ def run_test_file(path: Path, mode: str, helion: Path, timeout: float, keyword: 
         if cat == "failed":
             result.failures.append((test, reason))
         elif cat != "passed":
-            found = reclassify(reason, mode) if outcome != "skipped" else None
+            found = reclassify(reason, mode, rec.get("origin", "deuteron")) if outcome != "skipped" else None
             result.skips.append((test, cat, f"{found[1]} ({reason.splitlines()[0][:120]})" if found else reason))
     result.collected = len(collected)
     missing = [t for t in collected if t not in seen]

@@ -5,9 +5,13 @@ Loaded with ``-p conformance_plugin``.  It installs the ``helion`` import alias
 imports any test file, and appends one JSON line per test outcome to the file
 named by $DEUTERON_CONFORMANCE_OUT:
 
-    {"test": node id, "outcome": "passed"|"failed"|"skipped", "reason": text}
+    {"test": node id, "outcome": "passed"|"failed"|"skipped", "reason": text,
+     "origin": "deuteron"|"test"}   (failures only)
 
-The runner classifies the reasons (code-text, helion-internal, back end, ...).
+"origin" says whether the exception passed through deuteron's code (its package
+or a module it generated) or came from the test's own code alone (its PyTorch
+reference, a Triton kernel it launches, torch.accelerator calls).  The runner
+classifies the reasons (code-text, helion-internal, back end, needs a GPU, ...).
 Lines are written as tests finish, so a crash or a timeout loses nothing
 already run; a "collected" line comes first with every test's id.
 """
@@ -31,6 +35,10 @@ _OUT = os.environ.get("DEUTERON_CONFORMANCE_OUT")
 _TEST_TIMEOUT = float(os.environ.get("DEUTERON_CONFORMANCE_TEST_TIMEOUT", "0") or 0)
 
 
+# Where deuteron writes the modules it generates (the runner sets it).
+_CACHE = os.environ.get("DEUTERON_CACHE_DIR", "")
+
+
 class TestTimedOut(Exception):
     pass
 
@@ -51,6 +59,26 @@ def pytest_runtest_call(item: Any) -> Any:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def _through_deuteron(excinfo: Any) -> bool:
+    """Whether any frame of the exception's traceback is deuteron's: its package or a generated module."""
+    if excinfo is None:
+        return False
+    for entry in excinfo.traceback:
+        path = str(entry.path)
+        if _CACHE and path.startswith(_CACHE):
+            return True
+        if f"{os.sep}deuteron{os.sep}" in path or f"{os.sep}deuteron-" in path or path.startswith("<deuteron"):
+            return True
+    return False
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: Any, call: Any) -> Any:
+    outcome = yield
+    report = outcome.get_result()
+    report.deuteron_origin = _through_deuteron(call.excinfo)
 
 
 def _write(record: dict[str, Any]) -> None:
@@ -100,4 +128,5 @@ def pytest_runtest_logreport(report: Any) -> None:
                 reason = f"xfail: {report.wasxfail}"
             _write({"test": report.nodeid, "outcome": "skipped", "reason": reason})
         else:
-            _write({"test": report.nodeid, "outcome": "failed", "reason": _failure_reason(report)})
+            origin = "deuteron" if getattr(report, "deuteron_origin", True) else "test"
+            _write({"test": report.nodeid, "outcome": "failed", "reason": _failure_reason(report), "origin": origin})

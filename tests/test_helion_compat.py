@@ -210,6 +210,11 @@ def test_runner_classifies_outcomes():
     assert conformance.classify_failure(accel, "interpret") == "skipped"
     assert conformance.classify_failure(accel, "triton-interpret") == "skipped"
     assert conformance.classify_failure(accel, "gpu") == "failed"
+    # ... but not when the exception passed through deuteron: then deuteron made the GPU-only call.
+    assert conformance.classify_failure(accel, "interpret", origin="deuteron") == "failed"
+    bmm = "NotImplementedError: Could not run 'aten::bmm.dtype' with arguments from the 'CPU' backend."
+    assert conformance.classify_failure(bmm, "interpret") == "skipped"
+    assert conformance.classify_failure(bmm, "interpret", origin="deuteron") == "failed"
     # A Triton kernel the test launches itself runs under TRITON_INTERPRET, not in the eager mode.
     drivers = "RuntimeError: 0 active drivers ([]). There should only be one."
     assert conformance.classify_failure(drivers, "interpret") == "skipped"
@@ -243,10 +248,14 @@ def test_runner_counts_each_outcome(tmp_path):
     rc, report, out = _run_runner(tmp_path, "--files", "test_mini.py")
     assert rc == 0, out
     (mini,) = report["tests"]["files"]
-    assert mini["collected"] == 7
-    assert mini["outcomes"] == {"passed": 1, "failed": 1, "n/a: code-text": 2, "n/a: helion-internal": 1,
-                                "n/a: back end": 1, "skipped": 1}, out
-    assert "Tensor-likes are not close" in mini["failures"][0]["reason"]
+    assert mini["collected"] == 9
+    assert mini["outcomes"] == {"passed": 1, "failed": 2, "n/a: code-text": 2, "n/a: helion-internal": 1,
+                                "n/a: back end": 1, "skipped": 2}, out
+    failures = {f["test"].split("::")[-1]: f["reason"] for f in mini["failures"]}
+    assert "Tensor-likes are not close" in failures["test_fails"]
+    assert "test_kernel_error_is_deuteron_failure" in failures
+    skips = {s["test"].split("::")[-1]: s["reason"] for s in mini["skips"]}
+    assert skips["test_own_reference_needs_gpu"].startswith("needs a GPU: the test calls torch.accelerator"), skips
 
 
 def test_runner_runs_examples(tmp_path):

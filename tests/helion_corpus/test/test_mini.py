@@ -48,3 +48,15 @@ class TestMini(TestCase):
     def test_needs_gpu(self) -> None:
         x = torch.randn(100, device=DEVICE)
         torch.testing.assert_close(scale(x), x * 2)
+
+    def test_own_reference_needs_gpu(self) -> None:
+        # The kernel runs; the test's own reference then needs an accelerator
+        # (on a CPU-only machine): skipped off the GPU, not deuteron's failure.
+        x = torch.randn(100, device=DEVICE)
+        _, out = code_and_output(scale, (x,))
+        torch.accelerator.synchronize()
+        torch.testing.assert_close(out, x * 2)
+
+    def test_kernel_error_is_deuteron_failure(self) -> None:
+        # An exception raised by deuteron (here: a wrong argument count) is a failure.
+        code_and_output(scale, (torch.randn(100, device=DEVICE), 1.0))

@@ -535,7 +535,10 @@ void Analyzer::host_effects(const ast::Stmt& s) {
       if (auto* n = ast::dyn_cast<ast::Name>(a.target.get())) {
         SValue cur = lookup(n->id, n->span);
         SValue rhs = eval(*a.value);
-        host_assign(*a.target, eval_binop(a.op, cur, rhs, s.span), s.span);
+        // `x += y` on a tensor updates it in place (the same memory, maybe an
+        // argument's): not the new tensor `x + y` would be.  Not modeled.
+        SValue result = cur.kind == SValue::Kind::Tensor ? SValue::unknown() : eval_binop(a.op, cur, rhs, s.span);
+        host_assign(*a.target, result, s.span);
       } else {
         eval(*a.value);
       }

@@ -12,6 +12,7 @@
 //   comprehensions.cc  comprehensions, zip / enumerate, dicts known when compiling
 //   combine_fns.cc     scans and hl.reduce: combine functions lowered into regions
 //   host_ops.cc        host-side torch functions (empty, zeros, size, view, ...)
+//   host_elementwise.cc host-side tensor arithmetic (x * 2, a + b, -x, a < b): new tensors
 #pragma once
 
 #include <functional>
@@ -30,6 +31,9 @@
 namespace deuteron::sema {
 
 using Env = std::map<std::string, SValue>;
+
+// A new contiguous host tensor (host_ops.cc): what torch.empty and friends return.
+SValue make_tensor(std::vector<SymInt> sizes, DType dtype, std::string device);
 
 // Positional and keyword arguments of a call, already evaluated.
 struct CallArgs {
@@ -202,6 +206,12 @@ class Analyzer {
   // operation on them, and the names a host `if` of unknown condition binds to
   // numbers either way (false: sema could not follow a branch).
   SValue host_number_binop(ast::BinOpKind op, const SValue& a, const SValue& b);
+  // Elementwise arithmetic on host tensors (host_elementwise.cc): the new
+  // tensor's shape (broadcast) and dtype (torch.result_type); unknown when sema
+  // cannot tell them (sizes that may or may not broadcast).
+  SValue host_tensor_binop(ast::BinOpKind op, const SValue& a, const SValue& b, SourceSpan span);
+  SValue host_tensor_compare(const SValue& a, const SValue& b, SourceSpan span);
+  SValue host_tensor_unary(ast::UnaryOpKind op, const SValue& a, SourceSpan span);
   SValue host_number_call(const std::string& fn, const std::vector<SValue>& args);
   bool merge_host_branches(const ast::If& s, const std::set<std::string>& names);
   // A name bound to a value sema does not model, where an int is needed: a

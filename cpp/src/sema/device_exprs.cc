@@ -361,6 +361,7 @@ SValue Analyzer::eval_binop(ast::BinOpKind op, const SValue& a_in, const SValue&
       int_error(span, r.status, text);
     }
   }
+  if (!in_device() && (a.kind == K::Tensor || b.kind == K::Tensor)) return host_tensor_binop(op, a, b, span);
   if (!in_device()) return host_number_binop(op, a, b);
 
   SValue x = expect_device(a, span, std::string("left operand of '") + ast::op_spelling(op) + "'");
@@ -488,6 +489,7 @@ SValue Analyzer::eval_compare(ast::CmpOpKind op, const SValue& a_in, const SValu
     bool eq = a.kind == b.kind;
     return SValue::boolean(op == ast::CmpOpKind::Eq ? eq : !eq);
   }
+  if (!in_device() && (a.kind == K::Tensor || b.kind == K::Tensor)) return host_tensor_compare(a, b, span);
   // Host ints: decide when the difference is a constant.
   if (is_int_like(a) && is_int_like(b)) {
     std::optional<int64_t> diff_sign;
@@ -569,6 +571,7 @@ SValue Analyzer::eval_unary(ast::UnaryOpKind op, const SValue& a_in, SourceSpan 
   if (static_bool && op == ast::UnaryOpKind::USub) return SValue::integer(a.b ? -1 : 0);
   if (static_bool && op == ast::UnaryOpKind::Invert) return SValue::integer(a.b ? -2 : -1);
   if (!in_device() && a.kind == K::Float && op == ast::UnaryOpKind::USub) return host_computed_float();
+  if (!in_device() && a.kind == K::Tensor) return host_tensor_unary(op, a, span);
   if (!in_device()) return SValue::unknown();
   SValue x = expect_device(a, span, std::string("operand of '") + ast::op_spelling(op) + "'");
   return gen().unary(op == ast::UnaryOpKind::USub ? ir::UnaryFn::Neg : ir::UnaryFn::Invert, x, span);

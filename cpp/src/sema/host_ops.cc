@@ -31,19 +31,6 @@ bool is_contiguous(const HostTensor& t) {
   return true;
 }
 
-SValue make_tensor(std::vector<SymInt> sizes, DType dtype, std::string device) {
-  auto t = std::make_shared<HostTensor>();
-  t->strides = contiguous_strides(sizes);
-  t->sizes = std::move(sizes);
-  t->dtype = dtype;
-  t->device = std::move(device);
-  t->dense = true;
-  SValue v;
-  v.kind = K::Tensor;
-  v.tensor = t;
-  return v;
-}
-
 SValue with_layout(const HostTensor& src, std::vector<SymInt> sizes, std::vector<SymInt> strides) {
   auto t = std::make_shared<HostTensor>(src);
   t->expr.clear();
@@ -87,6 +74,19 @@ SValue reshaped(const HostTensor& t, const std::vector<SymInt>& sizes) {
 }
 
 }  // namespace
+
+SValue make_tensor(std::vector<SymInt> sizes, DType dtype, std::string device) {
+  auto t = std::make_shared<HostTensor>();
+  t->strides = contiguous_strides(sizes);
+  t->sizes = std::move(sizes);
+  t->dtype = dtype;
+  t->device = std::move(device);
+  t->dense = true;
+  SValue v;
+  v.kind = K::Tensor;
+  v.tensor = t;
+  return v;
+}
 
 // A creation call's sizes and the rest of its arguments.  The sizes are the first
 // `max_sizes` positional arguments: numbers (torch.empty(m, n), x.new_zeros(m, n)),

@@ -214,3 +214,15 @@ def reshape_wrong_element_count(x: torch.Tensor) -> torch.Tensor:
     for tile in hl.tile(x.size(0)):
         out[tile] = x[tile]
     return out
+
+
+@deuteron.kernel(autotune_effort="none")
+def if_branches_transpose(x: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tm, tn in hl.tile(x.size()):
+        if x[tm.begin, tn.begin] > 0:  # ERROR: tensor mismatch in control flow for variable 'acc'
+            acc = hl.zeros([tm, tn])
+        else:
+            acc = hl.zeros([tn, tm])
+        out[tm, tn] = x[tm, tn] + acc.sum()
+    return out

@@ -26,7 +26,7 @@ def _marker(kernel):
 
 CASES = [name for name, obj in vars(B).items() if isinstance(obj, deuteron.Kernel)]
 # Cases whose kernel takes a 16x8 matrix (the others a vector of 16).
-MATRIX = ("mismatched_tiles", "bad_dim", "tuple_tile_out_of_range", "store_2d_into_1d")
+MATRIX = ("mismatched_tiles", "bad_dim", "tuple_tile_out_of_range", "store_2d_into_1d", "if_branches_transpose")
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -1065,6 +1065,16 @@ void Analyzer::device_if(const ast::If& s) {
                 " in the if branch != rank " + std::to_string(ev->value->type.rank()) + " " +
                 gen().shape_str(ev->value->type.dims) + " in the else branch (or before the if)",
             {"ensure the same tensor rank for this variable across branches"});
+    // Same rank, dims that do not line up ([tile_m, tile_n] on one path,
+    // [tile_n, tile_m] on the other): the same error (Helion's), not a
+    // broadcasting error of an operation the user did not write.
+    if (tv->kind == SValue::Kind::IR && ev->kind == SValue::Kind::IR &&
+        !gen().try_broadcast_dims(tv->value->type.dims, ev->value->type.dims))
+      error(s.header_span, ErrorKind::ControlFlowTensorMismatch,
+            "tensor mismatch in control flow for variable '" + n + "': " + gen().shape_str(tv->value->type.dims) +
+                " in the if branch and " + gen().shape_str(ev->value->type.dims) +
+                " in the else branch (or before the if) do not line up",
+            {"give the variable the same shape on every path (or use a different name on each)"});
     // Convert in each region so the values exist there.
     gen().builder().set_region(then_r);
     SValue td = gen().to_device(*tv, s.header_span);

@@ -111,7 +111,8 @@ std::string IRGen::shape_str(const std::vector<int>& dims) const {
   return s + "]";
 }
 
-std::vector<int> IRGen::broadcast_dims(const std::vector<int>& a, const std::vector<int>& b, SourceSpan span) const {
+std::optional<std::vector<int>> IRGen::try_broadcast_dims(const std::vector<int>& a, const std::vector<int>& b,
+                                                          size_t* bad_axis) const {
   size_t n = std::max(a.size(), b.size());
   std::vector<int> out(n, ir::kBroadcast);
   for (size_t i = 0; i < n; ++i) {
@@ -127,16 +128,26 @@ std::vector<int> IRGen::broadcast_dims(const std::vector<int>& a, const std::vec
         out[i] = *met;
         continue;
       }
-      const bool both_whole = kernel_.dim(da).kind == ir::DimKind::Full && kernel_.dim(db).kind == ir::DimKind::Full;
-      error(span, ErrorKind::ShapeMismatch, "shapes " + shape_str(a) + " and " + shape_str(b) + " cannot be broadcast together",
-            {"dimension " + std::to_string(i) + " is " + dim_name(da) + " on the left and " + dim_name(db) +
-                 (both_whole ? " on the right; whole dims line up only by size (equal sizes, or n and next_power_of_2(n))"
-                             : " on the right; tiles of different loops never line up"),
-             "use [:, None] or .unsqueeze() to add a size-1 axis where the shapes should broadcast"});
+      if (bad_axis) *bad_axis = i;
+      return std::nullopt;
     }
     out[i] = da != ir::kBroadcast ? da : db;
   }
   return out;
+}
+
+std::vector<int> IRGen::broadcast_dims(const std::vector<int>& a, const std::vector<int>& b, SourceSpan span) const {
+  size_t i = 0;
+  if (auto out = try_broadcast_dims(a, b, &i)) return *out;
+  size_t n = std::max(a.size(), b.size());
+  int da = i < n - a.size() ? ir::kBroadcast : a[i - (n - a.size())];
+  int db = i < n - b.size() ? ir::kBroadcast : b[i - (n - b.size())];
+  const bool both_whole = kernel_.dim(da).kind == ir::DimKind::Full && kernel_.dim(db).kind == ir::DimKind::Full;
+  error(span, ErrorKind::ShapeMismatch, "shapes " + shape_str(a) + " and " + shape_str(b) + " cannot be broadcast together",
+        {"dimension " + std::to_string(i) + " is " + dim_name(da) + " on the left and " + dim_name(db) +
+             (both_whole ? " on the right; whole dims line up only by size (equal sizes, or n and next_power_of_2(n))"
+                         : " on the right; tiles of different loops never line up"),
+         "use [:, None] or .unsqueeze() to add a size-1 axis where the shapes should broadcast"});
 }
 
 namespace {

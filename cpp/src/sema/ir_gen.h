@@ -44,6 +44,10 @@ class IRGen {
   // --- typing
   // Right-aligned broadcasting of two shapes; error names both shapes.
   std::vector<int> broadcast_dims(const std::vector<int>& a, const std::vector<int>& b, SourceSpan span) const;
+  // The same without the error: nullopt (and the first axis that does not line
+  // up in *bad_axis) when the shapes cannot broadcast.
+  std::optional<std::vector<int>> try_broadcast_dims(const std::vector<int>& a, const std::vector<int>& b,
+                                                     size_t* bad_axis = nullptr) const;
   std::string shape_str(const std::vector<int>& dims) const;  // "[tile_m, 1]"
   // torch.result_type over operands (IR values and host numbers).
   DType result_type(const std::vector<SValue>& operands) const;

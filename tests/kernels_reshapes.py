@@ -200,6 +200,32 @@ def packed_nibble_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return out
 
 
+@deuteron.kernel(static_shapes=True)
+def packed_nibble_matmul_by_k(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    # The same product tiled over K (Helion's form): the packed rows of a K tile
+    # are a slice starting at tile_k.begin // 2 (through a variable), half a
+    # block long, unpacked into [block_k // 2, 2, block_n] and merged back to
+    # block_k lanes that contract with a[tile_m, tile_k].
+    m, k = a.shape
+    n = b.size(1)
+    block_n = hl.register_block_size(n)
+    block_k = hl.register_block_size(k)
+    out = torch.empty([m, n], dtype=torch.float32, device=a.device)
+    for tile_m in hl.tile(m):
+        for tile_n in hl.tile(n, block_size=block_n):
+            acc = hl.zeros([tile_m, tile_n], dtype=torch.float32)
+            for tile_k in hl.tile(k, block_size=block_k):
+                start = tile_k.begin
+                packed = b[start // 2:start // 2 + block_k // 2, tile_n]
+                lo = (packed & 0xF).to(torch.int32)
+                lo = torch.where(lo >= 8, lo - 16, lo)
+                hi = (packed >> 4).to(torch.int32)
+                w = torch.stack([lo.to(a.dtype), hi.to(a.dtype)], dim=2).permute(0, 2, 1).reshape([block_k, block_n])
+                acc = hl.dot(a[tile_m, tile_k], w, acc=acc)
+            out[tile_m, tile_n] = acc
+    return out
+
+
 def unpack_nibbles(b: torch.Tensor) -> torch.Tensor:
     lo = (b & 0xF).to(torch.int32)
     lo = torch.where(lo >= 8, lo - 16, lo)

@@ -111,6 +111,19 @@ def test_contraction_of_two_dims_with_equal_lanes(mode, k):
     torch.testing.assert_close(fresh(R.packed_nibble_matmul)(a, b), expect, rtol=1e-4, atol=1e-3)
 
 
+@pytest.mark.parametrize("block_k", [16, 32])
+def test_contraction_of_a_split_block_merged_back(mode, block_k):
+    # b[tile_k.begin // 2 : ... + block_k // 2] has block_k // 2 rows (the
+    # quotient cancels in the length); [block_k // 2, 2] merged is block_k lanes.
+    torch.manual_seed(0)
+    a = torch.randn(24, 64)
+    b = torch.randint(-128, 128, (32, 32), dtype=torch.int8)
+    expect = a @ R.unpack_nibbles(b).to(a.dtype)
+    bound = fresh(R.packed_nibble_matmul_by_k).bind((a, b))
+    out = bound.load(deuteron.Config(block_sizes=[16, block_k, 16]))(a, b)
+    torch.testing.assert_close(out, expect, rtol=1e-4, atol=1e-3)
+
+
 def test_contraction_of_dims_with_different_lanes_is_an_error(mode):
     with pytest.raises(exc.CompileError, match=r"(?s)matmul contraction dims differ.*as many lanes under every config"):
         fresh(R.contraction_lanes_differ)(torch.randn(16, 64), torch.randn(64, 16))

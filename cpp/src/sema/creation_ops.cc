@@ -147,9 +147,11 @@ SValue Analyzer::arange(const SValue& start, SourceSpan start_span, const SValue
     ir::Attrs a;
     a.dim = d;
     base = gen().builder().create(OpKind::Arange, {}, {ir::Type{idx, {d}}}, span, a)->result();
-  } else if (length && step == 1 && s.kind == K::Int && e.kind == K::Int) {
-    // Host sizes known only at run time: a whole dim of that extent.
-    SymInt n = e.i - s.i;
+  } else if (auto host_len = length && step == 1 ? affine_host_int(*length) : std::nullopt) {
+    // A length made of host ints known only at run time or per config
+    // (n - m, block // 2 between two tile-derived bounds that cancel): a whole
+    // dim of that extent.
+    SymInt n = *host_len;
     int d = gen().full_dim(n, span, n.str());
     ir::Attrs a;
     a.dim = d;

@@ -279,7 +279,13 @@ bool is_block_piece(const SymInt& s) { return config_pow2(s); }
 
 std::optional<SymInt> block_lane_count(IRGen& g, int d) {
   if (d == ir::kBroadcast) return std::nullopt;
-  SymInt lanes = 1;
+  // Constant factors apart, so that a block split in pieces and merged back
+  // ([block // 2, 2] -> block // 2 * 2) counts as the block: every factor is
+  // a power of two, and a split block has at least as many lanes as the
+  // split's factor (a reshape into fewer lanes than that fails), so
+  // (block // c) * c == block.
+  int64_t constant = 1;
+  std::vector<SymInt> factors;
   for (int a : atoms_of(g, {d})) {
     const ir::Dim& dim = g.kernel().dim(a);
     bool known = dim.kind == ir::DimKind::Full ||
@@ -288,9 +294,23 @@ std::optional<SymInt> block_lane_count(IRGen& g, int d) {
     if (!known) return std::nullopt;
     SymInt s = atom_size(g, a, {}, "");
     if (!(s.is_constant() ? is_pow2(s.constant()) : config_pow2(s))) return std::nullopt;
-    lanes = lanes * s;
+    if (s.is_constant()) {
+      if (__builtin_mul_overflow(constant, s.constant(), &constant)) return std::nullopt;
+    } else {
+      factors.push_back(s);
+    }
   }
-  return lanes;
+  SymInt lanes = 1;
+  for (const SymInt& f : factors) {
+    if (f.kind() == SymInt::Kind::FloorDiv && f.operands()[1].is_constant() &&
+        constant % f.operands()[1].constant() == 0) {
+      constant /= f.operands()[1].constant();
+      lanes = lanes * f.operands()[0];
+    } else {
+      lanes = lanes * f;
+    }
+  }
+  return lanes * SymInt(constant);
 }
 
 int merge_dims(IRGen& g, const std::vector<int>& in, SourceSpan span) {

@@ -17,6 +17,7 @@ bool add_term(ScalarAffine& a, const std::string& key, int64_t coefficient) {
 
 // a + k * b
 std::optional<ScalarAffine> combine(ScalarAffine a, const ScalarAffine& b, int64_t k) {
+  a.sym_values.insert(b.sym_values.begin(), b.sym_values.end());
   for (const auto& [key, c] : b.terms) {
     int64_t scaled;
     if (__builtin_mul_overflow(c, k, &scaled) || !add_term(a, key, scaled)) return std::nullopt;
@@ -44,15 +45,26 @@ ScalarAffine sym_atom(const SymInt& v) {
     if (x.is_constant() && y.kind() == SymInt::Kind::Symbol) {
       ScalarAffine a;
       a.terms["sym:" + y.symbol_name()] = x.constant();
+      a.sym_values.emplace("sym:" + y.symbol_name(), y);
       return a;
     }
     if (y.is_constant() && x.kind() == SymInt::Kind::Symbol) {
       ScalarAffine a;
       a.terms["sym:" + x.symbol_name()] = y.constant();
+      a.sym_values.emplace("sym:" + x.symbol_name(), x);
       return a;
     }
   }
-  return atom("sym:" + v.str());
+  ScalarAffine a = atom("sym:" + v.str());
+  a.sym_values.emplace("sym:" + v.str(), v);
+  return a;
+}
+
+// A deterministic text of `a` (terms in key order), to name a term made of it.
+std::string affine_key(const ScalarAffine& a) {
+  std::string out;
+  for (const auto& [key, c] : a.terms) out += std::to_string(c) + "*" + key + "+";
+  return out + std::to_string(a.constant);
 }
 
 const char* tile_attr_name(OpKind k) {
@@ -107,7 +119,13 @@ std::optional<ScalarAffine> follow(const ir::Value* v, int depth) {
       }
       // FloorDiv: exact only when every part divides (block sizes are powers
       // of two, but which power is the config's, so no more is assumed).
-      if (b->is_constant() && b->constant > 0) return affine_exact_div(*a, b->constant);
+      if (b->is_constant() && b->constant > 0) {
+        if (auto q = affine_exact_div(*a, b->constant)) return q;
+        // Not exact (tile.begin // 2 when the block may be odd): one term named
+        // by its parts, so that the same quotient written twice is the same
+        // term and `x // 2 + n - x // 2` is n (a slice's length).
+        return atom("div:(" + affine_key(*a) + ")//" + std::to_string(b->constant));
+      }
       break;
     }
     default: break;
@@ -153,12 +171,23 @@ std::optional<ScalarAffine> affine_exact_div(const ScalarAffine& a, int64_t c) {
   if (c == 0) return std::nullopt;
   if (c == -1) return scale(a, -1);  // INT64_MIN / -1 overflows; scale checks it
   ScalarAffine out;
+  out.sym_values = a.sym_values;
   for (const auto& [key, k] : a.terms) {
     if (k % c != 0) return std::nullopt;
     out.terms[key] = k / c;
   }
   if (a.constant % c != 0) return std::nullopt;
   out.constant = a.constant / c;
+  return out;
+}
+
+std::optional<SymInt> affine_host_int(const ScalarAffine& a) {
+  SymInt out = a.constant;
+  for (const auto& [key, c] : a.terms) {
+    auto it = a.sym_values.find(key);
+    if (it == a.sym_values.end()) return std::nullopt;
+    out = out + SymInt(c) * it->second;
+  }
   return out;
 }
 

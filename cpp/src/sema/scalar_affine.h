@@ -20,9 +20,14 @@ namespace deuteron::sema {
 struct ScalarAffine {
   // Term -> coefficient.  Terms: "block:D" (tile.block_size of dim D),
   // "begin:D", "end:D", ... (other tile attributes), "sym:EXPR" (a symbolic host
-  // int), "%ID" (any other value, by identity).  No zero coefficients.
+  // int), "div:(A)//C" (an inexact floor division of the affine form A by a
+  // positive constant, named by its parts), "%ID" (any other value, by
+  // identity).  No zero coefficients.
   std::map<std::string, int64_t> terms;
   int64_t constant = 0;
+  // The host int each "sym:" term stands for (kept through arithmetic, so a
+  // form made only of host ints converts back: affine_host_int).
+  std::map<std::string, SymInt> sym_values;
 
   bool is_constant() const { return terms.empty(); }
   // The dim D when this is exactly tile.block_size of D.
@@ -36,5 +41,7 @@ std::optional<ScalarAffine> scalar_affine(const ir::Value* v);
 // a - b; a / c when every coefficient is a multiple of c (nullopt otherwise or on overflow).
 std::optional<ScalarAffine> affine_sub(const ScalarAffine& a, const ScalarAffine& b);
 std::optional<ScalarAffine> affine_exact_div(const ScalarAffine& a, int64_t c);
+// The host int `a` is when all its terms are host ints ("sym:"), else nullopt.
+std::optional<SymInt> affine_host_int(const ScalarAffine& a);
 
 }  // namespace deuteron::sema

@@ -234,6 +234,20 @@ def rand_scans(x: torch.Tensor, ids: torch.Tensor, seed: int) -> torch.Tensor:
     return out
 )";
 
+// Advanced indexing: index tensors that broadcast together (the `broadcast`
+// index), one dim on two axes, and torch.gather.
+const char* const kGathers = R"(
+@deuteron.kernel()
+def gathers(x: torch.Tensor, rows: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    out = torch.zeros_like(x)
+    for tile_m, tile_n in hl.tile(rows.size()):
+        r = rows[tile_m, tile_n]
+        v = x[r, tile_n.index[None, :]] + torch.gather(x[tile_m, :], 1, r)
+        hl.atomic_add(out, [tile_m.index[:, None], r], v)
+        out[tile_m.index, tile_m.index] = w[tile_m, tile_m] * 2
+    return out
+)";
+
 std::vector<Case> cases() {
   const DType f32 = DType::Float32, f16 = DType::Float16;
   return {
@@ -259,6 +273,12 @@ std::vector<Case> cases() {
        {tensor("x", f32, {64, 100}), tensor("ids", DType::Int32, {64}), scalar("seed", ArgSpec::Kind::Int)},
        R"({"block_sizes": [4]})", true, {{"add_pair", kAddPair}, {"mul", kMul}}},
       {"block lanes", kBlockLanes, "lanes", {tensor("x", f32, {100, 70})}, R"({"block_sizes": [32]})"},
+      {"gathers", kGathers, "gathers",
+       {tensor("x", f32, {64, 64}), tensor("rows", DType::Int64, {64, 64}), tensor("w", f32, {64, 64})},
+       R"({"block_sizes": [1, 16]})"},
+      {"gathers 2-D", kGathers, "gathers",
+       {tensor("x", f32, {64, 64}), tensor("rows", DType::Int64, {64, 64}), tensor("w", f32, {64, 64})},
+       R"({"block_sizes": [8, 16]})"},
       {"int64 indices", kDynamic, "dyn", {tensor("x", f32, {65536, 32768}), tensor("y", f32, {65536, 32768})},
        R"({"block_sizes": [16, 32]})"},
   };
@@ -389,6 +409,7 @@ class Differ {
         }
         check(same_role(x.extra_mask, y.extra_mask), w + " extra_mask");
         check(x.mask_elided == y.mask_elided, w + " mask_elided");
+        check(x.broadcast_index == y.broadcast_index, w + " broadcast_index");
         if (a.kind != ir::OpKind::Load) check(same_role(x.value_operand, y.value_operand), w + " value_operand");
         if (a.kind == ir::OpKind::AtomicRMW) {
           check(x.atomic == y.atomic && x.atomic_sem == y.atomic_sem, w + " atomic");
@@ -423,6 +444,7 @@ class Differ {
       case ir::OpKind::Sort:
         check(x.axis == y.axis && x.reverse == y.reverse && x.sort_k == y.sort_k, w + " sort attrs");
         break;
+      case ir::OpKind::Gather: check(x.axis == y.axis, w + " gather axis"); break;
       case ir::OpKind::Dot:
         check(x.dot_out_dtype == y.dot_out_dtype && x.dot_precision == y.dot_precision, w + " dot attrs");
         break;

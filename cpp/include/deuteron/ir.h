@@ -148,6 +148,10 @@ enum class OpKind {
   // descending (sort) or largest first (topk); attrs.sort_k > 0: only the first k, and the results'
   // axis is a Full dim of extent k.  Ties keep no particular order (torch.sort's default).
   Sort,
+  // torch.gather(src, attrs.axis, index): operands src, index (int64, src's rank); the result has the
+  // index's dims and src's dtype, lane i reading src at index[i] along the axis and i elsewhere.  The
+  // index's other axes are src's (one dim each), as Triton's tl.gather requires.
+  Gather,
   // control flow
   For,            // loop over attrs.dim (Tile or Grid dim); operands = initial iter values;
                   // region 0 args = iter values; results = final iter values
@@ -232,6 +236,13 @@ struct Attrs {
   int dim = -1;                      // Tile*, Arange, For
   int tensor = -1;                   // Load/Store/Atomic: index into DeviceKernel::tensors
   std::vector<IndexSpec> index;      // Load/Store/Atomic: one per tensor dim (+ NewAxis)
+  // Load/Store/Atomic: the index tensors broadcast together, as PyTorch's
+  // advanced indexing does (x[rows[:, None], cols], or x[t.index, t.index]
+  // with one dim on two axes): every index is then a Tensor (or a Scalar),
+  // each Tensor operand has the access's rank, and the access's axes are
+  // theirs, axis by axis (the dim where one has it, else size 1).  Without
+  // it each index adds its own axes in order (ir::access_dims).
+  bool broadcast_index = false;
   int extra_mask = -1;               // Load/Store/Atomic: operand index of the user mask, or -1
   int value_operand = -1;            // Store/Atomic: operand index of the stored value
   int expected_operand = -1;         // Atomic Cas: operand index of the expected value
@@ -423,9 +434,17 @@ bool has_dim(const Type& t, int d);
 // the config-computed block, or the fixed number), so that a value over the
 // tile can be retyped onto it (BlockLanes).
 bool holds_block_lanes(const Dim& lanes, const Dim& tile);
+// The same for a merged dim (a reshape's `tile_m * 2`): `lanes` is a Full dim
+// over [0, L) where L is the row-major product of the merged dim's factors'
+// blocks (`x.reshape(tile_m.block_size * 2, ...)` against a slice of length
+// `2 * tile_m.block_size`), so that the merged value can be retyped onto it.
+bool holds_merged_lanes(const DeviceKernel& k, const Dim& lanes, const Dim& merged);
+// Either: `lanes` holds the lanes of tile or merged dim `d` (BlockLanes).
+bool holds_lanes_of(const DeviceKernel& k, const Dim& lanes, const Dim& d);
 // The axes the index of a Load/Store/Atomic produces, in order: a TileDim's
 // dim, a NewAxis's kBroadcast, an index tensor's axes (a scalar index
 // none).  A load's result has these dims; a store's value is broadcast to them.
+// With `broadcast_index`, the index tensors' axes broadcast together instead.
 std::vector<int> access_dims(const Op& op);
 // Whether a Load/Store/Atomic indexes dim d (a TileDim of it, or an index
 // tensor with it as an axis).

@@ -24,15 +24,20 @@ bool flattenable(const ir::DeviceKernel& k) {
     if (k.dim(d).kind != ir::DimKind::Tile || k.dim(d).dynamic_bounds) return false;
   bool ok = true;
   auto grid_only = [&](const std::vector<int>& dims) {
-    for (int d : dims)
-      if (d != ir::kBroadcast && std::find(k.grid_dims.begin(), k.grid_dims.end(), d) == k.grid_dims.end())
-        ok = false;
+    for (size_t i = 0; i < dims.size(); ++i) {
+      const int d = dims[i];
+      if (d == ir::kBroadcast) continue;
+      if (std::find(k.grid_dims.begin(), k.grid_dims.end(), d) == k.grid_dims.end()) ok = false;
+      // One dim on two axes (x[t.index, t.index]) is two indices per flat lane.
+      if (std::find(dims.begin() + i + 1, dims.end(), d) != dims.end()) ok = false;
+    }
   };
   ir::walk(k.body, [&](const ir::Op& op) {
     switch (op.kind) {
       case ir::OpKind::Reduce:
       case ir::OpKind::Scan:
       case ir::OpKind::Sort:
+      case ir::OpKind::Gather:
       case ir::OpKind::CombineReduce:
       case ir::OpKind::Dot:
       case ir::OpKind::Permute:

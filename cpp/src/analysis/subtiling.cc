@@ -22,8 +22,15 @@ std::vector<int> real_dims(const ir::Type& t) {
 
 bool legal(const ir::DeviceKernel& k, int d) {
   bool ok = true;
+  auto twice = [&](const std::vector<int>& dims) { return std::count(dims.begin(), dims.end(), d) > 1; };
   ir::walk(k.body, [&](const ir::Op& op) {
     if (!ok || !ir::touches_dim(op, d)) return;
+    // The dim on two axes (x[t.index, t.index]) pairs every lane with every
+    // other: sub-tiles would pair each only with its own.
+    for (const auto& r : op.results) ok = ok && !twice(r->type.dims);
+    for (const ir::Value* v : op.operands) ok = ok && !twice(v->type.dims);
+    if (op.kind == OpKind::Store || op.kind == OpKind::AtomicRMW) ok = ok && !twice(ir::access_dims(op));
+    if (!ok) return;
     switch (op.kind) {
       case OpKind::For:
         // Its bounds are scalars (shared by the sub-tiles); only its
@@ -41,6 +48,12 @@ bool legal(const ir::DeviceKernel& k, int d) {
       case OpKind::If: ok = false; return;
       // Triton text may mix the lanes of its block (tl.sum, tl.reshape): it sees the whole block.
       case OpKind::InlineTriton: ok = false; return;
+      case OpKind::Gather:
+        // A gather along the dim reads any of its lanes.
+        if (op.operands[0]->type.dims.at(op.attrs.axis) == d) ok = false;
+        for (const auto& r : op.results)
+          if (!ir::has_dim(r->type, d)) ok = false;
+        return;
       case OpKind::Scan:
       case OpKind::Sort:
         // A scan or sort along the dim runs across the sub-tiles.

@@ -39,6 +39,7 @@ const char* name(OpKind k) {
     case OpKind::Dot: return "dot";
     case OpKind::Scan: return "scan";
     case OpKind::Sort: return "sort";
+    case OpKind::Gather: return "gather";
     case OpKind::CombineReduce: return "combine_reduce";
     case OpKind::For: return "for";
     case OpKind::If: return "if";

@@ -80,6 +80,7 @@ Arity arity(OpKind k) {
     case OpKind::Scan:
     case OpKind::CombineReduce: return {1, -1, -1};
     case OpKind::Sort: return {1, 1, 2};
+    case OpKind::Gather: return {2, 2, 1};
     case OpKind::Binary: return {2, 2, 1};
     case OpKind::Where: return {3, 3, 1};
     case OpKind::Dot: return {2, 3, 1};
@@ -664,6 +665,7 @@ class Parser {
       op.attrs.index.push_back(ix);
     } while (accept(","));
     expect("]");
+    if (accept_word("broadcast")) op.attrs.broadcast_index = true;
   }
 
   // `mask %m` and `unmasked` after an index; returns the mask.
@@ -856,6 +858,10 @@ class Parser {
         o.attrs.axis = small_int("an axis");
         if (accept_word("keepdim")) o.attrs.keepdim = true;
         if (accept_word("unmasked")) o.attrs.mask_elided = true;
+        break;
+      case OpKind::Gather:
+        expect_word("axis");
+        o.attrs.axis = small_int("an axis");
         break;
       case OpKind::Sort:
         // `axis 1 [descending] [k 4]`

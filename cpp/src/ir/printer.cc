@@ -134,6 +134,7 @@ class Printer {
       }
     }
     s += "]";
+    if (op.attrs.broadcast_index) s += " broadcast";
     if (op.attrs.extra_mask >= 0) s += " mask " + v(op.operands.at(op.attrs.extra_mask));
     if (op.attrs.mask_elided) s += " unmasked";
     return s;
@@ -204,6 +205,7 @@ class Printer {
           os_ << " fn " << op.attrs.combine_fn;
         os_ << " axis " << op.attrs.axis << (op.attrs.reverse ? " reverse" : "");
         break;
+      case OpKind::Gather: os_ << " axis " << op.attrs.axis; break;
       case OpKind::Sort:
         os_ << " axis " << op.attrs.axis << (op.attrs.reverse ? " descending" : "");
         if (op.attrs.sort_k > 0) os_ << " k " << op.attrs.sort_k;

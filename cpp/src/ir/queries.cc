@@ -21,8 +21,50 @@ bool holds_block_lanes(const Dim& lanes, const Dim& tile) {
   return false;
 }
 
+bool holds_merged_lanes(const DeviceKernel& k, const Dim& lanes, const Dim& merged) {
+  if (lanes.kind != DimKind::Full || lanes.merged() || !lanes.begin.is_constant() || lanes.begin.constant() != 0)
+    return false;
+  if (!merged.merged()) return false;
+  SymInt product = 1;
+  for (int f : merged.factors) {
+    const Dim& d = k.dim(f);
+    if (d.kind == DimKind::Tile && d.subtile_of < 0) {
+      if (d.fixed_block_size) product = product * SymInt(*d.fixed_block_size);
+      else if (d.config_block_size) product = product * *d.config_block_size;
+      else if (d.block_size_index >= 0) product = product * SymInt::symbol("_block_size_" + std::to_string(d.block_size_index));
+      else return false;
+    } else if (d.kind == DimKind::Full && !d.merged()) {
+      // A whole dim's block: its extent's next power of 2 (a constant extent only).
+      auto e = d.extent().as_constant();
+      if (!e) return false;
+      int64_t p = 1;
+      while (p < *e) p *= 2;
+      product = product * SymInt(p);
+    } else {
+      return false;
+    }
+  }
+  return lanes.end.same_as(product);
+}
+
+bool holds_lanes_of(const DeviceKernel& k, const Dim& lanes, const Dim& d) {
+  return holds_block_lanes(lanes, d) || holds_merged_lanes(k, lanes, d);
+}
+
 std::vector<int> access_dims(const Op& op) {
   std::vector<int> dims;
+  if (op.attrs.broadcast_index) {
+    // Every index tensor has the access's rank: axis i is the dim any of them
+    // has there (the verifier checks they agree), else size 1.
+    for (const auto& ix : op.attrs.index) {
+      if (ix.kind != IndexSpec::Kind::Tensor) continue;
+      const auto& vd = op.operands.at(ix.operand)->type.dims;
+      if (dims.empty()) dims.assign(vd.size(), kBroadcast);
+      for (size_t i = 0; i < vd.size() && i < dims.size(); ++i)
+        if (dims[i] == kBroadcast) dims[i] = vd[i];
+    }
+    return dims;
+  }
   for (const auto& ix : op.attrs.index) {
     switch (ix.kind) {
       case IndexSpec::Kind::TileDim: dims.push_back(ix.dim); break;

@@ -151,6 +151,17 @@ class Verifier {
         check(res(1).dims == expect && res(1).dtype == DType::Int64, &op, "indices are int64 of the values' shape");
         break;
       }
+      case OpKind::Gather: {
+        const auto& src = opnd(0).dims;
+        const auto& idx = opnd(1).dims;
+        check(src.size() == idx.size() && op.attrs.axis >= 0 && op.attrs.axis < static_cast<int>(src.size()), &op,
+              "gathers along an axis of src, with an index of src's rank");
+        for (size_t i = 0; i < src.size() && i < idx.size(); ++i)
+          if (static_cast<int>(i) != op.attrs.axis) check(src[i] == idx[i], &op, "the index's other axes are src's");
+        check(opnd(1).dtype == DType::Int64, &op, "the index is int64");
+        check(res(0).dims == idx && res(0).dtype == opnd(0).dtype, &op, "the result has the index's dims, src's dtype");
+        break;
+      }
       case OpKind::Scan:
       case OpKind::CombineReduce: {
         size_t n = op.operands.size();
@@ -199,8 +210,8 @@ class Verifier {
         check(in[axis] != kBroadcast && out[axis] != kBroadcast, &op, "block_lanes axis must be a dim");
         check_dim(in[axis], &op);
         check_dim(out[axis], &op);
-        check(holds_block_lanes(k_.dim(out[axis]), k_.dim(in[axis])) ||
-                  holds_block_lanes(k_.dim(in[axis]), k_.dim(out[axis])),
+        check(holds_lanes_of(k_, k_.dim(out[axis]), k_.dim(in[axis])) ||
+                  holds_lanes_of(k_, k_.dim(in[axis]), k_.dim(out[axis])),
               &op, "block_lanes must go between a tile and the whole dim of its block's lanes");
         for (size_t i = 0; i < in.size(); ++i)
           if (static_cast<int>(i) != axis) check(in[i] == out[i], &op, "block_lanes changes only its axis");
@@ -284,6 +295,29 @@ class Verifier {
         }
         check(consumed == static_cast<int>(k_.tensors[op.attrs.tensor].sizes.size()), &op,
               "index count does not match the tensor's rank");
+        if (op.attrs.broadcast_index) {
+          // The index tensors have one rank and agree axis by axis.
+          std::vector<int> axes;
+          bool any = false;
+          for (const auto& ix : op.attrs.index) {
+            check(ix.kind == IndexSpec::Kind::Tensor || ix.kind == IndexSpec::Kind::Scalar, &op,
+                  "a broadcast index holds only index tensors and scalars");
+            if (ix.kind != IndexSpec::Kind::Tensor || ix.operand < 0 || ix.operand >= static_cast<int>(op.operands.size()))
+              continue;
+            const auto& vd = op.operands[ix.operand]->type.dims;
+            if (!any) axes.assign(vd.size(), kBroadcast);
+            any = true;
+            check(vd.size() == axes.size(), &op, "the index tensors of a broadcast index differ in rank");
+            for (size_t i = 0; i < vd.size() && i < axes.size(); ++i) {
+              check(vd[i] == kBroadcast || axes[i] == kBroadcast || vd[i] == axes[i], &op,
+                    "the index tensors of a broadcast index differ on axis " + std::to_string(i));
+              if (axes[i] == kBroadcast) axes[i] = vd[i];
+            }
+          }
+          check(any, &op, "a broadcast index needs an index tensor");
+        }
+        if (op.kind != OpKind::Store && !op.results.empty())
+          check(op.result()->type.dims == access_dims(op), &op, "the result's axes are not the index's");
         if (op.kind != OpKind::Load)
           check(op.attrs.value_operand >= 0 && op.attrs.value_operand < static_cast<int>(op.operands.size()), &op,
                 "store needs a value operand");

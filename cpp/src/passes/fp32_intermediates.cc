@@ -109,6 +109,7 @@ class Widener {
       case OpKind::Reshape:
       case OpKind::BroadcastTo:
       case OpKind::BlockLanes:
+      case OpKind::Gather:
       case OpKind::Permute: return true;
       case OpKind::Unary:
         switch (op.attrs.unary) {

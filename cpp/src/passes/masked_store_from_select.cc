@@ -46,7 +46,9 @@ const ir::Value* extra_mask(const ir::Op& op) {
 
 // Whether load `l` reads exactly the elements store `s` writes.
 bool same_access(const ir::Op& l, const ir::Op& s) {
-  if (l.attrs.tensor != s.attrs.tensor || l.attrs.index.size() != s.attrs.index.size()) return false;
+  if (l.attrs.tensor != s.attrs.tensor || l.attrs.index.size() != s.attrs.index.size() ||
+      l.attrs.broadcast_index != s.attrs.broadcast_index)
+    return false;
   if (extra_mask(l) != extra_mask(s)) return false;
   for (size_t i = 0; i < l.attrs.index.size(); ++i) {
     const ir::IndexSpec& a = l.attrs.index[i];

@@ -55,7 +55,7 @@ class UnitDimEliminator {
     bool ok = true;
     ir::walk(k_.body, [&](const ir::Op& op) {
       if ((op.kind == OpKind::Reduce || op.kind == OpKind::Scan || op.kind == OpKind::CombineReduce ||
-           op.kind == OpKind::Sort) &&
+           op.kind == OpKind::Sort || op.kind == OpKind::Gather) &&
           is_unit(op.operands[0]->type.dims.at(op.attrs.axis)))
         ok = false;
       if (op.kind == OpKind::Dot)
@@ -64,6 +64,8 @@ class UnitDimEliminator {
           if (is_unit(d[d.size() - 1]) || is_unit(d[d.size() - 2])) ok = false;
         }
       if (op.kind == OpKind::For && is_unit(op.attrs.dim)) ok = false;
+      // tl.gather takes an input and index of one rank: both keep the gathered axis.
+      if (op.kind == OpKind::Gather && is_unit(op.operands[1]->type.dims.at(op.attrs.axis))) ok = false;
       // A tile retyped onto its block's lanes keeps its axis (the lanes' dim stays).
       if (op.kind == OpKind::BlockLanes && (is_unit(op.operands[0]->type.dims.at(op.attrs.axis)) ||
                                             is_unit(op.result()->type.dims.at(op.attrs.axis))))
@@ -120,6 +122,19 @@ class UnitDimEliminator {
       } else {
         vote({o, i}, is_unit(t));
       }
+    }
+  }
+
+  // The index tensors of a broadcast index have the access's axes: a size-1
+  // axis of one goes where the access's axis goes (kept where the access's
+  // axis is itself size 1, like a NewAxis).
+  void broadcast_index_axes(const ir::Op& op, const std::vector<int>& dims) {
+    if (!op.attrs.broadcast_index) return;
+    for (const auto& ix : op.attrs.index) {
+      if (ix.kind != ir::IndexSpec::Kind::Tensor) continue;
+      const ir::Value* v = op.operands.at(ix.operand);
+      for (int i = 0; i < v->type.rank() && i < static_cast<int>(dims.size()); ++i)
+        if (v->type.dims[i] == ir::kBroadcast) vote({v, i}, dims[i] != ir::kBroadcast && is_unit(dims[i]));
     }
   }
 
@@ -183,6 +198,15 @@ class UnitDimEliminator {
         }
         break;
       }
+      case OpKind::Gather:
+        // Positional: the index's axes are the result's, and so are the
+        // input's but the gathered one.
+        same_axes(op.operands[1], res);
+        for (int i = 0; i < res->type.rank(); ++i)
+          if (i != op.attrs.axis && op.operands[0]->type.dims[i] == ir::kBroadcast) unite({op.operands[0], i}, {res, i});
+        if (op.operands[0]->type.dims[op.attrs.axis] == ir::kBroadcast) vote({op.operands[0], op.attrs.axis}, false);
+        if (res->type.dims[op.attrs.axis] == ir::kBroadcast) vote({res, op.attrs.axis}, false);
+        break;
       case OpKind::Sort:
         // The size-1 axes are the operand's (the sorted axis, last, is a whole dim).
         same_axes(op.operands[0], op.result(0));
@@ -226,6 +250,7 @@ class UnitDimEliminator {
       case OpKind::AtomicRMW: {
         auto dims = ir::access_dims(op);
         align(op.operands.at(op.attrs.value_operand), dims, nullptr);
+        broadcast_index_axes(op, dims);
         // NewAxis entries of the index: kept (they are positions in the tensor's view).
         if (op.kind == OpKind::AtomicRMW) same_axes(op.operands.at(op.attrs.value_operand), res);
         break;
@@ -233,6 +258,7 @@ class UnitDimEliminator {
       case OpKind::Load:
         for (int i = 0; i < res->type.rank(); ++i)
           if (res->type.dims[i] == ir::kBroadcast) vote({res, i}, false);
+        broadcast_index_axes(op, res->type.dims);
         break;
       case OpKind::For: {
         size_t first = op.attrs.dynamic_bounds ? 2 : 0;
@@ -302,6 +328,7 @@ class UnitDimEliminator {
         case OpKind::Reduce:
         case OpKind::Scan:
         case OpKind::Sort:
+        case OpKind::Gather:
         case OpKind::CombineReduce:
         case OpKind::BlockLanes: op.attrs.axis = new_axis(op.operands[0], op.attrs.axis); break;
         case OpKind::ExpandDims: {
@@ -366,6 +393,16 @@ class UnitDimEliminator {
       for (auto& res : op->results) res->type.dims = new_dims_.at(res.get());
       for (auto& sub : op->regions)
         for (auto& a : sub->args) a->type.dims = new_dims_.at(a.get());
+    }
+    // A broadcast index whose every axis went is a plain index of scalars.
+    for (auto& op : r.ops) {
+      if (!op->attrs.broadcast_index) continue;
+      bool scalars = true;
+      for (const auto& ix : op->attrs.index)
+        if (ix.kind == ir::IndexSpec::Kind::Tensor) scalars &= new_dims_.at(op->operands.at(ix.operand)).empty();
+      if (!scalars) continue;
+      for (auto& ix : op->attrs.index) ix.kind = ir::IndexSpec::Kind::Scalar;
+      op->attrs.broadcast_index = false;
     }
     // ExpandDims/Squeeze of a dropped axis are now identities: bypass them
     // (they stay behind as same-shape reshapes until dead-code elimination).

@@ -3,6 +3,8 @@
 // not model becomes Unknown (Python runs it); on the device it is an error.
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <set>
 
 #include "analyzer.h"
 #include "slices.h"
@@ -927,9 +929,138 @@ struct LoweredIndex {
   // slice to the size; the access masks the lanes at or past it instead (a
   // load reads 0 there, a store leaves them), so no lane leaves the tensor.
   std::vector<std::pair<ir::Value*, SymInt>> slice_ends;
+  // PyTorch's advanced indexing: the index tensors broadcast together
+  // (ir::Attrs::broadcast_index).
+  bool broadcast = false;
 };
 
 }  // namespace
+
+// Rewrites an index into the broadcast form (ir::Attrs::broadcast_index):
+// every index with axes becomes an index tensor of the access's rank, placed
+// on the axes it indexes.  `group`: the user's index tensors broadcast
+// together into one shape, placed where the first one is when nothing but
+// scalars separates them, else first (PyTorch's rule); otherwise each spec
+// keeps its own axes, and a dim on two of them (x[t.index, t.index], the
+// block of x[i, j] for i, j in the tile, as Helion reads it) is two axes.
+static void broadcast_index(Analyzer& a, LoweredIndex& out, const std::set<const ir::Value*>& user_tensors,
+                            bool group, SourceSpan span) {
+  using Kind = ir::IndexSpec::Kind;
+  IRGen& g = a.gen();
+  const size_t n = out.specs.size();
+  auto spec_dims = [&](const ir::IndexSpec& s) -> std::vector<int> {
+    switch (s.kind) {
+      case Kind::NewAxis: return {ir::kBroadcast};
+      case Kind::TileDim: return {s.dim};
+      case Kind::Tensor: return out.operands.at(s.operand)->type.dims;
+      case Kind::Scalar: return {};
+    }
+    return {};
+  };
+  auto is_user = [&](size_t i) {
+    return out.specs[i].kind == Kind::Tensor && user_tensors.count(out.operands.at(out.specs[i].operand));
+  };
+  // The shape the user's index tensors broadcast to, and whether they are adjacent.
+  std::vector<int> shape;
+  int first = -1, last = -1;
+  if (group) {
+    for (size_t i = 0; i < n; ++i) {
+      if (!is_user(i)) continue;
+      const auto& d = out.operands.at(out.specs[i].operand)->type.dims;
+      shape = first < 0 ? d : g.broadcast_dims(shape, d, span);
+      if (first < 0) first = static_cast<int>(i);
+      last = static_cast<int>(i);
+    }
+  }
+  bool adjacent = true;
+  for (int i = first + 1; group && i < last; ++i)
+    if (!is_user(i) && out.specs[i].kind != Kind::Scalar) adjacent = false;
+  // The access's axes, and where each spec's axes go.
+  std::vector<int> dims;
+  std::vector<size_t> at(n, 0);
+  size_t shape_at = 0;
+  auto add_shape = [&] {
+    shape_at = dims.size();
+    dims.insert(dims.end(), shape.begin(), shape.end());
+  };
+  if (group && !adjacent) add_shape();
+  for (size_t i = 0; i < n; ++i) {
+    if (group && is_user(i)) {
+      if (adjacent && static_cast<int>(i) == first) add_shape();
+      at[i] = shape_at;
+      continue;
+    }
+    at[i] = dims.size();
+    for (int d : spec_dims(out.specs[i])) dims.push_back(d);
+  }
+  // A whole dim on two axes is two dims of its size (as `w[:, :]` is).
+  for (size_t i = 0; i < dims.size(); ++i) {
+    if (dims[i] == ir::kBroadcast || std::find(dims.begin(), dims.begin() + i, dims[i]) == dims.begin() + i) continue;
+    const ir::Dim& dim = g.kernel().dim(dims[i]);
+    if (dim.kind != ir::DimKind::Full || dim.merged() || !(dim.begin.is_constant() && dim.begin.constant() == 0))
+      continue;
+    const SymInt end = dim.end;
+    dims[i] = g.full_dim_other_than(end, dims, span, end.str());
+  }
+  const int rank = static_cast<int>(dims.size());
+  const DType idx = g.kernel().index_dtype;
+  // `v`, whose axes start at axis `from`, with the access's rank.
+  auto place = [&](ir::Value* v, size_t from) {
+    for (size_t k = 0; k < from; ++k) v = g.expand_dims(v, 0, span);
+    while (v->type.rank() < rank) v = g.expand_dims(v, v->type.rank(), span);
+    // The dims renamed above (and a tile retyped onto its block's lanes).
+    std::vector<int> want(rank, ir::kBroadcast);
+    for (int k = 0; k < rank; ++k)
+      if (v->type.dims[k] != ir::kBroadcast) want[k] = dims[k];
+    for (int k = 0; k < rank; ++k)
+      if (v->type.dims[k] != ir::kBroadcast) v = g.block_lanes(v, k, want[k], span);
+    return g.conform_whole_dims(v, want, span);
+  };
+  std::map<const ir::Value*, ir::Value*> placed;  // an old operand and its placed form
+  std::vector<ir::IndexSpec> specs;
+  std::vector<ir::Value*> operands;
+  for (size_t i = 0; i < n; ++i) {
+    ir::IndexSpec s = out.specs[i];
+    ir::Value* v = nullptr;
+    switch (s.kind) {
+      case Kind::NewAxis: continue;  // an axis no index tensor has: size 1
+      case Kind::Scalar: v = out.operands.at(s.operand); break;
+      case Kind::TileDim: {
+        ir::Attrs attrs;
+        attrs.dim = s.dim;
+        const OpKind k = g.kernel().dim(s.dim).kind == ir::DimKind::Tile ? OpKind::TileIndex : OpKind::Arange;
+        v = g.builder().create(k, {}, {ir::Type{idx, {s.dim}}}, span, attrs)->result();
+        if (!(s.offset.is_constant() && s.offset.constant() == 0))
+          v = g.binary_raw(ir::BinaryFn::Add, v, g.cast(g.sym_value(s.offset, span), idx, span), idx, span);
+        v = place(v, at[i]);
+        for (auto& [d, size] : out.past_end)
+          if (d == s.dim) out.slice_ends.emplace_back(v, SymInt(size));
+        s = ir::IndexSpec{};
+        s.kind = Kind::Tensor;
+        break;
+      }
+      case Kind::Tensor: {
+        ir::Value* old = out.operands.at(s.operand);
+        v = old;
+        if (group && is_user(i))
+          while (v->type.rank() < static_cast<int>(shape.size())) v = g.expand_dims(v, 0, span);
+        v = place(v, at[i]);
+        placed[old] = v;
+        break;
+      }
+    }
+    s.operand = static_cast<int>(operands.size());
+    operands.push_back(v);
+    specs.push_back(s);
+  }
+  for (auto& [v, size] : out.slice_ends)
+    if (auto it = placed.find(v); it != placed.end()) v = it->second;
+  out.past_end.clear();  // now among slice_ends, on the access's axes
+  out.specs = std::move(specs);
+  out.operands = std::move(operands);
+  out.dims = std::move(dims);
+  out.broadcast = true;
+}
 
 static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<std::pair<SValue, SourceSpan>> parts,
                                 SourceSpan span, bool user_masked = false) {
@@ -972,6 +1103,19 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
 
   LoweredIndex out;
   int pos = 0;
+  // Several index tensors of which one has two or more axes broadcast
+  // together into one shape (PyTorch's advanced indexing).  Index tensors of
+  // one axis each add their own axis instead (Helion's rule: hl.load(x,
+  // [rows, tile_k.index]) is the block of rows by columns, where PyTorch
+  // would pair them).
+  int index_tensors = 0, widest = 0;
+  for (const auto& [p, sp] : full)
+    if (p.kind == K::IR && p.value && !p.value->type.is_scalar()) {
+      ++index_tensors;
+      widest = std::max(widest, p.value->type.rank());
+    }
+  const bool group = index_tensors >= 2 && widest >= 2;
+  std::set<const ir::Value*> user_tensors;  // the user's index tensors among the operands
   // The index of a size-1 dim read as its one element on a size-1 axis that
   // broadcasts: a NewAxis, then the returned scalar index 0.
   auto one_element_axis = [&](SourceSpan sp) {
@@ -985,12 +1129,13 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
     out.operands.push_back(a.expect_device(SValue::integer(0), sp, "an index").value);
     return zero;
   };
-  auto add_dim = [&](int d, SourceSpan sp) {
-    if (d != ir::kBroadcast && std::find(out.dims.begin(), out.dims.end(), d) != out.dims.end())
-      a.error(sp, "the same dimension (" + a.gen().dim_name(d) + ") indexes two dimensions of '" + t.expr + "'",
-              {"use two different tiles, or hl.grid for a diagonal"});
-    out.dims.push_back(d);
-  };
+  // The axes each spec adds to the access (a tile or `:` one, a None one of
+  // size 1, an index tensor its own), and which index tensors the user wrote
+  // (rather than slices made into tensors): those are PyTorch's advanced
+  // indices, which broadcast together.
+  std::vector<std::vector<int>> spec_axes;
+  std::vector<bool> advanced;
+  auto add_dim = [&](int d, SourceSpan) { out.dims.push_back(d); };
   for (const auto& [p, sp] : full) {
     ir::IndexSpec spec;
     switch (p.kind) {
@@ -1084,7 +1229,7 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
           // indexed by the head).  A constant index was checked above.
           v = a.expect_device(SValue::integer(0), sp, "an index");
         }
-        if (!v.value->type.is_scalar()) {
+        if (!v.value->type.is_scalar() && !group) {
           // Index tensors over whole dims already used by this index
           // (x[hl.arange(8)[:, None], hl.arange(8)[None, :]]) get another
           // dim of the same size: each index adds its own axes.
@@ -1106,6 +1251,7 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
           spec.kind = ir::IndexSpec::Kind::Scalar;
         } else {
           spec.kind = ir::IndexSpec::Kind::Tensor;
+          user_tensors.insert(v.value);
           for (int d : v.value->type.dims) add_dim(d, sp);
         }
         break;
@@ -1124,6 +1270,10 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
     out.specs.push_back(spec);
     ++pos;
   }
+  bool twice = false;
+  for (size_t i = 0; i < out.dims.size(); ++i)
+    twice |= out.dims[i] != ir::kBroadcast && std::find(out.dims.begin() + i + 1, out.dims.end(), out.dims[i]) != out.dims.end();
+  if (group || twice) broadcast_index(a, out, user_tensors, group, span);
   return out;
 }
 
@@ -1165,6 +1315,7 @@ SValue Analyzer::load(const SValue& tensor, const IndexParts& index, SourceSpan 
   ir::Attrs attrs;
   attrs.tensor = tensor_param(t, span);
   attrs.index = li.specs;
+  attrs.broadcast_index = li.broadcast;
   attrs.eviction_policy = eviction;
   attrs.memory_op = kernel_->num_loads++;
   std::vector<ir::Value*> ops = li.operands;
@@ -1238,6 +1389,7 @@ void Analyzer::store(const SValue& tensor, const IndexParts& index, const SValue
   ir::Attrs attrs;
   attrs.tensor = tensor_param(t, span);
   attrs.index = li.specs;
+  attrs.broadcast_index = li.broadcast;
   attrs.memory_op = kernel_->num_stores++;
   std::vector<ir::Value*> ops = li.operands;
   attrs.value_operand = static_cast<int>(ops.size());
@@ -1266,6 +1418,7 @@ SValue Analyzer::atomic(ir::AtomicFn fn, const SValue& tensor, const IndexParts&
   ir::Attrs attrs;
   attrs.tensor = tensor_param(t, span);
   attrs.index = li.specs;
+  attrs.broadcast_index = li.broadcast;
   attrs.atomic = fn;
   attrs.atomic_sem = sem;
   std::vector<ir::Value*> ops = li.operands;

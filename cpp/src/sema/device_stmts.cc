@@ -432,6 +432,17 @@ void Analyzer::assign_reduction_indices(ir::DeviceKernel& k, SourceSpan loop_spa
           if (d != ir::kBroadcast) persistent.insert(d);
       }
     }
+    // A dim on two axes of one value (x[hl.arange(n)[:, None], hl.arange(n)[None, :]])
+    // pairs every lane with every other: a chunk would pair each only with its own.
+    auto twice = [&](const std::vector<int>& ds) {
+      for (size_t i = 0; i < ds.size(); ++i)
+        if (ds[i] != ir::kBroadcast && std::find(ds.begin() + i + 1, ds.end(), ds[i]) != ds.end())
+          persistent.insert(ds[i]);
+    };
+    for (const auto& r : op.results) twice(r->type.dims);
+    if (op.kind == OpKind::Store || op.kind == OpKind::AtomicRMW) twice(ir::access_dims(op));
+    // A gather reads anywhere along its input's axis.
+    if (op.kind == OpKind::Gather) persistent.insert(op.operands[0]->type.dims.at(op.attrs.axis));
     // A sort needs its whole row at once, and a topk's k lanes come out whole.
     if (op.kind == OpKind::Sort) {
       persistent.insert(op.operands[0]->type.dims.at(op.attrs.axis));

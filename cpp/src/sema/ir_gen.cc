@@ -120,8 +120,8 @@ std::optional<std::vector<int>> IRGen::try_broadcast_dims(const std::vector<int>
     int db = i < n - b.size() ? ir::kBroadcast : b[i - (n - b.size())];
     // A tile and the whole dim of its block's lanes: the lanes (onto_block_lanes).
     if (da != ir::kBroadcast && db != ir::kBroadcast && da != db) {
-      if (ir::holds_block_lanes(kernel_.dim(da), kernel_.dim(db))) db = da;
-      else if (ir::holds_block_lanes(kernel_.dim(db), kernel_.dim(da))) da = db;
+      if (ir::holds_lanes_of(kernel_, kernel_.dim(da), kernel_.dim(db))) db = da;
+      else if (ir::holds_lanes_of(kernel_, kernel_.dim(db), kernel_.dim(da))) da = db;
     }
     if (da != ir::kBroadcast && db != ir::kBroadcast && da != db) {
       if (auto met = whole_dims_meet(da, db)) {
@@ -229,8 +229,8 @@ void IRGen::onto_block_lanes(Value*& v, const Value* other, SourceSpan span) {
 Value* IRGen::block_lanes(Value* v, int axis, int lanes, SourceSpan span, bool back) {
   int d = v->type.dims.at(axis);
   if (d == lanes) return v;
-  bool onto = ir::holds_block_lanes(kernel_.dim(lanes), kernel_.dim(d));
-  if (!onto && !(back && ir::holds_block_lanes(kernel_.dim(d), kernel_.dim(lanes)))) return v;
+  bool onto = ir::holds_lanes_of(kernel_, kernel_.dim(lanes), kernel_.dim(d));
+  if (!onto && !(back && ir::holds_lanes_of(kernel_, kernel_.dim(d), kernel_.dim(lanes)))) return v;
   int tile = onto ? d : lanes;
   if (is_jagged(tile))
     error(span, "a jagged tile's values cannot join a whole block of lanes (" + dim_name(onto ? lanes : d) + ")");

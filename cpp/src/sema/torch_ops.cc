@@ -6,6 +6,7 @@
 // once at the end, as PyTorch's kernels do.
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -225,11 +226,71 @@ SValue max_min(OpCtx& c, bool is_max) {
   return SValue::tuple({SValue::ir(vals, PromotionClass::Tensor), SValue::ir(idx, PromotionClass::Tensor)});
 }
 
+// argmax/argmin without dim: the index into the value flattened in row-major
+// order (over its live lanes: a partial tile counts its valid length), the
+// first one where several hold the extreme, a NaN's first where one holds NaN
+// (as PyTorch).  Over several axes: the extreme over all of them, then the
+// smallest linear index among the lanes that hold it.
+ir::Value* flat_arg_reduce(OpCtx& c, ReduceFn f, ir::Value* x, bool keepdim) {
+  IRGen& g = c.g();
+  const int rank = x->type.rank();
+  if (rank == 0) return g.int_constant(0, DType::Int64, c.span);
+  if (rank == 1) return g.reduce(f, x, 0, keepdim, std::nullopt, c.span);
+  const DType i64 = DType::Int64, it = g.index_dtype();
+  ir::Value* linear = nullptr;
+  ir::Value* stride = nullptr;  // the lanes of the axes after this one
+  for (int a = rank - 1; a >= 0; --a) {
+    const int d = x->type.dims[a];
+    if (d == ir::kBroadcast) continue;
+    const ir::Dim& dim = g.kernel().dim(d);
+    if (g.is_jagged(d) || dim.merged() || (dim.kind != ir::DimKind::Tile && dim.kind != ir::DimKind::Full))
+      c.a.error(c.span, c.name + "() without dim inside tile loops needs tiles and whole dims as axes, got " +
+                            g.dim_name(d),
+                {"pass dim="});
+    ir::Attrs at;
+    at.dim = d;
+    ir::Value *local, *length;
+    if (dim.kind == ir::DimKind::Tile) {
+      ir::Value* begin = g.builder().create(ir::OpKind::TileBegin, {}, {ir::Type{it, {}}}, c.span, at)->result();
+      ir::Value* end = g.builder().create(ir::OpKind::TileEnd, {}, {ir::Type{it, {}}}, c.span, at)->result();
+      ir::Value* index = g.builder().create(ir::OpKind::TileIndex, {}, {ir::Type{it, {d}}}, c.span, at)->result();
+      local = g.binary_raw(BinaryFn::Sub, index, begin, it, c.span);
+      length = g.binary_raw(BinaryFn::Sub, end, begin, it, c.span);
+    } else {
+      local = g.builder().create(ir::OpKind::Arange, {}, {ir::Type{it, {d}}}, c.span, at)->result();
+      if (!(dim.begin.is_constant() && dim.begin.constant() == 0))
+        local = g.binary_raw(BinaryFn::Sub, local, g.cast(g.sym_value(dim.begin, c.span), it, c.span), it, c.span);
+      length = g.sym_value(dim.extent(), c.span);
+    }
+    local = g.cast(local, i64, c.span);
+    for (int k = 0; k < a; ++k) local = g.expand_dims(local, 0, c.span);
+    while (local->type.rank() < rank) local = g.expand_dims(local, local->type.rank(), c.span);
+    ir::Value* term = stride ? g.binary_raw(BinaryFn::Mul, local, stride, i64, c.span) : local;
+    linear = linear ? g.binary_raw(BinaryFn::Add, linear, term, i64, c.span) : term;
+    length = g.cast(length, i64, c.span);
+    stride = stride ? g.binary_raw(BinaryFn::Mul, stride, length, i64, c.span) : length;
+  }
+  std::vector<int> all;
+  for (int a = 0; a < rank; ++a) all.push_back(a);
+  if (!linear) return reduce_axes(c, ReduceFn::Min, g.full(x->type.dims, ir::Literal::from_int(0), i64, c.span), all,
+                                  keepdim, std::nullopt);
+  ir::Value* extreme = reduce_axes(c, f == ReduceFn::ArgMax ? ReduceFn::Max : ReduceFn::Min, x, all, true, std::nullopt);
+  ir::Value* hit = g.binary_raw(BinaryFn::Eq, x, extreme, DType::Bool, c.span);
+  if (is_floating(x->type.dtype)) {
+    ir::Value* nans = g.binary_raw(BinaryFn::LogicalAnd, g.unary_raw(UnaryFn::IsNan, x, DType::Bool, c.span),
+                                   g.unary_raw(UnaryFn::IsNan, extreme, DType::Bool, c.span), DType::Bool, c.span);
+    hit = g.binary_raw(BinaryFn::LogicalOr, hit, nans, DType::Bool, c.span);
+  }
+  ir::Value* none = g.int_constant(std::numeric_limits<int64_t>::max(), i64, c.span);
+  ir::Value* candidates = g.where_raw(hit, linear, none, c.span);
+  return reduce_axes(c, ReduceFn::Min, candidates, all, keepdim, std::nullopt);
+}
+
 SValue arg_reduce(OpCtx& c, ReduceFn f) {
   SValue x = c.dev("input");
   if (!c.has("dim")) {
-    c.a.error(c.span, c.name + "() without dim (over the flattened tensor) is not supported inside tile loops",
-              {"pass dim="});
+    ir::Value* r = flat_arg_reduce(c, f, x.value, keepdim_of(c));
+    return SValue::ir(r, r->type.is_scalar() ? PromotionClass::ZeroDim : PromotionClass::Tensor);
   }
   int axis = c.a.normalize_axis(c.a.expect_const_int(c.get("dim"), c.at("dim"), "dim"), x.value->type.rank(),
                                 c.at("dim"));
@@ -405,6 +466,47 @@ SValue stack(OpCtx& c) {
 
 // ---- sort / topk
 // torch.sort and torch.topk along the last axis, which must be a whole (Full)
+// torch.gather(input, dim, index): out[..i..] = input[..index[..i..]..] along
+// `dim`, the index's shape.  Triton's tl.gather takes an index whose other
+// axes are the input's, so those must be the same dims (PyTorch allows an
+// index shorter than the input there).  The input's dim along `dim` is read
+// whole (assign_reduction_indices keeps it persistent).
+SValue gather(OpCtx& c) {
+  SValue x = c.dev("input");
+  SValue ix = c.dev("index");
+  const int rank = x.value->type.rank();
+  if (rank == 0) c.a.error(c.at("input"), "gather() inside tile loops needs an input with dimensions, got a scalar");
+  const int axis = c.a.normalize_axis(c.a.expect_const_int(c.get("dim"), c.at("dim"), "dim"), rank, c.at("dim"));
+  if (c.has("sparse_grad") && c.a.expect_const_bool(c.get("sparse_grad"), c.at("sparse_grad"), "sparse_grad"))
+    c.a.error(c.at("sparse_grad"), "gather(sparse_grad=True) is not supported inside tile loops");
+  ir::Value* index = ix.value;
+  if (index->type.dtype != DType::Int64)
+    c.a.error(c.at("index"), std::string("gather(): Expected dtype int64 for index, got ") +
+                                 torch_name(index->type.dtype),
+              {"convert it with .to(torch.int64)"});
+  if (index->type.rank() != rank)
+    c.a.error(c.at("index"), "Index tensor must have the same number of dimensions as input tensor (" +
+                                 std::to_string(index->type.rank()) + " and " + std::to_string(rank) + ")");
+  std::vector<int> want = index->type.dims;
+  for (int i = 0; i < rank; ++i)
+    if (i != axis) want[i] = x.value->type.dims[i];
+  index = c.g().conform_whole_dims(index, want, c.span);
+  for (int i = 0; i < rank; ++i) {
+    if (i == axis || index->type.dims[i] == x.value->type.dims[i]) continue;
+    c.a.error(c.at("index"), "gather() inside tile loops needs the index's dimension " + std::to_string(i) + " (" +
+                                 c.g().dim_name(index->type.dims[i]) + ") to be the input's (" +
+                                 c.g().dim_name(x.value->type.dims[i]) + "): only dimension " +
+                                 std::to_string(axis) + " is gathered along",
+              {"index the input with the same tiles as the index on the other dimensions (x[tile_n, :] with "
+               "index[tile_n, tile_k] for dim=1)"});
+  }
+  ir::Attrs a;
+  a.axis = axis;
+  ir::Value* r = c.g().builder().create(ir::OpKind::Gather, {x.value, index},
+                                        {ir::Type{x.value->type.dtype, index->type.dims}}, c.span, a)->result();
+  return SValue::ir(r, PromotionClass::Tensor);
+}
+
 // dim: a sort sees every element of the row, so the dim is never split into
 // tiles or rolled into a loop (assign_reduction_indices keeps it persistent).
 // Both return (values, indices), as torch does.
@@ -685,6 +787,7 @@ std::map<std::string, OpDef> build_table() {
   t["ops.higher_order.associative_scan"] = t["_higher_order_ops.associative_scan"];
 
   t["stack"] = {{"tensors", "dim="}, stack};
+  t["gather"] = {{"input", "dim", "index", "*", "sparse_grad="}, gather};
   t["sort"] = {{"input", "dim=", "descending=", "*", "stable="}, [](OpCtx& c) { return sort_like(c, false); }};
   t["topk"] = {{"input", "k", "dim=", "largest=", "sorted="}, [](OpCtx& c) { return sort_like(c, true); }};
 

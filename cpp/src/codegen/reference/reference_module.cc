@@ -213,7 +213,8 @@ class ReferenceEmitter {
 
   // `e` has axes `src`; view it with the axes of `dst` (size-1 elsewhere).
   std::string place(const std::string& e, const std::vector<int>& src, const std::vector<int>& dst) {
-    if (src == dst) return e;
+    // (An index tensor of a broadcast index has the access's rank already.)
+    if (src == dst || src.size() == dst.size()) return e;
     std::string ix;
     size_t j = 0;
     for (size_t i = 0; i < dst.size(); ++i) {
@@ -532,6 +533,10 @@ class ReferenceEmitter {
         }
         return;
       }
+      case OpKind::Gather:
+        assign(op, "torch.gather(" + t(op.operands[0]) + ", " + std::to_string(op.attrs.axis) + ", " +
+                       t(op.operands[1]) + ")");
+        return;
       case OpKind::CombineReduce:
         w_.line(results(op) + " = _deuteron_reduce(" + combine_names_.at(&op) + ", " + operand_tuple(op) + ", " +
                 std::to_string(op.attrs.axis) + ", keepdim=" + (op.attrs.keepdim ? "True" : "False") + ")");

@@ -497,6 +497,14 @@ class KernelEmitter {
     return e + "[" + idx + "]";
   }
 
+  // An expression of one axis placed on axis `i` of a value of rank `rank`.
+  std::string place_axis(const std::string& e, size_t i, size_t rank) const {
+    if (flat_ || rank <= 1) return e;
+    std::string idx;
+    for (size_t j = 0; j < rank; ++j) idx += (j ? ", " : "") + std::string(j == i ? ":" : "None");
+    return e + "[" + idx + "]";
+  }
+
   std::string shape_tuple(const std::vector<int>& dims) const {
     if (flat_) {
       for (int d : dims)
@@ -594,9 +602,11 @@ class KernelEmitter {
       a.scalar_ptr = terms.empty();
     }
     if (!op.attrs.mask_elided) {
-      for (int d : result_dims) {
+      // By axis: one dim may be two axes of a broadcast index (x[t.index, t.index]).
+      for (size_t i = 0; i < result_dims.size(); ++i) {
+        const int d = result_dims[i];
         if (d == ir::kBroadcast || !masked_dims.count(d)) continue;
-        std::string m = expand(mask(d), {d}, result_dims);
+        std::string m = place_axis(mask(d), i, result_dims.size());
         if (std::find(masks.begin(), masks.end(), m) == masks.end()) masks.push_back(m);
         a.masked.insert(d);
       }
@@ -906,7 +916,7 @@ class KernelEmitter {
         int t = x->type.dims.at(op.attrs.axis);
         auto z = zero_past_end_.find(x);
         if (z != zero_past_end_.end()) zero_past_end_[op.result()] = z->second;  // the other axes' zeros stay
-        if (k_.dim(t).kind == DimKind::Full || !needs_mask(t) ||
+        if ((k_.dim(t).kind == DimKind::Full && !k_.dim(t).merged()) || !needs_mask(t) ||
             (z != zero_past_end_.end() && z->second.count(t))) {
           inline_[op.result()] = use(x);
           return;
@@ -948,6 +958,10 @@ class KernelEmitter {
       case OpKind::Reduce: emit_reduce(op); return;
       case OpKind::Scan: emit_scan(op); return;
       case OpKind::Sort: emit_sort(op); return;
+      case OpKind::Gather:
+        assign(op, "tl.gather(" + use(op.operands[0]) + ", " + use(op.operands[1]) + ", " +
+                       std::to_string(op.attrs.axis) + ")");
+        return;
       case OpKind::CombineReduce: emit_combine_reduce(op); return;
       case OpKind::Dot: emit_dot(op); return;
       case OpKind::For: emit_for(op); return;

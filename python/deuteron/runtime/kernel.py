@@ -27,6 +27,7 @@ from .. import exc
 from .. import language as _language
 from .. import torch_integration as _ti
 from . import env
+from . import repro as _repro
 from . import source as _source
 from .config import HELION_IGNORED_KEYS, REDUCTION_LOOP_FOR_ALL, Config, helion_other_backend_key
 from .config_spec import ConfigSpec
@@ -714,6 +715,8 @@ class BoundKernel:
         # a tuning cache, a test), and its block sizes count this kernel's tile loops.
         self._config_error_prefix = f"{src.filename}:{def_line}: kernel '{src.name}': "
         self.globals: dict[str, Any] = _source.global_values(kernel.fn)
+        # The arguments of this first call, as a repro caller writes them (runtime/repro.py).
+        self._repro_args = _repro.ReproArguments([p.name for p in kernel.parameters], args)
         # Arguments given as hl.constexpr(value): the host function gets the value.
         self._constexpr_positions = tuple(i for i, a in enumerate(args) if isinstance(a, _language.constexpr))
         self._loaded: dict[str, Callable[..., Any]] = {}  # backend:config JSON -> host function
@@ -865,31 +868,56 @@ class BoundKernel:
         return run
 
     def _implicit_config(self, config: ConfigLike) -> ConfigLike:
-        """``config``, or where it is None the config calls run with: the one in use, the
-        decorator's only config, else the default."""
+        """``config``, or where it is None the config calls use without autotuning, as
+        Helion picks it: the one in use, else with ``autotune_effort="none"`` the default
+        (unless ``force_autotune`` and the decorator gave configs), else with
+        ``force_autotune`` none, else the decorator's only config.  None of these: a
+        RuntimeError (the config would come from autotuning: pass one)."""
         if config is not None:
             return config
         if self.config is not None:
             return self.config
-        return self.kernel.configs[0] if len(self.kernel.configs) == 1 else None
+        configs = self.kernel.configs
+        if self.settings.autotune_effort == "none" and (not configs or self.settings.force_autotune):
+            return self.default_config()
+        if not self.settings.force_autotune and len(configs) == 1:
+            return configs[0]
+        raise RuntimeError(
+            f"{self.kernel.fn.__name__}: no config provided and no implicit config available (calls would "
+            f"autotune): pass one, e.g. bound.to_code(bound.default_config()), or call the kernel first")
 
-    def to_code(self, config: ConfigLike = None, *, options: OutputCodeOptions | None = None) -> str:
-        """The generated module calls run (:attr:`backend`'s) for ``config`` (None: the config
-        in use, the decorator's only config, else the default), as Python source.  With
+    def to_code(self, config: ConfigLike = None, *, options: OutputCodeOptions | None = None,
+                emit_repro_caller: bool = False, output_origin_lines: bool | None = None) -> str:
+        """The generated module calls run (:attr:`backend`'s) for ``config`` (None: see
+        :meth:`_implicit_config`), as Python source.  With
         ``options=OutputCodeOptions(allow_helion_deps=False)`` the module runs without
-        deuteron (standalone.py: it launches through Triton's own entry point)."""
+        deuteron (standalone.py: it launches through Triton's own entry point).
+        ``emit_repro_caller=True`` makes it a script that calls the host function once on
+        inputs like those the kernel was bound to (repro.py).  ``output_origin_lines`` is
+        Helion's; deuteron's modules always have their ``# line N`` comments."""
         if options is not None and options.jax_fn:
             raise exc.InputError(
                 f"{self.kernel.fn.__name__}: OutputCodeOptions(jax_fn=True) is for Helion's Pallas back end; "
                 f"deuteron generates Triton code")
-        text = self.generate(self._implicit_config(config))
+        return self._code(self._implicit_config(config), self.backend, options, emit_repro_caller)
+
+    def to_triton_code(self, config: ConfigLike = None, *, emit_repro_caller: bool = False,
+                       output_origin_lines: bool | None = None) -> str:
+        """The Triton module for ``config`` (None: as for :meth:`to_code`), with a repro
+        caller as for :meth:`to_code`."""
+        return self._code(self._implicit_config(config), "triton", None, emit_repro_caller)
+
+    def _code(self, config: ConfigLike, backend: str, options: OutputCodeOptions | None,
+              emit_repro_caller: bool) -> str:
+        text = self.generate(config, backend)
         if options is not None and not options.allow_helion_deps:
             text = standalone_module(text, self.globals, self.kernel.fn.__name__)
+        if emit_repro_caller:
+            # A Triton module's kernels need a GPU, or Triton's interpreter.
+            on_gpu = self.device is not None and self.device.type == "cuda"
+            text = _repro.repro_module(text, self.kernel.fn.__name__, self._repro_args, self.globals,
+                                       interpret_triton=backend == "triton" and not on_gpu)
         return text
-
-    def to_triton_code(self, config: ConfigLike = None) -> str:
-        """The Triton module for ``config`` (None: as for :meth:`to_code`)."""
-        return self.generate(self._implicit_config(config), "triton")
 
     def to_reference_code(self, config: ConfigLike = None) -> str:
         return self.generate(config, "reference")

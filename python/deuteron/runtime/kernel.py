@@ -18,6 +18,7 @@ import json
 import re
 import sys
 import threading
+import types
 from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
 
@@ -114,6 +115,31 @@ def _static_key(t: torch.Tensor) -> tuple:
 
 def _same(value: Any) -> Any:
     return value
+
+
+def _next_power_of_2(n: Any) -> int:
+    """Triton's next_power_of_2 for a key (a traced size: its value, guarded on)."""
+    n = int(n)
+    return 1 if n <= 1 else 1 << (n - 1).bit_length()
+
+
+# What a key expression from the core may call besides Python's builtins.
+_KEY_EXPRESSION_GLOBALS = {"triton": types.SimpleNamespace(next_power_of_2=_next_power_of_2)}
+
+
+def _key_expression(text: str, params: Sequence[str]) -> Callable[..., Any]:
+    """A function of the kernel's arguments computing ``text`` (a Python expression over the
+    parameter names, from the core); None where an argument of another kind makes it fail
+    (that call then binds with its own key)."""
+    fn = eval(f"lambda {', '.join(params)}: {text}", dict(_KEY_EXPRESSION_GLOBALS))  # noqa: S307
+
+    def key(*args: Any) -> Any:
+        try:
+            return fn(*args)
+        except Exception:
+            return None
+
+    return key
 
 
 
@@ -241,6 +267,10 @@ class Kernel:
         # hl.specialize(x.stride(d)) with dynamic shapes: (position, "size" | "stride", d),
         # keyed by value from then on (static shapes key on every size and stride anyway).
         self._specialized_dims: frozenset[tuple[int, str, int]] = frozenset()
+        # Other values the compiled code depends on, as Python expressions over the parameters
+        # (a whole dim of runtime size held in one block: "triton.next_power_of_2(max((x.size(1)), 1))"),
+        # keyed by value from then on.
+        self._key_exprs: tuple[str, ...] = ()
         self._defaults = [p.default for p in self._params]
         self._nparams = len(self._params)
         # Calls with exactly one positional value per parameter skip binding,
@@ -380,13 +410,17 @@ class Kernel:
             value = f"{name}.shape[{d}]" if kind == "size" else f"{name}.stride({d})"
             # int(): a traced size is specialized on, as hl.specialize asks.
             parts.append(f"(int({value}) if {is_tensor.format(name)} and {name}.dim() > {d} else None)")
+        exprs = {}
+        for i, text in enumerate(self._key_exprs):
+            exprs[f"_expr{i}"] = _key_expression(text, [p.name for p in self._params])
+            parts.append(f"_expr{i}({', '.join(names)})")
         if self._key_fn is not None:
             parts.append(f"_user_key({', '.join(names)})")
         src = f"def _key({', '.join(names)}):\n    return ({', '.join(parts)},)\n"
         namespace: dict[str, Any] = {"_T": torch.Tensor, "_dynamic": _dynamic_key, "_static": _static_key,
                                      "_user_key": self._key_fn,
                                      "_okey": _VALUE_KEYS[bool(self._settings.static_shapes)],
-                                     "_plain": _KEYED_BY_TYPE}
+                                     "_plain": _KEYED_BY_TYPE, **exprs}
         exec(compile(src, f"<deuteron key of {self.fn.__name__}>", "exec"), namespace)
         return namespace["_key"]
 
@@ -461,10 +495,14 @@ class Kernel:
                 pos = next((i for i, p in enumerate(self._params) if p.name == m.group(1)), None)
                 if pos is not None:
                     dims.add((pos, m.group(2), int(m.group(3))))
-        if positions <= self._specialized_ints and dims <= self._specialized_dims:
+        names = {p.name for p in self._params}
+        exprs = tuple(e for e in bound.specialized_args
+                      if e not in names and not _SPECIALIZED_DIM.match(e) and e not in self._key_exprs)
+        if positions <= self._specialized_ints and dims <= self._specialized_dims and not exprs:
             return key
         self._specialized_ints = self._specialized_ints | positions
         self._specialized_dims = self._specialized_dims | dims
+        self._key_exprs = self._key_exprs + exprs
         self._make_key_functions()
         return (*self.specialization_key(args), *suffix)
 

@@ -780,7 +780,8 @@ class BoundKernel:
     def config_spec(self) -> ConfigSpec:
         """The config space: a read-only mapping of the core's description, with Helion's
         ConfigSpec methods (``default_config()``, ``spec.block_sizes``, ...)."""
-        return ConfigSpec(json.loads(self._core.config_spec()), self.default_config)
+        return ConfigSpec(json.loads(self._core.config_spec()), self.default_config,
+                          lambda: json.loads(self._core.tune_spec())["tunables"])
 
     def default_config(self) -> Config:
         return Config.from_json(self._core.default_config())

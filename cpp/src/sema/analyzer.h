@@ -94,6 +94,11 @@ class Analyzer {
                           std::vector<std::string> notes = {}) const;
   const std::shared_ptr<const SourceFile>& file() const { return file_; }
   BoundArgs bind(const CallArgs& call, const std::vector<std::string>& signature) const;
+  // The call's keyword arguments into `ca`, each `**mapping` expanded (a dict known when
+  // compiling: a **kwargs of a helper, a dict argument, a dict comprehension, dict(k=v));
+  // a repeated name is Python's TypeError.  False where a mapping is not known (host code:
+  // Python evaluates the call); in device code that is an error naming it.
+  bool add_keywords(const ast::Call& call, CallArgs& ca);
 
   // Conversions with clear errors.
   SymInt expect_int(const SValue& v, SourceSpan span, const std::string& what) const;

@@ -69,10 +69,7 @@ static LoopIter parse_loop_iter(Analyzer& a, const ast::Call& call, const std::s
     ca.args.push_back(a.eval(*arg));
     ca.arg_spans.push_back(arg->span);
   }
-  for (const auto& kw : call.keywords) {
-    ca.kwargs.emplace_back(kw.name, a.eval(*kw.value));
-    ca.kwarg_spans.push_back(kw.span);
-  }
+  a.add_keywords(call, ca);
   LoopIter it;
   it.is_grid = fname != "hl.tile";
   std::vector<std::string> sig;
@@ -829,10 +826,7 @@ void Analyzer::device_jagged_for(const ast::For& f, const ast::Call& call) {
     ca.args.push_back(eval(*arg));
     ca.arg_spans.push_back(arg->span);
   }
-  for (const auto& kw : call.keywords) {
-    ca.kwargs.emplace_back(kw.name, eval(*kw.value));
-    ca.kwarg_spans.push_back(kw.span);
-  }
+  add_keywords(call, ca);
   BoundArgs b = bind(ca, {"parent"});
   SourceSpan at = b.span_of("parent");
   SValue parent = *b.get("parent");

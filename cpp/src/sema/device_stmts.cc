@@ -517,7 +517,7 @@ void Analyzer::assign_reduction_indices(ir::DeviceKernel& k, SourceSpan loop_spa
                                             : nullptr;
     if (why) {
       if (block_from_call_extent(dim)) continue;
-      error(loop_span, "a whole dim ':' of size " + dim.extent().str() + (dim.name.empty() || dim.name == dim.extent().str() ? "" : " (" + dim.name + ")") +
+      error(loop_span, ErrorKind::ShapeSpecializingAllocation, "a whole dim ':' of size " + dim.extent().str() + (dim.name.empty() || dim.name == dim.extent().str() ? "" : " (" + dim.name + ")") +
                            " is only known at run time and cannot be looped over in chunks here: " + why +
                            ", and its size is not a function of the kernel's arguments (their sizes, strides "
                            "and int values), so no block can be chosen for it when the kernel is bound; give it "

@@ -46,7 +46,21 @@ def test_specialization_key_static_and_dynamic():
     a = kd.specialization_key((torch.randn(8, 4), torch.randn(8, 4)))
     b = kd.specialization_key((torch.randn(100, 50), torch.randn(100, 50)))
     c = kd.specialization_key((torch.randn(1, 50), torch.randn(1, 50)))
-    assert a == b and a != c  # sizes bucket to {0, 1, >=2}
+    d = kd.specialization_key((torch.randn(50, 8).t(), torch.randn(8, 50)[:, ::1]))
+    assert a == b == d and a != c  # sizes bucket to {0, 1, >=2}; strides are runtime values (as in Helion)
+
+
+def test_dynamic_code_serves_any_strides(mode):
+    # With dynamic shapes the code takes sizes past 1 and every stride as arguments, so the
+    # specialization bound on the first call is right for any layout of those sizes.
+    kd = fresh(K.add_dynamic)
+    for x in (torch.randn(6, 5), torch.randn(5, 6).t(), torch.randn(6, 1).expand(6, 5),
+              torch.randn(12, 10)[::2, ::2], torch.randn(7, 9)):
+        torch.testing.assert_close(kd(x, x), x + x)
+    assert len(kd._bound) == 1
+    for x in (torch.randn(1, 5), torch.randn(0, 5), torch.randn(1, 1)):  # sizes 0 and 1: their own
+        torch.testing.assert_close(kd(x, x), x + x)
+    assert len(kd._bound) == 4
 
 
 def test_constexpr_values_are_part_of_the_key():

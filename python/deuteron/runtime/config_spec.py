@@ -26,6 +26,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Callable
 
+from .. import autotuner
 from .config import CONFIG_KEYS, HELION_IGNORED_KEYS, Config, helion_other_backend_key
 
 __all__ = ["ConfigSpec", "KeyEntries", "SpecEntry"]
@@ -83,8 +84,6 @@ class KeyEntries(Sequence[Any]):
 
 def _fragment(entry: Mapping[str, Any]) -> Any:
     """The tunable fragment (deuteron.autotuner) one tunable of the core's search space describes."""
-    from .. import autotuner
-
     default = json.loads(entry["default_repr"]) if entry.get("default_repr") else None
     kind = entry["kind"]
     if kind == "power_of_two":

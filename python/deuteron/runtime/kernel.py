@@ -54,10 +54,6 @@ _is_compiling = torch.compiler.is_compiling
 _SPECIALIZED_DIM = re.compile(r"^(\w+)\.(size|stride)\((\d+)\)$")
 
 
-def _bucket(n: int) -> int:
-    return n if n < 2 else 2
-
-
 def _size_hint(s: Any) -> int:
     """An int for a size or stride; a symbolic one (tracing with dynamic shapes) gives
     its example value without adding a guard."""
@@ -82,14 +78,29 @@ def _needs_int64(t: torch.Tensor) -> bool:
     return sum(max(2 * s - 2, 0) * st for s, st in zip(shape, stride)) > 2**31 - 1
 
 
+def _dim_key(s: Any) -> Any:
+    """A size in a dynamic-shape key: 0, 1 (compiled in: a size-1 dim broadcasts) or 2 for
+    any larger size (an argument of the code); a traced symbolic one by its symbol and shape
+    environment, as Helion keys it (no guard: fresh environments reuse symbol names; a
+    tracer specializes sizes 0 and 1 itself)."""
+    if isinstance(s, torch.SymInt):
+        hint = s.node.hint
+        if hint is not None and hint < 2:
+            return int(s)  # compiled in as a constant (the core binds on hints): guard on it
+        return (id(s.node.shape_env), s.node.expr)
+    return s if s < 2 else 2
+
+
 def _dynamic_key(t: torch.Tensor) -> tuple:
-    # Sizes are bucketed, so whether the tensor needs int64 offsets is part of
+    # Sizes past 1 and strides are runtime values of the code (strides are not in
+    # the key, as in Helion), so whether the tensor needs int64 offsets is part of
     # the key: a small and a huge tensor never share int32 code.
-    # bool(): a traced stride gives a SymBool, which a dict lookup cannot compare
-    # with a stored key's bool (sympy rejects Eq(Eq(s, 1), False)); bool() guards
-    # on it instead, as the code is specialized on unit strides anyway.
-    return (t.dtype, tuple(_bucket(s) for s in t.shape), tuple(bool(s == 1) for s in t.stride()), t.is_cuda,
-            _needs_int64(t))
+    return (t.dtype, tuple(map(_dim_key, t.shape)), t.is_cuda, _needs_int64(t))
+
+
+def _dynamic_key_fixed_index(t: torch.Tensor) -> tuple:
+    # With an explicit index_dtype the width is the setting's, for every size.
+    return (t.dtype, tuple(map(_dim_key, t.shape)), t.is_cuda)
 
 
 def _is_unbacked(s: Any) -> bool:
@@ -217,8 +228,9 @@ class _ValueKeys(dict):
 # is cheaper than _ValueKeys' lookup and call).
 _KEYED_BY_TYPE = frozenset({int, float, bool, type(None)})
 
-# One table per shape mode (the tensor elements' keys differ), shared by all kernels.
-_VALUE_KEYS = {True: _ValueKeys(_static_key), False: _ValueKeys(_dynamic_key)}
+# One table per way of keying a tensor (static shapes; dynamic with the index width;
+# dynamic with an explicit index_dtype), shared by all kernels.
+_VALUE_KEYS = {key: _ValueKeys(key) for key in (_static_key, _dynamic_key, _dynamic_key_fixed_index)}
 
 
 class Kernel:
@@ -417,9 +429,11 @@ class Kernel:
         if self._key_fn is not None:
             parts.append(f"_user_key({', '.join(names)})")
         src = f"def _key({', '.join(names)}):\n    return ({', '.join(parts)},)\n"
-        namespace: dict[str, Any] = {"_T": torch.Tensor, "_dynamic": _dynamic_key, "_static": _static_key,
+        dynamic = _dynamic_key if self._settings.index_dtype is None else _dynamic_key_fixed_index
+        tensor_key = _static_key if self._settings.static_shapes else dynamic
+        namespace: dict[str, Any] = {"_T": torch.Tensor, "_dynamic": dynamic, "_static": _static_key,
                                      "_user_key": self._key_fn,
-                                     "_okey": _VALUE_KEYS[bool(self._settings.static_shapes)],
+                                     "_okey": _VALUE_KEYS[tensor_key],
                                      "_plain": _KEYED_BY_TYPE, **exprs}
         exec(compile(src, f"<deuteron key of {self.fn.__name__}>", "exec"), namespace)
         return namespace["_key"]

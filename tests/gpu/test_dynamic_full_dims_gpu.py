@@ -38,3 +38,14 @@ def test_whole_dim_held_in_one_block_of_runtime_size():
     x = torch.randn(6, 48, device="cuda")
     for got, want in zip(K.norms_by_grid_branch(x), K.norms_by_grid_branch_ref(x.cpu())):
         torch.testing.assert_close(got.cpu(), want, atol=1e-4, rtol=1e-4)
+
+
+def test_one_dynamic_specialization_serves_every_layout():
+    # Strides are runtime values of dynamic-shape code (not in the key, as in Helion):
+    # Triton compiles a contiguous and a strided variant under the one specialization.
+    kernel = K.scale_rows
+    kernel.reset()
+    base = torch.randn(300, 200, device="cuda")
+    for x in (base, base.t(), base[::2, ::3], base[:, :1].expand(300, 50)):
+        torch.testing.assert_close(kernel(x), K.scale_rows_ref(x))
+    assert len(kernel._bound) == 1

@@ -127,3 +127,22 @@ def gather_rest(score, *idx):
 
 def keywords_gathered(v, *args, scale, **kw):
     return v * scale + args[1] + kw["shift"]
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[16]))
+def make_with(x: torch.Tensor, factory) -> torch.Tensor:
+    # A factory function passed in: it forwards its keywords with **kw.
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        base = factory(x, tile, dtype=torch.float32)
+        out[tile] = base + x[tile]
+    return out
+
+
+def forwarding_factory(x, tile, name="zeros", **kw):
+    # getattr with a name known when compiling; an f-string of one; ** of the collected keywords.
+    return getattr(torch, name)([tile], device=x.device, **kw) + getattr(x, f"new_{name}")([tile], **kw)
+
+
+def ones_factory(x, tile, **kw):
+    return forwarding_factory(x, tile, "ones", **kw)

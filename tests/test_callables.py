@@ -258,6 +258,25 @@ def test_star_args_and_kwargs_with_keyword_only_parameters(mode):
     close(fresh(K.with_keywords)(x, lambda v, *_, scale, **__: v * scale), x * 0.5)
 
 
+def test_keyword_unpacking_getattr_and_fstrings_in_helpers(mode):
+    # f(**kw) expands a dict known when compiling; getattr(obj, "name") with a name known
+    # then is obj.name; an f-string of names of known strings is its text.
+    x = torch.randn(40)
+    close(fresh(K.make_with)(x, K.forwarding_factory), x)
+    close(fresh(K.make_with)(x, K.ones_factory), x + 2.0)
+    close(fresh(K.make_with)(x, lambda x, t, n="full", **kw: getattr(torch, n)([t], 3.0, device=x.device, **kw)),
+          x + 3.0)
+
+
+def test_keyword_unpacking_errors(mode):
+    with pytest.raises(deuteron.exc.CompileError, match="got multiple values for keyword argument 'dtype'"):
+        fresh(K.make_with)(torch.randn(8), lambda x, t, **kw: torch.zeros([t], dtype=torch.float32, **kw))
+    with pytest.raises(deuteron.exc.CompileError, match=r"argument after \*\* must be a dict known when compiling"):
+        fresh(K.make_with)(torch.randn(8), lambda x, t, **kw: torch.zeros([t], **kw["dtype"]))
+    with pytest.raises(deuteron.exc.CompileError, match="attribute name known when compiling"):
+        fresh(K.make_with)(torch.randn(8), lambda x, t, **kw: getattr(torch, t)([t]))
+
+
 def test_lambda_in_a_file_run_as_main(mode, tmp_path):
     # Helion's examples run as scripts (python example.py, runpy): the lambda's
     # source is read from the file the module was run from.

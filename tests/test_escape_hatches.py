@@ -200,7 +200,7 @@ def test_triton_kernel_calls(mode):
 
 def test_generated_code(mode):
     x, y = torch.randn(64), torch.randn(64)
-    code = fresh(call_jit_objects).bind((x, y)).to_triton_code()
+    code = fresh(call_jit_objects).bind((x, y)).generate(backend="triton")
     # Each @triton.jit function once, its callees and globals before it.
     for text in ("def _plus_one(v):", "def scaled_plus_one(v):", "def sum_and_product(a, b):",
                  "SCALE = tl.constexpr(3.0)", "OFFSET = 0.5"):
@@ -208,9 +208,9 @@ def test_generated_code(mode):
     assert code.index("def _plus_one") < code.index("def scaled_plus_one")
     assert "sum_and_product(a=" in code
     lock = torch.zeros(4, dtype=torch.int32)
-    code = fresh(inline_pointer).bind((x, lock)).to_triton_code()
+    code = fresh(inline_pointer).bind((x, lock)).generate(backend="triton")
     assert "tl.atomic_add(counts + " in code
-    code = fresh(asm_copy).bind((torch.zeros(16, dtype=torch.int32),)).to_triton_code()
+    code = fresh(asm_copy).bind((torch.zeros(16, dtype=torch.int32),)).generate(backend="triton")
     assert 'tl.inline_asm_elementwise("mov.u32 $0, $1;", "=r,r", [' in code
     assert "dtype=tl.int32, is_pure=True, pack=1)" in code
 

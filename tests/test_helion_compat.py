@@ -200,6 +200,13 @@ def test_runner_classifies_outcomes():
     assert conformance.classify_failure(
         "AttributeError: module 'deuteron.runtime.kernel' has no attribute '_tensor_key'") == "n/a: helion-internal"
     assert conformance.classify_failure("AssertionError: Tensor-likes are not close!") == "failed"
+    # deuteron's errors for another of Helion's back ends (HELION_BACKEND=pallas, backend="cute", ...).
+    assert conformance.classify_failure(
+        "ValueError: environment variable HELION_BACKEND='pallas' names the back end 'pallas'; "
+        "deuteron generates Triton code only (unset it or set it to 'triton')") == "n/a: back end"
+    assert conformance.classify_failure(
+        "deuteron.exc.InputError: k: the kernel is for Helion's 'cute' back end (backend='cute'); "
+        "deuteron generates Triton code only") == "n/a: back end"
     # Inductor's Triton kernel count for the plain-PyTorch reference is 0 on the CPU (it emits C++).
     count = "AssertionError: 0 != 1 : Ref baseline: expected 1 triton kernel(s), got 0"
     assert conformance.classify_failure(count, "interpret") == "skipped"

@@ -387,3 +387,25 @@ def test_string_argument_is_a_constant_keyed_by_value(mode):
     torch.testing.assert_close(k(x, "mul"), x * 2.0)
     torch.testing.assert_close(k(x, "other"), x)
     assert len(k._bound) == 3
+
+
+# ------------------------------------------------------------------ bools
+
+@deuteron.kernel(config=CFG)
+def add_if(x: torch.Tensor, flag: bool, scale: float) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        if flag:
+            out[tile] = x[tile] * scale
+        else:
+            out[tile] = torch.where(x[tile] > 0, x[tile], -x[tile]) if not flag else x[tile]
+    return out
+
+
+def test_bool_argument_reaches_the_device(mode):
+    # A bool is a runtime value of the kernel (one compiled kernel for both values).
+    # Triton's interpreter before 3.9 could not take one (it made an int32 array typed
+    # int1): the launcher passes it as the int1 scalar newer interpreters make.
+    x = torch.randn(40)
+    torch.testing.assert_close(fresh(add_if)(x, True, 2.0), x * 2.0)
+    torch.testing.assert_close(add_if(x, False, 2.0), x.abs())

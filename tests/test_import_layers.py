@@ -222,14 +222,30 @@ def test_no_function_local_imports_of_deuteron_modules():
     assert not local, "import these at module level (a local import hides a cycle):\n" + "\n".join(local)
 
 
+def _reads_environment(tree: ast.AST) -> bool:
+    """Whether code (not the text of a string: generated code may set a variable) uses
+    os.environ, os.getenv or a bare environ / getenv."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "environb"):
+            return True
+        if isinstance(node, ast.Name) and node.id in ("environ", "getenv"):
+            return True
+        if isinstance(node, ast.ImportFrom) and node.module == "os" and any(
+                a.name in ("environ", "getenv", "environb") for a in node.names):
+            return True
+    return False
+
+
 def test_only_env_reads_the_environment():
     readers = []
     for path in PACKAGE.rglob("*.py"):
         rel = path.relative_to(PACKAGE).as_posix()
-        text = path.read_text()
-        if ("os.environ" in text or "getenv" in text) and rel not in ENVIRONMENT_READERS:
+        if _reads_environment(ast.parse(path.read_text())) and rel not in ENVIRONMENT_READERS:
             readers.append(rel)
     assert not readers, f"read environment variables through deuteron.runtime.env: {readers}"
+    assert _reads_environment(ast.parse("import os\nos.environ.get('X')"))
+    assert _reads_environment(ast.parse("from os import getenv"))
+    assert not _reads_environment(ast.parse("TEXT = 'os.environ.setdefault(\"X\", \"1\")'"))
 
 
 def test_worker_side_uses_only_the_standard_library():

@@ -29,7 +29,7 @@ def _interpret(monkeypatch):
 
 
 def uses_int64(bound) -> bool:
-    return "tl.int64" in bound.to_triton_code()
+    return "tl.int64" in bound.generate(backend="triton")
 
 
 def test_output_larger_than_every_argument_gets_int64():
@@ -64,7 +64,7 @@ def test_dynamic_output_is_checked_on_entry_and_runs_the_int64_code(monkeypatch)
     # The arguments are small in both calls; only the output they imply is not.
     k = fresh(K.outer_dynamic)
     bound = k.bind((meta(64), meta(64)))
-    code = bound.to_triton_code()
+    code = bound.generate(backend="triton")
     assert "tl.int64" not in code
     assert "> 2147483647" in code and "return _deuteron_wide(x, y)" in code
     calls = []
@@ -91,13 +91,13 @@ def test_int64_specialization_of_a_dynamic_kernel():
     k = fresh(K.outer_dynamic)
     args = (meta(32769), meta(65536))
     wide = k._bind_wide(args)
-    assert uses_int64(wide) and "_deuteron_wide" not in wide.to_triton_code()
+    assert uses_int64(wide) and "_deuteron_wide" not in wide.generate(backend="triton")
     assert k._bind_wide(args) is wide
 
 
 def test_int_argument_sizes_are_guarded():
     # n is not in the key: the int32 code checks it on every call.
-    code = fresh(K.fill_n).bind((meta(4), 10)).to_triton_code()
+    code = fresh(K.fill_n).bind((meta(4), 10)).generate(backend="triton")
     assert "2 * n - 2" in code.replace("(n)", "n") and "_deuteron_wide(x, n)" in code
 
 
@@ -116,7 +116,7 @@ def test_dynamic_like_allocation_of_a_transposed_input_stays_int32_with_a_check(
     # offsets stay below 2 * numel - 1: int32 code checked on entry, not int64 always.
     k = fresh(K.add_like_dynamic)
     small = meta(300, 200, dtype=torch.float32).t()
-    code = k.bind((small,)).to_triton_code()
+    code = k.bind((small,)).generate(backend="triton")
     assert "tl.int64" not in code
     assert "> 2147483647" in code and "_deuteron_wide(x)" in code
     huge = meta(65536, 32768, dtype=torch.float32).t()

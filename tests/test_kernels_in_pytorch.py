@@ -7,6 +7,7 @@ torch.compile / torch.export.  On the CPU in both interpret modes (conftest.py).
 from __future__ import annotations
 
 import operator
+import os
 
 import pytest
 import torch
@@ -208,6 +209,59 @@ def test_to_code_without_deuteron_runs_alone(mode, tmp_path):
     # Other shapes than the bound one (static_shapes=False).
     r = subprocess.run([sys.executable, "-c", script, str(path), "add_scaled"], capture_output=True, text=True)
     assert "STANDALONE_OK" in r.stdout, r.stderr
+
+
+@deuteron.kernel(static_shapes=False)
+def repro_me(t: torch.Tensor, i: int, s: str, b: bool, f: float, dt: torch.dtype,
+             zero_dim_t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    out = torch.full_like(t, SCALE, dtype=dt)
+    for tile in hl.tile(t.size()):
+        if b and len(s) > 2:
+            out[tile] = (t[tile] + i + f * SCALE).to(dt)
+        else:
+            out[tile] = t[tile].to(dt)
+    return out, zero_dim_t
+
+
+@pytest.mark.parametrize("backend", ["triton", "reference"])
+def test_to_code_repro_caller_runs_alone(mode, tmp_path, backend):
+    # emit_repro_caller=True (Helion's): the module is a script calling the host function on
+    # inputs of the bound sizes, strides and dtypes, with the globals its host code reads defined.
+    import subprocess
+    import sys
+
+    t = torch.randn(16, 3).t()  # strided
+    bound = fresh(repro_me).bind((t, 2, "foo", True, 1.5, torch.float64, t.sum()))
+    cfg = bound.default_config()
+    code = bound.generate(cfg, backend)
+    repro = (bound.to_triton_code(cfg, emit_repro_caller=True) if backend == "triton"
+             else bound.to_code(cfg, emit_repro_caller=True) if bound.backend == "reference"
+             else None)
+    if repro is None:
+        pytest.skip("to_code gives the reference module in interpret mode only")
+    assert repro.startswith(code.split("\n", 1)[0]) and "def call():" in repro
+    assert "rand_strided((3, 16), (1, 3), dtype=torch.float32" in repro
+    assert "SCALE = 3" in repro  # the module global the host code reads
+    path = tmp_path / "repro.py"
+    path.write_text(repro)
+    env = {k: v for k, v in os.environ.items() if k not in ("DEUTERON_INTERPRET", "TRITON_INTERPRET")}
+    r = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    check = ("import runpy, sys, torch\n"
+             "out, z = runpy.run_path(sys.argv[1])['call']()\n"
+             "assert out.shape == (3, 16) and out.dtype == torch.float64 and z.dim() == 0\n"
+             "print('REPRO_OK')\n")
+    r = subprocess.run([sys.executable, "-c", check, str(path)], capture_output=True, text=True, env=env)
+    assert "REPRO_OK" in r.stdout, r.stderr
+
+
+def test_to_code_repro_caller_of_unwritable_arguments_parses(mode):
+    import ast
+
+    bound = fresh(K.apply).bind((torch.ones(4), lambda a: a * 2))
+    code = bound.to_triton_code(bound.default_config(), emit_repro_caller=True)
+    ast.parse(code)
+    assert '"UNSUPPORTED TYPE - REPLACE"' in code
 
 
 def test_to_code_options_errors(mode):

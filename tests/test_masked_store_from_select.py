@@ -80,7 +80,7 @@ def test_old_value_in_the_true_branch_masks_with_the_negation(mode):
 
 def test_the_store_is_masked_and_the_old_value_is_not_read(mode):
     x, rows, counts, _ = _inputs()
-    code = fresh(scatter_rows).bind((x, rows, counts, torch.full_like(x, 5.0))).to_triton_code()
+    code = fresh(scatter_rows).bind((x, rows, counts, torch.full_like(x, 5.0))).generate(backend="triton")
     store = [line for line in code.splitlines() if "tl.store(out" in line]
     # It writes `new` itself under the tile masks and the program's condition.
     assert len(store) == 1 and ", new_" in store[0] and store[0].count(" & ") == 2, store

@@ -66,8 +66,8 @@ def test_fast_rounds_at_a_cast_the_program_writes(mode):
 
 def test_the_setting_changes_the_generated_code(mode):
     x = torch.randn(4, 64, dtype=torch.bfloat16)
-    fast = with_precision(K.softmax_chain, "fast").bind((x,)).to_triton_code()
-    strict = with_precision(K.softmax_chain, "strict").bind((x,)).to_triton_code()
+    fast = with_precision(K.softmax_chain, "fast").bind((x,)).generate(backend="triton")
+    strict = with_precision(K.softmax_chain, "strict").bind((x,)).generate(backend="triton")
     assert "tl.div_rn" in strict and "tl.div_rn" not in fast
     # fast: bf16 only at the store; strict: after every op
     assert fast.count(".to(tl.bfloat16)") == 1

@@ -46,7 +46,21 @@ def test_specialization_key_static_and_dynamic():
     a = kd.specialization_key((torch.randn(8, 4), torch.randn(8, 4)))
     b = kd.specialization_key((torch.randn(100, 50), torch.randn(100, 50)))
     c = kd.specialization_key((torch.randn(1, 50), torch.randn(1, 50)))
-    assert a == b and a != c  # sizes bucket to {0, 1, >=2}
+    d = kd.specialization_key((torch.randn(50, 8).t(), torch.randn(8, 50)[:, ::1]))
+    assert a == b == d and a != c  # sizes bucket to {0, 1, >=2}; strides are runtime values (as in Helion)
+
+
+def test_dynamic_code_serves_any_strides(mode):
+    # With dynamic shapes the code takes sizes past 1 and every stride as arguments, so the
+    # specialization bound on the first call is right for any layout of those sizes.
+    kd = fresh(K.add_dynamic)
+    for x in (torch.randn(6, 5), torch.randn(5, 6).t(), torch.randn(6, 1).expand(6, 5),
+              torch.randn(12, 10)[::2, ::2], torch.randn(7, 9)):
+        torch.testing.assert_close(kd(x, x), x + x)
+    assert len(kd._bound) == 1
+    for x in (torch.randn(1, 5), torch.randn(0, 5), torch.randn(1, 1)):  # sizes 0 and 1: their own
+        torch.testing.assert_close(kd(x, x), x + x)
+    assert len(kd._bound) == 4
 
 
 def test_constexpr_values_are_part_of_the_key():
@@ -84,10 +98,29 @@ def test_generated_modules_are_files_in_the_cache_dir(tmp_path, monkeypatch):
 def test_to_triton_code_is_deterministic_and_readable():
     x = torch.randn(300, 40)
     b = fresh(K.tile_ops).bind((x,))
-    a, c = b.to_triton_code(), b.to_triton_code()
+    a, c = b.to_triton_code(b.default_config()), b.to_triton_code(b.default_config())
     assert a == c
     assert "@triton.jit" in a and "def _tile_ops_kernel(" in a
     assert "# line" in a and "tile_m.index" in a  # comments map back to the user's source
+
+
+def test_to_code_without_config_needs_an_implicit_one():
+    # As in Helion: with no config given, to_code / to_triton_code use the config calls use
+    # without autotuning (the one in use, the decorator's only config, or the default with
+    # autotune_effort="none"); a kernel whose calls would autotune has none: RuntimeError.
+    x = torch.randn(300, 40)
+    b = deuteron.kernel(autotune_effort="quick")(K.tile_ops.fn).bind((x,))
+    with pytest.raises(RuntimeError, match="no config provided and no implicit config available"):
+        b.to_triton_code()
+    with pytest.raises(RuntimeError, match="no config provided and no implicit config available"):
+        b.to_code()
+    untuned = fresh(K.tile_ops).bind((x,))  # autotune_effort="none"
+    assert untuned.to_triton_code() == untuned.to_triton_code(untuned.default_config())
+    fixed = deuteron.kernel(config=b.default_config())(K.tile_ops.fn).bind((x,))
+    assert fixed.to_triton_code() == b.to_triton_code(b.default_config())
+    forced = deuteron.kernel(autotune_effort="quick", force_autotune=True, config=b.default_config())
+    with pytest.raises(RuntimeError, match="no implicit config"):
+        forced(K.tile_ops.fn).bind((x,)).to_triton_code()
 
 
 def test_print_output_code(capsys, monkeypatch):

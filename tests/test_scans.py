@@ -171,13 +171,13 @@ def test_reduce_3d(mode):
 def test_generated_triton_code_is_readable(monkeypatch):
     monkeypatch.setenv("DEUTERON_INTERPRET", "1")  # binding on the CPU; the code is the Triton module
     x = torch.randn(6, 37)
-    code = fresh(K.scan_max_reverse).bind((x,)).to_triton_code()
+    code = fresh(K.scan_max_reverse).bind((x,)).generate(backend="triton")
     assert "def maximum_0(a, b):" in code
     assert "tl.associative_scan(" in code and "maximum_0, reverse=True)" in code
-    code = fresh(K.hl_cumsum_reverse).bind((x,)).to_triton_code()
+    code = fresh(K.hl_cumsum_reverse).bind((x,)).generate(backend="triton")
     assert "tl.cumsum(" in code and "reverse=True" in code
     # A combine without a visible identity keeps padding lanes out with a flag.
-    code = fresh(K.reduce_rows).bind((x,)).to_triton_code()
+    code = fresh(K.reduce_rows).bind((x,)).generate(backend="triton")
     assert "def min_abs_0_masked(" in code
     assert "tl.reduce(" in code
 

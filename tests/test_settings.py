@@ -412,3 +412,21 @@ def test_dot_precision_helion_name_in_generated_code(monkeypatch):
     x = torch.randn(32, 32)
     code = mm.bind((x, x)).to_triton_code(deuteron.Config(block_sizes=[16, 16, 16]))
     assert 'input_precision="ieee"' in code
+
+
+def test_backend_variable_other_than_triton_is_an_error(monkeypatch):
+    # Helion reads its back end from HELION_BACKEND; deuteron has one (Triton), so a program
+    # run under another back end's environment fails when its Settings are made, saying why.
+    for var in ("HELION_BACKEND", "DEUTERON_BACKEND"):
+        monkeypatch.setenv(var, "pallas")
+        with pytest.raises(ValueError, match=f"{var}='pallas'.*deuteron generates Triton code only"):
+            Settings()
+        monkeypatch.setenv(var, "Triton")
+        assert Settings().backend == "triton"
+        monkeypatch.setenv(var, "")
+        assert Settings().backend == "triton"
+    # An explicit setting wins over the environment, as for every setting.
+    monkeypatch.setenv("HELION_BACKEND", "cute")
+    assert Settings(backend="triton").backend == "triton"
+    with pytest.raises(ValueError, match="setting 'backend'"):
+        Settings(backend="cute")

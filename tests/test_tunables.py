@@ -19,6 +19,15 @@ def test_tunables_are_config_keys_with_defaults(mode):
     torch.testing.assert_close(K.tunable_scale(x), x * 2)
 
 
+def test_config_spec_user_defined_tunables_are_the_registered_fragments(mode):
+    # Helion's ConfigSpec.user_defined_tunables: name -> fragment, as the kernel registered it.
+    from deuteron.autotuner import BooleanFragment, IntegerFragment
+
+    tunables = fresh(K.tunable_scale).bind((torch.randn(100),)).config_spec.user_defined_tunables
+    assert tunables == {"factor": IntegerFragment(1, 4, 2), "negate": BooleanFragment(False)}
+    assert fresh(K.add).bind((torch.randn(4), torch.randn(4))).config_spec.user_defined_tunables == {}
+
+
 @pytest.mark.parametrize("factor,negate", [(1, False), (3, True), (4, False)])
 def test_tunable_values_change_the_kernel(mode, factor, negate):
     x = torch.randn(100)

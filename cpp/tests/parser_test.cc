@@ -1212,10 +1212,11 @@ TEST(RejectTest, LoopElse) {
 }
 
 TEST(RejectTest, ArgumentUnpackingAndVariadics) {
-  expect_error("f(a, **kw)",
-               "keyword argument unpacking (**) is not supported in kernels; pass the keyword "
-               "arguments explicitly",
-               "1:6-1:10");
+  // f(**kw) parses as a keyword without a name (sema expands a mapping known when
+  // compiling); Python's order rules after it are syntax errors.
+  EXPECT_EQ(unparse_expr("f(a, b=1, **kw, c=2)"), "f(a, b=1, **kw, c=2)");
+  expect_error("f(**kw, a)", "positional argument follows keyword argument unpacking", "1:9-1:10");
+  expect_error("f(**kw, *a)", "iterable argument unpacking follows keyword argument unpacking", "1:9-1:11");
   // `*args` and `**kwargs` parse (sema binds them in inlined helpers and lambdas,
   // and rejects them on a kernel): nothing may follow `**kwargs`.
   expect_error("def f(a, **kwargs, b): pass", "no parameter may follow '**kwargs'", "1:20-1:21");

@@ -235,6 +235,15 @@ class BarrierOnlyAllowedAtTopLevel(CompileError):
     """``hl.barrier()`` inside a tile loop: it separates top-level loops, in host code."""
 
 
+class ShapeSpecializingAllocation(CompileError):
+    """A whole dim (``x[tile, :m]``, ``hl.zeros([tile, m])``) of a size known only at run time
+    where it must be one block (an inner loop, a matmul, a scan), when the size is no
+    function of the arguments (read from a tensor's data), so no block can be chosen for
+    it.  (Helion raises it for any device allocation of a size it has not specialized;
+    deuteron loops over such dims in chunks or sizes their block by the call, and raises
+    it only where neither can be done.)"""
+
+
 class InvalidPrintCall(CompileError, InternalCompilerError):
     """``print()`` / ``hl.device_print()`` in a tile loop without a string prefix first, or
     of a value known when compiling.  Helion raises these as its InternalError (a

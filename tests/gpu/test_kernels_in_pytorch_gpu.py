@@ -108,3 +108,31 @@ def test_to_code_runs_without_deuteron(tmp_path, indexing, pid_type):
     path.write_text(code)
     r = subprocess.run([sys.executable, "-c", SCRIPT, str(path)], capture_output=True, text=True)
     assert "STANDALONE_OK" in r.stdout, r.stderr
+
+
+@deuteron.kernel(static_shapes=False)
+def scale_if(t: torch.Tensor, b: bool, f: float, s: str) -> torch.Tensor:
+    out = torch.empty_like(t)
+    for tile in hl.tile(t.size()):
+        if b and len(s) > 2:
+            out[tile] = t[tile] * f
+        else:
+            out[tile] = t[tile]
+    return out
+
+
+def test_repro_caller_runs_on_the_gpu(tmp_path):
+    # to_triton_code(emit_repro_caller=True): the module as a script calling the kernel on
+    # CUDA inputs like the bound ones (no interpreter: the inputs are on the GPU).
+    t = torch.randn(64, 48, device="cuda").t()
+    bound = scale_if.bind((t, True, 1.5, "abc"))
+    code = bound.to_triton_code(bound.default_config(), emit_repro_caller=True)
+    assert "TRITON_INTERPRET" not in code and "device='cuda:0'" in code
+    path = tmp_path / "repro.py"
+    path.write_text(code)
+    check = ("import runpy, sys, torch\n"
+             "out = runpy.run_path(sys.argv[1])['call']()\n"
+             "assert out.is_cuda and out.shape == (48, 64)\n"
+             "print('REPRO_OK')\n")
+    r = subprocess.run([sys.executable, "-c", check, str(path)], capture_output=True, text=True)
+    assert "REPRO_OK" in r.stdout, r.stderr

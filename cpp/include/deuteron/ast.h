@@ -126,7 +126,7 @@ struct Compare : Expr {
 };
 
 struct Keyword {
-  std::string name;  // empty for `**kwargs` (rejected by the parser)
+  std::string name;  // empty for `**mapping` (sema expands a mapping known when compiling)
   ExprPtr value;
   SourceSpan span;   // covers `name=value`
 };

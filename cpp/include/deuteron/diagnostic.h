@@ -79,7 +79,9 @@ struct SourceSpan {
   X(InvalidJaggedTileUsage)                   /* hl.jagged_tile without its parent tiles */ \
   X(BarrierOnlyAllowedAtTopLevel)             /* hl.barrier() inside a device loop */      \
   X(InvalidPrintCall)                         /* print() without a string prefix, or of */  \
-                                              /* a value known when compiling */
+                                              /* a value known when compiling */            \
+  X(ShapeSpecializingAllocation)              /* a whole dim of a size known only at run */ \
+                                              /* time that needs a block: from data */
 
 enum class ErrorKind {
   Generic,  // anything without a finer kind

@@ -1221,15 +1221,22 @@ ExprPtr Parser::parse_call(ExprPtr func, SourceSpan start) {
   auto call = std::make_unique<ast::Call>(start);
   call->func = std::move(func);
   std::unordered_set<std::string_view> keyword_names;  // membership only: deterministic
+  bool unpacked_keywords = false;                     // a `**mapping` came before
   while (!at_op(")")) {
     if (at_op("*")) {
       SourceSpan star = next().span;
       ExprPtr value = parse_test();
       SourceSpan span = SourceSpan::merge(star, prev_span());
+      if (unpacked_keywords) error(span, "iterable argument unpacking follows keyword argument unpacking");
       call->args.push_back(finish(std::make_unique<ast::Starred>(span, std::move(value))));
     } else if (at_op("**")) {
-      unsupported(extent_from(pos_, 0), "keyword argument unpacking (**)",
-                  "pass the keyword arguments explicitly", /*singular=*/true);
+      // f(**kw): a Keyword without a name; sema expands the mapping (known when compiling).
+      SourceSpan stars = next().span;
+      ast::Keyword keyword;
+      keyword.value = parse_test();
+      keyword.span = SourceSpan::merge(stars, prev_span());
+      call->keywords.push_back(std::move(keyword));
+      unpacked_keywords = true;
     } else if (at_identifier() && at_op("=", 1)) {
       const Token& name = next();
       next();
@@ -1253,6 +1260,7 @@ ExprPtr Parser::parse_call(ExprPtr func, SourceSpan start) {
         error(SourceSpan::merge(arg->span, peek().span),
               "expression cannot contain assignment, perhaps you meant \"==\"?");
       }
+      if (unpacked_keywords) error(arg->span, "positional argument follows keyword argument unpacking");
       if (!call->keywords.empty()) {
         error(arg->span, "positional argument follows keyword argument");
       }

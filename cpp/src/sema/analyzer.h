@@ -98,6 +98,11 @@ class Analyzer {
                           std::vector<std::string> notes = {}) const;
   const std::shared_ptr<const SourceFile>& file() const { return file_; }
   BoundArgs bind(const CallArgs& call, const std::vector<std::string>& signature) const;
+  // The call's keyword arguments into `ca`, each `**mapping` expanded (a dict known when
+  // compiling: a **kwargs of a helper, a dict argument, a dict comprehension, dict(k=v));
+  // a repeated name is Python's TypeError.  False where a mapping is not known (host code:
+  // Python evaluates the call); in device code that is an error naming it.
+  bool add_keywords(const ast::Call& call, CallArgs& ca);
 
   // Conversions with clear errors.
   SymInt expect_int(const SValue& v, SourceSpan span, const std::string& what) const;
@@ -356,6 +361,11 @@ class Analyzer {
   void device_jagged_for(const ast::For& f, const ast::Call& call);
   SValue grid_index(int dim, const std::string& name, const GridStride& stride, SourceSpan span);
   void assign_reduction_indices(ir::DeviceKernel& k, SourceSpan loop_span);
+  // A whole dim of runtime extent that cannot be rolled (device_stmts.cc): one block of
+  // next_power_of_2(this call's extent) lanes, masked, with the kernel keyed on that power
+  // of two (Program::specialized_args).  False where the extent has no value here or is
+  // not computed from the arguments on entry (then it cannot be keyed on).
+  bool block_from_call_extent(ir::Dim& dim);
 
   // random_ops.cc
   // Philox offsets of a draw over `dims`: row-major linear indices over the dims' full extents.

@@ -78,8 +78,12 @@ SValue Analyzer::tensor_arg(const ArgSpec& a, const std::string& expr, int arg_i
   std::string sym_base = arg_index >= 0 ? expr : symbol_for(expr);
   for (size_t d = 0; d < a.sizes.size(); ++d) {
     // Static shapes: sizes and strides are constants of the specialization.
-    // Dynamic shapes: sizes 0 and 1 and unit strides stay constants (they
-    // are part of the key), the rest become symbols.
+    // Dynamic shapes: sizes 0 and 1 stay constants (they are part of the key: a
+    // size-1 dim broadcasts against any other, as in PyTorch), the other sizes
+    // and every stride become symbols (their values in this call the hints).
+    // Strides are not in the key, as in Helion: one compiled kernel serves every
+    // layout, and Triton itself specializes an int argument equal to 1 (a unit
+    // stride) when it compiles, so contiguous accesses stay as fast.
     int64_t sz = a.sizes[d], st = a.strides[d];
     if (request_.static_shapes || sz <= 1) {
       t->sizes.push_back(sz);
@@ -88,7 +92,7 @@ SValue Analyzer::tensor_arg(const ArgSpec& a, const std::string& expr, int arg_i
       t->sizes.push_back(SymInt::symbol(sym, sz));
       program_->symbols.push_back({sym, expr + ".size(" + std::to_string(d) + ")", true});
     }
-    if (request_.static_shapes || st == 1 || st == 0) {
+    if (request_.static_shapes) {
       t->strides.push_back(st);
     } else {
       std::string sym = sym_base + "_stride_" + std::to_string(d);

@@ -77,6 +77,38 @@ BoundArgs Analyzer::bind(const CallArgs& call, const std::vector<std::string>& s
 
 // ------------------------------------------------------------------ calls
 
+bool Analyzer::add_keywords(const ast::Call& call, CallArgs& ca) {
+  auto add = [&](const std::string& name, SValue value, SourceSpan span) {
+    for (const auto& [seen, v] : ca.kwargs)
+      if (seen == name) error(span, ca.func_name + "() got multiple values for keyword argument '" + name + "'");
+    ca.kwargs.emplace_back(name, std::move(value));
+    ca.kwarg_spans.push_back(span);
+  };
+  for (const auto& kw : call.keywords) {
+    if (!kw.name.empty()) {
+      ca.kwargs.emplace_back(kw.name, eval(*kw.value));
+      ca.kwarg_spans.push_back(kw.span);
+      continue;
+    }
+    SValue map = eval(*kw.value);
+    if (map.kind == K::ConstDict) {
+      for (size_t i = 0; i + 1 < map.elts.size(); i += 2) {
+        if (map.elts[i].kind != K::String)
+          error(kw.span, ErrorKind::TypeInferenceError, "keywords must be strings, got " + describe(map.elts[i]) +
+                                                   " as a key of the mapping after **");
+        add(map.elts[i].s, map.elts[i + 1], kw.span);
+      }
+    } else if (map.kind == K::Dict) {
+      for (size_t i = 0; i < map.elts.size() && i < map.fields.size(); ++i) add(map.fields[i], map.elts[i], kw.span);
+    } else {
+      if (!in_device() && map.kind == K::Unknown) return false;
+      error(kw.value->span, "the argument after ** must be a dict known when compiling (a **kwargs parameter "
+                            "of a helper, a dict argument, a dict comprehension), got " + describe(map));
+    }
+  }
+  return true;
+}
+
 SValue Analyzer::eval_call(const ast::Call& call) {
   SValue fn = eval(*call.func);
   CallArgs ca;
@@ -98,10 +130,7 @@ SValue Analyzer::eval_call(const ast::Call& call) {
     ca.args.push_back(eval(*a));
     ca.arg_spans.push_back(a->span);
   }
-  for (const auto& kw : call.keywords) {
-    ca.kwargs.emplace_back(kw.name, eval(*kw.value));
-    ca.kwarg_spans.push_back(kw.span);
-  }
+  if (!add_keywords(call, ca)) return SValue::unknown();
   tunable_call_.reset();
   SValue out = call_value(fn, ca);
   // Host rewrites: config-dependent host calls become values at codegen.
@@ -596,6 +625,28 @@ bool Analyzer::call_builtin(const std::string& name, const CallArgs& call, SValu
       return true;
     }
     out = SValue::unknown();
+    return true;
+  }
+  if (name == "getattr") {
+    // getattr(obj, "name"[, default]) with a name known when compiling is obj.name
+    // (getattr(torch, factory_name) in a helper); the default where obj has no such attribute.
+    if (call.args.size() < 2 || call.args.size() > 3 || !call.kwargs.empty())
+      error(call.span, "getattr() takes 2 or 3 positional arguments: getattr(object, name[, default])");
+    const SValue& name_v = arg(1);
+    if (name_v.kind != K::String) {
+      if (!in_device()) { out = SValue::unknown(); return true; }
+      error(call.arg_spans[1], "getattr() needs an attribute name known when compiling (a string), got " +
+                                   describe(name_v));
+    }
+    if (call.args.size() == 2) {
+      out = eval_attribute(arg(0), name_v.s, call.span);
+      return true;
+    }
+    try {
+      out = eval_attribute(arg(0), name_v.s, call.span);
+    } catch (const CompileError&) {
+      out = arg(2);  // no such attribute
+    }
     return true;
   }
   if (name == "range") {

@@ -149,7 +149,36 @@ SValue Analyzer::eval_expr(const ast::Expr& e) {
       }
       break;
     }
-    case ast::ExprKind::FString: return SValue::string(ast::unparse(e));
+    case ast::ExprKind::FString: {
+      // An f-string whose fields are names of strings and ints known when compiling
+      // (f"new_{name}" with name a helper's default) is its text; otherwise its source
+      // text stands for it (a message: device_print's prefix, an assert's).
+      const auto& f = *ast::cast<ast::FString>(&e);
+      std::string text;
+      bool known = true;
+      for (const auto& p : f.parts) {
+        if (!p.value) {
+          text += p.literal;
+          continue;
+        }
+        if (p.conversion || !p.format_spec.empty() || !ast::isa<ast::Name>(p.value.get())) {
+          known = false;
+          break;
+        }
+        SValue v = eval(*p.value);
+        if (v.kind == SValue::Kind::String) {
+          text += v.s;
+        } else if (v.kind == SValue::Kind::Int && v.i.is_constant()) {
+          text += std::to_string(v.i.constant());
+        } else if (v.kind == SValue::Kind::Bool && v.runtime_expr.empty()) {
+          text += v.b ? "True" : "False";
+        } else {
+          known = false;
+          break;
+        }
+      }
+      return SValue::string(known ? text : ast::unparse(e));
+    }
     case ast::ExprKind::BinOp: {
       auto& b = *ast::cast<ast::BinOp>(&e);
       // Python evaluates the left operand first.

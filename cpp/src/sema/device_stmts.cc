@@ -69,10 +69,7 @@ static LoopIter parse_loop_iter(Analyzer& a, const ast::Call& call, const std::s
     ca.args.push_back(a.eval(*arg));
     ca.arg_spans.push_back(arg->span);
   }
-  for (const auto& kw : call.keywords) {
-    ca.kwargs.emplace_back(kw.name, a.eval(*kw.value));
-    ca.kwarg_spans.push_back(kw.span);
-  }
+  a.add_keywords(call, ca);
   LoopIter it;
   it.is_grid = fname != "hl.tile";
   std::vector<std::string> sig;
@@ -386,6 +383,57 @@ void Analyzer::device_loop(const ast::For& f) {
   gen_.reset();
 }
 
+namespace {
+
+// The hints (values at bind time) of the symbols in `e`, by name.
+void symbol_hints(const SymInt& e, std::map<std::string, int64_t>& out) {
+  if (e.kind() == SymInt::Kind::Symbol) {
+    if (auto h = e.hint()) out[e.symbol_name()] = *h;
+    return;
+  }
+  if (e.is_constant()) return;
+  for (const auto& o : e.operands()) symbol_hints(o, out);
+}
+
+}  // namespace
+
+bool Analyzer::block_from_call_extent(ir::Dim& dim) {
+  // The extent in Python over the parameters (each symbol as the host code reads it on
+  // entry: "x.size(1)", "n", "ts[0].size(1)") and its value in this call.
+  const SymInt extent = dim.extent();
+  std::map<std::string, int64_t> hints, values;
+  symbol_hints(extent, hints);
+  bool ok = true;
+  std::string text = extent.str([&](const std::string& name) -> std::string {
+    const HostSymbol* hs = nullptr;
+    for (const auto& s : program_->symbols)
+      if (s.name == name) hs = &s;
+    if (!hs || !hs->at_entry) {
+      ok = false;
+      return name;
+    }
+    auto arg = int_arg_values_.find(name);
+    auto hint = hints.find(name);
+    std::optional<int64_t> v = arg != int_arg_values_.end() ? std::optional<int64_t>(arg->second)
+                               : hint != hints.end()       ? std::optional<int64_t>(hint->second)
+                                                           : std::nullopt;
+    if (!v) {
+      ok = false;
+      return name;
+    }
+    values[name] = *v;
+    return "(" + hs->host_expr + ")";
+  });
+  if (!ok) return false;
+  std::optional<int64_t> value = extent.evaluate(values);
+  if (!value) return false;
+  dim.fixed_block_size = next_power_of_2(std::max<int64_t>(*value, 1));
+  std::string key = "triton.next_power_of_2(max(" + text + ", 1))";
+  auto& rec = program_->specialized_args;
+  if (std::find(rec.begin(), rec.end(), key) == rec.end()) rec.push_back(key);
+  return true;
+}
+
 void Analyzer::assign_reduction_indices(ir::DeviceKernel& k, SourceSpan loop_span) {
   // A Full dim gets a `reduction_loops` entry when something reduces over it,
   // no matmul consumes it (a contraction dim cannot be rolled), and it only
@@ -459,12 +507,17 @@ void Analyzer::assign_reduction_indices(ir::DeviceKernel& k, SourceSpan loop_spa
   };
   // A whole dim whose size is only known at run time (static_shapes=False,
   // `x[tile, :]` over a dynamic dim) has no constant block to hold it
-  // persistently, so it is always rolled into a loop over chunks
+  // persistently, so it is rolled into a loop over chunks where it can be
   // (reduction_loops gives a chunk for a symbolic extent), whether something
   // reduces over it or it is only loaded and stored elementwise.  Where it
   // cannot be rolled (a matmul operand, an inner loop, a scan/sort/reshape)
-  // the kernel needs the size at compile time.
-  for (const auto& dim : k.dims) {
+  // it is one masked block of next_power_of_2(extent) lanes, as Helion's
+  // `_RDIM_SIZE = triton.next_power_of_2(size)`: the block is this call's, and
+  // the kernel is keyed on that power of two, so a call whose extent needs
+  // another block binds again (block_from_call_extent).  Only an extent not
+  // computed from the arguments on entry has no such key: then the kernel
+  // needs the size at compile time.
+  for (auto& dim : k.dims) {
     if (dim.kind != DimKind::Full || dim.merged() || dim.extent().is_constant() || config_sized(dim.id)) continue;
     if (gen().unified_away(dim.id)) continue;  // now another dim (ir_gen.h: unify_whole_dims)
     const int d = dim.id;
@@ -473,10 +526,14 @@ void Analyzer::assign_reduction_indices(ir::DeviceKernel& k, SourceSpan loop_spa
                       : persistent.count(d) ? "a scan, sort, reshape or custom-combine reduction needs it whole"
                       : gen().met_by_size(d) ? "it meets another whole dim of its size (w[:, :] of a square w)"
                                             : nullptr;
-    if (why)
-      error(loop_span, "a whole dim ':' of size " + dim.extent().str() + (dim.name.empty() || dim.name == dim.extent().str() ? "" : " (" + dim.name + ")") +
+    if (why) {
+      if (block_from_call_extent(dim)) continue;
+      error(loop_span, ErrorKind::ShapeSpecializingAllocation, "a whole dim ':' of size " + dim.extent().str() + (dim.name.empty() || dim.name == dim.extent().str() ? "" : " (" + dim.name + ")") +
                            " is only known at run time and cannot be looped over in chunks here: " + why +
-                           "; use @deuteron.kernel(static_shapes=True) so its size is a compile-time constant");
+                           ", and its size is not a function of the kernel's arguments (their sizes, strides "
+                           "and int values), so no block can be chosen for it when the kernel is bound; give it "
+                           "a size known then (a constant, or a size of an argument)");
+    }
     reduced.insert(d);
   }
   for (int d : reduced) {
@@ -780,10 +837,7 @@ void Analyzer::device_jagged_for(const ast::For& f, const ast::Call& call) {
     ca.args.push_back(eval(*arg));
     ca.arg_spans.push_back(arg->span);
   }
-  for (const auto& kw : call.keywords) {
-    ca.kwargs.emplace_back(kw.name, eval(*kw.value));
-    ca.kwarg_spans.push_back(kw.span);
-  }
+  add_keywords(call, ca);
   BoundArgs b = bind(ca, {"parent"});
   SourceSpan at = b.span_of("parent");
   SValue parent = *b.get("parent");

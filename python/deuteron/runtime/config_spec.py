@@ -14,14 +14,19 @@ spec besides:
   or reduction (min, max, origin, ...), for the others they are the default values;
 * ``spec.unsupported_config_keys(config)``: the keys of ``config`` that kernels here
   do not use (keys of Helion's other back ends, and Helion's Triton keys deuteron
-  has no knob for), sorted; ``spec.supports_config_key(key)``.
+  has no knob for), sorted; ``spec.supports_config_key(key)``;
+* ``spec.user_defined_tunables``: ``{name: fragment}`` of the kernel's
+  ``hl.register_tunable`` calls, each fragment as the kernel registered it
+  (``PowerOfTwoFragment(16, 256, 16)``, ...).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Callable
 
+from .. import autotuner
 from .config import CONFIG_KEYS, HELION_IGNORED_KEYS, Config, helion_other_backend_key
 
 __all__ = ["ConfigSpec", "KeyEntries", "SpecEntry"]
@@ -77,14 +82,30 @@ class KeyEntries(Sequence[Any]):
         return f"KeyEntries({self.name!r}, {list(self._entries)!r})"
 
 
+def _fragment(entry: Mapping[str, Any]) -> Any:
+    """The tunable fragment (deuteron.autotuner) one tunable of the core's search space describes."""
+    default = json.loads(entry["default_repr"]) if entry.get("default_repr") else None
+    kind = entry["kind"]
+    if kind == "power_of_two":
+        return autotuner.PowerOfTwoFragment(entry["low"], entry["high"], default)
+    if kind == "boolean":
+        return autotuner.BooleanFragment(bool(default))
+    if kind == "enum":
+        return autotuner.EnumFragment(tuple(json.loads(c) for c in entry["choices"]), default)
+    return autotuner.IntegerFragment(entry["low"], entry["high"], default)
+
+
 class ConfigSpec(Mapping[str, Any]):
     """A kernel's config space (see the module docstring)."""
 
-    __slots__ = ("_data", "_default")
+    __slots__ = ("_data", "_default", "_tunables")
 
-    def __init__(self, data: Mapping[str, Any], default_config: Callable[[], Config]) -> None:
+    def __init__(self, data: Mapping[str, Any], default_config: Callable[[], Config],
+                 tunables: Callable[[], Sequence[Mapping[str, Any]]] | None = None) -> None:
         self._data = dict(data)
         self._default = default_config
+        # The tunables of the core's search space (name, kind, range, choices, default), read on use.
+        self._tunables = tunables
 
     # ---------------------------------------------------------- the mapping
     def __getitem__(self, key: str) -> Any:
@@ -120,6 +141,12 @@ class ConfigSpec(Mapping[str, Any]):
     def unsupported_config_keys(self, config: Mapping[str, Any]) -> list[str]:
         """The keys of ``config`` that kernels here do not use, sorted."""
         return sorted(k for k in config if not self.supports_config_key(k))
+
+    @property
+    def user_defined_tunables(self) -> dict[str, Any]:
+        """``{name: fragment}`` of the kernel's ``hl.register_tunable`` calls (Helion's)."""
+        entries = self._tunables() if self._tunables is not None else []
+        return {e["name"]: _fragment(e) for e in entries}
 
     def __getattr__(self, name: str) -> KeyEntries:
         if name.startswith("_") or name not in CONFIG_KEYS:

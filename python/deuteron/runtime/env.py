@@ -18,7 +18,7 @@ import os
 
 __all__ = [
     "AUTOTUNE_DEVICE_INDEX", "autotune_device_index", "autotune_space_options", "autotune_worker_output_to_stderr",
-    "autotuner", "cache_dir", "cuda_visible_devices", "deuteron_interpret", "environment", "examples_dir",
+    "autotuner", "backend_source", "cache_dir", "cuda_visible_devices", "deuteron_interpret", "environment", "examples_dir",
     "print_output_code", "runtime_source_dir", "setting_text", "setting_variable", "triton_interpret",
     "worker_signature", "xdg_cache_home",
 ]
@@ -86,6 +86,21 @@ def setting_source(name: str) -> tuple[str, str]:
     if not text.strip() and other and os.environ.get(other, "").strip():
         return other, os.environ[other]
     return var, text
+
+
+# Helion's back-end variable: deuteron has one back end (Triton), so a value naming
+# another is an error when Settings are made (runtime/settings.py).
+_BACKEND_VARIABLES = ("DEUTERON_BACKEND", "HELION_BACKEND")
+
+
+def backend_source() -> tuple[str, str]:
+    """(variable, text) of the back end the environment asks for: DEUTERON_BACKEND, else
+    Helion's HELION_BACKEND; ("", "") when neither is set (or both are empty)."""
+    for var in _BACKEND_VARIABLES:
+        text = os.environ.get(var, "")
+        if text.strip():
+            return var, text
+    return "", ""
 
 
 def setting_text(name: str) -> str:

@@ -18,6 +18,7 @@ import json
 import re
 import sys
 import threading
+import types
 from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
 
@@ -27,6 +28,7 @@ from .. import exc
 from .. import language as _language
 from .. import torch_integration as _ti
 from . import env
+from . import repro as _repro
 from . import source as _source
 from .config import HELION_IGNORED_KEYS, REDUCTION_LOOP_FOR_ALL, Config, helion_other_backend_key
 from .config_spec import ConfigSpec
@@ -50,10 +52,6 @@ _is_compiling = torch.compiler.is_compiling
 
 
 _SPECIALIZED_DIM = re.compile(r"^(\w+)\.(size|stride)\((\d+)\)$")
-
-
-def _bucket(n: int) -> int:
-    return n if n < 2 else 2
 
 
 def _size_hint(s: Any) -> int:
@@ -80,14 +78,29 @@ def _needs_int64(t: torch.Tensor) -> bool:
     return sum(max(2 * s - 2, 0) * st for s, st in zip(shape, stride)) > 2**31 - 1
 
 
+def _dim_key(s: Any) -> Any:
+    """A size in a dynamic-shape key: 0, 1 (compiled in: a size-1 dim broadcasts) or 2 for
+    any larger size (an argument of the code); a traced symbolic one by its symbol and shape
+    environment, as Helion keys it (no guard: fresh environments reuse symbol names; a
+    tracer specializes sizes 0 and 1 itself)."""
+    if isinstance(s, torch.SymInt):
+        hint = s.node.hint
+        if hint is not None and hint < 2:
+            return int(s)  # compiled in as a constant (the core binds on hints): guard on it
+        return (id(s.node.shape_env), s.node.expr)
+    return s if s < 2 else 2
+
+
 def _dynamic_key(t: torch.Tensor) -> tuple:
-    # Sizes are bucketed, so whether the tensor needs int64 offsets is part of
+    # Sizes past 1 and strides are runtime values of the code (strides are not in
+    # the key, as in Helion), so whether the tensor needs int64 offsets is part of
     # the key: a small and a huge tensor never share int32 code.
-    # bool(): a traced stride gives a SymBool, which a dict lookup cannot compare
-    # with a stored key's bool (sympy rejects Eq(Eq(s, 1), False)); bool() guards
-    # on it instead, as the code is specialized on unit strides anyway.
-    return (t.dtype, tuple(_bucket(s) for s in t.shape), tuple(bool(s == 1) for s in t.stride()), t.is_cuda,
-            _needs_int64(t))
+    return (t.dtype, tuple(map(_dim_key, t.shape)), t.is_cuda, _needs_int64(t))
+
+
+def _dynamic_key_fixed_index(t: torch.Tensor) -> tuple:
+    # With an explicit index_dtype the width is the setting's, for every size.
+    return (t.dtype, tuple(map(_dim_key, t.shape)), t.is_cuda)
 
 
 def _is_unbacked(s: Any) -> bool:
@@ -113,6 +126,31 @@ def _static_key(t: torch.Tensor) -> tuple:
 
 def _same(value: Any) -> Any:
     return value
+
+
+def _next_power_of_2(n: Any) -> int:
+    """Triton's next_power_of_2 for a key (a traced size: its value, guarded on)."""
+    n = int(n)
+    return 1 if n <= 1 else 1 << (n - 1).bit_length()
+
+
+# What a key expression from the core may call besides Python's builtins.
+_KEY_EXPRESSION_GLOBALS = {"triton": types.SimpleNamespace(next_power_of_2=_next_power_of_2)}
+
+
+def _key_expression(text: str, params: Sequence[str]) -> Callable[..., Any]:
+    """A function of the kernel's arguments computing ``text`` (a Python expression over the
+    parameter names, from the core); None where an argument of another kind makes it fail
+    (that call then binds with its own key)."""
+    fn = eval(f"lambda {', '.join(params)}: {text}", dict(_KEY_EXPRESSION_GLOBALS))  # noqa: S307
+
+    def key(*args: Any) -> Any:
+        try:
+            return fn(*args)
+        except Exception:
+            return None
+
+    return key
 
 
 
@@ -190,8 +228,9 @@ class _ValueKeys(dict):
 # is cheaper than _ValueKeys' lookup and call).
 _KEYED_BY_TYPE = frozenset({int, float, bool, type(None)})
 
-# One table per shape mode (the tensor elements' keys differ), shared by all kernels.
-_VALUE_KEYS = {True: _ValueKeys(_static_key), False: _ValueKeys(_dynamic_key)}
+# One table per way of keying a tensor (static shapes; dynamic with the index width;
+# dynamic with an explicit index_dtype), shared by all kernels.
+_VALUE_KEYS = {key: _ValueKeys(key) for key in (_static_key, _dynamic_key, _dynamic_key_fixed_index)}
 
 
 class Kernel:
@@ -240,6 +279,10 @@ class Kernel:
         # hl.specialize(x.stride(d)) with dynamic shapes: (position, "size" | "stride", d),
         # keyed by value from then on (static shapes key on every size and stride anyway).
         self._specialized_dims: frozenset[tuple[int, str, int]] = frozenset()
+        # Other values the compiled code depends on, as Python expressions over the parameters
+        # (a whole dim of runtime size held in one block: "triton.next_power_of_2(max((x.size(1)), 1))"),
+        # keyed by value from then on.
+        self._key_exprs: tuple[str, ...] = ()
         self._defaults = [p.default for p in self._params]
         self._nparams = len(self._params)
         # Calls with exactly one positional value per parameter skip binding,
@@ -379,13 +422,19 @@ class Kernel:
             value = f"{name}.shape[{d}]" if kind == "size" else f"{name}.stride({d})"
             # int(): a traced size is specialized on, as hl.specialize asks.
             parts.append(f"(int({value}) if {is_tensor.format(name)} and {name}.dim() > {d} else None)")
+        exprs = {}
+        for i, text in enumerate(self._key_exprs):
+            exprs[f"_expr{i}"] = _key_expression(text, [p.name for p in self._params])
+            parts.append(f"_expr{i}({', '.join(names)})")
         if self._key_fn is not None:
             parts.append(f"_user_key({', '.join(names)})")
         src = f"def _key({', '.join(names)}):\n    return ({', '.join(parts)},)\n"
-        namespace: dict[str, Any] = {"_T": torch.Tensor, "_dynamic": _dynamic_key, "_static": _static_key,
+        dynamic = _dynamic_key if self._settings.index_dtype is None else _dynamic_key_fixed_index
+        tensor_key = _static_key if self._settings.static_shapes else dynamic
+        namespace: dict[str, Any] = {"_T": torch.Tensor, "_dynamic": dynamic, "_static": _static_key,
                                      "_user_key": self._key_fn,
-                                     "_okey": _VALUE_KEYS[bool(self._settings.static_shapes)],
-                                     "_plain": _KEYED_BY_TYPE}
+                                     "_okey": _VALUE_KEYS[tensor_key],
+                                     "_plain": _KEYED_BY_TYPE, **exprs}
         exec(compile(src, f"<deuteron key of {self.fn.__name__}>", "exec"), namespace)
         return namespace["_key"]
 
@@ -460,10 +509,14 @@ class Kernel:
                 pos = next((i for i, p in enumerate(self._params) if p.name == m.group(1)), None)
                 if pos is not None:
                     dims.add((pos, m.group(2), int(m.group(3))))
-        if positions <= self._specialized_ints and dims <= self._specialized_dims:
+        names = {p.name for p in self._params}
+        exprs = tuple(e for e in bound.specialized_args
+                      if e not in names and not _SPECIALIZED_DIM.match(e) and e not in self._key_exprs)
+        if positions <= self._specialized_ints and dims <= self._specialized_dims and not exprs:
             return key
         self._specialized_ints = self._specialized_ints | positions
         self._specialized_dims = self._specialized_dims | dims
+        self._key_exprs = self._key_exprs + exprs
         self._make_key_functions()
         return (*self.specialization_key(args), *suffix)
 
@@ -714,6 +767,8 @@ class BoundKernel:
         # a tuning cache, a test), and its block sizes count this kernel's tile loops.
         self._config_error_prefix = f"{src.filename}:{def_line}: kernel '{src.name}': "
         self.globals: dict[str, Any] = _source.global_values(kernel.fn)
+        # The arguments of this first call, as a repro caller writes them (runtime/repro.py).
+        self._repro_args = _repro.ReproArguments([p.name for p in kernel.parameters], args)
         # Arguments given as hl.constexpr(value): the host function gets the value.
         self._constexpr_positions = tuple(i for i, a in enumerate(args) if isinstance(a, _language.constexpr))
         self._loaded: dict[str, Callable[..., Any]] = {}  # backend:config JSON -> host function
@@ -739,7 +794,8 @@ class BoundKernel:
     def config_spec(self) -> ConfigSpec:
         """The config space: a read-only mapping of the core's description, with Helion's
         ConfigSpec methods (``default_config()``, ``spec.block_sizes``, ...)."""
-        return ConfigSpec(json.loads(self._core.config_spec()), self.default_config)
+        return ConfigSpec(json.loads(self._core.config_spec()), self.default_config,
+                          lambda: json.loads(self._core.tune_spec())["tunables"])
 
     def default_config(self) -> Config:
         return Config.from_json(self._core.default_config())
@@ -865,31 +921,56 @@ class BoundKernel:
         return run
 
     def _implicit_config(self, config: ConfigLike) -> ConfigLike:
-        """``config``, or where it is None the config calls run with: the one in use, the
-        decorator's only config, else the default."""
+        """``config``, or where it is None the config calls use without autotuning, as
+        Helion picks it: the one in use, else with ``autotune_effort="none"`` the default
+        (unless ``force_autotune`` and the decorator gave configs), else with
+        ``force_autotune`` none, else the decorator's only config.  None of these: a
+        RuntimeError (the config would come from autotuning: pass one)."""
         if config is not None:
             return config
         if self.config is not None:
             return self.config
-        return self.kernel.configs[0] if len(self.kernel.configs) == 1 else None
+        configs = self.kernel.configs
+        if self.settings.autotune_effort == "none" and (not configs or self.settings.force_autotune):
+            return self.default_config()
+        if not self.settings.force_autotune and len(configs) == 1:
+            return configs[0]
+        raise RuntimeError(
+            f"{self.kernel.fn.__name__}: no config provided and no implicit config available (calls would "
+            f"autotune): pass one, e.g. bound.to_code(bound.default_config()), or call the kernel first")
 
-    def to_code(self, config: ConfigLike = None, *, options: OutputCodeOptions | None = None) -> str:
-        """The generated module calls run (:attr:`backend`'s) for ``config`` (None: the config
-        in use, the decorator's only config, else the default), as Python source.  With
+    def to_code(self, config: ConfigLike = None, *, options: OutputCodeOptions | None = None,
+                emit_repro_caller: bool = False, output_origin_lines: bool | None = None) -> str:
+        """The generated module calls run (:attr:`backend`'s) for ``config`` (None: see
+        :meth:`_implicit_config`), as Python source.  With
         ``options=OutputCodeOptions(allow_helion_deps=False)`` the module runs without
-        deuteron (standalone.py: it launches through Triton's own entry point)."""
+        deuteron (standalone.py: it launches through Triton's own entry point).
+        ``emit_repro_caller=True`` makes it a script that calls the host function once on
+        inputs like those the kernel was bound to (repro.py).  ``output_origin_lines`` is
+        Helion's; deuteron's modules always have their ``# line N`` comments."""
         if options is not None and options.jax_fn:
             raise exc.InputError(
                 f"{self.kernel.fn.__name__}: OutputCodeOptions(jax_fn=True) is for Helion's Pallas back end; "
                 f"deuteron generates Triton code")
-        text = self.generate(self._implicit_config(config))
+        return self._code(self._implicit_config(config), self.backend, options, emit_repro_caller)
+
+    def to_triton_code(self, config: ConfigLike = None, *, emit_repro_caller: bool = False,
+                       output_origin_lines: bool | None = None) -> str:
+        """The Triton module for ``config`` (None: as for :meth:`to_code`), with a repro
+        caller as for :meth:`to_code`."""
+        return self._code(self._implicit_config(config), "triton", None, emit_repro_caller)
+
+    def _code(self, config: ConfigLike, backend: str, options: OutputCodeOptions | None,
+              emit_repro_caller: bool) -> str:
+        text = self.generate(config, backend)
         if options is not None and not options.allow_helion_deps:
             text = standalone_module(text, self.globals, self.kernel.fn.__name__)
+        if emit_repro_caller:
+            # A Triton module's kernels need a GPU, or Triton's interpreter.
+            on_gpu = self.device is not None and self.device.type == "cuda"
+            text = _repro.repro_module(text, self.kernel.fn.__name__, self._repro_args, self.globals,
+                                       interpret_triton=backend == "triton" and not on_gpu)
         return text
-
-    def to_triton_code(self, config: ConfigLike = None) -> str:
-        """The Triton module for ``config`` (None: as for :meth:`to_code`)."""
-        return self.generate(self._implicit_config(config), "triton")
 
     def to_reference_code(self, config: ConfigLike = None) -> str:
         return self.generate(config, "reference")

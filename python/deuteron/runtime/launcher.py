@@ -45,6 +45,8 @@ def no_native_launcher(grid: tuple, *args: Any) -> bool:
 
 def default_launcher(kernel: Any, grid: tuple, *args: Any, num_warps: int = 4, num_stages: int = 1,
                      maxnreg: int | None = None, site: tuple | None = None) -> Any:
+    if type(kernel).__name__ == "InterpretedFunction" and bool in map(type, args):
+        args = _interpreter_bools(args)
     try:
         if maxnreg is not None:
             return kernel[grid](*args, num_warps=num_warps, num_stages=num_stages, maxnreg=maxnreg)
@@ -52,6 +54,33 @@ def default_launcher(kernel: Any, grid: tuple, *args: Any, num_warps: int = 4, n
     except Exception as e:
         _explain_interpreter_numpy_clash(e)
         raise
+
+
+_bool_args_ok: bool | None = None
+
+
+def _interpreter_bools(args: tuple) -> tuple:
+    """``args`` with each bool as the int1 scalar Triton's interpreter makes of it.
+
+    Triton's interpreter before 3.9 converts a bool kernel argument like an int: an
+    int32 array typed int1, which it then rejects ("numpy data itemsize (32 bits)
+    exceeds dtype primitive_bitwidth (1 bits)"); compiled Triton takes bools.  Where
+    the interpreter converts bools itself, ``args`` are passed as they are."""
+    global _bool_args_ok
+    import numpy as np
+    import triton.language as tl
+    from triton.runtime import interpreter
+
+    if _bool_args_ok is None:
+        try:
+            interpreter._implicit_cvt(True)
+            _bool_args_ok = True
+        except ValueError:
+            _bool_args_ok = False
+    if _bool_args_ok:
+        return args
+    return tuple(tl.tensor(interpreter.TensorHandle(np.array([a], dtype=np.bool_), tl.int1), tl.int1)
+                 if type(a) is bool else a for a in args)
 
 
 # Triton < 3.8's interpreter turns a scalar kernel argument used as a Python

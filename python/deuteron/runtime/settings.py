@@ -27,7 +27,8 @@ bind again.
 
 Helion's setting names are accepted too (programs written for Helion pass
 them): see ``HELION_SETTINGS``.  ``ref_mode=RefMode.EAGER`` is ``interpret=True``;
-``backend`` accepts ``"triton"`` only; the settings of Helion's autotuner and
+``backend`` accepts ``"triton"`` only (given or not: ``DEUTERON_BACKEND`` / Helion's
+``HELION_BACKEND`` naming another back end is a ValueError); the settings of Helion's autotuner and
 back ends that deuteron has no use for are accepted and ignored (listed in
 docs/api.md); those whose meaning deuteron cannot honor (a custom autotuner,
 benchmark or accuracy function, another back end) accept only their default
@@ -389,6 +390,13 @@ def _translate_helion(kwargs: dict[str, Any]) -> dict[str, Any]:
         backend = kwargs.pop("backend")
         if backend != "triton":
             raise ValueError(f"setting 'backend': deuteron generates Triton code only; got {backend!r}")
+    else:
+        # Helion reads its back end from HELION_BACKEND when the setting is not given; a
+        # program run under another back end's environment must not silently get Triton.
+        var, text = _env.backend_source()
+        if text.strip() and text.strip().lower() != "triton":
+            raise ValueError(f"environment variable {var}={text!r} names the back end {text.strip()!r}; "
+                             f"deuteron generates Triton code only (unset it or set it to 'triton')")
     if "ref_mode" in kwargs:
         mode = kwargs.pop("ref_mode")
         if isinstance(mode, str):

@@ -125,7 +125,7 @@ AccessPlan plan_access(const ir::DeviceKernel& k, const KernelConfig& config, co
   }
   if (a.requested == indexing_modes::kPointer) return a;
   if (plan.flat) {
-    a.fallback = std::string(keys::kFlattenLoops) + "[" + std::to_string(config.loop_order_index) +
+    a.fallback = std::string(keys::kFlattenLoops) + "[" + std::to_string(config.flatten_index) +
                  "] makes the grid one index space";
     return a;
   }

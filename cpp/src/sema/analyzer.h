@@ -403,4 +403,8 @@ bool static_truth(const SValue& v, bool& out);
 // Names assigned anywhere in a statement list (targets of =, +=, for).
 std::set<std::string> assigned_names(const ast::Body& body);
 
+// The function's parameters that its text both reads and writes, in order
+// (Helion's rule; read_written_args.cc).
+std::vector<std::string> read_and_written_arguments(const ast::FunctionDef& fn);
+
 }  // namespace deuteron::sema

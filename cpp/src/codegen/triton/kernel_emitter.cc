@@ -329,9 +329,9 @@ class KernelEmitter {
       SymInt total = 1;
       for (int o : order) total = total * num_blocks_sym(g[o]);
       w_->line("total_pids = " + sym(total));
-      // num_stages > 1 software-pipelines the loop over tiles: the next
-      // tile's loads are issued while this one computes.
-      std::string stages = cfg_.num_stages > 1 ? ", num_stages=" + std::to_string(cfg_.num_stages) : "";
+      // The loop's knobs: the kernel's grid loop entry, else num_stages
+      // (analysis/loops.cc).
+      std::string stages = range_knobs(plan_.grid_loop);
       // (Loop bounds from program ids go through _deuteron_bound for Triton's interpreter.)
       if (cfg_.pid_type == pid_types::kPersistentInterleaved) {
         w_->line("for virtual_pid in tl.range(" + math("bound", "tl.program_id(0)") + ", " + math("bound", "total_pids") +
@@ -419,7 +419,7 @@ class KernelEmitter {
       int64_t programs = static_cast<int64_t>(cfg_.sm_count) * cfg_.num_sm_multiplier;
       launch.grid = "(min(" + std::to_string(programs) + ", " + host_total + "),)";
       w_->line("total_pids = " + sym(cdiv(total, SymInt(block))));
-      std::string stages = cfg_.num_stages > 1 ? ", num_stages=" + std::to_string(cfg_.num_stages) : "";
+      std::string stages = range_knobs(plan_.grid_loop);
       w_->line("for virtual_pid in tl.range(" + math("bound", "tl.program_id(0)") + ", " + math("bound", "total_pids") +
                ", " + math("bound", "tl.num_programs(0)") + stages + "):");
       w_->indent();
@@ -610,9 +610,19 @@ class KernelEmitter {
   }
 
   // Which config key a For op's knobs come from.
-  const analysis::RangeKnobs* knobs(const ir::Op& op) const {
-    auto it = cfg_.ranges.find(op.id);
-    return it == cfg_.ranges.end() ? nullptr : &it->second;
+  // tl.range's keyword arguments as the plan decided them (analysis/loops.cc);
+  // a warp_specialize the target cannot compile becomes a comment line.
+  std::string range_knobs(const analysis::LoopPlan& lp) {
+    std::string extra;
+    if (lp.num_stages > 0) extra += ", num_stages=" + std::to_string(lp.num_stages);
+    if (lp.unroll > 0) extra += ", loop_unroll_factor=" + std::to_string(lp.unroll);
+    if (lp.multi_buffer) extra += std::string(", disallow_acc_multi_buffer=") + (*lp.multi_buffer ? "False" : "True");
+    if (lp.flatten) extra += std::string(", flatten=") + (*lp.flatten ? "True" : "False");
+    if (lp.warp_specialize)
+      extra += std::string(", warp_specialize=") + (*lp.warp_specialize ? "True" : "False");
+    else if (!lp.warp_specialize_left_out.empty())
+      w_->line("# warp_specialize=True left out: " + lp.warp_specialize_left_out);
+    return extra;
   }
 
 
@@ -1589,29 +1599,15 @@ class KernelEmitter {
       range_begin = math("bound", begin);
       range_end = math("bound", end);
     }
-    const analysis::RangeKnobs* kn = knobs(op);
     std::string step = dim.kind == DimKind::Tile ? block_expr(dim.id) : "1";
     std::string var = offset(dim.id);
-    std::string header;
-    if (plan_.loop(op).static_range) {
-      header = "for " + var + " in tl.static_range(" + range_begin + ", " + range_end + ", " + step + "):";
+    const analysis::LoopPlan& lp = plan_.loop(op);
+    if (lp.static_range) {
+      w_->line("for " + var + " in tl.static_range(" + range_begin + ", " + range_end + ", " + step + "):");
     } else {
-      std::string extra;
-      if (kn) {
-        if (kn->num_stages > 0) extra += ", num_stages=" + std::to_string(kn->num_stages);
-        if (kn->unroll > 0) extra += ", loop_unroll_factor=" + std::to_string(kn->unroll);
-        if (kn->multi_buffer) extra += std::string(", disallow_acc_multi_buffer=") + (*kn->multi_buffer ? "False" : "True");
-        if (kn->flatten) extra += std::string(", flatten=") + (*kn->flatten ? "True" : "False");
-        // The plan leaves out what the target cannot compile (analysis/loops.cc).
-        const analysis::LoopPlan& lp = plan_.loop(op);
-        if (lp.warp_specialize)
-          extra += std::string(", warp_specialize=") + (*lp.warp_specialize ? "True" : "False");
-        else if (!lp.warp_specialize_left_out.empty())
-          w_->line("# warp_specialize=True left out: " + lp.warp_specialize_left_out);
-      }
-      header = "for " + var + " in tl.range(" + range_begin + ", " + range_end + ", " + step + extra + "):";
+      std::string extra = range_knobs(lp);
+      w_->line("for " + var + " in tl.range(" + range_begin + ", " + range_end + ", " + step + extra + "):");
     }
-    w_->line(header);
     w_->indent();
     if (dim.kind == DimKind::Tile) {
       std::string it = tl_dtype(program_.index_dtype);

@@ -226,3 +226,73 @@ def test_num_sm_multiplier_needs_a_persistent_pid_type(mode):
     assert bound.normalize_config(deuteron.Config(pid_type="flat", num_sm_multiplier=1))["num_sm_multiplier"] == 1
     cfg = deuteron.Config(block_sizes=[32, 16], pid_type="persistent_blocked", num_sm_multiplier=2)
     torch.testing.assert_close(bound.compile_config(cfg)(x), x * torch.sigmoid(x))
+
+
+def scale_rows_3d(x: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    a, b, c = x.shape
+    for tile_a in hl.tile(a):
+        row = s[tile_a]
+        for tile_b, tile_c in hl.tile([b, c]):
+            out[tile_a, tile_b, tile_c] = x[tile_a, tile_b, tile_c] * row[:, None, None] + 1.0
+    return out
+
+
+def carried_3d(x: torch.Tensor) -> torch.Tensor:
+    out = x.new_empty([x.size(0)])
+    for tile_a in hl.tile(x.size(0)):
+        acc = hl.zeros([tile_a], dtype=torch.float32)
+        for tile_b, tile_c in hl.tile([x.size(1), x.size(2)]):
+            acc = acc + x[tile_a, tile_b, tile_c].sum(-1).sum(-1)
+        out[tile_a] = acc
+    return out
+
+
+@pytest.mark.parametrize("order", [[0, 1, 2], [2, 0, 1]])
+def test_flatten_loops_runs_an_inner_loop_as_one(mode, order):
+    x = torch.randn(4, 6, 5, 3)
+    bound = deuteron.kernel(device_loop_3d).bind((x,))
+    cfg = deuteron.Config(block_sizes=[2, 16, 2, 1], flatten_loops=[True], loop_orders=[order])
+    code = bound.to_triton_code(cfg)
+    assert "flatten_loops[0]: tile_b, tile_c, tile_d as one loop" in code
+    assert "for offset_nest_1 in tl.range(0, 90, _BLOCK_SIZE_1 * _BLOCK_SIZE_2 * _BLOCK_SIZE_3)" in code
+    # The order's last dim varies fastest along the flattened lanes.
+    fastest = 1 + order[-1]
+    assert re.search(rf"indices_{fastest} = lin_1 % \d+$", code, re.M), code
+    torch.testing.assert_close(bound.compile_config(cfg)(x), torch.sin(x))
+
+
+def test_flatten_loops_with_a_value_from_outside_the_loop(mode):
+    x, s = torch.randn(6, 7, 5), torch.randn(6)
+    bound = deuteron.kernel(scale_rows_3d).bind((x, s))
+    assert len(bound.config_spec.flatten_loops) == 1
+    cfg = deuteron.Config(block_sizes=[2, 4, 4], flatten_loops=[True], indexing="tensor_descriptor")
+    normalized = bound.normalize_config(cfg)
+    # The flattened loop's accesses address memory through pointers; the row's load keeps its mode.
+    assert normalized["indexing"] == ["tensor_descriptor", "pointer", "pointer"]
+    code = bound.to_triton_code(cfg)
+    assert "mask_nest_1 = lin_1 < 35" in code
+    torch.testing.assert_close(bound.compile_config(cfg)(x, s), x * s[:, None, None] + 1.0)
+
+
+def offset_by_block_start(x: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile_a in hl.tile(x.size(0)):
+        for tile_b, tile_c in hl.tile([x.size(1), x.size(2)]):
+            out[tile_a, tile_b, tile_c] = x[tile_a, tile_b, tile_c] + tile_b.begin
+    return out
+
+
+def test_an_inner_loop_that_is_not_pointwise_is_not_flattened(mode):
+    # A value holding one of the loop's dims without the other: Helion offers no entry.
+    x = torch.randn(4, 6, 5)
+    bound = deuteron.kernel(carried_3d).bind((x,))
+    assert len(bound.config_spec.flatten_loops) == 0
+    cfg = deuteron.Config(block_sizes=[2, 4, 4])
+    torch.testing.assert_close(bound.compile_config(cfg)(x), x.sum((1, 2)), rtol=1e-5, atol=1e-5)
+    # Helion offers one (every value holds both dims or neither), but a block's start has no
+    # meaning in one flat loop: deuteron says it cannot.
+    bound = deuteron.kernel(offset_by_block_start).bind((x,))
+    assert len(bound.config_spec.flatten_loops) == 1
+    with pytest.raises(exc.InvalidConfig, match=r"flatten_loops.*cannot run that loop as one"):
+        bound.normalize_config(deuteron.Config(flatten_loops=[True]))

@@ -81,16 +81,32 @@ std::optional<int> subtilable_dim(const ir::DeviceKernel& kernel);
 // and flatten, inner loops, loads and stores, dots for the autotuner's
 // constraint model, a grid tile to sub-tile).
 // `reads_and_writes_an_argument`: Program::read_and_written_args is not
-// empty (then range_num_stages has no entries, as in Helion).
+// empty (then range_num_stages has no entries, as in Helion);
+// `expression_shapes`: Program::expression_shapes (empty: every op result's
+// axes stand for them).
 ConfigSpec derive_config_spec(const std::vector<const ir::DeviceKernel*>& kernels,
                               std::vector<BlockSizeSpec> block_sizes,
                               std::vector<ReductionLoopSpec> reduction_loops, std::vector<TunableSpec> tunables,
-                              bool reads_and_writes_an_argument = false);
+                              bool reads_and_writes_an_argument = false,
+                              const std::vector<std::vector<std::vector<int>>>& expression_shapes = {});
 // Whether deuteron can run inner nest `nest` of kernel k (its dims, as
 // ir::DeviceKernel::nests lists them) as one loop over their elements
 // (flatten_loops): a body of pointwise ops on values that hold the nest's dims
 // side by side, carrying nothing.
 bool inner_nest_flattenable(const ir::DeviceKernel& k, const std::vector<int>& nest);
+
+// How a flattenable inner nest sits in the kernel (flat_nests.cc).
+struct FlatNestShape {
+  const ir::Op* outer = nullptr;  // the nest's outermost For
+  const ir::Op* inner = nullptr;  // its innermost For, whose body is the flattened loop's
+  std::vector<int> order;         // the dims in nesting order, outermost first (the last varies fastest)
+  // The values that hold the nest's dims hold them side by side, this many
+  // axes from the right; there the values that hold none have size-1 axes.
+  int right = 0;
+};
+// The shape of `nest` (its dims as written) when deuteron can run it as one
+// loop, else nullopt.
+std::optional<FlatNestShape> flat_nest_shape(const ir::DeviceKernel& k, const std::vector<int>& nest);
 
 // --------------------------------------------------------- kernel_config.cc
 // A normalized config resolved for one kernel: its entries looked up by dim,
@@ -122,7 +138,7 @@ struct KernelConfig {
   // the loop_orders permutation (written dims in nesting order, outermost
   // first) and whether flatten_loops runs the nest as one loop.
   std::map<int, std::vector<int>> nest_orders;
-  std::set<int> flattened_nests;
+  std::map<int, int> flattened_nests;  // first dim -> its flatten_loops entry
   std::string pid_type = pid_types::kFlat;
   int num_sm_multiplier = 1;
   int num_warps = 4;
@@ -247,9 +263,22 @@ struct Resolution {
   std::string text() const;  // "indexing[2]: tensor_descriptor -> pointer (the access shifts its index)"
 };
 
+// An inner nest that flatten_loops runs as one loop (flat_nests.cc).
+struct FlatNest {
+  FlatNestShape shape;
+  std::vector<int> written;  // its dims in the order written
+  int flatten_index = -1;    // its flatten_loops entry
+  int64_t block = 1;         // the product of its dims' blocks: the lanes of one step
+  SymInt total = 1;          // the product of their extents: the elements it runs over
+};
+
 struct KernelPlan {
   // flatten_loops: the grid is one linear index space.
   bool flat = false;
+  // flatten_loops on inner nests, and which (by index) each of their dims is in.
+  std::vector<FlatNest> flat_nests;
+  std::map<int, int> flat_nest_of_dim;
+  const FlatNest* flat_nest_at(const ir::Op& loop) const;  // the nest whose outermost For is `loop`
   // pid_type 'xyz' honoured (one program id axis per grid dim).
   bool xyz = false;
   // The l2_groupings entry in effect (1 = none).
@@ -275,6 +304,7 @@ struct KernelPlan {
 // The parts of the plan, each an analysis of its own (and what --run-pass
 // prints); plan_kernel runs them in this order.
 void plan_grid(const ir::DeviceKernel& k, const KernelConfig& config, KernelPlan& plan);      // grid.cc
+void plan_flat_nests(const ir::DeviceKernel& k, const KernelConfig& config, KernelPlan& plan);  // flat_nests.cc
 // Whether the config makes the kernel's grid one linear index space
 // (flatten_loops on a grid of two or more dims): then every grid dim varies
 // across a program's lanes, even one whose block is 1 (grid.cc).

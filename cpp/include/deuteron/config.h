@@ -207,6 +207,9 @@ struct MultiDimLoop {
   int loop_order_entry = -1;  // its loop_orders entry
   int flatten_entry = -1;     // its flatten_loops entry (-1: Helion offers none)
   bool flattenable = false;   // deuteron can run it as one loop (analysis/config_space.cc)
+  // A flattenable inner nest's loads and stores (their memory_op numbers in
+  // its kernel): flattened, they address memory through pointers.
+  std::vector<int> loads, stores;
 };
 
 // Helion's bookkeeping of one per-loop key (helion/autotuner/

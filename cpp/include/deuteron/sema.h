@@ -169,6 +169,10 @@ struct Program {
   // rule (sema/read_written_args.cc): such a kernel has no range_num_stages
   // entries, as in Helion (Triton's pipeliner read ahead of the loop's writes).
   std::vector<std::string> read_and_written_args;
+  // Per kernel: the axes of every device tensor its source expressions
+  // compute (Helion's kernel_tensor_sizes: a flatten_loops entry is offered
+  // only for a loop whose dims each of these holds all or none of).
+  std::vector<std::vector<std::vector<int>>> expression_shapes;
   // Compile warnings, as (Helion's warning class name, message with the
   // file:line:col it is about): the Python side prints them to stderr as
   // Helion does (WARNING[Name]: ...) unless the kernel's ignore_warnings

@@ -129,6 +129,13 @@ AccessPlan plan_access(const ir::DeviceKernel& k, const KernelConfig& config, co
                  "] makes the grid one index space";
     return a;
   }
+  // An access in a flattened inner loop: its lanes' coordinates are no block.
+  for (const auto& f : plan.flat_nests) {
+    if (op.parent != f.shape.inner->regions[0].get()) continue;
+    a.fallback = std::string(keys::kFlattenLoops) + "[" + std::to_string(f.flatten_index) +
+                 "] makes the loop one index space";
+    return a;
+  }
   std::vector<BlockAxis> axes;
   a.fallback = block_axes(k, config, op, axes);
   if (!a.fallback.empty()) return a;

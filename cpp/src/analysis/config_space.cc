@@ -130,7 +130,15 @@ class LoopEntryBuilder {
     m.grid = is_grid;
     m.first_dim = is_grid ? -1 : dims.front();
     m.rank = static_cast<int>(dims.size());
-    m.flattenable = is_grid ? flattenable(k) : inner_nest_flattenable(k, dims);
+    if (is_grid) {
+      m.flattenable = flattenable(k);
+    } else if (std::optional<FlatNestShape> shape = flat_nest_shape(k, dims)) {
+      m.flattenable = true;
+      for (const auto& op : shape->inner->regions[0]->ops) {
+        if (op->kind == ir::OpKind::Load) m.loads.push_back(op->attrs.memory_op);
+        if (op->kind == ir::OpKind::Store) m.stores.push_back(op->attrs.memory_op);
+      }
+    }
     orders_.add(keys);
     // Helion offers flattening for hl.tile loops whose every begin is 0.
     bool zero_begins = true;
@@ -233,7 +241,8 @@ class LoopEntryBuilder {
 ConfigSpec derive_config_spec(const std::vector<const ir::DeviceKernel*>& kernels,
                               std::vector<BlockSizeSpec> block_sizes,
                               std::vector<ReductionLoopSpec> reduction_loops, std::vector<TunableSpec> tunables,
-                              bool reads_and_writes_an_argument) {
+                              bool reads_and_writes_an_argument,
+                              const std::vector<std::vector<std::vector<int>>>& expression_shapes) {
   ConfigSpec spec;
   spec.block_sizes = std::move(block_sizes);
   spec.reduction_loops = std::move(reduction_loops);
@@ -262,13 +271,22 @@ ConfigSpec derive_config_spec(const std::vector<const ir::DeviceKernel*>& kernel
     spec.kernel_store_offset.push_back(spec.num_stores);
     spec.num_loads += kernel.num_loads;
     spec.num_stores += kernel.num_stores;
-    auto record_shape = [&](const ir::Type& t) {
-      if (t.dims.empty()) return;
+    // Helion's kernel_tensor_sizes: the tensors the source's expressions
+    // compute (not the values sema makes along the way, like hl.rand's
+    // implicit offsets).
+    auto record_shape = [&](const std::vector<int>& dims) {
+      if (dims.empty()) return;
       std::vector<int64_t> shape;
-      for (int d : t.dims)
-        shape.push_back(d == ir::kBroadcast || kernel.dim(d).kind == ir::DimKind::Full ? -1 : entries.key(kernel, ki, d));
+      for (int d : dims)
+        shape.push_back(d == ir::kBroadcast || d < 0 || d >= static_cast<int>(kernel.dims.size()) ||
+                                kernel.dim(d).kind == ir::DimKind::Full
+                            ? -1
+                            : entries.key(kernel, ki, d));
       entries.value_shape(shape);
     };
+    const bool expressions = k < expression_shapes.size();
+    if (expressions)
+      for (const auto& dims : expression_shapes[k]) record_shape(dims);
     auto record_unknown_extent_value = [&](const ir::Type& t) {
       std::vector<AxisSize> axes = axis_sizes(kernel, t);
       bool unknown = false;
@@ -330,7 +348,7 @@ ConfigSpec derive_config_spec(const std::vector<const ir::DeviceKernel*>& kernel
         }
         for (const auto& r : op->results) {
           record_unknown_extent_value(r->type);
-          record_shape(r->type);
+          if (!expressions) record_shape(r->type.dims);
         }
         for (const auto& sub : op->regions) scan(*sub);
       }
@@ -363,12 +381,6 @@ ConfigSpec derive_config_spec(const std::vector<const ir::DeviceKernel*>& kernel
   }
   entries.finish(reads_and_writes_an_argument);
   return spec;
-}
-
-bool inner_nest_flattenable(const ir::DeviceKernel& k, const std::vector<int>& nest) {
-  (void)k;
-  (void)nest;
-  return false;
 }
 
 }  // namespace deuteron::analysis

@@ -66,7 +66,7 @@ KernelConfig kernel_config(const ConfigSpec& spec, const json::Value& config, in
       p.flatten_index = m.flatten_entry;
     } else {
       if (!order.empty()) p.nest_orders[m.first_dim] = order;
-      if (flat) p.flattened_nests.insert(m.first_dim);
+      if (flat) p.flattened_nests[m.first_dim] = m.flatten_entry;
     }
   }
   const auto& groups = config.at(keys::kL2Groupings).as_array();

@@ -81,9 +81,23 @@ void plan_loops(const ir::DeviceKernel& k, const KernelConfig& config, const Dev
   ir::walk(k.body, [&](const ir::Op& op) {
     if (op.kind != ir::OpKind::For) return;
     LoopPlan lp;
+    int dim = op.attrs.dim;
+    // A flattened nest is one loop, printed at its outermost For: it takes the
+    // knobs of its first dim as written and is a static range only where
+    // every dim's entry asks (as in Helion).
+    const FlatNest* flat = plan.flat_nest_at(op);
+    if (flat) dim = flat->written.front();
     // Loops that lowering made (reduction_rolling's) have no config entries.
-    auto it = config.ranges.find(op.attrs.dim);
-    if (it != config.ranges.end()) plan_knobs(it->second, *op.regions[0], inner_loops, lp);
+    auto it = config.ranges.find(dim);
+    if (it != config.ranges.end()) {
+      RangeKnobs kn = it->second;
+      if (flat)
+        for (int d : flat->written) {
+          auto other = config.ranges.find(d);
+          kn.static_range = kn.static_range && other != config.ranges.end() && other->second.static_range;
+        }
+      plan_knobs(kn, *op.regions[0], inner_loops, lp);
+    }
     plan.loops[&op] = lp;
   });
 }

@@ -107,6 +107,21 @@ void flat_grid_indexing(const ConfigSpec& spec, json::Value& config) {
   }
 }
 
+// A flattened inner loop is one index space too: its loads and stores
+// address memory through pointers.
+void flat_nest_indexing(const ConfigSpec& spec, json::Value& config) {
+  for (const auto& m : spec.multi_dim_loops) {
+    if (m.grid || !flattened(config, m)) continue;
+    const size_t k = static_cast<size_t>(m.kernel);
+    for (int i : m.loads)
+      set_entry(config, keys::kIndexing, static_cast<size_t>(spec.kernel_load_offset.at(k) + i),
+                json::Value(indexing_modes::kPointer));
+    for (int i : m.stores)
+      set_entry(config, keys::kIndexing, static_cast<size_t>(spec.num_loads + spec.kernel_store_offset.at(k) + i),
+                json::Value(indexing_modes::kPointer));
+  }
+}
+
 // Triton without block pointers (target::has_block_pointers): 'block_ptr'
 // entries address memory through pointers, which is what the code does.
 void missing_block_pointers(const DeviceInfo& device, json::Value& config) {
@@ -158,6 +173,7 @@ void ConfigSpec::canonicalize(json::Value& config, const DeviceInfo& device) con
   xyz_pid_type(*this, config);
   l2_grouping_entries(*this, config);
   flat_grid_indexing(*this, config);
+  flat_nest_indexing(*this, config);
   missing_block_pointers(device, config);
   given_eviction_policies(*this, config);
   ruled_out_warp_specializes(*this, device, config);

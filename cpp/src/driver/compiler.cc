@@ -33,7 +33,7 @@ std::unique_ptr<BoundKernel> BoundKernel::bind(const BindRequest& request, Devic
   std::vector<const ir::DeviceKernel*> kernels;
   for (const auto& k : p.kernels) kernels.push_back(k.get());
   bound->spec_ = analysis::derive_config_spec(kernels, p.block_sizes, p.reduction_loops, p.tunables,
-                                              !p.read_and_written_args.empty());
+                                              !p.read_and_written_args.empty(), p.expression_shapes);
   return bound;
 }
 
@@ -122,6 +122,9 @@ std::vector<std::unique_ptr<ir::DeviceKernel>> BoundKernel::lower(const json::Va
           analysis::kernel_config(spec(), config, static_cast<int>(i), device(), program().dot_precision,
                                   program().precision);
       if (analysis::flattens_grid(*kernels[i], kc)) keep.insert(kernels[i]->grid_dims.begin(), kernels[i]->grid_dims.end());
+      // Likewise a flattened inner loop's dims.
+      for (const auto& nest : kernels[i]->nests)
+        if (kc.flattened_nests.count(nest.front())) keep.insert(nest.begin(), nest.end());
       passes::eliminate_unit_dims(*kernels[i], block_sizes, keep);
       ir::verify(*kernels[i]);
     }

@@ -392,6 +392,9 @@ class Analyzer {
   // Offsets of random draws by (region, dims), shared by draws over the same
   // shape (cleared when a loop body is lowered again: its regions are gone).
   std::map<std::pair<ir::Region*, std::vector<int>>, ir::Value*> random_offsets_;
+  // The axes of the device tensors the current kernel's source expressions
+  // compute (Program::expression_shapes).
+  std::vector<std::vector<int>> expression_shapes_;
 };
 
 // An identifier made from a host expression: "pair[0]" -> "pair_0", "d['k']" -> "d_k"

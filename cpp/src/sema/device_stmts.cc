@@ -320,6 +320,7 @@ void Analyzer::device_loop(const ast::For& f) {
   kernel_->span = f.header_span;
   kernel_->index_dtype = program_->index_dtype;
   tensor_params_.clear();
+  expression_shapes_.clear();
   gen_ = std::make_unique<IRGen>(*kernel_, file_, program_->index_dtype);
 
   Env saved = env_;
@@ -391,6 +392,7 @@ void Analyzer::device_loop(const ast::For& f) {
   ir::verify(*kernel_);
   open_loop_dims_.clear();
   program_->kernels.push_back(std::move(kernel_));
+  program_->expression_shapes.push_back(std::move(expression_shapes_));
   gen_.reset();
 }
 

@@ -317,6 +317,8 @@ json::Value spec_to_json(const ConfigSpec& spec) {
     e.emplace_back("loop_order_entry", json::Value(m.loop_order_entry));
     e.emplace_back("flatten_entry", json::Value(m.flatten_entry));
     e.emplace_back("flattenable", json::Value(m.flattenable));
+    e.emplace_back("loads", int_array(m.loads));
+    e.emplace_back("stores", int_array(m.stores));
     multi.push_back(json::Value(std::move(e)));
   }
   o.emplace_back("multi_dim_loops", json::Value(std::move(multi)));
@@ -438,6 +440,8 @@ ConfigSpec spec_from_json(const json::Value& v) {
       m.loop_order_entry = static_cast<int>(int_or(e, "loop_order_entry", -1));
       m.flatten_entry = static_cast<int>(int_or(e, "flatten_entry", -1));
       m.flattenable = bool_or(e, "flattenable", false);
+      m.loads = read_ints(e.find("loads"));
+      m.stores = read_ints(e.find("stores"));
       spec.multi_dim_loops.push_back(m);
     }
   spec.range_entries = static_cast<int>(int_or(v, "range_entries", 0));

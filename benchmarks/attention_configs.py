@@ -22,10 +22,10 @@ from _timing import bench_ms  # noqa: E402
 
 TMA = dict(indexing="tensor_descriptor")
 CONFIGS = [
-    dict(block_sizes=[1, 128, 128], num_warps=4, num_stages=2, range_warp_specializes=[True], **TMA),
+    dict(block_sizes=[1, 128, 128], num_warps=4, num_stages=2, range_warp_specializes=[None, True], **TMA),
     dict(block_sizes=[1, 256, 64], num_warps=8, num_stages=3, **TMA),
     dict(block_sizes=[1, 256, 64], num_warps=8, num_stages=3, subtiles=2, **TMA),
-    dict(block_sizes=[1, 256, 64], num_warps=8, num_stages=3, subtiles=2, range_warp_specializes=[True], **TMA),
+    dict(block_sizes=[1, 256, 64], num_warps=8, num_stages=3, subtiles=2, range_warp_specializes=[None, True], **TMA),
     dict(block_sizes=[1, 128, 64], num_warps=4, num_stages=2, subtiles=2, **TMA),
     dict(block_sizes=[1, 256, 128], num_warps=8, num_stages=2, subtiles=2, **TMA),
     dict(block_sizes=[1, 256, 64], num_warps=8, num_stages=4, subtiles=2, **TMA),

@@ -85,7 +85,7 @@ def benches() -> list[Bench]:
                for (bm, bn, bk, w, s) in ((128, 256, 64, 8, 3), (128, 256, 64, 8, 4), (256, 128, 64, 8, 3))
                for ix in ("pointer", "tensor_descriptor")] +
               [C(block_sizes=[bm, bn, 64], num_warps=w, num_stages=s, l2_groupings=[g], indexing="tensor_descriptor",
-                 pid_type=p, range_warp_specializes=[ws])
+                 pid_type=p, range_warp_specializes=[None, ws])
                for (bm, bn, w, s) in ((128, 256, 8, 3), (128, 128, 8, 4))
                for p in ("flat", "persistent_interleaved") for ws in (None, True) for g in (8,)],
               library=torch.matmul, library_name="cuBLAS"),
@@ -97,13 +97,13 @@ def benches() -> list[Bench]:
     # default, see ConfigSpec::flash_attention_loop), then the best shapes
     # without warp specialization.
     ws_cfgs = [C(block_sizes=[1, bm, bn], num_warps=w, num_stages=st, indexing="tensor_descriptor",
-                 range_warp_specializes=[True], loop_orders=[[1, 0]], l2_groupings=[1])
+                 range_warp_specializes=[None, True], loop_orders=[[1, 0]], l2_groupings=[1])
                for (bm, bn, w, st) in ((128, 128, 4, 2), (128, 128, 4, 3), (128, 128, 8, 3), (256, 64, 8, 3))]
     att_cfgs = ws_cfgs + [C(block_sizes=[1, bm, bn], num_warps=w, num_stages=st, indexing=ix, loop_orders=[[1, 0]])
                           for (bm, bn, w, st) in ((128, 128, 8, 3), (256, 64, 8, 3))
                           for ix in ix_modes]
     # The best of a quick tuning run on the H200 before warp specialization (524 TFLOP/s there).
-    att_cfgs.append(C(block_sizes=[1, 256, 64], loop_orders=[[1, 0]], l2_groupings=[64], range_num_stages=[3],
+    att_cfgs.append(C(block_sizes=[1, 256, 64], loop_orders=[[1, 0]], l2_groupings=[64], range_num_stages=[0, 3],
                       num_warps=8, pid_type="xyz",
                       indexing=["pointer", "pointer", "tensor_descriptor", "tensor_descriptor"],
                       load_eviction_policies=["", "first", "last"]))

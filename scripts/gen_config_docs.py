@@ -41,7 +41,11 @@ def _entries(k: dict[str, Any]) -> str:
     if k["per"] == "one":
         return "one value"
     text = f"one per {k['per']}"
-    return text + " (or one value for all)" if k["one_value_for_all"] else text
+    if k["one_value_for_all"]:
+        text += " (or one value for all)"
+    if k.get("fills_missing"):
+        text += "; a shorter list is completed with defaults"
+    return text
 
 
 def _allowed(k: dict[str, Any]) -> str:

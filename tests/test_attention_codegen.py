@@ -82,15 +82,18 @@ def test_two_loop_causal_attention_stays_right_with_descriptors(mode):
     _run(mode, attention.causal_attention_two_loops, C(block_sizes=[1, 32, 16, 16], **TMA), _qkv(64), True)
 
 
+# The tl.range knobs' entries: [the grid loop (a persistent pid_type's loop over tiles), the key loop].
 @pytest.mark.parametrize("cfg, reason", [
     # Whether every load is a 2-D descriptor only the lowered IR shows: the plan leaves it out.
-    (C(block_sizes=[1, 32, 32], range_warp_specializes=[True]), "2-D tensor descriptors"),
-    (C(block_sizes=[1, 32, 32], range_warp_specializes=[True], **TMA), None),
+    (C(block_sizes=[1, 32, 32], range_warp_specializes=[None, True]), "2-D tensor descriptors"),
+    (C(block_sizes=[1, 32, 32], range_warp_specializes=[None, True], **TMA), None),
     # Triton 3.6 on the H200 returns NaNs for these: normalization makes the request None.
-    (C(block_sizes=[1, 32, 32], num_warps=4, num_stages=3, range_warp_specializes=[True], **TMA), "normalized"),
-    (C(block_sizes=[1, 32, 32], num_warps=4, num_stages=2, range_num_stages=[4], range_warp_specializes=[True],
+    (C(block_sizes=[1, 32, 32], num_warps=4, num_stages=3, range_warp_specializes=[None, True], **TMA),
+     "normalized"),
+    (C(block_sizes=[1, 32, 32], num_warps=4, num_stages=2, range_num_stages=[0, 4],
+       range_warp_specializes=[None, True],
        **TMA), "normalized"),
-    (C(block_sizes=[1, 32, 32], num_warps=8, num_stages=3, range_warp_specializes=[True], **TMA), None),
+    (C(block_sizes=[1, 32, 32], num_warps=8, num_stages=3, range_warp_specializes=[None, True], **TMA), None),
 ])
 def test_warp_specialize_is_emitted_only_where_hopper_compiles_it(mode, cfg, reason):
     import attention
@@ -99,12 +102,12 @@ def test_warp_specialize_is_emitted_only_where_hopper_compiles_it(mode, cfg, rea
     normalized = dict(fresh(attention.attention).bind(_qkv(64)).normalize_config(cfg))
     if reason is None:
         assert "warp_specialize=True" in code
-        assert normalized["range_warp_specializes"] == [True]
+        assert normalized["range_warp_specializes"] == [None, True]
     elif reason == "normalized":
-        assert normalized["range_warp_specializes"] == [None]
+        assert normalized["range_warp_specializes"] == [None, None]
         assert "warp_specialize=True" not in code
     else:
-        assert normalized["range_warp_specializes"] == [True]
+        assert normalized["range_warp_specializes"] == [None, True]
         assert "warp_specialize=True)" not in code
         assert "# warp_specialize=True left out:" in code and reason in code
 
@@ -112,12 +115,12 @@ def test_warp_specialize_is_emitted_only_where_hopper_compiles_it(mode, cfg, rea
 def test_warp_specialize_is_left_out_of_kernels_with_two_loops(mode):
     import attention
 
-    cfg = C(block_sizes=[1, 32, 32, 32], range_warp_specializes=[True, True], **TMA)
+    cfg = C(block_sizes=[1, 32, 32, 32], range_warp_specializes=[None, True, True], **TMA)
     code = _run(mode, attention.causal_attention_two_loops, cfg, _qkv(64), True)
     assert "warp_specialize=True" not in code
     # Hopper's pass compiles kernels of one loop only: the normalized config says None.
     normalized = dict(fresh(attention.causal_attention_two_loops).bind(_qkv(64)).normalize_config(cfg))
-    assert normalized["range_warp_specializes"] == [None, None]
+    assert normalized["range_warp_specializes"] == [None, None, None]
 
 
 def test_hopper_default_for_16_bit_attention(mode):
@@ -127,9 +130,9 @@ def test_hopper_default_for_16_bit_attention(mode):
     bound = fresh(attention.attention).bind(q)
     d = dict(bound.default_config())
     assert d["block_sizes"] == [1, 128, 128] and d["num_warps"] == 4 and d["num_stages"] == 2
-    assert d["range_warp_specializes"] == [True] and d["loop_orders"] == [[1, 0]]
+    assert d["range_warp_specializes"] == [None, True] and d["loop_orders"] == [[1, 0]]
     assert set(d["indexing"]) == {"tensor_descriptor"}
     assert "warp_specialize=True" in bound.to_triton_code(bound.default_config())
     # fp32 inputs would not fit two 128x128 stages in shared memory: the general default.
     d32 = dict(fresh(attention.attention).bind(_qkv(256, d=64)).default_config())
-    assert d32["range_warp_specializes"] == [None] and d32["num_warps"] == 8
+    assert d32["range_warp_specializes"] == [None, None] and d32["num_warps"] == 8

@@ -55,7 +55,7 @@ def cases():
         ("causal_attention_two_loops", attention.causal_attention_two_loops,
          (_x(1, 2, 256, 64), _x(1, 2, 256, 64), _x(1, 2, 256, 64)),
          [None, C(block_sizes=[1, 128, 128, 128], num_warps=4, num_stages=2, indexing="tensor_descriptor",
-                  range_warp_specializes=[True, True])]),
+                  range_warp_specializes=[None, True, True])]),
     ]
 
 
@@ -136,3 +136,39 @@ def test_attention_default_is_warp_specialized_on_hopper(name, monkeypatch):
     ttgir = launch.compiled.asm["ttgir"]
     assert "ttg.warp_specialize" in ttgir
     assert ttgir.count("async_tma_copy_global_to_local") >= 3
+
+
+def _loop_entry_cases():
+    import kernels_loops as L
+
+    f32 = torch.float32
+    return [
+        # The grid loop's tl.range knobs on a persistent loop over tiles.
+        (L.add_one, (_x(640, 968, dtype=f32),),
+         [C(block_sizes=[32, 16], pid_type=p, range_unroll_factors=[2], range_num_stages=[3], range_multi_buffers=[m],
+            range_flattens=[fl]) for p in ("persistent_blocked", "persistent_interleaved")
+          for (m, fl) in ((True, False), (False, True))]),
+        # An inner loop over three dims, reordered, and flattened into one loop.
+        (L.device_loop_3d, (_x(16, 24, 20, 12, dtype=f32),),
+         [C(block_sizes=[2, 8, 4, 1], loop_orders=[[2, 0, 1]], range_unroll_factors=[0, 2, 0, 2]),
+          C(block_sizes=[2, 64, 2, 1], loop_orders=[[1, 0, 2]], flatten_loops=[True], range_num_stages=[0, 2])]),
+        (L.scale_rows, (_x(64, 33, 17, dtype=f32), _x(64, dtype=f32)),
+         [C(block_sizes=[4, 16, 8], flatten_loops=[True], indexing="tensor_descriptor")]),
+        (L.nested_2d, (_x(64, 32, 4, dtype=f32),), [C(block_sizes=[16, 16, 1], static_ranges=[True])]),
+        # Helion's test_unroll_with_pipelining: block pointers, a persistent grid, both loops unrolled and pipelined.
+        (L.matmul, (_x(256, 256), _x(256, 256)),
+         [C(block_sizes=[64, 16, 16], indexing="block_ptr", loop_orders=[[1, 0]], pid_type="persistent_blocked",
+            range_num_stages=[4, 2], range_unroll_factors=[4, 4])]),
+    ]
+
+
+@pytest.mark.parametrize("case", range(len(_loop_entry_cases())))
+def test_loop_entry_knobs_compile_for_sm90(case, monkeypatch):
+    kernel, args, configs = _loop_entry_cases()[case]
+    monkeypatch.setenv("DEUTERON_INTERPRET", "1")
+    kernel.reset()
+    bound = kernel.bind(args)
+    for cfg in configs:
+        (launch,) = compile_for_target(bound, cfg, args)
+        assert launch.compiled.asm["cubin"]
+

@@ -88,9 +88,15 @@ def test_nested_block_sizes_flatten():
     assert Config(block_sizes=[[64, 128], [16]]) == Config(block_sizes=[64, 128, 16])
 
 
-def test_deeper_nesting_in_block_sizes_is_rejected():
-    with pytest.raises(TypeError, match="block_sizes"):
-        Config(block_sizes=[[[64]]])
+def test_deeper_nesting_flattens_as_in_helion():
+    # Helion flattens its per-loop lists whatever the depth (map_aggregate).
+    assert Config(block_sizes=[[[64]], [16]]).block_sizes == [64, 16]
+    assert Config(l2_grouping=[2, 4]).l2_groupings == [2, 4]
+    assert Config(range_unroll_factors=[[1], [2, 4]]).range_unroll_factors == [1, 2, 4]
+    # loop_orders entries are lists themselves.
+    assert Config(loop_order=[1, 0]).loop_orders == [[1, 0]]
+    with pytest.raises(TypeError, match="indexing"):
+        Config(indexing=[["pointer"]])
 
 
 def test_l2_grouping_becomes_l2_groupings():

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 
 import deuteron
+import deuteron.language as hl
 import kernels_pointwise as K
 from conftest import fresh
 from deuteron.runtime import device as _device
@@ -32,6 +33,21 @@ def _matmul_transposed_rhs():
 
     x, yt = torch.randn(64, 64), torch.randn(48, 64)
     return matmul.matmul, (x, yt.t()), lambda: x @ yt.t(), 1e-4
+
+
+@deuteron.kernel(autotune_effort="none")
+def _row_blocks_plus_one(x: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile_r in hl.tile(x.size(0)):
+        # 6 columns: short enough to unroll
+        for tile_c in hl.tile(x.size(1)):
+            out[tile_r, tile_c] = x[tile_r, tile_c] + 1
+    return out
+
+
+def _short_inner_loop():
+    x = torch.randn(24, 6)
+    return _row_blocks_plus_one, (x,), lambda: x + 1, 1e-6
 
 
 def _softmax():
@@ -67,14 +83,22 @@ CASES = [
     ("flatten_loops", _gelu_mul, C(block_sizes=[8, 32]), C(block_sizes=[8, 32], flatten_loops=[True]), "lin = "),
     ("l2_groupings", _matmul, C(**MM, l2_groupings=[1]), C(**MM, l2_groupings=[2]), "group_id"),
     ("reduction_loops", _softmax, C(block_sizes=[4]), C(block_sizes=[4], reduction_loops=[64]), "tl.range(0, 200, 64)"),
-    ("static_ranges", _matmul, C(**MM), C(**MM, static_ranges=[True]), "tl.static_range"),
-    ("range_unroll_factors", _matmul, C(**MM), C(**MM, range_unroll_factors=[2]), "loop_unroll_factor=2"),
-    ("range_num_stages", _matmul, C(**MM), C(**MM, range_num_stages=[2]), "num_stages=2)"),
-    ("range_multi_buffers", _matmul, C(**MM), C(**MM, range_multi_buffers=[False]), "disallow_acc_multi_buffer=True"),
-    ("range_flattens", _matmul, C(**MM), C(**MM, range_flattens=[True]), "flatten=True"),
+    ("static_ranges", _short_inner_loop, C(block_sizes=[8, 2]), C(block_sizes=[8, 2], static_ranges=[True]),
+     "tl.static_range"),
+    # The tl.range knobs' entries: [the grid loop, the k loop].
+    ("range_unroll_factors", _matmul, C(**MM), C(**MM, range_unroll_factors=[0, 2]), "loop_unroll_factor=2"),
+    ("range_num_stages", _matmul, C(**MM), C(**MM, range_num_stages=[0, 2]), "num_stages=2)"),
+    ("range_multi_buffers", _matmul, C(**MM), C(**MM, range_multi_buffers=[None, False]),
+     "disallow_acc_multi_buffer=True"),
+    ("range_flattens", _matmul, C(**MM), C(**MM, range_flattens=[None, True]), "flatten=True"),
     # (With tensor descriptors: on Hopper, Triton 3.6 warp-specializes no other loads.)
     ("range_warp_specializes", _matmul, C(**MM, indexing="tensor_descriptor"),
-     C(**MM, indexing="tensor_descriptor", range_warp_specializes=[True]), "warp_specialize=True"),
+     C(**MM, indexing="tensor_descriptor", range_warp_specializes=[None, True]), "warp_specialize=True"),
+    # The grid loop's entry acts on the loop over tiles of a persistent pid_type.
+    ("range_unroll_factors, persistent grid loop", _tile_ops, C(pid_type="persistent_blocked"),
+     C(pid_type="persistent_blocked", range_unroll_factors=[2]), "loop_unroll_factor=2"),
+    ("range_flattens, persistent grid loop", _tile_ops, C(pid_type="persistent_interleaved"),
+     C(pid_type="persistent_interleaved", range_flattens=[True]), "flatten=True"),
     ("subtiles", _matmul, C(block_sizes=[32, 16, 16]), C(block_sizes=[32, 16, 16], subtiles=2), "offset_0 + 16"),
     ("num_warps", _add, C(block_sizes=[64]), C(block_sizes=[64], num_warps=8), "num_warps=8"),
     ("num_stages", _matmul, C(**MM), C(**MM, num_stages=3), "num_stages=3, site"),

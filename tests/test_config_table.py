@@ -36,7 +36,7 @@ TABLE = {k["name"]: k for k in _table()}
 # Keys of BoundKernel.config_spec that are not config keys: how many entries
 # the per-inner-loop, per-load and per-store keys have, and the tunables'
 # names (spec_summary:: in cpp/include/deuteron/config.h).
-SPEC_FACTS = {"inner_loops", "num_loads", "num_stores", "tunables"}
+SPEC_FACTS = {"inner_loops", "range_loops", "nests", "num_loads", "num_stores", "tunables"}
 
 
 def _bound(kernel, args):
@@ -159,8 +159,8 @@ def test_python_and_cpp_accept_the_same_values(key):
     for value in _probes(spec):
         if value is None and spec["per"] == "one":
             continue  # None leaves a scalar key out of a Config
-        if key == "block_sizes" and isinstance(value, list):
-            continue  # Config flattens the seed-era nested form [[64, 128], [16]]
+        if spec["flattens_nested"] and isinstance(value, list):
+            continue  # Config flattens nested lists as Helion does ([[64, 128], [16]], l2_grouping=[2, 4])
         cpp = _core().config_key_accepts(key, json.dumps(value))
         if spec["per"] == "one":
             assert _python_accepts(key, value) == cpp, (key, value, cpp)
@@ -179,10 +179,12 @@ def test_python_and_the_normalizer_agree_on_scalar_keys(key, good, bad):
     import matmul
 
     bound = _bound(matmul.matmul, (torch.randn(64, 64), torch.randn(64, 48)))  # it has sub-tiles to split
-    assert json.loads(bound.normalize_config_json(json.dumps({key: good})))[key] == good
+    # (num_sm_multiplier counts the programs of a persistent pid_type.)
+    extra = {"pid_type": "persistent_blocked"} if key == "num_sm_multiplier" else {}
+    assert json.loads(bound.normalize_config_json(json.dumps({key: good, **extra})))[key] == good
     assert Config(**{key: good})[key] == good
     with pytest.raises(deuteron.exc.ConfigError, match=key):
-        bound.normalize_config_json(json.dumps({key: bad}))
+        bound.normalize_config_json(json.dumps({key: bad, **extra}))
     with pytest.raises(ValueError, match=key):
         Config(**{key: bad})
 

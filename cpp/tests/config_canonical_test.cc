@@ -16,12 +16,15 @@ namespace {
 using namespace spec_fixtures;
 using V = json::Value;
 
-// The fixtures' matmul with a k loop of 4096 / block_k steps (a static range for blocks of 64 and more).
+// The fixtures' matmul, its k loop given a static_ranges entry (as a short
+// loop would have one).  The tl.range knobs' entries: [the grid loop, the k loop].
 ConfigSpec matmul() {
   ConfigSpec s = matmul_spec();
   s.flatten_allowed = {false};
   s.inner_loops[0].extent = 4096;
   s.inner_loops[0].block_size_index = 2;
+  s.inner_loops[0].static_range_entry = 0;
+  s.static_range_entries = 1;
   return s;
 }
 
@@ -35,6 +38,7 @@ ConfigSpec pointwise_2d() {
   s.kernels[0].subtile_block_size_index = -1;
   s.inner_loops.clear();
   s.flatten_allowed = {true};
+  s.number_loop_entries();
   return s;
 }
 
@@ -48,19 +52,37 @@ V normalize(const ConfigSpec& spec, const std::string& config, const DeviceInfo&
 }
 
 TEST(ConfigCanonical, StaticRangeDropsTheRangeKnobs) {
-  V c = normalize(matmul(), R"({"block_sizes":[64,64,64],"static_ranges":[true],"range_unroll_factors":[2],
-                               "range_num_stages":[3],"range_multi_buffers":[true],"range_flattens":[false],
-                               "range_warp_specializes":[true]})");
+  V c = normalize(matmul(), R"({"block_sizes":[64,64,64],"static_ranges":[true],"range_unroll_factors":[0,2],
+                               "range_num_stages":[0,3],"range_multi_buffers":[null,true],"range_flattens":[null,false],
+                               "range_warp_specializes":[null,true]})");
   EXPECT_EQ(c.at("static_ranges"), json::parse("[true]"));
-  EXPECT_EQ(c.at("range_unroll_factors"), json::parse("[0]"));
-  EXPECT_EQ(c.at("range_num_stages"), json::parse("[0]"));
-  EXPECT_EQ(c.at("range_multi_buffers"), json::parse("[null]"));
-  EXPECT_EQ(c.at("range_flattens"), json::parse("[null]"));
-  EXPECT_EQ(c.at("range_warp_specializes"), json::parse("[null]"));
+  EXPECT_EQ(c.at("range_unroll_factors"), json::parse("[0,0]"));
+  EXPECT_EQ(c.at("range_num_stages"), json::parse("[0,0]"));
+  EXPECT_EQ(c.at("range_multi_buffers"), json::parse("[null,null]"));
+  EXPECT_EQ(c.at("range_flattens"), json::parse("[null,null]"));
+  EXPECT_EQ(c.at("range_warp_specializes"), json::parse("[null,null]"));
   // Without the static range the knobs are honoured.
-  V d = normalize(matmul(), R"({"block_sizes":[64,64,64],"range_unroll_factors":[2],"range_num_stages":[3]})");
-  EXPECT_EQ(d.at("range_unroll_factors"), json::parse("[2]"));
-  EXPECT_EQ(d.at("range_num_stages"), json::parse("[3]"));
+  V d = normalize(matmul(), R"({"block_sizes":[64,64,64],"range_unroll_factors":[0,2],"range_num_stages":[0,3]})");
+  EXPECT_EQ(d.at("range_unroll_factors"), json::parse("[0,2]"));
+  EXPECT_EQ(d.at("range_num_stages"), json::parse("[0,3]"));
+}
+
+TEST(ConfigCanonical, TheGridLoopsKnobsActUnderAPersistentPidTypeOnly) {
+  // Entry 0 is the grid loop's: the loop over tiles of a persistent pid_type.
+  const char* knobs = R"("range_unroll_factors":[2,0],"range_num_stages":[3],"range_multi_buffers":[false],
+                         "range_flattens":[true])";
+  V flat = normalize(matmul(), std::string("{") + knobs + "}");
+  EXPECT_EQ(flat.at("range_unroll_factors"), json::parse("[0,0]"));
+  EXPECT_EQ(flat.at("range_num_stages"), json::parse("[0,0]"));
+  EXPECT_EQ(flat.at("range_multi_buffers"), json::parse("[null,null]"));
+  EXPECT_EQ(flat.at("range_flattens"), json::parse("[null,null]"));
+  for (const char* pid : {"persistent_blocked", "persistent_interleaved"}) {
+    V p = normalize(matmul(), std::string("{\"pid_type\":\"") + pid + "\"," + knobs + "}");
+    EXPECT_EQ(p.at("range_unroll_factors"), json::parse("[2,0]"));
+    EXPECT_EQ(p.at("range_num_stages"), json::parse("[3,0]"));
+    EXPECT_EQ(p.at("range_multi_buffers"), json::parse("[false,null]"));
+    EXPECT_EQ(p.at("range_flattens"), json::parse("[true,null]"));
+  }
 }
 
 TEST(ConfigCanonical, XyzOnAOneDimGridIsFlat) {
@@ -111,28 +133,34 @@ TEST(ConfigCanonical, AnEvictionPolicyHlLoadGivesLeavesTheEntryNothingToChoose) 
 }
 
 TEST(ConfigCanonical, WarpSpecializationTheTargetRulesOut) {
-  const char* nan_stages = R"({"block_sizes":[64,64,64],"num_warps":4,"num_stages":3,"range_warp_specializes":[true]})";
+  const char* nan_stages =
+      R"({"block_sizes":[64,64,64],"num_warps":4,"num_stages":3,"range_warp_specializes":[null,true]})";
   // Hopper: 4 warps and 3 stages compute NaNs (target.cc), so the loop runs without it.
-  EXPECT_EQ(normalize(matmul(), nan_stages).at("range_warp_specializes"), json::parse("[null]"));
+  EXPECT_EQ(normalize(matmul(), nan_stages).at("range_warp_specializes"), json::parse("[null,null]"));
   EXPECT_EQ(normalize(matmul(), R"({"block_sizes":[64,64,64],"num_warps":8,"num_stages":3,
-                                    "range_warp_specializes":[true]})")
+                                    "range_warp_specializes":[null,true]})")
                 .at("range_warp_specializes"),
-            json::parse("[true]"));
+            json::parse("[null,true]"));
   // The loop's own stage count decides.
-  EXPECT_EQ(normalize(matmul(), R"({"block_sizes":[64,64,64],"num_warps":4,"num_stages":3,"range_num_stages":[2],
-                                    "range_warp_specializes":[true]})")
+  EXPECT_EQ(normalize(matmul(), R"({"block_sizes":[64,64,64],"num_warps":4,"num_stages":3,"range_num_stages":[0,2],
+                                    "range_warp_specializes":[null,true]})")
                 .at("range_warp_specializes"),
-            json::parse("[true]"));
+            json::parse("[null,true]"));
   // Two loops in one kernel: Hopper's pass does not compile it.
   ConfigSpec two = matmul();
   two.inner_loops.push_back(two.inner_loops[0]);
   two.inner_loops[1].op_id = 9;
-  V c = normalize(two, R"({"block_sizes":[64,64,64],"num_warps":8,"range_warp_specializes":[true,false]})");
-  EXPECT_EQ(c.at("range_warp_specializes"), json::parse("[null,false]"));
+  two.number_loop_entries();
+  V c = normalize(two, R"({"block_sizes":[64,64,64],"num_warps":8,"range_warp_specializes":[null,true,false]})");
+  EXPECT_EQ(c.at("range_warp_specializes"), json::parse("[null,null,false]"));
+  // The persistent loop over tiles around an inner loop is a second loop too.
+  V p = normalize(matmul(), R"({"block_sizes":[64,64,64],"num_warps":8,"pid_type":"persistent_blocked",
+                                "range_warp_specializes":[true,null]})");
+  EXPECT_EQ(p.at("range_warp_specializes"), json::parse("[null,null]"));
   // Blackwell has none of these obstacles.
   DeviceInfo blackwell;
   blackwell.compute_capability = 100;
-  EXPECT_EQ(normalize(matmul(), nan_stages, blackwell).at("range_warp_specializes"), json::parse("[true]"));
+  EXPECT_EQ(normalize(matmul(), nan_stages, blackwell).at("range_warp_specializes"), json::parse("[null,true]"));
 }
 
 // Rejections name the key (the checks before canonicalization still run).
@@ -172,6 +200,10 @@ TEST(ConfigCanonical, SearchSpaceSamplesNormalizeToThemselves) {
   ConfigSpec fixed = matmul();
   fixed.inner_loops[0].fixed_block = 64;
   fixed.inner_loops[0].trip_count = 64;
+  ConfigSpec no_static = matmul();
+  no_static.inner_loops[0].static_range_entry = -1;
+  no_static.static_range_entries = 0;
+  expect_space_is_canonical(no_static, DeviceInfo{});
   expect_space_is_canonical(fixed, DeviceInfo{});
   expect_space_is_canonical(pointwise_2d(), DeviceInfo{});
   ConfigSpec evict = one_dim_grid();

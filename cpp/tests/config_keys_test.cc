@@ -124,6 +124,7 @@ ConfigSpec busy_spec() {
   s.max_grid_rank = 2;
   s.kernel_load_offset = {0};
   s.kernel_store_offset = {0};
+  s.number_loop_entries();  // tl.range knobs: [grid loop, inner loop]
   return s;
 }
 
@@ -146,7 +147,7 @@ TEST(ConfigKeys, TheNormalizerFillsEveryKeyWithTheTableDefault) {
     for (const auto& e : v.as_array()) EXPECT_TRUE(k.accepts(e)) << k.name << " entry " << json::dump(e);
   }
   EXPECT_EQ(cfg.at(keys::kIndexing).size(), 3u);
-  EXPECT_EQ(cfg.at(keys::kRangeUnrollFactors).size(), 1u);
+  EXPECT_EQ(cfg.at(keys::kRangeUnrollFactors).size(), 2u);
 }
 
 TEST(ConfigKeys, OneValueStandsForAListOnlyWhereTheTableSaysSo) {
@@ -158,7 +159,7 @@ TEST(ConfigKeys, OneValueStandsForAListOnlyWhereTheTableSaysSo) {
     spec.normalize(json::parse(R"({"range_unroll_factors": 2})"), DeviceInfo{});
     FAIL() << "a single value for a list key";
   } catch (const ConfigError& e) {
-    EXPECT_STREQ(e.what(), "config key 'range_unroll_factors': expected a list of 1 entry, got 2");
+    EXPECT_STREQ(e.what(), "config key 'range_unroll_factors': expected a list of 2 entries, got 2");
   }
 }
 

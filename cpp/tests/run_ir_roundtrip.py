@@ -23,7 +23,7 @@ import shlex
 import subprocess
 import sys
 
-STAGES = ["sema", "fp32_intermediates", "reduction_rolling", "unit_dim_elimination", "grid_subtiling", "dead_code_elimination"]
+STAGES = ["sema", "inner_loop_order", "fp32_intermediates", "reduction_rolling", "unit_dim_elimination", "grid_subtiling", "dead_code_elimination"]
 RUN = re.compile(r"^#\s*RUN\[(?P<name>[\w.-]+)\]:\s*(?P<args>.*)$")
 
 F16 = "float16"
@@ -64,8 +64,14 @@ def deuteronc(exe: str, args: list[str], stdin: str | None = None) -> subprocess
     return subprocess.run([exe, *args], input=stdin, capture_output=True, text=True, timeout=120)
 
 
-def pass_options(config: dict) -> list[str]:
+def pass_options(config: dict, spec: dict) -> list[str]:
     opts = []
+    # Each inner nest's loop_orders entry, by its first dim (one kernel's dims:
+    # the examples' nests are in their first kernel).
+    orders = [f"d{n['first_dim']}:" + ".".join(str(x) for x in config["loop_orders"][n["loop_orders"]])
+              for n in spec.get("nests", []) if n["loop_orders"] >= 0]
+    if orders:
+        opts.append("--nest-orders=" + ",".join(orders))
     if config.get("block_sizes"):
         opts.append("--block-sizes=" + ",".join(str(b) for b in config["block_sizes"]))
     if config.get("reduction_loops"):
@@ -79,7 +85,8 @@ def check_kernel(exe: str, file: str, args: list[str], label: str) -> list[str] 
     cfg = deuteronc(exe, [file, *args, "--dump=config"])
     if cfg.returncode != 0:
         return None  # the run tests an error (a bad config, an unsupported kernel)
-    options = pass_options(json.loads(cfg.stdout))
+    spec = deuteronc(exe, [file, *args, "--dump=config-spec"])
+    options = pass_options(json.loads(cfg.stdout), json.loads(spec.stdout) if spec.returncode == 0 else {})
     dumps = []
     for stage in STAGES:
         p = deuteronc(exe, [file, *args, f"--dump=ir-after={stage}"])

@@ -39,7 +39,9 @@ inline DotSummary dot(std::vector<AxisSize> result, DotSummary::Operand a, DotSu
   return d;
 }
 
-// A 4096^3 bf16 matmul: grid (m, n), an inner k loop with a dot.
+// A 4096^3 bf16 matmul: grid (m, n), an inner k loop with a dot.  (A test
+// that changes a fixture's loops numbers their entries again:
+// ConfigSpec::number_loop_entries.)
 inline ConfigSpec matmul_spec() {
   ConfigSpec s;
   s.block_sizes = {block(16, 4096, 4096, true, false, "tile_m"), block(16, 4096, 4096, true, false, "tile_n"),
@@ -69,6 +71,7 @@ inline ConfigSpec matmul_spec() {
   s.max_grid_rank = 2;
   s.kernel_load_offset = {0};
   s.kernel_store_offset = {0};
+  s.number_loop_entries();  // range knobs: [grid loop, k loop]
   return s;
 }
 
@@ -98,6 +101,7 @@ inline ConfigSpec softmax_spec() {
   t.choices = {"3", "5", "7"};  // JSON text, as sema records EnumFragment choices
   t.default_repr = "5";
   s.tunables = {t};
+  s.number_loop_entries();
   return s;
 }
 

@@ -54,15 +54,17 @@ TEST(TuneSearchSpace, MatmulParameters) {
   for (const auto& p : space.params()) names.insert(p.name);
   for (const char* n : {"block_sizes[0]", "block_sizes[1]", "block_sizes[2]", "loop_orders[0]", "l2_groupings[0]",
                         "num_warps", "num_stages", "pid_type", "indexing[0]", "indexing[2]",
-                        "load_eviction_policies[1]", "range_num_stages[0]"})
+                        "load_eviction_policies[1]", "range_num_stages[1]",
+                        // the grid loop's entry: the loop over tiles of a persistent pid_type
+                        "range_num_stages[0]", "range_unroll_factors[0]"})
     EXPECT_TRUE(names.count(n)) << n;
   // Searched on Blackwell only (no gain on Hopper, see search_space.cc).
-  EXPECT_FALSE(names.count("range_warp_specializes[0]"));
+  EXPECT_FALSE(names.count("range_warp_specializes[1]"));
   DeviceInfo blackwell = h100();
   blackwell.compute_capability = 100;
   bool found = false;
   SearchSpace on_blackwell(matmul_spec(), blackwell);
-  for (const auto& p : on_blackwell.params()) found = found || p.name == "range_warp_specializes[0]";
+  for (const auto& p : on_blackwell.params()) found = found || p.name == "range_warp_specializes[1]";
   EXPECT_TRUE(found);
   for (const auto& p : space.params()) {
     if (p.name == "num_warps") {
@@ -237,11 +239,11 @@ TEST(TuneSearchSpace, AttentionConstraintsCountBothDotsAndPipelinedOperands) {
   // key loop's own range_num_stages.
   set_params(space, p, {{"num_stages", V(4)}});
   EXPECT_FALSE(space.feasible(p));
-  set_params(space, p, {{"num_stages", V(1)}, {"range_num_stages[0]", V(4)}});
+  set_params(space, p, {{"num_stages", V(1)}, {"range_num_stages[1]", V(4)}});
   EXPECT_FALSE(space.feasible(p));
-  set_params(space, p, {{"range_num_stages[0]", V(3)}});
+  set_params(space, p, {{"range_num_stages[1]", V(3)}});
   EXPECT_TRUE(space.feasible(p));
-  set_params(space, p, {{"range_num_stages[0]", V(0)}});
+  set_params(space, p, {{"range_num_stages[1]", V(0)}});
   // Two heads per program double every tile: the grid tile alone (256) says
   // nothing about the 128-wide head dim the accumulator also spans.
   set_params(space, p, {{"num_stages", V(1)}, {"block_sizes[0]", V(2)}});

@@ -23,7 +23,7 @@ namespace {
   std::cerr << "usage: deuteronc --run-pass=NAME[,NAME..] [--block-sizes=B,..] [--reduction-loops=R|none,..] "
                "[--subtiles=N]\n"
                "       [--indexing=MODE] [--flatten] [--pid-type=T] [--l2-grouping=G] [--num-warps=W] [--num-stages=S]\n"
-               "       [--warp-specialize=true|false] [--static-ranges] FILE.ir|-\n"
+               "       [--warp-specialize=true|false] [--static-ranges] [--nest-orders=dN:P.P..,..] FILE.ir|-\n"
                "  passes run in order (an analysis only last); NAME is one of:\n";
   for (const auto& p : known_passes()) std::cerr << "    " << p.name << ": " << p.help << "\n";
   std::exit(2);
@@ -96,6 +96,18 @@ int run_pass_main(int argc, char** argv) {
       options.num_warps = static_cast<int>(to_int("--num-warps", value("--num-warps")));
     } else if (a.rfind("--num-stages", 0) == 0) {
       options.num_stages = static_cast<int>(to_int("--num-stages", value("--num-stages")));
+    } else if (a.rfind("--nest-orders", 0) == 0) {
+      // d1:2.0.1,d5:1.0 -- the nest whose first dim is d1 nests its dims in
+      // the order 2, 0, 1 (outermost first).
+      for (const auto& item : split(value("--nest-orders"))) {
+        const size_t colon = item.find(':');
+        if (item.empty() || item[0] != 'd' || colon == std::string::npos)
+          usage("--nest-orders: '" + item + "' is not dN:P.P..");
+        std::vector<int> perm;
+        std::stringstream ps(item.substr(colon + 1));
+        for (std::string x; std::getline(ps, x, '.');) perm.push_back(static_cast<int>(to_int("--nest-orders", x)));
+        options.nest_orders[static_cast<int>(to_int("--nest-orders", item.substr(1, colon - 1)))] = perm;
+      }
     } else if (a.rfind("--warp-specialize", 0) == 0) {
       std::string v = value("--warp-specialize");
       if (v != "true" && v != "false") usage("--warp-specialize: give true or false");

@@ -63,7 +63,7 @@ def test_warp_specialized_configs_match_sdpa(name, cfg):
     kernel = getattr(attention, name)
     q, k, v = _inputs((2, 4, 1024, 128), torch.bfloat16)
     bound = kernel.bind((q, k, v))
-    config = C(**cfg, indexing="tensor_descriptor", range_warp_specializes=[True])
+    config = C(**cfg, indexing="tensor_descriptor", range_warp_specializes=[None, True])  # [grid loop, key loop]
     _check(bound.compile_config(config)(q, k, v), q, k, v, causal=name.startswith("causal"))
 
 
@@ -90,6 +90,6 @@ def test_row_subtiled_configs_match_sdpa(name, ws, cfg, shape):
     bound = kernel.bind((q, k, v))
     blocks = cfg["block_sizes"] + ([cfg["block_sizes"][-1]] if name.endswith("two_loops") else [])
     config = C(**{**cfg, "block_sizes": blocks}, subtiles=2, indexing="tensor_descriptor",
-               range_warp_specializes=[ws] * (2 if name.endswith("two_loops") else 1))
+               range_warp_specializes=[None] + [ws] * (2 if name.endswith("two_loops") else 1))
     assert "offset_1 + " in bound.to_triton_code(config)
     _check(bound.compile_config(config)(q, k, v), q, k, v, causal=name.startswith("causal"))

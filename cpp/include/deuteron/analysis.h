@@ -80,9 +80,33 @@ std::optional<int> subtilable_dim(const ir::DeviceKernel& kernel);
 // tunables sema found, plus what the IR of each kernel offers (grids to order
 // and flatten, inner loops, loads and stores, dots for the autotuner's
 // constraint model, a grid tile to sub-tile).
+// `reads_and_writes_an_argument`: Program::read_and_written_args is not
+// empty (then range_num_stages has no entries, as in Helion);
+// `expression_shapes`: Program::expression_shapes (empty: every op result's
+// axes stand for them).
 ConfigSpec derive_config_spec(const std::vector<const ir::DeviceKernel*>& kernels,
                               std::vector<BlockSizeSpec> block_sizes,
-                              std::vector<ReductionLoopSpec> reduction_loops, std::vector<TunableSpec> tunables);
+                              std::vector<ReductionLoopSpec> reduction_loops, std::vector<TunableSpec> tunables,
+                              bool reads_and_writes_an_argument = false,
+                              const std::vector<std::vector<std::vector<int>>>& expression_shapes = {});
+// Whether deuteron can run inner nest `nest` of kernel k (its dims, as
+// ir::DeviceKernel::nests lists them) as one loop over their elements
+// (flatten_loops): a body of pointwise ops on values that hold the nest's dims
+// side by side, carrying nothing.
+bool inner_nest_flattenable(const ir::DeviceKernel& k, const std::vector<int>& nest);
+
+// How a flattenable inner nest sits in the kernel (flat_nests.cc).
+struct FlatNestShape {
+  const ir::Op* outer = nullptr;  // the nest's outermost For
+  const ir::Op* inner = nullptr;  // its innermost For, whose body is the flattened loop's
+  std::vector<int> order;         // the dims in nesting order, outermost first (the last varies fastest)
+  // The values that hold the nest's dims hold them side by side, this many
+  // axes from the right; there the values that hold none have size-1 axes.
+  int right = 0;
+};
+// The shape of `nest` (its dims as written) when deuteron can run it as one
+// loop, else nullopt.
+std::optional<FlatNestShape> flat_nest_shape(const ir::DeviceKernel& k, const std::vector<int>& nest);
 
 // --------------------------------------------------------- kernel_config.cc
 // A normalized config resolved for one kernel: its entries looked up by dim,
@@ -90,7 +114,8 @@ ConfigSpec derive_config_spec(const std::vector<const ir::DeviceKernel*>& kernel
 // kept for messages.
 
 struct RangeKnobs {
-  int index = -1;  // the loop's entry in the inner-loop keys (range_num_stages[index], ...)
+  int index = -1;  // the loop's entry of the tl.range knobs (range_unroll_factors[index], ...)
+  int static_index = -1;  // its static_ranges entry (-1: none)
   int unroll = 0;
   int num_stages = 0;
   std::optional<bool> multi_buffer;
@@ -104,10 +129,16 @@ struct KernelConfig {
   std::vector<int64_t> block_sizes;               // config.block_sizes (global)
   std::vector<std::optional<int64_t>> reduction_loops;
   std::vector<int> loop_order;                    // permutation of grid dims; [0] varies fastest
-  int loop_order_index = -1;                      // this kernel's entry of loop_orders / flatten_loops
+  int loop_order_index = -1;                      // this kernel's grid entry of loop_orders
+  int flatten_index = -1;                         // its grid entry of flatten_loops
   int l2_grouping = 1;
   int l2_grouping_index = -1;                     // this kernel's entry of l2_groupings
   bool flatten = false;
+  // Inner nests (ir::DeviceKernel::nests), by their first dim as written:
+  // the loop_orders permutation (written dims in nesting order, outermost
+  // first) and whether flatten_loops runs the nest as one loop.
+  std::map<int, std::vector<int>> nest_orders;
+  std::map<int, int> flattened_nests;  // first dim -> its flatten_loops entry
   std::string pid_type = pid_types::kFlat;
   int num_sm_multiplier = 1;
   int num_warps = 4;
@@ -122,7 +153,12 @@ struct KernelConfig {
   int first_load = 0;                             // global index of this kernel's load #0 (indexing, eviction)
   int first_store = 0;                            // of its store #0 (store_cache_modifiers)
   int num_loads = 0;                              // loads of the whole program (indexing lists stores after them)
-  std::map<int, RangeKnobs> ranges;               // For op id -> knobs
+  // tl.range knobs by the dim a For op iterates (a loop keeps them when
+  // loop_orders nests it elsewhere); loops lowering made have none.
+  std::map<int, RangeKnobs> ranges;
+  // The grid loop's knobs: they act on the loop over tiles of a persistent
+  // pid_type (index -1: the kernel has no entry).
+  RangeKnobs grid_range;
   int sm_count = 132;
   std::string dot_precision = "tf32";
   // float32 `/` as tl.div_rn (rounds to nearest, as torch does) rather than
@@ -197,8 +233,14 @@ struct AccessPlan {
 };
 
 // What one inner loop (For op) prints as.
+// How a loop prints: tl.static_range, or tl.range with the arguments below
+// (0 and nullopt leave an argument out).
 struct LoopPlan {
   bool static_range = false;  // tl.static_range (the tl.range knobs do not apply)
+  int num_stages = 0;
+  int unroll = 0;                        // loop_unroll_factor
+  std::optional<bool> multi_buffer;      // disallow_acc_multi_buffer = not multi_buffer
+  std::optional<bool> flatten;
   // warp_specialize= of tl.range: the config's value where the target
   // compiles it; nullopt leaves the argument out.
   std::optional<bool> warp_specialize;
@@ -221,9 +263,22 @@ struct Resolution {
   std::string text() const;  // "indexing[2]: tensor_descriptor -> pointer (the access shifts its index)"
 };
 
+// An inner nest that flatten_loops runs as one loop (flat_nests.cc).
+struct FlatNest {
+  FlatNestShape shape;
+  std::vector<int> written;  // its dims in the order written
+  int flatten_index = -1;    // its flatten_loops entry
+  int64_t block = 1;         // the product of its dims' blocks: the lanes of one step
+  SymInt total = 1;          // the product of their extents: the elements it runs over
+};
+
 struct KernelPlan {
   // flatten_loops: the grid is one linear index space.
   bool flat = false;
+  // flatten_loops on inner nests, and which (by index) each of their dims is in.
+  std::vector<FlatNest> flat_nests;
+  std::map<int, int> flat_nest_of_dim;
+  const FlatNest* flat_nest_at(const ir::Op& loop) const;  // the nest whose outermost For is `loop`
   // pid_type 'xyz' honoured (one program id axis per grid dim).
   bool xyz = false;
   // The l2_groupings entry in effect (1 = none).
@@ -233,6 +288,8 @@ struct KernelPlan {
   std::map<int, DimMask> masks;             // every dim the kernel uses
   std::map<const ir::Op*, AccessPlan> accesses;  // every Load and Store
   std::map<const ir::Op*, LoopPlan> loops;       // every For
+  // A persistent pid_type's loop over tiles (`for virtual_pid in tl.range`).
+  LoopPlan grid_loop;
   // Dots whose masked contraction lanes need zeroing per operand (a and b):
   // lanes past the end hold garbage unless the operand is a load that reads
   // zeros there.
@@ -247,6 +304,7 @@ struct KernelPlan {
 // The parts of the plan, each an analysis of its own (and what --run-pass
 // prints); plan_kernel runs them in this order.
 void plan_grid(const ir::DeviceKernel& k, const KernelConfig& config, KernelPlan& plan);      // grid.cc
+void plan_flat_nests(const ir::DeviceKernel& k, const KernelConfig& config, KernelPlan& plan);  // flat_nests.cc
 // Whether the config makes the kernel's grid one linear index space
 // (flatten_loops on a grid of two or more dims): then every grid dim varies
 // across a program's lanes, even one whose block is 1 (grid.cc).

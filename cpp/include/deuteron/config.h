@@ -24,10 +24,15 @@
 namespace deuteron {
 
 // Keys of ConfigSpec::to_json's summary that are not config keys: how many
-// inner loops, loads and stores the list keys have entries for, and the
-// names of the kernel's tunables.
+// inner loops, tl.range knob entries, loads and stores there are, and the
+// names of the kernel's tunables.  (The summary gives the per-loop keys'
+// entry counts under their own names: loop_orders the rank of each entry's
+// loop, flatten_loops whether deuteron can flatten each, l2_groupings,
+// range_num_stages and static_ranges how many.)
 namespace spec_summary {
 inline constexpr const char kInnerLoops[] = "inner_loops";
+inline constexpr const char kRangeLoops[] = "range_loops";  // entries of each tl.range knob
+inline constexpr const char kNests[] = "nests";  // inner loops over several dims and their entries
 inline constexpr const char kNumLoads[] = "num_loads";
 inline constexpr const char kNumStores[] = "num_stores";
 inline constexpr const char kTunables[] = "tunables";
@@ -84,11 +89,16 @@ struct TunableSpec {
   std::string default_repr;          // JSON text of the default
 };
 
-// One inner loop (For op) of a kernel, in program order across kernels.
+// One inner loop (For op) of a kernel, in program order across kernels.  A
+// loop written over several dims (hl.tile([b, c])) is one For op per dim.
 struct InnerLoopInfo {
   int kernel = 0;
   int op_id = -1;
   int dim = -1;
+  // Its entry of the tl.range knobs (range_unroll_factors, ...) and of
+  // static_ranges (-1: none; see ConfigSpec's per-loop entries).
+  int range_entry = -1;
+  int static_range_entry = -1;
   bool is_tile = true;          // a Tile dim (tl.range over blocks) or a Grid dim
   std::optional<int64_t> trip_count;  // when known before a config is chosen (grid loops, fixed blocks)
   std::optional<int64_t> extent;      // the loop's extent when known at compile time
@@ -155,6 +165,11 @@ struct KernelSummary {
   // its config.block_sizes index, or its fixed block; both unset: none.
   int subtile_block_size_index = -1;
   int64_t subtile_fixed_block = 0;
+  // The kernel's entries of the per-loop keys for its grid loop (-1: none):
+  // the tl.range knobs (they act on the loop over tiles of a persistent
+  // pid_type) and l2_groupings (grids of 2+ dims).
+  int grid_range_entry = -1;
+  int l2_grouping_entry = -1;
   bool subtilable() const { return subtile_block_size_index >= 0 || subtile_fixed_block > 0; }
   // That tile's block under a config's block sizes (block_sizes[i] = block_of(i)).
   template <typename BlockOf>
@@ -182,17 +197,74 @@ DotResources estimate_dot_resources(const KernelSummary& kernel, const std::func
 // search's max_acc_elements_per_thread and the default config's bound).
 inline constexpr int64_t kMaxAccElementsPerThread = 192;
 
+// A loop written over two or more dims: a kernel's grid (hl.tile([m, n]) at
+// the top) or an inner loop nest (ir::DeviceKernel::nests).
+struct MultiDimLoop {
+  int kernel = 0;
+  bool grid = false;
+  int first_dim = -1;         // an inner nest's first dim as written (names it in the kernel's IR)
+  int rank = 2;               // how many dims
+  int loop_order_entry = -1;  // its loop_orders entry
+  int flatten_entry = -1;     // its flatten_loops entry (-1: Helion offers none)
+  bool flattenable = false;   // deuteron can run it as one loop (analysis/config_space.cc)
+  // A flattenable inner nest's loads and stores (their memory_op numbers in
+  // its kernel): flattened, they address memory through pointers.
+  std::vector<int> loads, stores;
+};
+
+// Helion's bookkeeping of one per-loop key (helion/autotuner/
+// block_id_sequence.py): an entry is added for each loop as the source
+// writes them, holding the loop's block keys (its dims' block sizes; a dim
+// without a config block size has a key of its own); a loop reads the last
+// entry that holds its (first) key, so loops sharing a block size share one
+// entry, and remove_duplicates drops the entries no loop reads
+// (config/loop_entries.cc).
+class LoopEntryList {
+ public:
+  void add(std::vector<int64_t> keys) { entries_.push_back(std::move(keys)); }
+  // Drops every entry holding `key` (Helion's disable_block_id).
+  void disable(int64_t key);
+  // Helion's _remove_duplicates: an entry whose first key a later entry of
+  // as many keys holds again is dropped; of two such entries of different
+  // lengths, both are.
+  void remove_duplicates();
+  size_t size() const { return entries_.size(); }
+  const std::vector<int64_t>& keys(size_t entry) const { return entries_.at(entry); }
+  // The entry a loop whose (first) block key is `key` reads, or -1.
+  int lookup(int64_t key) const;
+
+ private:
+  std::vector<std::vector<int64_t>> entries_;
+};
+
 struct ConfigSpec {
   std::vector<KernelSummary> kernels;
   std::vector<BlockSizeSpec> block_sizes;
   std::vector<ReductionLoopSpec> reduction_loops;
-  // One entry per kernel whose outer loop has 2+ dims: the number of dims.
-  std::vector<int> loop_order_sizes;
-  std::vector<int> loop_order_kernels;  // which kernel each loop_orders entry belongs to
-  // Per loop_orders entry: whether the grid may be flattened (a pointwise
-  // kernel over its grid dims only: see flattenable() in config_spec.cc).
+  // The per-loop keys have Helion's entries, counted and ordered as Helion
+  // counts them (helion/language/loops.py, _add_config_choices, in the order
+  // the source writes the loops; analysis/config_space.cc):
+  //   loop_orders     one per loop over 2+ dims: each kernel's grid, each inner nest;
+  //   flatten_loops   one per such hl.tile loop starting at 0 whose dims every
+  //                   value holds all or none of, side by side and in order;
+  //   l2_groupings    one per grid of 2+ dims;
+  //   range_*         one per kernel's grid loop (the loop over tiles of a
+  //                   persistent pid_type), then one per inner loop dim;
+  //                   range_num_stages none at all where the kernel reads and
+  //                   writes an argument (Program::read_and_written_args);
+  //   static_ranges   one per inner loop dim Helion allows to unroll
+  //                   (ir::Dim::static_range_ok);
+  // loops that share block sizes sharing one entry (LoopEntryList).
+  std::vector<MultiDimLoop> multi_dim_loops;
+  std::vector<int> loop_order_sizes;    // per loop_orders entry: how many dims its loop has
+  std::vector<int> loop_order_kernels;  // per loop_orders entry: the kernel of its (first) loop
+  // Per flatten_loops entry: whether deuteron can run every loop that reads
+  // it as one loop (MultiDimLoop::flattenable).
   std::vector<bool> flatten_allowed;
-  std::vector<int> l2_grouping_kernels; // kernels with 2+ dims in the grid (tiles or hl.grid indices)
+  std::vector<int> l2_grouping_kernels; // per l2_groupings entry: the kernel of its (first) grid
+  int range_entries = 0;                // entries of each tl.range knob
+  bool range_num_stages_off = false;    // range_num_stages has none (see above)
+  int static_range_entries = 0;
   std::vector<InnerLoopInfo> inner_loops;
   int num_loads = 0;
   int num_stores = 0;
@@ -208,6 +280,16 @@ struct ConfigSpec {
 
   // The key loop of kernel k when it is a flash attention, else -1.
   int flash_attention_loop(int k) const;
+  // The first inner loop that reads tl.range knob entry `entry`, or nullptr
+  // when only a grid loop does (then range_entry_kernel says whose).
+  const InnerLoopInfo* range_entry_loop(int entry) const;
+  int range_entry_kernel(int entry) const;
+  // Gives a spec built without IR (tests, ConfigSpec::to_json's summary read
+  // back) the entries Helion would count for loops that share no block size:
+  // a loop_orders and flatten_loops entry per loop_order_sizes entry (its
+  // kernel's grid), an l2_groupings entry per l2_grouping_kernels entry, each
+  // kernel's grid loop and then its inner loops a tl.range knob entry each.
+  void number_loop_entries();
   // Whether some kernel has a grid tile that `subtiles` can split.
   bool subtilable() const {
     for (const auto& k : kernels)
@@ -220,11 +302,6 @@ struct ConfigSpec {
   // Fills every missing key with its default, validates, and canonicalizes.
   // Throws ConfigError naming the key.
   json::Value normalize(const json::Value& config, const DeviceInfo& device) const;
-  // Helion's entry counts of the per-loop keys (a tl.range knob entry for
-  // each grid loop, an l2_groupings entry for each grid of 2+ dims) rewritten
-  // to deuteron's, checking that what is dropped asks for nothing deuteron
-  // would not do (helion_entries.cc); normalize's first step.
-  json::Value from_helion_entries(const json::Value& config) const;
   // Rewrites the requests of a checked config that the generated code would
   // not follow to what it runs (canonical.cc); normalize's last step.
   void canonicalize(json::Value& config, const DeviceInfo& device) const;

@@ -79,9 +79,13 @@ enum class Per {
   One,            // a single value
   BlockSize,      // config.block_sizes: one per tiled dimension
   ReductionLoop,  // one per reducible whole dimension
-  Grid,           // one per kernel whose grid has 2+ dims
+  // The per-loop keys, counted as Helion counts them (config.h, ConfigSpec):
+  MultiDimLoop,   // one per loop over 2+ dims: grids and inner loops (loop_orders)
+  FlattenableLoop,  // one per hl.tile loop over 2+ dims that Helion lets flatten
   TiledGrid,      // one per kernel whose grid has 2+ dims (l2_groupings)
-  InnerLoop,      // one per inner (device) loop, in program order
+  RangeLoop,      // one per kernel's grid loop, then per inner loop dim (tl.range knobs)
+  PipelinedLoop,  // as RangeLoop, none where the kernel reads and writes an argument
+  StaticRangeLoop,  // one per inner loop dim with known bounds and at most 8 steps
   LoadOrStore,    // one per load, then one per store
   Load,
   Store,
@@ -109,6 +113,12 @@ struct ConfigKey {
   int64_t multiple_of = 1;
   std::vector<json::Value> choices = {};  // when given, the only legal values, in order
   bool one_value_for_all = false;    // a single value may stand for the whole list
+  // A list shorter than the kernel's entries is completed with the default,
+  // as Helion completes it (its BlockIdSequence keys and the per-load lists).
+  bool fills_missing = false;
+  // Nested lists are flattened first (Helion's l2_grouping=[2, 4] stands for
+  // l2_groupings=[2, 4]), as Helion flattens its BlockIdSequence keys.
+  bool flattens_nested = false;
   json::Value default_value = {};    // the value (or every entry's value) when the key is left out
   const char* default_note = "";     // when the default depends on the kernel: how
   std::vector<json::Value> search_values = {};  // what the autotuner tries, when a fixed list

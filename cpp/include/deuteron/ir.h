@@ -61,6 +61,11 @@ struct Dim {
   // Bounds computed on the device (`hl.tile(0, tile_m.end)`): begin/end are
   // the first two operands of the For op that iterates the dim.
   bool dynamic_bounds = false;
+  // An inner loop dim that Helion offers a static_ranges entry for (set by
+  // sema): its bounds are numbers when compiling and it takes at most 8 steps
+  // of the step it is written with (its fixed block_size, its hl.grid step, or
+  // 1 where the config picks the block size).
+  bool static_range_ok = false;
   std::string name;  // the user's variable ("tile_m"), or "" (used for readable codegen)
   SourceSpan span;
   // A sub-tile of grid dim `subtile_of` (passes/grid_subtiling.cc): the
@@ -338,6 +343,12 @@ struct DeviceKernel {
   std::vector<ScalarParam> scalars;
   std::vector<Dim> dims;
   std::vector<int> grid_dims;  // dims of the outer loop, in the order written
+  // Inner loops written over several dims (`for tb, tc in hl.tile([b, c])`):
+  // each one's dims in the order written.  Sema lowers such a loop to one For
+  // op per dim, perfectly nested in that order with its bounds computed before
+  // the outermost; a config's loop_orders entry reorders them
+  // (passes/inner_loop_order.cc), its flatten_loops entry runs them as one loop.
+  std::vector<std::vector<int>> nests;
   Region body;
   SourceSpan span;       // the `for` header of the outer loop
   DType index_dtype = DType::Int32;  // type of tile indices and offsets

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -31,6 +32,8 @@ struct PassOptions {
   int num_stages = 1;                                                  // --num-stages=3
   std::optional<bool> warp_specialize;                                 // --warp-specialize=true
   bool static_ranges = false;                                          // --static-ranges
+  // inner_loop_order: the permutation of each nest, by the nest's first dim.
+  std::map<int, std::vector<int>> nest_orders;                         // --nest-orders=d1:2.0.1
 };
 
 // A pass that cannot run as asked: unknown name, a missing option.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <vector>
@@ -10,6 +11,12 @@
 #include "deuteron/ir.h"
 
 namespace deuteron::passes {
+
+// Nests the For ops of each inner loop written over several dims
+// (ir::DeviceKernel::nests) in the order its loop_orders entry gives:
+// `orders` maps a nest's first dim to the permutation of its dims, outermost
+// first (see inner_loop_order.cc).
+void order_inner_loops(ir::DeviceKernel& kernel, const std::map<int, std::vector<int>>& orders);
 
 // Removes ops whose results are unused and that have no side effects
 // (stores, atomics, asserts, and loops/ifs that contain them are kept).

@@ -165,6 +165,14 @@ struct Program {
   // `out=x`, also through a view of x): listed as mutated in the operator's
   // schema beside those the kernels write (codegen/host_wrapper.cc: op_meta).
   std::set<int> host_mutated_args;
+  // Arguments the kernel's text both reads and writes, by Helion's syntactic
+  // rule (sema/read_written_args.cc): such a kernel has no range_num_stages
+  // entries, as in Helion (Triton's pipeliner read ahead of the loop's writes).
+  std::vector<std::string> read_and_written_args;
+  // Per kernel: the axes of every device tensor its source expressions
+  // compute (Helion's kernel_tensor_sizes: a flatten_loops entry is offered
+  // only for a loop whose dims each of these holds all or none of).
+  std::vector<std::vector<std::vector<int>>> expression_shapes;
   // Compile warnings, as (Helion's warning class name, message with the
   // file:line:col it is about): the Python side prints them to stderr as
   // Helion does (WARNING[Name]: ...) unless the kernel's ignore_warnings

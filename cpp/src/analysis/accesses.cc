@@ -125,8 +125,15 @@ AccessPlan plan_access(const ir::DeviceKernel& k, const KernelConfig& config, co
   }
   if (a.requested == indexing_modes::kPointer) return a;
   if (plan.flat) {
-    a.fallback = std::string(keys::kFlattenLoops) + "[" + std::to_string(config.loop_order_index) +
+    a.fallback = std::string(keys::kFlattenLoops) + "[" + std::to_string(config.flatten_index) +
                  "] makes the grid one index space";
+    return a;
+  }
+  // An access in a flattened inner loop: its lanes' coordinates are no block.
+  for (const auto& f : plan.flat_nests) {
+    if (op.parent != f.shape.inner->regions[0].get()) continue;
+    a.fallback = std::string(keys::kFlattenLoops) + "[" + std::to_string(f.flatten_index) +
+                 "] makes the loop one index space";
     return a;
   }
   std::vector<BlockAxis> axes;

@@ -4,6 +4,7 @@
 // need to know about it (KernelSummary).
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <set>
 
 #include "deuteron/analysis.h"
@@ -109,17 +110,157 @@ DotSummary::Operand dot_operand(const ir::DeviceKernel& k, const ir::Value* v) {
   return o;
 }
 
+// The loops of the program as Helion's _add_config_choices meets them (in
+// source order), with their block keys: a dim's block size, or a key of its
+// own for a dim without one (a fixed block, an hl.grid index).
+class LoopEntryBuilder {
+ public:
+  explicit LoopEntryBuilder(ConfigSpec& spec) : spec_(spec) {}
+
+  int64_t key(const ir::DeviceKernel& k, int kernel, int dim) {
+    const ir::Dim& d = k.dim(dim);
+    if (d.kind == ir::DimKind::Tile && d.block_size_index >= 0) return d.block_size_index;
+    auto [it, fresh] = own_keys_.emplace(std::make_pair(kernel, dim), kOwnKeys + static_cast<int64_t>(own_keys_.size()));
+    (void)fresh;
+    return it->second;
+  }
+
+  // A loop written over the dims `dims` (in written order): a kernel's grid
+  // (is_grid) or an inner nest.
+  void multi_dim_loop(const ir::DeviceKernel& k, int kernel, bool is_grid, const std::vector<int>& dims) {
+    std::vector<int64_t> keys;
+    for (int d : dims) keys.push_back(key(k, kernel, d));
+    MultiDimLoop m;
+    m.kernel = kernel;
+    m.grid = is_grid;
+    m.first_dim = is_grid ? -1 : dims.front();
+    m.rank = static_cast<int>(dims.size());
+    if (is_grid) {
+      m.flattenable = flattenable(k);
+    } else if (std::optional<FlatNestShape> shape = flat_nest_shape(k, dims)) {
+      m.flattenable = true;
+      for (const auto& op : shape->inner->regions[0]->ops) {
+        if (op->kind == ir::OpKind::Load) m.loads.push_back(op->attrs.memory_op);
+        if (op->kind == ir::OpKind::Store) m.stores.push_back(op->attrs.memory_op);
+      }
+    }
+    orders_.add(keys);
+    // Helion offers flattening for hl.tile loops whose every begin is 0.
+    bool zero_begins = true;
+    for (int d : dims) {
+      const ir::Dim& dim = k.dim(d);
+      zero_begins = zero_begins && dim.kind == ir::DimKind::Tile && !dim.dynamic_bounds && dim.begin.is_constant() &&
+                    dim.begin.constant() == 0;
+    }
+    if (zero_begins) flattens_.add(keys);
+    if (is_grid) l2_.add(keys);
+    loops_.push_back(m);
+    loop_keys_.push_back(keys);
+  }
+  void grid_loop(const ir::DeviceKernel& k, int kernel) {
+    std::vector<int64_t> keys;
+    for (int d : k.grid_dims) keys.push_back(key(k, kernel, d));
+    if (keys.empty()) keys.push_back(kOwnKeys - 1 - kernel);  // a grid of no dims
+    grid_keys_.push_back(keys.front());
+    ranges_.add(std::move(keys));
+  }
+  void inner_loop(const ir::DeviceKernel& k, int kernel, const ir::Dim& dim) {
+    const int64_t key_ = key(k, kernel, dim.id);
+    if (dim.static_range_ok) statics_.add({key_});
+    ranges_.add({key_});
+    inner_keys_.push_back(key_);
+  }
+  // Helion drops the flatten entries whose dims some value holds only
+  // partly, or not side by side in order (FlattenedTileStrategy.
+  // update_allow_flattened): `shape` is one value's axes as block keys (-1:
+  // an axis no loop's key names).
+  void value_shape(const std::vector<int64_t>& shape) { shapes_.push_back(shape); }
+
+  void finish(bool range_num_stages_off) {
+    for (const auto& shape : shapes_) {
+      std::map<int64_t, size_t> pos;
+      for (size_t i = 0; i < shape.size(); ++i)
+        if (shape[i] >= 0) pos[shape[i]] = i;
+      for (size_t e = 0; e < flattens_.size();) {
+        const std::vector<int64_t> keys = flattens_.keys(e);
+        size_t held = 0;
+        for (int64_t x : keys) held += pos.count(x);
+        bool ok = held == 0 || held == keys.size();
+        for (size_t i = 0; ok && held && i + 1 < keys.size(); ++i) ok = pos[keys[i]] + 1 == pos[keys[i + 1]];
+        if (ok) {
+          ++e;
+        } else {
+          flattens_.disable(keys.front());
+          e = 0;  // entries moved: check this shape again from the start
+        }
+      }
+    }
+    for (LoopEntryList* l : {&orders_, &flattens_, &l2_, &ranges_, &statics_}) l->remove_duplicates();
+
+    for (size_t i = 0; i < loops_.size(); ++i) {
+      MultiDimLoop& m = loops_[i];
+      const int64_t first = loop_keys_[i].front();
+      m.loop_order_entry = orders_.lookup(first);
+      m.flatten_entry = flattens_.lookup(first);
+      if (m.grid) spec_.kernels.at(static_cast<size_t>(m.kernel)).l2_grouping_entry = l2_.lookup(first);
+    }
+    spec_.loop_order_sizes.assign(orders_.size(), 0);
+    spec_.loop_order_kernels.assign(orders_.size(), -1);
+    for (size_t e = 0; e < orders_.size(); ++e) spec_.loop_order_sizes[e] = static_cast<int>(orders_.keys(e).size());
+    spec_.flatten_allowed.assign(flattens_.size(), true);
+    for (const auto& m : loops_) {
+      if (m.loop_order_entry >= 0 && spec_.loop_order_kernels[m.loop_order_entry] < 0)
+        spec_.loop_order_kernels[m.loop_order_entry] = m.kernel;
+      if (m.flatten_entry >= 0 && !m.flattenable) spec_.flatten_allowed[m.flatten_entry] = false;
+    }
+    spec_.l2_grouping_kernels.assign(l2_.size(), -1);
+    for (size_t k = 0; k < spec_.kernels.size(); ++k) {
+      const int e = spec_.kernels[k].l2_grouping_entry;
+      if (e >= 0 && spec_.l2_grouping_kernels[e] < 0) spec_.l2_grouping_kernels[e] = static_cast<int>(k);
+    }
+    spec_.multi_dim_loops = std::move(loops_);
+
+    spec_.range_entries = static_cast<int>(ranges_.size());
+    spec_.range_num_stages_off = range_num_stages_off;
+    spec_.static_range_entries = static_cast<int>(statics_.size());
+    for (size_t k = 0; k < spec_.kernels.size(); ++k) spec_.kernels[k].grid_range_entry = ranges_.lookup(grid_keys_[k]);
+    for (size_t i = 0; i < spec_.inner_loops.size(); ++i) {
+      spec_.inner_loops[i].range_entry = ranges_.lookup(inner_keys_[i]);
+      spec_.inner_loops[i].static_range_entry = statics_.lookup(inner_keys_[i]);
+    }
+  }
+
+ private:
+  static constexpr int64_t kOwnKeys = int64_t{1} << 40;
+  ConfigSpec& spec_;
+  std::map<std::pair<int, int>, int64_t> own_keys_;
+  LoopEntryList orders_, flattens_, l2_, ranges_, statics_;
+  std::vector<MultiDimLoop> loops_;
+  std::vector<std::vector<int64_t>> loop_keys_;
+  std::vector<int64_t> grid_keys_, inner_keys_;
+  std::vector<std::vector<int64_t>> shapes_;
+};
+
 }  // namespace
 
 ConfigSpec derive_config_spec(const std::vector<const ir::DeviceKernel*>& kernels,
                               std::vector<BlockSizeSpec> block_sizes,
-                              std::vector<ReductionLoopSpec> reduction_loops, std::vector<TunableSpec> tunables) {
+                              std::vector<ReductionLoopSpec> reduction_loops, std::vector<TunableSpec> tunables,
+                              bool reads_and_writes_an_argument,
+                              const std::vector<std::vector<std::vector<int>>>& expression_shapes) {
   ConfigSpec spec;
   spec.block_sizes = std::move(block_sizes);
   spec.reduction_loops = std::move(reduction_loops);
   spec.tunables = std::move(tunables);
+  LoopEntryBuilder entries(spec);
   for (size_t k = 0; k < kernels.size(); ++k) {
     const ir::DeviceKernel& kernel = *kernels[k];
+    const int ki = static_cast<int>(k);
+    if (kernel.grid_dims.size() >= 2) entries.multi_dim_loop(kernel, ki, /*is_grid=*/true, kernel.grid_dims);
+    entries.grid_loop(kernel, ki);
+    // Which nest (ir::DeviceKernel::nests) an inner loop's dim starts.
+    std::map<int, const std::vector<int>*> nest_of;
+    for (const auto& n : kernel.nests) nest_of[n.front()] = &n;
     KernelSummary sum;
     for (int d : kernel.grid_dims) {
       const ir::Dim& dim = kernel.dim(d);
@@ -130,19 +271,27 @@ ConfigSpec derive_config_spec(const std::vector<const ir::DeviceKernel*>& kernel
       if (d.kind == ir::DimKind::Full) sum.full_extents.push_back(hint_or(d.extent(), 1024));
     sum.max_element_bytes = 1;  // the summary's default (4) is for specs read without tensors
     for (const auto& t : kernel.tensors) sum.max_element_bytes = std::max(sum.max_element_bytes, byte_size(t.dtype));
-    if (kernel.grid_dims.size() >= 2) {
-      spec.loop_order_sizes.push_back(static_cast<int>(kernel.grid_dims.size()));
-      spec.loop_order_kernels.push_back(static_cast<int>(k));
-      spec.flatten_allowed.push_back(flattenable(kernel));
-      // Grouping reorders program ids over any two grid dims, tiled or
-      // hl.grid indices alike (Helion has an entry for every such grid).
-      spec.l2_grouping_kernels.push_back(static_cast<int>(k));
-    }
     spec.max_grid_rank = std::max<int>(spec.max_grid_rank, static_cast<int>(kernel.grid_dims.size()));
     spec.kernel_load_offset.push_back(spec.num_loads);
     spec.kernel_store_offset.push_back(spec.num_stores);
     spec.num_loads += kernel.num_loads;
     spec.num_stores += kernel.num_stores;
+    // Helion's kernel_tensor_sizes: the tensors the source's expressions
+    // compute (not the values sema makes along the way, like hl.rand's
+    // implicit offsets).
+    auto record_shape = [&](const std::vector<int>& dims) {
+      if (dims.empty()) return;
+      std::vector<int64_t> shape;
+      for (int d : dims)
+        shape.push_back(d == ir::kBroadcast || d < 0 || d >= static_cast<int>(kernel.dims.size()) ||
+                                kernel.dim(d).kind == ir::DimKind::Full
+                            ? -1
+                            : entries.key(kernel, ki, d));
+      entries.value_shape(shape);
+    };
+    const bool expressions = k < expression_shapes.size();
+    if (expressions)
+      for (const auto& dims : expression_shapes[k]) record_shape(dims);
     auto record_unknown_extent_value = [&](const ir::Type& t) {
       std::vector<AxisSize> axes = axis_sizes(kernel, t);
       bool unknown = false;
@@ -180,6 +329,9 @@ ConfigSpec derive_config_spec(const std::vector<const ir::DeviceKernel*>& kernel
         }
         if (op->kind == ir::OpKind::For) {
           sum.has_inner_loop = true;
+          auto nest = nest_of.find(op->attrs.dim);
+          if (nest != nest_of.end()) entries.multi_dim_loop(kernel, ki, /*is_grid=*/false, *nest->second);
+          entries.inner_loop(kernel, ki, kernel.dim(op->attrs.dim));
           InnerLoopInfo info;
           info.kernel = static_cast<int>(k);
           info.op_id = op->id;
@@ -199,7 +351,10 @@ ConfigSpec derive_config_spec(const std::vector<const ir::DeviceKernel*>& kernel
           });
           spec.inner_loops.push_back(info);
         }
-        for (const auto& r : op->results) record_unknown_extent_value(r->type);
+        for (const auto& r : op->results) {
+          record_unknown_extent_value(r->type);
+          if (!expressions) record_shape(r->type.dims);
+        }
         for (const auto& sub : op->regions) scan(*sub);
       }
     };
@@ -229,6 +384,7 @@ ConfigSpec derive_config_spec(const std::vector<const ir::DeviceKernel*>& kernel
     }
     spec.kernels.push_back(sum);
   }
+  entries.finish(reads_and_writes_an_argument);
   return spec;
 }
 

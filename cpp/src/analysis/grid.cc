@@ -13,7 +13,7 @@ void plan_grid(const ir::DeviceKernel& k, const KernelConfig& config, KernelPlan
   const size_t rank = k.grid_dims.size();
   plan.flat = flattens_grid(k, config);
   const std::string in_kernel = " in " + k.name;
-  const std::string flat_why = std::string(keys::kFlattenLoops) + "[" + std::to_string(config.loop_order_index) +
+  const std::string flat_why = std::string(keys::kFlattenLoops) + "[" + std::to_string(config.flatten_index) +
                                "] makes the grid one index space";
   if (config.pid_type == pid_types::kXyz) {
     // The normalizer rejects 'xyz' for grids of more than 3 dims.

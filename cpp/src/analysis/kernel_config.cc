@@ -52,18 +52,28 @@ KernelConfig kernel_config(const ConfigSpec& spec, const json::Value& config, in
     p.reduction_loops.push_back(v.is_null() ? std::nullopt : std::optional<int64_t>(v.as_int()));
   const auto& orders = config.at(keys::kLoopOrders).as_array();
   const auto& flattens = config.at(keys::kFlattenLoops).as_array();
-  for (size_t i = 0; i < spec.loop_order_kernels.size(); ++i)
-    if (spec.loop_order_kernels[i] == kernel) {
-      for (const auto& x : orders[i].as_array()) p.loop_order.push_back(static_cast<int>(x.as_int()));
-      p.flatten = flattens[i].as_bool();
-      p.loop_order_index = static_cast<int>(i);
+  for (const auto& m : spec.multi_dim_loops) {
+    if (m.kernel != kernel) continue;
+    std::vector<int> order;
+    if (m.loop_order_entry >= 0)
+      for (const auto& x : orders.at(static_cast<size_t>(m.loop_order_entry)).as_array())
+        order.push_back(static_cast<int>(x.as_int()));
+    const bool flat = m.flatten_entry >= 0 && flattens.at(static_cast<size_t>(m.flatten_entry)).as_bool();
+    if (m.grid) {
+      p.loop_order = order;
+      p.loop_order_index = m.loop_order_entry;
+      p.flatten = flat;
+      p.flatten_index = m.flatten_entry;
+    } else {
+      if (!order.empty()) p.nest_orders[m.first_dim] = order;
+      if (flat) p.flattened_nests[m.first_dim] = m.flatten_entry;
     }
+  }
   const auto& groups = config.at(keys::kL2Groupings).as_array();
-  for (size_t i = 0; i < spec.l2_grouping_kernels.size(); ++i)
-    if (spec.l2_grouping_kernels[i] == kernel) {
-      p.l2_grouping = static_cast<int>(groups[i].as_int());
-      p.l2_grouping_index = static_cast<int>(i);
-    }
+  if (const int e = spec.kernels.at(static_cast<size_t>(kernel)).l2_grouping_entry; e >= 0) {
+    p.l2_grouping = static_cast<int>(groups.at(static_cast<size_t>(e)).as_int());
+    p.l2_grouping_index = e;
+  }
   for (const auto& t : spec.tunables) {
     const json::Value& v = config.at(t.name);
     p.tunables[t.name] = v.is_bool() ? (v.as_bool() ? 1 : 0) : v.as_int();
@@ -99,23 +109,33 @@ KernelConfig kernel_config(const ConfigSpec& spec, const json::Value& config, in
     p.store_cache[i - store0] = store_cache.at(i).as_string();
   }
 
-  auto knob = [&](const char* key, size_t i) -> const json::Value& { return config.at(key).as_array().at(i); };
-  for (size_t i = 0; i < spec.inner_loops.size(); ++i) {
-    if (spec.inner_loops[i].kernel != kernel) continue;
+  // A tl.range knob's entry, or its default where the key has none
+  // (range_num_stages of a kernel that reads and writes an argument).
+  auto knob = [&](const char* key, int i) -> json::Value {
+    const auto& list = config.at(key).as_array();
+    return static_cast<size_t>(i) < list.size() ? list[static_cast<size_t>(i)] : config_key(key).default_value;
+  };
+  auto knobs = [&](int entry, int static_entry) {
     RangeKnobs k;
-    k.index = static_cast<int>(i);
-    k.unroll = static_cast<int>(knob(keys::kRangeUnrollFactors, i).as_int());
-    k.num_stages = static_cast<int>(knob(keys::kRangeNumStages, i).as_int());
-    auto opt = [&](const char* key) -> std::optional<bool> {
-      const json::Value& v = knob(key, i);
-      return v.is_null() ? std::nullopt : std::optional<bool>(v.as_bool());
-    };
-    k.multi_buffer = opt(keys::kRangeMultiBuffers);
-    k.flatten = opt(keys::kRangeFlattens);
-    k.warp_specialize = opt(keys::kRangeWarpSpecializes);
-    k.static_range = knob(keys::kStaticRanges, i).as_bool();
-    p.ranges[spec.inner_loops[i].op_id] = k;
-  }
+    k.index = entry;
+    k.static_index = static_entry;
+    if (entry >= 0) {
+      k.unroll = static_cast<int>(knob(keys::kRangeUnrollFactors, entry).as_int());
+      k.num_stages = static_cast<int>(knob(keys::kRangeNumStages, entry).as_int());
+      auto opt = [&](const char* key) -> std::optional<bool> {
+        const json::Value v = knob(key, entry);
+        return v.is_null() ? std::nullopt : std::optional<bool>(v.as_bool());
+      };
+      k.multi_buffer = opt(keys::kRangeMultiBuffers);
+      k.flatten = opt(keys::kRangeFlattens);
+      k.warp_specialize = opt(keys::kRangeWarpSpecializes);
+    }
+    if (static_entry >= 0) k.static_range = knob(keys::kStaticRanges, static_entry).as_bool();
+    return k;
+  };
+  for (const auto& l : spec.inner_loops)
+    if (l.kernel == kernel) p.ranges[l.dim] = knobs(l.range_entry, l.static_range_entry);
+  p.grid_range = knobs(spec.kernels.at(static_cast<size_t>(kernel)).grid_range_entry, -1);
   return p;
 }
 

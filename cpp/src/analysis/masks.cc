@@ -58,6 +58,13 @@ void plan_masks(const ir::DeviceKernel& k, const KernelConfig& config, KernelPla
               " multiples of its block " + std::to_string(block(dim.id));
     } else if (plan.flat && std::find(k.grid_dims.begin(), k.grid_dims.end(), dim.id) != k.grid_dims.end()) {
       m = flat_mask;
+    } else if (auto f = plan.flat_nest_of_dim.find(dim.id); f != plan.flat_nest_of_dim.end()) {
+      // A flattened inner loop's blocks run past the end only at the end of
+      // all its elements together.
+      const FlatNest& nest = plan.flat_nests.at(static_cast<size_t>(f->second));
+      m.needed = !nest.total.provably_multiple_of(nest.block);
+      m.why = "the flattened loop's " + nest.total.str() + " elements are" + (m.needed ? " not provably" : "") +
+              " a multiple of its block of " + std::to_string(nest.block);
     } else {
       switch (dim.kind) {
         case ir::DimKind::Grid:

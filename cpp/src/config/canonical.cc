@@ -29,22 +29,45 @@ void reset_entry(json::Value& config, const char* key, size_t i) {
   set_entry(config, key, i, config_key(key).default_value);
 }
 
+const char* const kRangeKnobs[] = {keys::kRangeUnrollFactors, keys::kRangeNumStages, keys::kRangeMultiBuffers,
+                                    keys::kRangeFlattens, keys::kRangeWarpSpecializes};
+
+// Resets tl.range knob entry i of every knob (range_num_stages may have none).
+void reset_range_entry(const ConfigSpec& spec, json::Value& config, int i) {
+  for (const char* knob : kRangeKnobs)
+    if (static_cast<size_t>(i) < spec.entries(config_key(knob).per)) reset_entry(config, knob, static_cast<size_t>(i));
+}
+
+// Whether multi-dim loop m is flattened into one loop.
+bool flattened(const json::Value& config, const MultiDimLoop& m) {
+  return m.flatten_entry >= 0 && entry(config, keys::kFlattenLoops, static_cast<size_t>(m.flatten_entry)).as_bool();
+}
+
 // Whether kernel k's grid is flattened into one index space.
 bool flattened(const ConfigSpec& spec, const json::Value& config, int k) {
-  for (size_t i = 0; i < spec.loop_order_kernels.size(); ++i)
-    if (spec.loop_order_kernels[i] == k && entry(config, keys::kFlattenLoops, i).as_bool()) return true;
+  for (const auto& m : spec.multi_dim_loops)
+    if (m.grid && m.kernel == k && flattened(config, m)) return true;
   return false;
 }
 
 // tl.static_range unrolls the loop when compiling: tl.range's knobs have
-// nothing to act on.
+// nothing to act on (Helion resets them the same way).
 void static_range_knobs(const ConfigSpec& spec, json::Value& config) {
-  for (size_t i = 0; i < spec.inner_loops.size(); ++i) {
-    if (!entry(config, keys::kStaticRanges, i).as_bool()) continue;
-    for (const char* knob : {keys::kRangeUnrollFactors, keys::kRangeNumStages, keys::kRangeMultiBuffers,
-                             keys::kRangeFlattens, keys::kRangeWarpSpecializes})
-      reset_entry(config, knob, i);
+  for (const auto& l : spec.inner_loops) {
+    if (l.static_range_entry < 0 || l.range_entry < 0) continue;
+    if (!entry(config, keys::kStaticRanges, static_cast<size_t>(l.static_range_entry)).as_bool()) continue;
+    reset_range_entry(spec, config, l.range_entry);
   }
+}
+
+// A kernel's grid loop entry of the tl.range knobs acts on the loop over
+// tiles of a persistent pid_type; the other pid types launch a program per
+// tile and have no such loop (Helion ignores the entry there).
+void grid_loop_knobs(const ConfigSpec& spec, json::Value& config) {
+  if (pid_types::is_persistent(config.at(keys::kPidType).as_string())) return;
+  for (const auto& k : spec.kernels)
+    if (k.grid_range_entry >= 0 && !spec.range_entry_loop(k.grid_range_entry))
+      reset_range_entry(spec, config, k.grid_range_entry);
 }
 
 // 'xyz' gives each grid dim a program id axis of its own; a grid of one dim
@@ -52,8 +75,8 @@ void static_range_knobs(const ConfigSpec& spec, json::Value& config) {
 // when no kernel has 2 or 3 dims left is 'xyz' the same as 'flat'.
 void xyz_pid_type(const ConfigSpec& spec, json::Value& config) {
   if (config.at(keys::kPidType).as_string() != pid_types::kXyz) return;
-  for (size_t i = 0; i < spec.loop_order_kernels.size(); ++i)
-    if (spec.loop_order_sizes[i] <= 3 && !entry(config, keys::kFlattenLoops, i).as_bool()) return;
+  for (const auto& m : spec.multi_dim_loops)
+    if (m.grid && m.rank <= 3 && !flattened(config, m)) return;
   config.set(keys::kPidType, json::Value(pid_types::kFlat));
 }
 
@@ -61,8 +84,11 @@ void xyz_pid_type(const ConfigSpec& spec, json::Value& config) {
 // (each dim its own id) or a flattened grid there are none to take apart.
 void l2_grouping_entries(const ConfigSpec& spec, json::Value& config) {
   const bool xyz = config.at(keys::kPidType).as_string() == pid_types::kXyz;
-  for (size_t i = 0; i < spec.l2_grouping_kernels.size(); ++i)
-    if (xyz || flattened(spec, config, spec.l2_grouping_kernels[i])) set_entry(config, keys::kL2Groupings, i, json::Value(1));
+  for (size_t k = 0; k < spec.kernels.size(); ++k) {
+    const int e = spec.kernels[k].l2_grouping_entry;
+    if (e >= 0 && (xyz || flattened(spec, config, static_cast<int>(k))))
+      set_entry(config, keys::kL2Groupings, static_cast<size_t>(e), json::Value(1));
+  }
 }
 
 // A flattened grid is one index space: block pointers and tensor
@@ -78,6 +104,21 @@ void flat_grid_indexing(const ConfigSpec& spec, json::Value& config) {
       set_entry(config, keys::kIndexing, static_cast<size_t>(i), json::Value(indexing_modes::kPointer));
     for (int i = spec.kernel_store_offset[k]; i < store_end; ++i)
       set_entry(config, keys::kIndexing, static_cast<size_t>(spec.num_loads + i), json::Value(indexing_modes::kPointer));
+  }
+}
+
+// A flattened inner loop is one index space too: its loads and stores
+// address memory through pointers.
+void flat_nest_indexing(const ConfigSpec& spec, json::Value& config) {
+  for (const auto& m : spec.multi_dim_loops) {
+    if (m.grid || !flattened(config, m)) continue;
+    const size_t k = static_cast<size_t>(m.kernel);
+    for (int i : m.loads)
+      set_entry(config, keys::kIndexing, static_cast<size_t>(spec.kernel_load_offset.at(k) + i),
+                json::Value(indexing_modes::kPointer));
+    for (int i : m.stores)
+      set_entry(config, keys::kIndexing, static_cast<size_t>(spec.num_loads + spec.kernel_store_offset.at(k) + i),
+                json::Value(indexing_modes::kPointer));
   }
 }
 
@@ -103,16 +144,24 @@ void given_eviction_policies(const ConfigSpec& spec, json::Value& config) {
 // loads are all 2-D descriptors is known only after lowering
 // (analysis/loops.cc).
 void ruled_out_warp_specializes(const ConfigSpec& spec, const DeviceInfo& device, json::Value& config) {
-  for (size_t i = 0; i < spec.inner_loops.size(); ++i) {
-    const json::Value& ws = entry(config, keys::kRangeWarpSpecializes, i);
+  const bool persistent = pid_types::is_persistent(config.at(keys::kPidType).as_string());
+  const bool stage_entries = spec.entries(Per::PipelinedLoop) > 0;
+  for (int i = 0; i < spec.range_entries; ++i) {
+    const json::Value& ws = entry(config, keys::kRangeWarpSpecializes, static_cast<size_t>(i));
     if (!ws.is_bool() || !ws.as_bool()) continue;
+    const int kernel = spec.range_entry_kernel(i);
     target::WarpSpecializedLoop loop;
-    loop.loops_in_kernel = 0;
-    for (const auto& l : spec.inner_loops) loop.loops_in_kernel += l.kernel == spec.inner_loops[i].kernel;
+    // The loops the target's rules count (analysis/loops.cc): the kernel's
+    // inner loops, and for its grid loop (the loop over tiles of a
+    // persistent pid_type) that one too.
+    const bool grid_only = !spec.range_entry_loop(i);
+    loop.loops_in_kernel = grid_only && persistent ? 1 : 0;
+    for (const auto& l : spec.inner_loops) loop.loops_in_kernel += l.kernel == kernel;
     loop.num_warps = static_cast<int>(config.at(keys::kNumWarps).as_int());
-    const int64_t stages = entry(config, keys::kRangeNumStages, i).as_int();
+    const int64_t stages = stage_entries ? entry(config, keys::kRangeNumStages, static_cast<size_t>(i)).as_int() : 0;
     loop.num_stages = static_cast<int>(stages > 0 ? stages : config.at(keys::kNumStages).as_int());
-    if (!target::warp_specialize_obstacle(device, loop).empty()) reset_entry(config, keys::kRangeWarpSpecializes, i);
+    if (!target::warp_specialize_obstacle(device, loop).empty())
+      reset_entry(config, keys::kRangeWarpSpecializes, static_cast<size_t>(i));
   }
 }
 
@@ -120,9 +169,11 @@ void ruled_out_warp_specializes(const ConfigSpec& spec, const DeviceInfo& device
 
 void ConfigSpec::canonicalize(json::Value& config, const DeviceInfo& device) const {
   static_range_knobs(*this, config);
+  grid_loop_knobs(*this, config);
   xyz_pid_type(*this, config);
   l2_grouping_entries(*this, config);
   flat_grid_indexing(*this, config);
+  flat_nest_indexing(*this, config);
   missing_block_pointers(device, config);
   given_eviction_policies(*this, config);
   ruled_out_warp_specializes(*this, device, config);

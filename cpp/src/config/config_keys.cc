@@ -43,23 +43,29 @@ std::vector<ConfigKey> build_table() {
   // Keys in canonical order; each entry's fields in declaration order.
   return {
       {.name = kBlockSizes, .per = Per::BlockSize, .kind = ItemKind::Int,
-       .min = 1, .max = int64_t{1} << 20, .power_of_two = true,
+       .min = 1, .max = int64_t{1} << 20, .power_of_two = true, .flattens_nested = true,
        .default_value = 64, .default_note = "64, clamped to the block size's range",
        .search_note = "powers of two within the block size's range and its extent (16..256 where it feeds a matmul)",
        .allowed = "powers of two from 1 to 2**20, at least the block size's minimum",
        .doc = "the block size of each tiled dimension (hl.tile), in the order the kernel registers them"},
-      {.name = kLoopOrders, .per = Per::Grid, .kind = ItemKind::Permutation,
+      {.name = kLoopOrders, .per = Per::MultiDimLoop, .kind = ItemKind::Permutation,
+       .fills_missing = true,
        .default_note = "the identity [0, 1, ...]",
-       .search_note = "every permutation, for grids of up to 4 dims",
-       .allowed = "permutations of 0..n-1 for a grid of n dims, like [1, 0]",
-       .doc = "the order in which a grid's dims map to program ids; the first varies fastest"},
-      {.name = kFlattenLoops, .per = Per::Grid, .kind = ItemKind::Bool,
+       .search_note = "every permutation, for loops of up to 4 dims",
+       .allowed = "permutations of 0..n-1 for a loop of n dims, like [1, 0]",
+       .doc = "per loop over several dims (hl.tile([m, n]), hl.grid([a, b])), grid or inner: for a grid, the order "
+              "in which its dims map to program ids, the first varying fastest; for an inner loop, the order of its "
+              "nested loops, the first outermost"},
+      {.name = kFlattenLoops, .per = Per::FlattenableLoop, .kind = ItemKind::Bool,
+       .fills_missing = true, .flattens_nested = true,
        .default_value = false,
-       .search_values = bools(), .search_note = "pointwise kernels over their grid tiles only",
+       .search_values = bools(), .search_note = "loops deuteron can flatten",
        .allowed = "True or False",
-       .doc = "run a multi-dimensional grid as one flat index space (pointwise kernels over their grid tiles only)"},
+       .doc = "run an hl.tile loop over several dims as one loop over their elements, one block of the product of "
+              "their block sizes at a time: a grid (pointwise kernels over their grid tiles only) or an inner loop "
+              "(a pointwise body that carries no values)"},
       {.name = kL2Groupings, .per = Per::TiledGrid, .kind = ItemKind::Int,
-       .min = 1, .max = 64, .power_of_two = true,
+       .min = 1, .max = 64, .power_of_two = true, .fills_missing = true, .flattens_nested = true,
        .default_value = 1, .default_note = "8 in kernels with a dot, else 1",
        .search_values = pow2s(1, 64),
        .allowed = "powers of two from 1 to 64",
@@ -67,46 +73,50 @@ std::vector<ConfigKey> build_table() {
       {.name = kReductionLoops, .per = Per::ReductionLoop, .kind = ItemKind::Int,
        .nullable = true, .null_means = "persistent",
        .min = 1, .max = kNoMax, .power_of_two = true, .one_value_for_all = true,
+       .fills_missing = true, .flattens_nested = true,
        .default_value = json::Value(), .default_note = "None; 4096 when the dim's extent is symbolic",
        .search_note = "None and powers of two below the extent (64..16384)",
        .allowed = "None or a power of two",
        .doc = "per reducible whole dim: None keeps it in one block, N loops over chunks of N"},
-      {.name = kStaticRanges, .per = Per::InnerLoop, .kind = ItemKind::Bool,
+      {.name = kStaticRanges, .per = Per::StaticRangeLoop, .kind = ItemKind::Bool,
+       .fills_missing = true, .flattens_nested = true,
        .default_value = false,
-       .search_values = bools(), .search_note = "loops with a trip count known at compile time, at most 64",
+       .search_values = bools(), .search_note = "every entry",
        .allowed = "True or False",
-       .doc = "unroll the loop at compile time (tl.static_range); needs a known trip count of at most 64"},
-      {.name = kRangeUnrollFactors, .per = Per::InnerLoop, .kind = ItemKind::Int,
-       .min = 0, .max = 4,
+       .doc = "per inner loop dim whose bounds are known when compiling and that takes at most 8 steps as written "
+              "(elements for a block size the config picks): unroll it at compile time (tl.static_range)"},
+      {.name = kRangeUnrollFactors, .per = Per::RangeLoop, .kind = ItemKind::Int,
+       .min = 0, .max = 4, .fills_missing = true, .flattens_nested = true,
        .default_value = 0,
        .search_values = {0, 1, 2, 4}, .search_note = "loops that load",
        .allowed = "0..4 (0 = no unrolling)",
-       .doc = "tl.range's loop_unroll_factor"},
-      {.name = kRangeNumStages, .per = Per::InnerLoop, .kind = ItemKind::Int,
-       .min = 0, .max = 4,
+       .doc = "tl.range's loop_unroll_factor, per loop (a kernel's grid loop: its loop over tiles under a persistent "
+              "pid_type, which other pid types do not have)"},
+      {.name = kRangeNumStages, .per = Per::PipelinedLoop, .kind = ItemKind::Int,
+       .min = 0, .max = 4, .fills_missing = true, .flattens_nested = true,
        .default_value = 0,
        .search_values = ints(0, 4), .search_note = "loops that load",
        .allowed = "0..4 (0 = the kernel's num_stages)",
-       .doc = "tl.range's num_stages: the loop's software pipeline depth"},
-      {.name = kRangeMultiBuffers, .per = Per::InnerLoop, .kind = ItemKind::Bool,
-       .nullable = true, .null_means = "Triton's default",
+       .doc = "tl.range's num_stages, per loop as range_unroll_factors: the loop's software pipeline depth"},
+      {.name = kRangeMultiBuffers, .per = Per::RangeLoop, .kind = ItemKind::Bool,
+       .nullable = true, .null_means = "Triton's default", .fills_missing = true, .flattens_nested = true,
        .default_value = json::Value(),
        .search_values = optional_bools(), .search_note = "loops that load",
        .allowed = "None, True or False",
-       .doc = "tl.range's disallow_acc_multi_buffer, inverted"},
-      {.name = kRangeFlattens, .per = Per::InnerLoop, .kind = ItemKind::Bool,
-       .nullable = true, .null_means = "Triton's default",
+       .doc = "tl.range's disallow_acc_multi_buffer, inverted, per loop as range_unroll_factors"},
+      {.name = kRangeFlattens, .per = Per::RangeLoop, .kind = ItemKind::Bool,
+       .nullable = true, .null_means = "Triton's default", .fills_missing = true, .flattens_nested = true,
        .default_value = json::Value(),
        .search_values = optional_bools(), .search_note = "loops that load",
        .allowed = "None, True or False",
-       .doc = "tl.range's flatten"},
-      {.name = kRangeWarpSpecializes, .per = Per::InnerLoop, .kind = ItemKind::Bool,
-       .nullable = true, .null_means = "Triton's default",
+       .doc = "tl.range's flatten, per loop as range_unroll_factors"},
+      {.name = kRangeWarpSpecializes, .per = Per::RangeLoop, .kind = ItemKind::Bool,
+       .nullable = true, .null_means = "Triton's default", .fills_missing = true, .flattens_nested = true,
        .default_value = json::Value(),
        .search_values = optional_bools(),
        .search_note = "loops with a dot on Blackwell; flash attention's key loop on Hopper",
        .allowed = "None, True or False",
-       .doc = "tl.range's warp_specialize"},
+       .doc = "tl.range's warp_specialize, per loop as range_unroll_factors"},
       {.name = kNumWarps, .kind = ItemKind::Int,
        .min = 1, .max = 32, .power_of_two = true,
        .default_value = 4,
@@ -134,7 +144,7 @@ std::vector<ConfigKey> build_table() {
        .default_value = 1,
        .search_values = pow2s(1, 8), .search_note = "with a persistent pid_type",
        .allowed = "a power of two from 1 to 128",
-       .doc = "persistent kernels launch this many programs per SM"},
+       .doc = "persistent kernels launch this many programs per SM (other pid types take only 1)"},
       {.name = kMaxnreg, .kind = ItemKind::Int,
        .nullable = true, .null_means = "no limit",
        .min = 32, .max = 256, .multiple_of = 8,
@@ -160,16 +170,16 @@ std::vector<ConfigKey> build_table() {
        .default_value = indexing_modes::kPointer,
        .doc = "how each atomic op addresses memory (atomics use pointers today, so the list is empty)"},
       {.name = kLoadEvictionPolicies, .per = Per::Load, .kind = ItemKind::String,
-       .choices = {eviction_policies::kDefault, eviction_policies::kFirst, eviction_policies::kLast},
+       .choices = {eviction_policies::kDefault, eviction_policies::kFirst, eviction_policies::kLast}, .fills_missing = true,
        .default_value = eviction_policies::kDefault,
        .search_values = {eviction_policies::kDefault, eviction_policies::kFirst, eviction_policies::kLast},
        .doc = "the eviction policy of each load that hl.load does not give one ('' = Triton's default)"},
       {.name = kLoadCacheModifiers, .per = Per::Load, .kind = ItemKind::String,
-       .choices = {"", ".ca", ".cg", ".cv"},
+       .choices = {"", ".ca", ".cg", ".cv"}, .fills_missing = true,
        .default_value = "",
        .doc = "the PTX cache modifier of each load ('' = none)"},
       {.name = kStoreCacheModifiers, .per = Per::Store, .kind = ItemKind::String,
-       .choices = {"", ".wb", ".cg", ".cs", ".wt"},
+       .choices = {"", ".wb", ".cg", ".cs", ".wt"}, .fills_missing = true,
        .default_value = "",
        .doc = "the PTX cache modifier of each store ('' = none)"},
   };
@@ -244,9 +254,12 @@ const char* per_name(Per per) {
     case Per::One: return "one";
     case Per::BlockSize: return "block size";
     case Per::ReductionLoop: return "reducible whole dim";
-    case Per::Grid: return "grid of 2+ dims";
+    case Per::MultiDimLoop: return "loop over 2+ dims";
+    case Per::FlattenableLoop: return "flattenable loop";
     case Per::TiledGrid: return "grid of 2+ dims";
-    case Per::InnerLoop: return "inner loop";
+    case Per::RangeLoop: return "grid loop and inner loop dim";
+    case Per::PipelinedLoop: return "grid loop and inner loop dim (none when an argument is read and written)";
+    case Per::StaticRangeLoop: return "short inner loop dim";
     case Per::LoadOrStore: return "load or store";
     case Per::Load: return "load";
     case Per::Store: return "store";
@@ -281,6 +294,8 @@ json::Value config_keys_json() {
     o.emplace_back("multiple_of", json::Value(k.multiple_of));
     o.emplace_back("choices", array_of(k.choices));
     o.emplace_back("one_value_for_all", json::Value(k.one_value_for_all));
+    o.emplace_back("fills_missing", json::Value(k.fills_missing));
+    o.emplace_back("flattens_nested", json::Value(k.flattens_nested));
     o.emplace_back("default", k.default_value);
     o.emplace_back("default_note", json::Value(k.default_note));
     o.emplace_back("searched", json::Value(k.searched()));

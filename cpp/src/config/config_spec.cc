@@ -40,9 +40,12 @@ size_t ConfigSpec::entries(Per per) const {
     case Per::One: return 1;
     case Per::BlockSize: return block_sizes.size();
     case Per::ReductionLoop: return reduction_loops.size();
-    case Per::Grid: return loop_order_sizes.size();
+    case Per::MultiDimLoop: return loop_order_sizes.size();
+    case Per::FlattenableLoop: return flatten_allowed.size();
     case Per::TiledGrid: return l2_grouping_kernels.size();
-    case Per::InnerLoop: return inner_loops.size();
+    case Per::RangeLoop: return static_cast<size_t>(range_entries);
+    case Per::PipelinedLoop: return range_num_stages_off ? 0 : static_cast<size_t>(range_entries);
+    case Per::StaticRangeLoop: return static_cast<size_t>(static_range_entries);
     case Per::LoadOrStore: return static_cast<size_t>(num_loads + num_stores);
     case Per::Load: return static_cast<size_t>(num_loads);
     case Per::Store: return static_cast<size_t>(num_stores);
@@ -81,8 +84,27 @@ json::Value ConfigSpec::to_json() const {
   json::Array lo;
   for (int n : loop_order_sizes) lo.push_back(json::Value(n));
   o.emplace_back(keys::kLoopOrders, json::Value(std::move(lo)));
+  json::Array fl;
+  for (bool b : flatten_allowed) fl.push_back(json::Value(b));
+  o.emplace_back(keys::kFlattenLoops, json::Value(std::move(fl)));
   o.emplace_back(keys::kL2Groupings, json::Value(static_cast<int64_t>(l2_grouping_kernels.size())));
   o.emplace_back(spec_summary::kInnerLoops, json::Value(static_cast<int64_t>(inner_loops.size())));
+  o.emplace_back(spec_summary::kRangeLoops, json::Value(static_cast<int64_t>(range_entries)));
+  o.emplace_back(keys::kRangeNumStages, json::Value(static_cast<int64_t>(entries(Per::PipelinedLoop))));
+  o.emplace_back(keys::kStaticRanges, json::Value(static_cast<int64_t>(static_range_entries)));
+  // Inner loops over several dims: which loop_orders / flatten_loops entry
+  // each reads (-1: none), by its kernel and first dim in the kernel's IR.
+  json::Array nests;
+  for (const auto& m : multi_dim_loops) {
+    if (m.grid) continue;
+    json::Object e;
+    e.emplace_back("kernel", json::Value(m.kernel));
+    e.emplace_back("first_dim", json::Value(m.first_dim));
+    e.emplace_back(keys::kLoopOrders, json::Value(m.loop_order_entry));
+    e.emplace_back(keys::kFlattenLoops, json::Value(m.flatten_entry));
+    nests.push_back(json::Value(std::move(e)));
+  }
+  o.emplace_back(spec_summary::kNests, json::Value(std::move(nests)));
   o.emplace_back(spec_summary::kNumLoads, json::Value(num_loads));
   o.emplace_back(spec_summary::kNumStores, json::Value(num_stores));
   json::Array tun;
@@ -379,16 +401,20 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
   o.emplace_back(keys::kNumWarps, json::Value(num_warps));
   o.emplace_back(keys::kNumStages, json::Value(num_stages));
   if (flash) {
-    json::Array ws, orders, l2;
+    json::Array ws(static_cast<size_t>(range_entries), json::Value());
     for (const auto& l : inner_loops)
-      ws.push_back(flash_loops.at(l.kernel) == l.op_id ? json::Value(true) : json::Value());
+      if (l.range_entry >= 0 && flash_loops.at(l.kernel) == l.op_id) ws[static_cast<size_t>(l.range_entry)] = json::Value(true);
+    json::Array orders;
     for (size_t i = 0; i < loop_order_sizes.size(); ++i) {
       // The query-block dim (the grid's last) varies fastest: a head's K and V stay in L2.
       json::Array order;
-      bool swap = flash_loops.at(loop_order_kernels[i]) >= 0 && loop_order_sizes[i] == 2;
+      bool swap = false;
+      for (const auto& m : multi_dim_loops)
+        if (m.grid && m.loop_order_entry == static_cast<int>(i) && flash_loops.at(m.kernel) >= 0 && m.rank == 2) swap = true;
       for (int d = 0; d < loop_order_sizes[i]; ++d) order.push_back(json::Value(int64_t{swap ? 1 - d : d}));
       orders.push_back(json::Value(std::move(order)));
     }
+    json::Array l2;
     for (int kern : l2_grouping_kernels) l2.push_back(json::Value(int64_t{flash_loops.at(kern) >= 0 ? 1 : 8}));
     o.emplace_back(keys::kRangeWarpSpecializes, json::Value(std::move(ws)));
     o.emplace_back(keys::kLoopOrders, json::Value(std::move(orders)));
@@ -401,6 +427,29 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
 // ------------------------------------------------------------ validation
 
 namespace {
+
+void flatten_into(const json::Value& v, json::Array& out) {
+  if (!v.is_array()) {
+    out.push_back(v);
+    return;
+  }
+  for (const auto& x : v.as_array()) flatten_into(x, out);
+}
+
+// The keys that Helion flattens (ConfigKey::flattens_nested): a nested list
+// stands for its elements in order (l2_grouping=[2, 4] for l2_groupings=[2, 4]).
+json::Value flatten_nested_lists(const json::Value& config) {
+  json::Value out = config;
+  for (const auto& key : config_keys()) {
+    if (!key.flattens_nested) continue;
+    const json::Value* v = config.find(key.name);
+    if (!v || !v->is_array()) continue;
+    json::Array flat;
+    flatten_into(*v, flat);
+    out.set(key.name, json::Value(std::move(flat)));
+  }
+  return out;
+}
 
 class Normalizer {
  public:
@@ -433,6 +482,19 @@ class Normalizer {
       for (size_t i = 0; i < n; ++i) out.push_back(*v);
       return json::Value(std::move(out));
     }
+    if (v->size() < n && key.fills_missing) {
+      // Helion completes a short list with the defaults of the entries it
+      // leaves out.
+      for (size_t i = 0; i < n; ++i) {
+        if (i < v->size()) {
+          check(i, (*v)[i]);
+          out.push_back((*v)[i]);
+        } else {
+          out.push_back(dflt(i));
+        }
+      }
+      return json::Value(std::move(out));
+    }
     if (v->size() < n && key.name == keys::kBlockSizes)
       // The usual cause is a tile loop left out of the config; Helion programs match this wording.
       fail(key.name, "Not enough values for config: expected " + std::to_string(n) + " block sizes, got " +
@@ -440,9 +502,9 @@ class Normalizer {
                          "). Did you forget to specify block sizes for all your hl.tile() dimensions?" +
                          block_size_owners());
     if (v->size() != n)
-      fail(key.name, "expected " + count(n) + ", got " + std::to_string(v->size()) + " (" + json::dump(*v) + ")" +
-                         (key.per == Per::BlockSize ? block_size_owners() : "") +
-                         (key.per == Per::Grid && v->size() > n ? device_loop_entries_note() : ""));
+      fail(key.name, "expected " + (key.fills_missing ? "at most " : std::string()) + count(n) + ", got " +
+                         std::to_string(v->size()) + " (" + json::dump(*v) + ")" +
+                         (key.per == Per::BlockSize ? block_size_owners() : entries_note(key.per)));
     for (size_t i = 0; i < n; ++i) {
       check(i, (*v)[i]);
       out.push_back((*v)[i]);
@@ -453,12 +515,25 @@ class Normalizer {
     return entries(key, [&](size_t) { return key.default_value; }, check);
   }
 
-  // Helion counts a loop_orders / flatten_loops entry for a multi-dim device
-  // loop too (hl.tile([b, c]) inside the grid's loop); deuteron has entries
-  // for grids only.
-  static std::string device_loop_entries_note() {
-    return "; deuteron has one per grid of 2+ dims and keeps the dims of a device loop (an hl.tile over several "
-           "dims inside the grid's loop) in their order, so Helion's entries for such a loop are not supported";
+  // What a per-loop key's entries are, for a list of the wrong length.
+  static std::string entries_note(Per per) {
+    switch (per) {
+      case Per::MultiDimLoop:
+        return "; there is one per loop over 2+ dims (the grid's, then inner loops), in the order the source writes them";
+      case Per::FlattenableLoop:
+        return "; there is one per hl.tile loop over 2+ dims starting at 0 whose dims every value holds all or none "
+               "of, side by side and in order";
+      case Per::TiledGrid: return "; there is one per grid of 2+ dims";
+      case Per::RangeLoop:
+        return "; there is one per kernel's grid loop (it acts under a persistent pid_type), then one per dim of each "
+               "inner loop, in the order the source writes them";
+      case Per::PipelinedLoop:
+        return "; there is one per kernel's grid loop, then one per dim of each inner loop, and none at all when the "
+               "kernel reads and writes one of its arguments";
+      case Per::StaticRangeLoop:
+        return "; there is one per inner loop dim whose bounds are known when compiling and that takes at most 8 steps";
+      default: return "";
+    }
   }
 
   static std::string count(size_t n) { return std::to_string(n) + " entr" + (n == 1 ? "y" : "ies"); }
@@ -514,7 +589,9 @@ class Normalizer {
       out.emplace_back(key.name, entries(key, [&](size_t i, const json::Value& e) {
         if (!key.accepts(e)) fail(key.name, "entries must be " + key.allowed_text());
         if (e.as_bool() && !(i < spec_.flatten_allowed.size() && spec_.flatten_allowed[i]))
-          fail(key.name, "loop " + std::to_string(i) + " cannot be flattened: only pointwise kernels over their grid tiles can");
+          fail(key.name, "entry " + std::to_string(i) + " is True, but deuteron cannot run that loop as one: it "
+                         "flattens a grid of a kernel that is pointwise over its grid tiles, and an inner loop whose "
+                         "body is pointwise over its dims and carries no values");
       }));
     }
     {
@@ -527,25 +604,11 @@ class Normalizer {
                                          }));
     }
     {
-      // A static range needs a trip count known when compiling (it depends on
-      // the block size chosen above).
-      auto trip_count = [&](const InnerLoopInfo& l) -> std::optional<int64_t> {
-        if (!l.extent) return std::nullopt;
-        if (!l.is_tile) return *l.extent;
-        int64_t b = l.fixed_block ? *l.fixed_block
-                                  : l.block_size_index >= 0 ? block_sizes[static_cast<size_t>(l.block_size_index)].as_int() : 0;
-        if (b <= 0) return std::nullopt;
-        return (*l.extent + b - 1) / b;
-      };
+      // Entries exist only for loops short enough to unroll whatever the
+      // block sizes (ir::Dim::static_range_ok).
       const ConfigKey& key = config_key(keys::kStaticRanges);
-      out.emplace_back(key.name, entries(key, [&](size_t i, const json::Value& e) {
+      out.emplace_back(key.name, entries(key, [&](size_t, const json::Value& e) {
         if (!key.accepts(e)) fail(key.name, "entries must be " + key.allowed_text());
-        if (!e.as_bool()) return;
-        auto trips = trip_count(spec_.inner_loops[i]);
-        if (!trips)
-          fail(key.name, "loop " + std::to_string(i) + " has no trip count known at compile time, so it cannot be a static range");
-        if (*trips > 64)
-          fail(key.name, "loop " + std::to_string(i) + " runs " + std::to_string(*trips) + " times; static ranges unroll at most 64");
       }));
     }
     // tl.range knobs: checked by the table alone.
@@ -568,7 +631,18 @@ class Normalizer {
         fail(key.name, "'xyz' supports grids of up to 3 dims; this kernel has " + std::to_string(spec_.max_grid_rank));
       out.emplace_back(key.name, p);
     }
-    out.emplace_back(keys::kNumSmMultiplier, scalar_int(config_key(keys::kNumSmMultiplier)));
+    {
+      // Only persistent programs have a count to multiply; Helion rejects a
+      // multiplier with another pid_type in these words.
+      const ConfigKey& key = config_key(keys::kNumSmMultiplier);
+      json::Value m = scalar_int(key);
+      const std::string& pid = out.back().second.as_string();
+      if (m != key.default_value && !pid_types::is_persistent(pid))
+        fail(key.name, "num_sm_multiplier=" + json::dump(m) + " can only be used with persistent pid_type ('" +
+                           pid_types::kPersistentBlocked + "' or '" + pid_types::kPersistentInterleaved +
+                           "'), got pid_type='" + pid + "'");
+      out.emplace_back(key.name, m);
+    }
     {
       const ConfigKey& key = config_key(keys::kMaxnreg);
       const json::Value* v = get(key.name);
@@ -619,13 +693,15 @@ class Normalizer {
     const ConfigKey& key = config_key(keys::kReductionLoops);
     const json::Value* v = get(key.name);
     const size_t n = spec_.entries(key.per);
-    // One value (reduction_loops=32, as Helion accepts) stands for every reduction loop.
+    // One value (reduction_loops=32, as Helion accepts) stands for every
+    // reduction loop; a shorter list is completed with the default (None).
     const bool one_for_all = v && !v->is_array() && key.one_value_for_all;
-    if (v && !one_for_all && (!v->is_array() || v->size() != n))
-      fail(key.name, "expected a list of " + std::to_string(n) + " entries (" + key.allowed_text() + "), got " + json::dump(*v));
+    if (v && !one_for_all && (!v->is_array() || v->size() > n))
+      fail(key.name, "expected a list of at most " + std::to_string(n) + " entries (" + key.allowed_text() + "), got " +
+                         json::dump(*v));
     json::Array rl;
     for (size_t i = 0; i < n; ++i) {
-      const json::Value& e = one_for_all ? *v : v ? (*v)[i] : key.default_value;
+      const json::Value& e = one_for_all ? *v : v && i < v->size() ? (*v)[i] : key.default_value;
       if (e.is_null()) {
         if (!spec_.reduction_loops[i].extent.is_constant())
           rl.push_back(json::Value(int64_t{4096}));  // a symbolic extent cannot be held in registers
@@ -649,14 +725,14 @@ class Normalizer {
     const ConfigKey& key = config_key(keys::kLoopOrders);
     const json::Value* v = get(key.name);
     const size_t n = spec_.entries(key.per);
-    if (v && (!v->is_array() || v->size() != n))
-      fail(key.name, "expected " + std::to_string(n) + " permutation(s), got " + json::dump(*v) +
-                         (v->is_array() && v->size() > n ? device_loop_entries_note() : ""));
+    if (v && (!v->is_array() || v->size() > n))
+      fail(key.name, "expected at most " + std::to_string(n) + " permutation(s), got " + json::dump(*v) +
+                         entries_note(key.per));
     json::Array lo;
     for (size_t i = 0; i < n; ++i) {
       int r = spec_.loop_order_sizes[i];
       json::Array perm;
-      if (v) {
+      if (v && i < v->size()) {
         const json::Value& p = (*v)[i];
         if (!p.is_array() || static_cast<int>(p.size()) != r)
           fail(key.name, "entry " + std::to_string(i) + " must be a permutation of " + std::to_string(r) + " dims");
@@ -732,8 +808,7 @@ class Normalizer {
 
 json::Value ConfigSpec::normalize(const json::Value& config, const DeviceInfo& device) const {
   if (!config.is_object()) throw ConfigError("a config must be a JSON object, got " + json::dump(config));
-  const json::Value deuteron_form = from_helion_entries(config);
-  json::Value out = Normalizer(*this, deuteron_form).run(device);
+  json::Value out = Normalizer(*this, flatten_nested_lists(config)).run(device);
   canonicalize(out, device);
   return out;
 }

@@ -32,7 +32,8 @@ std::unique_ptr<BoundKernel> BoundKernel::bind(const BindRequest& request, Devic
   const Program& p = *bound->program_;
   std::vector<const ir::DeviceKernel*> kernels;
   for (const auto& k : p.kernels) kernels.push_back(k.get());
-  bound->spec_ = analysis::derive_config_spec(kernels, p.block_sizes, p.reduction_loops, p.tunables);
+  bound->spec_ = analysis::derive_config_spec(kernels, p.block_sizes, p.reduction_loops, p.tunables,
+                                              !p.read_and_written_args.empty(), p.expression_shapes);
   return bound;
 }
 
@@ -86,6 +87,16 @@ std::vector<std::unique_ptr<ir::DeviceKernel>> BoundKernel::lower(const json::Va
     log->stages.emplace_back(stage, text);
   };
   record("sema");
+  // Inner loops over several dims nest in their loop_orders order (both back
+  // ends: the reference module runs the same loops).
+  for (size_t i = 0; i < kernels.size(); ++i) {
+    if (kernels[i]->nests.empty()) continue;
+    analysis::KernelConfig kc = analysis::kernel_config(spec(), config, static_cast<int>(i), device(),
+                                                        program().dot_precision, program().precision);
+    passes::order_inner_loops(*kernels[i], kc.nest_orders);
+    ir::verify(*kernels[i]);
+  }
+  record("inner_loop_order");
   // Both back ends compute what the precision setting asks for, so that
   // interpret mode and the Triton code agree.
   if (program_->precision == Precision::Fast) {
@@ -111,6 +122,9 @@ std::vector<std::unique_ptr<ir::DeviceKernel>> BoundKernel::lower(const json::Va
           analysis::kernel_config(spec(), config, static_cast<int>(i), device(), program().dot_precision,
                                   program().precision);
       if (analysis::flattens_grid(*kernels[i], kc)) keep.insert(kernels[i]->grid_dims.begin(), kernels[i]->grid_dims.end());
+      // Likewise a flattened inner loop's dims.
+      for (const auto& nest : kernels[i]->nests)
+        if (kc.flattened_nests.count(nest.front())) keep.insert(nest.begin(), nest.end());
       passes::eliminate_unit_dims(*kernels[i], block_sizes, keep);
       ir::verify(*kernels[i]);
     }

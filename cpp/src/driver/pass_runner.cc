@@ -20,6 +20,7 @@ const std::vector<PassInfo>& known_passes() {
       {"verify", "check the IR's structural rules and print it back"},
       {"masked_store_from_select", "store where(m, new, old) of a value loaded from the same place as new masked by m"},
       {"dead_code_elimination", "remove ops whose results are unused and that have no side effects"},
+      {"inner_loop_order", "nest the loops of an inner loop over several dims in another order (--nest-orders)"},
       {"fp32_intermediates", "keep 16-bit and 8-bit float values in float32 between ops (precision=\"fast\")"},
       {"reduction_rolling", "roll reductions over full dims into loops (--reduction-loops)"},
       {"unit_dim_elimination", "drop tile dims whose block is 1 from every type (--block-sizes)"},
@@ -175,7 +176,7 @@ analysis::KernelConfig plan_config(const ir::DeviceKernel& k, const PassOptions&
     throw PassUsageError("--indexing: '" + o.indexing + "' is not pointer, tensor_descriptor or block_ptr");
   analysis::KernelConfig c;
   c.block_sizes = o.block_sizes.value_or(std::vector<int64_t>{});
-  c.loop_order_index = c.l2_grouping_index = 0;
+  c.loop_order_index = c.flatten_index = c.l2_grouping_index = 0;
   for (size_t i = 0; i < k.grid_dims.size(); ++i) c.loop_order.push_back(static_cast<int>(i));
   c.flatten = o.flatten;
   c.pid_type = o.pid_type;
@@ -191,7 +192,7 @@ analysis::KernelConfig plan_config(const ir::DeviceKernel& k, const PassOptions&
     kn.index = loops++;
     kn.warp_specialize = o.warp_specialize;
     kn.static_range = o.static_ranges;
-    c.ranges[op.id] = kn;
+    c.ranges[op.attrs.dim] = kn;
   });
   c.num_loads = loads;
   for (int i = 0; i < loads; ++i) c.load_indexing[i] = o.indexing;
@@ -296,6 +297,20 @@ void transform(const std::string& name, ir::DeviceKernel& k, const PassOptions& 
   } else if (name == "unit_dim_elimination") {
     require_block_sizes(name, k, options);
     passes::eliminate_unit_dims(k, options.block_sizes.value_or(std::vector<int64_t>{}));
+  } else if (name == "inner_loop_order") {
+    // (A kernel without a nest of that first dim is left alone.)
+    for (const auto& [first, perm] : options.nest_orders) {
+      for (const auto& nest : k.nests) {
+        if (nest.front() != first) continue;
+        std::vector<int> sorted = perm;
+        std::sort(sorted.begin(), sorted.end());
+        for (size_t i = 0; i < sorted.size(); ++i)
+          if (sorted.size() != nest.size() || sorted[i] != static_cast<int>(i))
+            throw PassUsageError("inner_loop_order: --nest-orders for d" + std::to_string(first) +
+                                 " must be a permutation of 0.." + std::to_string(nest.size() - 1));
+      }
+    }
+    passes::order_inner_loops(k, options.nest_orders);
   } else if (name == "grid_subtiling") {
     require_block_sizes(name, k, options);
     passes::split_grid_subtiles(k, options.subtiles, options.block_sizes.value_or(std::vector<int64_t>{}));

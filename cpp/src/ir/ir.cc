@@ -342,6 +342,7 @@ std::unique_ptr<DeviceKernel> clone(const DeviceKernel& k) {
   out->scalars = k.scalars;
   out->dims = k.dims;
   out->grid_dims = k.grid_dims;
+  out->nests = k.nests;
   out->span = k.span;
   out->index_dtype = k.index_dtype;
   out->num_loads = k.num_loads;

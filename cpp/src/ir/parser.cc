@@ -461,6 +461,10 @@ class Parser {
     }
     grid();
     next_line();
+    while (more_at(2) && line_starts_with("nest")) {
+      nest();
+      next_line();
+    }
     region(k->body, nullptr, 2);
 
     // What the text leaves out.
@@ -586,6 +590,7 @@ class Parser {
       d.subtile_offset = integer("a sub-tile offset");
     }
     if (accept_word("dynamic")) d.dynamic_bounds = true;
+    if (accept_word("static_range_ok")) d.static_range_ok = true;
     if (accept_word("merges")) {
       d.factors.push_back(dim_ref());  // factors are declared before the merged dim
       while (accept("*")) d.factors.push_back(dim_ref());
@@ -600,6 +605,17 @@ class Parser {
     do k_->grid_dims.push_back(dim_ref());
     while (accept(","));
     expect_end();
+  }
+
+  // `nest: d1, d2`: an inner loop written over several dims.
+  void nest() {
+    expect_word("nest");
+    expect(":");
+    std::vector<int> dims;
+    do dims.push_back(dim_ref());
+    while (accept(","));
+    expect_end();
+    k_->nests.push_back(std::move(dims));
   }
 
   // ------------------------------------------------------------------ ops

@@ -98,6 +98,7 @@ class Printer {
       if (d.loop_id >= 0) os_ << " loop #" << d.loop_id;
       if (d.subtile_of >= 0) os_ << " subtile of d" << d.subtile_of << " +" << d.subtile_offset;
       if (d.dynamic_bounds) os_ << " dynamic";
+      if (d.static_range_ok) os_ << " static_range_ok";
       if (d.merged()) {
         os_ << " merges";
         for (size_t i = 0; i < d.factors.size(); ++i) os_ << (i ? " * d" : " d") << d.factors[i];
@@ -107,6 +108,11 @@ class Printer {
     os_ << "  grid:";
     for (size_t i = 0; i < k_.grid_dims.size(); ++i) os_ << (i ? ", d" : " d") << k_.grid_dims[i];
     os_ << "\n";
+    for (const auto& nest : k_.nests) {
+      os_ << "  nest:";
+      for (size_t i = 0; i < nest.size(); ++i) os_ << (i ? ", d" : " d") << nest[i];
+      os_ << "\n";
+    }
     region(k_.body, 1);
     return os_.str();
   }

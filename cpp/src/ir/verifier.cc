@@ -15,6 +15,15 @@ class Verifier {
     for (size_t i = 0; i < k_.dims.size(); ++i)
       check(k_.dims[i].id == static_cast<int>(i), nullptr, "dim ids must equal their position");
     for (int d : k_.grid_dims) check_dim(d, nullptr);
+    std::set<int> nested;
+    for (const auto& nest : k_.nests) {
+      check(nest.size() >= 2, nullptr, "a nest has two or more dims");
+      for (int d : nest) {
+        check_dim(d, nullptr);
+        check(k_.dims[d].kind != DimKind::Full, nullptr, "nest dim d" + std::to_string(d) + " must be a loop's dim");
+        check(nested.insert(d).second, nullptr, "dim d" + std::to_string(d) + " is in two nests");
+      }
+    }
     for (const auto& d : k_.dims) {
       if (!d.merged()) continue;
       check(d.kind == DimKind::Full, nullptr, "merged dim d" + std::to_string(d.id) + " must be a full dim");

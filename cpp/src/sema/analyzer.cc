@@ -153,6 +153,7 @@ std::unique_ptr<Program> Analyzer::run() {
   bind_arguments();
   for (const auto& st : fn.body) host_stmt(*st);
   finish_random_seeds();
+  program_->read_and_written_args = read_and_written_arguments(fn);
   if (program_->kernels.empty())
     error(fn.name_span, ErrorKind::NoDeviceLoopsInKernel, "kernel '" + fn.name + "' has no device loop",
           {"a kernel needs at least one top-level `for tile in hl.tile(...)` (or hl.grid) loop; its body runs on the GPU"});

@@ -412,6 +412,9 @@ class Analyzer {
   // Offsets of random draws by (region, dims), shared by draws over the same
   // shape (cleared when a loop body is lowered again: its regions are gone).
   std::map<std::pair<ir::Region*, std::vector<int>>, ir::Value*> random_offsets_;
+  // The axes of the device tensors the current kernel's source expressions
+  // compute (Program::expression_shapes).
+  std::vector<std::vector<int>> expression_shapes_;
 };
 
 // An identifier made from a host expression: "pair[0]" -> "pair_0", "d['k']" -> "d_k"
@@ -422,5 +425,9 @@ bool static_truth(const SValue& v, bool& out);
 
 // Names assigned anywhere in a statement list (targets of =, +=, for).
 std::set<std::string> assigned_names(const ast::Body& body);
+
+// The function's parameters that its text both reads and writes, in order
+// (Helion's rule; read_written_args.cc).
+std::vector<std::string> read_and_written_arguments(const ast::FunctionDef& fn);
 
 }  // namespace deuteron::sema

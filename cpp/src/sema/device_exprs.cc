@@ -118,7 +118,10 @@ void Analyzer::int_error(SourceSpan span, pyint::Status status, const std::strin
 SValue Analyzer::eval(const ast::Expr& e) {
   charge_work(1, e.span);
   try {
-    return eval_expr(e);
+    SValue v = eval_expr(e);
+    if (in_device() && v.kind == SValue::Kind::IR && v.value && !v.value->type.is_scalar())
+      expression_shapes_.push_back(v.value->type.dims);
+    return v;
   } catch (const IntOverflowError& o) {
     // From symbolic arithmetic (sizes, strides, products with symbols):
     // the innermost expression whose evaluation overflowed.

@@ -1,6 +1,7 @@
 // Statements inside tile loops: the outer (grid) loop, inner loops with
 // carried values, conditionals, stores, and assignments.
 #include <algorithm>
+#include <set>
 
 #include "analyzer.h"
 
@@ -316,6 +317,7 @@ void Analyzer::device_loop(const ast::For& f) {
   kernel_->span = f.header_span;
   kernel_->index_dtype = program_->index_dtype;
   tensor_params_.clear();
+  expression_shapes_.clear();
   gen_ = std::make_unique<IRGen>(*kernel_, file_, program_->index_dtype);
 
   Env saved = env_;
@@ -377,9 +379,17 @@ void Analyzer::device_loop(const ast::For& f) {
   gen().unify_whole_dims(f.header_span);
   for (const auto& eq : gen().size_equalities()) program_->size_equalities.push_back(eq);
   assign_reduction_indices(*kernel_, f.header_span);
+  // Nests of loop attempts that a carried value's retry dropped have no loops.
+  std::set<int> loop_ids;
+  ir::walk(kernel_->body, [&](const ir::Op& op) {
+    if (op.kind == OpKind::For) loop_ids.insert(op.id);
+  });
+  auto dropped = [&](const std::vector<int>& nest) { return !loop_ids.count(kernel_->dim(nest[0]).loop_id); };
+  kernel_->nests.erase(std::remove_if(kernel_->nests.begin(), kernel_->nests.end(), dropped), kernel_->nests.end());
   ir::verify(*kernel_);
   open_loop_dims_.clear();
   program_->kernels.push_back(std::move(kernel_));
+  program_->expression_shapes.push_back(std::move(expression_shapes_));
   gen_.reset();
 }
 
@@ -756,6 +766,29 @@ void Analyzer::device_stmt(const ast::Stmt& s) try {
 
 // ----------------------------------------------------------------- loops
 
+// Whether Helion offers a static_ranges entry for dim i of an inner loop
+// (helion/language/loops.py, _allow_static_range): its begin and end are
+// numbers when compiling and it takes at most 8 steps of the step the loop is
+// written with.  An hl.tile's step is its block_size argument: a number counts
+// blocks of it, none counts elements (the config's block size is not known
+// yet), and a block size from hl.register_block_size or another tile rules it
+// out.  An hl.grid's dim already runs over its trip count.
+static bool static_range_ok(const LoopIter& it, size_t i) {
+  if (it.dyn_begins[i].kind != SValue::Kind::None || it.dyn_ends[i].kind != SValue::Kind::None) return false;
+  if (!it.begins[i].is_constant() || !it.ends[i].is_constant()) return false;
+  int64_t count = it.ends[i].constant() - it.begins[i].constant();
+  if (it.is_grid) {
+    if (!it.strides[i].origin.is_constant()) return false;
+  } else {
+    const SValue& bs = it.block_sizes[i];
+    if (bs.kind == SValue::Kind::Int && bs.i.is_constant() && bs.i.constant() > 0)
+      count = (count + bs.i.constant() - 1) / bs.i.constant();
+    else if (bs.kind != SValue::Kind::None)
+      return false;
+  }
+  return count <= 8;
+}
+
 void Analyzer::device_for(const ast::For& f) {
   auto* call = ast::dyn_cast<ast::Call>(f.iter.get());
   std::string fname = call ? qualname_of_call(*this, *call) : "";
@@ -767,11 +800,13 @@ void Analyzer::device_for(const ast::For& f) {
     if (!tuple_name.empty())
       error(f.target->span, "inner N-D loops must unpack their tiles: `for tile_a, tile_b in hl.tile([a, b])`");
     auto dims = make_loop_dims(*this, it, names, f.header_span);
+    for (size_t i = 0; i < dims.size(); ++i) kernel_->dim(dims[i]).static_range_ok = static_range_ok(it, i);
     std::vector<std::pair<SValue, SValue>> bounds;
     for (size_t i = 0; i < dims.size(); ++i) bounds.emplace_back(it.dyn_begins[i], it.dyn_ends[i]);
     open_loop_dims_.insert(open_loop_dims_.end(), dims.begin(), dims.end());
     lower_carried_loop(f, dims, names, it.is_grid, bounds, it.strides);
     open_loop_dims_.resize(open_loop_dims_.size() - dims.size());
+    if (dims.size() > 1) kernel_->nests.push_back(dims);
     return;
   }
   if (fname == "hl.jagged_tile") {
@@ -953,25 +988,30 @@ void Analyzer::lower_carried_loop(const ast::For& f, const std::vector<int>& dim
       ir::Value* x = gen().cast(v.value, types[i].dtype, f.header_span);
       inits.push_back(gen().broadcast_to(x, types[i].dims, f.header_span));
     }
+    // Device-computed bounds (begin, end) of every dim, before the outermost
+    // loop: the dims of one loop are independent, so that a config may nest
+    // their For ops in another order (passes/inner_loop_order.cc).
+    std::vector<std::vector<ir::Value*>> bound_values(dims.size());
+    for (size_t d = 0; d < dims.size(); ++d) {
+      const ir::Dim& dim = kernel_->dim(dims[d]);
+      if (!dim.dynamic_bounds) continue;
+      auto bound = [&](const SValue& dyn, const SymInt& host) {
+        SValue v = dyn.kind == SValue::Kind::None ? gen().to_device(SValue::integer(host), f.header_span)
+                                                  : gen().to_device(dyn, f.header_span);
+        return gen().cast(v.value, program_->index_dtype, f.header_span);
+      };
+      bound_values[d].push_back(bound(bounds[d].first, dim.begin));
+      bound_values[d].push_back(bound(bounds[d].second, dim.end));
+    }
     // One For op per dim, nested; carried values thread through all of them.
     loops.clear();
     std::vector<ir::Value*> current = inits;
     for (size_t d = 0; d < dims.size(); ++d) {
       ir::Attrs attrs;
       attrs.dim = dims[d];
-      std::vector<ir::Value*> operands;
-      if (kernel_->dim(dims[d]).dynamic_bounds) {
-        // Device-computed bounds lead the operands (begin, end).
-        attrs.dynamic_bounds = true;
-        const ir::Dim& dim = kernel_->dim(dims[d]);
-        auto bound = [&](const SValue& dyn, const SymInt& host) {
-          SValue v = dyn.kind == SValue::Kind::None ? gen().to_device(SValue::integer(host), f.header_span)
-                                                    : gen().to_device(dyn, f.header_span);
-          return gen().cast(v.value, program_->index_dtype, f.header_span);
-        };
-        operands.push_back(bound(bounds[d].first, dim.begin));
-        operands.push_back(bound(bounds[d].second, dim.end));
-      }
+      // Device-computed bounds lead the operands (begin, end).
+      std::vector<ir::Value*> operands = bound_values[d];
+      attrs.dynamic_bounds = !operands.empty();
       operands.insert(operands.end(), current.begin(), current.end());
       ir::Op* loop = gen().builder().create(OpKind::For, operands, types, f.header_span, attrs);
       kernel_->dim(dims[d]).loop_id = loop->id;

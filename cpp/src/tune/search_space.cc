@@ -241,7 +241,8 @@ void SearchSpace::build() {
       reduction_param_[i] = add(std::move(p));
     }
   }
-  // Loop orders and flattening of multi-dimensional grids.
+  // Loop orders of loops over several dims (grids and inner nests), and
+  // flattening where deuteron can run the loop as one.
   for (size_t i = 0; i < spec_.loop_order_sizes.size(); ++i) {
     if (options_.tune_loop_orders && spec_.loop_order_sizes[i] <= 4) {
       std::vector<json::Value> choices;
@@ -252,30 +253,46 @@ void SearchSpace::build() {
       }
       add(Param{idx_name(keys::kLoopOrders, i), keys::kLoopOrders, static_cast<int>(i), choices, false});
     }
-    // Only pointwise kernels over their grid tiles may flatten (ConfigSpec::flatten_allowed).
-    if (options_.tune_flatten_loops && i < spec_.flatten_allowed.size() && spec_.flatten_allowed[i])
-      add(Param{idx_name(keys::kFlattenLoops, i), keys::kFlattenLoops, static_cast<int>(i), searched(keys::kFlattenLoops), false});
   }
+  // (ConfigSpec::flatten_allowed: pointwise grids and inner loops only.)
+  for (size_t i = 0; i < spec_.flatten_allowed.size(); ++i)
+    if (options_.tune_flatten_loops && spec_.flatten_allowed[i])
+      add(Param{idx_name(keys::kFlattenLoops, i), keys::kFlattenLoops, static_cast<int>(i), searched(keys::kFlattenLoops), false});
   if (options_.tune_l2_groupings)
     for (size_t i = 0; i < spec_.l2_grouping_kernels.size(); ++i)
       add(Param{idx_name(keys::kL2Groupings, i), keys::kL2Groupings, static_cast<int>(i), searched(keys::kL2Groupings), true});
-  // Inner loops.
+  // Inner loops short enough to unroll.
+  if (options_.tune_static_ranges)
+    for (int i = 0; i < spec_.static_range_entries; ++i)
+      add(Param{idx_name(keys::kStaticRanges, static_cast<size_t>(i)), keys::kStaticRanges, i, searched(keys::kStaticRanges), false});
+  // tl.range knobs: an entry per inner loop dim, and per kernel's grid loop
+  // (the loop over tiles of a persistent pid_type: searched with pid_type).
   const target::WarpSpecializeOffer ws_offer = target::warp_specialize_offer(device_);
-  for (size_t i = 0; i < spec_.inner_loops.size(); ++i) {
-    const InnerLoopInfo& l = spec_.inner_loops[i];
-    if (options_.tune_static_ranges && l.trip_count && *l.trip_count <= 64)
-      add(Param{idx_name(keys::kStaticRanges, i), keys::kStaticRanges, static_cast<int>(i), searched(keys::kStaticRanges), false});
+  const bool stage_entries = spec_.entries(Per::PipelinedLoop) > 0;
+  for (int i = 0; i < spec_.range_entries; ++i) {
+    const InnerLoopInfo* loop = spec_.range_entry_loop(i);
+    const auto idx = static_cast<size_t>(i);
+    if (!loop) {
+      if (!options_.tune_pid_type || !options_.tune_range_knobs) continue;
+      add(Param{idx_name(keys::kRangeUnrollFactors, idx), keys::kRangeUnrollFactors, i,
+                searched(keys::kRangeUnrollFactors), true});
+      if (stage_entries)
+        add(Param{idx_name(keys::kRangeNumStages, idx), keys::kRangeNumStages, i, searched(keys::kRangeNumStages), true});
+      continue;
+    }
+    const InnerLoopInfo& l = *loop;
     if (!l.contains_loads) continue;
     if (options_.tune_range_knobs) {
-      add(Param{idx_name(keys::kRangeUnrollFactors, i), keys::kRangeUnrollFactors, static_cast<int>(i),
+      add(Param{idx_name(keys::kRangeUnrollFactors, idx), keys::kRangeUnrollFactors, i,
                 searched(keys::kRangeUnrollFactors), true});
-      add(Param{idx_name(keys::kRangeNumStages, i), keys::kRangeNumStages, static_cast<int>(i),
-                searched(keys::kRangeNumStages), true, 0, Param::Role::RangeNumStages});
-      add(Param{idx_name(keys::kRangeMultiBuffers, i), keys::kRangeMultiBuffers, static_cast<int>(i),
+      if (stage_entries)
+        add(Param{idx_name(keys::kRangeNumStages, idx), keys::kRangeNumStages, i,
+                  searched(keys::kRangeNumStages), true, 0, Param::Role::RangeNumStages});
+      add(Param{idx_name(keys::kRangeMultiBuffers, idx), keys::kRangeMultiBuffers, i,
                 searched(keys::kRangeMultiBuffers), false});
     }
     if (options_.tune_range_flattens)
-      add(Param{idx_name(keys::kRangeFlattens, i), keys::kRangeFlattens, static_cast<int>(i),
+      add(Param{idx_name(keys::kRangeFlattens, idx), keys::kRangeFlattens, i,
                 searched(keys::kRangeFlattens), false});
     // Warp specialization where the target offers it (target.h).  Where a
     // config would not compile or would compute NaNs (4 warps and 3+ stages
@@ -285,7 +302,7 @@ void SearchSpace::build() {
                    (ws_offer == target::WarpSpecializeOffer::FlashAttentionLoops &&
                     spec_.flash_attention_loop(l.kernel) == l.op_id);
     if (options_.tune_warp_specialize && l.contains_dot && offered)
-      add(Param{idx_name(keys::kRangeWarpSpecializes, i), keys::kRangeWarpSpecializes, static_cast<int>(i),
+      add(Param{idx_name(keys::kRangeWarpSpecializes, idx), keys::kRangeWarpSpecializes, i,
                 searched(keys::kRangeWarpSpecializes), false});
   }
   // Launch parameters.
@@ -496,7 +513,9 @@ std::vector<SearchSpace::KernelEstimate> SearchSpace::estimate(const Point& p) c
   std::vector<double> dot_stages(spec_.kernels.size(), 0.0);  // 0: no dot loop with its own depth
   for (size_t i = 0; i < params_.size(); ++i) {
     if (params_[i].role != Param::Role::RangeNumStages) continue;
-    const InnerLoopInfo& l = spec_.inner_loops.at(params_[i].index);
+    const InnerLoopInfo* loop = spec_.range_entry_loop(params_[i].index);
+    if (!loop) continue;
+    const InnerLoopInfo& l = *loop;
     const double v = static_cast<double>(param_value_int(p, static_cast<int>(i), 0));
     if (l.contains_dot && l.kernel >= 0 && static_cast<size_t>(l.kernel) < dot_stages.size())
       dot_stages[l.kernel] = std::max(dot_stages[l.kernel], v > 0 ? v : stages);

@@ -11,7 +11,7 @@ namespace deuteron::tune {
 
 namespace {
 
-constexpr const char* kFormat = "deuteron.tune.spec/1";
+constexpr const char* kFormat = "deuteron.tune.spec/2";
 
 json::Value int_array(const std::vector<int>& v) {
   json::Array a;
@@ -179,22 +179,44 @@ ConfigSpec spec_from_summary(const json::Value& v) {
   spec.kernels.push_back(k);
   spec.has_dot = any_dot;
   spec.has_reduction = !spec.reduction_loops.empty();
-  int i = 0;
+  // The summary gives the per-loop keys' entry counts only: the first
+  // loop_orders entry is taken for the grid, the rest of the entries for the
+  // inner loops in order.
   for (int n : read_ints(v.find(keys::kLoopOrders))) {
     spec.loop_order_sizes.push_back(n);
-    spec.loop_order_kernels.push_back(i++);
-    spec.max_grid_rank = std::max(spec.max_grid_rank, n);
+    spec.loop_order_kernels.push_back(0);
+    if (spec.loop_order_sizes.size() == 1) spec.max_grid_rank = std::max(spec.max_grid_rank, n);
   }
+  if (const json::Value* f = v.find(keys::kFlattenLoops); f && f->is_array())
+    for (const auto& b : f->as_array()) spec.flatten_allowed.push_back(b.is_bool() && b.as_bool());
   int64_t l2 = int_or(v, keys::kL2Groupings, 0);
-  for (int64_t j = 0; j < l2; ++j) spec.l2_grouping_kernels.push_back(static_cast<int>(j));
+  for (int64_t j = 0; j < l2; ++j) spec.l2_grouping_kernels.push_back(0);
   int64_t loops = int_or(v, spec_summary::kInnerLoops, 0);
   for (int64_t j = 0; j < loops; ++j) {
     InnerLoopInfo info;
     info.op_id = static_cast<int>(j);
+    info.dim = static_cast<int>(j);
     info.contains_loads = true;
     info.contains_dot = any_dot;
     spec.inner_loops.push_back(info);
     spec.kernels[0].has_inner_loop = true;
+  }
+  const int64_t range_loops = int_or(v, spec_summary::kRangeLoops, loops + 1);
+  for (size_t j = 0; j < spec.inner_loops.size(); ++j)
+    spec.inner_loops[j].range_entry = static_cast<int>(range_loops - static_cast<int64_t>(spec.inner_loops.size()) + static_cast<int64_t>(j));
+  spec.kernels[0].grid_range_entry = range_loops > loops ? 0 : -1;
+  spec.kernels[0].l2_grouping_entry = l2 > 0 ? 0 : -1;
+  spec.range_entries = static_cast<int>(range_loops);
+  spec.range_num_stages_off = int_or(v, keys::kRangeNumStages, range_loops) == 0 && range_loops > 0;
+  spec.static_range_entries = static_cast<int>(int_or(v, keys::kStaticRanges, 0));
+  for (size_t j = 0; j < spec.loop_order_sizes.size(); ++j) {
+    MultiDimLoop m;
+    m.grid = j == 0;
+    m.rank = spec.loop_order_sizes[j];
+    m.loop_order_entry = static_cast<int>(j);
+    m.flatten_entry = j < spec.flatten_allowed.size() ? static_cast<int>(j) : -1;
+    m.flattenable = j < spec.flatten_allowed.size() && spec.flatten_allowed[j];
+    spec.multi_dim_loops.push_back(m);
   }
   spec.num_loads = static_cast<int>(int_or(v, spec_summary::kNumLoads, 0));
   spec.num_stores = static_cast<int>(int_or(v, spec_summary::kNumStores, 0));
@@ -229,6 +251,8 @@ json::Value spec_to_json(const ConfigSpec& spec) {
     e.emplace_back("has_inner_loop", json::Value(k.has_inner_loop));
     e.emplace_back("subtile_block_size_index", json::Value(k.subtile_block_size_index));
     e.emplace_back("subtile_fixed_block", json::Value(k.subtile_fixed_block));
+    e.emplace_back("grid_range_entry", json::Value(k.grid_range_entry));
+    e.emplace_back("l2_grouping_entry", json::Value(k.l2_grouping_entry));
     json::Array unknown;
     for (const auto& axes : k.unknown_extent_values) unknown.push_back(axes_to_json(axes));
     e.emplace_back("unknown_extent_values", json::Value(std::move(unknown)));
@@ -283,6 +307,24 @@ json::Value spec_to_json(const ConfigSpec& spec) {
   json::Array flat;
   for (bool b : spec.flatten_allowed) flat.push_back(json::Value(b));
   o.emplace_back("flatten_allowed", json::Value(std::move(flat)));
+  json::Array multi;
+  for (const auto& m : spec.multi_dim_loops) {
+    json::Object e;
+    e.emplace_back("kernel", json::Value(m.kernel));
+    e.emplace_back("grid", json::Value(m.grid));
+    e.emplace_back("first_dim", json::Value(m.first_dim));
+    e.emplace_back("rank", json::Value(m.rank));
+    e.emplace_back("loop_order_entry", json::Value(m.loop_order_entry));
+    e.emplace_back("flatten_entry", json::Value(m.flatten_entry));
+    e.emplace_back("flattenable", json::Value(m.flattenable));
+    e.emplace_back("loads", int_array(m.loads));
+    e.emplace_back("stores", int_array(m.stores));
+    multi.push_back(json::Value(std::move(e)));
+  }
+  o.emplace_back("multi_dim_loops", json::Value(std::move(multi)));
+  o.emplace_back("range_entries", json::Value(spec.range_entries));
+  o.emplace_back("range_num_stages_off", json::Value(spec.range_num_stages_off));
+  o.emplace_back("static_range_entries", json::Value(spec.static_range_entries));
   json::Array loops;
   for (const auto& l : spec.inner_loops) {
     json::Object e;
@@ -294,6 +336,8 @@ json::Value spec_to_json(const ConfigSpec& spec) {
     e.emplace_back("extent", l.extent ? json::Value(*l.extent) : json::Value());
     e.emplace_back("fixed_block", l.fixed_block ? json::Value(*l.fixed_block) : json::Value());
     e.emplace_back("block_size_index", json::Value(l.block_size_index));
+    e.emplace_back("range_entry", json::Value(l.range_entry));
+    e.emplace_back("static_range_entry", json::Value(l.static_range_entry));
     e.emplace_back("contains_dot", json::Value(l.contains_dot));
     e.emplace_back("contains_loads", json::Value(l.contains_loads));
     loops.push_back(json::Value(std::move(e)));
@@ -339,6 +383,8 @@ ConfigSpec spec_from_json(const json::Value& v) {
     k.has_inner_loop = bool_or(e, "has_inner_loop", false);
     k.subtile_block_size_index = static_cast<int>(int_or(e, "subtile_block_size_index", -1));
     k.subtile_fixed_block = int_or(e, "subtile_fixed_block", 0);
+    k.grid_range_entry = static_cast<int>(int_or(e, "grid_range_entry", -1));
+    k.l2_grouping_entry = static_cast<int>(int_or(e, "l2_grouping_entry", -1));
     if (const json::Value* u = e.find("unknown_extent_values"); u && u->is_array())
       for (const auto& axes : u->as_array()) k.unknown_extent_values.push_back(axes_from_json(&axes));
     if (const json::Value* dots = e.find("dots"); dots && dots->is_array())
@@ -384,6 +430,23 @@ ConfigSpec spec_from_json(const json::Value& v) {
   spec.l2_grouping_kernels = read_ints(v.find("l2_grouping_kernels"));
   if (const json::Value* f = v.find("flatten_allowed"); f && f->is_array())
     for (const auto& b : f->as_array()) spec.flatten_allowed.push_back(b.is_bool() && b.as_bool());
+  if (const json::Value* multi = v.find("multi_dim_loops"); multi && multi->is_array())
+    for (const auto& e : multi->as_array()) {
+      MultiDimLoop m;
+      m.kernel = static_cast<int>(int_or(e, "kernel", 0));
+      m.grid = bool_or(e, "grid", false);
+      m.first_dim = static_cast<int>(int_or(e, "first_dim", -1));
+      m.rank = static_cast<int>(int_or(e, "rank", 2));
+      m.loop_order_entry = static_cast<int>(int_or(e, "loop_order_entry", -1));
+      m.flatten_entry = static_cast<int>(int_or(e, "flatten_entry", -1));
+      m.flattenable = bool_or(e, "flattenable", false);
+      m.loads = read_ints(e.find("loads"));
+      m.stores = read_ints(e.find("stores"));
+      spec.multi_dim_loops.push_back(m);
+    }
+  spec.range_entries = static_cast<int>(int_or(v, "range_entries", 0));
+  spec.range_num_stages_off = bool_or(v, "range_num_stages_off", false);
+  spec.static_range_entries = static_cast<int>(int_or(v, "static_range_entries", 0));
   for (const auto& e : v.at("inner_loops").as_array()) {
     InnerLoopInfo l;
     l.kernel = static_cast<int>(int_or(e, "kernel", 0));
@@ -394,6 +457,8 @@ ConfigSpec spec_from_json(const json::Value& v) {
     if (const json::Value* t = e.find("extent"); t && t->is_number()) l.extent = t->as_int();
     if (const json::Value* t = e.find("fixed_block"); t && t->is_number()) l.fixed_block = t->as_int();
     l.block_size_index = static_cast<int>(int_or(e, "block_size_index", -1));
+    l.range_entry = static_cast<int>(int_or(e, "range_entry", -1));
+    l.static_range_entry = static_cast<int>(int_or(e, "static_range_entry", -1));
     l.contains_dot = bool_or(e, "contains_dot", false);
     l.contains_loads = bool_or(e, "contains_loads", false);
     spec.inner_loops.push_back(l);

@@ -11,9 +11,12 @@ Conventions:
   * ``None`` for a known key means "not set" (the key is left out), as in
     Helion: ``Config(num_warps=None) == Config()``.
   * Helion's singular spellings of list keys are normalized to one-entry lists
-    (nested ``block_sizes`` are flattened): ``block_size=64`` ->
+    (nested lists of the keys Helion flattens -- ``block_sizes``, ``l2_groupings``,
+    ``flatten_loops``, ``reduction_loops``, ``static_ranges``, the ``range_*`` knobs --
+    are flattened, as Helion flattens them): ``block_size=64`` ->
     ``block_sizes=[64]``, ``l2_grouping=4`` -> ``l2_groupings=[4]``,
-    ``loop_order=[1, 0]`` -> ``loop_orders=[[1, 0]]``, ``flatten_loop``,
+    ``loop_order=[1, 0]`` -> ``loop_orders=[[1, 0]]``, ``l2_grouping=[2, 4]`` ->
+    ``l2_groupings=[2, 4]``, ``flatten_loop``,
     ``range_unroll_factor``, ``range_warp_specialize``, ``range_num_stage``,
     ``range_multi_buffer``, ``range_flatten``, ``static_range`` likewise;
     ``use_yz_grid=True`` -> ``pid_type="xyz"``.  ``reduction_loop=X`` (``X`` may
@@ -230,15 +233,22 @@ def _key_check(spec: dict[str, Any]) -> Callable[[str, Any], Any]:
     item_allowed = _allowed_text(spec, plural=True)
     list_allowed = f"a list of {item_allowed}"
     one_allowed = f"{_allowed_text(spec, plural=False)}, or a list of those"
-    nested = spec["name"] == "block_sizes"
+    nested = spec["flattens_nested"]
+
+    def flat(items: list) -> list:
+        out = []
+        for item in items:
+            out.extend(flat(list(item)) if isinstance(item, (list, tuple)) else [item])
+        return out
 
     def check(key: str, value: Any) -> Any:
         if spec["one_value_for_all"] and not isinstance(value, (list, tuple)):
             return entry(key, value, one_allowed)
         items = _list(key, value, list_allowed)
         if nested:
-            # Seed-era nested form: [[64, 128], [16]] -> [64, 128, 16].
-            items = [v for item in items for v in (item if isinstance(item, (list, tuple)) else [item])]
+            # Nested lists stand for their elements, as in Helion: l2_grouping=[2, 4]
+            # (l2_groupings=[[2, 4]]) -> [2, 4]; block_sizes=[[64, 128], [16]] -> [64, 128, 16].
+            items = flat(items)
         return [entry(key, v, item_allowed, f" entry [{i}]") for i, v in enumerate(items)]
 
     return check

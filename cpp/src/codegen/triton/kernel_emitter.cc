@@ -204,6 +204,8 @@ class KernelEmitter {
   std::string mask(int d) const {
     if (k_.dim(d).merged()) return merged_mask(k_.dim(d));
     if (flat_ && std::find(k_.grid_dims.begin(), k_.grid_dims.end(), d) != k_.grid_dims.end()) return "mask_flat";
+    if (auto f = plan_.flat_nest_of_dim.find(d); f != plan_.flat_nest_of_dim.end())
+      return "mask_nest_" + std::to_string(plan_.flat_nests.at(static_cast<size_t>(f->second)).written.front());
     return "mask_" + std::to_string(d);
   }
 
@@ -329,9 +331,9 @@ class KernelEmitter {
       SymInt total = 1;
       for (int o : order) total = total * num_blocks_sym(g[o]);
       w_->line("total_pids = " + sym(total));
-      // num_stages > 1 software-pipelines the loop over tiles: the next
-      // tile's loads are issued while this one computes.
-      std::string stages = cfg_.num_stages > 1 ? ", num_stages=" + std::to_string(cfg_.num_stages) : "";
+      // The loop's knobs: the kernel's grid loop entry, else num_stages
+      // (analysis/loops.cc).
+      std::string stages = range_knobs(plan_.grid_loop);
       // (Loop bounds from program ids go through _deuteron_bound for Triton's interpreter.)
       if (cfg_.pid_type == pid_types::kPersistentInterleaved) {
         w_->line("for virtual_pid in tl.range(" + math("bound", "tl.program_id(0)") + ", " + math("bound", "total_pids") +
@@ -419,7 +421,7 @@ class KernelEmitter {
       int64_t programs = static_cast<int64_t>(cfg_.sm_count) * cfg_.num_sm_multiplier;
       launch.grid = "(min(" + std::to_string(programs) + ", " + host_total + "),)";
       w_->line("total_pids = " + sym(cdiv(total, SymInt(block))));
-      std::string stages = cfg_.num_stages > 1 ? ", num_stages=" + std::to_string(cfg_.num_stages) : "";
+      std::string stages = range_knobs(plan_.grid_loop);
       w_->line("for virtual_pid in tl.range(" + math("bound", "tl.program_id(0)") + ", " + math("bound", "total_pids") +
                ", " + math("bound", "tl.num_programs(0)") + stages + "):");
       w_->indent();
@@ -479,8 +481,11 @@ class KernelEmitter {
   // ------------------------------------------------------------ helpers
   // Places an expression whose axes are `src` (in order) into a value with
   // axes `dst` by inserting None axes.  `src` must be a subsequence of `dst`.
-  std::string expand(const std::string& e, const std::vector<int>& src, const std::vector<int>& dst) {
-    if (flat_ || src.size() == dst.size()) return e;
+  std::string expand(const std::string& e, const std::vector<int>& src_dims, const std::vector<int>& dst_dims) {
+    if (flat_ || src_dims.size() == dst_dims.size()) return e;
+    // In a flattened inner loop the nest's dims are one axis.
+    const std::vector<int> src = axes(src_dims), dst = axes(dst_dims);
+    if (src.size() == dst.size()) return e;
     std::string idx;
     size_t j = 0;
     for (size_t i = 0; i < dst.size(); ++i) {
@@ -511,12 +516,63 @@ class KernelEmitter {
         if (d != ir::kBroadcast) return "(" + flat_size() + ",)";
       return "[]";
     }
+    return axes_shape(axes(dims));
+  }
+
+  // The shape of axes as axes() gives them.
+  std::string axes_shape(const std::vector<int>& a) const {
     std::string s = "(";
-    for (size_t i = 0; i < dims.size(); ++i) {
-      s += dims[i] == ir::kBroadcast ? "1" : block_expr(dims[i]);
-      s += (dims.size() == 1 ? "," : (i + 1 < dims.size() ? ", " : ""));
+    for (size_t i = 0; i < a.size(); ++i) {
+      s += a[i] == ir::kBroadcast ? "1" : nest_ && a[i] == nest_->written.front() ? nest_block() : block_expr(a[i]);
+      s += (a.size() == 1 ? "," : (i + 1 < a.size() ? ", " : ""));
     }
     return s + ")";
+  }
+
+  // ------------------------------------------------ flattened inner loops
+  // While the body of an inner nest that flatten_loops runs as one loop is
+  // printed (analysis/flat_nests.cc): the nest, and the values its body
+  // computes.  Its dims are one axis, named by its first dim as written.
+  const analysis::FlatNest* nest_ = nullptr;
+  std::set<const ir::Value*> nest_values_;
+
+  std::string nest_block() const {
+    std::string s;
+    for (int d : nest_->written) s += (s.empty() ? "" : " * ") + block_expr(d);
+    return s;
+  }
+
+  // A value's axes as printed: in a flattened inner loop, the nest's dims
+  // (side by side where a value holds them, `right` axes from the right) are
+  // one axis, and size-1 axes in their place one size-1 axis; a value with
+  // other axes there keeps them (flat_nests.cc lets only an expand_dims take
+  // such a value).  A list shorter than that place (a single dim's indices)
+  // names each nest dim by the one axis.
+  std::vector<int> axes(const std::vector<int>& dims) const {
+    if (!nest_) return dims;
+    const auto& g = nest_->written;
+    const int G = g.front();
+    const size_t span = static_cast<size_t>(nest_->shape.right) + g.size();
+    std::vector<int> out;
+    if (dims.size() < span) {
+      for (int d : dims) out.push_back(std::find(g.begin(), g.end(), d) != g.end() ? G : d);
+      return out;
+    }
+    const size_t first = dims.size() - span;
+    bool group = true, ones = true;
+    for (size_t i = 0; i < g.size(); ++i) {
+      group = group && dims[first + i] == g[i];
+      ones = ones && dims[first + i] == ir::kBroadcast;
+    }
+    if (!group && !ones) return dims;
+    out.assign(dims.begin(), dims.begin() + static_cast<std::ptrdiff_t>(first));
+    out.push_back(group ? G : ir::kBroadcast);
+    out.insert(out.end(), dims.begin() + static_cast<std::ptrdiff_t>(first + g.size()), dims.end());
+    return out;
+  }
+  // How a value is printed: a value from before the nest keeps its axes.
+  std::vector<int> printed_axes(const ir::Value* v) const {
+    return nest_ && nest_values_.count(v) ? axes(v->type.dims) : v->type.dims;
   }
 
   std::string literal(const ir::Literal& l, DType t) const {
@@ -620,9 +676,19 @@ class KernelEmitter {
   }
 
   // Which config key a For op's knobs come from.
-  const analysis::RangeKnobs* knobs(const ir::Op& op) const {
-    auto it = cfg_.ranges.find(op.id);
-    return it == cfg_.ranges.end() ? nullptr : &it->second;
+  // tl.range's keyword arguments as the plan decided them (analysis/loops.cc);
+  // a warp_specialize the target cannot compile becomes a comment line.
+  std::string range_knobs(const analysis::LoopPlan& lp) {
+    std::string extra;
+    if (lp.num_stages > 0) extra += ", num_stages=" + std::to_string(lp.num_stages);
+    if (lp.unroll > 0) extra += ", loop_unroll_factor=" + std::to_string(lp.unroll);
+    if (lp.multi_buffer) extra += std::string(", disallow_acc_multi_buffer=") + (*lp.multi_buffer ? "False" : "True");
+    if (lp.flatten) extra += std::string(", flatten=") + (*lp.flatten ? "True" : "False");
+    if (lp.warp_specialize)
+      extra += std::string(", warp_specialize=") + (*lp.warp_specialize ? "True" : "False");
+    else if (!lp.warp_specialize_left_out.empty())
+      w_->line("# warp_specialize=True left out: " + lp.warp_specialize_left_out);
+    return extra;
   }
 
 
@@ -738,6 +804,8 @@ class KernelEmitter {
 
   void emit_op(const ir::Op& op) {
     if (op.kind != OpKind::Yield) comment_line(op.span.line);
+    if (nest_)
+      for (const auto& r : op.results) nest_values_.insert(r.get());
     switch (op.kind) {
       case OpKind::Constant: {
         DType t = op.result()->type.dtype;
@@ -893,6 +961,22 @@ class KernelEmitter {
       case OpKind::ExpandDims: {
         if (flat_) {
           inline_[op.result()] = use(op.operands[0]);
+          return;
+        }
+        if (nest_) {
+          // The axis may land on the flattened nest's one axis.
+          const std::vector<int> in = printed_axes(op.operands[0]), out = axes(op.result()->type.dims);
+          if (in == out) {
+            inline_[op.result()] = use(op.operands[0]);
+          } else if (!in.empty() && out.size() == in.size() + 1) {
+            size_t at = 0;
+            while (at < in.size() && in[at] == out[at]) ++at;
+            std::string idx;
+            for (size_t i = 0; i < out.size(); ++i) idx += (i ? ", " : "") + std::string(i == at ? "None" : ":");
+            assign(op, operand(op.operands[0]) + "[" + idx + "]");
+          } else {
+            assign(op, "tl.reshape(" + use(op.operands[0]) + ", " + axes_shape(out) + ")");
+          }
           return;
         }
         const auto& in = op.operands[0]->type.dims;
@@ -1584,7 +1668,46 @@ class KernelEmitter {
     assign(op, e);
   }
 
+  // An inner nest flatten_loops runs as one loop over its elements: the
+  // lanes of a step are consecutive positions of the flattened order, each
+  // dim's indices their coordinates (the nesting order's last dim fastest).
+  void emit_flat_nest(const analysis::FlatNest& f) {
+    const analysis::LoopPlan& lp = plan_.loop(*f.shape.outer);
+    const std::string id = std::to_string(f.written.front());
+    const std::string var = "offset_nest_" + id, lin = "lin_" + id;
+    std::string names;
+    for (int d : f.written) names += (names.empty() ? "" : ", ") + (k_.dim(d).name.empty() ? "d" + std::to_string(d) : k_.dim(d).name);
+    w_->line("# flatten_loops[" + std::to_string(f.flatten_index) + "]: " + names + " as one loop over their elements");
+    nest_ = &f;
+    const std::string block = nest_block(), total = sym(f.total);
+    if (lp.static_range)
+      w_->line("for " + var + " in tl.static_range(0, " + total + ", " + block + "):");
+    else
+      w_->line("for " + var + " in tl.range(0, " + total + ", " + block + range_knobs(lp) + "):");
+    w_->indent();
+    const std::string it = tl_dtype(program_.index_dtype);
+    w_->line(lin + " = (" + var + " + tl.arange(0, " + block + ")).to(" + it + ")");
+    if (needs_mask(f.written.front())) w_->line(mask(f.written.front()) + " = " + lin + " < " + total);
+    SymInt stride = 1;
+    for (size_t i = f.shape.order.size(); i-- > 0;) {
+      const int d = f.shape.order[i];
+      std::string coord = stride.is_constant() && stride.constant() == 1 ? lin : lin + " // " + paren(sym(stride));
+      w_->line(indices(d) + " = " + (i == 0 ? coord : coord + " % " + paren(sym(k_.dim(d).extent()))));
+      stride = stride * k_.dim(d).extent();
+    }
+    int saved_line = last_comment_line_;
+    for (const auto& op : f.shape.inner->regions[0]->ops)
+      if (op->kind != OpKind::Yield) emit_op(*op);
+    w_->dedent();
+    last_comment_line_ = saved_line;
+    nest_ = nullptr;
+  }
+
   void emit_for(const ir::Op& op) {
+    if (const analysis::FlatNest* f = plan_.flat_nest_at(op)) {
+      emit_flat_nest(*f);
+      return;
+    }
     const ir::Dim& dim = k_.dim(op.attrs.dim);
     const ir::Region& body = *op.regions[0];
     size_t first_iter = op.attrs.dynamic_bounds ? 2 : 0;
@@ -1603,29 +1726,15 @@ class KernelEmitter {
       range_begin = math("bound", begin);
       range_end = math("bound", end);
     }
-    const analysis::RangeKnobs* kn = knobs(op);
     std::string step = dim.kind == DimKind::Tile ? block_expr(dim.id) : "1";
     std::string var = offset(dim.id);
-    std::string header;
-    if (plan_.loop(op).static_range) {
-      header = "for " + var + " in tl.static_range(" + range_begin + ", " + range_end + ", " + step + "):";
+    const analysis::LoopPlan& lp = plan_.loop(op);
+    if (lp.static_range) {
+      w_->line("for " + var + " in tl.static_range(" + range_begin + ", " + range_end + ", " + step + "):");
     } else {
-      std::string extra;
-      if (kn) {
-        if (kn->num_stages > 0) extra += ", num_stages=" + std::to_string(kn->num_stages);
-        if (kn->unroll > 0) extra += ", loop_unroll_factor=" + std::to_string(kn->unroll);
-        if (kn->multi_buffer) extra += std::string(", disallow_acc_multi_buffer=") + (*kn->multi_buffer ? "False" : "True");
-        if (kn->flatten) extra += std::string(", flatten=") + (*kn->flatten ? "True" : "False");
-        // The plan leaves out what the target cannot compile (analysis/loops.cc).
-        const analysis::LoopPlan& lp = plan_.loop(op);
-        if (lp.warp_specialize)
-          extra += std::string(", warp_specialize=") + (*lp.warp_specialize ? "True" : "False");
-        else if (!lp.warp_specialize_left_out.empty())
-          w_->line("# warp_specialize=True left out: " + lp.warp_specialize_left_out);
-      }
-      header = "for " + var + " in tl.range(" + range_begin + ", " + range_end + ", " + step + extra + "):";
+      std::string extra = range_knobs(lp);
+      w_->line("for " + var + " in tl.range(" + range_begin + ", " + range_end + ", " + step + extra + "):");
     }
-    w_->line(header);
     w_->indent();
     if (dim.kind == DimKind::Tile) {
       std::string it = tl_dtype(program_.index_dtype);

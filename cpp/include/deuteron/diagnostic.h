@@ -79,7 +79,11 @@ struct SourceSpan {
   X(InvalidJaggedTileUsage)                   /* hl.jagged_tile without its parent tiles */ \
   X(BarrierOnlyAllowedAtTopLevel)             /* hl.barrier() inside a device loop */      \
   X(InvalidPrintCall)                         /* print() without a string prefix, or of */  \
-                                              /* a value known when compiling */
+                                              /* a value known when compiling */            \
+  X(StackTensorcOnHost)                       /* hl.stacktensor_like in host code */        \
+  X(StackTensorDevPtrOnHost)                  /* its dev_ptrs a host tensor, not loaded */  \
+  X(StackTensorDevPtrDtype)                   /* its dev_ptrs not of dtype uint64 */        \
+  X(StackTensorExampleOnDevice)               /* its tensor_like a device value */
 
 enum class ErrorKind {
   Generic,  // anything without a finer kind

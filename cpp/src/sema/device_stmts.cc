@@ -380,6 +380,7 @@ void Analyzer::device_loop(const ast::For& f) {
   gen().unify_whole_dims(f.header_span);
   for (const auto& eq : gen().size_equalities()) program_->size_equalities.push_back(eq);
   assign_reduction_indices(*kernel_, f.header_span);
+  check_pointer_values(*kernel_);
   ir::verify(*kernel_);
   open_loop_dims_.clear();
   program_->kernels.push_back(std::move(kernel_));
@@ -577,7 +578,7 @@ void Analyzer::device_assign(const ast::Expr& target, const SValue& value, Sourc
       device_assign(*sub->value, base, span);
       return;
     }
-    if (base.kind != SValue::Kind::Tensor)
+    if (base.kind != SValue::Kind::Tensor && base.kind != SValue::Kind::Stack)
       error(sub->value->span, ErrorKind::DeviceTensorSubscriptAssignmentNotAllowed,
             "only host tensors can be assigned to by index inside a tile loop, got " +
                                   describe(base),
@@ -619,7 +620,7 @@ void Analyzer::device_stmt(const ast::Stmt& s) try {
       if (auto* sub = ast::dyn_cast<ast::Subscript>(a.target.get())) {
         // out[tile] += v  ==  out[tile] = out[tile] + v
         SValue base = eval(*sub->value);
-        if (base.kind != SValue::Kind::Tensor)
+        if (base.kind != SValue::Kind::Tensor && base.kind != SValue::Kind::Stack)
           error(sub->value->span, ErrorKind::DeviceTensorSubscriptAssignmentNotAllowed,
                 "only host tensors can be updated by index, got " + describe(base));
         auto index = index_parts(*sub->index);

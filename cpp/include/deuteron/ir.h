@@ -427,7 +427,11 @@ bool has_dim(const Type& t, int d);
 // Whether `lanes` is the whole dim of `tile`'s block lanes: a Full dim over
 // [0, B) where B is tile's block size (the registered block size's symbol,
 // the config-computed block, or the fixed number), so that a value over the
-// tile can be retyped onto it (BlockLanes).
+// tile can be retyped onto it (BlockLanes).  Also a whole dim over [0, n)
+// that a tile loop over that same [0, n) covers with one block of fixed size
+// next_power_of_2(n) (`hl.tile(3, block_size=4)` and a `:` over 3): the
+// loop runs once, and its block's lanes are the whole dim's lanes, the
+// same ones past n masked in both.
 bool holds_block_lanes(const Dim& lanes, const Dim& tile);
 // The axes the index of a Load/Store/Atomic produces, in order: a TileDim's
 // dim, a NewAxis's kBroadcast, an index tensor's or a Stack's pointers' axes

@@ -14,6 +14,10 @@ bool holds_block_lanes(const Dim& lanes, const Dim& tile) {
   if (lanes.kind != DimKind::Full || lanes.merged() || !lanes.begin.is_constant() || lanes.begin.constant() != 0)
     return false;
   if (tile.kind != DimKind::Tile || tile.subtile_of >= 0) return false;
+  if (tile.fixed_block_size && !tile.dynamic_bounds && tile.begin.is_constant() && tile.begin.constant() == 0 &&
+      tile.end.is_constant() && lanes.end.is_constant() && tile.end.constant() == lanes.end.constant() &&
+      tile.end.constant() > 0 && next_power_of_2(tile.end.constant()) == *tile.fixed_block_size)
+    return true;  // one block covers the whole dim
   if (tile.fixed_block_size) return lanes.end.is_constant() && lanes.end.constant() == *tile.fixed_block_size;
   if (tile.config_block_size) return lanes.end.same_as(*tile.config_block_size);
   if (tile.block_size_index >= 0)

@@ -433,6 +433,12 @@ void Analyzer::assign_reduction_indices(ir::DeviceKernel& k, SourceSpan loop_spa
           if (d != ir::kBroadcast) persistent.insert(d);
       }
     }
+    // A whole dim holding a tile's block lanes (BlockLanes) has that block's
+    // lanes: a chunk of it would not.
+    if (op.kind == OpKind::BlockLanes) {
+      persistent.insert(op.operands[0]->type.dims.at(op.attrs.axis));
+      persistent.insert(op.result()->type.dims.at(op.attrs.axis));
+    }
     // A sort needs its whole row at once, and a topk's k lanes come out whole.
     if (op.kind == OpKind::Sort) {
       persistent.insert(op.operands[0]->type.dims.at(op.attrs.axis));

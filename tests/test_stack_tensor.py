@@ -11,6 +11,7 @@ import torch
 import deuteron
 import deuteron.language as hl
 from deuteron import exc
+from deuteron.language import StackTensor, stacktensor_like
 from deuteron.runtime.env import triton_interpret
 from conftest import fresh
 
@@ -130,6 +131,19 @@ def test_stack_tensor_constructor_spelling(mode):
 
     tensors = [torch.randn(5) for _ in range(3)]
     close(via_class(pointers(tensors), tensors[0]), torch.stack(tensors))
+
+
+@deuteron.kernel
+def imported_by_name(ptrs: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    out = torch.empty([ptrs.size(0), like.size(0)], dtype=like.dtype, device=like.device)
+    for tile in hl.tile(like.size(0)):
+        out[:, tile] = stacktensor_like(like, ptrs[:])[tile] + StackTensor(like, ptrs[:])[tile]
+    return out
+
+
+def test_names_imported_from_the_language_module(mode):
+    tensors = [torch.randn(7) for _ in range(3)]
+    close(fresh(imported_by_name)(pointers(tensors), tensors[0]), torch.stack(tensors) * 2)
 
 
 def test_the_host_class():

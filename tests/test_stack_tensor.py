@@ -40,7 +40,7 @@ def test_sum_over_the_stack(mode, config):
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
-@pytest.mark.parametrize("block_sizes", [None, [4, 8, 2], [8, 4, 4], [1, 16, 8]])
+@pytest.mark.parametrize("block_sizes", [None, [4, 8, 2], [8, 4, 4], [1, 16, 8], [4, 8, 1]])
 def test_stack_walked_in_tiles_of_pointers(mode, dtype, block_sizes):
     torch.manual_seed(1)
     tensors = [torch.randn(9, 11).to(dtype) for _ in range(7)]

@@ -109,3 +109,20 @@ def corner_blocks(a: torch.Tensor) -> torch.Tensor:
 
 def corner_blocks_ref(a):
     return a[:, 0:4, 4:8] + a[:, 4:8, 0:4].transpose(1, 2)
+
+
+@deuteron.kernel
+def one_block_rows(x: torch.Tensor, bias: torch.Tensor, rows_block: hl.constexpr) -> torch.Tensor:
+    # An inner tile loop over x's rows whose fixed block covers them all at once
+    # (rows_block = next_power_of_2(rows)): its tile meets the whole dim `:` of the
+    # rows, in a sum with bias[:, tile] and in the store to out[:, tile].
+    rows, cols = x.size()
+    out = torch.empty_like(x)
+    for tile in hl.tile(cols):
+        for r in hl.tile(rows, block_size=rows_block):
+            out[:, tile] = x[r, tile] * 2 + bias[:, tile]
+    return out
+
+
+def one_block_rows_ref(x, bias):
+    return x * 2 + bias

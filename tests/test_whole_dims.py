@@ -44,6 +44,24 @@ def test_next_power_of_two_accumulator_meets_whole_dim(mode, dtype, n):
     torch.testing.assert_close(sums, es, rtol=1e-4, atol=1e-3)
 
 
+@pytest.mark.parametrize("rows", [3, 4, 7])
+@pytest.mark.parametrize("block_sizes", [None, [2], [16]])
+def test_a_tile_covering_a_whole_dim_in_one_block_meets_it(mode, rows, block_sizes):
+    torch.manual_seed(6)
+    x = torch.randn(rows, 13)
+    bias = torch.randn(rows, 13)
+    args = (x, bias, 1 << (rows - 1).bit_length())
+    k = fresh(K.one_block_rows)
+    got = k(*args) if block_sizes is None else k.bind(args).compile_config({"block_sizes": block_sizes})(*args)
+    torch.testing.assert_close(got, K.one_block_rows_ref(x, bias))
+
+
+def test_a_tile_of_a_smaller_block_does_not_meet_the_whole_dim(mode):
+    x = torch.randn(5, 8)
+    with pytest.raises(exc.ShapeMismatch, match="cannot be broadcast"):
+        fresh(K.one_block_rows)(x, x, 4)
+
+
 def test_two_bounded_slices_of_one_length(mode):
     torch.manual_seed(5)
     a = torch.randn(6, 8, 8)

@@ -227,5 +227,40 @@ const KindCase kCases[] = {
 INSTANTIATE_TEST_SUITE_P(Sema, ErrorKindSites, ::testing::ValuesIn(kCases),
                          [](const ::testing::TestParamInfo<KindCase>& info) { return std::string(info.param.name); });
 
+// hl.stacktensor_like's misuses, with Helion's kinds, at the call; and a uint64
+// value (a device pointer) computed with, at the op.
+TEST(ErrorKindTest, StackTensorMisuses) {
+  ArgSpec ptrs = tensor("ptrs", {4});
+  ptrs.dtype = DType::UInt64;
+  ArgSpec ints = tensor("ptrs", {4});
+  ints.dtype = DType::Int64;
+  auto src = [](const std::string& host, const std::string& device) {
+    return "def f(ptrs, x):\n"
+           "    out = torch.empty([4, 8], device=x.device)\n" +
+           host +
+           "    for t in hl.tile(8):\n"
+           "        out[:, t] = " + device + "\n"
+           "    return out\n";
+  };
+  struct Case {
+    ErrorKind kind;
+    int line;
+    std::string source;
+    ArgSpec pointers;
+  } cases[] = {
+      {ErrorKind::StackTensorcOnHost, 3, src("    s = hl.stacktensor_like(x, ptrs)\n", "x[t]"), ptrs},
+      {ErrorKind::StackTensorDevPtrOnHost, 4, src("", "hl.stacktensor_like(x, ptrs)[t]"), ptrs},
+      {ErrorKind::StackTensorExampleOnDevice, 4, src("", "hl.stacktensor_like(x[t], ptrs[:])[t]"), ptrs},
+      {ErrorKind::StackTensorDevPtrDtype, 4, src("", "hl.StackTensor(x, ptrs[:])[t]"), ints},
+      {ErrorKind::Generic, 4, src("", "hl.stacktensor_like(x, ptrs[:] * 2)[t]"), ptrs},
+  };
+  for (const auto& c : cases) {
+    Diagnostic d = bind_error(c.source, {c.pointers, tensor("x", {8})});
+    EXPECT_EQ(d.kind, c.kind) << error_kind_name(d.kind) << ": " << d.message;
+    EXPECT_EQ(d.span.line, c.line) << d.message;
+    if (c.kind == ErrorKind::Generic) EXPECT_NE(d.message.find("on uint64 values is not supported"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace deuteron

@@ -250,6 +250,25 @@ class InvalidPrintCall(CompileError, InternalCompilerError):
     ValueError it wraps), so this class is ``exc.InternalError`` too."""
 
 
+class StackTensorcOnHost(CompileError):
+    """``hl.stacktensor_like`` (or ``hl.StackTensor``) in host code: a StackTensor exists
+    only inside a tile or grid loop (Helion's spelling of the name)."""
+
+
+class StackTensorDevPtrOnHost(CompileError):
+    """``hl.stacktensor_like(example, dev_ptrs)`` with ``dev_ptrs`` a host tensor: load the
+    pointers first (``dev_ptrs[:]``, ``dev_ptrs[tile]``)."""
+
+
+class StackTensorDevPtrDtype(CompileError):
+    """``hl.stacktensor_like(example, dev_ptrs)`` with ``dev_ptrs`` not of dtype ``torch.uint64``."""
+
+
+class StackTensorExampleOnDevice(CompileError):
+    """``hl.stacktensor_like(example, dev_ptrs)`` with ``example`` a value made in the loop,
+    not a host tensor."""
+
+
 _KINDS: dict[str, type[CompileError]] = {
     cls.__name__: cls for cls in CompileError.__subclasses__()
 }

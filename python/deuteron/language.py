@@ -9,7 +9,7 @@ See docs/language.md for what each one means.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from .exc import NotInsideKernelError
 
@@ -67,7 +67,7 @@ _DEVICE_FUNCTIONS = [
     "cumprod", "subscript", "split", "join", "tile_index", "tile_begin", "tile_end",
     "tile_block_size", "tile_id", "tile_count", "device_print", "inline_asm_elementwise",
     "inline_triton", "triton_kernel", "barrier", "register_block_size", "register_tunable",
-    "register_reduction_dim",
+    "register_reduction_dim", "stacktensor_like",
 ]
 
 # What each device function means (its docstring: help(hl.tile) and the docs'
@@ -155,11 +155,55 @@ _DOCS = {
     "register_block_size": """``hl.register_block_size(n)`` (host code): a tunable block size to pass to ``hl.tile(..., block_size=)``.""",
     "register_tunable": """``hl.register_tunable(name, fragment)`` (host code): a tunable value of your own in the search space.""",
     "register_reduction_dim": """``hl.register_reduction_dim(n)`` (host code): a size reduced over whole (its block size covers ``n``).""",
+    "stacktensor_like": """``hl.stacktensor_like(tensor_like, dev_ptrs)``: a :class:`StackTensor` (inside a tile loop).
+
+    ``dev_ptrs`` is a ``torch.uint64`` tensor of addresses loaded in the loop (``ptrs[:]``,
+    ``ptrs[tile]``); each names a tensor with ``tensor_like``'s dtype, sizes and strides
+    (``tensor_like`` is a host tensor: only its properties are used).  Indexing the result
+    reads or writes all of them: ``stack[tile]`` has shape ``[*dev_ptrs.shape, tile]``.
+    Example: ``out[:, tile] = hl.stacktensor_like(x0, ptrs[:])[tile]``""",
 }
 
 for _name in _DEVICE_FUNCTIONS:
     globals()[_name] = _device_only(_name)
     globals()[_name].__doc__ = _DOCS.get(_name, f"``hl.{_name}``: see docs/language.md.")
+
+
+class StackTensor(NamedTuple):
+    """Tensors of one dtype, shape and strides at different addresses, read and written together.
+
+    Made inside a tile loop by ``hl.stacktensor_like(tensor_like, dev_ptrs)`` (or
+    ``hl.StackTensor(tensor_like, dev_ptrs)``); its shape is ``dev_ptrs.shape +
+    tensor_like.shape``.  ``stack[index]`` indexes every tensor the same way and stacks
+    the results along the pointers' dims; ``stack[index] = value`` writes slice ``j`` of
+    ``value`` into tensor ``j``.  See docs/language.md, "StackTensor".
+    """
+
+    tensor_like: Any
+    """A host tensor with the dtype, sizes and strides of each stacked tensor."""
+    dev_ptrs: Any
+    """A ``torch.uint64`` tensor of the stacked tensors' addresses (``t.data_ptr()``)."""
+
+    @property
+    def dtype(self) -> Any:
+        return self.tensor_like.dtype
+
+    @property
+    def device(self) -> Any:
+        return self.tensor_like.device
+
+    @property
+    def shape(self) -> Any:
+        return self.dev_ptrs.shape + self.tensor_like.shape
+
+    def __getitem__(self, index: Any) -> Any:  # type: ignore[override]
+        raise NotInsideKernelError("a StackTensor can only be indexed inside a deuteron kernel's tile loop")
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        raise NotInsideKernelError("a StackTensor can only be assigned to inside a deuteron kernel's tile loop")
+
+    def new_empty(self, *args: Any, **kwargs: Any) -> Any:
+        return self.tensor_like.new_empty(*args, **kwargs)
 
 
 def specialize(value: Any) -> Any:
@@ -172,4 +216,4 @@ def cdiv(a: int, b: int) -> int:
     return -(-a // b)
 
 
-__all__ = ["constexpr", "Tile", "specialize", "cdiv", *_DEVICE_FUNCTIONS]
+__all__ = ["constexpr", "Tile", "StackTensor", "specialize", "cdiv", *_DEVICE_FUNCTIONS]

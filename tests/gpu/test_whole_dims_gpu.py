@@ -72,3 +72,13 @@ def test_two_bounded_slices_of_one_length():
     a = torch.randn(100, 8, 8, device="cuda")
     K.corner_blocks.reset()
     torch.testing.assert_close(K.corner_blocks(a), K.corner_blocks_ref(a))
+
+
+@pytest.mark.parametrize("rows", [3, 8, 100])
+def test_one_block_tile_meets_whole_dim(rows):
+    torch.manual_seed(6)
+    x = torch.randn(rows, 1000, device="cuda")
+    bias = torch.randn(rows, 1000, device="cuda")
+    K.one_block_rows.reset()
+    got = K.one_block_rows(x, bias, 1 << (rows - 1).bit_length())
+    torch.testing.assert_close(got, K.one_block_rows_ref(x, bias))

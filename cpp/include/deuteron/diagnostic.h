@@ -82,6 +82,10 @@ struct SourceSpan {
                                               /* a value known when compiling */            \
   X(ShapeSpecializingAllocation)              /* a whole dim of a size known only at run */ \
                                               /* time that needs a block: from data */
+  X(StackTensorcOnHost)                       /* hl.stacktensor_like in host code */        \
+  X(StackTensorDevPtrOnHost)                  /* its dev_ptrs a host tensor, not loaded */  \
+  X(StackTensorDevPtrDtype)                   /* its dev_ptrs not of dtype uint64 */        \
+  X(StackTensorExampleOnDevice)               /* its tensor_like a device value */
 
 enum class ErrorKind {
   Generic,  // anything without a finer kind

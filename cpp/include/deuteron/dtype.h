@@ -20,6 +20,9 @@ enum class DType {
   BFloat16,
   Float32,
   Float64,
+  // Device pointers (hl.stacktensor_like's dev_ptrs): loaded, stored and
+  // passed on, never computed with (sema/pointer_values.cc).
+  UInt64,
 };
 
 // Ordered as PyTorch orders type categories for promotion.

@@ -224,9 +224,15 @@ struct IndexSpec {
     Scalar,     // a scalar device value (operand), no axis
     Tensor,     // an integer tensor value (operand) whose axes join the result
     NewAxis,    // `None`: a size-1 axis in the result, no tensor dimension consumed
+    // A StackTensor's device pointers (hl.stacktensor_like): a uint64 value
+    // (operand) whose axes lead the result, each lane the address of one
+    // tensor shaped like the op's tensor (the example, whose own memory the
+    // op never touches); the other specs index within each of those tensors.
+    // Only first in a Load's or Store's index, and no tensor dim consumed.
+    Stack,
   } kind = Kind::TileDim;
   int dim = -1;       // TileDim
-  int operand = -1;   // Scalar/Tensor: index into the op's operands
+  int operand = -1;   // Scalar/Tensor/Stack: index into the op's operands
   SymInt offset = 0;  // TileDim: constant shift (x[tile.index + 1] folds to TileDim +1)
 };
 
@@ -443,7 +449,11 @@ bool has_dim(const Type& t, int d);
 // Whether `lanes` is the whole dim of `tile`'s block lanes: a Full dim over
 // [0, B) where B is tile's block size (the registered block size's symbol,
 // the config-computed block, or the fixed number), so that a value over the
-// tile can be retyped onto it (BlockLanes).
+// tile can be retyped onto it (BlockLanes).  Also a whole dim over [0, n)
+// that a tile loop over that same [0, n) covers with one block of fixed size
+// next_power_of_2(n) (`hl.tile(3, block_size=4)` and a `:` over 3): the
+// loop runs once, and its block's lanes are the whole dim's lanes, the
+// same ones past n masked in both.
 bool holds_block_lanes(const Dim& lanes, const Dim& tile);
 // The same for a merged dim (a reshape's `tile_m * 2`): `lanes` is a Full dim
 // over [0, L) where L is the row-major product of the merged dim's factors'
@@ -453,13 +463,17 @@ bool holds_merged_lanes(const DeviceKernel& k, const Dim& lanes, const Dim& merg
 // Either: `lanes` holds the lanes of tile or merged dim `d` (BlockLanes).
 bool holds_lanes_of(const DeviceKernel& k, const Dim& lanes, const Dim& d);
 // The axes the index of a Load/Store/Atomic produces, in order: a TileDim's
-// dim, a NewAxis's kBroadcast, an index tensor's axes (a scalar index
-// none).  A load's result has these dims; a store's value is broadcast to them.
-// With `broadcast_index`, the index tensors' axes broadcast together instead.
+// dim, a NewAxis's kBroadcast, an index tensor's or a Stack's pointers' axes
+// (a scalar index none).  A load's result has these dims; a store's value is
+// broadcast to them.  With `broadcast_index`, the index tensors' axes
+// broadcast together instead.
 std::vector<int> access_dims(const Op& op);
 // Whether a Load/Store/Atomic indexes dim d (a TileDim of it, or an index
-// tensor with it as an axis).
+// tensor or a Stack's pointers with it as an axis).
 bool indexes_dim(const Op& op, int d);
+// The operand holding a Load's or Store's StackTensor pointers (its Stack
+// index spec), or nullptr for an access to the tensor's own memory.
+const Value* stack_pointers(const Op& op);
 // Whether d is an axis of one of op's operands or results, or op indexes it.
 bool touches_dim(const Op& op, int d);
 

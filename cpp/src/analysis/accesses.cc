@@ -45,6 +45,7 @@ std::string block_axes(const ir::DeviceKernel& k, const KernelConfig& config, co
       case ir::IndexSpec::Kind::Scalar: a.operand = ix.operand; break;
       case ir::IndexSpec::Kind::Tensor: return "the access gathers through an index tensor";
       case ir::IndexSpec::Kind::NewAxis: return "the access inserts a size-1 axis";
+      case ir::IndexSpec::Kind::Stack: return "the access goes through a StackTensor's device pointers";
     }
     axes.push_back(a);
   }

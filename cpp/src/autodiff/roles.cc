@@ -83,7 +83,8 @@ bool same_index(const ir::Op& a, const ir::Op& b) {
     const auto& y = b.attrs.index[i];
     if (x.kind != y.kind) return false;
     if (x.kind == ir::IndexSpec::Kind::TileDim && (x.dim != y.dim || !x.offset.same_as(y.offset))) return false;
-    if ((x.kind == ir::IndexSpec::Kind::Scalar || x.kind == ir::IndexSpec::Kind::Tensor) &&
+    if ((x.kind == ir::IndexSpec::Kind::Scalar || x.kind == ir::IndexSpec::Kind::Tensor ||
+         x.kind == ir::IndexSpec::Kind::Stack) &&
         a.operands.at(x.operand) != b.operands.at(y.operand))
       return false;
   }
@@ -111,6 +112,10 @@ Plan make_plan(const Program& program) {
   }
   const ir::DeviceKernel& k = *program.kernels[0];
   plan.kernel = &k;
+  // Memory reached through device pointers has no gradient buffer to write.
+  ir::walk(k.body, [&](const ir::Op& op) {
+    if (ir::stack_pointers(op)) unsupported(plan, op.span, "StackTensor accesses (hl.stacktensor_like)");
+  });
 
   std::set<std::string> taken;
   for (const auto& a : program.fn->args) {

@@ -171,6 +171,7 @@ std::string Writer::index_text(const ir::Op& op) {
       case ir::IndexSpec::Kind::NewAxis: s += "None"; continue;
       case ir::IndexSpec::Kind::Scalar: s += value(op.operands.at(ix.operand)); break;
       case ir::IndexSpec::Kind::Tensor: unsupported(plan_, op.span, "indexing with a tensor of indices");
+      case ir::IndexSpec::Kind::Stack: unsupported(plan_, op.span, "StackTensor accesses (hl.stacktensor_like)");
       case ir::IndexSpec::Kind::TileDim: {
         const ir::Dim& d = k.dim(ix.dim);
         if (!ix.offset.same_as(SymInt(0))) unsupported(plan_, op.span, "an index shifted by a constant");

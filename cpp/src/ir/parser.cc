@@ -36,7 +36,7 @@ std::optional<E> enum_by_name(std::string_view text) {
 }
 
 std::optional<DType> dtype_by_short_name(std::string_view text) {
-  for (int i = 0; i <= static_cast<int>(DType::Float64); ++i)
+  for (int i = 0; i <= static_cast<int>(DType::UInt64); ++i)
     if (text == dtype_short(static_cast<DType>(i))) return static_cast<DType>(i);
   return std::nullopt;
 }
@@ -668,6 +668,10 @@ class Parser {
       IndexSpec ix;
       if (accept_word("None")) {
         ix.kind = IndexSpec::Kind::NewAxis;
+      } else if (accept_word("stack")) {
+        ix.kind = IndexSpec::Kind::Stack;
+        ix.operand = static_cast<int>(operands.size());
+        operands.push_back(value_ref());
       } else if (peek("%")) {
         Value* v = value_ref();
         ix.kind = v->type.is_scalar() ? IndexSpec::Kind::Scalar : IndexSpec::Kind::Tensor;

@@ -25,6 +25,7 @@ const char* dtype_short(DType t) {
     case DType::BFloat16: return "bf16";
     case DType::Float32: return "f32";
     case DType::Float64: return "f64";
+    case DType::UInt64: return "u64";
   }
   return "?";
 }
@@ -137,6 +138,7 @@ class Printer {
         case IndexSpec::Kind::Scalar:
         case IndexSpec::Kind::Tensor: s += v(op.operands.at(ix.operand)); break;
         case IndexSpec::Kind::NewAxis: s += "None"; break;
+        case IndexSpec::Kind::Stack: s += "stack " + v(op.operands.at(ix.operand)); break;
       }
     }
     s += "]";

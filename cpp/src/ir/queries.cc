@@ -14,6 +14,10 @@ bool holds_block_lanes(const Dim& lanes, const Dim& tile) {
   if (lanes.kind != DimKind::Full || lanes.merged() || !lanes.begin.is_constant() || lanes.begin.constant() != 0)
     return false;
   if (tile.kind != DimKind::Tile || tile.subtile_of >= 0) return false;
+  if (tile.fixed_block_size && !tile.dynamic_bounds && tile.begin.is_constant() && tile.begin.constant() == 0 &&
+      tile.end.is_constant() && lanes.end.is_constant() && tile.end.constant() == lanes.end.constant() &&
+      tile.end.constant() > 0 && next_power_of_2(tile.end.constant()) == *tile.fixed_block_size)
+    return true;  // one block covers the whole dim
   if (tile.fixed_block_size) return lanes.end.is_constant() && lanes.end.constant() == *tile.fixed_block_size;
   if (tile.config_block_size) return lanes.end.same_as(*tile.config_block_size);
   if (tile.block_size_index >= 0)
@@ -70,6 +74,7 @@ std::vector<int> access_dims(const Op& op) {
       case IndexSpec::Kind::TileDim: dims.push_back(ix.dim); break;
       case IndexSpec::Kind::NewAxis: dims.push_back(kBroadcast); break;
       case IndexSpec::Kind::Tensor:
+      case IndexSpec::Kind::Stack:
         for (int d : op.operands.at(ix.operand)->type.dims) dims.push_back(d);
         break;
       case IndexSpec::Kind::Scalar: break;
@@ -81,9 +86,17 @@ std::vector<int> access_dims(const Op& op) {
 bool indexes_dim(const Op& op, int d) {
   for (const auto& ix : op.attrs.index) {
     if (ix.kind == IndexSpec::Kind::TileDim && ix.dim == d) return true;
-    if (ix.kind == IndexSpec::Kind::Tensor && has_dim(op.operands.at(ix.operand)->type, d)) return true;
+    if ((ix.kind == IndexSpec::Kind::Tensor || ix.kind == IndexSpec::Kind::Stack) &&
+        has_dim(op.operands.at(ix.operand)->type, d))
+      return true;
   }
   return false;
+}
+
+const Value* stack_pointers(const Op& op) {
+  for (const auto& ix : op.attrs.index)
+    if (ix.kind == IndexSpec::Kind::Stack) return op.operands.at(ix.operand);
+  return nullptr;
 }
 
 bool touches_dim(const Op& op, int d) {
@@ -98,7 +111,8 @@ Literal reduction_identity(ReduceFn f, DType t) {
   const bool fl = is_floating(t);
   const int bits = bit_width(t);
   // The dtype's range (unsigned types wider than 62 bits do not fit an
-  // int64 literal; deuteron has none).
+  // int64 literal; deuteron's one, uint64, holds pointers, which no
+  // reduction takes: sema/pointer_values.cc).
   const int64_t lowest = !is_signed(t) ? 0 : bits >= 64 ? std::numeric_limits<int64_t>::min() : -(int64_t{1} << (bits - 1));
   const int64_t highest = bits >= 63 ? std::numeric_limits<int64_t>::max()
                           : is_signed(t) ? (int64_t{1} << (bits - 1)) - 1

@@ -296,11 +296,19 @@ class Verifier {
         check(op.attrs.tensor >= 0 && op.attrs.tensor < static_cast<int>(k_.tensors.size()), &op,
               "unknown tensor");
         int consumed = 0;
-        for (const auto& ix : op.attrs.index) {
-          if (ix.kind != IndexSpec::Kind::NewAxis) ++consumed;
+        for (size_t i = 0; i < op.attrs.index.size(); ++i) {
+          const IndexSpec& ix = op.attrs.index[i];
+          if (ix.kind != IndexSpec::Kind::NewAxis && ix.kind != IndexSpec::Kind::Stack) ++consumed;
           if (ix.kind == IndexSpec::Kind::TileDim) check_dim(ix.dim, &op);
-          if (ix.kind == IndexSpec::Kind::Scalar || ix.kind == IndexSpec::Kind::Tensor)
+          if (ix.kind == IndexSpec::Kind::Scalar || ix.kind == IndexSpec::Kind::Tensor ||
+              ix.kind == IndexSpec::Kind::Stack)
             check(ix.operand >= 0 && ix.operand < static_cast<int>(op.operands.size()), &op, "bad index operand");
+          if (ix.kind == IndexSpec::Kind::Stack) {
+            // A StackTensor's pointers: first, of loads and stores only, uint64.
+            check(i == 0 && op.kind != OpKind::AtomicRMW, &op,
+                  "a stack index comes first, in a load or a store");
+            check(op.operands.at(ix.operand)->type.dtype == DType::UInt64, &op, "stack pointers must be u64");
+          }
         }
         check(consumed == static_cast<int>(k_.tensors[op.attrs.tensor].sizes.size()), &op,
               "index count does not match the tensor's rank");

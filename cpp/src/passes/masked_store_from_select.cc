@@ -60,6 +60,7 @@ bool same_access(const ir::Op& l, const ir::Op& s) {
         break;
       case ir::IndexSpec::Kind::Scalar:
       case ir::IndexSpec::Kind::Tensor:
+      case ir::IndexSpec::Kind::Stack:
         if (l.operands.at(a.operand) != s.operands.at(b.operand)) return false;
         break;
       case ir::IndexSpec::Kind::NewAxis: break;

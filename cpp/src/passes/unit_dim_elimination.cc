@@ -143,6 +143,14 @@ class UnitDimEliminator {
       if (a->type.dims[i] == ir::kBroadcast && b->type.dims[i] == ir::kBroadcast) unite({a, i}, {b, i});
   }
 
+  // A StackTensor's pointers lead the access's axes (access_dims): their
+  // size-1 axes stay, as the access's do.
+  void stack_axes(const ir::Op& op) {
+    if (const ir::Value* p = ir::stack_pointers(op))
+      for (int i = 0; i < p->type.rank(); ++i)
+        if (p->type.dims[i] == ir::kBroadcast) vote({p, i}, false);
+  }
+
   void constrain(const ir::Op& op) {
     const ir::Value* res = op.results.empty() ? nullptr : op.result();
     switch (op.kind) {
@@ -253,12 +261,14 @@ class UnitDimEliminator {
         broadcast_index_axes(op, dims);
         // NewAxis entries of the index: kept (they are positions in the tensor's view).
         if (op.kind == OpKind::AtomicRMW) same_axes(op.operands.at(op.attrs.value_operand), res);
+        stack_axes(op);
         break;
       }
       case OpKind::Load:
         for (int i = 0; i < res->type.rank(); ++i)
           if (res->type.dims[i] == ir::kBroadcast) vote({res, i}, false);
         broadcast_index_axes(op, res->type.dims);
+        stack_axes(op);
         break;
       case OpKind::For: {
         size_t first = op.attrs.dynamic_bounds ? 2 : 0;

@@ -41,6 +41,7 @@ std::string describe(const SValue& v) {
     case SValue::Kind::Record: return "the dataclass " + v.s;
     case SValue::Kind::Dict: return "a dict";
     case SValue::Kind::ConstDict: return "a dict";
+    case SValue::Kind::Stack: return "a StackTensor of '" + v.tensor->expr + "'";
   }
   return "a value";
 }
@@ -724,6 +725,9 @@ SValue Analyzer::expect_device(const SValue& v, SourceSpan span, const std::stri
             {"write " + v.tensor->expr + "[tile] (or [tile_m, :] etc.) to load the part this program works on"});
     case SValue::Kind::Tile:
       error(span, what + ": a tile object is not a tensor", {"use tile.index for the indices of the tile"});
+    case SValue::Kind::Stack:
+      error(span, what + ": a StackTensor must be indexed to load its tensors",
+            {"write stack[tile] (or stack[i], hl.load(stack, [tile])): the pointers' dims, then the tile's"});
     case SValue::Kind::Unknown:
       // A name bound to such a value where an int is wanted (a bound, an offset):
       // Python's value, checked to be an int at the call (runtime_int).

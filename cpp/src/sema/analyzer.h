@@ -228,6 +228,11 @@ class Analyzer {
   // instead (an allocation on the kernel's device), as Python text.
   std::string host_creation_text(const ast::Call& call, const std::string& name) const;
   void check_atomic_target(const SValue& t, SourceSpan span, const std::string& what) const;
+  // hl.stacktensor_like / hl.StackTensor (`what`), and a StackTensor's attributes (stack_tensors.cc).
+  SValue stack_tensor(const CallArgs& call, const std::string& what);
+  SValue stack_attribute(const SValue& stack, const std::string& attr, SourceSpan span);
+  // uint64 device values are pointers: the ops a kernel may apply to them (pointer_values.cc).
+  void check_pointer_values(const ir::DeviceKernel& k) const;
   SValue eval_subscript(const ast::Subscript& sub);
   // Comprehensions, unrolled over sequences known when compiling (comprehensions.cc).
   SValue eval_comprehension(const ast::Comp& c);

@@ -735,6 +735,7 @@ SValue Analyzer::eval_attribute(const SValue& base, const std::string& attr, Sou
     case K::List:
     case K::Dict:
     case K::ConstDict: return SValue::method(base, attr);
+    case K::Stack: return stack_attribute(base, attr, span);
     default: break;
   }
   if (!in_device()) return SValue::unknown();
@@ -837,6 +838,7 @@ SValue Analyzer::eval_subscript(const ast::Subscript& sub) {
       return load(base, index_parts(*sub.index), sub.span, nullptr, "");
     }
     case K::ConstDict: return dict_lookup(base, eval(*sub.index), sub.index->span);
+    case K::Stack: return load(base, index_parts(*sub.index), sub.span, nullptr, "");
     case K::Tuple:
     case K::List: {
       SValue idx = ast::isa<ast::Slice>(sub.index.get()) ? SValue() : eval(*sub.index);
@@ -1094,8 +1096,11 @@ static void broadcast_index(Analyzer& a, LoweredIndex& out, const std::set<const
   out.broadcast = true;
 }
 
+// `stack`: the device pointers of a StackTensor whose tensors are shaped like
+// `t` (stack_tensors.cc): their axes lead the result, and no index may reuse
+// one of them.
 static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<std::pair<SValue, SourceSpan>> parts,
-                                SourceSpan span, bool user_masked = false) {
+                                SourceSpan span, bool user_masked = false, ir::Value* stack = nullptr) {
   using K = SValue::Kind;
   int rank = static_cast<int>(t.sizes.size());
   int consumed = 0;
@@ -1134,6 +1139,15 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
     for (int i = consumed; i < rank; ++i) full.emplace_back(colon, span);
 
   LoweredIndex out;
+  if (stack) {
+    ir::IndexSpec spec;
+    spec.kind = ir::IndexSpec::Kind::Stack;
+    spec.operand = 0;
+    out.specs.push_back(spec);
+    out.operands.push_back(stack);
+    out.dims = stack->type.dims;
+  }
+  const size_t stack_rank = out.dims.size();
   int pos = 0;
   // Several index tensors of which one has two or more axes broadcast
   // together into one shape (PyTorch's advanced indexing).  Index tensors of
@@ -1167,7 +1181,13 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
   // indices, which broadcast together.
   std::vector<std::vector<int>> spec_axes;
   std::vector<bool> advanced;
-  auto add_dim = [&](int d, SourceSpan) { out.dims.push_back(d); };
+  auto add_dim = [&](int d, SourceSpan sp) {
+    if (d != ir::kBroadcast && std::find(out.dims.begin(), out.dims.begin() + stack_rank, d) != out.dims.begin() + stack_rank)
+      a.error(sp, "'" + a.gen().dim_name(d) + "' indexes the tensors of a StackTensor and is a dimension of its "
+                  "device pointers too",
+              {"load the pointers over another tile or `:` than the one indexing the tensors"});
+    out.dims.push_back(d);
+  };
   for (const auto& [p, sp] : full) {
     ir::IndexSpec spec;
     switch (p.kind) {
@@ -1305,6 +1325,9 @@ static LoweredIndex lower_index(Analyzer& a, const HostTensor& t, std::vector<st
   bool twice = false;
   for (size_t i = 0; i < out.dims.size(); ++i)
     twice |= out.dims[i] != ir::kBroadcast && std::find(out.dims.begin() + i + 1, out.dims.end(), out.dims[i]) != out.dims.end();
+  if ((group || twice) && stack)
+    a.error(span, "index tensors that broadcast together (or one dim on two axes) are not supported on a StackTensor",
+            {"index the stack's tensors with tiles, `:`, ints or one-axis index tensors"});
   if (group || twice) broadcast_index(a, out, user_tensors, group, span);
   return out;
 }
@@ -1343,7 +1366,9 @@ SValue Analyzer::load(const SValue& tensor, const IndexParts& index, SourceSpan 
                       const std::string& eviction) {
   const HostTensor& t = *tensor.tensor;
   const bool user_masked = extra_mask && extra_mask->kind != SValue::Kind::None;
-  LoweredIndex li = lower_index(*this, t, index, span, user_masked);
+  // A StackTensor reads the tensors its pointers name, never the example's memory.
+  const bool stacked = tensor.kind == SValue::Kind::Stack;
+  LoweredIndex li = lower_index(*this, t, index, span, user_masked, stacked ? tensor.value : nullptr);
   ir::Attrs attrs;
   attrs.tensor = tensor_param(t, span);
   attrs.index = li.specs;
@@ -1355,7 +1380,7 @@ SValue Analyzer::load(const SValue& tensor, const IndexParts& index, SourceSpan 
     attrs.extra_mask = static_cast<int>(ops.size());
     ops.push_back(m);
   }
-  kernel_->tensors[attrs.tensor].read = true;
+  if (!stacked) kernel_->tensors[attrs.tensor].read = true;
   ir::Value* v = gen().builder().create(OpKind::Load, ops, {ir::Type{t.dtype, li.dims}}, span, attrs)->result();
   return SValue::ir(v, li.dims.empty() ? PromotionClass::ZeroDim : PromotionClass::Tensor);
 }
@@ -1417,7 +1442,10 @@ void Analyzer::store(const SValue& tensor, const IndexParts& index, const SValue
                      const SValue* extra_mask) {
   const HostTensor& t = *tensor.tensor;
   const bool user_masked = extra_mask && extra_mask->kind != SValue::Kind::None;
-  LoweredIndex li = lower_index(*this, t, index, span, user_masked);
+  // A StackTensor writes the tensors its pointers name (value[j] into tensor j),
+  // never the example's memory.
+  const bool stacked = tensor.kind == SValue::Kind::Stack;
+  LoweredIndex li = lower_index(*this, t, index, span, user_masked, stacked ? tensor.value : nullptr);
   ir::Attrs attrs;
   attrs.tensor = tensor_param(t, span);
   attrs.index = li.specs;
@@ -1436,7 +1464,7 @@ void Analyzer::store(const SValue& tensor, const IndexParts& index, const SValue
     attrs.extra_mask = static_cast<int>(ops.size());
     ops.push_back(m);
   }
-  kernel_->tensors[attrs.tensor].written = true;
+  if (!stacked) kernel_->tensors[attrs.tensor].written = true;
   gen().builder().create(OpKind::Store, ops, {}, span, attrs);
 }
 

@@ -386,6 +386,7 @@ void Analyzer::device_loop(const ast::For& f) {
   });
   auto dropped = [&](const std::vector<int>& nest) { return !loop_ids.count(kernel_->dim(nest[0]).loop_id); };
   kernel_->nests.erase(std::remove_if(kernel_->nests.begin(), kernel_->nests.end(), dropped), kernel_->nests.end());
+  check_pointer_values(*kernel_);
   ir::verify(*kernel_);
   open_loop_dims_.clear();
   program_->kernels.push_back(std::move(kernel_));
@@ -501,6 +502,12 @@ void Analyzer::assign_reduction_indices(ir::DeviceKernel& k, SourceSpan loop_spa
     if (op.kind == OpKind::Store || op.kind == OpKind::AtomicRMW) twice(ir::access_dims(op));
     // A gather reads anywhere along its input's axis.
     if (op.kind == OpKind::Gather) persistent.insert(op.operands[0]->type.dims.at(op.attrs.axis));
+    // A whole dim holding a tile's block lanes (BlockLanes) has that block's
+    // lanes: a chunk of it would not.
+    if (op.kind == OpKind::BlockLanes) {
+      persistent.insert(op.operands[0]->type.dims.at(op.attrs.axis));
+      persistent.insert(op.result()->type.dims.at(op.attrs.axis));
+    }
     // A sort needs its whole row at once, and a topk's k lanes come out whole.
     if (op.kind == OpKind::Sort) {
       persistent.insert(op.operands[0]->type.dims.at(op.attrs.axis));
@@ -655,7 +662,7 @@ void Analyzer::device_assign(const ast::Expr& target, const SValue& value, Sourc
       device_assign(*sub->value, base, span);
       return;
     }
-    if (base.kind != SValue::Kind::Tensor)
+    if (base.kind != SValue::Kind::Tensor && base.kind != SValue::Kind::Stack)
       error(sub->value->span, ErrorKind::DeviceTensorSubscriptAssignmentNotAllowed,
             "only host tensors can be assigned to by index inside a tile loop, got " +
                                   describe(base),
@@ -697,7 +704,7 @@ void Analyzer::device_stmt(const ast::Stmt& s) try {
       if (auto* sub = ast::dyn_cast<ast::Subscript>(a.target.get())) {
         // out[tile] += v  ==  out[tile] = out[tile] + v
         SValue base = eval(*sub->value);
-        if (base.kind != SValue::Kind::Tensor)
+        if (base.kind != SValue::Kind::Tensor && base.kind != SValue::Kind::Stack)
           error(sub->value->span, ErrorKind::DeviceTensorSubscriptAssignmentNotAllowed,
                 "only host tensors can be updated by index, got " + describe(base));
         auto index = index_parts(*sub->index);

@@ -297,11 +297,16 @@ bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& ou
     }
     return true;
   }
+  if (name == "stacktensor_like" || name == "StackTensor") {
+    out = stack_tensor(call, "hl." + name);
+    return true;
+  }
   if (name == "load") {
     device_only();
     BoundArgs b = bind(call, {"tensor", "index", "extra_mask=", "eviction_policy="});
     const SValue& t = *b.get("tensor");
-    if (t.kind != K::Tensor) error(b.span_of("tensor"), "hl.load needs a host tensor, got " + describe(t));
+    if (t.kind != K::Tensor && t.kind != K::Stack)
+      error(b.span_of("tensor"), "hl.load needs a host tensor or a StackTensor, got " + describe(t));
     std::string ev;
     if (b.has("eviction_policy") && b.get("eviction_policy")->kind != K::None) {
       ev = b.get("eviction_policy")->s;
@@ -316,7 +321,8 @@ bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& ou
     device_only();
     BoundArgs b = bind(call, {"tensor", "index", "value", "extra_mask="});
     const SValue& t = *b.get("tensor");
-    if (t.kind != K::Tensor) error(b.span_of("tensor"), "hl.store needs a host tensor, got " + describe(t));
+    if (t.kind != K::Tensor && t.kind != K::Stack)
+      error(b.span_of("tensor"), "hl.store needs a host tensor or a StackTensor, got " + describe(t));
     store(t, index_parts(*b.get("index"), b.span_of("index")), *b.get("value"), call.span, b.get("extra_mask"));
     out = SValue::none();
     return true;
@@ -432,6 +438,9 @@ void Analyzer::check_atomic_target(const SValue& t, SourceSpan span, const std::
                  "in the tile loop",
           {"allocate the target before the loop (torch.zeros(...)) and update it there, or add to the value "
            "with +"});
+  if (t.kind == K::Stack)
+    error(span, what + " on a StackTensor is not supported (only loads and stores are)",
+          {"pass the tensors as kernel arguments (a list or tuple of tensors) to update them atomically"});
   if (t.kind != K::Tensor) error(span, what + " needs a host tensor, got " + describe(t));
 }
 

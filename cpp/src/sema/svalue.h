@@ -82,6 +82,8 @@ struct SValue {
     Dict,      // a dict with string keys (an argument): elts keyed by fields
     ConstDict, // a dict built when compiling (a dict comprehension): elts = key0, value0,
                // key1, value1, ... in insertion order; keys are constants
+    Stack,     // hl.stacktensor_like(tensor_like, dev_ptrs) (device only): tensor = the example
+               // host tensor, value = the uint64 device pointers (stack_tensors.cc)
   };
 
   Kind kind = Kind::Unknown;

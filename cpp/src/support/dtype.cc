@@ -27,6 +27,7 @@ constexpr DTypeInfo kInfo[] = {
     {DType::BFloat16, "bfloat16", "tl.bfloat16", 16, DTypeCategory::Floating, true},
     {DType::Float32, "float32", "tl.float32", 32, DTypeCategory::Floating, true},
     {DType::Float64, "float64", "tl.float64", 64, DTypeCategory::Floating, true},
+    {DType::UInt64, "uint64", "tl.uint64", 64, DTypeCategory::Integral, false},
 };
 
 const DTypeInfo& info(DType t) { return kInfo[static_cast<int>(t)]; }

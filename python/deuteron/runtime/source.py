@@ -175,6 +175,8 @@ def describe_global(name: str, value: Any, seen_helpers: set[int],
         return [spec]
     if value is _language.constexpr:
         return [{"name": name, "kind": "function", "qualname": "deuteron.language.constexpr"}]
+    if value is _language.StackTensor:  # imported by name: the constructor hl.stacktensor_like spells
+        return [{"name": name, "kind": "function", "qualname": "deuteron.language.StackTensor"}]
     if isinstance(value, torch.dtype):
         return [{"name": name, "kind": "dtype", "value": str(value).removeprefix("torch.")}]
     if isinstance(value, bool):

@@ -612,9 +612,19 @@ class KernelEmitter {
     std::vector<std::string> masks;
     std::set<int> masked_dims;
     bool dropped_dims = false;
+    // A StackTensor's access (ir.h, IndexSpec::Kind::Stack): each lane's
+    // pointer, cast from its uint64 address, is the base of its own tensor.
+    std::string stack_base;
     int pos = 0;  // tensor dim
     for (const auto& ix : op.attrs.index) {
       if (ix.kind == ir::IndexSpec::Kind::NewAxis) continue;
+      if (ix.kind == ir::IndexSpec::Kind::Stack) {
+        const ir::Value* v = op.operands.at(ix.operand);
+        stack_base = expand(operand(v) + ".to(tl.pointer_type(" + tl_dtype(t.dtype) + "))", v->type.dims, result_dims);
+        for (int d : v->type.dims)
+          if (d != ir::kBroadcast && needs_mask(d)) masked_dims.insert(d);
+        continue;
+      }
       std::string stride = sym(t.strides.at(pos));
       std::string term;
       switch (ix.kind) {
@@ -645,7 +655,7 @@ class KernelEmitter {
       ++pos;
     }
     Access a;
-    a.ptr = tensor_names_.at(op.attrs.tensor);
+    a.ptr = stack_base.empty() ? tensor_names_.at(op.attrs.tensor) : stack_base;
     if (terms.size() == 1) {
       a.ptr += " + " + terms[0];
     } else if (!terms.empty()) {
@@ -655,7 +665,9 @@ class KernelEmitter {
     }
     if (dropped_dims && !result_dims.empty()) {
       a.full_shape = shape_tuple(result_dims);
-      a.scalar_ptr = terms.empty();
+      // (A StackTensor's pointers are a tensor of their own unless they are one.)
+      const ir::Value* stack = ir::stack_pointers(op);
+      a.scalar_ptr = terms.empty() && (!stack || stack->type.is_scalar());
     }
     if (!op.attrs.mask_elided) {
       // By axis: one dim may be two axes of a broadcast index (x[t.index, t.index]).

@@ -988,6 +988,7 @@ static void broadcast_index(Analyzer& a, LoweredIndex& out, const std::set<const
       case Kind::TileDim: return {s.dim};
       case Kind::Tensor: return out.operands.at(s.operand)->type.dims;
       case Kind::Scalar: return {};
+      case Kind::Stack: return {};  // not reached: a StackTensor's access is never rewritten (lower_index)
     }
     return {};
   };
@@ -1058,7 +1059,8 @@ static void broadcast_index(Analyzer& a, LoweredIndex& out, const std::set<const
     ir::Value* v = nullptr;
     switch (s.kind) {
       case Kind::NewAxis: continue;  // an axis no index tensor has: size 1
-      case Kind::Scalar: v = out.operands.at(s.operand); break;
+      case Kind::Scalar:
+      case Kind::Stack: v = out.operands.at(s.operand); break;
       case Kind::TileDim: {
         ir::Attrs attrs;
         attrs.dim = s.dim;

@@ -81,7 +81,7 @@ struct SourceSpan {
   X(InvalidPrintCall)                         /* print() without a string prefix, or of */  \
                                               /* a value known when compiling */            \
   X(ShapeSpecializingAllocation)              /* a whole dim of a size known only at run */ \
-                                              /* time that needs a block: from data */
+                                              /* time that needs a block: from data */ \
   X(StackTensorcOnHost)                       /* hl.stacktensor_like in host code */        \
   X(StackTensorDevPtrOnHost)                  /* its dev_ptrs a host tensor, not loaded */  \
   X(StackTensorDevPtrDtype)                   /* its dev_ptrs not of dtype uint64 */        \

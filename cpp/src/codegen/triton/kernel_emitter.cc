@@ -670,13 +670,24 @@ class KernelEmitter {
       a.scalar_ptr = terms.empty() && (!stack || stack->type.is_scalar());
     }
     if (!op.attrs.mask_elided) {
-      // By axis: one dim may be two axes of a broadcast index (x[t.index, t.index]).
-      for (size_t i = 0; i < result_dims.size(); ++i) {
-        const int d = result_dims[i];
-        if (d == ir::kBroadcast || !masked_dims.count(d)) continue;
-        std::string m = place_axis(mask(d), i, result_dims.size());
+      // By printed axis: one dim may be two axes of a broadcast index
+      // (x[t.index, t.index]), and in a flattened inner loop the nest's dims
+      // are one axis (named by its first dim) with the nest's one mask.
+      const std::vector<int> printed = axes(result_dims);
+      for (size_t i = 0; i < printed.size(); ++i) {
+        const int d = printed[i];
+        if (d == ir::kBroadcast) continue;
+        std::vector<int> covered = {d};
+        if (nest_ && d == nest_->written.front()) covered = nest_->written;
+        bool masked = false;
+        for (int c : covered)
+          if (masked_dims.count(c)) {
+            masked = true;
+            a.masked.insert(c);
+          }
+        if (!masked) continue;
+        std::string m = place_axis(mask(d), i, printed.size());
         if (std::find(masks.begin(), masks.end(), m) == masks.end()) masks.push_back(m);
-        a.masked.insert(d);
       }
     }
     if (op.attrs.extra_mask >= 0) {

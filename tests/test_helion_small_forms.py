@@ -354,6 +354,41 @@ def test_specialized_size_and_stride_key_the_kernel(mode, dtype):
 
 
 @deuteron.kernel(static_shapes=False)
+def add_inner_stride(xs: list[torch.Tensor]) -> torch.Tensor:
+    x = xs[0]
+    stride = hl.specialize(x.stride(-1))
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size()):
+        out[tile] = x[tile] + stride
+    return out
+
+
+@deuteron.kernel(static_shapes=False)
+def add_unspecialized_stride(x: torch.Tensor) -> torch.Tensor:
+    stride = x.stride(0)
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size()):
+        out[tile] = x[tile] + stride
+    return out
+
+
+def test_strides_key_only_where_specialized(mode):
+    # Dynamic shapes: strides are runtime values (not in the key, as in Helion), unless the
+    # kernel hl.specializes one, also of a tensor inside a list argument (keyed by the
+    # expression that reaches it, xs[0].stride(1)).
+    x = torch.randn(16, 8)
+    k = fresh(add_unspecialized_stride)
+    assert k.bind((x,)) is k.bind((x.t(),))
+    torch.testing.assert_close(k(x), x + 8)
+    torch.testing.assert_close(k(x.t()), x.t() + 1)
+    s = fresh(add_inner_stride)
+    torch.testing.assert_close(s([x]), x + 1)
+    torch.testing.assert_close(s([x.t()]), x.t() + 8)
+    assert s.bind(([x],)) is not s.bind(([x.t()],))
+    assert s.bind(([x],)).specialized_args == ("xs[0].stride(1)",)
+
+
+@deuteron.kernel(static_shapes=False)
 def specialized_width_accumulator(x: torch.Tensor) -> torch.Tensor:
     d = hl.specialize(x.size(1))
     out = torch.empty_like(x)

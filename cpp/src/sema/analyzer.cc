@@ -605,8 +605,10 @@ SymInt Analyzer::specialize_arg_sizes(const SymInt& i) const {
   // its host expression ("x.size(1)") so that the runtime keys the kernel on its
   // value, as Helion does.  The value itself stays the symbol: the tensor's dims
   // carry that symbol too (x[tile, :] beside hl.zeros([tile, D]) must be one dim),
-  // and a constant here would not line up with them.  Only sizes and strides of the
-  // kernel's own tensor parameters (read at entry as `name.size(d)` / `name.stride(d)`).
+  // and a constant here would not line up with them.  Sizes and strides of the
+  // kernel's tensor parameters and of tensors inside its structured parameters (read
+  // at entry: `name.size(d)`, `xs[0].stride(1)`, `p.x.size(0)`), which the runtime
+  // keys on by evaluating that expression over the arguments.
   std::vector<std::string> names = i.symbols();
   if (names.empty()) return i;
   std::vector<std::string> exprs;
@@ -616,10 +618,8 @@ SymInt Analyzer::specialize_arg_sizes(const SymInt& i) const {
       if (s.name == n) hs = &s;
     if (!hs || !hs->at_entry) return i;
     const std::string& e = hs->host_expr;
-    size_t dot = e.find('.');
+    size_t dot = e.rfind('.');
     if (dot == std::string::npos || dot == 0) return i;
-    for (size_t k = 0; k < dot; ++k)
-      if (!(std::isalnum(static_cast<unsigned char>(e[k])) || e[k] == '_')) return i;
     std::string rest = e.substr(dot);
     if (rest.rfind(".size(", 0) != 0 && rest.rfind(".stride(", 0) != 0) return i;
     exprs.push_back(e);

@@ -59,6 +59,7 @@ std::unique_ptr<BoundKernel> bind_kernel(const std::string& source, const std::s
   req.function_name = function;
   req.args = std::move(args);
   req.static_shapes = static_shapes;
+  req.interpret = true;  // breakpoint() in a tile loop
   req.globals = {module("torch", "torch"), module("deuteron", "deuteron"), module("hl", "deuteron.language"),
                  module("math", "math")};
   for (const auto& [name, text] : helpers) {
@@ -202,6 +203,27 @@ def lanes(x: torch.Tensor) -> torch.Tensor:
     return out
 )";
 
+// While loops (a condition from a reduction, carried values; a spin lock on a
+// one-lane tile) and a breakpoint.
+const char* const kWhile = R"(
+@deuteron.kernel()
+def spin(x: torch.Tensor, lock: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        v = x[tile]
+        steps = 0
+        while v.abs().max() > 1.0:
+            v = v * 0.5
+            steps += 1
+        breakpoint()
+        out[tile] = v + steps
+    for t in hl.tile(lock.size(0)):
+        while hl.atomic_cas(lock, [t], 0, 1) == 1:
+            pass
+        hl.atomic_xchg(lock, [t], 0)
+    return out
+)";
+
 const char* const kDynamic = R"(
 @deuteron.kernel()
 def dyn(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -259,6 +281,8 @@ std::vector<Case> cases() {
        {tensor("x", f32, {64, 100}), tensor("ids", DType::Int32, {64}), scalar("seed", ArgSpec::Kind::Int)},
        R"({"block_sizes": [4]})", true, {{"add_pair", kAddPair}, {"mul", kMul}}},
       {"block lanes", kBlockLanes, "lanes", {tensor("x", f32, {100, 70})}, R"({"block_sizes": [32]})"},
+      {"while", kWhile, "spin", {tensor("x", f32, {100}), tensor("lock", DType::Int32, {8})},
+       R"({"block_sizes": [32, 1]})"},
       {"int64 indices", kDynamic, "dyn", {tensor("x", f32, {65536, 32768}), tensor("y", f32, {65536, 32768})},
        R"({"block_sizes": [16, 32]})"},
   };

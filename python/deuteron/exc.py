@@ -241,6 +241,23 @@ class InvalidPrintCall(CompileError, InternalCompilerError):
     ValueError it wraps), so this class is ``exc.InternalError`` too."""
 
 
+class BreakpointInDeviceLoopRequiresInterpret(CompileError):
+    """``breakpoint()`` inside a tile loop of a kernel that is compiled: the debugger can stop
+    in a kernel only where it runs as Python, in an interpret mode (``DEUTERON_INTERPRET=1`` or
+    ``TRITON_INTERPRET=1``)."""
+
+
+class InvalidMemorySemantic(CompileError, InternalCompilerError):
+    """An ``hl.atomic_*`` whose ``sem`` is none of ``relaxed``, ``acquire``, ``release``,
+    ``acq_rel``.  Helion raises it as its InternalError (a ValueError it wraps), so this class
+    is ``exc.InternalError`` too."""
+
+
+class LoopDependencyError(CompileError):
+    """A top-level loop that reads or writes a tensor an earlier top-level loop of its phase
+    wrote, with no ``hl.barrier()`` between them (Helion runs the loops of a phase as one launch)."""
+
+
 _KINDS: dict[str, type[CompileError]] = {
     cls.__name__: cls for cls in CompileError.__subclasses__()
 }
@@ -284,6 +301,16 @@ class GraphModuleUnsupportedOps(InputError):
         super().__init__(f"GraphModule contains unsupported operations: {ops}. Only pure computation graphs "
                          f"are supported (no get_attr or call_module nodes: submodules and parameters are "
                          f"the module's state, which a kernel cannot inline)")
+
+
+class IncompatibleInterpretModes(DeuteronError):
+    """``HELION_INTERPRET=1`` (Helion's PyTorch-eager mode, deuteron's ``DEUTERON_INTERPRET``)
+    and ``TRITON_INTERPRET=1`` set together, which Helion refuses: use one of them."""
+
+    def __init__(self, message: str = "TRITON_INTERPRET=1 and HELION_INTERPRET=1 cannot be used together. "
+                 "Please use only one of these debug modes at a time (deuteron's own DEUTERON_INTERPRET=1 "
+                 "takes precedence over TRITON_INTERPRET=1 instead).") -> None:
+        super().__init__(message)
 
 
 InvalidConfig = ConfigError

@@ -68,6 +68,10 @@ struct BlockSizeSpec {
   // blocks are products without tl.dot, codegen/triton's emit_dot).
   int64_t min_allowed = 1;
   bool is_reduction_like = false;  // tiles an inner loop (k of a matmul, a looped reduction)
+  // The largest block size a config may give, and why (a while condition over
+  // the tile is one value only with one lane): the normalizer rejects more.
+  int64_t max_allowed = int64_t{1} << 30;
+  std::string max_allowed_why;
 };
 
 struct ReductionLoopSpec {

@@ -79,7 +79,11 @@ struct SourceSpan {
   X(InvalidJaggedTileUsage)                   /* hl.jagged_tile without its parent tiles */ \
   X(BarrierOnlyAllowedAtTopLevel)             /* hl.barrier() inside a device loop */      \
   X(InvalidPrintCall)                         /* print() without a string prefix, or of */  \
-                                              /* a value known when compiling */
+                                              /* a value known when compiling */            \
+  X(BreakpointInDeviceLoopRequiresInterpret)  /* breakpoint() in a tile loop, compiled */   \
+  X(InvalidMemorySemantic)                    /* hl.atomic_*(sem=...) not a known one */    \
+  X(LoopDependencyError)                      /* a loop touching what an earlier loop of */ \
+                                              /* its phase wrote (no hl.barrier() between) */
 
 enum class ErrorKind {
   Generic,  // anything without a finer kind

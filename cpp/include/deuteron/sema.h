@@ -99,6 +99,9 @@ struct BindRequest {
   std::optional<DType> index_dtype;  // nullopt: int32 unless a tensor is too large
   std::string dot_precision = "tf32";
   Precision precision = Precision::Fast;  // the `precision` setting
+  // Whether the kernel runs in an interpret mode (DEUTERON_INTERPRET /
+  // interpret=True, or TRITON_INTERPRET): breakpoint() in a tile loop needs one.
+  bool interpret = false;
 };
 
 // How host code refers to a config-dependent value.

@@ -611,6 +611,10 @@ class Normalizer {
         fail(key.name, "entry " + std::to_string(i) + " (" + specs[i].origin + ") is " + std::to_string(b) +
                            "; it must be at least " + std::to_string(least));
       if (b > key.max) fail(key.name, "entry " + std::to_string(i) + " is too large (max 2**20)");
+      if (b > specs[i].max_allowed)
+        fail(key.name, "entry " + std::to_string(i) + " (" + specs[i].origin + ") is " + std::to_string(b) +
+                           "; it must be at most " + std::to_string(specs[i].max_allowed) +
+                           (specs[i].max_allowed_why.empty() ? "" : ": " + specs[i].max_allowed_why));
     });
   }
 

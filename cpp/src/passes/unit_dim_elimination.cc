@@ -234,7 +234,8 @@ class UnitDimEliminator {
         for (int i = 0; i < res->type.rank(); ++i)
           if (res->type.dims[i] == ir::kBroadcast) vote({res, i}, false);
         break;
-      case OpKind::For: {
+      case OpKind::For:
+      case OpKind::While: {
         size_t first = op.attrs.dynamic_bounds ? 2 : 0;
         const ir::Region& body = *op.regions[0];
         const ir::Op& y = *body.ops.back();

@@ -242,7 +242,7 @@ std::unique_ptr<PyBound> bind(const std::string& source, const std::string& file
                               const std::string& function_name, const nb::list& args, const nb::list& globals,
                               bool static_shapes, std::optional<std::string> index_dtype,
                               const std::string& dot_precision, const std::string& precision,
-                              const nb::dict& device) {
+                              const nb::dict& device, bool interpret) {
   BindRequest req;
   auto file = std::make_shared<SourceFile>();
   file->text = source;
@@ -258,6 +258,7 @@ std::unique_ptr<PyBound> bind(const std::string& source, const std::string& file
   auto p = precision_from_name(precision);
   if (!p) throw std::invalid_argument("precision is 'fast' or 'strict', got '" + precision + "'");
   req.precision = *p;
+  req.interpret = interpret;
   DeviceInfo info = to_device(device);
   std::unique_ptr<BoundKernel> b;
   {
@@ -373,5 +374,6 @@ NB_MODULE(_core, m) {
 
   m.def("bind", &bind, nb::arg("source"), nb::arg("filename"), nb::arg("first_line"), nb::arg("function_name"),
         nb::arg("args"), nb::arg("globals"), nb::arg("static_shapes") = true, nb::arg("index_dtype") = nb::none(),
-        nb::arg("dot_precision") = "tf32", nb::arg("precision") = "fast", nb::arg("device") = nb::dict());
+        nb::arg("dot_precision") = "tf32", nb::arg("precision") = "fast", nb::arg("device") = nb::dict(),
+        nb::arg("interpret") = false);
 }

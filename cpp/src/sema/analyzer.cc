@@ -107,7 +107,7 @@ std::string normalize_qualname(std::string q) {
 
 const char* const kBuiltins[] = {"float", "int", "bool", "min", "max", "abs", "len", "range",
                                  "print", "isinstance", "tuple", "list", "sum", "round", "divmod",
-                                 "zip", "enumerate", "dict"};
+                                 "zip", "enumerate", "dict", "breakpoint"};
 
 }  // namespace
 

@@ -100,6 +100,22 @@ SValue Analyzer::device_print(const CallArgs& call, const std::string& what) {
   return SValue::none();
 }
 
+SValue Analyzer::device_breakpoint(const CallArgs& call, const std::string& what) {
+  if (!call.args.empty() || !call.kwargs.empty())
+    error(call.span, ErrorKind::TypeInferenceError, what + " does not take any arguments");
+  // A compiled Triton kernel has no Python to stop in: only the interpret
+  // modes run the kernel body as Python (the reference back end's PyTorch, or
+  // the Triton code under Triton's interpreter).
+  if (!request_.interpret)
+    error(call.span, ErrorKind::BreakpointInDeviceLoopRequiresInterpret,
+          what + " inside an `hl.tile` or `hl.grid` loop requires TRITON_INTERPRET=1 or DEUTERON_INTERPRET=1 "
+                 "(Helion's HELION_INTERPRET=1)",
+          {"the kernel then runs as Python and the debugger stops at this line; in host code, breakpoint() "
+           "works in every mode"});
+  gen().builder().create(OpKind::Breakpoint, {}, {}, call.span);
+  return SValue::none();
+}
+
 bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& out) {
   auto device_only = [&]() {
     if (!in_device())
@@ -233,6 +249,11 @@ bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& ou
             {"put hl.barrier() in host code, between the loops it separates"});
     bind(call, {});
     out = SValue::none();
+    return true;
+  }
+  if (name == "breakpoint") {
+    device_only();
+    out = device_breakpoint(call, "hl.breakpoint()");
     return true;
   }
   if (name == "device_print") {

@@ -688,6 +688,8 @@ class BoundKernel:
         self.kernel = kernel
         # The environment's switches are read when binding, so they can be set after import.
         self.settings = settings if settings is not None else kernel.settings.snapshot()
+        if env.helion_interpret() and env.triton_interpret():
+            raise exc.IncompatibleInterpretModes()
         if not self.settings.interpret and env.deuteron_interpret():
             self.settings = self.settings.replace(interpret=True)
         if not self.settings.print_output_code and env.print_output_code():
@@ -704,7 +706,8 @@ class BoundKernel:
             src.text, src.filename, src.first_line, src.name, kernel.arg_specs(args),
             _source.referenced_globals(kernel.fn), static_shapes=self.settings.static_shapes,
             index_dtype=index_dtype, dot_precision=triton_dot_precision(self.settings.dot_precision),
-            precision=self.settings.precision, device=info)
+            precision=self.settings.precision, device=info,
+            interpret=self.settings.interpret or env.triton_interpret())
         _print_compile_warnings(self._core.warnings(), self.settings.ignore_warnings)
         # Int parameters whose value this code compiled in (see Kernel._key_after_binding).
         self.specialized_args: tuple[str, ...] = tuple(self._core.specialized_args())

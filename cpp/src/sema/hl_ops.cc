@@ -342,6 +342,18 @@ bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& ou
     out = SValue::none();
     return true;
   }
+  // An atomic's memory order (Triton's sem): Helion's check and wording, whose
+  // error is its InternalError (InvalidMemorySemantic is one here too).
+  auto atomic_sem = [&](const BoundArgs& b) -> std::string {
+    if (!b.has("sem") || b.get("sem")->kind == K::None) return "relaxed";
+    const SValue& s = *b.get("sem");
+    static const char* const kSems[] = {"relaxed", "acquire", "release", "acq_rel"};
+    if (s.kind != K::String || std::find(std::begin(kSems), std::end(kSems), s.s) == std::end(kSems))
+      error(b.span_of("sem"), ErrorKind::InvalidMemorySemantic,
+            "Invalid memory semantic " + (s.kind == K::String ? "'" + s.s + "'" : describe(s)) + " for hl." + name +
+                "(): sem must be one of 'relaxed', 'acquire', 'release', 'acq_rel'");
+    return s.s;
+  };
   static const std::pair<const char*, ir::AtomicFn> kAtomics[] = {
       {"atomic_add", ir::AtomicFn::Add}, {"atomic_and", ir::AtomicFn::And}, {"atomic_or", ir::AtomicFn::Or},
       {"atomic_xor", ir::AtomicFn::Xor}, {"atomic_xchg", ir::AtomicFn::Xchg}, {"atomic_max", ir::AtomicFn::Max},
@@ -352,7 +364,7 @@ bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& ou
     BoundArgs b = bind(call, {"target", "index", "value", "sem="});
     const SValue& t = *b.get("target");
     check_atomic_target(t, b.span_of("target"), "hl." + name + "()");
-    std::string sem = b.has("sem") && b.get("sem")->kind == K::String ? b.get("sem")->s : "relaxed";
+    std::string sem = atomic_sem(b);
     out = atomic(fn, t, index_parts(*b.get("index"), b.span_of("index")), *b.get("value"), nullptr, sem, call.span);
     return true;
   }
@@ -361,7 +373,7 @@ bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& ou
     BoundArgs b = bind(call, {"target", "index", "expected", "value", "sem="});
     const SValue& t = *b.get("target");
     check_atomic_target(t, b.span_of("target"), "hl.atomic_cas()");
-    std::string sem = b.has("sem") && b.get("sem")->kind == K::String ? b.get("sem")->s : "relaxed";
+    std::string sem = atomic_sem(b);
     out = atomic(ir::AtomicFn::Cas, t, index_parts(*b.get("index"), b.span_of("index")), *b.get("value"),
                  b.get("expected"), sem, call.span);
     return true;

@@ -177,6 +177,7 @@ def memory(x: torch.Tensor, idx: torch.Tensor, counts: torch.Tensor, flags: torc
             t, {c}
         """, args={"0": prev, "c": counts}, output_like=(prev, prev))
         hl.store(out, [tile], twice)
+    hl.barrier()
     for row in hl.grid(4):
         v = x[row]
         if v > 0:

@@ -52,6 +52,19 @@ class ConfigError(DeuteronError, ValueError):
     """A Config outside the kernel's config space (names the key and the allowed values)."""
 
 
+class BarrierRequiresPersistent(ConfigError):
+    """A config whose ``pid_type`` is not persistent for a kernel with ``hl.barrier()`` between
+    top-level loops (Helion's rule: it runs them as one persistent kernel)."""
+
+
+_CONFIG_ERRORS: dict[str, type[ConfigError]] = {"BarrierRequiresPersistent": BarrierRequiresPersistent}
+
+
+def config_error_class(kind: str) -> type[ConfigError]:
+    """The ConfigError subclass for a kind of config error of the C++ core (ConfigError itself for "")."""
+    return _CONFIG_ERRORS.get(kind, ConfigError)
+
+
 class InternalCompilerError(DeuteronError):
     """A bug in deuteron itself (please report it with the kernel that triggered it)."""
 
@@ -123,7 +136,8 @@ class NestedGridLoop(CompileError):
 
 
 class TopLevelStatementBetweenLoops(CompileError):
-    """A statement between two top-level device loops that needs the device."""
+    """A statement between two top-level device loops other than ``hl.barrier()`` (Helion
+    runs a kernel's top-level loops as one launch: host code goes before or after them)."""
 
 
 class NoDeviceLoopsInKernel(CompileError):

@@ -51,7 +51,7 @@ struct SourceSpan {
   X(InvalidDeviceForLoop)                     /* a for loop on the device over neither */   \
                                               /* hl.tile, hl.grid nor a range */            \
   X(NestedGridLoop)                           /* hl.grid / tile loops not at the top */     \
-  X(TopLevelStatementBetweenLoops)            /* device-only statements between loops */    \
+  X(TopLevelStatementBetweenLoops)            /* a statement between top-level loops */     \
   X(NoDeviceLoopsInKernel)                    /* a kernel without a tile or grid loop */    \
   X(FailedToUnpackTile)                       /* for a, b in hl.tile(n) */                  \
   X(InvalidTileRange)                         /* hl.tile(begin, end) with begin > end */    \

@@ -173,6 +173,10 @@ struct Program {
   // Helion does (WARNING[Name]: ...) unless the kernel's ignore_warnings
   // names the class.
   std::vector<std::pair<std::string, std::string>> warnings;
+  // hl.barrier() stands between two top-level loops: Helion runs the kernel
+  // as one persistent launch with a grid-wide barrier, which needs a
+  // persistent pid_type (sema/loop_phases.cc; ConfigSpec::barrier_phases).
+  bool barrier_phases = false;
 };
 
 // Parses nothing: takes an already-parsed module.  Throws CompileError.

@@ -33,6 +33,7 @@ std::unique_ptr<BoundKernel> BoundKernel::bind(const BindRequest& request, Devic
   std::vector<const ir::DeviceKernel*> kernels;
   for (const auto& k : p.kernels) kernels.push_back(k.get());
   bound->spec_ = analysis::derive_config_spec(kernels, p.block_sizes, p.reduction_loops, p.tunables);
+  bound->spec_.barrier_phases = p.barrier_phases;
   return bound;
 }
 

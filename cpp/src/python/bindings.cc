@@ -314,7 +314,8 @@ NB_MODULE(_core, m) {
         PyErr_SetString(PyExc_ValueError, e.what());
         return;
       }
-      raise_python(g_config_error, g_config_error(std::string(e.what())));
+      nb::object type = g_config_error(e.kind());
+      raise_python(type, type(std::string(e.what())));
     } catch (const InternalError& e) {
       if (!g_internal_error.is_valid()) {
         PyErr_SetString(PyExc_RuntimeError, e.what());

@@ -308,6 +308,13 @@ class Analyzer {
   bool is_device_loop(const ast::For& f) const;
   // The qualified name of the function a for loop iterates ("hl.tile"), or "".
   std::string loop_function(const ast::For& f) const;
+  // The qualified name of what `func` names through the kernel's globals
+  // ("hl.barrier" for hl.barrier or an imported barrier), or "".
+  std::string callee_qualname(const ast::Expr& func) const;
+  // loop_phases.cc: Helion's rules for the top-level loops (no statements
+  // between them, no loop touching what an earlier one of its phase wrote).
+  bool is_barrier_stmt(const ast::Stmt& s) const;
+  void check_loop_phases();
   void mark_unknown_assigned(const ast::Stmt& s);
   void check_no_device_loops(const ast::Stmt& s, const char* where);
   // Errors at a read of a name that only existed inside an earlier device loop

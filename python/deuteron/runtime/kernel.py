@@ -755,7 +755,7 @@ class BoundKernel:
         except exc.ConfigError as e:
             if str(e).startswith(self._config_error_prefix):
                 raise
-            raise exc.ConfigError(self._config_error_prefix + str(e)) from None
+            raise type(e)(self._config_error_prefix + str(e)) from None
 
     def normalize_config(self, config: Config | dict) -> Config:
         """The config with every key filled in; raises ConfigError if it is outside the space."""

@@ -49,6 +49,7 @@ def normalize_rows(x: torch.Tensor) -> torch.Tensor:
     out = torch.empty_like(x)
     for tile in hl.tile(n):
         partial[tile] = x[tile, :].to(torch.float32).sum(-1)
+    hl.barrier()
     for tile in hl.tile(n):
         out[tile, :] = (x[tile, :].to(torch.float32) / partial[tile][:, None]).to(x.dtype)
     return out

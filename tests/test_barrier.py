@@ -1,7 +1,10 @@
 """hl.barrier() between top-level loops: each loop is its own launch, in program
-order, so a phase reads what the phases before it stored whatever the config
-(Helion's persistent pid_types included); the call itself generates nothing.
-Inside a tile loop it is a BarrierOnlyAllowedAtTopLevel compile error.
+order, so a phase reads what the phases before it stored; the call itself
+generates nothing.  As in Helion (which runs the phases as one persistent
+kernel) the pid_type must be persistent: the default and the search take
+persistent_blocked / persistent_interleaved only, another is a
+BarrierRequiresPersistent ConfigError.  Inside a tile loop hl.barrier() is a
+BarrierOnlyAllowedAtTopLevel compile error.
 """
 
 from __future__ import annotations
@@ -61,12 +64,39 @@ def split_sum(x: torch.Tensor) -> torch.Tensor:
     return out
 
 
-@pytest.mark.parametrize("pid_type", ["flat", "persistent_blocked", "persistent_interleaved"])
+@pytest.mark.parametrize("pid_type", ["persistent_blocked", "persistent_interleaved"])
 def test_phases_see_earlier_phases(mode, pid_type):
     x = torch.arange(37, dtype=torch.float32)
     run = fresh(two_phases).bind((x,)).compile_config(deuteron.Config(block_sizes=[8, 16], pid_type=pid_type))
     out = run(x)
     torch.testing.assert_close(out, x.flip(0) * 2 + 1)
+
+
+@pytest.mark.parametrize("pid_type", ["flat", "xyz"])
+def test_a_pid_type_that_is_not_persistent_is_an_error(mode, pid_type):
+    x = torch.arange(37, dtype=torch.float32)
+    bound = fresh(two_phases).bind((x,))
+    assert bound.default_config().pid_type == "persistent_blocked"
+    with pytest.raises(exc.BarrierRequiresPersistent, match=rf"hl\.barrier\(\) requires pid_type to be persistent "
+                                                            rf"\(got '{pid_type}'\)"):
+        bound.compile_config(deuteron.Config(block_sizes=[8, 16], pid_type=pid_type))
+    assert issubclass(exc.BarrierRequiresPersistent, exc.ConfigError)
+
+
+def test_the_search_takes_persistent_pid_types_only(monkeypatch):
+    import json
+
+    from deuteron.runtime.core import core
+
+    monkeypatch.setenv("DEUTERON_INTERPRET", "1")
+    x = torch.arange(37, dtype=torch.float32)
+    bound = fresh(two_phases).bind((x,))
+    assert json.loads(bound.tune_spec_json())["barrier_phases"] is True
+    space = core().SearchSession(bound.tune_spec_json(), dict(bound.device_info), None, "random", 1, "quick", None)
+    (pid,) = [p for p in json.loads(space.describe()) if p["name"] == "pid_type"]
+    assert pid["choices"] and set(pid["choices"]) <= {"persistent_blocked", "persistent_interleaved"}
+    for config in space.ask(8):
+        assert json.loads(config)["pid_type"] in ("persistent_blocked", "persistent_interleaved")
 
 
 def test_several_barriers_and_loops_between(mode):

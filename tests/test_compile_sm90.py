@@ -172,3 +172,28 @@ def test_loop_entry_knobs_compile_for_sm90(case, monkeypatch):
         (launch,) = compile_for_target(bound, cfg, args)
         assert launch.compiled.asm["cubin"]
 
+def while_cases():
+    import kernels_while as K
+
+    groups = torch.tensor([0, 2, 1, 0], dtype=torch.int32)
+    return [
+        ("count_up", K.count_up, (torch.randn(1000), 3)),
+        ("zero_dim_counter", K.zero_dim_counter, (torch.zeros(300),)),
+        ("halve_rows", K.halve_rows, (torch.randn(8, 200),)),
+        ("nested", K.nested, (torch.randn(64, 32), 30.0)),
+        ("repeated_row_sums", K.repeated_row_sums, (torch.randn(64, 300), 2)),
+        ("lock_add", K.lock_add, (torch.randn(4, 64), groups, torch.zeros(3, dtype=torch.int32), torch.zeros(3, 64))),
+        ("lock_tiles", K.lock_tiles, (torch.zeros(64, dtype=torch.int32),)),
+        ("overwritten_unread", K.overwritten_unread, (torch.randn(300),)),
+    ]
+
+
+@pytest.mark.parametrize("case", range(len(while_cases())))
+def test_while_loops_compile_for_sm90(case, monkeypatch):
+    """A while loop is an scf.while whose condition Triton takes as an i1 scalar."""
+    name, kernel, args = while_cases()[case]
+    monkeypatch.setenv("DEUTERON_INTERPRET", "1")
+    kernel.reset()
+    bound = kernel.bind(args)
+    (launch,) = compile_for_target(bound, bound.default_config(), args)
+    assert "scf.while" in launch.compiled.asm["ttir"], name

@@ -255,11 +255,12 @@ def test_no_retry_after_a_launch_wrote_an_argument(fake_gpu):
     # Running the call again would add 1 twice: the error says so instead.
     @deuteron.kernel(autotune_effort="none")
     def bump_then_mm(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        for t in hl.tile(x.size(0)):
-            x[t, :] = x[t, :] + 1
         m, k = x.size()
         n = y.size(1)
         out = torch.empty([m, n], dtype=torch.float32, device=x.device)
+        for t in hl.tile(x.size(0)):
+            x[t, :] = x[t, :] + 1
+        hl.barrier()
         for tm, tn in hl.tile([m, n]):
             acc = hl.zeros([tm, tn], dtype=torch.float32)
             for tk in hl.tile(k):

@@ -59,6 +59,7 @@ std::unique_ptr<BoundKernel> bind_kernel(const std::string& source, const std::s
   req.function_name = function;
   req.args = std::move(args);
   req.static_shapes = static_shapes;
+  req.interpret = true;  // breakpoint() in a tile loop
   req.globals = {module("torch", "torch"), module("deuteron", "deuteron"), module("hl", "deuteron.language"),
                  module("math", "math")};
   for (const auto& [name, text] : helpers) {
@@ -176,6 +177,7 @@ def memory(x: torch.Tensor, idx: torch.Tensor, counts: torch.Tensor, flags: torc
             t, {c}
         """, args={"0": prev, "c": counts}, output_like=(prev, prev))
         hl.store(out, [tile], twice)
+    hl.barrier()
     for row in hl.grid(4):
         v = x[row]
         if v > 0:
@@ -199,6 +201,27 @@ def lanes(x: torch.Tensor) -> torch.Tensor:
         for tile_n in hl.tile(n, block_size=bs):
             acc = acc + x[tile_m, tile_n] * 2
         out[tile_m] = acc.sum(-1)
+    return out
+)";
+
+// While loops (a condition from a reduction, carried values; a spin lock on a
+// one-lane tile) and a breakpoint.
+const char* const kWhile = R"(
+@deuteron.kernel()
+def spin(x: torch.Tensor, lock: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        v = x[tile]
+        steps = 0
+        while v.abs().max() > 1.0:
+            v = v * 0.5
+            steps += 1
+        breakpoint()
+        out[tile] = v + steps
+    for t in hl.tile(lock.size(0)):
+        while hl.atomic_cas(lock, [t], 0, 1) == 1:
+            pass
+        hl.atomic_xchg(lock, [t], 0)
     return out
 )";
 
@@ -279,6 +302,8 @@ std::vector<Case> cases() {
       {"gathers 2-D", kGathers, "gathers",
        {tensor("x", f32, {64, 64}), tensor("rows", DType::Int64, {64, 64}), tensor("w", f32, {64, 64})},
        R"({"block_sizes": [8, 16]})"},
+      {"while", kWhile, "spin", {tensor("x", f32, {100}), tensor("lock", DType::Int32, {8})},
+       R"({"block_sizes": [32, 1]})"},
       {"int64 indices", kDynamic, "dyn", {tensor("x", f32, {65536, 32768}), tensor("y", f32, {65536, 32768})},
        R"({"block_sizes": [16, 32]})"},
   };

@@ -5,7 +5,7 @@
 //   deuteronc kernels.py --function add --args 'x:float32[1024],y:float32[1024]'
 //             [--config '{"block_sizes": [256]}' | --config @cfg.json]
 //             [--dump=ast|ir|ir-after=<stage>|backward|config-spec|default-config|config|triton|reference]
-//             [--dynamic] [--precision=fast|strict] [--time N]
+//             [--dynamic] [--precision=fast|strict] [--interpret] [--time N]
 //   deuteronc --run-pass=NAME [pass options] FILE.ir   (see run_pass_tool.cc)
 //   deuteronc --dump=config-keys      (the config key table as JSON)
 #include <chrono>
@@ -28,11 +28,13 @@ namespace {
   if (!msg.empty()) std::cerr << "deuteronc: " << msg << "\n";
   std::cerr << "usage: deuteronc FILE.py [--function NAME] [--args SPEC] [--config JSON|@FILE]\n"
                "                 [--dump=ast|ir|ir-after=STAGE|backward|config-spec|default-config|config|triton|reference]\n"
-               "                 [--dynamic] [--precision=fast|strict] [--time N]\n"
+               "                 [--dynamic] [--precision=fast|strict] [--interpret] [--time N]\n"
                "       deuteronc --dump=config-keys\n"
                "  SPEC: comma-separated NAME:TYPE, one per parameter without a default, where TYPE is\n"
                "        a dtype with sizes (float32[1024,512]), optionally strides in braces\n"
                "        (float32[4,8]{1,4}), or int, float, bool, None, or constexpr=VALUE\n"
+               "  --interpret: compile for an interpret mode (DEUTERON_INTERPRET / TRITON_INTERPRET),\n"
+               "        which breakpoint() in a tile loop needs.\n"
                "  Without --function, the file's one kernel is compiled (decorated with\n"
                "  @deuteron.kernel/@deuteron.jit, or holding an hl.tile/hl.grid loop).\n";
   std::exit(2);
@@ -51,7 +53,7 @@ std::string read_file(const std::string& path) {
 int main(int argc, char** argv) {
   if (wants_run_pass(argc, argv)) return run_pass_main(argc, argv);
   std::string path, function, args_spec, config_text = "{}", dump = "triton";
-  bool dynamic = false;
+  bool dynamic = false, interpret = false;
   Precision precision = Precision::Fast;
   int repeat = 0;
   std::set<std::string> given;  // options seen: each may be given once
@@ -81,6 +83,7 @@ int main(int argc, char** argv) {
       if (!p) usage("--precision is fast or strict, got '" + v + "'");
       precision = *p;
     } else if (a == "--dynamic") dynamic = true;
+    else if (a == "--interpret") interpret = true;
     else if (!a.empty() && a[0] == '-') usage("unknown option " + a);
     else if (!path.empty()) usage("more than one input file: " + path + " and " + a);
     else path = a;
@@ -97,6 +100,7 @@ int main(int argc, char** argv) {
   try {
     req = cli::make_bind_request(path, text, function, cli::parse_arg_specs(args_spec), !dynamic);
     req.precision = precision;
+    req.interpret = interpret;
   } catch (const cli::UsageError& e) {
     usage(e.what());
   }

@@ -52,6 +52,19 @@ class ConfigError(DeuteronError, ValueError):
     """A Config outside the kernel's config space (names the key and the allowed values)."""
 
 
+class BarrierRequiresPersistent(ConfigError):
+    """A config whose ``pid_type`` is not persistent for a kernel with ``hl.barrier()`` between
+    top-level loops (Helion's rule: it runs them as one persistent kernel)."""
+
+
+_CONFIG_ERRORS: dict[str, type[ConfigError]] = {"BarrierRequiresPersistent": BarrierRequiresPersistent}
+
+
+def config_error_class(kind: str) -> type[ConfigError]:
+    """The ConfigError subclass for a kind of config error of the C++ core (ConfigError itself for "")."""
+    return _CONFIG_ERRORS.get(kind, ConfigError)
+
+
 class InternalCompilerError(DeuteronError):
     """A bug in deuteron itself (please report it with the kernel that triggered it)."""
 
@@ -123,7 +136,8 @@ class NestedGridLoop(CompileError):
 
 
 class TopLevelStatementBetweenLoops(CompileError):
-    """A statement between two top-level device loops that needs the device."""
+    """A statement between two top-level device loops other than ``hl.barrier()`` (Helion
+    runs a kernel's top-level loops as one launch: host code goes before or after them)."""
 
 
 class NoDeviceLoopsInKernel(CompileError):
@@ -267,6 +281,21 @@ class StackTensorDevPtrDtype(CompileError):
 class StackTensorExampleOnDevice(CompileError):
     """``hl.stacktensor_like(example, dev_ptrs)`` with ``example`` a value made in the loop,
     not a host tensor."""
+class BreakpointInDeviceLoopRequiresInterpret(CompileError):
+    """``breakpoint()`` inside a tile loop of a kernel that is compiled: the debugger can stop
+    in a kernel only where it runs as Python, in an interpret mode (``DEUTERON_INTERPRET=1`` or
+    ``TRITON_INTERPRET=1``)."""
+
+
+class InvalidMemorySemantic(CompileError, InternalCompilerError):
+    """An ``hl.atomic_*`` whose ``sem`` is none of ``relaxed``, ``acquire``, ``release``,
+    ``acq_rel``.  Helion raises it as its InternalError (a ValueError it wraps), so this class
+    is ``exc.InternalError`` too."""
+
+
+class LoopDependencyError(CompileError):
+    """A top-level loop that reads or writes a tensor an earlier top-level loop of its phase
+    wrote, with no ``hl.barrier()`` between them (Helion runs the loops of a phase as one launch)."""
 
 
 _KINDS: dict[str, type[CompileError]] = {
@@ -312,6 +341,16 @@ class GraphModuleUnsupportedOps(InputError):
         super().__init__(f"GraphModule contains unsupported operations: {ops}. Only pure computation graphs "
                          f"are supported (no get_attr or call_module nodes: submodules and parameters are "
                          f"the module's state, which a kernel cannot inline)")
+
+
+class IncompatibleInterpretModes(DeuteronError):
+    """``HELION_INTERPRET=1`` (Helion's PyTorch-eager mode, deuteron's ``DEUTERON_INTERPRET``)
+    and ``TRITON_INTERPRET=1`` set together, which Helion refuses: use one of them."""
+
+    def __init__(self, message: str = "TRITON_INTERPRET=1 and HELION_INTERPRET=1 cannot be used together. "
+                 "Please use only one of these debug modes at a time (deuteron's own DEUTERON_INTERPRET=1 "
+                 "takes precedence over TRITON_INTERPRET=1 instead).") -> None:
+        super().__init__(message)
 
 
 InvalidConfig = ConfigError

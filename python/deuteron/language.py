@@ -67,7 +67,7 @@ _DEVICE_FUNCTIONS = [
     "cumprod", "subscript", "split", "join", "tile_index", "tile_begin", "tile_end",
     "tile_block_size", "tile_id", "tile_count", "device_print", "inline_asm_elementwise",
     "inline_triton", "triton_kernel", "barrier", "register_block_size", "register_tunable",
-    "register_reduction_dim", "stacktensor_like",
+    "register_reduction_dim", "stacktensor_like", "breakpoint",
 ]
 
 # What each device function means (its docstring: help(hl.tile) and the docs'
@@ -152,6 +152,9 @@ _DOCS = {
     (a dict passes keyword arguments).  Example:
     ``out[t] = hl.triton_kernel(add_pairs, args=(x[t], y[t]), output_like=x[t])``""",
     "barrier": """``hl.barrier()``: a grid-wide barrier between phases of a persistent kernel.""",
+    "breakpoint": """``breakpoint()`` / ``hl.breakpoint()`` in a tile loop: stops in the debugger there, in an
+    interpret mode only (``DEUTERON_INTERPRET=1`` or ``TRITON_INTERPRET=1``, where the kernel runs as
+    Python); compiled, it is a ``BreakpointInDeviceLoopRequiresInterpret`` error.""",
     "register_block_size": """``hl.register_block_size(n)`` (host code): a tunable block size to pass to ``hl.tile(..., block_size=)``.""",
     "register_tunable": """``hl.register_tunable(name, fragment)`` (host code): a tunable value of your own in the search space.""",
     "register_reduction_dim": """``hl.register_reduction_dim(n)`` (host code): a size reduced over whole (its block size covers ``n``).""",

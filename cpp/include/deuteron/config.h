@@ -38,10 +38,17 @@ inline constexpr const char kNumStores[] = "num_stores";
 inline constexpr const char kTunables[] = "tunables";
 }  // namespace spec_summary
 
-// A Config outside the space (wrong key, length, or value).
+// A Config outside the space (wrong key, length, or value).  `kind` names the
+// problem where Helion has a class of its own for it (Python raises that
+// subclass of deuteron.exc.ConfigError: "BarrierRequiresPersistent"); "" else.
 class ConfigError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit ConfigError(const std::string& what, std::string kind = "")
+      : std::runtime_error(what), kind_(std::move(kind)) {}
+  const std::string& kind() const { return kind_; }
+
+ private:
+  std::string kind_;
 };
 
 // What sema finds tunable in a kernel (Program::block_sizes, ...).
@@ -73,6 +80,10 @@ struct BlockSizeSpec {
   // blocks are products without tl.dot, codegen/triton's emit_dot).
   int64_t min_allowed = 1;
   bool is_reduction_like = false;  // tiles an inner loop (k of a matmul, a looped reduction)
+  // The largest block size a config may give, and why (a while condition over
+  // the tile is one value only with one lane): the normalizer rejects more.
+  int64_t max_allowed = int64_t{1} << 30;
+  std::string max_allowed_why;
 };
 
 struct ReductionLoopSpec {
@@ -277,6 +288,10 @@ struct ConfigSpec {
   // Loads (global index) whose hl.load gives an eviction_policy: their
   // load_eviction_policies entry has nothing to choose.
   std::vector<int> loads_with_eviction_policy;
+  // hl.barrier() between top-level loops (Program::barrier_phases): Helion's
+  // rule, a persistent pid_type only (the default, the search and the
+  // normalizer, which raises BarrierRequiresPersistent for another).
+  bool barrier_phases = false;
 
   // The key loop of kernel k when it is a flash attention, else -1.
   int flash_attention_loop(int k) const;

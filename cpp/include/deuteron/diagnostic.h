@@ -51,7 +51,7 @@ struct SourceSpan {
   X(InvalidDeviceForLoop)                     /* a for loop on the device over neither */   \
                                               /* hl.tile, hl.grid nor a range */            \
   X(NestedGridLoop)                           /* hl.grid / tile loops not at the top */     \
-  X(TopLevelStatementBetweenLoops)            /* device-only statements between loops */    \
+  X(TopLevelStatementBetweenLoops)            /* a statement between top-level loops */     \
   X(NoDeviceLoopsInKernel)                    /* a kernel without a tile or grid loop */    \
   X(FailedToUnpackTile)                       /* for a, b in hl.tile(n) */                  \
   X(InvalidTileRange)                         /* hl.tile(begin, end) with begin > end */    \
@@ -85,7 +85,11 @@ struct SourceSpan {
   X(StackTensorcOnHost)                       /* hl.stacktensor_like in host code */        \
   X(StackTensorDevPtrOnHost)                  /* its dev_ptrs a host tensor, not loaded */  \
   X(StackTensorDevPtrDtype)                   /* its dev_ptrs not of dtype uint64 */        \
-  X(StackTensorExampleOnDevice)               /* its tensor_like a device value */
+  X(StackTensorExampleOnDevice)               /* its tensor_like a device value */       \
+  X(BreakpointInDeviceLoopRequiresInterpret)  /* breakpoint() in a tile loop, compiled */   \
+  X(InvalidMemorySemantic)                    /* hl.atomic_*(sem=...) not a known one */    \
+  X(LoopDependencyError)                      /* a loop touching what an earlier loop of */ \
+                                              /* its phase wrote (no hl.barrier() between) */
 
 enum class ErrorKind {
   Generic,  // anything without a finer kind

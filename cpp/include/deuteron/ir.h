@@ -161,9 +161,16 @@ enum class OpKind {
   For,            // loop over attrs.dim (Tile or Grid dim); operands = initial iter values;
                   // region 0 args = iter values; results = final iter values
   If,             // operands: cond; region 0 = then, region 1 = else; results = yielded values
+  // `while cond:` -- a loop whose first carried value is its condition (an i1 scalar), tested before
+  // every iteration: operands = [the condition's first value, initial carried values...]; region 0
+  // args = [condition, carried values...]; its yield = [the condition computed at the end of the body
+  // (the next test), new carried values...]; results = final values (results[0] is false).  Like For,
+  // every operand, region arg, yielded value and result of one position has one type.
+  While,
   Yield,          // terminator of For/If regions
   Assert,         // device-side assert (debug): operands: cond; attrs.message
   Print,          // device-side print (debug): attrs.message (the prefix), then the operands' values
+  Breakpoint,     // Python's breakpoint() where the program runs (debug; interpret modes only, sema checks)
   // Triton source inlined into the kernel (hl.inline_triton, hl.inline_asm_elementwise): attrs.message
   // is the text, a str.format template whose {i} is operand i and {tN} the pointer of tensor N ({{, }}:
   // braces).  With results, its last statement is the expression giving them (one per result).  Kept

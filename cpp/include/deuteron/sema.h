@@ -99,6 +99,9 @@ struct BindRequest {
   std::optional<DType> index_dtype;  // nullopt: int32 unless a tensor is too large
   std::string dot_precision = "tf32";
   Precision precision = Precision::Fast;  // the `precision` setting
+  // Whether the kernel runs in an interpret mode (DEUTERON_INTERPRET /
+  // interpret=True, or TRITON_INTERPRET): breakpoint() in a tile loop needs one.
+  bool interpret = false;
 };
 
 // How host code refers to a config-dependent value.
@@ -178,6 +181,10 @@ struct Program {
   // Helion does (WARNING[Name]: ...) unless the kernel's ignore_warnings
   // names the class.
   std::vector<std::pair<std::string, std::string>> warnings;
+  // hl.barrier() stands between two top-level loops: Helion runs the kernel
+  // as one persistent launch with a grid-wide barrier, which needs a
+  // persistent pid_type (sema/loop_phases.cc; ConfigSpec::barrier_phases).
+  bool barrier_phases = false;
 };
 
 // Parses nothing: takes an already-parsed module.  Throws CompileError.

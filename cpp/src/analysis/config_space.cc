@@ -46,6 +46,7 @@ bool flattenable(const ir::DeviceKernel& k) {
       case ir::OpKind::Squeeze:
       case ir::OpKind::For:
       case ir::OpKind::If:
+      case ir::OpKind::While:
       case ir::OpKind::TileBegin:
       case ir::OpKind::TileEnd:
       case ir::OpKind::TileBlockSize:

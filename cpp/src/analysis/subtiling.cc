@@ -40,12 +40,15 @@ bool legal(const ir::DeviceKernel& k, int d) {
       case OpKind::Yield:
       case OpKind::Store:
       case OpKind::Assert:
-      case OpKind::Print: return;
+      case OpKind::Print:
+      case OpKind::Breakpoint: return;
       case OpKind::Reshape:
         // Only one that adds or drops size-1 axes keeps the dim whole.
         if (real_dims(op.operands[0]->type) != real_dims(op.result()->type)) ok = false;
         return;
-      case OpKind::If: ok = false; return;
+      // Its yields and results keep one type per branch or iteration: no sub-tiles of them.
+      case OpKind::If:
+      case OpKind::While: ok = false; return;
       // Triton text may mix the lanes of its block (tl.sum, tl.reshape): it sees the whole block.
       case OpKind::InlineTriton: ok = false; return;
       case OpKind::Gather:

@@ -400,6 +400,7 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
   o.emplace_back(keys::kReductionLoops, json::Value(std::move(rl)));
   o.emplace_back(keys::kNumWarps, json::Value(num_warps));
   o.emplace_back(keys::kNumStages, json::Value(num_stages));
+  if (barrier_phases) o.emplace_back(keys::kPidType, json::Value(pid_types::kPersistentBlocked));
   if (flash) {
     json::Array ws(static_cast<size_t>(range_entries), json::Value());
     for (const auto& l : inner_loops)
@@ -625,10 +626,16 @@ class Normalizer {
     {
       const ConfigKey& key = config_key(keys::kPidType);
       const json::Value* v = get(key.name);
-      json::Value p = v ? *v : key.default_value;
+      json::Value p = v ? *v : spec_.barrier_phases ? json::Value(pid_types::kPersistentBlocked) : key.default_value;
       if (!key.accepts(p)) fail(key.name, json::dump(p) + " is not allowed; use " + key.allowed_text());
       if (p.as_string() == pid_types::kXyz && spec_.max_grid_rank > 3)
         fail(key.name, "'xyz' supports grids of up to 3 dims; this kernel has " + std::to_string(spec_.max_grid_rank));
+      // Helion's rule: its phases are one persistent kernel with a grid-wide barrier.
+      if (spec_.barrier_phases && !pid_types::is_persistent(p.as_string()))
+        throw ConfigError(std::string("config key '") + key.name + "': hl.barrier() requires pid_type to be persistent (got '" +
+                              p.as_string() + "'); use 'persistent_blocked' or 'persistent_interleaved' (Helion "
+                              "runs the loops a barrier separates as one persistent kernel)",
+                          "BarrierRequiresPersistent");
       out.emplace_back(key.name, p);
     }
     {
@@ -685,6 +692,10 @@ class Normalizer {
         fail(key.name, "entry " + std::to_string(i) + " (" + specs[i].origin + ") is " + std::to_string(b) +
                            "; it must be at least " + std::to_string(least));
       if (b > key.max) fail(key.name, "entry " + std::to_string(i) + " is too large (max 2**20)");
+      if (b > specs[i].max_allowed)
+        fail(key.name, "entry " + std::to_string(i) + " (" + specs[i].origin + ") is " + std::to_string(b) +
+                           "; it must be at most " + std::to_string(specs[i].max_allowed) +
+                           (specs[i].max_allowed_why.empty() ? "" : ": " + specs[i].max_allowed_why));
     });
   }
 

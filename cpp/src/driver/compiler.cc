@@ -34,6 +34,7 @@ std::unique_ptr<BoundKernel> BoundKernel::bind(const BindRequest& request, Devic
   for (const auto& k : p.kernels) kernels.push_back(k.get());
   bound->spec_ = analysis::derive_config_spec(kernels, p.block_sizes, p.reduction_loops, p.tunables,
                                               !p.read_and_written_args.empty(), p.expression_shapes);
+  bound->spec_.barrier_phases = p.barrier_phases;
   return bound;
 }
 

@@ -43,9 +43,11 @@ const char* name(OpKind k) {
     case OpKind::CombineReduce: return "combine_reduce";
     case OpKind::For: return "for";
     case OpKind::If: return "if";
+    case OpKind::While: return "while";
     case OpKind::Yield: return "yield";
     case OpKind::Assert: return "assert";
     case OpKind::Print: return "print";
+    case OpKind::Breakpoint: return "breakpoint";
     case OpKind::InlineTriton: return "inline_triton";
   }
   return "?";

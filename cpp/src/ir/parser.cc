@@ -85,8 +85,11 @@ Arity arity(OpKind k) {
     case OpKind::Where: return {3, 3, 1};
     case OpKind::Dot: return {2, 3, 1};
     case OpKind::If: return {1, 1, -1};
+    // The condition's first value, then the initial carried values; one result each.
+    case OpKind::While: return {1, -1, -1};
     case OpKind::Assert: return {1, 1, 0};
     case OpKind::Print: return {0, -1, 0};
+    case OpKind::Breakpoint: return {0, 0, 0};
     case OpKind::InlineTriton: return {0, -1, -1};
     case OpKind::Yield: return {0, -1, 0};
     // Memory ops and loops parse their operands themselves.
@@ -1016,7 +1019,8 @@ class Parser {
     for (const auto& v : results) pending_.insert(v->id);
 
     // Regions, with their own arguments, before the results are visible.
-    int expected_regions = o.kind == OpKind::For ? 1 : o.kind == OpKind::If ? 2 : combine_region ? 1 : 0;
+    int expected_regions =
+        o.kind == OpKind::For || o.kind == OpKind::While ? 1 : o.kind == OpKind::If ? 2 : combine_region ? 1 : 0;
     next_line();
     for (int ri = 0; ri < expected_regions; ++ri) {
       const char* header = o.kind == OpKind::If ? (ri == 0 ? "then" : "else") : combine_region ? "combine" : "body";

@@ -385,6 +385,17 @@ class Verifier {
         }
       }
       if (op.kind == OpKind::If) check(op.regions.size() == 2, &op, "if has two regions");
+      if (op.kind == OpKind::While) {
+        check(op.regions.size() == 1, &op, "while has one region");
+        check(!op.results.empty() && op.operands.size() == op.results.size(), &op,
+              "a while's operands (its condition, then the carried values) and results differ in number");
+        check(op.regions[0]->args.size() == op.results.size(), &op, "region args and results differ in number");
+        for (size_t j = 0; j < op.results.size(); ++j) {
+          check(op.operands[j]->type == op.results[j]->type, &op, "carried value type changes");
+          check(op.regions[0]->args[j]->type == op.results[j]->type, &op, "region arg type differs");
+        }
+        check(op.results[0]->type == Type{DType::Bool, {}}, &op, "a while's condition must be an i1 scalar");
+      }
       for (const auto& res : op.results) scopes.back().insert(res.get());
     }
     (void)must_terminate;

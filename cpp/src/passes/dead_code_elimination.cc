@@ -15,6 +15,7 @@ bool has_side_effects(const ir::Op& op) {
     case ir::OpKind::AtomicRMW:
     case ir::OpKind::Assert:
     case ir::OpKind::Print:
+    case ir::OpKind::Breakpoint:
     case ir::OpKind::InlineTriton:
     case ir::OpKind::Yield: return true;
     default: break;

@@ -87,7 +87,7 @@ class Subtiler {
         rewrite_for(*op);
       } else if (op->kind == OpKind::Yield) {
         op->operands = expanded(op->operands);
-      } else if (op->kind == OpKind::If) {
+      } else if (op->kind == OpKind::If || op->kind == OpKind::While) {
         for (auto& sub : op->regions) rewrite(*sub);
       } else if (ir::touches_dim(*op, d_)) {
         for (int s = 0; s < n_; ++s) r.ops.push_back(copy_for_subtile(*op, s, r));

@@ -270,7 +270,8 @@ class UnitDimEliminator {
         broadcast_index_axes(op, res->type.dims);
         stack_axes(op);
         break;
-      case OpKind::For: {
+      case OpKind::For:
+      case OpKind::While: {
         size_t first = op.attrs.dynamic_bounds ? 2 : 0;
         const ir::Region& body = *op.regions[0];
         const ir::Op& y = *body.ops.back();

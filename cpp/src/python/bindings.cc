@@ -242,7 +242,7 @@ std::unique_ptr<PyBound> bind(const std::string& source, const std::string& file
                               const std::string& function_name, const nb::list& args, const nb::list& globals,
                               bool static_shapes, std::optional<std::string> index_dtype,
                               const std::string& dot_precision, const std::string& precision,
-                              const nb::dict& device) {
+                              const nb::dict& device, bool interpret) {
   BindRequest req;
   auto file = std::make_shared<SourceFile>();
   file->text = source;
@@ -258,6 +258,7 @@ std::unique_ptr<PyBound> bind(const std::string& source, const std::string& file
   auto p = precision_from_name(precision);
   if (!p) throw std::invalid_argument("precision is 'fast' or 'strict', got '" + precision + "'");
   req.precision = *p;
+  req.interpret = interpret;
   DeviceInfo info = to_device(device);
   std::unique_ptr<BoundKernel> b;
   {
@@ -313,7 +314,8 @@ NB_MODULE(_core, m) {
         PyErr_SetString(PyExc_ValueError, e.what());
         return;
       }
-      raise_python(g_config_error, g_config_error(std::string(e.what())));
+      nb::object type = g_config_error(e.kind());
+      raise_python(type, type(std::string(e.what())));
     } catch (const InternalError& e) {
       if (!g_internal_error.is_valid()) {
         PyErr_SetString(PyExc_RuntimeError, e.what());
@@ -373,5 +375,6 @@ NB_MODULE(_core, m) {
 
   m.def("bind", &bind, nb::arg("source"), nb::arg("filename"), nb::arg("first_line"), nb::arg("function_name"),
         nb::arg("args"), nb::arg("globals"), nb::arg("static_shapes") = true, nb::arg("index_dtype") = nb::none(),
-        nb::arg("dot_precision") = "tf32", nb::arg("precision") = "fast", nb::arg("device") = nb::dict());
+        nb::arg("dot_precision") = "tf32", nb::arg("precision") = "fast", nb::arg("device") = nb::dict(),
+        nb::arg("interpret") = false);
 }

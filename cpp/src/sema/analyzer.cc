@@ -108,7 +108,7 @@ std::string normalize_qualname(std::string q) {
 
 const char* const kBuiltins[] = {"float", "int", "bool", "min", "max", "abs", "len", "range",
                                  "print", "isinstance", "tuple", "list", "sum", "round", "divmod",
-                                 "zip", "enumerate", "dict", "getattr"};
+                                 "zip", "enumerate", "dict", "getattr", "breakpoint"};
 
 }  // namespace
 
@@ -153,6 +153,7 @@ std::unique_ptr<Program> Analyzer::run() {
   bind_globals();
   bind_arguments();
   for (const auto& st : fn.body) host_stmt(*st);
+  check_loop_phases();
   finish_random_seeds();
   program_->read_and_written_args = read_and_written_arguments(fn);
   if (program_->kernels.empty())
@@ -341,15 +342,19 @@ bool Analyzer::is_device_loop(const ast::For& f) const {
 std::string Analyzer::loop_function(const ast::For& f) const {
   auto* call = ast::dyn_cast<ast::Call>(f.iter.get());
   if (!call) return "";
+  return callee_qualname(*call->func);
+}
+
+std::string Analyzer::callee_qualname(const ast::Expr& func) const {
   // Resolve `hl.tile` / `deuteron.language.tile` / a directly imported `tile`.
   std::string qual;
-  if (auto* attr = ast::dyn_cast<ast::Attribute>(call->func.get())) {
+  if (auto* attr = ast::dyn_cast<ast::Attribute>(&func)) {
     auto* base = ast::dyn_cast<ast::Name>(attr->value.get());
     if (!base) return "";
     auto g = globals_.find(base->id);
     if (g == globals_.end() || g->second.kind != GlobalSpec::Kind::Module) return "";
     qual = normalize_qualname(g->second.qualname) + "." + attr->attr;
-  } else if (auto* n = ast::dyn_cast<ast::Name>(call->func.get())) {
+  } else if (auto* n = ast::dyn_cast<ast::Name>(&func)) {
     auto g = globals_.find(n->id);
     if (g == globals_.end() || g->second.kind != GlobalSpec::Kind::Function) return "";
     qual = normalize_qualname(g->second.qualname);

@@ -158,6 +158,9 @@ class Analyzer {
   SValue make_fragment(const std::string& kind, const CallArgs& call);
   // print(prefix, *values) / hl.device_print inside a tile loop: a Print op (hl_ops.cc).
   SValue device_print(const CallArgs& call, const std::string& what);
+  // breakpoint() / hl.breakpoint() inside a tile loop: a Breakpoint op, in an
+  // interpret mode only (the kernel then runs as Python).
+  SValue device_breakpoint(const CallArgs& call, const std::string& what);
   // hl.inline_triton / hl.inline_asm_elementwise: an InlineTriton op (escape_hatches.cc).
   bool call_escape_hatch(const std::string& name, const CallArgs& call, SValue& out);
   SValue inline_triton(const CallArgs& call);
@@ -325,6 +328,13 @@ class Analyzer {
   bool is_device_loop(const ast::For& f) const;
   // The qualified name of the function a for loop iterates ("hl.tile"), or "".
   std::string loop_function(const ast::For& f) const;
+  // The qualified name of what `func` names through the kernel's globals
+  // ("hl.barrier" for hl.barrier or an imported barrier), or "".
+  std::string callee_qualname(const ast::Expr& func) const;
+  // loop_phases.cc: Helion's rules for the top-level loops (no statements
+  // between them, no loop touching what an earlier one of its phase wrote).
+  bool is_barrier_stmt(const ast::Stmt& s) const;
+  void check_loop_phases();
   void mark_unknown_assigned(const ast::Stmt& s);
   void check_no_device_loops(const ast::Stmt& s, const char* where);
   // Errors at a read of a name that only existed inside an earlier device loop
@@ -356,6 +366,10 @@ class Analyzer {
   void device_assign(const ast::Expr& target, const SValue& value, SourceSpan span);
   void device_for(const ast::For& f);
   void device_if(const ast::If& s);
+  // `while cond:` inside a tile loop (a While op); its condition as the op's
+  // i1 scalar (one value: a scalar, or a tensor of one lane).
+  void device_while(const ast::While& s);
+  ir::Value* while_condition(const SValue& c, SourceSpan span);
   void device_static_for(const ast::For& f, const std::vector<SValue>& items);
   // Lowers a loop body with carried values; returns the For op.
   void lower_carried_loop(const ast::For& f, const std::vector<int>& dims, const std::vector<std::string>& targets,
@@ -411,6 +425,10 @@ class Analyzer {
   // The dims of the loops the statement being analyzed is in (the kernel's
   // grid dims, then inner loops, innermost last).
   std::vector<int> open_loop_dims_;
+  // Block sizes limited to 1 because a while condition over their tiles must
+  // be one value (block size index, the condition), checked against the
+  // least block each needs once its kernel is lowered.
+  std::vector<std::pair<int, SourceSpan>> one_lane_blocks_;
   int64_t work_ = 0;                           // see charge_work
   std::optional<SValue>* helper_return_ = nullptr;  // set while inlining a helper
   std::optional<HostRewrite> tunable_call_;         // set by hl.register_tunable for eval_call

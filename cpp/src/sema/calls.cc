@@ -658,6 +658,10 @@ bool Analyzer::call_builtin(const std::string& name, const CallArgs& call, SValu
     out = in_device() ? device_print(call, "print()") : SValue::none();
     return true;
   }
+  if (name == "breakpoint" && in_device()) {
+    out = device_breakpoint(call, "breakpoint()");
+    return true;
+  }
   if (in_device()) error(call.span, "the builtin " + name + "() is not supported inside tile loops");
   out = SValue::unknown();
   return true;

@@ -1474,7 +1474,8 @@ SValue Analyzer::atomic(ir::AtomicFn fn, const SValue& tensor, const IndexParts&
                         const SValue* expected, const std::string& sem, SourceSpan span) {
   static const char* const kSems[] = {"relaxed", "acquire", "release", "acq_rel"};
   if (std::find(std::begin(kSems), std::end(kSems), sem) == std::end(kSems))
-    error(span, "sem must be one of 'relaxed', 'acquire', 'release', 'acq_rel'; got '" + sem + "'");
+    error(span, ErrorKind::InvalidMemorySemantic,
+          "Invalid memory semantic '" + sem + "': sem must be one of 'relaxed', 'acquire', 'release', 'acq_rel'");
   const HostTensor& t = *tensor.tensor;
   LoweredIndex li = lower_index(*this, t, index, span);
   ir::Attrs attrs;

@@ -603,6 +603,18 @@ void Analyzer::assign_reduction_indices(ir::DeviceKernel& k, SourceSpan loop_spa
       }
     }
   });
+  // Block sizes a while condition limits to 1 (while_condition): a matmul
+  // over the tile takes such blocks too (as a product without tl.dot); a
+  // split block needing more lanes cannot.
+  for (const auto& [index, span] : one_lane_blocks_) {
+    auto& spec = program_->block_sizes[index];
+    if (spec.used_in_dot && spec.min_allowed <= 1) spec.min = 1;
+    if (spec.min > 1)
+      error(span, "the condition of this while loop is a value over a tile, which is one value only with blocks of "
+                  "1 lane, but the tile's block size (" + spec.origin + ") must be at least " +
+                  std::to_string(spec.min) + " elsewhere in the kernel",
+            {"reduce the condition to one value, e.g. `while (cond).any():`"});
+  }
 }
 
 // `acc += a @ b` in a loop inside the grid (a K loop): each product is
@@ -750,10 +762,7 @@ void Analyzer::device_stmt(const ast::Stmt& s) try {
       gen().builder().create(OpKind::Assert, {gen().cast(d.value, DType::Bool, s.span)}, {}, s.span, attrs);
       return;
     }
-    case ast::StmtKind::While:
-      error(ast::cast<ast::While>(&s)->header_span, ErrorKind::StatementNotSupported,
-            "while loops are not supported inside tile loops",
-            {"use `for i in hl.grid(n)` or an inner `hl.tile` loop"});
+    case ast::StmtKind::While: device_while(*ast::cast<ast::While>(&s)); return;
     case ast::StmtKind::Break:
       error(s.span, "break is not supported inside tile loops",
             {"Triton loops cannot exit early; use a mask (torch.where) or restructure the loop bounds"});
@@ -1097,6 +1106,175 @@ void Analyzer::lower_carried_loop(const ast::For& f, const std::vector<int>& dim
   }
   for (const auto& t : targets)
     after[t] = SValue::poison("the loop variable '" + t + "' cannot be used after its loop", f.header_span);
+  env_ = after;
+}
+
+// ------------------------------------------------------------- while loops
+
+// The condition of a while loop as the While op's i1 scalar.  Python takes the
+// truth of one value: a device scalar, or a tensor of one element, which a
+// tensor over tiles is only when every tile has one lane.  A tile whose block
+// size the config picks is therefore limited to blocks of 1 (the config space
+// offers only 1, a config giving more is a ConfigError naming the condition);
+// its one lane is then read with an `any` over the axis.
+ir::Value* Analyzer::while_condition(const SValue& c, SourceSpan span) {
+  SValue d = expect_device(c, span, "the condition of a while loop");
+  ir::Value* v = d.value;
+  const std::vector<int> dims = v->type.dims;
+  for (int dim : dims) {
+    if (dim == ir::kBroadcast) continue;
+    const ir::Dim& dm = kernel_->dim(dim);
+    std::string shown = gen().shape_str({dim});  // "[tile_m]"
+    shown = shown.substr(1, shown.size() - 2);
+    auto not_one = [&](const std::string& why) {
+      error(span, "the condition of a while loop must be one value, got a tensor of shape " +
+                      gen().shape_str(dims) + ": " + why,
+            {"reduce it to one value, e.g. `while (cond).any():` or `while (cond).all():`"});
+    };
+    if (dm.kind == DimKind::Tile) {
+      if (dm.fixed_block_size) {
+        if (*dm.fixed_block_size != 1)
+          not_one("the tile " + shown + " has blocks of " + std::to_string(*dm.fixed_block_size) + " lanes");
+        continue;
+      }
+      if (dm.config_block_size || dm.block_size_index < 0)
+        not_one("the block size of the tile " + shown + " is computed from tunables, so it may hold several lanes");
+      BlockSizeSpec& b = program_->block_sizes[dm.block_size_index];
+      b.max = 1;
+      b.max_allowed = 1;
+      b.max_allowed_why = "the while loop at line " + std::to_string(span.line) + " tests a value over the tile " +
+                          shown + ", which is one value only with blocks of one lane";
+      one_lane_blocks_.emplace_back(dm.block_size_index, span);
+      continue;
+    }
+    if (dm.kind == DimKind::Full && !dm.merged() && dm.extent().is_constant() && dm.extent().constant() == 1) continue;
+    not_one("one of its axes is a whole dim of " + dm.extent().str() + " elements");
+  }
+  // Only axes of one lane remain: read it.
+  v = gen().cast(v, DType::Bool, span);
+  while (!v->type.is_scalar()) {
+    int last = v->type.rank() - 1;
+    v = v->type.dims[last] == ir::kBroadcast ? gen().squeeze(v, last, span)
+                                              : gen().reduce(ir::ReduceFn::Any, v, last, false, std::nullopt, span);
+  }
+  return v;
+}
+
+void Analyzer::device_while(const ast::While& s) {
+  const SourceSpan at = s.header_span;
+  // The first test, once, before any typing attempt of the body (it may have
+  // effects: `while hl.atomic_cas(lock, [i], 0, 1) == 1`).  Known false when
+  // compiling: the body never runs.
+  SValue first = eval(*s.test);
+  bool truth;
+  if (is_truthy_static(first, truth) && !truth) return;
+  ir::Value* cond0 = while_condition(first, s.test->span);
+
+  // Carried: assigned in the body and holding a device-representable value
+  // before (as for inner for loops); the condition is carried first.
+  std::set<std::string> assigned = assigned_names(s.body);
+  std::vector<std::string> carried;
+  for (const auto& n : assigned) {
+    auto it = env_.find(n);
+    if (it == env_.end()) continue;
+    auto k = it->second.kind;
+    if (k == SValue::Kind::IR || k == SValue::Kind::Int || k == SValue::Kind::Float || k == SValue::Kind::Bool)
+      carried.push_back(n);
+  }
+  Env before = env_;
+  ir::Region* outer = gen().builder().region();
+  std::vector<ir::Type> types;
+  std::vector<bool> weak;
+  std::vector<PromotionClass> pclass;
+  for (const auto& n : carried) {
+    SValue v = gen().to_device(env_[n], at);
+    types.push_back(v.value->type);
+    weak.push_back(env_[n].kind != SValue::Kind::IR);
+    pclass.push_back(v.pclass);
+  }
+  const ir::Type cond_type{DType::Bool, {}};
+
+  ir::Op* loop = nullptr;
+  const int rng_seeds_before = program_->rng_seed_count;
+  for (int attempt = 0;; ++attempt) {
+    env_ = before;
+    program_->rng_seed_count = rng_seeds_before;  // a dropped attempt's random call sites are drawn again
+    random_offsets_.clear();
+    gen().builder().set_region(outer);
+    std::vector<ir::Value*> inits = {cond0};
+    std::vector<ir::Type> result_types = {cond_type};
+    for (size_t i = 0; i < carried.size(); ++i) {
+      SValue v = gen().to_device(before[carried[i]], at);
+      ir::Value* x = gen().cast(v.value, types[i].dtype, at);
+      inits.push_back(gen().broadcast_to(x, types[i].dims, at));
+      result_types.push_back(types[i]);
+    }
+    loop = gen().builder().create(OpKind::While, inits, result_types, at);
+    ir::Region* body = gen().builder().add_region(loop);
+    gen().builder().add_arg(body, cond_type, "while_cond");
+    for (size_t i = 0; i < carried.size(); ++i)
+      env_[carried[i]] = SValue::ir(gen().builder().add_arg(body, types[i], carried[i]), pclass[i]);
+    gen().builder().set_region(body);
+    ++loop_depth_;
+    device_body(s.body);
+    --loop_depth_;
+    // The next test, on the values the body leaves.
+    SValue again = eval(*s.test);
+    if (is_truthy_static(again, truth) && truth)
+      error(s.test->span, "this while loop never ends: its condition is known to be true after every iteration",
+            {"break is not supported inside tile loops: the condition must turn false through values the body "
+             "changes"});
+    ir::Value* next = while_condition(again, s.test->span);
+
+    // Widen the carried types and try again when a value grew (as for loops do).
+    bool retry = false;
+    std::vector<SValue> results;
+    for (size_t i = 0; i < carried.size(); ++i) {
+      SValue v = env_[carried[i]];
+      if (v.kind == SValue::Kind::Poison) error(at, v.s);
+      if (!(v.kind == SValue::Kind::IR || v.is_host_number()))
+        error(at, "'" + carried[i] + "' holds a number or tensor before this loop but " + describe(v) +
+                      " inside it; a carried variable must keep its kind");
+      SValue dv = gen().to_device(v, at);
+      ir::Type joined;
+      if (join_types(types[i], weak[i], dv.value->type, joined, gen(), at)) {
+        if (attempt >= 3) error(at, "the type of '" + carried[i] + "' keeps changing across loop iterations");
+        types[i] = joined;
+        weak[i] = false;
+        retry = true;
+      }
+      pclass[i] = std::max(pclass[i], dv.pclass);
+      results.push_back(dv);
+    }
+    if (retry) {
+      // Drop this attempt: the While op is the last op of the outer region.
+      outer->ops.pop_back();
+      continue;
+    }
+    std::vector<ir::Value*> yields = {next};
+    for (size_t i = 0; i < carried.size(); ++i) {
+      ir::Value* x = gen().cast(results[i].value, types[i].dtype, at);
+      yields.push_back(gen().broadcast_to(x, types[i].dims, at));
+    }
+    gen().builder().create(OpKind::Yield, yields, {}, at);
+    break;
+  }
+  gen().builder().set_region(outer);
+
+  // After the loop: carried names hold the results; names only the body
+  // assigns may be unassigned (the body may not run) and are unusable.
+  Env after = before;
+  for (size_t i = 0; i < carried.size(); ++i) {
+    ir::Value* r = loop->result(static_cast<int>(i + 1));
+    r->name_hint = carried[i];
+    after[carried[i]] = SValue::ir(r, pclass[i]);
+  }
+  for (const auto& n : assigned) {
+    if (std::find(carried.begin(), carried.end(), n) != carried.end()) continue;
+    after[n] = SValue::poison("'" + n + "' is assigned inside the while loop at line " + std::to_string(at.line) +
+                                  " and not before it, so it has no value after the loop",
+                              at);
+  }
   env_ = after;
 }
 

@@ -100,6 +100,22 @@ SValue Analyzer::device_print(const CallArgs& call, const std::string& what) {
   return SValue::none();
 }
 
+SValue Analyzer::device_breakpoint(const CallArgs& call, const std::string& what) {
+  if (!call.args.empty() || !call.kwargs.empty())
+    error(call.span, ErrorKind::TypeInferenceError, what + " does not take any arguments");
+  // A compiled Triton kernel has no Python to stop in: only the interpret
+  // modes run the kernel body as Python (the reference back end's PyTorch, or
+  // the Triton code under Triton's interpreter).
+  if (!request_.interpret)
+    error(call.span, ErrorKind::BreakpointInDeviceLoopRequiresInterpret,
+          what + " inside an `hl.tile` or `hl.grid` loop requires TRITON_INTERPRET=1 or DEUTERON_INTERPRET=1 "
+                 "(Helion's HELION_INTERPRET=1)",
+          {"the kernel then runs as Python and the debugger stops at this line; in host code, breakpoint() "
+           "works in every mode"});
+  gen().builder().create(OpKind::Breakpoint, {}, {}, call.span);
+  return SValue::none();
+}
+
 bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& out) {
   auto device_only = [&]() {
     if (!in_device())
@@ -235,6 +251,11 @@ bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& ou
     out = SValue::none();
     return true;
   }
+  if (name == "breakpoint") {
+    device_only();
+    out = device_breakpoint(call, "hl.breakpoint()");
+    return true;
+  }
   if (name == "device_print") {
     device_only();
     out = device_print(call, "hl.device_print()");
@@ -327,6 +348,18 @@ bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& ou
     out = SValue::none();
     return true;
   }
+  // An atomic's memory order (Triton's sem): Helion's check and wording, whose
+  // error is its InternalError (InvalidMemorySemantic is one here too).
+  auto atomic_sem = [&](const BoundArgs& b) -> std::string {
+    if (!b.has("sem") || b.get("sem")->kind == K::None) return "relaxed";
+    const SValue& s = *b.get("sem");
+    static const char* const kSems[] = {"relaxed", "acquire", "release", "acq_rel"};
+    if (s.kind != K::String || std::find(std::begin(kSems), std::end(kSems), s.s) == std::end(kSems))
+      error(b.span_of("sem"), ErrorKind::InvalidMemorySemantic,
+            "Invalid memory semantic " + (s.kind == K::String ? "'" + s.s + "'" : describe(s)) + " for hl." + name +
+                "(): sem must be one of 'relaxed', 'acquire', 'release', 'acq_rel'");
+    return s.s;
+  };
   static const std::pair<const char*, ir::AtomicFn> kAtomics[] = {
       {"atomic_add", ir::AtomicFn::Add}, {"atomic_and", ir::AtomicFn::And}, {"atomic_or", ir::AtomicFn::Or},
       {"atomic_xor", ir::AtomicFn::Xor}, {"atomic_xchg", ir::AtomicFn::Xchg}, {"atomic_max", ir::AtomicFn::Max},
@@ -337,7 +370,7 @@ bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& ou
     BoundArgs b = bind(call, {"target", "index", "value", "sem="});
     const SValue& t = *b.get("target");
     check_atomic_target(t, b.span_of("target"), "hl." + name + "()");
-    std::string sem = b.has("sem") && b.get("sem")->kind == K::String ? b.get("sem")->s : "relaxed";
+    std::string sem = atomic_sem(b);
     out = atomic(fn, t, index_parts(*b.get("index"), b.span_of("index")), *b.get("value"), nullptr, sem, call.span);
     return true;
   }
@@ -346,7 +379,7 @@ bool Analyzer::call_hl(const std::string& name, const CallArgs& call, SValue& ou
     BoundArgs b = bind(call, {"target", "index", "expected", "value", "sem="});
     const SValue& t = *b.get("target");
     check_atomic_target(t, b.span_of("target"), "hl.atomic_cas()");
-    std::string sem = b.has("sem") && b.get("sem")->kind == K::String ? b.get("sem")->s : "relaxed";
+    std::string sem = atomic_sem(b);
     out = atomic(ir::AtomicFn::Cas, t, index_parts(*b.get("index"), b.span_of("index")), *b.get("value"),
                  b.get("expected"), sem, call.span);
     return true;

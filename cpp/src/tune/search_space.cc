@@ -322,8 +322,10 @@ void SearchSpace::build() {
   }
   if (options_.tune_pid_type) {
     const bool xyz = spec_.max_grid_rank >= 2 && spec_.max_grid_rank <= 3;
-    std::vector<json::Value> choices =
-        searched(keys::kPidType, [&](const json::Value& p) { return xyz || p.as_string() != pid_types::kXyz; });
+    std::vector<json::Value> choices = searched(keys::kPidType, [&](const json::Value& p) {
+      if (spec_.barrier_phases && !pid_types::is_persistent(p.as_string())) return false;  // Helion's rule
+      return xyz || p.as_string() != pid_types::kXyz;
+    });
     pid_param_ = add(Param{keys::kPidType, keys::kPidType, -1, choices, false, 0, Param::Role::PidType});
     if (pid_param_ >= 0)
       sm_mult_param_ = add(Param{keys::kNumSmMultiplier, keys::kNumSmMultiplier, -1, searched(keys::kNumSmMultiplier),

@@ -25,6 +25,6 @@ def core() -> ModuleType:
                 "deuteron's C++ core (deuteron._core) is not built; install the package with "
                 "`pip install .` (see README.md)"
             ) from e
-        _core.set_error_types(exc.compile_error_class, exc.ConfigError, exc.InternalCompilerError)
+        _core.set_error_types(exc.compile_error_class, exc.config_error_class, exc.InternalCompilerError)
         _core_module = _core
     return _core_module

@@ -19,6 +19,7 @@ import os
 __all__ = [
     "AUTOTUNE_DEVICE_INDEX", "autotune_device_index", "autotune_space_options", "autotune_worker_output_to_stderr",
     "autotuner", "backend_source", "cache_dir", "cuda_visible_devices", "deuteron_interpret", "environment", "examples_dir",
+    "helion_interpret",
     "print_output_code", "runtime_source_dir", "setting_text", "setting_variable", "triton_interpret",
     "worker_signature", "xdg_cache_home",
 ]
@@ -40,9 +41,17 @@ def triton_interpret() -> bool:
 def deuteron_interpret() -> bool:
     """DEUTERON_INTERPRET: kernels run as PyTorch eager code (the reference back end) on any device.
 
-    Read when a kernel is bound, so it can be switched on after import.
+    Helion's name for its mode of that kind, HELION_INTERPRET (:func:`helion_interpret`), switches
+    it on too.  Read when a kernel is bound, so it can be switched on after import.
     """
-    return _flag("DEUTERON_INTERPRET")
+    return _flag("DEUTERON_INTERPRET") or helion_interpret()
+
+
+def helion_interpret() -> bool:
+    """HELION_INTERPRET: Helion's switch of its PyTorch-eager mode (its ``ref_mode``), which is
+    DEUTERON_INTERPRET here; as in Helion, it may not be set together with TRITON_INTERPRET
+    (binding a kernel raises ``IncompatibleInterpretModes``)."""
+    return _flag("HELION_INTERPRET")
 
 
 def print_output_code() -> bool:
@@ -152,8 +161,9 @@ def runtime_source_dir() -> str:
 
 def worker_signature() -> tuple[tuple[str, str], ...]:
     """The variables that change what an autotuning worker process does (Triton's, CUDA's,
-    DEUTERON_INTERPRET), sorted: a worker started under other values is not reused."""
-    keys = sorted(k for k in os.environ if k.startswith(("TRITON_", "CUDA_")) or k == "DEUTERON_INTERPRET")
+    DEUTERON_INTERPRET, HELION_INTERPRET), sorted: a worker started under other values is not reused."""
+    keys = sorted(k for k in os.environ
+                  if k.startswith(("TRITON_", "CUDA_")) or k in ("DEUTERON_INTERPRET", "HELION_INTERPRET"))
     return tuple((k, os.environ[k]) for k in keys)
 
 

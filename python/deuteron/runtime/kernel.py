@@ -741,6 +741,8 @@ class BoundKernel:
         self.kernel = kernel
         # The environment's switches are read when binding, so they can be set after import.
         self.settings = settings if settings is not None else kernel.settings.snapshot()
+        if env.helion_interpret() and env.triton_interpret():
+            raise exc.IncompatibleInterpretModes()
         if not self.settings.interpret and env.deuteron_interpret():
             self.settings = self.settings.replace(interpret=True)
         if not self.settings.print_output_code and env.print_output_code():
@@ -757,7 +759,8 @@ class BoundKernel:
             src.text, src.filename, src.first_line, src.name, kernel.arg_specs(args),
             _source.referenced_globals(kernel.fn), static_shapes=self.settings.static_shapes,
             index_dtype=index_dtype, dot_precision=triton_dot_precision(self.settings.dot_precision),
-            precision=self.settings.precision, device=info)
+            precision=self.settings.precision, device=info,
+            interpret=self.settings.interpret or env.triton_interpret())
         _print_compile_warnings(self._core.warnings(), self.settings.ignore_warnings)
         # Int parameters whose value this code compiled in (see Kernel._key_after_binding).
         self.specialized_args: tuple[str, ...] = tuple(self._core.specialized_args())
@@ -808,7 +811,7 @@ class BoundKernel:
         except exc.ConfigError as e:
             if str(e).startswith(self._config_error_prefix):
                 raise
-            raise exc.ConfigError(self._config_error_prefix + str(e)) from None
+            raise type(e)(self._config_error_prefix + str(e)) from None
 
     def normalize_config(self, config: Config | dict) -> Config:
         """The config with every key filled in; raises ConfigError if it is outside the space."""

@@ -591,6 +591,23 @@ class ReferenceEmitter {
         w_.dedent();
         return;
       }
+      case OpKind::While: {
+        // Carried values (the condition first) share one variable each.
+        const ir::Region& body = *op.regions[0];
+        for (size_t i = 0; i < op.results.size(); ++i) {
+          std::string n = name(body.args[i].get());
+          names_[op.results[i].get()] = n;
+          w_.line(n + " = " + t(op.operands[i]));
+        }
+        w_.line("while bool(" + name(body.args[0].get()) + "):");
+        w_.indent();
+        emit_region(body);
+        const ir::Op& y = *body.ops.back();
+        for (size_t i = 0; i < y.operands.size(); ++i) w_.line(name(body.args[i].get()) + " = " + t(y.operands[i]));
+        w_.line("pass");
+        w_.dedent();
+        return;
+      }
       case OpKind::If: {
         w_.line("if bool(" + t(op.operands[0]) + "):");
         for (int ri = 0; ri < 2; ++ri) {
@@ -616,6 +633,7 @@ class ReferenceEmitter {
         w_.line("print(" + args + ")");
         return;
       }
+      case OpKind::Breakpoint: w_.line("breakpoint()"); return;
       case OpKind::InlineTriton:
         // Triton text has no PyTorch meaning; Helion's reference mode has no
         // implementation of these either.

@@ -941,8 +941,20 @@ class KernelEmitter {
         Access a = access(op, op.result()->type.dims);
         std::string fn = std::string("tl.atomic_") + ir::name(op.attrs.atomic);
         std::string args = a.full_ptr();
-        if (op.attrs.atomic == ir::AtomicFn::Cas) args += ", " + use(op.operands.at(op.attrs.expected_operand));
-        args += ", " + use(v);
+        if (op.attrs.atomic == ir::AtomicFn::Cas) {
+          // tl.atomic_cas does not broadcast (its result has the type of its
+          // value): a scalar expected or new value is given the access's shape.
+          const auto& dims = op.result()->type.dims;
+          auto shaped = [&](const ir::Value* x) {
+            if (!x->type.is_scalar() || dims.empty()) return use(x);
+            if (literal_.count(x))
+              return "tl.full(" + shape_tuple(dims) + ", " + use(x) + ", " + tl_dtype(x->type.dtype) + ")";
+            return "tl.broadcast_to(" + use(x) + ", " + shape_tuple(dims) + ")";
+          };
+          args += ", " + shaped(op.operands.at(op.attrs.expected_operand)) + ", " + shaped(v);
+        } else {
+          args += ", " + use(v);
+        }
         if (op.attrs.atomic != ir::AtomicFn::Cas && !a.mask.empty()) args += ", mask=" + a.mask;
         args += ", sem=\"" + op.attrs.atomic_sem + "\"";
         assign(op, fn + "(" + args + ")");
@@ -1073,6 +1085,7 @@ class KernelEmitter {
       case OpKind::Dot: emit_dot(op); return;
       case OpKind::For: emit_for(op); return;
       case OpKind::If: emit_if(op); return;
+      case OpKind::While: emit_while(op); return;
       case OpKind::Yield: return;  // handled by the parent
       case OpKind::Assert:
         w_->line("tl.device_assert(" + use(op.operands[0]) + ", " + quote(op.attrs.message) + ")");
@@ -1083,6 +1096,9 @@ class KernelEmitter {
         w_->line("tl.device_print(" + args + ")");
         return;
       }
+      // Only under Triton's interpreter (sema allows it in interpret modes),
+      // which runs the kernel as Python: the debugger stops in the kernel.
+      case OpKind::Breakpoint: w_->line("breakpoint()"); return;
       case OpKind::InlineTriton: {
         std::vector<std::string> operands, results;
         for (const ir::Value* v : op.operands) operands.push_back(use(v));
@@ -1773,6 +1789,65 @@ class KernelEmitter {
       if (v != n) w_->line(n + " = " + v);
     }
     if (body.ops.size() == 1 && y.operands.empty()) w_->line("pass");
+    w_->dedent();
+    last_comment_line_ = saved_line;
+  }
+
+  // A value a loop carries, as its variable is assigned: Triton's loops carry
+  // tensors only, so a Python literal (a constant condition, `n = 0`) is
+  // materialized with its dtype.
+  std::string carried(const ir::Value* v) {
+    if (literal_.count(v) && v->type.is_scalar())
+      return "tl.full([], " + use(v) + ", " + tl_dtype(v->type.dtype) + ")";
+    return use(v);
+  }
+
+  // `while while_cond:` over the op's carried values (the condition first), as
+  // Triton lowers a Python while with a scalar condition to scf.while: one
+  // variable per carried value (init, region arg, yield, result), the
+  // condition recomputed at the end of the body (the region's yield).  The
+  // kernel's first condition variable is `while_cond`, as in Helion's code.
+  //
+  // The condition variable is assigned last: Triton carries a while loop's
+  // variables in the order they were first assigned, and MLIR's
+  // canonicalization drops from the loop's results those that nothing reads
+  // (the condition; a value the body overwrites without reading and nothing
+  // after the loop reads), after which Triton 3.6's layout pass
+  // (TritonGPURemoveLayoutConversions) pairs the loop's i-th argument with
+  // its i-th result -- an assertion failure, or the wrong value, unless the
+  // dropped ones come last.
+  void emit_while(const ir::Op& op) {
+    const ir::Region& body = *op.regions[0];
+    const ir::Value* cond = body.args[0].get();
+    if (!names_.count(cond) && !used_names_.count("while_cond")) {
+      names_[cond] = "while_cond";
+      used_names_.insert("while_cond");
+    }
+    std::set<const ir::Value*> read;  // operands of every op but this loop's yield
+    ir::walk(k_.body, [&](const ir::Op& o) {
+      if (&o != body.ops.back().get())
+        for (const ir::Value* v : o.operands) read.insert(v);
+    });
+    std::vector<size_t> order, dropped;
+    for (size_t i = 1; i < op.results.size(); ++i)
+      (read.count(op.results[i].get()) || read.count(body.args[i].get()) ? order : dropped).push_back(i);
+    order.insert(order.end(), dropped.begin(), dropped.end());
+    order.push_back(0);
+    for (size_t i : order) {
+      std::string n = value_name(body.args[i].get());
+      names_[op.results[i].get()] = n;
+      w_->line(n + " = " + carried(op.operands[i]));
+    }
+    w_->line("while " + value_name(cond) + ":");
+    w_->indent();
+    int saved_line = last_comment_line_;
+    emit_region(body);
+    const ir::Op& y = *body.ops.back();
+    for (size_t i = 0; i < y.operands.size(); ++i) {
+      std::string n = value_name(body.args[i].get());
+      std::string v = carried(y.operands[i]);
+      if (v != n) w_->line(n + " = " + v);
+    }
     w_->dedent();
     last_comment_line_ = saved_line;
   }

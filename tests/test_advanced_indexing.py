@@ -46,11 +46,17 @@ def test_index_tensors_broadcast_together(mode, dtype, blocks):
     torch.testing.assert_close(run(rows_by_cols, (x, rows, cols), blocks), x[rows, cols] + x[:13, :11])
 
 
-def test_index_tensors_broadcast_in_a_flattened_grid(mode):
+def test_index_tensors_broadcast_grid_is_not_offered_flattening(mode):
+    # The grid's values hold tm and tn apart (tm.index[:, None], tn.index[None, :]),
+    # so flatten_loops has no entry for it (config/loop_entries: a loop is flattened
+    # only where every value holds all or none of its dims, side by side).
     x = torch.randn(20, 30)
     rows, cols = torch.randint(0, 20, (13, 11)), torch.randint(0, 30, (11,))
-    got = run(rows_by_cols, (x, rows, cols), [4, 8], flatten_loops=[True])
-    torch.testing.assert_close(got, x[rows, cols] + x[:13, :11])
+    bound = fresh(rows_by_cols).bind((x, rows, cols))
+    assert bound.config_spec["flatten_loops"] == []
+    with pytest.raises(deuteron.exc.ConfigError, match="flatten_loops"):
+        run(rows_by_cols, (x, rows, cols), [4, 8], flatten_loops=[True])
+    torch.testing.assert_close(run(rows_by_cols, (x, rows, cols), [4, 8]), x[rows, cols] + x[:13, :11])
 
 
 @deuteron.kernel

@@ -80,7 +80,7 @@ def test_hl_breakpoint(mode, stops):
 def test_the_generated_code_calls_breakpoint(mode):
     x = torch.arange(8, dtype=torch.float32)
     bound = fresh(device_breakpoint).bind((x,))
-    assert "    breakpoint()" in bound.to_triton_code()
+    assert "    breakpoint()" in bound.to_triton_code(bound.default_config())
     assert "    breakpoint()" in bound.to_reference_code()
 
 

@@ -371,6 +371,23 @@ class Analyzer {
   void device_while(const ast::While& s);
   ir::Value* while_condition(const SValue& c, SourceSpan span);
   void device_static_for(const ast::For& f, const std::vector<SValue>& items);
+  // The values a loop body carries (for and while loops alike): the names it
+  // assigns that hold a device-representable value before it, with their types
+  // (widened when an attempt at typing the body finds a value grew), whether
+  // that value was a host number (weak), and their promotion classes.
+  struct CarriedValues {
+    std::vector<std::string> names;
+    std::vector<ir::Type> types;
+    std::vector<bool> weak;
+    std::vector<PromotionClass> pclass;
+  };
+  CarriedValues carried_values(const std::set<std::string>& assigned, const std::vector<std::string>& excluded,
+                               SourceSpan span);
+  // Their values from `before`, converted to the current types (the loop op's inits).
+  std::vector<ir::Value*> carried_inits(const CarriedValues& c, const Env& before, SourceSpan span);
+  // After the body: true (types widened, retry the attempt) when a value grew;
+  // else the values to yield, converted to the types, in `yields`.
+  bool carried_yields(CarriedValues& c, int attempt, SourceSpan span, std::vector<ir::Value*>& yields);
   // Lowers a loop body with carried values; returns the For op.
   void lower_carried_loop(const ast::For& f, const std::vector<int>& dims, const std::vector<std::string>& targets,
                           bool grid_scalars, const std::vector<std::pair<SValue, SValue>>& bounds,

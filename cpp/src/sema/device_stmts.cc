@@ -960,6 +960,65 @@ bool join_types(const ir::Type& a, bool a_weak, const ir::Type& b, ir::Type& out
 
 }  // namespace
 
+Analyzer::CarriedValues Analyzer::carried_values(const std::set<std::string>& assigned,
+                                                 const std::vector<std::string>& excluded, SourceSpan span) {
+  CarriedValues c;
+  for (const auto& n : assigned) {
+    if (std::find(excluded.begin(), excluded.end(), n) != excluded.end()) continue;
+    auto it = env_.find(n);
+    if (it == env_.end()) continue;
+    auto k = it->second.kind;
+    if (k == SValue::Kind::IR || k == SValue::Kind::Int || k == SValue::Kind::Float || k == SValue::Kind::Bool)
+      c.names.push_back(n);
+  }
+  // Initial values as device values; their types may widen after one try.
+  for (const auto& n : c.names) {
+    SValue v = gen().to_device(env_[n], span);
+    c.types.push_back(v.value->type);
+    c.weak.push_back(env_[n].kind != SValue::Kind::IR);
+    c.pclass.push_back(v.pclass);
+  }
+  return c;
+}
+
+std::vector<ir::Value*> Analyzer::carried_inits(const CarriedValues& c, const Env& before, SourceSpan span) {
+  std::vector<ir::Value*> inits;
+  for (size_t i = 0; i < c.names.size(); ++i) {
+    SValue v = gen().to_device(before.at(c.names[i]), span);
+    ir::Value* x = gen().cast(v.value, c.types[i].dtype, span);
+    inits.push_back(gen().broadcast_to(x, c.types[i].dims, span));
+  }
+  return inits;
+}
+
+bool Analyzer::carried_yields(CarriedValues& c, int attempt, SourceSpan span, std::vector<ir::Value*>& yields) {
+  bool retry = false;
+  std::vector<SValue> results;
+  for (size_t i = 0; i < c.names.size(); ++i) {
+    SValue v = env_[c.names[i]];
+    if (v.kind == SValue::Kind::Poison) error(span, v.s);
+    if (!(v.kind == SValue::Kind::IR || v.is_host_number()))
+      error(span, "'" + c.names[i] + "' holds a number or tensor before this loop but " + describe(v) +
+                      " inside it; a carried variable must keep its kind");
+    SValue dv = gen().to_device(v, span);
+    ir::Type joined;
+    if (join_types(c.types[i], c.weak[i], dv.value->type, joined, gen(), span)) {
+      if (attempt >= 3) error(span, "the type of '" + c.names[i] + "' keeps changing across loop iterations");
+      c.types[i] = joined;
+      c.weak[i] = false;
+      retry = true;
+    }
+    c.pclass[i] = std::max(c.pclass[i], dv.pclass);
+    results.push_back(dv);
+  }
+  if (retry) return true;
+  for (size_t i = 0; i < c.names.size(); ++i) {
+    ir::Value* x = gen().cast(results[i].value, c.types[i].dtype, span);
+    yields.push_back(gen().broadcast_to(x, c.types[i].dims, span));
+  }
+  return false;
+}
+
 void Analyzer::lower_carried_loop(const ast::For& f, const std::vector<int>& dims,
                                   const std::vector<std::string>& targets, bool grid_scalars,
                                   const std::vector<std::pair<SValue, SValue>>& bounds,
@@ -967,28 +1026,11 @@ void Analyzer::lower_carried_loop(const ast::For& f, const std::vector<int>& dim
                                   const std::function<void()>& at_body_start) {
   std::set<std::string> assigned = assigned_names(f.body);
   // Carried: assigned in the body and holding a device-representable value before.
-  std::vector<std::string> carried;
-  for (const auto& n : assigned) {
-    if (std::find(targets.begin(), targets.end(), n) != targets.end()) continue;
-    auto it = env_.find(n);
-    if (it == env_.end()) continue;
-    auto k = it->second.kind;
-    if (k == SValue::Kind::IR || k == SValue::Kind::Int || k == SValue::Kind::Float || k == SValue::Kind::Bool)
-      carried.push_back(n);
-  }
+  CarriedValues c = carried_values(assigned, targets, f.header_span);
+  const std::vector<std::string>& carried = c.names;
 
   Env before = env_;
   ir::Region* outer = gen().builder().region();
-  // Initial values as device values; their types may widen after one try.
-  std::vector<ir::Type> types;
-  std::vector<bool> weak;
-  std::vector<PromotionClass> pclass;
-  for (const auto& n : carried) {
-    SValue v = gen().to_device(env_[n], f.header_span);
-    types.push_back(v.value->type);
-    weak.push_back(env_[n].kind != SValue::Kind::IR);
-    pclass.push_back(v.pclass);
-  }
 
   std::vector<ir::Op*> loops;
   const int rng_seeds_before = program_->rng_seed_count;
@@ -998,12 +1040,7 @@ void Analyzer::lower_carried_loop(const ast::For& f, const std::vector<int>& dim
     random_offsets_.clear();
     gen().builder().set_region(outer);
     // Initial values converted to the (possibly widened) types.
-    std::vector<ir::Value*> inits;
-    for (size_t i = 0; i < carried.size(); ++i) {
-      SValue v = gen().to_device(before[carried[i]], f.header_span);
-      ir::Value* x = gen().cast(v.value, types[i].dtype, f.header_span);
-      inits.push_back(gen().broadcast_to(x, types[i].dims, f.header_span));
-    }
+    std::vector<ir::Value*> inits = carried_inits(c, before, f.header_span);
     // Device-computed bounds (begin, end) of every dim, before the outermost
     // loop: the dims of one loop are independent, so that a config may nest
     // their For ops in another order (passes/inner_loop_order.cc).
@@ -1029,16 +1066,16 @@ void Analyzer::lower_carried_loop(const ast::For& f, const std::vector<int>& dim
       std::vector<ir::Value*> operands = bound_values[d];
       attrs.dynamic_bounds = !operands.empty();
       operands.insert(operands.end(), current.begin(), current.end());
-      ir::Op* loop = gen().builder().create(OpKind::For, operands, types, f.header_span, attrs);
+      ir::Op* loop = gen().builder().create(OpKind::For, operands, c.types, f.header_span, attrs);
       kernel_->dim(dims[d]).loop_id = loop->id;
       ir::Region* body = gen().builder().add_region(loop);
       current.clear();
       for (size_t i = 0; i < carried.size(); ++i)
-        current.push_back(gen().builder().add_arg(body, types[i], carried[i]));
+        current.push_back(gen().builder().add_arg(body, c.types[i], carried[i]));
       gen().builder().set_region(body);
       loops.push_back(loop);
     }
-    for (size_t i = 0; i < carried.size(); ++i) env_[carried[i]] = SValue::ir(current[i], pclass[i]);
+    for (size_t i = 0; i < carried.size(); ++i) env_[carried[i]] = SValue::ir(current[i], c.pclass[i]);
     for (size_t d = 0; d < dims.size(); ++d) {
       if (grid_scalars) {
         env_[targets[d]] = grid_index(dims[d], targets[d], strides[d], f.header_span);
@@ -1052,38 +1089,14 @@ void Analyzer::lower_carried_loop(const ast::For& f, const std::vector<int>& dim
     --loop_depth_;
 
     // Yield the carried values; widen the types and retry when a value grew.
-    bool retry = false;
-    std::vector<SValue> results;
-    for (size_t i = 0; i < carried.size(); ++i) {
-      SValue v = env_[carried[i]];
-      if (v.kind == SValue::Kind::Poison) error(f.header_span, v.s);
-      if (!(v.kind == SValue::Kind::IR || v.is_host_number()))
-        error(f.header_span, "'" + carried[i] + "' holds a number or tensor before this loop but " + describe(v) +
-                                 " inside it; a carried variable must keep its kind");
-      SValue dv = gen().to_device(v, f.header_span);
-      ir::Type joined;
-      if (join_types(types[i], weak[i], dv.value->type, joined, gen(), f.header_span)) {
-        if (attempt >= 3)
-          error(f.header_span, "the type of '" + carried[i] + "' keeps changing across loop iterations");
-        types[i] = joined;
-        weak[i] = false;
-        retry = true;
-      }
-      pclass[i] = std::max(pclass[i], dv.pclass);
-      results.push_back(dv);
-    }
-    if (retry) {
+    std::vector<ir::Value*> yields;
+    if (carried_yields(c, attempt, f.header_span, yields)) {
       // Drop this attempt: the For op is the last op of the outer region
       // (dead init conversions are removed by dead-code elimination).
       outer->ops.pop_back();
       continue;
     }
     // Terminate the innermost region, then each enclosing one with the inner loop's results.
-    std::vector<ir::Value*> yields;
-    for (size_t i = 0; i < carried.size(); ++i) {
-      ir::Value* x = gen().cast(results[i].value, types[i].dtype, f.header_span);
-      yields.push_back(gen().broadcast_to(x, types[i].dims, f.header_span));
-    }
     for (size_t d = dims.size(); d-- > 0;) {
       gen().builder().set_region(loops[d]->regions[0].get());
       gen().builder().create(OpKind::Yield, yields, {}, f.header_span);
@@ -1096,7 +1109,7 @@ void Analyzer::lower_carried_loop(const ast::For& f, const std::vector<int>& dim
 
   // After the loop: carried names hold the results, body-locals are unusable.
   Env after = before;
-  for (size_t i = 0; i < carried.size(); ++i) after[carried[i]] = SValue::ir(loops[0]->result(i), pclass[i]);
+  for (size_t i = 0; i < carried.size(); ++i) after[carried[i]] = SValue::ir(loops[0]->result(i), c.pclass[i]);
   for (const auto& n : assigned) {
     if (std::find(carried.begin(), carried.end(), n) != carried.end()) continue;
     after[n] = SValue::poison("'" + n + "' is assigned inside the loop at line " +
@@ -1173,25 +1186,10 @@ void Analyzer::device_while(const ast::While& s) {
   // Carried: assigned in the body and holding a device-representable value
   // before (as for inner for loops); the condition is carried first.
   std::set<std::string> assigned = assigned_names(s.body);
-  std::vector<std::string> carried;
-  for (const auto& n : assigned) {
-    auto it = env_.find(n);
-    if (it == env_.end()) continue;
-    auto k = it->second.kind;
-    if (k == SValue::Kind::IR || k == SValue::Kind::Int || k == SValue::Kind::Float || k == SValue::Kind::Bool)
-      carried.push_back(n);
-  }
+  CarriedValues c = carried_values(assigned, {}, at);
+  const std::vector<std::string>& carried = c.names;
   Env before = env_;
   ir::Region* outer = gen().builder().region();
-  std::vector<ir::Type> types;
-  std::vector<bool> weak;
-  std::vector<PromotionClass> pclass;
-  for (const auto& n : carried) {
-    SValue v = gen().to_device(env_[n], at);
-    types.push_back(v.value->type);
-    weak.push_back(env_[n].kind != SValue::Kind::IR);
-    pclass.push_back(v.pclass);
-  }
   const ir::Type cond_type{DType::Bool, {}};
 
   ir::Op* loop = nullptr;
@@ -1202,18 +1200,14 @@ void Analyzer::device_while(const ast::While& s) {
     random_offsets_.clear();
     gen().builder().set_region(outer);
     std::vector<ir::Value*> inits = {cond0};
+    for (ir::Value* v : carried_inits(c, before, at)) inits.push_back(v);
     std::vector<ir::Type> result_types = {cond_type};
-    for (size_t i = 0; i < carried.size(); ++i) {
-      SValue v = gen().to_device(before[carried[i]], at);
-      ir::Value* x = gen().cast(v.value, types[i].dtype, at);
-      inits.push_back(gen().broadcast_to(x, types[i].dims, at));
-      result_types.push_back(types[i]);
-    }
+    result_types.insert(result_types.end(), c.types.begin(), c.types.end());
     loop = gen().builder().create(OpKind::While, inits, result_types, at);
     ir::Region* body = gen().builder().add_region(loop);
     gen().builder().add_arg(body, cond_type, "while_cond");
     for (size_t i = 0; i < carried.size(); ++i)
-      env_[carried[i]] = SValue::ir(gen().builder().add_arg(body, types[i], carried[i]), pclass[i]);
+      env_[carried[i]] = SValue::ir(gen().builder().add_arg(body, c.types[i], carried[i]), c.pclass[i]);
     gen().builder().set_region(body);
     ++loop_depth_;
     device_body(s.body);
@@ -1227,34 +1221,11 @@ void Analyzer::device_while(const ast::While& s) {
     ir::Value* next = while_condition(again, s.test->span);
 
     // Widen the carried types and try again when a value grew (as for loops do).
-    bool retry = false;
-    std::vector<SValue> results;
-    for (size_t i = 0; i < carried.size(); ++i) {
-      SValue v = env_[carried[i]];
-      if (v.kind == SValue::Kind::Poison) error(at, v.s);
-      if (!(v.kind == SValue::Kind::IR || v.is_host_number()))
-        error(at, "'" + carried[i] + "' holds a number or tensor before this loop but " + describe(v) +
-                      " inside it; a carried variable must keep its kind");
-      SValue dv = gen().to_device(v, at);
-      ir::Type joined;
-      if (join_types(types[i], weak[i], dv.value->type, joined, gen(), at)) {
-        if (attempt >= 3) error(at, "the type of '" + carried[i] + "' keeps changing across loop iterations");
-        types[i] = joined;
-        weak[i] = false;
-        retry = true;
-      }
-      pclass[i] = std::max(pclass[i], dv.pclass);
-      results.push_back(dv);
-    }
-    if (retry) {
+    std::vector<ir::Value*> yields = {next};
+    if (carried_yields(c, attempt, at, yields)) {
       // Drop this attempt: the While op is the last op of the outer region.
       outer->ops.pop_back();
       continue;
-    }
-    std::vector<ir::Value*> yields = {next};
-    for (size_t i = 0; i < carried.size(); ++i) {
-      ir::Value* x = gen().cast(results[i].value, types[i].dtype, at);
-      yields.push_back(gen().broadcast_to(x, types[i].dims, at));
     }
     gen().builder().create(OpKind::Yield, yields, {}, at);
     break;
@@ -1267,7 +1238,7 @@ void Analyzer::device_while(const ast::While& s) {
   for (size_t i = 0; i < carried.size(); ++i) {
     ir::Value* r = loop->result(static_cast<int>(i + 1));
     r->name_hint = carried[i];
-    after[carried[i]] = SValue::ir(r, pclass[i]);
+    after[carried[i]] = SValue::ir(r, c.pclass[i]);
   }
   for (const auto& n : assigned) {
     if (std::find(carried.begin(), carried.end(), n) != carried.end()) continue;

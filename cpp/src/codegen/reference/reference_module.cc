@@ -253,6 +253,17 @@ class ReferenceEmitter {
     return s + ")";
   }
 
+  // A loop's body (For or While, already indented under its header): the ops,
+  // then the yielded values assigned to the carried variables for the next
+  // iteration; closes the indentation.
+  void emit_loop_body(const ir::Region& body) {
+    emit_region(body);
+    const ir::Op& y = *body.ops.back();
+    for (size_t i = 0; i < y.operands.size(); ++i) w_.line(name(body.args[i].get()) + " = " + t(y.operands[i]));
+    w_.line("pass");
+    w_.dedent();
+  }
+
   void emit_region(const ir::Region& r) {
     for (const auto& op : r.ops) emit(*op);
   }
@@ -584,11 +595,7 @@ class ReferenceEmitter {
         } else {
           open_dim_loop(d.id);
         }
-        emit_region(body);
-        const ir::Op& y = *body.ops.back();
-        for (size_t i = 0; i < y.operands.size(); ++i) w_.line(name(body.args[i].get()) + " = " + t(y.operands[i]));
-        w_.line("pass");
-        w_.dedent();
+        emit_loop_body(body);
         return;
       }
       case OpKind::While: {
@@ -601,11 +608,7 @@ class ReferenceEmitter {
         }
         w_.line("while bool(" + name(body.args[0].get()) + "):");
         w_.indent();
-        emit_region(body);
-        const ir::Op& y = *body.ops.back();
-        for (size_t i = 0; i < y.operands.size(); ++i) w_.line(name(body.args[i].get()) + " = " + t(y.operands[i]));
-        w_.line("pass");
-        w_.dedent();
+        emit_loop_body(body);
         return;
       }
       case OpKind::If: {

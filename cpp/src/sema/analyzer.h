@@ -34,6 +34,11 @@ using Env = std::map<std::string, SValue>;
 
 // A new contiguous host tensor (host_ops.cc): what torch.empty and friends return.
 SValue make_tensor(std::vector<SymInt> sizes, DType dtype, std::string device);
+// The broadcast shape of host tensors' sizes, right-aligned as PyTorch does
+// (host_ops.cc); nullopt when two sizes neither match nor are 1, which are
+// then in *a and *b, at `*axis` of the result.
+std::optional<std::vector<SymInt>> broadcast_shape(const std::vector<std::vector<SymInt>>& shapes, SymInt* a = nullptr,
+                                                   SymInt* b = nullptr, size_t* axis = nullptr);
 
 // Positional and keyword arguments of a call, already evaluated.
 struct CallArgs {
@@ -220,6 +225,7 @@ class Analyzer {
   SValue host_tensor_binop(ast::BinOpKind op, const SValue& a, const SValue& b, SourceSpan span);
   SValue host_tensor_compare(const SValue& a, const SValue& b, SourceSpan span);
   SValue host_tensor_unary(ast::UnaryOpKind op, const SValue& a, SourceSpan span);
+  std::optional<std::vector<SymInt>> host_elementwise_sizes(const SValue& a, const SValue& b, SourceSpan span);
   SValue host_number_call(const std::string& fn, const std::vector<SValue>& args);
   bool merge_host_branches(const ast::If& s, const std::set<std::string>& names);
   // A name bound to a value sema does not model, where an int is needed: a

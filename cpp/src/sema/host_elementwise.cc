@@ -16,32 +16,6 @@ namespace {
 
 bool is_host_scalar(const SValue& v) { return v.kind == K::Int || v.kind == K::Float || v.kind == K::Bool; }
 
-// The broadcast shape of two host tensors, right-aligned as PyTorch does;
-// nullopt when a pair of sizes is symbolic and neither equal nor 1.
-std::optional<std::vector<SymInt>> broadcast_sizes(const std::vector<SymInt>& a, const std::vector<SymInt>& b,
-                                                   Analyzer& an, SourceSpan span) {
-  size_t n = std::max(a.size(), b.size());
-  std::vector<SymInt> out(n, SymInt(1));
-  for (size_t i = 0; i < n; ++i) {
-    const bool has_a = i < a.size(), has_b = i < b.size();
-    const SymInt& x = has_a ? a[a.size() - 1 - i] : b[b.size() - 1 - i];
-    const SymInt& y = has_b ? b[b.size() - 1 - i] : x;
-    SymInt& r = out[n - 1 - i];
-    auto is_one = [](const SymInt& s) { return s.is_constant() && s.constant() == 1; };
-    if (x.same_as(y) || is_one(y)) {
-      r = x;
-    } else if (is_one(x)) {
-      r = y;
-    } else if (x.is_constant() && y.is_constant()) {
-      an.error(span, "the size of tensor a (" + x.str() + ") must match the size of tensor b (" + y.str() +
-                         ") at non-singleton dimension " + std::to_string(n - 1 - i));
-    } else {
-      return std::nullopt;
-    }
-  }
-  return out;
-}
-
 // torch.result_type of the operands: host tensors (by rank: a 0-d tensor is
 // weaker than a dimensioned one) and Python numbers (by category only).
 std::optional<DType> result_type(const std::vector<const SValue*>& operands) {
@@ -64,13 +38,27 @@ const HostTensor& first_tensor(const SValue& a, const SValue& b) { return a.kind
 
 }  // namespace
 
+// The shape of an elementwise result: the operands' sizes broadcast (a number
+// has none); nullopt when symbolic sizes may or may not broadcast, an error
+// when two constant ones cannot.
+std::optional<std::vector<SymInt>> Analyzer::host_elementwise_sizes(const SValue& a, const SValue& b, SourceSpan span) {
+  std::vector<std::vector<SymInt>> shapes;
+  for (const SValue* v : {&a, &b})
+    if (v->kind == K::Tensor) shapes.push_back(v->tensor->sizes);
+  SymInt x = 1, y = 1;
+  size_t axis = 0;
+  auto sizes = broadcast_shape(shapes, &x, &y, &axis);
+  if (!sizes && x.is_constant() && y.is_constant())
+    error(span, "the size of tensor a (" + x.str() + ") must match the size of tensor b (" + y.str() +
+                    ") at non-singleton dimension " + std::to_string(axis));
+  return sizes;
+}
+
 SValue Analyzer::host_tensor_binop(ast::BinOpKind op, const SValue& a, const SValue& b, SourceSpan span) {
   if (!(a.kind == K::Tensor || is_host_scalar(a)) || !(b.kind == K::Tensor || is_host_scalar(b)))
     return SValue::unknown();
   if (op == ast::BinOpKind::MatMult) return SValue::unknown();  // matmul's own shape rules: not modeled
-  const std::vector<SymInt> none;
-  auto sizes = broadcast_sizes(a.kind == K::Tensor ? a.tensor->sizes : none,
-                               b.kind == K::Tensor ? b.tensor->sizes : none, *this, span);
+  auto sizes = host_elementwise_sizes(a, b, span);
   auto dt = result_type({&a, &b});
   if (!sizes || !dt) return SValue::unknown();
   DType out = *dt;
@@ -99,9 +87,7 @@ SValue Analyzer::host_tensor_binop(ast::BinOpKind op, const SValue& a, const SVa
 SValue Analyzer::host_tensor_compare(const SValue& a, const SValue& b, SourceSpan span) {
   if (!(a.kind == K::Tensor || is_host_scalar(a)) || !(b.kind == K::Tensor || is_host_scalar(b)))
     return SValue::unknown();
-  const std::vector<SymInt> none;
-  auto sizes = broadcast_sizes(a.kind == K::Tensor ? a.tensor->sizes : none,
-                               b.kind == K::Tensor ? b.tensor->sizes : none, *this, span);
+  auto sizes = host_elementwise_sizes(a, b, span);
   if (!sizes) return SValue::unknown();
   return make_tensor(*sizes, DType::Bool, first_tensor(a, b).device);
 }

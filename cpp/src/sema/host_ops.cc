@@ -75,6 +75,27 @@ SValue reshaped(const HostTensor& t, const std::vector<SymInt>& sizes) {
 
 }  // namespace
 
+std::optional<std::vector<SymInt>> broadcast_shape(const std::vector<std::vector<SymInt>>& shapes, SymInt* a, SymInt* b,
+                                                   size_t* axis) {
+  size_t rank = 0;
+  for (const auto& sz : shapes) rank = std::max(rank, sz.size());
+  std::vector<SymInt> shape(rank, SymInt(1));
+  for (const auto& sz : shapes) {
+    for (size_t i = 0; i < sz.size(); ++i) {
+      SymInt& s = shape[rank - sz.size() + i];
+      if (s.is_constant() && s.constant() == 1) {
+        s = sz[i];
+      } else if (!(sz[i].is_constant() && sz[i].constant() == 1) && !sz[i].same_as(s)) {
+        if (a) *a = s;
+        if (b) *b = sz[i];
+        if (axis) *axis = rank - sz.size() + i;
+        return std::nullopt;
+      }
+    }
+  }
+  return shape;
+}
+
 SValue make_tensor(std::vector<SymInt> sizes, DType dtype, std::string device) {
   auto t = std::make_shared<HostTensor>();
   t->strides = contiguous_strides(sizes);
@@ -191,16 +212,13 @@ bool Analyzer::call_host_torch(const std::string& name, const CallArgs& call, SV
       if (a.kind != K::Tensor) { out = SValue::unknown(); return true; }
       rank = std::max(rank, a.tensor->sizes.size());
     }
-    std::vector<SymInt> shape(rank, SymInt(1));
-    for (const auto& a : call.args) {
-      const auto& sz = a.tensor->sizes;
-      for (size_t i = 0; i < sz.size(); ++i) {
-        SymInt& s = shape[rank - sz.size() + i];
-        if (s.is_constant() && s.constant() == 1) s = sz[i];
-        else if (!(sz[i].is_constant() && sz[i].constant() == 1) && !sz[i].same_as(s))
-          error(call.span, ErrorKind::ShapeMismatch, "torch.broadcast_tensors: sizes " + s.str() + " and " + sz[i].str() + " do not broadcast");
-      }
-    }
+    std::vector<std::vector<SymInt>> shapes;
+    for (const auto& a : call.args) shapes.push_back(a.tensor->sizes);
+    SymInt x = 1, y = 1;
+    auto broadcast = broadcast_shape(shapes, &x, &y);
+    if (!broadcast)
+      error(call.span, ErrorKind::ShapeMismatch, "torch.broadcast_tensors: sizes " + x.str() + " and " + y.str() + " do not broadcast");
+    const std::vector<SymInt>& shape = *broadcast;
     std::vector<SValue> outs;
     for (const auto& a : call.args) {
       const HostTensor& t = *a.tensor;

@@ -101,6 +101,11 @@ _PRIVATE_ATTR = re.compile(r"AttributeError: .*(module 'deuteron[.\w]*'|object|\
 # from the test's own code alone (no deuteron frame on its way: a GPU-only call
 # deuteron made would be deuteron's failure), the category, and why.
 _RECLASSIFY = [
+    # A test written for another of Helion's back ends: deuteron's errors for what
+    # belongs to one (a `backend` setting or HELION_BACKEND naming it, a kernel
+    # decorated for it, its config keys or output options) all say this.
+    (re.compile(r"deuteron generates Triton code\b"), None, False,
+     "n/a: back end", "back end: written for another of Helion's back ends"),
     # Helion's torch.compile tests compare, after checking the results, how many
     # Triton kernels Inductor generates for the plain-PyTorch reference function.
     # On the CPU Inductor generates C++ for it, so that count is 0 whatever
@@ -139,19 +144,10 @@ def reclassify(reason: str, mode: str, origin: str = "test") -> tuple[str, str] 
     return None
 
 
-# deuteron's errors for what belongs to another of Helion's back ends (a `backend`
-# setting or HELION_BACKEND naming one, a kernel decorated for one, another back
-# end's config key or output option) all say this.
-_OTHER_BACKEND = re.compile(r"deuteron generates Triton code\b")
-
-
 def classify_failure(reason: str, mode: str = "gpu", origin: str = "test") -> str:
     # A test patching or reading a private name of Helion's modules uses its internals.
     if _PRIVATE_ATTR.search(reason) or "helion-internal:" in reason:
         return "n/a: helion-internal"
-    # A test written for another back end (it sets HELION_BACKEND=pallas, ...).
-    if _OTHER_BACKEND.search(reason):
-        return "n/a: back end"
     found = reclassify(reason, mode, origin)
     return found[0] if found else "failed"
 

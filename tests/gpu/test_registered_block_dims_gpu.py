@@ -94,7 +94,8 @@ def test_fixed_block_rows(block_sizes):
 def test_lanes_after_the_loop():
     torch.manual_seed(7)
     x = torch.randn(77, 500, device="cuda")
-    close(run(K.lanes_after_the_loop, (x,), [16, 64]), K.lanes_after_the_loop_ref(x, 64), tol=1e-3)
+    # block_sizes[0] is block_n (registered before the tile loop over m), [1] tile_m.
+    close(run(K.lanes_after_the_loop, (x,), [64, 16]), K.lanes_after_the_loop_ref(x, 64), tol=1e-3)
 
 
 @pytest.mark.parametrize("block_sizes", [None, [32, 64], [64, 16]])

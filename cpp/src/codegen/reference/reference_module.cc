@@ -389,12 +389,17 @@ class ReferenceEmitter {
         }
         auto dims = op.result()->type.dims;
         std::string tensor = safe(k_.tensors.at(op.attrs.tensor).name);
+        // CUDA has no uint64 indexing kernel: pointers are read as their int64 bits
+        // (as stores write them) and viewed back as uint64.
+        const bool pointers = k_.tensors.at(op.attrs.tensor).dtype == DType::UInt64;
+        if (pointers) tensor += ".view(torch.int64)";
+        std::string back = pointers ? ".view(torch.uint64)" : "";
         if (op.attrs.extra_mask >= 0) {
           std::string m = t(op.operands.at(op.attrs.extra_mask));
-          assign(op, "torch.where(" + m + ", " + tensor + "[" + index_tuple(op, dims, true) + "], 0).to(" +
-                         torch_dtype(op.result()->type.dtype) + ")");
+          assign(op, "torch.where(" + m + ", " + tensor + "[" + index_tuple(op, dims, true) + "], 0)" +
+                         (pointers ? back : ".to(" + torch_dtype(op.result()->type.dtype) + ")"));
         } else {
-          assign(op, tensor + "[" + index_tuple(op, dims, false) + "]");
+          assign(op, tensor + "[" + index_tuple(op, dims, false) + "]" + back);
         }
         return;
       }

@@ -208,11 +208,24 @@ def test_a_device_loop_left_empty_is_an_error(mode):
     def empty(x: torch.Tensor) -> torch.Tensor:
         out = torch.zeros_like(x)
         for _t in hl.tile(x.size(0)):
-            _a = x[_t] + 1
+            _a = 1
         return out
 
     with pytest.raises(exc.EmptyDeviceLoopAfterDCE, match="Device loop is empty after dead-code elimination"):
         empty(torch.randn(4))
+
+
+def test_a_device_loop_whose_reads_go_unused_runs(mode):
+    # Helion's rule: only a loop that never touches a tensor is an error; one
+    # whose loads are all dead launches and does nothing (the kernel returns
+    # host numbers here).
+    @deuteron.kernel
+    def scalars(x: torch.Tensor, a: int, b: int) -> tuple[int, int]:
+        for tile in hl.tile(x.size()):
+            _ = x[tile] + 1
+        return a * 2, b * 3
+
+    assert scalars(torch.randn(4, 8), 10, 20) == (20, 60)
 
 
 def test_atomic_on_a_value_of_the_loop_is_an_error(mode):

@@ -18,12 +18,19 @@ std::unique_ptr<BoundKernel> BoundKernel::bind(const BindRequest& request, Devic
   bound->program_ = analyze(request, std::move(module));
   // 3. Config-independent cleanup of the IR.
   for (auto& k : bound->program_->kernels) {
+    // A loop that never touches a tensor (`for t in hl.tile(n): a = 1`) is a
+    // kernel the user did not mean to write; Helion rejects it under this name.
+    // One whose reads all turn out unused (`_ = x[tile]` in a kernel that
+    // returns host numbers) is legal, as in Helion: it launches and does nothing.
+    bool touches_memory = false;
+    ir::walk(k->body, [&](const ir::Op& op) {
+      touches_memory |= op.kind == ir::OpKind::Load || op.kind == ir::OpKind::Store ||
+                        op.kind == ir::OpKind::AtomicRMW || op.kind == ir::OpKind::InlineTriton;
+    });
     passes::mask_stores_of_selects(*k);
     passes::eliminate_dead_code(*k);
     ir::verify(*k);
-    // A launch that stores nothing is a kernel the user did not mean to write
-    // (its results were never stored); Helion rejects it under this name.
-    if (k->body.ops.empty())
+    if (k->body.ops.empty() && !touches_memory)
       raise_error(bound->program_->file, k->span, ErrorKind::EmptyDeviceLoopAfterDCE,
                   "Device loop is empty after dead-code elimination: nothing it computes is stored",
                   {"store the results the loop computes (out[tile] = ...) or remove the loop"});

@@ -118,6 +118,11 @@ _RECLASSIFY = [
                 r"|prims::inductor_seeds\(\) Expected a value of type 'Device' for argument 'device' but instead found type 'NoneType'"
                 r"|Torch not compiled with CUDA enabled"),
      ("interpret", "triton-interpret"), True, "skipped", "needs a GPU: the test calls torch.accelerator/torch.cuda itself"),
+    # The runner sets the interpret mode's variable for every test, so deuteron
+    # refusing CPU tensors means the test turned it off (test_print runs each
+    # kernel once without TRITON_INTERPRET): that run needs a GPU.
+    (re.compile(r"deuteron kernels run on CUDA tensors, got tensors on cpu"), ("interpret", "triton-interpret"), False,
+     "skipped", "needs a GPU: the test turns the interpret mode off"),
     # The test's own PyTorch reference uses an operator with no CPU kernel
     # (torch.bmm(..., out_dtype=...)).
     (re.compile(r"Could not run 'aten::[\w.]+' with arguments from the 'CPU' backend"), ("interpret", "triton-interpret"),
@@ -196,10 +201,10 @@ def child_env(mode: str, helion: Path) -> dict[str, str]:
     return env
 
 
-def run_test_file(path: Path, mode: str, helion: Path, timeout: float, keyword: str | None,
-                  test_timeout: float = 0) -> FileResult:
-    result = FileResult(path.name)
-    start = time.monotonic()
+def _run_pytest_round(path: Path, mode: str, helion: Path, timeout: float, keyword: str | None,
+                      test_timeout: float, deselect: list[str]) -> tuple[list[dict], str, str]:
+    """One pytest process over ``path`` less ``deselect``: (its records, a note when it
+    crashed or timed out, the tail of its output)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "results.jsonl"
         ini = Path(tmp) / "pytest.ini"
@@ -211,51 +216,88 @@ def run_test_file(path: Path, mode: str, helion: Path, timeout: float, keyword: 
                "-c", str(ini), "--rootdir", str(helion), "-o", "python_files=test_*.py", str(path)]
         if keyword:
             cmd += ["-k", keyword]
+        for test in deselect:
+            cmd += ["--deselect", test]
+        note = ""
         try:
             proc = subprocess.run(cmd, env=env, cwd=str(helion), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                   timeout=timeout, text=True, errors="replace")
             tail = proc.stdout[-3000:]
             if proc.returncode not in (0, 1, 5):
-                result.note = f"pytest exited with {proc.returncode}"
+                note = f"pytest exited with {proc.returncode}"
         except subprocess.TimeoutExpired as e:
-            result.note = f"timed out after {timeout:.0f} s"
+            note = f"timed out after {timeout:.0f} s"
             tail = (e.stdout or "")[-3000:] if isinstance(e.stdout, str) else ""
         records = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
-    result.seconds = time.monotonic() - start
+    return records, note, tail
+
+
+# How many times a file's tests resume after a crash or a timeout, each time
+# without the tests already reported and the one that was running.
+MAX_RESUMES = 12
+
+
+def run_test_file(path: Path, mode: str, helion: Path, timeout: float, keyword: str | None,
+                  test_timeout: float = 0) -> FileResult:
+    """Runs one test file.  A test that crashes the process (a segfault in Triton's
+    interpreter on an out-of-bounds pointer, say) or a file that runs past its time
+    does not take the rest of the file with it: the test that was running is
+    reported as not finished, and the file resumes without it and without the
+    tests already reported."""
+    result = FileResult(path.name)
+    start = time.monotonic()
     collected: list[str] = []
-    seen = set()
-    for rec in records:
-        if "collected" in rec:
-            collected = rec["collected"]
-            continue
-        test, outcome, reason = rec["test"], rec["outcome"], rec["reason"]
-        if outcome == "passed":
-            cat = "passed"
-        elif outcome == "skipped":
-            cat = classify_skip(reason)
-        else:
-            cat = classify_failure(reason, mode, rec.get("origin", "deuteron"))
-        if outcome == "error" and test.endswith(".py"):
-            result.note = result.note or "cannot be imported"
-        seen.add(test)
-        result.outcomes[cat] += 1
-        if cat == "failed":
-            result.failures.append((test, reason))
-        elif cat != "passed":
-            found = reclassify(reason, mode, rec.get("origin", "deuteron")) if outcome != "skipped" else None
-            result.skips.append((test, cat, f"{found[1]} ({reason.splitlines()[0][:120]})" if found else reason))
+    seen: set[str] = set()
+    notes: list[str] = []
+    deselect: list[str] = []
+    for _round in range(MAX_RESUMES + 1):
+        records, note, tail = _run_pytest_round(path, mode, helion, timeout, keyword, test_timeout, deselect)
+        for rec in records:
+            if "collected" in rec:
+                collected = collected or rec["collected"]
+                continue
+            test, outcome, reason = rec["test"], rec["outcome"], rec["reason"]
+            if test in seen:
+                continue
+            if outcome == "passed":
+                cat = "passed"
+            elif outcome == "skipped":
+                cat = classify_skip(reason)
+            else:
+                cat = classify_failure(reason, mode, rec.get("origin", "deuteron"))
+            if outcome == "error" and test.endswith(".py"):
+                result.note = result.note or "cannot be imported"
+            seen.add(test)
+            result.outcomes[cat] += 1
+            if cat == "failed":
+                result.failures.append((test, reason))
+            elif cat != "passed":
+                found = reclassify(reason, mode, rec.get("origin", "deuteron")) if outcome != "skipped" else None
+                result.skips.append((test, cat, f"{found[1]} ({reason.splitlines()[0][:120]})" if found else reason))
+        missing = [t for t in collected if t not in seen]
+        if not missing or not note:
+            break
+        # The first test that never reported was running when the process died.
+        culprit = missing[0]
+        last = tail.strip().splitlines()[-1][:200] if tail.strip() else ""
+        notes.append(f"{note} in {culprit.rsplit('::', 1)[-1]}")
+        seen.add(culprit)
+        result.outcomes["failed"] += 1
+        result.failures.append((culprit, f"did not finish: {note}" + (f" ({last})" if last else "")))
+        deselect = sorted(seen)
+    if notes:
+        result.note = "; ".join(notes[:2]) + (f"; +{len(notes) - 2} more" if len(notes) > 2 else "")
+    result.seconds = time.monotonic() - start
     result.collected = len(collected)
     missing = [t for t in collected if t not in seen]
     if missing:
-        # Tests that never reported: the process crashed or timed out while they ran.
-        why = result.note or "the test process died (crash)"
-        if not result.note:
-            result.note = why + ": " + tail.strip().splitlines()[-1][:200] if tail.strip() else why
+        # Tests that never reported after every resume (or a process that died silently).
+        why = "the test process died (crash)" if not notes else f"not run: {MAX_RESUMES} resumes used"
+        result.note = result.note or why
         result.outcomes["failed"] += len(missing)
         result.failures.extend((t, f"did not finish: {why}") for t in missing)
-    if not collected and not records:
-        result.note = result.note or ("no tests collected: " + tail.strip().splitlines()[-1][:200]
-                                      if tail.strip() else "no tests collected")
+    if not collected and not seen:
+        result.note = result.note or "no tests collected"
     return result
 
 

@@ -225,6 +225,10 @@ def test_runner_classifies_outcomes():
     # A Triton kernel the test launches itself runs under TRITON_INTERPRET, not in the eager mode.
     drivers = "RuntimeError: 0 active drivers ([]). There should only be one."
     assert conformance.classify_failure(drivers, "interpret") == "skipped"
+    off = "deuteron.exc.InputError: k(): deuteron kernels run on CUDA tensors, got tensors on cpu; set ..."
+    assert conformance.classify_failure(off, "triton-interpret", origin="deuteron") == "skipped"
+    assert conformance.classify_failure(off, "gpu", origin="deuteron") == "failed"
+
     assert conformance.classify_failure(drivers, "triton-interpret") == "failed"
     assert conformance.classify_failure(
         "AssertionError: False is not true : Philox round constants not found in generated code") == "n/a: code-text"
@@ -263,6 +267,20 @@ def test_runner_counts_each_outcome(tmp_path):
     assert "test_kernel_error_is_deuteron_failure" in failures
     skips = {s["test"].split("::")[-1]: s["reason"] for s in mini["skips"]}
     assert skips["test_own_reference_needs_gpu"].startswith("needs a GPU: the test calls torch.accelerator"), skips
+
+
+def test_runner_resumes_a_file_after_a_crash(tmp_path):
+    # test_b kills the process (SIGSEGV): it is reported as not finished, and the
+    # file resumes without it, so test_c and test_d still run and count.
+    rc, report, out = _run_runner(tmp_path, "--files", "test_crash.py")
+    assert rc == 0, out
+    (crash,) = report["tests"]["files"]
+    assert crash["collected"] == 4
+    assert crash["outcomes"] == {"passed": 2, "failed": 2}, out
+    failures = {f["test"].split("::")[-1]: f["reason"] for f in crash["failures"]}
+    assert failures["test_b_crashes"].startswith("did not finish: pytest exited with -11"), failures
+    assert "Tensor-likes are not close" in failures["test_d_after_fails"]
+    assert "in test_b_crashes" in crash["note"], crash["note"]
 
 
 def test_runner_runs_examples(tmp_path):

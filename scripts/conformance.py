@@ -252,12 +252,15 @@ def run_test_file(path: Path, mode: str, helion: Path, timeout: float, keyword: 
     deselect: list[str] = []
     for _round in range(MAX_RESUMES + 1):
         records, note, tail = _run_pytest_round(path, mode, helion, timeout, keyword, test_timeout, deselect)
+        # A test with subtests reports once per subtest, each counted; only a test
+        # an earlier round reported is not counted again.
+        earlier = set(seen)
         for rec in records:
             if "collected" in rec:
                 collected = collected or rec["collected"]
                 continue
             test, outcome, reason = rec["test"], rec["outcome"], rec["reason"]
-            if test in seen:
+            if test in earlier:
                 continue
             if outcome == "passed":
                 cat = "passed"

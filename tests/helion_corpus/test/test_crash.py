@@ -38,3 +38,10 @@ class TestCrash(TestCase):
     def test_d_after_fails(self) -> None:
         x = torch.randn(50, device=DEVICE)
         torch.testing.assert_close(code_and_output(scale, (x,))[1], x * 3)
+
+    def test_e_subtests(self) -> None:
+        # Each subtest reports on its own: the runner counts every report.
+        for n in (10, 20):
+            with self.subTest(n=n):
+                x = torch.randn(n, device=DEVICE)
+                torch.testing.assert_close(code_and_output(scale, (x,))[1], x * 2)

@@ -32,7 +32,12 @@ const std::map<std::string, MathHelper>& helpers() {
       {"asinh", {"x", "tl.log(x + tl.sqrt(x * x + 1.0))"}},
       {"acosh", {"x", "tl.log(x + tl.sqrt(x * x - 1.0))"}},
       {"atanh", {"x", "0.5 * tl.log((1.0 + x) / (1.0 - x))"}},
-      {"pow", {"x, y", "tl.exp2(y * tl.log2(x))"}},
+      // exp2(y * log2(|x|)), with libdevice's meaning where that formula has none:
+      // a negative base takes an integer exponent's sign (odd: negative) and is
+      // NaN for a fractional one, and anything to the power 0 is 1.
+      {"pow", {"x, y", "tl.where(y == 0, 1.0, tl.where(x < 0, tl.where(tl.floor(y) == y, tl.where("
+                       "tl.floor(y * 0.5) * 2.0 != y, -1.0, 1.0), float('nan')), 1.0) * "
+                       "tl.exp2(y * tl.log2(tl.abs(x))))"}},
       {"copysign", {"x, y", "tl.where(y < 0, -tl.abs(x), tl.abs(x))"}},
       {"asin", {"x", ""}},
       {"acos", {"x", ""}},

@@ -121,3 +121,23 @@ def test_dynamic_like_allocation_of_a_transposed_input_stays_int32_with_a_check(
     assert "> 2147483647" in code and "_deuteron_wide(x)" in code
     huge = meta(65536, 32768, dtype=torch.float32).t()
     assert uses_int64(k.bind((huge,)))
+
+
+def test_int64_indices_take_pointers_where_block_ptr_is_asked(mode):
+    # tl.make_block_ptr takes 32-bit offsets only: with index_dtype=torch.int64 a
+    # block_ptr access falls back to pointer indexing (Helion's rule), and runs.
+    import deuteron
+    import deuteron.language as hl
+
+    @deuteron.kernel(index_dtype=torch.int64)
+    def add(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        out = torch.empty_like(x)
+        for tm, tn in hl.tile(x.size()):
+            out[tm, tn] = x[tm, tn] + y[tm, tn]
+        return out
+
+    x, y = torch.randn(64, 48), torch.randn(64, 48)
+    bound = add.bind((x, y))
+    config = deuteron.Config(block_sizes=[16, 16], indexing="block_ptr")
+    assert "tl.make_block_ptr" not in bound.to_triton_code(config)
+    torch.testing.assert_close(bound.compile_config(config)(x, y), x + y)

@@ -149,6 +149,11 @@ AccessPlan plan_access(const ir::DeviceKernel& k, const KernelConfig& config, co
     tma_view(t, plan, a);
     return a;
   }
+  // tl.make_block_ptr takes 32-bit offsets only (Triton rejects int64 ones).
+  if (k.index_dtype == DType::Int64) {
+    a.fallback = "index_dtype=torch.int64: Triton's block pointers take 32-bit offsets only";
+    return a;
+  }
   a.addressing = Addressing::BlockPointer;
   a.axes = std::move(axes);
   a.order = identity_order(a.axes.size());

@@ -89,3 +89,27 @@ def test_an_unmasked_load_past_the_tensor_is_an_error(mode):
 
     with pytest.raises(exc.CompileError, match="runs up to 12 but dimension 0 of 'x' has size 8"):
         fresh(k)(torch.randn(8), torch.randn(4))
+
+
+@deuteron.kernel
+def rowwise_softmax_views(x: torch.Tensor) -> torch.Tensor:
+    # Helion's test_softmax_view_reshape: a row's max and sum viewed as [tile, 1].
+    n, _m = x.size()
+    out = torch.empty_like(x)
+    for tile_n in hl.tile(n):
+        values = x[tile_n, :]
+        amax = torch.amax(values, dim=1).view(tile_n, 1)
+        exp = torch.exp(values - amax)
+        sum_exp = torch.reshape(torch.sum(exp, dim=1), [tile_n, 1])
+        out[tile_n, :] = exp / sum_exp
+    return out
+
+
+@pytest.mark.parametrize("block", [1, 8])
+def test_a_unit_tiles_reduction_viewed_with_a_unit_dim(mode, block):
+    # With block 1 the tile's axis is not printed: the reduction is a scalar in
+    # the Triton code, and its view as [tile, 1] one element (tl.reshape takes
+    # blocks only; this failed to compile on the GPU as under the interpreter).
+    x = torch.randn(16, 64)
+    got = fresh(rowwise_softmax_views).bind((x,)).compile_config(deuteron.Config(block_sizes=[block]))(x)
+    torch.testing.assert_close(got, torch.softmax(x, dim=1))

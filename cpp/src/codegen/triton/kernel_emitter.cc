@@ -1050,6 +1050,10 @@ class KernelEmitter {
       case OpKind::Reshape: {
         if (op.result()->type.is_scalar()) {
           assign(op, "tl.reshape(" + use(op.operands[0]) + ", [])");
+        } else if (op.operands[0]->type.is_scalar()) {
+          // A scalar to one element of some rank (a unit tile's reduction viewed as
+          // [tile, 1]): tl.reshape takes blocks only; broadcast_to splats a scalar.
+          assign(op, "tl.broadcast_to(" + use(op.operands[0]) + ", " + shape_tuple(op.result()->type.dims) + ")");
         } else {
           assign(op, "tl.reshape(" + use(op.operands[0]) + ", " + shape_tuple(op.result()->type.dims) + ")");
         }

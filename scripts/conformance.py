@@ -250,6 +250,7 @@ def run_test_file(path: Path, mode: str, helion: Path, timeout: float, keyword: 
     seen: set[str] = set()
     notes: list[str] = []
     deselect: list[str] = []
+    exhausted = False
     for _round in range(MAX_RESUMES + 1):
         records, note, tail = _run_pytest_round(path, mode, helion, timeout, keyword, test_timeout, deselect)
         # A test with subtests reports once per subtest, each counted; only a test
@@ -279,6 +280,8 @@ def run_test_file(path: Path, mode: str, helion: Path, timeout: float, keyword: 
                 result.skips.append((test, cat, f"{found[1]} ({reason.splitlines()[0][:120]})" if found else reason))
         missing = [t for t in collected if t not in seen]
         if not missing or not note:
+            if note:  # every test reported, yet the process failed (as before resumes)
+                notes.append(note)
             break
         # The first test that never reported was running when the process died.
         culprit = missing[0]
@@ -288,14 +291,17 @@ def run_test_file(path: Path, mode: str, helion: Path, timeout: float, keyword: 
         result.outcomes["failed"] += 1
         result.failures.append((culprit, f"did not finish: {note}" + (f" ({last})" if last else "")))
         deselect = sorted(seen)
+    else:
+        exhausted = True
     if notes:
         result.note = "; ".join(notes[:2]) + (f"; +{len(notes) - 2} more" if len(notes) > 2 else "")
     result.seconds = time.monotonic() - start
     result.collected = len(collected)
     missing = [t for t in collected if t not in seen]
     if missing:
-        # Tests that never reported after every resume (or a process that died silently).
-        why = "the test process died (crash)" if not notes else f"not run: {MAX_RESUMES} resumes used"
+        # Tests that never reported: the resumes ran out, or the process ended
+        # without them and without a failure status.
+        why = f"not run: {MAX_RESUMES} resumes used" if exhausted else "the test process died (crash)"
         result.note = result.note or why
         result.outcomes["failed"] += len(missing)
         result.failures.extend((t, f"did not finish: {why}") for t in missing)

@@ -126,3 +126,28 @@ def one_block_rows(x: torch.Tensor, bias: torch.Tensor, rows_block: hl.constexpr
 
 def one_block_rows_ref(x, bias):
     return x * 2 + bias
+
+
+@deuteron.kernel(static_shapes=True)
+def dot_column_softmax(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    # softmax over the columns of x_tile @ w[:, :]: a reduction over the dot's
+    # whole output dim, then a store through another `:` of that size
+    m, n = x.size()
+    out = torch.empty([m, w.size(1)], dtype=torch.float32, device=x.device)
+    for tile_m in hl.tile(m):
+        out[tile_m, :] = torch.softmax(x[tile_m, :] @ w[:, :], dim=-1)
+    return out
+
+
+def dot_column_softmax_ref(x, w):
+    return torch.softmax(x.float() @ w.float(), dim=-1)
+
+
+@deuteron.kernel(static_shapes=True)
+def square_copy_scaled(w: torch.Tensor) -> torch.Tensor:
+    # stores through both `:` of a square block at once: a chunk of one would
+    # pair lane i only with lane i of the other, so nothing rolls
+    out = torch.empty_like(w)
+    for tb in hl.tile(w.size(0)):
+        out[tb, :, :] = w[tb, :, :] * 2.0
+    return out

@@ -27,6 +27,7 @@ def _x(*shape, dtype=torch.bfloat16):
 def cases():
     import attention
     import cross_entropy
+    import kernels_fit
     import layer_norm
     import matmul
     import rms_norm
@@ -48,6 +49,8 @@ def cases():
         ("welford", welford.welford, (_x(1000, dtype=torch.float32), _x(1000, dtype=torch.float32),
                                       _x(64, 1000, dtype=torch.float32)), [None]),
         ("matmul", matmul.matmul, (_x(512, 512), _x(512, 512)), [None]),
+        # w whole (2 MB) at any tile: the default rolls its columns (reduction_loops).
+        ("gated_columns", kernels_fit.gated_columns, (_x(4096, 1024), _x(1024, 1024)), [None]),
         ("attention", attention.attention, (_x(1, 2, 256, 64), _x(1, 2, 256, 64), _x(1, 2, 256, 64)),
          [C(block_sizes=[1, 64, 64], num_warps=4, num_stages=2, indexing="tensor_descriptor")]),
         ("causal_attention", attention.causal_attention, (_x(1, 2, 256, 64), _x(1, 2, 256, 64),

@@ -76,6 +76,17 @@ def test_whole_contraction_dim_shrinks_its_tiles(on_cpu):
     assert min(bm, br) >= 16
 
 
+def test_whole_output_dim_of_a_dot_rolls_into_chunks(on_cpu):
+    # Helion's se_block at 4096x1024 bf16: x_tile @ w[:, :] keeps w whole (2 MB) at any
+    # tile_m, so the default rolls the product's columns: x's row once, w[:, chunk] staged.
+    x, w = torch.randn(4096, 1024).bfloat16(), torch.randn(1024, 1024).bfloat16()
+    cfg = _default(K.gated_columns, (x, w))
+    (bm,), (chunk,) = cfg["block_sizes"], cfg["reduction_loops"]
+    assert chunk is not None and chunk < 1024, cfg
+    assert bm * 1024 * 2 + cfg["num_stages"] * 1024 * chunk * 2 <= H100_SHARED, cfg
+    assert bm >= 32  # rolling came before the smallest tiles
+
+
 def test_plain_matmul_default_is_unchanged(on_cpu):
     @deuteron.kernel(autotune_effort="none")
     def mm(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -106,6 +117,15 @@ def test_chunked_state_default_runs(mode):
     k, v, decay = torch.randn(2, 64, 16) / 4, torch.randn(2, 64, 32) / 4, torch.rand(2, 4)
     torch.testing.assert_close(fresh(K.chunked_state)(k, v, decay, 16), K.chunked_state_ref(k, v, decay, 16),
                                rtol=1e-3, atol=1e-3)
+
+
+def test_gated_columns_default_runs(mode):
+    # A small shape: w fits whole, nothing rolls by default (the rolled form: test_whole_dims.py).
+    x, w = torch.randn(40, 64).half(), (torch.randn(64, 64) / 8).half()
+    out, s = fresh(K.gated_columns)(x, w)
+    eo, es = K.gated_columns_ref(x, w)
+    torch.testing.assert_close(s, es, rtol=2e-2, atol=2e-2)
+    torch.testing.assert_close(out, eo, rtol=2e-2, atol=2e-2)
 
 
 def test_whole_row_projection_default_runs(mode):

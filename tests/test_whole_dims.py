@@ -95,3 +95,34 @@ def test_dynamic_sizes_equal_at_bind_become_one_dim(mode):
         torch.testing.assert_close(k(a, b, wa), K.merge_rows_ref(a, b, wa))
     with pytest.raises(ValueError, match=r"takes \(a.size\(1\)\) and \(b.size\(1\)\) as one size"):
         k(torch.randn(11, 40), torch.randn(11, 41), torch.rand(11))
+
+
+# Rolling a dot's whole output dim (reduction_loops on the `:` of x_tile @ w[:, :]):
+# the columns come chunk by chunk, x_tile's whole row (the contraction) is read once.
+# A chunk that does not divide the dim (200 by 64) masks its last chunk.
+@pytest.mark.parametrize("n, chunk", [(64, 16), (200, 64), (128, 128)])
+def test_rolled_columns_of_a_square_weight(mode, n, chunk):
+    torch.manual_seed(8)
+    x = torch.randn(40, n, dtype=torch.float16)
+    w = (torch.randn(n, n) / n**0.5).to(torch.float16)
+    bound = fresh(K.se_block).bind((x, w))
+    assert len(bound.config_spec["reduction_loops"]) == 1  # the two `:` of w roll as one
+    got = bound.compile_config({"block_sizes": [16], "reduction_loops": [chunk]})(x, w)
+    torch.testing.assert_close(got, K.se_block_ref(x, w), rtol=2e-2, atol=2e-2)
+
+
+@pytest.mark.parametrize("chunk", [None, 16, 32])
+def test_rolled_softmax_over_dot_columns(mode, chunk):
+    torch.manual_seed(9)
+    x = torch.randn(24, 32)
+    w = torch.randn(32, 96) / 4
+    got = fresh(K.dot_column_softmax).bind((x, w)).compile_config(
+        {"block_sizes": [8], "reduction_loops": [chunk]})(x, w)
+    torch.testing.assert_close(got, K.dot_column_softmax_ref(x, w), rtol=1e-4, atol=1e-5)
+
+
+def test_a_store_through_both_axes_of_a_square_does_not_roll(mode):
+    w = torch.randn(3, 16, 16)
+    bound = fresh(K.square_copy_scaled).bind((w,))
+    assert len(bound.config_spec["reduction_loops"]) == 0
+    torch.testing.assert_close(bound.compile_config({"block_sizes": [2]})(w), w * 2)

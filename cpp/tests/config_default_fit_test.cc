@@ -120,6 +120,38 @@ ConfigSpec squeeze_excitation_spec() {
   return s;
 }
 
+// se_block's forward (bf16, m 4096, n 1024): sigmoid(x[tile_m, :] @ w[:, :]),
+// both loaded once, w whole (2 MB) at any tile_m; the output columns (w's
+// second axis, the result's) roll with reduction_loops[0], the contraction
+// (x's columns, w's rows) stays whole.
+AxisSize rollable(int64_t extent, int entry) {
+  AxisSize a = whole(extent);
+  a.reduction_loop_index = entry;
+  return a;
+}
+
+ConfigSpec se_block_spec() {
+  ConfigSpec s = matmul_spec();
+  s.block_sizes = {block(16, 4096, 4096, true, false, "tile_m")};
+  ReductionLoopSpec r;
+  r.extent = SymInt(1024);
+  s.reduction_loops = {r};
+  KernelSummary& k = s.kernels[0];
+  k.grid_block_sizes = {0};
+  k.grid_extents = {4096};
+  k.full_extents = {1024};
+  DotSummary::Operand xs = operand({bs(0), whole(1024)}, Source::LoadedOnce), ws = operand({whole(1024), rollable(1024, 0)}, Source::LoadedOnce);
+  xs.load = 1;
+  ws.load = 2;
+  k.dots = {dot({bs(0), rollable(1024, 0)}, xs, ws)};
+  k.pipelined_loads.clear();
+  s.inner_loops.clear();
+  s.loop_order_sizes.clear();
+  s.loop_order_kernels.clear();
+  s.l2_grouping_kernels.clear();
+  return s;
+}
+
 TEST(ResourceEstimate, MatchesWhatTritonAskedForOnTheH200) {
   auto block_of = [](std::vector<int64_t> v) { return [v](int i) { return v.at(i); }; };
   // Reported by Triton with num_stages=3: 245760 (matmul_layernorm), 395272
@@ -168,6 +200,34 @@ TEST(DefaultConfigFit, WholeContractionDimShrinksTheTilesAroundIt) {
   EXPECT_LE(f.blocks[0] * 1024 * 2 + 1024 * f.blocks[1] * 2, 232448);
   EXPECT_GE(f.blocks[0], 16);
   EXPECT_GE(f.blocks[1], 16);
+}
+
+TEST(ResourceEstimate, ARolledAxisIsAChunkLoadedInTheRolledLoop) {
+  const ConfigSpec spec = se_block_spec();
+  const KernelSummary& k = spec.kernels[0];
+  auto tile_m = [](int) { return int64_t{32}; };
+  DotResources whole_w = estimate_dot_resources(k, tile_m, 2);
+  EXPECT_EQ(whole_w.shared_bytes, 32 * 1024 * 2 + 1024 * 1024 * 2);
+  // Chunks of 32 columns: w[:, chunk] staged twice, x's row once (131072 bytes
+  // is what Triton 3.6 asks for with these blocks, compiled for sm90).
+  DotResources rolled = estimate_dot_resources(k, tile_m, 2, [](int) { return int64_t{32}; });
+  EXPECT_EQ(rolled.shared_bytes, 32 * 1024 * 2 + 2 * 1024 * 32 * 2);
+  EXPECT_EQ(rolled.acc_elements, 32 * 32);
+}
+
+TEST(DefaultConfigFit, AWholeOutputDimThatCannotFitRollsIntoChunks) {
+  ConfigSpec spec = se_block_spec();
+  json::Value cfg = spec.default_config(h100());
+  const int64_t tile_m = cfg.at(keys::kBlockSizes).as_array().at(0).as_int();
+  const json::Value& chunk = cfg.at(keys::kReductionLoops).as_array().at(0);
+  ASSERT_TRUE(chunk.is_number());
+  const int stages = static_cast<int>(cfg.at(keys::kNumStages).as_int());
+  DotResources r = estimate_dot_resources(spec.kernels[0], [&](int) { return tile_m; }, stages,
+                                          [&](int) { return chunk.as_int(); });
+  EXPECT_LE(r.shared_bytes, static_cast<double>(h100().max_shared_memory));
+  // Rolling comes before the smallest tiles: tile_m keeps at least 32 rows.
+  EXPECT_GE(tile_m, 32);
+  EXPECT_LT(chunk.as_int(), 1024);
 }
 
 TEST(DefaultConfigFit, MatmulDefaultsAreKept) {

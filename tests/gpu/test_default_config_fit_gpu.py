@@ -36,7 +36,7 @@ def _helion_examples() -> Path | None:
     return None
 
 
-@pytest.mark.parametrize("name", ["matmul_layernorm", "gdn_fwd_h", "squeeze_and_excitation_net"])
+@pytest.mark.parametrize("name", ["matmul_layernorm", "gdn_fwd_h", "squeeze_and_excitation_net", "se_block"])
 def test_helion_example_with_default_config(name, monkeypatch, capfd):
     _cuda()
     examples = _helion_examples()
@@ -55,6 +55,21 @@ def test_helion_example_with_default_config(name, monkeypatch, capfd):
     finally:
         deuteron.compat.uninstall_helion_alias()
     # The estimate alone made the defaults fit: the launch's safety net was not needed.
+    assert "DefaultConfigShrunk" not in capfd.readouterr().err
+
+
+def test_gated_columns_default(capfd):
+    # Helion's se_block shapes (4096 x 1024 bf16, w whole): the default rolls w's columns.
+    _cuda()
+    import kernels_fit as K
+
+    for m, n in ((4096, 1024), (1000, 200)):
+        x = torch.randn(m, n, device="cuda", dtype=torch.bfloat16)
+        w = torch.randn(n, n, device="cuda", dtype=torch.bfloat16) / n**0.5
+        out, s = K.gated_columns(x, w)
+        eo, es = K.gated_columns_ref(x, w)
+        torch.testing.assert_close(s, es, rtol=2e-2, atol=2e-2)
+        torch.testing.assert_close(out, eo, rtol=2e-2, atol=5e-2)
     assert "DefaultConfigShrunk" not in capfd.readouterr().err
 
 

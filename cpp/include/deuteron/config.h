@@ -125,6 +125,10 @@ struct InnerLoopInfo {
 struct AxisSize {
   int block_size_index = -1;
   int64_t extent = 1;
+  // A whole dim that config.reduction_loops[reduction_loop_index] can roll:
+  // a chunk of that many lanes when the entry gives one.  A dot's
+  // contraction axis has none (it stays whole when its dim rolls).
+  int reduction_loop_index = -1;
 };
 
 // One dot of a kernel: the axes of its result (the accumulator that lives in
@@ -202,8 +206,9 @@ struct DotResources {
 };
 // `block(i)` is config.block_sizes[i]; `stages` the pipeline depth of the
 // kernel's dot loops (range_num_stages, else num_stages).
+// `chunk(i)`: config.reduction_loops[i] (0: persistent); none: all persistent.
 DotResources estimate_dot_resources(const KernelSummary& kernel, const std::function<int64_t(int)>& block,
-                                    double stages);
+                                    double stages, const std::function<int64_t(int)>& chunk = nullptr);
 // More fp32 accumulator elements per thread than this spill registers (the
 // search's max_acc_elements_per_thread and the default config's bound).
 inline constexpr int64_t kMaxAccElementsPerThread = 192;

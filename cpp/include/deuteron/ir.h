@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -483,6 +484,25 @@ bool indexes_dim(const Op& op, int d);
 const Value* stack_pointers(const Op& op);
 // Whether d is an axis of one of op's operands or results, or op indexes it.
 bool touches_dim(const Op& op, int d);
+
+// Chunking whole dims (ir/chunking.cc, for passes/reduction_rolling.cc).
+// The dims of `t` that are in `s`, and whether there are any.
+std::set<int> dims_in(const Type& t, const std::set<int>& s);
+bool intersects(const Type& t, const std::set<int>& s);
+// A Reduce over one of `cls`; a Store/Atomic whose access or operands have one.
+bool is_reduce_over(const Op& op, const std::set<int>& cls);
+bool is_sink_over(const Op& op, const std::set<int>& cls);
+// For an op whose result dims `chunked` are cut into chunks, the dims of each
+// operand cut with them (by position: elementwise ops and BroadcastTo retype
+// whole dims of one size onto each other); nullopt for an op that cannot be
+// computed chunk by chunk.  A dot's contraction axes are never cut.
+std::optional<std::vector<std::set<int>>> operand_chunks(const Op& op, const std::set<int>& chunked);
+// The same for a Store/Atomic whose access is cut along its dims in `cls`.
+std::vector<std::set<int>> sink_operand_chunks(const Op& op, const std::set<int>& cls);
+// Whether the whole dims `cls` (one, or several of one size) can be rolled
+// into a loop over chunks: something reduces over them or is stored through
+// them, and every such slice is computed lane by lane along one of them.
+bool can_roll(const DeviceKernel& k, const std::set<int>& cls);
 
 // What masked lanes of a reduction hold so that they do not change its
 // result (the sum's 0, the max's lowest value, ...).

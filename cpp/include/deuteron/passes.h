@@ -36,7 +36,13 @@ void keep_fp32_intermediates(ir::DeviceKernel& kernel);
 
 // Turns reductions over full dims whose reduction_loops entry is a block size
 // into loops over chunks of that size (see reduction_rolling.cc).
+// Whole dims that share an entry (dims of one size that values move between:
+// the columns of x @ w[:, :] stored through out[tile, :]) roll together.
 void roll_reductions(ir::DeviceKernel& kernel, const std::vector<std::optional<int64_t>>& reduction_loops);
+// Whether the whole dims `dims` (one, or several of one size) can be rolled:
+// every reduction over them and every store through them can be computed
+// chunk by chunk (sema offers a reduction_loops entry only then).
+bool can_roll(ir::DeviceKernel& kernel, const std::set<int>& dims);
 
 // Drops tile dims whose block size is 1 from every type (they become scalar
 // indices), so that e.g. attention's [1, M, N] tiles are plain 2-D and its

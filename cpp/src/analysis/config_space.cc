@@ -71,7 +71,10 @@ AxisSize axis_size(const ir::DeviceKernel& k, int dim) {
   // sizing heuristics take that bound.
   else if (d.kind == ir::DimKind::Tile && d.config_block_size) a.extent = next_power_of_2(hint_or(d.extent(), 1024));
   else if (d.kind == ir::DimKind::Tile) a.block_size_index = d.block_size_index;
-  else a.extent = next_power_of_2(hint_or(d.extent(), 1024));
+  else {
+    a.extent = next_power_of_2(hint_or(d.extent(), 1024));
+    a.reduction_loop_index = d.reduction_index;
+  }
   return a;
 }
 
@@ -319,6 +322,9 @@ ConfigSpec derive_config_spec(const std::vector<const ir::DeviceKernel*>& kernel
           dot.loop = enclosing_loop(*op);
           dot.a = dot_operand(kernel, op->operands[0]);
           dot.b = dot_operand(kernel, op->operands[1]);
+          // The contraction stays whole when its dim rolls (ir::operand_chunks).
+          if (!dot.a.axes.empty()) dot.a.axes.back().reduction_loop_index = -1;
+          if (dot.b.axes.size() >= 2) dot.b.axes[dot.b.axes.size() - 2].reduction_loop_index = -1;
           sum.dots.push_back(std::move(dot));
         }
         if (op->kind == ir::OpKind::Load && !op->attrs.eviction_policy.empty())

@@ -150,6 +150,11 @@ void add_blocks(const std::vector<AxisSize>& axes, std::set<int>& out) {
     if (a.block_size_index >= 0) out.insert(a.block_size_index);
 }
 
+void add_rolls(const std::vector<AxisSize>& axes, std::set<int>& out) {
+  for (const auto& a : axes)
+    if (a.reduction_loop_index >= 0) out.insert(a.reduction_loop_index);
+}
+
 // Shrinks the default's block sizes and pipeline depth until every kernel
 // with dots fits the GPU by estimate_dot_resources: its accumulators within
 // kMaxAccElementsPerThread per thread, its staged loads within the device's
@@ -158,24 +163,45 @@ void add_blocks(const std::vector<AxisSize>& axes, std::set<int>& out) {
 // 128x256 tiles, 3 stages) fit as they are; what does not is a whole dim in
 // a tile (x[tile_m, :] with 1024 columns), a wide tile next to a dot, or
 // extra loads in the dot's loop.  Moves, cheapest for speed first: fewer
-// stages down to 2; halving the largest block the over-full term depends on
-// down to 32; 1 stage; halving down to the block's minimum.  Returns whether
-// something changed.  `warp_specialized[k]`: kernel k defaults to the
+// stages down to 2; rolling a whole dim of the over-full term into chunks
+// of 128 (reduction_loops: x_tile @ w[:, :] with w's columns chunk by chunk,
+// when even the smallest blocks leave w whole and too large); halving the
+// largest block or chunk the term depends on down to 32; 1 stage; halving
+// down to the block's minimum (a chunk's: 16).  Returns whether something
+// changed.  `chunks[i]`: reduction_loops[i], 0 for persistent.  `warp_specialized[k]`: kernel k defaults to the
 // warp-specialized flash attention, whose 4 warps are one consumer group of
 // several (its accumulators spread over more threads than num_warps says);
 // its register use is the measured configuration's, so only its shared
 // memory is checked.
-bool fit_dot_kernels(const ConfigSpec& spec, std::vector<int64_t>& bs, int& stages, int warps,
-                     const DeviceInfo& device, const std::vector<bool>& warp_specialized) {
+bool fit_dot_kernels(const ConfigSpec& spec, std::vector<int64_t>& bs, std::vector<int64_t>& chunks, int& stages,
+                     int warps, const DeviceInfo& device, const std::vector<bool>& warp_specialized) {
   const double limit = static_cast<double>(device.max_shared_memory);
   const double threads = 32.0 * warps;
   auto block = [&](int i) { return bs.at(static_cast<size_t>(i)); };
-  // The largest of `blocks` above max(floor, its minimum), halved.
-  auto halve = [&](const std::set<int>& blocks, int64_t floor) {
-    int best = -1;
+  auto chunk = [&](int i) { return chunks.at(static_cast<size_t>(i)); };
+  auto extent = [&](int i) { return next_power_of_2(spec.reduction_loops[i].extent.hint().value_or(1024)); };
+  // Rolls the first of `rolls` still whole (and longer than a chunk of 128).
+  auto roll = [&](const std::set<int>& rolls) {
+    for (int i : rolls)
+      if (chunks[i] == 0 && extent(i) > 128) {
+        chunks[i] = 128;
+        return true;
+      }
+    return false;
+  };
+  // Halves the largest block of `blocks` above max(floor, its minimum), or
+  // the largest chunk of `rolls` above max(floor, 16) when that is larger.
+  auto halve_any = [&](const std::set<int>& blocks, const std::set<int>& rolls, int64_t floor) {
+    int best = -1, best_roll = -1;
     for (int i : blocks) {
       const int64_t lo = std::max(floor, spec.block_sizes[i].min);
       if (bs[i] > lo && (best < 0 || bs[i] > bs[best])) best = i;
+    }
+    for (int i : rolls)
+      if (chunks[i] > std::max<int64_t>(floor, 16) && (best_roll < 0 || chunks[i] > chunks[best_roll])) best_roll = i;
+    if (best_roll >= 0 && (best < 0 || chunks[best_roll] > bs[best])) {
+      chunks[best_roll] /= 2;
+      return true;
     }
     if (best < 0) return false;
     bs[best] = std::max(std::max<int64_t>(1, spec.block_sizes[best].min), bs[best] / 2);
@@ -187,27 +213,33 @@ bool fit_dot_kernels(const ConfigSpec& spec, std::vector<int64_t>& bs, int& stag
     for (size_t ki = 0; ki < spec.kernels.size(); ++ki) {
       const KernelSummary& k = spec.kernels[ki];
       if (k.dots.empty()) continue;
-      const DotResources r = estimate_dot_resources(k, block, stages);
+      const DotResources r = estimate_dot_resources(k, block, stages, chunk);
       const bool regs = !warp_specialized[ki] && r.acc_elements / threads > static_cast<double>(kMaxAccElementsPerThread);
       const bool smem = r.shared_bytes > limit;
       if (!regs && !smem) continue;
-      std::set<int> acc_blocks, staged_blocks;
+      std::set<int> acc_blocks, staged_blocks, acc_rolls, staged_rolls;
       using Source = DotSummary::Operand::Source;
       for (const auto& d : k.dots) {
-        if (d.loop == r.acc_loop) add_blocks(d.result, acc_blocks);
-        for (const DotSummary::Operand* o : {&d.a, &d.b})
-          if ((o->source == Source::LoadedInLoop && d.loop == r.shared_loop) || o->source == Source::LoadedOnce)
+        // (A rolled dot's loop is not a For of the summary: take every dot's.)
+        if (d.loop == r.acc_loop || r.acc_loop < -1) add_blocks(d.result, acc_blocks);
+        add_rolls(d.result, acc_rolls);
+        for (const DotSummary::Operand* o : {&d.a, &d.b}) {
+          add_rolls(o->axes, staged_rolls);
+          if ((o->source == Source::LoadedInLoop && d.loop == r.shared_loop) || o->source == Source::LoadedOnce ||
+              r.shared_loop < -1)
             add_blocks(o->axes, staged_blocks);
+        }
       }
       for (const auto& l : k.pipelined_loads)
         if (l.loop == r.shared_loop) add_blocks(l.axes, staged_blocks);
       if (regs) {
-        changed = halve(acc_blocks, 32) || halve(acc_blocks, 0);
+        changed = roll(acc_rolls) || halve_any(acc_blocks, acc_rolls, 32) || halve_any(acc_blocks, acc_rolls, 0);
       } else if (stages > 2) {
         --stages;
         changed = true;
       } else {
-        changed = halve(staged_blocks, 32) || (stages > 1 ? (stages = 1, true) : false) || halve(staged_blocks, 0);
+        changed = roll(staged_rolls) || halve_any(staged_blocks, staged_rolls, 32) ||
+                  (stages > 1 ? (stages = 1, true) : false) || halve_any(staged_blocks, staged_rolls, 0);
       }
       if (changed) break;
     }
@@ -386,17 +418,20 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
   }
   std::vector<bool> warp_specialized(kernels.size());
   for (size_t k = 0; k < kernels.size(); ++k) warp_specialized[k] = kernels[k].has_dot && flash_loops[k] >= 0;
-  fit_dot_kernels(*this, bs, num_stages, num_warps, device, warp_specialized);
+  // Rows that fit in registers stay persistent; longer ones loop in chunks
+  // (and whole dims of dots that do not fit the GPU, fit_dot_kernels).
+  std::vector<int64_t> chunks;
+  for (const auto& r : reduction_loops) {
+    int64_t e = r.extent.hint().value_or(1 << 20);
+    chunks.push_back(e > 16384 || !r.extent.is_constant() ? 4096 : 0);
+  }
+  fit_dot_kernels(*this, bs, chunks, num_stages, num_warps, device, warp_specialized);
   json::Object o;
   json::Array bsa;
   for (int64_t v : bs) bsa.push_back(json::Value(v));
   o.emplace_back(keys::kBlockSizes, json::Value(std::move(bsa)));
-  // Rows that fit in registers stay persistent; longer ones loop in chunks.
   json::Array rl;
-  for (const auto& r : reduction_loops) {
-    int64_t e = r.extent.hint().value_or(1 << 20);
-    rl.push_back(e > 16384 || !r.extent.is_constant() ? json::Value(int64_t{4096}) : json::Value());
-  }
+  for (int64_t c : chunks) rl.push_back(c > 0 ? json::Value(c) : json::Value());
   o.emplace_back(keys::kReductionLoops, json::Value(std::move(rl)));
   o.emplace_back(keys::kNumWarps, json::Value(num_warps));
   o.emplace_back(keys::kNumStages, json::Value(num_stages));

@@ -13,6 +13,11 @@
 //   gdn_fwd_h (w and k 256x64, u 256x128 bf16, g 256 fp32): 3 x 129 KB = 396288 (reported 395272);
 //   squeeze_and_excitation_net (128x1024 and 1024x128 fp16): 3 x 512 KB = 1572864 (reported 1605632).
 //
+// Rolled whole dims.  An axis of a whole dim that a reduction_loops entry
+// rolls is a chunk of that entry's lanes, and an operand with such an axis
+// is loaded in the rolled loop (x_tile @ w[:, chunk]: w's chunk is staged
+// like a loop's load; x_tile, the whole contraction, is loaded once).
+//
 // Registers.  A dot's fp32 accumulator lives in registers; the results of
 // the dots of one loop are live together (attention's scores and output),
 // and more than kMaxAccElementsPerThread per thread spill.
@@ -22,14 +27,31 @@
 
 namespace deuteron {
 
-DotResources estimate_dot_resources(const KernelSummary& k, const std::function<int64_t(int)>& block, double stages) {
+DotResources estimate_dot_resources(const KernelSummary& k, const std::function<int64_t(int)>& block, double stages,
+                                    const std::function<int64_t(int)>& chunk) {
   DotResources r;
   if (k.dots.empty()) return r;
+  // The rolled loop an axis is chunked by (-1: none).
+  auto rolled = [&](const AxisSize& a) {
+    return a.reduction_loop_index >= 0 && chunk && chunk(a.reduction_loop_index) > 0 &&
+                   chunk(a.reduction_loop_index) < a.extent
+               ? a.reduction_loop_index
+               : -1;
+  };
   auto elements = [&](const std::vector<AxisSize>& axes) {
     double n = 1;
     for (const auto& a : axes)
-      n *= a.block_size_index >= 0 ? static_cast<double>(block(a.block_size_index)) : static_cast<double>(a.extent);
+      n *= a.block_size_index >= 0 ? static_cast<double>(block(a.block_size_index))
+           : rolled(a) >= 0        ? static_cast<double>(chunk(a.reduction_loop_index))
+                                   : static_cast<double>(a.extent);
     return n;
+  };
+  // Loop keys of the rolled loops, apart from For op ids (>= 0) and -1.
+  auto rolled_loop = [&](const std::vector<AxisSize>& axes, int loop) {
+    if (loop >= 0) return loop;
+    for (const auto& a : axes)
+      if (rolled(a) >= 0) return -100 - rolled(a);
+    return loop;
   };
   using Source = DotSummary::Operand::Source;
   std::map<int, double> acc;                       // loop -> accumulator elements
@@ -37,11 +59,13 @@ DotResources estimate_dot_resources(const KernelSummary& k, const std::function<
   std::map<int, double> once;                      // load -> bytes
   int unknown = -2;  // operands of a summary that does not name their load: one buffer each
   for (const auto& d : k.dots) {
-    acc[d.loop] += elements(d.result);
+    acc[rolled_loop(d.result, d.loop)] += elements(d.result);
     for (const DotSummary::Operand* o : {&d.a, &d.b}) {
       const double bytes = elements(o->axes) * o->element_bytes;
       const int load = o->load >= 0 ? o->load : unknown--;
-      if (o->source == Source::LoadedInLoop) piped[d.loop][load] = bytes;
+      const int loop = rolled_loop(o->axes, d.loop);
+      if (o->source == Source::LoadedInLoop || (o->source == Source::LoadedOnce && loop != d.loop))
+        piped[loop][load] = bytes;
       else if (o->source == Source::LoadedOnce) once[load] = bytes;
     }
   }

@@ -16,8 +16,20 @@
 // carried between loops: they are recomputed from the loads (rematerialized),
 // which is what a looped reduction costs.  The originals become dead and are
 // removed by dead-code elimination.
+//
+// r may be several whole dims of one size rolled together (one config entry):
+// values move between them where they meet (sema's whole_dims_meet), as when
+// the columns of x_tile @ w[:, :] (w's second `:`) are stored through
+// out[tile, :] (the first).  Which axes a chunk cuts is therefore followed by
+// position from each member back through its slice (operand_chunks), not by
+// dim id: a dot's rows and columns come chunk by chunk while its contraction
+// axis stays whole, so x_tile (a whole row, the contraction) is read once
+// before the loop and w[:, chunk] inside it.  ir::can_roll (ir/chunking.cc)
+// says whether every slice can be cut that way; sema offers the entry only then.
 #include <algorithm>
+#include <functional>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "deuteron/passes.h"
@@ -28,20 +40,13 @@ namespace {
 
 using ir::OpKind;
 
-using ir::has_dim;
-using ir::indexes_dim;
-
-bool is_reduce_over(const ir::Op& op, int d) {
-  return op.kind == OpKind::Reduce && op.operands[0]->type.dims.at(op.attrs.axis) == d;
-}
-
-bool is_sink_over(const ir::Op& op, int d) {
-  if (op.kind != OpKind::Store && op.kind != OpKind::AtomicRMW) return false;
-  if (indexes_dim(op, d)) return true;
-  for (const ir::Value* v : op.operands)
-    if (has_dim(v->type, d)) return true;
-  return false;
-}
+using DimSet = std::set<int>;
+using ir::dims_in;
+using ir::intersects;
+using ir::is_reduce_over;
+using ir::is_sink_over;
+using ir::operand_chunks;
+using ir::sink_operand_chunks;
 
 void replace_uses(ir::Region& r, const ir::Value* from, ir::Value* to) {
   ir::walk_mut(r, [&](ir::Op& op) {
@@ -50,15 +55,26 @@ void replace_uses(ir::Region& r, const ir::Value* from, ir::Value* to) {
   });
 }
 
+
 class Roller {
  public:
-  Roller(ir::DeviceKernel& k, int r, int64_t block) : k_(k), r_(r), block_(block) {}
+  // `cls`: the whole dims rolled together (one, or several of one size that
+  // values move between: w[:, :] of a square w, an output column stored
+  // through another `:` of that size).
+  Roller(ir::DeviceKernel& k, DimSet cls, int64_t block) : k_(k), cls_(std::move(cls)), block_(block) {}
 
   void run() {
-    // Members (reductions over r and stores involving r) in program order.
+    // Constants and scalar parameters first: a loop can then take in every
+    // member whose other inputs are known before the first one (the 2.0 of
+    // `2.0 * x * sig`, written between two stores, would otherwise split them).
+    std::stable_partition(k_.body.ops.begin(), k_.body.ops.end(), [](const std::unique_ptr<ir::Op>& op) {
+      return op->operands.empty() && op->regions.empty() &&
+             (op->kind == OpKind::Constant || op->kind == OpKind::ScalarParam || op->kind == OpKind::SymValue);
+    });
+    // Members (reductions over the class and stores involving it) in program order.
     std::vector<ir::Op*> members;
     for (auto& op : k_.body.ops)
-      if (is_reduce_over(*op, r_) || is_sink_over(*op, r_)) members.push_back(op.get());
+      if (is_reduce_over(*op, cls_) || is_sink_over(*op, cls_)) members.push_back(op.get());
     size_t i = 0;
     while (i < members.size()) {
       // Greedy grouping: later members join while everything their slices
@@ -81,52 +97,75 @@ class Roller {
   // The top-level index where a value is defined (-1 for region arguments).
   int def_index(const ir::Value* v) const { return v->def ? index_of(v->def) : -1; }
 
-  // Values from outside the r-slice of `op` (what the rolled loop reads).
-  void collect_leaves(const ir::Value* v, std::set<const ir::Value*>& leaves, std::set<const ir::Value*>& seen) {
-    if (!seen.insert(v).second) return;
-    if (!has_dim(v->type, r_) || !v->def) {
+  // What a member's chunks are computed with: for a reduction, its input with
+  // the reduced axis chunked; for a store, each operand as it lines up with
+  // the access.
+  std::vector<std::pair<const ir::Value*, DimSet>> member_inputs(const ir::Op& m) const {
+    std::vector<std::pair<const ir::Value*, DimSet>> out;
+    if (m.kind == OpKind::Reduce) {
+      const ir::Value* in = m.operands[0];
+      out.push_back({in, {in->type.dims.at(m.attrs.axis)}});
+      return out;
+    }
+    auto sets = sink_operand_chunks(m, cls_);
+    for (size_t i = 0; i < m.operands.size(); ++i) out.push_back({m.operands[i], sets[i]});
+    return out;
+  }
+
+  // Values from outside the chunked slice of `v` (what the rolled loop reads).
+  void collect_leaves(const ir::Value* v, const DimSet& want, std::set<const ir::Value*>& leaves,
+                      std::set<std::pair<const ir::Value*, DimSet>>& seen) {
+    DimSet s = dims_in(v->type, want);
+    if (!seen.insert({v, s}).second) return;
+    if (s.empty() || !v->def) {
       leaves.insert(v);
       return;
     }
-    for (const ir::Value* o : v->def->operands) collect_leaves(o, leaves, seen);
+    auto sets = operand_chunks(*v->def, s);
+    for (size_t i = 0; i < v->def->operands.size(); ++i) collect_leaves(v->def->operands[i], (*sets)[i], leaves, seen);
   }
 
   bool leaves_defined_before(const ir::Op& member, const ir::Op& first) {
-    std::set<const ir::Value*> leaves, seen;
-    for (const ir::Value* o : member.operands) collect_leaves(o, leaves, seen);
+    std::set<const ir::Value*> leaves;
+    std::set<std::pair<const ir::Value*, DimSet>> seen;
+    for (const auto& [v, s] : member_inputs(member)) collect_leaves(v, s, leaves, seen);
     int pos = index_of(&first);
     for (const ir::Value* l : leaves)
       if (def_index(l) >= pos) return false;
     return true;
   }
 
-  ir::Type subst(ir::Type t) const {
+  ir::Type subst(ir::Type t, const DimSet& s) const {
     for (int& d : t.dims)
-      if (d == r_) d = chunk_;
+      if (s.count(d)) d = chunk_;
     return t;
   }
 
-  // Clones the r-slice producing `v` into the loop body (memoized).
-  ir::Value* clone_value(ir::Builder& b, const ir::Value* v) {
-    auto it = map_.find(v);
+  // Clones the chunked slice producing `v` (its dims `want` cut into chunks)
+  // into the loop body (memoized).
+  ir::Value* clone_value(ir::Builder& b, const ir::Value* v, const DimSet& want) {
+    DimSet s = dims_in(v->type, want);
+    if (s.empty() || !v->def) return const_cast<ir::Value*>(v);  // a leaf from outside
+    auto it = map_.find({v, s});
     if (it != map_.end()) return it->second;
-    if (!has_dim(v->type, r_) || !v->def) return const_cast<ir::Value*>(v);  // a leaf from outside
-    ir::Op* op = clone_op(b, *v->def);
-    ir::Value* out = op->result(v->index);
-    return out;
+    auto sets = operand_chunks(*v->def, s);
+    DEUTERON_CHECK(sets.has_value(), "reduction rolling: an op that cannot be chunked passed feasible()");
+    ir::Op* op = clone_op(b, *v->def, s, *sets);
+    return op->result(v->index);
   }
 
-  ir::Op* clone_op(ir::Builder& b, const ir::Op& src) {
+  // `s`: the dims of src's results cut into chunks; `sets`: its operands'.
+  ir::Op* clone_op(ir::Builder& b, const ir::Op& src, const DimSet& s, const std::vector<DimSet>& sets) {
     std::vector<ir::Value*> operands;
-    for (const ir::Value* o : src.operands) operands.push_back(clone_value(b, o));
+    for (size_t i = 0; i < src.operands.size(); ++i) operands.push_back(clone_value(b, src.operands[i], sets[i]));
     std::vector<ir::Type> types;
-    for (const auto& r : src.results) types.push_back(subst(r->type));
+    for (const auto& r : src.results) types.push_back(subst(r->type, s));
     ir::Attrs attrs = src.attrs;
     OpKind kind = src.kind;
     for (auto& ix : attrs.index)
-      if (ix.kind == ir::IndexSpec::Kind::TileDim && ix.dim == r_) ix.dim = chunk_;
-    if (kind == OpKind::Arange && attrs.dim == r_) {
-      kind = OpKind::TileIndex;  // the chunk's indices
+      if (ix.kind == ir::IndexSpec::Kind::TileDim && s.count(ix.dim)) ix.dim = chunk_;
+    if ((kind == OpKind::Arange || kind == OpKind::TileIndex || kind == OpKind::TileMask) && s.count(attrs.dim)) {
+      if (kind == OpKind::Arange) kind = OpKind::TileIndex;  // the chunk's indices
       attrs.dim = chunk_;
     }
     ir::Op* op = b.create(kind, operands, types, src.span, attrs);
@@ -135,7 +174,7 @@ class Roller {
     for (const auto& r : src.regions) ir::clone_region_into(k_, *r, op);
     for (size_t i = 0; i < src.results.size(); ++i) {
       op->results[i]->name_hint = src.results[i]->name_hint;
-      map_[src.results[i].get()] = op->result(i);
+      map_[{src.results[i].get(), dims_in(src.results[i]->type, s)}] = op->result(i);
     }
     return op;
   }
@@ -215,9 +254,9 @@ class Roller {
     chunk.id = static_cast<int>(k_.dims.size());
     chunk.kind = ir::DimKind::Tile;
     chunk.begin = 0;
-    chunk.end = k_.dim(r_).extent();
+    chunk.end = k_.dim(*cls_.begin()).extent();
     chunk.fixed_block_size = block_;
-    chunk.name = k_.dim(r_).name.empty() ? "chunk" : "chunk";
+    chunk.name = "chunk";
     chunk.span = span;
     k_.dims.push_back(chunk);
     chunk_ = chunk.id;
@@ -233,7 +272,7 @@ class Roller {
       if (m->kind != OpKind::Reduce) continue;
       Acc a;
       a.reduce = m;
-      a.type = subst(m->operands[0]->type);
+      a.type = subst(m->operands[0]->type, member_inputs(*m)[0].second);
       a.init = ir::reduction_identity(m->attrs.reduce, a.type.dtype);
       a.is_arg = m->attrs.reduce == ir::ReduceFn::ArgMax || m->attrs.reduce == ir::ReduceFn::ArgMin;
       ir::Attrs fa;
@@ -262,11 +301,12 @@ class Roller {
     size_t ai = 0, arg_i = 0;
     for (ir::Op* m : group) {
       if (m->kind != OpKind::Reduce) {
-        clone_op(b, *m);  // a store of this chunk
+        // A store of this chunk.
+        clone_op(b, *m, dims_in(ir::Type{DType::Bool, ir::access_dims(*m)}, cls_), sink_operand_chunks(*m, cls_));
         continue;
       }
       const Acc& a = accs[ai++];
-      ir::Value* chunk_v = clone_value(b, m->operands[0]);
+      ir::Value* chunk_v = clone_value(b, m->operands[0], member_inputs(*m)[0].second);
       ir::Value* mask = lane_mask(b, chunk_v->type, span);
       ir::Value* ident = constant_like(b, a.init, a.type.dtype, span);
       ir::Value* x = mask ? where(b, mask, chunk_v, ident, span) : chunk_v;
@@ -368,25 +408,38 @@ class Roller {
   }
 
   ir::DeviceKernel& k_;
-  int r_;
+  DimSet cls_;
   int64_t block_;
   int chunk_ = -1;
-  std::map<const ir::Value*, ir::Value*> map_;
+  std::map<std::pair<const ir::Value*, DimSet>, ir::Value*> map_;
 };
+
+std::vector<DimSet> rolled_classes(const ir::DeviceKernel& kernel) {
+  std::map<int, DimSet> by_index;
+  for (const auto& dim : kernel.dims)
+    if (dim.kind == ir::DimKind::Full && dim.reduction_index >= 0) by_index[dim.reduction_index].insert(dim.id);
+  std::vector<DimSet> out;
+  for (auto& [i, cls] : by_index) out.push_back(cls);
+  return out;
+}
 
 }  // namespace
 
 void roll_reductions(ir::DeviceKernel& kernel, const std::vector<std::optional<int64_t>>& reduction_loops) {
-  size_t ndims = kernel.dims.size();  // rolling adds dims; only the original ones roll
-  for (size_t d = 0; d < ndims; ++d) {
-    const ir::Dim& dim = kernel.dims[d];
-    if (dim.kind != ir::DimKind::Full || dim.reduction_index < 0) continue;
+  // Rolling adds dims; only the original ones roll.  Dims sharing an entry
+  // (whole dims of one size that values move between) roll together.
+  for (const DimSet& cls : rolled_classes(kernel)) {
+    const ir::Dim& dim = kernel.dim(*cls.begin());
     if (dim.reduction_index >= static_cast<int>(reduction_loops.size())) continue;
     const auto& block = reduction_loops[dim.reduction_index];
     if (!block) continue;
     auto extent = dim.extent().as_constant();
     if (extent && *block >= *extent) continue;  // one chunk is the persistent form
-    Roller(kernel, static_cast<int>(d), *block).run();
+    // Sema offers an entry only where rolling is possible (ir::can_roll),
+    // and the passes before this one keep it so; IR written by hand (the
+    // pass tests) may give an entry to a dim with nothing to roll.
+    if (!ir::can_roll(kernel, cls)) continue;
+    Roller(kernel, cls, *block).run();
   }
 }
 

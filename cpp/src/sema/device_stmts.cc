@@ -452,7 +452,7 @@ void Analyzer::assign_reduction_indices(ir::DeviceKernel& k, SourceSpan loop_spa
   // rewrites that level).  Scans along it and reductions with a user combine
   // over it keep it persistent: a scan's later chunks need the earlier ones'
   // total, and a combine function has no identity to start chunks from.
-  std::set<int> reduced, in_dot, nested, persistent;
+  std::set<int> reduced, in_dot, contracted, dot_outer, nested, persistent;
   for (const auto& op : k.body.ops)
     for (const auto& sub : op->regions)
       ir::walk(*sub, [&](const ir::Op& inner) {
@@ -467,10 +467,17 @@ void Analyzer::assign_reduction_indices(ir::DeviceKernel& k, SourceSpan loop_spa
       int d = op.operands[0]->type.dims.at(op.attrs.axis);
       if (d != ir::kBroadcast && k.dim(d).kind == DimKind::Full) reduced.insert(d);
     }
-    if (op.kind == OpKind::Dot)
+    if (op.kind == OpKind::Dot) {
       for (const ir::Value* v : op.operands)
         for (int d : v->type.dims)
           if (d != ir::kBroadcast) in_dot.insert(d);
+      const auto& a = op.operands[0]->type.dims;
+      const auto& b = op.operands[1]->type.dims;
+      contracted.insert(a.back());
+      contracted.insert(b[b.size() - 2]);
+      for (int d : op.result()->type.dims)
+        if (d != ir::kBroadcast) dot_outer.insert(d);
+    }
     if (op.kind == OpKind::Scan || op.kind == OpKind::CombineReduce)
       persistent.insert(op.operands[0]->type.dims.at(op.attrs.axis));
     // A reshape that merges or splits dims moves elements between them: the
@@ -553,17 +560,55 @@ void Analyzer::assign_reduction_indices(ir::DeviceKernel& k, SourceSpan loop_spa
     }
     reduced.insert(d);
   }
-  for (int d : reduced) {
-    if (in_dot.count(d) || nested.count(d) || persistent.count(d)) continue;
-    // Whole dims that met by size (ir_gen.h: whole_dims_meet) share one
-    // block: a rolled loop over one would leave the other whole.
-    if (gen().met_by_size(d)) continue;
-    if (config_sized(d)) continue;
+  // Candidates: dims something reduces over (or of a run-time size, above),
+  // and the whole dims of a dot's rows or columns (x_tile @ w[:, :]: its
+  // columns can come chunk by chunk, the contraction staying whole).  Whole
+  // dims that met by size (ir_gen.h: whole_dims_meet) share one block, so
+  // they roll together, as one entry (reduction_rolling.cc).
+  std::set<int> candidates = reduced, placed;
+  for (int d : dot_outer)
+    if (k.dim(d).kind == DimKind::Full && !k.dim(d).merged() && k.dim(d).extent().is_constant()) candidates.insert(d);
+  for (int d : candidates) {
+    if (placed.count(d) || gen().unified_away(d)) continue;
+    std::set<int> cls = {d};
+    if (gen().met_by_size(d))
+      for (const auto& other : k.dims)
+        if (other.kind == DimKind::Full && other.id != d && gen().met_by_size(other.id) &&
+            !gen().unified_away(other.id) && gen().same_whole_lanes(d, other.id))
+          cls.insert(other.id);
+    placed.insert(cls.begin(), cls.end());
+    bool blocked = false, any_reduced = false, any_outer = false, any_contracted = false, symbolic = false;
+    for (int e : cls) {
+      blocked |= nested.count(e) || persistent.count(e) || config_sized(e);
+      any_reduced |= reduced.count(e) != 0;
+      any_outer |= dot_outer.count(e) != 0;
+      any_contracted |= contracted.count(e) != 0;
+      symbolic |= !k.dim(e).extent().is_constant();
+    }
+    if (blocked) continue;
+    // A size known only at run time rolls alone and outside dots (the checks above).
+    if (symbolic && (cls.size() > 1 || in_dot.count(d))) continue;
+    // A contraction stays whole: a dim only contracted has nothing to roll
+    // but its reductions, which would leave the dot's operands whole anyway.
+    if (any_contracted && !any_outer) continue;
+    if (!any_reduced && !any_outer && !symbolic) continue;
+    if (!ir::can_roll(k, cls)) {
+      // A size known only at run time that cannot roll after all (an op
+      // across its lanes that the checks above do not name) is one block of
+      // the call's size, as above.
+      if (symbolic && !block_from_call_extent(k.dim(d)))
+        error(loop_span, ErrorKind::ShapeSpecializingAllocation,
+              "a whole dim ':' of size " + k.dim(d).extent().str() +
+                  " is only known at run time and cannot be looped over in chunks here (an operation over it "
+                  "is not computed lane by lane), and its size is not a function of the kernel's arguments, "
+                  "so no block can be chosen for it when the kernel is bound; give it a size known then");
+      continue;
+    }
     ReductionLoopSpec spec;
     spec.extent = k.dim(d).extent();
     spec.origin = k.dim(d).name;
     program_->reduction_loops.push_back(spec);
-    k.dim(d).reduction_index = static_cast<int>(program_->reduction_loops.size() - 1);
+    for (int e : cls) k.dim(e).reduction_index = static_cast<int>(program_->reduction_loops.size() - 1);
   }
   // A whole dim of `block // c` lanes (a piece of a split tile block,
   // reshapes.cc) needs blocks of at least c.

@@ -556,7 +556,8 @@ std::vector<SearchSpace::KernelEstimate> SearchSpace::estimate(const Point& p) c
     if (k.has_dot && !k.dots.empty()) {
       // The same estimate the default config fits to (config/resource_estimate.cc).
       DotResources r = estimate_dot_resources(
-          k, [&](int i) { return block(static_cast<size_t>(i)); }, dot_stages[ki]);
+          k, [&](int i) { return block(static_cast<size_t>(i)); }, dot_stages[ki],
+          [&](int i) { return static_cast<size_t>(i) < red.size() ? red[i].second : int64_t{0}; });
       e.acc_elements = r.acc_elements;
       e.shared_bytes = r.shared_bytes;
     } else if (k.has_dot) {

@@ -48,10 +48,15 @@ std::string string_or(const json::Value& o, const char* key, const std::string& 
   return v && v->is_string() ? v->as_string() : dflt;
 }
 
-// Axes as [block_size_index, extent] pairs; dot operands as objects.
+// Axes as [block_size_index, extent] pairs, [.., .., reduction_loop_index]
+// for a rollable whole dim; dot operands as objects.
 json::Value axes_to_json(const std::vector<AxisSize>& axes) {
   json::Array a;
-  for (const auto& x : axes) a.push_back(json::Value(json::Array{json::Value(x.block_size_index), json::Value(x.extent)}));
+  for (const auto& x : axes) {
+    json::Array e{json::Value(x.block_size_index), json::Value(x.extent)};
+    if (x.reduction_loop_index >= 0) e.push_back(json::Value(x.reduction_loop_index));
+    a.push_back(json::Value(std::move(e)));
+  }
   return json::Value(std::move(a));
 }
 std::vector<AxisSize> axes_from_json(const json::Value* v) {
@@ -59,9 +64,10 @@ std::vector<AxisSize> axes_from_json(const json::Value* v) {
   if (!v || !v->is_array()) return out;
   for (const auto& x : v->as_array()) {
     AxisSize a;
-    if (x.is_array() && x.as_array().size() == 2) {
+    if (x.is_array() && (x.as_array().size() == 2 || x.as_array().size() == 3)) {
       a.block_size_index = static_cast<int>(x.as_array()[0].as_int());
       a.extent = x.as_array()[1].as_int();
+      if (x.as_array().size() == 3) a.reduction_loop_index = static_cast<int>(x.as_array()[2].as_int());
     }
     out.push_back(a);
   }

@@ -6,6 +6,8 @@
 # RUN[chunked-default]: --function chunked_state --args k:bfloat16[8,4096,64],v:bfloat16[8,4096,128],decay:float32[8,16],chunk:constexpr=256 --dump=default-config
 # RUN[whole-row-default]: --function whole_row_projection --args x:float16[1024,1024],a:float16[1024,1024] --dump=default-config
 # RUN[whole-row]: --function whole_row_projection --args x:float16[1024,1024],a:float16[1024,1024]
+# RUN[gated-columns-default]: --function gated_columns --args x:bfloat16[4096,1024],w:bfloat16[1024,1024] --dump=default-config
+# RUN[gated-columns]: --function gated_columns --args x:bfloat16[4096,1024],w:bfloat16[1024,1024]
 
 import torch
 
@@ -89,3 +91,17 @@ def whole_row_projection(x: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
 
 
     return torch.relu(x.float() @ a.float()).to(x.dtype)
+
+
+@deuteron.kernel(static_shapes=True, autotune_effort="none")
+def gated_columns(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """2 * x * sigmoid(x @ w) with w whole (Helion's se_block): w is 2 MB at any
+    tile_m, so the default rolls the product's columns (reduction_loops) and
+    reads x's whole row once per tile."""
+    m, n = x.size()
+    out = torch.empty([m, n], dtype=x.dtype, device=x.device)
+    for tile_m in hl.tile(m):
+        x_tile = x[tile_m, :]
+        sig = torch.sigmoid(x_tile @ w[:, :])
+        out[tile_m, :] = (2.0 * x_tile.to(torch.float32) * sig).to(x.dtype)
+    return out

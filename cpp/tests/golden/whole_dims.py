@@ -1,5 +1,6 @@
 # RUN[square-ir]: --function se_block --args x:float32[64,128],w:float32[128,128] --dump=ir
 # RUN[square-triton]: --function se_block --args x:float32[64,128],w:float32[128,128]
+# RUN[square-rolled]: --function se_block --args x:float32[64,128],w:float32[128,128] --config '{"reduction_loops":[32]}'
 # RUN[padded-ir]: --function padded_acc --args x:float32[64,500] --dump=ir
 # RUN[padded-triton]: --function padded_acc --args x:float32[64,500]
 # RUN[padded-reference]: --function padded_acc --args x:float32[64,500] --dump=reference
@@ -10,7 +11,10 @@
 # one size on one tensor (w[:, :] of a square w) are two axes that both meet
 # x's dim of that size: the product contracts x's dim with w's first and its
 # result (over w's second) stores through s[tile, :] and multiplies x.  A `:`
-# of 500 elements meets hl.zeros of next_power_of_2(500) = 512 lanes, keeping
+# The two `:` of 128 roll together (one reduction_loops entry): with chunks
+# of 32 the product's columns, the stores through s and out and x's columns
+# come chunk by chunk, while x's whole row (the contraction) is read once.
+# A `:` of 500 elements meets hl.zeros of next_power_of_2(500) = 512 lanes, keeping
 # the 500 live lanes (the store and the row sum mask the rest).  Unrelated
 # sizes (300, 400) still clash; with dynamic shapes two sizes equal in the
 # example become one dim and the host code checks them equal on each call.

@@ -825,19 +825,28 @@ class KernelEmitter {
     return s;
   }
 
+  // Whether a Constant is printed as a Python literal where it is used:
+  // Triton types those float32 / int32 / bool.
+  static bool inlines_literal(const ir::Op& op) {
+    DType t = op.result()->type.dtype;
+    return t == DType::Float32 || t == DType::Bool ||
+           (t == DType::Int32 && op.attrs.literal.kind == ir::Literal::Kind::Int &&
+            std::llabs(op.attrs.literal.i) < (int64_t{1} << 31));
+  }
+
   void emit_op(const ir::Op& op) {
-    if (op.kind != OpKind::Yield) comment_line(op.span.line);
+    // Values printed inline where they are used (literals, scalar
+    // parameters) write no line, so they get no comment either.
+    const bool inlined = (op.kind == OpKind::Constant && inlines_literal(op)) || op.kind == OpKind::ScalarParam ||
+                         (op.kind == OpKind::SymValue && op.attrs.sym.is_constant());
+    if (op.kind != OpKind::Yield && !inlined) comment_line(op.span.line);
     if (nest_)
       for (const auto& r : op.results) nest_values_.insert(r.get());
     switch (op.kind) {
       case OpKind::Constant: {
         DType t = op.result()->type.dtype;
         std::string lit = literal(op.attrs.literal, t);
-        // Python literals are typed float32 / int32 / bool by Triton.
-        bool inline_ok = t == DType::Float32 || t == DType::Bool ||
-                         (t == DType::Int32 && op.attrs.literal.kind == ir::Literal::Kind::Int &&
-                          std::llabs(op.attrs.literal.i) < (int64_t{1} << 31));
-        if (inline_ok) {
+        if (inlines_literal(op)) {
           inline_[op.result()] = lit;
           literal_.insert(op.result());
           return;

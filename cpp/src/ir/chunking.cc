@@ -1,0 +1,199 @@
+// Chunking whole dims (passes/reduction_rolling.cc): which axes of each
+// operand a chunk of an op's result cuts, and whether every reduction over a
+// set of whole dims and every store through them can be computed chunk by
+// chunk.  Sema asks can_roll before it offers a reduction_loops entry, the
+// pass follows the same operand_chunks when it clones the slices.
+#include <functional>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "deuteron/ir.h"
+
+namespace deuteron::ir {
+
+using DimSet = std::set<int>;
+
+namespace {
+
+// The dims of `operand` on the axes that match axes of `result` holding a
+// dim of `chunked`, lined up from the right (elementwise ops broadcast so;
+// BroadcastTo and elementwise ops also retype a whole dim onto another of its
+// size, which is why this goes by position rather than by dim).
+DimSet aligned(const std::vector<int>& result, const std::vector<int>& operand, const DimSet& chunked) {
+  DimSet out;
+  const int shift = static_cast<int>(result.size()) - static_cast<int>(operand.size());
+  for (int j = 0; j < static_cast<int>(operand.size()); ++j) {
+    const int i = j + shift;
+    if (i >= 0 && chunked.count(result[i]) && operand[j] != kBroadcast) out.insert(operand[j]);
+  }
+  return out;
+}
+
+// The same through an explicit map: operand axis j is result axis to_result[j] (-1: none).
+DimSet mapped(const std::vector<int>& result, const std::vector<int>& operand, const std::vector<int>& to_result,
+              const DimSet& chunked) {
+  DimSet out;
+  for (size_t j = 0; j < operand.size(); ++j) {
+    const int i = to_result[j];
+    if (i >= 0 && chunked.count(result.at(i)) && operand[j] != kBroadcast) out.insert(operand[j]);
+  }
+  return out;
+}
+
+}  // namespace
+
+bool intersects(const Type& t, const DimSet& s) {
+  for (int d : t.dims)
+    if (s.count(d)) return true;
+  return false;
+}
+
+DimSet dims_in(const Type& t, const DimSet& s) {
+  DimSet out;
+  for (int d : t.dims)
+    if (s.count(d)) out.insert(d);
+  return out;
+}
+
+bool is_reduce_over(const Op& op, const DimSet& cls) {
+  return op.kind == OpKind::Reduce && cls.count(op.operands[0]->type.dims.at(op.attrs.axis));
+}
+
+bool is_sink_over(const Op& op, const DimSet& cls) {
+  if (op.kind != OpKind::Store && op.kind != OpKind::AtomicRMW) return false;
+  for (int d : cls)
+    if (indexes_dim(op, d)) return true;
+  for (const Value* v : op.operands)
+    if (intersects(v->type, cls)) return true;
+  return false;
+}
+
+// For an op whose result dims `chunked` are cut into chunks, the dims of each
+// operand that are cut with them; nullopt for an op that cannot be computed
+// chunk by chunk (it moves elements across the dim, or has side effects).
+// A dot's contraction axes are never cut: its operands keep their whole K,
+// and only its rows or columns come chunk by chunk.
+std::optional<std::vector<DimSet>> operand_chunks(const Op& op, const DimSet& chunked) {
+  std::vector<DimSet> out;
+  const std::vector<int>& res = op.results.empty() ? std::vector<int>{} : op.result()->type.dims;
+  auto dims_of = [&](size_t i) -> const std::vector<int>& { return op.operands[i]->type.dims; };
+  switch (op.kind) {
+    case OpKind::Unary:
+    case OpKind::Binary:
+    case OpKind::Where:
+    case OpKind::Cast:
+    case OpKind::BroadcastTo:
+    case OpKind::Random:
+      for (size_t i = 0; i < op.operands.size(); ++i) out.push_back(aligned(res, dims_of(i), chunked));
+      return out;
+    case OpKind::Load:
+      // Index tensors and a mask have the access's dims.
+      for (size_t i = 0; i < op.operands.size(); ++i) out.push_back(dims_in(op.operands[i]->type, chunked));
+      return out;
+    case OpKind::ExpandDims:
+    case OpKind::Squeeze: {
+      const auto& in = dims_of(0);
+      std::vector<int> to(in.size());
+      for (int j = 0; j < static_cast<int>(in.size()); ++j) {
+        if (op.kind == OpKind::ExpandDims) to[j] = j < op.attrs.axis ? j : j + 1;
+        else to[j] = j == op.attrs.axis ? -1 : j < op.attrs.axis ? j : j - 1;
+      }
+      out.push_back(mapped(res, in, to, chunked));
+      return out;
+    }
+    case OpKind::Permute: {
+      const auto& in = dims_of(0);
+      std::vector<int> to(in.size(), -1);
+      for (size_t i = 0; i < op.attrs.perm.size(); ++i) to.at(op.attrs.perm[i]) = static_cast<int>(i);
+      out.push_back(mapped(res, in, to, chunked));
+      return out;
+    }
+    case OpKind::Reduce: {
+      const auto& in = dims_of(0);
+      std::vector<int> to(in.size());
+      for (int j = 0; j < static_cast<int>(in.size()); ++j)
+        to[j] = j == op.attrs.axis ? -1 : (op.attrs.keepdim || j < op.attrs.axis) ? j : j - 1;
+      out.push_back(mapped(res, in, to, chunked));
+      return out;
+    }
+    case OpKind::Dot: {
+      const auto& a = dims_of(0);
+      const auto& b = dims_of(1);
+      const int rank = static_cast<int>(a.size());
+      std::vector<int> to_a(a.size()), to_b(b.size());
+      for (int j = 0; j < rank; ++j) {
+        to_a[j] = j == rank - 1 ? -1 : j;                       // batch, M; K stays whole
+        to_b[j] = j == rank - 2 ? -1 : j;                       // batch, N; K stays whole
+      }
+      out.push_back(mapped(res, a, to_a, chunked));
+      out.push_back(mapped(res, b, to_b, chunked));
+      for (size_t i = 2; i < op.operands.size(); ++i) out.push_back(aligned(res, dims_of(i), chunked));
+      return out;
+    }
+    case OpKind::Full:
+    case OpKind::Arange:
+    case OpKind::TileIndex:
+    case OpKind::TileMask:
+      return out;  // no operands
+    default:
+      return std::nullopt;
+  }
+}
+
+// The operands of a store or atomic whose access covers `cls` dims: the
+// index values by their dims, the stored value (and an atomic's expected
+// value, a mask) lined up with the access.
+std::vector<DimSet> sink_operand_chunks(const Op& op, const DimSet& cls) {
+  const std::vector<int> access = access_dims(op);
+  DimSet chunked = dims_in(Type{DType::Bool, access}, cls);
+  std::vector<DimSet> out;
+  for (size_t i = 0; i < op.operands.size(); ++i) {
+    const bool lined_up = static_cast<int>(i) == op.attrs.value_operand ||
+                          static_cast<int>(i) == op.attrs.expected_operand ||
+                          static_cast<int>(i) == op.attrs.extra_mask;
+    out.push_back(lined_up ? aligned(access, op.operands[i]->type.dims, chunked)
+                           : dims_in(op.operands[i]->type, cls));
+  }
+  return out;
+}
+
+// Whether every member can be computed chunk by chunk: their slices only
+// hold ops that work lane by lane along the chunked axes, never need two
+// axes of the class cut at once (a chunk would pair lane i only with lane
+// i), and a reduction over the class leaves none of it in its result.
+bool can_roll(const DeviceKernel& k, const std::set<int>& cls_) {
+  std::set<std::pair<const ir::Value*, DimSet>> seen;
+  std::function<bool(const ir::Value*, const DimSet&)> ok = [&](const ir::Value* v, const DimSet& want) {
+    DimSet s = dims_in(v->type, want);
+    if (s.empty() || !v->def) return s.empty();
+    if (s.size() > 1) return false;
+    if (!seen.insert({v, s}).second) return true;
+    auto sets = operand_chunks(*v->def, s);
+    if (!sets) return false;
+    for (size_t i = 0; i < sets->size(); ++i) {
+      for (int d : (*sets)[i])
+        if (!cls_.count(d)) return false;
+      if (!ok(v->def->operands[i], (*sets)[i])) return false;
+    }
+    return true;
+  };
+  bool any = false;
+  for (auto& op : k.body.ops) {
+    if (is_reduce_over(*op, cls_)) {
+      any = true;
+      const ir::Value* in = op->operands[0];
+      if (dims_in(in->type, cls_).size() != 1) return false;
+      if (!ok(in, {in->type.dims.at(op->attrs.axis)})) return false;
+    } else if (is_sink_over(*op, cls_)) {
+      any = true;
+      if (dims_in(ir::Type{DType::Bool, ir::access_dims(*op)}, cls_).size() > 1) return false;
+      auto sets = sink_operand_chunks(*op, cls_);
+      for (size_t i = 0; i < sets.size(); ++i)
+        if (!ok(op->operands[i], sets[i])) return false;
+    }
+  }
+  return any;
+}
+
+}  // namespace deuteron::ir

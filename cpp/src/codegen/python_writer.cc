@@ -2,6 +2,10 @@
 
 #include <charconv>
 #include <cmath>
+#include <map>
+#include <tuple>
+
+#include "deuteron/sema.h"
 
 namespace deuteron::codegen {
 
@@ -66,6 +70,34 @@ const char* python_infix(ir::BinaryFn f) {
     case ir::BinaryFn::CopySign: return nullptr;
   }
   return nullptr;
+}
+
+void emit_source_lines(PythonWriter& w, const Program& program, const std::map<int, SourceSpan>& spans) {
+  // Each span once; lines of inlined helper functions come from their own file.
+  std::map<std::tuple<int, int, int>, int> index;
+  std::string table, by_line;
+  for (const auto& [gen_line, span] : spans) {
+    auto key = std::make_tuple(span.line, span.col, span.end_col);
+    auto it = index.find(key);
+    if (it == index.end()) {
+      const SourceFile* file = program.file.get();
+      std::string text = file->line_text(span.line);
+      for (size_t i = 0; text.empty() && i < program.helper_files.size(); ++i) {
+        file = program.helper_files[i].get();
+        text = file->line_text(span.line);
+      }
+      if (text.empty()) continue;
+      const int end_col = span.end_line == span.line ? span.end_col : static_cast<int>(text.size()) + 1;
+      it = index.emplace(key, static_cast<int>(index.size())).first;
+      table += "    (" + py_str(file->filename) + ", " + std::to_string(span.line) + ", " + std::to_string(span.col) +
+               ", " + std::to_string(end_col) + ", " + py_str(text) + "),\n";
+    }
+    by_line += (by_line.empty() ? "" : ", ") + std::to_string(gen_line) + ": " + std::to_string(it->second);
+  }
+  w.line("_deuteron_spans = [");
+  if (!table.empty()) w.line_raw(table.substr(0, table.size() - 1));
+  w.line("]");
+  w.line("_deuteron_source_lines = {" + by_line + "}");
 }
 
 }  // namespace deuteron::codegen

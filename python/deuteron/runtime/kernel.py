@@ -37,6 +37,7 @@ from .device import device_info
 from .launcher import out_of_resources
 from .modules import load_host_function, write_module
 from .settings import KernelSettings, Settings, triton_dot_precision
+from .source_lines import add_kernel_line_note
 from .standalone import OutputCodeOptions, standalone_module
 
 
@@ -447,7 +448,11 @@ class Kernel:
         if bound is not None:
             run = bound._run
             if run is not None and self._autograd is None:  # the hot path: a compiled config is in place
-                return run(*args)
+                try:
+                    return run(*args)
+                except Exception as e:
+                    bound._note_source_line(e)
+                    raise
         return self._slow_call(args)
 
     def _slow_call(self, args: tuple) -> Any:
@@ -1021,6 +1026,9 @@ class BoundKernel:
             except Exception as e:
                 oor = out_of_resources(e)
                 if oor is None:
+                    if not isinstance(e, exc.DeuteronError):
+                        # Raised by the kernel's own code: which line of it (interpret mode).
+                        add_kernel_line_note(e, fn.deuteron_module, fn.deuteron_path, self.kernel.fn.__name__)
                     raise
                 # The config was asked for by name: said plainly, not retried.
                 raise self._resources_error(oor, self._as_config(config) if not isinstance(config, str)
@@ -1099,7 +1107,20 @@ class BoundKernel:
                     self.set_config(config)
                     return self._first_call(args, shrink=is_default)
                 run = self._run
-        return run(*args)
+        try:
+            return run(*args)
+        except Exception as e:
+            self._note_source_line(e)
+            raise
+
+    def _note_source_line(self, e: BaseException) -> None:
+        """Adds to an exception the kernel's own code raised (interpret mode: PyTorch's
+        IndexError for an index past a tensor's end) a note naming the kernel's source
+        line (runtime/source_lines.py)."""
+        host = getattr(self, "_host", None)
+        module = getattr(host, "deuteron_module", None)
+        if module is not None and not isinstance(e, exc.DeuteronError):
+            add_kernel_line_note(e, module, host.deuteron_path, self.kernel.fn.__name__)
 
     # How many smaller configs the first call with the default config tries when
     # Triton finds that the default does not fit the GPU.
@@ -1125,6 +1146,7 @@ class BoundKernel:
             except Exception as e:
                 oor = out_of_resources(e)
                 if oor is None:
+                    self._note_source_line(e)
                     raise
                 first = first if first is not None else oor
                 smaller = None

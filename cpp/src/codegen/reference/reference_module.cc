@@ -103,6 +103,7 @@ class ReferenceEmitter {
       if (d.kind == DimKind::Full && !d.merged())  // a merged dim's length is its factors' (shape())
         w_.line(idx(d.id) + " = torch.arange(0, " + sym(d.extent()) + ", device=_device)");
     emit_grid(0);
+    w_.set_span({});
     w_.dedent();
     std::string call = fname + "(";
     for (size_t i = 0; i < args.size(); ++i) call += (i ? ", " : "") + args[i];
@@ -333,6 +334,7 @@ class ReferenceEmitter {
   }
 
   void emit(const ir::Op& op) {
+    w_.set_span(op.span);
     switch (op.kind) {
       case OpKind::Constant:
         assign(op, "torch.tensor(" + lit(op.attrs.literal) + ", dtype=" + torch_dtype(op.result()->type.dtype) +
@@ -881,6 +883,8 @@ std::string generate_reference_module(const CodegenInput& in) {
   w.blank();
   w.line("_deuteron_meta = {'backend': 'reference', 'entry': '" + program.fn->name + "', " + codegen::op_meta(program) +
          "}");
+  std::map<int, SourceSpan> spans = w.spans();
+  codegen::emit_source_lines(w, program, spans);
   return w.str();
 }
 

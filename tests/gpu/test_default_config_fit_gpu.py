@@ -36,7 +36,8 @@ def _helion_examples() -> Path | None:
     return None
 
 
-@pytest.mark.parametrize("name", ["matmul_layernorm", "gdn_fwd_h", "squeeze_and_excitation_net", "se_block"])
+@pytest.mark.parametrize("name", ["matmul_layernorm", "gdn_fwd_h", "squeeze_and_excitation_net", "se_block",
+                                  "jagged_hstu_attn_2"])
 def test_helion_example_with_default_config(name, monkeypatch, capfd):
     _cuda()
     examples = _helion_examples()
@@ -70,6 +71,22 @@ def test_gated_columns_default(capfd):
         eo, es = K.gated_columns_ref(x, w)
         torch.testing.assert_close(s, es, rtol=2e-2, atol=2e-2)
         torch.testing.assert_close(out, eo, rtol=2e-2, atol=5e-2)
+    assert "DefaultConfigShrunk" not in capfd.readouterr().err
+
+
+def test_jagged_heads_attention_default(capfd):
+    # Helion's jagged_hstu_attn_2 shapes (32 heads of 128, bf16): the heads are a grid dim.
+    _cuda()
+    import kernels_batch_grid as K
+
+    lengths = torch.randint(256, 513, (8,))
+    offsets = torch.zeros(9, dtype=torch.int64)
+    offsets[1:] = torch.cumsum(lengths, 0)
+    q, k, v = (torch.randn(int(offsets[-1]), 32, 128, device="cuda", dtype=torch.bfloat16) for _ in range(3))
+    args = (1.0 / 128, q, k, v, offsets.cuda())
+    got = K.jagged_heads_attention(*args)
+    ref = K.jagged_heads_attention_ref(1.0 / 128, q.cpu(), k.cpu(), v.cpu(), offsets)
+    torch.testing.assert_close(got.cpu(), ref, rtol=2e-2, atol=2e-2)
     assert "DefaultConfigShrunk" not in capfd.readouterr().err
 
 

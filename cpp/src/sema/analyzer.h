@@ -403,6 +403,9 @@ class Analyzer {
   void device_jagged_for(const ast::For& f, const ast::Call& call);
   SValue grid_index(int dim, const std::string& name, const GridStride& stride, SourceSpan span);
   void assign_reduction_indices(ir::DeviceKernel& k, SourceSpan loop_span);
+  // The whole batch dim of a batched matmul, lane by lane everywhere, as a grid
+  // dim of block 1 (batch_dims_to_grid.cc).
+  void lift_batch_dims_into_grid(ir::DeviceKernel& k);
   // A whole dim of runtime extent that cannot be rolled (device_stmts.cc): one block of
   // next_power_of_2(this call's extent) lanes, masked, with the kernel keyed on that power
   // of two (Program::specialized_args).  False where the extent has no value here or is

@@ -378,6 +378,7 @@ void Analyzer::device_loop(const ast::For& f) {
 
   gen().unify_whole_dims(f.header_span);
   for (const auto& eq : gen().size_equalities()) program_->size_equalities.push_back(eq);
+  lift_batch_dims_into_grid(*kernel_);
   assign_reduction_indices(*kernel_, f.header_span);
   // Nests of loop attempts that a carried value's retry dropped have no loops.
   std::set<int> loop_ids;

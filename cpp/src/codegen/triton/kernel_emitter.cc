@@ -1082,6 +1082,15 @@ class KernelEmitter {
         assign(op, "tl.broadcast_to(" + use(op.operands[0]) + ", " + shape_tuple(op.result()->type.dims) + ")");
         return;
       case OpKind::Permute: {
+        // A permutation that unit-dim elimination left with nothing to move
+        // (the transpose of [1, M, D] to [M, 1, D] with the unit axis gone).
+        bool identity = true;
+        for (size_t i = 0; i < op.attrs.perm.size(); ++i) identity &= op.attrs.perm[i] == static_cast<int>(i);
+        if (identity) {
+          inline_[op.result()] = use(op.operands[0]);
+          if (literal_.count(op.operands[0])) literal_.insert(op.result());
+          return;
+        }
         std::string p = "(";
         for (size_t i = 0; i < op.attrs.perm.size(); ++i) p += (i ? ", " : "") + std::to_string(op.attrs.perm[i]);
         assign(op, "tl.permute(" + use(op.operands[0]) + ", " + p + "))");

@@ -119,6 +119,8 @@ def test_barrier_generates_nothing(mode):
     for code in (bound.generate(backend="triton"), bound.to_reference_code()):
         # Only a comment keeps it: `None  # hl.barrier()` where the host code had the call.
         assert "None  # hl.barrier()" in code
+        # (The reference module's line table quotes the kernel's source lines: data, not code.)
+        code = code.split("_deuteron_spans = [")[0]
         assert not any("barrier" in line.split("#")[0] for line in code.splitlines())
 
 

@@ -52,6 +52,12 @@ def test_helion_example_with_default_config(name, monkeypatch, capfd):
         spec = importlib.util.spec_from_file_location(f"helion_example_{name}", examples / f"{name}.py")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
+        # The examples draw unseeded inputs, and their fp16 backward checks sit near the
+        # tolerance (squeeze_and_excitation_net: the PyTorch reference rounds the hidden
+        # gradient to fp16 between its matmuls; 5 of 1M gradient elements 0.139 off, atol
+        # 0.1, on the 2026-12-06 H100 run, where the kernels' own error against fp32 is
+        # 0.014): one seed makes a failure reproducible.
+        torch.manual_seed(0)
         module.main()  # run_example checks every kernel against the example's PyTorch baseline
     finally:
         deuteron.compat.uninstall_helion_alias()

@@ -127,12 +127,7 @@ void Analyzer::lift_batch_dims_into_grid(ir::DeviceKernel& k) {
   std::set<int> placed;
   for (int d : batch) {
     if (placed.count(d)) continue;
-    DimSet cls = {d};
-    if (gen().met_by_size(d))
-      for (const auto& other : k.dims)
-        if (other.kind == ir::DimKind::Full && other.id != d && gen().met_by_size(other.id) &&
-            !gen().unified_away(other.id) && gen().same_whole_lanes(d, other.id))
-          cls.insert(other.id);
+    const DimSet cls = gen().whole_dims_with_lanes_of(d);
     placed.insert(cls.begin(), cls.end());
     if (!lane_by_lane(k, cls)) continue;
     const ir::Dim& whole = k.dim(d);

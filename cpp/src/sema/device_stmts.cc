@@ -571,12 +571,7 @@ void Analyzer::assign_reduction_indices(ir::DeviceKernel& k, SourceSpan loop_spa
     if (k.dim(d).kind == DimKind::Full && !k.dim(d).merged() && k.dim(d).extent().is_constant()) candidates.insert(d);
   for (int d : candidates) {
     if (placed.count(d) || gen().unified_away(d)) continue;
-    std::set<int> cls = {d};
-    if (gen().met_by_size(d))
-      for (const auto& other : k.dims)
-        if (other.kind == DimKind::Full && other.id != d && gen().met_by_size(other.id) &&
-            !gen().unified_away(other.id) && gen().same_whole_lanes(d, other.id))
-          cls.insert(other.id);
+    const std::set<int> cls = gen().whole_dims_with_lanes_of(d);
     placed.insert(cls.begin(), cls.end());
     bool blocked = false, any_reduced = false, any_outer = false, any_contracted = false, symbolic = false;
     for (int e : cls) {

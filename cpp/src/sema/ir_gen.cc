@@ -786,6 +786,16 @@ std::optional<int> IRGen::whole_dims_meet(int da, int db) const {
   return met;
 }
 
+std::set<int> IRGen::whole_dims_with_lanes_of(int d) const {
+  std::set<int> out = {d};
+  if (!met_by_size(d)) return out;
+  for (const auto& other : kernel_.dims)
+    if (other.kind == ir::DimKind::Full && other.id != d && met_by_size(other.id) && !unified_away(other.id) &&
+        same_whole_lanes(d, other.id))
+      out.insert(other.id);
+  return out;
+}
+
 bool IRGen::same_whole_lanes(int da, int db) const {
   if (da == db) return true;
   if (da == ir::kBroadcast || db == ir::kBroadcast || !whole_dims_meet(da, db)) return false;

@@ -147,6 +147,10 @@ class IRGen {
   // Pairs of sizes the host code checks equal before launching (unified dims).
   const std::vector<std::pair<SymInt, SymInt>>& size_equalities() const { return size_equalities_; }
   bool met_by_size(int d) const { return met_by_size_.count(d) != 0; }
+  // `d` and the whole dims that met it by size with the same lanes (w[:, :]'s
+  // two axes and the `:` of that size they meet): dims that values move
+  // between, so they are rolled into chunks or lifted into the grid together.
+  std::set<int> whole_dims_with_lanes_of(int d) const;
   // `v` with its axes renamed to `dims` where they are whole dims that meet
   // by size (right-aligned; other axes unchanged); widening n lanes to
   // next_power_of_2(n) fills the padding lanes with zeros.

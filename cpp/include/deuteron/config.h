@@ -206,6 +206,12 @@ struct DotResources {
 };
 // `block(i)` is config.block_sizes[i]; `stages` the pipeline depth of the
 // kernel's dot loops (range_num_stages, else num_stages).
+// The loop key (DotResources::acc_loop, shared_loop) of the loop that rolls
+// reduction_loops entry i: below -1, apart from For op ids (>= 0) and -1
+// (outside any loop).
+constexpr int kRolledLoopKeys = -100;
+inline int rolled_loop_key(int entry) { return kRolledLoopKeys - entry; }
+inline bool is_rolled_loop_key(int loop) { return loop <= kRolledLoopKeys; }
 // `chunk(i)`: config.reduction_loops[i] (0: persistent); none: all persistent.
 DotResources estimate_dot_resources(const KernelSummary& kernel, const std::function<int64_t(int)>& block,
                                     double stages, const std::function<int64_t(int)>& chunk = nullptr);

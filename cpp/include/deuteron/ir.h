@@ -499,10 +499,21 @@ bool is_sink_over(const Op& op, const std::set<int>& cls);
 std::optional<std::vector<std::set<int>>> operand_chunks(const Op& op, const std::set<int>& chunked);
 // The same for a Store/Atomic whose access is cut along its dims in `cls`.
 std::vector<std::set<int>> sink_operand_chunks(const Op& op, const std::set<int>& cls);
+// The dims of `cls` that a Load/Store/Atomic's access produces.
+std::set<int> access_dims_in(const Op& op, const std::set<int>& cls);
+// What a rolled loop computes a member with, chunk by chunk: a Reduce over
+// `cls` (its input, the reduced axis cut) or a Store/Atomic through it (each
+// operand, cut as it lines up with the access).
+std::vector<std::pair<const Value*, std::set<int>>> chunked_inputs(const Op& member, const std::set<int>& cls);
 // Whether the whole dims `cls` (one, or several of one size) can be rolled
 // into a loop over chunks: something reduces over them or is stored through
 // them, and every such slice is computed lane by lane along one of them.
 bool can_roll(const DeviceKernel& k, const std::set<int>& cls);
+
+// Renames dims throughout the kernel body: value types (op results, region
+// arguments), TileDim index specs and the dim an Arange, TileIndex or
+// TileMask op reads.  `to(d)` is d's new id (d itself to keep it).
+void rename_dims(DeviceKernel& k, const std::function<int(int)>& to);
 
 // What masked lanes of a reduction hold so that they do not change its
 // result (the sum's 0, the max's lowest value, ...).

@@ -168,11 +168,11 @@ void add_rolls(const std::vector<AxisSize>& axes, std::set<int>& out) {
 // when even the smallest blocks leave w whole and too large); halving the
 // largest block or chunk the term depends on down to 32; 1 stage; halving
 // down to the block's minimum (a chunk's: 16).  Returns whether something
-// changed.  `chunks[i]`: reduction_loops[i], 0 for persistent.  `warp_specialized[k]`: kernel k defaults to the
-// warp-specialized flash attention, whose 4 warps are one consumer group of
-// several (its accumulators spread over more threads than num_warps says);
-// its register use is the measured configuration's, so only its shared
-// memory is checked.
+// changed.  `chunks[i]`: reduction_loops[i], 0 for persistent.
+// `warp_specialized[k]`: kernel k defaults to the warp-specialized flash
+// attention, whose 4 warps are one consumer group of several (its
+// accumulators spread over more threads than num_warps says); its register
+// use is the measured configuration's, so only its shared memory is checked.
 bool fit_dot_kernels(const ConfigSpec& spec, std::vector<int64_t>& bs, std::vector<int64_t>& chunks, int& stages,
                      int warps, const DeviceInfo& device, const std::vector<bool>& warp_specialized) {
   const double limit = static_cast<double>(device.max_shared_memory);
@@ -221,12 +221,12 @@ bool fit_dot_kernels(const ConfigSpec& spec, std::vector<int64_t>& bs, std::vect
       using Source = DotSummary::Operand::Source;
       for (const auto& d : k.dots) {
         // (A rolled dot's loop is not a For of the summary: take every dot's.)
-        if (d.loop == r.acc_loop || r.acc_loop < -1) add_blocks(d.result, acc_blocks);
+        if (d.loop == r.acc_loop || is_rolled_loop_key(r.acc_loop)) add_blocks(d.result, acc_blocks);
         add_rolls(d.result, acc_rolls);
         for (const DotSummary::Operand* o : {&d.a, &d.b}) {
           add_rolls(o->axes, staged_rolls);
           if ((o->source == Source::LoadedInLoop && d.loop == r.shared_loop) || o->source == Source::LoadedOnce ||
-              r.shared_loop < -1)
+              is_rolled_loop_key(r.shared_loop))
             add_blocks(o->axes, staged_blocks);
         }
       }

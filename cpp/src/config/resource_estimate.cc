@@ -46,11 +46,11 @@ DotResources estimate_dot_resources(const KernelSummary& k, const std::function<
                                    : static_cast<double>(a.extent);
     return n;
   };
-  // Loop keys of the rolled loops, apart from For op ids (>= 0) and -1.
+  // The loop the values of `axes` live in: a rolled loop outside the dot's own.
   auto rolled_loop = [&](const std::vector<AxisSize>& axes, int loop) {
     if (loop >= 0) return loop;
     for (const auto& a : axes)
-      if (rolled(a) >= 0) return -100 - rolled(a);
+      if (rolled(a) >= 0) return rolled_loop_key(rolled(a));
     return loop;
   };
   using Source = DotSummary::Operand::Source;

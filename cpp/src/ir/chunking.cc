@@ -144,9 +144,16 @@ std::optional<std::vector<DimSet>> operand_chunks(const Op& op, const DimSet& ch
 // The operands of a store or atomic whose access covers `cls` dims: the
 // index values by their dims, the stored value (and an atomic's expected
 // value, a mask) lined up with the access.
+DimSet access_dims_in(const Op& op, const DimSet& cls) {
+  DimSet out;
+  for (int d : access_dims(op))
+    if (cls.count(d)) out.insert(d);
+  return out;
+}
+
 std::vector<DimSet> sink_operand_chunks(const Op& op, const DimSet& cls) {
   const std::vector<int> access = access_dims(op);
-  DimSet chunked = dims_in(Type{DType::Bool, access}, cls);
+  const DimSet chunked = access_dims_in(op, cls);
   std::vector<DimSet> out;
   for (size_t i = 0; i < op.operands.size(); ++i) {
     const bool lined_up = static_cast<int>(i) == op.attrs.value_operand ||
@@ -158,13 +165,25 @@ std::vector<DimSet> sink_operand_chunks(const Op& op, const DimSet& cls) {
   return out;
 }
 
+std::vector<std::pair<const Value*, DimSet>> chunked_inputs(const Op& member, const DimSet& cls) {
+  std::vector<std::pair<const Value*, DimSet>> out;
+  if (member.kind == OpKind::Reduce) {
+    const Value* in = member.operands[0];
+    out.push_back({in, {in->type.dims.at(member.attrs.axis)}});
+    return out;
+  }
+  auto sets = sink_operand_chunks(member, cls);
+  for (size_t i = 0; i < member.operands.size(); ++i) out.push_back({member.operands[i], sets[i]});
+  return out;
+}
+
 // Whether every member can be computed chunk by chunk: their slices only
 // hold ops that work lane by lane along the chunked axes, never need two
 // axes of the class cut at once (a chunk would pair lane i only with lane
 // i), and a reduction over the class leaves none of it in its result.
-bool can_roll(const DeviceKernel& k, const std::set<int>& cls_) {
-  std::set<std::pair<const ir::Value*, DimSet>> seen;
-  std::function<bool(const ir::Value*, const DimSet&)> ok = [&](const ir::Value* v, const DimSet& want) {
+bool can_roll(const DeviceKernel& k, const std::set<int>& cls) {
+  std::set<std::pair<const Value*, DimSet>> seen;
+  std::function<bool(const Value*, const DimSet&)> ok = [&](const Value* v, const DimSet& want) {
     DimSet s = dims_in(v->type, want);
     if (s.empty() || !v->def) return s.empty();
     if (s.size() > 1) return false;
@@ -173,25 +192,21 @@ bool can_roll(const DeviceKernel& k, const std::set<int>& cls_) {
     if (!sets) return false;
     for (size_t i = 0; i < sets->size(); ++i) {
       for (int d : (*sets)[i])
-        if (!cls_.count(d)) return false;
+        if (!cls.count(d)) return false;
       if (!ok(v->def->operands[i], (*sets)[i])) return false;
     }
     return true;
   };
   bool any = false;
   for (auto& op : k.body.ops) {
-    if (is_reduce_over(*op, cls_)) {
-      any = true;
-      const ir::Value* in = op->operands[0];
-      if (dims_in(in->type, cls_).size() != 1) return false;
-      if (!ok(in, {in->type.dims.at(op->attrs.axis)})) return false;
-    } else if (is_sink_over(*op, cls_)) {
-      any = true;
-      if (dims_in(ir::Type{DType::Bool, ir::access_dims(*op)}, cls_).size() > 1) return false;
-      auto sets = sink_operand_chunks(*op, cls_);
-      for (size_t i = 0; i < sets.size(); ++i)
-        if (!ok(op->operands[i], sets[i])) return false;
-    }
+    const bool reduce = is_reduce_over(*op, cls);
+    if (!reduce && !is_sink_over(*op, cls)) continue;
+    any = true;
+    // A reduction's input has the class on the reduced axis only; a store
+    // goes through one dim of it.
+    if (reduce ? dims_in(op->operands[0]->type, cls).size() != 1 : access_dims_in(*op, cls).size() > 1) return false;
+    for (const auto& [v, want] : chunked_inputs(*op, cls))
+      if (!ok(v, want)) return false;
   }
   return any;
 }

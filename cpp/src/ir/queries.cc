@@ -99,6 +99,25 @@ const Value* stack_pointers(const Op& op) {
   return nullptr;
 }
 
+void rename_dims(DeviceKernel& k, const std::function<int(int)>& to) {
+  auto retype = [&](Type& t) {
+    for (int& d : t.dims)
+      if (d != kBroadcast) d = to(d);
+  };
+  std::function<void(Region&)> rename = [&](Region& r) {
+    for (auto& arg : r.args) retype(arg->type);
+    for (auto& op : r.ops) {
+      for (auto& res : op->results) retype(res->type);
+      for (auto& ix : op->attrs.index)
+        if (ix.kind == IndexSpec::Kind::TileDim) ix.dim = to(ix.dim);
+      if (op->kind == OpKind::Arange || op->kind == OpKind::TileIndex || op->kind == OpKind::TileMask)
+        op->attrs.dim = to(op->attrs.dim);
+      for (auto& sub : op->regions) rename(*sub);
+    }
+  };
+  rename(k.body);
+}
+
 bool touches_dim(const Op& op, int d) {
   for (const Value* v : op.operands)
     if (has_dim(v->type, d)) return true;

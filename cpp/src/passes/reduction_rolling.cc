@@ -41,6 +41,8 @@ namespace {
 using ir::OpKind;
 
 using DimSet = std::set<int>;
+using ir::access_dims_in;
+using ir::chunked_inputs;
 using ir::dims_in;
 using ir::intersects;
 using ir::is_reduce_over;
@@ -54,7 +56,6 @@ void replace_uses(ir::Region& r, const ir::Value* from, ir::Value* to) {
       if (v == from) v = to;
   });
 }
-
 
 class Roller {
  public:
@@ -97,21 +98,6 @@ class Roller {
   // The top-level index where a value is defined (-1 for region arguments).
   int def_index(const ir::Value* v) const { return v->def ? index_of(v->def) : -1; }
 
-  // What a member's chunks are computed with: for a reduction, its input with
-  // the reduced axis chunked; for a store, each operand as it lines up with
-  // the access.
-  std::vector<std::pair<const ir::Value*, DimSet>> member_inputs(const ir::Op& m) const {
-    std::vector<std::pair<const ir::Value*, DimSet>> out;
-    if (m.kind == OpKind::Reduce) {
-      const ir::Value* in = m.operands[0];
-      out.push_back({in, {in->type.dims.at(m.attrs.axis)}});
-      return out;
-    }
-    auto sets = sink_operand_chunks(m, cls_);
-    for (size_t i = 0; i < m.operands.size(); ++i) out.push_back({m.operands[i], sets[i]});
-    return out;
-  }
-
   // Values from outside the chunked slice of `v` (what the rolled loop reads).
   void collect_leaves(const ir::Value* v, const DimSet& want, std::set<const ir::Value*>& leaves,
                       std::set<std::pair<const ir::Value*, DimSet>>& seen) {
@@ -128,7 +114,7 @@ class Roller {
   bool leaves_defined_before(const ir::Op& member, const ir::Op& first) {
     std::set<const ir::Value*> leaves;
     std::set<std::pair<const ir::Value*, DimSet>> seen;
-    for (const auto& [v, s] : member_inputs(member)) collect_leaves(v, s, leaves, seen);
+    for (const auto& [v, s] : chunked_inputs(member, cls_)) collect_leaves(v, s, leaves, seen);
     int pos = index_of(&first);
     for (const ir::Value* l : leaves)
       if (def_index(l) >= pos) return false;
@@ -149,7 +135,7 @@ class Roller {
     auto it = map_.find({v, s});
     if (it != map_.end()) return it->second;
     auto sets = operand_chunks(*v->def, s);
-    DEUTERON_CHECK(sets.has_value(), "reduction rolling: an op that cannot be chunked passed feasible()");
+    DEUTERON_CHECK(sets.has_value(), "reduction rolling: an op that cannot be chunked passed ir::can_roll");
     ir::Op* op = clone_op(b, *v->def, s, *sets);
     return op->result(v->index);
   }
@@ -272,7 +258,7 @@ class Roller {
       if (m->kind != OpKind::Reduce) continue;
       Acc a;
       a.reduce = m;
-      a.type = subst(m->operands[0]->type, member_inputs(*m)[0].second);
+      a.type = subst(m->operands[0]->type, chunked_inputs(*m, cls_)[0].second);
       a.init = ir::reduction_identity(m->attrs.reduce, a.type.dtype);
       a.is_arg = m->attrs.reduce == ir::ReduceFn::ArgMax || m->attrs.reduce == ir::ReduceFn::ArgMin;
       ir::Attrs fa;
@@ -302,11 +288,11 @@ class Roller {
     for (ir::Op* m : group) {
       if (m->kind != OpKind::Reduce) {
         // A store of this chunk.
-        clone_op(b, *m, dims_in(ir::Type{DType::Bool, ir::access_dims(*m)}, cls_), sink_operand_chunks(*m, cls_));
+        clone_op(b, *m, access_dims_in(*m, cls_), sink_operand_chunks(*m, cls_));
         continue;
       }
       const Acc& a = accs[ai++];
-      ir::Value* chunk_v = clone_value(b, m->operands[0], member_inputs(*m)[0].second);
+      ir::Value* chunk_v = clone_value(b, m->operands[0], chunked_inputs(*m, cls_)[0].second);
       ir::Value* mask = lane_mask(b, chunk_v->type, span);
       ir::Value* ident = constant_like(b, a.init, a.type.dtype, span);
       ir::Value* x = mask ? where(b, mask, chunk_v, ident, span) : chunk_v;

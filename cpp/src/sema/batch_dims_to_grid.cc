@@ -23,7 +23,6 @@
 // with its operands' (elementwise, views, a dot's batch), no value has two,
 // and ops without them in the result have none in their operands (a
 // reduction or contraction over the dim).
-#include <algorithm>
 #include <functional>
 #include <set>
 
@@ -46,12 +45,12 @@ bool lane_by_lane(const ir::DeviceKernel& k, const DimSet& cls) {
       const ir::Op& op = *op_ptr;
       for (const auto& res : op.results)
         if (ir::dims_in(res->type, cls).size() > 1) ok = false;
-      // Unknown effects; an atomic every program would repeat.
+      // Effects deuteron cannot see into, and a breakpoint every program would hit.
       if (op.kind == OpKind::InlineTriton || op.kind == OpKind::Breakpoint) ok = false;
       const bool sink = op.kind == OpKind::Store || op.kind == OpKind::AtomicRMW;
       if (sink) {
-        const std::vector<int> access = ir::access_dims(op);
-        DimSet cut = ir::dims_in(ir::Type{DType::Bool, access}, cls);
+        // An atomic without the dim every program would repeat.
+        const DimSet cut = ir::access_dims_in(op, cls);
         if (cut.size() > 1 || (op.kind == OpKind::AtomicRMW && cut.empty())) ok = false;
         auto sets = ir::sink_operand_chunks(op, cls);
         for (size_t i = 0; i < op.operands.size(); ++i)
@@ -87,26 +86,13 @@ bool lane_by_lane(const ir::DeviceKernel& k, const DimSet& cls) {
   return ok;
 }
 
+// The dims of `cls` renamed to the tile dim `to`; an hl.arange over them
+// becomes the program's index of that tile.
 void substitute(ir::DeviceKernel& k, const DimSet& cls, int to) {
-  auto retype = [&](ir::Type& t) {
-    for (int& d : t.dims)
-      if (cls.count(d)) d = to;
-  };
-  std::function<void(ir::Region&)> walk = [&](ir::Region& r) {
-    for (auto& arg : r.args) retype(arg->type);
-    for (auto& op : r.ops) {
-      for (auto& res : op->results) retype(res->type);
-      for (auto& ix : op->attrs.index)
-        if (ix.kind == ir::IndexSpec::Kind::TileDim && cls.count(ix.dim)) ix.dim = to;
-      if ((op->kind == OpKind::Arange || op->kind == OpKind::TileIndex || op->kind == OpKind::TileMask) &&
-          cls.count(op->attrs.dim)) {
-        if (op->kind == OpKind::Arange) op->kind = OpKind::TileIndex;  // the program's index of the dim
-        op->attrs.dim = to;
-      }
-      for (auto& sub : op->regions) walk(*sub);
-    }
-  };
-  walk(k.body);
+  ir::rename_dims(k, [&](int d) { return cls.count(d) ? to : d; });
+  ir::walk_mut(k.body, [&](ir::Op& op) {
+    if (op.kind == OpKind::Arange && op.attrs.dim == to) op.kind = OpKind::TileIndex;
+  });
 }
 
 }  // namespace

@@ -804,11 +804,8 @@ bool IRGen::same_whole_lanes(int da, int db) const {
 
 void IRGen::unify_whole_dims(SourceSpan span) {
   if (unified_.empty()) return;
-  auto fix = [&](int& d) {
-    if (d != ir::kBroadcast && d >= 0) d = unified_root(d);
-  };
-  auto fix_type = [&](ir::Type& t, SourceSpan where) {
-    for (int& d : t.dims) fix(d);
+  ir::rename_dims(kernel_, [&](int d) { return d >= 0 ? unified_root(d) : d; });
+  auto check_type = [&](const ir::Type& t, SourceSpan where) {
     for (size_t i = 0; i < t.dims.size(); ++i)
       for (size_t j = i + 1; j < t.dims.size(); ++j)
         if (t.dims[i] != ir::kBroadcast && t.dims[i] == t.dims[j])
@@ -819,13 +816,10 @@ void IRGen::unify_whole_dims(SourceSpan span) {
                 {"use @deuteron.kernel(static_shapes=True) so the sizes are compile-time constants"});
   };
   (void)span;
-  ir::walk_mut(kernel_.body, [&](ir::Op& op) {
-    for (auto& r : op.results) fix_type(r->type, op.span);
-    for (auto& reg : op.regions)
-      for (auto& arg : reg->args) fix_type(arg->type, op.span);
-    for (auto& ix : op.attrs.index)
-      if (ix.kind == ir::IndexSpec::Kind::TileDim) fix(ix.dim);
-    if (op.kind == OpKind::Arange) fix(op.attrs.dim);
+  ir::walk(kernel_.body, [&](const ir::Op& op) {
+    for (const auto& r : op.results) check_type(r->type, op.span);
+    for (const auto& reg : op.regions)
+      for (const auto& arg : reg->args) check_type(arg->type, op.span);
   });
 }
 

@@ -1026,9 +1026,7 @@ class BoundKernel:
             except Exception as e:
                 oor = out_of_resources(e)
                 if oor is None:
-                    if not isinstance(e, exc.DeuteronError):
-                        # Raised by the kernel's own code: which line of it (interpret mode).
-                        add_kernel_line_note(e, fn.deuteron_module, fn.deuteron_path, self.kernel.fn.__name__)
+                    add_kernel_line_note(e, fn, self.kernel.fn.__name__)
                     raise
                 # The config was asked for by name: said plainly, not retried.
                 raise self._resources_error(oor, self._as_config(config) if not isinstance(config, str)
@@ -1117,10 +1115,7 @@ class BoundKernel:
         """Adds to an exception the kernel's own code raised (interpret mode: PyTorch's
         IndexError for an index past a tensor's end) a note naming the kernel's source
         line (runtime/source_lines.py)."""
-        host = getattr(self, "_host", None)
-        module = getattr(host, "deuteron_module", None)
-        if module is not None and not isinstance(e, exc.DeuteronError):
-            add_kernel_line_note(e, module, host.deuteron_path, self.kernel.fn.__name__)
+        add_kernel_line_note(e, getattr(self, "_host", None), self.kernel.fn.__name__)
 
     # How many smaller configs the first call with the default config tries when
     # Triton finds that the default does not fit the GPU.

@@ -15,6 +15,8 @@ from __future__ import annotations
 import types
 from typing import Any
 
+from .. import exc as _exc
+
 
 def kernel_line_note(exc: BaseException, module: types.ModuleType, path: Any, kernel: str) -> str | None:
     """The note for ``exc`` raised while ``module`` (the file ``path``) ran, or None
@@ -39,8 +41,13 @@ def kernel_line_note(exc: BaseException, module: types.ModuleType, path: Any, ke
             f" {line} | {text}\n {gutter} | {caret}")
 
 
-def add_kernel_line_note(exc: BaseException, module: types.ModuleType, path: Any, kernel: str) -> None:
-    """Adds kernel_line_note's note to ``exc`` (once)."""
-    note = kernel_line_note(exc, module, path, kernel)
+def add_kernel_line_note(exc: BaseException, host: Any, kernel: str) -> None:
+    """Adds kernel_line_note's note (once) to ``exc``, raised while the generated
+    host function ``host`` ran (its ``deuteron_module`` and ``deuteron_path``), unless
+    deuteron raised it itself (its errors carry their location already)."""
+    module = getattr(host, "deuteron_module", None)
+    if module is None or isinstance(exc, _exc.DeuteronError):
+        return
+    note = kernel_line_note(exc, module, host.deuteron_path, kernel)
     if note and note not in getattr(exc, "__notes__", ()):
         exc.add_note(note)

@@ -207,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="seconds for the whole run (0: none); the check phase gets 60%% of it, and what "
                          "does not fit is reported as not run")
     ap.add_argument("--work", type=Path, help="folder for the per-process records (default OUT/work)")
+    ap.add_argument("--check-only", action="store_true",
+                    help="check every example against its baseline, time nothing (the whole budget checks)")
     args = ap.parse_args(argv)
     helion = args.helion.resolve()
     impls = [i for i in args.impls.split(",") if i]
@@ -220,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work or args.out / "work"
     work.mkdir(parents=True, exist_ok=True)
     deadline = t0 + args.budget if args.budget else math.inf
-    check_deadline = t0 + 0.6 * args.budget if args.budget else math.inf
+    check_share = 1.0 if args.check_only else 0.6
+    check_deadline = t0 + check_share * args.budget if args.budget else math.inf
     for f in work.glob("*"):
         f.unlink()
 
@@ -244,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # Phase 2: time the passing ones, one implementation at a time, the GPU to itself.
     timed: dict[str, list[dict]] = {impl: [] for impl in IMPLS}
-    for impl in impls:
+    for impl in [] if args.check_only else impls:
         ok = [p for p in paths if check[impl].get(p.stem, {}).get("ok")]
         records = work / f"time-{impl}.jsonl"
         # Each implementation gets its share of what is left of the budget.

@@ -160,3 +160,46 @@ def test_close_ends_idle_workers_together():
     p.close()
     assert time.monotonic() - start < 4  # one shared 2 s grace period, not one per worker
     assert all(proc.poll() is not None for proc in procs)
+
+
+def test_tuning_under_the_helion_alias(tmp_path):
+    """A Helion program run through the `helion` alias tunes in worker processes: the
+    generated code's `hl` is the alias module, and a function passed to the kernel lives
+    in a module that imports `helion`; the workers import both."""
+    (tmp_path / "score_mods.py").write_text(textwrap.dedent("""
+        import helion.language as hl  # the worker can only unpickle `scale` with the alias
+
+        def scale(v):
+            return v * 3
+    """))
+    script = tmp_path / "helion_program.py"
+    script.write_text(textwrap.dedent("""
+        import deuteron.compat
+        deuteron.compat.install_helion_alias()
+        import torch
+        import helion
+        import helion.language as hl
+        from deuteron.autotune import TuneHooks, tune
+        from score_mods import scale
+
+        @helion.kernel(configs=[helion.Config(block_sizes=[8]), helion.Config(block_sizes=[16])])
+        def apply(x: torch.Tensor, fn) -> torch.Tensor:
+            out = torch.empty_like(x)
+            for tile in hl.tile(x.size(0)):
+                out[tile] = fn(x[tile])
+            return out
+
+        if __name__ == "__main__":
+            x = torch.randn(64)
+            bound = apply.bind((x, scale))
+            cfg = tune(bound, (x, scale), hooks=TuneHooks(jobs=2))
+            torch.testing.assert_close(bound(x, scale), x * 3)
+            print("RESULT", cfg["block_sizes"], flush=True)
+    """))
+    env = dict(os.environ, DEUTERON_INTERPRET="1", DEUTERON_AUTOTUNE_CACHE="0",
+               PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    proc = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "RESULT" in proc.stdout, proc.stdout
+    assert "ModuleNotFoundError" not in proc.stdout + proc.stderr

@@ -313,3 +313,39 @@ def test_merging_reshape_of_unpacking_contracts_lane_by_lane(mode):
     # contracts with, and they pair up lane by lane (Helion's rule).
     a, b = torch.randn(32, 64), torch.randn(32, 32)
     _close(fresh(packed_rhs)(a, b), a @ b.repeat_interleave(2, dim=0))
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[16, 16]))
+def outer_k(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    # K is a whole dim of 1, 2, 4 or 8 lanes: under tl.dot's minimum of 16
+    m, k = x.shape
+    n = y.size(1)
+    out = torch.empty([m, n], dtype=torch.float32, device=x.device)
+    for tm, tn in hl.tile([m, n]):
+        acc = hl.full([tm, tn], 1.0, dtype=torch.float32)
+        out[tm, tn] = torch.addmm(acc, x[tm, :], y[:, tn])
+    return out
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[2, 16, 16]))
+def outer_k_batched(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    b, m, k = x.shape
+    n = y.size(2)
+    out = torch.empty([b, m, n], dtype=torch.float32, device=x.device)
+    for tb, tm, tn in hl.tile([b, m, n]):
+        out[tb, tm, tn] = torch.bmm(x[tb, tm, :], y[tb, :, tn], torch.float32)
+    return out
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 8])
+def test_contraction_shorter_than_tl_dot_minimum(mode, dtype, k):
+    # Each K lane counts once (Triton 3.6 on the GPU summed a broadcast product's
+    # K axis of 1 or 2 lanes as if it had 8; Helion's test_dot reshape_k tests).
+    x, y = torch.randn(40, k, dtype=dtype), torch.randn(k, 24, dtype=dtype)
+    _close(fresh(outer_k)(x, y), 1.0 + x.float() @ y.float())
+    xb, yb = torch.randn(3, 40, k, dtype=dtype), torch.randn(3, k, 24, dtype=dtype)
+    _close(fresh(outer_k_batched)(xb, yb), torch.bmm(xb.float(), yb.float()))
+    if k > 1 and mode == "triton":
+        code = fresh(outer_k).bind((x, y)).to_triton_code(deuteron.Config(block_sizes=[16, 16]))
+        assert "tl.split(" in code and "tl.sum(" not in code

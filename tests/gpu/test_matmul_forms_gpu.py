@@ -55,3 +55,14 @@ def test_small_matmul_blocks_gpu(blocks, dtype):
     bound = F.fresh(F.mm_transposed_rhs).bind((x, w, bias))
     out = bound.compile_config(F.deuteron.Config(block_sizes=blocks))(x, w, bias)
     F._close(out, torch.addmm(bias.float(), x.float(), w.float().T))
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4, 8])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_contraction_shorter_than_tl_dot_minimum_gpu(k, dtype):
+    # A whole K of 1 or 2 came out 8/K times too large on the H100 (Triton 3.6
+    # summing a broadcast product's short K axis); now a sum of outer products.
+    x, y = _randn(64, k, dtype=dtype), _randn(k, 32, dtype=dtype)
+    F._close(F.fresh(F.outer_k)(x, y), 1.0 + x.float() @ y.float())
+    xb, yb = _randn(3, 64, k, dtype=dtype), _randn(3, k, 32, dtype=dtype)
+    F._close(F.fresh(F.outer_k_batched)(xb, yb), torch.bmm(xb.float(), yb.float()))

@@ -45,6 +45,12 @@ def main() -> None:
     sys.stdout = sys.stderr
     inp = sys.stdin.buffer
     _setup_path()
+    alias = protocol.helion_alias_mode()
+    if alias is not None:
+        # Before the first message: its arguments may unpickle only through the alias.
+        from deuteron.compat.helion_alias import install_helion_alias
+
+        install_helion_alias(internals=alias)
     # Heavy imports (torch, triton) before the first job, so that they do not count against its timeout.
     for name in protocol.preload_modules():
         try:

@@ -134,7 +134,9 @@ def globals_spec(values: dict[str, Any], names: list[str] | None = None) -> tupl
             continue
         v = values[name]
         if isinstance(v, types.ModuleType):
-            spec[name] = ("module", v.__name__)
+            # A module of the ``helion`` import alias stands for a deuteron module; the
+            # benchmark process has no alias, so it imports the deuteron module itself.
+            spec[name] = ("module", v.__dict__.get("__deuteron_module__", v).__name__)
             continue
         if getattr(v, "__module__", None) == "__main__" and not isinstance(v, (int, float, bool, str)):
             bad.append(name)

@@ -30,6 +30,7 @@ READY = ("ready",)
 # Set by the pool in the worker's environment.
 SYS_PATH_VARIABLE = "DEUTERON_WORKER_SYS_PATH"  # the parent's sys.path, JSON
 PRELOAD_VARIABLE = "DEUTERON_WORKER_PRELOAD"    # modules to import before READY, comma-separated
+HELION_ALIAS_VARIABLE = "DEUTERON_WORKER_HELION_ALIAS"  # the parent's `helion` alias mode, when installed
 
 _HEADER = struct.Struct("<Q")
 
@@ -96,6 +97,14 @@ def parent_sys_path() -> list[str]:
     except ValueError:
         return []
     return [p for p in paths if p]
+
+
+def helion_alias_mode() -> str | None:
+    """In a worker: the ``internals`` mode of the parent's ``helion`` import alias, or None.
+
+    A program run through the alias sends the workers functions and values of its own
+    modules, which import ``helion``: unpickling them needs the alias, before the first job."""
+    return os.environ.get(HELION_ALIAS_VARIABLE) or None
 
 
 def preload_modules() -> list[str]:

@@ -35,7 +35,9 @@ from typing import Any, Callable
 
 from ..runtime import env as _env
 from ..runtime.files import open_log, read_tail
-from .worker_protocol import READY, read_message, with_preload, worker_environment, write_message
+from ..compat.helion_alias import helion_alias_mode
+from .worker_protocol import (HELION_ALIAS_VARIABLE, READY, read_message, with_preload, worker_environment,
+                              write_message)
 
 _WORKER_MAIN = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_worker_main.py")
 
@@ -58,7 +60,11 @@ class JobResult:
 
 
 def _worker_env() -> dict[str, str]:
-    return worker_environment(_env.environment(), sys.path)
+    env = worker_environment(_env.environment(), sys.path)
+    mode = helion_alias_mode()
+    if mode is not None:
+        env[HELION_ALIAS_VARIABLE] = mode
+    return env
 
 
 class Worker:

@@ -184,6 +184,14 @@ def install_helion_alias(*, internals: str = "error") -> None:
     sys.meta_path.insert(0, _finder)
 
 
+def helion_alias_mode() -> str | None:
+    """The ``internals`` mode of the installed alias, or None when none is installed.
+
+    The autotuner's benchmark processes install the same alias, so that the kernel's
+    globals and any function of a ``helion``-importing module unpickle there."""
+    return _finder.internals if _finder is not None else None
+
+
 def uninstall_helion_alias() -> None:
     """Removes the alias and forgets the ``helion`` modules it made."""
     global _finder

@@ -1670,6 +1670,43 @@ class KernelEmitter {
                    !p.flag.empty());
   }
 
+  // The K slices of `x` (shape [*lead, k], k a power of two of 2 or more), in
+  // K order, as variables of shape [*lead] named `<name>_k<index>`: halves by
+  // tl.split (which splits a last axis of 2 into even and odd positions) until
+  // single lanes are left; the halves on the way are `<name>_h<n>`.
+  std::vector<std::string> k_slices(const std::string& x, const std::vector<int>& lead, int64_t k,
+                                    const std::string& name) {
+    std::string lead_shape;
+    for (int d : lead) lead_shape += (d == ir::kBroadcast ? std::string("1") : block_expr(d)) + ", ";
+    struct Piece {
+      std::string expr;
+      std::vector<int64_t> ks;  // the K positions it holds, in order
+    };
+    std::vector<Piece> cur{{x, {}}};
+    for (int64_t i = 0; i < k; ++i) cur[0].ks.push_back(i);
+    int halves = 0;
+    for (int64_t width = k; width > 1; width /= 2) {
+      std::vector<Piece> next;
+      for (const Piece& c : cur) {
+        Piece even, odd;
+        for (size_t i = 0; i < c.ks.size(); ++i) (i % 2 ? odd : even).ks.push_back(c.ks[i]);
+        auto name_of = [&](const Piece& p) {
+          return width == 2 ? name + "_k" + std::to_string(p.ks[0]) : name + "_h" + std::to_string(halves++);
+        };
+        even.expr = name_of(even);
+        odd.expr = name_of(odd);
+        std::string src = width == 2 ? c.expr : "tl.reshape(" + c.expr + ", (" + lead_shape + std::to_string(width / 2) + ", 2))";
+        w_->line(even.expr + ", " + odd.expr + " = tl.split(" + src + ")");
+        next.push_back(std::move(even));
+        next.push_back(std::move(odd));
+      }
+      cur = std::move(next);
+    }
+    std::vector<std::string> out(static_cast<size_t>(k));
+    for (const Piece& p : cur) out[static_cast<size_t>(p.ks[0])] = p.expr;
+    return out;
+  }
+
   void emit_dot(const ir::Op& op) {
     DType out = op.result()->type.dtype;
     const ir::Value* a = op.operands[0];
@@ -1703,17 +1740,34 @@ class KernelEmitter {
     }
     // tl.dot pads small M and N but needs K of 16+ (32+ for 8-bit operands;
     // Triton's min_dot_size): a shorter K (a config's small block, a size-1
-    // axis, a short whole dim) is a broadcast multiply and a sum over K, in
-    // the result dtype.
+    // axis, a short whole dim) is a sum of K outer products, in the result
+    // dtype.  Not a broadcast product summed over K: on the GPU, Triton 3.6
+    // sums a K axis of 1 or 2 lanes as if it had 8 (each lane counted 8/K
+    // times: Helion's test_dot reshape_k tests, wrong on an H100).
     const auto& dd_a = a->type.dims;
     const auto& dd_b = b->type.dims;
     int64_t k_lanes = dd_a.back() == ir::kBroadcast ? 1 : block_value(dd_a.back());
     if (k_lanes < (bit_width(a->type.dtype) == 8 ? 32 : 16)) {
+      DEUTERON_CHECK((k_lanes & (k_lanes - 1)) == 0, "a dot's K lanes are a power of two");
       std::string t = tl_dtype(out);
       bool batched = dd_a.size() == 3;
-      std::string e = "tl.sum((" + sa + ").to(" + t + ")" + (batched ? "[:, :, :, None]" : "[:, :, None]") + " * (" +
-                      sb + ").to(" + t + ")" + (batched ? "[:, None, :, :]" : "[None, :, :]") + ", " +
-                      (batched ? "2" : "1") + ")";
+      std::string e;
+      if (k_lanes == 1) {
+        e = "(" + sa + ").to(" + t + ") * (" + sb + ").to(" + t + ")";  // [.., M, 1] * [.., 1, N]
+      } else {
+        const std::string r = value_name(op.result());
+        w_->line("# " + r + ": K of " + std::to_string(k_lanes) +
+                 " lanes, below tl.dot's minimum: a sum of outer products of a's columns and b's rows");
+        std::vector<std::string> ca = k_slices(sa, {dd_a.begin(), dd_a.end() - 1}, k_lanes, r + "_a");
+        std::string bt = batched ? "tl.permute(" + sb + ", (0, 2, 1))" : "tl.trans(" + sb + ")";
+        std::vector<int> lead_b{dd_b.begin(), dd_b.end() - 2};
+        lead_b.push_back(dd_b.back());
+        std::vector<std::string> cb = k_slices(bt, lead_b, k_lanes, r + "_b");
+        for (size_t k = 0; k < ca.size(); ++k) {
+          e += std::string(k ? " + " : "") + ca[k] + ".to(" + t + ")" + (batched ? "[:, :, None]" : "[:, None]") + " * " +
+               cb[k] + ".to(" + t + ")" + (batched ? "[:, None, :]" : "[None, :]");
+        }
+      }
       if (!acc.empty()) e = acc + " + " + e;
       if (squeeze) e = "tl.reshape(" + e + ", " + shape_tuple(rd) + ")";
       assign(op, e);

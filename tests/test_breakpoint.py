@@ -105,7 +105,7 @@ def test_compiled_device_breakpoint_is_an_error(monkeypatch):
     # so that CPU tensors reach the compiler).
     monkeypatch.delenv("TRITON_INTERPRET", raising=False)
     monkeypatch.delenv("HELION_INTERPRET", raising=False)
-    monkeypatch.setattr(BoundKernel, "_check_device", lambda self, device, args=(): None)
+    monkeypatch.setattr(BoundKernel, "_device_problem", lambda self, device, args=(): None)
     with pytest.raises(exc.BreakpointInDeviceLoopRequiresInterpret,
                        match=r"breakpoint\(\) inside an `hl.tile` or `hl.grid` loop requires TRITON_INTERPRET=1 "
                              r"or DEUTERON_INTERPRET=1") as info:

@@ -85,6 +85,40 @@ def test_wrong_device_is_an_input_error_before_launch():
         kernel(torch.randn(4))
 
 
+@deuteron.kernel(autotune_effort="none")
+def fill_counts(n: int, device: torch.device) -> torch.Tensor:
+    out = torch.zeros([n], dtype=torch.int32, device=device)
+    for tile in hl.tile(n, block_size=16):
+        out[tile] = tile.count
+    return out
+
+
+def test_binding_needs_no_gpu_but_running_does(monkeypatch):
+    # Binding compiles and shows code for CPU tensors (Helion's type-propagation
+    # tests bind CPU tensors on a GPU machine); running them is an InputError.
+    import kernels_pointwise as K
+
+    for name in ("DEUTERON_INTERPRET", "TRITON_INTERPRET", "HELION_INTERPRET"):
+        monkeypatch.delenv(name, raising=False)
+    x = torch.randn(16, 8)
+    bound = fresh(K.add).bind((x, x))
+    assert "tl.load(" in bound.to_triton_code(bound.default_config())
+    for run in (lambda: bound(x, x), lambda: bound.compile_config(bound.default_config())(x, x),
+                lambda: bound.autotune((x, x))):
+        with pytest.raises(deuteron.exc.InputError, match="run on CUDA tensors, got tensors on cpu"):
+            run()
+    # A kernel without tensor arguments runs where its torch.device argument says.
+    with pytest.raises(deuteron.exc.InputError, match="got tensors on cpu"):
+        fresh(fill_counts)(40, torch.device("cpu"))
+    with pytest.raises(deuteron.exc.InputError, match="got no tensor or device arguments"):
+        fresh(fill_counts).bind((40, None))(40, None)
+
+
+def test_kernel_without_tensor_arguments_takes_its_device_argument(mode):
+    out = fresh(fill_counts)(40, torch.device("cpu"))
+    assert out.tolist() == [3] * 40
+
+
 def test_config_errors_name_the_key(monkeypatch):
     import kernels_pointwise as K
 

@@ -65,3 +65,14 @@ def test_specialized_size_keys_the_kernel():
     torch.testing.assert_close(k(a), a * 2 + 64)
     torch.testing.assert_close(k(b), b * 2 + 32)
     assert k.bind((a,)) is not k.bind((b,))
+
+
+def test_kernel_without_tensor_arguments_runs_on_its_device_argument():
+    import test_errors as E
+
+    out = fresh(E.fill_counts)(40, torch.device("cuda"))
+    assert out.device.type == "cuda" and out.tolist() == [3] * 40
+    # Binding CPU tensors needs no GPU; running them says where they are.
+    x = torch.randn(8)
+    bound = fresh(E.fill_counts).bind((8, torch.device("cpu")))
+    assert "tl.store(" in bound.to_triton_code(bound.default_config())

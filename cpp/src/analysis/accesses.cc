@@ -141,17 +141,18 @@ AccessPlan plan_access(const ir::DeviceKernel& k, const KernelConfig& config, co
   a.fallback = block_axes(k, config, op, axes);
   if (!a.fallback.empty()) return a;
   const ir::TensorParam& t = k.tensors.at(op.attrs.tensor);
+  // Tensor descriptors and tl.make_block_ptr take 32-bit offsets only (Triton
+  // rejects int64 ones); int64 indexing is for offsets past that.
+  if (k.index_dtype == DType::Int64) {
+    a.fallback = "index_dtype=torch.int64: Triton's tensor descriptors and block pointers take 32-bit offsets only";
+    return a;
+  }
   if (a.requested == indexing_modes::kTensorDescriptor) {
     a.order = tma_order(t, axes, a.fallback);
     if (a.order.empty()) return a;
     a.axes = std::move(axes);
     a.addressing = Addressing::TensorDescriptor;
     tma_view(t, plan, a);
-    return a;
-  }
-  // tl.make_block_ptr takes 32-bit offsets only (Triton rejects int64 ones).
-  if (k.index_dtype == DType::Int64) {
-    a.fallback = "index_dtype=torch.int64: Triton's block pointers take 32-bit offsets only";
     return a;
   }
   a.addressing = Addressing::BlockPointer;

@@ -458,6 +458,10 @@ class Kernel:
     def _slow_call(self, args: tuple) -> Any:
         if _ti.needs_op(args) or _ti.wants_autograd(self, args):
             return self._op_call(args)
+        # A call on the wrong device says so before compiling (bind() alone needs no GPU).
+        problem = _device_problem(self.fn.__name__, self.settings.interpret, _tensor_device(args), args)
+        if problem is not None:
+            raise exc.InputError(problem)
         return self._bind_normalized(args)(*args)
 
     def _op_call(self, args: tuple) -> Any:
@@ -675,6 +679,8 @@ def _tensors(value: Any) -> Any:
 
 
 def _tensor_device(args: Sequence[Any]) -> torch.device | None:
+    """The device of the tensor arguments; with none, of the first torch.device
+    argument (a kernel that only allocates: ``fn(n, device)``)."""
     device = None
     for a in (t for arg in args for t in _tensors(arg)):
         if isinstance(a, torch.Tensor):
@@ -684,7 +690,25 @@ def _tensor_device(args: Sequence[Any]) -> torch.device | None:
                 raise exc.InputError(
                     f"kernel arguments are on different devices ({device} and {a.device}); "
                     f"move them to one device first")
+    if device is None:
+        device = next((a for a in args if isinstance(a, torch.device)), None)
+        if device is not None and device.type == "cuda" and device.index is None and torch.cuda.is_available():
+            device = torch.device("cuda", torch.cuda.current_device())
     return device
+
+
+def _device_problem(name: str, interpret: bool, device: torch.device | None, args: Sequence[Any]) -> str | None:
+    """Why a kernel cannot run on these arguments' device (None: it can)."""
+    if interpret or env.deuteron_interpret() or env.triton_interpret():
+        return None
+    if any(_ti.is_tracing_value(a) for a in args):
+        return None  # tracing (export, compile) never runs the kernels here
+    if device is None or device.type != "cuda":
+        where = "no tensor or device arguments" if device is None else f"tensors on {device}"
+        return (f"{name}(): deuteron kernels run on CUDA tensors, got {where}; "
+                f"set DEUTERON_INTERPRET=1 to run the kernel in PyTorch eager on any device, or "
+                f"TRITON_INTERPRET=1 to run the generated Triton code on the CPU")
+    return None
 
 
 # ------------------------------------------------------------ the autotuner
@@ -753,7 +777,8 @@ class BoundKernel:
         if not self.settings.print_output_code and env.print_output_code():
             self.settings = self.settings.replace(print_output_code=True)
         self.device = _tensor_device(args)
-        self._check_device(self.device, args)
+        # Binding for code or inspection needs no GPU; running does (_require_device).
+        self._device_error = self._device_problem(self.device, args)
         src = kernel.source()
         info = device_info(self.device)
         self.device_info: dict[str, Any] = info
@@ -785,17 +810,13 @@ class BoundKernel:
         self.config: Config | None = None
         self._lock = threading.RLock()
 
-    def _check_device(self, device: torch.device | None, args: Sequence[Any] = ()) -> None:
-        if self.settings.interpret or env.triton_interpret():
-            return
-        if any(_ti.is_tracing_value(a) for a in args):
-            return  # tracing (export, compile) never runs the kernels here
-        if device is None or device.type != "cuda":
-            where = "no tensor arguments" if device is None else f"tensors on {device}"
-            raise exc.InputError(
-                f"{self.kernel.fn.__name__}(): deuteron kernels run on CUDA tensors, got {where}; "
-                f"set DEUTERON_INTERPRET=1 to run the kernel in PyTorch eager on any device, or "
-                f"TRITON_INTERPRET=1 to run the generated Triton code on the CPU")
+    def _device_problem(self, device: torch.device | None, args: Sequence[Any] = ()) -> str | None:
+        """Why this specialization cannot run its kernels (None: it can)."""
+        return _device_problem(self.kernel.fn.__name__, self.settings.interpret, device, args)
+
+    def _require_device(self) -> None:
+        if self._device_error is not None:
+            raise exc.InputError(self._device_error)
 
     # --------------------------------------------------------------- space
     @property
@@ -992,6 +1013,7 @@ class BoundKernel:
         outputs' shapes, with fake tensors too).  The reference back end (interpret
         mode) has no launches: its host code runs the kernels' PyTorch code on the
         tensors given, or allocates the outputs alone when they are fake tensors."""
+        self._require_device()
         fn = self.load(config, backend)
         call = _unwrapping(fn, self._constexpr_positions)
         normalize = self.kernel.normalize_args
@@ -1087,6 +1109,7 @@ class BoundKernel:
 
     def autotune(self, args: Sequence[Any], **kwargs: Any) -> Config:
         """Searches the config space (or the decorator's configs) for the fastest correct config."""
+        self._require_device()
         return _installed_autotuner().tune(self, args, **kwargs)
 
     def set_config(self, config: Config | dict) -> None:
@@ -1101,6 +1124,7 @@ class BoundKernel:
         if run is None:
             with self._lock:
                 if self._run is None:
+                    self._require_device()
                     config, is_default = self._choose(args)
                     self.set_config(config)
                     return self._first_call(args, shrink=is_default)

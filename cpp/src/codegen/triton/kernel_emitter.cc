@@ -510,6 +510,19 @@ class KernelEmitter {
     return e + "[" + idx + "]";
   }
 
+  // tl.broadcast_to of a value of rank `rank` to `dims`: a lower rank gets
+  // leading size-1 axes first (PyTorch's alignment from the right), which
+  // Triton's compiler does not add itself (its interpreter, numpy, does).
+  std::string broadcast_to(const std::string& e, size_t rank, const std::vector<int>& dims) const {
+    std::string x = e;
+    if (!flat_ && rank > 0 && rank < dims.size()) {
+      std::string idx;
+      for (size_t i = 0; i < dims.size(); ++i) idx += (i ? ", " : "") + std::string(i < dims.size() - rank ? "None" : ":");
+      x = paren(e) + "[" + idx + "]";
+    }
+    return "tl.broadcast_to(" + x + ", " + shape_tuple(dims) + ")";
+  }
+
   std::string shape_tuple(const std::vector<int>& dims) const {
     if (flat_) {
       for (int d : dims)
@@ -914,7 +927,9 @@ class KernelEmitter {
         // unmasked (element 0 exists whenever the tile loop runs; Triton
         // rejects a block mask on a scalar pointer).
         if (!a.mask.empty() && !a.scalar_ptr) {
-          args += ", " + a.mask + ", other=0";
+          // (0.0 for 8-bit floats: Triton casts no int to fp8)
+          DType t = op.result()->type.dtype;
+          args += ", " + a.mask + (is_floating(t) && bit_width(t) == 8 ? ", other=0.0" : ", other=0");
           zero_past_end_[op.result()] = a.masked;
         }
         if (!plan.eviction_policy.empty()) args += ", eviction_policy=\"" + plan.eviction_policy + "\"";
@@ -1079,7 +1094,7 @@ class KernelEmitter {
                          tl_dtype(op.result()->type.dtype) + ")");
           return;
         }
-        assign(op, "tl.broadcast_to(" + use(op.operands[0]) + ", " + shape_tuple(op.result()->type.dims) + ")");
+        assign(op, broadcast_to(use(op.operands[0]), op.operands[0]->type.dims.size(), op.result()->type.dims));
         return;
       case OpKind::Permute: {
         // A permutation that unit-dim elimination left with nothing to move
@@ -1172,7 +1187,12 @@ class KernelEmitter {
         a.offset = k_.dim(pa.dim).kind == DimKind::Full ? "0" : offset(pa.dim);
         a.block = block_expr(pa.dim);
       } else {
-        a.offset = use(op.operands.at(pa.operand));
+        // A scalar index may be an int64 (a host int, a tensor's item); TMA
+        // coordinates and block-pointer offsets are 32-bit (the access plan
+        // keeps int64-indexed kernels on pointers).
+        const ir::Value* index = op.operands.at(pa.operand);
+        a.offset = use(index);
+        if (index->type.dtype != DType::Int32) a.offset = paren(a.offset) + ".to(tl.int32)";
         a.block = "1";
       }
       axes.push_back(a);
@@ -1338,7 +1358,7 @@ class KernelEmitter {
     for (const auto& a : axes)
       if (a.dim >= 0) dims.push_back(a.dim);
     std::string value = use(v);
-    if (v->type.dims != dims) value = "tl.broadcast_to(" + value + ", " + shape_tuple(dims) + ")";
+    if (v->type.dims != dims) value = broadcast_to(value, v->type.dims.size(), dims);
     std::string perm = permute_dims(axes, identity_order(axes.size()), plan.order);
     if (!perm.empty()) value = "tl.permute(" + value + ", " + perm + ")";
     if (plan.addressing == analysis::Addressing::TensorDescriptor) {

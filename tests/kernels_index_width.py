@@ -44,3 +44,19 @@ def add_like_dynamic(x: torch.Tensor) -> torch.Tensor:
     for tile_m, tile_n in hl.tile(x.size()):
         out[tile_m, tile_n] = x[tile_m, tile_n] + 1
     return out
+
+
+@deuteron.kernel(autotune_effort="none", index_dtype=torch.int32)
+def copy_int32(x: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = x[tile]
+    return out
+
+
+@deuteron.kernel(autotune_effort="none", index_dtype=torch.int32, static_shapes=False)
+def copy_int32_dynamic(x: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        out[tile] = x[tile]
+    return out

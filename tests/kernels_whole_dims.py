@@ -151,3 +151,27 @@ def square_copy_scaled(w: torch.Tensor) -> torch.Tensor:
     for tb in hl.tile(w.size(0)):
         out[tb, :, :] = w[tb, :, :] * 2.0
     return out
+
+
+@deuteron.kernel(static_shapes=True)
+def state_update(h0: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    # The state's `:` (h0's D) accumulates k.T @ v, whose rows are k's `:` of
+    # the same size: hl.dot's acc= meets them (Helion's linear-attention engine).
+    n, D, dv = h0.shape
+    T = k.size(1)
+    out = torch.empty_like(h0)
+    for idx, tile_dv in hl.tile([n, dv], block_size=[1, None]):
+        h = h0[idx, :, tile_dv].float()
+        for t in hl.grid(T):
+            k_t = k[idx, t, :, :]  # [C, D]
+            v_t = v[idx, t, :, tile_dv]  # [C, tile_dv]
+            h = hl.dot(k_t.transpose(-2, -1), v_t, acc=h)
+        out[idx, :, tile_dv] = h.to(out.dtype)
+    return out
+
+
+def state_update_ref(h0, k, v):
+    h = h0.float().clone()
+    for t in range(k.size(1)):
+        h = h + k[:, t].float().transpose(-2, -1) @ v[:, t].float()
+    return h.to(h0.dtype)

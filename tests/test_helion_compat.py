@@ -309,3 +309,39 @@ def test_runner_holds_each_file_to_its_floor(tmp_path):
     floor.write_text(json.dumps({"tests/interpret/test_mini.py": 2}))
     rc, _, out = _run_runner(tmp_path, "--files", "test_mini.py", "--check-floor", "--floor", str(floor))
     assert rc == 1 and "fewer than the floor of 2" in out and "FAIL" in out, out
+
+
+def _two_loads_kernel():
+    import deuteron.language as hl
+
+    @deuteron.kernel
+    def two_loads(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        out = torch.empty_like(x)
+        for tile in hl.tile(x.size(0)):
+            out[tile] = hl.load(x, [tile]) + hl.load(y, [tile])
+        return out
+
+    return two_loads
+
+
+def test_per_load_keys_are_list_of_fragments(monkeypatch):
+    # Helion's tests read config_spec.load_eviction_policies as ListOf(EnumFragment);
+    # cache modifiers, which the autotuner does not search here, have no entries.
+    from deuteron.autotuner import EnumFragment, ListOf
+
+    monkeypatch.setenv("DEUTERON_INTERPRET", "1")
+    x = torch.randn(128)
+    spec = _two_loads_kernel().bind((x, x)).config_spec
+    fragment = spec.load_eviction_policies
+    assert isinstance(fragment, ListOf) and fragment.length == 2
+    assert isinstance(fragment.inner, EnumFragment) and set(fragment.inner.choices) == {"", "first", "last"}
+    assert spec.load_cache_modifiers.length == 0 and spec.store_cache_modifiers.length == 0
+    assert spec.load_cache_modifiers.inner is not None
+    assert spec.block_sizes.inner is None
+
+
+def test_private_tensor_descriptor_query_is_a_cached_function(alias):
+    from helion import _compat
+
+    assert _compat._supports_tensor_descriptor() == compat.supports_tensor_descriptor()
+    _compat._supports_tensor_descriptor.cache_clear()  # Helion's tests clear it around patches

@@ -452,3 +452,32 @@ def test_a_variable_of_different_ranks_on_two_paths_is_an_error(mode):
     # ... and otherwise the condition itself.
     with pytest.raises(exc.CompileError, match="the condition of an if inside a tile loop must be a scalar"):
         fresh(tensor_condition)(torch.randn(4))
+
+
+@deuteron.kernel(autotune_effort="none")
+def slice_builtin_indices(x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    # slice(None) is how an index list writes `:` (Helion's epilogue-subtiling test)
+    for tile_m in hl.tile(x.size(0)):
+        hl.atomic_add(out, [tile_m, slice(None)], x[tile_m, :] * 2.0)
+        out[tile_m, slice(0, 4)] = x[tile_m, slice(None, 4)] - 1
+    return out
+
+
+def test_slice_builtin_in_indices(mode):
+    x = torch.randn(32, 16)
+    out = fresh(slice_builtin_indices)(x, torch.zeros(32, 16))
+    expect = 2 * x
+    expect[:, :4] = x[:, :4] - 1
+    torch.testing.assert_close(out, expect)
+
+
+def test_slice_builtin_takes_one_to_three_arguments(mode):
+    @deuteron.kernel(autotune_effort="none")
+    def bad(x: torch.Tensor) -> torch.Tensor:
+        out = torch.empty_like(x)
+        for tile in hl.tile(x.size(0)):
+            out[tile] = x[slice()][tile]
+        return out
+
+    with pytest.raises(deuteron.exc.CompileError, match=r"slice\(\) takes 1 to 3 positional arguments"):
+        bad(torch.randn(8))

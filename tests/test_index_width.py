@@ -10,6 +10,8 @@ import json
 import pytest
 import torch
 
+import deuteron
+
 import kernels_index_width as K
 from conftest import TRITON_MODE, fresh
 
@@ -141,3 +143,14 @@ def test_int64_indices_take_pointers_where_block_ptr_is_asked(mode):
     config = deuteron.Config(block_sizes=[16, 16], indexing="block_ptr")
     assert "tl.make_block_ptr" not in bound.to_triton_code(config)
     torch.testing.assert_close(bound.compile_config(config)(x, y), x + y)
+
+
+@pytest.mark.parametrize("kernel", ["copy_int32", "copy_int32_dynamic"])
+def test_explicit_int32_refuses_a_tensor_too_large_for_it(kernel):
+    # Helion's InputTensorNumelExceedsIndexType: an error naming the setting, not
+    # int32 offsets that wrap around (dynamic shapes too: a small tensor bound
+    # first does not lend its int32 code to a huge one).
+    k = fresh(getattr(K, kernel))
+    assert not uses_int64(k.bind((meta(1024),)))
+    with pytest.raises(deuteron.exc.InputTensorNumelExceedsIndexType, match=r"index_dtype is torch\.int32"):
+        k.bind((meta(2**30 + 1),))

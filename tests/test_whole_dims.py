@@ -126,3 +126,9 @@ def test_a_store_through_both_axes_of_a_square_does_not_roll(mode):
     bound = fresh(K.square_copy_scaled).bind((w,))
     assert len(bound.config_spec["reduction_loops"]) == 0
     torch.testing.assert_close(bound.compile_config({"block_sizes": [2]})(w), w * 2)
+
+
+def test_dot_accumulator_whole_dim_meets_the_products(mode):
+    h0 = torch.randn(2, 32, 24)
+    k, v = torch.randn(2, 3, 16, 32), torch.randn(2, 3, 16, 24)
+    torch.testing.assert_close(fresh(K.state_update)(h0, k, v), K.state_update_ref(h0, k, v), atol=1e-3, rtol=1e-3)

@@ -37,4 +37,16 @@ class BooleanFragment:
     default_val: bool = False
 
 
-__all__ = ["PowerOfTwoFragment", "IntegerFragment", "EnumFragment", "BooleanFragment"]
+class ListOf:
+    """A list of entries tuned each on its own (one per load, per store, ...): ``inner``
+    is one entry's fragment, ``length`` how many the search space has.  A kernel's
+    ``config_spec.load_eviction_policies`` and the like are ListOfs."""
+
+    inner: object = None
+
+    @property
+    def length(self) -> int:
+        raise NotImplementedError
+
+
+__all__ = ["PowerOfTwoFragment", "IntegerFragment", "EnumFragment", "BooleanFragment", "ListOf"]

@@ -78,6 +78,11 @@ class InputError(DeuteronError, TypeError):
     """The arguments of a kernel call are unusable (wrong device, unsupported type, ...)."""
 
 
+class InputTensorNumelExceedsIndexType(InputError):
+    """A tensor argument needs offsets past the kernel's explicit ``index_dtype``
+    (torch.int32 indexes up to 2**31 - 1 elements); Helion's name."""
+
+
 class NotInsideKernelError(DeuteronError):
     """A deuteron.language function was called outside a kernel."""
 

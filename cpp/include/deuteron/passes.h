@@ -22,6 +22,11 @@ void order_inner_loops(ir::DeviceKernel& kernel, const std::map<int, std::vector
 // (stores, atomics, asserts, and loops/ifs that contain them are kept).
 void eliminate_dead_code(ir::DeviceKernel& kernel);
 
+// Closes up the numbers of the loads and stores left after dead-code
+// elimination (a config's per-load and per-store lists count live ones, as
+// Helion's do); see memory_op_numbering.cc.
+void number_memory_ops(ir::DeviceKernel& kernel);
+
 // `C[i] = where(m, new, C[i])` (the old value loaded from the same place)
 // becomes a store of `new` masked by m: only the lanes the program changes
 // write, so lanes that share an address cannot overwrite each other (see

@@ -141,6 +141,12 @@ AccessPlan plan_access(const ir::DeviceKernel& k, const KernelConfig& config, co
   a.fallback = block_axes(k, config, op, axes);
   if (!a.fallback.empty()) return a;
   const ir::TensorParam& t = k.tensors.at(op.attrs.tensor);
+  // Triton's block pointers and descriptors of bool tensors do not compile
+  // ("error encountered during parsing" on an H100: Helion's extra_mask test).
+  if (t.dtype == DType::Bool) {
+    a.fallback = "a bool tensor: Triton's tensor descriptors and block pointers take numeric elements";
+    return a;
+  }
   // Tensor descriptors and tl.make_block_ptr take 32-bit offsets only (Triton
   // rejects int64 ones); int64 indexing is for offsets past that.
   if (k.index_dtype == DType::Int64) {

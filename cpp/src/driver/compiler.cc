@@ -29,6 +29,7 @@ std::unique_ptr<BoundKernel> BoundKernel::bind(const BindRequest& request, Devic
     });
     passes::mask_stores_of_selects(*k);
     passes::eliminate_dead_code(*k);
+    passes::number_memory_ops(*k);
     ir::verify(*k);
     if (k->body.ops.empty() && !touches_memory)
       raise_error(bound->program_->file, k->span, ErrorKind::EmptyDeviceLoopAfterDCE,

@@ -20,6 +20,7 @@ const std::vector<PassInfo>& known_passes() {
       {"verify", "check the IR's structural rules and print it back"},
       {"masked_store_from_select", "store where(m, new, old) of a value loaded from the same place as new masked by m"},
       {"dead_code_elimination", "remove ops whose results are unused and that have no side effects"},
+      {"memory_op_numbering", "close up the numbers of the loads and stores dead-code elimination left"},
       {"inner_loop_order", "nest the loops of an inner loop over several dims in another order (--nest-orders)"},
       {"fp32_intermediates", "keep 16-bit and 8-bit float values in float32 between ops (precision=\"fast\")"},
       {"reduction_rolling", "roll reductions over full dims into loops (--reduction-loops)"},
@@ -284,6 +285,8 @@ void transform(const std::string& name, ir::DeviceKernel& k, const PassOptions& 
     passes::mask_stores_of_selects(k);
   } else if (name == "dead_code_elimination") {
     passes::eliminate_dead_code(k);
+  } else if (name == "memory_op_numbering") {
+    passes::number_memory_ops(k);
   } else if (name == "reduction_rolling") {
     for (const ir::Dim& d : k.dims) {
       size_t have = options.reduction_loops ? options.reduction_loops->size() : 0;

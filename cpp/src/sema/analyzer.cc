@@ -108,7 +108,7 @@ std::string normalize_qualname(std::string q) {
 
 const char* const kBuiltins[] = {"float", "int", "bool", "min", "max", "abs", "len", "range",
                                  "print", "isinstance", "tuple", "list", "sum", "round", "divmod",
-                                 "zip", "enumerate", "dict", "getattr", "breakpoint"};
+                                 "zip", "enumerate", "dict", "getattr", "breakpoint", "slice"};
 
 }  // namespace
 

@@ -493,6 +493,19 @@ bool Analyzer::call_builtin(const std::string& name, const CallArgs& call, SValu
     return call.args[i];
   };
   if (call_sequence_builtin(name, call, out)) return true;
+  if (name == "slice") {
+    // slice(stop) / slice(start, stop[, step]): what `a:b:c` is in an index,
+    // the only way to write `:` in an index list (hl.atomic_add(out, [tile, slice(None)], v)).
+    if (call.args.empty() || call.args.size() > 3 || !call.kwargs.empty())
+      error(call.span, "slice() takes 1 to 3 positional arguments (stop, or start, stop[, step])");
+    out = SValue();
+    out.kind = K::Slice;
+    out.elts = call.args.size() == 1 ? std::vector<SValue>{SValue::none(), call.args[0], SValue::none()}
+                                     : std::vector<SValue>{call.args[0], call.args[1],
+                                                           call.args.size() == 3 ? call.args[2] : SValue::none()};
+    out.span = call.span;
+    return true;
+  }
   if (name == "float") {
     if (call.args.empty()) { out = SValue::floating(0.0); return true; }
     const SValue& v = arg(0);

@@ -642,6 +642,9 @@ Value* IRGen::dot(Value* a, Value* b, Value* acc, std::optional<DType> out_dtype
                 " accumulator",
             {is_floating(operand) ? "accumulate float products in a float accumulator (torch.float32)"
                                   : "accumulate integer products in a torch.int32 accumulator, then convert"});
+    // A whole dim of the accumulator meets the product's of its size (h0[:, tile]
+    // accumulating k.T @ v, each `:` of 32 from another tensor).
+    acc = conform_whole_dims(acc, dims, span);
     auto accd = broadcast_dims(acc->type.dims, dims, span);
     if (accd != dims && accd.size() == dims.size()) {
       // Tiles of M or N onto the accumulator's block lanes (onto_block_lanes):

@@ -48,9 +48,7 @@ def main() -> None:
     alias = protocol.helion_alias_mode()
     if alias is not None:
         # Before the first message: its arguments may unpickle only through the alias.
-        from deuteron.compat.helion_alias import install_helion_alias
-
-        install_helion_alias(internals=alias)
+        protocol.resolve(protocol.HELION_ALIAS_INSTALLER)(internals=alias)
     # Heavy imports (torch, triton) before the first job, so that they do not count against its timeout.
     for name in protocol.preload_modules():
         try:

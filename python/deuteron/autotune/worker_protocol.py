@@ -31,6 +31,7 @@ READY = ("ready",)
 SYS_PATH_VARIABLE = "DEUTERON_WORKER_SYS_PATH"  # the parent's sys.path, JSON
 PRELOAD_VARIABLE = "DEUTERON_WORKER_PRELOAD"    # modules to import before READY, comma-separated
 HELION_ALIAS_VARIABLE = "DEUTERON_WORKER_HELION_ALIAS"  # the parent's `helion` alias mode, when installed
+HELION_ALIAS_INSTALLER = "deuteron.compat.helion_alias:install_helion_alias"  # what a worker calls with it
 
 _HEADER = struct.Struct("<Q")
 

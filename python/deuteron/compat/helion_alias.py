@@ -23,6 +23,7 @@ answers imports of ``helion`` and ``helion.<name>`` with deuteron's modules:
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -46,6 +47,12 @@ def _helper(module: str, name: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
+@functools.cache
+def _supports_tensor_descriptor() -> bool:
+    # functools.cache'd as Helion's is: tests clear it (cache_clear) around patches.
+    return bool(_helper("deuteron.compat", "supports_tensor_descriptor")())
+
+
 # Private helpers of Helion's modules that programs (Helion's tests, at module level)
 # call and that have a meaningful deuteron answer: (helion module, name) -> value.
 _PRIVATE_HELPERS: dict[tuple[str, str], Any] = {
@@ -53,8 +60,7 @@ _PRIVATE_HELPERS: dict[tuple[str, str], Any] = {
     ("helion.runtime.settings", "_get_backend"): lambda: "triton",
     ("helion.runtime.settings", "_get_dot_precision"): lambda: "tf32",
     ("helion._utils", "_get_backend"): lambda: "triton",
-    ("helion._compat", "_supports_tensor_descriptor"):
-        lambda: _helper("deuteron.compat", "supports_tensor_descriptor")(),
+    ("helion._compat", "_supports_tensor_descriptor"): _supports_tensor_descriptor,
 }
 
 

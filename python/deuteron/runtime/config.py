@@ -75,6 +75,8 @@ _TABLE = _load_table()
 
 # The config keys, in canonical order.
 CONFIG_KEYS = tuple(_TABLE)
+# Each key's table entry (read-only use: kind, choices, default, search values).
+CONFIG_KEY_TABLE = _TABLE
 
 PID_TYPES = tuple(_TABLE["pid_type"]["choices"])
 INDEXING_TYPES = tuple(_TABLE["indexing"]["choices"])

@@ -27,7 +27,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Callable
 
 from .. import autotuner
-from .config import CONFIG_KEYS, HELION_IGNORED_KEYS, Config, helion_other_backend_key
+from .config import CONFIG_KEY_TABLE, CONFIG_KEYS, HELION_IGNORED_KEYS, Config, helion_other_backend_key
 
 __all__ = ["ConfigSpec", "KeyEntries", "SpecEntry"]
 
@@ -47,14 +47,18 @@ class SpecEntry(dict):
         raise AttributeError(f"{name!r} is not known for this config spec entry (fields: {', '.join(self)})")
 
 
-class KeyEntries(Sequence[Any]):
-    """The entries one config key takes for a kernel (see the module docstring)."""
+class KeyEntries(autotuner.ListOf, Sequence[Any]):
+    """The entries one config key takes for a kernel (see the module docstring).
 
-    __slots__ = ("name", "_entries")
+    ``inner``: for a key with one string per load or store, the fragment one entry
+    is searched over (an EnumFragment), else None."""
 
-    def __init__(self, name: str, entries: Sequence[Any]) -> None:
+    __slots__ = ("name", "_entries", "inner")
+
+    def __init__(self, name: str, entries: Sequence[Any], inner: Any = None) -> None:
         self.name = name
         self._entries = tuple(entries)
+        self.inner = inner
 
     @property
     def length(self) -> int:
@@ -155,4 +159,12 @@ class ConfigSpec(Mapping[str, Any]):
         if name in ("block_sizes", "reduction_loops") and isinstance(detailed, list):
             return KeyEntries(name, [SpecEntry(e) if isinstance(e, dict) else e for e in detailed])
         value = self._default().get(name)
-        return KeyEntries(name, value if isinstance(value, list) else ([] if value is None else [value]))
+        entries = value if isinstance(value, list) else ([] if value is None else [value])
+        key = CONFIG_KEY_TABLE[name]
+        if key["per"] in ("load", "store") and key["kind"] == "string" and not key["one_value_for_all"]:
+            # A tunable list as Helion's ListOf(EnumFragment): entries the autotuner
+            # searches; a key it does not search (cache modifiers) has none, though a
+            # config may still give its entries.
+            inner = autotuner.EnumFragment(tuple(key["search_values"]), key["default"])
+            return KeyEntries(name, entries if key["searched"] else [], inner)
+        return KeyEntries(name, entries)

@@ -100,8 +100,11 @@ def _dynamic_key(t: torch.Tensor) -> tuple:
 
 
 def _dynamic_key_fixed_index(t: torch.Tensor) -> tuple:
-    # With an explicit index_dtype the width is the setting's, for every size.
-    return (t.dtype, tuple(map(_dim_key, t.shape)), t.is_cuda)
+    # With an explicit index_dtype the width is the setting's, for every size;
+    # whether int32 would do is still keyed, so that binding a tensor too large
+    # for an explicit torch.int32 says so (_check_index_width) instead of reusing
+    # int32 code that would overflow.
+    return (t.dtype, tuple(map(_dim_key, t.shape)), t.is_cuda, _needs_int64(t))
 
 
 def _is_unbacked(s: Any) -> bool:
@@ -459,6 +462,7 @@ class Kernel:
         if _ti.needs_op(args) or _ti.wants_autograd(self, args):
             return self._op_call(args)
         # A call on the wrong device says so before compiling (bind() alone needs no GPU).
+        self._check_backend()
         problem = _device_problem(self.fn.__name__, self.settings.interpret, _tensor_device(args), args)
         if problem is not None:
             raise exc.InputError(problem)
@@ -533,6 +537,10 @@ class Kernel:
         """The int64-index specialization for these arguments: the int32 code's
         entry check found a tensor its host code allocates too large for it."""
         self._check_backend()
+        if self.settings.index_dtype == torch.int32:
+            raise exc.InputTensorNumelExceedsIndexType(
+                f"{self.fn.__name__}(): Kernel index_dtype is torch.int32, but a tensor it allocates is too large "
+                f"for it to index; use @deuteron.kernel(index_dtype=torch.int64), or leave index_dtype unset")
         key = (*self.specialization_key(args), "int64")
         with self._lock:
             bound = self._bound.get(key)
@@ -776,6 +784,7 @@ class BoundKernel:
             self.settings = self.settings.replace(interpret=True)
         if not self.settings.print_output_code and env.print_output_code():
             self.settings = self.settings.replace(print_output_code=True)
+        self._check_index_width(args)
         self.device = _tensor_device(args)
         # Binding for code or inspection needs no GPU; running does (_require_device).
         self._device_error = self._device_problem(self.device, args)
@@ -809,6 +818,19 @@ class BoundKernel:
         self._host: Callable[..., Any] | None = None  # the host function of the config in use
         self.config: Config | None = None
         self._lock = threading.RLock()
+
+    def _check_index_width(self, args: Sequence[Any]) -> None:
+        """An explicit index_dtype=torch.int32 cannot index a tensor of 2**31 or more
+        elements: an error naming the setting, not offsets that wrap around."""
+        if self.settings.index_dtype != torch.int32:
+            return
+        for t in (t for arg in args for t in _tensors(arg)):
+            if isinstance(t, torch.Tensor) and _needs_int64(t):
+                raise exc.InputTensorNumelExceedsIndexType(
+                    f"{self.kernel.fn.__name__}(): Kernel index_dtype is {self.settings.index_dtype}, but an input "
+                    f"tensor of shape {tuple(t.shape)} is too large for it to index; use "
+                    f"@deuteron.kernel(index_dtype=torch.int64), or leave index_dtype unset (deuteron then picks "
+                    f"int64 for such tensors)")
 
     def _device_problem(self, device: torch.device | None, args: Sequence[Any] = ()) -> str | None:
         """Why this specialization cannot run its kernels (None: it can)."""

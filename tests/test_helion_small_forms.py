@@ -481,3 +481,31 @@ def test_slice_builtin_takes_one_to_three_arguments(mode):
 
     with pytest.raises(deuteron.exc.CompileError, match=r"slice\(\) takes 1 to 3 positional arguments"):
         bad(torch.randn(8))
+
+
+@deuteron.kernel(autotune_effort="none")
+def aten_ops(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    # torch.ops.aten.<op>[.<overload>] is the torch function of that name
+    out = torch.empty([x.size(0), y.size(1)], dtype=torch.float32, device=x.device)
+    for tile_m, tile_n in hl.tile([x.size(0), y.size(1)]):
+        acc = torch.ops.aten.mm.default(x[tile_m, :], y[:, tile_n])
+        acc = torch.ops.aten.add.Tensor(acc, 1.0)
+        out[tile_m, tile_n] = torch.ops.aten.relu(torch.ops.aten.view.default(acc, [tile_m, tile_n]))
+    return out
+
+
+def test_aten_operators_are_torch_functions(mode):
+    x, y = torch.randn(32, 16), torch.randn(16, 24)
+    torch.testing.assert_close(fresh(aten_ops)(x, y), torch.relu(x @ y + 1.0), atol=1e-4, rtol=1e-4)
+
+
+def test_aten_rand_of_an_integer_dtype_is_an_error(mode):
+    @deuteron.kernel(autotune_effort="none")
+    def int_rand(x: torch.Tensor) -> torch.Tensor:
+        out = torch.empty_like(x)
+        for tile in hl.tile(x.size(0)):
+            out[tile] = torch.ops.aten.rand.default([tile.block_size], dtype=torch.int32, device=x.device).to(x.dtype)
+        return out
+
+    with pytest.raises(deuteron.exc.CompileError, match="implicit RNG only supports floating-point dtypes"):
+        int_rand(torch.randn(16))

@@ -211,6 +211,7 @@ class Analyzer {
   SValue eval(const ast::Expr& e);
   SValue eval_call(const ast::Call& call);
   SValue eval_attribute(const SValue& base, const std::string& attr, SourceSpan span);
+  static SValue aten_function(const std::string& packet);
   void check_uniform_elements(const SValue& seq, SourceSpan span) const;
   // The one element of a host tensor as a number (tensor_scalars.cc): a load on
   // the device, a runtime host value (`t.item()`) on the host.

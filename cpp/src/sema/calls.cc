@@ -198,6 +198,7 @@ SValue Analyzer::call_value(const SValue& fn, const CallArgs& call) {
   SValue out;
   switch (fn.kind) {
     case K::Function: {
+      if (fn.s.rfind("aten.", 0) == 0) return call_value(aten_function(fn.s), call);  // torch.ops.aten.add(x, y)
       const std::string& q = fn.s;
       if (q.rfind("builtins.", 0) == 0) {
         if (call_builtin(q.substr(9), call, out)) return out;

@@ -613,6 +613,14 @@ SValue Analyzer::eval_unary(ast::UnaryOpKind op, const SValue& a_in, SourceSpan 
 
 // ------------------------------------------------------------ attributes
 
+// The torch function an ATen operator `aten.<op>` (torch.ops.aten.<op>) stands
+// for: torch.<op>, except where ATen's name is a method's (view).
+SValue Analyzer::aten_function(const std::string& packet) {
+  std::string op = packet.substr(5);
+  if (op == "view" || op == "_unsafe_view") op = "reshape";
+  return SValue::function("torch." + op);
+}
+
 SValue Analyzer::eval_attribute(const SValue& base, const std::string& attr, SourceSpan span) {
   using K = SValue::Kind;
   switch (base.kind) {
@@ -627,6 +635,10 @@ SValue Analyzer::eval_attribute(const SValue& base, const std::string& attr, Sou
                                                 "torch._higher_order_ops", "torch.ops", "torch.ops.higher_order"};
       for (const char* m : kSubmodules)
         if (q == m) return SValue::module(q == "torch.nn.functional" ? "F" : q);
+      // torch.ops.aten.<op> (an overload packet, callable) and its overloads
+      // (.default, .Tensor, ...): the torch function of that name.
+      if (q == "torch.ops.aten") return SValue::module(q);
+      if (base.s == "torch.ops.aten") return SValue::function("aten." + attr);
       if (base.s == "math") {
         if (attr == "pi") return SValue::floating(M_PI);
         if (attr == "e") return SValue::floating(M_E);
@@ -717,6 +729,9 @@ SValue Analyzer::eval_attribute(const SValue& base, const std::string& attr, Sou
       if (attr == "is_signed") return SValue::boolean(is_signed(base.dtype));
       break;
     }
+    case K::Function:
+      if (base.s.rfind("aten.", 0) == 0) return aten_function(base.s);  // an overload: .default, .Tensor, ...
+      break;
     case K::Unknown: return SValue::unknown();
     case K::Tuple:
     case K::Record:

@@ -59,6 +59,27 @@ def test_jobs_run_and_errors_are_reported(pool):
     assert pool.restarts == 0  # an exception does not cost the worker
 
 
+def test_arguments_a_worker_cannot_rebuild_fail_the_job_not_the_worker(pool, tmp_path):
+    import importlib.util
+
+    (tmp_path / "by_path_mod.py").write_text("def f(x):\n    return x\n")
+    spec = importlib.util.spec_from_file_location("by_path_mod", tmp_path / "by_path_mod.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["by_path_mod"] = mod
+    spec.loader.exec_module(mod)
+    try:
+        a = pool.submit("test_autotune_workers:add", mod.f, 1)  # the worker cannot import by_path_mod
+        b = pool.submit("test_autotune_workers:add", lambda: 0, 1)  # does not pickle at all
+        c = pool.submit("test_autotune_workers:add", 1, 1)
+        res = _by_id(pool.wait_all(timeout=120))
+    finally:
+        del sys.modules["by_path_mod"]
+    assert not res[a].ok and res[a].error_type == "ModuleNotFoundError" and "by_path_mod" in res[a].message
+    assert not res[b].ok and "cannot send the job's arguments" in res[b].message
+    assert res[c].ok and res[c].value == 2
+    assert pool.restarts == 0
+
+
 def test_timeout_kills_and_replaces_the_worker(pool):
     slow = pool.submit("time:sleep", 1000, timeout=1.0)
     quick = pool.submit("test_autotune_workers:add", 1, 1)
@@ -203,3 +224,50 @@ def test_tuning_under_the_helion_alias(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "RESULT" in proc.stdout, proc.stdout
     assert "ModuleNotFoundError" not in proc.stdout + proc.stderr
+
+
+def test_tuning_with_arguments_a_worker_cannot_rebuild(tmp_path):
+    """A local lambda passed to the kernel (flex_attention's score_mod written in main())
+    cannot be sent to a worker process, nor a function of a module loaded from its file:
+    the benchmarks run in this process instead (and say so), rather than failing."""
+    (tmp_path / "mods" ).mkdir()
+    (tmp_path / "mods" / "scale_mod.py").write_text("def scale(v):\n    return v * 3\n")
+    script = tmp_path / "local_lambda.py"
+    script.write_text(textwrap.dedent("""
+        import importlib.util, sys
+        import torch
+        import deuteron
+        import deuteron.language as hl
+        from deuteron.autotune import TuneHooks, tune
+
+        @deuteron.kernel(configs=[deuteron.Config(block_sizes=[8]), deuteron.Config(block_sizes=[16])])
+        def apply(x: torch.Tensor, fn) -> torch.Tensor:
+            out = torch.empty_like(x)
+            for tile in hl.tile(x.size(0)):
+                out[tile] = fn(x[tile])
+            return out
+
+        def main():
+            x = torch.randn(64)
+            spec = importlib.util.spec_from_file_location("scale_mod", sys.argv[1])
+            mod = importlib.util.module_from_spec(spec)
+            sys.modules["scale_mod"] = mod
+            spec.loader.exec_module(mod)
+            for fn, expect in ((lambda v: v * 2, x * 2), (mod.scale, x * 3)):
+                apply.reset()
+                bound = apply.bind((x, fn))
+                cfg = tune(bound, (x, fn), hooks=TuneHooks(jobs=2))
+                torch.testing.assert_close(bound(x, fn), expect)
+                print("RESULT", cfg["block_sizes"], flush=True)
+
+        if __name__ == "__main__":
+            main()
+    """))
+    env = dict(os.environ, DEUTERON_INTERPRET="1", DEUTERON_AUTOTUNE_CACHE="0",
+               PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    proc = subprocess.run([sys.executable, str(script), str(tmp_path / "mods" / "scale_mod.py")], env=env,
+                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count("RESULT") == 2, proc.stdout
+    out = proc.stdout + proc.stderr
+    assert "benchmarking in this process" in out and "which a worker process cannot import" in out, out[-3000:]

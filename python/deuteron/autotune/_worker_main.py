@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
+import pickle
 import sys
 import time
 import traceback
@@ -59,11 +60,12 @@ def main() -> None:
 
     while True:
         try:
-            job_id, target, args, kwargs = protocol.read_message(inp)
+            job_id, target, payload = protocol.read_message(inp)
         except EOFError:
             return
         start = time.monotonic()
         try:
+            args, kwargs = pickle.loads(payload)  # inside the job: a failure is the job's error
             value = protocol.resolve(target)(*args, **kwargs)
             msg = (job_id, True, value, time.monotonic() - start)
         except BaseException as e:  # noqa: BLE001 - every failure is reported to the parent

@@ -628,6 +628,10 @@ class Tuner:
                    "options": options, "measure": self.hooks.measure_target, "runner": self.hooks.runner_target,
                    "device": device, "packed": True}
         isolate = self.hooks.isolate if self.hooks.isolate is not None else True
+        if isolate and not bad:
+            why = _bench.unsendable(payload)
+            if why is not None:
+                bad = [why]
         if bad and isolate:
             self.progress.message(
                 f"[deuteron] {self.name}: benchmarking in this process (a crashing config would end it): "

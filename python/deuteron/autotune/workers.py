@@ -24,11 +24,13 @@ replaced worker keeps its index and environment.
 from __future__ import annotations
 
 import os
+import pickle
 import queue
 import subprocess
 import sys
 import threading
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -102,7 +104,16 @@ class Worker:
         self.started = now
         self.deadline = now + timeout if timeout else float("inf")
         try:
-            write_message(self.proc.stdin, (job_id, target, args, kwargs))
+            # The arguments travel as bytes of their own, which the worker unpickles inside
+            # the job: a value it cannot rebuild (a function of a module it cannot import)
+            # fails that job with the error instead of ending the worker.
+            payload = pickle.dumps((args, kwargs), protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as e:  # noqa: BLE001 - an unpicklable argument (a local lambda) fails this job
+            self._events.put((self, (job_id, False, (type(e).__name__, f"cannot send the job's arguments to a "
+                                                     f"worker process: {e}", traceback.format_exc()[-4000:]), 0.0)))
+            return
+        try:
+            write_message(self.proc.stdin, (job_id, target, payload))
         except (BrokenPipeError, OSError):
             pass  # the process is gone: its EOF fails the job as WorkerCrashed
 

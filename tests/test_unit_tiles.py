@@ -51,3 +51,9 @@ def test_a_tile_whose_block_the_config_picks_does_not_broadcast(mode):
     # Its block may be larger than 1 under another config: the shapes clash.
     with pytest.raises(exc.ShapeMismatch, match="cannot be broadcast together"):
         fresh(config_sized_rows).bind((torch.randn(4, 8), torch.randn(3, 8)))
+
+
+def test_unit_batch_tile_with_loop_bounded_slices_feeding_a_dot(mode):
+    a, k = torch.randn(2, 64, 64), torch.randn(2, 64, 32)
+    torch.testing.assert_close(fresh(K.diagonal_blocks_product)(a, k), K.diagonal_blocks_product_ref(a, k),
+                               atol=1e-3, rtol=1e-3)

@@ -138,6 +138,15 @@ class UnitDimEliminator {
     }
   }
 
+  // A load's or store's extra mask (hl.load's extra_mask=, the bounds mask of a
+  // slice with device-computed bounds) broadcasts against the access: its
+  // size-1 axis lined up with a removed dim goes too, or the access would
+  // keep that rank (a 3-D load feeding a 2-D dot).
+  void extra_mask_axes(const ir::Op& op, const std::vector<int>& dims) {
+    if (op.attrs.extra_mask < 0) return;
+    align(op.operands.at(op.attrs.extra_mask), dims, nullptr);
+  }
+
   void same_axes(const ir::Value* a, const ir::Value* b) {
     for (int i = 0; i < a->type.rank() && i < b->type.rank(); ++i)
       if (a->type.dims[i] == ir::kBroadcast && b->type.dims[i] == ir::kBroadcast) unite({a, i}, {b, i});
@@ -258,6 +267,7 @@ class UnitDimEliminator {
       case OpKind::AtomicRMW: {
         auto dims = ir::access_dims(op);
         align(op.operands.at(op.attrs.value_operand), dims, nullptr);
+        extra_mask_axes(op, dims);
         broadcast_index_axes(op, dims);
         // NewAxis entries of the index: kept (they are positions in the tensor's view).
         if (op.kind == OpKind::AtomicRMW) same_axes(op.operands.at(op.attrs.value_operand), res);
@@ -267,6 +277,7 @@ class UnitDimEliminator {
       case OpKind::Load:
         for (int i = 0; i < res->type.rank(); ++i)
           if (res->type.dims[i] == ir::kBroadcast) vote({res, i}, false);
+        extra_mask_axes(op, res->type.dims);
         broadcast_index_axes(op, res->type.dims);
         stack_axes(op);
         break;

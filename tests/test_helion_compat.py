@@ -347,3 +347,24 @@ def test_private_tensor_descriptor_query_is_a_cached_function(alias):
 
     assert _compat._supports_tensor_descriptor() == compat.supports_tensor_descriptor()
     _compat._supports_tensor_descriptor.cache_clear()  # Helion's tests clear it around patches
+
+
+def test_allowed_pid_types(monkeypatch):
+    import deuteron.language as hl
+
+    @deuteron.kernel(autotune_effort="none")
+    def two_phase(x: torch.Tensor) -> torch.Tensor:
+        out = torch.empty_like(x)
+        for tile in hl.tile(x.size(0)):
+            out[tile] = x[tile] + 1
+        hl.barrier()
+        for tile in hl.tile(x.size(0)):
+            out[tile] = out[tile] * 2
+        return out
+
+    monkeypatch.setenv("DEUTERON_INTERPRET", "1")
+    x = torch.randn(64)
+    assert _two_loads_kernel().bind((x, x)).config_spec.allowed_pid_types == (
+        "flat", "xyz", "persistent_blocked", "persistent_interleaved")
+    # hl.barrier needs a persistent launch (BarrierRequiresPersistent otherwise)
+    assert two_phase.bind((x,)).config_spec.allowed_pid_types == ("persistent_blocked", "persistent_interleaved")

@@ -27,7 +27,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Callable
 
 from .. import autotuner
-from .config import CONFIG_KEY_TABLE, CONFIG_KEYS, HELION_IGNORED_KEYS, Config, helion_other_backend_key
+from ..exc import ConfigError
+from .config import CONFIG_KEY_TABLE, CONFIG_KEYS, HELION_IGNORED_KEYS, PID_TYPES, Config, helion_other_backend_key
 
 __all__ = ["ConfigSpec", "KeyEntries", "SpecEntry"]
 
@@ -102,14 +103,17 @@ def _fragment(entry: Mapping[str, Any]) -> Any:
 class ConfigSpec(Mapping[str, Any]):
     """A kernel's config space (see the module docstring)."""
 
-    __slots__ = ("_data", "_default", "_tunables")
+    __slots__ = ("_data", "_default", "_tunables", "_normalize")
 
     def __init__(self, data: Mapping[str, Any], default_config: Callable[[], Config],
-                 tunables: Callable[[], Sequence[Mapping[str, Any]]] | None = None) -> None:
+                 tunables: Callable[[], Sequence[Mapping[str, Any]]] | None = None,
+                 normalize: Callable[[Config], Config] | None = None) -> None:
         self._data = dict(data)
         self._default = default_config
         # The tunables of the core's search space (name, kind, range, choices, default), read on use.
         self._tunables = tunables
+        # The kernel's config check (BoundKernel.normalize_config): ConfigError outside the space.
+        self._normalize = normalize
 
     # ---------------------------------------------------------- the mapping
     def __getitem__(self, key: str) -> Any:
@@ -145,6 +149,21 @@ class ConfigSpec(Mapping[str, Any]):
     def unsupported_config_keys(self, config: Mapping[str, Any]) -> list[str]:
         """The keys of ``config`` that kernels here do not use, sorted."""
         return sorted(k for k in config if not self.supports_config_key(k))
+
+    @property
+    def allowed_pid_types(self) -> tuple[str, ...]:
+        """The ``pid_type`` values this kernel's configs may take (Helion's): every one,
+        except where the kernel needs a persistent launch (``hl.barrier``)."""
+        if self._normalize is None:
+            return PID_TYPES
+        allowed = []
+        for pid_type in PID_TYPES:
+            try:
+                self._normalize(self._default().merged(pid_type=pid_type))
+            except ConfigError:
+                continue
+            allowed.append(pid_type)
+        return tuple(allowed)
 
     @property
     def user_defined_tunables(self) -> dict[str, Any]:

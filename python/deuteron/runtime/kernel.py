@@ -846,7 +846,7 @@ class BoundKernel:
         """The config space: a read-only mapping of the core's description, with Helion's
         ConfigSpec methods (``default_config()``, ``spec.block_sizes``, ...)."""
         return ConfigSpec(json.loads(self._core.config_spec()), self.default_config,
-                          lambda: json.loads(self._core.tune_spec())["tunables"])
+                          lambda: json.loads(self._core.tune_spec())["tunables"], self.normalize_config)
 
     def default_config(self) -> Config:
         return Config.from_json(self._core.default_config())

@@ -28,7 +28,6 @@ import importlib.machinery
 import io
 import math
 import pickle
-import pickletools
 import statistics
 import sys
 import time
@@ -158,52 +157,27 @@ def unsendable(payload: Any) -> str | None:
     does not pickle (a local lambda passed to the kernel), or one pickled by reference
     to a module a fresh interpreter cannot import (``__main__``'s, or an example
     module loaded from its file without being on sys.path)."""
+    modules: set[str] = set()
 
     class _Probe(pickle.Pickler):
         def persistent_id(self, obj: Any) -> Any:
             # Tensors' bytes do not matter here (their classes are torch's).
             return "tensor" if isinstance(obj, torch.Tensor) else None
 
-    buf = io.BytesIO()
+        def reducer_override(self, obj: Any) -> Any:
+            # Classes and functions pickle by reference: their module must import there.
+            if isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType)):
+                modules.add(getattr(obj, "__module__", None) or "")
+            return NotImplemented
+
     try:
-        _Probe(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(payload)
+        _Probe(io.BytesIO(), protocol=pickle.HIGHEST_PROTOCOL).dump(payload)
     except Exception as e:  # noqa: BLE001 - any pickling failure means: not sendable
         return f"a value that does not pickle ({type(e).__name__}: {e})"
-    for module in sorted(_pickled_modules(buf.getvalue())):
+    for module in sorted(modules):
         if module == "__main__" or not _importable(module):
             return f"a value of module {module!r}, which a worker process cannot import"
     return None
-
-
-_STRING_OPS = {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "SHORT_BINSTRING", "BINSTRING", "STRING"}
-
-
-def _pickled_modules(data: bytes) -> set[str]:
-    """The modules whose names a pickle refers to (GLOBAL / STACK_GLOBAL opcodes),
-    following the memo for names pickled before."""
-    modules: set[str] = set()
-    pushed: list[Any] = []  # what each op pushed, strings kept (enough to read STACK_GLOBAL's two)
-    memo: dict[Any, Any] = {}
-    for op, arg, _ in pickletools.genops(data):
-        name = op.name
-        if name in _STRING_OPS:
-            pushed.append(arg)
-        elif name in ("BINGET", "LONG_BINGET", "GET"):
-            pushed.append(memo.get(arg))
-        elif name == "MEMOIZE":
-            memo[len(memo)] = pushed[-1] if pushed else None
-        elif name in ("BINPUT", "LONG_BINPUT", "PUT"):
-            memo[arg] = pushed[-1] if pushed else None
-        elif name == "GLOBAL":
-            modules.add(str(arg).split(" ")[0])
-            pushed.append(None)
-        elif name == "STACK_GLOBAL":
-            if len(pushed) >= 2 and isinstance(pushed[-2], str):
-                modules.add(pushed[-2])
-            pushed.append(None)
-        elif op.stack_after:
-            pushed.append(None)
-    return modules
 
 
 def _importable(module: str) -> bool:

@@ -1035,7 +1035,6 @@ class BoundKernel:
         outputs' shapes, with fake tensors too).  The reference back end (interpret
         mode) has no launches: its host code runs the kernels' PyTorch code on the
         tensors given, or allocates the outputs alone when they are fake tensors."""
-        self._require_device()
         fn = self.load(config, backend)
         call = _unwrapping(fn, self._constexpr_positions)
         normalize = self.kernel.normalize_args
@@ -1065,6 +1064,7 @@ class BoundKernel:
         def run(*args: Any, _launcher: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
             if _launcher is not None:
                 return with_launcher(_launcher, normalize(args, kwargs))
+            self._require_device()  # launching needs CUDA tensors (a _launcher of one's own does not)
             try:
                 return call(*normalize(args, kwargs))
             except Exception as e:

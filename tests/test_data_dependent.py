@@ -255,3 +255,26 @@ def test_hl_zeros_and_full_in_host_code_allocate(mode):
     got = fresh(host_hl_zeros)(x)
     assert got.dtype == torch.float32
     torch.testing.assert_close(got, x * 2.5)
+
+
+def test_a_grid_bounded_by_a_tensor_is_read_on_the_device(mode):
+    # Helion's rule: the programs read the bound themselves (no .item(), no host
+    # sync), so the launch is persistent: one program per SM covering the tiles.
+    x, n = torch.randn(64), torch.tensor(37)
+    bound = fresh(prefix_plus_one).bind((x, n))
+    assert bound.config_spec.allowed_pid_types == ("persistent_blocked", "persistent_interleaved")
+    assert bound.default_config()["pid_type"] == "persistent_blocked"
+    with pytest.raises(exc.ConfigError, match="bounded by a tensor's value .* requires a persistent pid_type"):
+        bound.normalize_config({"block_sizes": [], "pid_type": "flat"})
+    code = bound.to_triton_code(bound.default_config())
+    host = code.split("\ndef prefix_plus_one(")[1].split("\ndef ")[0]
+    assert ".item()" not in host and "tl.load(num_elements_item_tensor)" in code
+    for pid_type in ("persistent_blocked", "persistent_interleaved"):
+        for value in (0, 1, 37, 64):
+            run = bound.compile_config(deuteron.Config(pid_type=pid_type))
+            expect = torch.zeros_like(x)
+            expect[:value] = x[:value] + 1
+            torch.testing.assert_close(run(x, torch.tensor(value)), expect)
+    rows = fresh(prefix_rows_by_item)
+    xr = torch.randn(10, 6)
+    torch.testing.assert_close(rows(xr, torch.tensor(4)), torch.cat([xr[:4] * 2, torch.zeros(6, 6)]))

@@ -234,6 +234,8 @@ def test_runner_classifies_outcomes():
         "AssertionError: False is not true : Philox round constants not found in generated code") == "n/a: code-text"
     assert conformance.classify_failure("AssertionError: [] is not true : no rendered bound in:\n# Generated") \
         == "n/a: code-text"
+    assert conformance.classify_failure("AssertionError: unexpectedly None : Could not find grid size in flat code") \
+        == "n/a: code-text"
     assert conformance.classify_failure("AttributeError: 'BoundKernel' object has no attribute 'env'") \
         == "n/a: helion-internal"
     assert conformance.classify_failure("AttributeError: ConfigSpec has no attribute '_flat_fields'") \

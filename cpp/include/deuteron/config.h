@@ -303,6 +303,11 @@ struct ConfigSpec {
   // rule, a persistent pid_type only (the default, the search and the
   // normalizer, which raises BarrierRequiresPersistent for another).
   bool barrier_phases = false;
+  // A grid loop bounded by a tensor's value (hl.tile(num_elements) of a
+  // one-element tensor): kernels read the bound on the device, so the launch
+  // cannot size its grid by it: Helion's rule too, a persistent pid_type only.
+  bool data_dependent_grid = false;
+  bool requires_persistent() const { return barrier_phases || data_dependent_grid; }
 
   // The key loop of kernel k when it is a flash attention, else -1.
   int flash_attention_loop(int k) const;

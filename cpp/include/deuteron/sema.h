@@ -122,6 +122,11 @@ struct HostSymbol {
   std::string host_expr;  // e.g. "x.size(0)"
   bool at_entry = true;   // computed in the wrapper's prologue (from arguments)
   int after_stmt = -1;    // otherwise: computed right after this host statement (index into Program::host)
+  // The value of a one-element tensor (sema/tensor_scalars.cc): the host
+  // expression of that tensor.  Kernels get the tensor and read the value on
+  // the device (no host sync); host_expr (its .item()) serves the host code,
+  // e.g. the reference back end's loops.
+  std::string device_tensor;
 };
 
 struct Program {

@@ -1,5 +1,6 @@
 #include "python_writer.h"
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <map>
@@ -98,6 +99,16 @@ void emit_source_lines(PythonWriter& w, const Program& program, const std::map<i
   if (!table.empty()) w.line_raw(table.substr(0, table.size() - 1));
   w.line("]");
   w.line("_deuteron_source_lines = {" + by_line + "}");
+}
+
+bool mentions_identifier(const std::string& text, const std::string& name) {
+  auto ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  for (size_t pos = text.find(name); pos != std::string::npos; pos = text.find(name, pos + 1)) {
+    bool before = pos > 0 && ident(text[pos - 1]);
+    bool after = pos + name.size() < text.size() && ident(text[pos + name.size()]);
+    if (!before && !after) return true;
+  }
+  return false;
 }
 
 }  // namespace deuteron::codegen

@@ -78,4 +78,7 @@ std::string py_str(const std::string& s);
 // back end spells as a call of its own (torch.pow, tl.maximum, ...).
 const char* python_infix(ir::BinaryFn f);
 
+// Whether Python text `text` names `name` as a whole identifier.
+bool mentions_identifier(const std::string& text, const std::string& name);
+
 }  // namespace deuteron::codegen

@@ -435,7 +435,7 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
   o.emplace_back(keys::kReductionLoops, json::Value(std::move(rl)));
   o.emplace_back(keys::kNumWarps, json::Value(num_warps));
   o.emplace_back(keys::kNumStages, json::Value(num_stages));
-  if (barrier_phases) o.emplace_back(keys::kPidType, json::Value(pid_types::kPersistentBlocked));
+  if (requires_persistent()) o.emplace_back(keys::kPidType, json::Value(pid_types::kPersistentBlocked));
   if (flash) {
     json::Array ws(static_cast<size_t>(range_entries), json::Value());
     for (const auto& l : inner_loops)
@@ -661,7 +661,7 @@ class Normalizer {
     {
       const ConfigKey& key = config_key(keys::kPidType);
       const json::Value* v = get(key.name);
-      json::Value p = v ? *v : spec_.barrier_phases ? json::Value(pid_types::kPersistentBlocked) : key.default_value;
+      json::Value p = v ? *v : spec_.requires_persistent() ? json::Value(pid_types::kPersistentBlocked) : key.default_value;
       if (!key.accepts(p)) fail(key.name, json::dump(p) + " is not allowed; use " + key.allowed_text());
       if (p.as_string() == pid_types::kXyz && spec_.max_grid_rank > 3)
         fail(key.name, "'xyz' supports grids of up to 3 dims; this kernel has " + std::to_string(spec_.max_grid_rank));
@@ -671,6 +671,11 @@ class Normalizer {
                               p.as_string() + "'); use 'persistent_blocked' or 'persistent_interleaved' (Helion "
                               "runs the loops a barrier separates as one persistent kernel)",
                           "BarrierRequiresPersistent");
+      // Helion's rule too: the programs read a data-dependent bound themselves.
+      if (spec_.data_dependent_grid && !pid_types::is_persistent(p.as_string()))
+        fail(key.name, "a top-level loop bounded by a tensor's value (read on the device, so the launch cannot "
+                       "size its grid by it) requires a persistent pid_type (got '" + p.as_string() +
+                       "'); use 'persistent_blocked' or 'persistent_interleaved'");
       out.emplace_back(key.name, p);
     }
     {

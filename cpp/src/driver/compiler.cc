@@ -3,6 +3,8 @@
 // component and, when logging, the IR is recorded after every stage.
 #include "deuteron/compiler.h"
 
+#include <set>
+
 #include "deuteron/analysis.h"
 #include "deuteron/parser.h"
 #include "deuteron/passes.h"
@@ -43,6 +45,15 @@ std::unique_ptr<BoundKernel> BoundKernel::bind(const BindRequest& request, Devic
   bound->spec_ = analysis::derive_config_spec(kernels, p.block_sizes, p.reduction_loops, p.tunables,
                                               !p.read_and_written_args.empty(), p.expression_shapes);
   bound->spec_.barrier_phases = p.barrier_phases;
+  // A grid dim bounded by a one-element tensor's value: the kernel reads it on
+  // the device (codegen), so only a persistent launch can cover the grid.
+  std::set<std::string> device_read;
+  for (const auto& s : p.symbols)
+    if (!s.device_tensor.empty()) device_read.insert(s.name);
+  for (const auto& k : p.kernels)
+    for (int g : k->grid_dims)
+      for (const SymInt* e : {&k->dim(g).begin, &k->dim(g).end})
+        for (const auto& n : e->symbols()) bound->spec_.data_dependent_grid |= device_read.count(n) > 0;
   return bound;
 }
 

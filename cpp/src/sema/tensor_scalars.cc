@@ -4,12 +4,15 @@
 //
 // On the device the scalar is a load of the tensor's one element, so a kernel
 // sees what an earlier kernel of the same call wrote there.  On the host it
-// is a runtime value the host function reads (`t.item()`) before the
-// statement that uses it: an integer becomes a host symbol, so a loop bounded
-// by it gets its grid from the value (the launch has exactly the programs the
-// data asks for) and the kernel its extent as an argument; a float or bool is a
-// scalar kernel argument.  Neither is part of the specialization key: one
-// compiled kernel serves every value.
+// is a runtime value: an integer becomes a host symbol.  Kernels that use the
+// symbol get the tensor (an argument or a view of one) and load the value
+// themselves, so no host sync is needed; a top-level loop bounded by it
+// therefore needs a persistent launch (ConfigSpec::data_dependent_grid,
+// Helion's rule), whose programs cover what the value asks for.  The host
+// function reads it (`t.item()`) only where host code needs it: the reference
+// back end's loops, a tensor the host code made.  A float or bool is a scalar
+// kernel argument read on the host.  None is part of the specialization key:
+// one compiled kernel serves every value.
 #include "analyzer.h"
 
 namespace deuteron::sema {
@@ -44,7 +47,11 @@ SValue Analyzer::tensor_scalar(const SValue& tensor, SourceSpan span, const std:
   // before it): at entry when it is the first.  The tensor exists there, since
   // this statement names it.
   std::string sym = symbol_for(python_identifier(t.expr) + "_item");
-  HostSymbol hs{sym, reach, program_->host.empty(), static_cast<int>(program_->host.size()) - 1};
+  // Kernels read it on the device from the tensor when that is an argument or
+  // a view of one (on the arguments' device); a tensor the host code made may
+  // be on the CPU: its value is read on the host.
+  HostSymbol hs{sym, reach, program_->host.empty(), static_cast<int>(program_->host.size()) - 1,
+                t.base_arg >= 0 ? base : ""};
   program_->symbols.push_back(hs);
   return SValue::integer(SymInt::symbol(sym));
 }

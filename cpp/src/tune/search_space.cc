@@ -323,7 +323,7 @@ void SearchSpace::build() {
   if (options_.tune_pid_type) {
     const bool xyz = spec_.max_grid_rank >= 2 && spec_.max_grid_rank <= 3;
     std::vector<json::Value> choices = searched(keys::kPidType, [&](const json::Value& p) {
-      if (spec_.barrier_phases && !pid_types::is_persistent(p.as_string())) return false;  // Helion's rule
+      if (spec_.requires_persistent() && !pid_types::is_persistent(p.as_string())) return false;  // Helion's rule
       return xyz || p.as_string() != pid_types::kXyz;
     });
     pid_param_ = add(Param{keys::kPidType, keys::kPidType, -1, choices, false, 0, Param::Role::PidType});

@@ -369,6 +369,7 @@ json::Value spec_to_json(const ConfigSpec& spec) {
   o.emplace_back("has_reduction", json::Value(spec.has_reduction));
   o.emplace_back("max_grid_rank", json::Value(spec.max_grid_rank));
   o.emplace_back("barrier_phases", json::Value(spec.barrier_phases));
+  o.emplace_back("data_dependent_grid", json::Value(spec.data_dependent_grid));
   o.emplace_back("kernel_load_offset", int_array(spec.kernel_load_offset));
   o.emplace_back("kernel_store_offset", int_array(spec.kernel_store_offset));
   o.emplace_back("loads_with_eviction_policy", int_array(spec.loads_with_eviction_policy));
@@ -489,6 +490,7 @@ ConfigSpec spec_from_json(const json::Value& v) {
   spec.has_reduction = bool_or(v, "has_reduction", false);
   spec.max_grid_rank = static_cast<int>(int_or(v, "max_grid_rank", 1));
   spec.barrier_phases = bool_or(v, "barrier_phases", false);
+  spec.data_dependent_grid = bool_or(v, "data_dependent_grid", false);
   spec.kernel_load_offset = read_ints(v.find("kernel_load_offset"));
   spec.kernel_store_offset = read_ints(v.find("kernel_store_offset"));
   spec.loads_with_eviction_policy = read_ints(v.find("loads_with_eviction_policy"));

@@ -1,7 +1,8 @@
 # Loop bounds and scalars read from tensors.  A one-element tensor bounding
-# the outer loop is read by the host function (`num_elements.item()`) before
-# the launch: the grid comes from the value and the kernel gets the extent as
-# an argument (its mask).  `s.item()` of a float tensor is a scalar argument.
+# the outer loop is read by the kernel (`tl.load(num_elements_item_tensor)`):
+# no host sync; the launch is persistent (one program per SM) and the
+# programs cover the value's tiles.  `s.item()` of a float tensor is a scalar
+# argument the host function reads.
 # Inside a tile loop the bounds are loads (`begin[0]`, `end[0]`, a 0-d tensor
 # as a whole), the inner loop's bounds computed on the device.  `tile + 1`
 # offsets the tile's indices.  A list made in the loop and assigned by index

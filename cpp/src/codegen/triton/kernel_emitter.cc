@@ -51,8 +51,12 @@ class KernelEmitter {
       launch.args.push_back({k_.tensors[i].host_expr, false});
     }
     for (const auto& s : symbols_) {
-      params.push_back(s);
-      launch.args.push_back({host_symbol_expr(s), false});
+      // A one-element tensor's value (hl.tile(num_elements)) comes as the
+      // tensor and is read on the device: no .item() (a host sync) per call.
+      const std::string tensor = device_tensor_of(s);
+      params.push_back(tensor.empty() ? s : s + "_tensor");
+      launch.args.push_back({tensor.empty() ? host_symbol_expr(s) : tensor, false});
+      if (!tensor.empty()) device_read_.insert(s);
     }
     for (size_t i = 0; i < k_.scalars.size(); ++i) {
       params.push_back(scalar_names_[i]);
@@ -69,6 +73,8 @@ class KernelEmitter {
     tma_tensors_ = &tma_tensors;
     flat_ = plan_.flat;
     comment_line(k_.span.line);
+    for (const auto& s : device_read_)
+      w_->line(s + " = tl.load(" + s + "_tensor).to(" + tl_dtype(k_.index_dtype) + ")");
     emit_grid(launch);
     out_.line("@triton.jit");
     std::string sig = "def " + k_.name + "(";
@@ -102,6 +108,22 @@ class KernelEmitter {
       for (const auto& ix : op.attrs.index) add(ix.offset);
     });
     symbols_.assign(syms.begin(), syms.end());
+  }
+
+  std::string device_tensor_of(const std::string& s) const {
+    for (const auto& hs : program_.symbols)
+      if (hs.name == s) return hs.device_tensor;
+    return "";
+  }
+
+  // The launch grid of a persistent kernel: one program per SM (times the
+  // multiplier), fewer when the host knows there is less work; a grid bounded
+  // by a value the programs read on the device always gets them all.
+  std::string persistent_grid(const std::string& host_total) const {
+    int64_t programs = static_cast<int64_t>(cfg_.sm_count) * cfg_.num_sm_multiplier;
+    for (const auto& s : device_read_)
+      if (mentions_identifier(host_total, s)) return "(" + std::to_string(programs) + ",)";
+    return "(min(" + std::to_string(programs) + ", " + host_total + "),)";
   }
 
   std::string host_symbol_expr(const std::string& s) const {
@@ -326,8 +348,7 @@ class KernelEmitter {
     }
     std::string pid_var = "pid";
     if (persistent) {
-      int64_t programs = static_cast<int64_t>(cfg_.sm_count) * cfg_.num_sm_multiplier;
-      launch.grid = "(min(" + std::to_string(programs) + ", " + host_total + "),)";
+      launch.grid = persistent_grid(host_total);
       SymInt total = 1;
       for (int o : order) total = total * num_blocks_sym(g[o]);
       w_->line("total_pids = " + sym(total));
@@ -418,8 +439,7 @@ class KernelEmitter {
                                                  : "triton.cdiv(" + total.str() + ", " + std::to_string(block) + ")";
     std::string pid_var = "pid";
     if (persistent) {
-      int64_t programs = static_cast<int64_t>(cfg_.sm_count) * cfg_.num_sm_multiplier;
-      launch.grid = "(min(" + std::to_string(programs) + ", " + host_total + "),)";
+      launch.grid = persistent_grid(host_total);
       w_->line("total_pids = " + sym(cdiv(total, SymInt(block))));
       std::string stages = range_knobs(plan_.grid_loop);
       w_->line("for virtual_pid in tl.range(" + math("bound", "tl.program_id(0)") + ", " + math("bound", "total_pids") +
@@ -1973,6 +1993,7 @@ class KernelEmitter {
   std::set<std::string>* used_reductions_;
   CombineHelpers* combine_;
   std::vector<std::string> symbols_;
+  std::set<std::string> device_read_;  // symbols_ the kernel loads from their tensors
   std::vector<std::string> tensor_names_, scalar_names_;
   std::set<std::string> used_names_;
   std::map<const ir::Value*, std::string> names_;

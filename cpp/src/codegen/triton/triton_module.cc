@@ -23,17 +23,6 @@ std::string py_string(const std::string& s) {
   return out + "'";
 }
 
-// Whether `text` contains `name` as a whole identifier.
-bool mentions(const std::string& text, const std::string& name) {
-  for (size_t pos = text.find(name); pos != std::string::npos; pos = text.find(name, pos + 1)) {
-    auto ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
-    bool before = pos > 0 && ident(text[pos - 1]);
-    bool after = pos + name.size() < text.size() && ident(text[pos + name.size()]);
-    if (!before && !after) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 std::string generate_triton_module(const CodegenInput& in) {
@@ -108,6 +97,16 @@ std::string generate_triton_module(const CodegenInput& in) {
   w.line_raw(body.substr(0, body.size() - 1));
   w.blank();
   w.blank();
+  // The host symbols a launch uses (an argument or in its grid): the host
+  // function computes only those.
+  auto symbols_used = [&](const std::string& name) {
+    for (const auto& l : launches) {
+      for (const auto& a : l.args)
+        if (a.host_expr == name) return true;
+      if (codegen::mentions_identifier(l.grid, name)) return true;
+    }
+    return false;
+  };
   codegen::emit_host_function(w, program, in.config, [&](int k, PythonWriter& hw) {
     const codegen::KernelLaunch& l = launches.at(k);
     const ir::DeviceKernel& kernel = *in.kernels[k];
@@ -130,25 +129,10 @@ std::string generate_triton_module(const CodegenInput& in) {
     if (l.maxnreg) slow += ", maxnreg=" + std::to_string(*l.maxnreg);
     slow += ", site=(globals(), \"" + site + "\"))";
     hw.line(site + "(" + l.grid + args + ") or " + slow);
-  }, [&](const std::string& name) {
-    for (const auto& l : launches) {
-      for (const auto& a : l.args)
-        if (a.host_expr == name) return true;
-      if (mentions(l.grid, name)) return true;
-    }
-    return false;
-  }, "", false, /*index_guard=*/true);
+  }, symbols_used, "", false, /*index_guard=*/true);
   // torch.library integration: the same host code launching through
   // wrap_triton (traceable by torch.compile / export / AOTInductor), and
   // without launches (the fake implementation: outputs' shapes only).
-  auto symbols_used = [&](const std::string& name) {
-    for (const auto& l : launches) {
-      for (const auto& a : l.args)
-        if (a.host_expr == name) return true;
-      if (mentions(l.grid, name)) return true;
-    }
-    return false;
-  };
   w.blank();
   w.blank();
   codegen::emit_host_function(w, program, in.config, [&](int k, PythonWriter& hw) {

@@ -153,7 +153,8 @@ class ConfigSpec(Mapping[str, Any]):
     @property
     def allowed_pid_types(self) -> tuple[str, ...]:
         """The ``pid_type`` values this kernel's configs may take (Helion's): every one,
-        except where the kernel needs a persistent launch (``hl.barrier``)."""
+        except where the kernel needs a persistent launch (``hl.barrier``, a top-level
+        loop bounded by a tensor's value)."""
         if self._normalize is None:
             return PID_TYPES
         allowed = []

@@ -49,11 +49,17 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from conformance import EXAMPLES_SET_APART as SET_APART  # noqa: E402
 
 
-def child_env(impl: str, helion: Path, effort: str) -> dict[str, str]:
+def child_env(impl: str, helion: Path, effort: str, concurrent: int = 1) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
     env["DEUTERON_AUTOTUNE_EFFORT"] = effort
     env["HELION_AUTOTUNE_EFFORT"] = effort
+    # Each tuning process starts one compile worker per CPU; with several examples
+    # tuning at once that oversubscribes the machine and the first generation waits
+    # on worker start-up, not on the kernel. The processes share the CPUs instead.
+    share = str(max(2, (os.cpu_count() or 1) // max(1, concurrent)))
+    for name in ("DEUTERON_AUTOTUNE_PRECOMPILE_JOBS", "HELION_AUTOTUNE_PRECOMPILE_JOBS"):
+        env.setdefault(name, share)
     env["DEUTERON_EXAMPLES_DIR"] = str(helion / "examples")
     path = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     if impl == "helion":
@@ -69,16 +75,19 @@ def read_records(path: Path) -> list[dict]:
 
 
 def run_child(impl: str, phase: str, examples: list[Path], records: Path, helion: Path, effort: str,
-              timeout: float, log: Path) -> None:
+              timeout: float, log: Path, concurrent: int = 1) -> None:
     """Runs examples in one process; restarts after a crash or a timeout with the rest."""
     todo = list(examples)
     while todo:
         before = {r["example"] for r in read_records(records) if r["event"] == "end"}
         timed_out = False
+        env = child_env(impl, helion, effort, concurrent)
+        # deuteron's tuning log (every config's result and failure) beside the example's log
+        env.setdefault("DEUTERON_AUTOTUNE_LOG", str(log.with_suffix(".tune.log")))
         with open(log, "a") as out:
             try:
                 subprocess.run([sys.executable, str(CHILD), impl, phase, str(records), *map(str, todo)],
-                               env=child_env(impl, helion, effort), cwd=str(todo[0].parent), stdout=out,
+                               env=env, cwd=str(todo[0].parent), stdout=out,
                                stderr=subprocess.STDOUT, timeout=timeout * len(todo))
             except subprocess.TimeoutExpired:
                 timed_out = True
@@ -233,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         if time.monotonic() > check_deadline:
             return
         run_child(impl, "check", [p], work / f"check-{impl}-{p.stem}.jsonl", helion, args.effort, args.timeout,
-                  work / f"check-{impl}-{p.stem}.log")
+                  work / f"check-{impl}-{p.stem}.log", concurrent=args.jobs)
 
     jobs = [(impl, p) for p in paths for impl in impls]
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:

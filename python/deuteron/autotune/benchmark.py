@@ -49,7 +49,13 @@ from .worker_protocol import resolve
 def pack_value(v: Any) -> Any:
     """Arguments/outputs in a form that crosses a pipe (tensors via CPU, strides kept)."""
     if isinstance(v, torch.Tensor):
-        return {"__tensor__": True, "data": v.detach().to("cpu", copy=True).contiguous(),
+        # The storage span the tensor covers travels, so that strides (an expanded
+        # tensor's 0s included) come back as they were; as uint8 bytes, since torch's
+        # pickling of float8 storages fails on the loading side (torch 2.11-2.13).
+        span = 0 if v.numel() == 0 else 1 + sum((n - 1) * st for n, st in zip(v.shape, v.stride()))
+        region = v.detach().as_strided((span,), (1,), v.storage_offset())
+        data = region.to("cpu", copy=True).contiguous().view(torch.uint8)
+        return {"__tensor__": True, "data": data, "dtype": v.dtype, "span": span,
                 "size": tuple(v.shape), "stride": tuple(v.stride()), "device": str(v.device),
                 "requires_grad": v.requires_grad}
     if isinstance(v, tuple) and hasattr(type(v), "_fields"):
@@ -71,10 +77,10 @@ def pack_value(v: Any) -> Any:
 def unpack_value(v: Any, device: str | None = None) -> Any:
     if isinstance(v, dict) and v.get("__tensor__"):
         dev = device or v["device"]
-        out = torch.empty_strided(v["size"], v["stride"], dtype=v["data"].dtype, device=dev)
-        if out.numel():
-            out.copy_(v["data"].reshape(v["size"]))
-        return out
+        buf = torch.empty(v["span"], dtype=v["dtype"], device=dev)
+        if v["span"]:
+            buf.copy_(v["data"].view(v["dtype"]))
+        return buf.as_strided(v["size"], v["stride"])
     if isinstance(v, dict) and "__namedtuple__" in v:
         cls = collections.namedtuple(v["__namedtuple__"], v["fields"])  # noqa: PYI024
         return cls(*(unpack_value(x, device) for x in v["items"]))

@@ -253,6 +253,9 @@ class _Benchmarker:
         except Exception as e:  # noqa: BLE001
             self._no_reference(f"the reference failed ({type(e).__name__}: {e})")
             self.state = _bench.BenchState(self.setup_payload)
+        if self.state.reference_error and _out_of_memory(self.state.reference_error):
+            raise exc.AutotuneError(f"{self.tuner.name}: no GPU memory for the reference output, so no config "
+                                    f"could be checked: {self.state.reference_error}")
         if self.state.reference_error:
             self._no_reference(f"the reference failed ({self.state.reference_error})")
         self.need_setup = False
@@ -333,7 +336,13 @@ class _Benchmarker:
         return [(config, {"ok": False, "kind": kind, "message": f"{res.error_type}: {res.message}{where}"})]
 
     def _setup_done(self, lane: _Lane, res: JobResult) -> list[tuple[str, dict[str, Any]]]:
-        if res.ok:
+        if res.ok and _out_of_memory(res.value.get("reference_error") or ""):
+            # The GPU had no room for the reference output (other processes hold
+            # memory): that says nothing about the kernel, and tuning on without
+            # the accuracy check could pick a wrong config; set up again, and stop
+            # with an error after 3 tries.
+            res = JobResult(res.job_id, False, None, "OutOfMemoryError", res.value["reference_error"])
+        elif res.ok:
             lane.need_setup = False
             self.any_setup_ok = True
             if res.value.get("reference_error"):
@@ -343,7 +352,8 @@ class _Benchmarker:
         # The reference is to blame only when every device's setup failed: one
         # broken device must not cost the others their accuracy check (nor get
         # through its own setup without the reference, and crash on a config).
-        if not self.any_setup_ok and all(x.setup_failures > 0 or x.dead for x in self.lanes):
+        if not self.any_setup_ok and all(x.setup_failures > 0 or x.dead for x in self.lanes) \
+                and not _out_of_memory(res.message or ""):
             self._no_reference(f"computing the reference output failed ({res.error_type}: {res.message})")
         if lane.setup_failures >= 3:
             lane.dead = True
@@ -372,6 +382,10 @@ class _Benchmarker:
             if not lane.dead:
                 self.pool.submit("deuteron.autotune.benchmark:reset", timeout=30, on_worker=lane.worker)
         self.pool.wait_all(timeout=35)
+
+
+def _out_of_memory(message: str) -> bool:
+    return "out of memory" in message.lower()
 
 
 # ----------------------------------------------------------------- tuner

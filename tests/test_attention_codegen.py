@@ -41,9 +41,24 @@ def test_whole_blocks_fold_the_batch_dim_into_rows(mode):
 
     code = _run(mode, attention.attention, C(block_sizes=[1, 32, 32], **TMA), _qkv(64), False)
     descs = _descriptors(code)
-    assert len(descs) == 4 and all(shape == "[128, 32]" for _, shape in descs), descs  # 2 heads * 64 rows
+    # q, k and out (2 heads * 64 rows); v, loaded after the loop's first dot
+    # with q's descriptor before the loop, goes through pointers (Triton 3.6
+    # computes wrong values on Hopper otherwise), and the header says why.
+    assert [t for t, _ in descs] == ["q_view", "k_view", "out"], descs
+    assert all(shape == "[128, 32]" for _, shape in descs), descs
+    assert "indexing[2]: tensor_descriptor -> pointer (a descriptor load after a dot in a loop" in code
     assert "offset_0 * 64 + " in code
     assert "tl.reshape(" not in code
+
+
+def test_without_a_descriptor_before_the_loop_every_loop_load_keeps_its_descriptor(mode):
+    import attention
+
+    cfg = C(block_sizes=[1, 32, 32], indexing=["pointer", "tensor_descriptor", "tensor_descriptor",
+                                               "tensor_descriptor"])
+    code = _run(mode, attention.attention, cfg, _qkv(64), False)
+    assert [t for t, _ in _descriptors(code)] == ["k_view", "v_view", "out"], code
+    assert "a descriptor load after a dot" not in code
 
 
 def test_partial_blocks_keep_the_batch_dim(mode):
@@ -67,7 +82,10 @@ def test_causal_loop_with_key_blocks_wider_than_query_blocks_is_masked(mode):
     import attention
 
     # tile_m.end is a multiple of 16, not of 32: the last key block may be partial.
-    code = _run(mode, attention.causal_attention, C(block_sizes=[1, 16, 32], **TMA), _qkv(64), True)
+    # q through pointers: k and v keep their descriptors (descriptor_guard.cc)
+    cfg = C(block_sizes=[1, 16, 32], indexing=["pointer", "tensor_descriptor", "tensor_descriptor",
+                                               "tensor_descriptor"])
+    code = _run(mode, attention.causal_attention, cfg, _qkv(64), True)
     assert re.search(r"mask_\d+ = indices_\d+ < ", code)
     # k and v stay 3-D (a partial block must not read the next head), and
     # p @ v zeroes the lanes past the loop's bound of the loaded v as well.

@@ -109,14 +109,17 @@ def test_attention_dots_are_2d_warp_group_mma(monkeypatch):
 
 def test_attention_loads_the_transposed_keys_through_tma(monkeypatch):
     """k_view is a transposed view: its descriptor is built in memory order, so all
-    three operands (q, k, v) arrive by TMA rather than by pointer loads."""
+    three operands (q, k, v) arrive by TMA rather than by pointer loads (in a
+    warp-specialized loop: otherwise v, after the loop's first dot, goes
+    through pointers; analysis/descriptor_guard.cc)."""
     import attention
 
     monkeypatch.setenv("DEUTERON_INTERPRET", "1")
     attention.attention.reset()
     q = _x(1, 2, 256, 64)
     bound = attention.attention.bind((q, q, q))
-    cfg = C(block_sizes=[1, 64, 64], num_warps=4, num_stages=2, indexing="tensor_descriptor")
+    cfg = C(block_sizes=[1, 64, 64], num_warps=8, num_stages=2, indexing="tensor_descriptor",
+            range_warp_specializes=[None, True])
     code = bound.to_triton_code(cfg)
     assert code.count("tl.make_tensor_descriptor(") == 4, code  # q, k, v and out
     (launch,) = compile_for_target(bound, cfg, (q, q, q))

@@ -311,8 +311,13 @@ void plan_flat_nests(const ir::DeviceKernel& k, const KernelConfig& config, Kern
 bool flattens_grid(const ir::DeviceKernel& k, const KernelConfig& config);
 void plan_masks(const ir::DeviceKernel& k, const KernelConfig& config, KernelPlan& plan);     // masks.cc
 void plan_accesses(const ir::DeviceKernel& k, const KernelConfig& config, KernelPlan& plan);  // accesses.cc
+// Which dot operands need their masked contraction lanes zeroed (accesses.cc; plan_accesses calls it).
+void plan_dot_zeroing(const ir::DeviceKernel& k, KernelPlan& plan);
 void plan_loops(const ir::DeviceKernel& k, const KernelConfig& config, const DeviceInfo& device,
                 KernelPlan& plan);                                                             // loops.cc
+// Descriptor loads that Triton miscompiles go through pointers instead (descriptor_guard.cc; after
+// plan_loops: a warp-specialized loop is compiled another way and keeps its descriptors).
+void guard_descriptor_loads(const ir::DeviceKernel& k, const KernelConfig& config, KernelPlan& plan);
 
 KernelPlan plan_kernel(const ir::DeviceKernel& k, const KernelConfig& config, const DeviceInfo& device);
 

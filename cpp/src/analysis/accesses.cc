@@ -208,6 +208,10 @@ void plan_accesses(const ir::DeviceKernel& k, const KernelConfig& config, Kernel
     }
     plan.accesses[&op] = std::move(a);
   });
+  plan_dot_zeroing(k, plan);
+}
+
+void plan_dot_zeroing(const ir::DeviceKernel& k, KernelPlan& plan) {
   // A masked contraction dim: a dot zeroes the lanes past its end in operands
   // that are not plain loads (loads read 0 there).  Block loads (TMA, block
   // pointers) zero only what lies outside the tensor, not what lies past a

@@ -13,6 +13,7 @@ KernelPlan plan_kernel(const ir::DeviceKernel& k, const KernelConfig& config, co
   plan_masks(k, config, plan);             // needs the grid's and the nests' flattening
   plan_accesses(k, config, plan);          // needs the masks (descriptor folding, boundary checks)
   plan_loops(k, config, device, plan);     // needs the accesses (warp specialization)
+  guard_descriptor_loads(k, config, plan); // needs the loops (warp-specialized ones keep descriptors)
   return plan;
 }
 

@@ -35,6 +35,8 @@ const std::vector<PassInfo>& known_passes() {
       {"accesses", "analysis: how each load and store addresses memory (--indexing, --block-sizes)"},
       {"loops", "analysis: what each inner loop prints as (--warp-specialize, --num-warps, --num-stages, "
                 "--static-ranges, --indexing)"},
+      {"descriptor_guard", "analysis: descriptor loads Triton miscompiles, moved to pointers (--indexing, "
+                           "--warp-specialize)"},
   };
   return passes;
 }
@@ -160,7 +162,7 @@ std::string subtilable_dim(const ir::DeviceKernel& k) {
 }
 
 bool is_plan_analysis(const std::string& name) {
-  return name == "grid" || name == "masks" || name == "accesses" || name == "loops";
+  return name == "grid" || name == "masks" || name == "accesses" || name == "loops" || name == "descriptor_guard";
 }
 
 bool is_analysis(const std::string& name) {
@@ -242,7 +244,7 @@ std::string plan_analysis(const std::string& name, const ir::DeviceKernel& k, co
   }
   size_t before = plan.resolutions.size();
   analysis::plan_accesses(k, c, plan);
-  if (name == "accesses") {
+  auto print_accesses = [&] {
     ir::walk(k.body, [&](const ir::Op& op) {
       if (op.kind != ir::OpKind::Load && op.kind != ir::OpKind::Store) return;
       const analysis::AccessPlan& a = plan.access(op);
@@ -263,10 +265,19 @@ std::string plan_analysis(const std::string& name, const ir::DeviceKernel& k, co
       if (za || zb)
         os << "  dot %" << op.result()->id << " zeroes masked lanes of" << (za ? " a" : "") << (zb ? " b" : "") << "\n";
     });
+  };
+  if (name == "accesses") {
+    print_accesses();
     return os.str() + resolutions_str(plan, before);
   }
   before = plan.resolutions.size();
   analysis::plan_loops(k, c, device, plan);
+  if (name == "descriptor_guard") {
+    before = plan.resolutions.size();
+    analysis::guard_descriptor_loads(k, c, plan);
+    print_accesses();
+    return os.str() + resolutions_str(plan, before);
+  }
   ir::walk(k.body, [&](const ir::Op& op) {
     if (op.kind != ir::OpKind::For) return;
     const analysis::LoopPlan& lp = plan.loop(op);

@@ -239,8 +239,14 @@ class Verifier {
       case OpKind::Permute: {
         const auto& in = opnd(0).dims;
         check(op.attrs.perm.size() == in.size(), &op, "permutation rank mismatch");
+        std::vector<bool> used(in.size(), false);
+        for (int p : op.attrs.perm) {
+          check(p >= 0 && p < static_cast<int>(in.size()) && !used[p], &op,
+                "permutation must list each axis of the operand once");
+          used[p] = true;
+        }
         std::vector<int> expect;
-        for (int p : op.attrs.perm) expect.push_back(in.at(p));
+        for (int p : op.attrs.perm) expect.push_back(in[p]);
         check(res(0).dims == expect, &op, "permute result shape is wrong");
         break;
       }

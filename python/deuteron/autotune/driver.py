@@ -337,10 +337,9 @@ class _Benchmarker:
 
     def _setup_done(self, lane: _Lane, res: JobResult) -> list[tuple[str, dict[str, Any]]]:
         if res.ok and _out_of_memory(res.value.get("reference_error") or ""):
-            # The GPU had no room for the reference output (other processes hold
-            # memory): that says nothing about the kernel, and tuning on without
-            # the accuracy check could pick a wrong config; set up again, and stop
-            # with an error after 3 tries.
+            # The GPU had no room for the reference output: that says nothing
+            # about the kernel, and tuning on without the accuracy check could
+            # pick a wrong config.  Set up again; after 3 tries, benchmark here.
             res = JobResult(res.job_id, False, None, "OutOfMemoryError", res.value["reference_error"])
         elif res.ok:
             lane.need_setup = False
@@ -358,6 +357,17 @@ class _Benchmarker:
         if lane.setup_failures >= 3:
             lane.dead = True
             live = [x for x in self.lanes if not x.dead]
+            if not live and _out_of_memory(res.message or ""):
+                # Its copy of the arguments does not fit beside this process's
+                # (large inputs): benchmark the configs here, on the arguments themselves.
+                self.tuner.progress.message(
+                    f"[deuteron] {self.tuner.name}: benchmarking in this process (a crashing config would end "
+                    f"it): the benchmark process found no GPU memory for its copy of the arguments "
+                    f"({res.error_type}: {(res.message or '').splitlines()[0][:200]})")
+                self.setup_payload = self.tuner.in_process_payload(self.setup_payload)
+                self.isolate = False
+                self.need_setup = True
+                return []
             if not live:
                 raise exc.AutotuneError(
                     f"{self.tuner.name}: the benchmark process could not be started: "
@@ -652,10 +662,15 @@ class Tuner:
                 f"the generated code needs {', '.join(bad)}, which cannot be sent to a worker process")
             isolate = False
         if not isolate:
-            payload = dict(payload, packed=False, args=list(self.args), globals_values=dict(self.bound.globals),
-                           reference=reference if reference is None or reference[0] == "module" else
-                           ("values", _bench.unpack_value(reference[1])))
+            payload = self.in_process_payload(payload)
         return payload, isolate
+
+    def in_process_payload(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The setup for benchmarking in this process: the arguments and globals themselves."""
+        reference = payload["reference"]
+        return dict(payload, packed=False, args=list(self.args), globals_values=dict(self.bound.globals),
+                    reference=reference if reference is None or reference[0] == "module" else
+                    ("values", _bench.unpack_value(reference[1])))
 
     def run(self, candidates: list[Config] | None) -> TuneResult:
         default_json = self.bound.default_config_json()
@@ -665,6 +680,10 @@ class Tuner:
         self.compile_pool, own_compile = _pool("compile", jobs, self.clock, self.settings.resolved_cache_dir(),
                                              (self.hooks.compile_target,))
         payload, isolate = self.setup_payload()
+        if self.cuda and isolate:
+            # The benchmark process copies the arguments onto the GPU: give it
+            # the memory this process's allocator caches but does not use.
+            torch.cuda.empty_cache()
         timeout = self.hooks.bench_timeout or (self.settings.autotune_compile_timeout + 30.0)
         devices = benchmark_devices(self.bound.device, self.cuda, self.settings.autotune_devices)
         self.bench = _Benchmarker(self, payload, isolate, timeout, devices)

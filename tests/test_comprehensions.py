@@ -132,3 +132,19 @@ def missing_key(x: torch.Tensor) -> torch.Tensor:
 def test_missing_dict_key_is_an_error(mode):
     with pytest.raises(exc.CompileError, match="KeyError: 7"):
         fresh(missing_key)(torch.randn(8))
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[16]))
+def dict_unpacking(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    base = {"a": 1.0, "b": 2.0}
+    scales = {"a": 0.5, **base, "c": 3.0}  # host code: a Python dict
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        d = {**scales, "b": 10.0}  # later entries win, as in Python
+        out[tile] = x[tile] * d["a"] + y[tile] * d["b"] + d["c"]
+    return out
+
+
+def test_dict_displays_unpack_mappings(mode):
+    x, y = torch.randn(40), torch.randn(40)
+    torch.testing.assert_close(fresh(dict_unpacking)(x, y), x + y * 10.0 + 3.0)

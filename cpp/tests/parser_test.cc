@@ -1099,15 +1099,13 @@ TEST(RejectTest, Comprehensions) {
 }
 
 TEST(RejectTest, DictAndSetDisplays) {
-  // A dict display is read as dict([(key, value), ...]); sets and ** unpacking are rejected.
+  // A dict display is read as dict([(key, value), ...]), a ** entry as its
+  // mapping's items in place; sets are rejected.
   EXPECT_EQ(unparse_expr("{'a': 1, b: (2, 3)}"), "dict([('a', 1), (b, (2, 3))])");
   EXPECT_EQ(unparse_expr("{}"), "dict([])");
-  expect_error("x = {**a}",
-               "dict displays are not supported in kernels; pass the values as separate arguments",
-               "1:5-1:10");
-  expect_error("x = {'a': 1, **a}",
-               "dict displays are not supported in kernels; pass the values as separate arguments",
-               "1:5-1:18");
+  EXPECT_EQ(unparse_expr("{**a}"), "dict([*a.items()])");
+  EXPECT_EQ(unparse_expr("{'a': 1, **b | c, 'd': 2,}"), "dict([('a', 1), *(b | c).items(), ('d', 2)])");
+  expect_error("x = {**a: 1}", "invalid syntax: expected '}' to close the dict, found ':'", "1:9-1:10");
   expect_error("x = {1, (2, 3)}", "set displays are not supported in kernels; use a list or tuple",
                "1:5-1:16");
 }

@@ -1481,7 +1481,8 @@ ExprPtr Parser::parse_brace() {
 
 // `{k: v, ...}`: a dict display, read as `dict([(k, v), ...])`, the same
 // values in the same order (sema knows `dict` of pairs; host code prints the
-// call).  Set displays and `**` unpacking stay unsupported (reject_brace).
+// call).  `**mapping` among them is its items in place, `*mapping.items()`:
+// later entries win, as in Python.  Set displays stay unsupported (reject_brace).
 ExprPtr Parser::parse_dict_display() {
   size_t open = pos_;
   size_t close = matching_close(open);
@@ -1492,14 +1493,25 @@ ExprPtr Parser::parse_dict_display() {
     if (t.kind == TokenKind::Op && (t.text == "(" || t.text == "[" || t.text == "{")) ++depth;
     if (t.kind == TokenKind::Op && (t.text == ")" || t.text == "]" || t.text == "}")) --depth;
     if (depth != 0 || t.kind != TokenKind::Op) continue;
-    if (t.text == "**") reject_brace();
-    if (t.text == ":") has_colon = true;
+    if (t.text == ":" || t.text == "**") has_colon = true;
   }
   if (!has_colon) reject_brace();
   SourceSpan span = bracket_span(open);
   next();  // {
   auto pairs = std::make_unique<ast::List>(span);
   while (!at_op("}")) {
+    if (at_op("**")) {
+      SourceSpan stars = next().span;
+      ExprPtr mapping = parse_binary(0);  // Python's `'**' bitwise_or`
+      SourceSpan whole = SourceSpan::merge(stars, mapping->span);
+      auto items = std::make_unique<ast::Call>(whole);
+      auto attr = std::make_unique<ast::Attribute>(whole, std::move(mapping), "items");
+      attr->attr_span = stars;
+      items->func = finish(std::move(attr));
+      pairs->elts.push_back(finish(std::make_unique<ast::Starred>(whole, finish(std::move(items)))));
+      if (!accept_op(",")) break;
+      continue;
+    }
     ExprPtr key = parse_test();
     expect_op(":", "after a dict key");
     ExprPtr value = parse_test();

@@ -62,6 +62,16 @@ def test_dynamic_shapes_key_separates_small_and_huge_tensors():
     assert k.specialization_key((meta(4096, dtype=torch.float32),)) == k.specialization_key((small,))
 
 
+def test_explicit_int64_shares_one_code_between_small_and_huge_tensors():
+    # index_dtype=torch.int64 is right for every size: the width is not keyed
+    # (Helion's test_dynamic_shape_specialization_key_tracks_large_tensors).
+    k = fresh(K.copy_dynamic)
+    k.settings = k.settings.replace(index_dtype=torch.int64)
+    small, huge = meta(1024, dtype=torch.float32), meta(2**31 + 8, dtype=torch.float32)
+    assert k.specialization_key((small,)) == k.specialization_key((huge,))
+    assert k.bind((small,)) is k.bind((huge,)) and uses_int64(k.bind((small,)))
+
+
 def test_dynamic_output_is_checked_on_entry_and_runs_the_int64_code(monkeypatch):
     # The arguments are small in both calls; only the output they imply is not.
     k = fresh(K.outer_dynamic)

@@ -99,12 +99,17 @@ def _dynamic_key(t: torch.Tensor) -> tuple:
     return (t.dtype, tuple(map(_dim_key, t.shape)), t.is_cuda, _needs_int64(t))
 
 
-def _dynamic_key_fixed_index(t: torch.Tensor) -> tuple:
-    # With an explicit index_dtype the width is the setting's, for every size;
-    # whether int32 would do is still keyed, so that binding a tensor too large
-    # for an explicit torch.int32 says so (_check_index_width) instead of reusing
-    # int32 code that would overflow.
+def _dynamic_key_int32(t: torch.Tensor) -> tuple:
+    # An explicit index_dtype=torch.int32: the width is the setting's for every
+    # size, but whether int32 would do is keyed, so that binding a tensor too
+    # large for it says so (_check_index_width) instead of reusing int32 code
+    # that would overflow.
     return (t.dtype, tuple(map(_dim_key, t.shape)), t.is_cuda, _needs_int64(t))
+
+
+def _dynamic_key_int64(t: torch.Tensor) -> tuple:
+    # An explicit index_dtype=torch.int64: one code serves small and huge tensors.
+    return (t.dtype, tuple(map(_dim_key, t.shape)), t.is_cuda)
 
 
 def _is_unbacked(s: Any) -> bool:
@@ -234,7 +239,7 @@ _KEYED_BY_TYPE = frozenset({int, float, bool, type(None)})
 
 # One table per way of keying a tensor (static shapes; dynamic with the index width;
 # dynamic with an explicit index_dtype), shared by all kernels.
-_VALUE_KEYS = {key: _ValueKeys(key) for key in (_static_key, _dynamic_key, _dynamic_key_fixed_index)}
+_VALUE_KEYS = {key: _ValueKeys(key) for key in (_static_key, _dynamic_key, _dynamic_key_int32, _dynamic_key_int64)}
 
 
 class Kernel:
@@ -433,7 +438,8 @@ class Kernel:
         if self._key_fn is not None:
             parts.append(f"_user_key({', '.join(names)})")
         src = f"def _key({', '.join(names)}):\n    return ({', '.join(parts)},)\n"
-        dynamic = _dynamic_key if self._settings.index_dtype is None else _dynamic_key_fixed_index
+        dynamic = {None: _dynamic_key, torch.int32: _dynamic_key_int32,
+                   torch.int64: _dynamic_key_int64}[self._settings.index_dtype]
         tensor_key = _static_key if self._settings.static_shapes else dynamic
         namespace: dict[str, Any] = {"_T": torch.Tensor, "_dynamic": dynamic, "_static": _static_key,
                                      "_user_key": self._key_fn,

@@ -111,6 +111,16 @@ def test_workers_are_fresh_interpreters(pool):
     assert res[a].value != os.getpid()
 
 
+def _run_script(script, *args):
+    """Runs a Python script in its own folder (interpret mode, no tuning cache); it must succeed."""
+    env = dict(os.environ, DEUTERON_INTERPRET="1", DEUTERON_AUTOTUNE_CACHE="0",
+               PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    proc = subprocess.run([sys.executable, str(script), *args], env=env, capture_output=True, text=True,
+                          timeout=300, cwd=script.parent)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
 def test_tuning_from_a_script_without_main_guard(tmp_path):
     """A script with no `if __name__ == "__main__":` must tune once, not recursively."""
     script = tmp_path / "no_guard.py"
@@ -133,11 +143,7 @@ def test_tuning_from_a_script_without_main_guard(tmp_path):
         cfg = tune(bound, (x,), hooks=TuneHooks(jobs=2))
         print("RESULT", cfg["block_sizes"], flush=True)
     """))
-    env = dict(os.environ, DEUTERON_INTERPRET="1", DEUTERON_AUTOTUNE_CACHE="0",
-               PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    proc = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300,
-                          cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = _run_script(script)
     assert proc.stdout.count("RESULT") == 1, proc.stdout
 
 
@@ -217,11 +223,7 @@ def test_tuning_under_the_helion_alias(tmp_path):
             torch.testing.assert_close(bound(x, scale), x * 3)
             print("RESULT", cfg["block_sizes"], flush=True)
     """))
-    env = dict(os.environ, DEUTERON_INTERPRET="1", DEUTERON_AUTOTUNE_CACHE="0",
-               PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    proc = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=300,
-                          cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = _run_script(script)
     assert "RESULT" in proc.stdout, proc.stdout
     assert "ModuleNotFoundError" not in proc.stdout + proc.stderr
 
@@ -263,11 +265,7 @@ def test_tuning_with_arguments_a_worker_cannot_rebuild(tmp_path):
         if __name__ == "__main__":
             main()
     """))
-    env = dict(os.environ, DEUTERON_INTERPRET="1", DEUTERON_AUTOTUNE_CACHE="0",
-               PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    proc = subprocess.run([sys.executable, str(script), str(tmp_path / "mods" / "scale_mod.py")], env=env,
-                          capture_output=True, text=True, timeout=300, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = _run_script(script, str(tmp_path / "mods" / "scale_mod.py"))
     assert proc.stdout.count("RESULT") == 2, proc.stdout
     out = proc.stdout + proc.stderr
     assert "benchmarking in this process" in out and "which a worker process cannot import" in out, out[-3000:]

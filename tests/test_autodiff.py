@@ -184,6 +184,38 @@ def test_several_outputs(mode):
 
 
 @deuteron.kernel
+def rows_of_reshape(x: torch.Tensor) -> torch.Tensor:
+    n = x.size(-1)
+    rows = x.reshape([-1, n])  # a host name in the shape: the backward views by sizes
+    out = torch.empty_like(rows)
+    for tile_m in hl.tile(rows.size(0)):
+        out[tile_m, :] = torch.tanh(rows[tile_m, :]) * 2
+    return out.view(x.size())
+
+
+def test_inputs_read_through_a_reshape(mode):
+    check(rows_of_reshape, lambda x: torch.tanh(x) * 2, [torch.randn(2, 6, 16)])
+
+
+def test_a_reshape_that_copied_is_an_error_not_a_lost_gradient(mode):
+    x = torch.randn(16, 6, 2).transpose(0, 2)  # reshape([-1, 16]) copies it
+    fresh(rows_of_reshape)(x)
+    with pytest.raises(RuntimeError, match="view"):
+        backward(rows_of_reshape, torch.randn(x.shape), x)
+
+
+def test_gradients_of_the_first_outputs_only(mode):
+    # One gradient for a kernel that returns two tensors (attention's out and
+    # lse, given out's gradient): the others are zero.
+    x, y = torch.randn(2, 40, 5).unbind(0)
+    fresh(two_outputs)(x.clone(), y.clone())
+    g = torch.randn(40, 5)
+    gx, gy = backward(two_outputs, g, x, y)
+    torch.testing.assert_close(gx, g * torch.cos(x))
+    torch.testing.assert_close(gy, g)
+
+
+@deuteron.kernel
 def store_then_load(x: torch.Tensor) -> torch.Tensor:
     out = torch.empty_like(x)
     tmp = torch.empty_like(x)
@@ -218,7 +250,7 @@ def test_inputs_and_outputs_read_through_views(mode):
     # the arguments and of their gradient buffers.
     a, b = torch.randn(2, 12, 20).unbind(0)
     source = check(flat_views, lambda a, b: torch.tanh(a) * b, [a, b])
-    assert "grad_a_flat = grad_a.view(-1)" in source
+    assert "grad_a_flat = grad_a.view([240])" in source  # the sizes the loop saw
 
 
 @deuteron.kernel

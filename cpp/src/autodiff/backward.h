@@ -65,6 +65,8 @@ bool defined_in(const ir::Value* v, const ir::Region* r);
 Plan make_plan(const Program& program);
 
 [[noreturn]] void unsupported(const Plan& plan, SourceSpan span, const std::string& what);
+// A size of the forward's (a constant, or its value at binding): the backward is specialized on them.
+std::string size_text_or_fail(const Plan& plan, const SymInt& s);
 
 // A gradient (or any device value) written in the backward source: its Python
 // text and the dims of its type (an axis is kBroadcast where the value is the

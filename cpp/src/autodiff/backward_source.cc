@@ -5,15 +5,6 @@
 #include "deuteron/autodiff.h"
 
 namespace deuteron::autodiff {
-namespace {
-
-std::string size_text_or_fail(const Plan& plan, const SymInt& s) {
-  if (auto c = s.as_constant()) return std::to_string(*c);
-  if (auto h = s.hint()) return std::to_string(*h);
-  unsupported(plan, plan.kernel->span, "a loop bound without a known value");
-}
-
-}  // namespace
 
 // `for tile_m, tile_n in hl.tile([64, 32]):` over the forward's grid dims
 // (or an inner loop's dim).
@@ -99,12 +90,17 @@ std::string backward_source(const Program& program) {
   }
   if (results.empty()) unsupported(plan, program.fn->span, "a kernel without tensor arguments");
 
+  // No op of the loop carries a gradient from an argument to a returned tensor:
+  // the backward would return zeros where the forward's outputs do depend on
+  // its arguments through something the transform does not follow.
+  if (w.forward.empty() && w.backward.empty())
+    unsupported(plan, k.span, "a device loop through which no gradient flows from the tensor arguments to the "
+                              "returned tensors (what connects them is outside what the transform follows)");
   std::string out = "def backward_kernel(" + sig + "):\n";
   for (const auto& h : host) out += "    " + h + "\n";
   out += "    " + loop_header(plan, k.grid_dims, k.span) + "\n";
   for (const auto& l : w.forward) out += "        " + l + "\n";
   for (const auto& l : w.backward) out += "        " + l + "\n";
-  if (w.forward.empty() && w.backward.empty()) out += "        pass\n";
   std::string ret;
   for (size_t i = 0; i < results.size(); ++i) ret += (i ? ", " : "") + results[i];
   out += "    return " + ret + "\n";

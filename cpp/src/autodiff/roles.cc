@@ -14,6 +14,12 @@ void unsupported(const Plan& plan, SourceSpan span, const std::string& what) {
               {"supported: one tile loop of elementwise ops, reductions over whole dims, matmuls, and inner loops that accumulate (acc = acc + ..., a K loop of dots)"});
 }
 
+std::string size_text_or_fail(const Plan& plan, const SymInt& s) {
+  if (auto c = s.as_constant()) return std::to_string(*c);
+  if (auto h = s.hint()) return std::to_string(*h);
+  unsupported(plan, plan.kernel->span, "a loop bound without a known value");
+}
+
 namespace {
 
 // The name a returned expression is rooted at: `out`, `inv_rms.reshape(-1, 1)`,
@@ -50,10 +56,11 @@ std::vector<std::pair<std::string, SourceSpan>> returned_names(const Program& p)
   return names;
 }
 
-// Views host code takes of a name before the loop, `a_flat = a.view(-1)`:
-// name -> (root name, the expression).  Only `.view(...)` chains: a view
-// always aliases its tensor, so a gradient written through the same view of
-// the gradient buffer lands where it belongs (reshape may copy).
+// Views host code takes of a name before the loop, `a_flat = a.view(-1)` or
+// `x.reshape([-1, n])`: name -> (root name, the expression).  The backward
+// takes them as `.view` (make_plan): a view always aliases its tensor, so a
+// gradient written through the same view of the gradient buffer lands where
+// it belongs (a reshape that would copy is an error there instead).
 std::map<std::string, std::pair<std::string, const ast::Expr*>> host_views(const Program& p) {
   std::map<std::string, std::pair<std::string, const ast::Expr*>> views;
   for (const auto& s : p.fn->body) {
@@ -65,7 +72,7 @@ std::map<std::string, std::pair<std::string, const ast::Expr*>> host_views(const
     bool chain = false;
     while (auto* c = ast::dyn_cast<ast::Call>(e)) {
       auto* attr = ast::dyn_cast<ast::Attribute>(c->func.get());
-      if (!attr || attr->attr != "view") break;
+      if (!attr || (attr->attr != "view" && attr->attr != "reshape")) break;
       e = attr->value.get();
       chain = true;
     }
@@ -139,9 +146,14 @@ Plan make_plan(const Program& program) {
     auto it = std::find(plan.params.begin(), plan.params.end(), name);
     if (it != plan.params.end()) r.arg = static_cast<int>(it - plan.params.begin());
     if (r.arg >= 0 && view != views.end()) {
+      // The forward's `.view(...)` / `.reshape(...)` chain, as one `.view` to the
+      // sizes the loop saw (host names in it are not the backward's): the
+      // argument's gradient buffer is viewed the same way, and a layout that
+      // cannot be viewed is an error there rather than a copy that drops the stores.
       r.view_name = tp.host_expr;
-      r.view_expr = ast::unparse(*view->second.second);
-      if (r.view_expr.rfind(name + ".", 0) != 0) unsupported(plan, k.span, "the view '" + r.view_expr + "'");
+      std::string sizes;
+      for (size_t d = 0; d < tp.sizes.size(); ++d) sizes += (d ? ", " : "") + size_text_or_fail(plan, tp.sizes[d]);
+      r.view_expr = name + ".view([" + sizes + "])";
     }
     if (r.arg >= 0 && r.output >= 0)
       unsupported(plan, returned[r.output].second, "a kernel that returns its argument '" + tp.host_expr + "'");

@@ -111,6 +111,12 @@ def backward(kernel: Kernel, grad_out: torch.Tensor | tuple[torch.Tensor, ...], 
             compiled = cache[key] = _compile(bound, effort)
     nparams = len(kernel._params)
     expected = len(compiled.kernel._params) - nparams
+    if 0 < len(grads) < expected:
+        # Gradients for the first outputs only (attention's out, not its lse): the
+        # others are zero, shaped like what the forward returns for these inputs.
+        outs = kernel(*(a.clone() if isinstance(a, torch.Tensor) else a for a in args))
+        outs = (outs,) if isinstance(outs, torch.Tensor) else tuple(outs)
+        grads = (*grads, *(torch.zeros_like(o) for o in outs[len(grads):expected]))
     if len(grads) != expected:
         raise exc.AutodiffNotSupported(
             f"experimental.backward: kernel {kernel.fn.__name__!r} returns {expected} tensor(s), "

@@ -144,8 +144,9 @@ def globals_spec(values: dict[str, Any], names: list[str] | None = None) -> tupl
             continue
         v = values[name]
         if isinstance(v, types.ModuleType):
-            # A module of the ``helion`` import alias stands for a deuteron module; the
-            # benchmark process has no alias, so it imports the deuteron module itself.
+            # A module of the ``helion`` import alias stands for a deuteron module: it
+            # goes by the deuteron name, which imports in any worker, also one a pool
+            # started before the alias was installed (only new workers install it).
             spec[name] = ("module", v.__dict__.get("__deuteron_module__", v).__name__)
             continue
         if getattr(v, "__module__", None) == "__main__" and not isinstance(v, (int, float, bool, str)):

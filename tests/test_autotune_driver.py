@@ -80,6 +80,14 @@ def no_compile(path, launches, target):
     return {"compiled": 0}
 
 
+def logged_compile(path, launches, target):
+    """Records each compiled config in the folder the test names (its workers inherit it)."""
+    with open(os.path.join(os.environ["DEUTERON_TEST_COMPILE_LOG"], str(os.getpid()) + "-" + str(time.time())),
+              "w") as f:
+        f.write(json.dumps(_config_of(path)))
+    return {"compiled": 0}
+
+
 # ---------------------------------------------------------------- kernels
 
 
@@ -325,3 +333,25 @@ def test_budget_and_max_generations_stop_the_search():
                                         measure_target="test_autotune_driver:synthetic_measure", jobs=2,
                                         clock=clock), return_result=True)
     assert res.evaluations < 100
+
+
+def test_configs_with_the_same_code_compile_and_run_once(tmp_path, monkeypatch):
+    # A 1-D access cannot use a tensor descriptor (TMA moves 2-D to 5-D boxes):
+    # asked for one, the plan uses pointers, and the module is the pointer
+    # config's but for the lines naming the config.  It compiles once, and both
+    # configs get its time.
+    monkeypatch.setenv("DEUTERON_TEST_COMPILE_LOG", str(tmp_path))
+    x = torch.randn(4096)
+    configs = [deuteron.Config(block_sizes=[1024], indexing=["pointer", "pointer"]),
+               deuteron.Config(block_sizes=[1024], indexing=["tensor_descriptor", "pointer"]),
+               deuteron.Config(block_sizes=[512])]
+    b = _bound(double, x)
+    res = tune(b, (x,), configs, hooks=TuneHooks(jobs=2, compile_target="test_autotune_driver:logged_compile",
+                                                  measure_target="test_autotune_driver:fake_measure"),
+               return_result=True)
+    compiled = [json.loads(p.read_text()) for p in tmp_path.iterdir()]
+    assert sorted(c["block_sizes"][0] for c in compiled) == [512, 1024], compiled
+    assert res.evaluations == 3 and not res.failures
+    assert res.config["block_sizes"] == [1024]
+    times = {tuple(json.loads(c)["indexing"]): t for c, t in res.top if json.loads(c)["block_sizes"] == [1024]}
+    assert len(times) == 2 and len(set(times.values())) == 1, res.top

@@ -32,8 +32,10 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import hashlib
 import json
 import os
+import re
 import socket
 import statistics
 import sys
@@ -394,6 +396,15 @@ class _Benchmarker:
         self.pool.wait_all(timeout=35)
 
 
+_CONFIG_MENTIONS = re.compile(r"^# (config: .*|resolved .*|  .*)\n|'config': '[^']*'", re.MULTILINE)
+
+
+def _code_key(text: str) -> str:
+    """A generated module's text without what names its config (the header's config and
+    resolution lines, the config in ``_deuteron_meta``): equal keys run the same code."""
+    return hashlib.sha256(_CONFIG_MENTIONS.sub("", text).encode()).hexdigest()
+
+
 def _out_of_memory(message: str) -> bool:
     return "out of memory" in message.lower()
 
@@ -436,6 +447,12 @@ class Tuner:
         self.timing = {"prepare": 0.0, "compile": 0.0, "benchmark": 0.0, "rebenchmark": 0.0,
                        "last_compile_at": 0.0}
         self.seeds: list[str] = []  # warm start: configs (normalized JSON) to try in the first generation
+        # Configs whose generated code is the same (requests the plan resolves away:
+        # a descriptor for a 1-D access, ...) compile and run once: code key -> the
+        # first config, and the later ones waiting for its result.
+        self._code_first: dict[str, str] = {}
+        self._code_keys: dict[str, str] = {}
+        self._same_code: dict[str, list[str]] = {}
 
     # ------------------------------------------------------------- codegen
     def code_path(self, config_json: str) -> str:
@@ -467,6 +484,26 @@ class Tuner:
             self.failures.append(Failure(config, kind, message))
         self.progress.result(config, seconds, f"[{kind}] {message}" if seconds is None else None)
         self._pending.discard(config)
+        for twin in self._same_code.pop(config, []):
+            self.record(twin, seconds, kind, message)
+
+    def _twins(self) -> dict[str, list[str]]:
+        """The first config of each code -> the later configs with the same code."""
+        out: dict[str, list[str]] = {}
+        for config, key in self._code_keys.items():
+            first = self._code_first[key]
+            if first != config:
+                out.setdefault(first, []).append(config)
+        return out
+
+    def same_code_as(self, config: str, path: str) -> str | None:
+        """The config evaluated before whose generated code is this one's, if any."""
+        try:
+            key = self._code_keys[config] = _code_key(Path(path).read_text())
+        except OSError:  # a test's prepare hook without a module
+            return None
+        first = self._code_first.setdefault(key, config)
+        return None if first == config else first
 
     def out_of_budget(self) -> bool:
         budget = self.settings.autotune_budget_seconds
@@ -497,6 +534,16 @@ class Tuner:
             finally:
                 self.timing["prepare"] += self.clock() - t0
             self.paths[config] = payload["path"]
+            twin = self.same_code_as(config, payload["path"])
+            if twin is not None:
+                self.progress.log(f"same code as {twin}: {config}")
+                if twin in self.results:
+                    r = self.results[twin]
+                    failure = next((f for f in self.failures if f.config == twin), None)
+                    self.record(config, r, *(failure.kind, failure.message) if failure else ())
+                else:
+                    self._same_code.setdefault(twin, []).append(config)
+                continue
 
             def done(res: JobResult, config: str = config) -> None:
                 self.timing["compile"] += res.seconds
@@ -593,7 +640,9 @@ class Tuner:
 
     # ------------------------------------------------------------- rebench
     def rebench(self) -> None:
-        ok = sorted((t, c) for c, t in self.results.items() if t is not None)
+        # One of each set of configs with the same code (their times are one measurement).
+        twins = {t for ts in self._twins().values() for t in ts}
+        ok = sorted((t, c) for c, t in self.results.items() if t is not None and c not in twins)
         if len(ok) < 2 or self.out_of_budget():
             return
         best = ok[0][0]
@@ -614,8 +663,11 @@ class Tuner:
             if self.out_of_budget() and self.settings.autotune_budget_seconds is not None and \
                     self.clock() - self.start > 1.2 * self.settings.autotune_budget_seconds:
                 self.bench.queue.clear()
+        twins_of = self._twins()
         for c, s in samples.items():
             self.results[c] = statistics.median(s)
+            for twin in twins_of.get(c, ()):
+                self.results[twin] = self.results[c]
         self.timing["rebenchmark"] = self.clock() - t0
 
     # ----------------------------------------------------------------- run

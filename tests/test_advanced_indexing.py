@@ -390,34 +390,11 @@ def test_the_triton_code_compiles_for_sm90(monkeypatch):
             assert launch.compiled.asm["cubin"], kernel.fn.__name__
 
 
-# ------------------------------------------------ gathers past the end, masked later
-
-
-@deuteron.kernel
-def shifted_rows_masked(x: torch.Tensor, starts: torch.Tensor, out_rows: int) -> torch.Tensor:
-    # Helion's jagged_hstu_attn reads q[tile.index + start] for every lane of the
-    # tile and keeps only the lanes before the sequence's end: the others may
-    # gather past the tensor's last row (on the GPU: memory the mask throws away).
-    n = x.size(1)
-    out = torch.zeros([starts.size(0), out_rows, n], dtype=x.dtype, device=x.device)
-    for b in hl.grid(starts.size(0)):
-        start = starts[b]
-        for tile in hl.tile(out_rows):
-            rows = x[tile.index + start, :]
-            keep = (tile.index + start) < x.size(0)
-            out[b, tile, :] = torch.where(keep[:, None], rows, 0.0)
-    return out
-
-
-def test_a_gather_past_the_end_that_the_program_masks_reads_zero_in_eager_mode(monkeypatch):
-    # The eager (interpret) mode gives the GPU's result: lanes past the end read 0
-    # instead of raising IndexError (the Triton interpreter reads raw memory there).
-    monkeypatch.setenv("DEUTERON_INTERPRET", "1")
-    x = torch.randn(20, 8)
-    starts = torch.tensor([0, 12, 17])
-    got = fresh(shifted_rows_masked)(x, starts, 8)
-    expect = torch.zeros(3, 8, 8)
-    for b, s in enumerate(starts.tolist()):
-        rows = x[s:s + 8]
-        expect[b, :rows.size(0)] = rows
-    torch.testing.assert_close(got, expect)
+def test_masked_gather_under_dynamic_shapes(mode):
+    # The lanes a mask leaves out are clamped into the tensor before the read; the
+    # tensor's size is a value of the code under dynamic shapes, not a name.
+    k = deuteron.kernel(static_shapes=False)(masked_gather.fn)
+    x, cols = torch.randn(20, 30), torch.randint(0, 30, (11,))
+    rows = torch.randint(-3, 20, (13, 11))
+    want = torch.where(rows >= 0, x[rows.clamp(min=0), cols[None, :]], 0.0)
+    torch.testing.assert_close(run(k, (x, rows, cols), [4, 8]), want)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import tempfile
 import time
 
 import pytest
@@ -80,10 +81,14 @@ def no_compile(path, launches, target):
     return {"compiled": 0}
 
 
+def _compile_log_dir():
+    # A fixed folder: compile workers may have started before the test (a reused pool).
+    return os.path.join(tempfile.gettempdir(), f"deuteron-test-compile-log-{os.getuid()}")
+
+
 def logged_compile(path, launches, target):
-    """Records each compiled config in the folder the test names (its workers inherit it)."""
-    with open(os.path.join(os.environ["DEUTERON_TEST_COMPILE_LOG"], str(os.getpid()) + "-" + str(time.time())),
-              "w") as f:
+    """Records each compiled config in _compile_log_dir()."""
+    with open(os.path.join(_compile_log_dir(), f"{os.getpid()}-{time.time()}"), "w") as f:
         f.write(json.dumps(_config_of(path)))
     return {"compiled": 0}
 
@@ -335,12 +340,19 @@ def test_budget_and_max_generations_stop_the_search():
     assert res.evaluations < 100
 
 
-def test_configs_with_the_same_code_compile_and_run_once(tmp_path, monkeypatch):
+def test_configs_with_the_same_code_compile_and_run_once(monkeypatch):
     # A 1-D access cannot use a tensor descriptor (TMA moves 2-D to 5-D boxes):
-    # asked for one, the plan uses pointers, and the module is the pointer
+    # asked for one, the plan uses pointers, and the Triton module is the pointer
     # config's but for the lines naming the config.  It compiles once, and both
     # configs get its time.
-    monkeypatch.setenv("DEUTERON_TEST_COMPILE_LOG", str(tmp_path))
+    import shutil
+    from pathlib import Path
+
+    monkeypatch.delenv("DEUTERON_INTERPRET")  # Triton modules, run by Triton's interpreter
+    monkeypatch.setenv("TRITON_INTERPRET", "1")
+    log = Path(_compile_log_dir())
+    shutil.rmtree(log, ignore_errors=True)
+    log.mkdir()
     x = torch.randn(4096)
     configs = [deuteron.Config(block_sizes=[1024], indexing=["pointer", "pointer"]),
                deuteron.Config(block_sizes=[1024], indexing=["tensor_descriptor", "pointer"]),
@@ -349,7 +361,8 @@ def test_configs_with_the_same_code_compile_and_run_once(tmp_path, monkeypatch):
     res = tune(b, (x,), configs, hooks=TuneHooks(jobs=2, compile_target="test_autotune_driver:logged_compile",
                                                   measure_target="test_autotune_driver:fake_measure"),
                return_result=True)
-    compiled = [json.loads(p.read_text()) for p in tmp_path.iterdir()]
+    compiled = [json.loads(p.read_text()) for p in log.iterdir()]
+    shutil.rmtree(log, ignore_errors=True)
     assert sorted(c["block_sizes"][0] for c in compiled) == [512, 1024], compiled
     assert res.evaluations == 3 and not res.failures
     assert res.config["block_sizes"] == [1024]

@@ -245,6 +245,7 @@ class ReferenceEmitter {
         e = place(name(v), v->type.dims, dims);
         if (v->type.is_scalar()) e = "int(" + name(v) + ")";
       }
+      // The size as the tensor has it: a dynamic size has no name in the kernel.
       if (clamp) e = "torch.as_tensor(" + e + ", device=_device).clamp(0, " + safe(t.name) + ".shape[" +
                      std::to_string(pos) + "] - 1)";
       s += e + ", ";
@@ -253,29 +254,6 @@ class ReferenceEmitter {
     }
     (void)count;
     return s + ")";
-  }
-
-  // For a load that gathers through index tensors: whether each lane's indices
-  // lie inside the tensor ("" when no index is a tensor).  A lane outside reads
-  // 0 instead of failing: on the GPU it reads memory that the program masks out
-  // later (Helion's jagged_hstu_attn gathers rows past the last sequence), and
-  // a program that does so must give the GPU's result here too.
-  std::string gather_validity(const ir::Op& op, const std::vector<int>& dims) {
-    const ir::TensorParam& t = k_.tensors.at(op.attrs.tensor);
-    std::string valid;
-    int pos = 0;
-    for (const auto& ix : op.attrs.index) {
-      if (ix.kind == ir::IndexSpec::Kind::NewAxis || ix.kind == ir::IndexSpec::Kind::Stack) continue;
-      if (ix.kind == ir::IndexSpec::Kind::Tensor) {
-        const ir::Value* v = op.operands.at(ix.operand);
-        std::string e = place(name(v), v->type.dims, dims);
-        // The size as the tensor has it (a dynamic size has no name in the kernel).
-        valid += std::string(valid.empty() ? "" : " & ") + "((" + e + " >= 0) & (" + e + " < " + safe(t.name) +
-                 ".shape[" + std::to_string(pos) + "]))";
-      }
-      ++pos;
-    }
-    return valid;
   }
 
   // A loop's body (For or While, already indented under its header): the ops,
@@ -422,12 +400,8 @@ class ReferenceEmitter {
         std::string back = pointers ? ".view(torch.uint64)" : "";
         if (op.attrs.extra_mask >= 0) {
           std::string m = t(op.operands.at(op.attrs.extra_mask));
-          if (std::string valid = gather_validity(op, dims); !valid.empty()) m = "(" + m + ") & " + valid;
           assign(op, "torch.where(" + m + ", " + tensor + "[" + index_tuple(op, dims, true) + "], 0)" +
                          (pointers ? back : ".to(" + torch_dtype(op.result()->type.dtype) + ")"));
-        } else if (std::string valid = gather_validity(op, dims); !valid.empty() && !pointers) {
-          assign(op, "torch.where(" + valid + ", " + tensor + "[" + index_tuple(op, dims, true) + "], 0).to(" +
-                         torch_dtype(op.result()->type.dtype) + ")");
         } else {
           assign(op, tensor + "[" + index_tuple(op, dims, false) + "]" + back);
         }
@@ -473,13 +447,8 @@ class ReferenceEmitter {
           }
           return;
         }
-        // Lanes whose index tensors point outside the tensor are dropped, as the
-        // loads' read 0 (gather_validity): what the GPU writes there is not the
-        // tensor's (jagged_hstu_attn stores every lane of a tile past its sequence).
-        std::string valid = op.kind == OpKind::Store ? gather_validity(op, dims) : "";
-        if (op.attrs.extra_mask >= 0 || (!valid.empty() && !dims.empty())) {
-          std::string m = op.attrs.extra_mask >= 0 ? t(op.operands.at(op.attrs.extra_mask)) : "";
-          if (!valid.empty()) m = m.empty() ? valid : "(" + m + ") & " + valid;
+        if (op.attrs.extra_mask >= 0) {
+          std::string m = t(op.operands.at(op.attrs.extra_mask));
           w_.line("_sel = (" + m + ").expand(" + shp + ")");
           w_.line(tensor + "[tuple(torch.as_tensor(i, device=_device).expand(" + shp + ")[_sel] for i in " +
                   index_tuple(op, dims, false) + ")] = (" + v + ").expand(" + shp + ")[_sel].to(" + tensor + ".dtype)");

@@ -447,9 +447,9 @@ class Tuner:
         self.timing = {"prepare": 0.0, "compile": 0.0, "benchmark": 0.0, "rebenchmark": 0.0,
                        "last_compile_at": 0.0}
         self.seeds: list[str] = []  # warm start: configs (normalized JSON) to try in the first generation
-        # Configs whose generated code is the same (requests the plan resolves away:
-        # a descriptor for a 1-D access, ...) compile and run once: code key -> the
-        # first config, and the later ones waiting for its result.
+        # Configs whose Triton module is the same (requests the plan resolves away:
+        # a descriptor load Triton miscompiles, ...) compile and run once: code key ->
+        # the first config, each config's key, and the later ones waiting for a result.
         self._code_first: dict[str, str] = {}
         self._code_keys: dict[str, str] = {}
         self._same_code: dict[str, list[str]] = {}

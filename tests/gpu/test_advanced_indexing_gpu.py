@@ -18,12 +18,6 @@ import test_advanced_indexing as K  # noqa: E402
 DTYPES = [torch.float32, torch.float16, torch.bfloat16]
 
 
-@pytest.fixture(autouse=True)
-def _cuda():
-    if not torch.cuda.is_available():
-        pytest.skip("needs a CUDA GPU")
-
-
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("blocks", [[16, 32], [1, 64], [64, 64]])
 def test_index_tensors_broadcast_together(dtype, blocks):

@@ -19,12 +19,6 @@ import test_data_dependent as D  # noqa: E402
 from conftest import fresh  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _cuda():
-    if not torch.cuda.is_available():
-        pytest.skip("needs a CUDA GPU")
-
-
 @pytest.mark.parametrize("pid_type", ["persistent_blocked", "persistent_interleaved"])
 def test_a_tile_loop_bounded_by_a_device_tensor(pid_type):
     x = torch.randn(100_000, device="cuda")

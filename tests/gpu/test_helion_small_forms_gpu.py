@@ -19,12 +19,6 @@ import test_slices_broadcast as S  # noqa: E402
 from conftest import fresh  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _cuda():
-    if not torch.cuda.is_available():
-        pytest.skip("needs a CUDA GPU")
-
-
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
 def test_strided_slices(dtype):
     n = 1000

@@ -18,12 +18,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import kernels_block_dims as K  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _cuda():
-    if not torch.cuda.is_available():
-        pytest.skip("needs a CUDA GPU")
-
-
 def close(a, b, tol=1e-4):
     torch.testing.assert_close(a.cpu(), b.cpu(), atol=tol, rtol=tol)
 

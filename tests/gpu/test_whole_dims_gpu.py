@@ -16,12 +16,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import kernels_whole_dims as K  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def _cuda():
-    if not torch.cuda.is_available():
-        pytest.skip("needs a CUDA GPU")
-
-
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16])
 def test_se_block_square_weight(dtype):
     torch.manual_seed(0)

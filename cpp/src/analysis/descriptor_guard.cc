@@ -28,8 +28,7 @@ class DescriptorGuard {
       if (op->kind == ir::OpKind::Load) load(*op, dot_in_loop);
       if (op->kind == ir::OpKind::For || op->kind == ir::OpKind::While) {
         bool dot = false;
-        bool* tracked = warp_specialized(*op) ? nullptr : &dot;
-        for (const auto& body : op->regions) region(*body, tracked ? tracked : &untracked_);
+        for (const auto& body : op->regions) region(*body, warp_specialized(*op) ? &untracked_ : &dot);
         if (dot && dot_in_loop) *dot_in_loop = true;  // an inner loop's dot precedes what follows it
       } else {
         for (const auto& inner : op->regions) region(*inner, dot_in_loop);

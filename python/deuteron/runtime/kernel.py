@@ -95,15 +95,10 @@ def _dim_key(s: Any) -> Any:
 def _dynamic_key(t: torch.Tensor) -> tuple:
     # Sizes past 1 and strides are runtime values of the code (strides are not in
     # the key, as in Helion), so whether the tensor needs int64 offsets is part of
-    # the key: a small and a huge tensor never share int32 code.
-    return (t.dtype, tuple(map(_dim_key, t.shape)), t.is_cuda, _needs_int64(t))
-
-
-def _dynamic_key_int32(t: torch.Tensor) -> tuple:
-    # An explicit index_dtype=torch.int32: the width is the setting's for every
-    # size, but whether int32 would do is keyed, so that binding a tensor too
-    # large for it says so (_check_index_width) instead of reusing int32 code
-    # that would overflow.
+    # the key: a small and a huge tensor never share int32 code.  Also the key of an
+    # explicit index_dtype=torch.int32, whose width is the setting's for every size:
+    # binding a tensor too large for it then says so (_check_index_width) instead of
+    # reusing int32 code that would overflow.
     return (t.dtype, tuple(map(_dim_key, t.shape)), t.is_cuda, _needs_int64(t))
 
 
@@ -238,8 +233,8 @@ class _ValueKeys(dict):
 _KEYED_BY_TYPE = frozenset({int, float, bool, type(None)})
 
 # One table per way of keying a tensor (static shapes; dynamic with the index width;
-# dynamic with an explicit index_dtype), shared by all kernels.
-_VALUE_KEYS = {key: _ValueKeys(key) for key in (_static_key, _dynamic_key, _dynamic_key_int32, _dynamic_key_int64)}
+# dynamic with an explicit index_dtype=torch.int64), shared by all kernels.
+_VALUE_KEYS = {key: _ValueKeys(key) for key in (_static_key, _dynamic_key, _dynamic_key_int64)}
 
 
 class Kernel:
@@ -438,8 +433,7 @@ class Kernel:
         if self._key_fn is not None:
             parts.append(f"_user_key({', '.join(names)})")
         src = f"def _key({', '.join(names)}):\n    return ({', '.join(parts)},)\n"
-        dynamic = {None: _dynamic_key, torch.int32: _dynamic_key_int32,
-                   torch.int64: _dynamic_key_int64}[self._settings.index_dtype]
+        dynamic = _dynamic_key_int64 if self._settings.index_dtype == torch.int64 else _dynamic_key
         tensor_key = _static_key if self._settings.static_shapes else dynamic
         namespace: dict[str, Any] = {"_T": torch.Tensor, "_dynamic": dynamic, "_static": _static_key,
                                      "_user_key": self._key_fn,

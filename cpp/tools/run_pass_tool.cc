@@ -21,7 +21,7 @@ namespace {
 [[noreturn]] void usage(const std::string& msg) {
   if (!msg.empty()) std::cerr << "deuteronc: " << msg << "\n";
   std::cerr << "usage: deuteronc --run-pass=NAME[,NAME..] [--block-sizes=B,..] [--reduction-loops=R|none,..] "
-               "[--subtiles=N]\n"
+               "[--subtiles=N] [--persistent-only]\n"
                "       [--indexing=MODE] [--flatten] [--pid-type=T] [--l2-grouping=G] [--num-warps=W] [--num-stages=S]\n"
                "       [--warp-specialize=true|false] [--static-ranges] [--nest-orders=dN:P.P..,..] FILE.ir|-\n"
                "  passes run in order (an analysis only last); NAME is one of:\n";
@@ -84,6 +84,8 @@ int run_pass_main(int argc, char** argv) {
       options.subtiles = static_cast<int>(to_int("--subtiles", value("--subtiles")));
     } else if (a.rfind("--indexing", 0) == 0) {
       options.indexing = value("--indexing");
+    } else if (a == "--persistent-only") {
+      options.persistent_only = true;
     } else if (a == "--flatten") {
       options.flatten = true;
     } else if (a == "--static-ranges") {

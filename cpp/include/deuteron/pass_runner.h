@@ -21,6 +21,9 @@ struct PassOptions {
   std::optional<std::vector<int64_t>> block_sizes;                     // --block-sizes=64,32
   std::optional<std::vector<std::optional<int64_t>>> reduction_loops;  // --reduction-loops=16,none
   int subtiles = 1;                                                    // --subtiles=2
+  // A kernel that must launch persistent (hl.barrier phases, a grid read on
+  // the device): reduction_rolling keeps chunk loops out of the grid.
+  bool persistent_only = false;                                        // --persistent-only
   // What the plan analyses (masks, accesses, loops, grid) read besides the
   // block sizes: one indexing mode for every load and store, the grid's
   // flattening and pid_type, and the knobs of every inner loop.

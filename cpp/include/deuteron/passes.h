@@ -43,7 +43,10 @@ void keep_fp32_intermediates(ir::DeviceKernel& kernel);
 // into loops over chunks of that size (see reduction_rolling.cc).
 // Whole dims that share an entry (dims of one size that values move between:
 // the columns of x @ w[:, :] stored through out[tile, :]) roll together.
-void roll_reductions(ir::DeviceKernel& kernel, const std::vector<std::optional<int64_t>>& reduction_loops);
+// `chunks_may_be_programs`: the launch may grow (no persistent-only kernel),
+// so chunks that only store become a grid dim instead of a loop.
+void roll_reductions(ir::DeviceKernel& kernel, const std::vector<std::optional<int64_t>>& reduction_loops,
+                     bool chunks_may_be_programs = false);
 // Whether the whole dims `dims` (one, or several of one size) can be rolled:
 // every reduction over them and every store through them can be computed
 // chunk by chunk (sema offers a reduction_loops entry only then).

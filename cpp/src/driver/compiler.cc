@@ -127,9 +127,15 @@ std::vector<std::unique_ptr<ir::DeviceKernel>> BoundKernel::lower(const json::Va
   }
   record("fp32_intermediates");
   if (target == Target::Triton) {
-    for (auto& k : kernels) {
-      passes::roll_reductions(*k, reduction_loops);
-      ir::verify(*k);
+    for (size_t i = 0; i < kernels.size(); ++i) {
+      // Chunks that only store may become programs where the launch can grow
+      // and the grid's shape is the tuner's plain one: not a persistent-only
+      // kernel, a flattened grid or one program id axis per grid dim.
+      analysis::KernelConfig kc = analysis::kernel_config(spec(), config, static_cast<int>(i), device(),
+                                                          program().dot_precision, program().precision);
+      const bool programs = !spec().requires_persistent() && !kc.flatten && kc.pid_type != pid_types::kXyz;
+      passes::roll_reductions(*kernels[i], reduction_loops, programs);
+      ir::verify(*kernels[i]);
     }
     record("reduction_rolling");
     std::vector<int64_t> block_sizes;

@@ -307,7 +307,8 @@ void transform(const std::string& name, ir::DeviceKernel& k, const PassOptions& 
                              std::to_string(d.reduction_index + 1) + " value" + (d.reduction_index ? "s" : "") +
                              " (a block size or none)");
     }
-    passes::roll_reductions(k, options.reduction_loops.value_or(std::vector<std::optional<int64_t>>{}));
+    passes::roll_reductions(k, options.reduction_loops.value_or(std::vector<std::optional<int64_t>>{}),
+                            !options.persistent_only);
   } else if (name == "unit_dim_elimination") {
     require_block_sizes(name, k, options);
     passes::eliminate_unit_dims(k, options.block_sizes.value_or(std::vector<int64_t>{}));

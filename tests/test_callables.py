@@ -5,7 +5,9 @@ interpret modes (conftest.py), checked against PyTorch."""
 
 from __future__ import annotations
 
+import functools
 import operator
+from typing import NamedTuple
 
 import pytest
 import torch
@@ -146,8 +148,70 @@ class Doubler:
         return v * 2
 
 
+class Affine:
+    """A callable object whose __call__ reads a number and a tensor off self."""
+
+    def __init__(self, scale, shift):
+        self.scale, self.shift = scale, shift
+
+    def __call__(self, v):
+        return v * self.scale + self.shift[0]
+
+
+class BiasEpilogue(NamedTuple):
+    """Helion's test_matmul_bias_epilogue_wrapper: a NamedTuple whose __call__ runs
+    a closure a property makes."""
+    bias: torch.Tensor
+
+    @property
+    def fn(self):
+        bias = self.bias
+
+        def epilogue(acc, tile):
+            return acc + bias[tile[1]]
+
+        return epilogue
+
+    def __call__(self, acc, tile):
+        return self.fn(acc, tile)
+
+
+def scaled(v, factor, offset=0.0):
+    return v * factor + offset
+
+
+def test_callable_objects_are_inlined_with_self_bound(mode):
+    x = torch.randn(100)
+    k = fresh(K.apply)
+    close(k(x, Doubler()), x * 2)
+    shift = torch.randn(1)
+    close(k(x, Affine(3.0, shift)), x * 3.0 + shift)
+    # self's attributes are compiled in like closure values: another scale is another specialization.
+    close(k(x, Affine(-1.5, shift)), x * -1.5 + shift)
+    assert len(k._bound) == 3
+
+
+def test_named_tuple_epilogue_with_a_property_closure(mode):
+    x, y, bias = torch.randn(32, 16), torch.randn(16, 48), torch.randn(48)
+    k = fresh(K.matmul_epilogue)
+    close(k(x, y, BiasEpilogue(bias)), x @ y + bias, 1e-4)
+    other = torch.randn(48)  # the tensor is read through the object at each call
+    close(k(x, y, BiasEpilogue(other)), x @ y + other, 1e-4)
+    assert len(k._bound) == 1
+
+
+def test_functools_partial(mode):
+    x = torch.randn(100)
+    k = fresh(K.apply)
+    close(k(x, functools.partial(scaled, factor=2.0)), x * 2.0)
+    close(k(x, functools.partial(scaled, factor=2.0, offset=1.0)), x * 2.0 + 1.0)
+    close(k(x, functools.partial(scaled, factor=5.0)), x * 5.0)
+    close(k(x, functools.partial(lambda c, v: v - c, 0.5)), x - 0.5)  # a positional argument bound
+    assert len(k._bound) == 4
+
+
 @pytest.mark.parametrize("fn,why", [
-    (Doubler(), "a Doubler is not a Python function or lambda"),
+    (functools.partial(operator.mul, 2.0), "a partial is not a Python function or lambda"),
     (operator.neg, "'neg' is a built-in function deuteron does not know"),
 ])
 def test_callables_that_cannot_be_inlined(mode, fn, why):

@@ -23,7 +23,10 @@ namespace deuteron {
 struct GlobalSpec {
   // TritonJit: a @triton.jit function (hl.triton_kernel calls it): qualname is its name,
   // string_value the module-level Triton source that defines it (runtime/source.py).
-  enum class Kind { Module, Function, Helper, Int, Float, Bool, String, None, DType, Tensor, Opaque, TritonJit };
+  // Object: the `self` of a callable object's __call__ (runtime/source.py
+  // describe_object): the attributes its code reads, as Python read them when
+  // binding (qualname: its class).
+  enum class Kind { Module, Function, Helper, Int, Float, Bool, String, None, DType, Tensor, Opaque, TritonJit, Object };
   std::string name;
   Kind kind = Kind::Opaque;
   std::string qualname;  // Module: "torch"; Function: "torch.nn.functional.gelu"
@@ -48,6 +51,7 @@ struct GlobalSpec {
   std::vector<int64_t> sizes, strides;
   std::string device = "cuda";
   std::string host_expr;  // how the host function reaches it: the name, or `fn.__closure__[0].cell_contents`
+  std::vector<GlobalSpec> attributes;  // Object: one per attribute read, named by it
 };
 
 // What Python tells the core about one argument of a call.
@@ -83,6 +87,9 @@ struct ArgSpec {
   // globals and closure variables its code reads; or why it cannot be inlined.
   std::vector<GlobalSpec> callable;  // [what it is] + the names it reads; empty with callable_error
   std::string callable_error;
+  // Callable: leading parameters bound to values (a functools.partial's
+  // arguments, a callable object's self), given in its scope as `param=`.
+  int callable_bound = 0;
   bool is_structured() const { return kind >= Kind::Tuple; }
 };
 

@@ -122,6 +122,7 @@ ArgSpec to_arg(const nb::dict& d) {
     if (a.callable_error.empty()) {
       a.callable.push_back(to_global(nb::cast<nb::dict>(d["value"])));
       for (nb::handle g : nb::cast<nb::list>(d["globals"])) a.callable.push_back(to_global(nb::cast<nb::dict>(g)));
+      a.callable_bound = get_or<int>(d, "bound", 0);
     }
   } else {
     a.kind = ArgSpec::Kind::Other;
@@ -163,6 +164,9 @@ GlobalSpec to_global(const nb::dict& d) {
     f->first_line = nb::cast<int>(d["first_line"]);
     g.helper_source = f;
     g.helper_is_kernel = get_or<bool>(d, "kernel", false);
+  } else if (kind == "object") {
+    g.kind = GlobalSpec::Kind::Object;
+    for (nb::handle a : nb::cast<nb::list>(d["attributes"])) g.attributes.push_back(to_global(nb::cast<nb::dict>(a)));
   } else if (kind == "triton_jit") {
     g.kind = GlobalSpec::Kind::TritonJit;
     g.qualname = nb::cast<std::string>(d["function"]);

@@ -194,6 +194,7 @@ SValue Analyzer::callable_argument(const ArgSpec& a) {
   for (size_t i = 1; i < a.callable.size(); ++i) add_global(*scope, a.callable[i]);
   SValue v = global_value(a.callable.at(0), a.name);
   v.scope = scope;
+  v.bound_params = a.callable_bound;
   return v;
 }
 
@@ -312,6 +313,17 @@ SValue Analyzer::global_value(const GlobalSpec& spec, const std::string& name) c
       SValue v;
       v.kind = SValue::Kind::Tensor;
       v.tensor = t;
+      return v;
+    }
+    case GlobalSpec::Kind::Object: {
+      // Read like a dataclass: `self.bias`, `self.fn(...)`.
+      SValue v;
+      v.kind = SValue::Kind::Record;
+      v.s = spec.qualname;
+      for (const GlobalSpec& a : spec.attributes) {
+        v.fields.push_back(a.name);
+        v.elts.push_back(global_value(a, a.name));
+      }
       return v;
     }
     case GlobalSpec::Kind::Opaque: return SValue::unknown();

@@ -349,10 +349,20 @@ SValue Analyzer::inline_helper(const SValue& fn, const CallArgs& call) {
   // as Python binds them; the rest bind by name.
   std::vector<std::string> sig;
   bool star = false;
-  for (const auto& a : *code.args) {
+  // Leading parameters a functools.partial or a callable object's self binds
+  // take no argument of the call.
+  const size_t bound_params = fn.scope ? static_cast<size_t>(fn.bound_params) : 0;
+  if (bound_params > code.args->size())
+    error(call.span, "the function passed binds " + std::to_string(bound_params) + " parameters but '" + code.name +
+                         "' has " + std::to_string(code.args->size()));
+  for (size_t i = bound_params; i < code.args->size(); ++i) {
+    const ast::Arg& a = (*code.args)[i];
     if (a.keyword_only && !star) sig.push_back("*");
     star = star || a.keyword_only;
-    sig.push_back(a.name + (a.default_value ? "=" : ""));
+    // A default as Python computed it (callable_arg_spec: a function argument's
+    // defaults, a functools.partial's keywords) makes a parameter optional too.
+    const bool has_default = a.default_value || (fn.scope && fn.scope->count(a.name + "="));
+    sig.push_back(a.name + (has_default ? "=" : ""));
   }
   CallArgs named = call;
   named.func_name = code.name;
@@ -360,7 +370,8 @@ SValue Analyzer::inline_helper(const SValue& fn, const CallArgs& call) {
   extra_kwargs.kind = K::ConstDict;  // keys and values alternate, in the call's order
   if (*code.vararg) {
     size_t positional = static_cast<size_t>(std::count_if(code.args->begin(), code.args->end(),
-                                                          [](const ast::Arg& a) { return !a.keyword_only; }));
+                                                          [](const ast::Arg& a) { return !a.keyword_only; })) -
+                        bound_params;
     if (named.args.size() > positional) {
       extra_args.elts.assign(named.args.begin() + static_cast<std::ptrdiff_t>(positional), named.args.end());
       named.args.resize(positional);
@@ -399,7 +410,14 @@ SValue Analyzer::inline_helper(const SValue& fn, const CallArgs& call) {
   }
   file_ = own_file;
   if (in_device()) gen().set_file(own_file);
-  for (const auto& a : *code.args) {
+  for (size_t i = 0; i < code.args->size(); ++i) {
+    const ast::Arg& a = (*code.args)[i];
+    if (i < bound_params) {
+      auto bound = fn.scope->find(a.name + "=");
+      if (bound == fn.scope->end()) error(call.span, "no value is bound to the parameter '" + a.name + "'");
+      local[a.name] = global_value(bound->second, a.name);
+      continue;
+    }
     // Defaults are evaluated in the helper's own scope and file.
     if (const SValue* v = b.get(a.name)) {
       local[a.name] = *v;

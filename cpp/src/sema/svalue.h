@@ -109,6 +109,10 @@ struct SValue {
   // Helper passed as a kernel argument: the globals and closure variables its
   // code reads (its own names, apart from the kernel's).
   std::shared_ptr<const std::map<std::string, GlobalSpec>> scope;
+  // Helper passed as a kernel argument: how many leading parameters are bound
+  // (a functools.partial's arguments, a callable object's self), to the values
+  // its scope holds as `param=`.
+  int bound_params = 0;
   // Helper that is a lambda written in the kernel: the lambda, the names it saw
   // where it was written, and the helper inlining depth there (`index`).
   const ast::Lambda* lambda = nullptr;

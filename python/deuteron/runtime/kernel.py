@@ -209,6 +209,10 @@ class _ValueKeys(dict):
             fn = _same
         elif cls in _source.CALLABLE_TYPES:
             fn = _source.callable_key  # its code and the values it reads that are compiled in
+        elif cls is functools.partial:
+            fn = _source.partial_key  # its function's key and the values it binds
+        elif _source.python_call(cls) is not None:
+            fn = _source.object_call_key  # its __call__ and the attributes that reads
         elif _source.is_graph_module_type(cls):
             fn = _source.graph_module_key  # its graph's code (every GraphModule has a class of its own)
         elif issubclass(cls, (tuple, list)):  # NamedTuples; tracers' immutable_list too
@@ -571,6 +575,10 @@ class Kernel:
                         f"{self.fn.__name__}(): argument {p.name!r} is annotated hl.constexpr, so it must be "
                         f"a bool, int, float or None; got {type(value).__name__}")
                 specs.append({"name": p.name, "kind": "constexpr", "value": value})
+                continue
+            if _source.python_call(type(value)) is not None:
+                # An object with a Python __call__ (a NamedTuple epilogue, say): a function.
+                specs.append(_source.callable_arg_spec(p.name, value))
                 continue
             spec = self._value_spec(p.name, value, p.name)
             if spec is not None and spec["kind"] == "int" and -(1 << 63) <= value < (1 << 63):

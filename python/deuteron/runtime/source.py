@@ -405,28 +405,98 @@ CALLABLE_TYPES = frozenset({types.FunctionType, types.BuiltinFunctionType, types
                             types.WrapperDescriptorType, types.MethodDescriptorType, types.BuiltinMethodType})
 
 
+def python_call(cls: type) -> types.FunctionType | None:
+    """The Python ``__call__`` of a class whose instances are callable objects (not
+    functions, kernels or built-ins): the function deuteron inlines for a call of
+    such an instance, with its first parameter bound to the instance."""
+    call = getattr(cls, "__call__", None)
+    if not isinstance(call, types.FunctionType) or getattr(cls, "__deuteron_kernel__", False):
+        return None
+    # torch.nn.Module's __call__ is its hook machinery, not code to inline.
+    if call.__module__.split(".")[0] in ("torch", "deuteron", "triton"):
+        return None
+    return call
+
+
+def _bound_callable(name: str, value: Any) -> tuple[Any, str, list[tuple[str, Any, str]], dict[str, Any]]:
+    """What a call of ``value`` runs: (the function, its host expression, the leading
+    parameters bound to values as (parameter, value, host expression), keyword
+    values that replace defaults).  ``functools.partial(f, a, k=v)`` runs f with
+    its first parameter bound to a and k defaulting to v; an object with a Python
+    ``__call__`` runs that with ``self`` bound to the object."""
+    if isinstance(value, functools.partial) and isinstance(value.func, types.FunctionType):
+        fn = value.func
+        params = fn.__code__.co_varnames[:fn.__code__.co_argcount]
+        if len(value.args) > len(params):
+            raise TypeError(f"functools.partial binds {len(value.args)} positional arguments, but "
+                            f"{fn.__qualname__} takes {len(params)}")
+        bound = [(params[i], a, f"{name}.args[{i}]") for i, a in enumerate(value.args)]
+        keywords = {k: (v, f"{name}.keywords[{k!r}]") for k, v in value.keywords.items()}
+        return fn, f"{name}.func", bound, keywords
+    call = python_call(type(value))
+    if call is not None and not isinstance(value, types.FunctionType):
+        params = call.__code__.co_varnames[:call.__code__.co_argcount]
+        if not params:
+            raise TypeError(f"{type(value).__qualname__}.__call__ takes no self parameter")
+        return call, f"type({name}).__call__", [(params[0], value, name)], {}
+    return value, name, [], {}
+
+
+def describe_object(name: str, value: Any, names: Sequence[str], seen_helpers: set[int],
+                    path: str) -> list[dict[str, Any]]:
+    """An object whose attributes code reads (``self`` of a callable object's
+    ``__call__``): each of ``names`` the object has, as Python reads it once when
+    binding (a property runs then), described like a global reached through
+    ``path.attr``; then the globals those attributes' code reads."""
+    attributes, scope = [], []
+    for n in dict.fromkeys(names):
+        try:
+            v = getattr(value, n)
+        except Exception:  # noqa: BLE001 - no such attribute, or a property that fails: not read then
+            continue
+        if isinstance(v, types.MethodType):
+            continue  # a method of the object: not a value device code can use
+        specs = describe_global(n, v, seen_helpers, path=f"{path}.{n}")
+        attributes.append(specs[0])
+        scope.extend(specs[1:])
+    return [{"name": name, "kind": "object", "qualname": type(value).__qualname__, "attributes": attributes},
+            *scope]
+
+
 def callable_arg_spec(name: str, value: Any) -> dict[str, Any]:
     """The spec of a function passed as the kernel argument ``name``: what it is (as
     a global would be described: a function deuteron knows, like torch.addmm, or a
     Python function or lambda to inline), the globals and closure variables its
     code names (its own scope: they never mix with the kernel's), and, for one
-    that cannot be inlined, why (the core reports it where device code calls it)."""
+    that cannot be inlined, why (the core reports it where device code calls it).
+
+    A ``functools.partial`` of a Python function and an object with a Python
+    ``__call__`` are the function they run with leading parameters bound
+    (``bound``: how many; their values in the scope as ``param=``)."""
     spec: dict[str, Any] = {"name": name, "kind": "callable"}
     try:
-        specs = describe_global(name, value, set(), path=name)
-    except TypeError as e:  # the source is not available
+        fn, fn_path, bound, keywords = _bound_callable(name, value)
+        specs = describe_global(name, fn, set(), path=fn_path)
+    except TypeError as e:  # the source is not available, or a partial that cannot bind
         return {**spec, "error": str(e)}
     value_spec, scope = specs[0], specs[1:]
-    if isinstance(value, types.FunctionType):
+    if isinstance(fn, types.FunctionType):
         # Its defaults as Python computed them (`lambda a, c=c: ...` in a loop), under
         # names no Python variable has: `c=` for the parameter c.
-        code = value.__code__
+        code = fn.__code__
         positional = code.co_varnames[:code.co_argcount]
-        for i, default in enumerate(value.__defaults__ or ()):
-            param = positional[len(positional) - len(value.__defaults__) + i]
-            scope.extend(describe_global(param + "=", default, set(), path=f"{name}.__defaults__[{i}]"))
-        for param, default in (value.__kwdefaults__ or {}).items():
-            scope.extend(describe_global(param + "=", default, set(), path=f"{name}.__kwdefaults__[{param!r}]"))
+        for i, default in enumerate(fn.__defaults__ or ()):
+            param = positional[len(positional) - len(fn.__defaults__) + i]
+            scope.extend(describe_global(param + "=", default, set(), path=f"{fn_path}.__defaults__[{i}]"))
+        for param, default in (fn.__kwdefaults__ or {}).items():
+            scope.extend(describe_global(param + "=", default, set(), path=f"{fn_path}.__kwdefaults__[{param!r}]"))
+        for param, (default, path) in keywords.items():
+            scope.extend(describe_global(param + "=", default, set(), path=path))
+        for param, v, path in bound:
+            if python_call(type(v)) is not None and v is value:
+                scope.extend(describe_object(param + "=", v, code.co_names, set(), path))
+            else:
+                scope.extend(describe_global(param + "=", v, set(), path=path))
     if value_spec["kind"] == "opaque":
         what = type(value).__name__
         if isinstance(value, (types.BuiltinFunctionType, types.BuiltinMethodType)):
@@ -434,9 +504,33 @@ def callable_arg_spec(name: str, value: Any) -> dict[str, Any]:
                    f"(only torch, torch.nn.functional, math and deuteron.language functions are)")
         else:
             why = (f"a {what} is not a Python function or lambda, so deuteron cannot inline it "
-                   f"(objects with __call__, functools.partial and the like are not supported)")
+                   f"(an object is inlined through a Python __call__, a functools.partial when it "
+                   f"wraps a Python function)")
         return {**spec, "error": why}
-    return {**spec, "value": value_spec, "globals": scope}
+    return {**spec, "value": value_spec, "globals": scope, "bound": len(bound)}
+
+
+def partial_key(value: Any, depth: int = 0) -> Any:
+    """The specialization key of a functools.partial argument: its function's key and
+    those of the values it binds."""
+    return (functools.partial, callable_key(value.func, depth),
+            tuple(_key_of_value(a, depth) for a in value.args),
+            tuple((k, _key_of_value(v, depth)) for k, v in value.keywords.items()))
+
+
+def object_call_key(value: Any, depth: int = 0) -> Any:
+    """The specialization key of a callable object: its class, its ``__call__``'s key,
+    and the key of each attribute that code reads (a property as it evaluates now)."""
+    call = python_call(type(value))
+    parts: list[Any] = [type(value), callable_key(call, depth)]
+    for n in dict.fromkeys(call.__code__.co_names):
+        try:
+            v = getattr(value, n)
+        except Exception:  # noqa: BLE001 - as describe_object: not read
+            continue
+        if not isinstance(v, types.MethodType):
+            parts.append((n, _key_of_value(v, depth)))
+    return tuple(parts)
 
 
 def _key_of_value(value: Any, depth: int) -> Any:
@@ -447,6 +541,10 @@ def _key_of_value(value: Any, depth: int) -> Any:
         return (type(value), value)
     if type(value) in CALLABLE_TYPES:
         return callable_key(value, depth + 1)
+    if depth < 8 and isinstance(value, functools.partial):
+        return partial_key(value, depth + 1)
+    if depth < 8 and python_call(type(value)) is not None:
+        return object_call_key(value, depth + 1)
     if isinstance(value, types.ModuleType):
         return value
     return type(value)

@@ -49,3 +49,18 @@ def test_creation_sizes_every_way_gpu():
         torch.testing.assert_close(got, expect)
     C.tile_sizes_every_way.reset()
     torch.testing.assert_close(C.tile_sizes_every_way(x), x + 6)
+
+
+def test_callable_objects_and_partials_gpu():
+    import functools
+
+    import test_callables as T
+
+    x, y, bias = (torch.randn(256, 128, device="cuda"), torch.randn(128, 192, device="cuda"),
+                  torch.randn(192, device="cuda"))
+    K.matmul_epilogue.reset()
+    torch.testing.assert_close(K.matmul_epilogue(x, y, T.BiasEpilogue(bias)), x @ y + bias, atol=1e-2, rtol=1e-2)
+    v, shift = torch.randn(5000, device="cuda"), torch.randn(1, device="cuda")
+    K.apply.reset()
+    torch.testing.assert_close(K.apply(v, T.Affine(3.0, shift)), v * 3.0 + shift)
+    torch.testing.assert_close(K.apply(v, functools.partial(T.scaled, factor=2.0, offset=1.0)), v * 2.0 + 1.0)

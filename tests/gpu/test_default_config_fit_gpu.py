@@ -52,17 +52,41 @@ def test_helion_example_with_default_config(name, monkeypatch, capfd):
         spec = importlib.util.spec_from_file_location(f"helion_example_{name}", examples / f"{name}.py")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        # The examples draw unseeded inputs, and their fp16 backward checks sit near the
-        # tolerance (squeeze_and_excitation_net: the PyTorch reference rounds the hidden
-        # gradient to fp16 between its matmuls; 5 of 1M gradient elements 0.139 off, atol
-        # 0.1, on the 2026-12-06 H100 run, where the kernels' own error against fp32 is
-        # 0.014): one seed makes a failure reproducible.
-        torch.manual_seed(0)
-        module.main()  # run_example checks every kernel against the example's PyTorch baseline
+        if name == "squeeze_and_excitation_net":
+            _check_senet_against_float64(module)
+        else:
+            torch.manual_seed(0)
+            module.main()  # run_example checks every kernel against the example's PyTorch baseline
     finally:
         deuteron.compat.uninstall_helion_alias()
     # The estimate alone made the defaults fit: the launch's safety net was not needed.
     assert "DefaultConfigShrunk" not in capfd.readouterr().err
+
+
+def _check_senet_against_float64(module):
+    """squeeze_and_excitation_net's own check compares fp16 gradients of magnitude ~150
+    with the fp16 PyTorch baseline at atol 0.1: both are ~10 off float64 there (the
+    baseline rounds its hidden gradient to fp16 between matmuls), and they differ from
+    each other by up to 0.23 (seed 0, H100, 2026-12-06), so that check passes or fails
+    with the inputs drawn.  Here: the output and each gradient no farther from float64
+    than the fp16 PyTorch baseline's own, within 10%."""
+    torch.manual_seed(0)
+    dt = module.HALF_DTYPE
+    x, a, b = (torch.randn(1024, 1024, device="cuda", dtype=dt) for _ in range(3))
+    g = torch.randn(1024, 1024, device="cuda", dtype=dt)
+
+    def run(fn, *args):
+        args = [t.detach().clone().requires_grad_(True) for t in args]
+        out = fn(*args)
+        out.backward(g.to(out.dtype))
+        return [out.double()] + [t.grad.double() for t in args]
+
+    exact = run(module.squeeze_and_excitation_net_pytorch, x.double(), a.double(), b.double())
+    baseline = run(module.squeeze_and_excitation_net_pytorch, x, a, b)
+    ours = run(module.squeeze_and_excitation_net, x, a, b)
+    for what, o, r, e in zip(("out", "grad x", "grad a", "grad b"), ours, baseline, exact):
+        ours_err, base_err = (o - e).abs().max().item(), (r - e).abs().max().item()
+        assert ours_err <= 1.1 * base_err + 1e-3, f"{what}: {ours_err:.4g} from float64, PyTorch fp16 {base_err:.4g}"
 
 
 def test_gated_columns_default(capfd):

@@ -442,6 +442,21 @@ def _bound_callable(name: str, value: Any) -> tuple[Any, str, list[tuple[str, An
     return value, name, [], {}
 
 
+def _attributes_read(value: Any, names: Sequence[str]) -> list[tuple[str, Any]]:
+    """(name, value) of each of ``names`` that ``value`` has, as Python reads it now (a
+    property runs); methods of the object are left out (no value device code can use),
+    and so are names it lacks or whose property fails (code reading them fails there)."""
+    out = []
+    for n in dict.fromkeys(names):
+        try:
+            v = getattr(value, n)
+        except Exception:  # noqa: BLE001 - not an attribute of it: a global the code names
+            continue
+        if not isinstance(v, types.MethodType):
+            out.append((n, v))
+    return out
+
+
 def describe_object(name: str, value: Any, names: Sequence[str], seen_helpers: set[int],
                     path: str) -> list[dict[str, Any]]:
     """An object whose attributes code reads (``self`` of a callable object's
@@ -449,13 +464,7 @@ def describe_object(name: str, value: Any, names: Sequence[str], seen_helpers: s
     binding (a property runs then), described like a global reached through
     ``path.attr``; then the globals those attributes' code reads."""
     attributes, scope = [], []
-    for n in dict.fromkeys(names):
-        try:
-            v = getattr(value, n)
-        except Exception:  # noqa: BLE001 - no such attribute, or a property that fails: not read then
-            continue
-        if isinstance(v, types.MethodType):
-            continue  # a method of the object: not a value device code can use
+    for n, v in _attributes_read(value, names):
         specs = describe_global(n, v, seen_helpers, path=f"{path}.{n}")
         attributes.append(specs[0])
         scope.extend(specs[1:])
@@ -523,13 +532,7 @@ def object_call_key(value: Any, depth: int = 0) -> Any:
     and the key of each attribute that code reads (a property as it evaluates now)."""
     call = python_call(type(value))
     parts: list[Any] = [type(value), callable_key(call, depth)]
-    for n in dict.fromkeys(call.__code__.co_names):
-        try:
-            v = getattr(value, n)
-        except Exception:  # noqa: BLE001 - as describe_object: not read
-            continue
-        if not isinstance(v, types.MethodType):
-            parts.append((n, _key_of_value(v, depth)))
+    parts.extend((n, _key_of_value(v, depth)) for n, v in _attributes_read(value, call.__code__.co_names))
     return tuple(parts)
 
 

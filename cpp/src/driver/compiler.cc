@@ -127,12 +127,17 @@ std::vector<std::unique_ptr<ir::DeviceKernel>> BoundKernel::lower(const json::Va
   }
   record("fp32_intermediates");
   if (target == Target::Triton) {
+    // What the config means for each kernel (it reads the spec, not the IR):
+    // the rolling and unit-dim stages below both ask.
+    std::vector<analysis::KernelConfig> kcs;
+    for (size_t i = 0; i < kernels.size(); ++i)
+      kcs.push_back(analysis::kernel_config(spec(), config, static_cast<int>(i), device(), program().dot_precision,
+                                            program().precision));
     for (size_t i = 0; i < kernels.size(); ++i) {
       // Chunks that only store may become programs where the launch can grow
       // and the grid's shape is the tuner's plain one: not a persistent-only
       // kernel, a flattened grid or one program id axis per grid dim.
-      analysis::KernelConfig kc = analysis::kernel_config(spec(), config, static_cast<int>(i), device(),
-                                                          program().dot_precision, program().precision);
+      const analysis::KernelConfig& kc = kcs[i];
       const bool programs = !spec().requires_persistent() && !kc.flatten && kc.pid_type != pid_types::kXyz;
       passes::roll_reductions(*kernels[i], reduction_loops, programs);
       ir::verify(*kernels[i]);
@@ -144,9 +149,7 @@ std::vector<std::unique_ptr<ir::DeviceKernel>> BoundKernel::lower(const json::Va
       // A flattened grid's dims are no scalar per program (lin // n varies
       // across the lanes), so a block of 1 does not remove them.
       std::set<int> keep;
-      analysis::KernelConfig kc =
-          analysis::kernel_config(spec(), config, static_cast<int>(i), device(), program().dot_precision,
-                                  program().precision);
+      const analysis::KernelConfig& kc = kcs[i];
       if (analysis::flattens_grid(*kernels[i], kc)) keep.insert(kernels[i]->grid_dims.begin(), kernels[i]->grid_dims.end());
       // Likewise a flattened inner loop's dims.
       for (const auto& nest : kernels[i]->nests)

@@ -143,8 +143,8 @@ class Roller {
 
   // The loop over chunks becomes a dim of the grid when what stays outside
   // it is cheap to repeat in every chunk's program (see the file comment).
+  // (A group of stores only has no accumulators: the loop carries nothing.)
   void chunks_as_programs(ir::Op* loop) {
-    if (!loop->operands.empty()) return;
     eliminate_dead_code(k_);  // the originals the loop replaced
     for (const auto& op : k_.body.ops)
       if (op.get() != loop && !cheap_to_repeat(op->kind)) return;

@@ -81,6 +81,8 @@ def _triton_interpreting() -> Iterator[None]:
         yield
 
 
+_MISSING = object()  # an attribute a module or class did not have
+
 # triton.language's own @triton.jit functions (tl.sum, tl.sigmoid, tl.rand, ...) as
 # interpreter functions, made once each (keyed by id: hashing a JITFunction reads its globals).
 _interpreted_library: dict[int, Any] = {}
@@ -128,9 +130,6 @@ def _triton_library_interpreted() -> Iterator[None]:
                 for name, value in attrs.items():
                     if vars(owner).get(name, _MISSING) is not value:
                         setattr(owner, name, value)
-
-
-_MISSING = object()
 
 
 def interpreting_launcher(kernel: Any, grid: tuple, *args: Any, **options: Any) -> Any:

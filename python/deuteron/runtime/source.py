@@ -434,7 +434,7 @@ def _bound_callable(name: str, value: Any) -> tuple[Any, str, list[tuple[str, An
         keywords = {k: (v, f"{name}.keywords[{k!r}]") for k, v in value.keywords.items()}
         return fn, f"{name}.func", bound, keywords
     call = python_call(type(value))
-    if call is not None and not isinstance(value, types.FunctionType):
+    if call is not None:
         params = call.__code__.co_varnames[:call.__code__.co_argcount]
         if not params:
             raise TypeError(f"{type(value).__qualname__}.__call__ takes no self parameter")
@@ -502,7 +502,7 @@ def callable_arg_spec(name: str, value: Any) -> dict[str, Any]:
         for param, (default, path) in keywords.items():
             scope.extend(describe_global(param + "=", default, set(), path=path))
         for param, v, path in bound:
-            if python_call(type(v)) is not None and v is value:
+            if v is value:  # a callable object's self: the attributes its __call__ reads
                 scope.extend(describe_object(param + "=", v, code.co_names, set(), path))
             else:
                 scope.extend(describe_global(param + "=", v, set(), path=path))

@@ -48,6 +48,7 @@
 #include <set>
 
 #include "deuteron/passes.h"
+#include "slice_cloner.h"
 
 namespace deuteron::passes {
 
@@ -194,50 +195,6 @@ class Roller {
     return true;
   }
 
-  ir::Type subst(ir::Type t, const DimSet& s) const {
-    for (int& d : t.dims)
-      if (s.count(d)) d = chunk_;
-    return t;
-  }
-
-  // Clones the chunked slice producing `v` (its dims `want` cut into chunks)
-  // into the loop body (memoized).
-  ir::Value* clone_value(ir::Builder& b, const ir::Value* v, const DimSet& want) {
-    DimSet s = dims_in(v->type, want);
-    if (s.empty() || !v->def) return const_cast<ir::Value*>(v);  // a leaf from outside
-    auto it = map_.find({v, s});
-    if (it != map_.end()) return it->second;
-    auto sets = operand_chunks(*v->def, s);
-    DEUTERON_CHECK(sets.has_value(), "reduction rolling: an op that cannot be chunked passed ir::can_roll");
-    ir::Op* op = clone_op(b, *v->def, s, *sets);
-    return op->result(v->index);
-  }
-
-  // `s`: the dims of src's results cut into chunks; `sets`: its operands'.
-  ir::Op* clone_op(ir::Builder& b, const ir::Op& src, const DimSet& s, const std::vector<DimSet>& sets) {
-    std::vector<ir::Value*> operands;
-    for (size_t i = 0; i < src.operands.size(); ++i) operands.push_back(clone_value(b, src.operands[i], sets[i]));
-    std::vector<ir::Type> types;
-    for (const auto& r : src.results) types.push_back(subst(r->type, s));
-    ir::Attrs attrs = src.attrs;
-    OpKind kind = src.kind;
-    for (auto& ix : attrs.index)
-      if (ix.kind == ir::IndexSpec::Kind::TileDim && s.count(ix.dim)) ix.dim = chunk_;
-    if ((kind == OpKind::Arange || kind == OpKind::TileIndex || kind == OpKind::TileMask) && s.count(attrs.dim)) {
-      if (kind == OpKind::Arange) kind = OpKind::TileIndex;  // the chunk's indices
-      attrs.dim = chunk_;
-    }
-    ir::Op* op = b.create(kind, operands, types, src.span, attrs);
-    // Combine functions of scans and reductions along other axes (closed
-    // regions of scalars: nothing in them changes).
-    for (const auto& r : src.regions) ir::clone_region_into(k_, *r, op);
-    for (size_t i = 0; i < src.results.size(); ++i) {
-      op->results[i]->name_hint = src.results[i]->name_hint;
-      map_[{src.results[i].get(), dims_in(src.results[i]->type, s)}] = op->result(i);
-    }
-    return op;
-  }
-
   // A bool mask, broadcastable against a value of type `t`, of the chunk's
   // lanes inside the dim (only needed when E is not a multiple of R).
   ir::Value* lane_mask(ir::Builder& b, const ir::Type& t, SourceSpan span) {
@@ -319,7 +276,7 @@ class Roller {
     chunk.span = span;
     k_.dims.push_back(chunk);
     chunk_ = chunk.id;
-    map_.clear();
+    cloner_.emplace(k_, chunk_);
 
     // Accumulators, created before the loop.
     ir::Region staging;
@@ -331,7 +288,7 @@ class Roller {
       if (m->kind != OpKind::Reduce) continue;
       Acc a;
       a.reduce = m;
-      a.type = subst(m->operands[0]->type, chunked_inputs(*m, cls_)[0].second);
+      a.type = cloner_->subst(m->operands[0]->type, chunked_inputs(*m, cls_)[0].second);
       a.init = ir::reduction_identity(m->attrs.reduce, a.type.dtype);
       a.is_arg = m->attrs.reduce == ir::ReduceFn::ArgMax || m->attrs.reduce == ir::ReduceFn::ArgMin;
       ir::Attrs fa;
@@ -361,11 +318,11 @@ class Roller {
     for (ir::Op* m : group) {
       if (m->kind != OpKind::Reduce) {
         // A store of this chunk.
-        clone_op(b, *m, access_dims_in(*m, cls_), sink_operand_chunks(*m, cls_));
+        cloner_->clone_op(b, *m, access_dims_in(*m, cls_), sink_operand_chunks(*m, cls_));
         continue;
       }
       const Acc& a = accs[ai++];
-      ir::Value* chunk_v = clone_value(b, m->operands[0], chunked_inputs(*m, cls_)[0].second);
+      ir::Value* chunk_v = cloner_->clone_value(b, m->operands[0], chunked_inputs(*m, cls_)[0].second);
       ir::Value* mask = lane_mask(b, chunk_v->type, span);
       ir::Value* ident = constant_like(b, a.init, a.type.dtype, span);
       ir::Value* x = mask ? where(b, mask, chunk_v, ident, span) : chunk_v;
@@ -472,7 +429,7 @@ class Roller {
   int64_t block_;
   bool chunks_may_be_programs_;
   int chunk_ = -1;
-  std::map<std::pair<const ir::Value*, DimSet>, ir::Value*> map_;
+  std::optional<SliceCloner> cloner_;  // the current loop's
 };
 
 std::vector<DimSet> rolled_classes(const ir::DeviceKernel& kernel) {

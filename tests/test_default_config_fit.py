@@ -66,25 +66,30 @@ def test_loads_beside_the_dots_count(on_cpu):
     assert bv >= 16
 
 
-def test_whole_contraction_dim_shrinks_its_tiles(on_cpu):
+def test_whole_contraction_dim_rolls_into_chunks(on_cpu):
     # Helion's squeeze_and_excitation_net at 1024^3 fp16: x[tile_m, :] @ a[:, tile_k] staged
-    # 128x1024 and 1024x128 tiles 3 times (1605632 bytes).
+    # 128x1024 and 1024x128 tiles 3 times (1605632 bytes).  The default rolls the
+    # contraction (passes/contraction_rolling.cc) instead of shrinking the tiles.
     x, a = torch.randn(1024, 1024).half(), torch.randn(1024, 1024).half()
     cfg = _default(K.whole_row_projection, (x, a))
     bm, br = cfg["block_sizes"]
-    assert cfg["num_stages"] * (bm * 1024 + 1024 * br) * 2 <= H100_SHARED, cfg
-    assert min(bm, br) >= 16
+    (chunk,) = cfg["reduction_loops"]
+    assert chunk is not None and chunk < 1024, cfg
+    assert cfg["num_stages"] * (bm * chunk + chunk * br) * 2 <= H100_SHARED, cfg
+    assert min(bm, br) >= 64, cfg
+    assert cfg["num_stages"] >= 2, cfg
 
 
 def test_whole_output_dim_of_a_dot_rolls_into_chunks(on_cpu):
     # Helion's se_block at 4096x1024 bf16: x_tile @ w[:, :] keeps w whole (2 MB) at any
-    # tile_m, so the default rolls the product's columns: x's row once, w[:, chunk] staged.
+    # tile_m, so the default rolls the product's columns, and with them (one entry: the
+    # dims meet) its contraction: x[tile, chunk] and w[chunk, chunk] staged per step.
     x, w = torch.randn(4096, 1024).bfloat16(), torch.randn(1024, 1024).bfloat16()
     cfg = _default(K.gated_columns, (x, w))
     (bm,), (chunk,) = cfg["block_sizes"], cfg["reduction_loops"]
     assert chunk is not None and chunk < 1024, cfg
-    assert bm * 1024 * 2 + cfg["num_stages"] * 1024 * chunk * 2 <= H100_SHARED, cfg
-    assert bm >= 32  # rolling came before the smallest tiles
+    assert cfg["num_stages"] * (bm * chunk + chunk * chunk) * 2 <= H100_SHARED, cfg
+    assert bm >= 64, cfg  # a matmul's tile, not the smallest
 
 
 def test_plain_matmul_default_is_unchanged(on_cpu):

@@ -507,8 +507,17 @@ std::set<int> access_dims_in(const Op& op, const std::set<int>& cls);
 std::vector<std::pair<const Value*, std::set<int>>> chunked_inputs(const Op& member, const std::set<int>& cls);
 // Whether the whole dims `cls` (one, or several of one size) can be rolled
 // into a loop over chunks: something reduces over them or is stored through
-// them, and every such slice is computed lane by lane along one of them.
+// them, and every such slice is computed lane by lane along one of them; or,
+// with nothing of that kind, a dot's contraction over them can be chunked.
 bool can_roll(const DeviceKernel& k, const std::set<int>& cls);
+// For a Dot whose contraction is a whole dim of `cls` (constant, one extent in
+// both operands) and whose result is its accumulator type (f32, i32): the
+// contraction dims of its operands (a's last axis, b's next to last) when
+// both operands' slices can be cut along them, lane by lane, from loads of
+// tensors the kernel does not write (a chunk reads them again where the dot
+// is); nullopt otherwise (passes/contraction_rolling.cc).
+std::optional<std::pair<int, int>> contraction_chunks(const DeviceKernel& k, const Op& dot,
+                                                      const std::set<int>& cls);
 
 // Renames dims throughout the kernel body: value types (op results, region
 // arguments), TileDim index specs and the dim an Arange, TileIndex or

@@ -52,6 +52,12 @@ void roll_reductions(ir::DeviceKernel& kernel, const std::vector<std::optional<i
 // chunk by chunk (sema offers a reduction_loops entry only then).
 bool can_roll(ir::DeviceKernel& kernel, const std::set<int>& dims);
 
+// Turns a dot whose contraction is a whole dim with a reduction_loops entry
+// (a block size below its extent) into a loop over chunks of the contraction
+// that accumulates dot(a_chunk, b_chunk, acc), as a matmul's K loop does
+// (see contraction_rolling.cc).  Runs after roll_reductions.
+void roll_contractions(ir::DeviceKernel& kernel, const std::vector<std::optional<int64_t>>& reduction_loops);
+
 // Drops tile dims whose block size is 1 from every type (they become scalar
 // indices), so that e.g. attention's [1, M, N] tiles are plain 2-D and its
 // matmuls map to Hopper's warp-group MMA (see unit_dim_elimination.cc).

@@ -322,9 +322,18 @@ ConfigSpec derive_config_spec(const std::vector<const ir::DeviceKernel*>& kernel
           dot.loop = enclosing_loop(*op);
           dot.a = dot_operand(kernel, op->operands[0]);
           dot.b = dot_operand(kernel, op->operands[1]);
-          // The contraction stays whole when its dim rolls (ir::operand_chunks).
-          if (!dot.a.axes.empty()) dot.a.axes.back().reduction_loop_index = -1;
-          if (dot.b.axes.size() >= 2) dot.b.axes[dot.b.axes.size() - 2].reduction_loop_index = -1;
+          // A contraction over a rolled dim comes chunk by chunk where its
+          // operands can be cut (passes/contraction_rolling.cc); otherwise it
+          // stays whole when its dim rolls (ir::operand_chunks).
+          const int kdim = op->operands[0]->type.dims.back();
+          std::set<int> cls;
+          if (kdim != ir::kBroadcast && kernel.dim(kdim).reduction_index >= 0)
+            for (const auto& d : kernel.dims)
+              if (d.kind == ir::DimKind::Full && d.reduction_index == kernel.dim(kdim).reduction_index) cls.insert(d.id);
+          if (!ir::contraction_chunks(kernel, *op, cls)) {
+            if (!dot.a.axes.empty()) dot.a.axes.back().reduction_loop_index = -1;
+            if (dot.b.axes.size() >= 2) dot.b.axes[dot.b.axes.size() - 2].reduction_loop_index = -1;
+          }
           sum.dots.push_back(std::move(dot));
         }
         if (op->kind == ir::OpKind::Load && !op->attrs.eviction_policy.empty())

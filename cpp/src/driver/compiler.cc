@@ -143,6 +143,13 @@ std::vector<std::unique_ptr<ir::DeviceKernel>> BoundKernel::lower(const json::Va
       ir::verify(*kernels[i]);
     }
     record("reduction_rolling");
+    // Then the whole contractions of the same entries (after the rolling
+    // above: a dot it moved into a loop or a chunk's program rolls there).
+    for (auto& k : kernels) {
+      passes::roll_contractions(*k, reduction_loops);
+      ir::verify(*k);
+    }
+    record("contraction_rolling");
     std::vector<int64_t> block_sizes;
     for (const auto& v : config.at(keys::kBlockSizes).as_array()) block_sizes.push_back(v.as_int());
     for (size_t i = 0; i < kernels.size(); ++i) {

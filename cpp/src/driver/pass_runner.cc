@@ -24,6 +24,7 @@ const std::vector<PassInfo>& known_passes() {
       {"inner_loop_order", "nest the loops of an inner loop over several dims in another order (--nest-orders)"},
       {"fp32_intermediates", "keep 16-bit and 8-bit float values in float32 between ops (precision=\"fast\")"},
       {"reduction_rolling", "roll reductions over full dims into loops (--reduction-loops)"},
+      {"contraction_rolling", "roll a dot's whole contraction into a loop over chunks (--reduction-loops)"},
       {"unit_dim_elimination", "drop tile dims whose block is 1 from every type (--block-sizes)"},
       {"grid_subtiling", "split the grid block feeding a dot's rows into sub-tiles (--subtiles, --block-sizes)"},
       {"block_alignment", "analysis: loops with device-computed bounds that run whole blocks (--block-sizes)"},
@@ -298,17 +299,20 @@ void transform(const std::string& name, ir::DeviceKernel& k, const PassOptions& 
     passes::eliminate_dead_code(k);
   } else if (name == "memory_op_numbering") {
     passes::number_memory_ops(k);
-  } else if (name == "reduction_rolling") {
+  } else if (name == "reduction_rolling" || name == "contraction_rolling") {
     for (const ir::Dim& d : k.dims) {
       size_t have = options.reduction_loops ? options.reduction_loops->size() : 0;
       if (d.kind == ir::DimKind::Full && d.reduction_index >= 0 && static_cast<size_t>(d.reduction_index) >= have)
-        throw PassUsageError("reduction_rolling: " + dim_str(k, d.id) + " rolls per reduction_loops[" +
+        throw PassUsageError(name + ": " + dim_str(k, d.id) + " rolls per reduction_loops[" +
                              std::to_string(d.reduction_index) + "]; give --reduction-loops with at least " +
                              std::to_string(d.reduction_index + 1) + " value" + (d.reduction_index ? "s" : "") +
                              " (a block size or none)");
     }
-    passes::roll_reductions(k, options.reduction_loops.value_or(std::vector<std::optional<int64_t>>{}),
-                            !options.persistent_only);
+    const auto loops = options.reduction_loops.value_or(std::vector<std::optional<int64_t>>{});
+    if (name == "reduction_rolling")
+      passes::roll_reductions(k, loops, !options.persistent_only);
+    else
+      passes::roll_contractions(k, loops);
   } else if (name == "unit_dim_elimination") {
     require_block_sizes(name, k, options);
     passes::eliminate_unit_dims(k, options.block_sizes.value_or(std::vector<int64_t>{}));

@@ -1,8 +1,9 @@
-// Chunking whole dims (passes/reduction_rolling.cc): which axes of each
-// operand a chunk of an op's result cuts, and whether every reduction over a
-// set of whole dims and every store through them can be computed chunk by
-// chunk.  Sema asks can_roll before it offers a reduction_loops entry, the
-// pass follows the same operand_chunks when it clones the slices.
+// Chunking whole dims (passes/reduction_rolling.cc, passes/contraction_rolling.cc):
+// which axes of each operand a chunk of an op's result cuts, whether every
+// reduction over a set of whole dims and every store through them can be
+// computed chunk by chunk, and whether a dot's whole contraction can be.
+// Sema asks can_roll before it offers a reduction_loops entry, the passes
+// follow the same operand_chunks when they clone the slices.
 #include <functional>
 #include <optional>
 #include <set>
@@ -181,22 +182,65 @@ std::vector<std::pair<const Value*, DimSet>> chunked_inputs(const Op& member, co
 // hold ops that work lane by lane along the chunked axes, never need two
 // axes of the class cut at once (a chunk would pair lane i only with lane
 // i), and a reduction over the class leaves none of it in its result.
+namespace {
+
+// Whether the slice producing `v` with its dims `want` cut into chunks can be
+// computed chunk by chunk: every op on it works lane by lane along one dim of
+// `cls` at a time (a chunk pairs lane i only with lane i).  `load` sees each
+// load of the slice.
+bool slice_chunks(const Value* v, const DimSet& want, const DimSet& cls,
+                  std::set<std::pair<const Value*, DimSet>>& seen, const std::function<bool(const Op&)>& load) {
+  DimSet s = dims_in(v->type, want);
+  if (s.empty() || !v->def) return s.empty();
+  if (s.size() > 1) return false;
+  if (!seen.insert({v, s}).second) return true;
+  if (v->def->kind == OpKind::Load && !load(*v->def)) return false;
+  auto sets = operand_chunks(*v->def, s);
+  if (!sets) return false;
+  for (size_t i = 0; i < sets->size(); ++i) {
+    for (int d : (*sets)[i])
+      if (!cls.count(d)) return false;
+    if (!slice_chunks(v->def->operands[i], (*sets)[i], cls, seen, load)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::pair<int, int>> contraction_chunks(const DeviceKernel& k, const Op& dot, const DimSet& cls) {
+  if (dot.kind != OpKind::Dot) return std::nullopt;
+  const Value* a = dot.operands[0];
+  const Value* b = dot.operands[1];
+  const int ka = a->type.dims.back();
+  const int kb = b->type.dims[b->type.dims.size() - 2];
+  if (!cls.count(ka) || !cls.count(kb)) return std::nullopt;
+  // Constant whole dims of one extent (a chunk's lanes line up in both).
+  const Dim& da = k.dim(ka);
+  const Dim& db = k.dim(kb);
+  auto ea = da.extent().as_constant(), eb = db.extent().as_constant();
+  if (da.kind != DimKind::Full || db.kind != DimKind::Full || da.merged() || db.merged() || !ea || ea != eb)
+    return std::nullopt;
+  // Partial products add up in the accumulator's type: only where the dot
+  // computes in that type anyway (float32, or int32 for integer operands).
+  const DType out = dot.result()->type.dtype;
+  if (out != DType::Float32 && out != DType::Int32) return std::nullopt;
+  if (dot.operands.size() > 2 && dot.operands[2]->type != dot.result()->type) return std::nullopt;
+  // A chunk reads its operands again where the dot is: not from a tensor the
+  // kernel writes (a store in between would change what it reads).
+  std::set<int> written;
+  walk(k.body, [&](const Op& op) {
+    if (op.kind == OpKind::Store || op.kind == OpKind::AtomicRMW) written.insert(op.attrs.tensor);
+  });
+  auto readable = [&](const Op& load) { return !written.count(load.attrs.tensor) && stack_pointers(load) == nullptr; };
+  std::set<std::pair<const Value*, DimSet>> seen;
+  if (!slice_chunks(a, {ka}, cls, seen, readable) || !slice_chunks(b, {kb}, cls, seen, readable)) return std::nullopt;
+  return std::make_pair(ka, kb);
+}
+
 bool can_roll(const DeviceKernel& k, const std::set<int>& cls) {
   std::set<std::pair<const Value*, DimSet>> seen;
-  std::function<bool(const Value*, const DimSet&)> ok = [&](const Value* v, const DimSet& want) {
-    DimSet s = dims_in(v->type, want);
-    if (s.empty() || !v->def) return s.empty();
-    if (s.size() > 1) return false;
-    if (!seen.insert({v, s}).second) return true;
-    auto sets = operand_chunks(*v->def, s);
-    if (!sets) return false;
-    for (size_t i = 0; i < sets->size(); ++i) {
-      for (int d : (*sets)[i])
-        if (!cls.count(d)) return false;
-      if (!ok(v->def->operands[i], (*sets)[i])) return false;
-    }
-    return true;
-  };
+  auto any_load = [](const Op&) { return true; };
+  auto ok = [&](const Value* v, const DimSet& want) { return slice_chunks(v, want, cls, seen, any_load); };
   bool any = false;
   for (auto& op : k.body.ops) {
     const bool reduce = is_reduce_over(*op, cls);
@@ -208,6 +252,10 @@ bool can_roll(const DeviceKernel& k, const std::set<int>& cls) {
     for (const auto& [v, want] : chunked_inputs(*op, cls))
       if (!ok(v, want)) return false;
   }
+  // A dot's whole contraction over the class can come chunk by chunk too
+  // (passes/contraction_rolling.cc); a contraction that cannot stays whole.
+  if (!any)
+    walk(k.body, [&](const Op& op) { any = any || contraction_chunks(k, op, cls).has_value(); });
   return any;
 }
 

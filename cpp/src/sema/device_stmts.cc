@@ -448,9 +448,10 @@ bool Analyzer::block_from_call_extent(ir::Dim& dim) {
 
 void Analyzer::assign_reduction_indices(ir::DeviceKernel& k, SourceSpan loop_span) {
   // A Full dim gets a `reduction_loops` entry when something reduces over it,
-  // no matmul consumes it (a contraction dim cannot be rolled), and it only
-  // appears at the top level of the kernel body (reduction_rolling.cc
-  // rewrites that level).  Scans along it and reductions with a user combine
+  // a dot's rows or columns or its contraction can come chunk by chunk, and,
+  // unless a dot only contracts over it, it only appears at the top level of
+  // the kernel body (reduction_rolling.cc rewrites that level;
+  // contraction_rolling.cc builds its loop where the dot is).  Scans along it and reductions with a user combine
   // over it keep it persistent: a scan's later chunks need the earlier ones'
   // total, and a combine function has no identity to start chunks from.
   std::set<int> reduced, in_dot, contracted, dot_outer, nested, persistent;
@@ -562,32 +563,47 @@ void Analyzer::assign_reduction_indices(ir::DeviceKernel& k, SourceSpan loop_spa
     reduced.insert(d);
   }
   // Candidates: dims something reduces over (or of a run-time size, above),
-  // and the whole dims of a dot's rows or columns (x_tile @ w[:, :]: its
-  // columns can come chunk by chunk, the contraction staying whole).  Whole
+  // and the whole dims of a dot (x_tile @ w[:, :]: its columns can come
+  // chunk by chunk, and its contraction, contraction_rolling.cc).  Whole
   // dims that met by size (ir_gen.h: whole_dims_meet) share one block, so
   // they roll together, as one entry (reduction_rolling.cc).
   std::set<int> candidates = reduced, placed;
-  for (int d : dot_outer)
-    if (k.dim(d).kind == DimKind::Full && !k.dim(d).merged() && k.dim(d).extent().is_constant()) candidates.insert(d);
+  for (const std::set<int>* dots : {&dot_outer, &contracted})
+    for (int d : *dots)
+      if (d != ir::kBroadcast && k.dim(d).kind == DimKind::Full && !k.dim(d).merged() && k.dim(d).extent().is_constant())
+        candidates.insert(d);
   for (int d : candidates) {
     if (placed.count(d) || gen().unified_away(d)) continue;
     const std::set<int> cls = gen().whole_dims_with_lanes_of(d);
     placed.insert(cls.begin(), cls.end());
-    bool blocked = false, any_reduced = false, any_outer = false, any_contracted = false, symbolic = false;
+    bool any_nested = false, blocked = false, any_reduced = false, any_outer = false, any_contracted = false,
+         symbolic = false;
     for (int e : cls) {
-      blocked |= nested.count(e) || persistent.count(e) || config_sized(e);
+      any_nested |= nested.count(e) != 0;
+      blocked |= persistent.count(e) || config_sized(e);
       any_reduced |= reduced.count(e) != 0;
       any_outer |= dot_outer.count(e) != 0;
       any_contracted |= contracted.count(e) != 0;
       symbolic |= !k.dim(e).extent().is_constant();
     }
-    if (blocked) continue;
+    // Reductions and stores roll at the kernel body's top level only; a
+    // dot's contraction rolls where the dot is (contraction_rolling.cc).
+    const bool contracted_only = any_contracted && !any_outer && !any_reduced;
+    if (blocked || (any_nested && !contracted_only)) continue;
     // A size known only at run time rolls alone and outside dots (the checks above).
     if (symbolic && (cls.size() > 1 || in_dot.count(d))) continue;
-    // A contraction stays whole: a dim only contracted has nothing to roll
-    // but its reductions, which would leave the dot's operands whole anyway.
-    if (any_contracted && !any_outer) continue;
-    if (!any_reduced && !any_outer && !symbolic) continue;
+    // A contraction comes chunk by chunk where its operands can be cut
+    // (ir::contraction_chunks); one that cannot stays whole, and so do the
+    // reductions over its dim, which would leave the dot's operands whole anyway.
+    if (any_contracted && !any_outer) {
+      bool all = true;
+      ir::walk(k.body, [&](const ir::Op& op) {
+        if (op.kind == OpKind::Dot && cls.count(op.operands[0]->type.dims.back()))
+          all = all && ir::contraction_chunks(k, op, cls).has_value();
+      });
+      if (!all) continue;
+    }
+    if (!any_reduced && !any_outer && !any_contracted && !symbolic) continue;
     if (!ir::can_roll(k, cls)) {
       // A size known only at run time that cannot roll after all (an op
       // across its lanes that the checks above do not name) is one block of

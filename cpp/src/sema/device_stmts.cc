@@ -446,6 +446,12 @@ bool Analyzer::block_from_call_extent(ir::Dim& dim) {
   return true;
 }
 
+namespace {
+// The shortest whole dim that only dots contract over and that gets a
+// reduction_loops entry (contraction_rolling.cc): more than one K step.
+constexpr int64_t kMinRolledContraction = 128;
+}  // namespace
+
 void Analyzer::assign_reduction_indices(ir::DeviceKernel& k, SourceSpan loop_span) {
   // A Full dim gets a `reduction_loops` entry when something reduces over it,
   // a dot's rows or columns or its contraction can come chunk by chunk, and,
@@ -596,6 +602,10 @@ void Analyzer::assign_reduction_indices(ir::DeviceKernel& k, SourceSpan loop_spa
     // (ir::contraction_chunks); one that cannot stays whole, and so do the
     // reductions over its dim, which would leave the dot's operands whole anyway.
     if (any_contracted && !any_outer) {
+      // A contraction of at most 128 lanes is one K step of a matmul's tile:
+      // chunks of it cannot pay, so a dim only contracted needs more.
+      const auto extent = k.dim(d).extent().as_constant();
+      if (contracted_only && (!extent || *extent <= kMinRolledContraction)) continue;
       bool all = true;
       ir::walk(k.body, [&](const ir::Op& op) {
         if (op.kind == OpKind::Dot && cls.count(op.operands[0]->type.dims.back()))

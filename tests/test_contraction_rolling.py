@@ -94,3 +94,16 @@ def test_default_rolls_a_contraction_that_does_not_fit(on_cpu):
     assert chunk is not None and chunk < 1024, cfg
     assert cfg["num_stages"] * (bm * chunk + chunk * bk) * 2 <= 227 * 1024, cfg
     assert min(bm, bk) >= 64, cfg  # the tiles stay a matmul's, not shrunk to fit whole rows
+
+
+def test_a_view_of_a_written_argument_keeps_the_contraction_whole(mode):
+    torch.manual_seed(4)
+    y = torch.randn(40, 2 * 160)
+    w = torch.randn(160, 16) / 8
+    left = y[:, :160].clone()
+    bound = fresh(K.projection_into_view).bind((y, w))
+    code = bound.to_triton_code({"block_sizes": [16], "reduction_loops": [32]})
+    assert not _k_loop(code)
+    got = bound(y, w)
+    torch.testing.assert_close(got, left @ w, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(y[:, 160:], left * 2)

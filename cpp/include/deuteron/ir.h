@@ -454,6 +454,11 @@ class VerifyError : public InternalError {
 
 // Whether dim d is an axis of type t.
 bool has_dim(const Type& t, int d);
+// Which memory tensor parameter `tensor` is: views of one argument share it
+// (TensorParam::base_arg; so do the tensors of one list or dict argument,
+// conservatively), any other tensor is its own.  Two accesses may touch the
+// same elements only when these are equal.
+int memory_of(const DeviceKernel& k, int tensor);
 // Whether `lanes` is the whole dim of `tile`'s block lanes: a Full dim over
 // [0, B) where B is tile's block size (the registered block size's symbol,
 // the config-computed block, or the fixed number), so that a value over the

@@ -227,11 +227,14 @@ std::optional<std::pair<int, int>> contraction_chunks(const DeviceKernel& k, con
   if (dot.operands.size() > 2 && dot.operands[2]->type != dot.result()->type) return std::nullopt;
   // A chunk reads its operands again where the dot is: not from a tensor the
   // kernel writes (a store in between would change what it reads).
+  // (By memory: a view of an argument the kernel writes is written too.)
   std::set<int> written;
   walk(k.body, [&](const Op& op) {
-    if (op.kind == OpKind::Store || op.kind == OpKind::AtomicRMW) written.insert(op.attrs.tensor);
+    if (op.kind == OpKind::Store || op.kind == OpKind::AtomicRMW) written.insert(memory_of(k, op.attrs.tensor));
   });
-  auto readable = [&](const Op& load) { return !written.count(load.attrs.tensor) && stack_pointers(load) == nullptr; };
+  auto readable = [&](const Op& load) {
+    return !written.count(memory_of(k, load.attrs.tensor)) && stack_pointers(load) == nullptr;
+  };
   std::set<std::pair<const Value*, DimSet>> seen;
   if (!slice_chunks(a, {ka}, cls, seen, readable) || !slice_chunks(b, {kb}, cls, seen, readable)) return std::nullopt;
   return std::make_pair(ka, kb);

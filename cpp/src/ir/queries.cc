@@ -10,6 +10,11 @@ namespace deuteron::ir {
 
 bool has_dim(const Type& t, int d) { return std::find(t.dims.begin(), t.dims.end(), d) != t.dims.end(); }
 
+int memory_of(const DeviceKernel& k, int tensor) {
+  const int base = k.tensors.at(tensor).base_arg;
+  return base >= 0 ? base : -2 - tensor;  // distinct from every argument index
+}
+
 bool holds_block_lanes(const Dim& lanes, const Dim& tile) {
   if (lanes.kind != DimKind::Full || lanes.merged() || !lanes.begin.is_constant() || lanes.begin.constant() != 0)
     return false;

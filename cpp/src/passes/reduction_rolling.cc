@@ -115,14 +115,14 @@ class Roller {
   // Stores alone, of tensors the kernel does not read, in a kernel without
   // atomics: chunks that no other chunk depends on, whatever order they run in.
   bool stores_only(const std::vector<ir::Op*>& group) const {
-    std::set<int> stored;
+    std::set<int> stored;  // by memory: views of one argument are one
     for (const ir::Op* m : group) {
       if (m->kind != OpKind::Store) return false;
-      stored.insert(m->attrs.tensor);
+      stored.insert(ir::memory_of(k_, m->attrs.tensor));
     }
     bool independent = true;
     ir::walk(k_.body, [&](const ir::Op& op) {
-      if (op.kind == OpKind::AtomicRMW || (op.kind == OpKind::Load && stored.count(op.attrs.tensor)))
+      if (op.kind == OpKind::AtomicRMW || (op.kind == OpKind::Load && stored.count(ir::memory_of(k_, op.attrs.tensor))))
         independent = false;
     });
     return independent;

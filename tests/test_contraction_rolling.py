@@ -107,3 +107,15 @@ def test_a_view_of_a_written_argument_keeps_the_contraction_whole(mode):
     got = bound(y, w)
     torch.testing.assert_close(got, left @ w, rtol=1e-4, atol=1e-4)
     torch.testing.assert_close(y[:, 160:], left * 2)
+
+
+@pytest.mark.parametrize("extra", [{"subtiles": 2}, {"pid_type": "persistent_blocked"},
+                                   {"pid_type": "persistent_interleaved"}, {"pid_type": "xyz"},
+                                   {"num_stages": 1}, {"indexing": "tensor_descriptor"}])
+def test_rolled_contraction_with_other_config_keys(mode, extra):
+    # The K loop inside programs the launch shape, sub-tiles and descriptors rearrange.
+    torch.manual_seed(5)
+    g, x, a = torch.randn(96, 200), torch.rand(96, 200), torch.randn(200, 48) / 8
+    config = {"block_sizes": [32, 16], "reduction_loops": [64], **extra}
+    got = fresh(K.gated_projection).bind((g, x, a)).compile_config(config)(g, x, a)
+    torch.testing.assert_close(got, K.gated_projection_ref(g, x, a), rtol=1e-4, atol=1e-4)

@@ -510,6 +510,10 @@ std::set<int> access_dims_in(const Op& op, const std::set<int>& cls);
 // `cls` (its input, the reduced axis cut) or a Store/Atomic through it (each
 // operand, cut as it lines up with the access).
 std::vector<std::pair<const Value*, std::set<int>>> chunked_inputs(const Op& member, const std::set<int>& cls);
+// The whole dims of each reduction_loops entry, by the entry's index: one
+// dim, or several of one size that values move between (w[:, :] of a square
+// w), which roll together.
+std::map<int, std::set<int>> dims_by_reduction_entry(const DeviceKernel& k);
 // Whether the whole dims `cls` (one, or several of one size) can be rolled
 // into a loop over chunks: something reduces over them or is stored through
 // them, and every such slice is computed lane by lane along one of them; or,
@@ -532,6 +536,9 @@ void rename_dims(DeviceKernel& k, const std::function<int(int)>& to);
 // What masked lanes of a reduction hold so that they do not change its
 // result (the sum's 0, the max's lowest value, ...).
 Literal reduction_identity(ReduceFn f, DType t);
+
+// Makes every operand of r's ops (nested regions included) that is `from` `to`.
+void replace_uses(Region& r, const Value* from, Value* to);
 
 // Visits every op (pre-order, regions included).
 void walk(const Region& r, const std::function<void(const Op&)>& fn);

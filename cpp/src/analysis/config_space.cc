@@ -311,6 +311,8 @@ ConfigSpec derive_config_spec(const std::vector<const ir::DeviceKernel*>& kernel
       if (std::none_of(sum.unknown_extent_values.begin(), sum.unknown_extent_values.end(), same))
         sum.unknown_extent_values.push_back(std::move(axes));
     };
+    // The whole dims of each reduction_loops entry (a rolled contraction's).
+    const std::map<int, std::set<int>> entries_by_index = ir::dims_by_reduction_entry(kernel);
     // Inner loops in pre-order.
     std::function<void(const ir::Region&)> scan = [&](const ir::Region& r) {
       for (const auto& op : r.ops) {
@@ -326,11 +328,8 @@ ConfigSpec derive_config_spec(const std::vector<const ir::DeviceKernel*>& kernel
           // operands can be cut (passes/contraction_rolling.cc); otherwise it
           // stays whole when its dim rolls (ir::operand_chunks).
           const int kdim = op->operands[0]->type.dims.back();
-          std::set<int> cls;
-          if (kdim != ir::kBroadcast && kernel.dim(kdim).reduction_index >= 0)
-            for (const auto& d : kernel.dims)
-              if (d.kind == ir::DimKind::Full && d.reduction_index == kernel.dim(kdim).reduction_index) cls.insert(d.id);
-          if (!ir::contraction_chunks(kernel, *op, cls)) {
+          const int entry = kdim == ir::kBroadcast ? -1 : kernel.dim(kdim).reduction_index;
+          if (entry < 0 || !ir::contraction_chunks(kernel, *op, entries_by_index.at(entry))) {
             if (!dot.a.axes.empty()) dot.a.axes.back().reduction_loop_index = -1;
             if (dot.b.axes.size() >= 2) dot.b.axes[dot.b.axes.size() - 2].reduction_loop_index = -1;
           }

@@ -5,6 +5,7 @@
 // Sema asks can_roll before it offers a reduction_loops entry, the passes
 // follow the same operand_chunks when they clone the slices.
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <vector>
@@ -238,6 +239,13 @@ std::optional<std::pair<int, int>> contraction_chunks(const DeviceKernel& k, con
   std::set<std::pair<const Value*, DimSet>> seen;
   if (!slice_chunks(a, {ka}, cls, seen, readable) || !slice_chunks(b, {kb}, cls, seen, readable)) return std::nullopt;
   return std::make_pair(ka, kb);
+}
+
+std::map<int, DimSet> dims_by_reduction_entry(const DeviceKernel& k) {
+  std::map<int, DimSet> out;
+  for (const auto& dim : k.dims)
+    if (dim.kind == DimKind::Full && dim.reduction_index >= 0) out[dim.reduction_index].insert(dim.id);
+  return out;
 }
 
 bool can_roll(const DeviceKernel& k, const std::set<int>& cls) {

@@ -231,6 +231,13 @@ void walk_mut(Region& r, const std::function<void(Op&)>& fn) {
   }
 }
 
+void replace_uses(Region& r, const Value* from, Value* to) {
+  walk_mut(r, [&](Op& op) {
+    for (auto& v : op.operands)
+      if (v == from) v = to;
+  });
+}
+
 ImpliedCounters implied_counters(const DeviceKernel& k) {
   ImpliedCounters c;
   auto see_value = [&](const Value& v) { c.next_value_id = std::max(c.next_value_id, v.id + 1); };

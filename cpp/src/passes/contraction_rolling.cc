@@ -35,26 +35,6 @@ namespace {
 
 using ir::OpKind;
 
-// The whole dims of each reduction_loops entry that rolls (R < extent).
-std::map<int, std::set<int>> rolled_entries(const ir::DeviceKernel& k,
-                                            const std::vector<std::optional<int64_t>>& reduction_loops) {
-  std::map<int, std::set<int>> out;
-  for (const auto& dim : k.dims) {
-    const int r = dim.reduction_index;
-    if (dim.kind != ir::DimKind::Full || r < 0 || r >= static_cast<int>(reduction_loops.size())) continue;
-    if (!reduction_loops[r]) continue;
-    out[r].insert(dim.id);
-  }
-  return out;
-}
-
-void replace_uses(ir::Region& r, const ir::Value* from, ir::Value* to) {
-  ir::walk_mut(r, [&](ir::Op& op) {
-    for (auto& v : op.operands)
-      if (v == from) v = to;
-  });
-}
-
 // Rolls `dot`'s contraction (its operands' dims ka, kb) into chunks of `block`.
 void roll(ir::DeviceKernel& k, ir::Op& dot, int ka, int kb, int64_t block) {
   ir::Region& region = *dot.parent;
@@ -104,14 +84,13 @@ void roll(ir::DeviceKernel& k, ir::Op& dot, int ka, int kb, int64_t block) {
   region.ops.insert(region.ops.begin() + at, std::make_move_iterator(staging.ops.begin()),
                     std::make_move_iterator(staging.ops.end()));
   // The dot is dead now (dead-code elimination removes it).
-  replace_uses(k.body, dot.result(), result);
+  ir::replace_uses(k.body, dot.result(), result);
 }
 
 }  // namespace
 
 void roll_contractions(ir::DeviceKernel& kernel, const std::vector<std::optional<int64_t>>& reduction_loops) {
-  const auto entries = rolled_entries(kernel, reduction_loops);
-  if (entries.empty()) return;
+  const auto entries = ir::dims_by_reduction_entry(kernel);
   // The dots first (rolling inserts ops), then each in turn.
   std::vector<ir::Op*> dots;
   ir::walk_mut(kernel.body, [&](ir::Op& op) {
@@ -121,12 +100,11 @@ void roll_contractions(ir::DeviceKernel& kernel, const std::vector<std::optional
     const int kdim = dot->operands[0]->type.dims.back();
     if (kdim == ir::kBroadcast) continue;
     const int r = kernel.dim(kdim).reduction_index;
-    auto it = entries.find(r);
-    if (it == entries.end()) continue;
+    if (r < 0 || r >= static_cast<int>(reduction_loops.size()) || !reduction_loops[r]) continue;
     const int64_t block = *reduction_loops[r];
     const auto extent = kernel.dim(kdim).extent().as_constant();
     if (!extent || block >= *extent) continue;  // one chunk is the whole contraction
-    const auto dims = ir::contraction_chunks(kernel, *dot, it->second);
+    const auto dims = ir::contraction_chunks(kernel, *dot, entries.at(r));
     if (!dims) continue;
     roll(kernel, *dot, dims->first, dims->second, block);
   }

@@ -66,13 +66,6 @@ using ir::is_sink_over;
 using ir::operand_chunks;
 using ir::sink_operand_chunks;
 
-void replace_uses(ir::Region& r, const ir::Value* from, ir::Value* to) {
-  ir::walk_mut(r, [&](ir::Op& op) {
-    for (auto& v : op.operands)
-      if (v == from) v = to;
-  });
-}
-
 class Roller {
  public:
   // `cls`: the whole dims rolled together (one, or several of one size that
@@ -402,8 +395,8 @@ class Roller {
         final_v = reduce(b, ir::ReduceFn::Min, cand, axis, kd, DType::Int64, span);
         res_i += 2;
       }
-      replace_uses(k_.body, m.result(), final_v);
-      replace_uses(staging, m.result(), final_v);
+      ir::replace_uses(k_.body, m.result(), final_v);
+      ir::replace_uses(staging, m.result(), final_v);
     }
 
     // Splice the staged ops in front of the group's first member and drop the
@@ -432,27 +425,17 @@ class Roller {
   std::optional<SliceCloner> cloner_;  // the current loop's
 };
 
-std::vector<DimSet> rolled_classes(const ir::DeviceKernel& kernel) {
-  std::map<int, DimSet> by_index;
-  for (const auto& dim : kernel.dims)
-    if (dim.kind == ir::DimKind::Full && dim.reduction_index >= 0) by_index[dim.reduction_index].insert(dim.id);
-  std::vector<DimSet> out;
-  for (auto& [i, cls] : by_index) out.push_back(cls);
-  return out;
-}
-
 }  // namespace
 
 void roll_reductions(ir::DeviceKernel& kernel, const std::vector<std::optional<int64_t>>& reduction_loops,
                      bool chunks_may_be_programs) {
   // Rolling adds dims; only the original ones roll.  Dims sharing an entry
   // (whole dims of one size that values move between) roll together.
-  for (const DimSet& cls : rolled_classes(kernel)) {
-    const ir::Dim& dim = kernel.dim(*cls.begin());
-    if (dim.reduction_index >= static_cast<int>(reduction_loops.size())) continue;
-    const auto& block = reduction_loops[dim.reduction_index];
+  for (const auto& [index, cls] : ir::dims_by_reduction_entry(kernel)) {
+    if (index >= static_cast<int>(reduction_loops.size())) continue;
+    const auto& block = reduction_loops[index];
     if (!block) continue;
-    auto extent = dim.extent().as_constant();
+    auto extent = kernel.dim(*cls.begin()).extent().as_constant();
     if (extent && *block >= *extent) continue;  // one chunk is the persistent form
     // Sema offers an entry only where rolling is possible (ir::can_roll),
     // and the passes before this one keep it so; IR written by hand (the

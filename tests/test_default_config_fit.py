@@ -80,6 +80,18 @@ def test_whole_contraction_dim_rolls_into_chunks(on_cpu):
     assert cfg["num_stages"] >= 2, cfg
 
 
+def test_a_small_grid_over_rows_alone_halves_its_row_block(on_cpu):
+    # A dot kernel whose grid is hl.tile(m) alone (the N loop inside each program, as in
+    # squeeze_and_excitation_net): 1024 rows in 128-row tiles are 8 programs on 132 SMs.
+    # The default halves the row block while the grid has fewer programs than a quarter
+    # of the SMs, down to 64 rows here (each program streams all of `a`).
+    a = torch.randn(1024, 1024).half()
+    small = _default(K.whole_row_projection, (torch.randn(1024, 1024).half(), a))
+    assert small["block_sizes"][0] == 64, small
+    large = _default(K.whole_row_projection, (torch.randn(8192, 1024).half(), a))
+    assert large["block_sizes"][0] == 128, large
+
+
 def test_whole_output_dim_of_a_dot_rolls_into_chunks(on_cpu):
     # Helion's se_block at 4096x1024 bf16: x_tile @ w[:, :] keeps w whole (2 MB) at any
     # tile_m, so the default rolls the product's columns, and with them (one entry: the

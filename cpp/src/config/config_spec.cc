@@ -310,12 +310,17 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
       if (target::prefers_wide_matmul_tiles(device, s.max_element_bytes) && mn.size() == 2 &&
           s.grid_extents[mn[0]] >= 2048 && s.grid_extents[mn[1]] >= 2048)
         bs[s.grid_block_sizes[mn[1]]] = 256;
-      // Small matmuls (256x256: four 128x128 tiles on 132 SMs): with fewer
-      // programs than a quarter of the SMs, the few busy SMs each stream
-      // their operands alone while the rest idle.  Halve the larger output
-      // block (M on ties) until the grid has that many programs, down to 32
-      // a side; tiles of 64x64 and less take 4 warps.
-      if (mn.size() == 2) {
+      // Small grids (a 256x256 matmul: four 128x128 tiles on 132 SMs; or a
+      // grid over M alone, x[tile_m, :] @ w with the N loop inside each
+      // program): with fewer programs than a quarter of the SMs, the few busy
+      // SMs each stream their operands alone while the rest idle.  Halve the
+      // largest output block of the grid (the first on ties) until the grid
+      // has that many programs, down to 32 a side, or 64 for a grid over M
+      // alone (each program streams all of the other operand: halving M
+      // doubles that traffic; quick tuning of squeeze_and_excitation_net at
+      // 1024^3 picked 64 rows, 2.56x the 128-row default); output tiles of
+      // 64x64 and less take 4 warps.
+      if (!mn.empty()) {
         // (A block as the final clamp to its range leaves it.)
         auto eff = [&](int idx) {
           return std::clamp<int64_t>(std::max<int64_t>(bs[idx], 1), block_sizes[idx].min,
@@ -330,15 +335,29 @@ json::Value ConfigSpec::default_config(const DeviceInfo& device) const {
           }
           return p;
         };
-        int m = s.grid_block_sizes[mn[0]], n = s.grid_block_sizes[mn[1]];
         bool shrunk = false;
+        const int64_t floor = mn.size() == 1 ? 64 : 32;
         while (programs() < device.sm_count / 4) {
-          int pick = eff(m) >= eff(n) ? m : n;
-          if (eff(pick) / 2 < std::max<int64_t>(32, block_sizes[pick].min)) break;
+          int pick = -1;
+          for (size_t g : mn) {
+            int idx = s.grid_block_sizes[g];
+            if (pick < 0 || eff(idx) > eff(pick)) pick = idx;
+          }
+          if (eff(pick) / 2 < std::max<int64_t>(floor, block_sizes[pick].min)) break;
           bs[pick] = eff(pick) / 2;
           shrunk = true;
         }
-        if (shrunk && eff(m) * eff(n) <= 64 * 64) warps = 4;
+        // The output tile: the grid's blocks times the other blocks of the
+        // dots' results (a grid over M alone: the inner N loop's block).
+        if (shrunk) {
+          int64_t tile = 1;
+          for (const auto& d : s.dots) {
+            int64_t t = 1;
+            for (const auto& a : d.result) t *= a.block_size_index >= 0 ? eff(a.block_size_index) : std::max<int64_t>(a.extent, 1);
+            tile = std::max(tile, t);
+          }
+          if (tile <= 64 * 64) warps = 4;
+        }
       }
       num_warps = std::max(num_warps, warps);
       continue;

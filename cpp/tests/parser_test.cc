@@ -1111,14 +1111,78 @@ TEST(RejectTest, DictAndSetDisplays) {
 }
 
 TEST(RejectTest, Walrus) {
-  const std::string msg =
-      "assignment expressions (:=) are not supported in kernels; assign the value in a separate "
-      "statement first";
-  expect_error("if (n := 10) > 5: pass", msg, "1:5-1:12");
-  expect_error("f(y := g(1), 2)", msg, "1:3-1:12");
-  expect_error("x[i := 0]", msg, "1:3-1:9");
-  expect_error("while chunk := read(): pass", msg, "1:7-1:22");
-  expect_error("x := 1", msg, "1:1-1:7");
+  // Where a hoisted `name = value` would not run exactly once, before the statement.
+  const std::string note = " are not supported in kernels";
+  expect_error("while chunk := read(): pass",
+               "assignment expressions (:=) in a while condition (computed before every iteration)" + note,
+               "1:7-1:22");
+  expect_error("y = a if (n := f()) else b",
+               "assignment expressions (:=) in a conditional expression (x if c else y)" + note, "1:11-1:19");
+  expect_error("y = a and (n := f())",
+               "assignment expressions (:=) in an 'and' after its first operand (computed only when it is true)" +
+                   note,
+               "1:12-1:20");
+  expect_error("y = a or (n := f())",
+               "assignment expressions (:=) in an 'or' after its first operand (computed only when it is false)" +
+                   note,
+               "1:11-1:19");
+  expect_error("y = [(n := v) for v in w]", "assignment expressions (:=) in a comprehension" + note, "1:7-1:13");
+  expect_error("f = lambda v: (n := v)", "assignment expressions (:=) in a lambda" + note, "1:16-1:22");
+  expect_error("assert ok, (m := g())",
+               "assignment expressions (:=) in an assert's message (computed only when the assert fails)" + note,
+               "1:13-1:21");
+  // Hoisted, `n` would be read after the assignment where Python reads it before.
+  expect_error("y = n + (n := 1)",
+               "'n' is read before the assignment expression (:=) that assigns it in the same statement", "1:5-1:6");
+  // Python's own syntax rules.
+  expect_error("x := 1", "invalid syntax: an assignment expression (:=) must be in parentheses here", "1:3-1:5");
+  expect_error("y = x := 1", "invalid syntax: an assignment expression (:=) must be in parentheses here",
+               "1:7-1:9");
+  expect_error("y = (a.b := 1)", "invalid syntax: the target of an assignment expression (:=) must be a name",
+               "1:6-1:9");
+}
+
+TEST(DesugarTest, AssignmentExpressionsBecomeAssignmentsBeforeTheStatement) {
+  EXPECT_EQ(unparse_module("y = (z := x + 1) * z\n"), "z = x + 1\ny = z * z\n");
+  EXPECT_EQ(unparse_module("if (n := len(a)) > 5:\n    pass\n"), "n = len(a)\nif n > 5:\n    pass\n");
+  EXPECT_EQ(unparse_module("if n := f():\n    pass\n"), "n = f()\nif n:\n    pass\n");
+  EXPECT_EQ(unparse_module("f(y := g(1), 2)\n"), "y = g(1)\nf(y, 2)\n");
+  EXPECT_EQ(unparse_module("x[i := 0]\n"), "i = 0\nx[i]\n");
+  EXPECT_EQ(unparse_module("for v in (w := f()):\n    pass\n"), "w = f()\nfor v in w:\n    pass\n");
+  // An elif's condition is computed in the else of the if before it.
+  EXPECT_EQ(unparse_module("if a:\n    pass\nelif (b := g()):\n    pass\n"),
+            "if a:\n    pass\nelse:\n    b = g()\n    if b:\n        pass\n");
+  // Several, in source order; the value may read the name's old value.
+  EXPECT_EQ(unparse_module("y = [(a := 1), (b := a + 1), (a := a + b)]\n"),
+            "a = 1\nb = a + 1\na = a + b\ny = [a, b, a]\n");
+  // Inside an indented block the assignment stays in the block.
+  EXPECT_EQ(unparse_module("def f():\n    return (r := 2) + r\n"), "def f():\n    r = 2\n    return r + r\n");
+}
+
+TEST(DesugarTest, LoopElse) {
+  // Without a break of the loop's own, the clause always runs after the loop.
+  EXPECT_EQ(unparse_module("for i in x:\n    pass\nelse:\n    t = 0\n"), "for i in x:\n    pass\nt = 0\n");
+  EXPECT_EQ(unparse_module("while c:\n    for j in y:\n        break\nelse:\n    t = 0\n"),
+            "while c:\n    for j in y:\n        break\nt = 0\n");
+  // With one, a flag set before each break says whether it ran.
+  EXPECT_EQ(unparse_module("for i in x:\n    if i:\n        break\nelse:\n    t = 0\n"),
+            "_loop_broke_1 = False\nfor i in x:\n    if i:\n        _loop_broke_1 = True\n        break\n"
+            "if not _loop_broke_1:\n    t = 0\n");
+  // A break in the else clause belongs to the loop around it.
+  EXPECT_EQ(unparse_module("while a:\n    for i in x:\n        pass\n    else:\n        break\n"),
+            "while a:\n    for i in x:\n        pass\n    break\n");
+}
+
+TEST(DesugarTest, DeclarationsOfNamesOnlyRead) {
+  EXPECT_EQ(unparse_module("def f():\n    global g, h\n    return g + h\n"),
+            "def f():\n    pass\n    return g + h\n");
+  EXPECT_EQ(unparse_module("global g\n"), "pass\n");
+  expect_error("def f():\n    global g\n    g = 1\n",
+               "assigning to a global name ('g') is not supported in kernels", "3:5-3:10");
+  expect_error("def f():\n    nonlocal g\n    for g in x:\n        pass\n",
+               "assigning to a nonlocal name ('g') is not supported in kernels", "3:5-4:13");
+  expect_error("def f(g):\n    global g\n", "name 'g' is parameter and global", "2:5-2:13");
+  expect_error("nonlocal g\n", "nonlocal declaration not allowed at module level", "1:1-1:11");
 }
 
 TEST(RejectTest, Statements) {
@@ -1128,14 +1192,6 @@ TEST(RejectTest, Statements) {
                "import statements are not supported in kernels; import modules outside the kernel "
                "function",
                "1:1-1:21");
-  expect_error("def f():\n    global x",
-               "global declarations are not supported in kernels; pass the value as an argument "
-               "instead",
-               "2:5-2:13");
-  expect_error("def f():\n    nonlocal x, y",
-               "nonlocal declarations are not supported in kernels; pass the value as an argument "
-               "instead",
-               "2:5-2:18");
   expect_error("del x[0]", "del statements are not supported in kernels", "1:1-1:9");
   expect_error("with open(f) as g:\n    pass", "with statements are not supported in kernels",
                "1:1-1:19");
@@ -1196,17 +1252,6 @@ TEST(RejectTest, NestedFunctions) {
                "nested function definitions are not supported", "3:5-3:10");
   // Defs at module level, even inside an `if`, are fine.
   EXPECT_EQ(parse("def f(): pass\ndef g(): pass\nif x:\n    def h(): pass\n")->body.size(), 3u);
-}
-
-TEST(RejectTest, LoopElse) {
-  expect_error("for i in x:\n    pass\nelse:\n    pass",
-               "for-else clauses are not supported in kernels; use a flag variable set before "
-               "'break' instead",
-               "3:1-3:6");
-  expect_error("while x:\n    pass\nelse: pass",
-               "while-else clauses are not supported in kernels; use a flag variable set before "
-               "'break' instead",
-               "3:1-3:11");
 }
 
 TEST(RejectTest, ArgumentUnpackingAndVariadics) {

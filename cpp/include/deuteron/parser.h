@@ -1,10 +1,11 @@
 // Parser: tokens -> ast::Module.
 //
 // Recursive descent over Python's grammar for the subset the kernel language
-// accepts (see docs/language.md).  Anything outside the subset (lambda,
-// comprehensions, with, try, class, import, global, del, yield, await, walrus,
-// decorators other than on the kernel, ...) is a CompileError that names the
-// construct and points at it.
+// accepts (see docs/language.md).  Anything outside the subset (with, try,
+// class, import, del, yield, await, decorators other than on the kernel, ...)
+// is a CompileError that names the construct and points at it.  Assignment
+// expressions, loop `else` clauses and global/nonlocal declarations are
+// lowered to plain statements as they are parsed (frontend/desugar.h).
 #pragma once
 
 #include <memory>

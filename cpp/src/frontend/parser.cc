@@ -26,6 +26,7 @@
 
 #include "deuteron/lexer.h"
 #include "deuteron/utf8.h"
+#include "desugar.h"
 
 namespace deuteron {
 namespace {
@@ -257,6 +258,15 @@ class Parser {
 
   // ------------------------------------------------------------ statements
   void parse_statement(Body& out);
+  // Appends stmt to out, after the assignments its `:=` expressions became
+  // and before what its loop's `else` clause became.
+  void place(Body& out, StmtPtr stmt);
+  Body take_hoisted() { return std::exchange(hoisted_, Body{}); }
+  NOINLINE ExprPtr parse_named_expr(ExprPtr target, SourceSpan start, size_t target_pos);
+  NOINLINE void reject_named_within(SourceSpan region, const char* where) const;
+  NOINLINE StmtPtr parse_declaration();
+  NOINLINE void check_declarations(const ast::FunctionDef& fn, size_t first) const;
+  NOINLINE void lower_loop_else(Body& loop_body, const Token& else_keyword);
   void parse_simple_statements(Body& out);
   StmtPtr parse_simple_statement();
   StmtPtr parse_expr_statement();
@@ -319,6 +329,31 @@ class Parser {
   int loop_depth_ = 0;      // inside a for/while of the current function?
   // Height of each finished expression node that has no parent yet.
   std::unordered_map<const Expr*, int> heights_;
+  // `name := value` in the statement being parsed becomes `name = value`
+  // placed before the statement (desugar.h), in source order, and a read of
+  // `name` where the expression was.  Sound where the expression is always
+  // evaluated, once, before the statement runs: not in a while condition, a
+  // conditional expression, after an and/or's first operand, in a
+  // comprehension, a lambda or an assert's message (reject_named_within).
+  Body hoisted_;
+  // One-shot: the next parse_test may read `name := value` unparenthesized
+  // (as Python: an if/elif/while condition, a call's positional argument, an
+  // element of a list or tuple display, a subscript).
+  bool named_ok_ = false;
+  size_t statement_start_ = 0;  // token index where the statement being parsed starts
+  // Token ranges [begin, end) of the values hoisted_ computes (they run in
+  // source order, so what they read is what Python reads).
+  std::vector<std::pair<size_t, size_t>> hoisted_values_;
+  // Statements a for/while loop's `else` clause becomes, placed after the loop.
+  Body trailing_;
+  int loop_else_count_ = 0;
+  // The current function's `global`/`nonlocal` names (checked when it ends).
+  struct Declared {
+    std::string name;
+    SourceSpan span;
+    bool global;
+  };
+  std::vector<Declared> declared_;
   // At a statement boundary every recorded node is a finished root that will
   // never get a parent; dropping them keeps the map small (and fast).  A new
   // map rather than clear(): clear() costs as much as the largest bucket
@@ -371,8 +406,7 @@ void Parser::unexpected(std::string_view expected) const {
   const Token& t = peek();
   if (t.kind == TokenKind::Indent) error(t.span, "unexpected indent");
   if (t.kind == TokenKind::Op && t.text == ":=") {
-    unsupported(t.span, "assignment expressions (:=)",
-                "assign the value in a separate statement first");
+    error(t.span, "invalid syntax: the target of an assignment expression (:=) must be a name");
   }
   error(t.span, "invalid syntax: expected " + std::string(expected) + ", found " + describe(t), {});
 }
@@ -522,15 +556,15 @@ void Parser::parse_statement(Body& out) {
   if (at_kind(TokenKind::Indent)) unexpected("a statement");
   if (at_kind(TokenKind::Dedent)) unexpected("a statement");
   if (at_op("@")) {
-    out.push_back(parse_decorated());
+    place(out, parse_decorated());
   } else if (at_keyword("def")) {
-    out.push_back(parse_funcdef({}));
+    place(out, parse_funcdef({}));
   } else if (at_keyword("if")) {
-    out.push_back(parse_if(false));
+    place(out, parse_if(false));
   } else if (at_keyword("for")) {
-    out.push_back(parse_for());
+    place(out, parse_for());
   } else if (at_keyword("while")) {
-    out.push_back(parse_while());
+    place(out, parse_while());
   } else {
     reject_soft_keyword_statement();
     parse_simple_statements(out);
@@ -557,9 +591,18 @@ void Parser::reject_soft_keyword_statement() {
   }
 }
 
+void Parser::place(Body& out, StmtPtr stmt) {
+  for (auto& h : hoisted_) out.push_back(std::move(h));
+  hoisted_.clear();
+  hoisted_values_.clear();
+  out.push_back(std::move(stmt));
+  for (auto& t : trailing_) out.push_back(std::move(t));
+  trailing_.clear();
+}
+
 void Parser::parse_simple_statements(Body& out) {
   for (;;) {
-    out.push_back(parse_simple_statement());
+    place(out, parse_simple_statement());
     if (!accept_op(";")) break;
     if (at_kind(TokenKind::Newline)) break;  // a trailing ';' is allowed
   }
@@ -576,10 +619,6 @@ void Parser::reject_statement_keyword() {
   auto line = [&] { return logical_line_span(pos_); };
   if (k == "import" || k == "from") {
     unsupported(line(), "import statements", "import modules outside the kernel function");
-  }
-  if (k == "global" || k == "nonlocal") {
-    unsupported(line(), k == "global" ? "global declarations" : "nonlocal declarations",
-                "pass the value as an argument instead");
   }
   if (k == "del") unsupported(line(), "del statements");
   if (k == "raise") {
@@ -601,6 +640,8 @@ void Parser::reject_statement_keyword() {
 
 StmtPtr Parser::parse_simple_statement() {
   forget_heights();
+  statement_start_ = pos_;
+  if (at_keyword("global") || at_keyword("nonlocal")) return parse_declaration();
   reject_statement_keyword();
   const Token& t = peek();
   SourceSpan start = t.span;
@@ -632,7 +673,11 @@ StmtPtr Parser::parse_simple_statement() {
     next();
     auto stmt = std::make_unique<ast::Assert>(start);
     stmt->test = parse_test();
-    if (accept_op(",")) stmt->msg = parse_test();
+    if (accept_op(",")) {
+      SourceSpan msg = peek().span;
+      stmt->msg = parse_test();
+      reject_named_within(msg, "an assert's message (computed only when the assert fails)");
+    }
     stmt->span = SourceSpan::merge(start, prev_span());
     return stmt;
   }
@@ -775,6 +820,7 @@ StmtPtr Parser::parse_decorated() {
   while (at_op("@")) {
     next();
     decorators.push_back(parse_test());
+    reject_named_within(first, "a decorator");
     expect_end_of_statement();
   }
   if (at_keyword("def")) return parse_funcdef(std::move(decorators));
@@ -799,11 +845,15 @@ StmtPtr Parser::parse_funcdef(std::vector<ExprPtr> decorators) {
   parse_parameters(fn->args, fn->vararg, fn->kwarg, ")", true);
   expect_op(")", "to close the parameter list");
   if (accept_op("->")) fn->returns = parse_test();
+  reject_named_within(start, "a function's signature");
   expect_op(":", "after the function signature");
 
   ++function_depth_;
   int saved_loops = std::exchange(loop_depth_, 0);
+  const size_t first_declared = declared_.size();
   fn->body = parse_block("function definition", def);
+  check_declarations(*fn, first_declared);
+  declared_.resize(first_declared);
   loop_depth_ = saved_loops;
   --function_depth_;
 
@@ -893,18 +943,25 @@ StmtPtr Parser::parse_if(bool is_elif) {
   SourceSpan start = keyword.span;
   auto stmt = std::make_unique<ast::If>(start);
   stmt->is_elif = is_elif;
+  statement_start_ = pos_;
+  named_ok_ = true;
   stmt->test = parse_test();
+  Body condition_assignments = take_hoisted();
   const Token& colon = expect_op(":", "after the condition");
   stmt->header_span = SourceSpan::merge(start, colon.span);
   stmt->body = parse_block(is_elif ? "'elif' statement" : "'if' statement", keyword);
   if (at_keyword("elif")) {
-    stmt->orelse.push_back(parse_if(true));
+    StmtPtr elif = parse_if(true);
+    // The elif condition's `:=` assignments run in this else, before it.
+    if (!hoisted_.empty()) ast::cast<ast::If>(elif.get())->is_elif = false;
+    place(stmt->orelse, std::move(elif));
   } else if (at_keyword("else")) {
     const Token& else_kw = next();
     expect_op(":", "after 'else'");
     stmt->orelse = parse_block("'else' clause", else_kw);
   }
   stmt->span = SourceSpan::merge(start, last_code_span());
+  hoisted_ = std::move(condition_assignments);
   return stmt;
 }
 
@@ -924,17 +981,17 @@ StmtPtr Parser::parse_for() {
                 "for loops over a dict or set display are not supported",
                 {"loop over a list, a tuple, range(...) or hl.tile(...)"});
   }
+  statement_start_ = pos_;
   stmt->iter = parse_star_expressions();
   reject_bare_starred(*stmt->iter);
+  Body iterable_assignments = take_hoisted();
   const Token& colon = expect_op(":", "after the loop iterable");
   stmt->header_span = SourceSpan::merge(start, colon.span);
   ++loop_depth_;
   stmt->body = parse_block("'for' statement", keyword);
   --loop_depth_;
-  if (at_keyword("else")) {
-    unsupported(logical_line_span(pos_), "for-else clauses",
-                "use a flag variable set before 'break' instead");
-  }
+  hoisted_ = std::move(iterable_assignments);
+  if (at_keyword("else")) lower_loop_else(stmt->body, next());
   stmt->span = SourceSpan::merge(start, last_code_span());
   return stmt;
 }
@@ -943,18 +1000,72 @@ StmtPtr Parser::parse_while() {
   const Token& keyword = next();
   SourceSpan start = keyword.span;
   auto stmt = std::make_unique<ast::While>(start);
+  SourceSpan condition = peek().span;
+  named_ok_ = true;
   stmt->test = parse_test();
+  reject_named_within(condition, "a while condition (computed before every iteration)");
   const Token& colon = expect_op(":", "after the condition");
   stmt->header_span = SourceSpan::merge(start, colon.span);
   ++loop_depth_;
   stmt->body = parse_block("'while' statement", keyword);
   --loop_depth_;
-  if (at_keyword("else")) {
-    unsupported(logical_line_span(pos_), "while-else clauses",
-                "use a flag variable set before 'break' instead");
-  }
+  if (at_keyword("else")) lower_loop_else(stmt->body, next());
   stmt->span = SourceSpan::merge(start, last_code_span());
   return stmt;
+}
+
+// `else:` after a loop: the clause runs when the loop ends without `break`.
+// Without a break of its own the loop always ends that way, and the clause
+// follows the loop; with one, a flag set before each break says (desugar.h).
+void Parser::lower_loop_else(Body& loop_body, const Token& else_keyword) {
+  expect_op(":", "after 'else'");
+  Body clause = parse_block("'else' clause", else_keyword);
+  SourceSpan span = else_keyword.span;
+  if (!desugar::has_break(loop_body)) {
+    trailing_ = std::move(clause);
+    return;
+  }
+  std::string flag = "_loop_broke_" + std::to_string(++loop_else_count_);
+  hoisted_.push_back(desugar::make_assign(flag, span, desugar::make_bool(false, span), span));
+  desugar::set_flag_before_breaks(loop_body, flag);
+  auto check = std::make_unique<ast::If>(span);
+  check->test = std::make_unique<ast::UnaryOp>(span, ast::UnaryOpKind::Not, std::make_unique<ast::Name>(span, flag));
+  check->header_span = span;
+  check->body = std::move(clause);
+  check->span = SourceSpan::merge(span, last_code_span());
+  trailing_.push_back(std::move(check));
+}
+
+// `global a, b` / `nonlocal a`: reading a name the function does not assign
+// already reads the enclosing one, so a declaration of names that are only
+// read changes nothing and becomes `pass`; assigning one is an error when the
+// function ends (check_declarations).
+StmtPtr Parser::parse_declaration() {
+  const Token& keyword = next();
+  const bool global = keyword.text == "global";
+  SourceSpan span = logical_line_span(pos_ - 1);
+  if (!global && function_depth_ == 0) error(span, "nonlocal declaration not allowed at module level");
+  for (;;) {
+    const Token& name = expect_identifier("a name");
+    declared_.push_back(Declared{name.text, span, global});
+    if (!accept_op(",")) break;
+  }
+  return std::make_unique<ast::Pass>(span);
+}
+
+void Parser::check_declarations(const ast::FunctionDef& fn, size_t first) const {
+  for (size_t i = first; i < declared_.size(); ++i) {
+    const Declared& d = declared_[i];
+    const char* kind = d.global ? "global" : "nonlocal";
+    for (const auto& a : fn.args)
+      if (a.name == d.name) error(d.span, "name '" + d.name + "' is parameter and " + kind, {});
+    if (const Stmt* binding = desugar::find_binding(fn.body, d.name)) {
+      raise_error(file_, binding->span, ErrorKind::StatementNotSupported,
+                  std::string("assigning to a ") + kind + " name ('" + d.name + "') is not supported in kernels",
+                  {"'" + d.name + "' is declared " + kind + " on line " + std::to_string(d.span.line) +
+                   "; return the value, or pass a tensor for the kernel to write into"});
+    }
+  }
 }
 
 // ============================================================== expressions
@@ -996,6 +1107,7 @@ ExprPtr Parser::parse_star_expressions() {
 
 ExprPtr Parser::parse_star_or_test() {
   if (!at_op("*")) return parse_test();
+  named_ok_ = false;
   SourceSpan star = next().span;
   DepthGuard guard(*this, DepthGuard::kExpression);
   ExprPtr value = parse_binary(1);
@@ -1011,13 +1123,16 @@ ExprPtr Parser::parse_lambda() {
   expect_op(":", "after the lambda's parameters");
   lambda->body = parse_test();
   lambda->span = SourceSpan::merge(start, prev_span());
+  reject_named_within(start, "a lambda");
   return finish(std::move(lambda));
 }
 
 ExprPtr Parser::parse_test() {
   DepthGuard guard(*this, DepthGuard::kExpression);
+  const bool named_ok = std::exchange(named_ok_, false);
   if (at_keyword("lambda")) return parse_lambda();
   SourceSpan start = peek().span;
+  const size_t start_pos = pos_;
   ExprPtr body = parse_or();
   if (at_keyword("if")) {
     next();
@@ -1028,14 +1143,60 @@ ExprPtr Parser::parse_test() {
     next();
     e->orelse = parse_test();
     e->span = SourceSpan::merge(start, prev_span());
+    reject_named_within(start, "a conditional expression (x if c else y)");
     return finish(std::move(e));
   }
   if (at_op(":=")) {
-    SourceSpan span = SourceSpan::merge(start, extent_from(pos_, 0));
-    unsupported(span, "assignment expressions (:=)",
-                "assign the value in a separate statement first");
+    if (!named_ok) {
+      error(peek().span, "invalid syntax: an assignment expression (:=) must be in parentheses here",
+            "write (name := value)");
+    }
+    return parse_named_expr(std::move(body), start, start_pos);
   }
   return body;
+}
+
+// `name := value` after its target: hoisted_ gets `name = value`, and the
+// expression reads `name`.
+ExprPtr Parser::parse_named_expr(ExprPtr target, SourceSpan start, size_t target_pos) {
+  const auto* name = ast::dyn_cast<ast::Name>(target.get());
+  if (!name) error(target->span, "invalid syntax: the target of an assignment expression (:=) must be a name");
+  next();
+  const size_t value_begin = pos_;
+  ExprPtr value = parse_test();
+  SourceSpan span = SourceSpan::merge(start, prev_span());
+  // The assignments run before the statement, in source order: a read of the
+  // name earlier in the statement itself (not in a value computed before
+  // this one) would see the new value, where Python's sees the old one.
+  auto in_hoisted_value = [&](size_t i) {
+    for (const auto& [b, e] : hoisted_values_)
+      if (i >= b && i < e) return true;
+    return false;
+  };
+  for (size_t i = statement_start_; i < target_pos && i < tokens_.size(); ++i) {
+    const Token& t = tokens_[i];
+    if (t.kind != TokenKind::Name || t.text != name->id || in_hoisted_value(i)) continue;
+    if (i > 0 && tokens_[i - 1].kind == TokenKind::Op && tokens_[i - 1].text == ".") continue;  // an attribute
+    const Token& after = tokens_[std::min(i + 1, tokens_.size() - 1)];
+    if (after.kind == TokenKind::Op && (after.text == "=" || after.text == ":=")) continue;  // a keyword, a target
+    raise_error(file_, t.span, ErrorKind::StatementNotSupported,
+                "'" + name->id + "' is read before the assignment expression (:=) that assigns it in the same statement",
+                {"assign the value in a separate statement first"});
+  }
+  hoisted_.push_back(desugar::make_assign(name->id, name->span, std::move(value), span));
+  hoisted_values_.emplace_back(value_begin, pos_);
+  return finish(std::make_unique<ast::Name>(span, name->id));
+}
+
+// An assignment expression in `region` (from its start to the token being
+// read) would be computed where it is not, or not once: an error.
+void Parser::reject_named_within(SourceSpan region, const char* where) const {
+  if (hoisted_.empty()) return;
+  const SourceSpan& last = hoisted_.back()->span;
+  if (last.line < region.line || (last.line == region.line && last.col < region.col)) return;
+  raise_error(file_, last, ErrorKind::StatementNotSupported,
+              std::string("assignment expressions (:=) in ") + where + " are not supported in kernels",
+              {"assign the value in a separate statement first"});
 }
 
 ExprPtr Parser::parse_or() {
@@ -1044,10 +1205,12 @@ ExprPtr Parser::parse_or() {
   if (!at_keyword("or")) return first;
   auto e = std::make_unique<ast::BoolOp>(start, ast::BoolOpKind::Or);
   e->values.push_back(std::move(first));
+  SourceSpan rest = peek().span;
   while (at_keyword("or")) {
     next();
     e->values.push_back(parse_and());
   }
+  reject_named_within(rest, "an 'or' after its first operand (computed only when it is false)");
   e->span = SourceSpan::merge(start, prev_span());
   return finish(std::move(e));
 }
@@ -1058,10 +1221,12 @@ ExprPtr Parser::parse_and() {
   if (!at_keyword("and")) return first;
   auto e = std::make_unique<ast::BoolOp>(start, ast::BoolOpKind::And);
   e->values.push_back(std::move(first));
+  SourceSpan rest = peek().span;
   while (at_keyword("and")) {
     next();
     e->values.push_back(parse_not());
   }
+  reject_named_within(rest, "an 'and' after its first operand (computed only when it is true)");
   e->span = SourceSpan::merge(start, prev_span());
   return finish(std::move(e));
 }
@@ -1247,6 +1412,7 @@ ExprPtr Parser::parse_call(ExprPtr func, SourceSpan start) {
       keyword.span = SourceSpan::merge(name.span, prev_span());
       call->keywords.push_back(std::move(keyword));
     } else {
+      named_ok_ = true;
       ExprPtr arg = parse_test();
       if (at_keyword("for")) {
         // f(x for x in xs): a generator expression, allowed as the only argument.
@@ -1309,6 +1475,7 @@ ExprPtr Parser::parse_subscript_item() {
   if (at_op("*")) unsupported(extent_from(pos_, 0), "starred expressions in subscripts");
   ExprPtr lower;
   if (!at_op(":")) {
+    named_ok_ = true;
     lower = parse_test();
     if (!at_op(":")) return lower;
   }
@@ -1386,6 +1553,7 @@ ExprPtr Parser::parse_paren() {
     return finish(std::move(tuple));
   }
   if (at_keyword("yield")) unsupported(extent_from(pos_, 0), "yield expressions");
+  named_ok_ = true;
   ExprPtr first = parse_star_or_test();
   if (at_keyword("for")) {
     reject_bare_starred(*first);
@@ -1403,6 +1571,7 @@ ExprPtr Parser::parse_paren() {
   tuple->elts.push_back(std::move(first));
   while (accept_op(",")) {
     if (at_op(")")) break;
+    named_ok_ = true;
     tuple->elts.push_back(parse_star_or_test());
   }
   tuple->span = SourceSpan::merge(start, expect_op(")", "to close the tuple").span);
@@ -1413,6 +1582,7 @@ ExprPtr Parser::parse_list() {
   SourceSpan start = next().span;
   auto list = std::make_unique<ast::List>(start);
   if (!at_op("]")) {
+    named_ok_ = true;
     list->elts.push_back(parse_star_or_test());
     if (at_keyword("for")) {
       reject_bare_starred(*list->elts.front());
@@ -1422,6 +1592,7 @@ ExprPtr Parser::parse_list() {
     }
     while (accept_op(",")) {
       if (at_op("]")) break;
+      named_ok_ = true;
       list->elts.push_back(parse_star_or_test());
     }
   }
@@ -1451,6 +1622,7 @@ ExprPtr Parser::parse_comprehension(ast::Comp::Type type, ExprPtr elt, ExprPtr v
   }
   if (at_keyword("async")) unsupported(extent_from(pos_, 0), "asynchronous comprehensions");
   comp->span = SourceSpan::merge(start, prev_span());
+  reject_named_within(start, "a comprehension");
   return finish(std::move(comp));
 }
 

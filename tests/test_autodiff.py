@@ -597,6 +597,41 @@ def test_attention_loop_with_dots(mode, keys):
     assert f"k[tile_b, :, :]" in source
 
 
+@deuteron.kernel(config=deuteron.Config(block_sizes=[1, 16, 16]))
+def causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    b, m, d = q.size()
+    out = torch.empty_like(q)
+    for tile_b, tile_m in hl.tile([b, m]):
+        m_i = hl.full([tile_b, tile_m], float("-inf"), dtype=torch.float32)
+        l_i = hl.zeros([tile_b, tile_m], dtype=torch.float32)
+        acc = hl.zeros([tile_b, tile_m, d], dtype=torch.float32)
+        q_tile = q[tile_b, tile_m, :]
+        for tile_n in hl.tile(k.size(1)):
+            qk = torch.bmm(q_tile, k[tile_b, tile_n, :].transpose(1, 2)) * 0.25
+            keep = tile_m.index[:, None] >= tile_n.index[None, :]
+            qk = torch.where(keep[None, :, :], qk, float("-inf"))
+            m_ij = torch.maximum(m_i, torch.amax(qk, -1))
+            p = torch.exp(qk - m_ij[:, :, None])
+            alpha = torch.exp(m_i - m_ij)
+            l_i = l_i * alpha + torch.sum(p, -1)
+            acc = torch.baddbmm(acc * alpha[:, :, None], p, v[tile_b, tile_n, :])
+            m_i = m_ij
+        out[tile_b, tile_m, :] = acc / l_i[:, :, None]
+    return out
+
+
+def test_causal_attention_reads_the_key_index(mode):
+    # tile_n.index is the same lanes whatever the block: hl.arange over the whole key dim.
+    def reference(q, k, v):
+        s = q @ k.transpose(1, 2) * 0.25
+        keep = torch.arange(q.size(1))[:, None] >= torch.arange(k.size(1))[None, :]
+        return torch.softmax(s.masked_fill(~keep, float("-inf")), -1) @ v
+
+    q, k, v = torch.randn(2, 40, 16), torch.randn(2, 50, 16), torch.randn(2, 50, 16)
+    source = check(causal_attention, reference, [q, k, v], rtol=1e-4, atol=1e-4)
+    assert "hl.arange(50)" in source
+
+
 @deuteron.kernel
 def running_max_from_one(x: torch.Tensor) -> torch.Tensor:
     out = torch.empty([x.size(0)], dtype=x.dtype, device=x.device)

@@ -47,12 +47,13 @@ std::string obstacle(const ir::DeviceKernel& k, const ir::Op& op) {
   if (lanes_of(*n) > kMaxWholeLanes)
     return "evaluated whole, its " + std::to_string(*n) + " elements would be " + std::to_string(lanes_of(*n)) +
            " lanes of one row in registers (at most " + std::to_string(kMaxWholeLanes) + ")";
+  // tile.index is each lane's own index whatever the block (written as
+  // hl.arange over the whole dim); the other attributes describe the block.
   std::string why;
   ir::walk(*op.regions[0], [&](const ir::Op& o) {
     bool attribute = o.kind == ir::OpKind::TileBegin || o.kind == ir::OpKind::TileEnd ||
                      o.kind == ir::OpKind::TileBlockSize || o.kind == ir::OpKind::TileId ||
-                     o.kind == ir::OpKind::TileCount || o.kind == ir::OpKind::TileIndex ||
-                     o.kind == ir::OpKind::TileMask;
+                     o.kind == ir::OpKind::TileCount || o.kind == ir::OpKind::TileMask;
     if (why.empty() && attribute && o.attrs.dim == op.attrs.dim)
       why = std::string("its body reads its tile's '") + ir::name(o.kind) + "' (line " +
             std::to_string(o.span.line) + "), which one block over the whole dim would change";

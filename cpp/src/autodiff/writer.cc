@@ -289,6 +289,9 @@ std::string Writer::emit_forward(const ir::Op& op) {
     case K::TileBlockSize:
     case K::TileId: {
       int d = op.attrs.dim;
+      // The indices of an inner loop evaluated whole: every index of its dim.
+      if (op.kind == K::TileIndex && d >= 0 && plan_.whole_loops.count(d))
+        return "hl.arange(" + size_text(k.dim(d).end) + ")";
       if (d < 0 || plan_.dim_names.at(d).empty()) unsupported(plan_, op.span, "tile attributes of an inner loop");
       const char* attr = op.kind == K::TileIndex ? "index" : op.kind == K::TileBegin ? "begin"
                          : op.kind == K::TileEnd ? "end" : op.kind == K::TileBlockSize ? "block_size" : "id";

@@ -594,7 +594,7 @@ def test_attention_loop_with_dots(mode, keys):
     # whole key dim is padded to 64; the padded keys must not enter the softmax.
     q, k, v = torch.randn(2, 40, 16), torch.randn(2, keys, 16), torch.randn(2, keys, 16)
     source = check(attention, _attention_reference, [q, k, v], rtol=1e-4, atol=1e-4)
-    assert f"k[tile_b, :, :]" in source
+    assert "k[tile_b, :, :]" in source
 
 
 @deuteron.kernel(config=deuteron.Config(block_sizes=[1, 16, 16]))

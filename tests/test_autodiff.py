@@ -4,6 +4,8 @@ several inputs and outputs, values stored and loaded back) and of reductions
 over whole dims (sum, mean, amax/amin with ties shared as PyTorch shares them,
 softmax, layer and RMS norm, keepdim, middle dims, 3-D) against PyTorch's
 autograd; the backward is a readable kernel file, cached per bound kernel;
+inner loops that accumulate, and inner loops with other carried values (online
+softmax, attention) evaluated as one iteration over their whole dim;
 what the transform cannot differentiate is an AutodiffNotSupported naming the
 op and its line, never a wrong gradient.
 """
@@ -493,15 +495,14 @@ def test_helion_alias_reaches_backward():
 
 
 
-@deuteron.kernel
-def cumulative(x: torch.Tensor) -> torch.Tensor:
-    out = torch.empty_like(x)
-    for tile in hl.tile(x.size(0)):
-        out[tile, :] = torch.cumsum(x[tile, :], 1)
-    return out
+# ------------------------------------------- inner loops evaluated whole (online softmax)
+# An inner loop whose carried values are more than an accumulation computes
+# the same function whatever its block, so the backward evaluates it as one
+# iteration over its whole dim (cpp/src/autodiff/whole_loops.cc).  The forward
+# runs several blocks of a dim that none divides; the backward's compiler pads
+# the whole dim and masks the padding as the forward masks its last block.
 
-
-@deuteron.kernel
+@deuteron.kernel(config=deuteron.Config(block_sizes=[8, 16]))
 def running_max(x: torch.Tensor) -> torch.Tensor:
     out = torch.empty([x.size(0)], dtype=x.dtype, device=x.device)
     for tile_m in hl.tile(x.size(0)):
@@ -509,6 +510,167 @@ def running_max(x: torch.Tensor) -> torch.Tensor:
         for tile_n in hl.tile(x.size(1)):
             acc = torch.maximum(acc, x[tile_m, tile_n].amax(-1))
         out[tile_m] = acc
+    return out
+
+
+def test_running_max(mode):
+    source = check(running_max, lambda x: x.amax(-1), [torch.randn(20, 70)])
+    assert "x[tile_m, :]" in source and "for tile_n" not in source
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[8, 16, 16]))
+def online_softmax(x: torch.Tensor) -> torch.Tensor:
+    m, n = x.size()
+    out = torch.empty_like(x)
+    for tile_m in hl.tile(m):
+        mi = hl.full([tile_m], float("-inf"), dtype=torch.float32)
+        di = hl.zeros([tile_m], dtype=torch.float32)
+        for tile_n in hl.tile(n):
+            values = x[tile_m, tile_n]
+            mi_next = torch.maximum(mi, torch.amax(values, dim=1))
+            di = di * torch.exp(mi - mi_next) + torch.exp(values - mi_next[:, None]).sum(dim=1)
+            mi = mi_next
+        for tile_n in hl.tile(n):
+            out[tile_m, tile_n] = torch.exp(x[tile_m, tile_n] - mi[:, None]) / di[:, None]
+    return out
+
+
+def test_online_softmax_two_loops(mode):
+    # Both loops (the second only stores) are evaluated whole; x's two loads
+    # read the same whole rows, so their gradients are summed and stored once.
+    source = check(online_softmax, lambda x: torch.softmax(x, dim=1), [torch.randn(20, 70)])
+    assert "hl.atomic_add" not in source
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[8, 16]))
+def log_sum_exp_online(x: torch.Tensor) -> torch.Tensor:
+    # One loop carrying a running max and a rescaled sum, whose results are
+    # used after it (the log of the sum, plus the max).
+    out = torch.empty([x.size(0)], dtype=x.dtype, device=x.device)
+    for tile_m in hl.tile(x.size(0)):
+        mi = hl.full([tile_m], float("-inf"), dtype=torch.float32)
+        di = hl.zeros([tile_m], dtype=torch.float32)
+        for tile_n in hl.tile(x.size(1)):
+            values = x[tile_m, tile_n] * 2.0
+            mi_next = torch.maximum(mi, torch.amax(values, dim=1))
+            di = di * torch.exp(mi - mi_next) + torch.exp(values - mi_next[:, None]).sum(dim=1)
+            mi = mi_next
+        out[tile_m] = mi + torch.log(di)
+    return out
+
+
+def test_online_logsumexp(mode):
+    check(log_sum_exp_online, lambda x: torch.logsumexp(x * 2.0, -1), [torch.randn(12, 45)], rtol=1e-4, atol=1e-4)
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[1, 16, 16]))
+def attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    b, m, d = q.size()
+    out = torch.empty_like(q)
+    for tile_b, tile_m in hl.tile([b, m]):
+        m_i = hl.full([tile_b, tile_m], float("-inf"), dtype=torch.float32)
+        l_i = hl.zeros([tile_b, tile_m], dtype=torch.float32)
+        acc = hl.zeros([tile_b, tile_m, d], dtype=torch.float32)
+        q_tile = q[tile_b, tile_m, :]
+        for tile_n in hl.tile(k.size(1)):
+            qk = torch.bmm(q_tile, k[tile_b, tile_n, :].transpose(1, 2)) * 0.25
+            m_ij = torch.maximum(m_i, torch.amax(qk, -1))
+            p = torch.exp(qk - m_ij[:, :, None])
+            alpha = torch.exp(m_i - m_ij)
+            l_i = l_i * alpha + torch.sum(p, -1)
+            acc = torch.baddbmm(acc * alpha[:, :, None], p, v[tile_b, tile_n, :])
+            m_i = m_ij
+        out[tile_b, tile_m, :] = acc / l_i[:, :, None]
+    return out
+
+
+def _attention_reference(q, k, v):
+    return torch.softmax(q @ k.transpose(1, 2) * 0.25, -1) @ v
+
+
+@pytest.mark.parametrize("keys", [48, 50])
+def test_attention_loop_with_dots(mode, keys):
+    # 50 keys: the forward's last key block is partial, and the backward's
+    # whole key dim is padded to 64; the padded keys must not enter the softmax.
+    q, k, v = torch.randn(2, 40, 16), torch.randn(2, keys, 16), torch.randn(2, keys, 16)
+    source = check(attention, _attention_reference, [q, k, v], rtol=1e-4, atol=1e-4)
+    assert "k[tile_b, :, :]" in source
+
+
+@deuteron.kernel(config=deuteron.Config(block_sizes=[1, 16, 16]))
+def causal_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    b, m, d = q.size()
+    out = torch.empty_like(q)
+    for tile_b, tile_m in hl.tile([b, m]):
+        m_i = hl.full([tile_b, tile_m], float("-inf"), dtype=torch.float32)
+        l_i = hl.zeros([tile_b, tile_m], dtype=torch.float32)
+        acc = hl.zeros([tile_b, tile_m, d], dtype=torch.float32)
+        q_tile = q[tile_b, tile_m, :]
+        for tile_n in hl.tile(k.size(1)):
+            qk = torch.bmm(q_tile, k[tile_b, tile_n, :].transpose(1, 2)) * 0.25
+            keep = tile_m.index[:, None] >= tile_n.index[None, :]
+            qk = torch.where(keep[None, :, :], qk, float("-inf"))
+            m_ij = torch.maximum(m_i, torch.amax(qk, -1))
+            p = torch.exp(qk - m_ij[:, :, None])
+            alpha = torch.exp(m_i - m_ij)
+            l_i = l_i * alpha + torch.sum(p, -1)
+            acc = torch.baddbmm(acc * alpha[:, :, None], p, v[tile_b, tile_n, :])
+            m_i = m_ij
+        out[tile_b, tile_m, :] = acc / l_i[:, :, None]
+    return out
+
+
+def test_causal_attention_reads_the_key_index(mode):
+    # tile_n.index is the same lanes whatever the block: hl.arange over the whole key dim.
+    def reference(q, k, v):
+        s = q @ k.transpose(1, 2) * 0.25
+        keep = torch.arange(q.size(1))[:, None] >= torch.arange(k.size(1))[None, :]
+        return torch.softmax(s.masked_fill(~keep, float("-inf")), -1) @ v
+
+    q, k, v = torch.randn(2, 40, 16), torch.randn(2, 50, 16), torch.randn(2, 50, 16)
+    source = check(causal_attention, reference, [q, k, v], rtol=1e-4, atol=1e-4)
+    assert "hl.arange(50)" in source
+
+
+@deuteron.kernel
+def running_max_from_one(x: torch.Tensor) -> torch.Tensor:
+    out = torch.empty([x.size(0)], dtype=x.dtype, device=x.device)
+    for tile_m in hl.tile(x.size(0)):
+        acc = hl.full([tile_m], float("-inf"), dtype=torch.float32)
+        for tile_n in hl.tile(1, x.size(1)):
+            acc = torch.maximum(acc, x[tile_m, tile_n].amax(-1))
+        out[tile_m] = acc
+    return out
+
+
+@deuteron.kernel
+def running_max_over_block(x: torch.Tensor) -> torch.Tensor:
+    # Reads the tile's begin: not the same function of every block size.
+    out = torch.empty([x.size(0)], dtype=x.dtype, device=x.device)
+    for tile_m in hl.tile(x.size(0)):
+        acc = hl.full([tile_m], float("-inf"), dtype=torch.float32)
+        for tile_n in hl.tile(x.size(1)):
+            acc = torch.maximum(acc, x[tile_m, tile_n].amax(-1) + tile_n.begin)
+        out[tile_m] = acc
+    return out
+
+
+def test_a_loop_not_evaluated_whole_is_an_error_at_its_line(mode):
+    x = torch.randn(8, 16)
+    fresh(running_max_from_one)(x)
+    with pytest.raises(exc.AutodiffNotSupported) as info:
+        backward(running_max_from_one, torch.randn(8), x)
+    text = str(info.value)
+    assert "for tile_n in hl.tile(1, x.size(1)):" in text and "^~~~" in text
+    # co_firstlineno is the decorator's line.
+    assert (info.value.line, info.value.col) == (running_max_from_one.fn.__code__.co_firstlineno + 5, 9)
+
+
+@deuteron.kernel
+def cumulative(x: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        out[tile, :] = torch.cumsum(x[tile, :], 1)
     return out
 
 
@@ -523,7 +685,9 @@ def masked(x: torch.Tensor) -> torch.Tensor:
 @pytest.mark.parametrize("kernel, what, shapes, grad_shape", [
     (masked, "a load with a mask", [(32,)], (32,)),
     (cumulative, "'scan'", [(8, 16)], (8, 16)),
-    (running_max, "'for'", [(8, 16)], (8,)),
+    (running_max_from_one, "it starts at 1, not 0", [(8, 16)], (8,)),
+    (running_max_over_block, "its tile's 'tile_begin'", [(8, 16)], (8,)),
+    (running_max, "16385 elements would be 32768 lanes of one row in registers (at most 16384)", [(2, 16385)], (2,)),
 ])
 def test_unsupported_ops_are_named_with_their_line(mode, kernel, what, shapes, grad_shape):
     inputs = [torch.randn(s) for s in shapes]

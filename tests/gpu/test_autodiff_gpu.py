@@ -98,3 +98,34 @@ def test_matmul_with_a_k_loop(dot_precision):
 
 def test_accumulating_loop():
     check(A.row_sums, lambda x: torch.logsumexp(x, -1), [torch.randn(300, 700)], 1e-4)
+
+
+# Inner loops evaluated whole (cpp/src/autodiff/whole_loops.cc): the forward runs
+# blocks of 16 over a dim none divides; the backward holds the whole dim, padded to
+# a power of two, in one block, and its compiler masks the padding.
+def test_online_softmax_two_loops():
+    check(A.online_softmax, lambda x: torch.softmax(x, dim=1), [torch.randn(513, 300)], 1e-5)
+
+
+def test_running_max():
+    check(A.running_max, lambda x: x.amax(-1), [torch.randn(300, 1000)], 1e-5)
+
+
+@pytest.mark.parametrize("causal", [False, True], ids=["full", "causal"])
+def test_attention_loop_with_dots(causal):
+    # 300 keys: the forward's last key block is partial, the backward's 512 lanes
+    # padded.  IEEE dots, so that the tolerance checks the backward, not tf32.
+    kernel = A.causal_attention if causal else A.attention
+
+    def reference(q, k, v):
+        s = q @ k.transpose(1, 2) * 0.25
+        if causal:
+            keep = torch.arange(q.size(1), device=q.device)[:, None] >= torch.arange(k.size(1), device=q.device)[None, :]
+            s = s.masked_fill(~keep, float("-inf"))
+        return torch.softmax(s, -1) @ v
+
+    kernel.settings.dot_precision = "ieee"
+    try:
+        check(kernel, reference, [torch.randn(2, 200, 16), torch.randn(2, 300, 16), torch.randn(2, 300, 16)], 1e-4)
+    finally:
+        del kernel.settings.dot_precision

@@ -45,6 +45,8 @@ class Sweep {
   std::vector<std::pair<const ir::Op*, Term>> sinks_;
 };
 
+}  // namespace
+
 // An inner loop whose carried values only accumulate: each carried value's
 // one use is the `acc` of a dot or an operand of `+`, whose result is what
 // the iteration yields and nothing else uses.  Then the gradient of every
@@ -75,6 +77,8 @@ bool accumulates(const ir::Op& op) {
   }
   return true;
 }
+
+namespace {
 
 void Sweep::find_active(const ir::Region& region) {
   for (const auto& opp : region.ops) {
@@ -110,9 +114,16 @@ void Sweep::find_active(const ir::Region& region) {
           for (const ir::Value* v : o.operands)
             if (active(v)) inside = true;
         });
+      if (inside && op.kind == ir::OpKind::For) {
+        // An inner loop that whole_loops.cc could not evaluate whole.
+        auto why = plan_.kept_loops.find(&op);
+        unsupported(plan_, op.span, "gradients through the op 'for': an inner loop whose carried values are more "
+                                    "than an accumulation is differentiated as one iteration over its whole dim, "
+                                    "but " + (why != plan_.kept_loops.end() ? why->second : "this one is not at the top level of the tile loop"));
+      }
       if (inside)
         unsupported(plan_, op.span, std::string("gradients through the op '") + ir::name(op.kind) +
-                                        "' (an inner loop other than an accumulation, or a branch)");
+                                        "' (a branch on the device)");
       continue;
     }
     if (op.kind == ir::OpKind::AtomicRMW && plan_.tensors.at(op.attrs.tensor).role == Role::Output)

@@ -55,7 +55,29 @@ struct Plan {
   // Tensors loaded inside an inner loop: their gradients are always added
   // atomically (a plain store in one loop body would overwrite another's).
   std::set<int> loaded_in_loops;
+  // The kernel `kernel` points to: the forward's, with the inner loops that
+  // carry more than an accumulation evaluated whole (whole_loops.cc).
+  std::shared_ptr<const ir::DeviceKernel> owned_kernel;
+  // Dims of the loops evaluated whole (now Full dims): the loop's `for`.
+  std::map<int, SourceSpan> whole_loops;
+  // Inner loops left as loops that do not only accumulate: why none could be
+  // evaluated whole (the error when a gradient flows through one).
+  std::map<const ir::Op*, std::string> kept_loops;
 };
+
+// The longest dim an inner loop may have to be evaluated whole: the row of
+// its power-of-two block is held in registers at once (Triton's own limit on
+// a block's elements is 1M, but a row this long already spills).
+constexpr int64_t kMaxWholeLanes = 16384;
+
+// An inner loop whose carried values only accumulate (adjoints.cc): the
+// reverse sweep runs it again as a loop.
+bool accumulates(const ir::Op& op);
+
+// Replaces plan.kernel by a copy in which every inner loop that is not an
+// accumulation, and spans a whole dim from 0 to its size, is one iteration
+// over the whole dim (whole_loops.cc); records the loops it cannot take.
+void evaluate_loops_whole(Plan& plan);
 
 // Whether value v is defined in region r (by one of its ops, or as its argument).
 bool defined_in(const ir::Value* v, const ir::Region* r);

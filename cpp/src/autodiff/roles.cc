@@ -11,7 +11,7 @@ namespace deuteron::autodiff {
 void unsupported(const Plan& plan, SourceSpan span, const std::string& what) {
   raise_error(plan.program->file, span,
               "experimental.backward does not support " + what,
-              {"supported: one tile loop of elementwise ops, reductions over whole dims, matmuls, and inner loops that accumulate (acc = acc + ..., a K loop of dots)"});
+              {"supported: one tile loop of elementwise ops, reductions over whole dims, matmuls, inner loops that accumulate (acc = acc + ..., a K loop of dots), and inner loops over a whole dim (0 to its size, at most " + std::to_string(kMaxWholeLanes) + " elements) whose carried values are anything else (online softmax)"});
 }
 
 std::string size_text_or_fail(const Plan& plan, const SymInt& s) {
@@ -117,8 +117,9 @@ Plan make_plan(const Program& program) {
     unsupported(plan, span, "a kernel with " + std::to_string(program.kernels.size()) +
                                 " device loops (the backward differentiates one)");
   }
-  const ir::DeviceKernel& k = *program.kernels[0];
-  plan.kernel = &k;
+  plan.kernel = program.kernels[0].get();
+  evaluate_loops_whole(plan);
+  const ir::DeviceKernel& k = *plan.kernel;
   // Memory reached through device pointers has no gradient buffer to write.
   ir::walk(k.body, [&](const ir::Op& op) {
     if (ir::stack_pointers(op)) unsupported(plan, op.span, "StackTensor accesses (hl.stacktensor_like)");

@@ -177,6 +177,18 @@ std::string Writer::index_text(const ir::Op& op) {
         if (!ix.offset.same_as(SymInt(0))) unsupported(plan_, op.span, "an index shifted by a constant");
         if (d.kind == ir::DimKind::Full) {
           bool whole = d.begin.same_as(SymInt(0)) && tensor_dim < tp.sizes.size() && d.end.same_as(tp.sizes[tensor_dim]);
+          auto loop = plan_.whole_loops.find(ix.dim);
+          if (!whole && loop != plan_.whole_loops.end()) {
+            // An inner loop evaluated whole reads `:`: its range must be the
+            // tensor's whole dim (at the sizes the backward is specialized on).
+            std::string size = tensor_dim < tp.sizes.size() ? size_text(tp.sizes[tensor_dim]) : "";
+            if (size.empty() || size != size_text(d.end))
+              unsupported(plan_, op.span, "an access of '" + tp.host_expr + "' in the inner loop of line " +
+                                              std::to_string(loop->second.line) + " (evaluated whole, over 0.." +
+                                              size_text(d.end) + ") that does not cover the tensor's whole dim (" +
+                                              (size.empty() ? "?" : size) + ")");
+            whole = true;
+          }
           if (!whole) unsupported(plan_, op.span, "a slice that is not a whole dimension");
           s += ":";
         } else if (plan_.dim_names.at(ix.dim).empty()) {
@@ -277,6 +289,9 @@ std::string Writer::emit_forward(const ir::Op& op) {
     case K::TileBlockSize:
     case K::TileId: {
       int d = op.attrs.dim;
+      // The indices of an inner loop evaluated whole: every index of its dim.
+      if (op.kind == K::TileIndex && d >= 0 && plan_.whole_loops.count(d))
+        return "hl.arange(" + size_text(k.dim(d).end) + ")";
       if (d < 0 || plan_.dim_names.at(d).empty()) unsupported(plan_, op.span, "tile attributes of an inner loop");
       const char* attr = op.kind == K::TileIndex ? "index" : op.kind == K::TileBegin ? "begin"
                          : op.kind == K::TileEnd ? "end" : op.kind == K::TileBlockSize ? "block_size" : "id";

@@ -58,6 +58,14 @@ bool can_roll(ir::DeviceKernel& kernel, const std::set<int>& dims);
 // (see contraction_rolling.cc).  Runs after roll_reductions.
 void roll_contractions(ir::DeviceKernel& kernel, const std::vector<std::optional<int64_t>>& reduction_loops);
 
+// Turns a top-level inner tile loop whose iterations are independent (it
+// carries nothing, each iteration stores only its own elements, nothing in
+// the kernel reads what it stores, and the rest of the program is cheap to
+// repeat) into a dim of the grid (see independent_loops_to_grid.cc).  Only
+// where the launch may grow; `kept`: dims whose loops the config gives
+// tl.range knobs, which stay loops.
+void independent_loops_to_grid(ir::DeviceKernel& kernel, const std::set<int>& kept = {});
+
 // Drops tile dims whose block size is 1 from every type (they become scalar
 // indices), so that e.g. attention's [1, M, N] tiles are plain 2-D and its
 // matmuls map to Hopper's warp-group MMA (see unit_dim_elimination.cc).

@@ -150,6 +150,20 @@ std::vector<std::unique_ptr<ir::DeviceKernel>> BoundKernel::lower(const json::Va
       ir::verify(*k);
     }
     record("contraction_rolling");
+    // Inner loops whose iterations are independent become grid dims, where
+    // the launch may grow (as the chunks above).
+    for (size_t i = 0; i < kernels.size(); ++i) {
+      const analysis::KernelConfig& kc = kcs[i];
+      if (spec().requires_persistent() || kc.flatten || kc.pid_type == pid_types::kXyz) continue;
+      // A loop the config gives tl.range knobs stays the loop it asks them of.
+      std::set<int> kept;
+      for (const auto& [dim, r] : kc.ranges)
+        if (r.unroll != 0 || r.num_stages != 0 || r.multi_buffer || r.flatten || r.warp_specialize || r.static_range)
+          kept.insert(dim);
+      passes::independent_loops_to_grid(*kernels[i], kept);
+      ir::verify(*kernels[i]);
+    }
+    record("independent_loops_to_grid");
     std::vector<int64_t> block_sizes;
     for (const auto& v : config.at(keys::kBlockSizes).as_array()) block_sizes.push_back(v.as_int());
     for (size_t i = 0; i < kernels.size(); ++i) {

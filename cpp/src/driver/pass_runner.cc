@@ -25,6 +25,7 @@ const std::vector<PassInfo>& known_passes() {
       {"fp32_intermediates", "keep 16-bit and 8-bit float values in float32 between ops (precision=\"fast\")"},
       {"reduction_rolling", "roll reductions over full dims into loops (--reduction-loops)"},
       {"contraction_rolling", "roll a dot's whole contraction into a loop over chunks (--reduction-loops)"},
+      {"independent_loops_to_grid", "make an inner loop whose iterations are independent a dim of the grid"},
       {"unit_dim_elimination", "drop tile dims whose block is 1 from every type (--block-sizes)"},
       {"grid_subtiling", "split the grid block feeding a dot's rows into sub-tiles (--subtiles, --block-sizes)"},
       {"block_alignment", "analysis: loops with device-computed bounds that run whole blocks (--block-sizes)"},
@@ -313,6 +314,8 @@ void transform(const std::string& name, ir::DeviceKernel& k, const PassOptions& 
       passes::roll_reductions(k, loops, !options.persistent_only);
     else
       passes::roll_contractions(k, loops);
+  } else if (name == "independent_loops_to_grid") {
+    passes::independent_loops_to_grid(k);
   } else if (name == "unit_dim_elimination") {
     require_block_sizes(name, k, options);
     passes::eliminate_unit_dims(k, options.block_sizes.value_or(std::vector<int64_t>{}));

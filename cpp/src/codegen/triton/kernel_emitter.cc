@@ -324,10 +324,16 @@ class KernelEmitter {
   void emit_grid(KernelLaunch& launch) {
     const auto& g = k_.grid_dims;
     std::vector<int> order = cfg_.loop_order;
-    if (order.empty())
-      for (size_t i = 0; i < g.size(); ++i) order.push_back(static_cast<int>(i));
+    // The config orders the grid dims the program wrote; dims the passes
+    // appended (chunks and loops that became programs) vary slowest.
+    for (size_t i = 0; i < g.size(); ++i)
+      if (std::find(order.begin(), order.end(), static_cast<int>(i)) == order.end()) order.push_back(static_cast<int>(i));
     std::string host_total;
-    for (int o : order) host_total += (host_total.empty() ? "" : " * ") + host_num_blocks(g[o]);
+    for (int o : order) {
+      std::string n = host_num_blocks(g[o]);
+      if (n != "1") host_total += (host_total.empty() ? "" : " * ") + n;  // (a dim of one block adds nothing)
+    }
+    if (host_total.empty()) host_total = "1";
     bool persistent = pid_types::is_persistent(cfg_.pid_type);
     if (plan_.xyz) {
       std::string grid = "(";

@@ -134,3 +134,23 @@ def test_a_loop_given_range_knobs_stays_the_loop_they_ask_for(mode):
     assert "loop_unroll_factor=2" in code and len(_loops(scaled_columns, (x, s), cfg)) == 1
     fn = fresh(scaled_columns).bind((x, s)).compile_config(cfg)
     torch.testing.assert_close(fn(x, s), x * s[:, None] + 1.0)
+
+
+@deuteron.kernel(autotune_effort="none", static_shapes=False)
+def rows_of_columns(x: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(x)
+    m, n, k = x.shape
+    for tile_m, tile_n in hl.tile([m, n]):
+        out[tile_m, tile_n, :] = x[tile_m, tile_n, :] * 2.0
+    return out
+
+
+@pytest.mark.parametrize("loop_orders", [[[0, 1]], [[1, 0]]])
+def test_chunks_that_became_programs_under_the_configs_grid_order(mode, loop_orders):
+    # Reduction rolling's chunks of the whole dim k become a grid dim appended after
+    # the written ones; with a loop_orders entry the emitter set up only the dims the
+    # entry names (Helion's test_hl_rand_non_tiled_dimensions: `indices_3` undefined).
+    x = torch.randn(20, 24, 256)
+    cfg = {"block_sizes": [8, 8], "reduction_loops": [64], "loop_orders": loop_orders}
+    fn = fresh(rows_of_columns).bind((x,)).compile_config(cfg)
+    torch.testing.assert_close(fn(x), x * 2.0)

@@ -144,12 +144,6 @@ def while_else(x: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def test_a_while_else_clause_runs_after_the_loop(mode):
-    # No break of its own: the clause always runs (frontend/desugar.h).
-    x = torch.randn(32)
-    close(fresh(while_else)(x), x)
-
-
 @deuteron.kernel
 def while_break(x: torch.Tensor) -> torch.Tensor:
     out = torch.empty_like(x)
@@ -204,6 +198,7 @@ def body_local_after(x: torch.Tensor) -> torch.Tensor:
                                       r"\[tile\]: the tile tile has blocks of 16 lanes"),
     (whole_row_condition, exc.CompileError, r"one of its axes is a whole dim of 32 elements"),
     (forever, exc.CompileError, r"this while loop never ends"),
+    (while_else, exc.StatementNotSupported, r"while-else"),
     (while_break, exc.CompileError, r"break is not supported inside tile loops"),
     (kind_changes, exc.CompileError, r"'k' holds a number or tensor before this loop but a tuple"),
     (host_tensor_condition, exc.HostTensorDirectUsage, r"the condition of a while loop: the host tensor 'x'"),

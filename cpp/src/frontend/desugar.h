@@ -1,5 +1,6 @@
 // Rewrites the parser applies to Python forms that the rest of the compiler
-// never sees: a for/while loop's `else` clause, assignment expressions
+// never sees: a for loop's `else` clause (a while loop's is an error, as in
+// Helion), assignment expressions
 // (`name := value`) and `global`/`nonlocal` declarations.  The AST after
 // parsing holds only plain statements (docs/language.md, "Statements").
 #pragma once

@@ -344,7 +344,7 @@ class Parser {
   // Token ranges [begin, end) of the values hoisted_ computes (they run in
   // source order, so what they read is what Python reads).
   std::vector<std::pair<size_t, size_t>> hoisted_values_;
-  // Statements a for/while loop's `else` clause becomes, placed after the loop.
+  // Statements a for loop's `else` clause becomes, placed after the loop.
   Body trailing_;
   int loop_else_count_ = 0;
   // The current function's `global`/`nonlocal` names (checked when it ends).
@@ -1009,7 +1009,12 @@ StmtPtr Parser::parse_while() {
   ++loop_depth_;
   stmt->body = parse_block("'while' statement", keyword);
   --loop_depth_;
-  if (at_keyword("else")) lower_loop_else(stmt->body, next());
+  if (at_keyword("else")) {
+    // Helion rejects it (its test_while_else_not_supported): so does deuteron,
+    // so that a kernel means the same under both.
+    unsupported(logical_line_span(pos_), "while-else clauses",
+                "use a flag variable set before 'break' instead");
+  }
   stmt->span = SourceSpan::merge(start, last_code_span());
   return stmt;
 }

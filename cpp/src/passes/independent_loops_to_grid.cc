@@ -22,7 +22,7 @@
 //   * everything else in the program is cheap to repeat in every program:
 //     reads, index arithmetic and elementwise work (no other loop, dot,
 //     reduction or store), as for reduction rolling's chunks that become
-//     programs (reduction_rolling.cc).
+//     programs (reduction_rolling.cc; both use loop_programs.h).
 // Done only where the launch may grow: not in a persistent-only kernel, a
 // flattened grid or one with a program id axis per grid dim (the caller
 // says); and not for a loop the config gives tl.range knobs (static_ranges,
@@ -33,24 +33,13 @@
 #include <set>
 
 #include "deuteron/passes.h"
+#include "loop_programs.h"
 
 namespace deuteron::passes {
 
 namespace {
 
 using ir::OpKind;
-
-bool cheap_to_repeat(OpKind kind) {
-  switch (kind) {
-    case OpKind::Constant: case OpKind::ScalarParam: case OpKind::SymValue: case OpKind::TileIndex:
-    case OpKind::TileBegin: case OpKind::TileEnd: case OpKind::TileBlockSize: case OpKind::TileId:
-    case OpKind::TileCount: case OpKind::TileMask: case OpKind::Full: case OpKind::Arange: case OpKind::Load:
-    case OpKind::Unary: case OpKind::Binary: case OpKind::Where: case OpKind::Cast: case OpKind::ExpandDims:
-    case OpKind::Squeeze: case OpKind::BroadcastTo: case OpKind::Permute: case OpKind::Reshape:
-    case OpKind::BlockLanes: return true;
-    default: return false;
-  }
-}
 
 bool in_a_nest(const ir::DeviceKernel& k, int dim) {
   for (const auto& nest : k.nests)
@@ -93,28 +82,7 @@ bool independent(const ir::DeviceKernel& k, const ir::Op& loop, const std::set<i
   ir::walk(k.body, [&](const ir::Op& op) {
     if (op.kind == OpKind::Load && stored.count(ir::memory_of(k, op.attrs.tensor))) ok = false;
   });
-  if (!ok) return false;
-  for (const auto& op : k.body.ops)
-    if (op.get() != &loop && !cheap_to_repeat(op->kind)) return false;
-  return true;
-}
-
-// Splices the loop's body into the kernel body where the loop was and makes
-// its dim a grid dim.
-void to_grid(ir::DeviceKernel& k, size_t at) {
-  ir::Op& loop = *k.body.ops[at];
-  const int dim = loop.attrs.dim;
-  std::vector<std::unique_ptr<ir::Op>> body;
-  for (auto& op : loop.regions.front()->ops) {
-    if (op->kind == OpKind::Yield) continue;
-    op->parent = &k.body;
-    body.push_back(std::move(op));
-  }
-  k.body.ops.erase(k.body.ops.begin() + static_cast<std::ptrdiff_t>(at));
-  k.body.ops.insert(k.body.ops.begin() + static_cast<std::ptrdiff_t>(at), std::make_move_iterator(body.begin()),
-                    std::make_move_iterator(body.end()));
-  k.dim(dim).loop_id = -1;
-  k.grid_dims.push_back(dim);
+  return ok && rest_cheap_to_repeat(k, loop);
 }
 
 }  // namespace
@@ -126,7 +94,7 @@ void independent_loops_to_grid(ir::DeviceKernel& kernel, const std::set<int>& ke
     eliminate_dead_code(kernel);
     for (size_t i = 0; i < kernel.body.ops.size(); ++i) {
       if (!independent(kernel, *kernel.body.ops[i], kept)) continue;
-      to_grid(kernel, i);
+      loop_to_grid_dim(kernel, *kernel.body.ops[i]);
       changed = true;
       break;
     }

@@ -48,6 +48,7 @@
 #include <set>
 
 #include "deuteron/passes.h"
+#include "loop_programs.h"
 #include "slice_cloner.h"
 
 namespace deuteron::passes {
@@ -121,39 +122,12 @@ class Roller {
     return independent;
   }
 
-  // Work a program may repeat for its chunk: reads, index arithmetic and
-  // elementwise ops, no loops, contractions, reductions or effects.
-  static bool cheap_to_repeat(OpKind kind) {
-    switch (kind) {
-      case OpKind::Constant: case OpKind::ScalarParam: case OpKind::SymValue: case OpKind::TileIndex:
-      case OpKind::TileBegin: case OpKind::TileEnd: case OpKind::TileBlockSize: case OpKind::TileId:
-      case OpKind::TileCount: case OpKind::TileMask: case OpKind::Full: case OpKind::Arange: case OpKind::Load:
-      case OpKind::Unary: case OpKind::Binary: case OpKind::Where: case OpKind::Cast: case OpKind::ExpandDims:
-      case OpKind::Squeeze: case OpKind::BroadcastTo: case OpKind::Permute: case OpKind::Reshape:
-      case OpKind::BlockLanes: return true;
-      default: return false;
-    }
-  }
-
   // The loop over chunks becomes a dim of the grid when what stays outside
   // it is cheap to repeat in every chunk's program (see the file comment).
   // (A group of stores only has no accumulators: the loop carries nothing.)
   void chunks_as_programs(ir::Op* loop) {
     eliminate_dead_code(k_);  // the originals the loop replaced
-    for (const auto& op : k_.body.ops)
-      if (op.get() != loop && !cheap_to_repeat(op->kind)) return;
-    int at = index_of(loop);
-    std::vector<std::unique_ptr<ir::Op>> body;
-    for (auto& op : loop->regions.front()->ops) {
-      if (op->kind == OpKind::Yield) continue;
-      op->parent = &k_.body;
-      body.push_back(std::move(op));
-    }
-    k_.body.ops.erase(k_.body.ops.begin() + at);
-    k_.body.ops.insert(k_.body.ops.begin() + at, std::make_move_iterator(body.begin()),
-                       std::make_move_iterator(body.end()));
-    k_.dim(chunk_).loop_id = -1;
-    k_.grid_dims.push_back(chunk_);
+    if (rest_cheap_to_repeat(k_, *loop)) loop_to_grid_dim(k_, *loop);
   }
 
   int index_of(const ir::Op* op) const {

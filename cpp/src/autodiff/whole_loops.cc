@@ -23,13 +23,6 @@
 namespace deuteron::autodiff {
 namespace {
 
-// A power of two at least n.
-int64_t lanes_of(int64_t n) {
-  int64_t p = 1;
-  while (p < n) p *= 2;
-  return p;
-}
-
 // Why loop `op` cannot be evaluated as one iteration over its whole dim, or
 // "" when it can.
 std::string obstacle(const ir::DeviceKernel& k, const ir::Op& op) {
@@ -44,8 +37,8 @@ std::string obstacle(const ir::DeviceKernel& k, const ir::Op& op) {
   std::optional<int64_t> n = dim.end.as_constant();
   if (!n) n = dim.end.hint();
   if (!n) return "its size has no known value";
-  if (lanes_of(*n) > kMaxWholeLanes)
-    return "evaluated whole, its " + std::to_string(*n) + " elements would be " + std::to_string(lanes_of(*n)) +
+  if (next_power_of_2(*n) > kMaxWholeLanes)
+    return "evaluated whole, its " + std::to_string(*n) + " elements would be " + std::to_string(next_power_of_2(*n)) +
            " lanes of one row in registers (at most " + std::to_string(kMaxWholeLanes) + ")";
   // tile.index is each lane's own index whatever the block (written as
   // hl.arange over the whole dim); the other attributes describe the block.

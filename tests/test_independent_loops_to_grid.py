@@ -62,6 +62,17 @@ def in_place_columns(x: torch.Tensor) -> torch.Tensor:
 
 
 @deuteron.kernel(autotune_effort="none")
+def shift_left_in_place(x: torch.Tensor) -> torch.Tensor:
+    # Each column block reads one column of the next block before that block is
+    # written (in loop order): as programs, the next block could be written first.
+    m, n = x.shape
+    for tile_m in hl.tile(m):
+        for tile_n in hl.tile(n - 1):
+            x[tile_m, tile_n] = x[tile_m, tile_n.index + 1]
+    return x
+
+
+@deuteron.kernel(autotune_effort="none")
 def columns_and_row_total(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     m, n = x.shape
     out = torch.empty_like(x)
@@ -111,14 +122,24 @@ def test_a_loop_with_a_k_loop_inside_becomes_programs(mode):
     assert len(_loops(row_projection, (x, a), cfg)) == 1  # the K loop, which carries acc
 
 
-def test_loops_that_keep_their_order_stay_loops(mode):
+def test_a_loop_reading_only_what_it_stores_becomes_programs(mode):
+    # Each iteration reads back only its own elements (same tile indices).
     x = torch.randn(50, 60)
     cfg = {"block_sizes": [16, 32]}
-    # The kernel reads what the loop stores.
     y = x.clone()
     fresh(in_place_columns).bind((y,)).compile_config(cfg)(y)
     torch.testing.assert_close(y, x * 3.0)
-    assert len(_loops(in_place_columns, (x.clone(),), cfg)) == 1
+    assert _loops(in_place_columns, (x.clone(),), cfg) == []
+
+
+def test_loops_that_keep_their_order_stay_loops(mode):
+    x = torch.randn(50, 60)
+    cfg = {"block_sizes": [16, 32]}
+    # The loop reads a column the next iteration stores.
+    y = x.clone()
+    fresh(shift_left_in_place).bind((y,)).compile_config(cfg)(y)
+    torch.testing.assert_close(y[:, :-1], x[:, 1:])
+    assert len(_loops(shift_left_in_place, (x.clone(),), cfg)) == 1
     # The loop carries a row total besides its stores.
     out, total = fresh(columns_and_row_total).bind((x,)).compile_config(cfg)(x)
     torch.testing.assert_close(out, x + 1.0)

@@ -23,7 +23,7 @@ import shlex
 import subprocess
 import sys
 
-STAGES = ["sema", "inner_loop_order", "fp32_intermediates", "reduction_rolling", "contraction_rolling", "independent_loops_to_grid", "unit_dim_elimination", "grid_subtiling", "dead_code_elimination"]
+STAGES = ["sema", "inner_loop_order", "fp32_intermediates", "reduction_rolling", "contraction_rolling", "kernel_fission", "independent_loops_to_grid", "unit_dim_elimination", "grid_subtiling", "dead_code_elimination"]
 RUN = re.compile(r"^#\s*RUN\[(?P<name>[\w.-]+)\]:\s*(?P<args>.*)$")
 
 F16 = "float16"

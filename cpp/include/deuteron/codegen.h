@@ -20,7 +20,9 @@ namespace deuteron {
 
 struct CodegenInput {
   const Program* program = nullptr;
-  // The kernels after lowering for this config (same order as program->kernels).
+  // The kernels after lowering for this config, in launch order: each
+  // one's source_loop is the program's device loop it lowers (several
+  // kernels of one loop where kernel fission split it).
   std::vector<const ir::DeviceKernel*> kernels;
   const ConfigSpec* spec = nullptr;
   json::Value config;  // normalized

@@ -353,6 +353,11 @@ struct ScalarParam {
 
 struct DeviceKernel {
   std::string name;  // triton function name, e.g. "_add_kernel"
+  // Which of the program's device loops (Program::kernels) this kernel
+  // lowers: a loop split into several launches (passes/kernel_fission.cc)
+  // lowers to several kernels, each with the loop's config.  Set by
+  // BoundKernel::lower; -1 in sema's kernels and parsed IR.
+  int source_loop = -1;
   std::vector<TensorParam> tensors;
   std::vector<ScalarParam> scalars;
   std::vector<Dim> dims;

@@ -66,6 +66,14 @@ void roll_contractions(ir::DeviceKernel& kernel, const std::vector<std::optional
 // tl.range knobs, which stay loops.
 void independent_loops_to_grid(ir::DeviceKernel& kernel, const std::set<int>& kept = {});
 
+// Splits a kernel whose top-level inner loops depend on each other's memory
+// into one kernel per part, launched in order, where that lets more of its
+// loops run as programs of the grid (see kernel_fission.cc).  Returns the
+// parts (named `<kernel>_partN`), or nothing where the kernel stays whole.
+// `kept` as for independent_loops_to_grid.
+std::vector<std::unique_ptr<ir::DeviceKernel>> split_kernel_at_loops(const ir::DeviceKernel& kernel,
+                                                                    const std::set<int>& kept = {});
+
 // Drops tile dims whose block size is 1 from every type (they become scalar
 // indices), so that e.g. attention's [1, M, N] tiles are plain 2-D and its
 // matmuls map to Hopper's warp-group MMA (see unit_dim_elimination.cc).

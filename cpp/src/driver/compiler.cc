@@ -97,7 +97,10 @@ std::vector<std::unique_ptr<ir::DeviceKernel>> BoundKernel::lower(const json::Va
     reduction_loops.push_back(v.is_null() ? std::nullopt : std::optional<int64_t>(v.as_int()));
 
   std::vector<std::unique_ptr<ir::DeviceKernel>> kernels;
-  for (const auto& k : program_->kernels) kernels.push_back(ir::clone(*k));
+  for (const auto& k : program_->kernels) {
+    kernels.push_back(ir::clone(*k));
+    kernels.back()->source_loop = static_cast<int>(kernels.size()) - 1;
+  }
   // Blocks computed on the host from tunables become this config's numbers.
   for (size_t i = 0; i < kernels.size(); ++i) resolve_config_blocks(*kernels[i], static_cast<int>(i), config);
   auto record = [&](const char* stage) {
@@ -151,17 +154,37 @@ std::vector<std::unique_ptr<ir::DeviceKernel>> BoundKernel::lower(const json::Va
     }
     record("contraction_rolling");
     // Inner loops whose iterations are independent become grid dims, where
-    // the launch may grow (as the chunks above).
-    for (size_t i = 0; i < kernels.size(); ++i) {
-      const analysis::KernelConfig& kc = kcs[i];
-      if (spec().requires_persistent() || kc.flatten || kc.pid_type == pid_types::kXyz) continue;
-      // A loop the config gives tl.range knobs stays the loop it asks them of.
+    // the launch may grow (as the chunks above); a loop the config gives
+    // tl.range knobs stays the loop it asks them of.
+    auto grows = [&](const ir::DeviceKernel& k) {
+      const analysis::KernelConfig& kc = kcs[k.source_loop];
+      return !spec().requires_persistent() && !kc.flatten && kc.pid_type != pid_types::kXyz;
+    };
+    auto knobbed_loops = [&](const ir::DeviceKernel& k) {
       std::set<int> kept;
-      for (const auto& [dim, r] : kc.ranges)
+      for (const auto& [dim, r] : kcs[k.source_loop].ranges)
         if (r.unroll != 0 || r.num_stages != 0 || r.multi_buffer || r.flatten || r.warp_specialize || r.static_range)
           kept.insert(dim);
-      passes::independent_loops_to_grid(*kernels[i], kept);
-      ir::verify(*kernels[i]);
+      return kept;
+    };
+    // First, a kernel whose loops depend on each other's memory becomes one
+    // launch per part where that lets its loops become programs.
+    std::vector<std::unique_ptr<ir::DeviceKernel>> split;
+    for (auto& k : kernels) {
+      auto parts = grows(*k) ? passes::split_kernel_at_loops(*k, knobbed_loops(*k))
+                             : std::vector<std::unique_ptr<ir::DeviceKernel>>{};
+      if (parts.empty()) split.push_back(std::move(k));
+      for (auto& part : parts) {
+        ir::verify(*part);
+        split.push_back(std::move(part));
+      }
+    }
+    kernels = std::move(split);
+    record("kernel_fission");
+    for (auto& k : kernels) {
+      if (!grows(*k)) continue;
+      passes::independent_loops_to_grid(*k, knobbed_loops(*k));
+      ir::verify(*k);
     }
     record("independent_loops_to_grid");
     std::vector<int64_t> block_sizes;
@@ -170,7 +193,7 @@ std::vector<std::unique_ptr<ir::DeviceKernel>> BoundKernel::lower(const json::Va
       // A flattened grid's dims are no scalar per program (lin // n varies
       // across the lanes), so a block of 1 does not remove them.
       std::set<int> keep;
-      const analysis::KernelConfig& kc = kcs[i];
+      const analysis::KernelConfig& kc = kcs[kernels[i]->source_loop];
       if (analysis::flattens_grid(*kernels[i], kc)) keep.insert(kernels[i]->grid_dims.begin(), kernels[i]->grid_dims.end());
       // Likewise a flattened inner loop's dims.
       for (const auto& nest : kernels[i]->nests)
@@ -213,9 +236,8 @@ std::string generate(const BoundKernel& b, const json::Value& config, BoundKerne
   // addresses memory, loop knobs, program ids), with the requests resolved
   // otherwise than asked.
   for (size_t i = 0; i < kernels.size(); ++i) {
-    in.kernel_configs.push_back(
-        analysis::kernel_config(b.spec(), normalized, static_cast<int>(i), b.device(), b.program().dot_precision,
-                                b.program().precision));
+    in.kernel_configs.push_back(analysis::kernel_config(b.spec(), normalized, kernels[i]->source_loop, b.device(),
+                                                        b.program().dot_precision, b.program().precision));
     if (target == BoundKernel::Target::Triton)
       in.plans.push_back(analysis::plan_kernel(*kernels[i], in.kernel_configs.back(), b.device()));
   }

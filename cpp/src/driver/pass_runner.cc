@@ -25,6 +25,7 @@ const std::vector<PassInfo>& known_passes() {
       {"fp32_intermediates", "keep 16-bit and 8-bit float values in float32 between ops (precision=\"fast\")"},
       {"reduction_rolling", "roll reductions over full dims into loops (--reduction-loops)"},
       {"contraction_rolling", "roll a dot's whole contraction into a loop over chunks (--reduction-loops)"},
+      {"kernel_fission", "one kernel per inner loop where the loops then become grid dims"},
       {"independent_loops_to_grid", "make an inner loop whose iterations are independent a dim of the grid"},
       {"unit_dim_elimination", "drop tile dims whose block is 1 from every type (--block-sizes)"},
       {"grid_subtiling", "split the grid block feeding a dot's rows into sub-tiles (--subtiles, --block-sizes)"},
@@ -374,15 +375,34 @@ std::string run_pass(const std::string& pipeline, const PassOptions& options,
   }
 
   std::string out;
-  for (auto& k : kernels) {
+  for (auto& kernel : kernels) {
+    // Kernel fission makes one kernel several; the passes after it run on each.
+    std::vector<std::unique_ptr<ir::DeviceKernel>> current;
+    current.push_back(std::move(kernel));
     for (const std::string& name : names) {
-      if (name == "block_alignment") out += block_alignment(*k, options);
-      else if (name == "heavy_first") out += heavy_first(*k);
-      else if (name == "subtilable_dim") out += subtilable_dim(*k);
-      else if (is_plan_analysis(name)) out += plan_analysis(name, *k, options);
-      else transform(name, *k, options);
+      if (name == "kernel_fission") {
+        std::vector<std::unique_ptr<ir::DeviceKernel>> next;
+        for (auto& k : current) {
+          auto parts = passes::split_kernel_at_loops(*k);
+          if (parts.empty()) next.push_back(std::move(k));
+          for (auto& p : parts) {
+            ir::verify(*p);
+            next.push_back(std::move(p));
+          }
+        }
+        current = std::move(next);
+        continue;
+      }
+      for (auto& k : current) {
+        if (name == "block_alignment") out += block_alignment(*k, options);
+        else if (name == "heavy_first") out += heavy_first(*k);
+        else if (name == "subtilable_dim") out += subtilable_dim(*k);
+        else if (is_plan_analysis(name)) out += plan_analysis(name, *k, options);
+        else transform(name, *k, options);
+      }
     }
-    if (!is_analysis(names.back())) out += ir::print(*k);
+    if (!is_analysis(names.back()))
+      for (const auto& k : current) out += ir::print(*k);
   }
   return out;
 }

@@ -347,6 +347,7 @@ bool has_combine_region(const Op& op) {
 std::unique_ptr<DeviceKernel> clone(const DeviceKernel& k) {
   auto out = std::make_unique<DeviceKernel>();
   out->name = k.name;
+  out->source_loop = k.source_loop;
   out->tensors = k.tensors;
   out->scalars = k.scalars;
   out->dims = k.dims;

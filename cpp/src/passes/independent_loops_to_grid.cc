@@ -18,7 +18,10 @@
 //     elements) and it has no other effect (atomics, prints, asserts, inline
 //     Triton);
 //   * the kernel loads no memory that the loop stores (ir::memory_of: views
-//     of one argument are one memory);
+//     of one argument are one memory), except where every access to that
+//     memory is in the loop, through one tensor, at the same tile indices,
+//     the loop's dim among them: each iteration then reads only elements it
+//     writes itself (`d[tm, tn] = ...; out[tm, tn] = x[tm, tn] * d[tm, tn]`);
 //   * everything else in the program is cheap to repeat in every program:
 //     reads, index arithmetic and elementwise work (no other loop, dot,
 //     reduction or store), as for reduction rolling's chunks that become
@@ -54,9 +57,47 @@ bool stores_index(const ir::Op& store, int dim) {
   return false;
 }
 
-// Whether top-level op `loop` is a loop whose iterations are independent
-// (see the file comment).
-bool independent(const ir::DeviceKernel& k, const ir::Op& loop, const std::set<int>& kept) {
+bool same_tile_index(const ir::Op& a, const ir::Op& b) {
+  if (a.attrs.tensor != b.attrs.tensor || a.attrs.broadcast_index || b.attrs.broadcast_index ||
+      a.attrs.index.size() != b.attrs.index.size())
+    return false;
+  for (size_t i = 0; i < a.attrs.index.size(); ++i) {
+    const ir::IndexSpec &x = a.attrs.index[i], &y = b.attrs.index[i];
+    if (x.kind != ir::IndexSpec::Kind::TileDim || y.kind != ir::IndexSpec::Kind::TileDim || x.dim != y.dim ||
+        !x.offset.same_as(y.offset))
+      return false;
+  }
+  return true;
+}
+
+// Whether every access to memory `mem` in the kernel is a load or store in
+// `loop`, all at one tensor's same tile indices (so those of `dim` among them):
+// an iteration reads back only what it wrote itself or what no iteration writes.
+bool accessed_only_in_place(const ir::DeviceKernel& k, const ir::Op& loop, int mem, int dim) {
+  const ir::Op* first = nullptr;
+  bool ok = true;
+  ir::walk(k.body, [&](const ir::Op& op) {
+    if (op.kind != OpKind::Load && op.kind != OpKind::Store && op.kind != OpKind::AtomicRMW) return;
+    if (ir::memory_of(k, op.attrs.tensor) != mem) return;
+    if (op.kind == OpKind::AtomicRMW || !stores_index(op, dim)) ok = false;
+    if (!first) first = &op;
+    else if (!same_tile_index(*first, op)) ok = false;
+  });
+  if (!ok) return false;
+  // ...and all of them inside the loop.
+  int inside = 0, all = 0;
+  ir::walk(*loop.regions[0], [&](const ir::Op& op) {
+    inside += (op.kind == OpKind::Load || op.kind == OpKind::Store) && ir::memory_of(k, op.attrs.tensor) == mem;
+  });
+  ir::walk(k.body, [&](const ir::Op& op) {
+    all += (op.kind == OpKind::Load || op.kind == OpKind::Store) && ir::memory_of(k, op.attrs.tensor) == mem;
+  });
+  return inside == all;
+}
+
+}  // namespace
+
+bool independent_iterations(const ir::DeviceKernel& k, const ir::Op& loop, const std::set<int>& kept) {
   if (loop.kind != OpKind::For || !loop.operands.empty() || !loop.results.empty()) return false;
   if (kept.count(loop.attrs.dim)) return false;
   if (loop.attrs.dynamic_bounds || loop.regions.size() != 1) return false;
@@ -79,13 +120,15 @@ bool independent(const ir::DeviceKernel& k, const ir::Op& loop, const std::set<i
     }
   });
   if (!ok || stored.empty()) return false;
+  std::set<int> read_back;
   ir::walk(k.body, [&](const ir::Op& op) {
-    if (op.kind == OpKind::Load && stored.count(ir::memory_of(k, op.attrs.tensor))) ok = false;
+    if (op.kind == OpKind::Load && stored.count(ir::memory_of(k, op.attrs.tensor)))
+      read_back.insert(ir::memory_of(k, op.attrs.tensor));
   });
-  return ok && rest_cheap_to_repeat(k, loop);
+  for (int mem : read_back)
+    if (!accessed_only_in_place(k, loop, mem, dim.id)) return false;
+  return rest_cheap_to_repeat(k, loop);
 }
-
-}  // namespace
 
 void independent_loops_to_grid(ir::DeviceKernel& kernel, const std::set<int>& kept) {
   // A loop promoted leaves its body at the top: a loop inside may qualify next.
@@ -93,7 +136,7 @@ void independent_loops_to_grid(ir::DeviceKernel& kernel, const std::set<int>& ke
     changed = false;
     eliminate_dead_code(kernel);
     for (size_t i = 0; i < kernel.body.ops.size(); ++i) {
-      if (!independent(kernel, *kernel.body.ops[i], kept)) continue;
+      if (!independent_iterations(kernel, *kernel.body.ops[i], kept)) continue;
       loop_to_grid_dim(kernel, *kernel.body.ops[i]);
       changed = true;
       break;

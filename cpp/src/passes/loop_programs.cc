@@ -5,12 +5,10 @@
 
 namespace deuteron::passes {
 
-namespace {
-
 using ir::OpKind;
 
-bool cheap_to_repeat(OpKind kind) {
-  switch (kind) {
+bool cheap_to_repeat(const ir::Op& op) {
+  switch (op.kind) {
     case OpKind::Constant: case OpKind::ScalarParam: case OpKind::SymValue: case OpKind::TileIndex:
     case OpKind::TileBegin: case OpKind::TileEnd: case OpKind::TileBlockSize: case OpKind::TileId:
     case OpKind::TileCount: case OpKind::TileMask: case OpKind::Full: case OpKind::Arange: case OpKind::Load:
@@ -21,11 +19,9 @@ bool cheap_to_repeat(OpKind kind) {
   }
 }
 
-}  // namespace
-
 bool rest_cheap_to_repeat(const ir::DeviceKernel& k, const ir::Op& loop) {
   for (const auto& op : k.body.ops)
-    if (op.get() != &loop && !cheap_to_repeat(op->kind)) return false;
+    if (op.get() != &loop && !cheap_to_repeat(*op)) return false;
   return true;
 }
 

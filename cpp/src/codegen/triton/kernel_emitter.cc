@@ -62,10 +62,6 @@ class KernelEmitter {
       params.push_back(scalar_names_[i]);
       launch.args.push_back({k_.scalars[i].host_expr, false});
     }
-    for (int idx : used_block_indices()) {
-      params.push_back(block_name(idx) + ": tl.constexpr");
-      launch.args.push_back({std::to_string(cfg_.block_sizes[idx]), true});
-    }
     PythonWriter body;
     body.indent();
     w_ = &body;
@@ -76,6 +72,15 @@ class KernelEmitter {
     for (const auto& s : device_read_)
       w_->line(s + " = tl.load(" + s + "_tensor).to(" + tl_dtype(k_.index_dtype) + ")");
     emit_grid(launch);
+    // The config's block sizes the code names (a kernel split into launches
+    // keeps the dims of the other launches' loops, whose blocks it does not use).
+    std::string code = body.str();
+    for (const auto& d : descriptor_lines_) code += d + "\n";
+    for (int idx : used_block_indices()) {
+      if (!mentions_identifier(code, block_name(idx))) continue;
+      params.push_back(block_name(idx) + ": tl.constexpr");
+      launch.args.push_back({std::to_string(cfg_.block_sizes[idx]), true});
+    }
     out_.line("@triton.jit");
     std::string sig = "def " + k_.name + "(";
     for (size_t i = 0; i < params.size(); ++i) sig += (i ? ", " : "") + params[i];

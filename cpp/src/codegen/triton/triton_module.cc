@@ -107,45 +107,64 @@ std::string generate_triton_module(const CodegenInput& in) {
     }
     return false;
   };
-  codegen::emit_host_function(w, program, in.config, [&](int k, PythonWriter& hw) {
-    const codegen::KernelLaunch& l = launches.at(k);
-    const ir::DeviceKernel& kernel = *in.kernels[k];
-    std::string text = program.file->line_text(kernel.span.line);
-    size_t b = text.find_first_not_of(" \t");
-    hw.line("# line " + std::to_string(kernel.span.line) + ": " + (b == std::string::npos ? "" : text.substr(b)));
-    if (!l.tma_tensors.empty()) {
-      std::string args;
-      for (const auto& t : l.tma_tensors) args += (args.empty() ? "" : ", ") + t;
-      hw.line("_check_tma_alignment(" + args + ")");
+  // The launches of the program's device loop `loop`, in order: one per
+  // kernel it lowered to (several where passes/kernel_fission.cc split it).
+  auto launches_of = [&](int loop) {
+    std::vector<size_t> out;
+    for (size_t i = 0; i < in.kernels.size(); ++i)
+      if (in.kernels[i]->source_loop == loop) out.push_back(i);
+    return out;
+  };
+  codegen::emit_host_function(w, program, in.config, [&](int loop, PythonWriter& hw) {
+    const std::vector<size_t> parts = launches_of(loop);
+    {
+      const ir::DeviceKernel& kernel = *in.kernels.at(parts.at(0));
+      std::string text = program.file->line_text(kernel.span.line);
+      size_t b = text.find_first_not_of(" \t");
+      hw.line("# line " + std::to_string(kernel.span.line) + ": " + (b == std::string::npos ? "" : text.substr(b)));
+      if (parts.size() > 1)
+        hw.line("# in " + std::to_string(parts.size()) +
+                " launches, one after the other: its inner loops read each other's results");
     }
-    // The launch site's native launcher (installed by the runtime after the
-    // first launch) returns False when it cannot serve the call; then the
-    // generic path compiles through Triton and installs one.
-    std::string site = "_launch_" + std::to_string(k);
-    std::string args;
-    for (const auto& a : l.args) args += ", " + a.host_expr;
-    std::string slow = "_launch(" + l.kernel_name + ", " + l.grid + args + ", num_warps=" + std::to_string(l.num_warps) +
-                       ", num_stages=" + std::to_string(l.num_stages);
-    if (l.maxnreg) slow += ", maxnreg=" + std::to_string(*l.maxnreg);
-    slow += ", site=(globals(), \"" + site + "\"))";
-    hw.line(site + "(" + l.grid + args + ") or " + slow);
+    for (size_t k : parts) {
+      const codegen::KernelLaunch& l = launches.at(k);
+      if (!l.tma_tensors.empty()) {
+        std::string args;
+        for (const auto& t : l.tma_tensors) args += (args.empty() ? "" : ", ") + t;
+        hw.line("_check_tma_alignment(" + args + ")");
+      }
+      // The launch site's native launcher (installed by the runtime after the
+      // first launch) returns False when it cannot serve the call; then the
+      // generic path compiles through Triton and installs one.
+      std::string site = "_launch_" + std::to_string(k);
+      std::string args;
+      for (const auto& a : l.args) args += ", " + a.host_expr;
+      std::string slow = "_launch(" + l.kernel_name + ", " + l.grid + args + ", num_warps=" + std::to_string(l.num_warps) +
+                         ", num_stages=" + std::to_string(l.num_stages);
+      if (l.maxnreg) slow += ", maxnreg=" + std::to_string(*l.maxnreg);
+      slow += ", site=(globals(), \"" + site + "\"))";
+      hw.line(site + "(" + l.grid + args + ") or " + slow);
+    }
   }, symbols_used, "", false, /*index_guard=*/true);
   // torch.library integration: the same host code launching through
   // wrap_triton (traceable by torch.compile / export / AOTInductor), and
   // without launches (the fake implementation: outputs' shapes only).
   w.blank();
   w.blank();
-  codegen::emit_host_function(w, program, in.config, [&](int k, PythonWriter& hw) {
-    const codegen::KernelLaunch& l = launches.at(k);
-    std::string args;
-    for (const auto& a : l.args) args += (args.empty() ? "" : ", ") + a.host_expr;
-    std::string opts = "num_warps=" + std::to_string(l.num_warps) + ", num_stages=" + std::to_string(l.num_stages);
-    hw.line("torch.library.wrap_triton(" + l.kernel_name + ")[" + l.grid + "](" + args + ", " + opts + ")");
+  codegen::emit_host_function(w, program, in.config, [&](int loop, PythonWriter& hw) {
+    for (size_t k : launches_of(loop)) {
+      const codegen::KernelLaunch& l = launches.at(k);
+      std::string args;
+      for (const auto& a : l.args) args += (args.empty() ? "" : ", ") + a.host_expr;
+      std::string opts = "num_warps=" + std::to_string(l.num_warps) + ", num_stages=" + std::to_string(l.num_stages);
+      hw.line("torch.library.wrap_triton(" + l.kernel_name + ")[" + l.grid + "](" + args + ", " + opts + ")");
+    }
   }, symbols_used, "_deuteron_op_impl", true);
   w.blank();
   w.blank();
-  codegen::emit_host_function(w, program, in.config, [&](int k, PythonWriter& hw) {
-    hw.line("pass  # launch of " + launches.at(k).kernel_name + " (no data under fake tensors)");
+  codegen::emit_host_function(w, program, in.config, [&](int loop, PythonWriter& hw) {
+    for (size_t k : launches_of(loop))
+      hw.line("pass  # launch of " + launches.at(k).kernel_name + " (no data under fake tensors)");
   }, symbols_used, "_deuteron_fake_impl", true, false, false);
   w.blank();
   w.blank();

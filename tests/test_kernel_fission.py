@@ -89,6 +89,21 @@ def read_before_write(c: torch.Tensor) -> torch.Tensor:
     return out
 
 
+@deuteron.kernel(autotune_effort="none")
+def rows_then_nest(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    # The second part is an inner loop over two dims (flatten_loops, loop_orders):
+    # the first part, which has no such loop, must not carry its config entries.
+    m, k = x.size()
+    c = torch.empty_like(x)
+    out = torch.empty_like(y)
+    for tile_m in hl.tile(m):
+        for tile_k in hl.tile(k):
+            c[tile_m, tile_k] = x[tile_m, tile_k] * 2.0
+        for tile_a, tile_b in hl.tile([k, k]):
+            out[tile_m, tile_a, tile_b] = y[tile_m, tile_a, tile_b] + c[tile_m, 0][:, None, None]
+    return c, out
+
+
 def _kernels(code: str) -> list[str]:
     return re.findall(r"^@triton\.jit\ndef (_\w+_kernel\w*)\(", code, flags=re.M)
 
@@ -157,3 +172,16 @@ def test_loops_given_range_knobs_keep_one_launch(mode):
     for g, r in zip(got, two_products_reference(x, a, b)):
         torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-4)
     assert _kernels(two_products.bind((x, a, b)).to_triton_code(cfg)) == ["_two_products_kernel"]
+
+
+@pytest.mark.parametrize("config", [
+    {"block_sizes": [8, 8, 8, 8]},
+    {"block_sizes": [8, 8, 8, 8], "flatten_loops": [True]},
+    {"block_sizes": [8, 8, 8, 8], "loop_orders": [[1, 0]], "flatten_loops": [True]},
+], ids=["nested", "flattened", "reordered-flattened"])
+def test_a_part_with_an_inner_loop_over_two_dims(mode, config):
+    x, y = torch.randn(20, 24), torch.randn(20, 24, 24)
+    c, out = fresh(rows_then_nest).bind((x, y)).compile_config(config)(x, y)
+    torch.testing.assert_close(c, 2 * x)
+    torch.testing.assert_close(out, y + 2 * x[:, :1, None])
+    assert len(_kernels(rows_then_nest.bind((x, y)).to_triton_code(config))) == 2

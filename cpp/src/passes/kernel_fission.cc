@@ -173,6 +173,25 @@ void drop_unused_params(ir::DeviceKernel& k) {
   k.scalars = std::move(kept_scalars);
 }
 
+// Forgets the other parts' loops: dims keep no loop id of a loop not in k,
+// and of the inner loops over several dims (DeviceKernel::nests) only those
+// in k stay (the config's flatten_loops and loop_orders entries of the
+// others belong to the other parts).
+void drop_other_parts_loops(ir::DeviceKernel& k) {
+  std::set<int> loops, loop_ids;
+  ir::walk(k.body, [&](const ir::Op& op) {
+    if (op.kind != OpKind::For) return;
+    loops.insert(op.attrs.dim);
+    loop_ids.insert(op.id);
+  });
+  for (auto& d : k.dims)
+    if (d.loop_id >= 0 && !loop_ids.count(d.loop_id)) d.loop_id = -1;
+  std::vector<std::vector<int>> kept;
+  for (auto& nest : k.nests)
+    if (loops.count(nest.front())) kept.push_back(std::move(nest));
+  k.nests = std::move(kept);
+}
+
 }  // namespace
 
 std::vector<std::unique_ptr<ir::DeviceKernel>> split_kernel_at_loops(const ir::DeviceKernel& original,
@@ -200,6 +219,7 @@ std::vector<std::unique_ptr<ir::DeviceKernel>> split_kernel_at_loops(const ir::D
     part->body.ops = std::move(ops);
     eliminate_dead_code(*part);
     drop_unused_params(*part);
+    drop_other_parts_loops(*part);
     part->name = kernel.name + "_part" + std::to_string(p + 1);
     promoted += loops_to_grid(*part, kept);
     out.push_back(std::move(part));

@@ -175,3 +175,56 @@ def test_chunks_that_became_programs_under_the_configs_grid_order(mode, loop_ord
     cfg = {"block_sizes": [8, 8], "reduction_loops": [64], "loop_orders": loop_orders}
     fn = fresh(rows_of_columns).bind((x,)).compile_config(cfg)
     torch.testing.assert_close(fn(x), x * 2.0)
+
+
+@deuteron.kernel(autotune_effort="none", static_shapes=False)
+def split_columns(x: torch.Tensor, split: int) -> torch.Tensor:
+    # Two column loops, the second from a host number: each becomes programs
+    # (as two launches: neither is the program's only loop).
+    m, n = x.shape
+    out = torch.empty_like(x)
+    for tile_m in hl.tile(m):
+        for tile_n in hl.tile(split):
+            out[tile_m, tile_n] = x[tile_m, tile_n] + 1.0
+        for tile_n in hl.tile(split, n):
+            out[tile_m, tile_n] = x[tile_m, tile_n] * 2.0
+    return out
+
+
+@pytest.mark.parametrize("config", [
+    {"block_sizes": [16, 32, 32]},
+    {"block_sizes": [16, 32, 32], "pid_type": "persistent_blocked"},
+    {"block_sizes": [16, 32, 32], "pid_type": "persistent_interleaved"},
+], ids=["flat", "persistent", "interleaved"])
+@pytest.mark.parametrize("split", [0, 37, 100])
+def test_a_loop_from_a_host_number_becomes_programs(mode, config, split):
+    x = torch.randn(50, 100)
+    fn = fresh(split_columns).bind((x, split)).compile_config(config)
+    expected = torch.cat([x[:, :split] + 1.0, x[:, split:] * 2.0], dim=1)
+    torch.testing.assert_close(fn(x, split), expected)
+    assert _loops(split_columns, (x, split), config) == []
+
+
+@deuteron.kernel(autotune_effort="none", static_shapes=False)
+def columns_from(x: torch.Tensor, start: int) -> torch.Tensor:
+    m, n = x.shape
+    out = torch.zeros_like(x)
+    for tile_m in hl.tile(m):
+        for tile_n in hl.tile(start, n):
+            out[tile_m, tile_n] = x[tile_m, tile_n] * 2.0
+    return out
+
+
+@pytest.mark.parametrize("config", [
+    {"block_sizes": [16, 32]},
+    {"block_sizes": [16, 32], "pid_type": "persistent_blocked"},
+], ids=["flat", "persistent"])
+@pytest.mark.parametrize("start", [0, 30, 100, 130])
+def test_a_loop_from_past_its_end_runs_no_programs(mode, config, start):
+    # hl.tile(start, n) with start > n is empty, as range(start, n): as programs
+    # of the grid it launches none (not a negative grid).
+    x = torch.randn(40, 100)
+    got = fresh(columns_from).bind((x, start)).compile_config(config)(x, start)
+    expected = torch.zeros_like(x)
+    expected[:, start:] = x[:, start:] * 2.0
+    torch.testing.assert_close(got, expected)

@@ -41,3 +41,23 @@ def test_whole_row_projection_default():
     a = (torch.randn(1024, 777, device="cuda") / 16).half()
     K.whole_row_projection.reset()
     torch.testing.assert_close(K.whole_row_projection(x, a), K.whole_row_projection_ref(x, a), rtol=2e-2, atol=2e-2)
+
+
+@pytest.mark.parametrize("pid_type", ["flat", "persistent_blocked"])
+def test_loops_from_a_host_number_and_past_their_end(pid_type):
+    # Twice per start: the second launch goes through the native launcher, which
+    # refuses a negative grid (hl.tile(start, n) past its end must launch none).
+    x = torch.randn(300, 1000, device="cuda")
+    for start in (0, 333, 1000, 1300):
+        T.columns_from.reset()
+        fn = T.columns_from.bind((x, start)).compile_config({"block_sizes": [32, 64], "pid_type": pid_type})
+        expected = torch.zeros_like(x)
+        expected[:, start:] = x[:, start:] * 2.0
+        for _ in range(2):
+            torch.testing.assert_close(fn(x, start), expected)
+    for split in (0, 400, 1000):
+        T.split_columns.reset()
+        fn = T.split_columns.bind((x, split)).compile_config({"block_sizes": [32, 64, 64], "pid_type": pid_type})
+        expected = torch.cat([x[:, :split] + 1.0, x[:, split:] * 2.0], dim=1)
+        for _ in range(2):
+            torch.testing.assert_close(fn(x, split), expected)

@@ -13,7 +13,8 @@
 //
 // Independent means that no order of the iterations can be told apart:
 //   * the loop carries nothing (no operands, no results) and its bounds are
-//     known on the host, from 0 (a Tile dim, not a nest of several dims);
+//     known on the host (a Tile dim, not a nest of several dims; a grid dim
+//     may start elsewhere than 0, as `hl.tile(begin, end)` does);
 //   * every store in it indexes the loop's dim (each iteration writes its own
 //     elements) and it has no other effect (atomics, prints, asserts, inline
 //     Triton);
@@ -102,7 +103,7 @@ bool independent_iterations(const ir::DeviceKernel& k, const ir::Op& loop, const
   if (kept.count(loop.attrs.dim)) return false;
   if (loop.attrs.dynamic_bounds || loop.regions.size() != 1) return false;
   const ir::Dim& dim = k.dim(loop.attrs.dim);
-  if (dim.kind != ir::DimKind::Tile || dim.dynamic_bounds || !dim.begin.same_as(SymInt(0))) return false;
+  if (dim.kind != ir::DimKind::Tile || dim.dynamic_bounds) return false;
   if (in_a_nest(k, dim.id)) return false;
   bool ok = true;
   std::set<int> stored;

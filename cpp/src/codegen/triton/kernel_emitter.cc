@@ -294,11 +294,16 @@ class KernelEmitter {
   std::string num_blocks(int d) const { return paren(sym(num_blocks_sym(d))); }
   std::string host_num_blocks(int d) const {
     const ir::Dim& dim = k_.dim(d);
-    if (auto c = num_blocks_sym(d).as_constant()) return std::to_string(*c);
-    return "triton.cdiv(" + dim.extent().str([&](const std::string& s) {
-             if (auto v = cfg_.config_symbol(s)) return *v;
-             return s;
-           }) + ", " + std::to_string(block_value(d)) + ")";
+    if (auto c = num_blocks_sym(d).as_constant()) return std::to_string(std::max<int64_t>(*c, 0));
+    std::string extent = dim.extent().str([&](const std::string& s) {
+      if (auto v = cfg_.config_symbol(s)) return *v;
+      return s;
+    });
+    // A dim from a begin other than 0 (`hl.tile(begin, end)`) is empty, as a
+    // Python range, where end < begin: no programs, not a negative grid.
+    // (torch.sym_max: no guard on a symbolic size under torch.compile / export.)
+    if (!dim.begin.same_as(SymInt(0))) extent = "torch.sym_max(" + extent + ", 0)";
+    return "triton.cdiv(" + extent + ", " + std::to_string(block_value(d)) + ")";
   }
 
   void emit_dim_setup(int d, const std::string& pid_in) {

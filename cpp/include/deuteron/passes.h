@@ -69,9 +69,10 @@ void independent_loops_to_grid(ir::DeviceKernel& kernel, const std::set<int>& ke
 // Splits a kernel whose top-level inner loops depend on each other's memory
 // into one kernel per part, launched in order, where that lets more of its
 // loops run as programs of the grid (see kernel_fission.cc).  Returns the
-// parts (named `<kernel>_partN`), or nothing where the kernel stays whole.
-// `kept` as for independent_loops_to_grid.
-std::vector<std::unique_ptr<ir::DeviceKernel>> split_kernel_at_loops(const ir::DeviceKernel& kernel,
+// parts (named `<kernel>_partN`), or nothing where the kernel stays whole
+// (with its dead code eliminated, as the parts are).  `kept` as for
+// independent_loops_to_grid.
+std::vector<std::unique_ptr<ir::DeviceKernel>> split_kernel_at_loops(ir::DeviceKernel& kernel,
                                                                     const std::set<int>& kept = {});
 
 // Drops tile dims whose block size is 1 from every type (they become scalar

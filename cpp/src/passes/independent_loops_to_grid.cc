@@ -52,8 +52,11 @@ bool in_a_nest(const ir::DeviceKernel& k, int dim) {
   return false;
 }
 
-bool stores_index(const ir::Op& store, int dim) {
-  for (const auto& ix : store.attrs.index)
+// Whether a load's or store's index has `dim`'s own indices (a TileDim of it:
+// unlike ir::indexes_dim, not an index tensor over `dim`, whose values may
+// repeat across iterations).
+bool tile_indexes_dim(const ir::Op& access, int dim) {
+  for (const auto& ix : access.attrs.index)
     if (ix.kind == ir::IndexSpec::Kind::TileDim && ix.dim == dim) return true;
   return false;
 }
@@ -75,24 +78,24 @@ bool same_tile_index(const ir::Op& a, const ir::Op& b) {
 // `loop`, all at one tensor's same tile indices (so those of `dim` among them):
 // an iteration reads back only what it wrote itself or what no iteration writes.
 bool accessed_only_in_place(const ir::DeviceKernel& k, const ir::Op& loop, int mem, int dim) {
+  auto touches = [&](const ir::Op& op) {
+    return (op.kind == OpKind::Load || op.kind == OpKind::Store || op.kind == OpKind::AtomicRMW) &&
+           ir::memory_of(k, op.attrs.tensor) == mem;
+  };
   const ir::Op* first = nullptr;
   bool ok = true;
+  int all = 0;
   ir::walk(k.body, [&](const ir::Op& op) {
-    if (op.kind != OpKind::Load && op.kind != OpKind::Store && op.kind != OpKind::AtomicRMW) return;
-    if (ir::memory_of(k, op.attrs.tensor) != mem) return;
-    if (op.kind == OpKind::AtomicRMW || !stores_index(op, dim)) ok = false;
+    if (!touches(op)) return;
+    ++all;
+    if (op.kind == OpKind::AtomicRMW || !tile_indexes_dim(op, dim)) ok = false;
     if (!first) first = &op;
     else if (!same_tile_index(*first, op)) ok = false;
   });
   if (!ok) return false;
   // ...and all of them inside the loop.
-  int inside = 0, all = 0;
-  ir::walk(*loop.regions[0], [&](const ir::Op& op) {
-    inside += (op.kind == OpKind::Load || op.kind == OpKind::Store) && ir::memory_of(k, op.attrs.tensor) == mem;
-  });
-  ir::walk(k.body, [&](const ir::Op& op) {
-    all += (op.kind == OpKind::Load || op.kind == OpKind::Store) && ir::memory_of(k, op.attrs.tensor) == mem;
-  });
+  int inside = 0;
+  ir::walk(*loop.regions[0], [&](const ir::Op& op) { inside += touches(op); });
   return inside == all;
 }
 
@@ -110,7 +113,7 @@ bool independent_iterations(const ir::DeviceKernel& k, const ir::Op& loop, const
   ir::walk(*loop.regions[0], [&](const ir::Op& op) {
     switch (op.kind) {
       case OpKind::Store:
-        if (!stores_index(op, dim.id)) ok = false;
+        if (!tile_indexes_dim(op, dim.id)) ok = false;
         stored.insert(ir::memory_of(k, op.attrs.tensor));
         break;
       case OpKind::AtomicRMW: case OpKind::Assert: case OpKind::Print: case OpKind::Breakpoint:

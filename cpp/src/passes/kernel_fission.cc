@@ -194,12 +194,10 @@ void drop_other_parts_loops(ir::DeviceKernel& k) {
 
 }  // namespace
 
-std::vector<std::unique_ptr<ir::DeviceKernel>> split_kernel_at_loops(const ir::DeviceKernel& original,
+std::vector<std::unique_ptr<ir::DeviceKernel>> split_kernel_at_loops(ir::DeviceKernel& kernel,
                                                                     const std::set<int>& kept) {
   // (Ops left dead by earlier passes would make parts of their own.)
-  auto whole = ir::clone(original);
-  eliminate_dead_code(*whole);
-  const ir::DeviceKernel& kernel = *whole;
+  eliminate_dead_code(kernel);
   const auto parts = partition(kernel);
   if (parts.size() < 2) return {};
   std::vector<std::unique_ptr<ir::DeviceKernel>> out;
@@ -209,7 +207,6 @@ std::vector<std::unique_ptr<ir::DeviceKernel>> split_kernel_at_loops(const ir::D
     // Other parts' ops go; the shared ones stay where the part uses them
     // (dead-code elimination drops the rest).  The clone's top-level ops are
     // in the kernel's order, so positions carry over.
-    std::set<size_t> mine(parts[p].begin(), parts[p].end());
     std::set<size_t> others;
     for (size_t q = 0; q < parts.size(); ++q)
       if (q != p) others.insert(parts[q].begin(), parts[q].end());

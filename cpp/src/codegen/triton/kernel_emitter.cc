@@ -425,7 +425,7 @@ class KernelEmitter {
       std::string r = pid_var;
       for (size_t i = 0; i < order.size(); ++i) {
         std::string p = "pid_" + std::to_string(i);
-        if (i + 1 < order.size() && num_blocks(g[order[i]]) == "1") {
+        if (i + 1 < order.size() && num_blocks_sym(g[order[i]]).as_constant() == 1) {
           w_->line(p + " = 0  # one block");  // (no `pid % 1`, `pid // 1`)
         } else if (i + 1 < order.size()) {
           w_->line(p + " = " + r + " % " + num_blocks(g[order[i]]));

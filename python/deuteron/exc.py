@@ -389,5 +389,11 @@ class DefaultConfigShrunk(BaseWarning):
     memory or registers): deuteron ran a smaller one (fewer stages, halved blocks)."""
 
 
+class AutotuneSkipped(BaseWarning):
+    """A kernel with no config given ran without tuning, because tuning it on these
+    arguments would change memory the tuner cannot put back (StackTensor stores through
+    a pointer table or example that is not an argument itself); the warning says why."""
+
+
 class TiledKMatmulAccumulationWarning(BaseWarning):
     """A matmul accumulated over tiles of K in a low-precision accumulator."""

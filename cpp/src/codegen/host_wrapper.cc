@@ -1,6 +1,7 @@
 #include "host_wrapper.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "deuteron/config_keys.h"
@@ -123,10 +124,39 @@ std::string op_meta(const Program& program) {
     if (a.kind == ArgSpec::Kind::Callable || a.kind == ArgSpec::Kind::Other) ok = false;
     flat = true;
   }
+  // StackTensor accesses (hl.stacktensor_like) reach memory through
+  // addresses an argument holds: copies of the arguments (the autotuner's, or
+  // another process's) still point at the caller's tensors, which a store
+  // through them changes.  The autotuner reads this to benchmark in this
+  // process and put that memory back (autotune/stack_memory.py): each entry is
+  // (pointer table's argument, example's argument, written), -1 where that is
+  // not an argument itself; one entry per table and example.
+  std::map<std::pair<int, int>, bool> stacks;
+  for (const auto& k : program.kernels)
+    ir::walk(k->body, [&](const ir::Op& op) {
+      const ir::Value* ptrs = ir::stack_pointers(op);
+      if (!ptrs) return;
+      int table = -1;
+      if (ptrs->def && ptrs->def->kind == ir::OpKind::Load)
+        table = k->tensors.at(ptrs->def->attrs.tensor).arg_index;
+      const auto& like = k->tensors.at(op.attrs.tensor);
+      stacks[{table, like.arg_index}] |= op.kind != ir::OpKind::Load;
+    });
   std::string m = "'mutates': [";
   for (auto it = mutated.begin(); it != mutated.end(); ++it) m += (it == mutated.begin() ? "'" : ", '") + *it + "'";
   m += "], 'op_ok': " + std::string(ok ? "True" : "False");
   if (flat) m += ", 'op_flat': True";  // absent otherwise
+  if (!stacks.empty()) {
+    m += ", 'stacks': [";
+    bool first = true;
+    for (const auto& [key, written] : stacks) {
+      const auto& [table, like] = key;
+      m += (first ? "(" : ", (") + std::to_string(table) + ", " + std::to_string(like) + ", " +
+           (written ? "True" : "False") + ")";
+      first = false;
+    }
+    m += "]";
+  }
   return m;
 }
 

@@ -317,6 +317,11 @@ class BenchState:
         self.cuda_rng_state = torch.cuda.get_rng_state() if self.rng_devices else None
         self.reference: Any = None
         self.reference_error: str | None = None
+        # Tensors reached through StackTensor addresses (stack_memory.py; in this
+        # process only): put back before each checked run, and what the default
+        # config stored in them is part of the reference.
+        self.stack = None if setup.get("packed", True) else setup.get("stack_memory")
+        self.stack_reference: list[Any] | None = None
         ref = setup.get("reference")
         if ref is not None and self.options.get("accuracy", True):
             kind, value = ref
@@ -325,11 +330,15 @@ class BenchState:
                     self.reference = unpack_value(value, device) if setup.get("packed", True) else value
                 else:  # ("module", path): run that config
                     fn = self.entry(value)
+                    if self.stack is not None:  # before the copies: the example may be stacked too
+                        self.stack.restore()
                     a = clone_args(self.args)
                     with self.same_rng():
                         out = self.run(fn, a, "reference")
                         _sync(a)
                     self.reference = _observed(out, a)
+                    if self.stack is not None:
+                        self.stack_reference = self.stack.observe()
             except Exception as e:  # noqa: BLE001
                 if is_fatal_cuda_error(e):
                     raise
@@ -363,12 +372,18 @@ class BenchState:
         try:
             fn = self.entry(path)
             if check and self.options.get("accuracy", True) and self.reference is not None:
+                if self.stack is not None:
+                    self.stack.restore()
                 a = clone_args(self.args)
                 with self.same_rng():
                     out = self.run(fn, a, config_json)
                     _sync(a)
                 problem = compare(_observed(out, a), self.reference, self.options.get("atol", 1e-2),
                                   self.options.get("rtol", 1e-2))
+                if problem is None and self.stack_reference is not None:
+                    problem = compare(self.stack.observe(), self.stack_reference, self.options.get("atol", 1e-2),
+                                      self.options.get("rtol", 1e-2))
+                    problem = problem and f"in the tensors it stores to through StackTensor pointers: {problem}"
                 if problem is not None:
                     return {"ok": False, "kind": "wrong answer", "message": problem}
             opts = dict(self.options, config=config_json)

@@ -60,6 +60,7 @@ from .devices import BenchDevice, benchmark_devices
 from .precompile import capture_launches
 from .progress import Progress, fmt_seconds
 from .shared_cache import SharedCache, shared_cache
+from .stack_memory import StackMemory
 from .tuning_key import TuningKey, tuning_key
 from .tuning_record import RecordError, make_record
 from .workers import JobResult, WorkerPool
@@ -416,6 +417,10 @@ def _device_is_cuda(args: Sequence[Any]) -> bool:
     return any(a.is_cuda for a in _bench.tensor_leaves(args))
 
 
+class _Untunable(Exception):
+    """Tuning this kernel on these arguments would change memory the tuner cannot put back."""
+
+
 class Tuner:
     def __init__(self, bound: Any, args: Sequence[Any], hooks: TuneHooks) -> None:
         self.bound = bound
@@ -446,6 +451,9 @@ class Tuner:
         self.compile_timeout = float(self.settings.autotune_compile_timeout)
         self.timing = {"prepare": 0.0, "compile": 0.0, "benchmark": 0.0, "rebenchmark": 0.0,
                        "last_compile_at": 0.0}
+        # The tensors the kernel reaches through StackTensor addresses and may
+        # store into, saved (stack_memory.py); None when it stores through none.
+        self.stack_memory: StackMemory | None = None
         self.seeds: list[str] = []  # warm start: configs (normalized JSON) to try in the first generation
         # Configs whose Triton module is the same (requests the plan resolves away:
         # a descriptor load Triton miscompiles, ...) compile and run once: code key ->
@@ -695,10 +703,18 @@ class Tuner:
                 reference = ("module", self.default_path)
         # The generated host code's globals.
         names = None
+        meta: dict[str, Any] = {}
         try:
-            names = list(load_module(Path(self.default_path), self.bound.globals)._deuteron_meta.get("globals", []))
+            meta = load_module(Path(self.default_path), self.bound.globals)._deuteron_meta
+            names = list(meta.get("globals", []))
         except Exception:  # noqa: BLE001
             names = None
+        stacks = list(meta.get("stacks") or [])
+        if any(written for _, _, written in stacks):
+            saved = StackMemory.of(stacks, self.args)
+            if isinstance(saved, str):
+                raise _Untunable(saved)
+            self.stack_memory = saved
         spec, bad = _bench.globals_spec(self.bound.globals, names)
         device = None
         for a in self.args:
@@ -713,6 +729,12 @@ class Tuner:
             why = _bench.unsendable(payload)
             if why is not None:
                 bad = [why]
+        if stacks and isolate:
+            self.progress.message(
+                f"[deuteron] {self.name}: benchmarking in this process (a crashing config would end it): "
+                f"its arguments hold StackTensor addresses of this process's memory, which another process "
+                f"cannot reach")
+            isolate = False
         if bad and isolate:
             self.progress.message(
                 f"[deuteron] {self.name}: benchmarking in this process (a crashing config would end it): "
@@ -726,6 +748,7 @@ class Tuner:
         """The setup for benchmarking in this process: the arguments and globals themselves."""
         reference = payload["reference"]
         return dict(payload, packed=False, args=list(self.args), globals_values=dict(self.bound.globals),
+                    stack_memory=self.stack_memory,
                     reference=reference if reference is None or reference[0] == "module" else
                     ("values", _bench.unpack_value(reference[1])))
 
@@ -733,10 +756,10 @@ class Tuner:
         default_json = self.bound.default_config_json()
         self.default_json = default_json
         self.default_path = self.code_path(default_json)
+        payload, isolate = self.setup_payload()
         jobs = self.hooks.jobs or self.settings.resolved_precompile_jobs()
         self.compile_pool, own_compile = _pool("compile", jobs, self.clock, self.settings.resolved_cache_dir(),
                                              (self.hooks.compile_target,))
-        payload, isolate = self.setup_payload()
         if self.cuda and isolate:
             # The benchmark process copies the arguments onto the GPU: give it
             # the memory this process's allocator caches but does not use.
@@ -774,6 +797,8 @@ class Tuner:
                 if n:
                     self.progress.log(f"dropped {n} configs still compiling")
             self.bench.close()
+            if self.stack_memory is not None:
+                self.stack_memory.restore()  # the caller's tensors as they were before tuning
         ok = {c: t for c, t in self.results.items() if t is not None}
         elapsed = self.clock() - self.start
         if not ok:
@@ -1036,6 +1061,13 @@ def tune(bound: Any, args: Sequence[Any], configs: Sequence[Config | dict] | Non
         tuner.seeds = _warm_start_seeds(bound, shared, shared_key)
     try:
         result = tuner.run(candidates or None)
+    except _Untunable as e:
+        tuner.progress.close()
+        cfg = candidates[0] if candidates else bound.default_config()
+        warnings.warn(f"deuteron: {name} is not autotuned, {e}: it runs "
+                      f"{'its first config' if candidates else 'the default config'}; pass config=... "
+                      f"(or autotune_effort='none') to choose one", exc.AutotuneSkipped, stacklevel=2)
+        return cfg if not return_result else TuneResult(cfg, 0.0, None, 0)
     except BaseException:
         tuner.progress.close()
         raise

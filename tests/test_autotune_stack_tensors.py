@@ -1,0 +1,136 @@
+"""Autotuning kernels that reach tensors through StackTensor addresses (hl.stacktensor_like).
+
+The arguments hold this process's addresses: the tuner benchmarks such a kernel
+in this process, and the tensors its stores reach are put back before each
+checked run and when tuning ends, so a tuned in-place update reaches the caller
+once (autotune/stack_memory.py).  Kernels run through the reference backend
+(DEUTERON_INTERPRET=1); compiling and timing are replaced by the fakes below,
+which run each config several times as a timing loop does.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+import deuteron
+import deuteron.language as hl
+from deuteron import exc
+from deuteron.autotune import TuneHooks, tune
+from deuteron.runtime.modules import load_module
+
+import kernels_stack as K
+from kernels_stack import pointers
+
+
+def no_compile(path, launches, target):
+    return {"compiled": 0}
+
+
+def repeated_measure(fn, options):
+    """Five runs, as a timing loop makes; 512-wide blocks are the fastest."""
+    for _ in range(5):
+        fn()
+    return 1e-3 if json.loads(options["config"])["block_sizes"][0] == 512 else 2e-3
+
+
+def twice_for_512(fn, args, config_json):
+    """A config whose stores through the stack are wrong: it applies the update twice."""
+    if config_json != "reference" and json.loads(config_json)["block_sizes"][0] == 512:
+        fn(*args)
+    return fn(*args)
+
+
+HOOKS = dict(compile_target="test_autotune_stack_tensors:no_compile",
+             measure_target="test_autotune_stack_tensors:repeated_measure", jobs=1)
+CONFIGS = [deuteron.Config(block_sizes=[s]) for s in (256, 512)]
+
+
+@pytest.fixture(autouse=True)
+def _eager(monkeypatch):
+    monkeypatch.setenv("DEUTERON_INTERPRET", "1")
+
+
+def _bound(kernel, args):
+    kernel.reset()
+    b = kernel.bind(args)
+    b.settings = b.settings.replace(autotune_cache=False, autotune_progress_bar=False)
+    return b
+
+
+def _meta(bound):
+    return load_module(bound.write_module(bound.default_config_json(), bound.backend), bound.globals)._deuteron_meta
+
+
+def test_the_module_names_the_pointer_tables_and_examples():
+    tensors = [torch.randn(33) for _ in range(3)]
+    args = (pointers(tensors), tensors[0], torch.randn(33))
+    assert _meta(_bound(K.add_in_place, args))["stacks"] == [(0, 1, True)]
+    assert _meta(_bound(K.stack_sum, args[:2]))["stacks"] == [(0, 1, False)]
+    assert "stacks" not in _meta(_bound(K.copy_pointers, (args[0],)))
+
+
+def test_a_tuned_in_place_update_reaches_the_stacked_tensors_once():
+    torch.manual_seed(0)
+    tensors = [torch.randn(2000) for _ in range(4)]
+    before = [t.clone() for t in tensors]
+    y = torch.randn(2000)
+    args = (pointers(tensors), tensors[0], y)
+    b = _bound(K.add_in_place, args)
+    res = tune(b, args, CONFIGS, hooks=TuneHooks(**HOOKS), return_result=True)
+    assert res.config["block_sizes"] == [512] and not res.failures
+    for t, old in zip(tensors, before):  # tuning ran every config 6+ times; none of it stays
+        assert torch.equal(t, old)
+    b.compile_config(res.config)(*args)
+    for t, old in zip(tensors, before):
+        torch.testing.assert_close(t, old + y)
+
+
+def test_wrong_stores_through_the_stack_fail_the_accuracy_check():
+    tensors = [torch.randn(2000) for _ in range(3)]
+    before = [t.clone() for t in tensors]
+    args = (pointers(tensors), tensors[0], torch.randn(2000))
+    b = _bound(K.add_in_place, args)
+    hooks = TuneHooks(**HOOKS, runner_target="test_autotune_stack_tensors:twice_for_512")
+    res = tune(b, args, CONFIGS, hooks=hooks, return_result=True)
+    assert res.config["block_sizes"] == [256]
+    [failure] = res.failures
+    assert failure.kind == "wrong answer" and "through StackTensor pointers" in failure.message
+    for t, old in zip(tensors, before):
+        assert torch.equal(t, old)
+
+
+def test_a_read_only_stack_tunes_in_this_process():
+    torch.manual_seed(1)
+    tensors = [torch.randn(3000) for _ in range(5)]
+    args = (pointers(tensors), tensors[0])
+    b = _bound(K.stack_sum, args)
+    res = tune(b, args, CONFIGS, hooks=TuneHooks(**HOOKS), return_result=True)
+    assert res.config["block_sizes"] == [512] and not res.failures
+    torch.testing.assert_close(b.compile_config(res.config)(*args), K.stack_sum_ref(tensors))
+
+
+@deuteron.kernel(autotune_progress_bar=False, autotune_cache=False)
+def add_through_a_row_example(ptrs: torch.Tensor, rows: torch.Tensor, y: torch.Tensor) -> None:
+    """The example is a view made in host code (rows[0]), not an argument itself."""
+    like = rows[0]
+    for tile in hl.tile(like.size(0)):
+        stack = hl.stacktensor_like(like, ptrs[:])
+        stack[tile] += y[tile]
+
+
+def test_stores_the_tuner_cannot_put_back_run_the_default_config_with_a_warning():
+    rows = torch.randn(3, 100)
+    before = rows.clone()
+    y = torch.randn(100)
+    args = (pointers(list(rows)), rows, y)
+    b = _bound(add_through_a_row_example, args)
+    assert _meta(b)["stacks"] == [(0, -1, True)]
+    with pytest.warns(exc.AutotuneSkipped, match="not an argument of the kernel itself"):
+        cfg = tune(b, args, CONFIGS, hooks=TuneHooks(**HOOKS))
+    assert cfg is CONFIGS[0]
+    assert torch.equal(rows, before)
+    b.compile_config(cfg)(*args)
+    torch.testing.assert_close(rows, before + y)

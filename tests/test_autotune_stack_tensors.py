@@ -134,3 +134,21 @@ def test_stores_the_tuner_cannot_put_back_run_the_default_config_with_a_warning(
     assert torch.equal(rows, before)
     b.compile_config(cfg)(*args)
     torch.testing.assert_close(rows, before + y)
+
+
+def test_no_memory_for_the_copy_is_a_reason_not_a_crash(monkeypatch):
+    from deuteron.autotune import stack_memory
+
+    class NoRoom:
+        def numel(self):
+            return 400
+
+        def clone(self):
+            raise torch.OutOfMemoryError("CUDA out of memory")
+
+    monkeypatch.setattr(stack_memory, "_bytes_at", lambda address, like: NoRoom())
+    tensors = [torch.randn(100) for _ in range(3)]
+    why = stack_memory.StackMemory.of([(0, 1, True)], (pointers(tensors), tensors[0]))
+    assert isinstance(why, str) and "no memory left" in why and "3 of 400 bytes" in why
+    # Read-only stacks are never copied.
+    assert len(stack_memory.StackMemory.of([(0, 1, False)], (pointers(tensors), tensors[0]))) == 0

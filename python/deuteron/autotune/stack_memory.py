@@ -75,7 +75,11 @@ class StackMemory:
                     continue
                 seen.add((address, example))
                 raw = _bytes_at(address, like)
-                regions.append((raw, raw.clone()))
+                try:
+                    regions.append((raw, raw.clone()))
+                except torch.OutOfMemoryError:
+                    return (f"the device has no memory left for a copy of the tensors it stores to through "
+                            f"StackTensor pointers ({ptrs.numel()} of {raw.numel()} bytes each at most)")
                 tensors.append(raw.view(like.dtype).as_strided(like.shape, like.stride()))
         return cls(regions, tensors)
 

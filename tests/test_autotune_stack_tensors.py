@@ -146,7 +146,7 @@ def test_no_memory_for_the_copy_is_a_reason_not_a_crash(monkeypatch):
         def clone(self):
             raise torch.OutOfMemoryError("CUDA out of memory")
 
-    monkeypatch.setattr(stack_memory, "_bytes_at", lambda address, like: NoRoom())
+    monkeypatch.setattr(stack_memory, "memory_at", lambda address, like: NoRoom())
     tensors = [torch.randn(100) for _ in range(3)]
     why = stack_memory.StackMemory.of([(0, 1, True)], (pointers(tensors), tensors[0]))
     assert isinstance(why, str) and "no memory left" in why and "3 of 400 bytes" in why

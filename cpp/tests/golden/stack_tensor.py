@@ -11,7 +11,7 @@
 # example's offsets, the pointers' dims leading (masked like any other dim);
 # the accesses through them stay pointers under a tensor_descriptor request
 # (the header says why); the reference module reads each address's memory
-# through _deuteron_stack_load / _deuteron_stack_store.
+# through deuteron.runtime.stack_tensors (load / store).
 import torch
 import deuteron
 import deuteron.language as hl

@@ -14,35 +14,19 @@ autotuner does to ordinary arguments fail for that memory:
 So such a kernel is benchmarked in this process, and the bytes its stores can
 change are copied once before tuning and put back before every checked run and
 when tuning ends (:class:`StackMemory`).  What a checked run stored there is
-compared with what the default config stored, as its outputs are.  The generated module says which
-arguments are the pointer tables and examples (``_deuteron_meta['stacks']``,
-codegen/host_wrapper.cc's op_meta).
+compared with what the default config stored, as its outputs are.  The
+generated module says which arguments are the pointer tables and examples
+(``_deuteron_meta['stacks']``, codegen/host_wrapper.cc's op_meta); the memory
+an address names is read as runtime/stack_tensors.py reads it.
 """
 
 from __future__ import annotations
 
-import ctypes
 from typing import Any, Sequence
 
 import torch
 
-
-class _DeviceBytes:
-    """``nbytes`` bytes of GPU memory at ``address``, for ``torch.as_tensor`` (no copy)."""
-
-    def __init__(self, address: int, nbytes: int) -> None:
-        self.__cuda_array_interface__ = {"shape": (nbytes,), "typestr": "|u1", "data": (address, False),
-                                         "strides": None, "version": 3}
-
-
-def _bytes_at(address: int, like: torch.Tensor) -> torch.Tensor:
-    """The bytes a tensor shaped like ``like`` at ``address`` spans (a uint8 view, not a copy)."""
-    nbytes = (1 + sum((n - 1) * s for n, s in zip(like.shape, like.stride()))) * like.element_size()
-    if like.device.type == "cpu":
-        return torch.frombuffer((ctypes.c_char * nbytes).from_address(address), dtype=torch.uint8)
-    if like.device.type == "cuda":
-        return torch.as_tensor(_DeviceBytes(address, nbytes), device=like.device)
-    raise NotImplementedError(f"StackTensor memory on {like.device.type} cannot be copied")
+from ..runtime.stack_tensors import memory_at
 
 
 class StackMemory:
@@ -74,7 +58,7 @@ class StackMemory:
                 if address == 0 or (address, example) in seen:
                     continue
                 seen.add((address, example))
-                raw = _bytes_at(address, like)
+                raw = memory_at(address, like)
                 try:
                     regions.append((raw, raw.clone()))
                 except torch.OutOfMemoryError:

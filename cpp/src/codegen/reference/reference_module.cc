@@ -657,7 +657,7 @@ class ReferenceEmitter {
   }
 
   // A StackTensor's load or store (ir.h, IndexSpec::Kind::Stack): the runtime
-  // helpers (emit_stack_runtime) view the memory each pointer names as a
+  // helpers (runtime/stack_tensors.py) view the memory each pointer names as a
   // tensor shaped like the example and index each the same way; the
   // pointers' axes lead the result (the stored value's slices go one to each).
   void stack_access(const ir::Op& op) {
@@ -669,10 +669,10 @@ class ReferenceEmitter {
     std::string args = t(ptrs) + ", " + like + ", " + index_tuple(op, inner, masked) + ", " + shape(inner);
     std::string mask = masked ? t(op.operands.at(op.attrs.extra_mask)) : "None";
     if (op.kind == OpKind::Load) {
-      assign(op, "_deuteron_stack_load(" + args + ", " + mask + ")");
+      assign(op, "_deuteron_stack.load(" + args + ", " + mask + ")");
       return;
     }
-    w_.line("_deuteron_stack_store(" + args + ", " + t(op.operands.at(op.attrs.value_operand)) + ", " + mask + ")");
+    w_.line("_deuteron_stack.store(" + args + ", " + t(op.operands.at(op.attrs.value_operand)) + ", " + mask + ")");
   }
 
   std::string results(const ir::Op& op) {
@@ -741,83 +741,6 @@ void emit_combine_runtime(PythonWriter& w) {
   w.line("    return [v[0].unsqueeze(axis) if keepdim else v[0] for v in values]");
 }
 
-// Runtime helpers of StackTensor accesses.  The reference back end has
-// PyTorch tensors, not pointers, so it reads the memory a pointer names the
-// way the Triton kernel does: as a tensor with the example's dtype, sizes
-// and strides at that address, made without a copy (through ctypes on the
-// CPU, __cuda_array_interface__ on a GPU).  The host wrapper cannot keep the
-// tensors the pointers came from instead: the kernel receives only their
-// addresses, and these may come from anywhere (data_ptr() of a list, an
-// offset into one buffer, another process's allocator).  Like the Triton
-// kernel, a pointer that names no live memory of that size is the caller's
-// error; a null one is reported, the others fault.
-void emit_stack_runtime(PythonWriter& w) {
-  w.blank();
-  w.line("import ctypes");
-  w.blank();
-  w.blank();
-  w.line("class _DeuteronDeviceMemory:");
-  w.line("    \"\"\"`nbytes` bytes of GPU memory at `address`, for torch.as_tensor (no copy).\"\"\"");
-  w.blank();
-  w.line("    def __init__(self, address, nbytes):");
-  w.line("        self.__cuda_array_interface__ = {'shape': (nbytes,), 'typestr': '|u1', 'data': (address, False),");
-  w.line("                                         'strides': None, 'version': 3}");
-  w.blank();
-  w.blank();
-  w.line("def _deuteron_stack_view(address, like):");
-  w.line("    \"\"\"The tensor a StackTensor pointer names: like's dtype, sizes and strides over the memory at");
-  w.line("    `address` on like's device (a view of it, not a copy).\"\"\"");
-  w.line("    if address == 0:");
-  w.line("        raise ValueError('a StackTensor pointer is null (0) where the kernel reads or writes through it')");
-  w.line("    if like.numel() == 0:");
-  w.line("        return like.new_empty(like.shape)");
-  w.line("    nbytes = (1 + sum((n - 1) * s for n, s in zip(like.shape, like.stride()))) * like.element_size()");
-  w.line("    if like.device.type == 'cpu':");
-  w.line("        raw = torch.frombuffer((ctypes.c_char * nbytes).from_address(address), dtype=torch.uint8)");
-  w.line("    elif like.device.type == 'cuda':");
-  w.line("        raw = torch.as_tensor(_DeuteronDeviceMemory(address, nbytes), device=like.device)");
-  w.line("    else:");
-  w.line("        raise NotImplementedError(f'StackTensor pointers into {like.device.type} memory cannot be read here')");
-  w.line("    return raw.view(like.dtype).as_strided(like.shape, like.stride())");
-  w.blank();
-  w.blank();
-  w.line("def _deuteron_stack_lanes(ptrs, shape, x):");
-  w.line("    \"\"\"`x` broadcast to ptrs.shape + shape, one row per pointer.\"\"\"");
-  w.line("    x = torch.as_tensor(x, device=ptrs.device)");
-  w.line("    return x.expand(tuple(ptrs.shape) + tuple(shape)).reshape((ptrs.numel(),) + tuple(shape))");
-  w.blank();
-  w.blank();
-  w.line("def _deuteron_stack_load(ptrs, like, index, shape, mask):");
-  w.line("    \"\"\"Row j: the tensor pointer j names, indexed by `index` (one row's `shape`); lanes that");
-  w.line("    `mask` leaves out read 0, and a pointer whose lanes it all leaves out is not read.\"\"\"");
-  w.line("    out = torch.zeros((ptrs.numel(),) + tuple(shape), dtype=like.dtype, device=ptrs.device)");
-  w.line("    keep = None if mask is None else _deuteron_stack_lanes(ptrs, shape, mask)");
-  w.line("    for j, address in enumerate(ptrs.reshape(-1).tolist()):");
-  w.line("        if keep is not None and not bool(keep[j].any()):");
-  w.line("            continue");
-  w.line("        got = _deuteron_stack_view(address, like)[index]");
-  w.line("        out[j] = got if keep is None else torch.where(keep[j], got, 0)");
-  w.line("    return out.reshape(tuple(ptrs.shape) + tuple(shape))");
-  w.blank();
-  w.blank();
-  w.line("def _deuteron_stack_store(ptrs, like, index, shape, value, mask):");
-  w.line("    \"\"\"Row j of `value` (broadcast to ptrs.shape + shape) into the tensor pointer j names, at");
-  w.line("    `index`; lanes that `mask` leaves out are not written.\"\"\"");
-  w.line("    rows = _deuteron_stack_lanes(ptrs, shape, value).to(like.dtype)");
-  w.line("    keep = None if mask is None else _deuteron_stack_lanes(ptrs, shape, mask)");
-  w.line("    for j, address in enumerate(ptrs.reshape(-1).tolist()):");
-  w.line("        if keep is not None and not bool(keep[j].any()):");
-  w.line("            continue");
-  w.line("        target, row = _deuteron_stack_view(address, like), rows[j]");
-  w.line("        if like.dtype == torch.uint64:  # index_put has no uint64 kernel: write the int64 bits");
-  w.line("            target, row = target.view(torch.int64), row.view(torch.int64)");
-  w.line("        if keep is None:");
-  w.line("            target[index] = row");
-  w.line("        else:");
-  w.line("            sel = keep[j]");
-  w.line("            target[tuple(torch.as_tensor(i, device=ptrs.device).expand(tuple(shape))[sel] for i in index)] = row[sel]");
-}
-
 }  // namespace
 
 std::string generate_reference_module(const CodegenInput& in) {
@@ -837,7 +760,9 @@ std::string generate_reference_module(const CodegenInput& in) {
   if (combines) emit_combine_runtime(w);
   bool stacks = false;
   for (const auto& k : in.kernels) ir::walk(k->body, [&](const ir::Op& op) { stacks |= ir::stack_pointers(op) != nullptr; });
-  if (stacks) emit_stack_runtime(w);
+  // StackTensor loads and stores: the runtime reads and writes the memory an
+  // address names (deuteron/runtime/stack_tensors.py, shared with the autotuner).
+  if (stacks) w.line("from deuteron.runtime import stack_tensors as _deuteron_stack");
   bool fits = false;
   for (const auto& k : in.kernels) fits |= needs_fit(*k);
   if (fits) {

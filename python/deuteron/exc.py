@@ -392,7 +392,8 @@ class DefaultConfigShrunk(BaseWarning):
 class AutotuneSkipped(BaseWarning):
     """A kernel with no config given ran without tuning, because tuning it on these
     arguments would change memory the tuner cannot put back (StackTensor stores through
-    a pointer table or example that is not an argument itself); the warning says why."""
+    a pointer table or example that is not an argument itself, or no device memory for a
+    copy of what its runs change); the warning says why."""
 
 
 class TiledKMatmulAccumulationWarning(BaseWarning):

@@ -41,6 +41,7 @@ from ..compat.helion_alias import helion_alias_mode
 from ..runtime import env
 from ..runtime.launcher import out_of_resources
 from ..runtime.modules import load_host_function
+from .saved_memory import SavedMemory
 from .worker_protocol import resolve
 
 # ---------------------------------------------------------------- packing
@@ -317,10 +318,15 @@ class BenchState:
         self.cuda_rng_state = torch.cuda.get_rng_state() if self.rng_devices else None
         self.reference: Any = None
         self.reference_error: str | None = None
-        # Tensors reached through StackTensor addresses (stack_memory.py; in this
-        # process only): put back before each checked run, and what the default
-        # config stored in them is part of the reference.
-        self.stack = None if setup.get("packed", True) else setup.get("stack_memory")
+        # What the kernel's runs change (saved_memory.py): the arguments it writes
+        # in place and the tensors its StackTensor stores reach, put back before
+        # each checked run; what the default config stored through a stack is
+        # part of the reference.
+        self.saved: SavedMemory | None = None
+        protect = setup.get("protect") or {}
+        if protect.get("args") or protect.get("stacks"):
+            written = [t for i in protect.get("args", ()) for t in tensor_leaves(self.args[i])]
+            self.saved = SavedMemory.of(written, self.args, protect.get("stacks", ()))
         self.stack_reference: list[Any] | None = None
         ref = setup.get("reference")
         if ref is not None and self.options.get("accuracy", True):
@@ -330,19 +336,23 @@ class BenchState:
                     self.reference = unpack_value(value, device) if setup.get("packed", True) else value
                 else:  # ("module", path): run that config
                     fn = self.entry(value)
-                    if self.stack is not None:  # before the copies: the example may be stacked too
-                        self.stack.restore()
+                    self.restore()
                     a = clone_args(self.args)
                     with self.same_rng():
                         out = self.run(fn, a, "reference")
                         _sync(a)
                     self.reference = _observed(out, a)
-                    if self.stack is not None:
-                        self.stack_reference = self.stack.observe()
+                    if self.saved is not None:
+                        self.stack_reference = self.saved.observe_stacks()
             except Exception as e:  # noqa: BLE001
                 if is_fatal_cuda_error(e):
                     raise
                 self.reference_error = f"{type(e).__name__}: {e}"
+
+    def restore(self) -> None:
+        """The arguments and stacked tensors as they were when this state was set up."""
+        if self.saved is not None:
+            self.saved.restore()
 
     def entry(self, path: str) -> Callable[..., Any]:
         fn = self.modules.get(path)
@@ -372,8 +382,7 @@ class BenchState:
         try:
             fn = self.entry(path)
             if check and self.options.get("accuracy", True) and self.reference is not None:
-                if self.stack is not None:
-                    self.stack.restore()
+                self.restore()  # before the copies: a timing run may have changed the arguments
                 a = clone_args(self.args)
                 with self.same_rng():
                     out = self.run(fn, a, config_json)
@@ -381,7 +390,7 @@ class BenchState:
                 problem = compare(_observed(out, a), self.reference, self.options.get("atol", 1e-2),
                                   self.options.get("rtol", 1e-2))
                 if problem is None and self.stack_reference is not None:
-                    problem = compare(self.stack.observe(), self.stack_reference, self.options.get("atol", 1e-2),
+                    problem = compare(self.saved.observe_stacks(), self.stack_reference, self.options.get("atol", 1e-2),
                                       self.options.get("rtol", 1e-2))
                     problem = problem and f"in the tensors it stores to through StackTensor pointers: {problem}"
                 if problem is not None:

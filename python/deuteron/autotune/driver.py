@@ -33,6 +33,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import hashlib
+import inspect
 import json
 import os
 import re
@@ -60,7 +61,7 @@ from .devices import BenchDevice, benchmark_devices
 from .precompile import capture_launches
 from .progress import Progress, fmt_seconds
 from .shared_cache import SharedCache, shared_cache
-from .stack_memory import StackMemory
+from .saved_memory import stack_problem
 from .tuning_key import TuningKey, tuning_key
 from .tuning_record import RecordError, make_record
 from .workers import JobResult, WorkerPool
@@ -183,6 +184,10 @@ def _close_pools() -> None:
 # ------------------------------------------------------------- benchmark
 
 
+class _Untunable(Exception):
+    """Tuning this kernel on these arguments would change memory the tuner cannot put back."""
+
+
 @dataclass
 class _Lane:
     """One benchmark worker: the worker index in the bench pool and the device it is pinned to."""
@@ -253,6 +258,10 @@ class _Benchmarker:
     def _local_setup(self) -> None:
         try:
             self.state = _bench.BenchState(self.setup_payload)
+        except torch.OutOfMemoryError as e:
+            raise _Untunable(f"the device has no memory left for a copy of what its runs change (the arguments "
+                             f"it writes in place, the tensors it stores to through StackTensor pointers): "
+                             f"{str(e).splitlines()[0][:200]}") from e
         except Exception as e:  # noqa: BLE001
             self._no_reference(f"the reference failed ({type(e).__name__}: {e})")
             self.state = _bench.BenchState(self.setup_payload)
@@ -382,6 +391,8 @@ class _Benchmarker:
 
     def close(self) -> None:
         if not self.isolate:
+            if self.state is not None:
+                self.state.restore()  # the caller's tensors as they were before tuning
             self.state = None
             return
         if self.own_pool or any(lane.inflight is not None for lane in self.lanes):
@@ -417,10 +428,6 @@ def _device_is_cuda(args: Sequence[Any]) -> bool:
     return any(a.is_cuda for a in _bench.tensor_leaves(args))
 
 
-class _Untunable(Exception):
-    """Tuning this kernel on these arguments would change memory the tuner cannot put back."""
-
-
 class Tuner:
     def __init__(self, bound: Any, args: Sequence[Any], hooks: TuneHooks) -> None:
         self.bound = bound
@@ -451,9 +458,6 @@ class Tuner:
         self.compile_timeout = float(self.settings.autotune_compile_timeout)
         self.timing = {"prepare": 0.0, "compile": 0.0, "benchmark": 0.0, "rebenchmark": 0.0,
                        "last_compile_at": 0.0}
-        # The tensors the kernel reaches through StackTensor addresses and may
-        # store into, saved (stack_memory.py); None when it stores through none.
-        self.stack_memory: StackMemory | None = None
         self.seeds: list[str] = []  # warm start: configs (normalized JSON) to try in the first generation
         # Configs whose Triton module is the same (requests the plan resolves away:
         # a descriptor load Triton miscompiles, ...) compile and run once: code key ->
@@ -709,12 +713,14 @@ class Tuner:
             names = list(meta.get("globals", []))
         except Exception:  # noqa: BLE001
             names = None
-        stacks = list(meta.get("stacks") or [])
-        if any(written for _, _, written in stacks):
-            saved = StackMemory.of(stacks, self.args)
-            if isinstance(saved, str):
-                raise _Untunable(saved)
-            self.stack_memory = saved
+        # What the benchmark side must keep as it was (saved_memory.py): the
+        # arguments written in place, and the tensors StackTensor stores reach.
+        stacks = [tuple(e) for e in meta.get("stacks") or []]
+        why = stack_problem(stacks)
+        if why is not None:
+            raise _Untunable(why)
+        params = list(inspect.signature(self.bound.kernel.fn).parameters)
+        mutated = [params.index(n) for n in meta.get("mutates", ()) if n in params and params.index(n) < len(self.args)]
         spec, bad = _bench.globals_spec(self.bound.globals, names)
         device = None
         for a in self.args:
@@ -723,7 +729,7 @@ class Tuner:
                 break
         payload = {"args": [_bench.pack_value(a) for a in self.args], "globals": spec, "reference": reference,
                    "options": options, "measure": self.hooks.measure_target, "runner": self.hooks.runner_target,
-                   "device": device, "packed": True}
+                   "device": device, "packed": True, "protect": {"args": mutated, "stacks": stacks}}
         isolate = self.hooks.isolate if self.hooks.isolate is not None else True
         if isolate and not bad:
             why = _bench.unsendable(payload)
@@ -748,7 +754,6 @@ class Tuner:
         """The setup for benchmarking in this process: the arguments and globals themselves."""
         reference = payload["reference"]
         return dict(payload, packed=False, args=list(self.args), globals_values=dict(self.bound.globals),
-                    stack_memory=self.stack_memory,
                     reference=reference if reference is None or reference[0] == "module" else
                     ("values", _bench.unpack_value(reference[1])))
 
@@ -797,8 +802,6 @@ class Tuner:
                 if n:
                     self.progress.log(f"dropped {n} configs still compiling")
             self.bench.close()
-            if self.stack_memory is not None:
-                self.stack_memory.restore()  # the caller's tensors as they were before tuning
         ok = {c: t for c, t in self.results.items() if t is not None}
         elapsed = self.clock() - self.start
         if not ok:

@@ -8,7 +8,7 @@ same memory from PyTorch, and use this module:
 * the reference back end (``DEUTERON_INTERPRET=1``, codegen/reference), whose
   generated modules call :func:`load` and :func:`store` for a stack's loads and
   stores;
-* the autotuner (autotune/stack_memory.py), which saves the bytes a kernel's
+* the autotuner (autotune/saved_memory.py), which saves the bytes a kernel's
   stores through a stack can change, and puts them back.
 
 A tensor at an address is made over that memory without a copy: through

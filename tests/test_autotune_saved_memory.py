@@ -1,11 +1,14 @@
-"""Autotuning kernels that reach tensors through StackTensor addresses (hl.stacktensor_like).
+"""Autotuning kernels whose runs change memory: arguments written in place, and tensors
+reached through StackTensor addresses (hl.stacktensor_like).
 
-The arguments hold this process's addresses: the tuner benchmarks such a kernel
-in this process, and the tensors its stores reach are put back before each
-checked run and when tuning ends, so a tuned in-place update reaches the caller
-once (autotune/stack_memory.py).  Kernels run through the reference backend
-(DEUTERON_INTERPRET=1); compiling and timing are replaced by the fakes below,
-which run each config several times as a timing loop does.
+What a kernel's runs change is copied before the reference run and put back
+before each checked run and when tuning in the calling process ends
+(autotune/saved_memory.py): every config is checked from the same inputs, and a
+tuned in-place update reaches the caller once, whether the configs ran in a
+benchmark process or in the calling one.  StackTensor kernels are benchmarked in
+the calling process (their arguments hold its addresses).  Kernels run through
+the reference backend (DEUTERON_INTERPRET=1); compiling and timing are replaced
+by the fakes below, which run each config several times as a timing loop does.
 """
 
 from __future__ import annotations
@@ -43,8 +46,8 @@ def twice_for_512(fn, args, config_json):
     return fn(*args)
 
 
-HOOKS = dict(compile_target="test_autotune_stack_tensors:no_compile",
-             measure_target="test_autotune_stack_tensors:repeated_measure", jobs=1)
+HOOKS = dict(compile_target="test_autotune_saved_memory:no_compile",
+             measure_target="test_autotune_saved_memory:repeated_measure", jobs=1)
 CONFIGS = [deuteron.Config(block_sizes=[s]) for s in (256, 512)]
 
 
@@ -93,7 +96,7 @@ def test_wrong_stores_through_the_stack_fail_the_accuracy_check():
     before = [t.clone() for t in tensors]
     args = (pointers(tensors), tensors[0], torch.randn(2000))
     b = _bound(K.add_in_place, args)
-    hooks = TuneHooks(**HOOKS, runner_target="test_autotune_stack_tensors:twice_for_512")
+    hooks = TuneHooks(**HOOKS, runner_target="test_autotune_saved_memory:twice_for_512")
     res = tune(b, args, CONFIGS, hooks=hooks, return_result=True)
     assert res.config["block_sizes"] == [256]
     [failure] = res.failures
@@ -136,19 +139,66 @@ def test_stores_the_tuner_cannot_put_back_run_the_default_config_with_a_warning(
     torch.testing.assert_close(rows, before + y)
 
 
-def test_no_memory_for_the_copy_is_a_reason_not_a_crash(monkeypatch):
-    from deuteron.autotune import stack_memory
+def test_no_memory_for_the_copies_runs_untuned_with_a_warning(monkeypatch):
+    from deuteron.autotune import saved_memory
 
-    class NoRoom:
-        def numel(self):
-            return 400
+    def no_room(*args, **kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-        def clone(self):
-            raise torch.OutOfMemoryError("CUDA out of memory")
-
-    monkeypatch.setattr(stack_memory, "memory_at", lambda address, like: NoRoom())
+    monkeypatch.setattr(saved_memory.SavedMemory, "of", no_room)
     tensors = [torch.randn(100) for _ in range(3)]
-    why = stack_memory.StackMemory.of([(0, 1, True)], (pointers(tensors), tensors[0]))
-    assert isinstance(why, str) and "no memory left" in why and "3 of 400 bytes" in why
-    # Read-only stacks are never copied.
-    assert len(stack_memory.StackMemory.of([(0, 1, False)], (pointers(tensors), tensors[0]))) == 0
+    before = [t.clone() for t in tensors]
+    args = (pointers(tensors), tensors[0], torch.randn(100))
+    b = _bound(K.add_in_place, args)  # a stack: benchmarked in this process
+    with pytest.warns(exc.AutotuneSkipped, match="no memory left for a copy"):
+        assert tune(b, args, CONFIGS, hooks=TuneHooks(**HOOKS)) is CONFIGS[0]
+    for t, old in zip(tensors, before):
+        assert torch.equal(t, old)
+
+
+# ------------------------------------------------------- arguments written in place
+
+
+@deuteron.kernel(autotune_progress_bar=False, autotune_cache=False)
+def add_rows_in_place(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """x += y in the tile loop, after host code doubled x in place; returns x * 3 too."""
+    x.mul_(2)
+    out = torch.empty_like(x)
+    for tile in hl.tile(x.size(0)):
+        x[tile] = x[tile] + y[tile]
+        out[tile] = x[tile] * 3
+    return out
+
+
+@deuteron.kernel(autotune_progress_bar=False, autotune_cache=False)
+def accumulate_pair(pair: tuple[torch.Tensor, torch.Tensor]) -> None:
+    """pair[0] += pair[1]: an element of a tuple argument written in place."""
+    acc, inc = pair
+    for tile in hl.tile(acc.size(0)):
+        acc[tile] = acc[tile] + inc[tile]
+
+
+@pytest.mark.parametrize("isolate", [None, False], ids=["benchmark_process", "this_process"])
+def test_arguments_written_in_place_are_the_same_for_every_config_and_the_caller(isolate):
+    torch.manual_seed(3)
+    x, y = torch.randn(2000), torch.randn(2000)
+    x0 = x.clone()
+    b = _bound(add_rows_in_place, (x, y))
+    assert _meta(b)["mutates"] == ["x"]
+    res = tune(b, (x, y), CONFIGS, hooks=TuneHooks(**HOOKS, isolate=isolate), return_result=True)
+    # Without the copies, every checked run after the first timing started from an x the timing
+    # runs had updated: each config but the first failed the accuracy check.
+    assert not res.failures and res.config["block_sizes"] == [512]
+    assert torch.equal(x, x0)
+    out = b.compile_config(res.config)(x, y)
+    torch.testing.assert_close(x, 2 * x0 + y)
+    torch.testing.assert_close(out, 3 * (2 * x0 + y))
+
+
+@pytest.mark.parametrize("isolate", [None, False], ids=["benchmark_process", "this_process"])
+def test_a_tuple_element_written_in_place(isolate):
+    acc, inc = torch.randn(700), torch.randn(700)
+    acc0 = acc.clone()
+    b = _bound(accumulate_pair, ((acc, inc),))
+    res = tune(b, ((acc, inc),), CONFIGS, hooks=TuneHooks(**HOOKS, isolate=isolate), return_result=True)
+    assert not res.failures and torch.equal(acc, acc0)

@@ -14,6 +14,7 @@ by the fakes below, which run each config several times as a timing loop does.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -202,3 +203,28 @@ def test_a_tuple_element_written_in_place(isolate):
     b = _bound(accumulate_pair, ((acc, inc),))
     res = tune(b, ((acc, inc),), CONFIGS, hooks=TuneHooks(**HOOKS, isolate=isolate), return_result=True)
     assert not res.failures and torch.equal(acc, acc0)
+
+
+def test_recording_launches_runs_host_code_on_copies_of_what_it_writes(monkeypatch):
+    """On a GPU the tuner records each config's launches by running its host function with
+    a recording launcher (precompile.capture_launches): host code's own in-place writes
+    (x.mul_(2)) must land on a copy, made once, not on the caller's x once per config."""
+    monkeypatch.delenv("DEUTERON_INTERPRET")  # the Triton module's host function
+    from deuteron.autotune.driver import Tuner
+    from deuteron.autotune.precompile import capture_launches
+
+    x, y = torch.randn(300), torch.randn(300)
+    x0 = x.clone()
+    b = _bound(add_rows_in_place, (x, y))
+    assert _meta(b)["host_mutates"] == ["x"] and "host_mutates" not in _meta(_bound(K.add_in_place, (
+        pointers([x]), x, y)))
+    tuner = Tuner(b, (x, y), TuneHooks())
+    tuner.default_path = tuner.code_path(b.default_config_json())
+    tuner.setup_payload()
+    assert tuner.capture_args[0] is not x and tuner.capture_args[1] is y
+    for config in CONFIGS:
+        launches = capture_launches(Path(tuner.code_path(b.normalize_config_json(config.to_json()))), b.globals,
+                                    tuner.capture_args)
+        assert [name for name, _, _ in launches] == ["_add_rows_in_place_kernel"]
+    assert torch.equal(x, x0)
+    tuner.progress.close()

@@ -146,6 +146,18 @@ std::string op_meta(const Program& program) {
   for (auto it = mutated.begin(); it != mutated.end(); ++it) m += (it == mutated.begin() ? "'" : ", '") + *it + "'";
   m += "], 'op_ok': " + std::string(ok ? "True" : "False");
   if (flat) m += ", 'op_flat': True";  // absent otherwise
+  // Arguments host code itself writes in place (x.mul_(2) before the loops):
+  // running the host function changes them even where no kernel is launched,
+  // as when the autotuner records a config's launches (autotune/precompile.py).
+  if (!program.host_mutated_args.empty()) {
+    m += ", 'host_mutates': [";
+    bool first = true;
+    for (int i : program.host_mutated_args) {
+      m += (first ? "'" : ", '") + program.fn->args.at(i).name + "'";
+      first = false;
+    }
+    m += "]";
+  }
   if (!stacks.empty()) {
     m += ", 'stacks': [";
     bool first = true;

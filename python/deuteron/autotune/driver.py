@@ -458,6 +458,9 @@ class Tuner:
         self.compile_timeout = float(self.settings.autotune_compile_timeout)
         self.timing = {"prepare": 0.0, "compile": 0.0, "benchmark": 0.0, "rebenchmark": 0.0,
                        "last_compile_at": 0.0}
+        # The arguments a config's launches are recorded with (prepare): these, but
+        # copies of those that host code writes in place (setup_payload).
+        self.capture_args: tuple = self.args
         self.seeds: list[str] = []  # warm start: configs (normalized JSON) to try in the first generation
         # Configs whose Triton module is the same (requests the plan resolves away:
         # a descriptor load Triton miscompiles, ...) compile and run once: code key ->
@@ -482,7 +485,7 @@ class Tuner:
         launches = None
         if self.backend == "triton" and self.cuda and not env.triton_interpret():
             try:
-                launches = capture_launches(Path(path), self.bound.globals, self.args)
+                launches = capture_launches(Path(path), self.bound.globals, self.capture_args)
             except Exception as e:  # noqa: BLE001 - the benchmark process compiles it instead
                 self.progress.log(f"no precompile for {config_json}: {type(e).__name__}: {e}")
         return {"path": path, "launches": launches, "target": self.target}
@@ -720,7 +723,17 @@ class Tuner:
         if why is not None:
             raise _Untunable(why)
         params = list(inspect.signature(self.bound.kernel.fn).parameters)
-        mutated = [params.index(n) for n in meta.get("mutates", ()) if n in params and params.index(n) < len(self.args)]
+
+        def positions(names: Any) -> list[int]:
+            return [params.index(n) for n in names or () if n in params and params.index(n) < len(self.args)]
+
+        mutated = positions(meta.get("mutates"))
+        # Recording a config's launches runs its host code on these arguments: what that
+        # code writes in place (x.mul_(2)) gets a copy of its own, made once.
+        host_written = positions(meta.get("host_mutates"))
+        if host_written:
+            self.capture_args = tuple(_bench.clone_args(self.args[i:i + 1])[0] if i in host_written else a
+                                      for i, a in enumerate(self.args))
         spec, bad = _bench.globals_spec(self.bound.globals, names)
         device = None
         for a in self.args:

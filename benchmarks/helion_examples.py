@@ -118,7 +118,8 @@ def summarize(check: dict[str, dict[str, dict]], timed: dict[str, list[dict]]) -
         row: dict = {}
         for impl in IMPLS:
             end = check[impl].get(ex)
-            row[impl] = {"ok": bool(end and end.get("ok")), "error": (end or {}).get("error", "not run")}
+            row[impl] = {"ok": bool(end and end.get("ok")), "run": end is not None,
+                         "error": (end or {}).get("error", "not run")}
         # Pair the time phase's calls of both implementations by (call index, kernel name).
         calls: dict[str, dict[int, dict]] = {impl: {r["call"]: r for r in timed[impl] if r["example"] == ex}
                                              for impl in IMPLS}
@@ -145,6 +146,8 @@ def summarize(check: dict[str, dict[str, dict]], timed: dict[str, list[dict]]) -
     return {
         "examples": examples,
         "passed": {impl: sum(1 for r in examples.values() if r[impl]["ok"]) for impl in IMPLS},
+        # Implementations with a record of any example (--impls may leave one out).
+        "ran": [impl for impl in IMPLS if any(r[impl]["run"] for r in examples.values())],
         "run": len(examples),
         "geomean_vs_helion": geomean(both),
         "timed_both": len(both),
@@ -158,13 +161,13 @@ def print_table(summary: dict) -> None:
     print(f"\n{'example':<34}{'deuteron':>10}{'helion':>8}{'vs helion':>11}{'vs baseline':>13}")
     for ex, r in summary["examples"].items():
         def mark(impl: str) -> str:
-            return "pass" if r[impl]["ok"] else "FAIL"
+            return "-" if not r[impl]["run"] else "pass" if r[impl]["ok"] else "FAIL"
         sh = f"{r['speedup_vs_helion']:.2f}x" if r["speedup_vs_helion"] else "-"
         sb = f"{r['speedup_vs_baseline']:.2f}x" if r["speedup_vs_baseline"] else "-"
         print(f"{ex:<34}{mark('deuteron'):>10}{mark('helion'):>8}{sh:>11}{sb:>13}")
     gh, gb = summary["geomean_vs_helion"], summary["geomean_vs_baseline"]
-    print(f"\npassed: deuteron {summary['passed']['deuteron']}, helion {summary['passed']['helion']} "
-          f"of {summary['run']}")
+    print("\npassed: " + ", ".join(f"{impl} {summary['passed'][impl]}" for impl in summary["ran"]) +
+          f" of {summary['run']}")
     print(f"geometric mean speedup vs Helion over {summary['timed_both']} examples timed on both: "
           f"{gh:.3f}x" if gh else "no example timed on both")
     if gb:

@@ -60,8 +60,8 @@ from .cache import CacheWarning, TuneCache, versions
 from .devices import BenchDevice, benchmark_devices
 from .precompile import capture_launches
 from .progress import Progress, fmt_seconds
-from .shared_cache import SharedCache, shared_cache
 from .saved_memory import stack_problem
+from .shared_cache import SharedCache, shared_cache
 from .tuning_key import TuningKey, tuning_key
 from .tuning_record import RecordError, make_record
 from .workers import JobResult, WorkerPool
@@ -716,24 +716,7 @@ class Tuner:
             names = list(meta.get("globals", []))
         except Exception:  # noqa: BLE001
             names = None
-        # What the benchmark side must keep as it was (saved_memory.py): the
-        # arguments written in place, and the tensors StackTensor stores reach.
-        stacks = [tuple(e) for e in meta.get("stacks") or []]
-        why = stack_problem(stacks)
-        if why is not None:
-            raise _Untunable(why)
-        params = list(inspect.signature(self.bound.kernel.fn).parameters)
-
-        def positions(names: Any) -> list[int]:
-            return [params.index(n) for n in names or () if n in params and params.index(n) < len(self.args)]
-
-        mutated = positions(meta.get("mutates"))
-        # Recording a config's launches runs its host code on these arguments: what that
-        # code writes in place (x.mul_(2)) gets a copy of its own, made once.
-        host_written = positions(meta.get("host_mutates"))
-        if host_written:
-            self.capture_args = tuple(_bench.clone_args(self.args[i:i + 1])[0] if i in host_written else a
-                                      for i, a in enumerate(self.args))
+        protect = self._protect(meta)
         spec, bad = _bench.globals_spec(self.bound.globals, names)
         device = None
         for a in self.args:
@@ -742,13 +725,13 @@ class Tuner:
                 break
         payload = {"args": [_bench.pack_value(a) for a in self.args], "globals": spec, "reference": reference,
                    "options": options, "measure": self.hooks.measure_target, "runner": self.hooks.runner_target,
-                   "device": device, "packed": True, "protect": {"args": mutated, "stacks": stacks}}
+                   "device": device, "packed": True, "protect": protect}
         isolate = self.hooks.isolate if self.hooks.isolate is not None else True
         if isolate and not bad:
             why = _bench.unsendable(payload)
             if why is not None:
                 bad = [why]
-        if stacks and isolate:
+        if protect["stacks"] and isolate:
             self.progress.message(
                 f"[deuteron] {self.name}: benchmarking in this process (a crashing config would end it): "
                 f"its arguments hold StackTensor addresses of this process's memory, which another process "
@@ -762,6 +745,28 @@ class Tuner:
         if not isolate:
             payload = self.in_process_payload(payload)
         return payload, isolate
+
+    def _protect(self, meta: dict[str, Any]) -> dict[str, list]:
+        """What the benchmark side keeps as it was (saved_memory.py), from the default
+        module's ``_deuteron_meta``: the positions of the arguments written in place, and
+        the StackTensor tables and examples.  Also sets ``capture_args``: recording a
+        config's launches runs its host code, so the arguments that code itself writes in
+        place (x.mul_(2)) are recorded with a copy of their own, made once.  Raises
+        _Untunable where the tensors stack stores reach cannot be told."""
+        stacks = [tuple(e) for e in meta.get("stacks") or []]
+        why = stack_problem(stacks)
+        if why is not None:
+            raise _Untunable(why)
+        params = list(inspect.signature(self.bound.kernel.fn).parameters)[:len(self.args)]
+
+        def positions(key: str) -> list[int]:
+            return [params.index(n) for n in meta.get(key) or () if n in params]
+
+        host_written = positions("host_mutates")
+        if host_written:
+            self.capture_args = tuple(_bench.clone_args((a,))[0] if i in host_written else a
+                                      for i, a in enumerate(self.args))
+        return {"args": positions("mutates"), "stacks": stacks}
 
     def in_process_payload(self, payload: dict[str, Any]) -> dict[str, Any]:
         """The setup for benchmarking in this process: the arguments and globals themselves."""

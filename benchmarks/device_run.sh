@@ -2,7 +2,7 @@
 # Builds deuteron on the device machine, then runs the stages asked for, each
 # logging to $OUT/<stage>.log (the device's output folder; /tmp/out elsewhere).
 #
-#   bash benchmarks/device_run.sh [tests] [cpp] [pointwise] [kernels] [autotune] [helion-examples] [aoti-probe]
+#   bash benchmarks/device_run.sh [tests] [cpp] [pointwise] [kernels] [autotune] [helion-examples] [aoti-probe] [split-dot-defaults]
 #
 # tests:     pytest -m gpu tests/gpu (examples, torch.compile/export/AOTInductor, autograd)
 # cpp:       examples/cpp/run.sh (C++ export of softmax and matmul, run without Python)
@@ -11,6 +11,7 @@
 # autotune:  benchmarks/autotune.py --effort quick (tune time, tuned vs default speed)
 # helion-examples: benchmarks/helion_examples.py (deuteron vs Helion on Helion's examples); HX_JOBS: check processes at a time
 # aoti-probe: benchmarks/aoti_probe.py (AOTInductor Python load: plain torch, triton_op, deuteron)
+# split-dot-defaults: benchmarks/split_dot_defaults.py (default config vs variants of the kernels fission splits)
 # autotune-full: the same with --effort full (autotune_full.json, at_full/)
 # With no stage named: tests.  KERNELS=softmax,matmul limits kernels/autotune;
 # TESTS=attention_gpu limits tests to tests/gpu/test_attention_gpu.py.
@@ -53,6 +54,8 @@ for stage in "${stages[@]}"; do
                        --work /tmp/hx-work --budget "${HX_BUDGET:-420}" --jobs "${HX_JOBS:-8}" ${KERNELS:+--only "$KERNELS"} 2>&1 \
                        | tee "$OUT/helion_examples.log" | tail -70 ;;
     aoti-probe) python3 "$REPO/benchmarks/aoti_probe.py" /tmp/aoti_probe 2>&1 | tee "$OUT/aoti_probe.log" | grep -E "^(plain|triton_op|deuteron)[:/]" ;;
+    split-dot-defaults) python3 "$REPO/benchmarks/split_dot_defaults.py" --helion "${HELION:-$REPO/.helion}" 2>&1 \
+                          | tee "$OUT/split_dot_defaults.log" ;;
     *) echo "unknown stage $stage"; rc=2 ;;
   esac
   st=${PIPESTATUS[0]}; [ "$st" != 0 ] && rc=$st

@@ -67,9 +67,11 @@ class SavedMemory:
         for t in written:
             saved.regions.append((t, t.clone()))
         seen: set[tuple[int, int]] = set()
-        for table, example, written in stacks:
+        for table, example, stored_to in stacks:
+            if not stored_to:
+                continue
             ptrs, like = args[table], args[example]
-            if not written or like.numel() == 0:
+            if like.numel() == 0:
                 continue
             for address in ptrs.reshape(-1).tolist():
                 # 0 is null: a kernel can only leave it masked out.

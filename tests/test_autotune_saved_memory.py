@@ -228,3 +228,23 @@ def test_recording_launches_runs_host_code_on_copies_of_what_it_writes(monkeypat
         assert [name for name, _, _ in launches] == ["_add_rows_in_place_kernel"]
     assert torch.equal(x, x0)
     tuner.progress.close()
+
+
+@deuteron.kernel(autotune_progress_bar=False, autotune_cache=False)
+def sum_through_a_row_example(ptrs: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    """A read-only stack whose example is a view made in host code: nothing to save."""
+    like = rows[0]
+    out = torch.empty_like(like)
+    for tile in hl.tile(like.size(0)):
+        out[tile] = hl.stacktensor_like(like, ptrs[:])[tile].sum(0)
+    return out
+
+
+def test_a_read_only_stack_needs_no_argument_to_name_its_example():
+    rows = torch.randn(4, 300)
+    args = (pointers(list(rows)), rows)
+    b = _bound(sum_through_a_row_example, args)
+    assert _meta(b)["stacks"] == [(0, -1, False)]
+    res = tune(b, args, CONFIGS, hooks=TuneHooks(**HOOKS), return_result=True)
+    assert res.config["block_sizes"] == [512] and not res.failures
+    torch.testing.assert_close(b.compile_config(res.config)(*args), rows.sum(0))

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "deuteron/config_keys.h"
 
@@ -101,6 +103,18 @@ std::string first_tensor(const ArgSpec& a, const std::string& expr) {
   return "";
 }
 
+namespace {
+
+// A Python list of the names, quoted: ['x', 'y'] (argument names: identifiers).
+template <typename Names>
+std::string py_name_list(const Names& names) {
+  std::string s = "[";
+  for (const std::string& n : names) s += (s.size() > 1 ? ", '" : "'") + n + "'";
+  return s + "]";
+}
+
+}  // namespace
+
 std::string op_meta(const Program& program) {
   // A write through a tensor that is, is in, or may share memory with an
   // argument (a view of it, x.contiguous(), an element of a tuple argument)
@@ -128,7 +142,7 @@ std::string op_meta(const Program& program) {
   // addresses an argument holds: copies of the arguments (the autotuner's, or
   // another process's) still point at the caller's tensors, which a store
   // through them changes.  The autotuner reads this to benchmark in this
-  // process and put that memory back (autotune/stack_memory.py): each entry is
+  // process and put that memory back (autotune/saved_memory.py): each entry is
   // (pointer table's argument, example's argument, written), -1 where that is
   // not an argument itself; one entry per table and example.
   std::map<std::pair<int, int>, bool> stacks;
@@ -142,21 +156,15 @@ std::string op_meta(const Program& program) {
       const auto& like = k->tensors.at(op.attrs.tensor);
       stacks[{table, like.arg_index}] |= op.kind != ir::OpKind::Load;
     });
-  std::string m = "'mutates': [";
-  for (auto it = mutated.begin(); it != mutated.end(); ++it) m += (it == mutated.begin() ? "'" : ", '") + *it + "'";
-  m += "], 'op_ok': " + std::string(ok ? "True" : "False");
+  std::string m = "'mutates': " + py_name_list(mutated) + ", 'op_ok': " + std::string(ok ? "True" : "False");
   if (flat) m += ", 'op_flat': True";  // absent otherwise
   // Arguments host code itself writes in place (x.mul_(2) before the loops):
   // running the host function changes them even where no kernel is launched,
   // as when the autotuner records a config's launches (autotune/precompile.py).
   if (!program.host_mutated_args.empty()) {
-    m += ", 'host_mutates': [";
-    bool first = true;
-    for (int i : program.host_mutated_args) {
-      m += (first ? "'" : ", '") + program.fn->args.at(i).name + "'";
-      first = false;
-    }
-    m += "]";
+    std::vector<std::string> host_written;
+    for (int i : program.host_mutated_args) host_written.push_back(program.fn->args.at(i).name);
+    m += ", 'host_mutates': " + py_name_list(host_written);
   }
   if (!stacks.empty()) {
     m += ", 'stacks': [";

@@ -387,11 +387,10 @@ class BenchState:
                 with self.same_rng():
                     out = self.run(fn, a, config_json)
                     _sync(a)
-                problem = compare(_observed(out, a), self.reference, self.options.get("atol", 1e-2),
-                                  self.options.get("rtol", 1e-2))
+                tolerances = (self.options.get("atol", 1e-2), self.options.get("rtol", 1e-2))
+                problem = compare(_observed(out, a), self.reference, *tolerances)
                 if problem is None and self.stack_reference is not None:
-                    problem = compare(self.saved.observe_stacks(), self.stack_reference, self.options.get("atol", 1e-2),
-                                      self.options.get("rtol", 1e-2))
+                    problem = compare(self.saved.observe_stacks(), self.stack_reference, *tolerances)
                     problem = problem and f"in the tensors it stores to through StackTensor pointers: {problem}"
                 if problem is not None:
                     return {"ok": False, "kind": "wrong answer", "message": problem}

@@ -37,7 +37,7 @@ from typing import Any, Sequence
 
 import torch
 
-from ..runtime.stack_tensors import memory_at
+from ..runtime.stack_tensors import memory_at, view
 
 
 def stack_problem(stacks: Sequence[tuple[int, int, bool]]) -> str | None:
@@ -80,7 +80,7 @@ class SavedMemory:
                 seen.add((address, example))
                 raw = memory_at(address, like)
                 saved.regions.append((raw, raw.clone()))
-                saved.stacked.append(raw.view(like.dtype).as_strided(like.shape, like.stride()))
+                saved.stacked.append(view(address, like))
         return saved
 
     def restore(self) -> None:
